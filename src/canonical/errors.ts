@@ -1,0 +1,104 @@
+// One error type for the whole gateway. Codes are SWY_ERR_<AREA>_<WHAT>; flags decide retry and
+// fallback (issue: routing), the status is what the caller sees, the origin says whose fault it is.
+
+export type ErrorOrigin = 'downstream' | 'gateway' | 'upstream' | 'local';
+
+/** Envoy-style classification used by retry and cooldown policy. */
+export type ErrorClass =
+  | 'connect-failure'
+  | 'reset'
+  | 'per-try-timeout'
+  | 'gateway-error'
+  | 'rate-limited'
+  | 'server-error'
+  | 'client-error'
+  | 'canceled'
+  | 'none';
+
+export interface ErrorInfo {
+  code: string;
+  status: number;
+  message: string;
+  origin: ErrorOrigin;
+  errorClass: ErrorClass;
+  retryable: boolean;
+  fallbackAllowed: boolean;
+  /** The field of the request at fault, when there is one (OpenAI's `param`). */
+  param?: string;
+  upstreamStatus?: number;
+  provider?: string;
+  endpoint?: string;
+  /** Seconds the caller should wait, when known (429). */
+  retryAfterSeconds?: number;
+}
+
+export interface GatewayErrorInit {
+  status: number;
+  origin?: ErrorOrigin;
+  errorClass?: ErrorClass;
+  retryable?: boolean;
+  fallbackAllowed?: boolean;
+  param?: string;
+  upstreamStatus?: number;
+  provider?: string;
+  endpoint?: string;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error implements ErrorInfo {
+  readonly code: string;
+  readonly status: number;
+  readonly origin: ErrorOrigin;
+  readonly errorClass: ErrorClass;
+  readonly retryable: boolean;
+  readonly fallbackAllowed: boolean;
+  readonly param: string | undefined;
+  readonly upstreamStatus: number | undefined;
+  readonly provider: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: string, message: string, init: GatewayErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = init.status;
+    this.origin = init.origin ?? 'gateway';
+    this.errorClass = init.errorClass ?? 'none';
+    this.retryable = init.retryable ?? false;
+    this.fallbackAllowed = init.fallbackAllowed ?? false;
+    this.param = init.param;
+    this.upstreamStatus = init.upstreamStatus;
+    this.provider = init.provider;
+    this.endpoint = init.endpoint;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+}
+
+/** The codes in use, so every surface can map them to its dialect's vocabulary. */
+export const ErrorCode = {
+  malformedJson: 'SWY_ERR_REQUEST_MALFORMED_JSON',
+  invalidRequest: 'SWY_ERR_REQUEST_INVALID',
+  bodyTooLarge: 'SWY_ERR_REQUEST_TOO_LARGE',
+  routeNotFound: 'SWY_ERR_REQUEST_ROUTE_NOT_FOUND',
+  methodNotAllowed: 'SWY_ERR_REQUEST_METHOD_NOT_ALLOWED',
+  unsupportedMediaType: 'SWY_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+  modelNotFound: 'SWY_ERR_ROUTING_MODEL_NOT_FOUND',
+  unsupportedOperation: 'SWY_ERR_ROUTING_UNSUPPORTED_OPERATION',
+  invalidKey: 'SWY_ERR_AUTH_INVALID_KEY',
+  missingKey: 'SWY_ERR_AUTH_MISSING_KEY',
+  connectFailure: 'SWY_ERR_UPSTREAM_CONNECT_FAILURE',
+  connectTimeout: 'SWY_ERR_UPSTREAM_CONNECT_TIMEOUT',
+  firstByteTimeout: 'SWY_ERR_UPSTREAM_FIRST_BYTE_TIMEOUT',
+  idleTimeout: 'SWY_ERR_UPSTREAM_IDLE_TIMEOUT',
+  totalTimeout: 'SWY_ERR_UPSTREAM_TOTAL_TIMEOUT',
+  upstreamReset: 'SWY_ERR_UPSTREAM_RESET',
+  upstreamStatus: 'SWY_ERR_UPSTREAM_STATUS',
+  upstreamProtocol: 'SWY_ERR_UPSTREAM_PROTOCOL',
+  canceled: 'SWY_ERR_DOWNSTREAM_CANCELED',
+  overloaded: 'SWY_ERR_GATEWAY_OVERLOADED',
+  shuttingDown: 'SWY_ERR_GATEWAY_SHUTTING_DOWN',
+  internal: 'SWY_ERR_GATEWAY_INTERNAL',
+} as const;
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
