@@ -81,3 +81,6 @@ export interface CanonicalRequest {
    */
   passThrough?: { dialect: string; fields: Record<string, unknown> };
 }
+
+/** The kinds of work a request asks for; surfaces declare one, providers declare which they serve. */
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'responses';

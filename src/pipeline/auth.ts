@@ -1,0 +1,69 @@
+// Client keys: compared as SHA-256 digests in constant time, so neither the key's length nor its
+// content leaks through timing. Keys are hashed once per config load.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+export interface ClientIdentity {
+  /** A non-secret label for logs: `key-` and the first 8 hex digits of the key's digest. */
+  keyId: string;
+}
+
+const anonymous: ClientIdentity = Object.freeze({ keyId: '' });
+
+export class ClientAuth {
+  private readonly digests: Buffer[];
+  private readonly ids: string[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(digest);
+    this.ids = this.digests.map((value) => `key-${value.subarray(0, 4).toString('hex')}`);
+  }
+
+  get enabled(): boolean {
+    return this.digests.length > 0;
+  }
+
+  /** Finds the key in `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`. */
+  static presentedKey(headers: IncomingHttpHeaders, query: string): string | undefined {
+    const authorization = headers.authorization;
+    if (authorization !== undefined) {
+      const space = authorization.indexOf(' ');
+      if (space > 0 && authorization.slice(0, space).toLowerCase() === 'bearer') return authorization.slice(space + 1).trim();
+    }
+    const apiKey = headers['x-api-key'];
+    if (typeof apiKey === 'string' && apiKey.length > 0) return apiKey;
+    const googKey = headers['x-goog-api-key'];
+    if (typeof googKey === 'string' && googKey.length > 0) return googKey;
+    if (query.length > 0) {
+      const fromQuery = new URLSearchParams(query).get('key');
+      if (fromQuery !== null && fromQuery.length > 0) return fromQuery;
+    }
+    return undefined;
+  }
+
+  /** Returns the caller's identity or throws 401. */
+  authenticate(headers: IncomingHttpHeaders, query: string): ClientIdentity {
+    if (this.digests.length === 0) return anonymous;
+    const key = ClientAuth.presentedKey(headers, query);
+    if (key === undefined) {
+      throw new GatewayError(ErrorCode.missingKey, 'Missing API key: send it as "Authorization: Bearer <key>", "x-api-key", "x-goog-api-key" or "?key=".', {
+        status: 401, origin: 'downstream', errorClass: 'client-error',
+      });
+    }
+    const presented = digest(key);
+    let match = -1;
+    for (let i = 0; i < this.digests.length; i++) {
+      // every configured key is compared, so the time does not depend on which one matched
+      if (timingSafeEqual(presented, this.digests[i]!) && match < 0) match = i;
+    }
+    if (match < 0) {
+      throw new GatewayError(ErrorCode.invalidKey, 'Invalid API key.', { status: 401, origin: 'downstream', errorClass: 'client-error' });
+    }
+    return { keyId: this.ids[match]! };
+  }
+}

@@ -1,0 +1,49 @@
+// Per-request state, one object with a stable shape; read by the access log when the response closes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import type { ErrorInfo } from '../canonical/errors.ts';
+
+export interface Cancellable {
+  cancel(): void;
+}
+
+export class RequestContext {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly path: string;
+  readonly query: string;
+  surface: SurfaceAdapter | undefined = undefined;
+  /** Renders errors when no surface matched the path. */
+  readonly errorSurface: SurfaceAdapter;
+  keyId = '';
+  modelAsked = '';
+  provider = '';
+  upstreamModel = '';
+  stream = false;
+  attempts = 0;
+  upstreamStatus = 0;
+  /** ms from start to upstream response headers, and to the first byte written downstream. */
+  upstreamHeadersMs = 0;
+  firstByteMs = 0;
+  error: ErrorInfo | undefined = undefined;
+  /** The work to stop if the client goes away. */
+  active: Cancellable | undefined = undefined;
+
+  constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
+    this.id = id;
+    this.errorSurface = errorSurface;
+    this.startedAt = performance.now();
+    this.request = request;
+    this.response = response;
+    const url = request.url ?? '/';
+    const question = url.indexOf('?');
+    this.path = question < 0 ? url : url.slice(0, question);
+    this.query = question < 0 ? '' : url.slice(question + 1);
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+}

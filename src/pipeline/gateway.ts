@@ -1,0 +1,226 @@
+// The request handler: a static method+path table built once, auth, bounded body read, routing,
+// then a same-dialect exchange. Holds the current runtime; a reload swaps it atomically.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Router } from '../routing/router.ts';
+import { readBody } from '../server/body.ts';
+import { replaceTopLevelString } from '../util/json-splice.ts';
+import { requestIdFrom } from '../util/request-id.ts';
+import { RequestContext } from './context.ts';
+import { PassThroughExchange } from './exchange.ts';
+import { asGatewayError, sendError, sendJson } from './respond.ts';
+import type { Runtime } from './runtime.ts';
+
+export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
+
+export interface RouteEntry {
+  method: 'GET' | 'POST';
+  /** Proxied surfaces read a body and go upstream; local ones answer from the gateway. */
+  surface?: SurfaceAdapter;
+  local?: LocalHandler;
+  /** Health probes answer without a client key. */
+  public?: boolean;
+}
+
+export interface GatewayOptions {
+  routes: ReadonlyMap<string, RouteEntry>;
+  /** Routes matched by prefix (e.g. `GET /v1/models/{id}`), checked after the exact table. */
+  prefixRoutes?: readonly [string, RouteEntry][];
+  /** The dialect for errors on paths no surface owns. */
+  errorSurface: SurfaceAdapter;
+  /** How models are listed (dialect-specific body). */
+  encodeModelList: (router: Router) => string;
+  logger: Logger;
+}
+
+export class Gateway {
+  runtime: Runtime;
+  draining = false;
+  inflight = 0;
+  private readonly routes: ReadonlyMap<string, RouteEntry>;
+  private readonly prefixRoutes: readonly [string, RouteEntry][];
+  readonly errorSurface: SurfaceAdapter;
+  readonly encodeModelList: (router: Router) => string;
+  private readonly logger: Logger;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(runtime: Runtime, options: GatewayOptions) {
+    this.runtime = runtime;
+    this.routes = options.routes;
+    this.prefixRoutes = options.prefixRoutes ?? [];
+    this.errorSurface = options.errorSurface;
+    this.encodeModelList = options.encodeModelList;
+    this.logger = options.logger;
+  }
+
+  /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
+  swap(runtime: Runtime): Runtime {
+    const previous = this.runtime;
+    this.runtime = runtime;
+    void previous.close().catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'closing the previous runtime failed'));
+    return previous;
+  }
+
+  /** Resolves when no request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const runtime = this.runtime;
+    const context = new RequestContext(requestIdFrom(request.headers['x-request-id']), request, response, this.errorSurface);
+    this.inflight++;
+    response.once('close', () => this.onClose(context));
+    if (this.draining) response.setHeader('connection', 'close');
+    try {
+      this.dispatch(context, runtime);
+    } catch (error) {
+      this.fail(context, error);
+    }
+  };
+
+  private lookup(path: string): RouteEntry | undefined {
+    const entry = this.routes.get(path);
+    if (entry !== undefined) return entry;
+    for (const [prefix, prefixEntry] of this.prefixRoutes) if (path.startsWith(prefix)) return prefixEntry;
+    return undefined;
+  }
+
+  private dispatch(context: RequestContext, runtime: Runtime): void {
+    const request = context.request;
+    const entry = this.lookup(context.path);
+    if (entry === undefined) {
+      sendError(context, new GatewayError(ErrorCode.routeNotFound, `Unknown path: ${request.method} ${context.path}`, { status: 404, origin: 'downstream', errorClass: 'client-error' }));
+      return;
+    }
+    context.surface = entry.surface;
+    if (request.method !== entry.method && !(request.method === 'HEAD' && entry.method === 'GET')) {
+      sendError(context, new GatewayError(ErrorCode.methodNotAllowed, `Method ${request.method} is not allowed on ${context.path}; use ${entry.method}.`, {
+        status: 405, origin: 'downstream', errorClass: 'client-error',
+      }), ['allow', entry.method]);
+      return;
+    }
+    if (entry.public !== true) context.keyId = runtime.auth.authenticate(request.headers, context.query).keyId;
+    if (entry.local !== undefined) {
+      entry.local(this, context, runtime);
+      return;
+    }
+    const surface = entry.surface!;
+    readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
+      if (error !== undefined) {
+        if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
+        else context.error = error;
+        return;
+      }
+      try {
+        this.proxy(context, runtime, surface, body!);
+      } catch (failure) {
+        this.fail(context, failure);
+      }
+    });
+  }
+
+  private proxy(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, body: Buffer): void {
+    if (context.response.destroyed) return; // the client left while sending: no upstream request
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      const reason = body.length === 0 ? 'the body is empty' : (error as Error).message;
+      throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
+    }
+    const summary = surface.inspect(parsed);
+    context.modelAsked = summary.model;
+    context.stream = summary.stream;
+    const route = runtime.router.resolve(summary.model);
+    if (route === undefined) throw this.modelNotFound(runtime, summary.model);
+    const target = route.pick(surface.operation);
+    if (target === undefined) {
+      const providers = [...new Set(route.targets.map((candidate) => candidate.provider))].join(', ');
+      throw new GatewayError(ErrorCode.unsupportedOperation, `Model '${summary.model}' (provider ${providers}) does not serve ${context.path}.`, {
+        status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
+      });
+    }
+    const endpoint = runtime.endpoints.get(target.provider)!;
+    const upstreamBody = target.model === summary.model ? body : replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model);
+    new PassThroughExchange({
+      context, surface, endpoint,
+      provider: runtime.adapters.get(target.provider)!,
+      upstreamModel: target.model,
+      body: upstreamBody,
+      stream: summary.stream,
+      secrets: runtime.secrets,
+    });
+  }
+
+  modelNotFound(runtime: Runtime, model: string): GatewayError {
+    const suggestions = runtime.router.suggestions(model);
+    let message = `The model '${model}' does not exist or no provider serves it.`;
+    if (suggestions.length > 0) message += ` Closest known models: ${suggestions.map((name) => `'${name}'`).join(', ')}.`;
+    else if (!runtime.router.hasProviders) message += ' No providers are configured: see the README (Configuration).';
+    return new GatewayError(ErrorCode.modelNotFound, message, { status: 404, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+  }
+
+  /** 413: answer now, close the connection, and discard (never buffer) whatever else arrives. */
+  private refuseBody(context: RequestContext, error: GatewayError): void {
+    const request = context.request;
+    context.response.setHeader('connection', 'close');
+    sendError(context, error);
+    request.resume();
+    const socket = request.socket;
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private fail(context: RequestContext, error: unknown): void {
+    const failure = asGatewayError(error);
+    if (failure.status >= 500 && failure.origin === 'gateway') this.logger.error({ id: context.id, err: error }, 'internal error');
+    if (!context.response.headersSent) sendError(context, failure);
+    else context.response.destroy();
+  }
+
+  private onClose(context: RequestContext): void {
+    this.inflight--;
+    const response = context.response;
+    const aborted = !response.writableFinished;
+    if (context.active !== undefined) context.active.cancel();
+    this.logAccess(context, aborted);
+    if (this.inflight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private logAccess(context: RequestContext, aborted: boolean): void {
+    if (!this.logger.isLevelEnabled('info')) return;
+    const error = context.error;
+    this.logger.info({
+      id: context.id,
+      method: context.request.method,
+      path: context.path,
+      surface: context.surface?.name,
+      status: context.response.statusCode,
+      model: context.modelAsked || undefined,
+      provider: context.provider || undefined,
+      upstream_model: context.upstreamModel || undefined,
+      upstream_status: context.upstreamStatus || undefined,
+      attempts: context.attempts,
+      stream: context.stream,
+      duration_ms: round(context.elapsedMs()),
+      upstream_headers_ms: context.upstreamHeadersMs > 0 ? round(context.upstreamHeadersMs) : undefined,
+      first_byte_ms: context.firstByteMs > 0 ? round(context.firstByteMs) : undefined,
+      key: context.keyId || undefined,
+      error: error?.code,
+      aborted: aborted || undefined,
+    }, 'request');
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,116 @@
+// A runtime is everything built from one config snapshot: endpoints with their pools, the
+// router, client auth, the secret list for redaction. Hot reload builds a new runtime and swaps
+// it in; requests in flight keep the one they started with, whose pools close once idle.
+import type { ProviderAdapter } from '../canonical/adapters.ts';
+import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import { Router } from '../routing/router.ts';
+import { fetchModelList } from '../upstream/discovery.ts';
+import { Endpoint } from '../upstream/endpoint.ts';
+import { ClientAuth } from './auth.ts';
+
+export interface RuntimeDependencies {
+  /** Provider adapters by dialect. */
+  providerAdapters: ReadonlyMap<string, ProviderAdapter>;
+  logger: Logger;
+}
+
+const DISCOVERY_TIMEOUT_MS = 5000;
+
+export class Runtime {
+  readonly config: GatewayConfig;
+  readonly auth: ClientAuth;
+  readonly endpoints = new Map<string, Endpoint>();
+  readonly adapters = new Map<string, ProviderAdapter>();
+  /** Every credential in the config, for redaction of upstream text. */
+  readonly secrets: readonly string[];
+  router: Router;
+  private readonly logger: Logger;
+  private readonly discovered = new Map<string, readonly string[]>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private modelListCache: { router: Router; body: string } | undefined = undefined;
+  private closed = false;
+
+  constructor(config: GatewayConfig, dependencies: RuntimeDependencies) {
+    this.config = config;
+    this.logger = dependencies.logger;
+    this.auth = new ClientAuth(config.auth.keys);
+    const secrets: string[] = [...config.auth.keys];
+    for (const provider of config.providers) {
+      const adapter = dependencies.providerAdapters.get(provider.dialect);
+      if (adapter === undefined) throw new Error(`No adapter for dialect '${provider.dialect}' (provider '${provider.name}')`);
+      this.adapters.set(provider.name, adapter);
+      this.endpoints.set(provider.name, new Endpoint({
+        provider: provider.name,
+        baseUrl: provider.baseUrl,
+        apiKeys: provider.apiKeys,
+        auth: provider.auth,
+        headers: provider.headers,
+        timeouts: provider.timeouts,
+        pool: provider.pool,
+      }));
+      secrets.push(...provider.apiKeys);
+    }
+    this.secrets = secrets;
+    this.router = new Router(config);
+  }
+
+  /** Runs discovery for every provider that asks for it, once; failures are logged, not fatal. */
+  async discoverAll(): Promise<void> {
+    await Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
+  }
+
+  private async discover(provider: ProviderConfig): Promise<void> {
+    const endpoint = this.endpoints.get(provider.name)!;
+    const adapter = this.adapters.get(provider.name)!;
+    try {
+      const body = await fetchModelList(endpoint, '/models', DISCOVERY_TIMEOUT_MS);
+      if (this.closed) return;
+      const models = adapter.decodeModelList(body);
+      const previous = this.discovered.get(provider.name);
+      if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return;
+      this.discovered.set(provider.name, Object.freeze(models));
+      this.router = new Router(this.config, this.discovered);
+      this.logger.debug({ provider: provider.name, models: models.length }, 'discovered models');
+    } catch (error) {
+      if (this.closed) return;
+      this.logger.warn({ provider: provider.name, err: (error as Error).message }, 'model discovery failed; the provider stays usable by prefix and configured names');
+    }
+  }
+
+  /** Refreshes discovered model lists in the background at each provider's interval. */
+  startBackgroundDiscovery(): void {
+    for (const provider of this.config.providers) {
+      if (!provider.discover || provider.discoverIntervalMs <= 0) continue;
+      const timer = setInterval(() => void this.discover(provider), provider.discoverIntervalMs);
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  discoveredModels(provider: string): readonly string[] {
+    return this.discovered.get(provider) ?? [];
+  }
+
+  /** The OpenAI model list body, cached until the router changes. */
+  modelListBody(encode: (router: Router) => string): string {
+    const cache = this.modelListCache;
+    if (cache !== undefined && cache.router === this.router) return cache.body;
+    const body = encode(this.router);
+    this.modelListCache = { router: this.router, body };
+    return body;
+  }
+
+  /** Stops background work; pools finish their in-flight requests, then close. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.close()));
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.destroy()));
+  }
+}

@@ -1,0 +1,60 @@
+// Validation of OpenAI request bodies, just enough to route them and to fail fast with a 400
+// naming the field. Fields we do not know are passed on untouched: vendor extensions
+// (OpenRouter's `provider`, vLLM's `top_k`, …) are legitimate, and a same-dialect upstream
+// judges them with its own rules.
+import type { RequestSummary } from '../../canonical/adapters.ts';
+import type { Operation } from '../../canonical/request.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+
+function invalid(message: string, param: string): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+const required: Record<Operation, string | undefined> = {
+  chat: 'messages',
+  completions: 'prompt',
+  embeddings: 'input',
+  responses: undefined,
+};
+
+export function inspectOpenAIRequest(operation: Operation, body: unknown): RequestSummary {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalid(`The request body must be a JSON object, not ${describe(body)}.`, '');
+  }
+  const record = body as Record<string, unknown>;
+  const model = record.model;
+  if (model === undefined) throw invalid("Missing required parameter: 'model'.", 'model');
+  if (typeof model !== 'string' || model.length === 0) throw invalid(`Invalid 'model': expected a non-empty string, got ${describe(model)}.`, 'model');
+  const stream = record.stream;
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
+    throw invalid(`Invalid 'stream': expected a boolean, got ${describe(stream)}.`, 'stream');
+  }
+  const field = required[operation];
+  if (field !== undefined && record[field] === undefined) throw invalid(`Missing required parameter: '${field}'.`, field);
+  if (operation === 'chat') {
+    const messages = record.messages;
+    if (!Array.isArray(messages)) throw invalid(`Invalid 'messages': expected an array, got ${describe(messages)}.`, 'messages');
+    if (messages.length === 0) throw invalid("Invalid 'messages': expected at least one message.", 'messages');
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as unknown;
+      if (typeof message !== 'object' || message === null || typeof (message as Record<string, unknown>).role !== 'string') {
+        throw invalid(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
+      }
+    }
+  }
+  if (operation === 'embeddings') {
+    const input = record.input;
+    if (typeof input !== 'string' && !Array.isArray(input)) throw invalid(`Invalid 'input': expected a string or an array, got ${describe(input)}.`, 'input');
+  }
+  if (operation === 'completions') {
+    const prompt = record.prompt;
+    if (typeof prompt !== 'string' && !Array.isArray(prompt)) throw invalid(`Invalid 'prompt': expected a string or an array, got ${describe(prompt)}.`, 'prompt');
+  }
+  return { model, stream: stream === true };
+}

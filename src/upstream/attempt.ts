@@ -1,0 +1,122 @@
+// One try against one endpoint, written as an undici dispatch handler: no promise or closure per
+// chunk, a boolean back-pressure signal (pause/resume), and every outcome reported once to a sink.
+import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError } from '../canonical/errors.ts';
+import type { Endpoint } from './endpoint.ts';
+import { canceledError, classifyTransportError, timeoutError } from './errors.ts';
+
+export interface AttemptSink {
+  onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void;
+  onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void;
+  onAttemptEnd(attempt: UpstreamAttempt): void;
+  onAttemptError(attempt: UpstreamAttempt, error: GatewayError): void;
+}
+
+export interface AttemptRequest {
+  method: 'GET' | 'POST';
+  /** Path under the endpoint's base path, e.g. `/chat/completions`. */
+  path: string;
+  /** Flat name/value list; auth and static headers are added by the attempt. */
+  headers: string[];
+  body: Buffer | null;
+}
+
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  readonly endpoint: Endpoint;
+  private readonly sink: AttemptSink;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
+  private totalTimer: NodeJS.Timeout | undefined = undefined;
+  private pendingAbort: GatewayError | undefined = undefined;
+  private finished = false;
+  status = 0;
+  bytesReceived = 0;
+  readonly startedAt: number;
+  headersAt = 0;
+
+  constructor(endpoint: Endpoint, sink: AttemptSink) {
+    this.endpoint = endpoint;
+    this.sink = sink;
+    this.startedAt = performance.now();
+  }
+
+  start(request: AttemptRequest): void {
+    const headers = request.headers;
+    const staticHeaders = this.endpoint.staticHeaders;
+    for (let i = 0; i < staticHeaders.length; i++) headers.push(staticHeaders[i]!);
+    this.endpoint.appendAuth(headers);
+    const totalMs = this.endpoint.timeouts.totalMs;
+    if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
+    this.endpoint.pool.dispatch(
+      {
+        origin: this.endpoint.origin,
+        path: this.endpoint.basePath + request.path,
+        method: request.method,
+        headers,
+        body: request.body,
+      },
+      this,
+    );
+  }
+
+  /** Stops the attempt; the sink hears about it through onAttemptError (unless already finished). */
+  abort(reason: GatewayError = canceledError()): void {
+    if (this.finished) return;
+    if (this.controller === undefined) {
+      this.pendingAbort = reason;
+      return;
+    }
+    this.controller.abort(reason);
+  }
+
+  pause(): void {
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort !== undefined) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational
+    this.status = statusCode;
+    this.headersAt = performance.now();
+    this.sink.onAttemptStart(this, statusCode, headers);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    this.sink.onAttemptData(this, chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    this.finish();
+    this.sink.onAttemptEnd(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.finished) return;
+    this.finish();
+    const timeouts = this.endpoint.timeouts;
+    this.sink.onAttemptError(this, classifyTransportError(error, this.endpoint.provider, timeouts, this.status !== 0));
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
+  }
+}
+
+function onTotalTimeout(attempt: UpstreamAttempt): void {
+  attempt.abort(timeoutError('total', attempt.endpoint.provider, attempt.endpoint.timeouts.totalMs));
+}

@@ -1,0 +1,18 @@
+/**
+ * Replaces every occurrence of any secret in `text`. Used on upstream error text (which may echo
+ * a provider key) before it is shown to a client or logged.
+ */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 6 && result.includes(secret)) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}
+
+/** Drops the value of sensitive query parameters (`?key=`) from a URL path for logs. */
+export function redactQuery(path: string): string {
+  const question = path.indexOf('?');
+  if (question < 0) return path;
+  return path.slice(0, question) + path.slice(question).replace(/([?&](?:key|api_key|api-key|access_token|token)=)[^&]*/gi, '$1[redacted]');
+}

@@ -1,0 +1,71 @@
+// Starts a real gateway in-process on 127.0.0.1 (random port) with a config built in code, so
+// integration tests exercise the listener, routing and upstream pools over real sockets.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { GatewayConfig, ProviderConfig } from '../../src/config/types.ts';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+
+export interface TestProvider extends Partial<ProviderConfig> {
+  name: string;
+  baseUrl: string;
+}
+
+export interface TestGatewayOptions {
+  providers: TestProvider[];
+  models?: GatewayConfig['models'];
+  keys?: string[];
+  bodyLimitBytes?: number;
+  discover?: boolean;
+}
+
+export function providerConfig(provider: TestProvider): ProviderConfig {
+  return {
+    dialect: 'openai',
+    apiKeys: [],
+    auth: { header: 'authorization', prefix: 'Bearer ' },
+    models: [],
+    discover: false,
+    discoverIntervalMs: 0,
+    headers: {},
+    timeouts: { connectMs: 2000, firstByteMs: 10_000, idleMs: 10_000, totalMs: 0 },
+    pool: { connections: 0, keepAliveMs: 4000 },
+    capabilities: { chat: true, completions: true, embeddings: true, responses: true },
+    ...provider,
+  };
+}
+
+export function testConfig(options: TestGatewayOptions): GatewayConfig {
+  return {
+    source: 'test',
+    server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000 },
+    auth: { keys: options.keys ?? [], allowUnauthenticated: false },
+    providers: options.providers.map(providerConfig),
+    models: options.models ?? [],
+    logging: { level: 'info', format: 'json' },
+  };
+}
+
+export interface TestGateway extends RunningGateway {
+  /** Every log line written, parsed. */
+  logs: Record<string, unknown>[];
+  /** The raw log output, for secret scans. */
+  logText(): string;
+}
+
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+      callback();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const running = await startGateway({ config: testConfig(options), logger, discover: options.discover ?? false });
+  return Object.assign(running, {
+    get logs() {
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => lines.join('\n'),
+  });
+}
