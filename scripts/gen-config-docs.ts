@@ -1,0 +1,189 @@
+// Generates docs/config.md from the config schema, the presets and switchyard.example.yaml, so the
+// reference cannot drift from what the loader accepts. `--check` exits 1 when the file is stale
+// (run by the tests); without it the file is rewritten.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TSchema } from '@sinclair/typebox';
+import { zeroConfigName } from '../src/config/zero-config.ts';
+import { ConfigSchema } from '../src/config/schema.ts';
+import { genericOpenAI, presets } from '../src/providers/presets/index.ts';
+
+const root = new URL('../', import.meta.url);
+export const docsPath = fileURLToPath(new URL('docs/config.md', root));
+const examplePath = fileURLToPath(new URL('switchyard.example.yaml', root));
+
+interface Row { key: string; type: string; fallback: string; description: string }
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function code(value: unknown): string {
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+}
+
+function range(noun: string, schema: TSchema): string {
+  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+  if (minimum !== undefined && maximum !== undefined) return `${noun} ${minimum}–${maximum}`;
+  if (minimum !== undefined) return `${noun} ≥ ${minimum}`;
+  return noun;
+}
+
+function typeOf(schema: TSchema): string {
+  if (schema.const !== undefined) return code(schema.const);
+  if (schema.anyOf !== undefined) return (schema.anyOf as TSchema[]).map(typeOf).join(' | ');
+  switch (schema.type) {
+    case 'integer': return range('integer', schema);
+    case 'number': return range('number', schema);
+    case 'boolean': return 'boolean';
+    case 'string':
+      if (typeof schema.pattern === 'string' && schema.pattern.includes('[kmg]')) return 'size string';
+      return typeof schema.pattern === 'string' ? `string \`${schema.pattern}\`` : 'string';
+    case 'array': {
+      const items = schema.items as TSchema;
+      return `list of ${items.type === 'object' ? 'mappings' : `${typeOf(items)}s`}`;
+    }
+    case 'object': return schema.patternProperties !== undefined ? 'map of string → string' : 'mapping';
+    default: return 'any';
+  }
+}
+
+function rowsOf(schema: TSchema, prefix: string): Row[] {
+  const rows: Row[] = [];
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  for (const [name, property] of Object.entries(properties)) {
+    const key = prefix === '' ? name : `${prefix}.${name}`;
+    const fallback = required.has(name) ? 'required' : property.default === undefined ? '—' : code(property.default);
+    const nested = property.type === 'object' && property.properties !== undefined;
+    const items = property.type === 'array' ? property.items as TSchema : undefined;
+    if (!nested) rows.push({ key, type: typeOf(property), fallback, description: property.description ?? '' });
+    if (nested) rows.push(...rowsOf(property, key));
+    if (items?.type === 'object') rows.push(...rowsOf(items, `${key}[]`));
+  }
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  const lines = ['| Key | Type | Default | Description |', '|---|---|---|---|'];
+  for (const row of rows) lines.push(`| \`${row.key}\` | ${cell(row.type)} | ${cell(row.fallback)} | ${cell(row.description)} |`);
+  return lines.join('\n');
+}
+
+function sections(): string {
+  const out: string[] = [];
+  const properties = ConfigSchema.properties as Record<string, TSchema>;
+  for (const [name, schema] of Object.entries(properties)) {
+    const body = schema.type === 'array' ? schema.items as TSchema : schema;
+    out.push(`### \`${name}\`${schema.type === 'array' ? ' (list)' : ''}`, '', schema.description ?? '', '');
+    out.push(table(rowsOf(body, '')), '');
+  }
+  return out.join('\n');
+}
+
+function presetTable(): string {
+  const lines = [
+    '| `type` | Vendor | Default base URL | Key variables (zero-config) | Zero-config name | Capabilities | Default models | Discovers |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const entries = [...Object.entries(presets), ['openai (custom base_url)', genericOpenAI] as const];
+  for (const [name, preset] of entries) {
+    const capabilities = Object.entries(preset.capabilities).filter(([, on]) => on).map(([operation]) => operation).join(', ');
+    const zeroName = preset === genericOpenAI || preset.baseUrl === '' ? '—' : zeroConfigName(name) + (preset.local ? ' (probed)' : '');
+    const models = preset.models.length === 0 ? '—' : preset.models.map((model) => `\`${model}\``).join(' ');
+    const discovers = preset.models.length === 0 || preset.discover ? 'yes' : 'no';
+    lines.push(`| \`${name}\` | ${cell(preset.title)} | ${preset.baseUrl === '' ? '(required)' : `\`${preset.baseUrl}\``} | ${preset.keyEnv.map((variable) => `\`${variable}\``).join(' ') || '—'} | ${zeroName} | ${capabilities} | ${models} | ${discovers} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderConfigDocs(): string {
+  const example = readFileSync(examplePath, 'utf8').trimEnd();
+  return `<!-- Generated by scripts/gen-config-docs.ts from src/config/schema.ts, src/providers/presets/index.ts
+     and switchyard.example.yaml. Do not edit by hand: run \`npm run docs\`. -->
+
+# Configuration reference
+
+Switchyard reads one YAML file. Which one:
+
+1. \`--config FILE\` (or \`-c FILE\`);
+2. else \`$SWITCHYARD_CONFIG\`;
+3. else \`./switchyard.yaml\` if it exists;
+4. else none: **zero-config** (below).
+
+\`switchyard check-config FILE\` validates a file and prints every problem at once, each with its line:
+
+\`\`\`
+switchyard.yaml:2:9  server.port: must be an integer between 1 and 65535
+switchyard.yaml:12:11  providers[0].type: unknown type 'opnai'; expected 'openai' or one of the presets: … (did you mean 'openai'?)
+switchyard.yaml:31:9  models[0].targets[0].provider: no provider named 'lcoal' (did you mean 'local'?)
+\`\`\`
+
+Unknown keys are errors, except top-level keys starting with \`x-\`, which are ignored: use them to
+hold YAML anchors (\`x-timeouts: &slow { idle_ms: 600000 }\`, then \`timeouts: *slow\` or
+\`<<: *slow\`). While running, the file is watched (and \`SIGHUP\` reloads it): a valid new
+version replaces the old one without dropping in-flight requests; an invalid one is refused and
+logged, and the previous config stays. \`server.host\`, \`server.port\` and \`server.workers\` take
+effect after a restart.
+
+## Environment variables in values
+
+Any string value may contain \`\${VAR}\` or \`\${VAR:-default}\` (the default applies when \`VAR\` is
+unset or empty); \`$\${\` is a literal \`\${\`. Substitution happens after YAML parsing, so a value
+can never change the file's structure. Where a number or boolean is expected, the substituted
+text is converted (\`port: \${PORT:-18080}\`). A \`\${VAR}\` with no default whose variable is unset
+expands to the empty string and produces a warning. Empty keys are dropped from \`auth.keys\`,
+\`api_key\` and \`api_keys\`, so \`keys: ["\${SWITCHYARD_KEY}"]\` with the variable unset means no
+client authentication. Inside \`[ ]\` or \`{ }\`, quote values that contain \`\${…}\`.
+
+## Keys
+
+${sections()}
+## Provider types and presets
+
+\`type: openai\` is the OpenAI wire format. Without \`base_url\`, or with a \`base_url\` on
+api.openai.com, it is the OpenAI service (its URL and model patterns apply). With any other
+\`base_url\` it is a plain OpenAI-compatible server and nothing is assumed about it (all
+operations allowed, no default models, so it discovers its models unless you list them).
+
+Every other \`type\` is a preset: the base URL, auth header, default models and capabilities come
+from it; \`base_url\`, \`models\` and \`headers\` in the provider override or extend them. A request
+for an operation outside a provider's capabilities is not routed to it.
+
+${presetTable()}
+
+## Zero-config
+
+With no file, Switchyard listens on \`127.0.0.1:18080\` with one worker and builds a provider for each
+preset whose key variable is set (named as in the table: \`openai\`, \`anthropic\`, \`gemini\`, …), plus
+each local server (Ollama, LM Studio, llama.cpp) that answers \`GET /models\` on its default loopback
+port within about 300 ms. Nothing but loopback is ever probed. Azure needs a \`base_url\`, so it
+requires a file.
+
+## Example
+
+\`\`\`yaml
+${example}
+\`\`\`
+`;
+}
+
+if (import.meta.main) {
+  const generated = renderConfigDocs();
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(docsPath, 'utf8');
+    } catch {
+      // a missing file is stale
+    }
+    if (current !== generated) {
+      process.stderr.write('docs/config.md is out of date: run `npm run docs` (node scripts/gen-config-docs.ts)\n');
+      process.exit(1);
+    }
+    process.stdout.write('docs/config.md is up to date\n');
+  } else {
+    writeFileSync(docsPath, generated);
+    process.stdout.write(`wrote ${docsPath}\n`);
+  }
+}

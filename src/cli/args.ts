@@ -1,0 +1,101 @@
+// Command-line parsing (node:util parseArgs): switchyard [serve] [options] | check-config FILE.
+import { parseArgs } from 'node:util';
+
+export interface ServeArgs {
+  command: 'serve';
+  config?: string;
+  host?: string;
+  port?: number;
+  workers?: number | 'auto';
+  logLevel?: string;
+}
+
+export type CliArgs =
+  | ServeArgs
+  | { command: 'check-config'; file: string }
+  | { command: 'help' }
+  | { command: 'version' };
+
+export class UsageError extends Error {}
+
+export const usage = `Usage:
+  switchyard [serve] [--config FILE] [--host H] [--port N] [--workers N|auto] [--log-level L]
+  switchyard check-config FILE
+  switchyard --help | --version
+
+Commands:
+  serve          Start the gateway (the default).
+  check-config   Validate a config file; prints every problem with its line, exits 1 if any.
+
+Options:
+  -c, --config FILE      Config file. Default: $SWITCHYARD_CONFIG, else ./switchyard.yaml if present,
+                         else zero-config (providers from environment variables and local servers).
+      --host H           Address to bind (default 127.0.0.1).
+  -p, --port N           Port to listen on (default 18080).
+  -w, --workers N|auto   Worker processes; auto = one per core (default 1).
+  -l, --log-level L      fatal | error | warn | info | debug | trace | silent (default info).
+  -h, --help             Show this help.
+  -v, --version          Show the version.
+
+Examples:
+  npm start
+  npm start -- --config switchyard.yaml --port 8080
+  switchyard check-config switchyard.yaml`;
+
+export function parseCli(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        host: { type: 'string' },
+        port: { type: 'string', short: 'p' },
+        workers: { type: 'string', short: 'w' },
+        'log-level': { type: 'string', short: 'l' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { command: 'help' };
+  if (values.version === true) return { command: 'version' };
+  const [command = 'serve', ...rest] = positionals;
+  if (command === 'check-config') {
+    const file = rest[0] ?? values.config;
+    if (file === undefined) throw new UsageError('check-config needs a FILE');
+    if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
+    return { command: 'check-config', file };
+  }
+  if (command === 'help') return { command: 'help' };
+  if (command === 'version') return { command: 'version' };
+  if (command !== 'serve') throw new UsageError(`unknown command '${command}'`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  const serve: ServeArgs = { command: 'serve' };
+  if (values.config !== undefined) serve.config = values.config;
+  if (values.host !== undefined) serve.host = values.host;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer between 0 and 65535, not '${values.port}'`);
+    serve.port = port;
+  }
+  if (values.workers !== undefined) {
+    if (values.workers === 'auto') serve.workers = 'auto';
+    else {
+      const workers = Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be 'auto' or an integer between 1 and 256, not '${values.workers}'`);
+      serve.workers = workers;
+    }
+  }
+  if (values['log-level'] !== undefined) {
+    const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+    if (!levels.includes(values['log-level'])) throw new UsageError(`--log-level must be one of ${levels.join(', ')}`);
+    serve.logLevel = values['log-level'];
+  }
+  return serve;
+}

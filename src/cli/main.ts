@@ -1,0 +1,86 @@
+// Entry point of the `switchyard` command.
+import { readFileSync } from 'node:fs';
+import { ConfigError, formatProblems, loadConfigFile } from '../config/load.ts';
+import { parseCli, usage, UsageError } from './args.ts';
+import { checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  if (isWorkerProcess()) {
+    serveWorker();
+    return undefined;
+  }
+  let args;
+  try {
+    args = parseCli(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`switchyard: ${error.message}\n\n${usage}\n`);
+    return 2;
+  }
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(usage + '\n');
+      return 0;
+    case 'version':
+      process.stdout.write(version + '\n');
+      return 0;
+    case 'check-config':
+      return checkConfig(args.file);
+    case 'serve': {
+      let loaded;
+      try {
+        loaded = await loadForServe(args);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`switchyard: the config has problems:\n${formatProblems(error.source, error.problems)}\n`);
+          return 1;
+        }
+        process.stderr.write(`switchyard: ${(error as Error).message}\n`);
+        return 1;
+      }
+      const exposure = checkExposure(loaded.config);
+      if (exposure !== undefined) {
+        process.stderr.write(`switchyard: ${exposure}\n`);
+        return 1;
+      }
+      try {
+        if (workerCount(loaded.config) > 1) await servePrimary(args, loaded, version);
+        else await serveSingle(args, loaded, version);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const where = `${loaded.config.server.host}:${loaded.config.server.port}`;
+        if (code === 'EADDRINUSE') process.stderr.write(`switchyard: ${where} is already in use; pick another with --port.\n`);
+        else if (code === 'EACCES') process.stderr.write(`switchyard: not allowed to listen on ${where}.\n`);
+        else process.stderr.write(`switchyard: ${(error as Error).stack ?? String(error)}\n`);
+        return 1;
+      }
+      return undefined;
+    }
+  }
+}
+
+function checkConfig(file: string): number {
+  try {
+    const { config, warnings } = loadConfigFile(file);
+    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
+    process.stdout.write(`${file}: OK (${config.providers.length} provider${config.providers.length === 1 ? '' : 's'}, ${config.models.length} alias${config.models.length === 1 ? '' : 'es'})\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(formatProblems(file, error.problems) + '\n');
+      process.stderr.write(`${file}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}\n`);
+      return 1;
+    }
+    process.stderr.write(`switchyard: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+}, (error: unknown) => {
+  process.stderr.write(`switchyard: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,235 @@
+// `switchyard serve`: one process, or a primary with N workers (node:cluster) sharing the port
+// through SO_REUSEPORT. The primary owns the config (loads, validates, watches, re-sends it to
+// the workers); workers own the data plane. SIGTERM drains: stop accepting, finish in-flight
+// requests and streams up to the drain timeout, exit 0. A crashed worker is replaced.
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ConfigError, findConfigPath, formatProblems, loadConfigFile } from '../config/load.ts';
+import { buildZeroConfig } from '../config/zero-config.ts';
+import { watchConfigFile } from '../config/watch.ts';
+import type { GatewayConfig, LogLevel } from '../config/types.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { startGateway, type RunningGateway } from '../main.ts';
+import type { ServeArgs } from './args.ts';
+import { isLoopback, renderBanner } from './banner.ts';
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  path: string | undefined;
+  notes: string[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayConfig {
+  const server = { ...config.server };
+  if (args.host !== undefined) server.host = args.host;
+  if (args.port !== undefined) server.port = args.port;
+  if (args.workers !== undefined) server.workers = args.workers;
+  const logging = { ...config.logging };
+  if (args.logLevel !== undefined) logging.level = args.logLevel as LogLevel;
+  return deepFreeze({ ...config, server, logging });
+}
+
+/** Loads the config the CLI points at (or builds the zero-config one) and applies flag overrides. */
+export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const path = findConfigPath(args.config, env, process.cwd());
+  if (path === undefined) {
+    const zero = await buildZeroConfig(env);
+    return { config: applyOverrides(zero.config, args), path: undefined, notes: zero.found };
+  }
+  const loaded = loadConfigFile(path, env);
+  return { config: applyOverrides(loaded.config, args), path, notes: loaded.warnings.map((warning) => `warning: ${warning}`) };
+}
+
+/** Refuses an unauthenticated gateway on a non-loopback address unless the config says so. */
+export function checkExposure(config: GatewayConfig): string | undefined {
+  if (isLoopback(config.server.host) || config.auth.keys.length > 0 || config.auth.allowUnauthenticated) return undefined;
+  return `Refusing to listen on ${config.server.host} with no client keys: anyone who can reach it could spend your provider credits. ` +
+    'Set auth.keys (e.g. keys: ["${SWITCHYARD_KEY}"]), bind 127.0.0.1, or set auth.allow_unauthenticated: true.';
+}
+
+export function workerCount(config: GatewayConfig): number {
+  return config.server.workers === 'auto' ? availableParallelism() : config.server.workers;
+}
+
+// ----- single process -------------------------------------------------------------------------
+
+async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<GatewayConfig | undefined> {
+  try {
+    const loaded = loadConfigFile(path);
+    for (const warning of loaded.warnings) logger.warn({ path }, warning);
+    return applyOverrides(loaded.config, args);
+  } catch (error) {
+    const detail = error instanceof ConfigError ? formatProblems(path, error.problems) : (error as Error).message;
+    logger.error({ path, problems: detail }, 'config reload refused; keeping the previous config');
+    return undefined;
+  }
+}
+
+function serverSettingsChanged(before: GatewayConfig, after: GatewayConfig): boolean {
+  return before.server.host !== after.server.host || before.server.port !== after.server.port || before.server.workers !== after.server.workers;
+}
+
+export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
+  const logger = createLogger(loaded.config.logging);
+  const running = await startGateway({ config: loaded.config, logger });
+  process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
+  installReload(loaded, args, logger, async (config) => {
+    if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
+    await running.reload(config);
+    loaded.config = config;
+    logger.info({ providers: config.providers.length, aliases: config.models.length }, 'config reloaded');
+  });
+  installShutdown(logger, async () => running.drain(loaded.config.server.drainTimeoutMs));
+}
+
+function installReload(loaded: LoadedConfig, args: ServeArgs, logger: Logger, apply: (config: GatewayConfig) => Promise<void>): void {
+  const path = loaded.path;
+  if (path === undefined) {
+    process.on('SIGHUP', () => logger.info('SIGHUP ignored: running on zero-config (no file to reload)'));
+    return;
+  }
+  let reloading = Promise.resolve();
+  const reload = (reason: string) => {
+    reloading = reloading.then(async () => {
+      logger.info({ path, reason }, 'reloading config');
+      const config = await reloadFrom(path, args, logger);
+      if (config !== undefined) await apply(config);
+    }).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'config reload failed'));
+  };
+  watchConfigFile(path, () => reload('file changed'));
+  process.on('SIGHUP', () => reload('SIGHUP'));
+}
+
+function installShutdown(logger: Logger, drain: () => Promise<boolean>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining: no new connections; waiting for in-flight requests');
+    drain().then((finished) => {
+      logger.info({ finished }, finished ? 'drained; exiting' : 'drain timeout reached; closed remaining connections');
+      logger.flush();
+      setImmediate(() => process.exit(0));
+    }, (error: unknown) => {
+      logger.error({ err: (error as Error).message }, 'drain failed');
+      logger.flush();
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+// ----- cluster ------------------------------------------------------------------------------------
+
+type PrimaryMessage =
+  | { type: 'config'; config: GatewayConfig; notes: string[]; banner: boolean; version: string; workers: number }
+  | { type: 'reload'; config: GatewayConfig }
+  | { type: 'shutdown' };
+
+export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
+  const logger = createLogger(loaded.config.logging);
+  const count = workerCount(loaded.config);
+  const workers = new Set<Worker>();
+  let shuttingDown = false;
+  let bannerShown = false;
+  let recentCrashes = 0;
+
+  const fork = () => {
+    const worker = cluster.fork();
+    workers.add(worker);
+    const startedAt = Date.now();
+    worker.once('online', () => {
+      const message: PrimaryMessage = { type: 'config', config: loaded.config, notes: loaded.notes, banner: !bannerShown, version, workers: count };
+      bannerShown = true;
+      worker.send(message);
+    });
+    worker.once('exit', (code, signal) => {
+      workers.delete(worker);
+      if (shuttingDown) {
+        if (workers.size === 0) {
+          logger.info('all workers exited');
+          logger.flush();
+          setImmediate(() => process.exit(0));
+        }
+        return;
+      }
+      logger.error({ worker: worker.process.pid, code, signal }, 'worker exited unexpectedly; starting a replacement');
+      recentCrashes = Date.now() - startedAt < 30_000 ? recentCrashes + 1 : 0;
+      const delay = Math.min(10_000, 100 * 2 ** Math.min(recentCrashes, 7));
+      setTimeout(fork, delay).unref();
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+
+  installReload(loaded, args, logger, async (config) => {
+    if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
+    loaded.config = config;
+    for (const worker of workers) worker.send({ type: 'reload', config } satisfies PrimaryMessage);
+    logger.info({ providers: config.providers.length, aliases: config.models.length, workers: workers.size }, 'config reloaded');
+  });
+  const stop = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal, workers: workers.size }, 'draining workers');
+    for (const worker of workers) worker.send({ type: 'shutdown' } satisfies PrimaryMessage);
+    setTimeout(() => {
+      logger.warn('workers did not exit in time; stopping them');
+      for (const worker of workers) worker.kill('SIGKILL');
+      logger.flush();
+      process.exit(0);
+    }, loaded.config.server.drainTimeoutMs + 5000).unref();
+    if (workers.size === 0) process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+export function serveWorker(): void {
+  let running: RunningGateway | undefined;
+  let logger: Logger | undefined;
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const finish = () => {
+      logger?.flush();
+      setImmediate(() => process.exit(0));
+    };
+    if (running === undefined) finish();
+    else running.drain(running.gateway.runtime.config.server.drainTimeoutMs).then(finish, finish);
+  };
+  process.on('message', (message: PrimaryMessage) => {
+    if (message.type === 'config') {
+      logger = createLogger(message.config.logging);
+      startGateway({ config: message.config, logger, reusePort: true }).then((started) => {
+        running = started;
+        if (message.banner) process.stderr.write(renderBanner(message.version, started.url, message.config, started.gateway.runtime, message.workers, message.notes) + '\n');
+      }, (error: unknown) => {
+        logger?.fatal({ err: (error as Error).message }, 'worker failed to start');
+        logger?.flush();
+        process.exit(1);
+      });
+    } else if (message.type === 'reload') {
+      running?.reload(message.config).catch((error: unknown) => logger?.error({ err: (error as Error).message }, 'reload failed in worker'));
+    } else if (message.type === 'shutdown') {
+      stop();
+    }
+  });
+  // Ctrl-C reaches the whole process group; the primary also sends 'shutdown'. Either drains.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('disconnect', stop);
+}
+
+export function isWorkerProcess(): boolean {
+  return cluster.isWorker;
+}

@@ -1,0 +1,40 @@
+// Default values shared by the schema (documented defaults), the normalizer and zero-config, so
+// the docs, a file that omits a key, and a gateway started with no file all agree.
+import type { LoggingConfig, PoolSettings, ServerConfig, TimeoutSettings } from './types.ts';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 18080;
+export const DEFAULT_BODY_LIMIT = '32mb';
+
+export const defaultServerConfig: Readonly<ServerConfig> = Object.freeze({
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  workers: 1,
+  bodyLimitBytes: 32 * 1024 * 1024,
+  // Above the 60 s idle timeout of common load balancers, so they close first and never reuse a
+  // socket we are closing.
+  keepAliveTimeoutMs: 65_000,
+  drainTimeoutMs: 30_000,
+});
+
+export const DEFAULT_TIMEOUTS: Readonly<TimeoutSettings> = Object.freeze({
+  connectMs: 5_000,
+  // Reasoning models can think for minutes before the first byte.
+  firstByteMs: 300_000,
+  idleMs: 300_000,
+  totalMs: 0,
+});
+
+export const DEFAULT_POOL: Readonly<PoolSettings> = Object.freeze({
+  connections: 0,
+  // Below the 5 s idle timeout that Node and many servers default to, so we never send on a socket
+  // the upstream is about to close.
+  keepAliveMs: 4_000,
+});
+
+export const DEFAULT_LOGGING: Readonly<LoggingConfig> = Object.freeze({ level: 'info', format: 'json' });
+
+export const DEFAULT_DISCOVER_INTERVAL_S = 300;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;

@@ -1,0 +1,244 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig, findConfigPath, loadConfigFile, parseConfigText,
+} from '../../src/config/load.ts';
+import { parseBodyLimit } from '../../src/config/normalize.ts';
+import type { GatewayConfig, ProviderConfig } from '../../src/config/types.ts';
+
+function load(lines: string[], env: NodeJS.ProcessEnv = {}): GatewayConfig {
+  return parseConfigText(lines.join('\n') + '\n', 'test.yaml', env).config;
+}
+
+function provider(lines: string[], env: NodeJS.ProcessEnv = {}): ProviderConfig {
+  return load(['providers:', ...lines], env).providers[0]!;
+}
+
+test('defaults for an empty file', () => {
+  const config = load([]);
+  assert.deepEqual(config, {
+    source: 'test.yaml',
+    server: { host: '127.0.0.1', port: 18080, workers: 1, bodyLimitBytes: 32 * 1024 * 1024, keepAliveTimeoutMs: 65000, drainTimeoutMs: 30000 },
+    auth: { keys: [], allowUnauthenticated: false },
+    providers: [],
+    models: [],
+    logging: { level: 'info', format: 'json' },
+  });
+  assert.deepEqual(config.server, defaultServerConfig);
+});
+
+test('exported defaults', () => {
+  assert.deepEqual(DEFAULT_TIMEOUTS, { connectMs: 5000, firstByteMs: 300000, idleMs: 300000, totalMs: 0 });
+  assert.deepEqual(DEFAULT_POOL, { connections: 0, keepAliveMs: 4000 });
+});
+
+test('type openai without base_url is the OpenAI service', () => {
+  const openai = provider(['  - name: oa', '    type: openai', '    api_key: sk-1']);
+  assert.equal(openai.preset, 'openai');
+  assert.equal(openai.baseUrl, 'https://api.openai.com/v1');
+  assert.ok(openai.models.includes('gpt-*'));
+  assert.equal(openai.discover, false);
+  assert.deepEqual(openai.apiKeys, ['sk-1']);
+  assert.deepEqual(openai.auth, { header: 'authorization', prefix: 'Bearer ' });
+  assert.deepEqual(openai.timeouts, DEFAULT_TIMEOUTS);
+  assert.deepEqual(openai.pool, DEFAULT_POOL);
+  assert.equal(openai.discoverIntervalMs, 300_000);
+});
+
+test('type openai on api.openai.com keeps the preset; elsewhere it is a plain compatible server', () => {
+  const official = provider(['  - name: oa', '    type: openai', '    base_url: https://api.openai.com/v1/', '    api_key: k']);
+  assert.equal(official.preset, 'openai');
+  assert.ok(official.models.includes('gpt-*'));
+  const custom = provider(['  - name: local', '    type: openai', '    base_url: http://127.0.0.1:11434/v1/']);
+  assert.equal(custom.preset, undefined);
+  assert.equal('preset' in custom, false);
+  assert.equal(custom.baseUrl, 'http://127.0.0.1:11434/v1', 'trailing slash removed');
+  assert.deepEqual(custom.models, []);
+  assert.equal(custom.discover, true, 'no models and no discover setting → discover');
+  assert.deepEqual(custom.capabilities, { chat: true, completions: true, embeddings: true, responses: true });
+});
+
+test('presets fill in URL, auth, capabilities and models; user settings override', () => {
+  const groq = provider(['  - name: g', '    type: groq', '    api_key: k']);
+  assert.equal(groq.preset, 'groq');
+  assert.equal(groq.baseUrl, 'https://api.groq.com/openai/v1');
+  assert.deepEqual(groq.capabilities, { chat: true, completions: false, embeddings: false, responses: true });
+  assert.equal(groq.discover, true);
+  const azure = provider(['  - name: az', '    type: azure-openai', '    base_url: https://r.openai.azure.com/openai/v1///', '    api_key: k']);
+  assert.equal(azure.baseUrl, 'https://r.openai.azure.com/openai/v1');
+  assert.deepEqual(azure.auth, { header: 'api-key', prefix: '' });
+  const mistral = provider(['  - name: m', '    type: mistral', '    api_key: k']);
+  assert.ok(mistral.models.includes('mistral-*'));
+  assert.equal(mistral.discover, true, "preset's discovery setting when models are not listed");
+});
+
+test('discover: explicit setting wins; listing models turns the default off', () => {
+  assert.equal(provider(['  - name: l', '    type: openai', '    base_url: http://h:1/v1', '    models: [a]']).discover, false);
+  assert.equal(provider(['  - name: l', '    type: openai', '    base_url: http://h:1/v1', '    models: [a]', '    discover: true']).discover, true);
+  assert.equal(provider(['  - name: l', '    type: openai', '    base_url: http://h:1/v1', '    discover: false']).discover, false);
+  assert.equal(provider(['  - name: l', '    type: openai', '    base_url: http://h:1/v1', '    models: []']).discover, true);
+  assert.equal(provider(['  - name: r', '    type: openrouter', '    api_key: k', '    models: ["anthropic/*"]']).discover, false);
+});
+
+test('every provider key is carried into the snapshot', () => {
+  const p = provider([
+    '  - name: local',
+    '    type: openai',
+    '    base_url: http://127.0.0.1:11434/v1',
+    '    api_keys: [a, "", b, a]',
+    '    models: [llama3.2, "qwen3:*"]',
+    '    discover: true',
+    '    discover_interval_s: 60',
+    '    headers: { X-Extra: value }',
+    '    timeouts: { connect_ms: 1000, first_byte_ms: 2000, idle_ms: 3000, total_ms: 4000 }',
+    '    pool: { connections: 8, keep_alive_ms: 1500 }',
+  ]);
+  assert.deepEqual(p, {
+    name: 'local',
+    dialect: 'openai',
+    baseUrl: 'http://127.0.0.1:11434/v1',
+    apiKeys: ['a', 'b'],
+    auth: { header: 'authorization', prefix: 'Bearer ' },
+    models: ['llama3.2', 'qwen3:*'],
+    discover: true,
+    discoverIntervalMs: 60_000,
+    headers: { 'x-extra': 'value' },
+    timeouts: { connectMs: 1000, firstByteMs: 2000, idleMs: 3000, totalMs: 4000 },
+    pool: { connections: 8, keepAliveMs: 1500 },
+    capabilities: { chat: true, completions: true, embeddings: true, responses: true },
+  });
+});
+
+test('body_limit: numbers and sizes', () => {
+  assert.equal(parseBodyLimit(1000), 1000);
+  assert.equal(parseBodyLimit('512kb'), 512 * 1024);
+  assert.equal(parseBodyLimit('32mb'), 32 * 1024 * 1024);
+  assert.equal(parseBodyLimit('1gb'), 1024 ** 3);
+  assert.equal(parseBodyLimit('1.5 MB'), 1.5 * 1024 * 1024);
+  assert.equal(parseBodyLimit('64k'), 64 * 1024);
+  assert.equal(parseBodyLimit('2MiB'), 2 * 1024 * 1024);
+  assert.equal(parseBodyLimit('100b'), 100);
+  assert.equal(parseBodyLimit('100'), 100);
+  assert.ok(Number.isNaN(parseBodyLimit('lots')));
+  assert.equal(load(['server:', '  body_limit: 512kb']).server.bodyLimitBytes, 524288);
+  assert.equal(load(['server:', '  body_limit: 1048576']).server.bodyLimitBytes, 1048576);
+  assert.equal(load(['server:', '  body_limit: "1048576"']).server.bodyLimitBytes, 1048576);
+});
+
+test('empty keys are dropped from auth.keys and api_keys; unset key means no auth', () => {
+  const config = load([
+    'auth:',
+    '  keys: ["${SWY_A}", "${SWY_B:-}", fixed]',
+    'providers:',
+    '  - name: g',
+    '    type: groq',
+    '    api_keys: ["${GROQ_1}", "${GROQ_2:-}", "${GROQ_3}"]',
+  ], { SWY_A: 'alpha', GROQ_3: 'g3' });
+  assert.deepEqual(config.auth.keys, ['alpha', 'fixed']);
+  assert.deepEqual(config.providers[0]!.apiKeys, ['g3']);
+  assert.deepEqual(load(['auth:', '  keys: ["${SWITCHYARD_KEY}"]']).auth.keys, []);
+});
+
+test('a cloud preset with no api_key at all warns; a local one does not', () => {
+  const cloud = parseConfigText('providers:\n  - name: g\n    type: groq\n', 't.yaml', {});
+  assert.deepEqual(cloud.warnings, ['t.yaml:2:5  providers[0]: no api_key, so requests are sent without credentials (e.g. api_key: ${GROQ_API_KEY})']);
+  const local = parseConfigText('providers:\n  - name: o\n    type: ollama-openai\n  - name: v\n    type: vllm\n', 't.yaml', {});
+  assert.deepEqual(local.warnings, []);
+});
+
+test('aliases are carried over', () => {
+  const config = load([
+    'providers:',
+    '  - { name: a, type: openai, base_url: "http://127.0.0.1:1/v1" }',
+    '  - { name: b, type: openai, base_url: "http://127.0.0.1:2/v1" }',
+    'models:',
+    '  - name: fast',
+    '    targets: [{ provider: a, model: m1 }, { provider: b, model: m2 }]',
+  ]);
+  assert.deepEqual(config.models, [{ name: 'fast', targets: [{ provider: 'a', model: 'm1' }, { provider: 'b', model: 'm2' }] }]);
+});
+
+test('the snapshot is deeply frozen', () => {
+  const config = load([
+    'providers:',
+    '  - { name: a, type: groq, api_key: k, headers: { x: y } }',
+    'models:',
+    '  - { name: f, targets: [{ provider: a, model: m }] }',
+  ]);
+  const seen: unknown[] = [];
+  const walk = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) return;
+    assert.ok(Object.isFrozen(value), `not frozen: ${JSON.stringify(value)}`);
+    seen.push(value);
+    for (const child of Object.values(value)) walk(child);
+  };
+  walk(config);
+  assert.ok(seen.length > 15);
+  assert.throws(() => { (config.server as { port: number }).port = 1; }, TypeError);
+  assert.throws(() => { (config.providers as unknown[]).push({}); }, TypeError);
+  assert.throws(() => { (config.providers[0]!.auth as { prefix: string }).prefix = ''; }, TypeError);
+  // presets are shared data: freezing a snapshot must not freeze (or alias) them
+  const again = load(['providers:', '  - { name: b, type: groq, api_key: k }']);
+  assert.notEqual(again.providers[0]!.auth, config.providers[0]!.auth);
+});
+
+test('findConfigPath: --config, then $SWITCHYARD_CONFIG, then ./switchyard.yaml, else zero-config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swy-find-'));
+  try {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    assert.equal(findConfigPath(undefined, {}, empty), undefined);
+    assert.equal(findConfigPath(undefined, { SWITCHYARD_CONFIG: '' }, empty), undefined);
+    writeFileSync(join(dir, 'switchyard.yaml'), '');
+    assert.equal(findConfigPath(undefined, {}, dir), join(dir, 'switchyard.yaml'));
+    assert.equal(findConfigPath(undefined, { SWITCHYARD_CONFIG: 'env.yaml' }, dir), join(dir, 'env.yaml'));
+    assert.equal(findConfigPath(undefined, { SWITCHYARD_CONFIG: '/etc/swy.yaml' }, dir), '/etc/swy.yaml');
+    assert.equal(findConfigPath('cli.yaml', { SWITCHYARD_CONFIG: 'env.yaml' }, dir), join(dir, 'cli.yaml'));
+    mkdirSync(join(empty, 'switchyard.yaml'));
+    assert.equal(findConfigPath(undefined, {}, empty), undefined, 'a directory named switchyard.yaml is not a config');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('switchyard.example.yaml parses, with and without its variables set', () => {
+  const path = new URL('../../switchyard.example.yaml', import.meta.url);
+  const bare = parseConfigText(readFileSync(path, 'utf8'), 'switchyard.example.yaml', {});
+  assert.equal(bare.config.providers.length, 4);
+  assert.deepEqual(bare.config.auth.keys, []);
+  assert.ok(bare.warnings.some((warning) => warning.includes('SWITCHYARD_KEY')));
+  const env = { SWITCHYARD_KEY: 'client', OPENAI_API_KEY: 'sk', OPENROUTER_API_KEY: 'or', AZURE_OPENAI_API_KEY: 'az', SWITCHYARD_PORT: '9999' };
+  const { config, warnings } = loadConfigFile(path.pathname, env);
+  assert.deepEqual(warnings, []);
+  assert.equal(config.server.port, 9999);
+  assert.deepEqual(config.auth.keys, ['client']);
+  assert.deepEqual(config.providers.map((p) => [p.name, p.preset ?? 'generic', p.baseUrl]), [
+    ['openai', 'openai', 'https://api.openai.com/v1'],
+    ['local', 'generic', 'http://127.0.0.1:11434/v1'],
+    ['openrouter', 'openrouter', 'https://openrouter.ai/api/v1'],
+    ['azure', 'azure-openai', 'https://my-resource.openai.azure.com/openai/v1'],
+  ]);
+  assert.deepEqual(config.models.map((alias) => alias.name), ['fast', 'smart']);
+});
+
+test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {
+  const config = load([
+    'x-slow: &slow',
+    '  idle_ms: 600000',
+    'providers:',
+    '  - name: a',
+    '    type: groq',
+    '    api_key: k',
+    '    timeouts:',
+    '      <<: *slow',
+    '      connect_ms: 100',
+    '  - name: b',
+    '    type: groq',
+    '    api_key: k',
+    '    timeouts: *slow',
+  ]);
+  assert.deepEqual(config.providers.map((p) => [p.timeouts.connectMs, p.timeouts.idleMs]), [[100, 600000], [5000, 600000]]);
+});
