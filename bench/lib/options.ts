@@ -1,0 +1,105 @@
+// Command-line flags of `npm run bench` and the durations of quick and full runs.
+import { parseArgs } from 'node:util';
+import { systemIds, type SystemId } from './systems.ts';
+
+export interface Settings {
+  rounds: number;
+  warmupSeconds: number;
+  oneAtATimeSeconds: number;
+  ladder: number[];
+  ladderSeconds: number;
+  saturation: number[];
+  saturationSeconds: number;
+  ttftConcurrency: number;
+  ttftSeconds: number;
+  streamLevels: number[];
+  streamsPerConnection: number;
+  restSeconds: number;
+}
+
+export const quickSettings: Settings = {
+  rounds: 1, warmupSeconds: 1, oneAtATimeSeconds: 3,
+  ladder: [50, 500], ladderSeconds: 3,
+  saturation: [64, 256], saturationSeconds: 4,
+  ttftConcurrency: 8, ttftSeconds: 5,
+  streamLevels: [1000], streamsPerConnection: 1,
+  restSeconds: 3,
+};
+
+export const fullSettings: Settings = {
+  rounds: 2, warmupSeconds: 3, oneAtATimeSeconds: 8,
+  ladder: [50, 150, 300, 500, 1000], ladderSeconds: 10,
+  saturation: [64, 256], saturationSeconds: 10,
+  ttftConcurrency: 8, ttftSeconds: 8,
+  streamLevels: [100, 250, 500, 1000], streamsPerConnection: 2,
+  restSeconds: 10,
+};
+
+export const scenarioNames: Record<number, string> = {
+  1: 'one request at a time', 2: 'the 60 ms ladder', 3: 'saturation (0 ms mock)', 4: 'streaming', 5: 'memory', 6: 'translation cost',
+};
+
+export interface BenchOptions {
+  quick: boolean;
+  settings: Settings;
+  scenarios: Set<number>;
+  systems: SystemId[];
+  soakMs: number;
+  /** --only or --systems narrowed the run: the report gets its own file name. */
+  partial: boolean;
+}
+
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6] [--systems=direct,nginx,portkey,switchyard,switchyard-auto] [--soak 30m]
+
+  --quick      short runs (about 2.5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once
+  --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation
+  --systems    systems to start and measure (direct is the baseline every "added" figure needs)
+  --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
+  --help       this text`;
+
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null) throw new Error(`--soak: cannot read '${text}' (use 30m, 1h, 90s)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'm']!;
+  return Number(match[1]) * unit;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      systems: { type: 'string' },
+      soak: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(usage + '\n');
+    return undefined;
+  }
+  const scenarios = new Set<number>();
+  for (const part of (values.only ?? '1,2,3,4,5,6').split(',')) {
+    const number = Number(part.trim());
+    if (!(number in scenarioNames)) throw new Error(`--only: unknown scenario '${part}' (1–6)`);
+    scenarios.add(number);
+  }
+  const systems: SystemId[] = [];
+  for (const part of (values.systems ?? systemIds.join(',')).split(',')) {
+    const id = part.trim() as SystemId;
+    if (!systemIds.includes(id)) throw new Error(`--systems: unknown system '${part}' (${systemIds.join(', ')})`);
+    if (!systems.includes(id)) systems.push(id);
+  }
+  const soakMs = values.soak === undefined ? 0 : parseDuration(values.soak);
+  if (soakMs > 0) scenarios.add(5);
+  const quick = values.quick === true;
+  return {
+    quick,
+    settings: quick ? quickSettings : fullSettings,
+    scenarios,
+    systems: systemIds.filter((id) => systems.includes(id)),
+    soakMs,
+    partial: values.only !== undefined || values.systems !== undefined,
+  };
+}
