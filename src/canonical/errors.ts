@@ -95,6 +95,7 @@ export const ErrorCode = {
   totalTimeout: 'SWY_ERR_UPSTREAM_TOTAL_TIMEOUT',
   upstreamReset: 'SWY_ERR_UPSTREAM_RESET',
   upstreamStatus: 'SWY_ERR_UPSTREAM_STATUS',
+  contextLength: 'SWY_ERR_UPSTREAM_CONTEXT_LENGTH',
   upstreamProtocol: 'SWY_ERR_UPSTREAM_PROTOCOL',
   canceled: 'SWY_ERR_DOWNSTREAM_CANCELED',
   overloaded: 'SWY_ERR_GATEWAY_OVERLOADED',

@@ -80,6 +80,11 @@ export interface CanonicalRequest {
    * same dialect can send them on instead of silently dropping them.
    */
   passThrough?: { dialect: string; fields: Record<string, unknown> };
+  /**
+   * Facts only the inbound surface needs when it renders the answer (OpenAI's
+   * `stream_options.include_usage`, Gemini's `alt=sse`, …); providers ignore them.
+   */
+  surfaceHints?: Record<string, unknown>;
 }
 
 /** The kinds of work a request asks for; surfaces declare one, providers declare which they serve. */

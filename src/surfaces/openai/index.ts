@@ -1,7 +1,11 @@
-// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses (same-dialect pass-through).
-import type { SurfaceAdapter } from '../../canonical/adapters.ts';
+// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses.
+import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, SurfaceAdapter, SurfaceRequest, Wire, CanonicalOperation } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { Operation } from '../../canonical/request.ts';
+import { decodeChatRequest } from './chat-decode.ts';
+import { ChatStreamEncoder, encodeChatResponse } from './chat-encode.ts';
+import { completionsCodec } from './completions.ts';
+import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
 
@@ -20,22 +24,47 @@ function containsAny(events: Buffer, markers: readonly Buffer[]): boolean {
   return false;
 }
 
+const chatCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeChatRequest,
+  encodeResponse: encodeChatResponse,
+  createStreamEncoder: (request) => new ChatStreamEncoder(request),
+};
+
+interface OpenAISurfaceOptions {
+  name: string;
+  wire: Wire;
+  /** The legacy operation name used by inspect(). */
+  kind: Operation;
+  operation: CanonicalOperation;
+  chat?: ChatSurfaceCodec;
+  embeddings?: EmbeddingsSurfaceCodec;
+}
+
 class OpenAISurface implements SurfaceAdapter {
   readonly name: string;
   readonly dialect = 'openai';
-  readonly operation: Operation;
+  readonly wire: Wire;
+  readonly operation: CanonicalOperation;
+  readonly streamFraming = 'sse' as const;
+  readonly chat: ChatSurfaceCodec | undefined;
+  readonly embeddings: EmbeddingsSurfaceCodec | undefined;
+  private readonly kind: Operation;
 
-  constructor(name: string, operation: Operation) {
-    this.name = name;
-    this.operation = operation;
+  constructor(options: OpenAISurfaceOptions) {
+    this.name = options.name;
+    this.wire = options.wire;
+    this.kind = options.kind;
+    this.operation = options.operation;
+    this.chat = options.chat;
+    this.embeddings = options.embeddings;
   }
 
-  inspect(body: unknown) {
-    return inspectOpenAIRequest(this.operation, body);
+  inspect(body: unknown, _request: SurfaceRequest) {
+    return inspectOpenAIRequest(this.kind, body);
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return this.operation === 'responses' ? containsAny(events, RESPONSE_TERMINALS) : events.includes(DONE);
+    return this.kind === 'responses' ? containsAny(events, RESPONSE_TERMINALS) : events.includes(DONE);
   }
 
   encodeError(error: ErrorInfo) {
@@ -43,14 +72,14 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   encodeStreamError(error: ErrorInfo): Buffer {
-    return this.operation === 'responses' ? encodeResponsesStreamError(error) : encodeOpenAIStreamError(error);
+    return this.kind === 'responses' ? encodeResponsesStreamError(error) : encodeOpenAIStreamError(error);
   }
 }
 
-export const openaiChat: SurfaceAdapter = new OpenAISurface('openai-chat', 'chat');
-export const openaiCompletions: SurfaceAdapter = new OpenAISurface('openai-completions', 'completions');
-export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface('openai-embeddings', 'embeddings');
-export const openaiResponses: SurfaceAdapter = new OpenAISurface('openai-responses', 'responses');
+export const openaiChat: SurfaceAdapter = new OpenAISurface({ name: 'openai-chat', wire: 'openai-chat', kind: 'chat', operation: 'chat', chat: chatCodec });
+export const openaiCompletions: SurfaceAdapter = new OpenAISurface({ name: 'openai-completions', wire: 'openai-completions', kind: 'completions', operation: 'chat', chat: completionsCodec });
+export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface({ name: 'openai-embeddings', wire: 'openai-embeddings', kind: 'embeddings', operation: 'embeddings', embeddings: embeddingsCodec });
+export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat' });
 
 export { encodeOpenAIError } from './errors.ts';
 
