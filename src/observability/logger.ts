@@ -10,7 +10,7 @@ export type { Logger } from 'pino';
 const redactPaths = [
   'headers.authorization', 'headers["x-api-key"]', 'headers["x-goog-api-key"]', 'headers["api-key"]',
   '*.headers.authorization', '*.headers["x-api-key"]', '*.headers["x-goog-api-key"]', '*.headers["api-key"]',
-  'api_key', 'apiKey', 'api_keys', 'apiKeys', '*.api_key', '*.apiKey', '*.api_keys', '*.apiKeys', 'key', '*.key',
+  'api_key', 'apiKey', 'api_keys', 'apiKeys', '*.api_key', '*.apiKey', '*.api_keys', '*.apiKeys',
 ];
 
 export function createLogger(config: LoggingConfig, destination: NodeJS.WritableStream | undefined = undefined): Logger {

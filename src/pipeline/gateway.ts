@@ -6,6 +6,7 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
+import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext } from './context.ts';
@@ -59,7 +60,7 @@ export class Gateway {
   swap(runtime: Runtime): Runtime {
     const previous = this.runtime;
     this.runtime = runtime;
-    void previous.close().catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'closing the previous runtime failed'));
+    previous.retire();
     return previous;
   }
 
@@ -73,7 +74,11 @@ export class Gateway {
     const runtime = this.runtime;
     const context = new RequestContext(requestIdFrom(request.headers['x-request-id']), request, response, this.errorSurface);
     this.inflight++;
-    response.once('close', () => this.onClose(context));
+    runtime.acquire();
+    response.once('close', () => {
+      runtime.release();
+      this.onClose(context);
+    });
     if (this.draining) response.setHeader('connection', 'close');
     try {
       this.dispatch(context, runtime);
@@ -126,10 +131,15 @@ export class Gateway {
   private proxy(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, body: Buffer): void {
     if (context.response.destroyed) return; // the client left while sending: no upstream request
     let parsed: unknown;
+    const text = body.toString('utf8');
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch (error) {
-      const reason = body.length === 0 ? 'the body is empty' : (error as Error).message;
+      let reason = body.length === 0 ? 'the body is empty' : (error as Error).message;
+      if (body.length > 0 && !/position \d+/.test(reason)) {
+        const where = describeJsonErrorPosition(text);
+        if (where !== undefined) reason += ` (at ${where})`;
+      }
       throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
     }
     const summary = surface.inspect(parsed);
@@ -164,15 +174,22 @@ export class Gateway {
     return new GatewayError(ErrorCode.modelNotFound, message, { status: 404, origin: 'downstream', errorClass: 'client-error', param: 'model' });
   }
 
-  /** 413: answer now, close the connection, and discard (never buffer) whatever else arrives. */
+  /**
+   * 413: answer at once, then discard (never buffer) whatever else the client sends, so a client
+   * that writes its whole body before reading still gets the answer. A body that does not end
+   * within a few seconds has its connection closed.
+   */
   private refuseBody(context: RequestContext, error: GatewayError): void {
     const request = context.request;
-    context.response.setHeader('connection', 'close');
     sendError(context, error);
+    if (request.complete) return;
     request.resume();
     const socket = request.socket;
-    const timer = setTimeout(() => socket.destroy(), 2000);
+    const timer = setTimeout(() => {
+      if (!request.complete) socket.destroy();
+    }, 5000);
     timer.unref();
+    request.once('end', () => clearTimeout(timer));
     socket.once('close', () => clearTimeout(timer));
   }
 

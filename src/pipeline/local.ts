@@ -22,7 +22,12 @@ export const listModels: LocalHandler = (gateway, context, runtime) => {
 /** `GET /v1/models/{id}`: ids may contain slashes (`openrouter/x/y`). */
 export function retrieveModel(prefix: string, encode: (model: { id: string; ownedBy: string }) => string): LocalHandler {
   return (gateway, context, runtime) => {
-    const id = decodeURIComponent(context.path.slice(prefix.length));
+    let id: string;
+    try {
+      id = decodeURIComponent(context.path.slice(prefix.length));
+    } catch {
+      id = context.path.slice(prefix.length);
+    }
     const listed = runtime.router.listModels().find((model) => model.id === id);
     if (listed !== undefined) {
       sendJson(context, 200, encode(listed));

@@ -30,6 +30,9 @@ export class Runtime {
   private readonly timers: NodeJS.Timeout[] = [];
   private modelListCache: { router: Router; body: string } | undefined = undefined;
   private closed = false;
+  /** Requests that started on this runtime and have not finished. */
+  private active = 0;
+  private retired = false;
 
   constructor(config: GatewayConfig, dependencies: RuntimeDependencies) {
     this.config = config;
@@ -99,6 +102,25 @@ export class Runtime {
     const body = encode(this.router);
     this.modelListCache = { router: this.router, body };
     return body;
+  }
+
+  acquire(): void {
+    this.active++;
+  }
+
+  release(): void {
+    this.active--;
+    if (this.retired && this.active === 0) void this.close().catch(() => {});
+  }
+
+  /**
+   * Replaced by a newer runtime: closes once the last request that started on it is done —
+   * including requests still reading their body, which have not reached a pool yet.
+   */
+  retire(): void {
+    this.retired = true;
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.active === 0) void this.close().catch(() => {});
   }
 
   /** Stops background work; pools finish their in-flight requests, then close. */

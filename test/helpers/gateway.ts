@@ -62,10 +62,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   });
   const logger = pino({ level: 'info' }, sink);
   const running = await startGateway({ config: testConfig(options), logger, discover: options.discover ?? false });
-  return Object.assign(running, {
-    get logs() {
-      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
-    logText: () => lines.join('\n'),
-  });
+  const gateway = running as TestGateway;
+  Object.defineProperty(gateway, 'logs', { get: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>), enumerable: true });
+  gateway.logText = () => lines.join('\n');
+  return gateway;
 }

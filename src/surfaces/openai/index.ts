@@ -9,18 +9,26 @@ import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
 
-const DONE = Buffer.from('data: [DONE]');
+const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
 const RESPONSE_TERMINALS = [
-  Buffer.from('"type":"response.completed"'),
-  Buffer.from('"type":"response.failed"'),
-  Buffer.from('"type":"response.incomplete"'),
   Buffer.from('event: response.completed'),
   Buffer.from('event: response.failed'),
   Buffer.from('event: response.incomplete'),
+  Buffer.from('data: {"type":"response.completed"'),
+  Buffer.from('data: {"type":"response.failed"'),
+  Buffer.from('data: {"type":"response.incomplete"'),
 ];
 
-function containsAny(events: Buffer, markers: readonly Buffer[]): boolean {
-  for (const marker of markers) if (events.includes(marker)) return true;
+/**
+ * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
+ * inside a delta that happens to read "data: [DONE]" can never match.
+ */
+export function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
+  for (const marker of markers) {
+    for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
+      if (at === 0 || events[at - 1] === 0x0a) return true;
+    }
+  }
   return false;
 }
 
@@ -64,7 +72,7 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return this.kind === 'responses' ? containsAny(events, RESPONSE_TERMINALS) : events.includes(DONE);
+    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_TERMINALS : DONE);
   }
 
   encodeError(error: ErrorInfo) {

@@ -6,8 +6,8 @@ import type { RequestSummary } from '../../canonical/adapters.ts';
 import type { Operation } from '../../canonical/request.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 
-function invalid(message: string, param: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
+function invalid(message: string, param: string | undefined): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
 }
 
 function describe(value: unknown): string {
@@ -25,7 +25,7 @@ const required: Record<Operation, string | undefined> = {
 
 export function inspectOpenAIRequest(operation: Operation, body: unknown): RequestSummary {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalid(`The request body must be a JSON object, not ${describe(body)}.`, '');
+    throw invalid(`The request body must be a JSON object, not ${describe(body)}.`, undefined);
   }
   const record = body as Record<string, unknown>;
   const model = record.model;
