@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { Gateway, type RouteEntry } from './pipeline/gateway.ts';
+import { Gateway, type PrefixRoute, type RouteEntry } from './pipeline/gateway.ts';
 import { healthz, listModels, readyz, retrieveModel } from './pipeline/local.ts';
 import { Runtime } from './pipeline/runtime.ts';
 import { openaiProvider } from './providers/openai/index.ts';
@@ -14,7 +14,7 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([[
 
 const created = Math.floor(Date.now() / 1000);
 
-function routeTable(): { routes: Map<string, RouteEntry>; prefixRoutes: [string, RouteEntry][] } {
+function routeTable(): { routes: Map<string, RouteEntry>; prefixRoutes: PrefixRoute[] } {
   const routes = new Map<string, RouteEntry>();
   // OpenAI clients send these with /v1 when their base URL ends in /v1, and without it when
   // configured with the bare host; both are accepted, nothing else is guessed.
@@ -28,9 +28,10 @@ function routeTable(): { routes: Map<string, RouteEntry>; prefixRoutes: [string,
   routes.set('/healthz', { method: 'GET', local: healthz, public: true });
   routes.set('/readyz', { method: 'GET', local: readyz, public: true });
   const encodeOne = (model: { id: string; ownedBy: string }) => encodeOpenAIModel(model, created);
-  const prefixRoutes: [string, RouteEntry][] = [
-    ['/v1/models/', { method: 'GET', local: retrieveModel('/v1/models/', encodeOne) }],
-    ['/models/', { method: 'GET', local: retrieveModel('/models/', encodeOne) }],
+  const byPrefix = (prefix: string, entry: RouteEntry): PrefixRoute => ({ prefix, resolve: () => ({ entry }) });
+  const prefixRoutes: PrefixRoute[] = [
+    byPrefix('/v1/models/', { method: 'GET', local: retrieveModel('/v1/models/', encodeOne) }),
+    byPrefix('/models/', { method: 'GET', local: retrieveModel('/models/', encodeOne) }),
   ];
   return { routes, prefixRoutes };
 }

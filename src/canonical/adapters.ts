@@ -42,6 +42,8 @@ export interface SurfaceRequest {
 export interface RequestSummary {
   model: string;
   stream: boolean;
+  /** The model came from the path (Gemini), so a pass-through body needs no model rename. */
+  modelInPath?: boolean;
 }
 
 /** A response rendered for the wire. */

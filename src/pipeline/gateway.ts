@@ -1,7 +1,7 @@
 // The request handler: a static method+path table built once, auth, bounded body read, routing,
 // then a same-dialect exchange. Holds the current runtime; a reload swaps it atomically.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import type { SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
@@ -12,7 +12,10 @@ import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
 import { asGatewayError, sendError, sendJson } from './respond.ts';
-import type { Runtime } from './runtime.ts';
+import type { ProviderRuntime, Runtime } from './runtime.ts';
+import { TranslatingExchange, type Translation } from './translate.ts';
+import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
+import { estimateTokens } from '../util/estimate-tokens.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 
@@ -25,10 +28,16 @@ export interface RouteEntry {
   public?: boolean;
 }
 
+/** A route for a family of paths: the rest of the path after the prefix picks the entry and its params. */
+export interface PrefixRoute {
+  prefix: string;
+  resolve(rest: string): { entry: RouteEntry; params?: Record<string, string> } | undefined;
+}
+
 export interface GatewayOptions {
   routes: ReadonlyMap<string, RouteEntry>;
   /** Routes matched by prefix (e.g. `GET /v1/models/{id}`), checked after the exact table. */
-  prefixRoutes?: readonly [string, RouteEntry][];
+  prefixRoutes?: readonly PrefixRoute[];
   /** The dialect for errors on paths no surface owns. */
   errorSurface: SurfaceAdapter;
   /** How models are listed (dialect-specific body). */
@@ -41,7 +50,7 @@ export class Gateway {
   draining = false;
   inflight = 0;
   private readonly routes: ReadonlyMap<string, RouteEntry>;
-  private readonly prefixRoutes: readonly [string, RouteEntry][];
+  private readonly prefixRoutes: readonly PrefixRoute[];
   readonly errorSurface: SurfaceAdapter;
   readonly encodeModelList: (router: Router) => string;
   private readonly logger: Logger;
@@ -87,16 +96,23 @@ export class Gateway {
     }
   };
 
-  private lookup(path: string): RouteEntry | undefined {
+  private lookup(context: RequestContext): RouteEntry | undefined {
+    const path = context.path;
     const entry = this.routes.get(path);
     if (entry !== undefined) return entry;
-    for (const [prefix, prefixEntry] of this.prefixRoutes) if (path.startsWith(prefix)) return prefixEntry;
+    for (const route of this.prefixRoutes) {
+      if (!path.startsWith(route.prefix)) continue;
+      const found = route.resolve(path.slice(route.prefix.length));
+      if (found === undefined) continue;
+      if (found.params !== undefined) context.params = found.params;
+      return found.entry;
+    }
     return undefined;
   }
 
   private dispatch(context: RequestContext, runtime: Runtime): void {
     const request = context.request;
-    const entry = this.lookup(context.path);
+    const entry = this.lookup(context);
     if (entry === undefined) {
       sendError(context, new GatewayError(ErrorCode.routeNotFound, `Unknown path: ${request.method} ${context.path}`, { status: 404, origin: 'downstream', errorClass: 'client-error' }));
       return;
@@ -142,11 +158,18 @@ export class Gateway {
       }
       throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
     }
-    const summary = surface.inspect(parsed);
+    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers };
+    const summary = surface.inspect(parsed, surfaceRequest);
     context.modelAsked = summary.model;
     context.stream = summary.stream;
-    const route = runtime.router.resolve(summary.model);
-    if (route === undefined) throw this.modelNotFound(runtime, summary.model);
+    const router = runtime.router;
+    let route = router.resolve(summary.model);
+    let suffix: SuffixedModel | undefined;
+    if (route === undefined) {
+      suffix = parseThinkingSuffix(summary.model);
+      if (suffix !== undefined) route = router.resolve(suffix.model);
+    }
+    if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? summary.model);
     const target = route.pick(surface.operation);
     if (target === undefined) {
       const providers = [...new Set(route.targets.map((candidate) => candidate.provider))].join(', ');
@@ -154,16 +177,70 @@ export class Gateway {
         status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
       });
     }
-    const endpoint = runtime.endpoints.get(target.provider)!;
-    const upstreamBody = target.model === summary.model ? body : replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model);
-    new PassThroughExchange({
-      context, surface, endpoint,
-      provider: runtime.adapters.get(target.provider)!,
-      upstreamModel: target.model,
-      body: upstreamBody,
-      stream: summary.stream,
-      secrets: runtime.secrets,
-    });
+    const provider = runtime.providers.get(target.provider)!;
+    if (suffix === undefined && provider.wires.has(surface.wire)) {
+      const rename = summary.modelInPath !== true && target.model !== summary.model;
+      new PassThroughExchange({
+        context, surface, provider,
+        upstreamModel: target.model,
+        path: provider.adapter.passThroughPath(surface.wire, target.model, surfaceRequest, summary.stream),
+        forwardHeaders: provider.adapter.forwardHeaders(surfaceRequest),
+        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model) : body,
+        stream: summary.stream,
+        secrets: runtime.secrets,
+      });
+      return;
+    }
+    this.translate(context, runtime, surface, provider, target.model, parsed, surfaceRequest, suffix);
+  }
+
+  private translate(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, provider: ProviderRuntime, model: string, parsed: unknown, surfaceRequest: SurfaceRequest, suffix: SuffixedModel | undefined): void {
+    const adapter = provider.adapter;
+    const unsupported = () => new GatewayError(ErrorCode.unsupportedOperation,
+      `${context.path} cannot be served by provider '${provider.name}' (${adapter.dialect} dialect): no translation between them.`,
+      { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    let upstream: UpstreamRequest;
+    let translation: Translation;
+    switch (surface.operation) {
+      case 'chat': {
+        const codec = surface.chat;
+        const providerCodec = adapter.chat;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        if (suffix !== undefined) request.reasoning = { ...request.reasoning, ...suffix.reasoning };
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = {
+          translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer), request),
+          ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+        };
+        break;
+      }
+      case 'embeddings': {
+        const codec = surface.embeddings;
+        const providerCodec = adapter.embeddings;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request, parsed) };
+        break;
+      }
+      case 'count-tokens': {
+        const codec = surface.countTokens;
+        if (codec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        const providerCodec = adapter.countTokens;
+        if (providerCodec === undefined) {
+          // no counting endpoint upstream: answer with the gateway's estimate
+          context.provider = provider.name;
+          sendJson(context, 200, codec.encodeResponse(estimateTokens([request.messages, request.tools])), ['x-switchyard-token-count', 'estimate', 'x-switchyard-provider', provider.name]);
+          return;
+        }
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
+        break;
+      }
+    }
+    new TranslatingExchange({ context, surface, provider, upstreamModel: model, upstream, translation, secrets: runtime.secrets });
   }
 
   modelNotFound(runtime: Runtime, model: string): GatewayError {

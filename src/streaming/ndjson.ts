@@ -45,9 +45,3 @@ export class NdjsonDecoder {
     sink.onValue(value);
   }
 }
-
-/** Index just past the last newline in `chunk`, or -1 (whole-line forwarding for pass-through). */
-export function lastLineBoundary(chunk: Buffer): number {
-  const index = chunk.lastIndexOf(LF);
-  return index < 0 ? -1 : index + 1;
-}
