@@ -169,3 +169,43 @@ export interface ProviderAdapter {
   readonly embeddings?: EmbeddingsProviderCodec;
   readonly countTokens?: CountTokensProviderCodec;
 }
+
+/** The models a local handler may list or look up (built from the router; no I/O). */
+export interface ModelCatalog {
+  /** Every listable model: aliases, configured and discovered names. */
+  list(): readonly { id: string; ownedBy: string }[];
+  /** One model by any name a request could use (alias, prefix, pattern), or undefined. */
+  find(name: string): { id: string; ownedBy: string } | undefined;
+}
+
+export interface LocalRequest extends SurfaceRequest {
+  method: string;
+  path: string;
+}
+
+/** A request the gateway answers itself in a dialect (model lists, version, …). */
+export type LocalSurfaceHandler = (catalog: ModelCatalog, request: LocalRequest) => WireResponse;
+
+/** How a dialect's paths reach its surfaces; each surface folder exports its list. */
+export interface DialectRoute {
+  method: 'GET' | 'POST';
+  /** The exact path, or the prefix when `match` is given. */
+  path: string;
+  /** For prefix routes: the rest of the path → path params, or undefined when it does not match. */
+  match?: (rest: string) => Record<string, string> | undefined;
+  /** The route is taken only when this holds (e.g. Anthropic's GET /v1/models with `anthropic-version`). */
+  when?: (request: SurfaceRequest) => boolean;
+  /** A proxied surface … */
+  surface?: SurfaceAdapter;
+  /** … or an answer the gateway gives itself. */
+  local?: LocalSurfaceHandler;
+  /** The dialect errors are rendered in (defaults to `surface`). */
+  errors?: SurfaceAdapter;
+}
+
+/** What a dialect's surface folder exports for the composition root. */
+export interface DialectSurfaces {
+  routes: readonly DialectRoute[];
+  /** Path prefixes whose errors (404, 405, 401 …) render in this dialect. */
+  errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[];
+}

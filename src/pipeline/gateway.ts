@@ -11,37 +11,20 @@ import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
-import { asGatewayError, sendError, sendJson } from './respond.ts';
+import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
+import type { RouteTable } from './route-table.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translate.ts';
 import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
 import { estimateTokens } from '../util/estimate-tokens.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
-
-export interface RouteEntry {
-  method: 'GET' | 'POST';
-  /** Proxied surfaces read a body and go upstream; local ones answer from the gateway. */
-  surface?: SurfaceAdapter;
-  local?: LocalHandler;
-  /** Health probes answer without a client key. */
-  public?: boolean;
-}
-
-/** A route for a family of paths: the rest of the path after the prefix picks the entry and its params. */
-export interface PrefixRoute {
-  prefix: string;
-  resolve(rest: string): { entry: RouteEntry; params?: Record<string, string> } | undefined;
-}
+export type { RouteEntry } from './route-table.ts';
 
 export interface GatewayOptions {
-  routes: ReadonlyMap<string, RouteEntry>;
-  /** Routes matched by prefix (e.g. `GET /v1/models/{id}`), checked after the exact table. */
-  prefixRoutes?: readonly PrefixRoute[];
+  routes: RouteTable;
   /** The dialect for errors on paths no surface owns. */
   errorSurface: SurfaceAdapter;
-  /** How models are listed (dialect-specific body). */
-  encodeModelList: (router: Router) => string;
   logger: Logger;
 }
 
@@ -49,19 +32,15 @@ export class Gateway {
   runtime: Runtime;
   draining = false;
   inflight = 0;
-  private readonly routes: ReadonlyMap<string, RouteEntry>;
-  private readonly prefixRoutes: readonly PrefixRoute[];
+  private readonly routes: RouteTable;
   readonly errorSurface: SurfaceAdapter;
-  readonly encodeModelList: (router: Router) => string;
   private readonly logger: Logger;
   private idleWaiters: (() => void)[] = [];
 
   constructor(runtime: Runtime, options: GatewayOptions) {
     this.runtime = runtime;
     this.routes = options.routes;
-    this.prefixRoutes = options.prefixRoutes ?? [];
     this.errorSurface = options.errorSurface;
-    this.encodeModelList = options.encodeModelList;
     this.logger = options.logger;
   }
 
@@ -96,37 +75,34 @@ export class Gateway {
     }
   };
 
-  private lookup(context: RequestContext): RouteEntry | undefined {
-    const path = context.path;
-    const entry = this.routes.get(path);
-    if (entry !== undefined) return entry;
-    for (const route of this.prefixRoutes) {
-      if (!path.startsWith(route.prefix)) continue;
-      const found = route.resolve(path.slice(route.prefix.length));
-      if (found === undefined) continue;
-      if (found.params !== undefined) context.params = found.params;
-      return found.entry;
-    }
-    return undefined;
-  }
-
   private dispatch(context: RequestContext, runtime: Runtime): void {
     const request = context.request;
-    const entry = this.lookup(context);
-    if (entry === undefined) {
+    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: request.headers };
+    const match = this.routes.lookup(request.method ?? 'GET', context.path, surfaceRequest);
+    if (match.kind === 'not-found') {
+      context.surface = this.routes.errorSurfaceFor(context.path);
       sendError(context, new GatewayError(ErrorCode.routeNotFound, `Unknown path: ${request.method} ${context.path}`, { status: 404, origin: 'downstream', errorClass: 'client-error' }));
       return;
     }
-    context.surface = entry.surface;
-    if (request.method !== entry.method && !(request.method === 'HEAD' && entry.method === 'GET')) {
-      sendError(context, new GatewayError(ErrorCode.methodNotAllowed, `Method ${request.method} is not allowed on ${context.path}; use ${entry.method}.`, {
+    if (match.kind === 'method-not-allowed') {
+      context.surface = match.errors ?? this.routes.errorSurfaceFor(context.path);
+      const allowed = match.allowed.join(', ');
+      sendError(context, new GatewayError(ErrorCode.methodNotAllowed, `Method ${request.method} is not allowed on ${context.path}; use ${allowed}.`, {
         status: 405, origin: 'downstream', errorClass: 'client-error',
-      }), ['allow', entry.method]);
+      }), ['allow', allowed]);
       return;
     }
+    const entry = match.entry;
+    if (match.params !== undefined) context.params = match.params;
+    context.surface = entry.surface ?? entry.errors ?? this.routes.errorSurfaceFor(context.path);
     if (entry.public !== true) context.keyId = runtime.auth.authenticate(request.headers, context.query).keyId;
     if (entry.local !== undefined) {
       entry.local(this, context, runtime);
+      return;
+    }
+    if (entry.dialectLocal !== undefined) {
+      const wire = entry.dialectLocal(runtime.catalog, { ...surfaceRequest, params: context.params, method: request.method ?? 'GET', path: context.path });
+      sendWire(context, wire);
       return;
     }
     const surface = entry.surface!;

@@ -1,7 +1,7 @@
 // A runtime is everything built from one config snapshot: endpoints with their pools, the
 // router, client auth, the secret list for redaction. Hot reload builds a new runtime and swaps
 // it in; requests in flight keep the one they started with, whose pools close once idle.
-import type { ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
+import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
@@ -51,7 +51,7 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private modelListCache: { router: Router; body: string } | undefined = undefined;
+  private catalogCache: { router: Router; catalog: ModelCatalog } | undefined = undefined;
   private closed = false;
   /** Requests that started on this runtime and have not finished. */
   private active = 0;
@@ -121,13 +121,24 @@ export class Runtime {
     return this.discovered.get(provider) ?? [];
   }
 
-  /** The OpenAI model list body, cached until the router changes. */
-  modelListBody(encode: (router: Router) => string): string {
-    const cache = this.modelListCache;
-    if (cache !== undefined && cache.router === this.router) return cache.body;
-    const body = encode(this.router);
-    this.modelListCache = { router: this.router, body };
-    return body;
+  /** The models as local dialect handlers see them; rebuilt when discovery changes the router. */
+  get catalog(): ModelCatalog {
+    const cache = this.catalogCache;
+    if (cache !== undefined && cache.router === this.router) return cache.catalog;
+    const router = this.router;
+    let listing: readonly { id: string; ownedBy: string }[] | undefined;
+    const catalog: ModelCatalog = {
+      list: () => (listing ??= router.listModels()),
+      find: (name) => {
+        const listed = catalog.list().find((model) => model.id === name);
+        if (listed !== undefined) return listed;
+        const route = router.resolve(name);
+        if (route === undefined) return undefined;
+        return { id: name, ownedBy: route.kind === 'alias' ? 'switchyard' : route.targets[0]!.provider };
+      },
+    };
+    this.catalogCache = { router, catalog };
+    return catalog;
   }
 
   acquire(): void {

@@ -90,12 +90,3 @@ export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface({ name: 'opena
 export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat' });
 
 export { encodeOpenAIError } from './errors.ts';
-
-/** `GET /v1/models` in OpenAI's list shape. */
-export function encodeOpenAIModelList(models: readonly { id: string; ownedBy: string }[], created: number): string {
-  return JSON.stringify({ object: 'list', data: models.map((model) => ({ id: model.id, object: 'model', created, owned_by: model.ownedBy })) });
-}
-
-export function encodeOpenAIModel(model: { id: string; ownedBy: string }, created: number): string {
-  return JSON.stringify({ id: model.id, object: 'model', created, owned_by: model.ownedBy });
-}
