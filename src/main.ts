@@ -7,14 +7,28 @@ import { Gateway } from './pipeline/gateway.ts';
 import { healthz, readyz } from './pipeline/local.ts';
 import { RouteTable } from './pipeline/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
+import { anthropicProvider } from './providers/anthropic/index.ts';
+import { geminiProvider } from './providers/gemini/index.ts';
+import { ollamaProvider } from './providers/ollama/index.ts';
 import { openaiProvider } from './providers/openai/index.ts';
+import { openaiResponsesProvider } from './providers/openai-responses/index.ts';
 import { createListener, drainListener, listen } from './server/listener.ts';
 import { openaiChat } from './surfaces/openai/index.ts';
 import { openaiSurfaces } from './surfaces/openai/routes.ts';
+import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
+import { geminiSurfaces } from './surfaces/gemini/routes.ts';
+import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
 
-export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([['openai', openaiProvider]]);
+export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
+  ['openai', openaiProvider],
+  ['openai-responses', openaiResponsesProvider],
+  ['anthropic', anthropicProvider],
+  ['gemini', geminiProvider],
+  ['ollama', ollamaProvider],
+]);
 
-const dialects: readonly DialectSurfaces[] = [openaiSurfaces];
+// Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
+const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
 
 function routeTable(): RouteTable {
   const gatewayRoutes = [

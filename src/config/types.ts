@@ -27,7 +27,8 @@ export interface AuthStyle {
   prefix: string;
 }
 
-export type Dialect = 'openai';
+/** The wire formats Switchyard can speak upstream. */
+export type Dialect = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama';
 
 export interface ProviderCapabilities {
   chat: boolean;
