@@ -152,6 +152,11 @@ export interface CountTokensProviderCodec {
 /** An outbound dialect. */
 export interface ProviderAdapter {
   readonly dialect: string;
+  /**
+   * `inline`: the provider only takes media as base64, so the pipeline downloads URL images
+   * (bounded, before encoding) and the codec sees `{ kind: 'base64' }` sources only.
+   */
+  readonly mediaUrls: 'native' | 'inline';
   /** Wires this dialect can serve natively when the provider's capabilities allow them. */
   readonly nativeWires: ReadonlySet<Wire>;
   /**

@@ -4,6 +4,7 @@ import { classifyUpstreamError } from '../../upstream/classify.ts';
 
 export const anthropicProvider: ProviderAdapter = {
   dialect: 'anthropic',
+  mediaUrls: 'native',
   nativeWires: new Set(),
   passThroughPath: () => { throw new Error('not implemented'); },
   forwardHeaders: () => [],

@@ -4,6 +4,7 @@ import { classifyUpstreamError } from '../../upstream/classify.ts';
 
 export const geminiProvider: ProviderAdapter = {
   dialect: 'gemini',
+  mediaUrls: 'native',
   nativeWires: new Set(),
   passThroughPath: () => { throw new Error('not implemented'); },
   forwardHeaders: () => [],

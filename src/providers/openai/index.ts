@@ -15,6 +15,7 @@ const paths: Partial<Record<Wire, string>> = {
 
 export const openaiProvider: ProviderAdapter = {
   dialect: 'openai',
+  mediaUrls: 'native',
   nativeWires: new Set<Wire>(['openai-chat', 'openai-completions', 'openai-embeddings', 'openai-responses']),
   passThroughPath(wire: Wire): string {
     return paths[wire]!;
