@@ -5,7 +5,7 @@ import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, typ
 import { presets } from '../providers/presets/index.ts';
 import {
   DEFAULT_BODY_LIMIT, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HOST, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT,
-  DEFAULT_TIMEOUTS, defaultServerConfig, LOG_FORMATS, LOG_LEVELS,
+  DEFAULT_MEDIA, DEFAULT_TIMEOUTS, defaultServerConfig, LOG_FORMATS, LOG_LEVELS,
 } from './defaults.ts';
 
 /** Names a provider may take: they appear in requests as `provider:model` and `provider/model`. */
@@ -104,10 +104,17 @@ export const AliasSchema = Type.Object({
   targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; several targets are used round-robin.' }),
 }, { ...closed, description: 'A model alias.' });
 
+export const MediaSchema = Type.Object({
+  allow_private_networks: Type.Optional(Type.Boolean({ default: DEFAULT_MEDIA.allowPrivateNetworks, description: 'Allow downloading URL images from loopback and private addresses (for providers that need media inline). Off by default, so a client cannot make the gateway reach into your network.' })),
+  max_bytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MEDIA.maxBytes, description: 'Largest media file downloaded for inlining.' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MEDIA.timeoutMs, description: 'Time limit for one media download.' })),
+}, { ...closed, description: 'URL media for providers that only accept inline (base64) media (Gemini, Ollama): downloaded by the gateway within these limits.' });
+
 export const ConfigSchema = Type.Object({
   server: Type.Optional(ServerSchema),
   auth: Type.Optional(AuthSchema),
   logging: Type.Optional(LoggingSchema),
+  media: Type.Optional(MediaSchema),
   providers: Type.Optional(Type.Array(ProviderSchema, { default: [], errorMessage: "must be a list of providers, each item starting with '- name:'", description: 'Upstream providers, in priority order.' })),
   models: Type.Optional(Type.Array(AliasSchema, { default: [], errorMessage: "must be a list of aliases, each item starting with '- name:'", description: 'Model aliases: names clients use that resolve to one or more provider models.' })),
 }, { ...closed, description: 'Switchyard configuration file.' });

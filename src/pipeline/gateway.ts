@@ -17,6 +17,7 @@ import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translate.ts';
 import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
 import { estimateTokens } from '../util/estimate-tokens.ts';
+import { inlineMedia, needsInlining } from './media.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 export type { RouteEntry } from './route-table.ts';
@@ -184,12 +185,36 @@ export class Gateway {
         if (codec === undefined || providerCodec === undefined) throw unsupported();
         const request = codec.decodeRequest(parsed, surfaceRequest);
         if (suffix !== undefined) request.reasoning = { ...request.reasoning, ...suffix.reasoning };
-        upstream = providerCodec.encodeRequest(request, model, provider.context);
-        translation = {
-          translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer), request),
-          ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+        const start = () => {
+          const upstreamRequest = providerCodec.encodeRequest(request, model, provider.context);
+          new TranslatingExchange({
+            context, surface, provider, upstreamModel: model, upstream: upstreamRequest, secrets: runtime.secrets,
+            translation: {
+              translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer), request),
+              ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+            },
+          });
         };
-        break;
+        if (adapter.mediaUrls === 'inline' && needsInlining(request)) {
+          // the provider takes media inline only: download URL images first (bounded, cancellable)
+          const inlining = inlineMedia(request, runtime.media);
+          context.active = inlining.cancel;
+          inlining.done.then(() => {
+            context.active = undefined;
+            if (context.response.destroyed) return;
+            try {
+              start();
+            } catch (error) {
+              this.fail(context, error);
+            }
+          }, (error: unknown) => {
+            context.active = undefined;
+            if (!context.response.destroyed) this.fail(context, error);
+          });
+          return;
+        }
+        start();
+        return;
       }
       case 'embeddings': {
         const codec = surface.embeddings;

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
+import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
 
 export interface RuntimeDependencies {
@@ -48,6 +49,8 @@ export class Runtime {
   /** Every credential in the config, for redaction of upstream text. */
   readonly secrets: readonly string[];
   router: Router;
+  /** Downloads URL media for providers that take it inline only. */
+  readonly media: MediaFetcher;
   private readonly logger: Logger;
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -61,6 +64,7 @@ export class Runtime {
     this.config = config;
     this.logger = dependencies.logger;
     this.auth = new ClientAuth(config.auth.keys);
+    this.media = new MediaFetcher(config.media);
     const secrets: string[] = [...config.auth.keys];
     for (const provider of config.providers) {
       const adapter = dependencies.providerAdapters.get(provider.dialect);
@@ -165,11 +169,13 @@ export class Runtime {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.close()));
+    await this.media.close();
   }
 
   async destroy(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.destroy()));
+    await this.media.close().catch(() => {});
   }
 }
