@@ -145,6 +145,8 @@ export class ChatStreamDecoder implements StreamDecoder, SseEventSink {
     }
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolCall(sink, call);
     if (typeof choice.finish_reason === 'string') {
+      // the content is complete; only usage and [DONE] may follow
+      this.close(sink);
       this.finishReason = finishReasonFrom(choice.finish_reason);
       this.rawFinishReason = choice.finish_reason;
     }
