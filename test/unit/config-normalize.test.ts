@@ -26,6 +26,7 @@ test('defaults for an empty file', () => {
     providers: [],
     models: [],
     logging: { level: 'info', format: 'json' },
+    media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
   });
   assert.deepEqual(config.server, defaultServerConfig);
 });
