@@ -216,7 +216,7 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
       connections: raw.pool?.connections ?? DEFAULT_POOL.connections,
       keepAliveMs: raw.pool?.keep_alive_ms ?? DEFAULT_POOL.keepAliveMs,
     },
-    capabilities: { ...preset.capabilities },
+    capabilities: { ...preset.capabilities, ...definedOnly(raw.capabilities ?? {}) },
   };
   if (resolved.name !== undefined) provider.preset = resolved.name;
   return provider;
@@ -245,4 +245,8 @@ export function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

@@ -90,6 +90,12 @@ export const ProviderSchema = Type.Object({
   })),
   discover_interval_s: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_DISCOVER_INTERVAL_S, description: 'Seconds between model-list refreshes; 0 = only at start-up.' })),
   headers: Type.Optional(Type.Record(Type.String(), Type.String(), { default: {}, description: "Extra headers sent upstream on every request (added to the preset's). Values may use `${VAR}`." })),
+  capabilities: Type.Optional(Type.Object({
+    chat: Type.Optional(Type.Boolean({ description: 'Serves chat (`/chat/completions` or its dialect\'s equivalent).' })),
+    completions: Type.Optional(Type.Boolean({ description: 'Serves the legacy `/completions`.' })),
+    embeddings: Type.Optional(Type.Boolean({ description: 'Serves embeddings.' })),
+    responses: Type.Optional(Type.Boolean({ description: 'Serves the OpenAI Responses API natively (`/responses`); when false, Responses requests are translated to chat.' })),
+  }, { ...closed, description: "What the server can do, overriding the preset's defaults. A plain `type: openai` server with a custom base_url is assumed to serve chat, completions and embeddings but not the Responses API." })),
   timeouts: Type.Optional(TimeoutsSchema),
   pool: Type.Optional(PoolSchema),
 }, { ...closed, description: 'An upstream: one wire format, one base URL, its credentials.' });

@@ -120,5 +120,7 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
 /** Plain OpenAI-compatible server with nothing assumed (`type: openai` with a custom base_url). */
 export const genericOpenAI: Preset = {
   title: 'OpenAI-compatible server', dialect: 'openai', baseUrl: '', keyEnv: [], auth: bearer,
-  discover: false, local: false, capabilities: full, models: [],
+  // most compatible servers have no /v1/responses: Responses requests are translated to chat
+  // unless the config says `capabilities: { responses: true }`
+  discover: false, local: false, capabilities: chatEmbed, models: [],
 };
