@@ -24,7 +24,9 @@ export type Wire =
   | 'gemini-batch-embed'
   | 'ollama-chat'
   | 'ollama-generate'
-  | 'ollama-embed';
+  | 'ollama-embed'
+  /** Ollama's older single-prompt `/api/embeddings`. */
+  | 'ollama-embeddings';
 
 /** What a request asks for, once decoded: every generation wire decodes to `chat`. */
 export type CanonicalOperation = 'chat' | 'embeddings' | 'count-tokens';
@@ -135,7 +137,8 @@ export interface ProviderContext {
 
 export interface ChatProviderCodec {
   encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest;
-  decodeResponse(body: unknown): CanonicalResponse;
+  /** `request` is the one encoded, for settings the provider lacks and the decoder applies (stop sequences). */
+  decodeResponse(body: unknown, request: CanonicalRequest): CanonicalResponse;
   createStreamDecoder(request: CanonicalRequest): StreamDecoder;
 }
 
@@ -157,6 +160,8 @@ export interface ProviderAdapter {
    * (bounded, before encoding) and the codec sees `{ kind: 'base64' }` sources only.
    */
   readonly mediaUrls: 'native' | 'inline';
+  /** With `inline`: URLs the provider does take as they are (e.g. Gemini's own file URIs). */
+  keepsMediaUrl?(url: string): boolean;
   /** Wires this dialect can serve natively when the provider's capabilities allow them. */
   readonly nativeWires: ReadonlySet<Wire>;
   /**
@@ -186,6 +191,8 @@ export interface ModelCatalog {
 export interface LocalRequest extends SurfaceRequest {
   method: string;
   path: string;
+  /** A POST route's JSON body (Ollama's `/api/show`), parsed; undefined when empty or not JSON. */
+  body?: unknown;
 }
 
 /** A request the gateway answers itself in a dialect (model lists, version, …). */

@@ -1,4 +1,5 @@
 // Canonical embeddings: one vector per input, in input order.
+import type { PassThrough } from './request.ts';
 import type { Usage } from './usage.ts';
 
 export interface EmbeddingRequest {
@@ -9,7 +10,7 @@ export interface EmbeddingRequest {
   /** Gemini's task type (RETRIEVAL_QUERY, …), carried when the caller gave one. */
   taskType?: string;
   /** Fields the surface did not model, for a provider of the same dialect. */
-  passThrough?: { dialect: string; fields: Record<string, unknown> };
+  passThrough?: PassThrough;
 }
 
 export interface EmbeddingResponse {

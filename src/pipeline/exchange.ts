@@ -15,6 +15,9 @@ import { answerHeaders, BoundedBody, headerValue, metaHeaders } from './downstre
 import { sendError, sendWire } from './respond.ts';
 import type { ProviderRuntime } from './runtime.ts';
 
+/** What a pass-through stream asks for (Gemini's streamed JSON array is plain JSON). */
+const STREAM_ACCEPT = { sse: 'text/event-stream', ndjson: 'application/x-ndjson', 'json-array': 'application/json' } as const;
+
 /** Upstream error bodies are read whole (bounded) so they can be passed on or mapped. */
 export const ERROR_BODY_LIMIT = 1024 * 1024;
 
@@ -62,7 +65,7 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     const headers = [
       'content-type', 'application/json',
       'content-length', String(options.body.length),
-      'accept', options.stream ? (options.surface.streamFraming === 'sse' ? 'text/event-stream' : 'application/x-ndjson') : 'application/json',
+      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : 'application/json',
     ];
     for (const value of options.forwardHeaders) headers.push(value);
     this.attempt.start({ method: 'POST', path: options.path, headers, body: options.body });

@@ -102,8 +102,31 @@ export class Gateway {
       return;
     }
     if (entry.dialectLocal !== undefined) {
-      const wire = entry.dialectLocal(runtime.catalog, { ...surfaceRequest, params: context.params, method: request.method ?? 'GET', path: context.path });
-      sendWire(context, wire);
+      const local = entry.dialectLocal;
+      const localRequest = { ...surfaceRequest, params: context.params, method: request.method ?? 'GET', path: context.path };
+      if (request.method !== 'POST') {
+        sendWire(context, local(runtime.catalog, localRequest));
+        return;
+      }
+      // a local answer to a POST (Ollama's /api/show) reads its JSON body first
+      readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
+        if (error !== undefined) {
+          if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
+          else context.error = error;
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = body!.length > 0 ? JSON.parse(body!.toString('utf8')) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        try {
+          sendWire(context, local(runtime.catalog, { ...localRequest, body: parsed }));
+        } catch (failure) {
+          this.fail(context, failure);
+        }
+      });
       return;
     }
     const surface = entry.surface!;
@@ -140,11 +163,13 @@ export class Gateway {
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     const router = runtime.router;
-    let route = router.resolve(summary.model);
-    let suffix: SuffixedModel | undefined;
+    // a thinking suffix is read before anything else resolves the name, so a pattern such as
+    // `claude-*` cannot swallow `claude-x(high)` whole
+    let suffix = parseThinkingSuffix(summary.model);
+    let route = suffix !== undefined ? router.resolve(suffix.model) : undefined;
     if (route === undefined) {
-      suffix = parseThinkingSuffix(summary.model);
-      if (suffix !== undefined) route = router.resolve(suffix.model);
+      suffix = undefined;
+      route = router.resolve(summary.model);
     }
     if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? summary.model);
     const target = route.pick(surface.operation);
@@ -184,20 +209,27 @@ export class Gateway {
         const providerCodec = adapter.chat;
         if (codec === undefined || providerCodec === undefined) throw unsupported();
         const request = codec.decodeRequest(parsed, surfaceRequest);
-        if (suffix !== undefined) request.reasoning = { ...request.reasoning, ...suffix.reasoning };
+        if (suffix !== undefined) {
+          // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
+          request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };
+        }
         const start = () => {
           const upstreamRequest = providerCodec.encodeRequest(request, model, provider.context);
+          // same dialect on both sides (translated because of a suffix): the client's own headers
+          // (e.g. anthropic-beta) still go upstream
+          if (adapter.dialect === surface.dialect) upstreamRequest.headers.push(...adapter.forwardHeaders(surfaceRequest));
           new TranslatingExchange({
             context, surface, provider, upstreamModel: model, upstream: upstreamRequest, secrets: runtime.secrets,
             translation: {
-              translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer), request),
+              translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request),
               ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
             },
           });
         };
-        if (adapter.mediaUrls === 'inline' && needsInlining(request)) {
+        const keep = adapter.keepsMediaUrl?.bind(adapter);
+        if (adapter.mediaUrls === 'inline' && needsInlining(request, keep)) {
           // the provider takes media inline only: download URL images first (bounded, cancellable)
-          const inlining = inlineMedia(request, runtime.media);
+          const inlining = inlineMedia(request, runtime.media, keep);
           context.active = inlining.cancel;
           inlining.done.then(() => {
             context.active = undefined;

@@ -6,11 +6,11 @@ import type { Cancellable } from './context.ts';
 
 type UrlMediaPart = ContentPart & { source: { kind: 'url'; url: string; mediaType?: string } };
 
-function urlParts(request: CanonicalRequest): UrlMediaPart[] {
+function urlParts(request: CanonicalRequest, keep: ((url: string) => boolean) | undefined): UrlMediaPart[] {
   const found: UrlMediaPart[] = [];
   const visit = (parts: readonly ContentPart[]) => {
     for (const part of parts) {
-      if ((part.type === 'image' || part.type === 'audio' || part.type === 'file') && part.source.kind === 'url') found.push(part as never);
+      if ((part.type === 'image' || part.type === 'audio' || part.type === 'file') && part.source.kind === 'url' && keep?.(part.source.url) !== true) found.push(part as never);
       else if (part.type === 'tool-result' && Array.isArray(part.content)) visit(part.content);
     }
   };
@@ -18,14 +18,14 @@ function urlParts(request: CanonicalRequest): UrlMediaPart[] {
   return found;
 }
 
-export function needsInlining(request: CanonicalRequest): boolean {
-  return urlParts(request).length > 0;
+export function needsInlining(request: CanonicalRequest, keep?: (url: string) => boolean): boolean {
+  return urlParts(request, keep).length > 0;
 }
 
 /** Replaces URL media with inline base64 in place; the returned handle cancels the downloads. */
-export function inlineMedia(request: CanonicalRequest, fetcher: MediaFetcher): { done: Promise<void>; cancel: Cancellable } {
+export function inlineMedia(request: CanonicalRequest, fetcher: MediaFetcher, keep?: (url: string) => boolean): { done: Promise<void>; cancel: Cancellable } {
   const controller = new AbortController();
-  const parts = urlParts(request);
+  const parts = urlParts(request, keep);
   const done = Promise.all(parts.map(async (part) => {
     const media = await fetcher.fetch(part.source.url, controller.signal);
     const mediaType = part.source.mediaType ?? media.mediaType;

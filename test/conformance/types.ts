@@ -108,6 +108,8 @@ export interface DialectTraits {
   reasoningBudget: boolean;
   /** Stop sequences. */
   stop: boolean;
+  /** Tool choice (auto/required/named); absent means true. Ollama has none. */
+  toolChoice?: boolean;
 }
 
 export interface ClientDialect {

@@ -145,7 +145,7 @@ test('provider stream decode: reasoning_content and reasoning_details signatures
 test('provider stream decode: an error event mid-stream becomes an error part', () => {
   const parts = decodeStream('data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: {"error":{"message":"overloaded","type":"server_error"}}\n\n', 16);
   assert.equal(parts.at(-1)!.type, 'error');
-  assert.match((parts.at(-1) as { error: Error }).error.message, /overloaded/);
+  assert.match((parts.at(-1) as unknown as { error: Error }).error.message, /overloaded/);
 });
 
 test('surface stream encode: role-only first delta, tool call indexes, finish, usage when asked, [DONE]', () => {

@@ -10,6 +10,7 @@ export function rejectForeignFields(request: { passThrough?: { dialect: string; 
   if (extra === undefined) return undefined;
   if (extra.dialect === dialect) return extra.fields;
   const names = Object.keys(extra.fields);
+  if (names.length === 0) return undefined; // only `inert` fields: nothing that changes the answer
   throw new GatewayError(ErrorCode.invalidRequest,
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${provider} provider; remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
     { status: 400, origin: 'downstream', errorClass: 'client-error', param: names[0] });

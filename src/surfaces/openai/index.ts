@@ -8,6 +8,9 @@ import { completionsCodec } from './completions.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
+import { decodeResponsesRequest } from './responses-decode.ts';
+import { encodeResponsesResponse } from './responses-encode.ts';
+import { ResponsesStreamEncoder } from './responses-stream.ts';
 
 const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
 const RESPONSE_TERMINALS = [
@@ -36,6 +39,13 @@ const chatCodec: ChatSurfaceCodec = {
   decodeRequest: decodeChatRequest,
   encodeResponse: encodeChatResponse,
   createStreamEncoder: (request) => new ChatStreamEncoder(request),
+};
+
+/** Responses requests translated for providers that do not speak Responses. */
+const responsesCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeResponsesRequest,
+  encodeResponse: encodeResponsesResponse,
+  createStreamEncoder: (request) => new ResponsesStreamEncoder(request),
 };
 
 interface OpenAISurfaceOptions {
@@ -87,6 +97,6 @@ class OpenAISurface implements SurfaceAdapter {
 export const openaiChat: SurfaceAdapter = new OpenAISurface({ name: 'openai-chat', wire: 'openai-chat', kind: 'chat', operation: 'chat', chat: chatCodec });
 export const openaiCompletions: SurfaceAdapter = new OpenAISurface({ name: 'openai-completions', wire: 'openai-completions', kind: 'completions', operation: 'chat', chat: completionsCodec });
 export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface({ name: 'openai-embeddings', wire: 'openai-embeddings', kind: 'embeddings', operation: 'embeddings', embeddings: embeddingsCodec });
-export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat' });
+export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat', chat: responsesCodec });
 
 export { encodeOpenAIError } from './errors.ts';
