@@ -32,7 +32,8 @@ test('inspect: routes on model and stream, fails fast on a malformed body with A
   rejects(() => inspectMessagesRequest({ messages: [] }, false), 'model');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: 'hi' }, false), 'messages');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [] }, false), 'messages');
-  rejects(() => inspectMessagesRequest({ model: 'm', messages: [{ role: 'system', content: 'x' }] }, false), 'messages.0.role');
+  rejects(() => inspectMessagesRequest({ model: 'm', messages: [{ role: 'tool', content: 'x' }] }, false), 'messages.0.role');
+  assert.equal(inspectMessagesRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'mid-conversation' }] }, false).model, 'm', "Claude Code's mid-conversation system messages are accepted");
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [{ role: 'user' }] }, false), 'messages.0.content');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [user('x')], max_tokens: '5' }, false), 'max_tokens');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [user('x')], stream: 'yes' }, false), 'stream');

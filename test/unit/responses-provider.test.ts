@@ -177,8 +177,9 @@ test('reasoning: effort as given, budgets mapped to effort, summaries asked for'
   assert.equal(encode().reasoning, undefined);
 });
 
-test('settings Responses lacks are refused, naming the field', () => {
-  for (const [sampling, name] of [[{ topK: 40 }, 'top_k'], [{ seed: 1 }, 'seed'], [{ presencePenalty: 0.5 }, 'presence_penalty'], [{ frequencyPenalty: 0.5 }, 'frequency_penalty']] as const) {
+test('settings Responses lacks are refused, naming the field; top_k alone is dropped', () => {
+  assert.equal(encode({ sampling: { topK: 40 } }).top_k, undefined, 'Gemini CLI sends topK on every request');
+  for (const [sampling, name] of [[{ seed: 1 }, 'seed'], [{ presencePenalty: 0.5 }, 'presence_penalty'], [{ frequencyPenalty: 0.5 }, 'frequency_penalty']] as const) {
     assert.throws(() => encode({ sampling }), (error: unknown) => error instanceof GatewayError && error.status === 400 && error.param === name && error.message.includes(name));
   }
 });

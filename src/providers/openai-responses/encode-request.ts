@@ -127,11 +127,15 @@ export function effortFromBudget(budget: number): ReasoningEffort {
   return 'high';
 }
 
-/** What the Responses API has no field for: refused, named, rather than silently dropped. */
+/**
+ * What the Responses API has no field for: refused, named, rather than silently dropped — except
+ * top_k, a sampling refinement clients such as Gemini CLI send on every request, which is dropped
+ * (documented in docs/translation/openai-responses.md).
+ */
 function refuseUnsupported(request: CanonicalRequest): void {
   const sampling = request.sampling;
   const unsupported: [unknown, string][] = [
-    [sampling.topK, 'top_k'], [sampling.seed, 'seed'], [sampling.presencePenalty, 'presence_penalty'], [sampling.frequencyPenalty, 'frequency_penalty'],
+    [sampling.seed, 'seed'], [sampling.presencePenalty, 'presence_penalty'], [sampling.frequencyPenalty, 'frequency_penalty'],
   ];
   for (const [value, name] of unsupported) {
     if (value !== undefined) throw refuse(`'${name}' cannot be sent to a Responses API provider, which has no such setting; remove it.`, name);

@@ -85,7 +85,8 @@ export function encodeChatRequest(request: CanonicalRequest, model: string, opti
   const sampling = request.sampling;
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.topP !== undefined) body.top_p = sampling.topP;
-  if (sampling.topK !== undefined) body.top_k = sampling.topK;
+  // top_k is an extension most compatible servers take; OpenAI's own API refuses it, so it is dropped there
+  if (sampling.topK !== undefined && options.preset !== 'openai' && options.preset !== 'azure-openai') body.top_k = sampling.topK;
   if (sampling.maxTokens !== undefined) {
     if (options.preset === 'openai' || options.preset === 'azure-openai') body.max_completion_tokens = sampling.maxTokens;
     else body.max_tokens = sampling.maxTokens;

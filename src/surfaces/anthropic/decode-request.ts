@@ -114,6 +114,12 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
 
 /** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
 function decodeMessage(raw: Json, i: number, out: Message[]): void {
+  if (raw.role === 'system') {
+    // a system message in place (mid-conversation-system beta): text blocks, cache_control kept
+    const system = decodeSystemContent(raw.content, `messages.${i}.content`);
+    if (system !== undefined) out.push(system);
+    return;
+  }
   const role = raw.role as 'user' | 'assistant';
   const param = `messages.${i}.content`;
   if (typeof raw.content === 'string') {
@@ -139,12 +145,16 @@ function decodeMessage(raw: Json, i: number, out: Message[]): void {
 }
 
 function decodeSystem(raw: unknown): Message | undefined {
+  return decodeSystemContent(raw, 'system');
+}
+
+function decodeSystemContent(raw: unknown, where: string): Message | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw === 'string') return raw.length > 0 ? { role: 'system', content: [{ type: 'text', text: raw }] } : undefined;
-  if (!Array.isArray(raw)) throw invalid('system: Input should be a string or a list of text blocks', 'system');
+  if (!Array.isArray(raw)) throw invalid(`${where}: Input should be a string or a list of text blocks`, where);
   const content = raw.map((block: unknown, i): ContentPart => {
-    if (!isObject(block) || block.type !== 'text') throw invalid(`system.${i}.type: only text blocks are allowed in the system prompt`, `system.${i}.type`);
-    return textBlock(block, `system.${i}`);
+    if (!isObject(block) || block.type !== 'text') throw invalid(`${where}.${i}.type: only text blocks are allowed in a system prompt`, `${where}.${i}.type`);
+    return textBlock(block, `${where}.${i}`);
   });
   return content.length > 0 ? { role: 'system', content } : undefined;
 }

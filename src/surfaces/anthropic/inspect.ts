@@ -31,8 +31,9 @@ export function inspectMessagesRequest(body: unknown, countTokens: boolean): Req
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as Record<string, unknown> | null;
     if (typeof message !== 'object' || message === null || Array.isArray(message)) throw invalid(`messages.${i}: Input should be an object`, `messages.${i}`);
-    if (message.role !== 'user' && message.role !== 'assistant') {
-      throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`, `messages.${i}.role`);
+    // `system` mid-conversation: Claude Code sends it (the mid-conversation-system beta)
+    if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
+      throw invalid(`messages.${i}.role: Input should be 'user', 'assistant' or 'system'`, `messages.${i}.role`);
     }
     const content = message.content;
     if (typeof content !== 'string' && !Array.isArray(content)) throw invalid(`messages.${i}.content: Input should be a string or a list of content blocks`, `messages.${i}.content`);

@@ -92,7 +92,8 @@ class ContentsDecoder {
       const where = `contents[${i}].parts[${j}]`;
       if (!isObject(raw)) throw invalid(`Invalid '${where}': expected an object.`, where);
       const signature = field(raw, 'thoughtSignature');
-      const signed = typeof signature === 'string' && signature.length > 0 ? signature : undefined;
+      // Google's documented placeholder is not a signature: a Gemini provider adds it again where needed
+      const signed = typeof signature === 'string' && signature.length > 0 && signature !== 'skip_thought_signature_validator' ? signature : undefined;
       if (raw.thought === true) {
         const text = typeof raw.text === 'string' ? raw.text : '';
         const redacted = signed !== undefined && text.length === 0 ? redactedFromSignature(signed) : undefined;
@@ -282,7 +283,7 @@ function decodeFormat(config: Json, extra: Extra): ResponseFormat | undefined {
     if (schema !== undefined) extra.fields['generationConfig.responseSchema'] = schema;
     return undefined;
   }
-  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: jsonSchema };
+  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as Json };
   if (isObject(schema)) return { type: 'json-schema', name: 'response', schema: jsonSchemaFromGemini(schema) };
   return { type: 'json' };
 }
@@ -351,4 +352,18 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
   const hasInert = Object.keys(extra.inert).length > 0;
   if (hasFields || hasInert) request.passThrough = { dialect: 'gemini', fields: extra.fields, ...(hasInert ? { inert: extra.inert } : {}) };
   return request;
+}
+
+/** Gemini accepts OpenAPI's upper-case type names (`OBJECT`) even in JSON Schema; other providers do not. */
+function lowerCaseTypes(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lowerCaseTypes);
+  if (!isObject(schema)) return schema;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'type' && typeof value === 'string') out[key] = value.toLowerCase();
+    else if (key === 'type' && Array.isArray(value)) out[key] = value.map((entry) => (typeof entry === 'string' ? entry.toLowerCase() : entry));
+    else if (key === 'properties' && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, lowerCaseTypes(sub)]));
+    else out[key] = typeof value === 'object' && value !== null ? lowerCaseTypes(value) : value;
+  }
+  return out;
 }

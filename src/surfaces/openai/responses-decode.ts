@@ -49,7 +49,7 @@ const MODELLED = new Set([
  * when the provider signs its thinking), the stream's obfuscation padding. Carried as `inert`:
  * a Responses provider gets them, any other drops them.
  */
-const INERT = new Set(['store', 'metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'prompt_cache_retention']);
+const INERT = new Set(['store', 'metadata', 'client_metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'prompt_cache_retention']);
 
 /** Tool types OpenAI runs itself: only a Responses provider can serve them. */
 function isHostedTool(type: string): boolean {
@@ -93,6 +93,17 @@ function decodeTools(raw: unknown): DecodedTools {
       const name = str(tool.name, `${where}.name`);
       decoded.custom.push(name);
       decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
+    } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
+      // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
+      for (const [j, inner] of (tool.tools as Json[]).entries()) {
+        if (inner?.type !== 'function') throw invalid(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
+        decoded.tools.push({
+          name: str(inner.name, `${where}.tools[${j}].name`),
+          ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
+          parameters: (inner.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+          ...(typeof inner.strict === 'boolean' ? { strict: inner.strict } : {}),
+        });
+      }
     } else if (isHostedTool(tool.type)) {
       // carried for a Responses provider; any other provider refuses it, naming the tool type
       (decoded.hosted[`tools.${tool.type}`] ??= []).push(tool);
