@@ -1,38 +1,41 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
 import type http from 'node:http';
-import type { ProviderAdapter } from './canonical/adapters.ts';
+import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { Gateway, type RouteEntry } from './pipeline/gateway.ts';
-import { healthz, listModels, readyz, retrieveModel } from './pipeline/local.ts';
+import { Gateway } from './pipeline/gateway.ts';
+import { healthz, readyz } from './pipeline/local.ts';
+import { RouteTable } from './pipeline/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
+import { anthropicProvider } from './providers/anthropic/index.ts';
+import { geminiProvider } from './providers/gemini/index.ts';
+import { ollamaProvider } from './providers/ollama/index.ts';
 import { openaiProvider } from './providers/openai/index.ts';
+import { openaiResponsesProvider } from './providers/openai-responses/index.ts';
 import { createListener, drainListener, listen } from './server/listener.ts';
-import { encodeOpenAIModel, encodeOpenAIModelList, openaiChat, openaiCompletions, openaiEmbeddings, openaiResponses } from './surfaces/openai/index.ts';
+import { openaiChat } from './surfaces/openai/index.ts';
+import { openaiSurfaces } from './surfaces/openai/routes.ts';
+import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
+import { geminiSurfaces } from './surfaces/gemini/routes.ts';
+import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
 
-export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([['openai', openaiProvider]]);
+export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
+  ['openai', openaiProvider],
+  ['openai-responses', openaiResponsesProvider],
+  ['anthropic', anthropicProvider],
+  ['gemini', geminiProvider],
+  ['ollama', ollamaProvider],
+]);
 
-const created = Math.floor(Date.now() / 1000);
+// Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
+const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
 
-function routeTable(): { routes: Map<string, RouteEntry>; prefixRoutes: [string, RouteEntry][] } {
-  const routes = new Map<string, RouteEntry>();
-  // OpenAI clients send these with /v1 when their base URL ends in /v1, and without it when
-  // configured with the bare host; both are accepted, nothing else is guessed.
-  for (const prefix of ['/v1', '']) {
-    routes.set(`${prefix}/chat/completions`, { method: 'POST', surface: openaiChat });
-    routes.set(`${prefix}/completions`, { method: 'POST', surface: openaiCompletions });
-    routes.set(`${prefix}/embeddings`, { method: 'POST', surface: openaiEmbeddings });
-    routes.set(`${prefix}/responses`, { method: 'POST', surface: openaiResponses });
-    routes.set(`${prefix}/models`, { method: 'GET', local: listModels });
-  }
-  routes.set('/healthz', { method: 'GET', local: healthz, public: true });
-  routes.set('/readyz', { method: 'GET', local: readyz, public: true });
-  const encodeOne = (model: { id: string; ownedBy: string }) => encodeOpenAIModel(model, created);
-  const prefixRoutes: [string, RouteEntry][] = [
-    ['/v1/models/', { method: 'GET', local: retrieveModel('/v1/models/', encodeOne) }],
-    ['/models/', { method: 'GET', local: retrieveModel('/models/', encodeOne) }],
+function routeTable(): RouteTable {
+  const gatewayRoutes = [
+    { path: '/healthz', entry: { method: 'GET' as const, local: healthz, public: true } },
+    { path: '/readyz', entry: { method: 'GET' as const, local: readyz, public: true } },
   ];
-  return { routes, prefixRoutes };
+  return new RouteTable(dialects.flatMap((dialect) => dialect.routes), gatewayRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
 }
 
 export function buildRuntime(config: GatewayConfig, logger: Logger): Runtime {
@@ -67,14 +70,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const config = options.config;
   const logger = options.logger ?? createLogger(config.logging);
   const runtime = buildRuntime(config, logger);
-  const { routes, prefixRoutes } = routeTable();
-  const gateway = new Gateway(runtime, {
-    routes,
-    prefixRoutes,
-    errorSurface: openaiChat,
-    encodeModelList: (router) => encodeOpenAIModelList(router.listModels(), created),
-    logger,
-  });
+  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger });
   const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
   const host = options.host ?? config.server.host;
   const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);

@@ -1,11 +1,51 @@
 // The contracts between the pipeline and the dialect adapters (types only).
-import type { ErrorInfo } from './errors.ts';
-import type { Operation } from './request.ts';
+//
+// A surface is an inbound dialect endpoint (one wire API, e.g. Anthropic Messages); a provider
+// is an outbound dialect. When the provider speaks the surface's wire natively the pipeline
+// passes bytes through (fast path); otherwise the surface decodes to the canonical model and the
+// provider encodes from it, and back: N surfaces + M providers converters, not N × M.
+import type { EmbeddingRequest, EmbeddingResponse } from './embeddings.ts';
+import type { ErrorInfo, GatewayError } from './errors.ts';
+import type { CanonicalRequest } from './request.ts';
+import type { CanonicalResponse } from './response.ts';
+import type { StreamPart } from './stream.ts';
+
+/** One concrete wire API. A provider that speaks a surface's wire gets the bytes as they are. */
+export type Wire =
+  | 'openai-chat'
+  | 'openai-completions'
+  | 'openai-embeddings'
+  | 'openai-responses'
+  | 'anthropic-messages'
+  | 'anthropic-count-tokens'
+  | 'gemini-generate'
+  | 'gemini-count-tokens'
+  | 'gemini-embed'
+  | 'gemini-batch-embed'
+  | 'ollama-chat'
+  | 'ollama-generate'
+  | 'ollama-embed'
+  /** Ollama's older single-prompt `/api/embeddings`. */
+  | 'ollama-embeddings';
+
+/** What a request asks for, once decoded: every generation wire decodes to `chat`. */
+export type CanonicalOperation = 'chat' | 'embeddings' | 'count-tokens';
+
+/** The parts of the HTTP request a surface may need besides the JSON body. */
+export interface SurfaceRequest {
+  /** Path parameters, e.g. the model in Gemini's `/v1beta/models/{model}:generateContent`. */
+  params: Readonly<Record<string, string>>;
+  /** Query string without the `?` (may contain `alt=sse`, `beta=true`). */
+  query: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
 
 /** What the pipeline needs to know of a request before routing it. */
 export interface RequestSummary {
   model: string;
   stream: boolean;
+  /** The model came from the path (Gemini), so a pass-through body needs no model rename. */
+  modelInPath?: boolean;
 }
 
 /** A response rendered for the wire. */
@@ -16,27 +56,168 @@ export interface WireResponse {
   body: string;
 }
 
-/** An inbound API dialect for one operation (e.g. OpenAI Chat Completions). */
+/** Receives canonical stream parts; an interface, not a callback, so no closure per chunk. */
+export interface PartSink {
+  onPart(part: StreamPart): void;
+}
+
+/** Turns canonical stream parts into one dialect's stream bytes (SSE, NDJSON or a JSON array). */
+export interface StreamEncoder {
+  readonly contentType: string;
+  /** Bytes for one part ('' when the part has no rendering in this dialect). */
+  encode(part: StreamPart): string;
+  /** A terminal error in this dialect, after the stream has started. */
+  encodeError(error: ErrorInfo): string;
+}
+
+/** Turns one dialect's upstream stream bytes into canonical parts. */
+export interface StreamDecoder {
+  /** Feeds bytes as they arrive; parts are delivered synchronously to `sink`. */
+  push(chunk: Buffer, sink: PartSink): void;
+  /**
+   * The upstream ended. Emits whatever is pending; when the stream was incomplete (no terminal
+   * event), emits an `error` part instead of a clean `response-end`.
+   */
+  end(sink: PartSink): void;
+}
+
+export interface ChatSurfaceCodec {
+  decodeRequest(body: unknown, request: SurfaceRequest): CanonicalRequest;
+  encodeResponse(response: CanonicalResponse, request: CanonicalRequest): string;
+  createStreamEncoder(request: CanonicalRequest, surfaceRequest: SurfaceRequest): StreamEncoder;
+}
+
+export interface EmbeddingsSurfaceCodec {
+  decodeRequest(body: unknown, request: SurfaceRequest): EmbeddingRequest;
+  encodeResponse(response: EmbeddingResponse, request: EmbeddingRequest, body: unknown): string;
+}
+
+export interface CountTokensSurfaceCodec {
+  decodeRequest(body: unknown, request: SurfaceRequest): CanonicalRequest;
+  encodeResponse(inputTokens: number): string;
+}
+
+/** An inbound API endpoint: one wire, one canonical operation. */
 export interface SurfaceAdapter {
   readonly name: string;
   readonly dialect: string;
-  readonly operation: Operation;
-  /** Validates a parsed JSON body; throws a GatewayError (400) naming the field at fault. */
-  inspect(body: unknown): RequestSummary;
-  /** True when this batch of whole SSE events holds the stream's terminal event. */
+  readonly wire: Wire;
+  readonly operation: CanonicalOperation;
+  /** Validates a parsed JSON body just enough to route it; throws a GatewayError (400) naming the field. */
+  inspect(body: unknown, request: SurfaceRequest): RequestSummary;
+  /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;
+  /** Whether the pass-through stream is framed as SSE (true) or NDJSON lines (false). */
+  readonly streamFraming: 'sse' | 'ndjson' | 'json-array';
   encodeError(error: ErrorInfo): WireResponse;
-  /** A terminal SSE error event in this dialect, for failures after the stream started. */
+  /** A terminal error event in this dialect, for failures after a pass-through stream started. */
   encodeStreamError(error: ErrorInfo): Buffer;
+  /** Translation codecs, present for the operation this surface serves. */
+  readonly chat?: ChatSurfaceCodec;
+  readonly embeddings?: EmbeddingsSurfaceCodec;
+  readonly countTokens?: CountTokensSurfaceCodec;
 }
 
-/** An outbound dialect (OpenAI-compatible, …). */
+/** An upstream request built by a provider codec. */
+export interface UpstreamRequest {
+  /** Path under the provider's base URL, with any query string. */
+  path: string;
+  /** Flat header list (content-type is added by the pipeline). */
+  headers: string[];
+  body: string;
+}
+
+/** What a provider codec may know of the configured provider it encodes for. */
+export interface ProviderContext {
+  /** The configured provider's name, for messages. */
+  name: string;
+  /** The preset it was built from (`openai`, `groq`, …), for vendor quirks. */
+  preset: string | undefined;
+}
+
+export interface ChatProviderCodec {
+  encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest;
+  /** `request` is the one encoded, for settings the provider lacks and the decoder applies (stop sequences). */
+  decodeResponse(body: unknown, request: CanonicalRequest): CanonicalResponse;
+  createStreamDecoder(request: CanonicalRequest): StreamDecoder;
+}
+
+export interface EmbeddingsProviderCodec {
+  encodeRequest(request: EmbeddingRequest, model: string, provider: ProviderContext): UpstreamRequest;
+  decodeResponse(body: unknown, request: EmbeddingRequest): EmbeddingResponse;
+}
+
+export interface CountTokensProviderCodec {
+  encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest;
+  decodeResponse(body: unknown): number;
+}
+
+/** An outbound dialect. */
 export interface ProviderAdapter {
   readonly dialect: string;
-  /** Upstream path for an operation, relative to the endpoint's base URL. */
-  operationPath(operation: Operation): string;
-  /** Model ids from a discovery response (`GET {base}/models`). */
+  /**
+   * `inline`: the provider only takes media as base64, so the pipeline downloads URL images
+   * (bounded, before encoding) and the codec sees `{ kind: 'base64' }` sources only.
+   */
+  readonly mediaUrls: 'native' | 'inline';
+  /** With `inline`: URLs the provider does take as they are (e.g. Gemini's own file URIs). */
+  keepsMediaUrl?(url: string): boolean;
+  /** Wires this dialect can serve natively when the provider's capabilities allow them. */
+  readonly nativeWires: ReadonlySet<Wire>;
+  /**
+   * Pass-through: the upstream path (with query) for a request on `wire` with the routed model,
+   * and headers to forward from the client (e.g. `anthropic-beta`). Only called for native wires.
+   */
+  passThroughPath(wire: Wire, model: string, request: SurfaceRequest, stream: boolean): string;
+  forwardHeaders(request: SurfaceRequest): string[];
+  /** Path for model discovery, relative to the base URL (e.g. `/models`). */
+  readonly modelListPath: string;
   decodeModelList(body: unknown): string[];
-  /** The human message in an upstream error body, if it has one. */
-  decodeErrorMessage(body: Buffer): string | undefined;
+  /** Maps an upstream error answer to a gateway error (status, class, retry/fallback flags). */
+  decodeError(status: number, body: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>, provider: string): GatewayError;
+  readonly chat?: ChatProviderCodec;
+  readonly embeddings?: EmbeddingsProviderCodec;
+  readonly countTokens?: CountTokensProviderCodec;
+}
+
+/** The models a local handler may list or look up (built from the router; no I/O). */
+export interface ModelCatalog {
+  /** Every listable model: aliases, configured and discovered names. */
+  list(): readonly { id: string; ownedBy: string }[];
+  /** One model by any name a request could use (alias, prefix, pattern), or undefined. */
+  find(name: string): { id: string; ownedBy: string } | undefined;
+}
+
+export interface LocalRequest extends SurfaceRequest {
+  method: string;
+  path: string;
+  /** A POST route's JSON body (Ollama's `/api/show`), parsed; undefined when empty or not JSON. */
+  body?: unknown;
+}
+
+/** A request the gateway answers itself in a dialect (model lists, version, …). */
+export type LocalSurfaceHandler = (catalog: ModelCatalog, request: LocalRequest) => WireResponse;
+
+/** How a dialect's paths reach its surfaces; each surface folder exports its list. */
+export interface DialectRoute {
+  method: 'GET' | 'POST';
+  /** The exact path, or the prefix when `match` is given. */
+  path: string;
+  /** For prefix routes: the rest of the path → path params, or undefined when it does not match. */
+  match?: (rest: string) => Record<string, string> | undefined;
+  /** The route is taken only when this holds (e.g. Anthropic's GET /v1/models with `anthropic-version`). */
+  when?: (request: SurfaceRequest) => boolean;
+  /** A proxied surface … */
+  surface?: SurfaceAdapter;
+  /** … or an answer the gateway gives itself. */
+  local?: LocalSurfaceHandler;
+  /** The dialect errors are rendered in (defaults to `surface`). */
+  errors?: SurfaceAdapter;
+}
+
+/** What a dialect's surface folder exports for the composition root. */
+export interface DialectSurfaces {
+  routes: readonly DialectRoute[];
+  /** Path prefixes whose errors (404, 405, 401 …) render in this dialect. */
+  errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[];
 }

@@ -64,6 +64,17 @@ export interface SamplingSettings {
 
 export interface RequestMetadata { user?: string; sessionId?: string }
 
+/**
+ * Fields the surface did not model. `fields` change what is generated: a provider of the same
+ * dialect merges them, any other rejects them with a 400. `inert` ones change nothing about the
+ * answer (Ollama's `keep_alive`): a provider of the same dialect merges them, any other drops them.
+ */
+export interface PassThrough {
+  dialect: string;
+  fields: Record<string, unknown>;
+  inert?: Record<string, unknown>;
+}
+
 export interface CanonicalRequest {
   model: string;
   messages: Message[];
@@ -79,7 +90,12 @@ export interface CanonicalRequest {
    * Fields the surface did not model, keyed by the dialect they came from, so a provider of the
    * same dialect can send them on instead of silently dropping them.
    */
-  passThrough?: { dialect: string; fields: Record<string, unknown> };
+  passThrough?: PassThrough;
+  /**
+   * Facts only the inbound surface needs when it renders the answer (OpenAI's
+   * `stream_options.include_usage`, Gemini's `alt=sse`, …); providers ignore them.
+   */
+  surfaceHints?: Record<string, unknown>;
 }
 
 /** The kinds of work a request asks for; surfaces declare one, providers declare which they serve. */

@@ -2,8 +2,14 @@ import type { FinishReason } from './response.ts';
 import type { Usage } from './usage.ts';
 import type { ErrorInfo } from './errors.ts';
 
-// Stream parts: a discriminated union on `type` with start/delta/end lifecycles per content
-// block (indexed in order of appearance) and one final `response-end` or `error`.
+// Stream parts: a discriminated union on `type`. The contract every decoder keeps and every
+// encoder relies on:
+// - exactly one `response-start` comes first;
+// - content blocks are strictly sequential: `<kind>-start`, its deltas, `<kind>-end`, with at most
+//   one block open at a time; `index` numbers blocks from 0 in order of appearance, across kinds;
+// - `usage` may come at any point after `response-start` (fields present override earlier ones);
+// - the stream ends with exactly one `response-end` (carrying the final usage when known) or one
+//   `error`; a decoder that sees its upstream stop without a terminal event emits `error`.
 export type StreamPart =
   | { type: 'response-start'; id: string; model: string; created: number }
   | { type: 'text-start'; index: number }

@@ -1,6 +1,6 @@
 // Default values shared by the schema (documented defaults), the normalizer and zero-config, so
 // the docs, a file that omits a key, and a gateway started with no file all agree.
-import type { LoggingConfig, PoolSettings, ServerConfig, TimeoutSettings } from './types.ts';
+import type { LoggingConfig, MediaConfig, PoolSettings, ServerConfig, TimeoutSettings } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 18080;
@@ -38,3 +38,9 @@ export const DEFAULT_DISCOVER_INTERVAL_S = 300;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
+  allowPrivateNetworks: false,
+  maxBytes: 20 * 1024 * 1024,
+  timeoutMs: 10_000,
+});

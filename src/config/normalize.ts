@@ -4,7 +4,7 @@
 // input that passed both.
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
-  DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig,
+  DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
 import { suggest, type PendingProblem } from './problems.ts';
@@ -175,6 +175,11 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
     models: (raw.models ?? []).map(normalizeAlias),
     logging: { level: raw.logging?.level ?? DEFAULT_LOGGING.level, format: raw.logging?.format ?? DEFAULT_LOGGING.format },
+    media: {
+      allowPrivateNetworks: raw.media?.allow_private_networks ?? DEFAULT_MEDIA.allowPrivateNetworks,
+      maxBytes: raw.media?.max_bytes ?? DEFAULT_MEDIA.maxBytes,
+      timeoutMs: raw.media?.timeout_ms ?? DEFAULT_MEDIA.timeoutMs,
+    },
   };
   return { config: deepFreeze(config), warnings };
 }
@@ -211,7 +216,7 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
       connections: raw.pool?.connections ?? DEFAULT_POOL.connections,
       keepAliveMs: raw.pool?.keep_alive_ms ?? DEFAULT_POOL.keepAliveMs,
     },
-    capabilities: { ...preset.capabilities },
+    capabilities: { ...preset.capabilities, ...definedOnly(raw.capabilities ?? {}) },
   };
   if (resolved.name !== undefined) provider.preset = resolved.name;
   return provider;
@@ -240,4 +245,8 @@ export function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

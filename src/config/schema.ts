@@ -5,7 +5,7 @@ import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, typ
 import { presets } from '../providers/presets/index.ts';
 import {
   DEFAULT_BODY_LIMIT, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HOST, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT,
-  DEFAULT_TIMEOUTS, defaultServerConfig, LOG_FORMATS, LOG_LEVELS,
+  DEFAULT_MEDIA, DEFAULT_TIMEOUTS, defaultServerConfig, LOG_FORMATS, LOG_LEVELS,
 } from './defaults.ts';
 
 /** Names a provider may take: they appear in requests as `provider:model` and `provider/model`. */
@@ -90,6 +90,12 @@ export const ProviderSchema = Type.Object({
   })),
   discover_interval_s: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_DISCOVER_INTERVAL_S, description: 'Seconds between model-list refreshes; 0 = only at start-up.' })),
   headers: Type.Optional(Type.Record(Type.String(), Type.String(), { default: {}, description: "Extra headers sent upstream on every request (added to the preset's). Values may use `${VAR}`." })),
+  capabilities: Type.Optional(Type.Object({
+    chat: Type.Optional(Type.Boolean({ description: 'Serves chat (`/chat/completions` or its dialect\'s equivalent).' })),
+    completions: Type.Optional(Type.Boolean({ description: 'Serves the legacy `/completions`.' })),
+    embeddings: Type.Optional(Type.Boolean({ description: 'Serves embeddings.' })),
+    responses: Type.Optional(Type.Boolean({ description: 'Serves the OpenAI Responses API natively (`/responses`); when false, Responses requests are translated to chat.' })),
+  }, { ...closed, description: "What the server can do, overriding the preset's defaults. A plain `type: openai` server with a custom base_url is assumed to serve chat, completions and embeddings but not the Responses API." })),
   timeouts: Type.Optional(TimeoutsSchema),
   pool: Type.Optional(PoolSchema),
 }, { ...closed, description: 'An upstream: one wire format, one base URL, its credentials.' });
@@ -104,10 +110,17 @@ export const AliasSchema = Type.Object({
   targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; several targets are used round-robin.' }),
 }, { ...closed, description: 'A model alias.' });
 
+export const MediaSchema = Type.Object({
+  allow_private_networks: Type.Optional(Type.Boolean({ default: DEFAULT_MEDIA.allowPrivateNetworks, description: 'Allow downloading URL images from loopback and private addresses (for providers that need media inline). Off by default, so a client cannot make the gateway reach into your network.' })),
+  max_bytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MEDIA.maxBytes, description: 'Largest media file downloaded for inlining.' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MEDIA.timeoutMs, description: 'Time limit for one media download.' })),
+}, { ...closed, description: 'URL media for providers that only accept inline (base64) media (Gemini, Ollama): downloaded by the gateway within these limits.' });
+
 export const ConfigSchema = Type.Object({
   server: Type.Optional(ServerSchema),
   auth: Type.Optional(AuthSchema),
   logging: Type.Optional(LoggingSchema),
+  media: Type.Optional(MediaSchema),
   providers: Type.Optional(Type.Array(ProviderSchema, { default: [], errorMessage: "must be a list of providers, each item starting with '- name:'", description: 'Upstream providers, in priority order.' })),
   models: Type.Optional(Type.Array(AliasSchema, { default: [], errorMessage: "must be a list of aliases, each item starting with '- name:'", description: 'Model aliases: names clients use that resolve to one or more provider models.' })),
 }, { ...closed, description: 'Switchyard configuration file.' });

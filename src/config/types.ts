@@ -27,7 +27,8 @@ export interface AuthStyle {
   prefix: string;
 }
 
-export type Dialect = 'openai';
+/** The wire formats Switchyard can speak upstream. */
+export type Dialect = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama';
 
 export interface ProviderCapabilities {
   chat: boolean;
@@ -89,6 +90,16 @@ export interface LoggingConfig {
   format: 'json' | 'pretty';
 }
 
+/**
+ * Downloading URL media for providers that only take it inline (base64): bounded in size and
+ * time, and — unless allowed — never to loopback or private addresses (no SSRF through the gateway).
+ */
+export interface MediaConfig {
+  allowPrivateNetworks: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
 export interface GatewayConfig {
   /** The file it came from, or `zero-config`. */
   source: string;
@@ -97,4 +108,5 @@ export interface GatewayConfig {
   providers: ProviderConfig[];
   models: AliasConfig[];
   logging: LoggingConfig;
+  media: MediaConfig;
 }

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
 export interface Cancellable {
   cancel(): void;
 }
@@ -14,6 +16,8 @@ export class RequestContext {
   readonly response: ServerResponse;
   readonly path: string;
   readonly query: string;
+  /** Path parameters set by a prefix route (e.g. Gemini's model). */
+  params: Readonly<Record<string, string>> = EMPTY_PARAMS;
   surface: SurfaceAdapter | undefined = undefined;
   /** Renders errors when no surface matched the path. */
   readonly errorSurface: SurfaceAdapter;

@@ -1,28 +1,35 @@
 // The same-dialect exchange: the request body goes upstream as bytes (the model field spliced
-// when routing renamed it), the response comes back chunk by chunk with back-pressure, SSE
-// forwarded one whole event batch at a time so a failure can always be ended with a well-formed
-// error event. Nothing is written downstream before the upstream status is known (the commit
-// point): until then a failure is answered as a plain error response.
+// when routing renamed it), the response comes back chunk by chunk with back-pressure, streams
+// forwarded in whole frames (SSE events, NDJSON lines) so a failure can always be ended with a
+// well-formed error event. Nothing is written downstream before the upstream status is known
+// (the commit point): until then a failure is answered as a plain error response.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ProviderAdapter, SurfaceAdapter } from '../canonical/adapters.ts';
+import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
-import type { Endpoint } from '../upstream/endpoint.ts';
 import { UpstreamAttempt, type AttemptSink } from '../upstream/attempt.ts';
 import { canceledError } from '../upstream/errors.ts';
-import { SseEventSplitter } from '../streaming/sse-splitter.ts';
+import { FrameSplitter, lastEventBoundary, lastLineBoundary } from '../streaming/frame-splitter.ts';
 import { redactText } from '../util/redact.ts';
 import type { Cancellable, RequestContext } from './context.ts';
+import { answerHeaders, BoundedBody, headerValue, metaHeaders } from './downstream.ts';
 import { sendError, sendWire } from './respond.ts';
+import type { ProviderRuntime } from './runtime.ts';
 
-/** Upstream error bodies are read whole (bounded) so they can be passed on or wrapped. */
-const ERROR_BODY_LIMIT = 1024 * 1024;
+/** What a pass-through stream asks for (Gemini's streamed JSON array is plain JSON). */
+const STREAM_ACCEPT = { sse: 'text/event-stream', ndjson: 'application/x-ndjson', 'json-array': 'application/json' } as const;
 
-export interface ExchangeOptions {
+/** Upstream error bodies are read whole (bounded) so they can be passed on or mapped. */
+export const ERROR_BODY_LIMIT = 1024 * 1024;
+
+export interface PassThroughOptions {
   context: RequestContext;
   surface: SurfaceAdapter;
-  provider: ProviderAdapter;
-  endpoint: Endpoint;
+  provider: ProviderRuntime;
   upstreamModel: string;
+  /** Upstream path under the base URL, with query. */
+  path: string;
+  /** Headers forwarded from the client (e.g. anthropic-beta). */
+  forwardHeaders: string[];
   body: Buffer;
   stream: boolean;
   secrets: readonly string[];
@@ -31,45 +38,43 @@ export interface ExchangeOptions {
 export class PassThroughExchange implements AttemptSink, Cancellable {
   private readonly context: RequestContext;
   private readonly surface: SurfaceAdapter;
-  private readonly provider: ProviderAdapter;
-  private readonly endpoint: Endpoint;
+  private readonly provider: ProviderRuntime;
   private readonly secrets: readonly string[];
   private readonly upstreamModel: string;
-  private attempt: UpstreamAttempt | undefined = undefined;
-  private errorChunks: Buffer[] | undefined = undefined;
-  private errorBytes = 0;
-  private splitter: SseEventSplitter | undefined = undefined;
+  private readonly attempt: UpstreamAttempt;
+  private errorBody: BoundedBody | undefined = undefined;
+  private errorHeaders: IncomingHttpHeaders | undefined = undefined;
+  private splitter: FrameSplitter | undefined = undefined;
   private terminalSeen = false;
   private committed = false;
   private canceled = false;
   private readonly onDrain: () => void;
 
-  constructor(options: ExchangeOptions) {
+  constructor(options: PassThroughOptions) {
     this.context = options.context;
     this.surface = options.surface;
     this.provider = options.provider;
-    this.endpoint = options.endpoint;
     this.secrets = options.secrets;
     this.upstreamModel = options.upstreamModel;
-    this.onDrain = () => this.attempt?.resume();
-    const attempt = new UpstreamAttempt(options.endpoint, this);
-    this.attempt = attempt;
+    this.onDrain = () => this.attempt.resume();
+    this.attempt = new UpstreamAttempt(options.provider.endpoint, this);
     this.context.active = this;
     this.context.attempts++;
-    this.context.provider = options.endpoint.provider;
+    this.context.provider = options.provider.name;
     this.context.upstreamModel = options.upstreamModel;
     const headers = [
       'content-type', 'application/json',
       'content-length', String(options.body.length),
-      'accept', options.stream ? 'text/event-stream' : 'application/json',
+      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : 'application/json',
     ];
-    attempt.start({ method: 'POST', path: options.provider.operationPath(options.surface.operation), headers, body: options.body });
+    for (const value of options.forwardHeaders) headers.push(value);
+    this.attempt.start({ method: 'POST', path: options.path, headers, body: options.body });
   }
 
   cancel(): void {
     if (this.canceled) return;
     this.canceled = true;
-    this.attempt?.abort(canceledError());
+    this.attempt.abort(canceledError());
   }
 
   onAttemptStart(_attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
@@ -77,24 +82,20 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     context.upstreamStatus = status;
     context.upstreamHeadersMs = context.elapsedMs();
     if (status < 200 || status >= 300) {
-      this.errorChunks = [];
+      this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
       this.errorHeaders = headers;
       return;
     }
-    const contentType = headers['content-type'] ?? 'application/json';
-    const isSse = contentType.startsWith('text/event-stream');
-    const out = [
-      'content-type', contentType,
-      'x-request-id', context.id,
-      'x-switchyard-provider', this.endpoint.provider,
-      'x-switchyard-model', this.upstreamModel,
-      'x-switchyard-attempts', String(context.attempts),
-    ];
-    if (isSse) {
-      this.splitter = new SseEventSplitter();
+    const contentType = headerValue(headers, 'content-type') ?? 'application/json';
+    const out = answerHeaders(context, this.provider, this.upstreamModel, contentType);
+    if (contentType.startsWith('text/event-stream')) {
+      this.splitter = new FrameSplitter(lastEventBoundary);
+      out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
+    } else if (this.surface.streamFraming === 'ndjson' && contentType.includes('ndjson')) {
+      this.splitter = new FrameSplitter(lastLineBoundary);
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else {
-      const length = headers['content-length'];
+      const length = headerValue(headers, 'content-length');
       if (length !== undefined) out.push('content-length', length);
     }
     this.committed = true;
@@ -102,53 +103,48 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     context.firstByteMs = context.elapsedMs();
   }
 
-  private errorHeaders: IncomingHttpHeaders | undefined = undefined;
-
   onAttemptData(_attempt: UpstreamAttempt, chunk: Buffer): void {
-    if (this.errorChunks !== undefined) {
-      if (this.errorBytes < ERROR_BODY_LIMIT) {
-        this.errorChunks.push(chunk);
-        this.errorBytes += chunk.length;
-      }
+    if (this.errorBody !== undefined) {
+      this.errorBody.push(chunk);
       return;
     }
     if (this.splitter === undefined) {
       this.write(chunk);
       return;
     }
-    let events: Buffer | undefined;
+    let frames: Buffer | undefined;
     try {
-      events = this.splitter.push(chunk);
+      frames = this.splitter.push(chunk);
     } catch {
-      this.attempt?.abort(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.endpoint.provider}' sent an SSE event larger than the limit.`, {
-        status: 502, origin: 'upstream', errorClass: 'gateway-error', provider: this.endpoint.provider,
+      this.attempt.abort(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream frame larger than the limit.`, {
+        status: 502, origin: 'upstream', errorClass: 'gateway-error', provider: this.provider.name,
       }));
       return;
     }
-    if (events === undefined) return;
-    if (!this.terminalSeen && this.surface.isStreamTerminal(events)) this.terminalSeen = true;
-    this.write(events);
+    if (frames === undefined) return;
+    if (!this.terminalSeen && this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
+    this.write(frames);
   }
 
   private write(data: Buffer): void {
     const response = this.context.response;
     if (!response.write(data)) {
-      this.attempt?.pause();
+      this.attempt.pause();
       response.once('drain', this.onDrain);
     }
   }
 
   onAttemptEnd(): void {
     this.context.active = undefined;
-    if (this.errorChunks !== undefined) {
+    if (this.errorBody !== undefined) {
       this.respondUpstreamError();
       return;
     }
     const response = this.context.response;
     if (this.splitter !== undefined && !this.terminalSeen) {
       // A clean close without the dialect's end marker is a truncated answer: say so.
-      const error = new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.endpoint.provider}' ended the stream before it was complete.`, {
-        status: 502, origin: 'upstream', errorClass: 'reset', provider: this.endpoint.provider,
+      const error = new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' ended the stream before it was complete.`, {
+        status: 502, origin: 'upstream', errorClass: 'reset', provider: this.provider.name,
       });
       this.context.error = error;
       response.end(this.surface.encodeStreamError(error));
@@ -175,28 +171,21 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     response.destroy(error);
   }
 
-  /** Non-2xx from upstream: 4xx passed on verbatim, 5xx shown as 502/504 with the upstream's message. */
+  /** Non-2xx from upstream: 4xx passed on verbatim, 5xx mapped by the provider's classifier. */
   private respondUpstreamError(): void {
     const context = this.context;
     const status = context.upstreamStatus;
-    const raw = this.errorChunks!.length === 1 ? this.errorChunks![0]! : Buffer.concat(this.errorChunks!);
-    const text = redactText(raw.toString('utf8'), this.secrets);
+    const text = redactText(this.errorBody!.buffer().toString('utf8'), this.secrets);
     const headers = this.errorHeaders ?? {};
-    const extra = ['x-switchyard-provider', this.endpoint.provider, 'x-switchyard-model', this.upstreamModel, 'x-switchyard-upstream-status', String(status)];
-    const retryAfter = headers['retry-after'];
-    if (typeof retryAfter === 'string') extra.push('retry-after', retryAfter);
+    const classified = this.provider.adapter.decodeError(status, Buffer.from(text), headers, this.provider.name);
+    context.error = classified;
+    const extra = [...metaHeaders(context, this.provider, this.upstreamModel), 'x-switchyard-upstream-status', String(status)];
+    const retryAfter = headerValue(headers, 'retry-after');
+    if (retryAfter !== undefined) extra.push('retry-after', retryAfter);
     if (status >= 400 && status < 500) {
-      context.error = new GatewayError(ErrorCode.upstreamStatus, `Provider '${this.endpoint.provider}' answered ${status}.`, {
-        status, origin: 'upstream', errorClass: status === 429 ? 'rate-limited' : 'client-error', upstreamStatus: status, provider: this.endpoint.provider,
-      });
-      sendWire(context, { status, headers: ['content-type', headers['content-type'] ?? 'application/json'], body: text }, extra);
+      sendWire(context, { status, headers: ['content-type', headerValue(headers, 'content-type') ?? 'application/json'], body: text }, extra);
       return;
     }
-    const message = this.provider.decodeErrorMessage(Buffer.from(text)) ?? text.slice(0, 500);
-    const error = new GatewayError(ErrorCode.upstreamStatus, `Provider '${this.endpoint.provider}' answered ${status}: ${message}`, {
-      status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: status >= 500 ? 'server-error' : 'gateway-error',
-      retryable: status >= 500, fallbackAllowed: true, upstreamStatus: status, provider: this.endpoint.provider,
-    });
-    sendError(context, error, extra);
+    sendError(context, classified, extra);
   }
 }

@@ -1,7 +1,7 @@
 // The request handler: a static method+path table built once, auth, bounded body read, routing,
 // then a same-dialect exchange. Holds the current runtime; a reload swaps it atomically.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import type { SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
@@ -11,28 +11,21 @@ import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
-import { asGatewayError, sendError, sendJson } from './respond.ts';
-import type { Runtime } from './runtime.ts';
+import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
+import type { RouteTable } from './route-table.ts';
+import type { ProviderRuntime, Runtime } from './runtime.ts';
+import { TranslatingExchange, type Translation } from './translate.ts';
+import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
+import { estimateTokens } from '../util/estimate-tokens.ts';
+import { inlineMedia, needsInlining } from './media.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
-
-export interface RouteEntry {
-  method: 'GET' | 'POST';
-  /** Proxied surfaces read a body and go upstream; local ones answer from the gateway. */
-  surface?: SurfaceAdapter;
-  local?: LocalHandler;
-  /** Health probes answer without a client key. */
-  public?: boolean;
-}
+export type { RouteEntry } from './route-table.ts';
 
 export interface GatewayOptions {
-  routes: ReadonlyMap<string, RouteEntry>;
-  /** Routes matched by prefix (e.g. `GET /v1/models/{id}`), checked after the exact table. */
-  prefixRoutes?: readonly [string, RouteEntry][];
+  routes: RouteTable;
   /** The dialect for errors on paths no surface owns. */
   errorSurface: SurfaceAdapter;
-  /** How models are listed (dialect-specific body). */
-  encodeModelList: (router: Router) => string;
   logger: Logger;
 }
 
@@ -40,19 +33,15 @@ export class Gateway {
   runtime: Runtime;
   draining = false;
   inflight = 0;
-  private readonly routes: ReadonlyMap<string, RouteEntry>;
-  private readonly prefixRoutes: readonly [string, RouteEntry][];
+  private readonly routes: RouteTable;
   readonly errorSurface: SurfaceAdapter;
-  readonly encodeModelList: (router: Router) => string;
   private readonly logger: Logger;
   private idleWaiters: (() => void)[] = [];
 
   constructor(runtime: Runtime, options: GatewayOptions) {
     this.runtime = runtime;
     this.routes = options.routes;
-    this.prefixRoutes = options.prefixRoutes ?? [];
     this.errorSurface = options.errorSurface;
-    this.encodeModelList = options.encodeModelList;
     this.logger = options.logger;
   }
 
@@ -87,30 +76,57 @@ export class Gateway {
     }
   };
 
-  private lookup(path: string): RouteEntry | undefined {
-    const entry = this.routes.get(path);
-    if (entry !== undefined) return entry;
-    for (const [prefix, prefixEntry] of this.prefixRoutes) if (path.startsWith(prefix)) return prefixEntry;
-    return undefined;
-  }
-
   private dispatch(context: RequestContext, runtime: Runtime): void {
     const request = context.request;
-    const entry = this.lookup(context.path);
-    if (entry === undefined) {
+    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: request.headers };
+    const match = this.routes.lookup(request.method ?? 'GET', context.path, surfaceRequest);
+    if (match.kind === 'not-found') {
+      context.surface = this.routes.errorSurfaceFor(context.path);
       sendError(context, new GatewayError(ErrorCode.routeNotFound, `Unknown path: ${request.method} ${context.path}`, { status: 404, origin: 'downstream', errorClass: 'client-error' }));
       return;
     }
-    context.surface = entry.surface;
-    if (request.method !== entry.method && !(request.method === 'HEAD' && entry.method === 'GET')) {
-      sendError(context, new GatewayError(ErrorCode.methodNotAllowed, `Method ${request.method} is not allowed on ${context.path}; use ${entry.method}.`, {
+    if (match.kind === 'method-not-allowed') {
+      context.surface = match.errors ?? this.routes.errorSurfaceFor(context.path);
+      const allowed = match.allowed.join(', ');
+      sendError(context, new GatewayError(ErrorCode.methodNotAllowed, `Method ${request.method} is not allowed on ${context.path}; use ${allowed}.`, {
         status: 405, origin: 'downstream', errorClass: 'client-error',
-      }), ['allow', entry.method]);
+      }), ['allow', allowed]);
       return;
     }
+    const entry = match.entry;
+    if (match.params !== undefined) context.params = match.params;
+    context.surface = entry.surface ?? entry.errors ?? this.routes.errorSurfaceFor(context.path);
     if (entry.public !== true) context.keyId = runtime.auth.authenticate(request.headers, context.query).keyId;
     if (entry.local !== undefined) {
       entry.local(this, context, runtime);
+      return;
+    }
+    if (entry.dialectLocal !== undefined) {
+      const local = entry.dialectLocal;
+      const localRequest = { ...surfaceRequest, params: context.params, method: request.method ?? 'GET', path: context.path };
+      if (request.method !== 'POST') {
+        sendWire(context, local(runtime.catalog, localRequest));
+        return;
+      }
+      // a local answer to a POST (Ollama's /api/show) reads its JSON body first
+      readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
+        if (error !== undefined) {
+          if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
+          else context.error = error;
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = body!.length > 0 ? JSON.parse(body!.toString('utf8')) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        try {
+          sendWire(context, local(runtime.catalog, { ...localRequest, body: parsed }));
+        } catch (failure) {
+          this.fail(context, failure);
+        }
+      });
       return;
     }
     const surface = entry.surface!;
@@ -142,11 +158,20 @@ export class Gateway {
       }
       throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
     }
-    const summary = surface.inspect(parsed);
+    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers };
+    const summary = surface.inspect(parsed, surfaceRequest);
     context.modelAsked = summary.model;
     context.stream = summary.stream;
-    const route = runtime.router.resolve(summary.model);
-    if (route === undefined) throw this.modelNotFound(runtime, summary.model);
+    const router = runtime.router;
+    // a thinking suffix is read before anything else resolves the name, so a pattern such as
+    // `claude-*` cannot swallow `claude-x(high)` whole
+    let suffix = parseThinkingSuffix(summary.model);
+    let route = suffix !== undefined ? router.resolve(suffix.model) : undefined;
+    if (route === undefined) {
+      suffix = undefined;
+      route = router.resolve(summary.model);
+    }
+    if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? summary.model);
     const target = route.pick(surface.operation);
     if (target === undefined) {
       const providers = [...new Set(route.targets.map((candidate) => candidate.provider))].join(', ');
@@ -154,16 +179,101 @@ export class Gateway {
         status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
       });
     }
-    const endpoint = runtime.endpoints.get(target.provider)!;
-    const upstreamBody = target.model === summary.model ? body : replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model);
-    new PassThroughExchange({
-      context, surface, endpoint,
-      provider: runtime.adapters.get(target.provider)!,
-      upstreamModel: target.model,
-      body: upstreamBody,
-      stream: summary.stream,
-      secrets: runtime.secrets,
-    });
+    const provider = runtime.providers.get(target.provider)!;
+    if (suffix === undefined && provider.wires.has(surface.wire)) {
+      const rename = summary.modelInPath !== true && target.model !== summary.model;
+      new PassThroughExchange({
+        context, surface, provider,
+        upstreamModel: target.model,
+        path: provider.adapter.passThroughPath(surface.wire, target.model, surfaceRequest, summary.stream),
+        forwardHeaders: provider.adapter.forwardHeaders(surfaceRequest),
+        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model) : body,
+        stream: summary.stream,
+        secrets: runtime.secrets,
+      });
+      return;
+    }
+    this.translate(context, runtime, surface, provider, target.model, parsed, surfaceRequest, suffix);
+  }
+
+  private translate(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, provider: ProviderRuntime, model: string, parsed: unknown, surfaceRequest: SurfaceRequest, suffix: SuffixedModel | undefined): void {
+    const adapter = provider.adapter;
+    const unsupported = () => new GatewayError(ErrorCode.unsupportedOperation,
+      `${context.path} cannot be served by provider '${provider.name}' (${adapter.dialect} dialect): no translation between them.`,
+      { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    let upstream: UpstreamRequest;
+    let translation: Translation;
+    switch (surface.operation) {
+      case 'chat': {
+        const codec = surface.chat;
+        const providerCodec = adapter.chat;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        if (suffix !== undefined) {
+          // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
+          request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };
+        }
+        const start = () => {
+          const upstreamRequest = providerCodec.encodeRequest(request, model, provider.context);
+          // same dialect on both sides (translated because of a suffix): the client's own headers
+          // (e.g. anthropic-beta) still go upstream
+          if (adapter.dialect === surface.dialect) upstreamRequest.headers.push(...adapter.forwardHeaders(surfaceRequest));
+          new TranslatingExchange({
+            context, surface, provider, upstreamModel: model, upstream: upstreamRequest, secrets: runtime.secrets,
+            translation: {
+              translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request),
+              ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+            },
+          });
+        };
+        const keep = adapter.keepsMediaUrl?.bind(adapter);
+        if (adapter.mediaUrls === 'inline' && needsInlining(request, keep)) {
+          // the provider takes media inline only: download URL images first (bounded, cancellable)
+          const inlining = inlineMedia(request, runtime.media, keep);
+          context.active = inlining.cancel;
+          inlining.done.then(() => {
+            context.active = undefined;
+            if (context.response.destroyed) return;
+            try {
+              start();
+            } catch (error) {
+              this.fail(context, error);
+            }
+          }, (error: unknown) => {
+            context.active = undefined;
+            if (!context.response.destroyed) this.fail(context, error);
+          });
+          return;
+        }
+        start();
+        return;
+      }
+      case 'embeddings': {
+        const codec = surface.embeddings;
+        const providerCodec = adapter.embeddings;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request, parsed) };
+        break;
+      }
+      case 'count-tokens': {
+        const codec = surface.countTokens;
+        if (codec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        const providerCodec = adapter.countTokens;
+        if (providerCodec === undefined) {
+          // no counting endpoint upstream: answer with the gateway's estimate
+          context.provider = provider.name;
+          sendJson(context, 200, codec.encodeResponse(estimateTokens([request.messages, request.tools])), ['x-switchyard-token-count', 'estimate', 'x-switchyard-provider', provider.name]);
+          return;
+        }
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
+        break;
+      }
+    }
+    new TranslatingExchange({ context, surface, provider, upstreamModel: model, upstream, translation, secrets: runtime.secrets });
   }
 
   modelNotFound(runtime: Runtime, model: string): GatewayError {

@@ -1,12 +1,13 @@
 // A runtime is everything built from one config snapshot: endpoints with their pools, the
 // router, client auth, the secret list for redaction. Hot reload builds a new runtime and swaps
 // it in; requests in flight keep the one they started with, whose pools close once idle.
-import type { ProviderAdapter } from '../canonical/adapters.ts';
+import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Router } from '../routing/router.ts';
 import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
+import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
 
 export interface RuntimeDependencies {
@@ -17,18 +18,43 @@ export interface RuntimeDependencies {
 
 const DISCOVERY_TIMEOUT_MS = 5000;
 
+/** Which of a dialect's native wires a configured provider may use, from its capabilities. */
+function nativeWires(adapter: ProviderAdapter, capabilities: ProviderConfig['capabilities']): Set<Wire> {
+  const wires = new Set<Wire>();
+  for (const wire of adapter.nativeWires) {
+    const allowed = wire === 'openai-chat' ? capabilities.chat
+      : wire === 'openai-completions' ? capabilities.completions
+      : wire === 'openai-embeddings' ? capabilities.embeddings
+      : wire === 'openai-responses' ? capabilities.responses
+      : true;
+    if (allowed) wires.add(wire);
+  }
+  return wires;
+}
+
+/** A configured provider, ready to serve: its dialect adapter, endpoint and native wires. */
+export interface ProviderRuntime {
+  readonly name: string;
+  readonly config: ProviderConfig;
+  readonly adapter: ProviderAdapter;
+  readonly endpoint: Endpoint;
+  readonly wires: ReadonlySet<Wire>;
+  readonly context: ProviderContext;
+}
+
 export class Runtime {
   readonly config: GatewayConfig;
   readonly auth: ClientAuth;
-  readonly endpoints = new Map<string, Endpoint>();
-  readonly adapters = new Map<string, ProviderAdapter>();
+  readonly providers = new Map<string, ProviderRuntime>();
   /** Every credential in the config, for redaction of upstream text. */
   readonly secrets: readonly string[];
   router: Router;
+  /** Downloads URL media for providers that take it inline only. */
+  readonly media: MediaFetcher;
   private readonly logger: Logger;
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private modelListCache: { router: Router; body: string } | undefined = undefined;
+  private catalogCache: { router: Router; catalog: ModelCatalog } | undefined = undefined;
   private closed = false;
   /** Requests that started on this runtime and have not finished. */
   private active = 0;
@@ -38,12 +64,12 @@ export class Runtime {
     this.config = config;
     this.logger = dependencies.logger;
     this.auth = new ClientAuth(config.auth.keys);
+    this.media = new MediaFetcher(config.media);
     const secrets: string[] = [...config.auth.keys];
     for (const provider of config.providers) {
       const adapter = dependencies.providerAdapters.get(provider.dialect);
       if (adapter === undefined) throw new Error(`No adapter for dialect '${provider.dialect}' (provider '${provider.name}')`);
-      this.adapters.set(provider.name, adapter);
-      this.endpoints.set(provider.name, new Endpoint({
+      const endpoint = new Endpoint({
         provider: provider.name,
         baseUrl: provider.baseUrl,
         apiKeys: provider.apiKeys,
@@ -51,7 +77,12 @@ export class Runtime {
         headers: provider.headers,
         timeouts: provider.timeouts,
         pool: provider.pool,
-      }));
+      });
+      this.providers.set(provider.name, {
+        name: provider.name, config: provider, adapter, endpoint,
+        wires: nativeWires(adapter, provider.capabilities),
+        context: Object.freeze({ name: provider.name, preset: provider.preset }),
+      });
       secrets.push(...provider.apiKeys);
     }
     this.secrets = secrets;
@@ -64,10 +95,9 @@ export class Runtime {
   }
 
   private async discover(provider: ProviderConfig): Promise<void> {
-    const endpoint = this.endpoints.get(provider.name)!;
-    const adapter = this.adapters.get(provider.name)!;
+    const { endpoint, adapter } = this.providers.get(provider.name)!;
     try {
-      const body = await fetchModelList(endpoint, '/models', DISCOVERY_TIMEOUT_MS);
+      const body = await fetchModelList(endpoint, adapter.modelListPath, DISCOVERY_TIMEOUT_MS);
       if (this.closed) return;
       const models = adapter.decodeModelList(body);
       const previous = this.discovered.get(provider.name);
@@ -95,13 +125,24 @@ export class Runtime {
     return this.discovered.get(provider) ?? [];
   }
 
-  /** The OpenAI model list body, cached until the router changes. */
-  modelListBody(encode: (router: Router) => string): string {
-    const cache = this.modelListCache;
-    if (cache !== undefined && cache.router === this.router) return cache.body;
-    const body = encode(this.router);
-    this.modelListCache = { router: this.router, body };
-    return body;
+  /** The models as local dialect handlers see them; rebuilt when discovery changes the router. */
+  get catalog(): ModelCatalog {
+    const cache = this.catalogCache;
+    if (cache !== undefined && cache.router === this.router) return cache.catalog;
+    const router = this.router;
+    let listing: readonly { id: string; ownedBy: string }[] | undefined;
+    const catalog: ModelCatalog = {
+      list: () => (listing ??= router.listModels()),
+      find: (name) => {
+        const listed = catalog.list().find((model) => model.id === name);
+        if (listed !== undefined) return listed;
+        const route = router.resolve(name);
+        if (route === undefined) return undefined;
+        return { id: name, ownedBy: route.kind === 'alias' ? 'switchyard' : route.targets[0]!.provider };
+      },
+    };
+    this.catalogCache = { router, catalog };
+    return catalog;
   }
 
   acquire(): void {
@@ -127,12 +168,14 @@ export class Runtime {
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.close()));
+    await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.close()));
+    await this.media.close();
   }
 
   async destroy(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.destroy()));
+    await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.destroy()));
+    await this.media.close().catch(() => {});
   }
 }

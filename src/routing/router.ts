@@ -1,6 +1,6 @@
 // Model name → route: pure, no I/O. Built once per config snapshot (and again when discovered
 // model lists change); aliases are precompiled, bare names and patterns are cached (bounded).
-import type { Operation } from '../canonical/request.ts';
+import type { CanonicalOperation } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
@@ -16,7 +16,7 @@ export class Route {
   readonly requested: string;
   readonly kind: RouteKind;
   readonly targets: readonly RouteTarget[];
-  private readonly byOperation = new Map<Operation, readonly RouteTarget[]>();
+  private readonly byOperation = new Map<CanonicalOperation, readonly RouteTarget[]>();
   private readonly capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>;
   private cursor = 0;
 
@@ -28,23 +28,33 @@ export class Route {
   }
 
   /** The targets able to serve `operation`, in configured order. */
-  targetsFor(operation: Operation): readonly RouteTarget[] {
+  targetsFor(operation: CanonicalOperation): readonly RouteTarget[] {
     let targets = this.byOperation.get(operation);
     if (targets === undefined) {
-      targets = this.targets.filter((target) => this.capabilities.get(target.provider)?.[operation] ?? false);
+      targets = this.targets.filter((target) => serves(this.capabilities.get(target.provider), operation));
       this.byOperation.set(operation, targets);
     }
     return targets;
   }
 
   /** Round-robin among the targets able to serve `operation`; undefined when none can. */
-  pick(operation: Operation): RouteTarget | undefined {
+  pick(operation: CanonicalOperation): RouteTarget | undefined {
     const targets = this.targetsFor(operation);
     if (targets.length === 0) return undefined;
     if (targets.length === 1) return targets[0];
     const target = targets[this.cursor % targets.length];
     this.cursor = (this.cursor + 1) % 1_000_000_007;
     return target;
+  }
+}
+
+/** Whether a provider can serve a canonical operation, natively or through translation. */
+function serves(capabilities: ProviderConfig['capabilities'] | undefined, operation: CanonicalOperation): boolean {
+  if (capabilities === undefined) return false;
+  switch (operation) {
+    case 'chat': return capabilities.chat || capabilities.responses;
+    case 'embeddings': return capabilities.embeddings;
+    case 'count-tokens': return true;
   }
 }
 

@@ -43,7 +43,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   start(request: AttemptRequest): void {
     const headers = request.headers;
     const staticHeaders = this.endpoint.staticHeaders;
-    for (let i = 0; i < staticHeaders.length; i++) headers.push(staticHeaders[i]!);
+    // configured headers fill in what the request does not already carry (a forwarded
+    // anthropic-version from the client wins over the preset's default)
+    for (let i = 0; i < staticHeaders.length; i += 2) {
+      const name = staticHeaders[i]!;
+      let present = false;
+      for (let j = 0; j < headers.length; j += 2) if (headers[j] === name) { present = true; break; }
+      if (!present) headers.push(name, staticHeaders[i + 1]!);
+    }
     this.endpoint.appendAuth(headers);
     const totalMs = this.endpoint.timeouts.totalMs;
     if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);

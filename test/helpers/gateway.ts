@@ -16,6 +16,7 @@ export interface TestGatewayOptions {
   keys?: string[];
   bodyLimitBytes?: number;
   discover?: boolean;
+  allowPrivateMedia?: boolean;
 }
 
 export function providerConfig(provider: TestProvider): ProviderConfig {
@@ -42,6 +43,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     providers: options.providers.map(providerConfig),
     models: options.models ?? [],
     logging: { level: 'info', format: 'json' },
+    media: { allowPrivateNetworks: options.allowPrivateMedia ?? false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
   };
 }
 

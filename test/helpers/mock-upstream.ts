@@ -39,6 +39,11 @@ export type Behavior =
       headers?: Record<string, string>;
       thenBehavior?: 'end' | 'reset' | 'stall';
     }
+  /**
+   * Raw body pieces written one write() each (NDJSON lines, a streamed JSON array), with the
+   * given content type; for dialects that do not stream SSE.
+   */
+  | { kind: 'chunks'; chunks: string[]; contentType: string; intervalMs?: number; status?: number; thenBehavior?: 'end' | 'reset' | 'stall' }
   /** Waits, then behaves as `then` (default: { kind: 'default' }). */
   | { kind: 'delay'; ms: number; then?: Behavior }
   /** Sends a TCP RST before any response byte. */
@@ -233,6 +238,15 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
           behavior.intervalMs ?? 0,
           behavior.status ?? 200,
           behavior.headers,
+          behavior.thenBehavior ?? 'end',
+        );
+      case 'chunks':
+        return writeStream(
+          exchange,
+          behavior.chunks,
+          behavior.intervalMs ?? 0,
+          behavior.status ?? 200,
+          { 'content-type': behavior.contentType },
           behavior.thenBehavior ?? 'end',
         );
       case 'delay':

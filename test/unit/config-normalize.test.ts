@@ -26,6 +26,7 @@ test('defaults for an empty file', () => {
     providers: [],
     models: [],
     logging: { level: 'info', format: 'json' },
+    media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
   });
   assert.deepEqual(config.server, defaultServerConfig);
 });
@@ -58,7 +59,7 @@ test('type openai on api.openai.com keeps the preset; elsewhere it is a plain co
   assert.equal(custom.baseUrl, 'http://127.0.0.1:11434/v1', 'trailing slash removed');
   assert.deepEqual(custom.models, []);
   assert.equal(custom.discover, true, 'no models and no discover setting → discover');
-  assert.deepEqual(custom.capabilities, { chat: true, completions: true, embeddings: true, responses: true });
+  assert.deepEqual(custom.capabilities, { chat: true, completions: true, embeddings: true, responses: false }, "a plain compatible server is not assumed to serve /responses");
 });
 
 test('presets fill in URL, auth, capabilities and models; user settings override', () => {
@@ -108,7 +109,7 @@ test('every provider key is carried into the snapshot', () => {
     headers: { 'x-extra': 'value' },
     timeouts: { connectMs: 1000, firstByteMs: 2000, idleMs: 3000, totalMs: 4000 },
     pool: { connections: 8, keepAliveMs: 1500 },
-    capabilities: { chat: true, completions: true, embeddings: true, responses: true },
+    capabilities: { chat: true, completions: true, embeddings: true, responses: false },
   });
 });
 
@@ -241,4 +242,9 @@ test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {
     '    timeouts: *slow',
   ]);
   assert.deepEqual(config.providers.map((p) => [p.timeouts.connectMs, p.timeouts.idleMs]), [[100, 600000], [5000, 600000]]);
+});
+
+test('capabilities can be overridden per provider', () => {
+  const { config } = parseConfigText('providers:\n  - name: vllm\n    type: openai\n    base_url: http://127.0.0.1:8000/v1\n    capabilities: { responses: true, embeddings: false }\n', 'test.yaml', {});
+  assert.deepEqual(config.providers[0]!.capabilities, { chat: true, completions: true, embeddings: false, responses: true });
 });

@@ -46,7 +46,7 @@ test('unions: workers and body_limit', () => {
 test('unknown keys, at the key, with a suggestion when one is close', () => {
   assert.equal(only(['server:', '  prot: 1']), "2:3 server.prot: unknown key (did you mean 'port'?)");
   assert.equal(only(['providers:', ...local, '    timeout: { connect_ms: 1 }']), "5:5 providers[0].timeout: unknown key (did you mean 'timeouts'?)");
-  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, providers, models');
+  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, providers, models');
 });
 
 test('enumerations name the choices and the closest one', () => {
@@ -77,8 +77,8 @@ test('unknown provider type, with the list of presets and a suggestion', () => {
   assert.equal(problem!.line, 3);
   assert.equal(problem!.column, 11);
   assert.match(problem!.message, /^unknown type 'opnai'; expected 'openai' or one of the presets: openrouter, groq, .*vllm \(did you mean 'openai'\?\)$/);
-  assert.equal(only(['providers:', '  - name: a', '    type: anthropic']),
-    "3:11 providers[0].type: unknown type 'anthropic'; expected 'openai' or one of the presets: openrouter, groq, together, mistral, deepseek, fireworks, xai, cerebras, deepinfra, anthropic-openai, gemini-openai, azure-openai, ollama-openai, lmstudio, llamacpp, vllm (did you mean 'anthropic-openai'?)");
+  assert.equal(only(['providers:', '  - name: a', '    type: anthropc']),
+    "3:11 providers[0].type: unknown type 'anthropc'; expected 'openai' or one of the presets: openrouter, groq, together, mistral, deepseek, fireworks, xai, cerebras, deepinfra, anthropic, gemini, ollama, openai-responses, anthropic-openai, gemini-openai, azure-openai, ollama-openai, lmstudio, llamacpp, vllm (did you mean 'anthropic'?)");
 });
 
 test('base_url must be an http(s) URL without query', () => {

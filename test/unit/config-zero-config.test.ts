@@ -20,7 +20,7 @@ test('nothing found: a working config with zero providers', async () => {
   assert.ok(Object.isFrozen(config.server));
 });
 
-test('one provider per preset whose key variable is set, named without the -openai suffix', async () => {
+test('one provider per preset whose key variable is set; Anthropic and Gemini keys get their native dialects', async () => {
   const env = {
     OPENAI_API_KEY: 'sk-o',
     GROQ_API_KEY: 'gq',
@@ -33,8 +33,8 @@ test('one provider per preset whose key variable is set, named without the -open
   assert.deepEqual(config.providers.map((p) => [p.name, p.preset, p.baseUrl, p.apiKeys]), [
     ['openai', 'openai', 'https://api.openai.com/v1', ['sk-o']],
     ['groq', 'groq', 'https://api.groq.com/openai/v1', ['gq']],
-    ['anthropic', 'anthropic-openai', 'https://api.anthropic.com/v1', ['an']],
-    ['gemini', 'gemini-openai', 'https://generativelanguage.googleapis.com/v1beta/openai', ['goog']],
+    ['anthropic', 'anthropic', 'https://api.anthropic.com/v1', ['an']],
+    ['gemini', 'gemini', 'https://generativelanguage.googleapis.com/v1beta', ['goog']],
   ]);
   assert.ok(config.providers[0]!.models.includes('gpt-*'));
   assert.equal(config.providers[1]!.discover, true);

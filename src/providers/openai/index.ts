@@ -1,19 +1,29 @@
 // The OpenAI-compatible provider family: every preset in ../presets speaks this dialect.
-import type { ProviderAdapter } from '../../canonical/adapters.ts';
-import type { Operation } from '../../canonical/request.ts';
+import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { ChatStreamDecoder, decodeChatResponse } from './chat-decode.ts';
+import { encodeChatRequest } from './chat-encode.ts';
+import { openaiEmbeddingsCodec } from './embeddings.ts';
+import { decodeOpenAIError } from './errors.ts';
 
-const paths: Record<Operation, string> = {
-  chat: '/chat/completions',
-  completions: '/completions',
-  embeddings: '/embeddings',
-  responses: '/responses',
+const paths: Partial<Record<Wire, string>> = {
+  'openai-chat': '/chat/completions',
+  'openai-completions': '/completions',
+  'openai-embeddings': '/embeddings',
+  'openai-responses': '/responses',
 };
 
 export const openaiProvider: ProviderAdapter = {
   dialect: 'openai',
-  operationPath(operation: Operation): string {
-    return paths[operation];
+  mediaUrls: 'native',
+  nativeWires: new Set<Wire>(['openai-chat', 'openai-completions', 'openai-embeddings', 'openai-responses']),
+  passThroughPath(wire: Wire): string {
+    return paths[wire]!;
   },
+  forwardHeaders(_request: SurfaceRequest): string[] {
+    return [];
+  },
+  modelListPath: '/models',
   decodeModelList(body: unknown): string[] {
     const data = (body as { data?: unknown } | null)?.data;
     if (!Array.isArray(data)) return [];
@@ -24,15 +34,11 @@ export const openaiProvider: ProviderAdapter = {
     }
     return ids;
   },
-  decodeErrorMessage(body: Buffer): string | undefined {
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } | string; message?: unknown };
-      if (typeof parsed.error === 'string') return parsed.error;
-      if (typeof parsed.error?.message === 'string') return parsed.error.message;
-      if (typeof parsed.message === 'string') return parsed.message;
-    } catch {
-      // not JSON: the caller falls back to the raw text
-    }
-    return undefined;
+  decodeError: decodeOpenAIError,
+  chat: {
+    encodeRequest: encodeChatRequest,
+    decodeResponse: decodeChatResponse,
+    createStreamDecoder: (_request: CanonicalRequest) => new ChatStreamDecoder(),
   },
+  embeddings: openaiEmbeddingsCodec,
 };

@@ -1,10 +1,10 @@
 // OpenAI-compatible vendors as data: a new vendor is an entry here, not a folder of code.
-import type { AuthStyle, ProviderCapabilities } from '../../config/types.ts';
+import type { AuthStyle, Dialect, ProviderCapabilities } from '../../config/types.ts';
 
 export interface Preset {
   /** What the vendor is, for the banner and docs. */
   title: string;
-  dialect: 'openai';
+  dialect: Dialect;
   /** Default base URL; empty when the user must give one (Azure). */
   baseUrl: string;
   /** Environment variables that hold the key, first found wins (zero-config). */
@@ -68,13 +68,31 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
     title: 'DeepInfra', dialect: 'openai', baseUrl: 'https://api.deepinfra.com/v1/openai', keyEnv: ['DEEPINFRA_API_KEY'],
     auth: bearer, discover: true, local: false, capabilities: chatEmbed, models: [],
   },
+  anthropic: {
+    title: 'Anthropic', dialect: 'anthropic', baseUrl: 'https://api.anthropic.com/v1', keyEnv: ['ANTHROPIC_API_KEY'],
+    auth: { header: 'x-api-key', prefix: '' }, headers: { 'anthropic-version': '2023-06-01' }, discover: false, local: false,
+    capabilities: chatOnly, models: ['claude-*'],
+  },
+  gemini: {
+    title: 'Google Gemini', dialect: 'gemini', baseUrl: 'https://generativelanguage.googleapis.com/v1beta', keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+    auth: { header: 'x-goog-api-key', prefix: '' }, discover: false, local: false,
+    capabilities: { ...chatOnly, embeddings: true }, models: ['gemini-*', 'gemma-*', 'text-embedding-*', 'embedding-*'],
+  },
+  ollama: {
+    title: 'Ollama (native API)', dialect: 'ollama', baseUrl: 'http://127.0.0.1:11434', keyEnv: [],
+    auth: bearer, discover: true, local: false, capabilities: { ...chatEmbed }, models: [],
+  },
+  'openai-responses': {
+    title: 'OpenAI Responses API', dialect: 'openai-responses', baseUrl: 'https://api.openai.com/v1', keyEnv: [],
+    auth: bearer, discover: false, local: false, capabilities: { chat: false, completions: false, embeddings: false, responses: true }, models: [],
+  },
   'anthropic-openai': {
-    title: 'Anthropic (OpenAI-compatible endpoint)', dialect: 'openai', baseUrl: 'https://api.anthropic.com/v1', keyEnv: ['ANTHROPIC_API_KEY'],
+    title: 'Anthropic (OpenAI-compatible endpoint)', dialect: 'openai', baseUrl: 'https://api.anthropic.com/v1', keyEnv: [],
     auth: bearer, discover: false, local: false, capabilities: chatOnly, models: ['claude-*'],
   },
   'gemini-openai': {
     title: 'Google Gemini (OpenAI-compatible endpoint)', dialect: 'openai', baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
-    keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], auth: bearer, discover: false, local: false,
+    keyEnv: [], auth: bearer, discover: false, local: false,
     capabilities: { ...chatOnly, embeddings: true }, models: ['gemini-*', 'gemma-*', 'text-embedding-*'],
   },
   'azure-openai': {
@@ -102,5 +120,7 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
 /** Plain OpenAI-compatible server with nothing assumed (`type: openai` with a custom base_url). */
 export const genericOpenAI: Preset = {
   title: 'OpenAI-compatible server', dialect: 'openai', baseUrl: '', keyEnv: [], auth: bearer,
-  discover: false, local: false, capabilities: full, models: [],
+  // most compatible servers have no /v1/responses: Responses requests are translated to chat
+  // unless the config says `capabilities: { responses: true }`
+  discover: false, local: false, capabilities: chatEmbed, models: [],
 };

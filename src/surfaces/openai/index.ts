@@ -1,9 +1,16 @@
-// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses (same-dialect pass-through).
-import type { SurfaceAdapter } from '../../canonical/adapters.ts';
+// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses.
+import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, SurfaceAdapter, SurfaceRequest, Wire, CanonicalOperation } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { Operation } from '../../canonical/request.ts';
+import { decodeChatRequest } from './chat-decode.ts';
+import { ChatStreamEncoder, encodeChatResponse } from './chat-encode.ts';
+import { completionsCodec } from './completions.ts';
+import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
+import { decodeResponsesRequest } from './responses-decode.ts';
+import { encodeResponsesResponse } from './responses-encode.ts';
+import { ResponsesStreamEncoder } from './responses-stream.ts';
 
 const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
 const RESPONSE_TERMINALS = [
@@ -19,7 +26,7 @@ const RESPONSE_TERMINALS = [
  * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
  * inside a delta that happens to read "data: [DONE]" can never match.
  */
-function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
+export function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
   for (const marker of markers) {
     for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
       if (at === 0 || events[at - 1] === 0x0a) return true;
@@ -28,22 +35,54 @@ function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
   return false;
 }
 
+const chatCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeChatRequest,
+  encodeResponse: encodeChatResponse,
+  createStreamEncoder: (request) => new ChatStreamEncoder(request),
+};
+
+/** Responses requests translated for providers that do not speak Responses. */
+const responsesCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeResponsesRequest,
+  encodeResponse: encodeResponsesResponse,
+  createStreamEncoder: (request) => new ResponsesStreamEncoder(request),
+};
+
+interface OpenAISurfaceOptions {
+  name: string;
+  wire: Wire;
+  /** The legacy operation name used by inspect(). */
+  kind: Operation;
+  operation: CanonicalOperation;
+  chat?: ChatSurfaceCodec;
+  embeddings?: EmbeddingsSurfaceCodec;
+}
+
 class OpenAISurface implements SurfaceAdapter {
   readonly name: string;
   readonly dialect = 'openai';
-  readonly operation: Operation;
+  readonly wire: Wire;
+  readonly operation: CanonicalOperation;
+  readonly streamFraming = 'sse' as const;
+  readonly chat: ChatSurfaceCodec | undefined;
+  readonly embeddings: EmbeddingsSurfaceCodec | undefined;
+  private readonly kind: Operation;
 
-  constructor(name: string, operation: Operation) {
-    this.name = name;
-    this.operation = operation;
+  constructor(options: OpenAISurfaceOptions) {
+    this.name = options.name;
+    this.wire = options.wire;
+    this.kind = options.kind;
+    this.operation = options.operation;
+    this.chat = options.chat;
+    this.embeddings = options.embeddings;
   }
 
-  inspect(body: unknown) {
-    return inspectOpenAIRequest(this.operation, body);
+  inspect(body: unknown, _request: SurfaceRequest) {
+    return inspectOpenAIRequest(this.kind, body);
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return startsAnyLine(events, this.operation === 'responses' ? RESPONSE_TERMINALS : DONE);
+    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_TERMINALS : DONE);
   }
 
   encodeError(error: ErrorInfo) {
@@ -51,22 +90,13 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   encodeStreamError(error: ErrorInfo): Buffer {
-    return this.operation === 'responses' ? encodeResponsesStreamError(error) : encodeOpenAIStreamError(error);
+    return this.kind === 'responses' ? encodeResponsesStreamError(error) : encodeOpenAIStreamError(error);
   }
 }
 
-export const openaiChat: SurfaceAdapter = new OpenAISurface('openai-chat', 'chat');
-export const openaiCompletions: SurfaceAdapter = new OpenAISurface('openai-completions', 'completions');
-export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface('openai-embeddings', 'embeddings');
-export const openaiResponses: SurfaceAdapter = new OpenAISurface('openai-responses', 'responses');
+export const openaiChat: SurfaceAdapter = new OpenAISurface({ name: 'openai-chat', wire: 'openai-chat', kind: 'chat', operation: 'chat', chat: chatCodec });
+export const openaiCompletions: SurfaceAdapter = new OpenAISurface({ name: 'openai-completions', wire: 'openai-completions', kind: 'completions', operation: 'chat', chat: completionsCodec });
+export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface({ name: 'openai-embeddings', wire: 'openai-embeddings', kind: 'embeddings', operation: 'embeddings', embeddings: embeddingsCodec });
+export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat', chat: responsesCodec });
 
 export { encodeOpenAIError } from './errors.ts';
-
-/** `GET /v1/models` in OpenAI's list shape. */
-export function encodeOpenAIModelList(models: readonly { id: string; ownedBy: string }[], created: number): string {
-  return JSON.stringify({ object: 'list', data: models.map((model) => ({ id: model.id, object: 'model', created, owned_by: model.ownedBy })) });
-}
-
-export function encodeOpenAIModel(model: { id: string; ownedBy: string }, created: number): string {
-  return JSON.stringify({ id: model.id, object: 'model', created, owned_by: model.ownedBy });
-}

@@ -1,6 +1,6 @@
-// Splits an SSE byte stream at event boundaries without decoding it, so a pass-through stream is
-// forwarded one whole event (or several) at a time and a failure can never leave half an event
-// on the wire before the error event we append.
+// Splits a stream at frame boundaries (SSE events, NDJSON lines) without decoding it, so a
+// pass-through stream is forwarded whole frames at a time and a failure can never leave half a
+// frame on the wire before the error event we append.
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -18,28 +18,41 @@ export function lastEventBoundary(chunk: Buffer): number {
   return -1;
 }
 
-export class SseEventSplitter {
+const LINE_FEED = 0x0a;
+
+/** Index just past the last newline (NDJSON line boundary), or -1. */
+export function lastLineBoundary(chunk: Buffer): number {
+  const index = chunk.lastIndexOf(LINE_FEED);
+  return index < 0 ? -1 : index + 1;
+}
+
+/**
+ * Holds back an unterminated tail so only whole frames (SSE events, NDJSON lines) are forwarded.
+ */
+export class FrameSplitter {
   private pending: Buffer | undefined = undefined;
-  /** Bytes held back because they do not yet end an event; bounded by `maxPending`. */
+  private readonly boundary: (chunk: Buffer) => number;
+  /** Bytes held back because they do not yet end a frame; bounded by `maxPending`. */
   private readonly maxPending: number;
 
-  constructor(maxPending = 8 * 1024 * 1024) {
+  constructor(boundary: (chunk: Buffer) => number = lastEventBoundary, maxPending = 8 * 1024 * 1024) {
+    this.boundary = boundary;
     this.maxPending = maxPending;
   }
 
   /**
-   * Returns the complete events now available (possibly several), or undefined when the input
-   * so far ends mid-event. Throws when an unterminated event grows beyond the bound.
+   * Returns the complete frames now available (possibly several), or undefined when the input
+   * so far ends mid-frame. Throws when an unterminated frame grows beyond the bound.
    */
   push(chunk: Buffer): Buffer | undefined {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    const boundary = lastEventBoundary(data);
+    const boundary = this.boundary(data);
     if (boundary === data.length) {
       this.pending = undefined;
       return data;
     }
     if (boundary < 0) {
-      if (data.length > this.maxPending) throw new RangeError('SSE event larger than the limit');
+      if (data.length > this.maxPending) throw new RangeError('stream frame larger than the limit');
       this.pending = data;
       return undefined;
     }

@@ -1,0 +1,43 @@
+// Shared by both exchanges: the response headers that say what happened, back-pressure, and the
+// bounded collection of upstream bodies that are read whole (errors, non-streamed translations).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestContext } from './context.ts';
+import type { ProviderRuntime } from './runtime.ts';
+
+export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, contentType: string): string[] {
+  return ['content-type', contentType, 'x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel)];
+}
+
+/** What happened: the provider and model that answered, and how many attempts it took. */
+export function metaHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string): string[] {
+  return ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Collects a body up to a limit; past it, further bytes are counted but dropped. */
+export class BoundedBody {
+  private readonly chunks: Buffer[] = [];
+  size = 0;
+  readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size <= this.limit) this.chunks.push(chunk);
+  }
+
+  get truncated(): boolean {
+    return this.size > this.limit;
+  }
+
+  buffer(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+}

@@ -1,0 +1,191 @@
+// Anthropic Messages SSE → canonical stream parts. Anthropic's lifecycle maps one to one:
+// message_start → response-start (+ usage), content_block_start/delta/stop → <kind>-start/delta/end,
+// message_delta → usage (and the stop reason, held), message_stop → response-end. A stream that
+// stops without message_stop ends with an error part.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { FinishReason } from '../../canonical/response.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+import { finishReasonFrom, protocolError, usageFrom } from './decode-response.ts';
+import { streamError } from './errors.ts';
+
+type Json = Record<string, any>;
+type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool' | 'skipped';
+
+export class MessagesStreamDecoder implements StreamDecoder, SseEventSink {
+  private readonly sse = new SseDecoder();
+  private sink: PartSink | undefined = undefined;
+  private started = false;
+  private finished = false;
+  private open: OpenBlock = 'none';
+  /** The canonical index of the open block (server-tool blocks are skipped, so it may lag Anthropic's). */
+  private blockIndex = -1;
+  private finishReason: FinishReason = 'other';
+  private rawFinishReason: string | undefined = undefined;
+  private stopSequence: string | undefined = undefined;
+  /** Anthropic's own usage figures, merged as they come (message_delta carries cumulative totals). */
+  private readonly rawUsage: Json = {};
+  private usage: Usage | undefined = undefined;
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.sse.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.sse.end(this);
+    if (this.finished) return;
+    this.finished = true;
+    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no message_stop).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
+  }
+
+  onEvent(_event: string, data: string): void {
+    if (this.finished) return;
+    const sink = this.sink!;
+    let event: Json;
+    try {
+      event = JSON.parse(data) as Json;
+    } catch {
+      this.fail(sink, protocolError('a stream event is not JSON'));
+      return;
+    }
+    switch (event.type) {
+      case 'message_start':
+        this.start(sink, event.message ?? {});
+        return;
+      case 'content_block_start':
+        this.ensureStarted(sink);
+        this.blockStart(sink, event.content_block ?? {});
+        return;
+      case 'content_block_delta':
+        this.blockDelta(sink, event.delta ?? {});
+        return;
+      case 'content_block_stop':
+        this.close(sink);
+        return;
+      case 'message_delta':
+        this.ensureStarted(sink);
+        this.messageDelta(sink, event);
+        return;
+      case 'message_stop':
+        this.ensureStarted(sink);
+        this.close(sink);
+        this.finished = true;
+        sink.onPart({
+          type: 'response-end', finishReason: this.finishReason,
+          ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}),
+          ...(this.stopSequence !== undefined ? { stopSequence: this.stopSequence } : {}),
+          ...(this.usage !== undefined ? { usage: this.usage } : {}),
+        });
+        return;
+      case 'error':
+        this.fail(sink, streamError(event));
+        return;
+      default:
+        return; // ping, and event types newer than this decoder
+    }
+  }
+
+  private start(sink: PartSink, message: Json): void {
+    if (this.started) return;
+    this.started = true;
+    sink.onPart({ type: 'response-start', id: String(message.id ?? 'msg_switchyard'), model: String(message.model ?? ''), created: Math.floor(Date.now() / 1000) });
+    if (message.usage !== undefined && message.usage !== null) this.mergeUsage(sink, message.usage as Json);
+  }
+
+  private ensureStarted(sink: PartSink): void {
+    if (!this.started) this.start(sink, {});
+  }
+
+  private mergeUsage(sink: PartSink, usage: Json): void {
+    for (const key of Object.keys(usage)) if (usage[key] !== null && usage[key] !== undefined) this.rawUsage[key] = usage[key];
+    this.usage = usageFrom(this.rawUsage);
+    if (this.usage !== undefined) sink.onPart({ type: 'usage', usage: this.usage });
+  }
+
+  private blockStart(sink: PartSink, block: Json): void {
+    this.close(sink);
+    switch (block.type) {
+      case 'text':
+        this.open = 'text';
+        this.blockIndex++;
+        sink.onPart({ type: 'text-start', index: this.blockIndex });
+        if (typeof block.text === 'string' && block.text.length > 0) sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: block.text });
+        return;
+      case 'thinking':
+        this.open = 'reasoning';
+        this.blockIndex++;
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex });
+        if (typeof block.thinking === 'string' && block.thinking.length > 0) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: block.thinking });
+        if (typeof block.signature === 'string' && block.signature.length > 0) sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: block.signature });
+        return;
+      case 'redacted_thinking':
+        this.open = 'reasoning';
+        this.blockIndex++;
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: String(block.data ?? '') });
+        return;
+      case 'tool_use': {
+        this.open = 'tool';
+        this.blockIndex++;
+        sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: String(block.id ?? `toolu_${this.blockIndex}`), name: String(block.name ?? '') });
+        // the input normally streams as input_json_delta; a start that already holds it is sent as one delta
+        const input = block.input;
+        if (input !== undefined && input !== null && typeof input === 'object' && Object.keys(input).length > 0) {
+          sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: JSON.stringify(input) });
+        }
+        return;
+      }
+      default:
+        // server tool blocks (server_tool_use, web_search_tool_result, …): run by Anthropic, not the caller's to run
+        this.open = 'skipped';
+    }
+  }
+
+  private blockDelta(sink: PartSink, delta: Json): void {
+    const index = this.blockIndex;
+    switch (this.open) {
+      case 'text':
+        if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text.length > 0) sink.onPart({ type: 'text-delta', index, delta: delta.text });
+        return;
+      case 'reasoning':
+        if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string' && delta.thinking.length > 0) sink.onPart({ type: 'reasoning-delta', index, delta: delta.thinking });
+        else if (delta.type === 'signature_delta' && typeof delta.signature === 'string') sink.onPart({ type: 'reasoning-signature', index, signature: delta.signature });
+        return;
+      case 'tool':
+        if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json.length > 0) sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: delta.partial_json });
+        return;
+      case 'skipped':
+      case 'none':
+        return; // citations_delta and deltas of skipped blocks
+    }
+  }
+
+  private messageDelta(sink: PartSink, event: Json): void {
+    const delta: Json = event.delta ?? {};
+    if (typeof delta.stop_reason === 'string') {
+      this.finishReason = finishReasonFrom(delta.stop_reason);
+      this.rawFinishReason = delta.stop_reason;
+    }
+    if (typeof delta.stop_sequence === 'string') this.stopSequence = delta.stop_sequence;
+    if (event.usage !== undefined && event.usage !== null) this.mergeUsage(sink, event.usage as Json);
+  }
+
+  private close(sink: PartSink): void {
+    const index = this.blockIndex;
+    switch (this.open) {
+      case 'text': sink.onPart({ type: 'text-end', index }); break;
+      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
+      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
+      case 'skipped':
+      case 'none': break;
+    }
+    this.open = 'none';
+  }
+
+  private fail(sink: PartSink, error: GatewayError): void {
+    this.finished = true;
+    sink.onPart({ type: 'error', error });
+  }
+}

@@ -1,0 +1,272 @@
+// Canonical request → Anthropic Messages request body (and the count_tokens body, its subset).
+import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
+
+type Json = Record<string, unknown>;
+
+/** Anthropic requires max_tokens; this is sent when the caller gave none (Claude 3 models cap output at 4096). */
+export const DEFAULT_MAX_TOKENS = 8192;
+export const CLAUDE_3_MAX_TOKENS = 4096;
+/** Effort → thinking budget; the inverse of the OpenAI provider's budget → effort thresholds (≤2048 low, ≤12288 medium). */
+export const EFFORT_BUDGETS: Readonly<Record<Exclude<ReasoningEffort, 'none'>, number>> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 24576 };
+/** Anthropic's smallest thinking budget. */
+export const MIN_BUDGET = 1024;
+/** Room left for the answer when the default max_tokens has to grow around a thinking budget. */
+const ANSWER_ROOM = 4096;
+
+export function invalid(message: string, param?: string): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
+}
+
+/**
+ * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
+ * dropped). Anthropic's own, inert or not, come back to be merged into the body.
+ */
+export function rejectForeignFields(request: CanonicalRequest, provider: string): Json | undefined {
+  const extra = request.passThrough;
+  if (extra === undefined) return undefined;
+  if (extra.dialect === 'anthropic') return extra.inert === undefined ? extra.fields : { ...extra.inert, ...extra.fields };
+  const names = Object.keys(extra.fields);
+  if (names.length === 0) return undefined;
+  throw invalid(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
+}
+
+function cache(control: CacheControl | undefined): Json {
+  return control === undefined ? {} : { cache_control: control.ttl !== undefined ? { type: 'ephemeral', ttl: control.ttl } : { type: 'ephemeral' } };
+}
+
+function imageSource(source: MediaSource): Json {
+  if (source.kind === 'url') return { type: 'url', url: source.url };
+  // `data:image/jpg;…` is common in the wild; Anthropic knows only image/jpeg
+  return { type: 'base64', media_type: source.mediaType === 'image/jpg' ? 'image/jpeg' : source.mediaType, data: source.data };
+}
+
+function documentBlock(source: MediaSource, filename: string | undefined): Json {
+  const title = filename !== undefined ? { title: filename } : {};
+  if (source.kind === 'url') return { type: 'document', source: { type: 'url', url: source.url }, ...title };
+  if (source.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: source.data }, ...title };
+  if (source.mediaType.startsWith('text/')) return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(source.data, 'base64').toString('utf8') }, ...title };
+  throw invalid(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
+}
+
+/** Blocks of user content, and of tool results (text, images, documents). */
+function userBlock(part: ContentPart): Json | undefined {
+  switch (part.type) {
+    case 'text':
+      return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
+    case 'image':
+      return { type: 'image', source: imageSource(part.source), ...cache(part.cacheControl) };
+    case 'file':
+      return documentBlock(part.source, part.filename);
+    case 'audio':
+      throw invalid('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
+    case 'tool-result': {
+      const content = typeof part.content === 'string' ? part.content
+        : part.content.map(userBlock).filter((block): block is Json => block !== undefined && block.type !== 'tool_result');
+      return { type: 'tool_result', tool_use_id: toolUseId(part.toolCallId), content, ...(part.isError === true ? { is_error: true } : {}), ...cache(part.cacheControl) };
+    }
+    case 'tool-call':
+      throw invalid('A tool call can only appear in an assistant message.', 'messages');
+    case 'reasoning':
+      return undefined;
+  }
+}
+
+/**
+ * Anthropic accepts tool-use ids of [a-zA-Z0-9_-] only; some providers issue others (Kimi's
+ * `functions.get_weather:0`). The same mapping applies to calls and results, so pairs still match.
+ */
+export function toolUseId(id: string): string {
+  return /^[a-zA-Z0-9_-]+$/.test(id) ? id : id.replace(/[^a-zA-Z0-9_-]/g, '_') || 'toolu_';
+}
+
+/** Tool input must be a JSON object for Anthropic. */
+function toolInput(args: string, name: string): unknown {
+  if (args.trim().length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    throw invalid(`The arguments of the earlier call to tool '${name}' are not valid JSON; Anthropic needs a JSON object.`, 'messages');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`The arguments of the earlier call to tool '${name}' are not a JSON object, which Anthropic needs.`, 'messages');
+  return parsed;
+}
+
+function assistantBlock(part: ContentPart): Json | undefined {
+  switch (part.type) {
+    case 'text':
+      return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
+    case 'reasoning':
+      if (part.redactedData !== undefined) return { type: 'redacted_thinking', data: part.redactedData };
+      // only a signature Anthropic issued validates; unsigned or foreign thinking cannot be replayed
+      if (part.signature === undefined || part.signature.length === 0 || (part.provider !== undefined && part.provider !== 'anthropic')) return undefined;
+      return { type: 'thinking', thinking: part.text, signature: part.signature };
+    case 'tool-call':
+      return { type: 'tool_use', id: toolUseId(part.id), name: part.name, input: toolInput(part.arguments, part.name) };
+    default:
+      return userBlock(part);
+  }
+}
+
+function systemBlocks(messages: readonly Message[]): string | Json[] | undefined {
+  const blocks: Json[] = [];
+  for (const message of messages) {
+    if (message.role !== 'system') continue;
+    for (const part of message.content) {
+      if (part.type !== 'text') throw invalid('A system prompt sent to Anthropic can hold text only.', 'messages');
+      if (part.text.length > 0) blocks.push({ type: 'text', text: part.text, ...cache(part.cacheControl) });
+    }
+  }
+  if (blocks.length === 0) return undefined;
+  return blocks.length === 1 && blocks[0]!.cache_control === undefined ? blocks[0]!.text as string : blocks;
+}
+
+/** Consecutive turns of one role are merged (Anthropic would merge them too); tool results are user turns. */
+function encodeMessages(messages: readonly Message[]): Json[] {
+  const out: { role: string; content: Json[] }[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') continue;
+    const role = message.role === 'assistant' ? 'assistant' : 'user';
+    const blocks: Json[] = [];
+    for (const part of message.content) {
+      const block = role === 'assistant' ? assistantBlock(part) : userBlock(part);
+      if (block !== undefined) blocks.push(block);
+    }
+    if (blocks.length === 0) continue;
+    const last = out.at(-1);
+    if (last !== undefined && last.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  }
+  return out;
+}
+
+/** With thinking on, a final assistant turn that called tools must open with its (signed) thinking. */
+function lastAssistantNeedsThinking(messages: readonly Json[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.role !== 'assistant') continue;
+    const content = message.content as Json[];
+    const first = content[0]?.type;
+    return content.some((block) => block.type === 'tool_use') && first !== 'thinking' && first !== 'redacted_thinking';
+  }
+  return false;
+}
+
+function defaultMaxTokens(model: string): number {
+  return /^claude-3-(?:opus|sonnet|haiku)/.test(model) ? CLAUDE_3_MAX_TOKENS : DEFAULT_MAX_TOKENS;
+}
+
+/** The thinking budget the canonical reasoning asks for: 0 = off, undefined = not asked. */
+export function thinkingBudget(request: CanonicalRequest): number | undefined {
+  const reasoning = request.reasoning;
+  if (reasoning === undefined) return undefined;
+  if (reasoning.budgetTokens !== undefined) return reasoning.budgetTokens <= 0 ? 0 : Math.max(MIN_BUDGET, reasoning.budgetTokens);
+  if (reasoning.effort === 'none') return 0;
+  if (reasoning.effort !== undefined) return EFFORT_BUDGETS[reasoning.effort];
+  return reasoning.includeThoughts === true ? EFFORT_BUDGETS.medium : undefined;
+}
+
+function encodeTools(request: CanonicalRequest, body: Json): void {
+  const tools = request.tools ?? [];
+  if (tools.length === 0) return;
+  body.tools = tools.map((tool) => ({
+    name: tool.name,
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    input_schema: tool.parameters.type === undefined ? { type: 'object', properties: {}, ...tool.parameters } : tool.parameters,
+    ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+    ...cache(tool.cacheControl),
+  }));
+  const choice = request.toolChoice;
+  if (choice === undefined && request.parallelToolCalls !== false) return;
+  const toolChoice: Json = choice === undefined ? { type: 'auto' }
+    : choice.type === 'required' ? { type: 'any' }
+    : choice.type === 'tool' ? { type: 'tool', name: choice.name }
+    : { type: choice.type };
+  if (request.parallelToolCalls === false && toolChoice.type !== 'none') toolChoice.disable_parallel_tool_use = true;
+  body.tool_choice = toolChoice;
+}
+
+/**
+ * The thinking budget to send (0 = disabled, undefined = none) once Anthropic's rules are applied:
+ * no thinking with a forced tool, nor after a final tool-calling turn without signed thinking; and
+ * max_tokens caps thinking and answer together (as OpenAI's max_completion_tokens does), so a
+ * budget that does not fit shrinks to half of it, and thinking is off when not even the minimum fits.
+ */
+function effectiveBudget(request: CanonicalRequest, messages: readonly Json[], forCount: boolean): number | undefined {
+  const budget = thinkingBudget(request);
+  if (budget === undefined || budget === 0) return budget;
+  const choice = request.toolChoice?.type;
+  if (choice === 'required' || choice === 'tool' || lastAssistantNeedsThinking(messages)) return undefined;
+  const askedMax = request.sampling.maxTokens;
+  if (forCount || askedMax === undefined || budget < askedMax) return budget;
+  const shrunk = Math.max(MIN_BUDGET, Math.floor(askedMax / 2));
+  return shrunk < askedMax ? shrunk : undefined;
+}
+
+function encodeSampling(request: CanonicalRequest, model: string, budget: number | undefined, body: Json): void {
+  const sampling = request.sampling;
+  const thinking = budget !== undefined && budget > 0;
+  let maxTokens = sampling.maxTokens ?? defaultMaxTokens(model);
+  if (thinking && maxTokens <= budget) maxTokens = budget + ANSWER_ROOM;
+  body.max_tokens = maxTokens;
+  // Anthropic's range is 0–1 (OpenAI's 0–2); with thinking on it allows no temperature or top_k change, and top_p ≥ 0.95
+  if (sampling.temperature !== undefined && (!thinking || sampling.temperature === 1)) body.temperature = Math.min(1, Math.max(0, sampling.temperature));
+  if (sampling.topP !== undefined) body.top_p = thinking ? Math.max(0.95, sampling.topP) : sampling.topP;
+  if (sampling.topK !== undefined && !thinking) body.top_k = sampling.topK;
+  if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop_sequences = sampling.stop;
+}
+
+/** The body both endpoints share; `forCount` leaves out what only generation takes. */
+export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): Json {
+  const extra = rejectForeignFields(request, provider.name);
+  const sampling = request.sampling;
+  if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalid('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
+  if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalid('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
+  const messages = encodeMessages(request.messages);
+  const body: Json = { model };
+  const system = systemBlocks(request.messages);
+  if (system !== undefined) body.system = system;
+  body.messages = messages;
+  encodeTools(request, body);
+  const budget = effectiveBudget(request, messages, forCount);
+  if (budget === 0) body.thinking = { type: 'disabled' };
+  else if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
+  const format = request.responseFormat;
+  if (format?.type === 'json-schema') body.output_config = { format: { type: 'json_schema', schema: format.schema } };
+  if (!forCount) {
+    encodeSampling(request, model, budget, body);
+    if (request.metadata?.user !== undefined) body.metadata = { user_id: request.metadata.user };
+    if (request.stream) body.stream = true;
+  }
+  if (extra !== undefined) mergeFields(body, extra, forCount);
+  return body;
+}
+
+const COUNT_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'mcp_servers', 'context_management']);
+
+/** Anthropic fields the surface did not model go back in: lists are appended, objects merged, the rest added. */
+function mergeFields(body: Json, extra: Json, forCount: boolean): void {
+  for (const [key, value] of Object.entries(extra)) {
+    if (forCount && !COUNT_FIELDS.has(key)) continue;
+    const present = body[key];
+    if (present === undefined) body[key] = value;
+    else if (Array.isArray(present) && Array.isArray(value)) body[key] = [...present, ...value];
+    else if (isObject(present) && isObject(value)) body[key] = { ...value, ...present };
+  }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function encodeMessagesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
+  const body = encodeMessagesBody(request, model, provider, false);
+  return { path: '/messages', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+}
+
+export function encodeCountTokensRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
+  const body = encodeMessagesBody(request, model, provider, true);
+  return { path: '/messages/count_tokens', headers: ['accept', 'application/json'], body: JSON.stringify(body) };
+}

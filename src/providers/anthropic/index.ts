@@ -1,0 +1,64 @@
+// The Anthropic provider: the Messages API (x-api-key, anthropic-version from the preset).
+// Same-dialect requests pass through as bytes with the client's anthropic-version and
+// anthropic-beta headers and its query string (Claude Code's `?beta=true`); others are translated.
+import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { decodeMessagesResponse, decodeTokenCount } from './decode-response.ts';
+import { MessagesStreamDecoder } from './decode-stream.ts';
+import { encodeCountTokensRequest, encodeMessagesRequest } from './encode-request.ts';
+import { decodeAnthropicError } from './errors.ts';
+
+/** Client headers Anthropic acts on; a forwarded one overrides the provider's configured value. */
+const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
+
+export function forwardAnthropicHeaders(request: SurfaceRequest): string[] {
+  const out: string[] = [];
+  for (const name of FORWARDED) {
+    const value = request.headers[name];
+    if (typeof value === 'string' && value.length > 0) out.push(name, value);
+    else if (Array.isArray(value) && value.length > 0) out.push(name, value.join(','));
+  }
+  return out;
+}
+
+/** The client's query string (`beta=true`), without a gateway key sent as `?key=`. */
+export function upstreamQuery(query: string): string {
+  if (query.length === 0 || !/(?:^|&)key=/.test(query)) return query;
+  return query.split('&').filter((pair) => !pair.startsWith('key=')).join('&');
+}
+
+export function decodeAnthropicModelList(body: unknown): string[] {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return [];
+  const ids: string[] = [];
+  for (const entry of data) {
+    const id = (entry as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
+  }
+  return ids;
+}
+
+export const anthropicProvider: ProviderAdapter = {
+  dialect: 'anthropic',
+  mediaUrls: 'native',
+  nativeWires: new Set<Wire>(['anthropic-messages', 'anthropic-count-tokens']),
+  passThroughPath(wire: Wire, _model: string, request: SurfaceRequest): string {
+    const path = wire === 'anthropic-count-tokens' ? '/messages/count_tokens' : '/messages';
+    const query = upstreamQuery(request.query);
+    return query.length > 0 ? `${path}?${query}` : path;
+  },
+  forwardHeaders: forwardAnthropicHeaders,
+  // Anthropic pages its list 20 at a time by default
+  modelListPath: '/models?limit=1000',
+  decodeModelList: decodeAnthropicModelList,
+  decodeError: decodeAnthropicError,
+  chat: {
+    encodeRequest: encodeMessagesRequest,
+    decodeResponse: decodeMessagesResponse,
+    createStreamDecoder: (_request: CanonicalRequest) => new MessagesStreamDecoder(),
+  },
+  countTokens: {
+    encodeRequest: encodeCountTokensRequest,
+    decodeResponse: decodeTokenCount,
+  },
+};

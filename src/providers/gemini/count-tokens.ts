@@ -1,0 +1,18 @@
+// Canonical request → Gemini countTokens, wrapped as a whole generateContentRequest so the system
+// instruction and tool declarations are counted as they would be billed.
+import type { CountTokensProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { protocolError } from './decode-response.ts';
+import { encodeGenerateBody, modelPath, modelResource } from './encode-request.ts';
+
+export const geminiCountTokensCodec: CountTokensProviderCodec = {
+  encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
+    const body = { model: modelResource(model), ...encodeGenerateBody(request, model, provider) };
+    return { path: `${modelPath(model)}:countTokens`, headers: ['accept', 'application/json'], body: JSON.stringify({ generateContentRequest: body }) };
+  },
+  decodeResponse(raw: unknown): number {
+    const total = (raw as { totalTokens?: unknown } | null)?.totalTokens;
+    if (typeof total !== 'number') throw protocolError('the countTokens answer has no totalTokens');
+    return total;
+  },
+};

@@ -1,0 +1,165 @@
+// Gemini's SSE stream (`?alt=sse`) → canonical stream parts. Every event is a whole
+// GenerateContentResponse holding the new parts; the canonical block lifecycle is synthesised
+// around them. A function call arrives whole, so it becomes start + one delta + end. Gemini has no
+// end marker: a stream is complete when a chunk carried a finishReason (or a prompt block reason),
+// and `response-end` goes out when the upstream closes, since a last chunk may still follow.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+import { CallIds, finishReasonFrom, protocolError, textOfOtherPart, usageFrom } from './decode-response.ts';
+
+type Json = Record<string, any>;
+type OpenBlock = 'none' | 'text' | 'reasoning';
+
+export class GeminiStreamDecoder implements StreamDecoder, SseEventSink {
+  private readonly sse = new SseDecoder();
+  private sink: PartSink | undefined = undefined;
+  private started = false;
+  private finished = false;
+  private open: OpenBlock = 'none';
+  private blockIndex = -1;
+  /** The open reasoning block already has its signature: more thoughts start a new block. */
+  private reasoningSigned = false;
+  private ids: CallIds | undefined = undefined;
+  private hasCalls = false;
+  private rawFinish: string | undefined = undefined;
+  private blocked: string | undefined = undefined;
+  private usage: Usage | undefined = undefined;
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.sse.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.sse.end(this);
+    if (this.finished) return;
+    this.finished = true;
+    if (this.rawFinish === undefined && this.blocked === undefined) {
+      sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no finishReason).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
+      return;
+    }
+    this.close(sink);
+    if (!this.started) this.start(sink, {});
+    const finishReason = this.rawFinish === undefined ? 'content-filter' : finishReasonFrom(this.rawFinish, this.hasCalls);
+    sink.onPart({
+      type: 'response-end', finishReason, rawFinishReason: this.rawFinish ?? this.blocked!,
+      ...(this.usage !== undefined ? { usage: this.usage } : {}),
+    });
+  }
+
+  onEvent(_event: string, data: string): void {
+    if (this.finished) return;
+    const sink = this.sink!;
+    let chunk: Json;
+    try {
+      chunk = JSON.parse(data) as Json;
+    } catch {
+      this.fail(sink, protocolError('a stream event is not JSON'));
+      return;
+    }
+    if (chunk === null || typeof chunk !== 'object') {
+      this.fail(sink, protocolError('a stream event is not an object'));
+      return;
+    }
+    if (chunk.error !== undefined) {
+      this.fail(sink, midStreamError(chunk.error));
+      return;
+    }
+    if (!this.started) this.start(sink, chunk);
+    const usage = usageFrom(chunk.usageMetadata);
+    if (usage !== undefined) {
+      this.usage = usage;
+      sink.onPart({ type: 'usage', usage });
+    }
+    const candidate: Json | undefined = chunk.candidates?.[0];
+    const parts = candidate?.content?.parts;
+    if (Array.isArray(parts)) for (const part of parts) this.part(sink, part as Json);
+    if (typeof candidate?.finishReason === 'string') this.rawFinish = candidate.finishReason;
+    if (typeof chunk.promptFeedback?.blockReason === 'string') this.blocked = chunk.promptFeedback.blockReason;
+  }
+
+  private start(sink: PartSink, chunk: Json): void {
+    this.started = true;
+    this.ids = new CallIds(chunk.responseId);
+    sink.onPart({
+      type: 'response-start',
+      id: typeof chunk.responseId === 'string' ? chunk.responseId : `gemini-${Date.now().toString(36)}`,
+      model: typeof chunk.modelVersion === 'string' ? chunk.modelVersion : '',
+      created: Math.floor(Date.now() / 1000),
+    });
+  }
+
+  private part(sink: PartSink, part: Json): void {
+    const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
+    if (part.thought === true) {
+      if (this.open !== 'reasoning' || this.reasoningSigned) {
+        this.close(sink);
+        this.open = 'reasoning';
+        this.reasoningSigned = false;
+        sink.onPart({ type: 'reasoning-start', index: ++this.blockIndex });
+      }
+      if (typeof part.text === 'string' && part.text.length > 0) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: part.text });
+      if (signature !== undefined) {
+        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature });
+        this.reasoningSigned = true;
+      }
+      return;
+    }
+    const call = part.functionCall;
+    if (call !== undefined && call !== null) {
+      this.close(sink);
+      if (signature !== undefined) this.signatureBlock(sink, signature);
+      const index = ++this.blockIndex;
+      sink.onPart({ type: 'tool-call-start', index, id: this.ids!.next(call.id), name: String(call.name ?? '') });
+      sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
+      sink.onPart({ type: 'tool-call-end', index });
+      this.hasCalls = true;
+      return;
+    }
+    const text = typeof part.text === 'string' ? part.text : textOfOtherPart(part);
+    if (text !== undefined && text.length > 0) {
+      if (this.open !== 'text') {
+        this.close(sink);
+        this.open = 'text';
+        sink.onPart({ type: 'text-start', index: ++this.blockIndex });
+      }
+      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: text });
+    }
+    if (signature !== undefined) {
+      this.close(sink);
+      this.signatureBlock(sink, signature);
+    }
+  }
+
+  /** A signature Gemini attached to a non-thought part, carried in an empty reasoning block. */
+  private signatureBlock(sink: PartSink, signature: string): void {
+    const index = ++this.blockIndex;
+    sink.onPart({ type: 'reasoning-start', index });
+    sink.onPart({ type: 'reasoning-signature', index, signature });
+    sink.onPart({ type: 'reasoning-end', index });
+  }
+
+  private close(sink: PartSink): void {
+    if (this.open === 'text') sink.onPart({ type: 'text-end', index: this.blockIndex });
+    else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
+    this.open = 'none';
+  }
+
+  private fail(sink: PartSink, error: GatewayError): void {
+    this.finished = true;
+    sink.onPart({ type: 'error', error });
+  }
+}
+
+/** `data: {"error": {...}}` in the middle of a stream. */
+function midStreamError(raw: Json): GatewayError {
+  const code = typeof raw?.code === 'number' ? raw.code : 500;
+  const message = typeof raw?.message === 'string' ? raw.message : 'unknown error';
+  const limited = code === 429;
+  return new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message}`, {
+    status: limited ? 429 : code === 504 ? 504 : 502, origin: 'upstream', errorClass: limited ? 'rate-limited' : 'server-error', upstreamStatus: code,
+  });
+}

@@ -1,0 +1,39 @@
+// Canonical embeddings → Gemini batchEmbedContents (one request per input, all for the routed
+// model), and back. Gemini reports no token usage for embeddings: the gateway's estimate stands in.
+import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
+import { estimateTokens } from '../../util/estimate-tokens.ts';
+import { protocolError } from './decode-response.ts';
+import { geminiExtras, modelPath, modelResource } from './encode-request.ts';
+
+type Json = Record<string, any>;
+
+export const geminiEmbeddingsCodec: EmbeddingsProviderCodec = {
+  encodeRequest(request: EmbeddingRequest, model: string, provider: ProviderContext): UpstreamRequest {
+    const extras = geminiExtras(request.passThrough, provider.name);
+    const fields: Json = { ...extras?.fields };
+    const title = fields.title;
+    delete fields.title;
+    const resource = modelResource(model);
+    const requests = request.inputs.map((text, i) => {
+      const entry: Json = { model: resource, content: { parts: [{ text }] } };
+      if (request.taskType !== undefined) entry.taskType = request.taskType;
+      if (request.dimensions !== undefined) entry.outputDimensionality = request.dimensions;
+      const entryTitle = Array.isArray(title) ? title[i] : title;
+      if (typeof entryTitle === 'string') entry.title = entryTitle;
+      for (const [key, value] of Object.entries(fields)) entry[key] ??= value;
+      return entry;
+    });
+    return { path: `${modelPath(model)}:batchEmbedContents`, headers: ['accept', 'application/json'], body: JSON.stringify({ requests }) };
+  },
+  decodeResponse(raw: unknown, request: EmbeddingRequest): EmbeddingResponse {
+    const body = raw as Json;
+    const list: Json[] | undefined = Array.isArray(body?.embeddings) ? body.embeddings : body?.embedding !== undefined ? [body.embedding] : undefined;
+    if (list === undefined) throw protocolError('the embeddings answer has no embeddings');
+    const embeddings = list.map((entry) => {
+      if (!Array.isArray(entry?.values)) throw protocolError('an embedding has no values');
+      return entry.values as number[];
+    });
+    return { model: request.model, embeddings, usage: { inputTokens: estimateTokens(request.inputs) } };
+  },
+};

@@ -1,0 +1,60 @@
+// The gemini provider (Google AI Studio's Generative Language API, key in `x-goog-api-key`).
+// generateContent and streamGenerateContent from a Gemini caller pass through as bytes, the model
+// only changed in the path; countTokens and embeddings are re-encoded, since their bodies name the
+// model again (`models/…`) and must name the routed one.
+import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { geminiCountTokensCodec } from './count-tokens.ts';
+import { decodeGenerateResponse } from './decode-response.ts';
+import { GeminiStreamDecoder } from './decode-stream.ts';
+import { encodeGenerateRequest, modelPath } from './encode-request.ts';
+import { geminiEmbeddingsCodec } from './embeddings.ts';
+import { decodeGeminiError } from './errors.ts';
+
+const GENERATION = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
+
+/** The caller's query without its key (the provider's own key goes in a header). */
+function forwardedQuery(query: string): string {
+  if (query.length === 0) return '';
+  const params = new URLSearchParams(query);
+  params.delete('key');
+  const rest = params.toString();
+  return rest.length > 0 ? `?${rest}` : '';
+}
+
+export const geminiProvider: ProviderAdapter = {
+  dialect: 'gemini',
+  mediaUrls: 'inline',
+  // Files API and Cloud Storage URIs are Gemini's own: sent as fileData, never downloaded
+  keepsMediaUrl: (url: string) => url.startsWith('gs://') || url.startsWith('https://generativelanguage.googleapis.com/'),
+  nativeWires: new Set<Wire>(['gemini-generate']),
+  passThroughPath(_wire: Wire, model: string, request: SurfaceRequest, stream: boolean): string {
+    return `${modelPath(model)}:${stream ? 'streamGenerateContent' : 'generateContent'}${forwardedQuery(request.query)}`;
+  },
+  forwardHeaders(_request: SurfaceRequest): string[] {
+    return [];
+  },
+  modelListPath: '/models?pageSize=1000',
+  decodeModelList(body: unknown): string[] {
+    const models = (body as { models?: unknown } | null)?.models;
+    if (!Array.isArray(models)) return [];
+    const names: string[] = [];
+    for (const entry of models as { name?: unknown; supportedGenerationMethods?: unknown }[]) {
+      const name = entry?.name;
+      if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
+      const methods = entry.supportedGenerationMethods;
+      // models that only predict (Imagen, Veo) or answer questions (AQA) cannot be routed here
+      if (Array.isArray(methods) && !methods.some((method) => GENERATION.has(String(method)))) continue;
+      names.push(name.replace(/^models\//, ''));
+    }
+    return names;
+  },
+  decodeError: decodeGeminiError,
+  chat: {
+    encodeRequest: encodeGenerateRequest,
+    decodeResponse: decodeGenerateResponse,
+    createStreamDecoder: (_request: CanonicalRequest) => new GeminiStreamDecoder(),
+  },
+  embeddings: geminiEmbeddingsCodec,
+  countTokens: geminiCountTokensCodec,
+};

@@ -1,0 +1,105 @@
+// Ollama's NDJSON stream → canonical stream parts. Each line is a whole object; the line with
+// `done: true` is the terminal event and carries the counts. Thinking and text arrive as deltas;
+// tool calls arrive whole, so each becomes start + one delta + end at once.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
+import { argumentsText, createdFrom, finishReasonFrom, newId, protocolError, toolCallId, usageFrom } from './decode-response.ts';
+
+type Json = Record<string, any>;
+
+export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
+  private readonly ndjson = new NdjsonDecoder();
+  private sink: PartSink | undefined = undefined;
+  private started = false;
+  private finished = false;
+  private open: 'none' | 'text' | 'reasoning' = 'none';
+  private blockIndex = -1;
+  private sawToolCalls = false;
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.ndjson.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.ndjson.end(this);
+    if (this.finished) return;
+    this.fail(new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no line with "done": true).', { status: 502, origin: 'upstream', errorClass: 'reset' }));
+  }
+
+  onMalformed(_line: string, _error: Error): void {
+    if (!this.finished) this.fail(protocolError('a stream line is not JSON'));
+  }
+
+  onValue(value: unknown): void {
+    if (this.finished) return;
+    const sink = this.sink!;
+    const line = value as Json;
+    if (line === null || typeof line !== 'object' || Array.isArray(line)) {
+      this.fail(protocolError('a stream line is not a JSON object'));
+      return;
+    }
+    if (line.error !== undefined) {
+      const message = typeof line.error === 'string' ? line.error : JSON.stringify(line.error);
+      this.fail(new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message}`, { status: 502, origin: 'upstream', errorClass: 'server-error' }));
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      sink.onPart({ type: 'response-start', id: newId('ollama-'), model: String(line.model ?? ''), created: createdFrom(line) });
+    }
+    const message: Json = line.message ?? {};
+    // /api/chat streams `message`; /api/generate streams top-level `response` and `thinking`
+    const thinking = message.thinking ?? line.thinking;
+    if (typeof thinking === 'string' && thinking.length > 0) {
+      this.ensure(sink, 'reasoning');
+      sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: thinking });
+    }
+    const text = typeof message.content === 'string' ? message.content : line.response;
+    if (typeof text === 'string' && text.length > 0) {
+      this.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: text });
+    }
+    if (Array.isArray(message.tool_calls)) {
+      for (const call of message.tool_calls as Json[]) {
+        this.close(sink);
+        this.sawToolCalls = true;
+        const index = ++this.blockIndex;
+        sink.onPart({ type: 'tool-call-start', index, id: toolCallId(call), name: String(call?.function?.name ?? '') });
+        sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(call?.function?.arguments) });
+        sink.onPart({ type: 'tool-call-end', index });
+      }
+    }
+    if (line.done === true) {
+      this.close(sink);
+      this.finished = true;
+      sink.onPart({
+        type: 'response-end',
+        finishReason: finishReasonFrom(line.done_reason, this.sawToolCalls),
+        ...(typeof line.done_reason === 'string' ? { rawFinishReason: line.done_reason } : {}),
+        usage: usageFrom(line),
+      });
+    }
+  }
+
+  private ensure(sink: PartSink, kind: 'text' | 'reasoning'): void {
+    if (this.open === kind) return;
+    this.close(sink);
+    this.open = kind;
+    this.blockIndex++;
+    sink.onPart(kind === 'text' ? { type: 'text-start', index: this.blockIndex } : { type: 'reasoning-start', index: this.blockIndex });
+  }
+
+  private close(sink: PartSink): void {
+    if (this.open === 'text') sink.onPart({ type: 'text-end', index: this.blockIndex });
+    else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
+    this.open = 'none';
+  }
+
+  private fail(error: GatewayError): void {
+    this.finished = true;
+    this.sink!.onPart({ type: 'error', error });
+  }
+}

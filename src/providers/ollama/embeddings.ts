@@ -1,0 +1,24 @@
+// Canonical embeddings ↔ Ollama `/api/embed` (`{model, input, dimensions?}` →
+// `{model, embeddings, prompt_eval_count}`).
+import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
+import { protocolError } from './decode-response.ts';
+import { mergeExtras, ollamaExtras } from './encode-request.ts';
+
+type Json = Record<string, any>;
+
+export const ollamaEmbeddingsCodec: EmbeddingsProviderCodec = {
+  encodeRequest(request: EmbeddingRequest, model: string, provider: ProviderContext): UpstreamRequest {
+    const extras = ollamaExtras(request.passThrough, provider.name);
+    const body: Json = { model, input: request.inputs };
+    if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+    mergeExtras(body, extras);
+    return { path: '/api/embed', headers: ['accept', 'application/json'], body: JSON.stringify(body) };
+  },
+  decodeResponse(raw: unknown, request: EmbeddingRequest): EmbeddingResponse {
+    const body = raw as Json;
+    if (!Array.isArray(body?.embeddings)) throw protocolError('the embed answer has no embeddings array');
+    if (body.embeddings.length !== request.inputs.length) throw protocolError(`the embed answer has ${body.embeddings.length} embeddings for ${request.inputs.length} inputs`);
+    return { model: String(body.model ?? ''), embeddings: body.embeddings as number[][], usage: { inputTokens: typeof body.prompt_eval_count === 'number' ? body.prompt_eval_count : 0 } };
+  },
+};

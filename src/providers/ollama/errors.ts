@@ -1,0 +1,21 @@
+// Ollama error answers (`{"error":"message"}`) → gateway errors, classified for retry, fallback
+// and cooldown by the shared policy. Ollama says "not found" for a model it has not pulled.
+import type { GatewayError } from '../../canonical/errors.ts';
+import { classifyUpstreamError } from '../../upstream/classify.ts';
+
+export function ollamaErrorMessage(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown } | null;
+    const error = parsed?.error;
+    if (typeof error === 'string') return error;
+    if (error !== null && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+  } catch {
+    // not JSON: a proxy in front of Ollama, or plain text
+  }
+  return undefined;
+}
+
+export function decodeOllamaError(status: number, body: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>, provider: string): GatewayError {
+  const message = ollamaErrorMessage(body) ?? (body.toString('utf8').slice(0, 500).trim() || `HTTP ${status}`);
+  return classifyUpstreamError(status, message, undefined, provider, headers);
+}

@@ -1,0 +1,131 @@
+// OpenAI Responses `response` object → canonical response.
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { cutAtStop } from './stop.ts';
+
+type Json = Record<string, any>;
+
+export function protocolError(what: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
+}
+
+export function usageFrom(raw: Json | null | undefined): Usage | undefined {
+  if (raw === null || raw === undefined || typeof raw !== 'object') return undefined;
+  const usage: Usage = { inputTokens: raw.input_tokens ?? 0, outputTokens: raw.output_tokens ?? 0 };
+  const cached = raw.input_tokens_details?.cached_tokens;
+  if (typeof cached === 'number' && cached > 0) usage.cachedInputTokens = cached;
+  const reasoning = raw.output_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number' && reasoning > 0) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+/** The readable text of a reasoning item: its raw reasoning text when given, else its summaries. */
+export function reasoningText(item: Json): string {
+  if (Array.isArray(item.content) && item.content.length > 0) return item.content.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).join('');
+  if (!Array.isArray(item.summary)) return '';
+  return item.summary.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).filter((text: string) => text.length > 0).join('\n\n');
+}
+
+/** Reasoning with its encrypted content: the signature of its text, or a redacted block when there is no text. */
+export function reasoningPart(item: Json): ResponsePart | undefined {
+  const text = reasoningText(item);
+  const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
+  if (text.length === 0) return encrypted === undefined ? undefined : { type: 'reasoning', text: '', redactedData: encrypted };
+  return { type: 'reasoning', text, ...(encrypted !== undefined ? { signature: encrypted } : {}) };
+}
+
+/** A custom tool's raw input, as the arguments of the one-string-argument function other dialects see. */
+export function customArguments(input: unknown): string {
+  return JSON.stringify({ input: typeof input === 'string' ? input : '' });
+}
+
+/** The canonical finish reason of a finished response. */
+export function finishOf(status: unknown, incomplete: Json | null | undefined, calledTools: boolean): { finish: FinishReason; raw: string } {
+  if (status === 'incomplete') {
+    const reason = String(incomplete?.reason ?? 'incomplete');
+    return { finish: reason === 'max_output_tokens' ? 'length' : reason === 'content_filter' ? 'content-filter' : 'other', raw: reason };
+  }
+  return { finish: calledTools ? 'tool-calls' : 'stop', raw: String(status ?? 'completed') };
+}
+
+/** A response that failed upstream after a 200 (or a `response.failed` event) → a gateway error. */
+export function failedError(response: Json | undefined): GatewayError {
+  const error = response?.error ?? {};
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  const message = typeof error.message === 'string' ? error.message : 'the response failed';
+  if (code === 'rate_limit_exceeded') {
+    return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 429, origin: 'upstream', errorClass: 'rate-limited', retryable: true, fallbackAllowed: true });
+  }
+  if (code === 'context_length_exceeded') {
+    return new GatewayError(ErrorCode.contextLength, `The provider failed: ${message}`, { status: 400, origin: 'upstream', errorClass: 'client-error' });
+  }
+  if (code !== undefined && code !== 'server_error' && code !== 'vector_store_timeout') {
+    return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 400, origin: 'upstream', errorClass: 'client-error' });
+  }
+  return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 502, origin: 'upstream', errorClass: 'server-error', retryable: true, fallbackAllowed: true });
+}
+
+export function decodeResponsesResponse(raw: unknown, request?: CanonicalRequest): CanonicalResponse {
+  const body = raw as Json;
+  if (body === null || typeof body !== 'object' || !Array.isArray(body.output)) throw protocolError('the response has no output array');
+  if (body.status === 'failed') throw failedError(body);
+  const content: ResponsePart[] = [];
+  let calledTools = false;
+  for (const item of body.output as Json[]) {
+    switch (item?.type) {
+      case 'reasoning': {
+        const part = reasoningPart(item);
+        if (part !== undefined) content.push(part);
+        break;
+      }
+      case 'message':
+        for (const part of item.content ?? []) {
+          if (part?.type === 'output_text' && typeof part.text === 'string' && part.text.length > 0) content.push({ type: 'text', text: part.text });
+          else if (part?.type === 'refusal' && typeof part.refusal === 'string' && part.refusal.length > 0) content.push({ type: 'text', text: part.refusal });
+        }
+        break;
+      case 'function_call':
+        calledTools = true;
+        content.push({ type: 'tool-call', id: String(item.call_id ?? item.id ?? ''), name: String(item.name ?? ''), arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}) });
+        break;
+      case 'custom_tool_call':
+        calledTools = true;
+        content.push({ type: 'tool-call', id: String(item.call_id ?? item.id ?? ''), name: String(item.name ?? ''), arguments: customArguments(item.input) });
+        break;
+      default:
+        // hosted tool calls (web_search_call, …) ran upstream; their results are in the message text
+        break;
+    }
+  }
+  const { finish, raw: rawFinish } = finishOf(body.status, body.incomplete_details, calledTools);
+  const response: CanonicalResponse = {
+    id: String(body.id ?? 'resp_switchyard'),
+    model: String(body.model ?? ''),
+    created: typeof body.created_at === 'number' ? body.created_at : Math.floor(Date.now() / 1000),
+    content,
+    finishReason: finish,
+    rawFinishReason: rawFinish,
+    usage: usageFrom(body.usage) ?? { inputTokens: 0, outputTokens: 0 },
+  };
+  const stops = request?.sampling.stop;
+  if (stops !== undefined && stops.length > 0) applyStop(response, stops);
+  return response;
+}
+
+/** The gateway's stop sequences: text after the first match, and anything after it, is cut. */
+function applyStop(response: CanonicalResponse, stops: readonly string[]): void {
+  for (let i = 0; i < response.content.length; i++) {
+    const part = response.content[i]!;
+    if (part.type !== 'text') continue;
+    const cut = cutAtStop(part.text, stops);
+    if (cut.stop === undefined) continue;
+    response.content = response.content.slice(0, i);
+    if (cut.text.length > 0) response.content.push({ type: 'text', text: cut.text });
+    response.finishReason = 'stop';
+    response.rawFinishReason = 'stop_sequence';
+    response.stopSequence = cut.stop;
+    return;
+  }
+}

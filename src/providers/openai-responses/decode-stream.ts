@@ -1,0 +1,251 @@
+// OpenAI Responses SSE events → canonical stream parts. Output items become blocks: a message's
+// text, a reasoning item (summary or raw reasoning text, its encrypted content as the signature,
+// or a redacted block when it has no text), a function call with its argument deltas. The stream
+// ends with response.completed / response.incomplete; response.failed and `error` become errors,
+// and a stream that stops before any of them ends with an error part.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+import { customArguments, failedError, finishOf, protocolError, reasoningText, usageFrom } from './decode-response.ts';
+import { StopMatcher } from './stop.ts';
+
+type Json = Record<string, any>;
+type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
+
+export class ResponsesStreamDecoder implements StreamDecoder, SseEventSink {
+  private readonly sse = new SseDecoder();
+  private readonly stop: StopMatcher;
+  private sink: PartSink | undefined = undefined;
+  private started = false;
+  private finished = false;
+  private open: OpenBlock = 'none';
+  private blockIndex = -1;
+  /** The upstream output item the open (or pending) block belongs to. */
+  private summaryIndex = -1;
+  private emitted = false;
+  private customInput = false;
+  private calledTools = false;
+  /** A stop sequence matched: the rest of the answer is not shown. */
+  private stopped = false;
+
+  constructor(request: CanonicalRequest) {
+    this.stop = new StopMatcher(request.sampling.stop ?? []);
+  }
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.sse.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.sse.end(this);
+    if (this.finished) return;
+    this.finished = true;
+    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no response.completed).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
+  }
+
+  onEvent(_event: string, data: string): void {
+    if (this.finished || data === '[DONE]') return;
+    const sink = this.sink!;
+    let event: Json;
+    try {
+      event = JSON.parse(data) as Json;
+    } catch {
+      this.fail(sink, protocolError('a stream event is not JSON'));
+      return;
+    }
+    switch (event.type) {
+      case 'response.created':
+      case 'response.queued':
+      case 'response.in_progress':
+        if (!this.started) this.start(sink, event.response);
+        return;
+      case 'response.output_item.added':
+        this.itemAdded(sink, event.item ?? {});
+        return;
+      case 'response.output_text.delta':
+      case 'response.refusal.delta':
+        if (typeof event.delta === 'string') this.text(sink, event.delta);
+        return;
+      case 'response.reasoning_summary_text.delta':
+        if (typeof event.delta === 'string') this.reasoning(sink, event.delta, typeof event.summary_index === 'number' ? event.summary_index : 0);
+        return;
+      case 'response.reasoning_text.delta':
+        if (typeof event.delta === 'string') this.reasoning(sink, event.delta, this.summaryIndex < 0 ? 0 : this.summaryIndex);
+        return;
+      case 'response.function_call_arguments.delta':
+        if (typeof event.delta === 'string') this.toolDelta(sink, this.customInput ? JSON.stringify(event.delta).slice(1, -1) : event.delta);
+        return;
+      case 'response.custom_tool_call_input.delta':
+        if (typeof event.delta === 'string') this.toolDelta(sink, JSON.stringify(event.delta).slice(1, -1));
+        return;
+      case 'response.output_item.done':
+        this.itemDone(sink, event.item ?? {});
+        return;
+      case 'response.completed':
+      case 'response.incomplete':
+        this.complete(sink, event.response ?? {});
+        return;
+      case 'response.failed':
+        this.fail(sink, failedError(event.response));
+        return;
+      case 'error':
+        this.fail(sink, failedError({ error: event }));
+        return;
+      default:
+        // part/summary boundaries, `.done` repeats, hosted-tool progress: nothing new to carry
+        return;
+    }
+  }
+
+  private start(sink: PartSink, response: Json | undefined): void {
+    this.started = true;
+    sink.onPart({
+      type: 'response-start',
+      id: String(response?.id ?? 'resp_switchyard'),
+      model: String(response?.model ?? ''),
+      created: typeof response?.created_at === 'number' ? response.created_at : Math.floor(Date.now() / 1000),
+    });
+  }
+
+  private itemAdded(sink: PartSink, item: Json): void {
+    if (!this.started) this.start(sink, undefined);
+    this.close(sink);
+    this.emitted = false;
+    this.summaryIndex = -1;
+    if (this.stopped) return;
+    if (item.type === 'function_call' || item.type === 'custom_tool_call') {
+      this.startTool(sink, item);
+    }
+  }
+
+  private startTool(sink: PartSink, item: Json): void {
+    this.calledTools = true;
+    this.customInput = item.type === 'custom_tool_call';
+    this.open = 'tool';
+    this.blockIndex++;
+    sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: String(item.call_id ?? item.id ?? `call_${this.blockIndex}`), name: String(item.name ?? '') });
+    // a custom tool's raw input is carried as the one string argument `input`
+    if (this.customInput) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: '{"input":"' });
+  }
+
+  private text(sink: PartSink, delta: string): void {
+    if (this.stopped || delta.length === 0) return;
+    const shown = this.stop.active ? this.stop.push(delta) : delta;
+    if (shown.length > 0) {
+      if (this.open !== 'text') {
+        this.close(sink);
+        this.open = 'text';
+        this.blockIndex++;
+        sink.onPart({ type: 'text-start', index: this.blockIndex });
+      }
+      this.emitted = true;
+      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: shown });
+    }
+    if (this.stop.matched !== undefined) {
+      this.stopped = true;
+      this.close(sink);
+    }
+  }
+
+  private reasoning(sink: PartSink, delta: string, summaryIndex: number): void {
+    if (this.stopped || delta.length === 0) return;
+    if (this.open !== 'reasoning') {
+      this.close(sink);
+      this.open = 'reasoning';
+      this.blockIndex++;
+      sink.onPart({ type: 'reasoning-start', index: this.blockIndex });
+    }
+    if (summaryIndex !== this.summaryIndex) {
+      // summaries of one item are separate paragraphs of one thinking block
+      if (this.emitted) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: '\n\n' });
+      this.summaryIndex = summaryIndex;
+    }
+    this.emitted = true;
+    sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta });
+  }
+
+  private toolDelta(sink: PartSink, delta: string): void {
+    if (this.open !== 'tool' || delta.length === 0) return;
+    this.emitted = true;
+    sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: delta });
+  }
+
+  private itemDone(sink: PartSink, item: Json): void {
+    if (this.stopped) return;
+    switch (item.type) {
+      case 'message':
+        if (this.open !== 'text' && !this.emitted) {
+          // a server that sent the text only whole, at the end
+          for (const part of item.content ?? []) this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+        }
+        if (this.open === 'text' && this.stop.active) {
+          const rest = this.stop.flush();
+          if (rest.length > 0) sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: rest });
+        }
+        break;
+      case 'reasoning':
+        this.reasoningDone(sink, item);
+        break;
+      case 'function_call':
+        if (this.open !== 'tool') this.startTool(sink, item);
+        if (!this.emitted && typeof item.arguments === 'string') this.toolDelta(sink, item.arguments);
+        break;
+      case 'custom_tool_call':
+        if (this.open !== 'tool') this.startTool(sink, item);
+        if (!this.emitted && typeof item.input === 'string') this.toolDelta(sink, JSON.stringify(item.input).slice(1, -1));
+        sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: '"}' });
+        break;
+      default:
+        break;
+    }
+    this.close(sink);
+  }
+
+  private reasoningDone(sink: PartSink, item: Json): void {
+    const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
+    if (this.open !== 'reasoning') {
+      const text = reasoningText(item);
+      if (text.length > 0) this.reasoning(sink, text, 0);
+      else if (encrypted !== undefined) {
+        this.close(sink);
+        this.blockIndex++;
+        this.open = 'reasoning';
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: encrypted });
+        return;
+      } else return;
+    }
+    if (encrypted !== undefined) sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: encrypted });
+  }
+
+  private complete(sink: PartSink, response: Json): void {
+    if (!this.started) this.start(sink, response);
+    this.close(sink);
+    this.finished = true;
+    const usage = usageFrom(response.usage);
+    const { finish, raw } = finishOf(response.status ?? 'completed', response.incomplete_details, this.calledTools);
+    if (this.stop.matched !== undefined) {
+      sink.onPart({ type: 'response-end', finishReason: 'stop', rawFinishReason: 'stop_sequence', stopSequence: this.stop.matched, ...(usage !== undefined ? { usage } : {}) });
+      return;
+    }
+    sink.onPart({ type: 'response-end', finishReason: finish, rawFinishReason: raw, ...(usage !== undefined ? { usage } : {}) });
+  }
+
+  private close(sink: PartSink): void {
+    const index = this.blockIndex;
+    switch (this.open) {
+      case 'text': sink.onPart({ type: 'text-end', index }); break;
+      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
+      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
+      case 'none': break;
+    }
+    this.open = 'none';
+  }
+
+  private fail(sink: PartSink, error: GatewayError): void {
+    this.finished = true;
+    sink.onPart({ type: 'error', error });
+  }
+}

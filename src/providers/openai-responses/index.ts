@@ -1,0 +1,38 @@
+// The OpenAI Responses API as a provider: `/v1/responses` requests pass through byte for byte;
+// every other surface is translated into Responses requests (for models served only there,
+// such as codex models) and the answers back.
+import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import { decodeResponsesResponse } from './decode-response.ts';
+import { ResponsesStreamDecoder } from './decode-stream.ts';
+import { encodeResponsesRequest } from './encode-request.ts';
+import { decodeResponsesError } from './errors.ts';
+
+export const openaiResponsesProvider: ProviderAdapter = {
+  dialect: 'openai-responses',
+  mediaUrls: 'native',
+  nativeWires: new Set<Wire>(['openai-responses']),
+  passThroughPath(_wire: Wire): string {
+    return '/responses';
+  },
+  forwardHeaders(_request: SurfaceRequest): string[] {
+    return [];
+  },
+  modelListPath: '/models',
+  decodeModelList(body: unknown): string[] {
+    const data = (body as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data)) return [];
+    const ids: string[] = [];
+    for (const entry of data) {
+      const id = (entry as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
+    }
+    return ids;
+  },
+  decodeError: decodeResponsesError,
+  chat: {
+    encodeRequest: encodeResponsesRequest,
+    decodeResponse: decodeResponsesResponse,
+    createStreamDecoder: (request: CanonicalRequest) => new ResponsesStreamDecoder(request),
+  },
+};

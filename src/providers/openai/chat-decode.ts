@@ -1,0 +1,220 @@
+// OpenAI Chat Completions response and SSE stream → canonical response and stream parts.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+import { decodeOpenAIErrorBody } from './errors.ts';
+
+type Json = Record<string, any>;
+
+export function finishReasonFrom(raw: unknown): FinishReason {
+  switch (raw) {
+    case 'stop': return 'stop';
+    case 'length': return 'length';
+    case 'tool_calls':
+    case 'function_call': return 'tool-calls';
+    case 'content_filter': return 'content-filter';
+    default: return 'other';
+  }
+}
+
+export function usageFrom(raw: Json | null | undefined): Usage | undefined {
+  if (raw === null || raw === undefined || typeof raw !== 'object') return undefined;
+  const usage: Usage = { inputTokens: raw.prompt_tokens ?? 0, outputTokens: raw.completion_tokens ?? 0 };
+  const cached = raw.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === 'number' && cached > 0) usage.cachedInputTokens = cached;
+  const reasoning = raw.completion_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number' && reasoning > 0) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+function reasoningFromMessage(message: Json): ResponsePart[] {
+  const details = message.reasoning_details;
+  if (Array.isArray(details) && details.length > 0) {
+    const parts: ResponsePart[] = [];
+    for (const detail of details) {
+      if (detail?.type === 'reasoning.encrypted') parts.push({ type: 'reasoning', text: '', redactedData: String(detail.data ?? '') });
+      else parts.push({ type: 'reasoning', text: String(detail?.text ?? detail?.summary ?? ''), ...(typeof detail?.signature === 'string' ? { signature: detail.signature } : {}) });
+    }
+    return parts;
+  }
+  const text = typeof message.reasoning_content === 'string' ? message.reasoning_content : typeof message.reasoning === 'string' ? message.reasoning : '';
+  return text.length > 0 ? [{ type: 'reasoning', text }] : [];
+}
+
+export function decodeChatResponse(raw: unknown): CanonicalResponse {
+  const body = raw as Json;
+  const choice = body?.choices?.[0];
+  if (choice === undefined) throw protocolError('the response has no choices');
+  const message: Json = choice.message ?? {};
+  const content: ResponsePart[] = reasoningFromMessage(message);
+  if (typeof message.content === 'string' && message.content.length > 0) content.push({ type: 'text', text: message.content });
+  if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'text', text: message.refusal });
+  for (const call of message.tool_calls ?? []) {
+    content.push({ type: 'tool-call', id: String(call.id), name: String(call.function?.name ?? ''), arguments: String(call.function?.arguments ?? '') });
+  }
+  return {
+    id: String(body.id ?? 'chatcmpl-switchyard'),
+    model: String(body.model ?? ''),
+    created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
+    content,
+    finishReason: finishReasonFrom(choice.finish_reason),
+    ...(typeof choice.finish_reason === 'string' ? { rawFinishReason: choice.finish_reason } : {}),
+    usage: usageFrom(body.usage) ?? { inputTokens: 0, outputTokens: 0 },
+  };
+}
+
+export function protocolError(what: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
+}
+
+type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
+
+/**
+ * Synthesises the canonical lifecycle OpenAI chunks leave implicit: blocks start when their first
+ * delta arrives and end when another kind (or another tool call) begins; `response-end` waits for
+ * `[DONE]`, since the usage chunk comes after the one carrying finish_reason.
+ */
+export class ChatStreamDecoder implements StreamDecoder, SseEventSink {
+  private readonly sse = new SseDecoder();
+  private sink: PartSink | undefined = undefined;
+  private started = false;
+  private finished = false;
+  private open: OpenBlock = 'none';
+  private blockIndex = -1;
+  private toolIndex = -1;
+  private toolId: string | undefined = undefined;
+  private finishReason: FinishReason = 'other';
+  private rawFinishReason: string | undefined = undefined;
+  private usage: Usage | undefined = undefined;
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.sse.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.sse.end(this);
+    if (this.finished) return;
+    this.finished = true;
+    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no [DONE]).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
+  }
+
+  onEvent(_event: string, data: string): void {
+    if (this.finished) return;
+    const sink = this.sink!;
+    if (data === '[DONE]') {
+      this.close(sink);
+      this.finished = true;
+      if (!this.started) this.start(sink, {});
+      sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
+      return;
+    }
+    let chunk: Json;
+    try {
+      chunk = JSON.parse(data) as Json;
+    } catch {
+      this.fail(sink, protocolError('a stream event is not JSON'));
+      return;
+    }
+    if (chunk.error !== undefined) {
+      const { message } = decodeOpenAIErrorBody(chunk);
+      this.fail(sink, new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message ?? 'unknown error'}`, { status: 502, origin: 'upstream', errorClass: 'server-error' }));
+      return;
+    }
+    if (!this.started) this.start(sink, chunk);
+    const usage = usageFrom(chunk.usage);
+    if (usage !== undefined) {
+      this.usage = usage;
+      sink.onPart({ type: 'usage', usage });
+    }
+    const choice = chunk.choices?.[0];
+    if (choice === undefined) return;
+    const delta: Json = choice.delta ?? {};
+    const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : typeof delta.reasoning === 'string' ? delta.reasoning : undefined;
+    if (Array.isArray(delta.reasoning_details)) this.reasoningDetails(sink, delta.reasoning_details, reasoning !== undefined);
+    if (reasoning !== undefined && reasoning.length > 0) {
+      this.ensure(sink, 'reasoning');
+      sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: reasoning });
+    }
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      this.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: delta.content });
+    }
+    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolCall(sink, call);
+    if (typeof choice.finish_reason === 'string') {
+      // the content is complete; only usage and [DONE] may follow
+      this.close(sink);
+      this.finishReason = finishReasonFrom(choice.finish_reason);
+      this.rawFinishReason = choice.finish_reason;
+    }
+  }
+
+  private start(sink: PartSink, chunk: Json): void {
+    this.started = true;
+    sink.onPart({ type: 'response-start', id: String(chunk.id ?? 'chatcmpl-switchyard'), model: String(chunk.model ?? ''), created: typeof chunk.created === 'number' ? chunk.created : Math.floor(Date.now() / 1000) });
+  }
+
+  private reasoningDetails(sink: PartSink, details: Json[], textAlsoSent: boolean): void {
+    for (const detail of details) {
+      if (detail?.type === 'reasoning.encrypted') {
+        this.close(sink);
+        this.blockIndex++;
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: String(detail.data ?? '') });
+        sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
+        continue;
+      }
+      const text = typeof detail?.text === 'string' ? detail.text : '';
+      if (!textAlsoSent && text.length > 0) {
+        this.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: text });
+      }
+      if (typeof detail?.signature === 'string' && detail.signature.length > 0) {
+        this.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: detail.signature });
+      }
+    }
+  }
+
+  private toolCall(sink: PartSink, call: Json): void {
+    const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : undefined;
+    const index = typeof call.index === 'number' ? call.index : id !== undefined ? this.toolIndex + 1 : this.toolIndex;
+    // a new call: another index, or (servers that number every call 0) another id
+    if (this.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
+      this.close(sink);
+      this.open = 'tool';
+      this.toolIndex = index;
+      this.toolId = id;
+      this.blockIndex++;
+      sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: id ?? `call_${this.blockIndex}`, name: String(call.function?.name ?? '') });
+    }
+    const args = call.function?.arguments;
+    if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: args });
+  }
+
+  private ensure(sink: PartSink, kind: 'text' | 'reasoning'): void {
+    if (this.open === kind) return;
+    this.close(sink);
+    this.open = kind;
+    this.blockIndex++;
+    sink.onPart(kind === 'text' ? { type: 'text-start', index: this.blockIndex } : { type: 'reasoning-start', index: this.blockIndex });
+  }
+
+  private close(sink: PartSink): void {
+    const index = this.blockIndex;
+    switch (this.open) {
+      case 'text': sink.onPart({ type: 'text-end', index }); break;
+      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
+      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
+      case 'none': break;
+    }
+    this.open = 'none';
+  }
+
+  private fail(sink: PartSink, error: GatewayError): void {
+    this.finished = true;
+    sink.onPart({ type: 'error', error });
+  }
+}

@@ -1,0 +1,335 @@
+// Anthropic Messages request (and count_tokens request) → canonical request.
+import type { SurfaceRequest } from '../../canonical/adapters.ts';
+import type {
+  CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
+} from '../../canonical/request.ts';
+import { describe, invalid } from './inspect.ts';
+
+type Json = Record<string, unknown>;
+
+/** Fields mapped into the canonical request. */
+const MODELLED = new Set([
+  'model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice',
+  'thinking', 'output_config', 'output_format', 'metadata', 'cache_control',
+]);
+/**
+ * Fields that change nothing about what is generated (docs/translation/anthropic.md): capacity and
+ * placement choices, diagnostics, and server-side context editing (another provider simply gets
+ * the whole context). Kept for an Anthropic provider, dropped for any other.
+ */
+const INERT = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics', 'context_management']);
+/** Keys of a custom tool the canonical definition carries (`eager_input_streaming` only changes how input streams). */
+const TOOL_KEYS = new Set(['type', 'name', 'description', 'input_schema', 'strict', 'cache_control', 'eager_input_streaming']);
+const EFFORTS: Record<string, ReasoningEffort> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh', max: 'xhigh' };
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown, param: string): string {
+  if (typeof value !== 'string') throw invalid(`${param}: Input should be a valid string, got ${describe(value)}`, param);
+  return value;
+}
+
+function cacheControl(block: Json, param: string): { cacheControl?: CacheControl } {
+  const raw = block.cache_control;
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw) || raw.type !== 'ephemeral') throw invalid(`${param}.cache_control: Input should be {"type": "ephemeral"}`, `${param}.cache_control`);
+  return { cacheControl: { type: 'ephemeral', ...(typeof raw.ttl === 'string' ? { ttl: raw.ttl } : {}) } };
+}
+
+function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): MediaSource {
+  if (!isObject(raw)) throw invalid(`${param}.source: Field required`, `${param}.source`);
+  switch (raw.type) {
+    case 'base64':
+      return { kind: 'base64', mediaType: str(raw.media_type, `${param}.source.media_type`), data: str(raw.data, `${param}.source.data`) };
+    case 'url':
+      return { kind: 'url', url: str(raw.url, `${param}.source.url`), ...(kind === 'document' ? { mediaType: 'application/pdf' } : {}) };
+    case 'text':
+      if (kind === 'document') return { kind: 'base64', mediaType: typeof raw.media_type === 'string' ? raw.media_type : 'text/plain', data: Buffer.from(str(raw.data, `${param}.source.data`), 'utf8').toString('base64') };
+      break;
+    case 'file':
+      throw invalid(`${param}.source: a Files API reference (file_id) points into Anthropic's storage and cannot be translated; send the ${kind} inline.`, `${param}.source`);
+    default:
+      break;
+  }
+  throw invalid(`${param}.source.type: '${String(raw.type)}' is not supported here`, `${param}.source.type`);
+}
+
+function textBlock(block: Json, param: string): ContentPart {
+  return { type: 'text', text: str(block.text, `${param}.text`), ...cacheControl(block, param) };
+}
+
+/** Blocks allowed inside a tool_result's content. */
+function resultParts(raw: unknown, param: string): string | ContentPart[] {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw === 'string') return raw;
+  if (!Array.isArray(raw)) throw invalid(`${param}: Input should be a string or a list of content blocks`, param);
+  return raw.map((block: unknown, i): ContentPart => {
+    const where = `${param}.${i}`;
+    if (!isObject(block)) throw invalid(`${where}: Input should be an object`, where);
+    if (block.type === 'text') return textBlock(block, where);
+    if (block.type === 'image') return { type: 'image', source: mediaSource(block.source, where, 'image'), ...cacheControl(block, where) };
+    if (block.type === 'document') return documentPart(block, where);
+    throw invalid(`${where}.type: '${String(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
+  });
+}
+
+function documentPart(block: Json, param: string): ContentPart {
+  return { type: 'file', source: mediaSource(block.source, param, 'document'), ...(typeof block.title === 'string' ? { filename: block.title } : {}) };
+}
+
+function contentBlock(block: unknown, param: string, role: 'user' | 'assistant'): ContentPart {
+  if (!isObject(block)) throw invalid(`${param}: Input should be an object`, param);
+  switch (block.type) {
+    case 'text':
+      return textBlock(block, param);
+    case 'image':
+      return { type: 'image', source: mediaSource(block.source, param, 'image'), ...cacheControl(block, param) };
+    case 'document':
+      return documentPart(block, param);
+    case 'tool_use':
+      if (role !== 'assistant') break;
+      return {
+        type: 'tool-call', id: str(block.id, `${param}.id`), name: str(block.name, `${param}.name`),
+        arguments: JSON.stringify(block.input ?? {}),
+      };
+    case 'tool_result':
+      if (role !== 'user') break;
+      return {
+        type: 'tool-result', toolCallId: str(block.tool_use_id, `${param}.tool_use_id`), content: resultParts(block.content, `${param}.content`),
+        ...(block.is_error === true ? { isError: true } : {}), ...cacheControl(block, param),
+      };
+    case 'thinking': {
+      const signature = typeof block.signature === 'string' && block.signature.length > 0 ? block.signature : undefined;
+      return { type: 'reasoning', text: str(block.thinking, `${param}.thinking`), ...(signature !== undefined ? { signature } : {}) };
+    }
+    case 'redacted_thinking':
+      return { type: 'reasoning', text: '', redactedData: str(block.data, `${param}.data`) };
+    default:
+      break;
+  }
+  throw invalid(`${param}.type: '${String(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
+}
+
+/** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
+function decodeMessage(raw: Json, i: number, out: Message[]): void {
+  if (raw.role === 'system') {
+    // a system message in place (mid-conversation-system beta): text blocks, cache_control kept
+    const system = decodeSystemContent(raw.content, `messages.${i}.content`);
+    if (system !== undefined) out.push(system);
+    return;
+  }
+  const role = raw.role as 'user' | 'assistant';
+  const param = `messages.${i}.content`;
+  if (typeof raw.content === 'string') {
+    out.push({ role, content: [{ type: 'text', text: raw.content }] });
+    return;
+  }
+  const blocks = raw.content as unknown[];
+  if (role === 'assistant') {
+    out.push({ role, content: blocks.map((block, j) => contentBlock(block, `${param}.${j}`, role)) });
+    return;
+  }
+  let current: Message | undefined;
+  for (let j = 0; j < blocks.length; j++) {
+    const part = contentBlock(blocks[j], `${param}.${j}`, role);
+    const wanted = part.type === 'tool-result' ? 'tool' : 'user';
+    if (current === undefined || current.role !== wanted) {
+      current = { role: wanted, content: [] };
+      out.push(current);
+    }
+    current.content.push(part);
+  }
+  if (blocks.length === 0) out.push({ role, content: [] });
+}
+
+function decodeSystem(raw: unknown): Message | undefined {
+  return decodeSystemContent(raw, 'system');
+}
+
+function decodeSystemContent(raw: unknown, where: string): Message | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') return raw.length > 0 ? { role: 'system', content: [{ type: 'text', text: raw }] } : undefined;
+  if (!Array.isArray(raw)) throw invalid(`${where}: Input should be a string or a list of text blocks`, where);
+  const content = raw.map((block: unknown, i): ContentPart => {
+    if (!isObject(block) || block.type !== 'text') throw invalid(`${where}.${i}.type: only text blocks are allowed in a system prompt`, `${where}.${i}.type`);
+    return textBlock(block, `${where}.${i}`);
+  });
+  return content.length > 0 ? { role: 'system', content } : undefined;
+}
+
+function decodeTools(raw: unknown, foreign: unknown[]): ToolDefinition[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) throw invalid('tools: Input should be a valid list', 'tools');
+  const tools: ToolDefinition[] = [];
+  raw.forEach((tool: unknown, i) => {
+    if (!isObject(tool)) throw invalid(`tools.${i}: Input should be an object`, `tools.${i}`);
+    const custom = tool.type === undefined || tool.type === null || tool.type === 'custom';
+    // server tools (web_search_…, bash_…) and custom tools with settings only Anthropic knows
+    if (!custom || Object.keys(tool).some((key) => !TOOL_KEYS.has(key))) {
+      foreign.push(tool);
+      return;
+    }
+    const schema = tool.input_schema;
+    if (!isObject(schema)) throw invalid(`tools.${i}.input_schema: Field required`, `tools.${i}.input_schema`);
+    tools.push({
+      name: str(tool.name, `tools.${i}.name`),
+      ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+      parameters: schema,
+      ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
+      ...cacheControl(tool, `tools.${i}`),
+    });
+  });
+  return tools;
+}
+
+function decodeToolChoice(raw: unknown, request: CanonicalRequest): void {
+  if (raw === undefined || raw === null) return;
+  if (!isObject(raw)) throw invalid('tool_choice: Input should be an object', 'tool_choice');
+  let choice: ToolChoice;
+  switch (raw.type) {
+    case 'auto': choice = { type: 'auto' }; break;
+    case 'any': choice = { type: 'required' }; break;
+    case 'none': choice = { type: 'none' }; break;
+    case 'tool': choice = { type: 'tool', name: str(raw.name, 'tool_choice.name') }; break;
+    default: throw invalid(`tool_choice.type: '${String(raw.type)}' is not one of 'auto', 'any', 'tool', 'none'`, 'tool_choice.type');
+  }
+  request.toolChoice = choice;
+  if (raw.disable_parallel_tool_use === true) request.parallelToolCalls = false;
+}
+
+/** `thinking` and `output_config.effort` → canonical reasoning; undefined when neither is given. */
+function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined {
+  const thinking = body.thinking;
+  const effortRaw = isObject(body.output_config) ? body.output_config.effort : undefined;
+  let reasoning: ReasoningSettings | undefined;
+  if (isObject(thinking)) {
+    const includeThoughts = thinking.display !== 'omitted';
+    switch (thinking.type) {
+      case 'enabled': {
+        const budget = thinking.budget_tokens;
+        if (typeof budget !== 'number' || !Number.isInteger(budget)) throw invalid('thinking.budget_tokens: Input should be a valid integer', 'thinking.budget_tokens');
+        reasoning = { budgetTokens: budget, includeThoughts };
+        break;
+      }
+      case 'adaptive':
+        reasoning = { includeThoughts };
+        break;
+      case 'disabled':
+        reasoning = { effort: 'none', includeThoughts: false };
+        break;
+      default:
+        extra.thinking = thinking;
+    }
+  } else if (thinking !== undefined && thinking !== null) {
+    throw invalid('thinking: Input should be an object', 'thinking');
+  }
+  if (effortRaw !== undefined && effortRaw !== null) {
+    const effort = typeof effortRaw === 'string' ? EFFORTS[effortRaw] : undefined;
+    if (effort === undefined) throw invalid(`output_config.effort: '${String(effortRaw)}' is not one of low, medium, high, xhigh, max`, 'output_config.effort');
+    if (reasoning?.effort !== 'none') reasoning = { ...reasoning, effort };
+  }
+  return reasoning;
+}
+
+function decodeFormat(body: Json, extra: Json): ResponseFormat | undefined {
+  const config = body.output_config;
+  let format: unknown = body.output_format;
+  if (isObject(config)) {
+    const rest: Json = {};
+    for (const [key, value] of Object.entries(config)) if (key !== 'effort' && key !== 'format') rest[key] = value;
+    if (Object.keys(rest).length > 0) extra.output_config = rest;
+    if (config.format !== undefined && config.format !== null) format = config.format;
+  } else if (config !== undefined && config !== null) {
+    throw invalid('output_config: Input should be an object', 'output_config');
+  }
+  if (format === undefined || format === null) return undefined;
+  if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.schema)) {
+    throw invalid("output_config.format: Input should be {\"type\": \"json_schema\", \"schema\": {…}}", 'output_config.format');
+  }
+  // Anthropic's formats carry no name; other dialects need one
+  return { type: 'json-schema', name: 'response', schema: format.schema, strict: true };
+}
+
+function num(body: Json, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${key}: Input should be a valid number`, key);
+  return value;
+}
+
+/** Claude Code's `metadata.user_id` names the session (`…_session_<uuid>`, or JSON with `session_id`): prompt-cache affinity. */
+function sessionOf(userId: string): string | undefined {
+  const match = /session_([0-9a-f-]{8,})/i.exec(userId);
+  if (match !== null) return match[1];
+  if (userId.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(userId) as Json;
+      if (typeof parsed.session_id === 'string') return parsed.session_id;
+    } catch {
+      // an opaque id
+    }
+  }
+  return undefined;
+}
+
+/** Anthropic's top-level cache_control marks the last cacheable block; canonical carries it there. */
+function applyTopLevelCache(request: CanonicalRequest, control: CacheControl): void {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const content = request.messages[i]!.content;
+    for (let j = content.length - 1; j >= 0; j--) {
+      const part = content[j]!;
+      if (part.type === 'text' || part.type === 'image' || part.type === 'tool-result') {
+        part.cacheControl ??= control;
+        return;
+      }
+    }
+  }
+}
+
+export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
+  const body = raw as Json;
+  const messages: Message[] = [];
+  const system = decodeSystem(body.system);
+  if (system !== undefined) messages.push(system);
+  (body.messages as Json[]).forEach((message, i) => decodeMessage(message, i, messages));
+  const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream === true };
+  const sampling = request.sampling;
+  const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
+  const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
+  const topP = num(body, 'top_p'); if (topP !== undefined) sampling.topP = topP;
+  const topK = num(body, 'top_k'); if (topK !== undefined) sampling.topK = topK;
+  const stop = body.stop_sequences;
+  if (stop !== undefined && stop !== null) {
+    if (!Array.isArray(stop) || stop.some((value) => typeof value !== 'string')) throw invalid('stop_sequences: Input should be a list of strings', 'stop_sequences');
+    if (stop.length > 0) sampling.stop = stop as string[];
+  }
+  const extra: Json = {};
+  const foreignTools: unknown[] = [];
+  const tools = decodeTools(body.tools, foreignTools);
+  if (tools !== undefined && tools.length > 0) request.tools = tools;
+  if (foreignTools.length > 0) extra.tools = foreignTools;
+  decodeToolChoice(body.tool_choice, request);
+  const reasoning = decodeReasoning(body, extra); if (reasoning !== undefined) request.reasoning = reasoning;
+  const format = decodeFormat(body, extra); if (format !== undefined) request.responseFormat = format;
+  const metadata = body.metadata;
+  if (isObject(metadata) && typeof metadata.user_id === 'string' && metadata.user_id.length > 0) {
+    const sessionId = sessionOf(metadata.user_id);
+    request.metadata = { user: metadata.user_id, ...(sessionId !== undefined ? { sessionId } : {}) };
+  }
+  const topCache = body.cache_control;
+  if (topCache !== undefined && topCache !== null) {
+    if (!isObject(topCache) || topCache.type !== 'ephemeral') throw invalid('cache_control: Input should be {"type": "ephemeral"}', 'cache_control');
+    applyTopLevelCache(request, { type: 'ephemeral', ...(typeof topCache.ttl === 'string' ? { ttl: topCache.ttl } : {}) });
+  }
+  const inert: Json = {};
+  for (const key of Object.keys(body)) {
+    if (MODELLED.has(key)) continue;
+    if (INERT.has(key)) inert[key] = body[key];
+    else extra[key] = body[key];
+  }
+  const hasInert = Object.keys(inert).length > 0;
+  if (Object.keys(extra).length > 0 || hasInert) request.passThrough = { dialect: 'anthropic', fields: extra, ...(hasInert ? { inert } : {}) };
+  return request;
+}

@@ -1,0 +1,85 @@
+// The Anthropic surfaces: Messages (`POST /v1/messages`) and token counting
+// (`POST /v1/messages/count_tokens`).
+import type {
+  CanonicalOperation, ChatSurfaceCodec, CountTokensSurfaceCodec, RequestSummary, SurfaceAdapter, SurfaceRequest, WireResponse, Wire,
+} from '../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../canonical/errors.ts';
+import { decodeMessagesRequest } from './decode-request.ts';
+import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error.ts';
+import { encodeMessagesResponse } from './encode-response.ts';
+import { MessagesStreamEncoder } from './encode-stream.ts';
+import { inspectMessagesRequest } from './inspect.ts';
+
+/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
+const TERMINALS = [
+  Buffer.from('event: message_stop'),
+  Buffer.from('event:message_stop'),
+  Buffer.from('event: error'),
+  Buffer.from('event:error'),
+  // servers that send data lines only
+  Buffer.from('data: {"type":"message_stop"'),
+  Buffer.from('data: {"type": "message_stop"'),
+  Buffer.from('data: {"type":"error"'),
+  Buffer.from('data: {"type": "error"'),
+];
+
+/**
+ * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
+ * inside a delta that happens to read "event: error" can never match.
+ */
+function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
+  for (const marker of markers) {
+    for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
+      if (at === 0 || events[at - 1] === 0x0a || events[at - 1] === 0x0d) return true;
+    }
+  }
+  return false;
+}
+
+const messagesCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeMessagesRequest,
+  encodeResponse: encodeMessagesResponse,
+  createStreamEncoder: () => new MessagesStreamEncoder(),
+};
+
+const countTokensCodec: CountTokensSurfaceCodec = {
+  decodeRequest: decodeMessagesRequest,
+  encodeResponse: (inputTokens) => `{"input_tokens":${inputTokens}}`,
+};
+
+class AnthropicSurface implements SurfaceAdapter {
+  readonly name: string;
+  readonly dialect = 'anthropic';
+  readonly wire: Wire;
+  readonly operation: CanonicalOperation;
+  readonly streamFraming = 'sse' as const;
+  readonly chat: ChatSurfaceCodec | undefined;
+  readonly countTokens: CountTokensSurfaceCodec | undefined;
+
+  constructor(name: string, wire: Wire, operation: CanonicalOperation) {
+    this.name = name;
+    this.wire = wire;
+    this.operation = operation;
+    this.chat = operation === 'chat' ? messagesCodec : undefined;
+    this.countTokens = operation === 'count-tokens' ? countTokensCodec : undefined;
+  }
+
+  inspect(body: unknown, _request: SurfaceRequest): RequestSummary {
+    return inspectMessagesRequest(body, this.operation === 'count-tokens');
+  }
+
+  isStreamTerminal(events: Buffer): boolean {
+    return startsAnyLine(events, TERMINALS);
+  }
+
+  encodeError(error: ErrorInfo): WireResponse {
+    return encodeAnthropicError(error);
+  }
+
+  encodeStreamError(error: ErrorInfo): Buffer {
+    return Buffer.from(encodeAnthropicStreamError(error));
+  }
+}
+
+export const anthropicMessages: SurfaceAdapter = new AnthropicSurface('anthropic-messages', 'anthropic-messages', 'chat');
+export const anthropicCountTokens: SurfaceAdapter = new AnthropicSurface('anthropic-count-tokens', 'anthropic-count-tokens', 'count-tokens');

@@ -1,0 +1,110 @@
+// Canonical response → Gemini GenerateContentResponse.
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { redactedSignature, type Json } from './fields.ts';
+
+/** Gemini's finish reasons, passed on verbatim when the upstream spoke Gemini too. */
+const GEMINI_FINISH = new Set([
+  'STOP', 'MAX_TOKENS', 'SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII',
+  'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_OTHER', 'NO_IMAGE', 'IMAGE_RECITATION',
+  'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS', 'MISSING_THOUGHT_SIGNATURE',
+]);
+
+/** Gemini reports STOP after function calls too: the calls in the content say why it stopped. */
+export function geminiFinishReason(reason: FinishReason, raw: string | undefined): string {
+  if (raw !== undefined && GEMINI_FINISH.has(raw)) return raw;
+  switch (reason) {
+    case 'stop':
+    case 'tool-calls': return 'STOP';
+    case 'length': return 'MAX_TOKENS';
+    case 'content-filter': return 'SAFETY';
+    case 'error':
+    case 'other': return 'OTHER';
+  }
+}
+
+/** Gemini counts thoughts apart from candidates; both are output tokens. */
+export function geminiUsage(usage: Usage): Json {
+  const reasoning = usage.reasoningTokens ?? 0;
+  const out: Json = {
+    promptTokenCount: usage.inputTokens,
+    candidatesTokenCount: Math.max(0, usage.outputTokens - reasoning),
+    totalTokenCount: usage.inputTokens + usage.outputTokens,
+  };
+  if (usage.cachedInputTokens !== undefined && usage.cachedInputTokens > 0) out.cachedContentTokenCount = usage.cachedInputTokens;
+  if (reasoning > 0) out.thoughtsTokenCount = reasoning;
+  return out;
+}
+
+export function functionCallPart(id: string, name: string, args: unknown, signature: string | undefined): Json {
+  const part: Json = { functionCall: { id, name, args } };
+  if (signature !== undefined) part.thoughtSignature = signature;
+  return part;
+}
+
+function parseArguments(text: string): unknown {
+  if (text.trim().length === 0) return {};
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Canonical parts → Gemini parts. A signature on an empty reasoning part belongs to the part it
+ * was carried with: the function call right after it, else the text right before it, else it
+ * stands alone as Gemini's own signature-only part.
+ */
+export function geminiParts(content: readonly ResponsePart[]): { parts: Json[]; malformed: boolean } {
+  const parts: Json[] = [];
+  let malformed = false;
+  for (let i = 0; i < content.length; i++) {
+    const part = content[i]!;
+    switch (part.type) {
+      case 'text':
+        if (part.text.length > 0) parts.push({ text: part.text });
+        break;
+      case 'reasoning': {
+        if (part.redactedData !== undefined) {
+          parts.push({ text: '', thought: true, thoughtSignature: redactedSignature(part.redactedData) });
+          break;
+        }
+        if (part.text.length > 0) {
+          parts.push({ text: part.text, thought: true, ...(part.signature !== undefined ? { thoughtSignature: part.signature } : {}) });
+          break;
+        }
+        if (part.signature === undefined) break;
+        const next = content[i + 1];
+        const previous = parts.at(-1);
+        if (next?.type === 'tool-call') break; // attached below
+        if (previous !== undefined && typeof previous.text === 'string' && previous.thought !== true && previous.thoughtSignature === undefined) previous.thoughtSignature = part.signature;
+        else parts.push({ text: '', thoughtSignature: part.signature });
+        break;
+      }
+      case 'tool-call': {
+        const before = content[i - 1];
+        const signature = before?.type === 'reasoning' && before.text.length === 0 && before.redactedData === undefined ? before.signature : undefined;
+        let args: unknown;
+        try {
+          args = parseArguments(part.arguments);
+        } catch {
+          malformed = true; // Gemini's own word for arguments that are not JSON
+          break;
+        }
+        parts.push(functionCallPart(part.id, part.name, args, signature));
+        break;
+      }
+    }
+  }
+  return { parts, malformed };
+}
+
+export function encodeGenerateResponse(response: CanonicalResponse, _request: CanonicalRequest): string {
+  const { parts, malformed } = geminiParts(response.content);
+  const finishReason = malformed && response.finishReason !== 'length' ? 'MALFORMED_FUNCTION_CALL' : geminiFinishReason(response.finishReason, response.rawFinishReason);
+  const candidate: Json = { content: { parts, role: 'model' }, finishReason, index: 0 };
+  return JSON.stringify({
+    candidates: [candidate],
+    usageMetadata: geminiUsage(response.usage),
+    modelVersion: response.model,
+    responseId: response.id,
+  });
+}

@@ -1,0 +1,229 @@
+// OpenAI Chat Completions request → canonical request.
+import type { SurfaceRequest } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type {
+  CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
+} from '../../canonical/request.ts';
+
+export function invalid(message: string, param: string): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
+}
+
+type Json = Record<string, unknown>;
+
+/** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
+const MODELLED = new Set([
+  'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature', 'top_p', 'top_k', 'max_tokens',
+  'max_completion_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'response_format', 'reasoning_effort',
+  'reasoning', 'stream', 'stream_options', 'user', 'prompt_cache_key', 'safety_identifier',
+]);
+/**
+ * Fields with no effect on what a model generates, dropped when the provider speaks another
+ * dialect (documented in docs/translation.md); `n` only when it is 1.
+ */
+const INERT = new Set(['store', 'metadata', 'service_tier', 'n', 'logit_bias']);
+
+export function mediaFromUrl(url: string): MediaSource {
+  const match = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(url);
+  if (match !== null && match[2] !== undefined) return { kind: 'base64', mediaType: match[1] ?? 'application/octet-stream', data: match[3]! };
+  return { kind: 'url', url };
+}
+
+function textOf(content: unknown, param: string): string {
+  if (typeof content === 'string') return content;
+  if (content === null || content === undefined) return '';
+  if (!Array.isArray(content)) throw invalid(`Invalid '${param}': expected a string or an array of content parts.`, param);
+  return content.map((part: Json, i) => {
+    if (part?.type === 'text' && typeof part.text === 'string') return part.text;
+    if (part?.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
+    throw invalid(`Invalid '${param}[${i}]': only text parts are allowed here.`, `${param}[${i}]`);
+  }).join('');
+}
+
+function userParts(content: unknown, param: string): ContentPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) throw invalid(`Invalid '${param}': expected a string or an array of content parts.`, param);
+  return content.map((part: Json, i): ContentPart => {
+    const where = `${param}[${i}]`;
+    switch (part?.type) {
+      case 'text':
+        if (typeof part.text !== 'string') throw invalid(`Invalid '${where}.text': expected a string.`, `${where}.text`);
+        return { type: 'text', text: part.text };
+      case 'image_url': {
+        const image = part.image_url as Json | undefined;
+        if (typeof image?.url !== 'string') throw invalid(`Invalid '${where}.image_url.url': expected a string.`, `${where}.image_url.url`);
+        const detail = image.detail;
+        return { type: 'image', source: mediaFromUrl(image.url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
+      }
+      case 'input_audio': {
+        const audio = part.input_audio as Json | undefined;
+        if (typeof audio?.data !== 'string') throw invalid(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
+        const format = typeof audio.format === 'string' ? audio.format : 'wav';
+        return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
+      }
+      case 'file': {
+        const file = part.file as Json | undefined;
+        if (typeof file?.file_data === 'string') {
+          const source = mediaFromUrl(file.file_data);
+          return { type: 'file', source, ...(typeof file.filename === 'string' ? { filename: file.filename } : {}) };
+        }
+        throw invalid(`Invalid '${where}.file': only inline file_data can be translated (file_id refers to OpenAI's storage).`, `${where}.file`);
+      }
+      default:
+        throw invalid(`Invalid '${where}.type': '${String(part?.type)}' is not a known content part type.`, `${where}.type`);
+    }
+  });
+}
+
+/** Reasoning carried in OpenAI-style history: `reasoning_details` (with signatures) or plain text. */
+function reasoningParts(message: Json): ContentPart[] {
+  const details = message.reasoning_details;
+  if (Array.isArray(details) && details.length > 0) {
+    const parts: ContentPart[] = [];
+    for (const detail of details as Json[]) {
+      if (detail?.type === 'reasoning.encrypted' && typeof detail.data === 'string') parts.push({ type: 'reasoning', text: '', redactedData: detail.data });
+      else if (detail?.type === 'reasoning.text' || detail?.type === 'reasoning.summary') {
+        const text = typeof detail.text === 'string' ? detail.text : typeof detail.summary === 'string' ? detail.summary : '';
+        parts.push({ type: 'reasoning', text, ...(typeof detail.signature === 'string' ? { signature: detail.signature } : {}) });
+      }
+    }
+    return parts;
+  }
+  const text = typeof message.reasoning_content === 'string' ? message.reasoning_content : typeof message.reasoning === 'string' ? message.reasoning : '';
+  return text.length > 0 ? [{ type: 'reasoning', text }] : [];
+}
+
+function decodeMessage(raw: unknown, i: number): Message {
+  const param = `messages[${i}]`;
+  const message = raw as Json;
+  switch (message.role) {
+    case 'system':
+    case 'developer':
+      return { role: 'system', content: [{ type: 'text', text: textOf(message.content, `${param}.content`) }] };
+    case 'user':
+      return { role: 'user', content: userParts(message.content, `${param}.content`), ...(typeof message.name === 'string' ? { name: message.name } : {}) };
+    case 'assistant': {
+      const content: ContentPart[] = reasoningParts(message);
+      const text = textOf(message.content, `${param}.content`);
+      if (text.length > 0) content.push({ type: 'text', text });
+      const calls = message.tool_calls;
+      if (calls !== undefined && calls !== null) {
+        if (!Array.isArray(calls)) throw invalid(`Invalid '${param}.tool_calls': expected an array.`, `${param}.tool_calls`);
+        calls.forEach((call: Json, j) => {
+          const fn = call?.function as Json | undefined;
+          if (typeof call?.id !== 'string' || typeof fn?.name !== 'string') throw invalid(`Invalid '${param}.tool_calls[${j}]': expected id and function.name.`, `${param}.tool_calls[${j}]`);
+          content.push({ type: 'tool-call', id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
+        });
+      }
+      return { role: 'assistant', content };
+    }
+    case 'tool': {
+      if (typeof message.tool_call_id !== 'string') throw invalid(`Missing '${param}.tool_call_id'.`, `${param}.tool_call_id`);
+      const content = typeof message.content === 'string' ? message.content : userParts(message.content, `${param}.content`);
+      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: message.tool_call_id, content }] };
+    }
+    case 'function':
+      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: String(message.name ?? ''), content: textOf(message.content, `${param}.content`) }] };
+    default:
+      throw invalid(`Invalid '${param}.role': '${String(message.role)}'.`, `${param}.role`);
+  }
+}
+
+function decodeTools(raw: unknown): ToolDefinition[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
+  return raw.map((tool: Json, i) => {
+    const fn = tool?.function as Json | undefined;
+    if (tool?.type !== 'function' || typeof fn?.name !== 'string') throw invalid(`Invalid 'tools[${i}]': expected {type: 'function', function: {name, parameters}}.`, `tools[${i}]`);
+    return {
+      name: fn.name,
+      ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+      parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} },
+      ...(typeof fn.strict === 'boolean' ? { strict: fn.strict } : {}),
+    };
+  });
+}
+
+function decodeToolChoice(raw: unknown): ToolChoice | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
+  const name = ((raw as Json).function as Json | undefined)?.name;
+  if (typeof name === 'string') return { type: 'tool', name };
+  throw invalid("Invalid 'tool_choice'.", 'tool_choice');
+}
+
+function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const format = raw as Json;
+  if (format.type === 'text') return { type: 'text' };
+  if (format.type === 'json_object') return { type: 'json' };
+  if (format.type === 'json_schema') {
+    const schema = format.json_schema as Json | undefined;
+    if (typeof schema?.name !== 'string') throw invalid("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
+    return {
+      type: 'json-schema', name: schema.name, schema: (schema.schema as Record<string, unknown>) ?? {},
+      ...(typeof schema.strict === 'boolean' ? { strict: schema.strict } : {}),
+      ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
+    };
+  }
+  throw invalid(`Invalid 'response_format.type': '${String(format.type)}'.`, 'response_format.type');
+}
+
+const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+
+function num(body: Json, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
+  return value;
+}
+
+export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
+  const body = raw as Json;
+  const messages = (body.messages as unknown[]).map(decodeMessage);
+  const stop = body.stop;
+  const request: CanonicalRequest = {
+    model: body.model as string,
+    messages,
+    sampling: {},
+    stream: body.stream === true,
+  };
+  const sampling = request.sampling;
+  const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
+  const topP = num(body, 'top_p'); if (topP !== undefined) sampling.topP = topP;
+  const topK = num(body, 'top_k'); if (topK !== undefined) sampling.topK = topK;
+  const maxTokens = num(body, 'max_completion_tokens') ?? num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
+  const seed = num(body, 'seed'); if (seed !== undefined) sampling.seed = seed;
+  const presence = num(body, 'presence_penalty'); if (presence !== undefined) sampling.presencePenalty = presence;
+  const frequency = num(body, 'frequency_penalty'); if (frequency !== undefined) sampling.frequencyPenalty = frequency;
+  if (typeof stop === 'string') sampling.stop = [stop];
+  else if (Array.isArray(stop)) sampling.stop = stop.filter((value): value is string => typeof value === 'string');
+  const tools = decodeTools(body.tools); if (tools !== undefined) request.tools = tools;
+  const toolChoice = decodeToolChoice(body.tool_choice); if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
+  const format = decodeResponseFormat(body.response_format); if (format !== undefined) request.responseFormat = format;
+  const effort = body.reasoning_effort ?? (body.reasoning as Json | undefined)?.effort;
+  const budget = (body.reasoning as Json | undefined)?.max_tokens;
+  if (effort !== undefined || budget !== undefined) {
+    if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning_effort': '${String(effort)}'.`, 'reasoning_effort');
+    request.reasoning = {
+      ...(effort !== undefined ? { effort: effort as ReasoningEffort } : {}),
+      ...(typeof budget === 'number' ? { budgetTokens: budget } : {}),
+      includeThoughts: true,
+    };
+  }
+  const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : undefined;
+  const sessionId = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined;
+  if (user !== undefined || sessionId !== undefined) request.metadata = { ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) };
+  const extra: Record<string, unknown> = {};
+  let hasExtra = false;
+  for (const key of Object.keys(body)) {
+    if (MODELLED.has(key)) continue;
+    if (INERT.has(key) && !(key === 'n' && body.n !== 1 && body.n !== null)) continue;
+    extra[key] = body[key];
+    hasExtra = true;
+  }
+  if (hasExtra) request.passThrough = { dialect: 'openai', fields: extra };
+  if (((body.stream_options as Json | undefined)?.include_usage) === true) request.surfaceHints = { includeUsage: true };
+  return request;
+}

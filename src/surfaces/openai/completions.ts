@@ -1,0 +1,103 @@
+// Legacy Completions (`/v1/completions`) translated through the canonical chat model: the prompt
+// becomes one user message (the nearest equivalent for chat-only providers).
+import type { ChatSurfaceCodec, StreamEncoder, SurfaceRequest } from '../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalResponse } from '../../canonical/response.ts';
+import type { StreamPart } from '../../canonical/stream.ts';
+import { invalid } from './chat-decode.ts';
+import { openaiFinishReason, openaiUsage } from './chat-encode.ts';
+import { openaiErrorObject } from './errors.ts';
+
+type Json = Record<string, unknown>;
+
+const MODELLED = new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'seed', 'presence_penalty', 'frequency_penalty', 'user']);
+const INERT = new Set(['n', 'best_of', 'logit_bias']);
+
+export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
+  const body = raw as Json;
+  let prompt = body.prompt;
+  if (Array.isArray(prompt)) {
+    if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalid("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
+    prompt = prompt[0];
+  }
+  if (typeof prompt !== 'string') throw invalid("Invalid 'prompt': expected a string.", 'prompt');
+  const request: CanonicalRequest = { model: body.model as string, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], sampling: {}, stream: body.stream === true };
+  const sampling = request.sampling;
+  if (typeof body.max_tokens === 'number') sampling.maxTokens = body.max_tokens;
+  if (typeof body.temperature === 'number') sampling.temperature = body.temperature;
+  if (typeof body.top_p === 'number') sampling.topP = body.top_p;
+  if (typeof body.seed === 'number') sampling.seed = body.seed;
+  if (typeof body.presence_penalty === 'number') sampling.presencePenalty = body.presence_penalty;
+  if (typeof body.frequency_penalty === 'number') sampling.frequencyPenalty = body.frequency_penalty;
+  if (typeof body.stop === 'string') sampling.stop = [body.stop];
+  else if (Array.isArray(body.stop)) sampling.stop = body.stop.filter((value): value is string => typeof value === 'string');
+  if (typeof body.user === 'string') request.metadata = { user: body.user };
+  const extra: Record<string, unknown> = {};
+  let hasExtra = false;
+  for (const key of Object.keys(body)) {
+    if (MODELLED.has(key) || (INERT.has(key) && (key !== 'n' || body.n === 1))) continue;
+    extra[key] = body[key];
+    hasExtra = true;
+  }
+  if (hasExtra) request.passThrough = { dialect: 'openai-completions', fields: extra };
+  if ((body.stream_options as Json | undefined)?.include_usage === true) request.surfaceHints = { includeUsage: true };
+  return request;
+}
+
+function completionId(id: string): string {
+  return id.startsWith('cmpl-') ? id : `cmpl-${id}`;
+}
+
+export function encodeCompletionsResponse(response: CanonicalResponse): string {
+  const text = response.content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text).join('');
+  return JSON.stringify({
+    id: completionId(response.id), object: 'text_completion', created: response.created, model: response.model,
+    choices: [{ text, index: 0, logprobs: null, finish_reason: openaiFinishReason(response.finishReason) }],
+    usage: openaiUsage(response.usage),
+  });
+}
+
+class CompletionsStreamEncoder implements StreamEncoder {
+  readonly contentType = 'text/event-stream';
+  private readonly includeUsage: boolean;
+  private prefix = '';
+
+  constructor(request: CanonicalRequest) {
+    this.includeUsage = request.surfaceHints?.includeUsage === true;
+  }
+
+  private chunk(text: string, finishReason: string | null): string {
+    return `data: ${this.prefix}{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${finishReason === null ? 'null' : JSON.stringify(finishReason)}}]}\n\n`;
+  }
+
+  encode(part: StreamPart): string {
+    switch (part.type) {
+      case 'response-start':
+        this.prefix = `{"id":${JSON.stringify(completionId(part.id))},"object":"text_completion","created":${part.created},"model":${JSON.stringify(part.model)},"choices":[`;
+        return '';
+      case 'text-delta':
+        return part.delta.length === 0 ? '' : this.chunk(part.delta, null);
+      case 'response-end': {
+        let out = this.chunk('', openaiFinishReason(part.finishReason));
+        if (this.includeUsage && part.usage !== undefined) out += `data: ${this.prefix}],"usage":${JSON.stringify(openaiUsage(part.usage))}}\n\n`;
+        return out + 'data: [DONE]\n\n';
+      }
+      case 'error':
+        return this.encodeError(part.error);
+      default:
+        // reasoning and tool calls have no place in a text completion
+        return '';
+    }
+  }
+
+  encodeError(error: ErrorInfo): string {
+    return `data: ${JSON.stringify({ error: openaiErrorObject(error) })}\n\n`;
+  }
+}
+
+export const completionsCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeCompletionsRequest,
+  encodeResponse: encodeCompletionsResponse,
+  createStreamEncoder: (request) => new CompletionsStreamEncoder(request),
+};

@@ -1,0 +1,40 @@
+// OpenAI /v1/embeddings ↔ canonical embeddings.
+import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
+import { invalid } from './chat-decode.ts';
+
+type Json = Record<string, unknown>;
+
+export const embeddingsCodec: EmbeddingsSurfaceCodec = {
+  decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
+    const body = raw as Json;
+    const input = body.input;
+    let inputs: string[];
+    if (typeof input === 'string') inputs = [input];
+    else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
+    else throw invalid("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
+    const request: EmbeddingRequest = { model: body.model as string, inputs };
+    if (typeof body.dimensions === 'number') request.dimensions = body.dimensions;
+    const extra: Record<string, unknown> = {};
+    let hasExtra = false;
+    for (const key of Object.keys(body)) {
+      if (key === 'model' || key === 'input' || key === 'dimensions' || key === 'encoding_format' || key === 'user') continue;
+      extra[key] = body[key];
+      hasExtra = true;
+    }
+    if (hasExtra) request.passThrough = { dialect: 'openai', fields: extra };
+    return request;
+  },
+  encodeResponse(response: EmbeddingResponse, _request: EmbeddingRequest, raw: unknown): string {
+    const base64 = (raw as Json).encoding_format === 'base64';
+    return JSON.stringify({
+      object: 'list',
+      data: response.embeddings.map((vector, index) => ({
+        object: 'embedding', index,
+        embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      model: response.model,
+      usage: { prompt_tokens: response.usage.inputTokens, total_tokens: response.usage.inputTokens },
+    });
+  },
+};

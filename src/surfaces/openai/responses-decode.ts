@@ -1,0 +1,260 @@
+// OpenAI Responses request → canonical request, for providers that do not speak Responses.
+// The gateway is stateless: whatever refers to state kept by OpenAI (previous_response_id,
+// conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
+import type { SurfaceRequest } from '../../canonical/adapters.ts';
+import type {
+  CanonicalRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
+} from '../../canonical/request.ts';
+import { invalid } from './chat-decode.ts';
+import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
+
+export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
+
+type Json = Record<string, unknown>;
+
+/** The hint key under `surfaceHints` with what the encoders echo back (see responses-encode.ts). */
+export const RESPONSES_ECHO = 'responses';
+
+/** The request fields a response object repeats, and the custom (free-form) tools by name. */
+export interface ResponsesEcho {
+  instructions: unknown;
+  tools: unknown[];
+  toolChoice: unknown;
+  parallelToolCalls: boolean;
+  temperature: number | null;
+  topP: number | null;
+  maxOutputTokens: number | null;
+  reasoning: { effort: unknown; summary: unknown };
+  text: unknown;
+  truncation: unknown;
+  store: unknown;
+  metadata: unknown;
+  user: unknown;
+  promptCacheKey: unknown;
+  safetyIdentifier: unknown;
+  serviceTier: unknown;
+  /** Names of `custom` tools, carried as one-string-argument functions and answered as custom_tool_call. */
+  customTools: string[];
+}
+
+/** Fields mapped into the canonical request (or refused there). */
+const MODELLED = new Set([
+  'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'reasoning', 'max_output_tokens',
+  'temperature', 'top_p', 'stream', 'user', 'safety_identifier', 'prompt_cache_key', 'previous_response_id', 'conversation',
+  'prompt', 'background',
+]);
+/**
+ * Fields with no effect on what the model generates (docs/translation/openai-responses.md):
+ * storage, bookkeeping, which extra outputs to include (encrypted reasoning is always returned
+ * when the provider signs its thinking), the stream's obfuscation padding. Carried as `inert`:
+ * a Responses provider gets them, any other drops them.
+ */
+const INERT = new Set(['store', 'metadata', 'client_metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'prompt_cache_retention']);
+
+/** Tool types OpenAI runs itself: only a Responses provider can serve them. */
+function isHostedTool(type: string): boolean {
+  return type !== 'function' && type !== 'custom';
+}
+
+function customToolParameters(tool: Json): Record<string, unknown> {
+  const format = tool.format as Json | undefined;
+  let description = 'The raw input for this tool.';
+  if (format?.type === 'grammar' && typeof format.definition === 'string') {
+    description = `The raw input for this tool, following this ${String(format.syntax ?? '')} grammar:\n${format.definition}`;
+  }
+  return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
+}
+
+function num(body: Json, key: string): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
+  return value;
+}
+
+interface DecodedTools { tools: ToolDefinition[]; hosted: Record<string, unknown[]>; custom: string[] }
+
+function decodeTools(raw: unknown): DecodedTools {
+  const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
+  if (raw === undefined || raw === null) return decoded;
+  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
+  raw.forEach((tool: Json, i) => {
+    const where = `tools[${i}]`;
+    if (typeof tool?.type !== 'string') throw invalid(`Invalid '${where}.type': expected a string.`, `${where}.type`);
+    if (tool.type === 'function') {
+      const name = str(tool.name, `${where}.name`);
+      decoded.tools.push({
+        name,
+        ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+        parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+        ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
+      });
+    } else if (tool.type === 'custom') {
+      const name = str(tool.name, `${where}.name`);
+      decoded.custom.push(name);
+      decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
+    } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
+      // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
+      for (const [j, inner] of (tool.tools as Json[]).entries()) {
+        if (inner?.type !== 'function') throw invalid(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
+        decoded.tools.push({
+          name: str(inner.name, `${where}.tools[${j}].name`),
+          ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
+          parameters: (inner.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+          ...(typeof inner.strict === 'boolean' ? { strict: inner.strict } : {}),
+        });
+      }
+    } else if (isHostedTool(tool.type)) {
+      // carried for a Responses provider; any other provider refuses it, naming the tool type
+      (decoded.hosted[`tools.${tool.type}`] ??= []).push(tool);
+    }
+  });
+  return decoded;
+}
+
+function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolChoice | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
+  const choice = raw as Json;
+  if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
+  if (choice.type === 'allowed_tools') {
+    const allowed = Array.isArray(choice.tools) ? (choice.tools as Json[]) : [];
+    const names = new Set<string>();
+    for (const entry of allowed) {
+      if ((entry?.type === 'function' || entry?.type === 'custom') && typeof entry.name === 'string') names.add(entry.name);
+      else {
+        extra.tool_choice = raw;
+        return undefined;
+      }
+    }
+    // the nearest equivalent: offer only the allowed tools, with the same mode
+    tools.tools = tools.tools.filter((tool) => names.has(tool.name));
+    return { type: choice.mode === 'required' ? 'required' : 'auto' };
+  }
+  if (typeof choice.type === 'string') {
+    // a hosted tool (web_search, file_search, mcp, …): only a Responses provider can honour it
+    extra.tool_choice = raw;
+    return undefined;
+  }
+  throw invalid("Invalid 'tool_choice'.", 'tool_choice');
+}
+
+function decodeFormat(text: unknown): ResponseFormat | undefined {
+  if (text === undefined || text === null) return undefined;
+  if (typeof text !== 'object') throw invalid("Invalid 'text': expected an object.", 'text');
+  const format = (text as Json).format as Json | undefined;
+  if (format === undefined || format === null) return undefined;
+  switch (format.type) {
+    case 'text': return { type: 'text' };
+    case 'json_object': return { type: 'json' };
+    case 'json_schema':
+      return {
+        type: 'json-schema',
+        name: str(format.name, 'text.format.name'),
+        schema: (format.schema as Record<string, unknown> | undefined) ?? {},
+        ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
+        ...(typeof format.description === 'string' ? { description: format.description } : {}),
+      };
+    default:
+      throw invalid(`Invalid 'text.format.type': '${String(format.type)}'.`, 'text.format.type');
+  }
+}
+
+const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+
+function refuseState(body: Json): void {
+  if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
+    throw invalid("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
+  }
+  if (body.conversation !== undefined && body.conversation !== null) {
+    throw invalid("'conversation' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input'.", 'conversation');
+  }
+  if (body.prompt !== undefined && body.prompt !== null) {
+    throw invalid("'prompt' (a stored prompt template) cannot be used with this model: its provider is not a Responses API. Send the prompt text in 'instructions' and 'input'.", 'prompt');
+  }
+  if (body.background === true) {
+    throw invalid("'background': true cannot be used with this model: its provider is not a Responses API, and the gateway keeps no responses to poll.", 'background');
+  }
+}
+
+export function decodeResponsesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
+  const body = raw as Json;
+  refuseState(body);
+  const history = new History();
+  if (body.instructions !== undefined && body.instructions !== null) {
+    if (typeof body.instructions === 'string') {
+      if (body.instructions.length > 0) history.system(body.instructions);
+    } else if (Array.isArray(body.instructions)) {
+      body.instructions.forEach((item, i) => decodeItem(history, item, i));
+    } else throw invalid("Invalid 'instructions': expected a string.", 'instructions');
+  }
+  const input = body.input;
+  if (typeof input === 'string') history.user([{ type: 'text', text: input }]);
+  else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i));
+  else if (input !== undefined && input !== null) throw invalid("Invalid 'input': expected a string or an array of input items.", 'input');
+  if (history.messages.every((message) => message.role === 'system')) throw invalid("Missing 'input': nothing to answer.", 'input');
+
+  const request: CanonicalRequest = { model: body.model as string, messages: history.messages, sampling: {}, stream: body.stream === true };
+  const temperature = num(body, 'temperature'); if (temperature !== undefined) request.sampling.temperature = temperature;
+  const topP = num(body, 'top_p'); if (topP !== undefined) request.sampling.topP = topP;
+  const maxTokens = num(body, 'max_output_tokens'); if (maxTokens !== undefined) request.sampling.maxTokens = maxTokens;
+
+  const extra: Json = {};
+  const tools = decodeTools(body.tools);
+  const toolChoice = decodeToolChoice(body.tool_choice, tools, extra);
+  if (tools.tools.length > 0) request.tools = tools.tools;
+  if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  Object.assign(extra, tools.hosted);
+  if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
+  const format = decodeFormat(body.text); if (format !== undefined) request.responseFormat = format;
+
+  const reasoning = body.reasoning as Json | null | undefined;
+  if (reasoning !== undefined && reasoning !== null) {
+    const effort = reasoning.effort;
+    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning.effort': '${String(effort)}'.`, 'reasoning.effort');
+    const summary = reasoning.summary ?? reasoning.generate_summary;
+    request.reasoning = {
+      ...(typeof effort === 'string' ? { effort: effort as ReasoningEffort } : {}),
+      includeThoughts: summary !== undefined && summary !== null,
+    };
+  }
+  const user = typeof body.safety_identifier === 'string' ? body.safety_identifier : typeof body.user === 'string' ? body.user : undefined;
+  const sessionId = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined;
+  if (user !== undefined || sessionId !== undefined) request.metadata = { ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) };
+
+  const inert: Json = {};
+  for (const key of Object.keys(body)) {
+    if (MODELLED.has(key)) continue;
+    if (INERT.has(key)) inert[key] = body[key];
+    else extra[key] = body[key];
+  }
+  // a style hint with no equivalent elsewhere: kept for a Responses provider, dropped for others
+  const verbosity = (body.text as Json | null | undefined)?.verbosity;
+  if (verbosity !== undefined && verbosity !== null) inert['text.verbosity'] = verbosity;
+  const hasExtra = Object.keys(extra).length > 0;
+  if (hasExtra || Object.keys(inert).length > 0) {
+    request.passThrough = { dialect: 'openai-responses', fields: extra, ...(Object.keys(inert).length > 0 ? { inert } : {}) };
+  }
+
+  const echo: ResponsesEcho = {
+    instructions: body.instructions ?? null,
+    tools: Array.isArray(body.tools) ? body.tools : [],
+    toolChoice: body.tool_choice ?? 'auto',
+    parallelToolCalls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : true,
+    temperature: temperature ?? null,
+    topP: topP ?? null,
+    maxOutputTokens: maxTokens ?? null,
+    reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
+    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...(body.text as Json) } : { format: { type: 'text' } },
+    truncation: body.truncation ?? 'disabled',
+    store: body.store ?? true,
+    metadata: body.metadata ?? {},
+    user: body.user ?? null,
+    promptCacheKey: body.prompt_cache_key ?? null,
+    safetyIdentifier: body.safety_identifier ?? null,
+    serviceTier: body.service_tier ?? 'default',
+    customTools: tools.custom,
+  };
+  request.surfaceHints = { [RESPONSES_ECHO]: echo };
+  return request;
+}

@@ -1,0 +1,165 @@
+// Canonical response → an OpenAI Responses `response` object, and the pieces the stream encoder
+// shares with it: ids, output items, usage, status, the echoed request fields.
+import type { ErrorInfo } from '../../canonical/errors.ts';
+import { ErrorCode } from '../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
+import type { Usage } from '../../canonical/usage.ts';
+import { CUSTOM_TOOL_ARGUMENT, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
+
+type Json = Record<string, unknown>;
+
+export function echoOf(request: CanonicalRequest): ResponsesEcho | undefined {
+  return request.surfaceHints?.[RESPONSES_ECHO] as ResponsesEcho | undefined;
+}
+
+/** `resp_…`: the upstream's id when it is one already, else derived from it. */
+export function responseIdFrom(id: string): string {
+  if (id.startsWith('resp_')) return id;
+  const cleaned = id.replace(/[^A-Za-z0-9]/g, '');
+  return `resp_${cleaned.length > 0 ? cleaned : Date.now().toString(36)}`;
+}
+
+/** Item ids unique within the response: `msg_<response>_<n>`, `rs_…`, `fc_…`, `ctc_…`. */
+export function itemId(prefix: string, responseId: string, index: number): string {
+  return `${prefix}_${responseId.slice(5)}_${index}`;
+}
+
+export function responsesUsage(usage: Usage | undefined): Json | null {
+  if (usage === undefined) return null;
+  return {
+    input_tokens: usage.inputTokens,
+    input_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0 },
+    output_tokens: usage.outputTokens,
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
+    total_tokens: usage.inputTokens + usage.outputTokens,
+  };
+}
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+/** The final status and why, from the canonical finish reason. */
+export function statusOf(finish: FinishReason): { status: ResponseStatus; incomplete: Json | null } {
+  if (finish === 'length') return { status: 'incomplete', incomplete: { reason: 'max_output_tokens' } };
+  if (finish === 'content-filter') return { status: 'incomplete', incomplete: { reason: 'content_filter' } };
+  return { status: 'completed', incomplete: null };
+}
+
+/** `error.code` in a failed response, in the vocabulary clients (Codex) act on. */
+export function failureCode(error: ErrorInfo): string {
+  if (error.code === ErrorCode.contextLength) return 'context_length_exceeded';
+  if (error.status === 429) return 'rate_limit_exceeded';
+  if (error.status === 400 || error.status === 422) return 'invalid_prompt';
+  return 'server_error';
+}
+
+export function failureMessage(error: ErrorInfo): string {
+  // Codex reads the delay of a rate-limited response from this phrase
+  if (error.status === 429 && error.retryAfterSeconds !== undefined) return `${error.message} Please try again in ${Math.ceil(error.retryAfterSeconds)}s.`;
+  return error.message;
+}
+
+export interface ResponseFrame {
+  id: string;
+  model: string;
+  createdAt: number;
+}
+
+/** The response object, with the request's fields echoed as OpenAI does. */
+export function responseObject(frame: ResponseFrame, echo: ResponsesEcho | undefined, status: ResponseStatus, output: Json[], usage: Json | null, extra: { incomplete?: Json | null; error?: Json | null } = {}): Json {
+  const done = status !== 'in_progress';
+  return {
+    id: frame.id,
+    object: 'response',
+    created_at: frame.createdAt,
+    status,
+    background: false,
+    completed_at: status === 'completed' ? Math.floor(Date.now() / 1000) : null,
+    error: extra.error ?? null,
+    incomplete_details: extra.incomplete ?? null,
+    instructions: echo?.instructions ?? null,
+    max_output_tokens: echo?.maxOutputTokens ?? null,
+    max_tool_calls: null,
+    model: frame.model,
+    output,
+    parallel_tool_calls: echo?.parallelToolCalls ?? true,
+    previous_response_id: null,
+    prompt_cache_key: echo?.promptCacheKey ?? null,
+    reasoning: echo?.reasoning ?? { effort: null, summary: null },
+    safety_identifier: echo?.safetyIdentifier ?? null,
+    service_tier: echo?.serviceTier ?? 'default',
+    store: echo?.store ?? true,
+    temperature: echo?.temperature ?? 1,
+    text: echo?.text ?? { format: { type: 'text' } },
+    tool_choice: echo?.toolChoice ?? 'auto',
+    tools: echo?.tools ?? [],
+    top_logprobs: 0,
+    top_p: echo?.topP ?? 1,
+    truncation: echo?.truncation ?? 'disabled',
+    usage: done ? usage : null,
+    user: echo?.user ?? null,
+    metadata: echo?.metadata ?? {},
+  };
+}
+
+export function outputText(text: string): Json {
+  return { type: 'output_text', annotations: [], logprobs: [], text };
+}
+
+export function messageItem(id: string, status: string, text: string | undefined): Json {
+  return { id, type: 'message', status, content: text === undefined ? [] : [outputText(text)], role: 'assistant' };
+}
+
+export function reasoningItem(id: string, text: string | undefined, encrypted: string | undefined): Json {
+  const item: Json = { id, type: 'reasoning', summary: text === undefined || text.length === 0 ? [] : [{ type: 'summary_text', text }] };
+  if (encrypted !== undefined) item.encrypted_content = encrypted;
+  return item;
+}
+
+/** A function call, or a custom tool's call when the tool was declared `custom`. */
+export function callItem(responseId: string, index: number, callId: string, name: string, args: string, status: string, custom: boolean): Json {
+  if (custom) return { id: itemId('ctc', responseId, index), type: 'custom_tool_call', status, call_id: callId, name, input: customInput(args) };
+  return { id: itemId('fc', responseId, index), type: 'function_call', status, arguments: args, call_id: callId, name };
+}
+
+/** The raw input of a custom tool, from the one-string-argument function the model called. */
+export function customInput(args: string): string {
+  try {
+    const parsed = JSON.parse(args) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as Json)[CUSTOM_TOOL_ARGUMENT] === 'string') return (parsed as Json)[CUSTOM_TOOL_ARGUMENT] as string;
+  } catch {
+    // not JSON: the model wrote the input itself
+  }
+  return args;
+}
+
+export function encodeResponsesResponse(response: CanonicalResponse, request: CanonicalRequest): string {
+  const echo = echoOf(request);
+  const custom = new Set(echo?.customTools ?? []);
+  const frame: ResponseFrame = { id: responseIdFrom(response.id), model: response.model || request.model, createdAt: response.created };
+  const output: Json[] = [];
+  let pendingText: string | undefined;
+  const flushText = () => {
+    if (pendingText === undefined) return;
+    output.push(messageItem(itemId('msg', frame.id, output.length), 'completed', pendingText));
+    pendingText = undefined;
+  };
+  for (const part of response.content) {
+    switch (part.type) {
+      case 'text':
+        pendingText = (pendingText ?? '') + part.text;
+        break;
+      case 'reasoning':
+        flushText();
+        output.push(reasoningItem(itemId('rs', frame.id, output.length), part.text, part.redactedData ?? part.signature));
+        break;
+      case 'tool-call':
+        flushText();
+        output.push(callItem(frame.id, output.length, part.id, part.name, part.arguments, 'completed', custom.has(part.name)));
+        break;
+    }
+  }
+  flushText();
+  const { status, incomplete } = statusOf(response.finishReason);
+  return JSON.stringify(responseObject(frame, echo, status, output, responsesUsage(response.usage), { incomplete }));
+}

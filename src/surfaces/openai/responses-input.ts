@@ -1,0 +1,189 @@
+// Responses input items → canonical messages: message items with their content parts, reasoning
+// items, function and custom tool calls and their outputs. Consecutive assistant-side items form
+// one assistant turn, consecutive outputs one tool turn.
+import type { ContentPart, Message } from '../../canonical/request.ts';
+import { invalid, mediaFromUrl } from './chat-decode.ts';
+
+type Json = Record<string, unknown>;
+
+/** A free-form custom tool travels as a function with one string argument. */
+export const CUSTOM_TOOL_ARGUMENT = 'input';
+
+export function str(value: unknown, param: string): string {
+  if (typeof value !== 'string') throw invalid(`Invalid '${param}': expected a string.`, param);
+  return value;
+}
+
+function inputPart(part: Json, where: string): ContentPart {
+  switch (part?.type) {
+    case 'input_text':
+    case 'output_text':
+    case 'text':
+      return { type: 'text', text: str(part.text, `${where}.text`) };
+    case 'refusal':
+      return { type: 'text', text: str(part.refusal, `${where}.refusal`) };
+    case 'input_image': {
+      if (typeof part.image_url !== 'string') {
+        throw invalid(`Invalid '${where}': only image_url (a URL or a data URL) can be translated; file_id refers to OpenAI's file storage.`, `${where}.image_url`);
+      }
+      const detail = part.detail;
+      return { type: 'image', source: mediaFromUrl(part.image_url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
+    }
+    case 'input_file': {
+      const filename = typeof part.filename === 'string' ? part.filename : undefined;
+      if (typeof part.file_data === 'string') {
+        const data = part.file_data;
+        const source = data.startsWith('data:') ? mediaFromUrl(data) : { kind: 'base64' as const, mediaType: mediaTypeOf(filename), data };
+        return { type: 'file', source, ...(filename !== undefined ? { filename } : {}) };
+      }
+      if (typeof part.file_url === 'string') return { type: 'file', source: { kind: 'url', url: part.file_url }, ...(filename !== undefined ? { filename } : {}) };
+      throw invalid(`Invalid '${where}': only file_data or file_url can be translated; file_id refers to OpenAI's file storage.`, `${where}.file_id`);
+    }
+    case 'input_audio': {
+      const audio = part.input_audio as Json | undefined;
+      if (typeof audio?.data !== 'string') throw invalid(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
+      const format = typeof audio.format === 'string' ? audio.format : 'wav';
+      return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
+    }
+    default:
+      throw invalid(`Invalid '${where}.type': '${String(part?.type)}' is not a content type that can be translated.`, `${where}.type`);
+  }
+}
+
+function mediaTypeOf(filename: string | undefined): string {
+  const extension = filename?.split('.').pop()?.toLowerCase();
+  switch (extension) {
+    case 'txt': return 'text/plain';
+    case 'md': return 'text/markdown';
+    case 'csv': return 'text/csv';
+    case 'json': return 'application/json';
+    case 'png': return 'image/png';
+    case 'jpg':
+    case 'jpeg': return 'image/jpeg';
+    default: return 'application/pdf';
+  }
+}
+
+function contentParts(content: unknown, where: string): ContentPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) throw invalid(`Invalid '${where}': expected a string or an array of content parts.`, where);
+  return content.map((part: Json, i) => inputPart(part, `${where}[${i}]`));
+}
+
+function textOnly(content: unknown, where: string): string {
+  const parts = contentParts(content, where);
+  return parts.map((part, i) => {
+    if (part.type !== 'text') throw invalid(`Invalid '${where}[${i}]': only text is allowed in system and developer messages.`, `${where}[${i}]`);
+    return part.text;
+  }).join('');
+}
+
+/** `reasoning` items: the summary (or raw reasoning text) plus the opaque encrypted content. */
+function reasoningPart(item: Json, where: string): ContentPart | undefined {
+  let text = '';
+  const content = item.content;
+  if (Array.isArray(content) && content.length > 0) {
+    text = content.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).join('');
+  } else if (Array.isArray(item.summary)) {
+    text = item.summary.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).filter((value) => value.length > 0).join('\n\n');
+  } else if (item.summary !== undefined) {
+    throw invalid(`Invalid '${where}.summary': expected an array.`, `${where}.summary`);
+  }
+  const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
+  // an encrypted blob with no readable text is a redacted block; with text, it is the text's signature
+  if (encrypted !== undefined && text.length === 0) return { type: 'reasoning', text: '', redactedData: encrypted };
+  if (text.length === 0) return undefined;
+  return { type: 'reasoning', text, ...(encrypted !== undefined ? { signature: encrypted } : {}) };
+}
+
+function toolOutput(output: unknown, where: string): string | ContentPart[] {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return contentParts(output, where);
+  throw invalid(`Invalid '${where}': expected a string or an array of content parts.`, where);
+}
+
+/** Builds canonical messages, folding consecutive assistant items (reasoning, text, calls) into one turn. */
+export class History {
+  readonly messages: Message[] = [];
+
+  system(text: string): void {
+    this.messages.push({ role: 'system', content: [{ type: 'text', text }] });
+  }
+
+  user(content: ContentPart[]): void {
+    this.messages.push({ role: 'user', content });
+  }
+
+  assistant(part: ContentPart): void {
+    const last = this.messages.at(-1);
+    if (last?.role === 'assistant') last.content.push(part);
+    else this.messages.push({ role: 'assistant', content: [part] });
+  }
+
+  toolResult(part: ContentPart): void {
+    const last = this.messages.at(-1);
+    if (last?.role === 'tool') last.content.push(part);
+    else this.messages.push({ role: 'tool', content: [part] });
+  }
+}
+
+const STATEFUL_ITEMS = new Set(['item_reference']);
+
+export function decodeItem(history: History, raw: unknown, i: number): void {
+  const where = `input[${i}]`;
+  if (typeof raw !== 'object' || raw === null) throw invalid(`Invalid '${where}': expected an object.`, where);
+  const item = raw as Json;
+  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  switch (type) {
+    case 'message': {
+      const content = item.content;
+      switch (item.role) {
+        case 'system':
+        case 'developer':
+          history.system(textOnly(content, `${where}.content`));
+          return;
+        case 'user':
+          history.user(contentParts(content, `${where}.content`));
+          return;
+        case 'assistant':
+          for (const part of contentParts(content, `${where}.content`)) if (part.type !== 'text' || part.text.length > 0) history.assistant(part);
+          return;
+        default:
+          throw invalid(`Invalid '${where}.role': '${String(item.role)}'.`, `${where}.role`);
+      }
+    }
+    case 'function_call':
+      history.assistant({
+        type: 'tool-call',
+        id: str(item.call_id, `${where}.call_id`),
+        name: str(item.name, `${where}.name`),
+        arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}),
+      });
+      return;
+    case 'custom_tool_call':
+      history.assistant({
+        type: 'tool-call',
+        id: str(item.call_id, `${where}.call_id`),
+        name: str(item.name, `${where}.name`),
+        arguments: JSON.stringify({ [CUSTOM_TOOL_ARGUMENT]: typeof item.input === 'string' ? item.input : '' }),
+      });
+      return;
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      history.toolResult({ type: 'tool-result', toolCallId: str(item.call_id, `${where}.call_id`), content: toolOutput(item.output, `${where}.output`) });
+      return;
+    case 'reasoning': {
+      const part = reasoningPart(item, where);
+      if (part !== undefined) history.assistant(part);
+      return;
+    }
+    default: {
+      const name = String(type);
+      if (STATEFUL_ITEMS.has(name)) {
+        throw invalid(`Invalid '${where}': '${name}' refers to an item stored by OpenAI; the gateway is stateless and translates this request for a provider that is not a Responses API, so send the item itself.`, `${where}.type`);
+      }
+      throw invalid(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
+    }
+  }
+}
+

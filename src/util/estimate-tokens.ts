@@ -1,0 +1,14 @@
+/**
+ * A rough token count (about four characters of text per token) for `count_tokens` requests to
+ * providers that have no counting endpoint. Marked as an estimate wherever it is shown.
+ */
+export function estimateTokens(value: unknown): number {
+  let characters = 0;
+  const visit = (node: unknown): void => {
+    if (typeof node === 'string') characters += node.length;
+    else if (Array.isArray(node)) for (const item of node) visit(item);
+    else if (node !== null && typeof node === 'object') for (const item of Object.values(node)) visit(item);
+  };
+  visit(value);
+  return Math.max(1, Math.ceil(characters / 4));
+}
