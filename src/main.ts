@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
+import { createLoggers, type Logger } from './observability/logger.ts';
 import { Gateway } from './pipeline/gateway.ts';
 import { healthz, readyz } from './pipeline/local.ts';
 import { RouteTable } from './pipeline/route-table.ts';
@@ -47,6 +47,8 @@ export interface StartOptions {
   host?: string;
   port?: number;
   logger?: Logger;
+  /** The per-request access log (defaults to `logger`). */
+  accessLogger?: Logger;
   /** Share the port with sibling worker processes (SO_REUSEPORT). */
   reusePort?: boolean;
   /** Run model discovery before resolving (default true). */
@@ -68,9 +70,11 @@ export interface RunningGateway {
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const config = options.config;
-  const logger = options.logger ?? createLogger(config.logging);
+  const created = options.logger === undefined ? createLoggers(config.logging) : undefined;
+  const logger = options.logger ?? created!.logger;
+  const accessLogger = options.accessLogger ?? created?.access ?? logger;
   const runtime = buildRuntime(config, logger);
-  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger });
+  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger, accessLogger });
   const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
   const host = options.host ?? config.server.host;
   const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);

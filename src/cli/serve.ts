@@ -8,7 +8,7 @@ import { ConfigError, findConfigPath, formatProblems, loadConfigFile } from '../
 import { buildZeroConfig } from '../config/zero-config.ts';
 import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
+import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
 import { startGateway, type RunningGateway } from '../main.ts';
 import type { ServeArgs } from './args.ts';
 import { isLoopback, renderBanner } from './banner.ts';
@@ -59,6 +59,18 @@ export function workerCount(config: GatewayConfig): number {
   return config.server.workers === 'auto' ? availableParallelism() : config.server.workers;
 }
 
+/** Log lines are written in batches: flush them before the process goes. */
+function exitAfterFlush(logger: Logger | undefined, code: number): void {
+  if (logger === undefined) {
+    process.exit(code);
+  }
+  const timer = setTimeout(() => process.exit(code), 1000);
+  logger.flush(() => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
 // ----- single process -------------------------------------------------------------------------
 
 async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<GatewayConfig | undefined> {
@@ -78,8 +90,8 @@ function serverSettingsChanged(before: GatewayConfig, after: GatewayConfig): boo
 }
 
 export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
-  const logger = createLogger(loaded.config.logging);
-  const running = await startGateway({ config: loaded.config, logger });
+  const { logger, access } = createLoggers(loaded.config.logging);
+  const running = await startGateway({ config: loaded.config, logger, accessLogger: access });
   process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
   installReload(loaded, args, logger, async (config) => {
     if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
@@ -116,12 +128,10 @@ function installShutdown(logger: Logger, drain: () => Promise<boolean>): void {
     logger.info({ signal }, 'draining: no new connections; waiting for in-flight requests');
     drain().then((finished) => {
       logger.info({ finished }, finished ? 'drained; exiting' : 'drain timeout reached; closed remaining connections');
-      logger.flush();
-      setImmediate(() => process.exit(0));
+      exitAfterFlush(logger, 0);
     }, (error: unknown) => {
       logger.error({ err: (error as Error).message }, 'drain failed');
-      logger.flush();
-      process.exit(1);
+      exitAfterFlush(logger, 1);
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -157,8 +167,7 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
       if (shuttingDown) {
         if (workers.size === 0) {
           logger.info('all workers exited');
-          logger.flush();
-          setImmediate(() => process.exit(0));
+          exitAfterFlush(logger, 0);
         }
         return;
       }
@@ -184,8 +193,7 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
     setTimeout(() => {
       logger.warn('workers did not exit in time; stopping them');
       for (const worker of workers) worker.kill('SIGKILL');
-      logger.flush();
-      process.exit(0);
+      exitAfterFlush(logger, 0);
     }, loaded.config.server.drainTimeoutMs + 5000).unref();
     if (workers.size === 0) process.exit(0);
   };
@@ -200,23 +208,20 @@ export function serveWorker(): void {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    const finish = () => {
-      logger?.flush();
-      setImmediate(() => process.exit(0));
-    };
+    const finish = () => exitAfterFlush(logger, 0);
     if (running === undefined) finish();
     else running.drain(running.gateway.runtime.config.server.drainTimeoutMs).then(finish, finish);
   };
   process.on('message', (message: PrimaryMessage) => {
     if (message.type === 'config') {
-      logger = createLogger(message.config.logging);
-      startGateway({ config: message.config, logger, reusePort: true }).then((started) => {
+      const loggers = createLoggers(message.config.logging);
+      logger = loggers.logger;
+      startGateway({ config: message.config, logger, accessLogger: loggers.access, reusePort: true }).then((started) => {
         running = started;
         if (message.banner) process.stderr.write(renderBanner(message.version, started.url, message.config, started.gateway.runtime, message.workers, message.notes) + '\n');
       }, (error: unknown) => {
         logger?.fatal({ err: (error as Error).message }, 'worker failed to start');
-        logger?.flush();
-        process.exit(1);
+        exitAfterFlush(logger, 1);
       });
     } else if (message.type === 'reload') {
       running?.reload(message.config).catch((error: unknown) => logger?.error({ err: (error as Error).message }, 'reload failed in worker'));

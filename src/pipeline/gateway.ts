@@ -27,6 +27,7 @@ export interface GatewayOptions {
   /** The dialect for errors on paths no surface owns. */
   errorSurface: SurfaceAdapter;
   logger: Logger;
+  accessLogger?: Logger;
 }
 
 export class Gateway {
@@ -36,6 +37,7 @@ export class Gateway {
   private readonly routes: RouteTable;
   readonly errorSurface: SurfaceAdapter;
   private readonly logger: Logger;
+  private readonly accessLogger: Logger;
   private idleWaiters: (() => void)[] = [];
 
   constructor(runtime: Runtime, options: GatewayOptions) {
@@ -43,6 +45,7 @@ export class Gateway {
     this.routes = options.routes;
     this.errorSurface = options.errorSurface;
     this.logger = options.logger;
+    this.accessLogger = options.accessLogger ?? options.logger;
   }
 
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
@@ -324,9 +327,9 @@ export class Gateway {
   }
 
   private logAccess(context: RequestContext, aborted: boolean): void {
-    if (!this.logger.isLevelEnabled('info')) return;
+    if (!this.accessLogger.isLevelEnabled('info')) return;
     const error = context.error;
-    this.logger.info({
+    this.accessLogger.info({
       id: context.id,
       method: context.request.method,
       path: context.path,
