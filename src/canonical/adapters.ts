@@ -31,8 +31,19 @@ export type Wire =
 /** What a request asks for, once decoded: every generation wire decodes to `chat`. */
 export type CanonicalOperation = 'chat' | 'embeddings' | 'count-tokens';
 
+/**
+ * Items the gateway answered with, kept (bounded, in memory, per process) so a stateful client
+ * that refers back to them by id (Responses `item_reference`) still works when translated.
+ */
+export interface ItemStore {
+  get(id: string): unknown;
+  set(id: string, item: unknown): void;
+}
+
 /** The parts of the HTTP request a surface may need besides the JSON body. */
 export interface SurfaceRequest {
+  /** The gateway's item store, for surfaces of stateful APIs. */
+  items?: ItemStore;
   /** Path parameters, e.g. the model in Gemini's `/v1beta/models/{model}:generateContent`. */
   params: Readonly<Record<string, string>>;
   /** Query string without the `?` (may contain `alt=sse`, `beta=true`). */

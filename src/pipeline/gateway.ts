@@ -13,6 +13,7 @@ import { RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
 import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
+import { BoundedItemStore } from './item-store.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translate.ts';
 import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
@@ -38,6 +39,8 @@ export class Gateway {
   readonly errorSurface: SurfaceAdapter;
   private readonly logger: Logger;
   private readonly accessLogger: Logger;
+  /** Answer items by id for stateful surfaces; outlives config reloads. */
+  readonly items = new BoundedItemStore();
   private idleWaiters: (() => void)[] = [];
 
   constructor(runtime: Runtime, options: GatewayOptions) {
@@ -161,7 +164,7 @@ export class Gateway {
       }
       throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
     }
-    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers };
+    const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
     context.modelAsked = summary.model;
     context.stream = summary.stream;

@@ -344,7 +344,7 @@ describe('@ai-sdk/openai Responses with its default store: true', () => {
   // gateway translating to a non-Responses provider refuses it with a 400, so every agent loop
   // whose first step said something fails on its second step unless the caller sets
   // providerOptions.openai.store = false (tested above).
-  test('an agent loop works without providerOptions.openai.store = false', { todo: 'gateway refuses item_reference to items it generated itself when translating Responses (stateless); see docs/clients.md' }, async () => {
+  test('an agent loop works without providerOptions.openai.store = false', async () => {
     const result = streamText({ model: createOpenAI({ baseURL: `${rig.gateway.url}/v1`, apiKey: CLIENT_KEY })('scenario-agent'), prompt: 'Weather in Paris and time in Tokyo?', tools: executedTools, stopWhen: stepCountIs(3), maxRetries: 0, onError: () => {} });
     const parts = await collect(result.fullStream);
     const error = parts.find((part) => part.type === 'error');

@@ -136,7 +136,7 @@ test('hosted tools and unknown fields are carried for a Responses provider; stat
   rejects({ model: 'm', input: 'x', conversation: 'conv_1' }, 'conversation', /no conversation state/);
   rejects({ model: 'm', input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /stored prompt/);
   rejects({ model: 'm', input: 'x', background: true }, 'background', /background/);
-  rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', /stored by OpenAI/);
+  rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].id', /not one this gateway answered with/);
   rejects({ model: 'm', input: [{ type: 'web_search_call', id: 'ws_1', status: 'completed' }] }, 'input[0].type', /Responses API provider/);
   rejects({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].image_url', /file_id/);
   rejects({ model: 'm', input: [{ role: 'critic', content: 'x' }] }, 'input[0].role', /critic/);
@@ -292,4 +292,23 @@ test('the surface has its translation codec; errors keep the OpenAI shape', () =
   assert.equal(wire.status, 400);
   assert.deepEqual(JSON.parse(wire.body), { error: { message: 'bad', type: 'invalid_request_error', param: 'input', code: 'invalid_request' } });
   assert.ok(openaiResponses.isStreamTerminal(Buffer.from('event: response.completed\ndata: {}\n\n')));
+});
+
+test('item_reference resolves items this gateway answered with; the store is bounded', async () => {
+  const { BoundedItemStore } = await import('../../src/pipeline/item-store.ts');
+  const items = new BoundedItemStore(2);
+  items.set('fc_1', { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'f', arguments: '{"a":1}', status: 'completed' });
+  items.set('msg_1', { type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] });
+  const request = decodeResponsesRequest({ model: 'm', input: [
+    { role: 'user', content: 'hello' },
+    { type: 'item_reference', id: 'msg_1' },
+    { type: 'item_reference', id: 'fc_1' },
+    { type: 'function_call_output', call_id: 'call_1', output: 'done' },
+  ] }, { ...surfaceRequest, items });
+  assert.deepEqual(request.messages.map((message) => message.role), ['user', 'assistant', 'tool']);
+  assert.deepEqual(request.messages[1]!.content, [{ type: 'text', text: 'Hi' }, { type: 'tool-call', id: 'call_1', name: 'f', arguments: '{"a":1}' }]);
+  items.set('rs_1', { type: 'reasoning', id: 'rs_1', summary: [] });
+  assert.equal(items.size, 2, 'the least recently used item was evicted');
+  assert.equal(items.get('msg_1'), undefined);
+  assert.notEqual(items.get('fc_1'), undefined);
 });

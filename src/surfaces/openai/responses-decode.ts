@@ -12,6 +12,9 @@ export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
 
 type Json = Record<string, unknown>;
 
+/** The hint key under `surfaceHints` with the gateway's item store, where answer items are kept. */
+export const ITEM_STORE = 'responsesItemStore';
+
 /** The hint key under `surfaceHints` with what the encoders echo back (see responses-encode.ts). */
 export const RESPONSES_ECHO = 'responses';
 
@@ -177,7 +180,7 @@ function refuseState(body: Json): void {
   }
 }
 
-export function decodeResponsesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
+export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequest): CanonicalRequest {
   const body = raw as Json;
   refuseState(body);
   const history = new History();
@@ -185,12 +188,12 @@ export function decodeResponsesRequest(raw: unknown, _request: SurfaceRequest): 
     if (typeof body.instructions === 'string') {
       if (body.instructions.length > 0) history.system(body.instructions);
     } else if (Array.isArray(body.instructions)) {
-      body.instructions.forEach((item, i) => decodeItem(history, item, i));
+      body.instructions.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
     } else throw invalid("Invalid 'instructions': expected a string.", 'instructions');
   }
   const input = body.input;
   if (typeof input === 'string') history.user([{ type: 'text', text: input }]);
-  else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i));
+  else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
   else if (input !== undefined && input !== null) throw invalid("Invalid 'input': expected a string or an array of input items.", 'input');
   if (history.messages.every((message) => message.role === 'system')) throw invalid("Missing 'input': nothing to answer.", 'input');
 
@@ -255,6 +258,6 @@ export function decodeResponsesRequest(raw: unknown, _request: SurfaceRequest): 
     serviceTier: body.service_tier ?? 'default',
     customTools: tools.custom,
   };
-  request.surfaceHints = { [RESPONSES_ECHO]: echo };
+  request.surfaceHints = { [RESPONSES_ECHO]: echo, ...(surfaceRequest.items !== undefined ? { [ITEM_STORE]: surfaceRequest.items } : {}) };
   return request;
 }

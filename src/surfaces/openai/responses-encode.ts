@@ -5,9 +5,15 @@ import { ErrorCode } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { CUSTOM_TOOL_ARGUMENT, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
+import type { ItemStore } from '../../canonical/adapters.ts';
+import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
 
 type Json = Record<string, unknown>;
+
+/** Where answer items are kept so a later `item_reference` to them can be resolved. */
+export function itemStoreOf(request: CanonicalRequest): ItemStore | undefined {
+  return request.surfaceHints?.[ITEM_STORE] as ItemStore | undefined;
+}
 
 export function echoOf(request: CanonicalRequest): ResponsesEcho | undefined {
   return request.surfaceHints?.[RESPONSES_ECHO] as ResponsesEcho | undefined;
@@ -161,5 +167,7 @@ export function encodeResponsesResponse(response: CanonicalResponse, request: Ca
   }
   flushText();
   const { status, incomplete } = statusOf(response.finishReason);
+  const store = itemStoreOf(request);
+  if (store !== undefined) for (const item of output) store.set(String(item.id), item);
   return JSON.stringify(responseObject(frame, echo, status, output, responsesUsage(response.usage), { incomplete }));
 }

@@ -1,6 +1,7 @@
 // Responses input items → canonical messages: message items with their content parts, reasoning
 // items, function and custom tool calls and their outputs. Consecutive assistant-side items form
 // one assistant turn, consecutive outputs one tool turn.
+import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
 import { invalid, mediaFromUrl } from './chat-decode.ts';
 
@@ -127,9 +128,7 @@ export class History {
   }
 }
 
-const STATEFUL_ITEMS = new Set(['item_reference']);
-
-export function decodeItem(history: History, raw: unknown, i: number): void {
+export function decodeItem(history: History, raw: unknown, i: number, items?: ItemStore): void {
   const where = `input[${i}]`;
   if (typeof raw !== 'object' || raw === null) throw invalid(`Invalid '${where}': expected an object.`, where);
   const item = raw as Json;
@@ -177,11 +176,17 @@ export function decodeItem(history: History, raw: unknown, i: number): void {
       if (part !== undefined) history.assistant(part);
       return;
     }
+    case 'item_reference': {
+      // an item this gateway answered with earlier (SDKs that default to store: true send these)
+      const stored = typeof item.id === 'string' ? items?.get(item.id) : undefined;
+      if (stored !== undefined) {
+        decodeItem(history, stored, i);
+        return;
+      }
+      throw invalid(`Invalid '${where}': item '${String(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
+    }
     default: {
       const name = String(type);
-      if (STATEFUL_ITEMS.has(name)) {
-        throw invalid(`Invalid '${where}': '${name}' refers to an item stored by OpenAI; the gateway is stateless and translates this request for a provider that is not a Responses API, so send the item itself.`, `${where}.type`);
-      }
       throw invalid(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
     }
   }

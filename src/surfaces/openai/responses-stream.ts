@@ -3,7 +3,7 @@
 // response.completed (or response.incomplete) last, each with its sequence_number. The text of an
 // open item is kept so its `.done` events and the final response can repeat it, as OpenAI does;
 // nothing waits for it: every part is written as soon as it arrives.
-import type { StreamEncoder } from '../../canonical/adapters.ts';
+import type { ItemStore, StreamEncoder } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
@@ -11,6 +11,7 @@ import type { Usage } from '../../canonical/usage.ts';
 import { openaiErrorObject } from './errors.ts';
 import type { ResponsesEcho } from './responses-decode.ts';
 import {
+  itemStoreOf,
   callItem, customInput, echoOf, failureCode, failureMessage, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
   responseObject, responsesUsage, statusOf, type ResponseFrame,
 } from './responses-encode.ts';
@@ -38,9 +39,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private encrypted: string | undefined = undefined;
   private callId = '';
   private callName = '';
+  private readonly items: ItemStore | undefined;
   private callCustom = false;
 
   constructor(request: CanonicalRequest) {
+    this.items = itemStoreOf(request);
     this.echo = echoOf(request);
     this.customTools = new Set(this.echo?.customTools ?? []);
     this.requestedModel = request.model;
@@ -127,6 +130,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private done(item: Json): string {
     this.output.push(item);
+    this.items?.set(String(item.id), item);
     this.open = 'none';
     return this.event('response.output_item.done', `"output_index":${this.outputIndex},"item":${JSON.stringify(item)}`);
   }
