@@ -1,6 +1,6 @@
 // Entry point of the `switchyard` command.
 import { readFileSync } from 'node:fs';
-import { ConfigError, formatProblems, loadConfigFile } from '../config/load.ts';
+import { ConfigError, formatProblems } from '../config/config-error.ts';
 import { parseCli, usage, UsageError } from './args.ts';
 import { checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
 
@@ -61,8 +61,9 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
 }
 
-function checkConfig(file: string): number {
+async function checkConfig(file: string): Promise<number> {
   try {
+    const { loadConfigFile } = await import('../config/load.ts');
     const { config, warnings } = loadConfigFile(file);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
     process.stdout.write(`${file}: OK (${config.providers.length} provider${config.providers.length === 1 ? '' : 's'}, ${config.models.length} alias${config.models.length === 1 ? '' : 'es'})\n`);

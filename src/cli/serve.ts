@@ -4,8 +4,11 @@
 // requests and streams up to the drain timeout, exit 0. A crashed worker is replaced.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { ConfigError, findConfigPath, formatProblems, loadConfigFile } from '../config/load.ts';
+import { ConfigError, formatProblems } from '../config/config-error.ts';
+import { loadConfigFile } from '../config/load.ts';
 import { buildZeroConfig } from '../config/zero-config.ts';
+import { findConfigPath } from '../config/locate.ts';
+import { deepFreeze } from '../config/freeze.ts';
 import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
@@ -17,14 +20,6 @@ export interface LoadedConfig {
   config: GatewayConfig;
   path: string | undefined;
   notes: string[];
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayConfig {

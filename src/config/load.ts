@@ -1,8 +1,7 @@
 // Config file → validated, frozen GatewayConfig. Every problem in the file (YAML syntax, bad
 // references, schema, cross-field rules) is collected in one pass and thrown together, each with
 // its YAML path and line, so fixing a file takes one round trip, not one per mistake.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { interpolateDocument, type PathSegment } from './interpolate.ts';
@@ -20,16 +19,7 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-export const DEFAULT_CONFIG_FILE = 'switchyard.yaml';
-
-/** `--config`, else `$SWITCHYARD_CONFIG`, else `./switchyard.yaml` if present, else undefined (zero-config). */
-export function findConfigPath(cliPath?: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string | undefined {
-  if (cliPath !== undefined && cliPath !== '') return resolve(cwd, cliPath);
-  const fromEnv = env.SWITCHYARD_CONFIG;
-  if (fromEnv !== undefined && fromEnv !== '') return resolve(cwd, fromEnv);
-  const local = join(cwd, DEFAULT_CONFIG_FILE);
-  return existsSync(local) && statSync(local).isFile() ? local : undefined;
-}
+export { DEFAULT_CONFIG_FILE, findConfigPath } from './locate.ts';
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   let text: string;

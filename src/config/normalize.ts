@@ -8,6 +8,7 @@ import {
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
 import { suggest, type PendingProblem } from './problems.ts';
+import { deepFreeze as freeze } from './freeze.ts';
 import type { RawAlias, RawConfig, RawProvider } from './schema.ts';
 import type { AliasConfig, GatewayConfig, ProviderConfig } from './types.ts';
 
@@ -181,7 +182,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       timeoutMs: raw.media?.timeout_ms ?? DEFAULT_MEDIA.timeoutMs,
     },
   };
-  return { config: deepFreeze(config), warnings };
+  return { config: freeze(config), warnings };
 }
 
 function normalizeProvider(raw: RawProvider, index: number, warnings: PendingProblem[]): ProviderConfig {
@@ -239,13 +240,7 @@ function dropEmpty(keys: readonly string[]): string[] {
   return [...new Set(keys.filter((key) => key !== ''))];
 }
 
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
+export { deepFreeze } from './freeze.ts';
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;

@@ -7,27 +7,8 @@ import { closestNames, editDistance } from '../util/closest.ts';
 import type { PathSegment } from './interpolate.ts';
 import { errorMessageOf } from './schema.ts';
 
-export interface ConfigProblem {
-  /** Where in the file, e.g. `providers[0].base_url`; '' for the file as a whole. */
-  path: string;
-  line?: number;
-  column?: number;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  /** The file (or label) the problems are in. */
-  readonly source: string;
-  readonly problems: ConfigProblem[];
-
-  constructor(source: string, problems: ConfigProblem[]) {
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super(`${source}: ${count} in the config\n${formatProblems(source, problems)}`);
-    this.name = 'ConfigError';
-    this.source = source;
-    this.problems = problems;
-  }
-}
+export { ConfigError, formatProblems, type ConfigProblem } from './config-error.ts';
+import type { ConfigProblem } from './config-error.ts';
 
 /** A problem before its position is looked up. `key` points at the mapping key, not the value. */
 export interface PendingProblem {
@@ -39,13 +20,6 @@ export interface PendingProblem {
 }
 
 /** `switchyard.yaml:12:5  providers[0].type: …`, one line per problem. */
-export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
-  return problems.map((problem) => {
-    const where = problem.line === undefined ? source : `${source}:${problem.line}:${problem.column ?? 1}`;
-    return `${where}  ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`;
-  }).join('\n');
-}
-
 const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
 
 export function formatPath(path: readonly PathSegment[]): string {

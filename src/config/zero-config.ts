@@ -1,7 +1,7 @@
 // Running with no file: one provider per preset whose key variable is set, plus each local server
 // (Ollama, LM Studio, llama.cpp) that answers on its default loopback port. The result goes
 // through the same normalizer as a file, so both paths build providers identically.
-import { Agent, request } from 'undici';
+import { Agent } from '../util/undici.ts';
 import { presets, type Preset } from '../providers/presets/index.ts';
 import { isLoopbackHost, normalizeConfig } from './normalize.ts';
 import type { RawProvider } from './schema.ts';
@@ -76,18 +76,23 @@ function isLoopbackUrl(url: string): boolean {
 /** `GET {baseUrl}/models` answered 2xx. Refuses anything but loopback: zero-config never reaches out. */
 export async function probeLocal(baseUrl: string, timeoutMs: number, dispatcher?: Agent): Promise<boolean> {
   if (!isLoopbackUrl(baseUrl)) return false;
+  const agent = dispatcher ?? new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 1, pipelining: 0 });
   try {
-    const response = await request(`${baseUrl.replace(/\/+$/, '')}/models`, {
+    const url = new URL(`${baseUrl.replace(/\/+$/, '')}/models`);
+    const response = await agent.request({
+      origin: url.origin,
+      path: url.pathname,
       method: 'GET',
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
     await response.body.dump();
     return response.statusCode >= 200 && response.statusCode < 300;
   } catch {
     return false;
+  } finally {
+    if (dispatcher === undefined) await agent.destroy().catch(() => {});
   }
 }
 

@@ -1,6 +1,6 @@
 // One endpoint = one base URL with its credentials and one undici Pool. Everything that depends
 // only on config (origin, path prefix, auth header values, pool options) is computed here once.
-import { Pool } from 'undici';
+import { Pool } from '../util/undici.ts';
 import type { AuthStyle, PoolSettings, TimeoutSettings } from '../config/types.ts';
 
 export interface EndpointOptions {

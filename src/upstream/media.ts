@@ -3,7 +3,7 @@
 // addresses, checked on the resolved address at connect time so DNS cannot be used to sneak past.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent } from '../util/undici.ts';
 import type { MediaConfig } from '../config/types.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
@@ -75,7 +75,7 @@ export class MediaFetcher {
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     let response;
     try {
-      response = await request(parsed, { dispatcher: this.agent, signal: AbortSignal.any([signal, timeout]), headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs });
+      response = await this.agent.request({ origin: parsed.origin, path: parsed.pathname + parsed.search, method: 'GET', signal: AbortSignal.any([signal, timeout]), headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs });
     } catch (error) {
       const code = (error as { code?: string }).code;
       const reason = code === 'ESWYPRIVATE' ? 'it resolves to a private address (media.allow_private_networks)' : code ?? (error as Error).message;
