@@ -5,8 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
-import { loadConfigFile } from '../config/load.ts';
-import { buildZeroConfig } from '../config/zero-config.ts';
+import { buildZeroConfigInChild, loadConfigFileInChild } from '../config/subprocess.ts';
 import { findConfigPath } from '../config/locate.ts';
 import { deepFreeze } from '../config/freeze.ts';
 import { watchConfigFile } from '../config/watch.ts';
@@ -36,10 +35,10 @@ export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayC
 export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const path = findConfigPath(args.config, env, process.cwd());
   if (path === undefined) {
-    const zero = await buildZeroConfig(env);
+    const zero = await buildZeroConfigInChild(env);
     return { config: applyOverrides(zero.config, args), path: undefined, notes: zero.found };
   }
-  const loaded = loadConfigFile(path, env);
+  const loaded = await loadConfigFileInChild(path, env);
   return { config: applyOverrides(loaded.config, args), path, notes: loaded.warnings.map((warning) => `warning: ${warning}`) };
 }
 
@@ -70,7 +69,7 @@ function exitAfterFlush(logger: Logger | undefined, code: number): void {
 
 async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<GatewayConfig | undefined> {
   try {
-    const loaded = loadConfigFile(path);
+    const loaded = await loadConfigFileInChild(path);
     for (const warning of loaded.warnings) logger.warn({ path }, warning);
     return applyOverrides(loaded.config, args);
   } catch (error) {
