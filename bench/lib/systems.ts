@@ -114,7 +114,8 @@ export function switchyardYaml(mockPort: number, port: number, extra: readonly E
 }
 
 export async function startSwitchyard(system: System, paths: Paths, configFile: string, workers: 'auto' | '1'): Promise<void> {
-  const args = ['src/cli/main.ts', '--config', configFile, '--port', String(system.port), '--workers', workers];
+  // started as `npm start` starts it: bin/switchyard.js (compile cache on) with the same V8 flag
+  const args = ['--max-semi-space-size=16', 'bin/switchyard.js', '--config', configFile, '--port', String(system.port), '--workers', workers];
   system.process = startProcess(system.label, paths.node, args, {
     cwd: paths.root, stdout: join(paths.work, `${system.id}-access.log`), stderr: join(paths.work, `${system.id}.err`),
   });
