@@ -12,7 +12,7 @@ const allowed: Record<string, string[]> = {
   util: [],
   streaming: ['util'],
   surfaces: ['canonical', 'streaming', 'util'],
-  providers: ['canonical', 'streaming', 'util', 'upstream', 'config', 'providers/presets'],
+  providers: ['canonical', 'streaming', 'util', 'upstream', 'config', 'providers/presets', 'providers/common'],
   routing: ['canonical', 'config', 'util'],
   upstream: ['canonical', 'util', 'config'],
   config: ['canonical', 'util', 'providers/presets'],
@@ -56,7 +56,7 @@ for (const file of files(src)) {
     if (to === from || rules.includes('*')) continue;
     if (rules.includes(to) || rules.includes(family(to))) {
       // surfaces and providers may not import other vendors' folders (presets are shared data)
-      if ((family(from) === 'surfaces' || family(from) === 'providers') && family(to) === family(from) && to !== 'providers/presets') {
+      if ((family(from) === 'surfaces' || family(from) === 'providers') && family(to) === family(from) && to !== 'providers/presets' && to !== 'providers/common') {
         violations.push(`${relative(root, file)} imports ${specifier} (another ${family(from).slice(0, -1)})`);
       }
       continue;

@@ -2,22 +2,20 @@
 // message_start → response-start (+ usage), content_block_start/delta/stop → <kind>-start/delta/end,
 // message_delta → usage (and the stop reason, held), message_stop → response-end. A stream that
 // stops without message_stop ends with an error part.
-import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { PartSink } from '../../canonical/adapters.ts';
+import { GatewayError } from '../../canonical/errors.ts';
 import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
 import { finishReasonFrom, protocolError, usageFrom } from './decode-response.ts';
 import { streamError } from './errors.ts';
+import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool' | 'skipped';
 
-export class MessagesStreamDecoder implements StreamDecoder, SseEventSink {
-  private readonly sse = new SseDecoder();
-  private sink: PartSink | undefined = undefined;
+export class MessagesStreamDecoder extends SseStreamDecoder {
+  protected readonly terminal = 'message_stop';
   private started = false;
-  private finished = false;
   private open: OpenBlock = 'none';
   /** The canonical index of the open block (server-tool blocks are skipped, so it may lag Anthropic's). */
   private blockIndex = -1;
@@ -27,19 +25,6 @@ export class MessagesStreamDecoder implements StreamDecoder, SseEventSink {
   /** Anthropic's own usage figures, merged as they come (message_delta carries cumulative totals). */
   private readonly rawUsage: Json = {};
   private usage: Usage | undefined = undefined;
-
-  push(chunk: Buffer, sink: PartSink): void {
-    this.sink = sink;
-    this.sse.push(chunk, this);
-  }
-
-  end(sink: PartSink): void {
-    this.sink = sink;
-    this.sse.end(this);
-    if (this.finished) return;
-    this.finished = true;
-    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no message_stop).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
-  }
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;

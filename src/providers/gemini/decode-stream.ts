@@ -3,20 +3,18 @@
 // around them. A function call arrives whole, so it becomes start + one delta + end. Gemini has no
 // end marker: a stream is complete when a chunk carried a finishReason (or a prompt block reason),
 // and `response-end` goes out when the upstream closes, since a last chunk may still follow.
-import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
 import { CallIds, finishReasonFrom, protocolError, textOfOtherPart, usageFrom } from './decode-response.ts';
+import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning';
 
-export class GeminiStreamDecoder implements StreamDecoder, SseEventSink {
-  private readonly sse = new SseDecoder();
-  private sink: PartSink | undefined = undefined;
+export class GeminiStreamDecoder extends SseStreamDecoder {
+  protected readonly terminal = 'finishReason';
   private started = false;
-  private finished = false;
   private open: OpenBlock = 'none';
   private blockIndex = -1;
   /** The open reasoning block already has its signature: more thoughts start a new block. */
@@ -27,18 +25,10 @@ export class GeminiStreamDecoder implements StreamDecoder, SseEventSink {
   private blocked: string | undefined = undefined;
   private usage: Usage | undefined = undefined;
 
-  push(chunk: Buffer, sink: PartSink): void {
-    this.sink = sink;
-    this.sse.push(chunk, this);
-  }
-
-  end(sink: PartSink): void {
-    this.sink = sink;
-    this.sse.end(this);
-    if (this.finished) return;
-    this.finished = true;
+  /** Gemini has no end event: a finishReason (or a block reason) seen means the stream is complete. */
+  protected override onIncomplete(sink: PartSink): void {
     if (this.rawFinish === undefined && this.blocked === undefined) {
-      sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no finishReason).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
+      super.onIncomplete(sink);
       return;
     }
     this.close(sink);

@@ -3,22 +3,20 @@
 // or a redacted block when it has no text), a function call with its argument deltas. The stream
 // ends with response.completed / response.incomplete; response.failed and `error` become errors,
 // and a stream that stops before any of them ends with an error part.
-import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { PartSink } from '../../canonical/adapters.ts';
+import { GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
 import { customArguments, failedError, finishOf, protocolError, reasoningText, usageFrom } from './decode-response.ts';
 import { StopMatcher } from './stop.ts';
+import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
 
-export class ResponsesStreamDecoder implements StreamDecoder, SseEventSink {
-  private readonly sse = new SseDecoder();
+export class ResponsesStreamDecoder extends SseStreamDecoder {
+  protected readonly terminal = 'response.completed';
   private readonly stop: StopMatcher;
-  private sink: PartSink | undefined = undefined;
   private started = false;
-  private finished = false;
   private open: OpenBlock = 'none';
   private blockIndex = -1;
   /** The upstream output item the open (or pending) block belongs to. */
@@ -30,20 +28,8 @@ export class ResponsesStreamDecoder implements StreamDecoder, SseEventSink {
   private stopped = false;
 
   constructor(request: CanonicalRequest) {
+    super();
     this.stop = new StopMatcher(request.sampling.stop ?? []);
-  }
-
-  push(chunk: Buffer, sink: PartSink): void {
-    this.sink = sink;
-    this.sse.push(chunk, this);
-  }
-
-  end(sink: PartSink): void {
-    this.sink = sink;
-    this.sse.end(this);
-    if (this.finished) return;
-    this.finished = true;
-    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no response.completed).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
   }
 
   onEvent(_event: string, data: string): void {

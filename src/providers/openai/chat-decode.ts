@@ -1,10 +1,10 @@
 // OpenAI Chat Completions response and SSE stream → canonical response and stream parts.
-import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
 import { decodeOpenAIErrorBody } from './errors.ts';
+import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 
 type Json = Record<string, any>;
 
@@ -76,11 +76,9 @@ type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
  * delta arrives and end when another kind (or another tool call) begins; `response-end` waits for
  * `[DONE]`, since the usage chunk comes after the one carrying finish_reason.
  */
-export class ChatStreamDecoder implements StreamDecoder, SseEventSink {
-  private readonly sse = new SseDecoder();
-  private sink: PartSink | undefined = undefined;
+export class ChatStreamDecoder extends SseStreamDecoder {
+  protected readonly terminal = '[DONE]';
   private started = false;
-  private finished = false;
   private open: OpenBlock = 'none';
   private blockIndex = -1;
   private toolIndex = -1;
@@ -88,19 +86,6 @@ export class ChatStreamDecoder implements StreamDecoder, SseEventSink {
   private finishReason: FinishReason = 'other';
   private rawFinishReason: string | undefined = undefined;
   private usage: Usage | undefined = undefined;
-
-  push(chunk: Buffer, sink: PartSink): void {
-    this.sink = sink;
-    this.sse.push(chunk, this);
-  }
-
-  end(sink: PartSink): void {
-    this.sink = sink;
-    this.sse.end(this);
-    if (this.finished) return;
-    this.finished = true;
-    sink.onPart({ type: 'error', error: new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no [DONE]).', { status: 502, origin: 'upstream', errorClass: 'reset' }) });
-  }
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;

@@ -1,0 +1,39 @@
+// What every SSE-based provider stream decoder shares: byte-level event parsing, the sink of the
+// current push, and the rule that a stream stopping without its terminal event ends in an error
+// part, never a clean end.
+import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+
+export function incompleteStreamError(terminal: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `The provider ended the stream before it was complete (no ${terminal}).`, { status: 502, origin: 'upstream', errorClass: 'reset' });
+}
+
+export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
+  private readonly sse = new SseDecoder();
+  protected sink: PartSink | undefined = undefined;
+  /** Set once the terminal part (response-end or error) has been emitted. */
+  protected finished = false;
+  /** The dialect's terminal event, named in the error when the stream stops early. */
+  protected abstract readonly terminal: string;
+
+  push(chunk: Buffer, sink: PartSink): void {
+    this.sink = sink;
+    this.sse.push(chunk, this);
+  }
+
+  end(sink: PartSink): void {
+    this.sink = sink;
+    this.sse.end(this);
+    if (this.finished) return;
+    this.finished = true;
+    this.onIncomplete(sink);
+  }
+
+  /** The upstream stopped without its terminal event. */
+  protected onIncomplete(sink: PartSink): void {
+    sink.onPart({ type: 'error', error: incompleteStreamError(this.terminal) });
+  }
+
+  abstract onEvent(event: string, data: string): void;
+}
