@@ -1,11 +1,12 @@
 // Client keys: compared as SHA-256 digests in constant time, so neither the key's length nor its
 // content leaks through timing. Keys are hashed once per config load.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
 function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+  // the one-shot form: half the cost of createHash().update().digest() per request
+  return hash('sha256', key, 'buffer');
 }
 
 export interface ClientIdentity {
