@@ -30,6 +30,8 @@ export class RequestContext {
   upstreamStatus = 0;
   /** ms from start to upstream response headers, and to the first byte written downstream. */
   upstreamHeadersMs = 0;
+  /** Time spent waiting on the upstream (dispatch → headers, or → last byte for bodies read whole), for Server-Timing. */
+  upstreamMs = 0;
   firstByteMs = 0;
   error: ErrorInfo | undefined = undefined;
   /** The work to stop if the client goes away. */
@@ -49,5 +51,15 @@ export class RequestContext {
 
   elapsedMs(): number {
     return performance.now() - this.startedAt;
+  }
+
+  /**
+   * W3C Server-Timing: the time the gateway itself spent on this request so far, and the time it
+   * waited on the upstream — so anyone can check the overhead per request.
+   */
+  serverTiming(): string {
+    const upstream = this.upstreamMs;
+    const gateway = Math.max(0, this.elapsedMs() - upstream);
+    return upstream > 0 ? `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${upstream.toFixed(3)}` : `gateway;dur=${gateway.toFixed(3)}`;
   }
 }

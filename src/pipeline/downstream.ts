@@ -5,7 +5,7 @@ import type { RequestContext } from './context.ts';
 import type { ProviderRuntime } from './runtime.ts';
 
 export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, contentType: string): string[] {
-  return ['content-type', contentType, 'x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel)];
+  return ['content-type', contentType, 'x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel), 'server-timing', context.serverTiming()];
 }
 
 /** What happened: the provider and model that answered, and how many attempts it took. */

@@ -77,10 +77,11 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     this.attempt.abort(canceledError());
   }
 
-  onAttemptStart(_attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
+  onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
     const context = this.context;
     context.upstreamStatus = status;
     context.upstreamHeadersMs = context.elapsedMs();
+    context.upstreamMs = attempt.headersAt - attempt.startedAt;
     if (status < 200 || status >= 300) {
       this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
       this.errorHeaders = headers;
@@ -134,9 +135,10 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     }
   }
 
-  onAttemptEnd(): void {
+  onAttemptEnd(attempt: UpstreamAttempt): void {
     this.context.active = undefined;
     if (this.errorBody !== undefined) {
+      this.context.upstreamMs = performance.now() - attempt.startedAt;
       this.respondUpstreamError();
       return;
     }

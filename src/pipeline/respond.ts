@@ -14,7 +14,7 @@ export function sendWire(context: RequestContext, wire: WireResponse, extraHeade
   const headers = baseHeaders(context);
   for (const value of wire.headers) headers.push(value);
   for (const value of extraHeaders) headers.push(value);
-  headers.push('content-length', String(Buffer.byteLength(wire.body)));
+  headers.push('server-timing', context.serverTiming(), 'content-length', String(Buffer.byteLength(wire.body)));
   response.writeHead(wire.status, headers);
   response.end(wire.body);
 }

@@ -73,10 +73,11 @@ export class TranslatingExchange implements AttemptSink, Cancellable, PartSink {
     this.attempt.abort(canceledError());
   }
 
-  onAttemptStart(_attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
+  onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
     const context = this.context;
     context.upstreamStatus = status;
     context.upstreamHeadersMs = context.elapsedMs();
+    context.upstreamMs = attempt.headersAt - attempt.startedAt;
     if (status < 200 || status >= 300) {
       this.failed = true;
       this.errorHeaders = headers;
@@ -125,9 +126,11 @@ export class TranslatingExchange implements AttemptSink, Cancellable, PartSink {
     }
   }
 
-  onAttemptEnd(): void {
+  onAttemptEnd(attempt: UpstreamAttempt): void {
     const context = this.context;
     context.active = undefined;
+    // bodies read whole (errors, non-streamed answers): the upstream's time runs to the last byte
+    if (!this.streaming) context.upstreamMs = performance.now() - attempt.startedAt;
     if (this.failed) {
       this.respondUpstreamError();
       return;
