@@ -84,8 +84,8 @@ function serverSettingsChanged(before: GatewayConfig, after: GatewayConfig): boo
 }
 
 export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
-  const { logger, access } = createLoggers(loaded.config.logging);
-  const running = await startGateway({ config: loaded.config, logger, accessLogger: access });
+  const { logger, access, sink } = createLoggers(loaded.config.logging);
+  const running = await startGateway({ config: loaded.config, logger, accessLogger: access, ...(sink !== undefined ? { accessSink: sink } : {}) });
   process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
   installReload(loaded, args, logger, async (config) => {
     if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
@@ -210,7 +210,7 @@ export function serveWorker(): void {
     if (message.type === 'config') {
       const loggers = createLoggers(message.config.logging);
       logger = loggers.logger;
-      startGateway({ config: message.config, logger, accessLogger: loggers.access, reusePort: true }).then((started) => {
+      startGateway({ config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true }).then((started) => {
         running = started;
         if (message.banner) process.stderr.write(renderBanner(message.version, started.url, message.config, started.gateway.runtime, message.workers, message.notes) + '\n');
       }, (error: unknown) => {

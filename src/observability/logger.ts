@@ -22,6 +22,8 @@ export interface Loggers {
   logger: Logger;
   /** One line per request, same destination, no redaction pass. */
   access: Logger;
+  /** The JSON destination itself, for the specialised access-line writer (absent in pretty mode). */
+  sink?: { write(line: string): unknown };
 }
 
 export function createLoggers(config: LoggingConfig, destination: DestinationStream | undefined = undefined): Loggers {
@@ -45,6 +47,7 @@ export function createLoggers(config: LoggingConfig, destination: DestinationStr
   return {
     logger: pino({ ...base, redact: { paths: redactPaths, censor: '[redacted]' } }, stream),
     access: pino(base, stream),
+    sink: stream,
   };
 }
 

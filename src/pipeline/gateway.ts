@@ -13,6 +13,7 @@ import { RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
 import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
+import type { JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translate.ts';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   errorSurface: SurfaceAdapter;
   logger: Logger;
   accessLogger?: Logger;
+  /** The specialised access-line writer; when absent, access lines go through `accessLogger`. */
+  accessLog?: JsonAccessLog;
 }
 
 export class Gateway {
@@ -39,6 +42,7 @@ export class Gateway {
   readonly errorSurface: SurfaceAdapter;
   private readonly logger: Logger;
   private readonly accessLogger: Logger;
+  private readonly accessLog: JsonAccessLog | undefined;
   /** Answer items by id for stateful surfaces; outlives config reloads. */
   readonly items = new BoundedItemStore();
   private idleWaiters: (() => void)[] = [];
@@ -49,6 +53,7 @@ export class Gateway {
     this.errorSurface = options.errorSurface;
     this.logger = options.logger;
     this.accessLogger = options.accessLogger ?? options.logger;
+    this.accessLog = options.accessLog;
   }
 
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
@@ -330,8 +335,30 @@ export class Gateway {
   }
 
   private logAccess(context: RequestContext, aborted: boolean): void {
-    if (!this.accessLogger.isLevelEnabled('info')) return;
     const error = context.error;
+    if (this.accessLog !== undefined) {
+      this.accessLog.record({
+        id: context.id,
+        method: context.request.method ?? '',
+        path: context.path,
+        surface: context.surface?.name,
+        status: context.response.statusCode,
+        model: context.modelAsked,
+        provider: context.provider,
+        upstreamModel: context.upstreamModel,
+        upstreamStatus: context.upstreamStatus,
+        attempts: context.attempts,
+        stream: context.stream,
+        durationMs: context.elapsedMs(),
+        upstreamHeadersMs: context.upstreamHeadersMs,
+        firstByteMs: context.firstByteMs,
+        key: context.keyId,
+        error: error?.code,
+        aborted,
+      });
+      return;
+    }
+    if (!this.accessLogger.isLevelEnabled('info')) return;
     this.accessLogger.info({
       id: context.id,
       method: context.request.method,

@@ -1,0 +1,61 @@
+// The per-request access line, written as JSON by a specialised serializer: pino's generic path
+// costs ~5 µs per line, this ~0.6 µs (measured: 200k lines each), on a path that runs once per
+// request. Same shape as pino's lines (level, time, pid, fields, msg), same batched destination.
+
+export interface AccessRecord {
+  id: string;
+  method: string;
+  path: string;
+  surface: string | undefined;
+  status: number;
+  model: string;
+  provider: string;
+  upstreamModel: string;
+  upstreamStatus: number;
+  attempts: number;
+  stream: boolean;
+  durationMs: number;
+  upstreamHeadersMs: number;
+  firstByteMs: number;
+  key: string;
+  error: string | undefined;
+  aborted: boolean;
+}
+
+export interface LineSink {
+  write(line: string): unknown;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Quotes a string for JSON (escapes included), so client-influenced text cannot break the line. */
+const quote = JSON.stringify;
+
+export class JsonAccessLog {
+  private readonly sink: LineSink;
+  private readonly prefix: string;
+
+  constructor(sink: LineSink) {
+    this.sink = sink;
+    this.prefix = `,"pid":${process.pid}`;
+  }
+
+  record(entry: AccessRecord): void {
+    let line = `{"level":30,"time":${Date.now()}${this.prefix},"id":${quote(entry.id)},"method":${quote(entry.method)},"path":${quote(entry.path)}`;
+    if (entry.surface !== undefined) line += `,"surface":"${entry.surface}"`;
+    line += `,"status":${entry.status}`;
+    if (entry.model !== '') line += `,"model":${quote(entry.model)}`;
+    if (entry.provider !== '') line += `,"provider":${quote(entry.provider)}`;
+    if (entry.upstreamModel !== '') line += `,"upstream_model":${quote(entry.upstreamModel)}`;
+    if (entry.upstreamStatus !== 0) line += `,"upstream_status":${entry.upstreamStatus}`;
+    line += `,"attempts":${entry.attempts},"stream":${entry.stream},"duration_ms":${round(entry.durationMs)}`;
+    if (entry.upstreamHeadersMs > 0) line += `,"upstream_headers_ms":${round(entry.upstreamHeadersMs)}`;
+    if (entry.firstByteMs > 0) line += `,"first_byte_ms":${round(entry.firstByteMs)}`;
+    if (entry.key !== '') line += `,"key":"${entry.key}"`;
+    if (entry.error !== undefined) line += `,"error":${quote(entry.error)}`;
+    if (entry.aborted) line += ',"aborted":true';
+    this.sink.write(line + ',"msg":"request"}\n');
+  }
+}
