@@ -3,7 +3,6 @@
 // message_delta → usage (and the stop reason, held), message_stop → response-end. A stream that
 // stops without message_stop ends with an error part.
 import type { PartSink } from '../../canonical/adapters.ts';
-import { GatewayError } from '../../canonical/errors.ts';
 import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { finishReasonFrom, protocolError, usageFrom } from './decode-response.ts';
@@ -167,10 +166,5 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
       case 'none': break;
     }
     this.open = 'none';
-  }
-
-  private fail(sink: PartSink, error: GatewayError): void {
-    this.finished = true;
-    sink.onPart({ type: 'error', error });
   }
 }

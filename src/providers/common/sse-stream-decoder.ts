@@ -35,5 +35,11 @@ export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
     sink.onPart({ type: 'error', error: incompleteStreamError(this.terminal) });
   }
 
+  /** Ends the stream with an error part; nothing more is emitted after it. */
+  protected fail(sink: PartSink, error: GatewayError): void {
+    this.finished = true;
+    sink.onPart({ type: 'error', error });
+  }
+
   abstract onEvent(event: string, data: string): void;
 }

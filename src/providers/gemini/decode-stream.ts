@@ -137,11 +137,6 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
     this.open = 'none';
   }
-
-  private fail(sink: PartSink, error: GatewayError): void {
-    this.finished = true;
-    sink.onPart({ type: 'error', error });
-  }
 }
 
 /** `data: {"error": {...}}` in the middle of a stream. */

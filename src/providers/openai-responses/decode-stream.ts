@@ -4,7 +4,6 @@
 // ends with response.completed / response.incomplete; response.failed and `error` become errors,
 // and a stream that stops before any of them ends with an error part.
 import type { PartSink } from '../../canonical/adapters.ts';
-import { GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { customArguments, failedError, finishOf, protocolError, reasoningText, usageFrom } from './decode-response.ts';
 import { StopMatcher } from './stop.ts';
@@ -228,10 +227,5 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
       case 'none': break;
     }
     this.open = 'none';
-  }
-
-  private fail(sink: PartSink, error: GatewayError): void {
-    this.finished = true;
-    sink.onPart({ type: 'error', error });
   }
 }

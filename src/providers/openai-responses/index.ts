@@ -7,6 +7,7 @@ import { decodeResponsesResponse } from './decode-response.ts';
 import { ResponsesStreamDecoder } from './decode-stream.ts';
 import { encodeResponsesRequest } from './encode-request.ts';
 import { decodeResponsesError } from './errors.ts';
+import { decodeOpenAIModelList } from '../common/openai-family.ts';
 
 export const openaiResponsesProvider: ProviderAdapter = {
   dialect: 'openai-responses',
@@ -19,16 +20,7 @@ export const openaiResponsesProvider: ProviderAdapter = {
     return [];
   },
   modelListPath: '/models',
-  decodeModelList(body: unknown): string[] {
-    const data = (body as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data)) return [];
-    const ids: string[] = [];
-    for (const entry of data) {
-      const id = (entry as { id?: unknown } | null)?.id;
-      if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
-    }
-    return ids;
-  },
+  decodeModelList: decodeOpenAIModelList,
   decodeError: decodeResponsesError,
   chat: {
     encodeRequest: encodeResponsesRequest,

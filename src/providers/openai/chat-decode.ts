@@ -197,9 +197,4 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     }
     this.open = 'none';
   }
-
-  private fail(sink: PartSink, error: GatewayError): void {
-    this.finished = true;
-    sink.onPart({ type: 'error', error });
-  }
 }

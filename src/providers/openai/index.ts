@@ -5,6 +5,7 @@ import { ChatStreamDecoder, decodeChatResponse } from './chat-decode.ts';
 import { encodeChatRequest } from './chat-encode.ts';
 import { openaiEmbeddingsCodec } from './embeddings.ts';
 import { decodeOpenAIError } from './errors.ts';
+import { decodeOpenAIModelList } from '../common/openai-family.ts';
 
 const paths: Partial<Record<Wire, string>> = {
   'openai-chat': '/chat/completions',
@@ -24,16 +25,7 @@ export const openaiProvider: ProviderAdapter = {
     return [];
   },
   modelListPath: '/models',
-  decodeModelList(body: unknown): string[] {
-    const data = (body as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data)) return [];
-    const ids: string[] = [];
-    for (const entry of data) {
-      const id = (entry as { id?: unknown } | null)?.id;
-      if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
-    }
-    return ids;
-  },
+  decodeModelList: decodeOpenAIModelList,
   decodeError: decodeOpenAIError,
   chat: {
     encodeRequest: encodeChatRequest,
