@@ -1,4 +1,5 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
+import { HealthBook } from './state/health.ts';
 import type http from 'node:http';
 import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
@@ -39,8 +40,8 @@ function routeTable(): RouteTable {
   return new RouteTable(dialects.flatMap((dialect) => dialect.routes), gatewayRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger): Runtime {
-  return new Runtime(config, { providerAdapters, logger });
+export function buildRuntime(config: GatewayConfig, logger: Logger, health: HealthBook = new HealthBook()): Runtime {
+  return new Runtime(config, { providerAdapters, logger, health });
 }
 
 export interface StartOptions {
@@ -78,7 +79,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const accessLogger = options.accessLogger ?? created?.access ?? logger;
   const accessSink = options.accessSink ?? created?.sink;
   const accessLog = accessSink !== undefined && accessLogger.isLevelEnabled('info') ? new JsonAccessLog(accessSink) : undefined;
-  const runtime = buildRuntime(config, logger);
+  // passive health outlives reloads: a key that is cooling down stays so under a new config
+  const health = new HealthBook();
+  const runtime = buildRuntime(config, logger, health);
   const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger, accessLogger, ...(accessLog !== undefined ? { accessLog } : {}) });
   const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
   const host = options.host ?? config.server.host;
@@ -97,7 +100,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger);
+      const fresh = buildRuntime(next, logger, health);
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();

@@ -87,6 +87,8 @@ export const ErrorCode = {
   mediaFetch: 'SWY_ERR_REQUEST_MEDIA_FETCH',
   modelNotFound: 'SWY_ERR_ROUTING_MODEL_NOT_FOUND',
   unsupportedOperation: 'SWY_ERR_ROUTING_UNSUPPORTED_OPERATION',
+  coolingDown: 'SWY_ERR_ROUTING_COOLING_DOWN',
+  retryBudget: 'SWY_ERR_ROUTING_RETRY_BUDGET',
   invalidKey: 'SWY_ERR_AUTH_INVALID_KEY',
   missingKey: 'SWY_ERR_AUTH_MISSING_KEY',
   connectFailure: 'SWY_ERR_UPSTREAM_CONNECT_FAILURE',

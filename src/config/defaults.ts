@@ -1,6 +1,10 @@
 // Default values shared by the schema (documented defaults), the normalizer and zero-config, so
 // the docs, a file that omits a key, and a gateway started with no file all agree.
-import type { LoggingConfig, MediaConfig, PoolSettings, ServerConfig, TimeoutSettings } from './types.ts';
+import { deepFreeze } from './freeze.ts';
+import type {
+  AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
+  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, Strategy, TimeoutSettings,
+} from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 18080;
@@ -43,4 +47,50 @@ export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
   allowPrivateNetworks: false,
   maxBytes: 20 * 1024 * 1024,
   timeoutMs: 10_000,
+});
+
+// ----- Routing ---------------------------------------------------------------------------------
+
+export const STRATEGIES = ['weighted', 'round-robin', 'fill-first', 'least-busy', 'latency'] as const satisfies readonly Strategy[];
+export const KEY_STRATEGIES = ['round-robin', 'fill-first'] as const satisfies readonly KeyStrategy[];
+export const AFFINITIES = ['none', 'session'] as const satisfies readonly AliasConfig['affinity'][];
+
+export const DEFAULT_STRATEGY: Strategy = 'round-robin';
+export const DEFAULT_KEY_STRATEGY: KeyStrategy = 'round-robin';
+export const DEFAULT_AFFINITY: AliasConfig['affinity'] = 'none';
+export const DEFAULT_WEIGHT = 1;
+
+export const DEFAULT_RETRY: Readonly<RetrySettings> = Object.freeze({
+  attempts: 2,
+  backoffMs: 250,
+  maxBackoffMs: 5_000,
+});
+
+export const DEFAULT_RETRY_BUDGET: Readonly<RetryBudgetSettings> = Object.freeze({
+  ratio: 0.2,
+  minPerSecond: 10,
+});
+
+export const DEFAULT_COOLDOWNS: Readonly<CooldownSettings> = Object.freeze({
+  // A rejected key stays rejected until someone fixes it; retrying every request only adds latency.
+  authMs: 30 * 60_000,
+  notFoundMs: 6 * 3_600_000,
+  rateLimitMs: 1_000,
+  rateLimitMaxMs: 300_000,
+  ejectAfter: 3,
+  ejectMs: 10_000,
+  ejectMaxMs: 300_000,
+});
+
+export const DEFAULT_ROUTING: Readonly<RoutingConfig> = deepFreeze({
+  retry: { ...DEFAULT_RETRY },
+  maxAttempts: 6,
+  retryBudget: { ...DEFAULT_RETRY_BUDGET },
+  cooldowns: { ...DEFAULT_COOLDOWNS },
+  sessionTtlMs: 3_600_000,
+});
+
+export const DEFAULT_HEALTH_CHECK: Readonly<HealthCheckSettings> = Object.freeze({
+  intervalMs: 30_000,
+  timeoutMs: 5_000,
 });

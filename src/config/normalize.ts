@@ -4,13 +4,15 @@
 // input that passed both.
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
-  DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig,
+  DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY,
+  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STRATEGY,
+  DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
 import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
-import type { RawAlias, RawConfig, RawProvider } from './schema.ts';
-import type { AliasConfig, GatewayConfig, ProviderConfig } from './types.ts';
+import type { RawAlias, RawConfig, RawProvider, RawRouting } from './schema.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, ProviderConfig, RetrySettings, RoutingConfig, TimeoutSettings } from './types.ts';
 
 const OPENAI_HOST = 'api.openai.com';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -136,8 +138,104 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
       if (typeof provider !== 'string' || provider === '' || providerNames.has(provider)) return;
       problems.push({ path: ['models', index, 'targets', targetIndex, 'provider'], message: missingProviderMessage(provider, [...providerNames.keys()]) });
     });
+    const weights = list(alias.targets).map((target) => record(target)?.weight);
+    if (weights.length > 0 && weights.every((weight) => weight === 0)) {
+      problems.push({ path: ['models', index, 'targets'], message: 'at least one target needs a weight above 0' });
+    }
   });
+
+  // Model names an alias hands requests on to; needs every alias name, so after the loop above.
+  const known = { aliases: [...aliasNames.keys()], providers: [...providerNames.keys()] };
+  list(root.models).forEach((item, index) => {
+    const alias = record(item);
+    if (alias === undefined) return;
+    const self = typeof alias.name === 'string' ? alias.name : undefined;
+    if (Array.isArray(alias.fallbacks)) {
+      alias.fallbacks.forEach((name, fallbackIndex) => {
+        const message = typeof name === 'string' && name !== '' ? routeTargetProblem(name, self, known) : undefined;
+        if (message !== undefined) problems.push({ path: ['models', index, 'fallbacks', fallbackIndex], message });
+      });
+    }
+    const overflow = alias.on_context_overflow;
+    const message = typeof overflow === 'string' && overflow !== '' ? routeTargetProblem(overflow, self, known) : undefined;
+    if (message !== undefined) problems.push({ path: ['models', index, 'on_context_overflow'], message });
+  });
+
+  const routing = record(root.routing);
+  const retry = record(routing?.retry);
+  const inherited: Inherited = {
+    backoff_ms: { value: DEFAULT_RETRY.backoffMs, from: 'the default' },
+    max_backoff_ms: { value: DEFAULT_RETRY.maxBackoffMs, from: 'the default' },
+  };
+  checkOrder(problems, ['routing', 'retry'], retry, 'backoff_ms', 'max_backoff_ms', inherited);
+  const fromRouting: Inherited = { ...inherited };
+  for (const key of ['backoff_ms', 'max_backoff_ms']) {
+    const value = retry?.[key];
+    if (typeof value === 'number') fromRouting[key] = { value, from: 'from routing.retry' };
+  }
+  list(root.models).forEach((item, index) => {
+    checkOrder(problems, ['models', index, 'retry'], record(record(item)?.retry), 'backoff_ms', 'max_backoff_ms', fromRouting);
+  });
+  const cooldowns = record(routing?.cooldowns);
+  const seconds = (ms: number) => ({ value: ms / 1000, from: 'the default' });
+  checkOrder(problems, ['routing', 'cooldowns'], cooldowns, 'rate_limit_s', 'rate_limit_max_s', {
+    rate_limit_s: seconds(DEFAULT_COOLDOWNS.rateLimitMs),
+    rate_limit_max_s: seconds(DEFAULT_COOLDOWNS.rateLimitMaxMs),
+  });
+  checkOrder(problems, ['routing', 'cooldowns'], cooldowns, 'eject_s', 'eject_max_s', {
+    eject_s: seconds(DEFAULT_COOLDOWNS.ejectMs),
+    eject_max_s: seconds(DEFAULT_COOLDOWNS.ejectMaxMs),
+  });
+  if (typeof routing?.session_header === 'string' && routing.session_header !== '' && !HEADER_NAME.test(routing.session_header)) {
+    problems.push({ path: ['routing', 'session_header'], message: 'is not a valid HTTP header name' });
+  }
   return problems;
+}
+
+/** Values a section inherits for the keys it does not set, and where they come from. */
+type Inherited = Record<string, { value: number; from: string }>;
+
+/**
+ * `high` must not be below `low`, once each takes its inherited value when not given. Reported at
+ * a key the section sets (a conflict between inherited values alone belongs to where they come from).
+ */
+function checkOrder(problems: PendingProblem[], at: PathSegment[], section: Record<string, unknown> | undefined, low: string, high: string, inherited: Inherited): void {
+  const lowGiven = typeof section?.[low] === 'number';
+  const highGiven = typeof section?.[high] === 'number';
+  if (!lowGiven && !highGiven) return;
+  const lowValue = lowGiven ? section![low] as number : inherited[low]!.value;
+  const highValue = highGiven ? section![high] as number : inherited[high]!.value;
+  if (highValue >= lowValue) return;
+  if (highGiven) {
+    problems.push({ path: [...at, high], message: `must be at least ${low} (${lowValue}${lowGiven ? '' : `, ${inherited[low]!.from}`})` });
+  } else {
+    problems.push({ path: [...at, low], message: `must not be above ${high} (${highValue}, ${inherited[high]!.from})` });
+  }
+}
+
+/**
+ * A fallback or overflow model: another alias, or `provider:model` / `provider/model` with a
+ * configured provider (the forms the router resolves without depending on discovery). Undefined when fine.
+ */
+function routeTargetProblem(name: string, self: string | undefined, known: { aliases: string[]; providers: string[] }): string | undefined {
+  if (name === self) return 'an alias cannot fall back to itself';
+  if (known.aliases.includes(name)) return undefined;
+  const separators = [name.indexOf(':'), name.indexOf('/')].filter((at) => at > 0);
+  for (const at of separators) {
+    if (known.providers.includes(name.slice(0, at))) {
+      return at < name.length - 1 ? undefined : `names no model; write ${name}<model>`;
+    }
+  }
+  const others = known.aliases.filter((alias) => alias !== self);
+  const alias = suggest(name, others);
+  if (alias !== undefined) return `no alias named '${name}' (did you mean '${alias}'?)`;
+  if (known.providers.includes(name)) return `'${name}' is a provider, not a model; write ${name}:<model>`;
+  if (separators.length > 0) {
+    const provider = name.slice(0, Math.min(...separators));
+    return `no alias named '${name}', and ${missingProviderMessage(provider, known.providers)}`;
+  }
+  const aliases = others.length === 0 ? 'no other aliases are configured' : `aliases: ${others.join(', ')}`;
+  return `no alias named '${name}'; expected an alias or provider:model (${aliases})`;
 }
 
 function missingProviderMessage(name: string, known: string[]): string {
@@ -162,6 +260,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
   if ((auth.keys ?? []).length > 0 && keys.length === 0) {
     warnings.push({ path: ['auth', 'keys'], message: 'every key is empty after interpolation, so client authentication is off' });
   }
+  const routing = normalizeRouting(raw.routing ?? {});
   const config: GatewayConfig = {
     source,
     server: {
@@ -174,7 +273,8 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     },
     auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false },
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
-    models: (raw.models ?? []).map(normalizeAlias),
+    models: (raw.models ?? []).map((alias) => normalizeAlias(alias, routing.retry)),
+    routing,
     logging: { level: raw.logging?.level ?? DEFAULT_LOGGING.level, format: raw.logging?.format ?? DEFAULT_LOGGING.format },
     media: {
       allowPrivateNetworks: raw.media?.allow_private_networks ?? DEFAULT_MEDIA.allowPrivateNetworks,
@@ -183,6 +283,44 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     },
   };
   return { config: freeze(config), warnings };
+}
+
+/** Seconds in the file, milliseconds in the snapshot; rounded, as fractions of a second are allowed. */
+function ms(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+function normalizeRouting(raw: RawRouting): RoutingConfig {
+  const cooldowns = raw.cooldowns ?? {};
+  const routing: RoutingConfig = {
+    retry: mergeRetry(DEFAULT_RETRY, raw.retry),
+    maxAttempts: raw.max_attempts ?? DEFAULT_ROUTING.maxAttempts,
+    retryBudget: {
+      ratio: raw.retry_budget?.ratio ?? DEFAULT_RETRY_BUDGET.ratio,
+      minPerSecond: raw.retry_budget?.min_per_second ?? DEFAULT_RETRY_BUDGET.minPerSecond,
+    },
+    cooldowns: {
+      authMs: cooldowns.auth_s === undefined ? DEFAULT_COOLDOWNS.authMs : ms(cooldowns.auth_s),
+      notFoundMs: cooldowns.not_found_s === undefined ? DEFAULT_COOLDOWNS.notFoundMs : ms(cooldowns.not_found_s),
+      rateLimitMs: cooldowns.rate_limit_s === undefined ? DEFAULT_COOLDOWNS.rateLimitMs : ms(cooldowns.rate_limit_s),
+      rateLimitMaxMs: cooldowns.rate_limit_max_s === undefined ? DEFAULT_COOLDOWNS.rateLimitMaxMs : ms(cooldowns.rate_limit_max_s),
+      ejectAfter: cooldowns.eject_after ?? DEFAULT_COOLDOWNS.ejectAfter,
+      ejectMs: cooldowns.eject_s === undefined ? DEFAULT_COOLDOWNS.ejectMs : ms(cooldowns.eject_s),
+      ejectMaxMs: cooldowns.eject_max_s === undefined ? DEFAULT_COOLDOWNS.ejectMaxMs : ms(cooldowns.eject_max_s),
+    },
+    sessionTtlMs: raw.session_ttl_s === undefined ? DEFAULT_ROUTING.sessionTtlMs : ms(raw.session_ttl_s),
+  };
+  if (raw.session_header !== undefined) routing.sessionHeader = raw.session_header.toLowerCase();
+  return routing;
+}
+
+/** Key by key: what `raw` sets, else `base`. */
+function mergeRetry(base: Readonly<RetrySettings>, raw: RawRouting['retry']): RetrySettings {
+  return {
+    attempts: raw?.attempts ?? base.attempts,
+    backoffMs: raw?.backoff_ms ?? base.backoffMs,
+    maxBackoffMs: raw?.max_backoff_ms ?? base.maxBackoffMs,
+  };
 }
 
 function normalizeProvider(raw: RawProvider, index: number, warnings: PendingProblem[]): ProviderConfig {
@@ -218,8 +356,15 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
       keepAliveMs: raw.pool?.keep_alive_ms ?? DEFAULT_POOL.keepAliveMs,
     },
     capabilities: { ...preset.capabilities, ...definedOnly(raw.capabilities ?? {}) },
+    keyStrategy: raw.key_strategy ?? DEFAULT_KEY_STRATEGY,
   };
   if (resolved.name !== undefined) provider.preset = resolved.name;
+  if (raw.health_check !== undefined) {
+    provider.healthCheck = {
+      intervalMs: raw.health_check.interval_s === undefined ? DEFAULT_HEALTH_CHECK.intervalMs : ms(raw.health_check.interval_s),
+      timeoutMs: raw.health_check.timeout_ms ?? DEFAULT_HEALTH_CHECK.timeoutMs,
+    };
+  }
   return provider;
 }
 
@@ -232,8 +377,35 @@ export function defaultDiscover(models: readonly string[], listed: boolean, pres
   return listed ? false : preset.discover;
 }
 
-function normalizeAlias(raw: RawAlias): AliasConfig {
-  return { name: raw.name, targets: raw.targets.map((target) => ({ provider: target.provider, model: target.model })) };
+function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig {
+  const alias: AliasConfig = {
+    name: raw.name,
+    targets: raw.targets.map((target) => {
+      const normalized: AliasTarget = { provider: target.provider, model: target.model, weight: target.weight ?? DEFAULT_WEIGHT };
+      if (target.context_window !== undefined) normalized.contextWindow = target.context_window;
+      return normalized;
+    }),
+    strategy: raw.strategy ?? DEFAULT_STRATEGY,
+    fallbacks: [...(raw.fallbacks ?? [])],
+    retry: mergeRetry(retry, raw.retry),
+    affinity: raw.affinity ?? DEFAULT_AFFINITY,
+  };
+  if (raw.on_context_overflow !== undefined) alias.onContextOverflow = raw.on_context_overflow;
+  const timeouts = aliasTimeouts(raw.timeouts);
+  if (timeouts !== undefined) alias.timeouts = timeouts;
+  return alias;
+}
+
+/** Only the keys given: the rest stay the provider's. Undefined when none is given. */
+function aliasTimeouts(raw: RawAlias['timeouts']): Partial<TimeoutSettings> | undefined {
+  if (raw === undefined) return undefined;
+  const timeouts = definedOnly<Partial<TimeoutSettings>>({
+    connectMs: raw.connect_ms,
+    firstByteMs: raw.first_byte_ms,
+    idleMs: raw.idle_ms,
+    totalMs: raw.total_ms,
+  });
+  return Object.keys(timeouts).length === 0 ? undefined : timeouts;
 }
 
 function dropEmpty(keys: readonly string[]): string[] {

@@ -1,11 +1,14 @@
 // The raw YAML file as a TypeBox schema: the single source for validation and for docs/config.md
 // (scripts/gen-config-docs.ts), hence a description on every property. Cross-field rules (unique
-// names, known provider types, alias targets) live in normalize.ts, where the whole file is known.
+// names, known provider types, alias targets and fallbacks, bounds that must not cross) live in
+// normalize.ts, where the whole file is known.
 import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { presets } from '../providers/presets/index.ts';
 import {
-  DEFAULT_BODY_LIMIT, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HOST, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT,
-  DEFAULT_MEDIA, DEFAULT_TIMEOUTS, defaultServerConfig, LOG_FORMATS, LOG_LEVELS,
+  AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
+  DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
+  DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
+  KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES,
 } from './defaults.ts';
 
 /** Names a provider may take: they appear in requests as `provider:model` and `provider/model`. */
@@ -54,17 +57,36 @@ export const LoggingSchema = Type.Object({
   format: Type.Optional(literals(LOG_FORMATS, { default: DEFAULT_LOGGING.format, description: '`json`: one JSON object per line (for collectors); `pretty`: coloured, for a terminal.' })),
 }, { ...closed, description: 'Logs (written to stdout).' });
 
-export const TimeoutsSchema = Type.Object({
-  connect_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_TIMEOUTS.connectMs, description: 'TCP and TLS connect.' })),
-  first_byte_ms: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_TIMEOUTS.firstByteMs, description: 'From sending the request to receiving the response headers; 0 = no limit. Long by default because reasoning models may think for minutes first.' })),
-  idle_ms: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_TIMEOUTS.idleMs, description: 'Longest silence between two chunks of the response body; 0 = no limit.' })),
-  total_ms: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_TIMEOUTS.totalMs, description: 'Whole attempt, headers to last byte; 0 = no limit.' })),
-}, { ...closed, description: 'Upstream timeouts for this provider.' });
+const TIMEOUT_DESCRIPTIONS = {
+  connect_ms: 'TCP and TLS connect.',
+  first_byte_ms: 'From sending the request to receiving the response headers; 0 = no limit.',
+  idle_ms: 'Longest silence between two chunks of the response body; 0 = no limit.',
+  total_ms: 'Whole attempt, headers to last byte; 0 = no limit.',
+} as const;
+
+/** With defaults for a provider; without for an alias, whose keys only override the provider's. */
+function timeoutsSchema(defaults: boolean, description: string) {
+  const options = (key: keyof typeof TIMEOUT_DESCRIPTIONS, value: number, note = '') =>
+    defaults ? { default: value, description: TIMEOUT_DESCRIPTIONS[key] + note } : { description: `${TIMEOUT_DESCRIPTIONS[key]} Default: the provider's \`timeouts.${key}\`.` };
+  return Type.Object({
+    connect_ms: Type.Optional(Type.Integer({ minimum: 1, ...options('connect_ms', DEFAULT_TIMEOUTS.connectMs) })),
+    first_byte_ms: Type.Optional(Type.Integer({ minimum: 0, ...options('first_byte_ms', DEFAULT_TIMEOUTS.firstByteMs, ' Long by default because reasoning models may think for minutes first.') })),
+    idle_ms: Type.Optional(Type.Integer({ minimum: 0, ...options('idle_ms', DEFAULT_TIMEOUTS.idleMs) })),
+    total_ms: Type.Optional(Type.Integer({ minimum: 0, ...options('total_ms', DEFAULT_TIMEOUTS.totalMs) })),
+  }, { ...closed, description });
+}
+
+export const TimeoutsSchema = timeoutsSchema(true, 'Upstream timeouts for this provider.');
 
 export const PoolSchema = Type.Object({
   connections: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_POOL.connections, description: 'Most concurrent connections to this provider; 0 = unlimited. A cap is a hidden queue: size it for peak concurrency.' })),
   keep_alive_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_POOL.keepAliveMs, description: "How long an idle upstream connection is kept for reuse; keep it below the provider's own idle timeout." })),
 }, { ...closed, description: 'Upstream connection pool for this provider.' });
+
+export const HealthCheckSchema = Type.Object({
+  interval_s: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_HEALTH_CHECK.intervalMs / 1000, description: 'Seconds between two checks.' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_HEALTH_CHECK.timeoutMs, description: 'Time limit for one check; a check that takes longer fails.' })),
+}, { ...closed, description: 'Active health check: `GET {base_url}/models` every `interval_s`, so a provider that is down is noticed before a request is sent to it. Without it, health is judged from real requests only.' });
 
 export const ProviderSchema = Type.Object({
   name: Type.String({
@@ -81,7 +103,11 @@ export const ProviderSchema = Type.Object({
     description: "http(s) URL the API paths are appended to, e.g. `http://127.0.0.1:11434/v1`. Default: the preset's URL; required for `azure-openai`. A trailing slash is removed.",
   })),
   api_key: Type.Optional(Type.String({ description: 'Credential sent upstream (usually `${SOME_API_KEY}`). An empty value is dropped. Use `api_keys` for several.' })),
-  api_keys: Type.Optional(Type.Array(Type.String(), { description: 'Several credentials for the same endpoint, used round-robin. Empty values are dropped. Not together with `api_key`.' })),
+  api_keys: Type.Optional(Type.Array(Type.String(), { description: 'Several credentials for the same endpoint, used as `key_strategy` says. Empty values are dropped. Not together with `api_key`.' })),
+  key_strategy: Type.Optional(literals(KEY_STRATEGIES, {
+    default: DEFAULT_KEY_STRATEGY,
+    description: 'How several `api_keys` are used: `round-robin` spreads requests over them in turn; `fill-first` uses the first healthy key until it fails (rate limit, rejected key), then the next. A key in cooldown is skipped either way.',
+  })),
   models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
     description: "Model names and glob patterns (`*` any run, `?` one character) this provider serves, e.g. `[llama3.2, \"qwen3:*\"]`. Default: the preset's patterns, else none.",
   })),
@@ -98,17 +124,71 @@ export const ProviderSchema = Type.Object({
   }, { ...closed, description: "What the server can do, overriding the preset's defaults. A plain `type: openai` server with a custom base_url is assumed to serve chat, completions and embeddings but not the Responses API." })),
   timeouts: Type.Optional(TimeoutsSchema),
   pool: Type.Optional(PoolSchema),
+  health_check: Type.Optional(HealthCheckSchema),
 }, { ...closed, description: 'An upstream: one wire format, one base URL, its credentials.' });
 
 export const AliasTargetSchema = Type.Object({
   provider: Type.String({ minLength: 1, description: 'Name of a configured provider.' }),
   model: Type.String({ minLength: 1, description: 'Model name sent to that provider.' }),
+  weight: Type.Optional(Type.Number({ minimum: 0, default: DEFAULT_WEIGHT, description: 'Share of the traffic under `strategy: weighted`, relative to the other targets\' weights (`3` and `1` = 75 % and 25 %). At least one target needs a weight above 0.' })),
+  context_window: Type.Optional(Type.Integer({ minimum: 1, description: "Largest prompt, in tokens, this target takes. A request whose estimated prompt is larger skips the target (see the alias's `on_context_overflow`). Default: no limit known." })),
 }, { ...closed, description: 'One target of an alias.' });
+
+/** With defaults for `routing.retry`; without for an alias, whose missing keys come from `routing.retry`. */
+function retrySchema(defaults: boolean, description: string) {
+  const options = (key: string, value: number, text: string) =>
+    defaults ? { default: value, description: text } : { description: `${text} Default: \`routing.retry.${key}\`.` };
+  return Type.Object({
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, ...options('attempts', DEFAULT_RETRY.attempts, 'Tries of one target, the first included, before moving on to the next target; 1 = no retry on the same target.') })),
+    backoff_ms: Type.Optional(Type.Integer({ minimum: 0, ...options('backoff_ms', DEFAULT_RETRY.backoffMs, 'Wait before the first retry; each further retry doubles it (with full jitter), up to `max_backoff_ms`.') })),
+    max_backoff_ms: Type.Optional(Type.Integer({ minimum: 0, ...options('max_backoff_ms', DEFAULT_RETRY.maxBackoffMs, 'Longest wait between two retries; at least `backoff_ms`.') })),
+  }, { ...closed, description });
+}
 
 export const AliasSchema = Type.Object({
   name: Type.String({ minLength: 1, description: 'The model name clients ask for, e.g. `fast`. Unique.' }),
-  targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; several targets are used round-robin.' }),
+  targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; `strategy` picks among the healthy ones.' }),
+  strategy: Type.Optional(literals(STRATEGIES, {
+    default: DEFAULT_STRATEGY,
+    description: 'How a target is picked: `weighted` at random in proportion to `weight`; `round-robin` in turn; `fill-first` the first healthy target in list order until it fails; `least-busy` the one with the fewest requests in flight; `latency` the one with the lowest recent latency.',
+  })),
+  fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'Model names tried in order when every target has failed: other aliases, or `provider:model` / `provider/model` with a configured provider, e.g. `[cheap, "openai:gpt-4o-mini"]`.',
+  })),
+  on_context_overflow: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'Model name (another alias, or `provider:model`) used instead when the estimated prompt is longer than the `context_window` of this alias\'s targets.',
+  })),
+  retry: Type.Optional(retrySchema(false, 'Retry policy of this alias; keys not given come from `routing.retry`.')),
+  timeouts: Type.Optional(timeoutsSchema(false, "Timeouts for this alias's attempts, overriding the providers' own key by key.")),
+  affinity: Type.Optional(literals(AFFINITIES, {
+    default: DEFAULT_AFFINITY,
+    description: '`session`: requests of one session (named by a session header, see `routing.session_header`) keep going to the target that served the session, so provider-side prompt caches keep hitting, until `routing.session_ttl_s` passes without a request. `none`: every request is routed afresh.',
+  })),
 }, { ...closed, description: 'A model alias.' });
+
+const seconds = (ms: number): number => ms / 1000;
+
+export const RoutingSchema = Type.Object({
+  retry: Type.Optional(retrySchema(true, 'Retry policy for routes with none of their own: bare model names, `provider:model`, and aliases without `retry`.')),
+  max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: DEFAULT_ROUTING.maxAttempts, description: 'Most upstream attempts for one request, counting every retry, target and fallback.' })),
+  retry_budget: Type.Optional(Type.Object({
+    ratio: Type.Optional(Type.Number({ minimum: 0, maximum: 10, default: DEFAULT_RETRY_BUDGET.ratio, description: 'Retries allowed as a fraction of the requests over the last 10 s (0.2 = one retry per five requests), so that retries cannot multiply the load on a provider that is already failing.' })),
+    min_per_second: Type.Optional(Type.Number({ minimum: 0, default: DEFAULT_RETRY_BUDGET.minPerSecond, description: 'Retries always allowed per second, whatever `ratio` says (so a quiet gateway can still retry).' })),
+  }, { ...closed, description: 'Gateway-wide cap on retries.' })),
+  cooldowns: Type.Optional(Type.Object({
+    auth_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.authMs), description: 'Seconds a key is left out after 401/403 (rejected credential).' })),
+    not_found_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.notFoundMs), description: 'Seconds a (provider, model) target is left out after 404 (model not found).' })),
+    rate_limit_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.rateLimitMs), description: 'Seconds a key and model are left out after 429 without `Retry-After`; doubled per consecutive 429, up to `rate_limit_max_s`. A `Retry-After` from the provider wins.' })),
+    rate_limit_max_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.rateLimitMaxMs), description: 'Longest rate-limit cooldown, also capping `Retry-After`; at least `rate_limit_s`.' })),
+    eject_after: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_COOLDOWNS.ejectAfter, description: 'Consecutive failures (5xx, timeouts, connection errors) after which a target is ejected.' })),
+    eject_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.ejectMs), description: 'Seconds of the first ejection; doubled per consecutive ejection up to `eject_max_s`. Afterwards one probe request is let through: success brings the target back.' })),
+    eject_max_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.ejectMaxMs), description: 'Longest ejection; at least `eject_s`.' })),
+  }, { ...closed, description: 'How long failing keys and targets are left out. Seconds, fractions allowed (`0.5`).' })),
+  session_header: Type.Optional(Type.String({ minLength: 1, description: 'An extra request header naming the session for `affinity: session`, checked before the built-in ones. Case-insensitive.' })),
+  session_ttl_s: Type.Optional(Type.Integer({ minimum: 1, default: seconds(DEFAULT_ROUTING.sessionTtlMs), description: 'Seconds a session stays pinned to its target after its last request.' })),
+}, { ...closed, description: 'Retries, cooldowns and session affinity, for every route.' });
 
 export const MediaSchema = Type.Object({
   allow_private_networks: Type.Optional(Type.Boolean({ default: DEFAULT_MEDIA.allowPrivateNetworks, description: 'Allow downloading URL images from loopback and private addresses (for providers that need media inline). Off by default, so a client cannot make the gateway reach into your network.' })),
@@ -123,11 +203,13 @@ export const ConfigSchema = Type.Object({
   media: Type.Optional(MediaSchema),
   providers: Type.Optional(Type.Array(ProviderSchema, { default: [], errorMessage: "must be a list of providers, each item starting with '- name:'", description: 'Upstream providers, in priority order.' })),
   models: Type.Optional(Type.Array(AliasSchema, { default: [], errorMessage: "must be a list of aliases, each item starting with '- name:'", description: 'Model aliases: names clients use that resolve to one or more provider models.' })),
+  routing: Type.Optional(RoutingSchema),
 }, { ...closed, description: 'Switchyard configuration file.' });
 
 export type RawConfig = Static<typeof ConfigSchema>;
 export type RawProvider = Static<typeof ProviderSchema>;
 export type RawAlias = Static<typeof AliasSchema>;
+export type RawRouting = Static<typeof RoutingSchema>;
 
 /** Our extra keyword, see `closed` above. */
 export function errorMessageOf(schema: TSchema): string | undefined {

@@ -58,10 +58,89 @@ export interface ProviderConfig {
   timeouts: TimeoutSettings;
   pool: PoolSettings;
   capabilities: ProviderCapabilities;
+  /** How several `apiKeys` are used: in turn, or the first healthy one until it fails. */
+  keyStrategy: KeyStrategy;
+  /** Optional active health check (GET of the model list); absent = passive health only. */
+  healthCheck?: HealthCheckSettings;
 }
 
-export interface AliasTarget { provider: string; model: string }
-export interface AliasConfig { name: string; targets: AliasTarget[] }
+export type KeyStrategy = 'round-robin' | 'fill-first';
+
+export interface HealthCheckSettings {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** How an alias picks among its healthy targets. */
+export type Strategy = 'weighted' | 'round-robin' | 'fill-first' | 'least-busy' | 'latency';
+
+export interface RetrySettings {
+  /** Tries of one target (first try included) before moving on; 1 = no retry on the same target. */
+  attempts: number;
+  /** First back-off; each further retry doubles it (full jitter), capped by maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface AliasTarget {
+  provider: string;
+  model: string;
+  /** For `strategy: weighted` (default 1). */
+  weight: number;
+  /** Largest prompt (tokens) this target takes; when the gateway's estimate is above it, the target is skipped as overflowing. */
+  contextWindow?: number;
+}
+
+export interface AliasConfig {
+  name: string;
+  targets: AliasTarget[];
+  strategy: Strategy;
+  /** Other model names (aliases or `provider:model`) tried in order when every target failed. */
+  fallbacks: string[];
+  /** Model name used when the prompt is too long for these targets. */
+  onContextOverflow?: string;
+  /** Retry policy of this alias (the `routing.retry` default when not given). */
+  retry: RetrySettings;
+  /** Per-attempt timeouts overriding the providers' own; only the keys given. */
+  timeouts?: Partial<TimeoutSettings>;
+  affinity: 'none' | 'session';
+}
+
+/** Cooldowns per (provider key, model), as data. */
+export interface CooldownSettings {
+  /** After 401/403. */
+  authMs: number;
+  /** After 404 (model not found). */
+  notFoundMs: number;
+  /** After 429 without Retry-After: first back-off, doubled per consecutive 429 up to rateLimitMaxMs. Retry-After, when sent, wins (capped by rateLimitMaxMs). */
+  rateLimitMs: number;
+  rateLimitMaxMs: number;
+  /** Consecutive 5xx / timeouts / connection failures before the target is ejected. */
+  ejectAfter: number;
+  /** First ejection; doubled per consecutive ejection up to ejectMaxMs; then one half-open probe. */
+  ejectMs: number;
+  ejectMaxMs: number;
+}
+
+export interface RetryBudgetSettings {
+  /** Retries allowed as a fraction of requests over the last 10 s. */
+  ratio: number;
+  /** Retries always allowed per second, whatever the ratio says. */
+  minPerSecond: number;
+}
+
+export interface RoutingConfig {
+  /** Retry policy for routes with none of their own (bare model names, `provider:model`, aliases without `retry`). */
+  retry: RetrySettings;
+  /** Most upstream attempts for one request across targets and fallbacks. */
+  maxAttempts: number;
+  retryBudget: RetryBudgetSettings;
+  cooldowns: CooldownSettings;
+  /** An extra request header naming the session, checked before the built-in ones. */
+  sessionHeader?: string;
+  /** How long a session stays pinned to its target after its last request. */
+  sessionTtlMs: number;
+}
 
 export interface ServerConfig {
   host: string;
@@ -107,6 +186,7 @@ export interface GatewayConfig {
   auth: AuthConfig;
   providers: ProviderConfig[];
   models: AliasConfig[];
+  routing: RoutingConfig;
   logging: LoggingConfig;
   media: MediaConfig;
 }

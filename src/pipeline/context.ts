@@ -25,6 +25,8 @@ export class RequestContext {
   modelAsked = '';
   provider = '';
   upstreamModel = '';
+  /** The fallback (or overflow) route that answered, when not the one asked for. */
+  route = '';
   stream = false;
   attempts = 0;
   upstreamStatus = 0;

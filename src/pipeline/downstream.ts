@@ -4,13 +4,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from './context.ts';
 import type { ProviderRuntime } from './runtime.ts';
 
-export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, contentType: string): string[] {
-  return ['content-type', contentType, 'x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel), 'server-timing', context.serverTiming()];
+/** The head of an answer: request id, what happened, Server-Timing, then `head` (content type and framing). */
+export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, head: readonly string[]): string[] {
+  const out = ['x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel), 'server-timing', context.serverTiming()];
+  for (const value of head) out.push(value);
+  return out;
 }
 
 /** What happened: the provider and model that answered, and how many attempts it took. */
 export function metaHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string): string[] {
-  return ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
+  const headers = ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
+  if (context.route !== '') headers.push('x-switchyard-fallback', context.route);
+  return headers;
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

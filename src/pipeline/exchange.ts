@@ -1,96 +1,57 @@
 // The same-dialect exchange: the request body goes upstream as bytes (the model field spliced
 // when routing renamed it), the response comes back chunk by chunk with back-pressure, streams
 // forwarded in whole frames (SSE events, NDJSON lines) so a failure can always be ended with a
-// well-formed error event. Nothing is written downstream before the upstream status is known
-// (the commit point): until then a failure is answered as a plain error response.
+// well-formed error event. The commit point is the first frame (or first body chunk): until
+// then a failure — an error status, a reset, a silent upstream, a broken first frame — goes back
+// to the runner, which may try again elsewhere without the client seeing anything.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
-import { UpstreamAttempt, type AttemptSink } from '../upstream/attempt.ts';
-import { canceledError } from '../upstream/errors.ts';
-import { FrameSplitter, lastEventBoundary, lastLineBoundary } from '../streaming/frame-splitter.ts';
-import { redactText } from '../util/redact.ts';
-import type { Cancellable, RequestContext } from './context.ts';
-import { answerHeaders, BoundedBody, headerValue, metaHeaders } from './downstream.ts';
-import { sendError, sendWire } from './respond.ts';
-import type { ProviderRuntime } from './runtime.ts';
+import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseDataLooksWhole } from '../streaming/frame-splitter.ts';
+import { answerHeaders, headerValue } from './downstream.ts';
+import { sendError } from './respond.ts';
+import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
+
+export { ERROR_BODY_LIMIT } from './upstream-exchange.ts';
 
 /** What a pass-through stream asks for (Gemini's streamed JSON array is plain JSON). */
 const STREAM_ACCEPT = { sse: 'text/event-stream', ndjson: 'application/x-ndjson', 'json-array': 'application/json' } as const;
 
-/** Upstream error bodies are read whole (bounded) so they can be passed on or mapped. */
-export const ERROR_BODY_LIMIT = 1024 * 1024;
-
-export interface PassThroughOptions {
-  context: RequestContext;
-  surface: SurfaceAdapter;
-  provider: ProviderRuntime;
-  upstreamModel: string;
+export interface PassThroughOptions extends ExchangeTarget {
   /** Upstream path under the base URL, with query. */
   path: string;
   /** Headers forwarded from the client (e.g. anthropic-beta). */
-  forwardHeaders: string[];
+  forwardHeaders: readonly string[];
   body: Buffer;
   stream: boolean;
-  secrets: readonly string[];
 }
 
-export class PassThroughExchange implements AttemptSink, Cancellable {
-  private readonly context: RequestContext;
-  private readonly surface: SurfaceAdapter;
-  private readonly provider: ProviderRuntime;
-  private readonly secrets: readonly string[];
-  private readonly upstreamModel: string;
-  private readonly attempt: UpstreamAttempt;
-  private errorBody: BoundedBody | undefined = undefined;
-  private errorHeaders: IncomingHttpHeaders | undefined = undefined;
+export class PassThroughExchange extends UpstreamExchange {
+  protected readonly verbatimClientErrors = true;
   private splitter: FrameSplitter | undefined = undefined;
+  /** SSE whose events are checked for whole JSON data before they are forwarded. */
+  private checkFrames = false;
   private terminalSeen = false;
-  private committed = false;
-  private canceled = false;
-  private readonly onDrain: () => void;
+  private status = 200;
+  private headersOut: string[] | undefined = undefined;
 
   constructor(options: PassThroughOptions) {
-    this.context = options.context;
-    this.surface = options.surface;
-    this.provider = options.provider;
-    this.secrets = options.secrets;
-    this.upstreamModel = options.upstreamModel;
-    this.onDrain = () => this.attempt.resume();
-    this.attempt = new UpstreamAttempt(options.provider.endpoint, this);
-    this.context.active = this;
-    this.context.attempts++;
-    this.context.provider = options.provider.name;
-    this.context.upstreamModel = options.upstreamModel;
+    super(options);
     const headers = [
       'content-type', 'application/json',
       'content-length', String(options.body.length),
       'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : 'application/json',
     ];
     for (const value of options.forwardHeaders) headers.push(value);
-    this.attempt.start({ method: 'POST', path: options.path, headers, body: options.body });
+    this.dispatch({ method: 'POST', path: options.path, headers, body: options.body });
   }
 
-  cancel(): void {
-    if (this.canceled) return;
-    this.canceled = true;
-    this.attempt.abort(canceledError());
-  }
-
-  onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
-    const context = this.context;
-    context.upstreamStatus = status;
-    context.upstreamHeadersMs = context.elapsedMs();
-    context.upstreamMs = attempt.headersAt - attempt.startedAt;
-    if (status < 200 || status >= 300) {
-      this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
-      this.errorHeaders = headers;
-      return;
-    }
+  protected onAnswerStart(status: number, headers: IncomingHttpHeaders): void {
     const contentType = headerValue(headers, 'content-type') ?? 'application/json';
-    const out = answerHeaders(context, this.provider, this.upstreamModel, contentType);
+    this.status = status;
+    const out: string[] = [];
     if (contentType.startsWith('text/event-stream')) {
       this.splitter = new FrameSplitter(lastEventBoundary);
+      this.checkFrames = this.surface.streamFraming === 'sse';
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else if (this.surface.streamFraming === 'ndjson' && contentType.includes('ndjson')) {
       this.splitter = new FrameSplitter(lastLineBoundary);
@@ -99,17 +60,22 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
       const length = headerValue(headers, 'content-length');
       if (length !== undefined) out.push('content-length', length);
     }
-    this.committed = true;
-    context.response.writeHead(status, out);
+    out.push('content-type', contentType);
+    this.headersOut = out;
+  }
+
+  /** The commit point: the response head goes out with the first bytes of the answer. */
+  private open(): void {
+    this.commit();
+    const context = this.context;
+    const out = answerHeaders(context, this.provider, this.upstreamModel, this.headersOut!);
+    context.response.writeHead(this.status, out);
     context.firstByteMs = context.elapsedMs();
   }
 
-  onAttemptData(_attempt: UpstreamAttempt, chunk: Buffer): void {
-    if (this.errorBody !== undefined) {
-      this.errorBody.push(chunk);
-      return;
-    }
+  protected onAnswerData(chunk: Buffer): void {
     if (this.splitter === undefined) {
+      if (!this.committed) this.open();
       this.write(chunk);
       return;
     }
@@ -117,77 +83,57 @@ export class PassThroughExchange implements AttemptSink, Cancellable {
     try {
       frames = this.splitter.push(chunk);
     } catch {
-      this.attempt.abort(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream frame larger than the limit.`, {
-        status: 502, origin: 'upstream', errorClass: 'gateway-error', provider: this.provider.name,
+      this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream frame larger than the limit.`, {
+        status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
       }));
       return;
     }
     if (frames === undefined) return;
+    if (this.checkFrames && !sseDataLooksWhole(frames)) {
+      this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a malformed stream event.`, {
+        status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+      }));
+      return;
+    }
     if (!this.terminalSeen && this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
+    if (!this.committed) this.open();
     this.write(frames);
   }
 
-  private write(data: Buffer): void {
-    const response = this.context.response;
-    if (!response.write(data)) {
-      this.attempt.pause();
-      response.once('drain', this.onDrain);
-    }
-  }
-
-  onAttemptEnd(attempt: UpstreamAttempt): void {
-    this.context.active = undefined;
-    if (this.errorBody !== undefined) {
-      this.context.upstreamMs = performance.now() - attempt.startedAt;
-      this.respondUpstreamError();
+  /** A protocol failure found by the gateway: before the commit it may be retried, after it ends the stream. */
+  private broken(error: GatewayError): void {
+    if (!this.committed) {
+      this.fail(error, () => sendError(this.context, error));
       return;
     }
+    this.context.error = error;
+    this.onBrokenAfterCommit(error);
+  }
+
+  protected onAnswerEnd(): void {
     const response = this.context.response;
     if (this.splitter !== undefined && !this.terminalSeen) {
       // A clean close without the dialect's end marker is a truncated answer: say so.
-      const error = new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' ended the stream before it was complete.`, {
-        status: 502, origin: 'upstream', errorClass: 'reset', provider: this.provider.name,
-      });
+      const error = incompleteStream(this.provider.name);
+      if (!this.committed) {
+        this.fail(error, () => sendError(this.context, error));
+        return;
+      }
       this.context.error = error;
       response.end(this.surface.encodeStreamError(error));
+      this.done(error);
       return;
     }
+    if (!this.committed) this.open();
     response.end();
+    this.done(undefined);
   }
 
-  onAttemptError(_attempt: UpstreamAttempt, error: GatewayError): void {
-    const context = this.context;
-    context.active = undefined;
-    context.error = error;
-    if (this.canceled || error.code === ErrorCode.canceled) return;
-    const response = context.response;
-    if (!this.committed) {
-      sendError(context, error);
-      return;
-    }
-    if (this.splitter !== undefined) {
-      response.end(this.surface.encodeStreamError(error));
-      return;
-    }
+  protected onBrokenAfterCommit(error: GatewayError): void {
+    const response = this.context.response;
+    if (this.splitter !== undefined) response.end(this.surface.encodeStreamError(error));
     // A plain body cut short: the only honest signal left is an aborted connection.
-    response.destroy(error);
-  }
-
-  /** Non-2xx from upstream: 4xx passed on verbatim, 5xx mapped by the provider's classifier. */
-  private respondUpstreamError(): void {
-    const context = this.context;
-    const status = context.upstreamStatus;
-    const text = redactText(this.errorBody!.buffer().toString('utf8'), this.secrets);
-    const headers = this.errorHeaders ?? {};
-    const classified = this.provider.adapter.decodeError(status, Buffer.from(text), headers, this.provider.name);
-    context.error = classified;
-    const extra = [...metaHeaders(context, this.provider, this.upstreamModel), 'x-switchyard-upstream-status', String(status)];
-    const retryAfter = headerValue(headers, 'retry-after');
-    if (retryAfter !== undefined) extra.push('retry-after', retryAfter);
-    if (status >= 400 && status < 500) {
-      sendWire(context, { status, headers: ['content-type', headerValue(headers, 'content-type') ?? 'application/json'], body: text }, extra);
-      return;
-    }
-    sendError(context, classified, extra);
+    else response.destroy(error);
+    this.done(error);
   }
 }

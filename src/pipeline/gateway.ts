@@ -1,7 +1,7 @@
 // The request handler: a static method+path table built once, auth, bounded body read, routing,
 // then a same-dialect exchange. Holds the current runtime; a reload swaps it atomically.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
+import type { SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
@@ -10,16 +10,13 @@ import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext } from './context.ts';
-import { PassThroughExchange } from './exchange.ts';
 import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
 import type { JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
-import type { ProviderRuntime, Runtime } from './runtime.ts';
-import { TranslatingExchange, type Translation } from './translate.ts';
-import { parseThinkingSuffix, type SuffixedModel } from '../routing/suffix.ts';
-import { estimateTokens } from '../util/estimate-tokens.ts';
-import { inlineMedia, needsInlining } from './media.ts';
+import type { Runtime } from './runtime.ts';
+import { parseThinkingSuffix } from '../routing/suffix.ts';
+import { RequestRunner } from './runner.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 export type { RouteEntry } from './route-table.ts';
@@ -183,108 +180,16 @@ export class Gateway {
       route = router.resolve(summary.model);
     }
     if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? summary.model);
-    const target = route.pick(surface.operation);
-    if (target === undefined) {
+    if (route.targetsFor(surface.operation).length === 0) {
       const providers = [...new Set(route.targets.map((candidate) => candidate.provider))].join(', ');
       throw new GatewayError(ErrorCode.unsupportedOperation, `Model '${summary.model}' (provider ${providers}) does not serve ${context.path}.`, {
         status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
       });
     }
-    const provider = runtime.providers.get(target.provider)!;
-    if (suffix === undefined && provider.wires.has(surface.wire)) {
-      const rename = summary.modelInPath !== true && target.model !== summary.model;
-      new PassThroughExchange({
-        context, surface, provider,
-        upstreamModel: target.model,
-        path: provider.adapter.passThroughPath(surface.wire, target.model, surfaceRequest, summary.stream),
-        forwardHeaders: provider.adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', target.model) : body,
-        stream: summary.stream,
-        secrets: runtime.secrets,
-      });
-      return;
-    }
-    this.translate(context, runtime, surface, provider, target.model, parsed, surfaceRequest, suffix);
-  }
-
-  private translate(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, provider: ProviderRuntime, model: string, parsed: unknown, surfaceRequest: SurfaceRequest, suffix: SuffixedModel | undefined): void {
-    const adapter = provider.adapter;
-    const unsupported = () => new GatewayError(ErrorCode.unsupportedOperation,
-      `${context.path} cannot be served by provider '${provider.name}' (${adapter.dialect} dialect): no translation between them.`,
-      { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
-    let upstream: UpstreamRequest;
-    let translation: Translation;
-    switch (surface.operation) {
-      case 'chat': {
-        const codec = surface.chat;
-        const providerCodec = adapter.chat;
-        if (codec === undefined || providerCodec === undefined) throw unsupported();
-        const request = codec.decodeRequest(parsed, surfaceRequest);
-        if (suffix !== undefined) {
-          // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
-          request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };
-        }
-        const start = () => {
-          const upstreamRequest = providerCodec.encodeRequest(request, model, provider.context);
-          // same dialect on both sides (translated because of a suffix): the client's own headers
-          // (e.g. anthropic-beta) still go upstream
-          if (adapter.dialect === surface.dialect) upstreamRequest.headers.push(...adapter.forwardHeaders(surfaceRequest));
-          new TranslatingExchange({
-            context, surface, provider, upstreamModel: model, upstream: upstreamRequest, secrets: runtime.secrets,
-            translation: {
-              translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request),
-              ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
-            },
-          });
-        };
-        const keep = adapter.keepsMediaUrl?.bind(adapter);
-        if (adapter.mediaUrls === 'inline' && needsInlining(request, keep)) {
-          // the provider takes media inline only: download URL images first (bounded, cancellable)
-          const inlining = inlineMedia(request, runtime.media, keep);
-          context.active = inlining.cancel;
-          inlining.done.then(() => {
-            context.active = undefined;
-            if (context.response.destroyed) return;
-            try {
-              start();
-            } catch (error) {
-              this.fail(context, error);
-            }
-          }, (error: unknown) => {
-            context.active = undefined;
-            if (!context.response.destroyed) this.fail(context, error);
-          });
-          return;
-        }
-        start();
-        return;
-      }
-      case 'embeddings': {
-        const codec = surface.embeddings;
-        const providerCodec = adapter.embeddings;
-        if (codec === undefined || providerCodec === undefined) throw unsupported();
-        const request = codec.decodeRequest(parsed, surfaceRequest);
-        upstream = providerCodec.encodeRequest(request, model, provider.context);
-        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request, parsed) };
-        break;
-      }
-      case 'count-tokens': {
-        const codec = surface.countTokens;
-        if (codec === undefined) throw unsupported();
-        const request = codec.decodeRequest(parsed, surfaceRequest);
-        const providerCodec = adapter.countTokens;
-        if (providerCodec === undefined) {
-          // no counting endpoint upstream: answer with the gateway's estimate
-          context.provider = provider.name;
-          sendJson(context, 200, codec.encodeResponse(estimateTokens([request.messages, request.tools])), ['x-switchyard-token-count', 'estimate', 'x-switchyard-provider', provider.name]);
-          return;
-        }
-        upstream = providerCodec.encodeRequest(request, model, provider.context);
-        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
-        break;
-      }
-    }
-    new TranslatingExchange({ context, surface, provider, upstreamModel: model, upstream, translation, secrets: runtime.secrets });
+    new RequestRunner({
+      runtime, context, surface, surfaceRequest, parsed, body, summary, suffix, route,
+      onInternalError: (error) => this.fail(context, error),
+    }).start();
   }
 
   modelNotFound(runtime: Runtime, model: string): GatewayError {

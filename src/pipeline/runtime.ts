@@ -9,11 +9,22 @@ import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
 import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
+import { hash } from 'node:crypto';
+import type { HealthBook } from '../state/health.ts';
+import { RetryBudget } from '../state/retry-budget.ts';
+import { SessionPins } from '../state/sessions.ts';
 
 export interface RuntimeDependencies {
   /** Provider adapters by dialect. */
   providerAdapters: ReadonlyMap<string, ProviderAdapter>;
   logger: Logger;
+  /** Passive health per (provider key, model); shared by every runtime of the process. */
+  health: HealthBook;
+}
+
+/** A short non-secret fingerprint of a key, naming it in status pages (never the key). */
+export function keyFingerprint(key: string): string {
+  return hash('sha256', key, 'hex').slice(0, 8);
 }
 
 const DISCOVERY_TIMEOUT_MS = 5000;
@@ -51,6 +62,12 @@ export class Runtime {
   router: Router;
   /** Downloads URL media for providers that take it inline only. */
   readonly media: MediaFetcher;
+  readonly health: HealthBook;
+  /** Retries and fallbacks spend from this; rebuilt with each config. */
+  readonly retryBudget: RetryBudget;
+  readonly sessions = new SessionPins();
+  /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
+  readonly keyIds = new Map<string, readonly string[]>();
   private readonly logger: Logger;
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -65,6 +82,8 @@ export class Runtime {
     this.logger = dependencies.logger;
     this.auth = new ClientAuth(config.auth.keys);
     this.media = new MediaFetcher(config.media);
+    this.health = dependencies.health;
+    this.retryBudget = new RetryBudget(config.routing.retryBudget);
     const secrets: string[] = [...config.auth.keys];
     for (const provider of config.providers) {
       const adapter = dependencies.providerAdapters.get(provider.dialect);
@@ -84,9 +103,10 @@ export class Runtime {
         context: Object.freeze({ name: provider.name, preset: provider.preset }),
       });
       secrets.push(...provider.apiKeys);
+      this.keyIds.set(provider.name, provider.apiKeys.length === 0 ? [''] : provider.apiKeys.map(keyFingerprint));
     }
     this.secrets = secrets;
-    this.router = new Router(config);
+    this.router = new Router(config, this);
   }
 
   /** Runs discovery for every provider that asks for it, once; failures are logged, not fatal. */
@@ -103,7 +123,7 @@ export class Runtime {
       const previous = this.discovered.get(provider.name);
       if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return;
       this.discovered.set(provider.name, Object.freeze(models));
-      this.router = new Router(this.config, this.discovered);
+      this.router = new Router(this.config, this, this.discovered);
       this.logger.debug({ provider: provider.name, models: models.length }, 'discovered models');
     } catch (error) {
       if (this.closed) return;

@@ -1,7 +1,10 @@
 // Model name → route: pure, no I/O. Built once per config snapshot (and again when discovered
 // model lists change); aliases are precompiled, bare names and patterns are cached (bounded).
+// A route owns its targets' load-balancing state; each target holds the health entries of its
+// provider's keys for its model, looked up once here, never per request.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
-import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
+import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings } from '../config/types.ts';
+import type { HealthBook, TargetHealth } from '../state/health.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
 
@@ -12,23 +15,110 @@ export interface RouteTarget {
 
 export type RouteKind = 'alias' | 'prefix' | 'model' | 'pattern';
 
+/** What a route does on failure and how it balances; aliases configure it, other routes get the defaults. */
+export interface RoutePolicy {
+  readonly strategy: Strategy;
+  readonly fallbacks: readonly string[];
+  readonly onContextOverflow: string | undefined;
+  readonly retry: RetrySettings;
+  readonly timeouts: Partial<TimeoutSettings> | undefined;
+  readonly affinity: 'none' | 'session';
+}
+
+/** One target of a route with its balancing state and the health of each of its provider's keys. */
+export class TargetSlot implements RouteTarget {
+  readonly provider: string;
+  readonly model: string;
+  readonly index: number;
+  readonly weight: number;
+  readonly contextWindow: number | undefined;
+  /** One entry per provider key (one for a keyless provider), in key order. */
+  readonly keys: readonly TargetHealth[];
+  readonly keyStrategy: KeyStrategy;
+  private keyCursor = 0;
+  /** Smooth weighted round-robin state. */
+  current = 0;
+
+  constructor(index: number, provider: string, model: string, weight: number, contextWindow: number | undefined, keys: readonly TargetHealth[], keyStrategy: KeyStrategy) {
+    this.index = index;
+    this.provider = provider;
+    this.model = model;
+    this.weight = weight;
+    this.contextWindow = contextWindow;
+    this.keys = keys;
+    this.keyStrategy = keyStrategy;
+  }
+
+  /** Some key can take a request now. */
+  available(now: number): boolean {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i]!.available(now)) return true;
+    return false;
+  }
+
+  /** Attempts in flight on this target, over all keys. */
+  get inflight(): number {
+    let sum = 0;
+    for (const key of this.keys) sum += key.inflight;
+    return sum;
+  }
+
+  /** Peak-EWMA latency of the fastest-known key (0 = unknown). */
+  get latencyMs(): number {
+    let best = 0;
+    for (const key of this.keys) if (key.latencyMs > 0 && (best === 0 || key.latencyMs < best)) best = key.latencyMs;
+    return best;
+  }
+
+  /** The key for the next attempt: the preferred one when it is available, else by the provider's key strategy. */
+  pickKey(now: number, preferred = -1): TargetHealth | undefined {
+    const keys = this.keys;
+    if (preferred >= 0 && preferred < keys.length && keys[preferred]!.available(now)) return keys[preferred];
+    if (keys.length === 1) return keys[0]!.available(now) ? keys[0] : undefined;
+    if (this.keyStrategy === 'fill-first') {
+      for (let i = 0; i < keys.length; i++) if (keys[i]!.available(now)) return keys[i];
+      return undefined;
+    }
+    for (let n = 0; n < keys.length; n++) {
+      const key = keys[(this.keyCursor + n) % keys.length]!;
+      if (key.available(now)) {
+        this.keyCursor = (this.keyCursor + n + 1) % keys.length;
+        return key;
+      }
+    }
+    return undefined;
+  }
+
+  /** Epoch ms when the first of its keys comes out of cooldown. */
+  coolingUntil(): number {
+    let soonest = Infinity;
+    for (const key of this.keys) if (key.until < soonest) soonest = key.until;
+    return soonest;
+  }
+}
+
 export class Route {
   readonly requested: string;
   readonly kind: RouteKind;
-  readonly targets: readonly RouteTarget[];
-  private readonly byOperation = new Map<CanonicalOperation, readonly RouteTarget[]>();
+  readonly targets: readonly TargetSlot[];
+  readonly policy: RoutePolicy;
+  /** Some target declares a context window, so the prompt is estimated before picking. */
+  readonly hasContextWindows: boolean;
+  private readonly byOperation = new Map<CanonicalOperation, readonly TargetSlot[]>();
   private readonly capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>;
   private cursor = 0;
 
-  constructor(requested: string, kind: RouteKind, targets: readonly RouteTarget[], capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>) {
+  constructor(requested: string, kind: RouteKind, targets: readonly TargetSlot[], capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>, policy: RoutePolicy) {
     this.requested = requested;
     this.kind = kind;
     this.targets = targets;
     this.capabilities = capabilities;
+    this.policy = policy;
+    this.hasContextWindows = targets.some((target) => target.contextWindow !== undefined);
   }
 
   /** The targets able to serve `operation`, in configured order. */
-  targetsFor(operation: CanonicalOperation): readonly RouteTarget[] {
+  targetsFor(operation: CanonicalOperation): readonly TargetSlot[] {
     let targets = this.byOperation.get(operation);
     if (targets === undefined) {
       targets = this.targets.filter((target) => serves(this.capabilities.get(target.provider), operation));
@@ -37,15 +127,87 @@ export class Route {
     return targets;
   }
 
-  /** Round-robin among the targets able to serve `operation`; undefined when none can. */
-  pick(operation: CanonicalOperation): RouteTarget | undefined {
+  /**
+   * The next target by the route's strategy among those able to serve `operation`, not yet
+   * `tried`, with a key available now and room for `tokens` (the prompt estimate; 0 = unknown).
+   */
+  pick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0): TargetSlot | undefined {
     const targets = this.targetsFor(operation);
-    if (targets.length === 0) return undefined;
-    if (targets.length === 1) return targets[0];
-    const target = targets[this.cursor % targets.length];
-    this.cursor = (this.cursor + 1) % 1_000_000_007;
-    return target;
+    const count = targets.length;
+    if (count === 0) return undefined;
+    if (count === 1) {
+      const only = targets[0]!;
+      return usable(only, now, tried, tokens) ? only : undefined;
+    }
+    switch (this.policy.strategy) {
+      case 'fill-first':
+        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens)) return targets[i];
+        return undefined;
+      case 'weighted': {
+        // smooth weighted round-robin (nginx): even spread, deterministic, no randomness
+        let best: TargetSlot | undefined;
+        let total = 0;
+        for (let i = 0; i < count; i++) {
+          const target = targets[i]!;
+          if (target.weight <= 0 || !usable(target, now, tried, tokens)) continue;
+          target.current += target.weight;
+          total += target.weight;
+          if (best === undefined || target.current > best.current) best = target;
+        }
+        if (best !== undefined) best.current -= total;
+        return best;
+      }
+      case 'least-busy': {
+        let best: TargetSlot | undefined;
+        let bestLoad = Infinity;
+        const start = this.advance(count);
+        for (let n = 0; n < count; n++) {
+          const target = targets[(start + n) % count]!;
+          if (!usable(target, now, tried, tokens)) continue;
+          const load = target.inflight;
+          if (load < bestLoad) {
+            best = target;
+            bestLoad = load;
+          }
+        }
+        return best;
+      }
+      case 'latency': {
+        // power of two choices on peak-EWMA latency × (in flight + 1); unknown latency is tried first
+        const candidates: TargetSlot[] = [];
+        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens)) candidates.push(targets[i]!);
+        if (candidates.length <= 1) return candidates[0];
+        const a = candidates[Math.floor(Math.random() * candidates.length)]!;
+        let b = candidates[Math.floor(Math.random() * (candidates.length - 1))]!;
+        if (b === a) b = candidates[candidates.length - 1]!;
+        return cost(a) <= cost(b) ? a : b;
+      }
+      case 'round-robin': {
+        const start = this.advance(count);
+        for (let n = 0; n < count; n++) {
+          const target = targets[(start + n) % count]!;
+          if (usable(target, now, tried, tokens)) return target;
+        }
+        return undefined;
+      }
+    }
   }
+
+  private advance(count: number): number {
+    const start = this.cursor % count;
+    this.cursor = (this.cursor + 1) % 1_000_000_007;
+    return start;
+  }
+}
+
+function usable(target: TargetSlot, now: number, tried: ReadonlySet<TargetSlot> | undefined, tokens: number): boolean {
+  if (tried !== undefined && tried.has(target)) return false;
+  if (tokens > 0 && target.contextWindow !== undefined && tokens > target.contextWindow) return false;
+  return target.available(now);
+}
+
+function cost(target: TargetSlot): number {
+  return target.latencyMs * (target.inflight + 1);
 }
 
 /** Whether a provider can serve a canonical operation, natively or through translation. */
@@ -56,6 +218,13 @@ function serves(capabilities: ProviderConfig['capabilities'] | undefined, operat
     case 'embeddings': return capabilities.embeddings;
     case 'count-tokens': return true;
   }
+}
+
+/** What the router needs besides the config: the health book and each provider's key fingerprints. */
+export interface RouterState {
+  health: HealthBook;
+  /** Provider name → one non-secret fingerprint per key (`['']` for a keyless provider). */
+  keyIds: ReadonlyMap<string, readonly string[]>;
 }
 
 interface PatternEntry { readonly provider: string; readonly regex: RegExp }
@@ -72,10 +241,16 @@ export class Router {
   private readonly patterns: PatternEntry[] = [];
   private readonly capabilities = new Map<string, ProviderConfig['capabilities']>();
   private readonly cache = new Map<string, Route | null>();
+  private readonly state: RouterState;
+  private readonly keyStrategies = new Map<string, KeyStrategy>();
+  private readonly defaultPolicy: RoutePolicy;
 
-  constructor(config: GatewayConfig, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
+  constructor(config: GatewayConfig, state: RouterState, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
+    this.state = state;
     this.providerNames = new Set(config.providers.map((provider) => provider.name));
+    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none' });
     for (const provider of config.providers) {
+      this.keyStrategies.set(provider.name, provider.keyStrategy);
       this.capabilities.set(provider.name, provider.capabilities);
       for (const model of provider.models) {
         if (isGlob(model)) this.patterns.push({ provider: provider.name, regex: compileGlob(model) });
@@ -84,8 +259,19 @@ export class Router {
       for (const model of discovered.get(provider.name) ?? []) this.addExact(model, provider.name);
     }
     for (const alias of config.models) {
-      this.aliases.set(alias.name, new Route(alias.name, 'alias', alias.targets.map((target) => ({ provider: target.provider, model: target.model })), this.capabilities));
+      const targets = alias.targets.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
+      this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias)));
     }
+  }
+
+  private slot(index: number, provider: string, model: string, weight = 1, contextWindow?: number): TargetSlot {
+    const keyIds = this.state.keyIds.get(provider) ?? [''];
+    const keys = keyIds.map((keyId, keyIndex) => this.state.health.entry(provider, keyIndex, keyId, model));
+    return new TargetSlot(index, provider, model, weight, contextWindow, keys, this.keyStrategies.get(provider) ?? 'round-robin');
+  }
+
+  private route(requested: string, kind: RouteKind, targets: readonly RouteTarget[]): Route {
+    return new Route(requested, kind, targets.map((target, index) => this.slot(index, target.provider, target.model)), this.capabilities, this.defaultPolicy);
   }
 
   private addExact(model: string, provider: string): void {
@@ -115,18 +301,18 @@ export class Router {
     if (colon > 0) {
       const provider = model.slice(0, colon);
       if (this.providerNames.has(provider) && colon < model.length - 1) {
-        return new Route(model, 'prefix', [{ provider, model: model.slice(colon + 1) }], this.capabilities);
+        return this.route(model, 'prefix', [{ provider, model: model.slice(colon + 1) }]);
       }
     }
     const providers = this.exact.get(model);
     if (providers !== undefined) {
-      return new Route(model, 'model', providers.map((provider) => ({ provider, model })), this.capabilities);
+      return this.route(model, 'model', providers.map((provider) => ({ provider, model })));
     }
     const slash = model.indexOf('/');
     if (slash > 0) {
       const provider = model.slice(0, slash);
       if (this.providerNames.has(provider) && slash < model.length - 1) {
-        return new Route(model, 'prefix', [{ provider, model: model.slice(slash + 1) }], this.capabilities);
+        return this.route(model, 'prefix', [{ provider, model: model.slice(slash + 1) }]);
       }
     }
     const matched: RouteTarget[] = [];
@@ -135,7 +321,7 @@ export class Router {
         matched.push({ provider: pattern.provider, model });
       }
     }
-    return matched.length > 0 ? new Route(model, 'pattern', matched, this.capabilities) : undefined;
+    return matched.length > 0 ? this.route(model, 'pattern', matched) : undefined;
   }
 
   /** Known names closest to an unknown one, for the 404 message. */
@@ -166,4 +352,15 @@ export class Router {
   get hasProviders(): boolean {
     return this.providerNames.size > 0;
   }
+}
+
+function policyOf(alias: AliasConfig): RoutePolicy {
+  return Object.freeze({
+    strategy: alias.strategy,
+    fallbacks: alias.fallbacks,
+    onContextOverflow: alias.onContextOverflow,
+    retry: alias.retry,
+    timeouts: alias.timeouts,
+    affinity: alias.affinity,
+  });
 }

@@ -65,3 +65,43 @@ export class FrameSplitter {
     return this.pending;
   }
 }
+
+const SPACE = 0x20;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * A cheap structural check of whole SSE events whose data is JSON (every dialect we pass through):
+ * each event's data must open with `{` or `[` and close with the matching bracket. Catches a
+ * frame cut or garbled mid-JSON without parsing it; multi-line data is checked as one value.
+ */
+export function sseDataLooksWhole(frames: Buffer): boolean {
+  const length = frames.length;
+  let first = -1;
+  let last = -1;
+  let start = 0;
+  while (start <= length) {
+    let end = frames.indexOf(LF, start);
+    if (end < 0) end = length;
+    let lineEnd = end;
+    if (lineEnd > start && frames[lineEnd - 1] === CR) lineEnd--;
+    if (lineEnd === start) {
+      // blank line: the event ends
+      if (first !== -1 && !(first === OPEN_BRACE ? last === CLOSE_BRACE : first === OPEN_BRACKET && last === CLOSE_BRACKET)) return false;
+      first = -1;
+      last = -1;
+    } else if (lineEnd - start >= 5 && frames[start] === 0x64 && frames[start + 1] === 0x61 && frames[start + 2] === 0x74 && frames[start + 3] === 0x61 && frames[start + 4] === 0x3a) {
+      let i = start + 5;
+      if (frames[i] === SPACE) i++;
+      if (i < lineEnd) {
+        if (first === -1) first = frames[i]!;
+        last = frames[lineEnd - 1]!;
+      }
+    }
+    if (end === length) break;
+    start = end + 1;
+  }
+  return first === -1 || (first === OPEN_BRACE ? last === CLOSE_BRACE : first === OPEN_BRACKET && last === CLOSE_BRACKET);
+}

@@ -20,6 +20,10 @@ export interface AttemptRequest {
   /** Flat name/value list; auth and static headers are added by the attempt. */
   headers: string[];
   body: Buffer | null;
+  /** Which of the endpoint's keys to send (0 when it has none). */
+  keyIndex?: number;
+  /** Per-attempt timeouts overriding the endpoint's (a route's own), ms; 0 = no limit. */
+  timeouts?: Partial<{ connectMs: number; firstByteMs: number; idleMs: number; totalMs: number }>;
 }
 
 export class UpstreamAttempt implements Dispatcher.DispatchHandler {
@@ -27,7 +31,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private readonly sink: AttemptSink;
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private totalTimer: NodeJS.Timeout | undefined = undefined;
+  private connectTimer: NodeJS.Timeout | undefined = undefined;
   private pendingAbort: GatewayError | undefined = undefined;
+  /** The limits this attempt runs under (the endpoint's, or a route's overrides), for error messages. */
+  limits: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
   private finished = false;
   status = 0;
   bytesReceived = 0;
@@ -38,6 +45,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.endpoint = endpoint;
     this.sink = sink;
     this.startedAt = performance.now();
+    this.limits = endpoint.timeouts;
   }
 
   start(request: AttemptRequest): void {
@@ -51,19 +59,32 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       for (let j = 0; j < headers.length; j += 2) if (headers[j] === name) { present = true; break; }
       if (!present) headers.push(name, staticHeaders[i + 1]!);
     }
-    this.endpoint.appendAuth(headers);
-    const totalMs = this.endpoint.timeouts.totalMs;
+    this.endpoint.appendAuth(headers, request.keyIndex ?? 0);
+    const overrides = request.timeouts;
+    let limits = this.endpoint.timeouts;
+    if (overrides !== undefined) {
+      limits = { ...limits, ...overrides };
+      this.limits = limits;
+      // the pool's connect timeout is fixed per endpoint; a route's shorter one runs as a timer
+      // until the request is on a connected socket
+      if (overrides.connectMs !== undefined && overrides.connectMs > 0 && overrides.connectMs < this.endpoint.timeouts.connectMs) {
+        this.connectTimer = setTimeout(onConnectTimeout, overrides.connectMs, this);
+      }
+    }
+    const totalMs = limits.totalMs;
     if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
-    this.endpoint.pool.dispatch(
-      {
-        origin: this.endpoint.origin,
-        path: this.endpoint.basePath + request.path,
-        method: request.method,
-        headers,
-        body: request.body,
-      },
-      this,
-    );
+    const options: Dispatcher.DispatchOptions = {
+      origin: this.endpoint.origin,
+      path: this.endpoint.basePath + request.path,
+      method: request.method,
+      headers,
+      body: request.body,
+    };
+    if (overrides !== undefined) {
+      if (overrides.firstByteMs !== undefined) options.headersTimeout = overrides.firstByteMs;
+      if (overrides.idleMs !== undefined) options.bodyTimeout = overrides.idleMs;
+    }
+    this.endpoint.pool.dispatch(options, this);
   }
 
   /** Stops the attempt; the sink hears about it through onAttemptError (unless already finished). */
@@ -90,6 +111,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    if (this.connectTimer !== undefined) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
     if (this.pendingAbort !== undefined) controller.abort(this.pendingAbort);
   }
 
@@ -114,16 +139,35 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.finished) return;
     this.finish();
-    const timeouts = this.endpoint.timeouts;
-    this.sink.onAttemptError(this, classifyTransportError(error, this.endpoint.provider, timeouts, this.status !== 0));
+    this.sink.onAttemptError(this, classifyTransportError(error, this.endpoint.provider, this.limits, this.status !== 0));
   }
 
   private finish(): void {
     this.finished = true;
     if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+  }
+
+  /** Stops a request still waiting for a connection (the route's connect timeout). */
+  failBeforeConnect(error: GatewayError): void {
+    this.connectTimer = undefined;
+    if (this.finished) return;
+    if (this.controller !== undefined) {
+      this.controller.abort(error);
+      return;
+    }
+    // not yet handed to a socket: undici has nothing to abort; report the failure ourselves and
+    // abort the request as soon as it starts
+    this.pendingAbort = error;
+    this.finish();
+    this.sink.onAttemptError(this, error);
   }
 }
 
 function onTotalTimeout(attempt: UpstreamAttempt): void {
-  attempt.abort(timeoutError('total', attempt.endpoint.provider, attempt.endpoint.timeouts.totalMs));
+  attempt.abort(timeoutError('total', attempt.endpoint.provider, attempt.limits.totalMs));
+}
+
+function onConnectTimeout(attempt: UpstreamAttempt): void {
+  attempt.failBeforeConnect(timeoutError('connect', attempt.endpoint.provider, attempt.limits.connectMs));
 }

@@ -3,10 +3,10 @@ import type { Endpoint } from './endpoint.ts';
 
 const DISCOVERY_BODY_LIMIT = 8 * 1024 * 1024;
 
-export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs: number): Promise<unknown> {
+export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs: number, keyIndex = 0): Promise<unknown> {
   const headers: string[] = ['accept', 'application/json'];
   for (const value of endpoint.staticHeaders) headers.push(value);
-  endpoint.appendAuth(headers);
+  endpoint.appendAuth(headers, keyIndex);
   const signal = AbortSignal.timeout(timeoutMs);
   const response = await endpoint.pool.request({
     origin: endpoint.origin,

@@ -24,7 +24,6 @@ export class Endpoint {
   readonly staticHeaders: readonly string[];
   private readonly authValues: readonly string[];
   private readonly authHeader: string;
-  private keyCursor = 0;
   private closed = false;
 
   constructor(options: EndpointOptions) {
@@ -50,13 +49,15 @@ export class Endpoint {
     });
   }
 
-  /** Appends the auth header for the next key (round-robin) to `headers`. */
-  appendAuth(headers: string[]): void {
+  /** Appends the auth header for key `index` (chosen by routing: health and key strategy) to `headers`. */
+  appendAuth(headers: string[], index: number): void {
     const count = this.authValues.length;
     if (count === 0) return;
-    const value = this.authValues[this.keyCursor % count]!;
-    this.keyCursor = (this.keyCursor + 1) % count;
-    headers.push(this.authHeader, value);
+    headers.push(this.authHeader, this.authValues[index % count]!);
+  }
+
+  get keyCount(): number {
+    return this.authValues.length;
   }
 
   get isClosed(): boolean {

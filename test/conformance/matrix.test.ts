@@ -22,7 +22,10 @@ const rigs = new Map<string, Rig>();
 before(async () => {
   for (const upstream of upstreams) {
     const mock = await startMockUpstream({ script: (request) => upstream.respond(scenarioByName(upstream.scenarioOf(request)), request) });
-    const yaml = `providers:\n  - name: up\n    type: ${upstream.type}\n    base_url: ${mock.url}${upstream.basePath}\n    api_key: sk-upstream-conformance\n    models: ["scenario-*"]\n    discover: false\n`;
+    const yaml = `providers:\n  - name: up\n    type: ${upstream.type}\n    base_url: ${mock.url}${upstream.basePath}\n    api_key: sk-upstream-conformance\n    models: ["scenario-*"]\n    discover: false\n`
+      // the matrix checks how each upstream 429 is rendered, so 429s must not cool the model
+      // down for the scenarios after it (cooldowns have their own tests)
+      + 'routing:\n  cooldowns: { rate_limit_s: 0, rate_limit_max_s: 0 }\n';
     const { config } = parseConfigText(yaml, `conformance-${upstream.type}.yaml`, {});
     const logger = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
     const gateway = await startGateway({ config, logger, host: '127.0.0.1', port: 0, discover: false });

@@ -182,14 +182,15 @@ test("an upstream 400 raises BadRequestError with the upstream's own fields", as
   });
 });
 
-test('an upstream 429 raises RateLimitError (no retry with maxRetries: 0)', async () => {
+test('an upstream 429 is retried once by the gateway after its Retry-After, then raises RateLimitError (the SDK itself does not retry)', async () => {
   const before = mock.requests.length;
   await assert.rejects(client.chat.completions.create({ model: 'err-429', messages }), (error: unknown) => {
     assert.ok(error instanceof RateLimitError, String(error));
     assert.equal(error.headers?.get('retry-after'), '1');
+    assert.equal(error.headers?.get('x-switchyard-attempts'), '2');
     return true;
   });
-  assert.equal(mock.requests.length, before + 1);
+  assert.equal(mock.requests.length, before + 2);
 });
 
 test('an upstream 500 raises InternalServerError with status 502', async () => {

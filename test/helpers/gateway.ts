@@ -2,7 +2,8 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { GatewayConfig, ProviderConfig } from '../../src/config/types.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, ProviderConfig, RoutingConfig } from '../../src/config/types.ts';
+import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 
 export interface TestProvider extends Partial<ProviderConfig> {
@@ -10,9 +11,17 @@ export interface TestProvider extends Partial<ProviderConfig> {
   baseUrl: string;
 }
 
+/** An alias as tests write it: only name and targets are required. */
+export interface TestAlias extends Partial<Omit<AliasConfig, 'targets'>> {
+  name: string;
+  targets: (Partial<AliasTarget> & { provider: string; model: string })[];
+}
+
 export interface TestGatewayOptions {
   providers: TestProvider[];
-  models?: GatewayConfig['models'];
+  models?: TestAlias[];
+  /** Routing settings over the defaults. */
+  routing?: Partial<RoutingConfig>;
   keys?: string[];
   bodyLimitBytes?: number;
   discover?: boolean;
@@ -31,17 +40,31 @@ export function providerConfig(provider: TestProvider): ProviderConfig {
     timeouts: { connectMs: 2000, firstByteMs: 10_000, idleMs: 10_000, totalMs: 0 },
     pool: { connections: 0, keepAliveMs: 4000 },
     capabilities: { chat: true, completions: true, embeddings: true, responses: true },
+    keyStrategy: 'round-robin',
     ...provider,
   };
 }
 
+export function aliasConfig(alias: TestAlias, routing: RoutingConfig = DEFAULT_ROUTING): AliasConfig {
+  return {
+    strategy: 'round-robin',
+    fallbacks: [],
+    affinity: 'none',
+    ...alias,
+    retry: { ...routing.retry, ...alias.retry },
+    targets: alias.targets.map((target) => ({ weight: 1, ...target })),
+  };
+}
+
 export function testConfig(options: TestGatewayOptions): GatewayConfig {
+  const routing: RoutingConfig = { ...DEFAULT_ROUTING, ...options.routing };
   return {
     source: 'test',
     server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000 },
     auth: { keys: options.keys ?? [], allowUnauthenticated: false },
     providers: options.providers.map(providerConfig),
-    models: options.models ?? [],
+    models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),
+    routing,
     logging: { level: 'info', format: 'json' },
     media: { allowPrivateNetworks: options.allowPrivateMedia ?? false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
   };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig, findConfigPath, loadConfigFile, parseConfigText,
 } from '../../src/config/load.ts';
+import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
 import { parseBodyLimit } from '../../src/config/normalize.ts';
 import type { GatewayConfig, ProviderConfig } from '../../src/config/types.ts';
 
@@ -25,10 +26,20 @@ test('defaults for an empty file', () => {
     auth: { keys: [], allowUnauthenticated: false },
     providers: [],
     models: [],
+    routing: {
+      retry: { attempts: 2, backoffMs: 250, maxBackoffMs: 5000 },
+      maxAttempts: 6,
+      retryBudget: { ratio: 0.2, minPerSecond: 10 },
+      cooldowns: { authMs: 1_800_000, notFoundMs: 21_600_000, rateLimitMs: 1000, rateLimitMaxMs: 300_000, ejectAfter: 3, ejectMs: 10_000, ejectMaxMs: 300_000 },
+      sessionTtlMs: 3_600_000,
+    },
     logging: { level: 'info', format: 'json' },
     media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
   });
   assert.deepEqual(config.server, defaultServerConfig);
+  assert.deepEqual(config.routing, DEFAULT_ROUTING);
+  assert.notEqual(config.routing, DEFAULT_ROUTING, 'the snapshot does not share the default object');
+  assert.ok(Object.isFrozen(DEFAULT_ROUTING) && Object.isFrozen(DEFAULT_ROUTING.cooldowns));
 });
 
 test('exported defaults', () => {
@@ -96,6 +107,8 @@ test('every provider key is carried into the snapshot', () => {
     '    headers: { X-Extra: value }',
     '    timeouts: { connect_ms: 1000, first_byte_ms: 2000, idle_ms: 3000, total_ms: 4000 }',
     '    pool: { connections: 8, keep_alive_ms: 1500 }',
+    '    key_strategy: fill-first',
+    '    health_check: { interval_s: 10, timeout_ms: 2000 }',
   ]);
   assert.deepEqual(p, {
     name: 'local',
@@ -110,7 +123,18 @@ test('every provider key is carried into the snapshot', () => {
     timeouts: { connectMs: 1000, firstByteMs: 2000, idleMs: 3000, totalMs: 4000 },
     pool: { connections: 8, keepAliveMs: 1500 },
     capabilities: { chat: true, completions: true, embeddings: true, responses: false },
+    keyStrategy: 'fill-first',
+    healthCheck: { intervalMs: 10_000, timeoutMs: 2000 },
   });
+});
+
+test('key_strategy defaults to round-robin; health_check is off unless given, and {} means its defaults', () => {
+  const plain = provider(['  - { name: g, type: groq, api_key: k }']);
+  assert.equal(plain.keyStrategy, 'round-robin');
+  assert.equal('healthCheck' in plain, false);
+  const checked = provider(['  - { name: g, type: groq, api_key: k, health_check: {} }']);
+  assert.deepEqual(checked.healthCheck, { intervalMs: 30_000, timeoutMs: 5000 });
+  assert.deepEqual(provider(['  - { name: g, type: groq, api_key: k, health_check: { timeout_ms: 100 } }']).healthCheck, { intervalMs: 30_000, timeoutMs: 100 });
 });
 
 test('body_limit: numbers and sizes', () => {
@@ -159,7 +183,88 @@ test('aliases are carried over', () => {
     '  - name: fast',
     '    targets: [{ provider: a, model: m1 }, { provider: b, model: m2 }]',
   ]);
-  assert.deepEqual(config.models, [{ name: 'fast', targets: [{ provider: 'a', model: 'm1' }, { provider: 'b', model: 'm2' }] }]);
+  assert.deepEqual(config.models, [{
+    name: 'fast',
+    targets: [{ provider: 'a', model: 'm1', weight: 1 }, { provider: 'b', model: 'm2', weight: 1 }],
+    strategy: 'round-robin',
+    fallbacks: [],
+    retry: { attempts: 2, backoffMs: 250, maxBackoffMs: 5000 },
+    affinity: 'none',
+  }]);
+  for (const key of ['onContextOverflow', 'timeouts']) assert.equal(key in config.models[0]!, false, key);
+  assert.equal('contextWindow' in config.models[0]!.targets[0]!, false);
+});
+
+test('routing and alias routing keys, fully given', () => {
+  const config = load([
+    'routing:',
+    '  retry: { attempts: 4, backoff_ms: 100, max_backoff_ms: 2000 }',
+    '  max_attempts: 9',
+    '  retry_budget: { ratio: 0.5, min_per_second: 2.5 }',
+    '  cooldowns: { auth_s: 60, not_found_s: 0, rate_limit_s: 0.5, rate_limit_max_s: 30, eject_after: 5, eject_s: 1.25, eject_max_s: 120 }',
+    '  session_header: X-My-Session',
+    '  session_ttl_s: 600',
+    'providers:',
+    '  - { name: anthropic, type: anthropic, api_key: k }',
+    '  - { name: openai, type: openai, api_key: k }',
+    'models:',
+    '  - name: smart',
+    '    strategy: weighted',
+    '    targets:',
+    '      - { provider: anthropic, model: claude-sonnet-4-5, weight: 3, context_window: 200000 }',
+    '      - { provider: openai, model: gpt-4o, weight: 0 }',
+    '    fallbacks: [cheap, "openai:gpt-4o-mini", "openai/gpt-4o"]',
+    '    on_context_overflow: long',
+    '    retry: { attempts: 3 }',
+    '    timeouts: { connect_ms: 1000, total_ms: 0 }',
+    '    affinity: session',
+    '  - { name: cheap, strategy: least-busy, targets: [{ provider: openai, model: gpt-4o-mini }], retry: { max_backoff_ms: 150 } }',
+    '  - { name: long, strategy: latency, targets: [{ provider: anthropic, model: claude-sonnet-4-5 }], timeouts: {} }',
+  ]);
+  assert.deepEqual(config.routing, {
+    retry: { attempts: 4, backoffMs: 100, maxBackoffMs: 2000 },
+    maxAttempts: 9,
+    retryBudget: { ratio: 0.5, minPerSecond: 2.5 },
+    cooldowns: { authMs: 60_000, notFoundMs: 0, rateLimitMs: 500, rateLimitMaxMs: 30_000, ejectAfter: 5, ejectMs: 1250, ejectMaxMs: 120_000 },
+    sessionHeader: 'x-my-session',
+    sessionTtlMs: 600_000,
+  });
+  const [smart, cheap, long] = config.models;
+  assert.deepEqual(smart, {
+    name: 'smart',
+    targets: [
+      { provider: 'anthropic', model: 'claude-sonnet-4-5', weight: 3, contextWindow: 200_000 },
+      { provider: 'openai', model: 'gpt-4o', weight: 0 },
+    ],
+    strategy: 'weighted',
+    fallbacks: ['cheap', 'openai:gpt-4o-mini', 'openai/gpt-4o'],
+    onContextOverflow: 'long',
+    retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 2000 },
+    timeouts: { connectMs: 1000, totalMs: 0 },
+    affinity: 'session',
+  });
+  assert.equal(cheap!.strategy, 'least-busy');
+  assert.deepEqual(cheap!.retry, { attempts: 4, backoffMs: 100, maxBackoffMs: 150 }, 'merged key by key with routing.retry');
+  assert.equal(long!.strategy, 'latency');
+  assert.equal('timeouts' in long!, false, 'an empty timeouts mapping overrides nothing');
+});
+
+test('routing: partial sections keep the defaults of the keys not given', () => {
+  const { routing } = load(['routing:', '  retry: { attempts: 1 }', '  cooldowns: { eject_after: 1 }', '  retry_budget: { ratio: 0 }']);
+  assert.deepEqual(routing, {
+    ...DEFAULT_ROUTING,
+    retry: { ...DEFAULT_ROUTING.retry, attempts: 1 },
+    cooldowns: { ...DEFAULT_ROUTING.cooldowns, ejectAfter: 1 },
+    retryBudget: { ...DEFAULT_ROUTING.retryBudget, ratio: 0 },
+  });
+  assert.equal('sessionHeader' in routing, false);
+  assert.equal(load(['routing: {}']).routing.maxAttempts, 6);
+});
+
+test('routing numbers may come from environment variables', () => {
+  const { routing } = load(['routing:', '  max_attempts: ${SWY_ATTEMPTS}', '  cooldowns: { rate_limit_s: "${SWY_RL:-0.25}" }'], { SWY_ATTEMPTS: '3' });
+  assert.equal(routing.maxAttempts, 3);
+  assert.equal(routing.cooldowns.rateLimitMs, 250);
 });
 
 test('the snapshot is deeply frozen', () => {
@@ -167,7 +272,7 @@ test('the snapshot is deeply frozen', () => {
     'providers:',
     '  - { name: a, type: groq, api_key: k, headers: { x: y } }',
     'models:',
-    '  - { name: f, targets: [{ provider: a, model: m }] }',
+    '  - { name: f, targets: [{ provider: a, model: m }], fallbacks: ["a:x"], timeouts: { idle_ms: 1 } }',
   ]);
   const seen: unknown[] = [];
   const walk = (value: unknown) => {
@@ -223,6 +328,13 @@ test('switchyard.example.yaml parses, with and without its variables set', () =>
     ['azure', 'azure-openai', 'https://my-resource.openai.azure.com/openai/v1'],
   ]);
   assert.deepEqual(config.models.map((alias) => alias.name), ['fast', 'smart']);
+  const smart = config.models[1]!;
+  assert.equal(smart.strategy, 'weighted');
+  assert.deepEqual(smart.fallbacks, ['fast', 'openai:gpt-4o-mini']);
+  assert.deepEqual(smart.retry, { attempts: 3, backoffMs: 250, maxBackoffMs: 5000 });
+  assert.deepEqual(config.routing, DEFAULT_ROUTING, 'the example lists the routing defaults');
+  assert.equal(config.providers[2]!.keyStrategy, 'round-robin');
+  assert.deepEqual(config.providers[1]!.healthCheck, { intervalMs: 30_000, timeoutMs: 5000 });
 });
 
 test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {

@@ -46,7 +46,7 @@ test('unions: workers and body_limit', () => {
 test('unknown keys, at the key, with a suggestion when one is close', () => {
   assert.equal(only(['server:', '  prot: 1']), "2:3 server.prot: unknown key (did you mean 'port'?)");
   assert.equal(only(['providers:', ...local, '    timeout: { connect_ms: 1 }']), "5:5 providers[0].timeout: unknown key (did you mean 'timeouts'?)");
-  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, providers, models');
+  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, providers, models, routing');
 });
 
 test('enumerations name the choices and the closest one', () => {
@@ -121,8 +121,86 @@ test('aliases: unique names, non-empty targets, known providers', () => {
     "8:28 models[0].targets[0].modle: unknown key (did you mean 'model'?)");
 });
 
+const two = [
+  'providers:',
+  '  - { name: local, type: openai, base_url: "http://127.0.0.1:1/v1" }',
+  '  - { name: openai, type: openai, api_key: k }',
+];
+
+test('routing enumerations: strategy, affinity, key_strategy', () => {
+  assert.equal(only([...two, 'models:', '  - name: a', '    strategy: wieghted', '    targets: [{ provider: local, model: m }]']),
+    "6:15 models[0].strategy: unknown value 'wieghted'; expected one of weighted, round-robin, fill-first, least-busy, latency (did you mean 'weighted'?)");
+  assert.equal(only([...two, 'models:', '  - name: a', '    affinity: sticky', '    targets: [{ provider: local, model: m }]']),
+    "6:15 models[0].affinity: unknown value 'sticky'; expected one of none, session");
+  assert.equal(only(['providers:', '  - { name: g, type: groq, api_key: k, key_strategy: random }']),
+    "2:54 providers[0].key_strategy: unknown value 'random'; expected one of round-robin, fill-first");
+});
+
+test('routing number ranges', () => {
+  assert.equal(only(['routing:', '  retry: { attempts: 0 }']), '2:22 routing.retry.attempts: must be an integer between 1 and 10');
+  assert.equal(only(['routing:', '  max_attempts: 51']), '2:17 routing.max_attempts: must be an integer between 1 and 50');
+  assert.equal(only(['routing:', '  retry_budget: { ratio: 11 }']), '2:26 routing.retry_budget.ratio: must be a number between 0 and 10');
+  assert.equal(only(['routing:', '  cooldowns: { auth_s: -1 }']), '2:24 routing.cooldowns.auth_s: must be a number, 0 or more');
+  assert.equal(only(['routing:', '  cooldowns: { eject_after: 1.5 }']), '2:29 routing.cooldowns.eject_after: must be a positive integer');
+  assert.equal(only(['providers:', '  - { name: g, type: groq, api_key: k, health_check: { interval_s: 0 } }']),
+    '2:68 providers[0].health_check.interval_s: must be a positive integer');
+  assert.equal(only([...two, 'models:', '  - { name: a, targets: [{ provider: local, model: m, weight: -1 }] }']),
+    '5:63 models[0].targets[0].weight: must be a number, 0 or more');
+  assert.equal(only([...two, 'models:', '  - { name: a, targets: [{ provider: local, model: m, context_window: 0 }] }']),
+    '5:71 models[0].targets[0].context_window: must be a positive integer');
+  assert.equal(only(['routing:', '  colldowns: {}']), "2:3 routing.colldowns: unknown key (did you mean 'cooldowns'?)");
+});
+
+test('fallbacks and on_context_overflow name an alias or a configured provider:model', () => {
+  const alias = (...lines: string[]) => [...two, 'models:', '  - { name: cheap, targets: [{ provider: openai, model: gpt-4o-mini }] }', '  - name: smart', '    targets: [{ provider: local, model: m }]', ...lines];
+  assert.deepEqual(problemsOf(alias('    fallbacks: [cheap, "openai:gpt-4o-mini", "local/x/y", smart]')).map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`), [
+    '8:59 models[1].fallbacks[3]: an alias cannot fall back to itself',
+  ]);
+  assert.equal(only(alias('    fallbacks: [cheep]')), "8:17 models[1].fallbacks[0]: no alias named 'cheep' (did you mean 'cheap'?)");
+  assert.equal(only(alias('    fallbacks: [cheap, "opnai:gpt-4o"]')),
+    "8:24 models[1].fallbacks[1]: no alias named 'opnai:gpt-4o', and no provider named 'opnai' (did you mean 'openai'?)");
+  assert.equal(only(alias('    fallbacks: ["nowhere/gpt-4o"]')),
+    "8:17 models[1].fallbacks[0]: no alias named 'nowhere/gpt-4o', and no provider named 'nowhere'; configured providers: local, openai");
+  assert.equal(only(alias('    fallbacks: [gpt-4o]')), "8:17 models[1].fallbacks[0]: no alias named 'gpt-4o'; expected an alias or provider:model (aliases: cheap)");
+  assert.equal(only(alias('    fallbacks: [openai]')), "8:17 models[1].fallbacks[0]: 'openai' is a provider, not a model; write openai:<model>");
+  assert.equal(only(alias('    fallbacks: ["openai:"]')), '8:17 models[1].fallbacks[0]: names no model; write openai:<model>');
+  assert.equal(only(alias('    on_context_overflow: smart')), '8:26 models[1].on_context_overflow: an alias cannot fall back to itself');
+  assert.equal(only(alias('    on_context_overflow: lng')), "8:26 models[1].on_context_overflow: no alias named 'lng'; expected an alias or provider:model (aliases: cheap)");
+  // an alias defined later in the file is known
+  assert.equal(only([...two, 'models:', '  - { name: main, targets: [{ provider: local, model: m }], fallbacks: [backup], on_context_overflow: long-context }', '  - { name: backup, targets: [{ provider: local, model: m }] }']),
+    "5:103 models[0].on_context_overflow: no alias named 'long-context'; expected an alias or provider:model (aliases: backup)");
+});
+
+test('an alias needs a target with a weight above 0', () => {
+  assert.equal(only([...two, 'models:', '  - name: a', '    targets:', '      - { provider: local, model: m, weight: 0 }', '      - { provider: openai, model: m, weight: 0 }']),
+    '7:7 models[0].targets: at least one target needs a weight above 0');
+  assert.equal(parseConfigText([...two, 'models:', '  - { name: a, targets: [{ provider: local, model: m, weight: 0 }, { provider: openai, model: m }] }'].join('\n'), 't.yaml', {}).config.models[0]!.targets[1]!.weight, 1);
+});
+
+test('bounds that must not cross: back-off, rate-limit and ejection cooldowns', () => {
+  assert.equal(only(['routing:', '  retry: { backoff_ms: 500, max_backoff_ms: 100 }']), '2:45 routing.retry.max_backoff_ms: must be at least backoff_ms (500)');
+  assert.equal(only(['routing:', '  retry: { backoff_ms: 6000 }']), '2:24 routing.retry.backoff_ms: must not be above max_backoff_ms (5000, the default)');
+  assert.equal(only(['routing:', '  retry: { max_backoff_ms: 100 }']), '2:28 routing.retry.max_backoff_ms: must be at least backoff_ms (250, the default)');
+  assert.equal(only(['routing:', '  cooldowns: { rate_limit_s: 10, rate_limit_max_s: 5 }']), '2:52 routing.cooldowns.rate_limit_max_s: must be at least rate_limit_s (10)');
+  assert.equal(only(['routing:', '  cooldowns: { eject_s: 600 }']), '2:25 routing.cooldowns.eject_s: must not be above eject_max_s (300, the default)');
+  assert.equal(only(['routing:', '  cooldowns: { eject_max_s: 5 }']), '2:29 routing.cooldowns.eject_max_s: must be at least eject_s (10, the default)');
+  // an alias's retry is checked against what it inherits from routing.retry
+  const models = ['models:', '  - name: a', '    targets: [{ provider: local, model: m }]'];
+  assert.equal(only([...two, 'routing:', '  retry: { max_backoff_ms: 1000 }', ...models, '    retry: { backoff_ms: 2000 }']),
+    '9:26 models[0].retry.backoff_ms: must not be above max_backoff_ms (1000, from routing.retry)');
+  assert.equal(only([...two, ...models, '    retry: { max_backoff_ms: 10 }']), '7:30 models[0].retry.max_backoff_ms: must be at least backoff_ms (250, the default)');
+  // a conflict within routing.retry is reported once, not again for every alias inheriting it
+  assert.equal(only([...two, 'routing:', '  retry: { backoff_ms: 9000 }', ...models, '    retry: { attempts: 1 }']),
+    '5:24 routing.retry.backoff_ms: must not be above max_backoff_ms (5000, the default)');
+});
+
+test('session_header must be a valid header name', () => {
+  assert.equal(only(['routing:', '  session_header: "x session"']), '2:19 routing.session_header: is not a valid HTTP header name');
+  assert.equal(only(['routing:', '  session_header: ""']), '2:19 routing.session_header: must be a non-empty string');
+});
+
 test('the file must be a mapping', () => {
-  assert.equal(only(['- just', '- a list']), '1:1 : the file must be a mapping with the sections server, auth, logging, providers, models');
+  assert.equal(only(['- just', '- a list']), '1:1 : the file must be a mapping with the sections server, auth, logging, media, providers, models, routing');
 });
 
 test('YAML syntax errors carry their line, and noise on the same line is dropped', () => {

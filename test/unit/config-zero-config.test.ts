@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
 import { buildZeroConfig, probeLocal } from '../../src/config/zero-config.ts';
 
 const never = async () => false;
@@ -18,6 +19,8 @@ test('nothing found: a working config with zero providers', async () => {
   assert.deepEqual(config.auth.keys, []);
   assert.deepEqual(found, []);
   assert.ok(Object.isFrozen(config.server));
+  assert.deepEqual(config.routing, DEFAULT_ROUTING);
+  assert.ok(Object.isFrozen(config.routing.retry));
 });
 
 test('one provider per preset whose key variable is set; Anthropic and Gemini keys get their native dialects', async () => {
@@ -38,6 +41,7 @@ test('one provider per preset whose key variable is set; Anthropic and Gemini ke
   ]);
   assert.ok(config.providers[0]!.models.includes('gpt-*'));
   assert.equal(config.providers[1]!.discover, true);
+  assert.ok(config.providers.every((p) => p.keyStrategy === 'round-robin' && !('healthCheck' in p)));
   assert.equal(found.length, 4);
   assert.match(found[0]!, /^openai: OpenAI at https:\/\/api\.openai\.com\/v1 \(key from \$OPENAI_API_KEY\)$/);
   assert.ok(!found.join('\n').includes('sk-o'), 'keys never appear in the banner lines');

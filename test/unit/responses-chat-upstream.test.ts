@@ -9,6 +9,7 @@ import { responsesClient } from '../conformance/dialects/openai-responses.ts';
 import { scenarioByName, scenarios } from '../conformance/scenarios.ts';
 import type { DialectTraits, Outcome, Received, Scenario } from '../conformance/types.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 
 let mock: MockUpstream;
@@ -21,6 +22,8 @@ before(async () => {
       name: 'chat', baseUrl: `${mock.url}/v1`, models: ['scenario-*'],
       capabilities: { chat: true, completions: false, embeddings: false, responses: false },
     }],
+    // the 429 scenario is about its rendering; it must not cool the model down for the next one
+    routing: { cooldowns: { ...DEFAULT_COOLDOWNS, rateLimitMs: 0, rateLimitMaxMs: 0 } },
   });
 });
 

@@ -1,0 +1,513 @@
+// One request's way through its route: pick a target and key (strategy, health, affinity, prompt
+// size), run an exchange, and on a failure before the commit point decide — as data, from the
+// error's class — whether to retry the same target after a back-off, move to the next target, walk
+// the fallback chain, switch to the context-overflow alias, or answer. Bounded by the route's retry
+// policy, the request's attempt cap and the process's retry budget. A client that leaves stops
+// everything at once: the attempt in flight, a back-off timer, a media download.
+import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
+import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
+import type { CanonicalRequest } from '../canonical/request.ts';
+import type { Route, TargetSlot } from '../routing/router.ts';
+import type { SuffixedModel } from '../routing/suffix.ts';
+import type { TargetHealth } from '../state/health.ts';
+import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
+import { replaceTopLevelString } from '../util/json-splice.ts';
+import type { Cancellable, RequestContext } from './context.ts';
+import { PassThroughExchange } from './exchange.ts';
+import { inlineMedia, needsInlining } from './media.ts';
+import { sendError, sendJson } from './respond.ts';
+import type { ProviderRuntime, Runtime } from './runtime.ts';
+import { TranslatingExchange, type Translation } from './translate.ts';
+import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
+
+/** Failures that may go away on another try of the same target. */
+const RETRYABLE = new Set(['connect-failure', 'reset', 'per-try-timeout', 'gateway-error', 'rate-limited', 'server-error']);
+/** Built-in session headers, most specific first. */
+const SESSION_HEADERS = ['x-session-id', 'x-claude-code-session-id', 'session-id'];
+
+export interface RunnerInput {
+  runtime: Runtime;
+  context: RequestContext;
+  surface: SurfaceAdapter;
+  surfaceRequest: SurfaceRequest;
+  parsed: unknown;
+  body: Buffer;
+  summary: RequestSummary;
+  suffix: SuffixedModel | undefined;
+  route: Route;
+  /** Reports an unexpected exception (a bug): answered as a 500 and logged. */
+  onInternalError: (error: unknown) => void;
+}
+
+interface Failure {
+  error: GatewayError;
+  answer: () => void;
+}
+
+export class RequestRunner implements Cancellable, ExchangeOwner {
+  private readonly input: RunnerInput;
+  private readonly context: RequestContext;
+  private readonly runtime: Runtime;
+  private route: Route;
+  private readonly tried = new Set<TargetSlot>();
+  private target: TargetSlot | undefined = undefined;
+  private key: TargetHealth | undefined = undefined;
+  private triesOnTarget = 0;
+  private attempts = 0;
+  private exchange: UpstreamExchange | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private pending: Cancellable | undefined = undefined;
+  private canceled = false;
+  private last: Failure | undefined = undefined;
+  /** Fallback model names still to try, in order. */
+  private readonly queue: string[] = [];
+  private readonly visited = new Set<string>();
+  /** Every route considered, for the cooling-down answer. */
+  private readonly routes: Route[] = [];
+  private canonical: CanonicalRequest | undefined = undefined;
+  private inlined = false;
+  private tokens = -1;
+  private session: string | null | undefined = undefined;
+  private preferredKey = -1;
+
+  constructor(input: RunnerInput) {
+    this.input = input;
+    this.context = input.context;
+    this.runtime = input.runtime;
+    this.route = input.route;
+  }
+
+  start(): void {
+    this.context.active = this;
+    this.runtime.retryBudget.onRequest();
+    this.enter(this.route);
+    this.next();
+  }
+
+  cancel(): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.pending?.cancel();
+    const exchange = this.exchange;
+    if (exchange !== undefined) {
+      this.exchange = undefined;
+      exchange.cancel();
+      exchange.key.release();
+    }
+  }
+
+  private enter(route: Route): void {
+    this.route = route;
+    this.routes.push(route);
+    this.visited.add(route.requested);
+    this.tried.clear();
+    this.target = undefined;
+    for (const name of route.policy.fallbacks) if (!this.visited.has(name)) this.queue.push(name);
+  }
+
+  /** Chooses what to try next, or answers when nothing is left. */
+  private next(): void {
+    if (this.canceled) return;
+    const now = Date.now();
+    const last = this.last;
+    const target = this.target;
+    if (target !== undefined && last !== undefined && RETRYABLE.has(last.error.errorClass) && this.triesOnTarget < this.route.policy.retry.attempts) {
+      if (this.retrySame(target, last.error, now)) return;
+    }
+    for (;;) {
+      const picked = this.pickTarget(now);
+      if (picked !== undefined) {
+        const key = picked.pickKey(now, this.preferredKey);
+        this.preferredKey = -1;
+        if (key === undefined) continue; // raced to cooling; pick again
+        this.tried.add(picked);
+        this.target = picked;
+        this.triesOnTarget = 0;
+        this.schedule(picked, key, 0);
+        return;
+      }
+      if (this.overflowing(now)) {
+        this.overflow(undefined);
+        return;
+      }
+      const name = this.queue.shift();
+      if (name === undefined) {
+        this.giveUp(now);
+        return;
+      }
+      if (this.visited.has(name)) continue;
+      const route = this.runtime.router.resolve(name);
+      if (route === undefined) {
+        this.visited.add(name);
+        continue;
+      }
+      this.enter(route);
+    }
+  }
+
+  /** Another try of the same target: another key at once, or the same key after a back-off. */
+  private retrySame(target: TargetSlot, error: GatewayError, now: number): boolean {
+    const retry = this.route.policy.retry;
+    const previous = this.key!;
+    const key = target.pickKey(now);
+    if (key !== undefined && key !== previous) {
+      this.schedule(target, key, 0);
+      return true;
+    }
+    let delay: number;
+    if (key === undefined) {
+      // every key is cooling: wait for the failed one if it comes back within the back-off cap
+      const wait = previous.until - now;
+      if (error.errorClass !== 'rate-limited' || wait > retry.maxBackoffMs) return false;
+      delay = Math.max(0, wait);
+    } else {
+      const ceiling = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** Math.min(this.triesOnTarget - 1, 20));
+      delay = Math.random() * ceiling; // full jitter
+      if (error.retryAfterSeconds !== undefined) {
+        const asked = error.retryAfterSeconds * 1000;
+        if (asked > retry.maxBackoffMs) return false;
+        delay = Math.max(delay, asked);
+      }
+    }
+    this.schedule(target, previous, delay, key === undefined);
+    return true;
+  }
+
+  private pickTarget(now: number): TargetSlot | undefined {
+    const route = this.route;
+    const operation = this.input.surface.operation;
+    const tokens = route.hasContextWindows ? this.promptTokens() : 0;
+    if (route.policy.affinity === 'session' && this.tried.size === 0) {
+      const session = this.sessionId();
+      if (session !== undefined) {
+        const pin = this.runtime.sessions.get(`${route.requested}\u0000${session}`, now);
+        const pinned = pin === undefined ? undefined : route.targets[pin.target];
+        if (pinned !== undefined && route.targetsFor(operation).includes(pinned) && pinned.available(now)
+          && (tokens === 0 || pinned.contextWindow === undefined || tokens <= pinned.contextWindow)) {
+          this.preferredKey = pin!.key;
+          return pinned;
+        }
+      }
+    }
+    return route.pick(operation, now, this.tried, tokens);
+  }
+
+  /** No target took the request and some were passed over only because the prompt is too long for them. */
+  private overflowing(now: number): boolean {
+    if (!this.route.hasContextWindows) return false;
+    const tokens = this.promptTokens();
+    for (const target of this.route.targetsFor(this.input.surface.operation)) {
+      if (!this.tried.has(target) && target.contextWindow !== undefined && tokens > target.contextWindow && target.available(now)) return true;
+    }
+    return false;
+  }
+
+  /** The prompt is too long here: the route's overflow alias, or a clean error at once. */
+  private overflow(error: GatewayError | undefined): void {
+    const name = this.route.policy.onContextOverflow;
+    const route = name !== undefined && !this.visited.has(name) ? this.runtime.router.resolve(name) : undefined;
+    if (route !== undefined) {
+      this.queue.length = 0;
+      this.enter(route);
+      this.next();
+      return;
+    }
+    if (error !== undefined && this.last !== undefined) {
+      this.last.answer();
+      return;
+    }
+    sendError(this.context, new GatewayError(ErrorCode.contextLength,
+      `The prompt (about ${this.promptTokens()} tokens by the gateway's estimate) is longer than the context window of every target of '${this.route.requested}'.`,
+      { status: 400, origin: 'gateway', errorClass: 'client-error', param: 'messages' }));
+  }
+
+  private schedule(target: TargetSlot, key: TargetHealth, delay: number, bypassCooldown = false): void {
+    if (this.attempts >= this.runtime.config.routing.maxAttempts) {
+      this.giveUp(Date.now());
+      return;
+    }
+    if (this.attempts > 0 && !this.runtime.retryBudget.tryRetry()) {
+      this.giveUp(Date.now(), true);
+      return;
+    }
+    if (delay <= 0) {
+      this.dispatch(target, key, bypassCooldown);
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.dispatch(target, key, bypassCooldown);
+    }, delay);
+  }
+
+  private dispatch(target: TargetSlot, key: TargetHealth, bypassCooldown: boolean): void {
+    const context = this.context;
+    if (this.canceled || context.response.destroyed) return; // the client left: no upstream request
+    const now = Date.now();
+    if (!bypassCooldown && !key.available(now)) {
+      // cooled down while we waited (another request's failure): choose again
+      this.next();
+      return;
+    }
+    const provider = this.runtime.providers.get(target.provider)!;
+    try {
+      if (!this.prepare(provider, target)) return; // media download first; dispatch resumes after it
+      this.attempts++;
+      this.triesOnTarget++;
+      context.attempts = this.attempts;
+      context.provider = provider.name;
+      context.upstreamModel = target.model;
+      this.key = key;
+      key.take(now);
+      const exchange = this.exchangeFor(provider, target.model, key);
+      if (exchange === undefined) key.release(); // answered locally
+      else if (!exchange.isSettled) this.exchange = exchange;
+    } catch (error) {
+      if (!(error instanceof GatewayError)) {
+        this.key?.release();
+        this.input.onInternalError(error);
+        return;
+      }
+      // the request cannot be expressed for this provider: another target may take it
+      this.key?.release();
+      this.last = { error, answer: () => sendError(context, error) };
+      this.target = undefined;
+      this.next();
+    }
+  }
+
+  /**
+   * Ready to encode for `provider`? Chat requests for providers that take media inline only have
+   * their URL images downloaded once (bounded, cancellable) before the first such attempt.
+   */
+  private prepare(provider: ProviderRuntime, target: TargetSlot): boolean {
+    const adapter = provider.adapter;
+    if (this.inlined || adapter.mediaUrls !== 'inline' || this.input.surface.operation !== 'chat' || this.passThrough(provider)) return true;
+    const request = this.decoded();
+    const keep = adapter.keepsMediaUrl?.bind(adapter);
+    if (!needsInlining(request, keep)) return true;
+    const inlining = inlineMedia(request, this.runtime.media, keep);
+    this.pending = inlining.cancel;
+    inlining.done.then(() => {
+      this.pending = undefined;
+      this.inlined = true;
+      if (this.canceled || this.context.response.destroyed) return;
+      const key = target.pickKey(Date.now()) ?? target.keys[0]!;
+      this.dispatch(target, key, true);
+    }, (error: unknown) => {
+      this.pending = undefined;
+      if (this.canceled || this.context.response.destroyed) return;
+      if (error instanceof GatewayError) sendError(this.context, error);
+      else this.input.onInternalError(error);
+    });
+    return false;
+  }
+
+  private passThrough(provider: ProviderRuntime): boolean {
+    return this.input.suffix === undefined && provider.wires.has(this.input.surface.wire);
+  }
+
+  /** The surface's request in canonical form, decoded once (the first translated attempt). */
+  private decoded(): CanonicalRequest {
+    if (this.canonical !== undefined) return this.canonical;
+    const { surface, parsed, surfaceRequest, suffix } = this.input;
+    const request = surface.chat!.decodeRequest(parsed, surfaceRequest);
+    if (suffix !== undefined) {
+      // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
+      request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };
+    }
+    this.canonical = request;
+    return request;
+  }
+
+  /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
+  private exchangeFor(provider: ProviderRuntime, model: string, key: TargetHealth): UpstreamExchange | undefined {
+    const { context, surface, surfaceRequest, parsed, summary, body } = this.input;
+    const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
+    const adapter = provider.adapter;
+    if (this.passThrough(provider)) {
+      const rename = summary.modelInPath !== true && model !== summary.model;
+      return new PassThroughExchange({
+        ...base,
+        path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
+        forwardHeaders: adapter.forwardHeaders(surfaceRequest),
+        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', model) : body,
+        stream: summary.stream,
+      });
+    }
+    const unsupported = () => new GatewayError(ErrorCode.unsupportedOperation,
+      `${context.path} cannot be served by provider '${provider.name}' (${adapter.dialect} dialect): no translation between them.`,
+      { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    let upstream: UpstreamRequest;
+    let translation: Translation;
+    switch (surface.operation) {
+      case 'chat': {
+        const codec = surface.chat;
+        const providerCodec = adapter.chat;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = this.decoded();
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        // same dialect on both sides (translated because of a suffix): the client's own headers
+        // (e.g. anthropic-beta) still go upstream
+        if (adapter.dialect === surface.dialect) upstream.headers.push(...adapter.forwardHeaders(surfaceRequest));
+        translation = {
+          translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request),
+          ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+        };
+        break;
+      }
+      case 'embeddings': {
+        const codec = surface.embeddings;
+        const providerCodec = adapter.embeddings;
+        if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request, parsed) };
+        break;
+      }
+      case 'count-tokens': {
+        const codec = surface.countTokens;
+        if (codec === undefined) throw unsupported();
+        const request = codec.decodeRequest(parsed, surfaceRequest);
+        const providerCodec = adapter.countTokens;
+        if (providerCodec === undefined) {
+          // no counting endpoint upstream: answer with the gateway's estimate
+          context.active = undefined;
+          sendJson(context, 200, codec.encodeResponse(estimateTokens([request.messages, request.tools])), ['x-switchyard-token-count', 'estimate', 'x-switchyard-provider', provider.name]);
+          return undefined;
+        }
+        upstream = providerCodec.encodeRequest(request, model, provider.context);
+        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
+        break;
+      }
+    }
+    return new TranslatingExchange({ ...base, upstream, translation });
+  }
+
+  // ExchangeOwner
+
+  onFailure(exchange: UpstreamExchange, error: GatewayError, answer: () => void): void {
+    if (this.exchange === exchange) this.exchange = undefined;
+    const key = exchange.key;
+    key.release();
+    const now = Date.now();
+    if (countsAgainstTarget(error)) key.fail(now, error, this.runtime.config.routing.cooldowns);
+    else if (error.errorClass === 'client-error') key.succeed(now, 0); // it answered: the request was at fault
+    this.last = { error, answer };
+    this.context.error = error;
+    if (this.canceled) return;
+    if (error.code === ErrorCode.contextLength) {
+      this.overflow(error);
+      return;
+    }
+    if (!RETRYABLE.has(error.errorClass) && !error.fallbackAllowed) {
+      answer();
+      return;
+    }
+    this.next();
+  }
+
+  onCommit(exchange: UpstreamExchange): void {
+    const context = this.context;
+    context.provider = exchange.provider.name;
+    context.upstreamModel = exchange.upstreamModel;
+    context.error = undefined;
+    if (this.route !== this.input.route) context.route = this.route.requested;
+    const key = exchange.key;
+    key.succeed(Date.now(), exchange.latencyMs);
+    const target = this.target;
+    if (target !== undefined && this.route.policy.affinity === 'session') {
+      const session = this.sessionId();
+      if (session !== undefined) {
+        this.runtime.sessions.set(`${this.route.requested}\u0000${session}`, target.index, key.keyIndex, Date.now() + this.runtime.config.routing.sessionTtlMs);
+      }
+    }
+  }
+
+  onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void {
+    if (this.exchange === exchange) this.exchange = undefined;
+    if (this.context.active === this) this.context.active = undefined;
+    exchange.key.release();
+    // a stream broken after the commit still says something about the target's health
+    if (error !== undefined && countsAgainstTarget(error)) exchange.key.fail(Date.now(), error, this.runtime.config.routing.cooldowns);
+  }
+
+  /** Nothing more to try: the last failure's own answer, or — when no attempt was possible — why. */
+  private giveUp(now: number, budget = false): void {
+    const context = this.context;
+    if (this.last !== undefined) {
+      this.last.answer();
+      return;
+    }
+    if (budget) {
+      sendError(context, new GatewayError(ErrorCode.retryBudget, 'Too many retries in progress across the gateway; not retrying this request.', { status: 503, origin: 'gateway', errorClass: 'gateway-error', retryAfterSeconds: 1 }));
+      return;
+    }
+    // every target is cooling down: say until when, in the caller's dialect
+    const operation = this.input.surface.operation;
+    let soonest = Infinity;
+    let replay: ErrorInfo | undefined;
+    let onlyPermanent = true;
+    const reasons: string[] = [];
+    for (const route of this.routes) {
+      for (const target of route.targetsFor(operation)) {
+        for (const key of target.keys) {
+          if (key.until <= now) continue;
+          if (key.until < soonest) soonest = key.until;
+          if (key.reason !== 'auth' && key.reason !== 'not-found') onlyPermanent = false;
+          else replay ??= key.lastError;
+          if (reasons.length < 4) reasons.push(`${target.provider}/${target.model} ${key.reason ?? 'cooling'}`);
+        }
+      }
+    }
+    if (onlyPermanent && replay !== undefined) {
+      // a key the provider refused, or a model it does not have: say so again rather than "try later"
+      sendError(context, replay, ['x-switchyard-cooldown', 'true']);
+      return;
+    }
+    const seconds = soonest === Infinity ? 1 : Math.max(1, Math.ceil((soonest - now) / 1000));
+    sendError(context, new GatewayError(ErrorCode.coolingDown,
+      `Every target for '${this.input.route.requested}' is cooling down after recent failures (${reasons.join(', ')}); retry after ${seconds} s.`,
+      { status: 429, origin: 'gateway', errorClass: 'rate-limited', retryAfterSeconds: seconds }));
+  }
+
+  /** The session this request belongs to, for affinity; undefined when it names none. */
+  private sessionId(): string | undefined {
+    if (this.session !== undefined) return this.session ?? undefined;
+    const headers = this.input.surfaceRequest.headers;
+    const configured = this.runtime.config.routing.sessionHeader;
+    let found: string | undefined;
+    if (configured !== undefined) found = headerString(headers[configured]);
+    for (let i = 0; found === undefined && i < SESSION_HEADERS.length; i++) found = headerString(headers[SESSION_HEADERS[i]!]);
+    if (found === undefined) {
+      const body = this.input.parsed as { prompt_cache_key?: unknown; metadata?: { user_id?: unknown } } | null;
+      if (body !== null && typeof body === 'object') {
+        if (typeof body.prompt_cache_key === 'string' && body.prompt_cache_key !== '') found = body.prompt_cache_key;
+        else if (body.metadata !== null && typeof body.metadata === 'object' && typeof body.metadata.user_id === 'string' && body.metadata.user_id !== '') found = body.metadata.user_id;
+      }
+    }
+    this.session = found ?? null;
+    return found;
+  }
+
+  private promptTokens(): number {
+    if (this.tokens < 0) this.tokens = estimatePromptTokens(this.input.parsed);
+    return this.tokens;
+  }
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** Whether a failure is the target's (cooldown, ejection) rather than the request's or the client's. */
+function countsAgainstTarget(error: ErrorInfo): boolean {
+  if (error.errorClass === 'canceled') return false;
+  if (error.errorClass === 'client-error') {
+    const status = error.upstreamStatus;
+    return status === 401 || status === 403 || status === 404;
+  }
+  return true;
+}

@@ -1,0 +1,208 @@
+// What both exchanges (byte pass-through and translating) share: one attempt against one
+// provider key, the bounded read of upstream error bodies, back-pressure, and the commit point.
+// Before the commit point nothing has been written downstream, so every failure is handed to the
+// owner (the request's runner), which may try again elsewhere; after it, the exchange ends the
+// response itself — never with a clean end when the answer was cut short.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { TimeoutSettings } from '../config/types.ts';
+import type { TargetHealth } from '../state/health.ts';
+import { UpstreamAttempt, type AttemptRequest, type AttemptSink } from '../upstream/attempt.ts';
+import { canceledError } from '../upstream/errors.ts';
+import { redactText } from '../util/redact.ts';
+import type { RequestContext } from './context.ts';
+import { BoundedBody, headerValue, metaHeaders } from './downstream.ts';
+import { sendError, sendWire } from './respond.ts';
+import type { ProviderRuntime } from './runtime.ts';
+
+/** Upstream error bodies are read whole (bounded) so they can be passed on or mapped. */
+export const ERROR_BODY_LIMIT = 1024 * 1024;
+
+/** Decides what happens after an attempt; implemented by the request runner. */
+export interface ExchangeOwner {
+  /**
+   * The attempt failed before anything reached the client. `answer` renders this failure as the
+   * final response, should the owner decide not to try again.
+   */
+  onFailure(exchange: UpstreamExchange, error: GatewayError, answer: () => void): void;
+  /** The first byte is about to be written downstream: no retry from here on. */
+  onCommit(exchange: UpstreamExchange): void;
+  /** The response is complete (error undefined) or was ended with an error after the commit. */
+  onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void;
+}
+
+export interface ExchangeTarget {
+  context: RequestContext;
+  surface: SurfaceAdapter;
+  provider: ProviderRuntime;
+  upstreamModel: string;
+  /** The provider key (and its health entry) this attempt uses. */
+  key: TargetHealth;
+  /** A route's per-attempt timeout overrides. */
+  timeouts: Partial<TimeoutSettings> | undefined;
+  secrets: readonly string[];
+  owner: ExchangeOwner;
+}
+
+export abstract class UpstreamExchange implements AttemptSink {
+  readonly context: RequestContext;
+  readonly surface: SurfaceAdapter;
+  readonly provider: ProviderRuntime;
+  readonly upstreamModel: string;
+  readonly key: TargetHealth;
+  protected readonly owner: ExchangeOwner;
+  private readonly secrets: readonly string[];
+  private readonly timeouts: Partial<TimeoutSettings> | undefined;
+  protected readonly attempt: UpstreamAttempt;
+  private errorBody: BoundedBody | undefined = undefined;
+  private errorHeaders: IncomingHttpHeaders | undefined = undefined;
+  committed = false;
+  /** Reported to the owner (failure or done); nothing more is said after that. */
+  protected settled = false;
+  private canceled = false;
+  protected readonly onDrain: () => void;
+
+  constructor(target: ExchangeTarget) {
+    this.context = target.context;
+    this.surface = target.surface;
+    this.provider = target.provider;
+    this.upstreamModel = target.upstreamModel;
+    this.key = target.key;
+    this.owner = target.owner;
+    this.secrets = target.secrets;
+    this.timeouts = target.timeouts;
+    this.attempt = new UpstreamAttempt(target.provider.endpoint, this);
+    this.onDrain = () => this.attempt.resume();
+  }
+
+  protected dispatch(request: AttemptRequest): void {
+    request.keyIndex = this.key.keyIndex;
+    if (this.timeouts !== undefined) request.timeouts = this.timeouts;
+    this.attempt.start(request);
+  }
+
+  /** Ms from dispatch to response headers (0 before them). */
+  get latencyMs(): number {
+    return this.attempt.headersAt > 0 ? this.attempt.headersAt - this.attempt.startedAt : 0;
+  }
+
+  cancel(): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    this.settled = true;
+    this.attempt.abort(canceledError());
+  }
+
+  /** Already reported to the owner (or canceled). */
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
+    const context = this.context;
+    context.upstreamStatus = status;
+    context.upstreamHeadersMs = context.elapsedMs();
+    context.upstreamMs = attempt.headersAt - attempt.startedAt;
+    if (status < 200 || status >= 300) {
+      this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
+      this.errorHeaders = headers;
+      return;
+    }
+    this.onAnswerStart(status, headers);
+  }
+
+  onAttemptData(_attempt: UpstreamAttempt, chunk: Buffer): void {
+    if (this.errorBody !== undefined) {
+      this.errorBody.push(chunk);
+      return;
+    }
+    if (!this.settled) this.onAnswerData(chunk);
+  }
+
+  onAttemptEnd(attempt: UpstreamAttempt): void {
+    if (this.settled) return;
+    if (this.errorBody !== undefined) {
+      this.context.upstreamMs = performance.now() - attempt.startedAt;
+      this.upstreamError();
+      return;
+    }
+    this.onAnswerEnd();
+  }
+
+  onAttemptError(_attempt: UpstreamAttempt, error: GatewayError): void {
+    if (this.settled || this.canceled || error.code === ErrorCode.canceled) return;
+    if (!this.committed) {
+      this.fail(error, () => sendError(this.context, error));
+      return;
+    }
+    this.context.error = error;
+    this.onBrokenAfterCommit(error);
+  }
+
+  /** 2xx headers arrived. */
+  protected abstract onAnswerStart(status: number, headers: IncomingHttpHeaders): void;
+  protected abstract onAnswerData(chunk: Buffer): void;
+  protected abstract onAnswerEnd(): void;
+  /** A failure after the commit: end the response honestly, then report `done(error)`. */
+  protected abstract onBrokenAfterCommit(error: GatewayError): void;
+
+  /** Whether upstream 4xx bodies go to the client verbatim (same dialect) or are mapped. */
+  protected abstract readonly verbatimClientErrors: boolean;
+
+  /** A failure before the commit: the owner decides. The attempt is stopped if still running. */
+  protected fail(error: GatewayError, answer: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (!this.attempt.isFinished) this.attempt.abort(error);
+    this.owner.onFailure(this, error, answer);
+  }
+
+  /** Marks the commit point, just before the first downstream write. */
+  protected commit(): void {
+    this.committed = true;
+    this.owner.onCommit(this);
+  }
+
+  protected done(error: GatewayError | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (error !== undefined && !this.attempt.isFinished) this.attempt.abort(error);
+    this.owner.onDone(this, error);
+  }
+
+  /** Writes with back-pressure: the upstream is paused until the client drains. */
+  protected write(data: Buffer | string): void {
+    const response = this.context.response;
+    if (!response.write(data)) {
+      this.attempt.pause();
+      response.once('drain', this.onDrain);
+    }
+  }
+
+  /** Non-2xx from upstream: 4xx passed on verbatim (same dialect), else mapped by the provider's classifier. */
+  private upstreamError(): void {
+    const context = this.context;
+    const status = context.upstreamStatus;
+    const text = redactText(this.errorBody!.buffer().toString('utf8'), this.secrets);
+    const headers = this.errorHeaders ?? {};
+    const classified = this.provider.adapter.decodeError(status, Buffer.from(text), headers, this.provider.name);
+    this.fail(classified, () => {
+      context.error = classified;
+      const extra = [...metaHeaders(context, this.provider, this.upstreamModel), 'x-switchyard-upstream-status', String(status)];
+      if (this.verbatimClientErrors && status >= 400 && status < 500) {
+        const retryAfter = headerValue(headers, 'retry-after');
+        if (retryAfter !== undefined) extra.push('retry-after', retryAfter);
+        sendWire(context, { status, headers: ['content-type', headerValue(headers, 'content-type') ?? 'application/json'], body: text }, extra);
+        return;
+      }
+      sendError(context, classified, extra);
+    });
+  }
+}
+
+export function incompleteStream(provider: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' ended the stream before it was complete.`, {
+    status: 502, origin: 'upstream', errorClass: 'reset', retryable: true, fallbackAllowed: true, provider,
+  });
+}

@@ -1,0 +1,225 @@
+// Passive health per (provider key, model): cooldowns as data, outlier ejection with a half-open
+// probe, and the numbers the least-busy and latency strategies read. In memory, one book per
+// process, outliving config reloads (entries are keyed by provider name, key fingerprint and
+// model, so a changed key starts fresh). Nothing here does I/O; the clock is injectable.
+import type { ErrorInfo } from '../canonical/errors.ts';
+import type { CooldownSettings } from '../config/types.ts';
+
+export type CooldownReason = 'auth' | 'not-found' | 'rate-limited' | 'ejected' | 'health-check';
+
+export type HealthState = 'healthy' | 'cooling' | 'half-open';
+
+/** Half-life of the decayed request/error counters shown as the recent error rate. */
+const RATE_HALF_LIFE_MS = 60_000;
+/** Weight of a new sample in the latency EWMA. */
+const EWMA_WEIGHT = 0.2;
+/** Most entries kept; beyond it the least recently used idle ones go. */
+const MAX_ENTRIES = 20_000;
+
+export class TargetHealth {
+  readonly provider: string;
+  /** Index of the key in the provider's `api_keys` (0 when it has none). */
+  readonly keyIndex: number;
+  /** A short non-secret fingerprint of the key, for status pages and logs. */
+  readonly keyId: string;
+  readonly model: string;
+  /** Epoch ms before which this entry is not picked (except by its half-open probe). */
+  until = 0;
+  reason: CooldownReason | undefined = undefined;
+  /** The error that started the cooldown (already redacted), replayed when nothing else can answer. */
+  lastError: ErrorInfo | undefined = undefined;
+  lastErrorAt = 0;
+  consecutiveFailures = 0;
+  consecutiveRateLimits = 0;
+  ejections = 0;
+  /** A half-open probe is in flight: others keep away until it reports. */
+  probing = false;
+  inflight = 0;
+  /** Peak-EWMA of the time to response headers, ms (0 = no sample yet). */
+  latencyMs = 0;
+  requests = 0;
+  failures = 0;
+  private recentRequests = 0;
+  private recentFailures = 0;
+  private decayedAt = 0;
+  lastUsedAt = 0;
+
+  constructor(provider: string, keyIndex: number, keyId: string, model: string) {
+    this.provider = provider;
+    this.keyIndex = keyIndex;
+    this.keyId = keyId;
+    this.model = model;
+  }
+
+  /** Whether a request may use this entry now. A half-open entry admits one probe (claimed by `take`). */
+  available(now: number): boolean {
+    if (now >= this.until) return this.reason !== 'ejected' || !this.probing;
+    return false;
+  }
+
+  state(now: number): HealthState {
+    if (now < this.until) return 'cooling';
+    return this.reason === 'ejected' ? 'half-open' : 'healthy';
+  }
+
+  /** Claims the entry for one attempt (the half-open probe, when it is one). */
+  take(now: number): void {
+    this.inflight++;
+    this.lastUsedAt = now;
+    if (this.reason === 'ejected' && now >= this.until) this.probing = true;
+  }
+
+  /** The attempt is over (whatever its outcome): it no longer counts as in flight. */
+  release(): void {
+    if (this.inflight > 0) this.inflight--;
+    this.probing = false;
+  }
+
+  /** The target answered: any cooldown ends. */
+  succeed(now: number, latencyMs: number): void {
+    this.probing = false;
+    this.count(now, false);
+    this.consecutiveFailures = 0;
+    this.consecutiveRateLimits = 0;
+    this.ejections = 0;
+    this.until = 0;
+    this.reason = undefined;
+    if (latencyMs > 0) {
+      // peak EWMA: a slow sample counts at once, fast ones pull the average down gradually
+      this.latencyMs = this.latencyMs === 0 || latencyMs > this.latencyMs ? latencyMs : this.latencyMs + EWMA_WEIGHT * (latencyMs - this.latencyMs);
+    }
+  }
+
+  /** The attempt failed for a reason that is the target's: start or extend a cooldown. */
+  fail(now: number, error: ErrorInfo, settings: CooldownSettings): void {
+    this.count(now, true);
+    this.lastError = error;
+    this.lastErrorAt = now;
+    const status = error.upstreamStatus;
+    if (status === 401 || status === 403) {
+      this.cool(now, settings.authMs, 'auth');
+      return;
+    }
+    if (status === 404) {
+      this.cool(now, settings.notFoundMs, 'not-found');
+      return;
+    }
+    if (error.errorClass === 'rate-limited') {
+      this.consecutiveRateLimits++;
+      const backoff = settings.rateLimitMs * 2 ** Math.min(this.consecutiveRateLimits - 1, 30);
+      const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
+      this.cool(now, Math.min(wait, settings.rateLimitMaxMs), 'rate-limited');
+      return;
+    }
+    // 5xx, timeouts, connection failures and resets: an outlier after enough in a row, or at once
+    // when its half-open probe fails
+    this.consecutiveFailures++;
+    if (this.probing || this.reason === 'ejected' || this.consecutiveFailures >= settings.ejectAfter) this.eject(now, settings);
+    this.probing = false;
+  }
+
+  /** Taken out of rotation for a doubling time (an active health check failing does this too). */
+  eject(now: number, settings: CooldownSettings, reason: CooldownReason = 'ejected'): void {
+    this.ejections++;
+    this.consecutiveFailures = 0;
+    const ms = Math.min(settings.ejectMs * 2 ** Math.min(this.ejections - 1, 30), settings.ejectMaxMs);
+    this.until = now + ms;
+    // a health-check ejection comes back through the half-open probe like any other
+    this.reason = reason === 'health-check' ? 'ejected' : reason;
+    this.probing = false;
+  }
+
+  /** An active health check passed: an entry ejected for failures comes back at once. */
+  recover(): void {
+    if (this.reason !== 'ejected') return;
+    this.until = 0;
+    this.reason = undefined;
+    this.ejections = 0;
+    this.consecutiveFailures = 0;
+    this.probing = false;
+  }
+
+  private cool(now: number, ms: number, reason: CooldownReason): void {
+    const until = now + ms;
+    if (until > this.until || this.reason !== reason) this.until = until;
+    this.reason = reason;
+    this.probing = false;
+  }
+
+  private count(now: number, failed: boolean): void {
+    this.requests++;
+    if (failed) this.failures++;
+    this.decay(now);
+    this.recentRequests++;
+    if (failed) this.recentFailures++;
+  }
+
+  private decay(now: number): void {
+    if (this.decayedAt === 0) {
+      this.decayedAt = now;
+      return;
+    }
+    const elapsed = now - this.decayedAt;
+    if (elapsed < 1000) return;
+    const factor = 0.5 ** (elapsed / RATE_HALF_LIFE_MS);
+    this.recentRequests *= factor;
+    this.recentFailures *= factor;
+    this.decayedAt = now;
+  }
+
+  /** Share of recent attempts that failed (decayed over about a minute). */
+  errorRate(now: number): number {
+    this.decay(now);
+    return this.recentRequests < 0.01 ? 0 : this.recentFailures / this.recentRequests;
+  }
+}
+
+export class HealthBook {
+  private readonly entries = new Map<string, TargetHealth>();
+  readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** The entry for one (provider, key, model); created on first use. Call at route build time, not per request. */
+  entry(provider: string, keyIndex: number, keyId: string, model: string): TargetHealth {
+    const id = `${provider}\u0000${keyId}\u0000${model}`;
+    let entry = this.entries.get(id);
+    if (entry === undefined) {
+      if (this.entries.size >= MAX_ENTRIES) this.evict();
+      entry = new TargetHealth(provider, keyIndex, keyId, model);
+      this.entries.set(id, entry);
+    }
+    return entry;
+  }
+
+  /** Every entry, for the status endpoint. */
+  all(): IterableIterator<TargetHealth> {
+    return this.entries.values();
+  }
+
+  /** Every entry of one provider key (health checks eject and recover them together). */
+  forKey(provider: string, keyId: string): TargetHealth[] {
+    const found: TargetHealth[] = [];
+    for (const entry of this.entries.values()) if (entry.provider === provider && entry.keyId === keyId) found.push(entry);
+    return found;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private evict(): void {
+    // drop the oldest quarter of entries that are idle and not cooling
+    const now = this.now();
+    let toDrop = Math.max(1, this.entries.size >> 2);
+    for (const [id, entry] of this.entries) {
+      if (toDrop === 0) break;
+      if (entry.inflight === 0 && entry.until <= now) {
+        this.entries.delete(id);
+        toDrop--;
+      }
+    }
+  }
+}
