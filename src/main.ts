@@ -1,4 +1,5 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
+import { providersEndpoint, statusEndpoint } from './pipeline/status.ts';
 import { HealthBook } from './state/health.ts';
 import type http from 'node:http';
 import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
@@ -36,6 +37,8 @@ function routeTable(): RouteTable {
   const gatewayRoutes = [
     { path: '/healthz', entry: { method: 'GET' as const, local: healthz, public: true } },
     { path: '/readyz', entry: { method: 'GET' as const, local: readyz, public: true } },
+    { path: '/v1/providers', entry: { method: 'GET' as const, local: providersEndpoint } },
+    { path: '/v0/status', entry: { method: 'GET' as const, local: statusEndpoint } },
   ];
   return new RouteTable(dialects.flatMap((dialect) => dialect.routes), gatewayRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
 }
@@ -91,6 +94,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await runtime.discoverAll();
     runtime.startBackgroundDiscovery();
   }
+  runtime.startHealthChecks();
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopped = false;
   return {
@@ -105,6 +109,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();
       }
+      fresh.startHealthChecks();
       gateway.swap(fresh);
     },
     async drain(timeoutMs: number) {

@@ -13,6 +13,7 @@ import { hash } from 'node:crypto';
 import type { HealthBook } from '../state/health.ts';
 import { RetryBudget } from '../state/retry-budget.ts';
 import { SessionPins } from '../state/sessions.ts';
+import { redactText } from '../util/redact.ts';
 
 export interface RuntimeDependencies {
   /** Provider adapters by dialect. */
@@ -53,6 +54,13 @@ export interface ProviderRuntime {
   readonly context: ProviderContext;
 }
 
+export interface HealthCheckResult {
+  ok: boolean;
+  /** Epoch ms of the check. */
+  at: number;
+  error?: string;
+}
+
 export class Runtime {
   readonly config: GatewayConfig;
   readonly auth: ClientAuth;
@@ -68,6 +76,8 @@ export class Runtime {
   readonly sessions = new SessionPins();
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
   readonly keyIds = new Map<string, readonly string[]>();
+  /** The last active health check per provider (only those that configure one). */
+  readonly healthChecks = new Map<string, HealthCheckResult>();
   private readonly logger: Logger;
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -139,6 +149,48 @@ export class Runtime {
       timer.unref();
       this.timers.push(timer);
     }
+  }
+
+  /**
+   * Active health checks: every `health_check.interval_s`, a GET of the model list with each key.
+   * A failure takes that key's targets out of rotation (ejection, then the half-open probe); a
+   * pass brings back targets that were ejected for failures.
+   */
+  startHealthChecks(): void {
+    for (const provider of this.config.providers) {
+      const settings = provider.healthCheck;
+      if (settings === undefined) continue;
+      const run = () => void this.check(provider, settings.timeoutMs);
+      run();
+      const timer = setInterval(run, settings.intervalMs);
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  private async check(provider: ProviderConfig, timeoutMs: number): Promise<void> {
+    const { endpoint, adapter } = this.providers.get(provider.name)!;
+    const keyIds = this.keyIds.get(provider.name) ?? [''];
+    const failures: string[] = [];
+    await Promise.all(keyIds.map(async (keyId, keyIndex) => {
+      try {
+        await fetchModelList(endpoint, adapter.modelListPath, timeoutMs, keyIndex);
+        if (this.closed) return;
+        this.health.markKeyUp(provider.name, keyId);
+      } catch (error) {
+        if (this.closed) return;
+        const now = Date.now();
+        this.health.markKeyDown(provider.name, keyId, now, this.config.routing.cooldowns);
+        failures.push(redactText((error as Error).message, this.secrets));
+      }
+    }));
+    if (this.closed) return;
+    const result: HealthCheckResult = { ok: failures.length === 0, at: Date.now() };
+    if (failures.length > 0) {
+      result.error = failures[0]!;
+      this.logger.warn({ provider: provider.name, err: result.error }, 'health check failed; the provider is out of rotation until a check or probe passes');
+    }
+    this.healthChecks.set(provider.name, result);
   }
 
   discoveredModels(provider: string): readonly string[] {

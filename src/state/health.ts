@@ -176,6 +176,8 @@ export class TargetHealth {
 
 export class HealthBook {
   private readonly entries = new Map<string, TargetHealth>();
+  /** Keys an active health check found down: `provider\0keyId` → until (epoch ms), so entries created later start ejected too. */
+  private readonly downKeys = new Map<string, number>();
   readonly now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -189,6 +191,11 @@ export class HealthBook {
     if (entry === undefined) {
       if (this.entries.size >= MAX_ENTRIES) this.evict();
       entry = new TargetHealth(provider, keyIndex, keyId, model);
+      const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
+      if (down !== undefined && down > this.now()) {
+        entry.until = down;
+        entry.reason = 'ejected';
+      }
       this.entries.set(id, entry);
     }
     return entry;
@@ -204,6 +211,22 @@ export class HealthBook {
     const found: TargetHealth[] = [];
     for (const entry of this.entries.values()) if (entry.provider === provider && entry.keyId === keyId) found.push(entry);
     return found;
+  }
+
+  /** An active health check failed for this key: every model on it leaves rotation. */
+  markKeyDown(provider: string, keyId: string, now: number, settings: CooldownSettings): void {
+    let until = now + settings.ejectMs;
+    for (const entry of this.forKey(provider, keyId)) {
+      entry.eject(now, settings, 'health-check');
+      until = Math.max(until, entry.until);
+    }
+    this.downKeys.set(`${provider}\u0000${keyId}`, until);
+  }
+
+  /** An active health check passed for this key: targets ejected for failures come back. */
+  markKeyUp(provider: string, keyId: string): void {
+    this.downKeys.delete(`${provider}\u0000${keyId}`);
+    for (const entry of this.forKey(provider, keyId)) entry.recover();
   }
 
   get size(): number {

@@ -5,19 +5,76 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|reduce the length/i;
 
-/** Seconds from `retry-after` (seconds or HTTP date). */
-export function retryAfterSeconds(headers: Readonly<Record<string, string | string[] | undefined>>): number | undefined {
-  const raw = headers['retry-after'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const raw = headers[name];
+  return Array.isArray(raw) ? raw[0] : raw;
+}
+
+/**
+ * Seconds to wait, from `retry-after` (seconds or HTTP date), else `retry-after-ms`, else the
+ * providers' rate-limit reset headers: OpenAI's `x-ratelimit-reset-requests/-tokens` (durations
+ * such as `1s`, `6m0s`, `20ms`) and Anthropic's `anthropic-ratelimit-*-reset` (RFC 3339 times).
+ * Of several resets, those whose `remaining` is 0 count; if none says so, the soonest.
+ */
+export function retryAfterSeconds(headers: Headers): number | undefined {
+  const value = header(headers, 'retry-after');
+  if (value !== undefined) {
+    const seconds = Number(value);
+    if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, (date - Date.now()) / 1000);
+  }
+  const ms = Number(header(headers, 'retry-after-ms'));
+  if (Number.isFinite(ms) && ms >= 0 && header(headers, 'retry-after-ms') !== undefined) return ms / 1000;
+  return resetSeconds(headers);
+}
+
+const RESET_HEADERS: readonly (readonly [reset: string, remaining: string, kind: 'duration' | 'time'])[] = [
+  ['x-ratelimit-reset-requests', 'x-ratelimit-remaining-requests', 'duration'],
+  ['x-ratelimit-reset-tokens', 'x-ratelimit-remaining-tokens', 'duration'],
+  ['anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-requests-remaining', 'time'],
+  ['anthropic-ratelimit-tokens-reset', 'anthropic-ratelimit-tokens-remaining', 'time'],
+  ['anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-input-tokens-remaining', 'time'],
+  ['anthropic-ratelimit-output-tokens-reset', 'anthropic-ratelimit-output-tokens-remaining', 'time'],
+];
+
+function resetSeconds(headers: Headers): number | undefined {
+  let exhausted: number | undefined;
+  let soonest: number | undefined;
+  for (const [resetName, remainingName, kind] of RESET_HEADERS) {
+    const raw = header(headers, resetName);
+    if (raw === undefined) continue;
+    const seconds = kind === 'duration' ? parseDuration(raw) : parseTime(raw);
+    if (seconds === undefined) continue;
+    if (header(headers, remainingName) === '0') exhausted = Math.max(exhausted ?? 0, seconds);
+    soonest = soonest === undefined ? seconds : Math.min(soonest, seconds);
+  }
+  return exhausted ?? soonest;
+}
+
+/** Go-style durations as OpenAI sends them: `1s`, `6m0s`, `1h2m3.5s`, `20ms`. */
+export function parseDuration(text: string): number | undefined {
+  const pattern = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let matched = 0;
+  for (const match of text.matchAll(pattern)) {
+    const amount = Number(match[1]);
+    const unit = match[2];
+    total += unit === 'h' ? amount * 3600 : unit === 'm' ? amount * 60 : unit === 's' ? amount : amount / 1000;
+    matched += match[0].length;
+  }
+  return matched > 0 && matched === text.trim().length ? total : undefined;
+}
+
+function parseTime(text: string): number | undefined {
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
 }
 
 /** A shared classifier: the message/code decoding is per dialect, the policy is the same. */
-export function classifyUpstreamError(status: number, message: string, code: string | undefined, provider: string, headers: Readonly<Record<string, string | string[] | undefined>>): GatewayError {
+export function classifyUpstreamError(status: number, message: string, code: string | undefined, provider: string, headers: Headers): GatewayError {
   const text = `Provider '${provider}' answered ${status}: ${message}`;
   const retryAfter = retryAfterSeconds(headers);
   if (status === 429 || status === 529) {

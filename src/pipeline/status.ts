@@ -1,0 +1,97 @@
+// The gateway's own JSON status: every provider and every (key, model) it has routed to, with its
+// health state, cooldown, recent latency and error rate — never a key (keys are named by a short
+// fingerprint) and never a base URL's query or credentials.
+import type { TargetHealth } from '../state/health.ts';
+import type { LocalHandler } from './gateway.ts';
+import { sendJson } from './respond.ts';
+import type { Runtime } from './runtime.ts';
+
+const startedAt = Date.now();
+
+function iso(ms: number): string | null {
+  return ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function safeUrl(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '';
+  }
+}
+
+function target(entry: TargetHealth, now: number): Record<string, unknown> {
+  const error = entry.lastError;
+  return {
+    model: entry.model,
+    key: entry.keyId === '' ? null : entry.keyId,
+    state: entry.state(now),
+    reason: entry.until > now || entry.reason === 'ejected' ? entry.reason ?? null : null,
+    cooldown_until: entry.until > now ? iso(entry.until) : null,
+    consecutive_failures: entry.consecutiveFailures,
+    ejections: entry.ejections,
+    in_flight: entry.inflight,
+    latency_ms: entry.latencyMs > 0 ? round(entry.latencyMs) : null,
+    error_rate: round(entry.errorRate(now), 3),
+    requests: entry.requests,
+    failures: entry.failures,
+    last_error: error === undefined ? null : {
+      status: error.upstreamStatus ?? error.status,
+      code: error.code,
+      message: error.message,
+      at: iso(entry.lastErrorAt),
+    },
+  };
+}
+
+/** Every provider with its targets' health, for `GET /v1/providers` and the status page. */
+export function providerStatus(runtime: Runtime, now = Date.now()): Record<string, unknown>[] {
+  const byProvider = new Map<string, TargetHealth[]>();
+  for (const entry of runtime.health.all()) {
+    let list = byProvider.get(entry.provider);
+    if (list === undefined) byProvider.set(entry.provider, (list = []));
+    list.push(entry);
+  }
+  return runtime.config.providers.map((provider) => {
+    const keyIds = new Set(runtime.keyIds.get(provider.name) ?? ['']);
+    // entries of keys no longer configured (a reload changed them) are not this provider's now
+    const entries = (byProvider.get(provider.name) ?? []).filter((entry) => keyIds.has(entry.keyId));
+    const cooling = entries.filter((entry) => entry.until > now).length;
+    const check = runtime.healthChecks.get(provider.name);
+    return {
+      name: provider.name,
+      dialect: provider.dialect,
+      ...(provider.preset !== undefined ? { preset: provider.preset } : {}),
+      base_url: safeUrl(provider.baseUrl),
+      keys: provider.apiKeys.length,
+      key_strategy: provider.keyStrategy,
+      state: entries.length === 0 ? 'unused' : cooling === 0 ? 'healthy' : cooling === entries.length ? 'down' : 'degraded',
+      health_check: check === undefined ? null : { ok: check.ok, at: iso(check.at), ...(check.error !== undefined ? { error: check.error } : {}) },
+      targets: entries.map((entry) => target(entry, now)),
+    };
+  });
+}
+
+export const providersEndpoint: LocalHandler = (_gateway, context, runtime) => {
+  sendJson(context, 200, JSON.stringify({ object: 'list', data: providerStatus(runtime) }));
+};
+
+export const statusEndpoint: LocalHandler = (gateway, context, runtime) => {
+  const memory = process.memoryUsage();
+  sendJson(context, 200, JSON.stringify({
+    status: gateway.draining ? 'draining' : 'ok',
+    pid: process.pid,
+    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    config: runtime.config.source,
+    in_flight: gateway.inflight,
+    rss_bytes: memory.rss,
+    aliases: runtime.config.models.map((alias) => ({ name: alias.name, strategy: alias.strategy, targets: alias.targets.length, fallbacks: alias.fallbacks, affinity: alias.affinity })),
+    providers: providerStatus(runtime),
+  }));
+};
