@@ -118,6 +118,12 @@ export interface SurfaceAdapter {
   inspect(body: unknown, request: SurfaceRequest): RequestSummary;
   /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;
+  /**
+   * True when these whole events (or lines) hold the dialect's in-stream error (Anthropic's
+   * `event: error`, OpenAI's `data: {"error"…`): as the first thing a stream sends, it is a failed
+   * start that may be retried elsewhere before anything reaches the client.
+   */
+  isStreamError(events: Buffer): boolean;
   /** Whether the pass-through stream is framed as SSE (true) or NDJSON lines (false). */
   readonly streamFraming: 'sse' | 'ndjson' | 'json-array';
   encodeError(error: ErrorInfo): WireResponse;

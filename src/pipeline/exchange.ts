@@ -67,6 +67,10 @@ export class PassThroughExchange extends UpstreamExchange {
   /** The commit point: the response head goes out with the first bytes of the answer. */
   private open(): void {
     this.commit();
+    this.writeHead();
+  }
+
+  private writeHead(): void {
     const context = this.context;
     const out = answerHeaders(context, this.provider, this.upstreamModel, this.headersOut!);
     context.response.writeHead(this.status, out);
@@ -93,6 +97,19 @@ export class PassThroughExchange extends UpstreamExchange {
       this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a malformed stream event.`, {
         status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
       }));
+      return;
+    }
+    if (!this.committed && this.surface.isStreamError(frames)) {
+      // the stream failed before saying anything (Anthropic's overloaded_error after a 200): a
+      // failed start, tried elsewhere if the route allows; else the client gets it as sent
+      const error = new GatewayError(ErrorCode.upstreamStatus, `Provider '${this.provider.name}' failed at the start of the stream: ${frames.toString('utf8', 0, Math.min(frames.length, 300)).replace(/\s+/g, ' ').trim()}`, {
+        status: 502, origin: 'upstream', errorClass: 'server-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+      });
+      this.fail(error, () => {
+        this.writeHead();
+        this.context.error = error;
+        this.context.response.end(frames);
+      });
       return;
     }
     if (!this.terminalSeen && this.surface.isStreamTerminal(frames)) this.terminalSeen = true;

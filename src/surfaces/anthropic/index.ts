@@ -11,6 +11,7 @@ import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessagesRequest } from './inspect.ts';
 
 /** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
+const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
 const TERMINALS = [
   Buffer.from('event: message_stop'),
   Buffer.from('event:message_stop'),
@@ -70,6 +71,10 @@ class AnthropicSurface implements SurfaceAdapter {
 
   isStreamTerminal(events: Buffer): boolean {
     return startsAnyLine(events, TERMINALS);
+  }
+
+  isStreamError(events: Buffer): boolean {
+    return startsAnyLine(events, ERROR_EVENTS);
   }
 
   encodeError(error: ErrorInfo): WireResponse {

@@ -16,6 +16,7 @@ import { inspectGeminiRequest, type GeminiKind } from './inspect.ts';
  * Gemini streams have no end marker: the chunk carrying `finishReason` (or a prompt's
  * `blockReason`) is the last. A key in quotes cannot occur unescaped inside a JSON string.
  */
+const ERROR_MARKER = Buffer.from('data: {"error"');
 const TERMINALS = [Buffer.from('"finishReason"'), Buffer.from('"blockReason"')];
 
 function chatCodec(stream: boolean, mode: GeminiStreamMode): ChatSurfaceCodec {
@@ -69,6 +70,10 @@ class GeminiSurface implements SurfaceAdapter {
   isStreamTerminal(events: Buffer): boolean {
     for (const marker of TERMINALS) if (events.indexOf(marker) >= 0) return true;
     return false;
+  }
+
+  isStreamError(events: Buffer): boolean {
+    return events.indexOf(ERROR_MARKER) >= 0;
   }
 
   encodeError(error: ErrorInfo): WireResponse {

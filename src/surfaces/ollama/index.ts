@@ -16,6 +16,9 @@ const MARKERS = [Buffer.from('"done":true'), Buffer.from('"done": true'), Buffer
  * error object) at the top level. A candidate line is parsed, so a tool argument named `done`
  * cannot end the stream early; text inside a JSON string has its quotes escaped and never matches.
  */
+const ERROR_LINE = Buffer.from('{"error"');
+const NEWLINE_ERROR_LINE = Buffer.from('\n{"error"');
+
 export function holdsTerminalLine(lines: Buffer): boolean {
   for (const marker of MARKERS) {
     for (let at = lines.indexOf(marker); at >= 0; at = lines.indexOf(marker, at + 1)) {
@@ -81,6 +84,10 @@ class OllamaSurface implements SurfaceAdapter {
 
   isStreamTerminal(events: Buffer): boolean {
     return holdsTerminalLine(events);
+  }
+
+  isStreamError(events: Buffer): boolean {
+    return events.indexOf(ERROR_LINE) === 0 || events.indexOf(NEWLINE_ERROR_LINE) >= 0;
   }
 
   encodeError(error: ErrorInfo): WireResponse {

@@ -13,6 +13,13 @@ import { encodeResponsesResponse } from './responses-encode.ts';
 import { ResponsesStreamEncoder } from './responses-stream.ts';
 
 const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
+const CHAT_ERRORS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
+const RESPONSE_ERRORS = [
+  Buffer.from('event: error'),
+  Buffer.from('event: response.failed'),
+  Buffer.from('data: {"type":"error"'),
+  Buffer.from('data: {"type":"response.failed"'),
+];
 const RESPONSE_TERMINALS = [
   Buffer.from('event: response.completed'),
   Buffer.from('event: response.failed'),
@@ -83,6 +90,10 @@ class OpenAISurface implements SurfaceAdapter {
 
   isStreamTerminal(events: Buffer): boolean {
     return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_TERMINALS : DONE);
+  }
+
+  isStreamError(events: Buffer): boolean {
+    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_ERRORS : CHAT_ERRORS);
   }
 
   encodeError(error: ErrorInfo) {
