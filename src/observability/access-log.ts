@@ -20,6 +20,10 @@ export interface AccessRecord {
   key: string;
   error: string | undefined;
   aborted: boolean;
+  /** The fallback route that answered, when not the one asked for. */
+  fallback: string;
+  /** Attempts that failed before the answer, as `provider/model:status`. */
+  failures: readonly string[] | undefined;
 }
 
 export interface LineSink {
@@ -50,6 +54,8 @@ export class JsonAccessLog {
     if (entry.provider !== '') line += `,"provider":${quote(entry.provider)}`;
     if (entry.upstreamModel !== '') line += `,"upstream_model":${quote(entry.upstreamModel)}`;
     if (entry.upstreamStatus !== 0) line += `,"upstream_status":${entry.upstreamStatus}`;
+    if (entry.fallback !== '') line += `,"fallback":${quote(entry.fallback)}`;
+    if (entry.failures !== undefined) line += `,"failed_attempts":${quote(entry.failures)}`;
     line += `,"attempts":${entry.attempts},"stream":${entry.stream},"duration_ms":${round(entry.durationMs)}`;
     if (entry.upstreamHeadersMs > 0) line += `,"upstream_headers_ms":${round(entry.upstreamHeadersMs)}`;
     if (entry.firstByteMs > 0) line += `,"first_byte_ms":${round(entry.firstByteMs)}`;

@@ -27,6 +27,8 @@ export class RequestContext {
   upstreamModel = '';
   /** The fallback (or overflow) route that answered, when not the one asked for. */
   route = '';
+  /** Attempts that failed, as `provider/model:status` (bounded by routing.max_attempts). */
+  failures: string[] | undefined = undefined;
   stream = false;
   attempts = 0;
   upstreamStatus = 0;

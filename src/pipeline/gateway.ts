@@ -260,6 +260,8 @@ export class Gateway {
         key: context.keyId,
         error: error?.code,
         aborted,
+        fallback: context.route,
+        failures: context.failures,
       });
       return;
     }
@@ -282,6 +284,8 @@ export class Gateway {
       key: context.keyId || undefined,
       error: error?.code,
       aborted: aborted || undefined,
+      fallback: context.route || undefined,
+      failed_attempts: context.failures,
     }, 'request');
   }
 }

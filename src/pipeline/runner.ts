@@ -396,6 +396,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     else if (error.errorClass === 'client-error') key.succeed(now, 0); // it answered: the request was at fault
     this.last = { error, answer };
     this.context.error = error;
+    (this.context.failures ??= []).push(`${exchange.provider.name}/${exchange.upstreamModel}:${error.upstreamStatus ?? error.status}`);
     if (this.canceled) return;
     if (error.code === ErrorCode.contextLength) {
       this.overflow(error);

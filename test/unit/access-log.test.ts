@@ -6,6 +6,7 @@ const base: AccessRecord = {
   id: 'req-1', method: 'POST', path: '/v1/chat/completions', surface: 'openai-chat', status: 200,
   model: 'fast', provider: 'local', upstreamModel: 'llama3.2', upstreamStatus: 200, attempts: 1, stream: true,
   durationMs: 12.3456, upstreamHeadersMs: 10.004, firstByteMs: 10.2, key: 'key-1a2b3c4d', error: undefined, aborted: false,
+  fallback: '', failures: undefined,
 };
 
 function lineOf(record: AccessRecord): Record<string, unknown> {
@@ -34,6 +35,13 @@ test('empty fields are left out; errors and aborts are named', () => {
   for (const absent of ['model', 'provider', 'upstream_model', 'upstream_status', 'upstream_headers_ms', 'first_byte_ms', 'key', 'surface']) assert.ok(!(absent in line), absent);
   assert.equal(line.error, 'SWY_ERR_ROUTING_MODEL_NOT_FOUND');
   assert.equal(line.aborted, true);
+});
+
+test('a fallback that answered and the attempts that failed before it are named', () => {
+  const line = lineOf({ ...base, attempts: 3, fallback: 'cheap', failures: ['main/gpt-x:503', 'main/gpt-x:503'] });
+  assert.equal(line.fallback, 'cheap');
+  assert.deepEqual(line.failed_attempts, ['main/gpt-x:503', 'main/gpt-x:503']);
+  assert.equal(line.attempts, 3);
 });
 
 test('client-influenced text cannot break the line', () => {
