@@ -112,7 +112,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     const now = Date.now();
     const last = this.last;
     const target = this.target;
-    if (target !== undefined && last !== undefined && RETRYABLE.has(last.error.errorClass) && this.triesOnTarget < this.route.policy.retry.attempts) {
+    if (target !== undefined && last !== undefined && (RETRYABLE.has(last.error.errorClass) || keyRefused(last.error)) && this.triesOnTarget < this.route.policy.retry.attempts) {
       if (this.retrySame(target, last.error, now)) return;
     }
     for (;;) {
@@ -155,11 +155,14 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       this.schedule(target, key, 0);
       return true;
     }
+    // a refused key is not tried again; only another key of the target could help
+    if (!RETRYABLE.has(error.errorClass)) return false;
     let delay: number;
     if (key === undefined) {
-      // every key is cooling: wait for the failed one if it comes back within the back-off cap
+      // every key is cooling: wait for the failed one if it comes back within the back-off cap,
+      // unless another target can take the request now
       const wait = previous.until - now;
-      if (error.errorClass !== 'rate-limited' || wait > retry.maxBackoffMs) return false;
+      if (error.errorClass !== 'rate-limited' || wait > retry.maxBackoffMs || this.otherTargetReady(now)) return false;
       delay = Math.max(0, wait);
     } else {
       const ceiling = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** Math.min(this.triesOnTarget - 1, 20));
@@ -172,6 +175,19 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     }
     this.schedule(target, previous, delay, key === undefined);
     return true;
+  }
+
+  /** Some target of the route not tried yet could take the request now (without picking it). */
+  private otherTargetReady(now: number): boolean {
+    const route = this.route;
+    const tokens = route.hasContextWindows ? this.promptTokens() : 0;
+    for (const target of route.targetsFor(this.input.surface.operation)) {
+      if (this.tried.has(target) || !target.available(now)) continue;
+      if (route.policy.strategy === 'weighted' && target.weight <= 0) continue;
+      if (tokens > 0 && target.contextWindow !== undefined && tokens > target.contextWindow) continue;
+      return true;
+    }
+    return false;
   }
 
   private pickTarget(now: number): TargetSlot | undefined {
@@ -258,6 +274,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       context.attempts = this.attempts;
       context.provider = provider.name;
       context.upstreamModel = target.model;
+      // a fallback's own error answer names it too, not only its success
+      context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
       key.take(now);
       const exchange = this.exchangeFor(provider, target.model, key);
@@ -414,7 +432,6 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     context.provider = exchange.provider.name;
     context.upstreamModel = exchange.upstreamModel;
     context.error = undefined;
-    if (this.route !== this.input.route) context.route = this.route.requested;
     const key = exchange.key;
     key.succeed(Date.now(), exchange.latencyMs);
     const target = this.target;
@@ -454,11 +471,14 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     for (const route of this.routes) {
       for (const target of route.targetsFor(operation)) {
         for (const key of target.keys) {
-          if (key.until <= now) continue;
-          if (key.until < soonest) soonest = key.until;
+          // out of its ejection, but its one half-open probe is still in flight
+          const probing = key.until <= now && key.probing;
+          if (key.until <= now && !probing) continue;
+          const until = probing ? now : key.until;
+          if (until < soonest) soonest = until;
           if (key.reason !== 'auth' && key.reason !== 'not-found') onlyPermanent = false;
           else replay ??= key.lastError;
-          if (reasons.length < 4) reasons.push(`${target.provider}/${target.model} ${key.reason ?? 'cooling'}`);
+          if (reasons.length < 4) reasons.push(`${target.provider}/${target.model} ${probing ? 'probing' : key.reason ?? 'cooling'}`);
         }
       }
     }
@@ -501,6 +521,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
 function headerString(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   return text === undefined || text === '' ? undefined : text;
+}
+
+/** The provider refused the key (401/403): another key of the same target may still be accepted. */
+function keyRefused(error: ErrorInfo): boolean {
+  return error.upstreamStatus === 401 || error.upstreamStatus === 403;
 }
 
 /** Whether a failure is the target's (cooldown, ejection) rather than the request's or the client's. */

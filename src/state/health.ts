@@ -69,10 +69,15 @@ export class TargetHealth {
     if (this.reason === 'ejected' && now >= this.until) this.probing = true;
   }
 
-  /** The attempt is over (whatever its outcome): it no longer counts as in flight. */
+  /**
+   * The attempt is over (whatever its outcome): it no longer counts as in flight. A probe's verdict
+   * comes through `succeed`/`fail`; one that ended without a verdict (its client left) frees the
+   * half-open slot once nothing is in flight — not when an older attempt, started before the
+   * ejection, happens to end while the probe is still out.
+   */
   release(): void {
     if (this.inflight > 0) this.inflight--;
-    this.probing = false;
+    if (this.inflight === 0) this.probing = false;
   }
 
   /** The target answered: any cooldown ends. */

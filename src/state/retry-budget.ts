@@ -43,7 +43,8 @@ export class RetryBudget {
     const second = Math.floor(this.now() / 1000);
     const last = this.second;
     if (second !== last) {
-      const steps = Math.min(second - last, WINDOW_S);
+      // a clock that went backwards clears the window rather than trusting stale buckets
+      const steps = second < last ? WINDOW_S : Math.min(second - last, WINDOW_S);
       for (let i = 1; i <= steps; i++) {
         const slot = (last + i) % WINDOW_S;
         this.requests[slot] = 0;

@@ -6,6 +6,9 @@ import { GatewayError } from '../canonical/errors.ts';
 import type { Endpoint } from './endpoint.ts';
 import { canceledError, classifyTransportError, timeoutError } from './errors.ts';
 
+/** First-byte and idle limits below this run on precise timers of our own. */
+const PRECISE_BELOW_MS = 1000;
+
 export interface AttemptSink {
   onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void;
   onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void;
@@ -32,6 +35,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private totalTimer: NodeJS.Timeout | undefined = undefined;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
+  /** Own timers for first-byte and idle limits under a second (undici's run on ~0.5 s ticks). */
+  private firstByteTimer: NodeJS.Timeout | undefined = undefined;
+  private idleTimer: NodeJS.Timeout | undefined = undefined;
+  private paused = false;
   private pendingAbort: GatewayError | undefined = undefined;
   /** The limits this attempt runs under (the endpoint's, or a route's overrides), for error messages. */
   limits: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
@@ -84,6 +91,13 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       if (overrides.firstByteMs !== undefined) options.headersTimeout = overrides.firstByteMs;
       if (overrides.idleMs !== undefined) options.bodyTimeout = overrides.idleMs;
     }
+    // undici's header and body timers tick about every half second: fine for limits of seconds,
+    // too coarse below one, where precise timers of our own take over
+    if (limits.firstByteMs > 0 && limits.firstByteMs < PRECISE_BELOW_MS) {
+      options.headersTimeout = 0;
+      this.firstByteTimer = setTimeout(onFirstByteTimeout, limits.firstByteMs, this);
+    }
+    if (limits.idleMs > 0 && limits.idleMs < PRECISE_BELOW_MS) options.bodyTimeout = 0;
     this.endpoint.pool.dispatch(options, this);
   }
 
@@ -98,10 +112,13 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 
   pause(): void {
+    this.paused = true;
     this.controller?.pause();
   }
 
   resume(): void {
+    this.paused = false;
+    this.idleTimer?.refresh();
     this.controller?.resume();
   }
 
@@ -122,11 +139,18 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational
     this.status = statusCode;
     this.headersAt = performance.now();
+    if (this.firstByteTimer !== undefined) {
+      clearTimeout(this.firstByteTimer);
+      this.firstByteTimer = undefined;
+    }
+    const idleMs = this.limits.idleMs;
+    if (idleMs > 0 && idleMs < PRECISE_BELOW_MS) this.idleTimer = setTimeout(onIdleTimeout, idleMs, this);
     this.sink.onAttemptStart(this, statusCode, headers);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytesReceived += chunk.length;
+    this.idleTimer?.refresh();
     this.sink.onAttemptData(this, chunk);
   }
 
@@ -146,6 +170,24 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.finished = true;
     if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.firstByteTimer !== undefined) clearTimeout(this.firstByteTimer);
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+  }
+
+  /** A limit of our own ran out: stop the request wherever it is (even still waiting for a socket). */
+  expire(error: GatewayError): void {
+    if (this.finished) return;
+    if (this.controller !== undefined) this.controller.abort(error);
+    else this.failBeforeConnect(error);
+  }
+
+  /** The idle timer ran out; a response paused by a slow client is not idle, so it waits on. */
+  idleExpired(): void {
+    if (this.paused) {
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.expire(timeoutError('idle', this.endpoint.provider, this.limits.idleMs));
   }
 
   /** Stops a request still waiting for a connection (the route's connect timeout). */
@@ -166,6 +208,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
 function onTotalTimeout(attempt: UpstreamAttempt): void {
   attempt.abort(timeoutError('total', attempt.endpoint.provider, attempt.limits.totalMs));
+}
+
+function onFirstByteTimeout(attempt: UpstreamAttempt): void {
+  attempt.expire(timeoutError('first-byte', attempt.endpoint.provider, attempt.limits.firstByteMs));
+}
+
+function onIdleTimeout(attempt: UpstreamAttempt): void {
+  attempt.idleExpired();
 }
 
 function onConnectTimeout(attempt: UpstreamAttempt): void {

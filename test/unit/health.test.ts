@@ -1,0 +1,240 @@
+// Passive health per (provider key, model) with an explicit clock: each cooldown kind, Retry-After
+// winning over the computed back-off, outlier ejection after N consecutive failures with a
+// doubling time, and the half-open probe that admits exactly one request.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ErrorClass, ErrorInfo } from '../../src/canonical/errors.ts';
+import type { CooldownSettings } from '../../src/config/types.ts';
+import { HealthBook, TargetHealth } from '../../src/state/health.ts';
+
+const settings: CooldownSettings = {
+  authMs: 60_000,
+  notFoundMs: 120_000,
+  rateLimitMs: 1_000,
+  rateLimitMaxMs: 10_000,
+  ejectAfter: 3,
+  ejectMs: 5_000,
+  ejectMaxMs: 30_000,
+};
+
+const T0 = 1_800_000_000_000;
+
+function failure(errorClass: ErrorClass, upstreamStatus?: number, retryAfterSeconds?: number): ErrorInfo {
+  return {
+    code: 'SWY_ERR_TEST', status: upstreamStatus ?? 502, message: 'test failure', origin: 'upstream', errorClass,
+    retryable: true, fallbackAllowed: true,
+    ...(upstreamStatus !== undefined ? { upstreamStatus } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
+}
+
+const serverError = () => failure('server-error', 500);
+const timeout = () => failure('per-try-timeout');
+const rateLimited = (retryAfter?: number) => failure('rate-limited', 429, retryAfter);
+
+function entry(): TargetHealth {
+  return new TargetHealth('p', 0, 'abcd1234', 'm');
+}
+
+/** One attempt from start to failure, as the runner does it: take, release, fail. */
+function failOnce(health: TargetHealth, now: number, error: ErrorInfo): void {
+  health.take(now);
+  health.release();
+  health.fail(now, error, settings);
+}
+
+test('a new entry is healthy and available', () => {
+  const health = entry();
+  assert.equal(health.available(T0), true);
+  assert.equal(health.state(T0), 'healthy');
+  assert.equal(health.reason, undefined);
+});
+
+for (const [status, reason, ms] of [[401, 'auth', settings.authMs], [403, 'auth', settings.authMs], [404, 'not-found', settings.notFoundMs]] as const) {
+  test(`${status} cools the entry down for its own time (${reason})`, () => {
+    const health = entry();
+    const error = failure('client-error', status);
+    failOnce(health, T0, error);
+    assert.equal(health.reason, reason);
+    assert.equal(health.until, T0 + ms);
+    assert.equal(health.available(T0 + ms - 1), false);
+    assert.equal(health.state(T0 + ms - 1), 'cooling');
+    assert.equal(health.available(T0 + ms), true);
+    assert.equal(health.state(T0 + ms), 'healthy');
+    assert.equal(health.lastError, error, 'kept to be replayed');
+    assert.equal(health.consecutiveFailures, 0, 'not an outlier failure');
+  });
+}
+
+test('429 without Retry-After: rate_limit_ms, doubled per consecutive 429, capped by rate_limit_max_ms; a success resets it', () => {
+  const health = entry();
+  let now = T0;
+  const waits: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    failOnce(health, now, rateLimited());
+    assert.equal(health.reason, 'rate-limited');
+    waits.push(health.until - now);
+    now = health.until;
+  }
+  assert.deepEqual(waits, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+  assert.equal(health.ejections, 0, 'a rate limit is not an outlier');
+  health.succeed(now, 0);
+  failOnce(health, now, rateLimited());
+  assert.equal(health.until - now, 1_000, 'back to the first step after a success');
+});
+
+test('Retry-After wins over the computed back-off, longer or shorter, and is capped by rate_limit_max_ms', () => {
+  const health = entry();
+  failOnce(health, T0, rateLimited(3));
+  assert.equal(health.until, T0 + 3_000);
+  // the doubled back-off would now be 2 s; the provider says 0.25 s
+  failOnce(health, T0 + 3_000, rateLimited(0.25));
+  assert.equal(health.until, T0 + 3_250);
+  failOnce(health, T0 + 3_250, rateLimited(3_600));
+  assert.equal(health.until, T0 + 3_250 + settings.rateLimitMaxMs);
+});
+
+test('a longer cooldown of the same kind is never shortened by a later, shorter one', () => {
+  const health = entry();
+  failOnce(health, T0, rateLimited(5));
+  failOnce(health, T0 + 10, rateLimited(1));
+  assert.equal(health.until, T0 + 5_000);
+});
+
+test('ejection after eject_after consecutive 5xx or timeouts, not before', () => {
+  const health = entry();
+  failOnce(health, T0, serverError());
+  failOnce(health, T0, timeout());
+  assert.equal(health.available(T0), true, 'two failures: still in');
+  assert.equal(health.consecutiveFailures, 2);
+  failOnce(health, T0, failure('reset'));
+  assert.equal(health.reason, 'ejected');
+  assert.equal(health.until, T0 + settings.ejectMs);
+  assert.equal(health.available(T0 + settings.ejectMs - 1), false);
+  assert.equal(health.state(T0 + 1), 'cooling');
+});
+
+test('a success between failures resets the count', () => {
+  const health = entry();
+  failOnce(health, T0, serverError());
+  failOnce(health, T0, serverError());
+  health.take(T0);
+  health.release();
+  health.succeed(T0, 120);
+  failOnce(health, T0, serverError());
+  failOnce(health, T0, serverError());
+  assert.equal(health.available(T0), true);
+  assert.equal(health.reason, undefined);
+});
+
+test('half-open: after the ejection exactly one probe is admitted; its success brings the entry back', () => {
+  const health = entry();
+  for (let i = 0; i < 3; i++) failOnce(health, T0, serverError());
+  const open = T0 + settings.ejectMs;
+  assert.equal(health.state(open), 'half-open');
+  assert.equal(health.available(open), true, 'the probe may go');
+  health.take(open);
+  assert.equal(health.available(open), false, 'nobody else while the probe is out');
+  assert.equal(health.available(open + 60_000), false, 'however long it takes');
+  health.release();
+  health.succeed(open + 100, 100);
+  assert.equal(health.state(open + 100), 'healthy');
+  assert.equal(health.available(open + 100), true);
+  assert.equal(health.ejections, 0);
+  // the next ejection starts again from eject_ms
+  for (let i = 0; i < 3; i++) failOnce(health, open + 200, serverError());
+  assert.equal(health.until, open + 200 + settings.ejectMs);
+});
+
+test('half-open: a failed probe ejects again at once, for twice as long, up to eject_max_ms', () => {
+  const health = entry();
+  for (let i = 0; i < 3; i++) failOnce(health, T0, serverError());
+  let now = T0;
+  const lengths = [health.until - now];
+  for (let i = 0; i < 5; i++) {
+    now = health.until;
+    assert.equal(health.available(now), true, `probe ${i} admitted`);
+    failOnce(health, now, timeout());
+    assert.equal(health.reason, 'ejected', 'one failed probe is enough');
+    lengths.push(health.until - now);
+  }
+  assert.deepEqual(lengths, [5_000, 10_000, 20_000, 30_000, 30_000, 30_000]);
+});
+
+test('half-open: a failed probe that ended by a rate limit still keeps others out for the cooldown', () => {
+  const health = entry();
+  for (let i = 0; i < 3; i++) failOnce(health, T0, serverError());
+  const open = T0 + settings.ejectMs;
+  failOnce(health, open, rateLimited(2));
+  assert.equal(health.available(open + 1_999), false);
+});
+
+test('half-open: an attempt that was in flight before the ejection ended does not let a second probe through', () => {
+  const health = entry();
+  health.take(T0); // a long stream, started while the entry was healthy
+  for (let i = 0; i < 3; i++) failOnce(health, T0, serverError());
+  const open = T0 + settings.ejectMs;
+  health.take(open); // the probe
+  assert.equal(health.available(open), false);
+  health.release(); // the old stream ends
+  assert.equal(health.available(open), false, 'the probe is still out');
+  health.release(); // the probe ends without a verdict (its client left)
+  assert.equal(health.available(open), true, 'a new probe may go');
+});
+
+test('a health-check ejection comes back through the probe; recover() ends an ejection at once', () => {
+  const health = entry();
+  health.eject(T0, settings, 'health-check');
+  assert.equal(health.reason, 'ejected');
+  assert.equal(health.available(T0), false);
+  health.recover();
+  assert.equal(health.available(T0), true);
+  assert.equal(health.state(T0), 'healthy');
+  // recover() does not lift a cooldown that is not an ejection
+  failOnce(health, T0, failure('client-error', 401));
+  health.recover();
+  assert.equal(health.available(T0), false);
+});
+
+test('in-flight count and peak-EWMA latency', () => {
+  const health = entry();
+  health.take(T0);
+  health.take(T0);
+  assert.equal(health.inflight, 2);
+  health.release();
+  health.release();
+  health.release();
+  assert.equal(health.inflight, 0, 'never negative');
+  health.succeed(T0, 100);
+  assert.equal(health.latencyMs, 100);
+  health.succeed(T0, 300);
+  assert.equal(health.latencyMs, 300, 'a slow sample counts at once');
+  health.succeed(T0, 100);
+  assert.equal(health.latencyMs, 260, 'fast samples pull it down gradually');
+});
+
+test('error rate over recent attempts', () => {
+  const health = entry();
+  assert.equal(health.errorRate(T0), 0);
+  health.succeed(T0, 0);
+  failOnce(health, T0, serverError());
+  failOnce(health, T0, serverError());
+  health.succeed(T0, 0);
+  assert.equal(health.errorRate(T0), 0.5);
+  assert.equal(health.requests, 4);
+  assert.equal(health.failures, 2);
+});
+
+test('HealthBook: one entry per (provider, key, model), found again by key', () => {
+  const book = new HealthBook(() => T0);
+  const a = book.entry('p', 0, 'key1', 'm1');
+  assert.equal(book.entry('p', 0, 'key1', 'm1'), a);
+  const b = book.entry('p', 0, 'key1', 'm2');
+  const c = book.entry('p', 1, 'key2', 'm1');
+  const d = book.entry('q', 0, 'key1', 'm1');
+  assert.equal(new Set([a, b, c, d]).size, 4);
+  assert.equal(book.size, 4);
+  assert.deepEqual(book.forKey('p', 'key1'), [a, b]);
+  assert.equal([...book.all()].length, 4);
+  assert.equal(c.keyIndex, 1);
+});
