@@ -1,4 +1,5 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
+import type { RequestObserver } from './pipeline/context.ts';
 import { providersEndpoint, statusEndpoint } from './pipeline/status.ts';
 import { HealthBook } from './state/health.ts';
 import type http from 'node:http';
@@ -60,6 +61,8 @@ export interface StartOptions {
   reusePort?: boolean;
   /** Run model discovery before resolving (default true). */
   discover?: boolean;
+  /** Told about every finished request, after the built-in ones (tests, embedders). */
+  observers?: readonly RequestObserver[];
 }
 
 export interface RunningGateway {
@@ -85,7 +88,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // passive health outlives reloads: a key that is cooling down stays so under a new config
   const health = new HealthBook();
   const runtime = buildRuntime(config, logger, health);
-  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger, accessLogger, ...(accessLog !== undefined ? { accessLog } : {}) });
+  const observers: RequestObserver[] = [...(options.observers ?? [])];
+  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger, accessLogger, observers, ...(accessLog !== undefined ? { accessLog } : {}) });
   const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
   const host = options.host ?? config.server.host;
   const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);

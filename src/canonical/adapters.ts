@@ -4,6 +4,7 @@
 // is an outbound dialect. When the provider speaks the surface's wire natively the pipeline
 // passes bytes through (fast path); otherwise the surface decodes to the canonical model and the
 // provider encodes from it, and back: N surfaces + M providers converters, not N × M.
+import type { Usage } from './usage.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from './embeddings.ts';
 import type { ErrorInfo, GatewayError } from './errors.ts';
 import type { CanonicalRequest } from './request.ts';
@@ -195,6 +196,12 @@ export interface ProviderAdapter {
   readonly chat?: ChatProviderCodec;
   readonly embeddings?: EmbeddingsProviderCodec;
   readonly countTokens?: CountTokensProviderCodec;
+  /**
+   * Usage in pass-through answers: the JSON key whose object value holds it (`"usage"`), or, with
+   * `wholeLine`, a key of the line that is itself the usage (Ollama's final line); and the mapping
+   * of the (merged) raw object to canonical usage.
+   */
+  readonly usage?: { readonly key: string; readonly wholeLine?: boolean; from(raw: Record<string, unknown>): Usage | undefined };
 }
 
 /** The models a local handler may list or look up (built from the router; no I/O). */

@@ -2,11 +2,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
+import type { Usage } from '../canonical/usage.ts';
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 export interface Cancellable {
   cancel(): void;
+}
+
+/**
+ * Told about every request once its response has closed (metrics, usage recording): off the
+ * critical path, and must not throw or block — anything slow goes through its own bounded queue.
+ */
+export interface RequestObserver {
+  requestEnded(context: RequestContext, aborted: boolean): void;
 }
 
 export class RequestContext {
@@ -29,6 +38,10 @@ export class RequestContext {
   route = '';
   /** Attempts that failed, as `provider/model:status` (bounded by routing.max_attempts). */
   failures: string[] | undefined = undefined;
+  /** Token usage of the answer as the provider reported it (undefined when it did not). */
+  usage: Usage | undefined = undefined;
+  /** The answer was a stream (SSE / NDJSON) that reached the client. */
+  streamed = false;
   stream = false;
   attempts = 0;
   upstreamStatus = 0;

@@ -9,6 +9,7 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseDataLooksWhole } from '../streaming/frame-splitter.ts';
 import { answerHeaders, headerValue } from './downstream.ts';
 import { sendError } from './respond.ts';
+import { UsageSniffer } from '../streaming/usage-sniffer.ts';
 import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
 
 export { ERROR_BODY_LIMIT } from './upstream-exchange.ts';
@@ -33,6 +34,8 @@ export class PassThroughExchange extends UpstreamExchange {
   private terminalSeen = false;
   private status = 200;
   private headersOut: string[] | undefined = undefined;
+  /** Reads token usage out of the forwarded bytes (the dialect's usage object). */
+  private sniffer: UsageSniffer | undefined = undefined;
 
   constructor(options: PassThroughOptions) {
     super(options);
@@ -48,6 +51,8 @@ export class PassThroughExchange extends UpstreamExchange {
   protected onAnswerStart(status: number, headers: IncomingHttpHeaders): void {
     const contentType = headerValue(headers, 'content-type') ?? 'application/json';
     this.status = status;
+    const usage = this.provider.adapter.usage;
+    if (usage !== undefined) this.sniffer = new UsageSniffer(usage.key, usage.wholeLine);
     const out: string[] = [];
     if (contentType.startsWith('text/event-stream')) {
       this.splitter = new FrameSplitter(lastEventBoundary);
@@ -72,6 +77,7 @@ export class PassThroughExchange extends UpstreamExchange {
 
   private writeHead(): void {
     const context = this.context;
+    context.streamed = this.splitter !== undefined;
     const out = answerHeaders(context, this.provider, this.upstreamModel, this.headersOut!);
     context.response.writeHead(this.status, out);
     context.firstByteMs = context.elapsedMs();
@@ -80,6 +86,7 @@ export class PassThroughExchange extends UpstreamExchange {
   protected onAnswerData(chunk: Buffer): void {
     if (this.splitter === undefined) {
       if (!this.committed) this.open();
+      this.sniffer?.keep(chunk);
       this.write(chunk);
       return;
     }
@@ -114,6 +121,7 @@ export class PassThroughExchange extends UpstreamExchange {
     }
     if (!this.terminalSeen && this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
     if (!this.committed) this.open();
+    this.sniffer?.scan(frames);
     this.write(frames);
   }
 
@@ -137,16 +145,27 @@ export class PassThroughExchange extends UpstreamExchange {
         return;
       }
       this.context.error = error;
+      this.noteUsage();
       response.end(this.surface.encodeStreamError(error));
       this.done(error);
       return;
     }
     if (!this.committed) this.open();
+    this.noteUsage();
     response.end();
     this.done(undefined);
   }
 
+  /** The usage the answer carried, for metrics and the usage store. */
+  private noteUsage(): void {
+    const sniffer = this.sniffer;
+    if (sniffer === undefined) return;
+    if (this.splitter === undefined) sniffer.end();
+    if (sniffer.raw !== undefined) this.context.usage = this.provider.adapter.usage!.from(sniffer.raw);
+  }
+
   protected onBrokenAfterCommit(error: GatewayError): void {
+    this.noteUsage();
     const response = this.context.response;
     if (this.splitter !== undefined) response.end(this.surface.encodeStreamError(error));
     // A plain body cut short: the only honest signal left is an aborted connection.

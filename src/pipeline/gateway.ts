@@ -9,7 +9,7 @@ import { readBody } from '../server/body.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
-import { RequestContext } from './context.ts';
+import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
 import type { JsonAccessLog } from '../observability/access-log.ts';
@@ -29,6 +29,8 @@ export interface GatewayOptions {
   accessLogger?: Logger;
   /** The specialised access-line writer; when absent, access lines go through `accessLogger`. */
   accessLog?: JsonAccessLog;
+  /** Told about every finished request (metrics, usage), after the access line. */
+  observers?: readonly RequestObserver[];
 }
 
 export class Gateway {
@@ -40,6 +42,7 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly accessLogger: Logger;
   private readonly accessLog: JsonAccessLog | undefined;
+  private readonly observers: readonly RequestObserver[];
   /** Answer items by id for stateful surfaces; outlives config reloads. */
   readonly items = new BoundedItemStore();
   private idleWaiters: (() => void)[] = [];
@@ -51,6 +54,7 @@ export class Gateway {
     this.logger = options.logger;
     this.accessLogger = options.accessLogger ?? options.logger;
     this.accessLog = options.accessLog;
+    this.observers = options.observers ?? [];
   }
 
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
@@ -232,6 +236,14 @@ export class Gateway {
     const aborted = !response.writableFinished;
     if (context.active !== undefined) context.active.cancel();
     this.logAccess(context, aborted);
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) {
+      try {
+        observers[i]!.requestEnded(context, aborted);
+      } catch (error) {
+        this.logger.error({ id: context.id, err: error }, 'request observer failed');
+      }
+    }
     if (this.inflight === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

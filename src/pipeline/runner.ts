@@ -370,7 +370,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
         // (e.g. anthropic-beta) still go upstream
         if (adapter.dialect === surface.dialect) upstream.headers.push(...adapter.forwardHeaders(surfaceRequest));
         translation = {
-          translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request),
+          translateBody: (answer) => {
+            const decoded = providerCodec.decodeResponse(answer, request);
+            context.usage = decoded.usage;
+            return codec.encodeResponse(decoded, request);
+          },
           ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
         };
         break;
@@ -381,7 +385,13 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
         if (codec === undefined || providerCodec === undefined) throw unsupported();
         const request = codec.decodeRequest(parsed, surfaceRequest);
         upstream = providerCodec.encodeRequest(request, model, provider.context);
-        translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer, request), request, parsed) };
+        translation = {
+          translateBody: (answer) => {
+            const decoded = providerCodec.decodeResponse(answer, request);
+            context.usage = { inputTokens: decoded.usage.inputTokens, outputTokens: 0 };
+            return codec.encodeResponse(decoded, request, parsed);
+          },
+        };
         break;
       }
       case 'count-tokens': {

@@ -65,6 +65,7 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
     const out = answerHeaders(context, this.provider, this.upstreamModel, ['content-type', this.translation.stream!.encoder.contentType, 'cache-control', 'no-cache', 'x-accel-buffering', 'no']);
     context.response.writeHead(200, out);
     context.firstByteMs = context.elapsedMs();
+    context.streamed = true;
   }
 
   /** A canonical part from the provider's decoder, rendered at once in the surface's dialect. */
@@ -76,6 +77,10 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
       const error = asError(part.error);
       this.fail(error, () => sendError(this.context, error));
       return;
+    }
+    if (part.type === 'usage' || (part.type === 'response-end' && part.usage !== undefined)) {
+      // fields present override earlier ones (the canonical stream's rule)
+      this.context.usage = this.context.usage === undefined ? { ...part.usage! } : { ...this.context.usage, ...part.usage! };
     }
     const encoded = this.translation.stream!.encoder.encode(part);
     if (part.type === 'response-end' || part.type === 'error') {

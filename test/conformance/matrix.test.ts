@@ -1,6 +1,8 @@
 // The shared conformance suite: every client dialect × every upstream dialect × every scenario,
 // streaming and not, through the real gateway (real config loading, real sockets) and mock
 // upstreams that answer in each provider's own wire format.
+import type { RequestObserver } from '../../src/pipeline/context.ts';
+import type { Usage } from '../../src/canonical/usage.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -16,7 +18,7 @@ import type { ClientDialect, DialectTraits, Outcome, Received, Scenario, Upstrea
 const { clients, upstreams, skips } = await loadDialects();
 const only = process.env.CONFORMANCE_ONLY; // e.g. "anthropic" to run the rows and columns of one dialect
 
-interface Rig { mock: MockUpstream; gateway: RunningGateway }
+interface Rig { mock: MockUpstream; gateway: RunningGateway; finished: { usage: Usage | undefined; status: number }[] }
 const rigs = new Map<string, Rig>();
 
 before(async () => {
@@ -28,8 +30,10 @@ before(async () => {
       + 'routing:\n  cooldowns: { rate_limit_s: 0, rate_limit_max_s: 0 }\n';
     const { config } = parseConfigText(yaml, `conformance-${upstream.type}.yaml`, {});
     const logger = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
-    const gateway = await startGateway({ config, logger, host: '127.0.0.1', port: 0, discover: false });
-    rigs.set(upstream.type, { mock, gateway });
+    const finished: Rig['finished'] = [];
+    const observer: RequestObserver = { requestEnded: (context) => finished.push({ usage: context.usage, status: context.response.statusCode }) };
+    const gateway = await startGateway({ config, logger, host: '127.0.0.1', port: 0, discover: false, observers: [observer] });
+    rigs.set(upstream.type, { mock, gateway, finished });
   }
 });
 
@@ -111,6 +115,7 @@ for (const client of clients) {
         test(name, skip !== undefined ? { skip } : {}, async () => {
           const rig = rigs.get(upstream.type)!;
           const seen = rig.mock.requests.length;
+          const ended = rig.finished.length;
           const request = client.request(scenario, `scenario-${scenario.name}`, stream);
           const response = await fetch(rig.gateway.url + request.path, { method: request.method, headers: request.headers, body: request.body });
           const body = await response.text();
@@ -121,6 +126,18 @@ for (const client of clients) {
             throw new Error(`${(error as Error).message}\n--- status ${response.status}, body:\n${body.slice(0, 3000)}`);
           }
           checkOutcome(scenario, outcome, client, upstream);
+          // the gateway's own record of the usage (what metrics and the usage store see)
+          for (let i = 0; i < 100 && rig.finished.length === ended; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+          assert.equal(rig.finished.length, ended + 1, 'the request was observed once');
+          if (scenario.answer !== undefined) {
+            const usage = rig.finished[ended]!.usage;
+            const expected = scenario.answer.usage;
+            assert.ok(usage !== undefined, 'the gateway recorded the usage');
+            assert.equal(usage.inputTokens, expected.input, 'recorded input tokens');
+            assert.equal(usage.outputTokens, expected.output, 'recorded output tokens');
+            if (expected.cached !== undefined && upstream.traits.cachedTokens !== false) assert.equal(usage.cachedInputTokens, expected.cached, 'recorded cached tokens');
+            if (expected.reasoning !== undefined && upstream.traits.reasoningTokens !== false) assert.equal(usage.reasoningTokens, expected.reasoning, 'recorded reasoning tokens');
+          }
           assert.equal(rig.mock.requests.length, seen + 1, 'exactly one upstream request');
           checkReceived(scenario, upstream.received(rig.mock.requests[seen]!), client, upstream, stream);
         });

@@ -3,7 +3,7 @@
 // anthropic-beta headers and its query string (Claude Code's `?beta=true`); others are translated.
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { decodeMessagesResponse, decodeTokenCount } from './decode-response.ts';
+import { decodeMessagesResponse, decodeTokenCount, usageFrom } from './decode-response.ts';
 import { MessagesStreamDecoder } from './decode-stream.ts';
 import { encodeCountTokensRequest, encodeMessagesRequest } from './encode-request.ts';
 import { decodeAnthropicError } from './errors.ts';
@@ -40,6 +40,7 @@ export function decodeAnthropicModelList(body: unknown): string[] {
 
 export const anthropicProvider: ProviderAdapter = {
   dialect: 'anthropic',
+  usage: { key: '"usage"', from: usageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(['anthropic-messages', 'anthropic-count-tokens']),
   passThroughPath(wire: Wire, _model: string, request: SurfaceRequest): string {

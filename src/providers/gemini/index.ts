@@ -5,7 +5,7 @@
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { geminiCountTokensCodec } from './count-tokens.ts';
-import { decodeGenerateResponse } from './decode-response.ts';
+import { decodeGenerateResponse, usageFrom } from './decode-response.ts';
 import { GeminiStreamDecoder } from './decode-stream.ts';
 import { encodeGenerateRequest, modelPath } from './encode-request.ts';
 import { geminiEmbeddingsCodec } from './embeddings.ts';
@@ -24,6 +24,7 @@ function forwardedQuery(query: string): string {
 
 export const geminiProvider: ProviderAdapter = {
   dialect: 'gemini',
+  usage: { key: '"usageMetadata"', from: usageFrom },
   mediaUrls: 'inline',
   // Files API and Cloud Storage URIs are Gemini's own: sent as fileData, never downloaded
   keepsMediaUrl: (url: string) => url.startsWith('gs://') || url.startsWith('https://generativelanguage.googleapis.com/'),

@@ -2,7 +2,7 @@
 // pass through untouched for Ollama callers; every other dialect is translated to `/api/chat`.
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { decodeOllamaResponse } from './decode-response.ts';
+import { decodeOllamaResponse, usageFrom } from './decode-response.ts';
 import { OllamaStreamDecoder } from './decode-stream.ts';
 import { ollamaEmbeddingsCodec } from './embeddings.ts';
 import { encodeOllamaRequest } from './encode-request.ts';
@@ -36,6 +36,7 @@ export function decodeTags(body: unknown): string[] {
 
 export const ollamaProvider: ProviderAdapter = {
   dialect: 'ollama',
+  usage: { key: '"eval_count"', wholeLine: true, from: usageFrom },
   // Ollama takes images as base64 only: the pipeline downloads URL images first
   mediaUrls: 'inline',
   nativeWires: new Set<Wire>(['ollama-chat', 'ollama-generate', 'ollama-embed', 'ollama-embeddings']),

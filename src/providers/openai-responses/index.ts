@@ -3,7 +3,7 @@
 // such as codex models) and the answers back.
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { decodeResponsesResponse } from './decode-response.ts';
+import { decodeResponsesResponse, usageFrom } from './decode-response.ts';
 import { ResponsesStreamDecoder } from './decode-stream.ts';
 import { encodeResponsesRequest } from './encode-request.ts';
 import { decodeResponsesError } from './errors.ts';
@@ -11,6 +11,7 @@ import { decodeOpenAIModelList } from '../common/openai-family.ts';
 
 export const openaiResponsesProvider: ProviderAdapter = {
   dialect: 'openai-responses',
+  usage: { key: '"usage"', from: usageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(['openai-responses']),
   passThroughPath(_wire: Wire): string {

@@ -1,7 +1,7 @@
 // The OpenAI-compatible provider family: every preset in ../presets speaks this dialect.
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { ChatStreamDecoder, decodeChatResponse } from './chat-decode.ts';
+import { ChatStreamDecoder, decodeChatResponse, usageFrom } from './chat-decode.ts';
 import { encodeChatRequest } from './chat-encode.ts';
 import { openaiEmbeddingsCodec } from './embeddings.ts';
 import { decodeOpenAIError } from './errors.ts';
@@ -16,6 +16,7 @@ const paths: Partial<Record<Wire, string>> = {
 
 export const openaiProvider: ProviderAdapter = {
   dialect: 'openai',
+  usage: { key: '"usage"', from: usageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(['openai-chat', 'openai-completions', 'openai-embeddings', 'openai-responses']),
   passThroughPath(wire: Wire): string {
