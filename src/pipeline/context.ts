@@ -42,6 +42,8 @@ export class RequestContext {
   usage: Usage | undefined = undefined;
   /** The answer was a stream (SSE / NDJSON) that reached the client. */
   streamed = false;
+  /** What the usage cost (USD) at the answering model's price; undefined when usage or price is unknown. Set when the response closes, before the access line and observers. */
+  costUsd: number | undefined = undefined;
   stream = false;
   attempts = 0;
   upstreamStatus = 0;
