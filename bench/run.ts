@@ -25,7 +25,7 @@ import { translation } from './scenarios/translation.ts';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const paths: Paths = { root, work: join(root, 'bench/.work'), node: join(root, 'node_modules/.bin/node') };
 const resultsDir = join(root, 'bench/results');
-const colors: Record<SystemId, string> = { direct: '#6b7280', nginx: '#16a34a', portkey: '#ea580c', switchyard: '#2563eb', 'switchyard-auto': '#7c3aed' };
+const colors: Record<SystemId, string> = { direct: '#6b7280', nginx: '#16a34a', 'node-floor': '#0891b2', portkey: '#ea580c', switchyard: '#2563eb', 'switchyard-auto': '#7c3aed' };
 const runOrder = [1, 2, 3, 4, 6, 5];
 const scenarioFunctions: Record<number, (bench: Bench) => Promise<void>> = { 1: oneAtATime, 2: ladder, 3: saturation, 4: streaming, 5: memory, 6: translation };
 

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { chatBody, mockBaseUrl, type Profile, allProfiles } from './profiles.ts';
 import { assertPortOwner, freePort, processTree, runToEnd, startProcess, stopProcess, waitForPort, type Managed } from './processes.ts';
 
-export type SystemId = 'direct' | 'nginx' | 'portkey' | 'switchyard' | 'switchyard-auto';
-export const systemIds: readonly SystemId[] = ['direct', 'nginx', 'portkey', 'switchyard', 'switchyard-auto'];
-export const proxyIds: readonly SystemId[] = ['nginx', 'portkey', 'switchyard', 'switchyard-auto'];
+export type SystemId = 'direct' | 'nginx' | 'node-floor' | 'portkey' | 'switchyard' | 'switchyard-auto';
+export const systemIds: readonly SystemId[] = ['direct', 'nginx', 'node-floor', 'portkey', 'switchyard', 'switchyard-auto'];
+export const proxyIds: readonly SystemId[] = ['nginx', 'node-floor', 'portkey', 'switchyard', 'switchyard-auto'];
 export const labels: Record<SystemId, string> = {
-  direct: 'direct (no proxy)', nginx: 'nginx', portkey: 'Portkey', switchyard: 'Switchyard ×1', 'switchyard-auto': 'Switchyard auto',
+  direct: 'direct (no proxy)', nginx: 'nginx', 'node-floor': 'Node floor', portkey: 'Portkey', switchyard: 'Switchyard ×1', 'switchyard-auto': 'Switchyard auto',
 };
 
 export const clientKey = 'sk-switchyard-bench-client';
@@ -61,6 +61,7 @@ export class System {
     switch (this.id) {
       case 'direct':
       case 'nginx':
+      case 'node-floor':
         return { port: this.id === 'direct' ? this.mockPort : this.port, path: upstreamPath, headers: [['authorization', `Bearer ${upstreamKey}`]], body };
       case 'portkey':
         return {
@@ -216,6 +217,12 @@ export async function startSystem(id: SystemId, mockPort: number, paths: Paths, 
   const system = new System(id, id === 'direct' ? mockPort : await freePort(), mockPort);
   try {
     if (id === 'nginx') await startNginx(system, paths);
+    else if (id === 'node-floor') {
+      system.process = startProcess('Node floor', paths.node, ['--max-semi-space-size=16', join(paths.root, 'bench/floor/proxy.ts'), String(system.port), `http://127.0.0.1:${mockPort}`], {
+        cwd: paths.root, stderr: join(paths.work, 'node-floor.err'),
+      });
+      await waitForPort(system.port, 10_000, () => system.process!.running);
+    }
     else if (id === 'portkey') await startPortkey(system, paths, log);
     else if (id === 'switchyard' || id === 'switchyard-auto') {
       const configFile = join(paths.work, `${id}.yaml`);
