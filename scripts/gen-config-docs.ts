@@ -43,7 +43,11 @@ function typeOf(schema: TSchema): string {
       const items = schema.items as TSchema;
       return `list of ${items.type === 'object' ? 'mappings' : `${typeOf(items)}s`}`;
     }
-    case 'object': return schema.patternProperties !== undefined ? 'map of string → string' : 'mapping';
+    case 'object': {
+      const values = Object.values((schema.patternProperties ?? {}) as Record<string, TSchema>)[0];
+      if (values === undefined) return 'mapping';
+      return values.type === 'object' ? 'map of name → mapping' : 'map of string → string';
+    }
     default: return 'any';
   }
 }
@@ -74,9 +78,12 @@ function sections(): string {
   const out: string[] = [];
   const properties = ConfigSchema.properties as Record<string, TSchema>;
   for (const [name, schema] of Object.entries(properties)) {
-    const body = schema.type === 'array' ? schema.items as TSchema : schema;
-    out.push(`### \`${name}\`${schema.type === 'array' ? ' (list)' : ''}`, '', schema.description ?? '', '');
-    out.push(table(rowsOf(body, '')), '');
+    // a map of mappings (prices) documents the mapping each name takes
+    const mapped = Object.values((schema.patternProperties ?? {}) as Record<string, TSchema>)[0];
+    const body = schema.type === 'array' ? schema.items as TSchema : mapped ?? schema;
+    const kind = schema.type === 'array' ? ' (list)' : mapped !== undefined ? ' (map)' : '';
+    out.push(`### \`${name}\`${kind}`, '', schema.description ?? '', '');
+    out.push(table(rowsOf(body, mapped !== undefined ? '<model>' : '')), '');
   }
   return out.join('\n');
 }

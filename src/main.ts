@@ -1,13 +1,22 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
+import { readFileSync } from 'node:fs';
 import type { RequestObserver } from './pipeline/context.ts';
-import { providersEndpoint, statusEndpoint } from './pipeline/status.ts';
+import { providersEndpoint, requestsEndpoint, statusEndpoint } from './pipeline/status.ts';
+import { BodyLog } from './observability/body-log.ts';
 import { HealthBook } from './state/health.ts';
 import type http from 'node:http';
 import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createLoggers, type Logger } from './observability/logger.ts';
+import { redactText } from './util/redact.ts';
 import { JsonAccessLog, type LineSink } from './observability/access-log.ts';
-import { Gateway } from './pipeline/gateway.ts';
+import { UsageObserver, usageEndpoint } from './pipeline/usage.ts';
+import { UsageRecorder } from './state/usage-recorder.ts';
+import { openUsageStore } from './state/usage-store.ts';
+import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
+import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
+import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-cluster.ts';
+import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './pipeline/local.ts';
 import { RouteTable } from './pipeline/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
@@ -34,14 +43,31 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
 // Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
 const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
 
-function routeTable(): RouteTable {
-  const gatewayRoutes = [
+function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: LocalHandler = requestsEndpoint(undefined)) {
+  return [
+    { path: '/v0/requests', entry: { method: 'GET' as const, local: requests } },
     { path: '/healthz', entry: { method: 'GET' as const, local: healthz, public: true } },
+    { path: '/v0/usage', entry: { method: 'GET' as const, local: usage } },
     { path: '/readyz', entry: { method: 'GET' as const, local: readyz, public: true } },
     { path: '/v1/providers', entry: { method: 'GET' as const, local: providersEndpoint } },
     { path: '/v0/status', entry: { method: 'GET' as const, local: statusEndpoint } },
+    // needs a client key when keys are configured (Prometheus sends it as a bearer token)
+    { path: '/metrics', entry: { method: 'GET' as const, local: metrics } },
   ];
-  return new RouteTable(dialects.flatMap((dialect) => dialect.routes), gatewayRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
+}
+
+function routeTable(ownRoutes: ReturnType<typeof gatewayRoutes>): RouteTable {
+  return new RouteTable(dialects.flatMap((dialect) => dialect.routes), ownRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
+}
+
+/** `GET /metrics`: Prometheus text, this process's or (a worker's) the whole process group's. */
+function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
+  return (_gateway, context) => {
+    scrape().then(
+      (text) => sendWire(context, { status: 200, headers: ['content-type', METRICS_CONTENT_TYPE, 'cache-control', 'no-store'], body: text }),
+      (error: unknown) => sendWire(context, { status: 503, headers: ['content-type', 'text/plain; charset=utf-8'], body: `metrics unavailable: ${(error as Error).message}\n` }),
+    );
+  };
 }
 
 export function buildRuntime(config: GatewayConfig, logger: Logger, health: HealthBook = new HealthBook()): Runtime {
@@ -63,6 +89,8 @@ export interface StartOptions {
   discover?: boolean;
   /** Told about every finished request, after the built-in ones (tests, embedders). */
   observers?: readonly RequestObserver[];
+  /** A worker of `--workers N`: `/metrics` answers for the whole process group, through the primary. */
+  clusterMetrics?: boolean;
 }
 
 export interface RunningGateway {
@@ -71,11 +99,18 @@ export interface RunningGateway {
   logger: Logger;
   url: string;
   port: number;
+  metrics: GatewayMetrics;
   /** Builds a runtime from a new snapshot and swaps it in; in-flight requests are unaffected. */
   reload(config: GatewayConfig): Promise<void>;
-  /** Stops accepting, waits for in-flight requests up to `timeoutMs`, closes upstream pools. */
+  /** The usage recorder (absent with `storage.enabled: false`). */
+  usage: UsageRecorder | undefined;
+  /** Stops accepting, waits for in-flight requests up to `timeoutMs`, closes upstream pools, writes the queued usage. */
   drain(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
@@ -88,8 +123,28 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // passive health outlives reloads: a key that is cooling down stays so under a new config
   const health = new HealthBook();
   const runtime = buildRuntime(config, logger, health);
-  const observers: RequestObserver[] = [...(options.observers ?? [])];
-  const gateway = new Gateway(runtime, { routes: routeTable(), errorSurface: openaiChat, logger, accessLogger, observers, ...(accessLog !== undefined ? { accessLog } : {}) });
+  // storage is read once: a reload keeps the store the process started with
+  const usage = config.storage.enabled ? new UsageRecorder(await openUsageStore(config.storage), logger) : undefined;
+  if (usage !== undefined) {
+    usage.store.ready().catch((error: unknown) => logger.warn({ store: usage.store.kind, location: usage.store.location, err: redactText((error as Error).message, runtime.secrets) },
+      'the usage store is unavailable: usage is not recorded until it is'));
+  }
+  const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : () => metrics.scrape();
+  const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
+  const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies));
+  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path) });
+  if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
+  const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
+  // tracing is loaded only when configured: no OpenTelemetry module is resident otherwise
+  const tracing = config.tracing === undefined ? undefined : new (await import('./observability/tracing.ts')).TracingObserver(config.tracing, packageVersion());
+  if (tracing !== undefined) observers.push(tracing);
+  if (bodies !== undefined) observers.push(bodies);
+  const gateway = new Gateway(runtime, {
+    routes: routeTable(ownRoutes), errorSurface: openaiChat, logger, accessLogger, observers, trackAttempts: tracing !== undefined,
+    ...(bodies !== undefined ? { bodyLog: bodies } : {}),
+    ...(accessLog !== undefined ? { accessLog } : {}),
+  });
+  metrics.attach(gateway);
   const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
   const host = options.host ?? config.server.host;
   const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);
@@ -107,6 +162,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    usage,
+    metrics,
     async reload(next: GatewayConfig) {
       const fresh = buildRuntime(next, logger, health);
       if (discover) {
@@ -114,6 +171,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         fresh.startBackgroundDiscovery();
       }
       fresh.startHealthChecks();
+      if (bodies !== undefined) bodies.secrets = fresh.secrets;
       gateway.swap(fresh);
     },
     async drain(timeoutMs: number) {
@@ -122,6 +180,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       gateway.draining = true;
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
+      await usage?.close();
+      await tracing?.close();
       return finished;
     },
     async close() {
@@ -130,6 +190,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       gateway.draining = true;
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
+      await usage?.close();
+      await tracing?.close();
     },
   };
 }

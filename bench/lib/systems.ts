@@ -92,8 +92,11 @@ export interface ExtraProvider {
   models: string[];
 }
 
-/** "Default features on": client auth, the per-request access log at info level. */
-export function switchyardYaml(mockPort: number, port: number, extra: readonly ExtraProvider[] = []): string {
+/**
+ * "Default features on": client auth, the per-request access log at info level, metrics, and usage
+ * recording (SQLite, in the bench's work directory rather than the user's state directory).
+ */
+export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = []): string {
   const providers = [
     ...allProfiles.map((profile) => ({ name: `mock-${profile.model}`, type: 'openai', baseUrl: mockBaseUrl(mockPort, profile), models: [profile.model] })),
     ...extra,
@@ -102,6 +105,7 @@ export function switchyardYaml(mockPort: number, port: number, extra: readonly E
     `server: { host: 127.0.0.1, port: ${port}, workers: 1 }`,
     `auth: { keys: ["${clientKey}"] }`,
     'logging: { level: info, format: json }',
+    `storage: { path: ${JSON.stringify(stateDir)} }`,
     'providers:',
     ...providers.flatMap((provider) => [
       `  - name: ${provider.name}`,
@@ -226,7 +230,7 @@ export async function startSystem(id: SystemId, mockPort: number, paths: Paths, 
     else if (id === 'portkey') await startPortkey(system, paths, log);
     else if (id === 'switchyard' || id === 'switchyard-auto') {
       const configFile = join(paths.work, `${id}.yaml`);
-      writeFileSync(configFile, switchyardYaml(mockPort, system.port));
+      writeFileSync(configFile, switchyardYaml(mockPort, system.port, join(paths.work, `${id}-state`)));
       await startSwitchyard(system, paths, configFile, id === 'switchyard' ? '1' : 'auto');
     }
     system.checkPort();

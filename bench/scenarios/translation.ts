@@ -18,7 +18,7 @@ const budgetLine = 'Translation: OpenAI-in → Anthropic-out streaming CPU ÷ pa
 export async function translation(bench: Bench): Promise<void> {
   const port = await freePort();
   const configFile = join(bench.paths.work, 'switchyard-anthropic.yaml');
-  writeFileSync(configFile, switchyardYaml(bench.mockPort, port, [
+  writeFileSync(configFile, switchyardYaml(bench.mockPort, port, join(bench.paths.work, 'translation-state'), [
     { name: 'mock-anthropic', type: 'anthropic', baseUrl: mockBaseUrl(bench.mockPort, profiles.s64), models: [anthropicModel] },
   ]));
   const check = await runToEnd('check-config', bench.paths.node, ['src/cli/main.ts', 'check-config', configFile], 30_000, { cwd: bench.paths.root });

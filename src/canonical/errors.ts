@@ -103,6 +103,7 @@ export const ErrorCode = {
   canceled: 'SWY_ERR_DOWNSTREAM_CANCELED',
   overloaded: 'SWY_ERR_GATEWAY_OVERLOADED',
   shuttingDown: 'SWY_ERR_GATEWAY_SHUTTING_DOWN',
+  usageUnavailable: 'SWY_ERR_GATEWAY_USAGE_UNAVAILABLE',
   internal: 'SWY_ERR_GATEWAY_INTERNAL',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -10,22 +10,39 @@ export interface ServeArgs {
   logLevel?: string;
 }
 
+export interface UsageArgs {
+  command: 'usage';
+  groupBy: string;
+  from?: string;
+  to?: string;
+  /** The gateway's base URL. */
+  url: string;
+  key?: string;
+  json: boolean;
+}
+
 export type CliArgs =
   | ServeArgs
+  | UsageArgs
   | { command: 'check-config'; file: string }
   | { command: 'help' }
   | { command: 'version' };
 
 export class UsageError extends Error {}
 
+export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:18080';
+
 export const usage = `Usage:
   switchyard [serve] [--config FILE] [--host H] [--port N] [--workers N|auto] [--log-level L]
   switchyard check-config FILE
+  switchyard usage [--group-by model|provider|key|day|surface] [--from T] [--to T] [--url URL] [--key K] [--json]
   switchyard --help | --version
 
 Commands:
   serve          Start the gateway (the default).
   check-config   Validate a config file; prints every problem with its line, exits 1 if any.
+  usage          Print the recorded requests, tokens and cost of a running gateway as a table
+                 (from its GET /v0/usage).
 
 Options:
   -c, --config FILE      Config file. Default: $SWITCHYARD_CONFIG, else ./switchyard.yaml if present,
@@ -37,12 +54,24 @@ Options:
   -h, --help             Show this help.
   -v, --version          Show the version.
 
+Options of usage:
+      --group-by G       model (default), provider, key, day or surface.
+      --from T, --to T   The time range (default: the last 24 hours): an ISO date or date-time
+                         (a bare date is UTC midnight), epoch ms, today, yesterday, now, or a
+                         duration ago such as 24h or 7d.
+      --url URL          The gateway (default: $SWITCHYARD_URL, else ${DEFAULT_GATEWAY_URL}).
+      --key K            A client key, when the gateway has auth.keys (default: $SWITCHYARD_KEY).
+      --json             Print the JSON answer instead of a table.
+
 Examples:
   npm start
   npm start -- --config switchyard.yaml --port 8080
-  switchyard check-config switchyard.yaml`;
+  switchyard check-config switchyard.yaml
+  switchyard usage --from yesterday --to today --group-by key`;
 
-export function parseCli(argv: readonly string[]): CliArgs {
+const USAGE_OPTIONS = ['group-by', 'from', 'to', 'url', 'key', 'json'] as const;
+
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,6 +86,12 @@ export function parseCli(argv: readonly string[]): CliArgs {
         'log-level': { type: 'string', short: 'l' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        'group-by': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        json: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -66,6 +101,20 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values.help === true) return { command: 'help' };
   if (values.version === true) return { command: 'version' };
   const [command = 'serve', ...rest] = positionals;
+  if (command === 'usage') {
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const groups = ['model', 'provider', 'key', 'day', 'surface'];
+    const groupBy = values['group-by'] ?? 'model';
+    if (!groups.includes(groupBy)) throw new UsageError(`--group-by must be one of ${groups.join(', ')}`);
+    const parsedUsage: UsageArgs = { command: 'usage', groupBy, url: (values.url ?? env.SWITCHYARD_URL ?? DEFAULT_GATEWAY_URL).replace(/\/+$/, ''), json: values.json === true };
+    if (values.from !== undefined) parsedUsage.from = values.from;
+    if (values.to !== undefined) parsedUsage.to = values.to;
+    const key = values.key ?? env.SWITCHYARD_KEY;
+    if (key !== undefined && key !== '') parsedUsage.key = key;
+    return parsedUsage;
+  }
+  const misplaced = USAGE_OPTIONS.find((name) => values[name] !== undefined);
+  if (misplaced !== undefined) throw new UsageError(`--${misplaced} is an option of 'switchyard usage'`);
   if (command === 'check-config') {
     const file = rest[0] ?? values.config;
     if (file === undefined) throw new UsageError('check-config needs a FILE');

@@ -1,6 +1,8 @@
 // The start-up banner: where to point clients, and which providers and models were found.
 import type { GatewayConfig } from '../config/types.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
+import { join } from 'node:path';
+import { defaultStateDirectory, safeDatabaseUrl, USAGE_DATABASE_FILE } from '../state/usage-store.ts';
 
 const MAX_MODELS_SHOWN = 6;
 
@@ -45,6 +47,10 @@ export function renderBanner(version: string, url: string, config: GatewayConfig
   }
   const example = firstModel(config, runtime) ?? '<model>';
   lines.push('');
+  if (config.storage.enabled) {
+    const where = config.storage.url !== undefined ? safeDatabaseUrl(config.storage.url) : join(config.storage.path ?? defaultStateDirectory(), USAGE_DATABASE_FILE);
+    lines.push(`Usage and cost: recorded in ${where}; see them with \`switchyard usage\` or GET ${url}/v0/usage`);
+  }
   lines.push(`OpenAI-compatible base URL: ${url}/v1`);
   lines.push(`  curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
   lines.push(`    -d '{"model":"${example}","messages":[{"role":"user","content":"Hello"}],"stream":true}'`);

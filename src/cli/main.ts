@@ -28,6 +28,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return 0;
     case 'check-config':
       return checkConfig(args.file);
+    case 'usage': {
+      const { runUsage } = await import('./usage.ts');
+      return runUsage(args);
+    }
     case 'serve': {
       let loaded;
       try {

@@ -11,6 +11,7 @@ import { deepFreeze } from '../config/freeze.ts';
 import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
+import { aggregateWorkerMetrics } from '../observability/metrics-cluster.ts';
 import { startGateway, type RunningGateway } from '../main.ts';
 import type { ServeArgs } from './args.ts';
 import { isLoopback, renderBanner } from './banner.ts';
@@ -79,6 +80,11 @@ async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promis
   }
 }
 
+/** The usage store is opened once per process: a new `storage` section waits for a restart. */
+function storageChanged(before: GatewayConfig, after: GatewayConfig): boolean {
+  return JSON.stringify(before.storage) !== JSON.stringify(after.storage);
+}
+
 function serverSettingsChanged(before: GatewayConfig, after: GatewayConfig): boolean {
   return before.server.host !== after.server.host || before.server.port !== after.server.port || before.server.workers !== after.server.workers;
 }
@@ -89,6 +95,7 @@ export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version
   process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
   installReload(loaded, args, logger, async (config) => {
     if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
+    if (storageChanged(loaded.config, config)) logger.warn('storage takes effect after a restart; usage is still recorded where it was');
     await running.reload(config);
     loaded.config = config;
     logger.info({ providers: config.providers.length, aliases: config.models.length }, 'config reloaded');
@@ -146,6 +153,8 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
   let shuttingDown = false;
   let bannerShown = false;
   let recentCrashes = 0;
+  // a scrape of any worker's /metrics comes here and sees every worker
+  aggregateWorkerMetrics();
 
   const fork = () => {
     const worker = cluster.fork();
@@ -175,6 +184,7 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
 
   installReload(loaded, args, logger, async (config) => {
     if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
+    if (storageChanged(loaded.config, config)) logger.warn('storage takes effect after a restart; usage is still recorded where it was');
     loaded.config = config;
     for (const worker of workers) worker.send({ type: 'reload', config } satisfies PrimaryMessage);
     logger.info({ providers: config.providers.length, aliases: config.models.length, workers: workers.size }, 'config reloaded');
@@ -210,7 +220,7 @@ export function serveWorker(): void {
     if (message.type === 'config') {
       const loggers = createLoggers(message.config.logging);
       logger = loggers.logger;
-      startGateway({ config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true }).then((started) => {
+      startGateway({ config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true, clusterMetrics: true }).then((started) => {
         running = started;
         if (message.banner) process.stderr.write(renderBanner(message.version, started.url, message.config, started.gateway.runtime, message.workers, message.notes) + '\n');
       }, (error: unknown) => {

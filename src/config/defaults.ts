@@ -3,7 +3,7 @@
 import { deepFreeze } from './freeze.ts';
 import type {
   AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
-  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, Strategy, TimeoutSettings,
+  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings,
 } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -48,6 +48,8 @@ export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
   maxBytes: 20 * 1024 * 1024,
   timeoutMs: 10_000,
 });
+
+export const DEFAULT_STORAGE: Readonly<StorageConfig> = Object.freeze({ enabled: true });
 
 // ----- Routing ---------------------------------------------------------------------------------
 

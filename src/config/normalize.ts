@@ -2,17 +2,21 @@
 // must be unique or exist, URLs, presets); it tolerates malformed input so that it can run next to
 // schema validation and every problem is reported in one pass. `normalizeConfig` runs only on
 // input that passed both.
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
   DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY,
-  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STRATEGY,
+  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
 import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
-import type { RawAlias, RawConfig, RawProvider, RawRouting } from './schema.ts';
-import type { AliasConfig, AliasTarget, GatewayConfig, ProviderConfig, RetrySettings, RoutingConfig, TimeoutSettings } from './types.ts';
+import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
+import type {
+  AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+} from './types.ts';
 
 const OPENAI_HOST = 'api.openai.com';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -275,14 +279,60 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
     models: (raw.models ?? []).map((alias) => normalizeAlias(alias, routing.retry)),
     routing,
-    logging: { level: raw.logging?.level ?? DEFAULT_LOGGING.level, format: raw.logging?.format ?? DEFAULT_LOGGING.format },
+    logging: {
+      level: raw.logging?.level ?? DEFAULT_LOGGING.level,
+      format: raw.logging?.format ?? DEFAULT_LOGGING.format,
+      ...(raw.logging?.bodies?.enabled === true ? { bodies: { maxBytes: raw.logging.bodies.max_bytes ?? 64 * 1024, keep: raw.logging.bodies.keep ?? 200 } } : {}),
+    },
     media: {
       allowPrivateNetworks: raw.media?.allow_private_networks ?? DEFAULT_MEDIA.allowPrivateNetworks,
       maxBytes: raw.media?.max_bytes ?? DEFAULT_MEDIA.maxBytes,
       timeoutMs: raw.media?.timeout_ms ?? DEFAULT_MEDIA.timeoutMs,
     },
+    storage: normalizeStorage(raw.storage ?? {}, source),
+    prices: normalizePrices(raw.prices ?? {}, new Set((raw.providers ?? []).map((provider) => provider.name))),
   };
+  if (raw.tracing !== undefined) {
+    config.tracing = {
+      endpoint: raw.tracing.endpoint,
+      serviceName: raw.tracing.service_name ?? 'switchyard',
+      sampleRatio: raw.tracing.sample_ratio ?? 1,
+      headers: { ...raw.tracing.headers },
+    };
+  }
   return { config: freeze(config), warnings };
+}
+
+function normalizeStorage(raw: NonNullable<RawConfig['storage']>, source: string): StorageConfig {
+  const storage: StorageConfig = { enabled: raw.enabled ?? DEFAULT_STORAGE.enabled };
+  if (raw.path !== undefined) storage.path = storagePath(raw.path, source);
+  if (raw.url !== undefined && raw.url !== '') storage.url = raw.url;
+  return storage;
+}
+
+/** `~/x` from the home directory; a relative path from the config file's directory (the working directory without a file). */
+export function storagePath(path: string, source: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  if (isAbsolute(path)) return path;
+  return source === 'zero-config' ? resolve(path) : resolve(dirname(source), path);
+}
+
+/**
+ * `provider:model` keys price one provider only — when the prefix is a configured provider, as in
+ * routing, so an Ollama name such as `qwen3:8b` stays a model name.
+ */
+function normalizePrices(raw: Record<string, RawPrice>, providers: ReadonlySet<string>): PriceOverride[] {
+  return Object.entries(raw).map(([key, value]) => {
+    const price: PriceSettings = { input: value.input, output: value.output };
+    if (value.cached_input !== undefined) price.cachedInput = value.cached_input;
+    if (value.cache_write !== undefined) price.cacheWrite = value.cache_write;
+    if (value.reasoning !== undefined) price.reasoning = value.reasoning;
+    const colon = key.indexOf(':');
+    if (colon > 0 && colon < key.length - 1 && providers.has(key.slice(0, colon))) {
+      return { provider: key.slice(0, colon), model: key.slice(colon + 1), price };
+    }
+    return { model: key, price };
+  });
 }
 
 /** Seconds in the file, milliseconds in the snapshot; rounded, as fractions of a second are allowed. */

@@ -148,7 +148,7 @@ export function schemaProblems(errors: Iterable<ValueError>, value: unknown): Pe
 }
 
 function valueMessage(schema: TSchema, value: unknown, root: boolean): string {
-  if (root) return 'the file must be a mapping with the sections server, auth, logging, media, providers, models, routing';
+  if (root) return 'the file must be a mapping with the sections server, auth, logging, media, storage, prices, providers, models, routing, tracing';
   if (value === null) return `has no value; expected ${expectation(schema)}`;
   const custom = errorMessageOf(schema);
   if (custom !== undefined) return custom;

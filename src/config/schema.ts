@@ -7,7 +7,7 @@ import { presets } from '../providers/presets/index.ts';
 import {
   AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
-  DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
+  DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES,
 } from './defaults.ts';
 
@@ -55,6 +55,11 @@ export const AuthSchema = Type.Object({
 export const LoggingSchema = Type.Object({
   level: Type.Optional(literals(LOG_LEVELS, { default: DEFAULT_LOGGING.level, description: 'Minimum level written.' })),
   format: Type.Optional(literals(LOG_FORMATS, { default: DEFAULT_LOGGING.format, description: '`json`: one JSON object per line (for collectors); `pretty`: coloured, for a terminal.' })),
+  bodies: Type.Optional(Type.Object({
+    enabled: Type.Optional(Type.Boolean({ default: false, description: 'Keep the request and response bodies of recent requests in memory, to inspect one by id with `GET /v0/requests?id=<x-request-id>`. Off by default: bodies hold prompts and answers.' })),
+    max_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 * 1024 * 1024, default: 64 * 1024, description: 'Bytes kept of each body; the rest is counted and cut.' })),
+    keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 200, description: 'How many recent requests are kept (memory is bounded by keep × 2 × max_bytes).' })),
+  }, { ...closed, description: 'Body capture for debugging single requests. Client and provider keys are redacted from what is kept; credential headers are never kept. Memory only, never written to disk.' })),
 }, { ...closed, description: 'Logs (written to stdout).' });
 
 const TIMEOUT_DESCRIPTIONS = {
@@ -196,20 +201,60 @@ export const MediaSchema = Type.Object({
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MEDIA.timeoutMs, description: 'Time limit for one media download.' })),
 }, { ...closed, description: 'URL media for providers that only accept inline (base64) media (Gemini, Ollama): downloaded by the gateway within these limits.' });
 
+/** A PostgreSQL URL, or empty (an unset `${VAR}`: SQLite then). */
+export const POSTGRES_URL_PATTERN = '^(postgres(ql)?://|$)';
+
+export const StorageSchema = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ default: DEFAULT_STORAGE.enabled, description: 'Record every routed request (time, client key id, surface, model asked, provider and model that answered, status, attempts, tokens, cost, duration) for `GET /v0/usage` and `switchyard usage`. Recording goes through a bounded queue: a slow or failing store drops rows (counted, logged) and never holds up requests.' })),
+  path: Type.Optional(Type.String({ minLength: 1, description: 'The state directory, created on demand; usage goes to `usage.db` (SQLite, shared by all `--workers`) in it. A relative path is taken from the config file\'s directory, `~/` from the home directory. Default: `$SWITCHYARD_STATE_DIR`, else `$XDG_STATE_HOME/switchyard`, else `~/.local/state/switchyard`.' })),
+  url: Type.Optional(Type.String({
+    pattern: POSTGRES_URL_PATTERN,
+    errorMessage: 'must be a PostgreSQL URL such as postgres://user:password@host:5432/database',
+    description: 'Record usage in PostgreSQL instead of SQLite: `postgres://user:password@host:5432/database` (usually `${SWITCHYARD_DATABASE_URL}`). The table `switchyard_usage` is created if missing. Empty (an unset variable) = SQLite.',
+  })),
+}, { ...closed, description: 'Usage recording. Read at start-up: changes take effect after a restart.' });
+
+const perMillion = (what: string) => `USD per 1M ${what}.`;
+
+export const PriceSchema = Type.Object({
+  input: Type.Number({ minimum: 0, description: perMillion('input tokens (not read from or written to a prompt cache)') }),
+  output: Type.Number({ minimum: 0, description: perMillion('output tokens') }),
+  cached_input: Type.Optional(Type.Number({ minimum: 0, description: `${perMillion('input tokens read from the provider\'s prompt cache')} Default: \`input\`.` })),
+  cache_write: Type.Optional(Type.Number({ minimum: 0, description: `${perMillion('input tokens written to the provider\'s prompt cache')} Default: \`input\`.` })),
+  reasoning: Type.Optional(Type.Number({ minimum: 0, description: `${perMillion('reasoning (thinking) tokens, a part of the output')} Default: \`output\`.` })),
+}, { ...closed, description: 'A price.' });
+
+export const PricesSchema = Type.Record(Type.String({ minLength: 1 }), PriceSchema, {
+  default: {},
+  errorMessage: 'must be a mapping of model names to prices, e.g. { "gpt-4o": { input: 2.5, output: 10 } }',
+  description: 'Prices per model (USD per 1M tokens), over the built-in list prices of common OpenAI, Anthropic and Gemini models (also under OpenRouter-style `vendor/model` names). Reloaded with the file. Keys are model names or globs (`my-finetune-*`), optionally `provider:model` to price one provider only; the model that answered is looked up, dated ids (`gpt-4o-2024-08-06`) fall back to their family. Local providers (Ollama, LM Studio, llama.cpp, vLLM) cost 0 unless priced here; a model with no price has no cost recorded.',
+});
+
+export const TracingSchema = Type.Object({
+  endpoint: Type.String({ pattern: '^https?://', errorMessage: 'must be an http(s) URL such as http://127.0.0.1:4318/v1/traces', description: 'OTLP/HTTP traces endpoint of your collector (Jaeger, Tempo, an OpenTelemetry Collector…), e.g. `http://127.0.0.1:4318/v1/traces`. Setting it turns tracing on.' }),
+  service_name: Type.Optional(Type.String({ minLength: 1, default: 'switchyard', description: 'The `service.name` of the spans.' })),
+  sample_ratio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Share of new traces recorded (0–1). A request whose `traceparent` says sampled is always recorded, as a child of the caller\'s span.' })),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String(), { default: {}, description: 'Headers sent to the collector, e.g. an API key (`${VAR}` works; values are redacted from logs).' })),
+}, { ...closed, description: 'OpenTelemetry traces over OTLP/HTTP: one span per request and one per upstream attempt, with the GenAI semantic conventions (`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.provider.name`, `gen_ai.usage.*`). Off (and not loaded) unless set. Read at start-up: changes take effect after a restart.' });
+
 export const ConfigSchema = Type.Object({
   server: Type.Optional(ServerSchema),
   auth: Type.Optional(AuthSchema),
   logging: Type.Optional(LoggingSchema),
   media: Type.Optional(MediaSchema),
+  storage: Type.Optional(StorageSchema),
+  prices: Type.Optional(PricesSchema),
   providers: Type.Optional(Type.Array(ProviderSchema, { default: [], errorMessage: "must be a list of providers, each item starting with '- name:'", description: 'Upstream providers, in priority order.' })),
   models: Type.Optional(Type.Array(AliasSchema, { default: [], errorMessage: "must be a list of aliases, each item starting with '- name:'", description: 'Model aliases: names clients use that resolve to one or more provider models.' })),
   routing: Type.Optional(RoutingSchema),
+  tracing: Type.Optional(TracingSchema),
 }, { ...closed, description: 'Switchyard configuration file.' });
 
 export type RawConfig = Static<typeof ConfigSchema>;
 export type RawProvider = Static<typeof ProviderSchema>;
 export type RawAlias = Static<typeof AliasSchema>;
 export type RawRouting = Static<typeof RoutingSchema>;
+export type RawPrice = Static<typeof PriceSchema>;
 
 /** Our extra keyword, see `closed` above. */
 export function errorMessageOf(schema: TSchema): string | undefined {

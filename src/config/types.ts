@@ -167,6 +167,16 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface LoggingConfig {
   level: LogLevel;
   format: 'json' | 'pretty';
+  /** Request/response body capture for inspecting single requests; absent = off. */
+  bodies?: BodyLogSettings;
+}
+
+/** Bodies of recent requests, kept in memory (bounded) and shown by `GET /v0/requests?id=`. */
+export interface BodyLogSettings {
+  /** Bytes kept of each body (request and response each); the rest is counted, not kept. */
+  maxBytes: number;
+  /** How many recent requests are kept; older ones are forgotten first. */
+  keep: number;
 }
 
 /**
@@ -179,6 +189,50 @@ export interface MediaConfig {
   timeoutMs: number;
 }
 
+/** List prices in USD per 1M tokens. */
+export interface PriceSettings {
+  input: number;
+  output: number;
+  /** Input tokens read from the provider's prompt cache; default: `input`. */
+  cachedInput?: number;
+  /** Input tokens written to the provider's prompt cache; default: `input`. */
+  cacheWrite?: number;
+  /** Reasoning tokens (a part of the output); default: `output`. */
+  reasoning?: number;
+}
+
+/** One `prices:` entry: a model name or glob, optionally for one provider only. */
+export interface PriceOverride {
+  /** Model name or glob (`*`, `?`), without the provider prefix. */
+  model: string;
+  /** Set by a `provider:model` key whose prefix is a configured provider. */
+  provider?: string;
+  price: PriceSettings;
+}
+
+/**
+ * Where request usage is recorded: SQLite under the state directory by default, PostgreSQL when a
+ * URL is given. Read once at start: changes take effect after a restart.
+ */
+export interface StorageConfig {
+  enabled: boolean;
+  /** The state directory (holds `usage.db`); absent = `$SWITCHYARD_STATE_DIR`, `$XDG_STATE_HOME/switchyard` or `~/.local/state/switchyard`. */
+  path?: string;
+  /** `postgres://…`: record in PostgreSQL instead. A secret (it may carry a password). */
+  url?: string;
+}
+
+/** OpenTelemetry traces over OTLP/HTTP; absent = off (nothing loaded). Read at start-up. */
+export interface TracingConfig {
+  /** OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  endpoint: string;
+  serviceName: string;
+  /** Share of new traces kept (0–1); a caller's sampled `traceparent` is always followed. */
+  sampleRatio: number;
+  /** Extra headers for the collector (e.g. an API key). Secrets: redacted from logs. */
+  headers: Record<string, string>;
+}
+
 export interface GatewayConfig {
   /** The file it came from, or `zero-config`. */
   source: string;
@@ -189,4 +243,8 @@ export interface GatewayConfig {
   routing: RoutingConfig;
   logging: LoggingConfig;
   media: MediaConfig;
+  storage: StorageConfig;
+  /** Price overrides, in file order; the built-in list applies to models none of them match. */
+  prices: PriceOverride[];
+  tracing?: TracingConfig;
 }

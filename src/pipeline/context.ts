@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
+import type { CapturedBodies } from '../observability/body-log.ts';
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -14,6 +15,22 @@ export interface Cancellable {
  * Told about every request once its response has closed (metrics, usage recording): off the
  * critical path, and must not throw or block — anything slow goes through its own bounded queue.
  */
+/** One upstream attempt, kept only when tracing asks for it (`RequestContext.attemptLog`). */
+export interface AttemptRecord {
+  provider: string;
+  dialect: string;
+  model: string;
+  /** Fingerprint of the provider key used ('' for none). */
+  key: string;
+  /** performance.now() at dispatch and at the end of the attempt. */
+  startedAt: number;
+  endedAt: number;
+  /** Upstream HTTP status (0 when none arrived). */
+  status: number;
+  /** The gateway error code when it failed; undefined when it answered. */
+  error: string | undefined;
+}
+
 export interface RequestObserver {
   requestEnded(context: RequestContext, aborted: boolean): void;
 }
@@ -53,6 +70,10 @@ export class RequestContext {
   upstreamMs = 0;
   firstByteMs = 0;
   error: ErrorInfo | undefined = undefined;
+  /** Set when body capture is on: capped copies of the request and response bodies. */
+  bodies: CapturedBodies | undefined = undefined;
+  /** Set (to a list) when tracing is on: every upstream attempt, for the attempt spans. */
+  attemptLog: AttemptRecord[] | undefined = undefined;
   /** The work to stop if the client goes away. */
   active: Cancellable | undefined = undefined;
 

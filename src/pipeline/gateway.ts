@@ -1,5 +1,6 @@
 // The request handler: a static method+path table built once, auth, bounded body read, routing,
 // then a same-dialect exchange. Holds the current runtime; a reload swaps it atomically.
+import type { BodyLog } from '../observability/body-log.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
@@ -12,7 +13,7 @@ import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
-import type { JsonAccessLog } from '../observability/access-log.ts';
+import { roundCost, type JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
 import type { Runtime } from './runtime.ts';
 import { parseThinkingSuffix } from '../routing/suffix.ts';
@@ -31,6 +32,10 @@ export interface GatewayOptions {
   accessLog?: JsonAccessLog;
   /** Told about every finished request (metrics, usage), after the access line. */
   observers?: readonly RequestObserver[];
+  /** Keep a record of every upstream attempt on the request (for tracing). */
+  trackAttempts?: boolean;
+  /** Capture request and response bodies (logging.bodies). */
+  bodyLog?: BodyLog;
 }
 
 export class Gateway {
@@ -43,6 +48,8 @@ export class Gateway {
   private readonly accessLogger: Logger;
   private readonly accessLog: JsonAccessLog | undefined;
   private readonly observers: readonly RequestObserver[];
+  private readonly trackAttempts: boolean;
+  private readonly bodyLog: BodyLog | undefined;
   /** Answer items by id for stateful surfaces; outlives config reloads. */
   readonly items = new BoundedItemStore();
   private idleWaiters: (() => void)[] = [];
@@ -55,6 +62,8 @@ export class Gateway {
     this.accessLogger = options.accessLogger ?? options.logger;
     this.accessLog = options.accessLog;
     this.observers = options.observers ?? [];
+    this.trackAttempts = options.trackAttempts ?? false;
+    this.bodyLog = options.bodyLog;
   }
 
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
@@ -75,10 +84,11 @@ export class Gateway {
     const runtime = this.runtime;
     const context = new RequestContext(requestIdFrom(request.headers['x-request-id']), request, response, this.errorSurface);
     this.inflight++;
+    if (this.trackAttempts) context.attemptLog = [];
     runtime.acquire();
     response.once('close', () => {
       runtime.release();
-      this.onClose(context);
+      this.onClose(context, runtime);
     });
     if (this.draining) response.setHeader('connection', 'close');
     try {
@@ -142,12 +152,15 @@ export class Gateway {
       return;
     }
     const surface = entry.surface!;
+    // only proxied requests are captured, not the gateway's own endpoints (nor /v0/requests itself)
+    if (this.bodyLog !== undefined) this.bodyLog.begin(context);
     readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
       if (error !== undefined) {
         if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
         else context.error = error;
         return;
       }
+      context.bodies?.request.push(body);
       try {
         this.proxy(context, runtime, surface, body!);
       } catch (failure) {
@@ -230,11 +243,13 @@ export class Gateway {
     else context.response.destroy();
   }
 
-  private onClose(context: RequestContext): void {
+  private onClose(context: RequestContext, runtime: Runtime): void {
     this.inflight--;
     const response = context.response;
     const aborted = !response.writableFinished;
     if (context.active !== undefined) context.active.cancel();
+    const usage = context.usage;
+    if (usage !== undefined && context.upstreamModel !== '') context.costUsd = runtime.prices.cost(context.provider, context.upstreamModel, usage);
     this.logAccess(context, aborted);
     const observers = this.observers;
     for (let i = 0; i < observers.length; i++) {
@@ -274,6 +289,8 @@ export class Gateway {
         aborted,
         fallback: context.route,
         failures: context.failures,
+        usage: context.usage,
+        costUsd: context.costUsd,
       });
       return;
     }
@@ -293,6 +310,10 @@ export class Gateway {
       duration_ms: round(context.elapsedMs()),
       upstream_headers_ms: context.upstreamHeadersMs > 0 ? round(context.upstreamHeadersMs) : undefined,
       first_byte_ms: context.firstByteMs > 0 ? round(context.firstByteMs) : undefined,
+      tokens: context.usage === undefined ? undefined : {
+        in: context.usage.inputTokens, out: context.usage.outputTokens, cached: context.usage.cachedInputTokens ?? 0, reasoning: context.usage.reasoningTokens ?? 0,
+      },
+      cost_usd: context.costUsd === undefined ? undefined : roundCost(context.costUsd),
       key: context.keyId || undefined,
       error: error?.code,
       aborted: aborted || undefined,

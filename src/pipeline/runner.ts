@@ -94,6 +94,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       this.exchange = undefined;
       exchange.cancel();
       exchange.key.release();
+      if (this.context.attemptLog !== undefined) this.endAttempt(ErrorCode.canceled);
     }
   }
 
@@ -278,6 +279,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
       key.take(now);
+      context.upstreamStatus = 0; // this attempt's, not an earlier one's
+      context.attemptLog?.push({ provider: provider.name, dialect: provider.adapter.dialect, model: target.model, key: key.keyId, startedAt: performance.now(), endedAt: 0, status: 0, error: undefined });
       const exchange = this.exchangeFor(provider, target.model, key);
       if (exchange === undefined) key.release(); // answered locally
       else if (!exchange.isSettled) this.exchange = exchange;
@@ -417,6 +420,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
 
   onFailure(exchange: UpstreamExchange, error: GatewayError, answer: () => void): void {
     if (this.exchange === exchange) this.exchange = undefined;
+    if (this.context.attemptLog !== undefined) this.endAttempt(error.code);
     const key = exchange.key;
     key.release();
     const now = Date.now();
@@ -455,10 +459,21 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
 
   onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void {
     if (this.exchange === exchange) this.exchange = undefined;
+    if (this.context.attemptLog !== undefined) this.endAttempt(error?.code);
     if (this.context.active === this) this.context.active = undefined;
     exchange.key.release();
     // a stream broken after the commit still says something about the target's health
     if (error !== undefined && countsAgainstTarget(error)) exchange.key.fail(Date.now(), error, this.runtime.config.routing.cooldowns);
+  }
+
+  /** Closes the attempt record of the attempt that just ended (tracing only). */
+  private endAttempt(error: string | undefined): void {
+    const log = this.context.attemptLog!;
+    const record = log[log.length - 1];
+    if (record === undefined || record.endedAt !== 0) return;
+    record.endedAt = performance.now();
+    record.status = this.context.upstreamStatus;
+    record.error = error;
   }
 
   /** Nothing more to try: the last failure's own answer, or — when no attempt was possible — why. */

@@ -4,6 +4,7 @@
 import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
 import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
@@ -29,6 +30,17 @@ export function keyFingerprint(key: string): string {
 }
 
 const DISCOVERY_TIMEOUT_MS = 5000;
+
+/** The password in a database URL, so that an error echoing it is redacted. */
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Which of a dialect's native wires a configured provider may use, from its capabilities. */
 function nativeWires(adapter: ProviderAdapter, capabilities: ProviderConfig['capabilities']): Set<Wire> {
@@ -74,6 +86,8 @@ export class Runtime {
   /** Retries and fallbacks spend from this; rebuilt with each config. */
   readonly retryBudget: RetryBudget;
   readonly sessions = new SessionPins();
+  /** Prices of this config (overrides, then the built-in list), for the cost of each answer. */
+  readonly prices: PriceTable;
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
   readonly keyIds = new Map<string, readonly string[]>();
   /** The last active health check per provider (only those that configure one). */
@@ -94,7 +108,10 @@ export class Runtime {
     this.media = new MediaFetcher(config.media);
     this.health = dependencies.health;
     this.retryBudget = new RetryBudget(config.routing.retryBudget);
+    this.prices = new PriceTable(config.prices, config.providers);
     const secrets: string[] = [...config.auth.keys];
+    const storagePassword = passwordOf(config.storage.url);
+    if (storagePassword !== undefined) secrets.push(storagePassword);
     for (const provider of config.providers) {
       const adapter = dependencies.providerAdapters.get(provider.dialect);
       if (adapter === undefined) throw new Error(`No adapter for dialect '${provider.dialect}' (provider '${provider.name}')`);
@@ -115,6 +132,8 @@ export class Runtime {
       secrets.push(...provider.apiKeys);
       this.keyIds.set(provider.name, provider.apiKeys.length === 0 ? [''] : provider.apiKeys.map(keyFingerprint));
     }
+    // a collector's API key is as secret as a provider's
+    if (config.tracing !== undefined) for (const value of Object.values(config.tracing.headers)) if (value !== '') secrets.push(value);
     this.secrets = secrets;
     this.router = new Router(config, this);
   }

@@ -2,6 +2,9 @@
 // health state, cooldown, recent latency and error rate — never a key (keys are named by a short
 // fingerprint) and never a base URL's query or credentials.
 import type { TargetHealth } from '../state/health.ts';
+import type { BodyLog } from '../observability/body-log.ts';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { sendError } from './respond.ts';
 import type { LocalHandler } from './gateway.ts';
 import { sendJson } from './respond.ts';
 import type { Runtime } from './runtime.ts';
@@ -95,3 +98,24 @@ export const statusEndpoint: LocalHandler = (gateway, context, runtime) => {
     providers: providerStatus(runtime),
   }));
 };
+
+/** `GET /v0/requests` (recent captured requests) and `GET /v0/requests?id=` (one, with bodies). */
+export function requestsEndpoint(log: BodyLog | undefined): LocalHandler {
+  return (_gateway, context) => {
+    if (log === undefined) {
+      sendError(context, new GatewayError(ErrorCode.routeNotFound, 'Body capture is off (logging.bodies.enabled: false in the config).', { status: 404, origin: 'local', errorClass: 'client-error' }));
+      return;
+    }
+    const id = new URLSearchParams(context.query).get('id');
+    if (id === null || id === '') {
+      sendJson(context, 200, JSON.stringify({ object: 'list', data: log.list() }));
+      return;
+    }
+    const entry = log.get(id);
+    if (entry === undefined) {
+      sendError(context, new GatewayError(ErrorCode.routeNotFound, `No captured request with id '${id}' (only the last ${log.settings.keep} are kept).`, { status: 404, origin: 'local', errorClass: 'client-error', param: 'id' }));
+      return;
+    }
+    sendJson(context, 200, JSON.stringify(entry));
+  };
+}

@@ -10,6 +10,7 @@ import type { TimeoutSettings } from '../config/types.ts';
 import type { TargetHealth } from '../state/health.ts';
 import { UpstreamAttempt, type AttemptRequest, type AttemptSink } from '../upstream/attempt.ts';
 import { canceledError } from '../upstream/errors.ts';
+import { streamMeter } from '../observability/metrics-stream.ts';
 import { redactText } from '../util/redact.ts';
 import type { RequestContext } from './context.ts';
 import { BoundedBody, headerValue, metaHeaders } from './downstream.ts';
@@ -61,6 +62,8 @@ export abstract class UpstreamExchange implements AttemptSink {
   /** Reported to the owner (failure or done); nothing more is said after that. */
   protected settled = false;
   private canceled = false;
+  /** performance.now() of the last chunk written to a streamed answer: 0 before the first, -1 once ended. */
+  private lastChunkAt = 0;
   protected readonly onDrain: () => void;
 
   constructor(target: ExchangeTarget) {
@@ -90,6 +93,7 @@ export abstract class UpstreamExchange implements AttemptSink {
   cancel(): void {
     if (this.canceled) return;
     this.canceled = true;
+    this.streamEnded();
     this.settled = true;
     this.attempt.abort(canceledError());
   }
@@ -165,6 +169,7 @@ export abstract class UpstreamExchange implements AttemptSink {
   }
 
   protected done(error: GatewayError | undefined): void {
+    this.streamEnded();
     if (this.settled) return;
     this.settled = true;
     if (error !== undefined && !this.attempt.isFinished) this.attempt.abort(error);
@@ -173,11 +178,28 @@ export abstract class UpstreamExchange implements AttemptSink {
 
   /** Writes with back-pressure: the upstream is paused until the client drains. */
   protected write(data: Buffer | string): void {
-    const response = this.context.response;
+    const context = this.context;
+    if (context.streamed) this.chunkWritten();
+    const response = context.response;
     if (!response.write(data)) {
       this.attempt.pause();
       response.once('drain', this.onDrain);
     }
+  }
+
+  /** Metrics, per chunk of a stream: the first opens it, each later one records the gap since the last. */
+  private chunkWritten(): void {
+    const last = this.lastChunkAt;
+    if (last < 0) return;
+    const now = performance.now();
+    if (last === 0) streamMeter.opened();
+    else streamMeter.gap(now - last);
+    this.lastChunkAt = now;
+  }
+
+  private streamEnded(): void {
+    if (this.lastChunkAt > 0) streamMeter.closed();
+    this.lastChunkAt = -1;
   }
 
   /** Non-2xx from upstream: 4xx passed on verbatim (same dialect), else mapped by the provider's classifier. */

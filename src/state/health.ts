@@ -16,6 +16,27 @@ const EWMA_WEIGHT = 0.2;
 /** Most entries kept; beyond it the least recently used idle ones go. */
 const MAX_ENTRIES = 20_000;
 
+/**
+ * How often targets left rotation, per provider: cooldowns by reason and ejections, counted when
+ * one starts (not when an existing one is extended). Read by the metrics at scrape time.
+ */
+export class HealthCounters {
+  /** provider → reason → cooldowns started (auth, not-found, rate-limited; ejections are apart). */
+  readonly cooldowns = new Map<string, Map<CooldownReason, number>>();
+  /** provider → ejections (failures in a row, a failed half-open probe, a failed health check). */
+  readonly ejections = new Map<string, number>();
+
+  cooled(provider: string, reason: CooldownReason): void {
+    let byReason = this.cooldowns.get(provider);
+    if (byReason === undefined) this.cooldowns.set(provider, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  }
+
+  ejected(provider: string): void {
+    this.ejections.set(provider, (this.ejections.get(provider) ?? 0) + 1);
+  }
+}
+
 export class TargetHealth {
   readonly provider: string;
   /** Index of the key in the provider's `api_keys` (0 when it has none). */
@@ -43,12 +64,14 @@ export class TargetHealth {
   private recentFailures = 0;
   private decayedAt = 0;
   lastUsedAt = 0;
+  private readonly counters: HealthCounters | undefined;
 
-  constructor(provider: string, keyIndex: number, keyId: string, model: string) {
+  constructor(provider: string, keyIndex: number, keyId: string, model: string, counters?: HealthCounters) {
     this.provider = provider;
     this.keyIndex = keyIndex;
     this.keyId = keyId;
     this.model = model;
+    this.counters = counters;
   }
 
   /** Whether a request may use this entry now. A half-open entry admits one probe (claimed by `take`). */
@@ -126,6 +149,7 @@ export class TargetHealth {
   /** Taken out of rotation for a doubling time (an active health check failing does this too). */
   eject(now: number, settings: CooldownSettings, reason: CooldownReason = 'ejected'): void {
     this.ejections++;
+    this.counters?.ejected(this.provider);
     this.consecutiveFailures = 0;
     const ms = Math.min(settings.ejectMs * 2 ** Math.min(this.ejections - 1, 30), settings.ejectMaxMs);
     this.until = now + ms;
@@ -145,6 +169,7 @@ export class TargetHealth {
   }
 
   private cool(now: number, ms: number, reason: CooldownReason): void {
+    if (now >= this.until || this.reason !== reason) this.counters?.cooled(this.provider, reason);
     const until = now + ms;
     if (until > this.until || this.reason !== reason) this.until = until;
     this.reason = reason;
@@ -183,6 +208,8 @@ export class HealthBook {
   private readonly entries = new Map<string, TargetHealth>();
   /** Keys an active health check found down: `provider\0keyId` → until (epoch ms), so entries created later start ejected too. */
   private readonly downKeys = new Map<string, number>();
+  /** Cooldowns and ejections started, for metrics; outlives reloads like the entries. */
+  readonly counters = new HealthCounters();
   readonly now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -195,7 +222,7 @@ export class HealthBook {
     let entry = this.entries.get(id);
     if (entry === undefined) {
       if (this.entries.size >= MAX_ENTRIES) this.evict();
-      entry = new TargetHealth(provider, keyIndex, keyId, model);
+      entry = new TargetHealth(provider, keyIndex, keyId, model, this.counters);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
       if (down !== undefined && down > this.now()) {
         entry.until = down;

@@ -27,7 +27,9 @@ before(async () => {
     const yaml = `providers:\n  - name: up\n    type: ${upstream.type}\n    base_url: ${mock.url}${upstream.basePath}\n    api_key: sk-upstream-conformance\n    models: ["scenario-*"]\n    discover: false\n`
       // the matrix checks how each upstream 429 is rendered, so 429s must not cool the model
       // down for the scenarios after it (cooldowns have their own tests)
-      + 'routing:\n  cooldowns: { rate_limit_s: 0, rate_limit_max_s: 0 }\n';
+      + 'routing:\n  cooldowns: { rate_limit_s: 0, rate_limit_max_s: 0 }\n'
+      // tests never write usage to the home directory
+      + 'storage: { enabled: false }\n';
     const { config } = parseConfigText(yaml, `conformance-${upstream.type}.yaml`, {});
     const logger = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
     const finished: Rig['finished'] = [];

@@ -57,7 +57,8 @@ const mocks = new Map<ProviderName, MockUpstream>();
 let gateway: RunningGateway;
 
 before(async () => {
-  const lines = ['auth:', `  keys: ["${CLIENT_KEY}"]`, 'providers:'];
+  // storage off: tests never write to the home directory
+  const lines = ['storage: { enabled: false }', 'auth:', `  keys: ["${CLIENT_KEY}"]`, 'providers:'];
   for (const [name, dialect] of Object.entries(dialects) as [ProviderName, UpstreamDialect][]) {
     const mock = await startMockUpstream({ script: (request) => dialect.respond(planned(), request) });
     mocks.set(name, mock);

@@ -121,6 +121,7 @@ interface Rig { mock: MockUpstream; gateway: RunningGateway }
 async function startRig(upstream: UpstreamDialect): Promise<Rig> {
   const mock = await startMockUpstream({ script: (request) => respond(upstream, request) });
   const yaml = [
+    'storage: { enabled: false }', // tests never write to the home directory
     'auth:',
     `  keys: ["${CLIENT_KEY}"]`,
     'providers:',

@@ -2,7 +2,7 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { AliasConfig, AliasTarget, GatewayConfig, ProviderConfig, RoutingConfig } from '../../src/config/types.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, RoutingConfig } from '../../src/config/types.ts';
 import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 
@@ -26,6 +26,17 @@ export interface TestGatewayOptions {
   bodyLimitBytes?: number;
   discover?: boolean;
   allowPrivateMedia?: boolean;
+  /**
+   * Usage recording: off unless given, so tests never write to the home directory. `{ path }`
+   * records to SQLite in that (temporary) directory, `{ url }` to PostgreSQL.
+   */
+  storage?: { path?: string; url?: string };
+  /** Body capture (off when absent). */
+  bodies?: { maxBytes: number; keep: number };
+  /** OpenTelemetry export (off when absent). */
+  tracing?: GatewayConfig['tracing'];
+  /** Price overrides (`prices:`), in order. */
+  prices?: PriceOverride[];
 }
 
 export function providerConfig(provider: TestProvider): ProviderConfig {
@@ -65,8 +76,11 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     providers: options.providers.map(providerConfig),
     models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),
     routing,
-    logging: { level: 'info', format: 'json' },
+    logging: { level: 'info', format: 'json', ...(options.bodies !== undefined ? { bodies: options.bodies } : {}) },
     media: { allowPrivateNetworks: options.allowPrivateMedia ?? false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
+    storage: options.storage === undefined ? { enabled: false } : { enabled: true, ...options.storage },
+    ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
+    prices: options.prices ?? [],
   };
 }
 

@@ -64,7 +64,7 @@ test('no canary key appears in any output, log line or answer', { timeout: 60_00
     '',
   ].join('\n'));
 
-  const child = spawn(process.execPath, [entry, '--config', config, '--port', '0', '--log-level', 'trace'], { env: { PATH: process.env.PATH }, cwd: dir });
+  const child = spawn(process.execPath, [entry, '--config', config, '--port', '0', '--log-level', 'trace'], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state') }, cwd: dir });
   children.push(child);
   let output = '';
   child.stdout.on('data', (chunk) => { output += chunk; });
@@ -125,7 +125,7 @@ test('no canary key appears in any output, log line or answer', { timeout: 60_00
   // check-config output on a file with a problem next to the keys
   const broken = join(dir, 'broken.yaml');
   writeFileSync(broken, `providers:\n  - name: bad\n    type: nosuchtype\n    api_key: ${OPENAI}\n    base_url: ${mock.url}/v1\nauth:\n  keys: ["${CLIENT}", 12]\n`);
-  const check = spawn(process.execPath, [entry, 'check-config', broken], { env: { PATH: process.env.PATH }, cwd: dir });
+  const check = spawn(process.execPath, [entry, 'check-config', broken], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state') }, cwd: dir });
   let checkOutput = '';
   check.stdout.on('data', (chunk) => { checkOutput += chunk; });
   check.stderr.on('data', (chunk) => { checkOutput += chunk; });

@@ -20,7 +20,7 @@ interface Run { code: number | null; stdout: string; stderr: string }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: dir });
+    const child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state'), ...env }, cwd: dir });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -36,7 +36,7 @@ class Server {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: dir });
+    this.child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state'), ...env }, cwd: dir });
     children.push(this.child);
     this.child.stdout!.on('data', (chunk) => { this.stdout += chunk; });
     this.child.stderr!.on('data', (chunk) => { this.stderr += chunk; });

@@ -20,6 +20,7 @@ test('every schema property has a description, so the generated docs are complet
       if (typeof property.description !== 'string' || property.description === '') missing.push(key);
       walk(property, key);
       if (property.type === 'array') walk(property.items as TSchema, `${key}[]`);
+      for (const value of Object.values((property.patternProperties ?? {}) as Record<string, TSchema>)) walk(value, `${key}.<name>`);
     }
   };
   walk(ConfigSchema, '');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_POOL, DEFAULT_TIMEOUTS, defaultServerConfig, findConfigPath, loadConfigFile, parseConfigText,
@@ -35,6 +35,8 @@ test('defaults for an empty file', () => {
     },
     logging: { level: 'info', format: 'json' },
     media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
+    storage: { enabled: true },
+    prices: [],
   });
   assert.deepEqual(config.server, defaultServerConfig);
   assert.deepEqual(config.routing, DEFAULT_ROUTING);
@@ -359,4 +361,33 @@ test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {
 test('capabilities can be overridden per provider', () => {
   const { config } = parseConfigText('providers:\n  - name: vllm\n    type: openai\n    base_url: http://127.0.0.1:8000/v1\n    capabilities: { responses: true, embeddings: false }\n', 'test.yaml', {});
   assert.deepEqual(config.providers[0]!.capabilities, { chat: true, completions: true, embeddings: false, responses: true });
+});
+
+test('storage: path from the config file\'s directory or the home directory, url kept; prices: provider:model only for configured providers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-storage-'));
+  try {
+    const file = join(dir, 'switchyard.yaml');
+    writeFileSync(file, 'storage:\n  path: state\n');
+    assert.deepEqual(loadConfigFile(file, {}).config.storage, { enabled: true, path: join(dir, 'state') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(load(['storage:', '  path: ~/usage']).storage, { enabled: true, path: join(homedir(), 'usage') });
+  assert.deepEqual(load(['storage:', '  path: /var/lib/switchyard', '  enabled: false']).storage, { enabled: false, path: '/var/lib/switchyard' });
+  assert.deepEqual(load(['storage:', '  url: ${DB}'], { DB: 'postgres://u:p@db:5432/usage' }).storage, { enabled: true, url: 'postgres://u:p@db:5432/usage' });
+  assert.deepEqual(load(['storage:', '  url: ${DB:-}'], {}).storage, { enabled: true }, 'an unset variable means SQLite');
+
+  const config = load([
+    'providers:', '  - name: lms', '    type: lmstudio',
+    'prices:',
+    '  "lms:qwen3:*": { input: 0.1, output: 0.2, reasoning: 0.3 }',
+    '  "qwen3:8b": { input: 1, output: 2 }',
+    '  "anthropic/claude-sonnet-4.5": { input: 3, output: 15, cached_input: 0.3, cache_write: 3.75 }',
+  ]);
+  assert.deepEqual(config.prices, [
+    { provider: 'lms', model: 'qwen3:*', price: { input: 0.1, output: 0.2, reasoning: 0.3 } },
+    { model: 'qwen3:8b', price: { input: 1, output: 2 } },
+    { model: 'anthropic/claude-sonnet-4.5', price: { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 } },
+  ]);
+  assert.ok(Object.isFrozen(config.prices[0]!.price));
 });

@@ -46,7 +46,7 @@ test('unions: workers and body_limit', () => {
 test('unknown keys, at the key, with a suggestion when one is close', () => {
   assert.equal(only(['server:', '  prot: 1']), "2:3 server.prot: unknown key (did you mean 'port'?)");
   assert.equal(only(['providers:', ...local, '    timeout: { connect_ms: 1 }']), "5:5 providers[0].timeout: unknown key (did you mean 'timeouts'?)");
-  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, providers, models, routing');
+  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, storage, prices, providers, models, routing, tracing');
 });
 
 test('enumerations name the choices and the closest one', () => {
@@ -200,7 +200,7 @@ test('session_header must be a valid header name', () => {
 });
 
 test('the file must be a mapping', () => {
-  assert.equal(only(['- just', '- a list']), '1:1 : the file must be a mapping with the sections server, auth, logging, media, providers, models, routing');
+  assert.equal(only(['- just', '- a list']), '1:1 : the file must be a mapping with the sections server, auth, logging, media, storage, prices, providers, models, routing, tracing');
 });
 
 test('YAML syntax errors carry their line, and noise on the same line is dropped', () => {
@@ -277,4 +277,14 @@ test('loadConfigFile: a missing file is a ConfigError', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('storage and prices: a PostgreSQL URL, prices as numbers, no unknown keys', () => {
+  assert.equal(only(['storage:', '  url: mysql://db/x']), '2:8 storage.url: must be a PostgreSQL URL such as postgres://user:password@host:5432/database');
+  assert.equal(only(['storage:', '  enabled: "yes"']), '2:12 storage.enabled: must be true or false');
+  assert.equal(only(['storage:', '  paht: /tmp']), "2:3 storage.paht: unknown key (did you mean 'path'?)");
+  assert.equal(only(['prices:', '  gpt-4o: { input: 2.5 }']), '2:11 prices.gpt-4o.output: is required');
+  assert.equal(only(['prices:', '  gpt-4o: { input: -1, output: 10 }']), '2:20 prices.gpt-4o.input: must be a number, 0 or more');
+  assert.equal(only(['prices:', '  gpt-4o: { input: 1, output: 10, cached: 1 }']), "2:35 prices.gpt-4o.cached: unknown key (did you mean 'cached_input'?)");
+  assert.equal(only(['prices: [1, 2]']), '1:9 prices: must be a mapping of model names to prices, e.g. { "gpt-4o": { input: 2.5, output: 10 } }');
 });

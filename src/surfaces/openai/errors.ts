@@ -28,6 +28,7 @@ const openaiCodes: Record<string, string> = {
   [ErrorCode.canceled]: 'client_closed_request',
   [ErrorCode.overloaded]: 'overloaded',
   [ErrorCode.shuttingDown]: 'shutting_down',
+  [ErrorCode.usageUnavailable]: 'usage_unavailable',
   [ErrorCode.internal]: 'internal_error',
 };
 

@@ -1,0 +1,346 @@
+// Prometheus metrics for `GET /metrics`. Every finished request is recorded once, when its response
+// closes (off the critical path), into plain counters and bucket arrays found through a few map
+// lookups — no label objects, no hashing, no allocation once a series exists. Gauges (in flight,
+// pools, health) are read at scrape time. prom-client formats the text, adds the process metrics
+// (memory, CPU, event-loop lag, GC) and, with workers, aggregates every worker's registry.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Usage } from '../canonical/usage.ts';
+import type { RequestContext, RequestObserver } from '../pipeline/context.ts';
+import type { Gateway } from '../pipeline/gateway.ts';
+import { gaugeCollectors } from './metrics-gauges.ts';
+import { BucketLayout, Buckets, CollectedMetric, LabelCap, NONE, pushHistogram, type Labels } from './metrics-series.ts';
+import { streamMeter } from './metrics-stream.ts';
+
+/** The Prometheus text format's content type (version 0.0.4), as prom-client writes it. */
+export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** Distinct values a label may take before new ones fold into "other". */
+export const LABEL_LIMIT = 500;
+
+const DURATION_LAYOUT = new BucketLayout([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]);
+/** The gateway's own time is measured in tens of microseconds; its tail in milliseconds. */
+const OVERHEAD_LAYOUT = new BucketLayout([0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+const FIRST_TOKEN_LAYOUT = new BucketLayout([0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120]);
+
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const TOKEN_TYPES = ['input', 'output', 'cached', 'reasoning', 'cache_write'] as const;
+
+/** Per surface × provider × model: answers by status class, tokens and cost. */
+class ModelSeries {
+  readonly model: string;
+  readonly statuses = new Float64Array(STATUS_CLASSES.length);
+  /** input, output, cached, reasoning, cache_write (TOKEN_TYPES order). */
+  readonly tokens = new Float64Array(TOKEN_TYPES.length);
+  hasUsage = false;
+  costUsd = 0;
+  hasCost = false;
+
+  constructor(model: string) {
+    this.model = model;
+  }
+
+  addUsage(usage: Usage): void {
+    const tokens = this.tokens;
+    tokens[0]! += usage.inputTokens;
+    tokens[1]! += usage.outputTokens;
+    tokens[2]! += usage.cachedInputTokens ?? 0;
+    tokens[3]! += usage.reasoningTokens ?? 0;
+    tokens[4]! += usage.cacheWriteInputTokens ?? 0;
+    this.hasUsage = true;
+  }
+}
+
+/** Per surface × provider: the latency histograms, and the models under it. */
+class ProviderSeries {
+  readonly provider: string;
+  readonly labels: Labels;
+  readonly models = new Map<string, ModelSeries>();
+  readonly duration = new Buckets(DURATION_LAYOUT);
+  readonly upstream = new Buckets(DURATION_LAYOUT);
+  readonly overhead = new Buckets(OVERHEAD_LAYOUT);
+  readonly firstToken = new Buckets(FIRST_TOKEN_LAYOUT);
+
+  constructor(surface: string, provider: string) {
+    this.provider = provider;
+    this.labels = { surface, provider };
+  }
+}
+
+class SurfaceSeries {
+  readonly name: string;
+  readonly providers = new Map<string, ProviderSeries>();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/** Per provider: attempts by outcome, and retries of the requests it answered. */
+class AttemptTotals {
+  ok = 0;
+  error = 0;
+  canceled = 0;
+  retries = 0;
+}
+
+export interface GatewayMetricsOptions {
+  /** Paths of the gateway's own endpoints (health, status, metrics): not counted as requests. */
+  ownPaths?: Iterable<string>;
+  /** Distinct values per label before "other" (default LABEL_LIMIT). */
+  labelLimit?: number;
+}
+
+let processRegistry: Registry | undefined;
+
+/** Process metrics (memory, CPU, event-loop lag, GC): prom-client's default collectors, once per process. */
+export function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'switchyard_' });
+  }
+  return processRegistry;
+}
+
+export class GatewayMetrics implements RequestObserver {
+  /** This gateway's metrics, on a registry of its own (never prom-client's global one). */
+  readonly registry = new Registry();
+  /** What `/metrics` serves: the process metrics and this gateway's. */
+  readonly exposed: Registry;
+  private gateway: Gateway | undefined = undefined;
+  private readonly ownPaths: ReadonlySet<string>;
+  private readonly surfaceCap: LabelCap;
+  private readonly providerCap: LabelCap;
+  private readonly modelCap: LabelCap;
+  private readonly routeCap: LabelCap;
+  private readonly surfaces = new Map<string, SurfaceSeries>();
+  private readonly attempts = new Map<string, AttemptTotals>();
+  private readonly fallbacks = new Map<string, number>();
+
+  constructor(options: GatewayMetricsOptions = {}) {
+    const limit = options.labelLimit ?? LABEL_LIMIT;
+    this.ownPaths = new Set(options.ownPaths ?? []);
+    this.surfaceCap = new LabelCap(limit);
+    this.providerCap = new LabelCap(limit);
+    this.modelCap = new LabelCap(limit);
+    this.routeCap = new LabelCap(limit);
+    for (const metric of this.collectors()) metric.registerIn(this.registry);
+    this.exposed = Registry.merge([processMetrics(), this.registry]);
+  }
+
+  /** The gateway whose in-flight requests, pools and health the gauges read. */
+  attach(gateway: Gateway): void {
+    this.gateway = gateway;
+  }
+
+  /** The Prometheus text of this process. */
+  scrape(): Promise<string> {
+    return this.exposed.metrics();
+  }
+
+  // ----- recording (once per request, when its response has closed) -----------------------------
+
+  requestEnded(context: RequestContext, aborted: boolean): void {
+    // the gateway's own endpoints never reach a provider: the path is looked at only then
+    if (context.provider === '' && this.ownPaths.has(context.path)) return;
+    const series = this.seriesFor(context.surface?.name ?? NONE, context.provider);
+    const model = this.modelFor(series, context.upstreamModel);
+    const response = context.response;
+    // a client that left before any answer: nginx's 499
+    const status = aborted && !response.headersSent ? 499 : response.statusCode;
+    const index = ((status / 100) | 0) - 1;
+    model.statuses[index < 0 ? 0 : index > 4 ? 4 : index]!++;
+    const elapsed = context.elapsedMs();
+    const upstream = context.upstreamMs;
+    const firstByte = context.firstByteMs;
+    series.duration.observe(elapsed);
+    if (upstream > 0) series.upstream.observe(upstream);
+    // Server-Timing's "gateway": computed when the head went out, so to the first byte when there was one
+    const head = firstByte > 0 ? firstByte : elapsed;
+    series.overhead.observe(head > upstream ? head - upstream : 0);
+    if (context.streamed && firstByte > 0) series.firstToken.observe(firstByte);
+    if (context.usage !== undefined) model.addUsage(context.usage);
+    if (context.costUsd !== undefined) {
+      model.costUsd += context.costUsd;
+      model.hasCost = true;
+    }
+    if (context.attempts > 0) this.countAttempts(context, aborted);
+    if (context.route !== '') this.countFallback(context.route);
+  }
+
+  private seriesFor(surfaceName: string, provider: string): ProviderSeries {
+    let surface = this.surfaces.get(surfaceName);
+    if (surface === undefined) {
+      const admitted = this.surfaceCap.admit(surfaceName);
+      surface = this.surfaces.get(admitted);
+      if (surface === undefined) this.surfaces.set(admitted, (surface = new SurfaceSeries(admitted)));
+    }
+    let series = surface.providers.get(provider);
+    if (series === undefined) {
+      const admitted = this.providerCap.admit(provider);
+      series = surface.providers.get(admitted);
+      if (series === undefined) surface.providers.set(admitted, (series = new ProviderSeries(surface.name, admitted)));
+      // '' maps to "none" for good; a folded value is not kept (that is what keeps this bounded)
+      if (provider === '') surface.providers.set('', series);
+    }
+    return series;
+  }
+
+  private modelFor(series: ProviderSeries, model: string): ModelSeries {
+    let found = series.models.get(model);
+    if (found === undefined) {
+      const admitted = this.modelCap.admit(model);
+      found = series.models.get(admitted);
+      if (found === undefined) series.models.set(admitted, (found = new ModelSeries(admitted)));
+      if (model === '') series.models.set('', found);
+    }
+    return found;
+  }
+
+  private totalsFor(provider: string): AttemptTotals {
+    let totals = this.attempts.get(provider);
+    if (totals === undefined) {
+      const admitted = this.providerCap.admit(provider);
+      totals = this.attempts.get(admitted);
+      if (totals === undefined) this.attempts.set(admitted, (totals = new AttemptTotals()));
+    }
+    return totals;
+  }
+
+  /** Failed attempts count against the provider that failed; the last one against the one that answered. */
+  private countAttempts(context: RequestContext, aborted: boolean): void {
+    const failures = context.failures;
+    let failed = 0;
+    if (failures !== undefined) {
+      failed = failures.length;
+      // `provider/model:status`; provider names cannot contain '/'
+      for (let i = 0; i < failed; i++) {
+        const failure = failures[i]!;
+        this.totalsFor(failure.slice(0, failure.indexOf('/'))).error++;
+      }
+    }
+    const totals = this.totalsFor(context.provider);
+    const rest = context.attempts - failed;
+    if (rest > 0) {
+      if (aborted) totals.canceled += rest;
+      else if (context.error !== undefined) totals.error += rest;
+      else totals.ok += rest;
+    }
+    if (context.attempts > 1) totals.retries += context.attempts - 1;
+  }
+
+  private countFallback(route: string): void {
+    const count = this.fallbacks.get(route);
+    if (count !== undefined) {
+      this.fallbacks.set(route, count + 1);
+      return;
+    }
+    const admitted = this.routeCap.admit(route);
+    this.fallbacks.set(admitted, (this.fallbacks.get(admitted) ?? 0) + 1);
+  }
+
+  // ----- exposition (at scrape time) -------------------------------------------------------------
+
+  private collectors(): CollectedMetric[] {
+    return [
+      new CollectedMetric({
+        name: 'switchyard_requests_total', type: 'counter',
+        help: 'Requests answered, by client surface, the provider and model that answered (or were last tried; "none" when none was), and status class.',
+        collect: (samples) => this.forEachModel((series, model) => {
+          for (let i = 0; i < STATUS_CLASSES.length; i++) {
+            const value = model.statuses[i]!;
+            if (value > 0) samples.push({ value, labels: { ...series.labels, model: model.model, status_class: STATUS_CLASSES[i]! } });
+          }
+        }),
+      }),
+      this.histogram('switchyard_request_duration_seconds', 'Time from the request\'s arrival to the end of its response (whole streams included).', (series) => series.duration),
+      this.histogram('switchyard_upstream_duration_seconds', 'Time the answering attempt waited on the provider: to its response headers, or to its last byte when the answer was read whole (Server-Timing "upstream").', (series) => series.upstream),
+      this.histogram('switchyard_gateway_overhead_seconds', 'Time Switchyard itself spent before the response head went out, upstream wait excluded (Server-Timing "gateway"; includes retry back-off and failed attempts).', (series) => series.overhead),
+      this.histogram('switchyard_time_to_first_token_seconds', 'Streamed answers: time from the request\'s arrival to the first byte of the stream written to the client.', (series) => series.firstToken),
+      new CollectedMetric({
+        name: 'switchyard_stream_chunk_gap_seconds', type: 'histogram',
+        help: 'Streamed answers: time between two consecutive chunks written to the client.',
+        collect: (samples) => pushHistogram(samples, 'switchyard_stream_chunk_gap_seconds', {}, streamMeter.gaps),
+      }),
+      new CollectedMetric({
+        name: 'switchyard_tokens_total', type: 'counter',
+        help: 'Tokens the providers reported, by type: input (cached included), output (reasoning included), cached (input read from the prompt cache), reasoning, cache_write.',
+        collect: (samples) => {
+          for (const [labels, model] of this.byProviderModel((model) => model.hasUsage)) {
+            for (let i = 0; i < TOKEN_TYPES.length; i++) samples.push({ value: model.tokens[i]!, labels: { ...labels, type: TOKEN_TYPES[i]! } });
+          }
+        },
+      }),
+      new CollectedMetric({
+        name: 'switchyard_cost_usd_total', type: 'counter',
+        help: 'What the answers cost at the price table\'s prices (US dollars); answers with no known price are not counted.',
+        collect: (samples) => {
+          for (const [labels, model] of this.byProviderModel((model) => model.hasCost)) samples.push({ value: model.costUsd, labels });
+        },
+      }),
+      new CollectedMetric({
+        name: 'switchyard_upstream_attempts_total', type: 'counter',
+        help: 'Upstream attempts by outcome: ok (it answered), error (it failed; counted against the provider that failed), canceled (the client left during it).',
+        collect: (samples) => {
+          for (const [provider, totals] of this.attempts) {
+            samples.push({ value: totals.ok, labels: { provider, outcome: 'ok' } }, { value: totals.error, labels: { provider, outcome: 'error' } });
+            if (totals.canceled > 0) samples.push({ value: totals.canceled, labels: { provider, outcome: 'canceled' } });
+          }
+        },
+      }),
+      new CollectedMetric({
+        name: 'switchyard_retries_total', type: 'counter',
+        help: 'Attempts after the first (same target again, the next target or a fallback), by the provider that finally answered or was last tried.',
+        collect: (samples) => {
+          for (const [provider, totals] of this.attempts) samples.push({ value: totals.retries, labels: { provider } });
+        },
+      }),
+      new CollectedMetric({
+        name: 'switchyard_fallbacks_total', type: 'counter',
+        help: 'Requests answered (or last tried) by a fallback or context-overflow route instead of the model asked for, by that route.',
+        collect: (samples) => {
+          for (const [route, value] of this.fallbacks) samples.push({ value, labels: { route } });
+        },
+      }),
+      ...gaugeCollectors(() => this.gateway),
+    ];
+  }
+
+  private histogram(name: string, help: string, pick: (series: ProviderSeries) => Buckets): CollectedMetric {
+    return new CollectedMetric({
+      name, help, type: 'histogram',
+      collect: (samples) => {
+        for (const surface of this.surfaces.values()) {
+          for (const [key, series] of surface.providers) {
+            const buckets = pick(series);
+            if (key !== '' && buckets.count > 0) pushHistogram(samples, name, series.labels, buckets);
+          }
+        }
+      },
+    });
+  }
+
+  /** Every (surface × provider, model) series once (the '' aliases of "none" skipped). */
+  private forEachModel(visit: (series: ProviderSeries, model: ModelSeries) => void): void {
+    for (const surface of this.surfaces.values()) {
+      for (const [providerKey, series] of surface.providers) {
+        if (providerKey === '') continue;
+        for (const [modelKey, model] of series.models) if (modelKey !== '') visit(series, model);
+      }
+    }
+  }
+
+  /** Model series summed over surfaces, by provider and model. */
+  private byProviderModel(include: (model: ModelSeries) => boolean): [Labels, ModelSeries][] {
+    const merged = new Map<string, [Labels, ModelSeries]>();
+    this.forEachModel((series, model) => {
+      if (!include(model)) return;
+      const key = `${series.provider}\u0000${model.model}`;
+      let entry = merged.get(key);
+      if (entry === undefined) merged.set(key, (entry = [{ provider: series.provider, model: model.model }, new ModelSeries(model.model)]));
+      const sum = entry[1];
+      for (let i = 0; i < sum.tokens.length; i++) sum.tokens[i]! += model.tokens[i]!;
+      sum.costUsd += model.costUsd;
+    });
+    return [...merged.values()];
+  }
+}

@@ -1,0 +1,152 @@
+// Usage that lasts: every request that reached routing becomes one row for the usage recorder
+// (after the access line, off the request's path), and `GET /v0/usage` sums the rows by model,
+// provider, key, surface or day over a time range.
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { UsageRecorder } from '../state/usage-recorder.ts';
+import { USAGE_GROUPS, type UsageGroup, type UsageQuery, type UsageSummary } from '../state/usage-store.ts';
+import type { RequestContext, RequestObserver } from './context.ts';
+import { roundCost } from '../observability/access-log.ts';
+import { redactText } from '../util/redact.ts';
+import type { LocalHandler } from './gateway.ts';
+import { sendError, sendJson } from './respond.ts';
+
+const DAY_MS = 86_400_000;
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+/** How long `GET /v0/usage` waits for this process's queued rows to be written before it reads. */
+const FLUSH_WAIT_MS = 2000;
+
+export class UsageObserver implements RequestObserver {
+  private readonly recorder: UsageRecorder;
+
+  constructor(recorder: UsageRecorder) {
+    this.recorder = recorder;
+  }
+
+  requestEnded(context: RequestContext, aborted: boolean): void {
+    if (context.modelAsked === '') return; // never reached routing (bad body, local answers)
+    const usage = context.usage;
+    const durationMs = context.elapsedMs();
+    this.recorder.record({
+      time: Math.round(Date.now() - durationMs),
+      requestId: context.id,
+      keyId: context.keyId,
+      surface: context.surface?.name ?? '',
+      modelAsked: context.modelAsked,
+      provider: context.provider,
+      model: context.upstreamModel,
+      fallback: context.route,
+      // a client that left before any answer: nginx's 499, as the metrics count it
+      status: aborted && !context.response.headersSent ? 499 : context.response.statusCode,
+      stream: context.stream,
+      attempts: context.attempts,
+      inputTokens: usage?.inputTokens ?? null,
+      outputTokens: usage?.outputTokens ?? null,
+      cachedTokens: usage === undefined ? null : usage.cachedInputTokens ?? 0,
+      cacheWriteTokens: usage === undefined ? null : usage.cacheWriteInputTokens ?? 0,
+      reasoningTokens: usage === undefined ? null : usage.reasoningTokens ?? 0,
+      costUsd: context.costUsd ?? null,
+      durationMs: Math.round(durationMs * 100) / 100,
+    });
+  }
+}
+
+/**
+ * An instant as `from=` / `to=` take it: epoch ms, an ISO date or date-time (a bare date is UTC
+ * midnight), `now`, `today` / `yesterday` (UTC midnight), or a duration ago (`24h`, `7d`, `30m`).
+ */
+export function parseInstant(text: string, now: number): number | undefined {
+  const value = text.trim().toLowerCase();
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'now') return now;
+  const midnight = Math.floor(now / DAY_MS) * DAY_MS;
+  if (value === 'today') return midnight;
+  if (value === 'yesterday') return midnight - DAY_MS;
+  const ago = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(value);
+  if (ago !== null) return now - Math.round(Number(ago[1]) * UNITS[ago[2]!]!);
+  const parsed = Date.parse(text.trim());
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+function badQuery(message: string, param: string): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
+}
+
+/** `group_by`, `from`, `to` of the query string; the last 24 hours by model when absent. */
+export function parseUsageQuery(query: string, now = Date.now()): UsageQuery {
+  const params = new URLSearchParams(query);
+  const groupBy = (params.get('group_by') ?? 'model') as UsageGroup;
+  if (!USAGE_GROUPS.includes(groupBy)) throw badQuery(`group_by must be one of ${USAGE_GROUPS.join(', ')}, not '${groupBy}'.`, 'group_by');
+  const instant = (name: 'from' | 'to', fallback: number): number => {
+    const text = params.get(name);
+    if (text === null || text === '') return fallback;
+    const value = parseInstant(text, now);
+    if (value === undefined) throw badQuery(`${name} must be an ISO date or date-time (2026-11-25, 2026-11-25T08:00:00Z), epoch milliseconds, today, yesterday, now, or a duration ago such as 24h or 7d; got '${text}'.`, name);
+    return value;
+  };
+  const from = instant('from', now - DAY_MS);
+  const to = instant('to', now);
+  if (to <= from) throw badQuery(`to (${new Date(to).toISOString()}) must be after from (${new Date(from).toISOString()}).`, 'to');
+  return { groupBy, from, to };
+}
+
+export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'group'> {
+  const totals: Omit<UsageSummary, 'group'> = {
+    requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: null, unpriced_requests: 0,
+  };
+  for (const row of rows) {
+    totals.requests += row.requests;
+    totals.errors += row.errors;
+    totals.input_tokens += row.input_tokens;
+    totals.output_tokens += row.output_tokens;
+    totals.cached_tokens += row.cached_tokens;
+    totals.cache_write_tokens += row.cache_write_tokens;
+    totals.reasoning_tokens += row.reasoning_tokens;
+    totals.unpriced_requests += row.unpriced_requests;
+    if (row.cost_usd !== null) totals.cost_usd = (totals.cost_usd ?? 0) + row.cost_usd;
+  }
+  if (totals.cost_usd !== null) totals.cost_usd = roundCost(totals.cost_usd);
+  return totals;
+}
+
+function unavailable(message: string, status: number): GatewayError {
+  return new GatewayError(ErrorCode.usageUnavailable, message, { status, origin: 'gateway', errorClass: 'none' });
+}
+
+/** `GET /v0/usage`: answered from the store (every worker's rows), after writing this process's queue. */
+export function usageEndpoint(recorder: UsageRecorder | undefined): LocalHandler {
+  return (_gateway, context, runtime) => {
+    if (recorder === undefined) {
+      sendError(context, unavailable('Usage recording is off (storage.enabled: false in the config).', 404));
+      return;
+    }
+    let query: UsageQuery;
+    try {
+      query = parseUsageQuery(context.query);
+    } catch (error) {
+      sendError(context, error as GatewayError);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_WAIT_MS);
+    });
+    Promise.race([recorder.flush(), waited])
+      .then(() => recorder.store.summarize(query))
+      .then((rows) => {
+        const data = rows.map((row) => (row.cost_usd === null ? row : { ...row, cost_usd: roundCost(row.cost_usd) }));
+        sendJson(context, 200, JSON.stringify({
+          object: 'usage',
+          group_by: query.groupBy,
+          from: new Date(query.from).toISOString(),
+          to: new Date(query.to).toISOString(),
+          data,
+          totals: totalsOf(data),
+          store: recorder.store.kind,
+          dropped: recorder.dropped,
+        }));
+      }, (error: unknown) => {
+        sendError(context, unavailable(redactText(`The usage store (${recorder.store.kind}) could not be read: ${(error as Error).message}`, runtime.secrets), 503));
+      })
+      .finally(() => clearTimeout(timer));
+  };
+}
