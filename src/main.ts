@@ -11,7 +11,7 @@ import { createLoggers, type Logger } from './observability/logger.ts';
 import { redactText } from './util/redact.ts';
 import { JsonAccessLog, type LineSink } from './observability/access-log.ts';
 import { UsageObserver, usageEndpoint } from './pipeline/usage.ts';
-import { UsageRecorder } from './state/usage-recorder.ts';
+import { droppedTotal, UsageRecorder } from './state/usage-recorder.ts';
 import { openUsageStore } from './state/usage-store.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
@@ -132,7 +132,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : () => metrics.scrape();
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
   const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies));
-  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path) });
+  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
   // tracing is loaded only when configured: no OpenTelemetry module is resident otherwise

@@ -88,6 +88,8 @@ export interface GatewayMetricsOptions {
   ownPaths?: Iterable<string>;
   /** Distinct values per label before "other" (default LABEL_LIMIT). */
   labelLimit?: number;
+  /** Usage rows dropped by the store's bounded queue so far (read at scrape time). */
+  usageDropped?: () => number;
 }
 
 let processRegistry: Registry | undefined;
@@ -124,6 +126,14 @@ export class GatewayMetrics implements RequestObserver {
     this.modelCap = new LabelCap(limit);
     this.routeCap = new LabelCap(limit);
     for (const metric of this.collectors()) metric.registerIn(this.registry);
+    const dropped = options.usageDropped;
+    if (dropped !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_usage_dropped_total', type: 'counter',
+        help: 'Usage rows dropped because the store was down or too slow (the queue is bounded).',
+        collect: (samples) => samples.push({ value: dropped(), labels: {} }),
+      }).registerIn(this.registry);
+    }
     this.exposed = Registry.merge([processMetrics(), this.registry]);
   }
 

@@ -235,3 +235,18 @@ test('/metrics needs a client key when keys are configured; Prometheus sends it 
   // refused scrapes are the gateway's own endpoint: not counted as requests
   assert.equal(sampleSum(families, 'switchyard_requests_total'), 0);
 });
+
+test('with usage recording on, the store\'s dropped-row counter is exported', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { upstream } = await startMocks(t, { upstream: () => ({ kind: 'default' }) });
+  const gateway = await startGatewayFor(t, {
+    providers: [openaiProvider('p', upstream)],
+    storage: { path: mkdtempSync(join(tmpdir(), 'switchyard-metrics-usage-')) },
+  });
+  assert.equal((await chat(gateway, 'p:m')).status, 200);
+  const families = await scrape(gateway);
+  assert.ok(families.has('switchyard_usage_dropped_total'), 'the counter is there');
+  assert.equal(await value(gateway, 'switchyard_usage_dropped_total'), 0);
+});
