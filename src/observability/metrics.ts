@@ -98,7 +98,7 @@ let processRegistry: Registry | undefined;
 export function processMetrics(): Registry {
   if (processRegistry === undefined) {
     processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: 'switchyard_' });
+    if (process.env.NO_DEFAULT_METRICS === undefined) collectDefaultMetrics({ register: processRegistry, prefix: 'switchyard_' });
   }
   return processRegistry;
 }
