@@ -99,8 +99,9 @@ function renderReport(bench: Bench, options: BenchOptions, machine: string[], ch
       `scenarios ${[...options.scenarios].sort().join(', ')}; finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`,
     `Systems: ${bench.systems.map((system) => system.label).join(', ')}${failures.length > 0 ? `; not measured: ${failures.map((system) => `${system.label} (${system.failure})`).join('; ')}` : ''}.`,
     `Everything on 127.0.0.1: one Node mock upstream (all profiles by path), wrk 4.1 (-t1) or the Node load client (bench/clients) as separate processes.`,
-    `Switchyard: started from the repository with the pinned Node (\`node src/cli/main.ts --config … --workers 1|auto\`), default features on: ` +
-      `client key auth (\`auth.keys\`), the per-request JSON access log at \`info\` to a file (${logSize}). Metrics and usage recording do not exist in the gateway yet.`,
+    `Switchyard: started as \`npm start\` starts it (\`bin/switchyard.js --config … --workers 1|auto\`, pinned Node), default features on: ` +
+      `client key auth (\`auth.keys\`), the per-request JSON access log at \`info\` to a file (${logSize}), Prometheus metrics, usage and cost recorded to SQLite (in bench/.work), routing with retries and health.`,
+    `Node floor: bench/floor/proxy.mjs — node:http in, one undici Pool out, bytes through, nothing else: what any Node gateway costs at least.`,
     ...(noiseSummary() === undefined ? [] : [noiseSummary()!]),
     `nginx: 1 worker process, upstream keep-alive pool, \`proxy_buffering off\`, buffered access log to a file.`,
     `Portkey: \`@portkey-ai/gateway\` from npm in bench/.work/portkey, pointed at the mock with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`; ` +
