@@ -25,7 +25,7 @@ export class UsageSniffer {
   private tailSize = 0;
 
   constructor(key: string, wholeLine = false) {
-    this.key = Buffer.from(key);
+    this.key = keyBytes(key);
     this.wholeLine = wholeLine;
   }
 
@@ -72,6 +72,15 @@ export class UsageSniffer {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
     this.raw = this.raw === undefined ? (parsed as Record<string, unknown>) : { ...this.raw, ...(parsed as Record<string, unknown>) };
   }
+}
+
+/** The keys' bytes, made once per key (a handful of dialects), not once per answer. */
+const KEY_BYTES = new Map<string, Buffer>();
+
+function keyBytes(key: string): Buffer {
+  let bytes = KEY_BYTES.get(key);
+  if (bytes === undefined) KEY_BYTES.set(key, (bytes = Buffer.from(key)));
+  return bytes;
 }
 
 function parse(data: Buffer, start: number, end: number): unknown {
