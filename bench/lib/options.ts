@@ -49,7 +49,7 @@ export interface BenchOptions {
   partial: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6] [--systems=direct,nginx,portkey,switchyard,switchyard-auto] [--soak 30m]
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m]
 
   --quick      short runs (about 2.5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once
   --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation
