@@ -124,7 +124,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const health = new HealthBook();
   const runtime = buildRuntime(config, logger, health);
   // storage is read once: a reload keeps the store the process started with
-  const usage = config.storage.enabled ? new UsageRecorder(await openUsageStore(config.storage), logger) : undefined;
+  const usage = config.storage.enabled
+    ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
+    : undefined;
   if (usage !== undefined) {
     usage.store.ready().catch((error: unknown) => logger.warn({ store: usage.store.kind, location: usage.store.location, err: redactText((error as Error).message, runtime.secrets) },
       'the usage store is unavailable: usage is not recorded until it is'));

@@ -49,7 +49,7 @@ export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
   timeoutMs: 10_000,
 });
 
-export const DEFAULT_STORAGE: Readonly<StorageConfig> = Object.freeze({ enabled: true });
+export const DEFAULT_STORAGE: Readonly<StorageConfig> = Object.freeze({ enabled: true, retentionDays: 0 });
 
 // ----- Routing ---------------------------------------------------------------------------------
 

@@ -304,7 +304,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
 }
 
 function normalizeStorage(raw: NonNullable<RawConfig['storage']>, source: string): StorageConfig {
-  const storage: StorageConfig = { enabled: raw.enabled ?? DEFAULT_STORAGE.enabled };
+  const storage: StorageConfig = { enabled: raw.enabled ?? DEFAULT_STORAGE.enabled, retentionDays: raw.retention_days ?? 0 };
   if (raw.path !== undefined) storage.path = storagePath(raw.path, source);
   if (raw.url !== undefined && raw.url !== '') storage.url = raw.url;
   return storage;

@@ -212,6 +212,7 @@ export const StorageSchema = Type.Object({
     errorMessage: 'must be a PostgreSQL URL such as postgres://user:password@host:5432/database',
     description: 'Record usage in PostgreSQL instead of SQLite: `postgres://user:password@host:5432/database` (usually `${SWITCHYARD_DATABASE_URL}`). The table `switchyard_usage` is created if missing. Empty (an unset variable) = SQLite.',
   })),
+  retention_days: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Delete usage rows older than this many days (checked at start and hourly, a few thousand rows at a time so requests never wait); 0 = keep them forever. A busy gateway writes roughly 100 bytes per request.' })),
 }, { ...closed, description: 'Usage recording. Read at start-up: changes take effect after a restart.' });
 
 const perMillion = (what: string) => `USD per 1M ${what}.`;

@@ -220,6 +220,8 @@ export interface StorageConfig {
   path?: string;
   /** `postgres://…`: record in PostgreSQL instead. A secret (it may carry a password). */
   url?: string;
+  /** Rows older than this many days are deleted (hourly, in small chunks); 0 = kept forever. */
+  retentionDays: number;
 }
 
 /** OpenTelemetry traces over OTLP/HTTP; absent = off (nothing loaded). Read at start-up. */

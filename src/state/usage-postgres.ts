@@ -63,6 +63,12 @@ export class PostgresUsageStore implements UsageStore {
     await pool.query(`INSERT INTO ${POSTGRES_TABLE} (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values);
   }
 
+  async prune(before: number, limit: number): Promise<number> {
+    const pool = await this.connect();
+    const result = await pool.query(`DELETE FROM ${POSTGRES_TABLE} WHERE ctid IN (SELECT ctid FROM ${POSTGRES_TABLE} WHERE time < $1 LIMIT $2)`, [new Date(before), limit]);
+    return result.rowCount ?? 0;
+  }
+
   async summarize(query: UsageQuery): Promise<UsageSummary[]> {
     const pool = await this.connect();
     const group = groupSql(query.groupBy, "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD')");

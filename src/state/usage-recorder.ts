@@ -17,6 +17,10 @@ export interface RecorderOptions {
   maxQueued?: number;
   /** Least time between two warnings about dropped rows. */
   warnIntervalMs?: number;
+  /** Rows older than this are deleted (checked at start and hourly); 0 = kept forever. */
+  retentionMs?: number;
+  /** How often retention runs. */
+  pruneIntervalMs?: number;
 }
 
 export const DEFAULT_RECORDER: Required<RecorderOptions> = Object.freeze({
@@ -24,7 +28,12 @@ export const DEFAULT_RECORDER: Required<RecorderOptions> = Object.freeze({
   batchSize: 500,
   maxQueued: 10_000,
   warnIntervalMs: 60_000,
+  retentionMs: 0,
+  pruneIntervalMs: 3_600_000,
 });
+
+/** Rows deleted per statement; chunks run one after another with the event loop free between. */
+const PRUNE_CHUNK = 2000;
 
 export class UsageRecorder {
   readonly store: UsageStore;
@@ -51,6 +60,35 @@ export class UsageRecorder {
       if (this.queue.length > 0 && this.writing === undefined) void this.flush();
     }, this.options.flushIntervalMs);
     this.timer.unref();
+    if (this.options.retentionMs > 0) {
+      this.pruneTimer = setInterval(() => void this.prune(), this.options.pruneIntervalMs);
+      this.pruneTimer.unref();
+      setImmediate(() => void this.prune());
+    }
+  }
+
+  /** Rows deleted by retention so far. */
+  pruned = 0;
+  private pruneTimer: NodeJS.Timeout | undefined = undefined;
+  private pruning = false;
+
+  /** Deletes rows older than the retention window, a chunk at a time. Never rejects. */
+  async prune(): Promise<void> {
+    if (this.pruning || this.closed || this.options.retentionMs <= 0) return;
+    this.pruning = true;
+    const before = Date.now() - this.options.retentionMs;
+    try {
+      for (;;) {
+        const deleted = await this.store.prune(before, PRUNE_CHUNK);
+        this.pruned += deleted;
+        if (deleted < PRUNE_CHUNK || this.closed) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.log.warn({ store: this.store.kind, err: (error as Error).message }, 'usage retention could not delete old rows; will try again');
+    } finally {
+      this.pruning = false;
+    }
   }
 
   get queued(): number {
@@ -83,6 +121,7 @@ export class UsageRecorder {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    if (this.pruneTimer !== undefined) clearInterval(this.pruneTimer);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');

@@ -38,6 +38,7 @@ export class SqliteUsageDatabase {
   private readonly database: DatabaseSync;
   private readonly insertStatement: StatementSync;
   private readonly summaries = new Map<UsageGroup, StatementSync>();
+  private pruneStatement: StatementSync | undefined = undefined;
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -78,6 +79,12 @@ export class SqliteUsageDatabase {
     return statement.all(query.from, query.to).map((row) => summaryOf(row as Record<string, unknown>));
   }
 
+  /** One bounded DELETE (rows by the time index), so a large backlog never holds the thread long. */
+  prune(before: number, limit: number): number {
+    this.pruneStatement ??= this.database.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE time < ? LIMIT ?)');
+    return Number(this.pruneStatement.run(before, limit).changes);
+  }
+
   close(): void {
     if (this.database.isOpen) this.database.close();
   }
@@ -115,6 +122,14 @@ export class SqliteUsageStore implements UsageStore {
   summarize(query: UsageQuery): Promise<UsageSummary[]> {
     try {
       return Promise.resolve(this.open().summarize(query));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  prune(before: number, limit: number): Promise<number> {
+    try {
+      return Promise.resolve(this.open().prune(before, limit));
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -71,6 +71,8 @@ export interface UsageStore {
   ready(): Promise<void>;
   insert(rows: readonly UsageRow[]): Promise<void>;
   summarize(query: UsageQuery): Promise<UsageSummary[]>;
+  /** Deletes at most `limit` rows older than `before` (epoch ms); resolves with how many went. */
+  prune(before: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -78,7 +78,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     routing,
     logging: { level: 'info', format: 'json', ...(options.bodies !== undefined ? { bodies: options.bodies } : {}) },
     media: { allowPrivateNetworks: options.allowPrivateMedia ?? false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
-    storage: options.storage === undefined ? { enabled: false } : { enabled: true, ...options.storage },
+    storage: options.storage === undefined ? { enabled: false, retentionDays: 0 } : { enabled: true, retentionDays: 0, ...options.storage },
     ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
     prices: options.prices ?? [],
   };

@@ -45,6 +45,20 @@ function rows(start: number): UsageRow[] {
 }
 
 describe('PostgreSQL usage store', () => {
+  test('retention deletes rows older than the cut-off, a bounded chunk per statement', T, async (t) => {
+    const store = new PostgresUsageStore(url!);
+    t.after(() => store.close());
+    await reachable(store);
+    // 1965: before every other test's window, so only this test's rows are in reach
+    const start = Date.UTC(1965, 5, 1) + Math.floor(Math.random() * 1000) * 60_000;
+    await store.insert(rows(start).slice(0, 3));
+    const cutoff = Date.UTC(1966, 0, 1);
+    assert.equal(await store.prune(cutoff, 2), 2, 'at most `limit` rows per statement');
+    assert.ok(await store.prune(cutoff, 1000) >= 1);
+    const left = await store.summarize({ groupBy: 'model', from: start, to: start + 86_400_000 });
+    assert.equal(left.length, 0);
+  });
+
   test('round trip: a batch in one multi-row INSERT, every group_by summed as SQLite sums it', T, async (t) => {
     const store = new PostgresUsageStore(url!);
     t.after(() => store.close());

@@ -322,3 +322,22 @@ function run(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Promi
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+test('retention: the SQLite store deletes rows older than the window and keeps the rest', async () => {
+  const { SqliteUsageStore } = await import('../../src/state/usage-sqlite.ts');
+  const { UsageRecorder } = await import('../../src/state/usage-recorder.ts');
+  const store = new SqliteUsageStore(join(mkdtempSync(join(tmpdir(), 'switchyard-retention-')), 'usage.db'));
+  const day = 86_400_000;
+  const now = Date.now();
+  const row = (time: number): UsageRow => ({
+    time, requestId: `r-${time}`, keyId: '', surface: 'openai-chat', modelAsked: 'm', provider: 'p', model: 'm', fallback: '', status: 200, stream: false,
+    attempts: 1, inputTokens: 1, outputTokens: 1, cachedTokens: null, cacheWriteTokens: null, reasoningTokens: null, costUsd: null, durationMs: 1,
+  });
+  await store.insert([...Array.from({ length: 2500 }, (_, i) => row(now - 40 * day - i)), row(now - day), row(now)]);
+  const recorder = new UsageRecorder(store, { warn: () => {} }, { retentionMs: 30 * day });
+  await recorder.prune();
+  assert.equal(recorder.pruned, 2500);
+  const [all] = await store.summarize({ groupBy: 'provider', from: 0, to: now + 1 });
+  assert.equal(all!.requests, 2, 'the two recent rows remain');
+  await recorder.close();
+});

@@ -35,7 +35,7 @@ test('defaults for an empty file', () => {
     },
     logging: { level: 'info', format: 'json' },
     media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
-    storage: { enabled: true },
+    storage: { enabled: true, retentionDays: 0 },
     prices: [],
   });
   assert.deepEqual(config.server, defaultServerConfig);
@@ -368,14 +368,14 @@ test('storage: path from the config file\'s directory or the home directory, url
   try {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(file, 'storage:\n  path: state\n');
-    assert.deepEqual(loadConfigFile(file, {}).config.storage, { enabled: true, path: join(dir, 'state') });
+    assert.deepEqual(loadConfigFile(file, {}).config.storage, { enabled: true, retentionDays: 0, path: join(dir, 'state') });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.deepEqual(load(['storage:', '  path: ~/usage']).storage, { enabled: true, path: join(homedir(), 'usage') });
-  assert.deepEqual(load(['storage:', '  path: /var/lib/switchyard', '  enabled: false']).storage, { enabled: false, path: '/var/lib/switchyard' });
-  assert.deepEqual(load(['storage:', '  url: ${DB}'], { DB: 'postgres://u:p@db:5432/usage' }).storage, { enabled: true, url: 'postgres://u:p@db:5432/usage' });
-  assert.deepEqual(load(['storage:', '  url: ${DB:-}'], {}).storage, { enabled: true }, 'an unset variable means SQLite');
+  assert.deepEqual(load(['storage:', '  path: ~/usage']).storage, { enabled: true, retentionDays: 0, path: join(homedir(), 'usage') });
+  assert.deepEqual(load(['storage:', '  path: /var/lib/switchyard', '  enabled: false', '  retention_days: 90']).storage, { enabled: false, retentionDays: 90, path: '/var/lib/switchyard' });
+  assert.deepEqual(load(['storage:', '  url: ${DB}'], { DB: 'postgres://u:p@db:5432/usage' }).storage, { enabled: true, retentionDays: 0, url: 'postgres://u:p@db:5432/usage' });
+  assert.deepEqual(load(['storage:', '  url: ${DB:-}'], {}).storage, { enabled: true, retentionDays: 0 }, 'an unset variable means SQLite');
 
   const config = load([
     'providers:', '  - name: lms', '    type: lmstudio',

@@ -35,6 +35,15 @@ class FakeStore implements UsageStore {
   summarize(_query: UsageQuery): Promise<UsageSummary[]> {
     return Promise.resolve([]);
   }
+  /** Rows "in the store" by time, for retention. */
+  times: number[] = [];
+  pruneCalls: { before: number; limit: number }[] = [];
+  prune(before: number, limit: number): Promise<number> {
+    this.pruneCalls.push({ before, limit });
+    const old = this.times.filter((time) => time < before).slice(0, limit);
+    this.times = this.times.filter((time) => !old.includes(time));
+    return Promise.resolve(old.length);
+  }
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
@@ -157,4 +166,27 @@ test('the terminal table is aligned, names what has no price, and says when noth
   assert.equal(formatCost(0.0123), '$0.0123');
   assert.equal(formatCost(12.345), '$12.35');
   assert.equal(formatCost(0), '$0');
+});
+
+test('retention deletes rows older than the window, in chunks, and leaves newer ones', async () => {
+  const store = new FakeStore();
+  const now = Date.now();
+  const day = 86_400_000;
+  store.times = [...Array.from({ length: 4500 }, (_, i) => now - 40 * day - i), now - day, now];
+  const recorder = new UsageRecorder(store, logCollector().log, { retentionMs: 30 * day, pruneIntervalMs: 3_600_000 });
+  await recorder.prune();
+  assert.equal(recorder.pruned, 4500);
+  assert.deepEqual(store.times, [now - day, now]);
+  assert.ok(store.pruneCalls.length >= 3, 'several bounded chunks, not one unbounded delete');
+  assert.ok(store.pruneCalls.every((call) => call.limit <= 2000));
+  await recorder.close();
+});
+
+test('without retention, nothing is ever deleted', async () => {
+  const store = new FakeStore();
+  store.times = [0, 1, 2];
+  const recorder = new UsageRecorder(store, logCollector().log);
+  await recorder.prune();
+  assert.equal(store.pruneCalls.length, 0);
+  await recorder.close();
 });
