@@ -6,7 +6,7 @@
 // to the runner, which may try again elsewhere without the client seeing anything.
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
-import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseDataLooksWhole } from '../streaming/frame-splitter.ts';
+import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseWholePrefix } from '../streaming/frame-splitter.ts';
 import { answerHeaders, headerValue } from './downstream.ts';
 import { sendError } from './respond.ts';
 import { UsageSniffer } from '../streaming/usage-sniffer.ts';
@@ -100,11 +100,21 @@ export class PassThroughExchange extends UpstreamExchange {
       return;
     }
     if (frames === undefined) return;
-    if (this.checkFrames && !sseDataLooksWhole(frames)) {
-      this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a malformed stream event.`, {
-        status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
-      }));
-      return;
+    if (this.checkFrames) {
+      const whole = sseWholePrefix(frames);
+      if (whole < frames.length) {
+        // after the commit, the good events before the broken one still reach the client
+        if (this.committed && whole > 0) {
+          const good = frames.subarray(0, whole);
+          if (!this.terminalSeen && this.surface.isStreamTerminal(good)) this.terminalSeen = true;
+          this.sniffer?.scan(good);
+          this.write(good);
+        }
+        this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a malformed stream event.`, {
+          status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+        }));
+        return;
+      }
     }
     if (!this.committed && this.surface.isStreamError(frames)) {
       // the stream failed before saying anything (Anthropic's overloaded_error after a 200): a

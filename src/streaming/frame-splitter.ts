@@ -76,12 +76,16 @@ const CLOSE_BRACKET = 0x5d;
  * A cheap structural check of whole SSE events whose data is JSON (every dialect we pass through):
  * each event's data must open with `{` or `[` and close with the matching bracket. Catches a
  * frame cut or garbled mid-JSON without parsing it; multi-line data is checked as one value.
+ * Returns how many leading bytes hold only events that pass (`frames.length` when all do), so
+ * the good events before a broken one can still be forwarded.
  */
-export function sseDataLooksWhole(frames: Buffer): boolean {
+export function sseWholePrefix(frames: Buffer): number {
   const length = frames.length;
   let first = -1;
   let last = -1;
   let start = 0;
+  /** Start of the event being read: the prefix ends here if it turns out broken. */
+  let eventStart = 0;
   while (start <= length) {
     let end = frames.indexOf(LF, start);
     if (end < 0) end = length;
@@ -89,9 +93,10 @@ export function sseDataLooksWhole(frames: Buffer): boolean {
     if (lineEnd > start && frames[lineEnd - 1] === CR) lineEnd--;
     if (lineEnd === start) {
       // blank line: the event ends
-      if (first !== -1 && !(first === OPEN_BRACE ? last === CLOSE_BRACE : first === OPEN_BRACKET && last === CLOSE_BRACKET)) return false;
+      if (first !== -1 && !wholeJson(first, last)) return eventStart;
       first = -1;
       last = -1;
+      eventStart = Math.min(end + 1, length);
     } else if (lineEnd - start >= 5 && frames[start] === 0x64 && frames[start + 1] === 0x61 && frames[start + 2] === 0x74 && frames[start + 3] === 0x61 && frames[start + 4] === 0x3a) {
       let i = start + 5;
       if (frames[i] === SPACE) i++;
@@ -103,5 +108,14 @@ export function sseDataLooksWhole(frames: Buffer): boolean {
     if (end === length) break;
     start = end + 1;
   }
-  return first === -1 || (first === OPEN_BRACE ? last === CLOSE_BRACE : first === OPEN_BRACKET && last === CLOSE_BRACKET);
+  return first === -1 || wholeJson(first, last) ? length : eventStart;
+}
+
+function wholeJson(first: number, last: number): boolean {
+  return first === OPEN_BRACE ? last === CLOSE_BRACE : first === OPEN_BRACKET && last === CLOSE_BRACKET;
+}
+
+/** Whether every event in `frames` passes the check of `sseWholePrefix`. */
+export function sseDataLooksWhole(frames: Buffer): boolean {
+  return sseWholePrefix(frames) === frames.length;
 }

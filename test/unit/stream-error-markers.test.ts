@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anthropicMessages } from '../../src/surfaces/anthropic/index.ts';
 import { openaiChat, openaiResponses } from '../../src/surfaces/openai/index.ts';
-import { sseDataLooksWhole } from '../../src/streaming/frame-splitter.ts';
+import { sseDataLooksWhole, sseWholePrefix } from '../../src/streaming/frame-splitter.ts';
 
 const b = (text: string) => Buffer.from(text);
 
@@ -27,4 +27,13 @@ test('the structural check of SSE data: whole JSON passes, a cut or garbled even
   assert.equal(sseDataLooksWhole(b('data: {"a":\ndata: 1}\n\n')), true, 'multi-line data is one value');
   assert.equal(sseDataLooksWhole(b('data: {"choices": [\n\n')), false);
   assert.equal(sseDataLooksWhole(b('data: not json\n\n')), false);
+});
+
+test('the whole prefix: the good events before a broken one are kept, byte-exact', () => {
+  const good = 'data: {"a":1}\n\nevent: x\ndata: {"b":2}\n\n';
+  const broken = 'data: {"c": [\n\n';
+  assert.equal(sseWholePrefix(b(good + broken + 'data: {"d":4}\n\n')), Buffer.byteLength(good));
+  assert.equal(sseWholePrefix(b(broken)), 0);
+  assert.equal(sseWholePrefix(b(good)), Buffer.byteLength(good));
+  assert.equal(sseWholePrefix(b('data: {"a":1}\r\n\r\ndata: nope\r\n\r\n')), Buffer.byteLength('data: {"a":1}\r\n\r\n'));
 });
