@@ -7,7 +7,7 @@
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
-import type { Route, TargetSlot } from '../routing/router.ts';
+import { usable, type Route, type TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { TargetHealth } from '../state/health.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
@@ -121,8 +121,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       if (picked !== undefined) {
         const key = picked.pickKey(now, this.preferredKey);
         this.preferredKey = -1;
-        if (key === undefined) continue; // raced to cooling; pick again
         this.tried.add(picked);
+        if (key === undefined) continue; // cannot happen (picked means a key is available); never loop on it
         this.target = picked;
         this.triesOnTarget = 0;
         this.schedule(picked, key, 0);
@@ -181,14 +181,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
   /** Some target of the route not tried yet could take the request now (without picking it). */
   private otherTargetReady(now: number): boolean {
     const route = this.route;
-    const tokens = route.hasContextWindows ? this.promptTokens() : 0;
-    for (const target of route.targetsFor(this.input.surface.operation)) {
-      if (this.tried.has(target) || !target.available(now)) continue;
-      if (route.policy.strategy === 'weighted' && target.weight <= 0) continue;
-      if (tokens > 0 && target.contextWindow !== undefined && tokens > target.contextWindow) continue;
-      return true;
-    }
-    return false;
+    return route.canPick(this.input.surface.operation, now, this.tried, route.hasContextWindows ? this.promptTokens() : 0);
   }
 
   private pickTarget(now: number): TargetSlot | undefined {
@@ -200,8 +193,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       if (session !== undefined) {
         const pin = this.runtime.sessions.get(`${route.requested}\u0000${session}`, now);
         const pinned = pin === undefined ? undefined : route.targets[pin.target];
-        if (pinned !== undefined && route.targetsFor(operation).includes(pinned) && pinned.available(now)
-          && (tokens === 0 || pinned.contextWindow === undefined || tokens <= pinned.contextWindow)) {
+        if (pinned !== undefined && route.targetsFor(operation).includes(pinned) && usable(pinned, now, this.tried, tokens)) {
           this.preferredKey = pin!.key;
           return pinned;
         }
@@ -268,6 +260,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       return;
     }
     const provider = this.runtime.providers.get(target.provider)!;
+    let taken = false;
     try {
       if (!this.prepare(provider, target)) return; // media download first; dispatch resumes after it
       this.attempts++;
@@ -279,19 +272,20 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
       key.take(now);
+      taken = true;
       context.upstreamStatus = 0; // this attempt's, not an earlier one's
       context.attemptLog?.push({ provider: provider.name, dialect: provider.adapter.dialect, model: target.model, key: key.keyId, startedAt: performance.now(), endedAt: 0, status: 0, error: undefined });
       const exchange = this.exchangeFor(provider, target.model, key);
       if (exchange === undefined) key.release(); // answered locally
       else if (!exchange.isSettled) this.exchange = exchange;
     } catch (error) {
+      // only this attempt's claim on the key is given back (a throw before it took none)
+      if (taken) key.release();
       if (!(error instanceof GatewayError)) {
-        this.key?.release();
         this.input.onInternalError(error);
         return;
       }
       // the request cannot be expressed for this provider: another target may take it
-      this.key?.release();
       this.last = { error, answer: () => sendError(context, error) };
       this.target = undefined;
       this.next();

@@ -193,6 +193,15 @@ export class Route {
     }
   }
 
+  /** Whether `pick` would find a target now (without moving any balancing state). */
+  canPick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0): boolean {
+    const weighted = this.policy.strategy === 'weighted';
+    for (const target of this.targetsFor(operation)) {
+      if ((!weighted || target.weight > 0) && usable(target, now, tried, tokens)) return true;
+    }
+    return false;
+  }
+
   private advance(count: number): number {
     const start = this.cursor % count;
     this.cursor = (this.cursor + 1) % 1_000_000_007;
@@ -200,7 +209,8 @@ export class Route {
   }
 }
 
-function usable(target: TargetSlot, now: number, tried: ReadonlySet<TargetSlot> | undefined, tokens: number): boolean {
+/** A target that may take the request now: not tried yet, a key available, room for the prompt. */
+export function usable(target: TargetSlot, now: number, tried: ReadonlySet<TargetSlot> | undefined, tokens: number): boolean {
   if (tried !== undefined && tried.has(target)) return false;
   if (tokens > 0 && target.contextWindow !== undefined && tokens > target.contextWindow) return false;
   return target.available(now);

@@ -58,3 +58,16 @@ export async function readText(
   }
   return text + decoder.decode();
 }
+
+/** Reads a response until at least `count` whole events have arrived; resolves with the text so far. */
+export function readUntilEvents(incoming: NodeJS.ReadableStream & { setEncoding(encoding: BufferEncoding): unknown }, count: number): Promise<string> {
+  let received = '';
+  return new Promise<string>((resolve) => {
+    incoming.setEncoding('utf8');
+    incoming.on('data', (data: string) => {
+      received += data;
+      if (parseSse(received).length >= count) resolve(received);
+    });
+    incoming.on('error', () => {});
+  });
+}

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startMockUpstream, type MockUpstreamOptions, type MockUpstream } from '../helpers/mock-upstream.ts';
-import { parseSse } from '../helpers/sse.ts';
+import { parseSse, readUntilEvents } from '../helpers/sse.ts';
 
 /** Upper bound for "the upstream socket closed promptly": generous, the machine is noisy. */
 const CLOSE_WITHIN_MS = 1000;
@@ -64,15 +64,7 @@ test('a client that aborts mid-stream closes the upstream socket promptly', asyn
   outgoing.on('error', () => {});
   const incoming = await response;
   assert.equal(incoming.statusCode, 200);
-  let received = '';
-  await new Promise<void>((resolve) => {
-    incoming.setEncoding('utf8');
-    incoming.on('data', (data: string) => {
-      received += data;
-      if (parseSse(received).length >= 3) resolve();
-    });
-    incoming.on('error', () => {});
-  });
+  const received = await readUntilEvents(incoming, 3);
   const abortedAt = Date.now();
   outgoing.destroy();
   const closedAt = await mock.socketClosed(0);

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TestGateway } from '../helpers/gateway.ts';
 import type { Behavior } from '../helpers/mock-upstream.ts';
 import { ANTHROPIC_HEADERS, chatBody, chunk, FAST_RETRY, openaiProvider, sleep, startGatewayFor, startMocks, status } from '../helpers/resilience.ts';
-import { parseSse } from '../helpers/sse.ts';
+import { parseSse, readUntilEvents } from '../helpers/sse.ts';
 
 const T = { timeout: 15_000 };
 /** Upper bound for "the upstream socket closed promptly": generous, the machine is noisy. */
@@ -123,15 +123,7 @@ for (const surface of ['openai', 'anthropic'] as const) {
       : startPost(gateway, '/v1/messages', { model: 'a', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }, ANTHROPIC_HEADERS);
     const incoming = await response;
     assert.equal(incoming.statusCode, 200);
-    let received = '';
-    await new Promise<void>((resolve) => {
-      incoming.setEncoding('utf8');
-      incoming.on('data', (data: string) => {
-        received += data;
-        if (parseSse(received).length >= 4) resolve();
-      });
-      incoming.on('error', () => {});
-    });
+    const received = await readUntilEvents(incoming, 4);
     const abortedAt = Date.now();
     outgoing.destroy();
     const closedAt = await up.socketClosed(0);

@@ -99,7 +99,7 @@ test('a failing store: rows are dropped and counted, one warning per interval, r
   assert.deepEqual(lines.map((line) => line.fields.dropped), [2, 3], 'the first batch at once, the other two at close');
 });
 
-test('a store that hangs: the queue stops at maxQueued and the rest is dropped; close gives up after its timeout', async () => {
+test('a store that hangs: the queue stops at maxQueued and the rest is dropped; close gives up after its timeout', { timeout: 5000 }, async () => {
   const store = new FakeStore();
   store.behavior = 'hang';
   const recorder = new UsageRecorder(store, logCollector().log, { batchSize: 10, maxQueued: 100, flushIntervalMs: 60_000 });
@@ -107,9 +107,7 @@ test('a store that hangs: the queue stops at maxQueued and the rest is dropped; 
   // the first full batch went to the hung store; the queue holds at most maxQueued behind it
   assert.ok(recorder.queued <= 100, `queued ${recorder.queued}`);
   assert.equal(recorder.dropped, 1000 - 10 - recorder.queued);
-  const started = Date.now();
-  await recorder.close(100);
-  assert.ok(Date.now() - started < 2000, 'close does not wait for the hung store');
+  await recorder.close(100); // resolves although the store never answers (the test's timeout catches a hang)
   assert.equal(recorder.queued, 0);
   assert.equal(recorder.dropped, 1000 - 10, 'everything not handed to the store is counted as dropped');
   recorder.record(row(1));
