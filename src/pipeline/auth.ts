@@ -1,5 +1,6 @@
 // Client keys: compared as SHA-256 digests in constant time, so neither the key's length nor its
-// content leaks through timing. Keys are hashed once per config load.
+// content leaks through timing. Keys are hashed once per config load; a key that matched is
+// remembered (bounded), so the callers' own keys cost a map lookup, not a SHA-256, per request.
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
@@ -16,9 +17,18 @@ export interface ClientIdentity {
 
 const anonymous: ClientIdentity = Object.freeze({ keyId: '' });
 
+/** Accepted keys remembered; past this the memory is cleared (keys only enter it by matching). */
+const ACCEPTED_MAX = 256;
+
 export class ClientAuth {
   private readonly digests: Buffer[];
   private readonly ids: string[];
+  /**
+   * Presented strings that matched, with their identity. Only a correct key can enter, so a
+   * guesser never finds one here; what a lookup's timing could tell (that a key is valid) the
+   * answer says anyway.
+   */
+  private readonly accepted = new Map<string, ClientIdentity>();
 
   constructor(keys: readonly string[]) {
     this.digests = keys.map(digest);
@@ -56,6 +66,8 @@ export class ClientAuth {
         status: 401, origin: 'downstream', errorClass: 'client-error',
       });
     }
+    const known = this.accepted.get(key);
+    if (known !== undefined) return known;
     const presented = digest(key);
     let match = -1;
     for (let i = 0; i < this.digests.length; i++) {
@@ -65,6 +77,9 @@ export class ClientAuth {
     if (match < 0) {
       throw new GatewayError(ErrorCode.invalidKey, 'Invalid API key.', { status: 401, origin: 'downstream', errorClass: 'client-error' });
     }
-    return { keyId: this.ids[match]! };
+    const identity: ClientIdentity = Object.freeze({ keyId: this.ids[match]! });
+    if (this.accepted.size >= ACCEPTED_MAX) this.accepted.clear();
+    this.accepted.set(key, identity);
+    return identity;
   }
 }
