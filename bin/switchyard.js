@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --no-allocation-site-pretenuring
 // The `switchyard` command. Plain JavaScript so it can turn on Node's compile cache before any
 // TypeScript is loaded: with a warm cache Node skips type stripping (and loading its stripper)
 // and reuses compiled code — about 28 MB less resident memory per process and a faster start.

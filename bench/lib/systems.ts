@@ -119,8 +119,8 @@ export function switchyardYaml(mockPort: number, port: number, stateDir: string,
 }
 
 export async function startSwitchyard(system: System, paths: Paths, configFile: string, workers: 'auto' | '1'): Promise<void> {
-  // started as `npm start` starts it: bin/switchyard.js (compile cache on) with the same V8 flag
-  const args = ['--max-semi-space-size=16', 'bin/switchyard.js', '--config', configFile, '--port', String(system.port), '--workers', workers];
+  // started as `npm start` starts it: bin/switchyard.js (compile cache on) with the same V8 flags
+  const args = ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', 'bin/switchyard.js', '--config', configFile, '--port', String(system.port), '--workers', workers];
   system.process = startProcess(system.label, paths.node, args, {
     cwd: paths.root, stdout: join(paths.work, `${system.id}-access.log`), stderr: join(paths.work, `${system.id}.err`),
   });
@@ -222,7 +222,7 @@ export async function startSystem(id: SystemId, mockPort: number, paths: Paths, 
   try {
     if (id === 'nginx') await startNginx(system, paths);
     else if (id === 'node-floor') {
-      system.process = startProcess('Node floor', paths.node, ['--max-semi-space-size=16', join(paths.root, 'bench/floor/proxy.mjs'), String(system.port), `http://127.0.0.1:${mockPort}`], {
+      system.process = startProcess('Node floor', paths.node, ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', join(paths.root, 'bench/floor/proxy.mjs'), String(system.port), `http://127.0.0.1:${mockPort}`], {
         cwd: paths.root, stderr: join(paths.work, 'node-floor.err'),
       });
       await waitForPort(system.port, 10_000, () => system.process!.running);

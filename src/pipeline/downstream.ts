@@ -6,8 +6,13 @@ import type { ProviderRuntime } from './runtime.ts';
 
 /** The head of an answer: request id, what happened, Server-Timing, then `head` (content type and framing). */
 export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, head: readonly string[]): string[] {
-  const out = ['x-request-id', context.id, ...metaHeaders(context, provider, upstreamModel), 'server-timing', context.serverTiming()];
-  for (const value of head) out.push(value);
+  const out = [
+    'x-request-id', context.id,
+    'x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts),
+  ];
+  if (context.route !== '') out.push('x-switchyard-fallback', context.route);
+  out.push('server-timing', context.serverTiming());
+  for (let i = 0; i < head.length; i++) out.push(head[i]!);
   return out;
 }
 

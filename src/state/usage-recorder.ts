@@ -25,7 +25,7 @@ export interface RecorderOptions {
 
 export const DEFAULT_RECORDER: Required<RecorderOptions> = Object.freeze({
   flushIntervalMs: 1000,
-  batchSize: 500,
+  batchSize: 64,
   maxQueued: 10_000,
   warnIntervalMs: 60_000,
   retentionMs: 0,
