@@ -17,6 +17,9 @@ export const FAST_TIMEOUTS = { firstByteMs: 300, idleMs: 300 };
 /** Two tries per target with a short back-off. */
 export const FAST_RETRY = { attempts: 2, backoffMs: 10, maxBackoffMs: 200 };
 
+/** Alias `a` → provider `p`, model `m`, with the fast retry and timeouts: the usual single-target route. */
+export const ONE_TARGET = [{ name: 'a', targets: [{ provider: 'p', model: 'm' }], retry: FAST_RETRY, timeouts: FAST_TIMEOUTS }];
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts one mock per name; all are closed when the test ends. */

@@ -9,6 +9,7 @@ import type { Behavior } from '../helpers/mock-upstream.ts';
 import {
   anthropicAnswer, anthropicProvider, assertCleanOpenAIStream, assertMeta, assertOpenAIError, chat, FAST_RETRY, FAST_TIMEOUTS, messages,
   MOCK_TEXT, openaiProvider, sleep, startGatewayFor, startMocks, status,
+  ONE_TARGET,
 } from '../helpers/resilience.ts';
 
 const T = { timeout: 15_000 };
@@ -260,7 +261,7 @@ test('a single target whose half-open probe is out: other requests get 429 with 
   const { only } = await startMocks(t, { only: () => up ? { kind: 'delay', ms: 200 } : status(500, 'down') });
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('p', only)],
-    models: [{ name: 'a', targets: [{ provider: 'p', model: 'm' }], retry: FAST_RETRY, timeouts: FAST_TIMEOUTS }],
+    models: ONE_TARGET,
     routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 200, ejectMaxMs: 200 } },
   });
   assertOpenAIError(await chat(gateway, 'a'), 502);
@@ -286,7 +287,7 @@ test('a 401 on one key cools that key down: the request is answered with the oth
   const { up } = await startMocks(t, { up: (request) => keyOf(request) === 'k1' ? status(401, 'Incorrect API key provided.', undefined, 'invalid_api_key') : OK });
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('p', up, { apiKeys: ['k1', 'k2'] })],
-    models: [{ name: 'a', targets: [{ provider: 'p', model: 'm' }], retry: FAST_RETRY, timeouts: FAST_TIMEOUTS }],
+    models: ONE_TARGET,
   });
   const first = await chat(gateway, 'a');
   assert.equal(first.status, 200, first.text);
@@ -303,7 +304,7 @@ test('a key refused on every key: the provider\'s 401 is answered, then replayed
   const { up } = await startMocks(t, { up: () => status(401, 'Incorrect API key provided.', undefined, 'invalid_api_key') });
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('p', up, { apiKeys: ['k1', 'k2'] })],
-    models: [{ name: 'a', targets: [{ provider: 'p', model: 'm' }], retry: FAST_RETRY, timeouts: FAST_TIMEOUTS }],
+    models: ONE_TARGET,
   });
   const reply = await chat(gateway, 'a');
   assertOpenAIError(reply, 401, 'invalid_api_key');
@@ -329,7 +330,7 @@ test('keyStrategy fill-first uses the first key until it fails, then the next', 
   const { up } = await startMocks(t, { up: (request) => k1Refused && keyOf(request) === 'k1' ? status(429, 'Rate limit reached.', { 'retry-after': '30' }) : OK });
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('p', up, { apiKeys: ['k1', 'k2'], keyStrategy: 'fill-first' })],
-    models: [{ name: 'a', targets: [{ provider: 'p', model: 'm' }], retry: FAST_RETRY, timeouts: FAST_TIMEOUTS }],
+    models: ONE_TARGET,
   });
   for (let i = 0; i < 3; i++) assert.equal((await chat(gateway, 'a')).status, 200);
   k1Refused = true;

@@ -21,6 +21,14 @@ function messages(url: string): Promise<Response> {
 
 const answer: ScenarioAnswer = { text: 'Hello there.', finish: 'stop', usage: { input: 5, output: 3 } };
 
+/** One Anthropic provider (model claude-x) behind the mock, two tries per request. */
+function anthropicGateway(mockUrl: string): ReturnType<typeof startTestGateway> {
+  return startTestGateway({
+    providers: [{ name: 'anthropic', dialect: 'anthropic', baseUrl: `${mockUrl}/v1`, models: ['claude-x'], auth: { header: 'x-api-key', prefix: '' } }],
+    routing: { retry: { attempts: 2, backoffMs: 1, maxBackoffMs: 10 } },
+  });
+}
+
 test('an Anthropic stream that opens with overloaded_error is retried; the client sees one clean stream', { timeout: 10_000 }, async (t) => {
   const mock = await startMockUpstream({
     script: (_request, index): Behavior => index === 0
@@ -28,10 +36,7 @@ test('an Anthropic stream that opens with overloaded_error is retried; the clien
       : { kind: 'stream', events: anthropicStream(answer, 'claude-x') },
   });
   t.after(() => mock.close());
-  const gateway = await startTestGateway({
-    providers: [{ name: 'anthropic', dialect: 'anthropic', baseUrl: `${mock.url}/v1`, models: ['claude-x'], auth: { header: 'x-api-key', prefix: '' } }],
-    routing: { retry: { attempts: 2, backoffMs: 1, maxBackoffMs: 10 } },
-  });
+  const gateway = await anthropicGateway(mock.url);
   t.after(() => gateway.close());
   const response = await messages(gateway.url);
   assert.equal(response.status, 200);
@@ -47,10 +52,7 @@ test('an Anthropic stream that opens with overloaded_error is retried; the clien
 test('when nothing else can answer, the error event is passed on as the provider sent it', { timeout: 10_000 }, async (t) => {
   const mock = await startMockUpstream({ script: (): Behavior => ({ kind: 'stream', events: [overloaded] }) });
   t.after(() => mock.close());
-  const gateway = await startTestGateway({
-    providers: [{ name: 'anthropic', dialect: 'anthropic', baseUrl: `${mock.url}/v1`, models: ['claude-x'], auth: { header: 'x-api-key', prefix: '' } }],
-    routing: { retry: { attempts: 2, backoffMs: 1, maxBackoffMs: 10 } },
-  });
+  const gateway = await anthropicGateway(mock.url);
   t.after(() => gateway.close());
   const response = await messages(gateway.url);
   assert.equal(response.status, 200);
