@@ -19,6 +19,8 @@ export const defaultServerConfig: Readonly<ServerConfig> = Object.freeze({
   // socket we are closing.
   keepAliveTimeoutMs: 65_000,
   drainTimeoutMs: 30_000,
+  allowedHosts: [],
+  cors: { allowedOrigins: [] },
 });
 
 export const DEFAULT_TIMEOUTS: Readonly<TimeoutSettings> = Object.freeze({

@@ -40,6 +40,16 @@ export const ServerSchema = Type.Object({
     errorMessage: "must be a number of bytes or a size such as '512kb', '32mb' or '1gb'",
     description: 'Largest accepted request body: a number of bytes, or a size with a unit (`b`, `kb`, `mb`, `gb`; 1 kb = 1024 bytes). Larger bodies get 413.',
   })),
+  allowed_hosts: Type.Optional(Type.Array(Type.String(), {
+    default: [],
+    description: 'Host names the gateway answers to besides loopback names (`localhost`, `*.localhost`), IP addresses and `host`: e.g. the name of a reverse proxy in front of it. `*.example.com` matches subdomains; `*` accepts any `Host` (only behind a proxy that checks it). Requests for any other name get 403: after DNS rebinding, a web page reaches the gateway under its own name.',
+  })),
+  cors: Type.Optional(Type.Object({
+    allowed_origins: Type.Optional(Type.Array(Type.String(), {
+      default: [],
+      description: 'Origins (`scheme://host[:port]`, e.g. `http://localhost:3000`, `chrome-extension://<id>`; `null`; or `*` for any) whose web pages may call the gateway from a browser. They get CORS answers, preflight included. Every other page is refused (403), whether or not client keys are set, so that no site you visit can spend your provider keys. Empty by default.',
+    })),
+  }, { ...closed, description: 'Calls from web pages (browsers send `Origin`). Clients that are not browsers (SDKs, agent CLIs, curl) send no `Origin` and are not affected.' })),
   keep_alive_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: defaultServerConfig.keepAliveTimeoutMs, description: 'How long an idle downstream (client) connection is kept open.' })),
   drain_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, default: defaultServerConfig.drainTimeoutMs, description: 'On SIGTERM/SIGINT, how long to wait for in-flight requests and streams before closing them.' })),
 }, { ...closed, description: 'The listener.' });

@@ -153,6 +153,15 @@ export interface ServerConfig {
   keepAliveTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests and streams. */
   drainTimeoutMs: number;
+  /** Host names accepted besides loopback names, IP addresses and `host` (`*` = any). */
+  allowedHosts: string[];
+  /** Browser access: origins whose pages may call the gateway. */
+  cors: CorsConfig;
+}
+
+export interface CorsConfig {
+  /** Normalized origins (`scheme://host[:port]`), `null`, or `*` for any; empty = no page may call. */
+  allowedOrigins: string[];
 }
 
 export interface AuthConfig {

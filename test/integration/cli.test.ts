@@ -168,7 +168,7 @@ test('--workers 2: both serve one port, a killed worker is replaced, SIGTERM exi
     await eventually(async () => {
       // new connections spread over the workers; the access log names the pid that answered
       const response = await fetch(`${base}/v1/chat/completions`, {
-        method: 'POST', headers: { connection: 'close' }, body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] }),
+        method: 'POST', headers: { connection: 'close', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] }),
       });
       assert.equal(response.status, 200);
       for (const line of server.stdout.split('\n')) {
