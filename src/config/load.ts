@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { interpolateDocument, type InterpolatedValue, type PathSegment } from './interpolate.ts';
 import { checkSemantics, normalizeConfig } from './normalize.ts';
 import { ConfigError, formatPath, formatProblems, Locator, schemaProblems, type ConfigProblem, type PendingProblem } from './problems.ts';
+import type { WrittenEmpty } from './reload-guard.ts';
 import { ConfigSchema, type RawConfig } from './schema.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Human lines (`file:line:col  path: message`) for settings that are legal but suspicious. */
   warnings: string[];
+  /** Lists written out as empty, which a reload takes as meant (see reload-guard.ts). */
+  writtenEmpty: WrittenEmpty;
 }
 
 export { DEFAULT_CONFIG_FILE, findConfigPath } from './locate.ts';
@@ -73,7 +76,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     warnings.push({ path, ...locator.position(unset.offset), message: unsetMessage(unset.name, unset.path) });
   }
   for (const warning of normalized.warnings) warnings.push(locator.resolve(warning));
-  return { config: normalized.config, warnings: sortByPosition(warnings).map((warning) => formatProblems(source, [warning])) };
+  return { config: normalized.config, warnings: sortByPosition(warnings).map((warning) => formatProblems(source, [warning])), writtenEmpty: writtenEmpty(raw as RawConfig) };
 }
 
 /**
@@ -92,6 +95,14 @@ function nameVariables(problems: PendingProblem[], values: readonly Interpolated
     if (value.empty.length > 0) return { ...problem, message: `${references(value.empty)} ${plural(value.empty) ? 'are' : 'is'} empty: ${problem.message}` };
     return { ...problem, message: `${problem.message}; the value comes from ${references(value.variables)}` };
   });
+}
+
+/**
+ * `keys: []` and `providers: []` in the file, after interpolation: a list whose entries were all
+ * dropped (`["${SWITCHYARD_KEY}"]` with the variable unset) or a missing section is not one.
+ */
+function writtenEmpty(raw: RawConfig): WrittenEmpty {
+  return { authKeys: raw.auth?.keys?.length === 0, providers: raw.providers?.length === 0 };
 }
 
 function unsetMessage(name: string, path: readonly PathSegment[]): string {
