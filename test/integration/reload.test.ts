@@ -128,7 +128,6 @@ test('an editor truncating the file never turns authentication off: empty and pa
   const mock = await startMockUpstream();
   t.after(() => mock.close());
   const dir = mkdtempSync(join(tmpdir(), 'swy-reload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'switchyard.yaml');
   const providers = `providers:\n  - name: mock\n    type: openai\n    base_url: ${mock.url}/v1\n    models: [mock-gpt]\n`;
   const auth = 'auth:\n  keys: [sk-reload-test]\n';
@@ -138,6 +137,7 @@ test('an editor truncating the file never turns authentication off: empty and pa
   t.after(async () => {
     server.child.kill('SIGKILL');
     await server.exited;
+    rmSync(dir, { recursive: true, force: true });
   });
   const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   const chat = async (model: string, key?: string) => {
