@@ -175,10 +175,16 @@ test('an editor truncating the file never turns authentication off: empty and pa
   // 2. Cut short before `auth:`: valid YAML that loses the keys — loaded, and refused.
   writeFileSync(path, providers);
   await eventually(() => logs(/^config reload refused: it would turn client authentication off/).length === 1);
-  const refusal = logs(/^config reload refused/)[0]!;
+  const refusal = logs(/^config reload refused:/)[0]!;
   assert.equal(refusal.level, 40, 'a warning');
   assert.deepEqual(refusal.removes, { clientKeys: 1 });
   assert.match(String(refusal.msg), /removes the only client key.*write auth\.keys: \[\]; keeping the previous config/);
+
+  // 2b. Cut inside the key list: not YAML any more — refused as invalid, as any broken file is.
+  writeFileSync(path, `${providers}auth:\n  keys: [sk-rel`);
+  await eventually(() => logs(/^config reload refused; keeping the previous config$/).length === 1);
+  assert.match(String(logs(/^config reload refused;/)[0]!.problems), /invalid YAML/);
+  assert.ok(!String(logs(/^config reload refused;/)[0]!.problems).includes('sk-rel'), 'the problem names the place, not the text');
 
   // 3. The whole file back, with a real change: applied once, and the log says what changed.
   writeFileSync(path, providers + auth + alias('fast'));
@@ -193,8 +199,8 @@ test('an editor truncating the file never turns authentication off: empty and pa
   truncateSync(path, 0);
   await sleep(300);
   server.child.kill('SIGHUP');
-  await eventually(() => logs(/^config reload refused/).length === 2);
-  assert.match(String(logs(/^config reload refused/)[1]!.msg), /client authentication off.*; and it would remove every provider \(mock\)/);
+  await eventually(() => logs(/^config reload refused:/).length === 2);
+  assert.match(String(logs(/^config reload refused:/)[1]!.msg), /client authentication off.*; and it would remove every provider \(mock\)/);
   assert.equal(await chat('fast', 'sk-reload-test'), 200, 'the previous config still serves');
 
   // 5. An editor's save at full speed: truncate, a first piece, the rest. One reload, of the whole file.
