@@ -25,7 +25,7 @@ export interface ConfigDiff {
 }
 
 /** Server settings a reload applies; every other `server.*` key is read when the listener starts. */
-const LIVE_SERVER_KEYS = new Set(['bodyLimitBytes', 'drainTimeoutMs']);
+const LIVE_SERVER_KEYS = new Set(['bodyLimitBytes', 'drainTimeoutMs', 'allowedHosts', 'cors']);
 /** Snapshot names that differ from the file's. */
 const FILE_NAMES: Record<string, string> = { bodyLimitBytes: 'body_limit', dialect: 'type', preset: 'type', discoverIntervalMs: 'discover_interval_s' };
 /** Sections built into the runtime on every reload. */
