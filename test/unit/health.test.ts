@@ -15,6 +15,10 @@ const settings: CooldownSettings = {
   ejectAfter: 3,
   ejectMs: 5_000,
   ejectMaxMs: 30_000,
+  maxEjectionPercent: 50,
+  panicThresholdPercent: 50,
+  successRateThresholdPercent: 50,
+  successRateRequestVolume: 20,
 };
 
 const T0 = 1_800_000_000_000;

@@ -9,7 +9,7 @@ import { HealthBook } from '../../src/state/health.ts';
 import { testConfig, type TestAlias, type TestProvider } from '../helpers/gateway.ts';
 
 const T0 = 1_800_000_000_000;
-const COOLDOWNS = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1_000, rateLimitMaxMs: 10_000, ejectAfter: 1, ejectMs: 5_000, ejectMaxMs: 5_000 };
+const COOLDOWNS = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1_000, rateLimitMaxMs: 10_000, ejectAfter: 1, ejectMs: 5_000, ejectMaxMs: 5_000, maxEjectionPercent: 100, panicThresholdPercent: 0, successRateThresholdPercent: 0, successRateRequestVolume: 1 };
 
 function routeOf(strategy: Strategy, targets: TestAlias['targets'], providers?: TestProvider[], keyIds: Record<string, string[]> = {}): Route {
   const names = [...new Set(targets.map((target) => target.provider))];
