@@ -196,9 +196,10 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
   /**
    * Whether `route` ignores ejection now: too few of its targets are available (panic threshold)
    * and no fallback still to walk has an available target — fallbacks come first, as Envoy's lower
-   * priority levels do. Cheap in the usual case: the first available target ends the check.
+   * priority levels do. Free in the usual case: with nothing ejected anywhere, one read ends it.
    */
   private panicking(route: Route, now: number): boolean {
+    if (this.runtime.health.counters.ejectedEntries === 0) return false;
     const operation = this.input.surface.operation;
     if (!route.belowPanicThreshold(operation, now, this.runtime.config.routing.cooldowns.panicThresholdPercent)) return false;
     for (const name of this.queue) {

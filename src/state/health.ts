@@ -52,6 +52,11 @@ export class HealthCounters {
   readonly panicAttempts = new Map<string, number>();
   /** provider → streams that failed after the commit point (counted apart from failures before it). */
   readonly streamFailures = new Map<string, number>();
+  /**
+   * Entries of the book whose reason is 'ejected' now (cooling or half-open). While it is 0 — the
+   * usual case — no route can be in panic, and the runner skips the check with one read.
+   */
+  ejectedEntries = 0;
 
   cooled(provider: string, reason: CooldownReason): void {
     let byReason = this.cooldowns.get(provider);
@@ -177,7 +182,7 @@ export class TargetHealth {
       this.probing = false;
       this.ejections = 0;
       this.until = 0;
-      this.reason = undefined;
+      this.setReason(undefined);
       this.ejectedBy = undefined;
     }
     if (latencyMs > 0) {
@@ -254,17 +259,30 @@ export class TargetHealth {
     this.counters?.ejected(this.provider, cause);
     this.consecutiveFailures = 0;
     this.until = now + this.ejectionMs;
-    this.reason = 'ejected';
+    this.setReason('ejected');
     this.ejectedBy = cause;
     this.ejectedAt = now;
     this.probing = false;
+  }
+
+  /** Starts out of rotation until `until`: its key was found down by a health check before this entry existed. */
+  startEjected(until: number, now: number): void {
+    this.until = until;
+    this.setReason('ejected');
+    this.ejectedBy = 'health-check';
+    this.ejectedAt = now;
+  }
+
+  /** The entry leaves the book (evicted): it no longer counts as ejected. */
+  retire(): void {
+    this.setReason(undefined);
   }
 
   /** An active health check passed: an entry ejected for failures comes back at once. */
   recover(): void {
     if (this.reason !== 'ejected') return;
     this.until = 0;
-    this.reason = undefined;
+    this.setReason(undefined);
     this.ejectedBy = undefined;
     this.ejections = 0;
     this.consecutiveFailures = 0;
@@ -292,6 +310,9 @@ export class TargetHealth {
   }
 
   private ejectIfAllowed(now: number, settings: CooldownSettings, cause: EjectionCause, guard: EjectionGuard | undefined): void {
+    // cooling down for a rate limit or a refused key (an attempt begun before it failed): an
+    // ejection would only replace that cooldown, perhaps by a shorter one; decided once it ends
+    if (this.reason !== undefined && now < this.until) return;
     if (settings.maxEjectionPercent <= 0) {
       // outlier ejection is off
       this.consecutiveFailures = 0;
@@ -306,11 +327,18 @@ export class TargetHealth {
     this.eject(now, settings, cause);
   }
 
+  /** Every change of `reason` goes through here, so the book's count of ejected entries stays exact. */
+  private setReason(reason: CooldownReason | undefined): void {
+    const counters = this.counters;
+    if (counters !== undefined && (reason === 'ejected') !== (this.reason === 'ejected')) counters.ejectedEntries += reason === 'ejected' ? 1 : -1;
+    this.reason = reason;
+  }
+
   private cool(now: number, ms: number, reason: CooldownReason): void {
     if (now >= this.until || this.reason !== reason) this.counters?.cooled(this.provider, reason);
     const until = now + ms;
     if (until > this.until || this.reason !== reason) this.until = until;
-    this.reason = reason;
+    this.setReason(reason);
     this.ejectedBy = undefined;
     this.probing = false;
   }
@@ -360,12 +388,7 @@ export class HealthBook {
       entry = new TargetHealth(provider, keyIndex, keyId, model, this.counters);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
       const now = down === undefined ? 0 : this.now();
-      if (down !== undefined && down > now) {
-        entry.until = down;
-        entry.reason = 'ejected';
-        entry.ejectedBy = 'health-check';
-        entry.ejectedAt = now;
-      }
+      if (down !== undefined && down > now) entry.startEjected(down, now);
       this.entries.set(id, entry);
     }
     return entry;
@@ -410,6 +433,7 @@ export class HealthBook {
     for (const [id, entry] of this.entries) {
       if (toDrop === 0) break;
       if (entry.inflight === 0 && entry.until <= now) {
+        entry.retire();
         this.entries.delete(id);
         toDrop--;
       }

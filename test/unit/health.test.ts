@@ -408,3 +408,40 @@ test('counters: ejections by cause, attempts taken in panic, streams broken afte
   assert.equal(book.counters.panicAttempts.get('p'), 1);
   assert.equal(book.counters.streamFailures.get('p'), 1);
 });
+
+test('an outlier failure on a key cooling down for a rate limit does not replace that cooldown by an ejection', () => {
+  const health = entry();
+  failOnce(health, T0, rateLimited(5));
+  for (let i = 0; i < 5; i++) health.fail(T0 + 1, serverError(), settings, T0 - 1);
+  assert.equal(health.reason, 'rate-limited');
+  assert.equal(health.until, T0 + 5_000);
+  // once the cooldown is over, the count it kept ejects at the next failure
+  failOnce(health, T0 + 5_000, serverError());
+  assert.equal(health.reason, 'ejected');
+});
+
+test('the book counts its ejected entries exactly, through every way in and out of an ejection', () => {
+  const book = new HealthBook(() => T0);
+  const count = () => book.counters.ejectedEntries;
+  const a = book.entry('p', 0, 'k', 'a');
+  const b = book.entry('p', 0, 'k', 'b');
+  ejectAt(a, T0);
+  assert.equal(count(), 1);
+  a.fail(a.until, serverError(), settings, a.until); // a failed probe: ejected again, still one entry
+  assert.equal(count(), 1);
+  a.succeed(a.until + 1, 10, a.until + 1);
+  assert.equal(count(), 0);
+  ejectAt(b, T0);
+  failOnce(b, b.until, rateLimited(1)); // a rate limit replaces the ejection
+  assert.equal(count(), 0);
+  book.markKeyDown('p', 'k', T0, settings);
+  assert.equal(count(), 2);
+  const c = book.entry('p', 0, 'k', 'c'); // created while the key is down: starts ejected
+  assert.equal(c.reason, 'ejected');
+  assert.equal(count(), 3);
+  book.markKeyUp('p', 'k');
+  assert.equal(count(), 0);
+  ejectAt(c, T0);
+  c.retire();
+  assert.equal(count(), 0);
+});
