@@ -8,6 +8,7 @@
 // request to the same model is answered by the provider, not refused as "cooling down".
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { TestGateway } from '../helpers/gateway.ts';
 import type { Behavior, MockUpstream } from '../helpers/mock-upstream.ts';
@@ -164,6 +165,7 @@ async function send(gateway: TestGateway, agent: Agent, dialect: Dialect, stream
 }
 
 async function burst(t: TestContext, dialect: Dialect, seed: number): Promise<void> {
+  assertEnoughDescriptors();
   const monkey = chaos(seed);
   t.after(() => monkey.release());
   const { up } = await startMocks(t, { up: monkey.script });
@@ -225,6 +227,18 @@ async function burst(t: TestContext, dialect: Dialect, seed: number): Promise<vo
   assert.ok(up.requests.length > before, 'answered by the provider');
   assert.ok(ejections <= 1, `doomed streams never double an ejection: ${ejections} ejections; ${summary}`);
   assert.ok(ejectedFor <= gateway.gateway.runtime.config.routing.cooldowns.ejectMs, `not ejected beyond eject_s: ${ejectedFor} ms`);
+}
+
+/** The burst holds about four sockets per stream in this one process (client, gateway both ways, mock). */
+function assertEnoughDescriptors(): void {
+  let limits: string;
+  try {
+    limits = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return; // not Linux: let the burst say so if it runs out
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Infinity);
+  assert.ok(soft >= STREAMS * 4 + 1_000, `the chaos suite needs about ${STREAMS * 4 + 1_000} file descriptors (ulimit -n is ${soft})`);
 }
 
 describe('chaos: 1,000 concurrent streams, 10 % of upstream connections reset at random points', () => {
