@@ -170,7 +170,8 @@ async function burst(t: TestContext, dialect: Dialect, seed: number): Promise<vo
   t.after(() => monkey.release());
   const { up } = await startMocks(t, { up: monkey.script });
   const gateway = await startGatewayFor(t, {
-    providers: [openaiProvider('p', up as MockUpstream)],
+    // timeouts far above anything a loaded machine needs: only resets may fail a stream here
+    providers: [openaiProvider('p', up as MockUpstream, { timeouts: { connectMs: 30_000, firstByteMs: 60_000, idleMs: 60_000, totalMs: 0 } })],
     models: [{ name: 'chaos', targets: [{ provider: 'p', model: 'm' }], retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 100 } }],
   });
   // one client with room for every stream at once (undici's default would queue them)
