@@ -84,6 +84,13 @@ export const DEFAULT_COOLDOWNS: Readonly<CooldownSettings> = Object.freeze({
   ejectAfter: 3,
   ejectMs: 10_000,
   ejectMaxMs: 300_000,
+  // Envoy's healthy panic threshold default; half of a small route's targets may be ejected (at
+  // least one, so a lone primary can still give way to its fallbacks)
+  maxEjectionPercent: 50,
+  panicThresholdPercent: 50,
+  // a target that fails half of its recent requests is flapping: tried less, not on every request
+  successRateThresholdPercent: 50,
+  successRateRequestVolume: 20,
 });
 
 export const DEFAULT_ROUTING: Readonly<RoutingConfig> = deepFreeze({

@@ -366,6 +366,10 @@ function normalizeRouting(raw: RawRouting): RoutingConfig {
       ejectAfter: cooldowns.eject_after ?? DEFAULT_COOLDOWNS.ejectAfter,
       ejectMs: cooldowns.eject_s === undefined ? DEFAULT_COOLDOWNS.ejectMs : ms(cooldowns.eject_s),
       ejectMaxMs: cooldowns.eject_max_s === undefined ? DEFAULT_COOLDOWNS.ejectMaxMs : ms(cooldowns.eject_max_s),
+      maxEjectionPercent: cooldowns.max_ejection_percent ?? DEFAULT_COOLDOWNS.maxEjectionPercent,
+      panicThresholdPercent: cooldowns.panic_threshold_percent ?? DEFAULT_COOLDOWNS.panicThresholdPercent,
+      successRateThresholdPercent: cooldowns.success_rate_threshold_percent ?? DEFAULT_COOLDOWNS.successRateThresholdPercent,
+      successRateRequestVolume: cooldowns.success_rate_request_volume ?? DEFAULT_COOLDOWNS.successRateRequestVolume,
     },
     sessionTtlMs: raw.session_ttl_s === undefined ? DEFAULT_ROUTING.sessionTtlMs : ms(raw.session_ttl_s),
   };
