@@ -8,10 +8,11 @@ import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
+import { modelNameProblem } from '../util/model-name.ts';
 import { replaceTopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
-import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
+import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
 import { roundCost, type JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
@@ -185,6 +186,11 @@ export class Gateway {
     }
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
+    // every surface's name (body or path) is checked here, once, before it keys anything
+    const problem = modelNameProblem(summary.model);
+    if (problem !== undefined) {
+      throw new GatewayError(ErrorCode.invalidRequest, `Invalid 'model': the name ${problem}.`, { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    }
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     const router = runtime.router;
@@ -236,11 +242,11 @@ export class Gateway {
     socket.once('close', () => clearTimeout(timer));
   }
 
+  /** A request failed with an exception (a client's fault, or the gateway's own bug): it ends here, whatever its state. */
   private fail(context: RequestContext, error: unknown): void {
     const failure = asGatewayError(error);
     if (failure.status >= 500 && failure.origin === 'gateway') this.logger.error({ id: context.id, err: error }, 'internal error');
-    if (!context.response.headersSent) sendError(context, failure);
-    else context.response.destroy();
+    endWithError(context, failure);
   }
 
   private onClose(context: RequestContext, runtime: Runtime): void {

@@ -246,7 +246,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.dispatch(target, key, bypassCooldown);
+      try {
+        this.dispatch(target, key, bypassCooldown);
+      } catch (error) {
+        this.internalError(error);
+      }
     }, delay);
   }
 
@@ -268,6 +272,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       context.attempts = this.attempts;
       context.provider = provider.name;
       context.upstreamModel = target.model;
+      context.unlistedModel = this.route.provisional;
       // a fallback's own error answer names it too, not only its success
       context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
@@ -282,7 +287,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       // only this attempt's claim on the key is given back (a throw before it took none)
       if (taken) key.release();
       if (!(error instanceof GatewayError)) {
-        this.input.onInternalError(error);
+        this.internalError(error);
         return;
       }
       // the request cannot be expressed for this provider: another target may take it
@@ -309,12 +314,16 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       this.inlined = true;
       if (this.canceled || this.context.response.destroyed) return;
       const key = target.pickKey(Date.now()) ?? target.keys[0]!;
-      this.dispatch(target, key, true);
+      try {
+        this.dispatch(target, key, true);
+      } catch (error) {
+        this.internalError(error);
+      }
     }, (error: unknown) => {
       this.pending = undefined;
       if (this.canceled || this.context.response.destroyed) return;
       if (error instanceof GatewayError) sendError(this.context, error);
-      else this.input.onInternalError(error);
+      else this.internalError(error);
     });
     return false;
   }
@@ -440,6 +449,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     context.provider = exchange.provider.name;
     context.upstreamModel = exchange.upstreamModel;
     context.error = undefined;
+    context.unlistedModel = false;
+    // a name the provider does not list has now been answered: its state is worth keeping
+    if (this.route.provisional) this.runtime.router.confirm(this.route);
     const key = exchange.key;
     key.succeed(Date.now(), exchange.latencyMs);
     const target = this.target;
@@ -458,6 +470,26 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     exchange.key.release();
     // a stream broken after the commit still says something about the target's health
     if (error !== undefined && countsAgainstTarget(error)) exchange.key.fail(Date.now(), error, this.runtime.config.routing.cooldowns);
+  }
+
+  onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void {
+    if (holdsKey) {
+      if (this.exchange === exchange) this.exchange = undefined;
+      if (this.context.attemptLog !== undefined) this.endAttempt(ErrorCode.internal);
+      exchange.key.release();
+    }
+    this.internalError(error);
+  }
+
+  /**
+   * The gateway's own code threw: whatever is still under way for this request stops, and the
+   * gateway ends the response (a 500 in the caller's dialect, or an error event inside a stream).
+   * Nothing counts against a provider.
+   */
+  private internalError(error: unknown): void {
+    this.cancel();
+    if (this.context.active === this) this.context.active = undefined;
+    this.input.onInternalError(error);
   }
 
   /** Closes the attempt record of the attempt that just ended (tracing only). */

@@ -216,21 +216,40 @@ export class HealthBook {
     this.now = now;
   }
 
-  /** The entry for one (provider, key, model); created on first use. Call at route build time, not per request. */
-  entry(provider: string, keyIndex: number, keyId: string, model: string): TargetHealth {
-    const id = `${provider}\u0000${keyId}\u0000${model}`;
+  /**
+   * The entry for one (provider, key, model); created on first use. Call at route build time, not
+   * per request. With `keep` false a new entry is not put in the book (a model name no provider
+   * lists, until the provider answers it: then `keep(entry)`).
+   */
+  entry(provider: string, keyIndex: number, keyId: string, model: string, keep = true): TargetHealth {
+    const id = entryId(provider, keyId, model);
     let entry = this.entries.get(id);
     if (entry === undefined) {
-      if (this.entries.size >= MAX_ENTRIES) this.evict();
       entry = new TargetHealth(provider, keyIndex, keyId, model, this.counters);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
       if (down !== undefined && down > this.now()) {
         entry.until = down;
         entry.reason = 'ejected';
       }
-      this.entries.set(id, entry);
+      if (keep) this.add(id, entry);
     }
     return entry;
+  }
+
+  /** Whether the book holds this very entry. */
+  kept(entry: TargetHealth): boolean {
+    return this.entries.get(entryId(entry.provider, entry.keyId, entry.model)) === entry;
+  }
+
+  /** Puts an entry made with `keep` false in the book, unless one for its (provider, key, model) is there already. */
+  keep(entry: TargetHealth): void {
+    const id = entryId(entry.provider, entry.keyId, entry.model);
+    if (!this.entries.has(id)) this.add(id, entry);
+  }
+
+  private add(id: string, entry: TargetHealth): void {
+    if (this.entries.size >= MAX_ENTRIES) this.evict();
+    this.entries.set(id, entry);
   }
 
   /** Every entry, for the status endpoint. */
@@ -277,4 +296,8 @@ export class HealthBook {
       }
     }
   }
+}
+
+function entryId(provider: string, keyId: string, model: string): string {
+  return `${provider}\u0000${keyId}\u0000${model}`;
 }
