@@ -4,6 +4,7 @@
 // pools, health) are read at scrape time. prom-client formats the text, adds the process metrics
 // (memory, CPU, event-loop lag, GC) and, with workers, aggregates every worker's registry.
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ErrorCode } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
 import type { RequestContext, RequestObserver } from '../pipeline/context.ts';
 import type { Gateway } from '../pipeline/gateway.ts';
@@ -232,7 +233,8 @@ export class GatewayMetrics implements RequestObserver {
     const rest = context.attempts - failed;
     if (rest > 0) {
       if (aborted) totals.canceled += rest;
-      else if (context.error !== undefined) totals.error += rest;
+      // the gateway's own failure (an internal error after the answer came) is not the attempt's
+      else if (context.error !== undefined && context.error.code !== ErrorCode.internal) totals.error += rest;
       else totals.ok += rest;
     }
     if (context.attempts > 1) totals.retries += context.attempts - 1;
