@@ -9,7 +9,7 @@ import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { modelNameProblem } from '../util/model-name.ts';
-import { replaceTopLevelString } from '../util/json-splice.ts';
+import { findTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
@@ -191,6 +191,20 @@ export class Gateway {
     if (problem !== undefined) {
       throw new GatewayError(ErrorCode.invalidRequest, `Invalid 'model': the name ${problem}.`, { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
     }
+    // the model written twice is read as its last copy here and maybe as its first by the provider
+    // (the body goes upstream as sent): refused. The stream flag is not checked so: the answer's
+    // framing is read from the provider's content type, never from the body.
+    let modelMember: TopLevelString | undefined;
+    const modelField = summary.modelInPath === true ? undefined : (parsed as Record<string, unknown>).model;
+    if (typeof modelField === 'string') {
+      const member = findTopLevelString(body, text, 'model', modelField);
+      if (member.duplicate) {
+        throw new GatewayError(ErrorCode.invalidRequest, "Invalid body: 'model' appears more than once at the top level. Send it once: JSON parsers disagree on which copy counts.", {
+          status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
+        });
+      }
+      modelMember = member;
+    }
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     const router = runtime.router;
@@ -210,7 +224,7 @@ export class Gateway {
       });
     }
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, body, summary, suffix, route,
+      runtime, context, surface, surfaceRequest, parsed, body, text, modelMember, summary, suffix, route,
       onInternalError: (error) => this.fail(context, error),
     }).start();
   }

@@ -11,7 +11,7 @@ import { usable, type Route, type TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { TargetHealth } from '../state/health.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
-import { replaceTopLevelString } from '../util/json-splice.ts';
+import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
 import { inlineMedia, needsInlining } from './media.ts';
@@ -32,6 +32,9 @@ export interface RunnerInput {
   surfaceRequest: SurfaceRequest;
   parsed: unknown;
   body: Buffer;
+  /** The body decoded, and where its top-level `model` string is (spliced when routing renames the model). */
+  text: string;
+  modelMember: TopLevelString | undefined;
   summary: RequestSummary;
   suffix: SuffixedModel | undefined;
   route: Route;
@@ -347,7 +350,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: TargetHealth): UpstreamExchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, body } = this.input;
+    const { context, surface, surfaceRequest, parsed, summary, body, text, modelMember } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -356,7 +359,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', model) : body,
+        body: rename ? replaceTopLevelString(body, text, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
         stream: summary.stream,
       });
     }
