@@ -4,6 +4,7 @@
 // the fallback chain, switch to the context-overflow alias, or answer. Bounded by the route's retry
 // policy, the request's attempt cap and the process's retry budget. A client that leaves stops
 // everything at once: the attempt in flight, a back-off timer, a media download.
+import { createHash } from 'node:crypto';
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
@@ -22,6 +23,8 @@ import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
 
 /** Failures that may go away on another try of the same target. */
 const RETRYABLE = new Set(['connect-failure', 'reset', 'per-try-timeout', 'gateway-error', 'rate-limited', 'server-error']);
+/** Session ids longer than this are pinned by their SHA-256 digest, so 50,000 pins stay small. */
+const SESSION_ID_KEPT = 256;
 /** Built-in session headers, most specific first. */
 const SESSION_HEADERS = ['x-session-id', 'x-claude-code-session-id', 'session-id'];
 
@@ -562,6 +565,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
         else if (body.metadata !== null && typeof body.metadata === 'object' && typeof body.metadata.user_id === 'string' && body.metadata.user_id !== '') found = body.metadata.user_id;
       }
     }
+    // a pin's key holds the id: a long one (a client's choice, up to the body limit) is kept as its digest
+    if (found !== undefined && found.length > SESSION_ID_KEPT) found = createHash('sha256').update(found).digest('base64url');
     this.session = found ?? null;
     return found;
   }

@@ -156,3 +156,25 @@ test('an over-long or unprintable model name is a 400 in every dialect, and neve
     await response.arrayBuffer();
   }
 });
+
+test('a session id of any length is pinned under a bounded key, and still pins', { timeout: 10_000 }, async (t) => {
+  const mock = await startMockUpstream({});
+  t.after(() => mock.close());
+  const other = await startMockUpstream({});
+  t.after(() => other.close());
+  const gateway = await startTestGateway({
+    providers: [{ name: 'a', baseUrl: `${mock.url}/v1`, models: ['mock-gpt'] }, { name: 'b', baseUrl: `${other.url}/v1`, models: ['mock-gpt'] }],
+    models: [{ name: 'sticky', affinity: 'session', targets: [{ provider: 'a', model: 'mock-gpt' }, { provider: 'b', model: 'mock-gpt' }] }],
+  });
+  t.after(() => gateway.close());
+  const session = 's'.repeat(200_000);
+  for (let i = 0; i < 4; i++) {
+    const response = await post(`${gateway.url}/v1/chat/completions`, { model: 'sticky', prompt_cache_key: session, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+  }
+  assert.ok(mock.requests.length === 4 || other.requests.length === 4, 'every request went to the pinned target');
+  const pins = (gateway.gateway.runtime.sessions as unknown as { pins: Map<string, unknown> }).pins;
+  assert.equal(pins.size, 1);
+  assert.ok([...pins.keys()][0]!.length < 100, 'the pin is keyed by a digest, not the 200 kB id');
+});
