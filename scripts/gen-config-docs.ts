@@ -128,10 +128,33 @@ switchyard.yaml:31:9  models[0].targets[0].provider: no provider named 'lcoal' (
 
 Unknown keys are errors, except top-level keys starting with \`x-\`, which are ignored: use them to
 hold YAML anchors (\`x-timeouts: &slow { idle_ms: 600000 }\`, then \`timeouts: *slow\` or
-\`<<: *slow\`). While running, the file is watched (and \`SIGHUP\` reloads it): a valid new
-version replaces the old one without dropping in-flight requests; an invalid one is refused and
-logged, and the previous config stays. \`server.host\`, \`server.port\` and \`server.workers\` take
-effect after a restart.
+\`<<: *slow\`).
+
+## Reloading
+
+While running, the file is watched (and \`SIGHUP\` reloads it): a valid new version replaces the
+old one without dropping in-flight requests; an invalid one is refused and logged, and the
+previous config stays. The watcher acts on a save only once the file has stopped changing (the
+same size, time and content twice, 150 ms apart); an empty file is taken for a save in progress
+and never loaded by itself.
+
+A reload that would remove **every client key** (turning authentication off) or **every
+provider** is refused with a warning naming what it would remove, and the previous config keeps
+serving: that is what an editor truncating the file, a file cut short or an unset
+\`\${SWITCHYARD_KEY}\` looks like. To do it on purpose, write the empty list out: \`auth.keys: []\`
+(on an address that is not loopback, also \`auth.allow_unauthenticated: true\`) or
+\`providers: []\`. Every applied reload logs what changed — providers and aliases added, removed
+or changed (with the settings that changed), client keys as counts, authentication on or off, the
+other sections by name — never a value:
+
+\`\`\`
+config reloaded: providers +groq ~local (models); aliases +fast; client keys 2 → 3
+config reload refused: it would turn client authentication off (removes all 2 client keys; an unset \${VAR} or a half-saved file does that) — to turn it off on purpose, write auth.keys: []; keeping the previous config
+\`\`\`
+
+\`server.host\`, \`server.port\`, \`server.workers\`,
+\`server.keep_alive_timeout_ms\`, \`logging\`, \`storage\` and \`tracing\` take effect after a
+restart (the reload log says so when they change).
 
 ## Environment variables in values
 
@@ -141,7 +164,10 @@ can never change the file's structure. Where a number or boolean is expected, th
 text is converted (\`port: \${PORT:-18080}\`). A \`\${VAR}\` with no default whose variable is unset
 expands to the empty string and produces a warning. Empty keys are dropped from \`auth.keys\`,
 \`api_key\` and \`api_keys\`, so \`keys: ["\${SWITCHYARD_KEY}"]\` with the variable unset means no
-client authentication. Inside \`[ ]\` or \`{ }\`, quote values that contain \`\${…}\`.
+client authentication at start-up (a reload that would lose the keys so is refused, see above).
+A problem found in a substituted value names its variable
+(\`providers[0].base_url: \${OPENAI_BASE} is not set: must be a non-empty string\`). Inside
+\`[ ]\` or \`{ }\`, quote values that contain \`\${…}\`.
 
 ## Keys
 

@@ -84,6 +84,8 @@ export const ErrorCode = {
   routeNotFound: 'SWY_ERR_REQUEST_ROUTE_NOT_FOUND',
   methodNotAllowed: 'SWY_ERR_REQUEST_METHOD_NOT_ALLOWED',
   unsupportedMediaType: 'SWY_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+  hostNotAllowed: 'SWY_ERR_REQUEST_HOST_NOT_ALLOWED',
+  originNotAllowed: 'SWY_ERR_REQUEST_ORIGIN_NOT_ALLOWED',
   mediaFetch: 'SWY_ERR_REQUEST_MEDIA_FETCH',
   modelNotFound: 'SWY_ERR_ROUTING_MODEL_NOT_FOUND',
   unsupportedOperation: 'SWY_ERR_ROUTING_UNSUPPORTED_OPERATION',

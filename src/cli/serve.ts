@@ -8,6 +8,8 @@ import { ConfigError, formatProblems } from '../config/config-error.ts';
 import { buildZeroConfigInChild, loadConfigFileInChild } from '../config/subprocess.ts';
 import { findConfigPath } from '../config/locate.ts';
 import { deepFreeze } from '../config/freeze.ts';
+import { diffConfig, diffFields, summarizeDiff } from '../config/config-diff.ts';
+import { refuseReload, type ReloadRefusal, type WrittenEmpty } from '../config/reload-guard.ts';
 import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
@@ -68,11 +70,16 @@ function exitAfterFlush(logger: Logger | undefined, code: number): void {
 
 // ----- single process -------------------------------------------------------------------------
 
-async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<GatewayConfig | undefined> {
+export interface Reloaded {
+  config: GatewayConfig;
+  writtenEmpty: WrittenEmpty;
+}
+
+async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<Reloaded | undefined> {
   try {
     const loaded = await loadConfigFileInChild(path);
     for (const warning of loaded.warnings) logger.warn({ path }, warning);
-    return applyOverrides(loaded.config, args);
+    return { config: applyOverrides(loaded.config, args), writtenEmpty: loaded.writtenEmpty };
   } catch (error) {
     const detail = error instanceof ConfigError ? formatProblems(path, error.problems) : (error as Error).message;
     logger.error({ path, problems: detail }, 'config reload refused; keeping the previous config');
@@ -80,13 +87,21 @@ async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promis
   }
 }
 
-/** The usage store is opened once per process: a new `storage` section waits for a restart. */
-function storageChanged(before: GatewayConfig, after: GatewayConfig): boolean {
-  return JSON.stringify(before.storage) !== JSON.stringify(after.storage);
-}
-
-function serverSettingsChanged(before: GatewayConfig, after: GatewayConfig): boolean {
-  return before.server.host !== after.server.host || before.server.port !== after.server.port || before.server.workers !== after.server.workers;
+/**
+ * Whether a loaded file may replace the running config: not when it loses every client key or
+ * every provider without saying so (reload-guard.ts), and not when it leaves an address that is
+ * not loopback without client keys — what start-up refuses (the address itself only changes with
+ * a restart, so the running one counts).
+ */
+export function vetReload(running: GatewayConfig, next: Reloaded): ReloadRefusal | undefined {
+  const refusal = refuseReload(running, next.config, next.writtenEmpty);
+  if (refusal !== undefined) return refusal;
+  if (next.config.auth.keys.length > 0 || isLoopback(running.server.host) || next.config.auth.allowUnauthenticated) return undefined;
+  const keys = running.auth.keys.length;
+  return {
+    message: `it would leave ${running.server.host} (not loopback) with no client keys — that needs auth.allow_unauthenticated: true`,
+    removes: keys > 0 ? { clientKeys: keys } : {},
+  };
 }
 
 export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
@@ -94,16 +109,18 @@ export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version
   const running = await startGateway({ config: loaded.config, logger, accessLogger: access, ...(sink !== undefined ? { accessSink: sink } : {}) });
   process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
   installReload(loaded, args, logger, async (config) => {
-    if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
-    if (storageChanged(loaded.config, config)) logger.warn('storage takes effect after a restart; usage is still recorded where it was');
     await running.reload(config);
-    loaded.config = config;
-    logger.info({ providers: config.providers.length, aliases: config.models.length }, 'config reloaded');
+    return {};
   });
   installShutdown(logger, async () => running.drain(loaded.config.server.drainTimeoutMs));
 }
 
-function installReload(loaded: LoadedConfig, args: ServeArgs, logger: Logger, apply: (config: GatewayConfig) => Promise<void>): void {
+/**
+ * File changes and SIGHUP take the same way: load in a child (an invalid file is refused), the
+ * reload guard (a file that lost its client keys or every provider by accident is refused), then
+ * apply, and log what changed. Reloads run one at a time, in order.
+ */
+function installReload(loaded: LoadedConfig, args: ServeArgs, logger: Logger, apply: (config: GatewayConfig) => Promise<Record<string, unknown>>): void {
   const path = loaded.path;
   if (path === undefined) {
     process.on('SIGHUP', () => logger.info('SIGHUP ignored: running on zero-config (no file to reload)'));
@@ -113,8 +130,18 @@ function installReload(loaded: LoadedConfig, args: ServeArgs, logger: Logger, ap
   const reload = (reason: string) => {
     reloading = reloading.then(async () => {
       logger.info({ path, reason }, 'reloading config');
-      const config = await reloadFrom(path, args, logger);
-      if (config !== undefined) await apply(config);
+      const next = await reloadFrom(path, args, logger);
+      if (next === undefined) return;
+      const refusal = vetReload(loaded.config, next);
+      if (refusal !== undefined) {
+        logger.warn({ path, reason, removes: refusal.removes }, `config reload refused: ${refusal.message}; keeping the previous config`);
+        return;
+      }
+      const diff = diffConfig(loaded.config, next.config);
+      const extra = await apply(next.config);
+      loaded.config = next.config;
+      logger.info({ path, reason, ...diffFields(diff), ...extra }, `config reloaded: ${summarizeDiff(diff)}`);
+      if (diff.restartNeeded.length > 0) logger.warn({ settings: diff.restartNeeded }, `${diff.restartNeeded.join(', ')} changed: this takes effect after a restart`);
     }).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'config reload failed'));
   };
   watchConfigFile(path, () => reload('file changed'));
@@ -183,11 +210,9 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
   for (let i = 0; i < count; i++) fork();
 
   installReload(loaded, args, logger, async (config) => {
-    if (serverSettingsChanged(loaded.config, config)) logger.warn('server.host, server.port and server.workers take effect after a restart');
-    if (storageChanged(loaded.config, config)) logger.warn('storage takes effect after a restart; usage is still recorded where it was');
-    loaded.config = config;
+    // a worker forked later gets `loaded.config`, which installReload sets once this returns
     for (const worker of workers) worker.send({ type: 'reload', config } satisfies PrimaryMessage);
-    logger.info({ providers: config.providers.length, aliases: config.models.length, workers: workers.size }, 'config reloaded');
+    return { workers: workers.size };
   });
   const stop = (signal: string) => {
     if (shuttingDown) return;

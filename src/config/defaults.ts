@@ -19,6 +19,8 @@ export const defaultServerConfig: Readonly<ServerConfig> = Object.freeze({
   // socket we are closing.
   keepAliveTimeoutMs: 65_000,
   drainTimeoutMs: 30_000,
+  allowedHosts: [],
+  cors: { allowedOrigins: [] },
 });
 
 export const DEFAULT_TIMEOUTS: Readonly<TimeoutSettings> = Object.freeze({
@@ -82,6 +84,13 @@ export const DEFAULT_COOLDOWNS: Readonly<CooldownSettings> = Object.freeze({
   ejectAfter: 3,
   ejectMs: 10_000,
   ejectMaxMs: 300_000,
+  // Envoy's healthy panic threshold default; half of a small route's targets may be ejected (at
+  // least one, so a lone primary can still give way to its fallbacks)
+  maxEjectionPercent: 50,
+  panicThresholdPercent: 50,
+  // a target that fails half of its recent requests is flapping: tried less, not on every request
+  successRateThresholdPercent: 50,
+  successRateRequestVolume: 20,
 });
 
 export const DEFAULT_ROUTING: Readonly<RoutingConfig> = deepFreeze({

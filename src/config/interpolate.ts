@@ -11,6 +11,10 @@ export interface InterpolatedString {
   changed: boolean;
   /** Variables referenced without a default whose variable is not set at all. */
   unset: string[];
+  /** Variables referenced without a default that are set to ''. */
+  empty: string[];
+  /** Every variable referenced, in order of first use. */
+  variables: string[];
   /** Set when the text has a malformed reference; `value` is then the input unchanged. */
   error?: string;
 }
@@ -24,6 +28,8 @@ export function interpolateString(text: string, env: NodeJS.ProcessEnv): Interpo
   let index = 0;
   let changed = false;
   const unset: string[] = [];
+  const empty: string[] = [];
+  const variables: string[] = [];
   for (;;) {
     const at = text.indexOf('$', index);
     if (at < 0) break;
@@ -40,23 +46,25 @@ export function interpolateString(text: string, env: NodeJS.ProcessEnv): Interpo
       continue;
     }
     const close = text.indexOf('}', at + 2);
-    if (close < 0) return { value: text, changed: false, unset: [], error: `unterminated '\${' (${ESCAPE_HINT})` };
+    if (close < 0) return { value: text, changed: false, unset: [], empty: [], variables: [], error: `unterminated '\${' (${ESCAPE_HINT})` };
     const body = text.slice(at + 2, close);
     const match = REFERENCE.exec(body);
     if (match === null) {
-      return { value: text, changed: false, unset: [], error: `invalid reference '\${${body}}': expected \${NAME} or \${NAME:-default} (${ESCAPE_HINT})` };
+      return { value: text, changed: false, unset: [], empty: [], variables: [], error: `invalid reference '\${${body}}': expected \${NAME} or \${NAME:-default} (${ESCAPE_HINT})` };
     }
     const name = match[1]!;
     const fallback = match[2];
     const found = env[name];
+    if (!variables.includes(name)) variables.push(name);
     if (found !== undefined && found !== '') value += found;
     else if (fallback !== undefined) value += fallback;
     else if (found === undefined) unset.push(name);
+    else empty.push(name);
     index = close + 1;
     changed = true;
   }
   value += text.slice(index);
-  return { value, changed, unset };
+  return { value, changed, unset, empty, variables };
 }
 
 export interface UnsetReference {
@@ -72,16 +80,26 @@ export interface InterpolationError {
   message: string;
 }
 
+/** A value that came from the environment, so that a problem found in it can name its variables. */
+export interface InterpolatedValue {
+  path: PathSegment[];
+  variables: string[];
+  unset: string[];
+  empty: string[];
+}
+
 export interface DocumentInterpolation {
   unset: UnsetReference[];
   errors: InterpolationError[];
   /** Paths of values that were rewritten: they may need string → number/boolean conversion. */
   changed: PathSegment[][];
+  /** The rewritten values that referenced at least one variable. */
+  values: InterpolatedValue[];
 }
 
 /** Rewrites string scalars in place. Mapping keys are left alone: they are names, not values. */
 export function interpolateDocument(doc: Document, env: NodeJS.ProcessEnv): DocumentInterpolation {
-  const result: DocumentInterpolation = { unset: [], errors: [], changed: [] };
+  const result: DocumentInterpolation = { unset: [], errors: [], changed: [], values: [] };
   visit(doc, {
     Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string') return;
@@ -95,6 +113,7 @@ export function interpolateDocument(doc: Document, env: NodeJS.ProcessEnv): Docu
       }
       (node as Scalar<string>).value = expanded.value;
       result.changed.push(path);
+      if (expanded.variables.length > 0) result.values.push({ path, variables: expanded.variables, unset: expanded.unset, empty: expanded.empty });
       for (const name of expanded.unset) result.unset.push({ path, offset, name });
     },
   });

@@ -9,8 +9,8 @@ async function run(): Promise<unknown> {
   try {
     if (request.kind === 'file') {
       const { loadConfigFile } = await import('./load.ts');
-      const { config, warnings } = loadConfigFile(request.path!, process.env);
-      return { ok: true, config, warnings, found: [] };
+      const { config, warnings, writtenEmpty } = loadConfigFile(request.path!, process.env);
+      return { ok: true, config, warnings, writtenEmpty, found: [] };
     }
     const { buildZeroConfig } = await import('./zero-config.ts');
     const { config, found } = await buildZeroConfig(process.env);

@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { interpolateDocument, type PathSegment } from './interpolate.ts';
+import { interpolateDocument, type InterpolatedValue, type PathSegment } from './interpolate.ts';
 import { checkSemantics, normalizeConfig } from './normalize.ts';
 import { ConfigError, formatPath, formatProblems, Locator, schemaProblems, type ConfigProblem, type PendingProblem } from './problems.ts';
+import type { WrittenEmpty } from './reload-guard.ts';
 import { ConfigSchema, type RawConfig } from './schema.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Human lines (`file:line:col  path: message`) for settings that are legal but suspicious. */
   warnings: string[];
+  /** Lists written out as empty, which a reload takes as meant (see reload-guard.ts). */
+  writtenEmpty: WrittenEmpty;
 }
 
 export { DEFAULT_CONFIG_FILE, findConfigPath } from './locate.ts';
@@ -54,8 +57,8 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     problems.push({ path: '', line: 1, column: 1, message: `invalid YAML: ${(error as Error).message}` });
     throw new ConfigError(source, problems);
   }
-  pending.push(...schemaProblems(Value.Errors(ConfigSchema, raw), raw));
-  pending.push(...checkSemantics(raw));
+  const found = [...schemaProblems(Value.Errors(ConfigSchema, raw), raw), ...checkSemantics(raw)];
+  pending.push(...nameVariables(found, interpolation.values));
   for (const item of pending) {
     const problem = locator.resolve(item);
     // A syntax error makes the parser guess; what it guessed on that line is noise.
@@ -73,7 +76,33 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     warnings.push({ path, ...locator.position(unset.offset), message: unsetMessage(unset.name, unset.path) });
   }
   for (const warning of normalized.warnings) warnings.push(locator.resolve(warning));
-  return { config: normalized.config, warnings: sortByPosition(warnings).map((warning) => formatProblems(source, [warning])) };
+  return { config: normalized.config, warnings: sortByPosition(warnings).map((warning) => formatProblems(source, [warning])), writtenEmpty: writtenEmpty(raw as RawConfig) };
+}
+
+/**
+ * A value that came from `${VAR}` is fixed in the environment, not in the file: the message says
+ * which variable (`providers[0].base_url: ${OPENAI_BASE} is not set: must be a non-empty string`).
+ */
+function nameVariables(problems: PendingProblem[], values: readonly InterpolatedValue[]): PendingProblem[] {
+  if (values.length === 0) return problems;
+  const byPath = new Map(values.map((value) => [formatPath(value.path), value]));
+  return problems.map((problem) => {
+    const value = problem.key === true ? undefined : byPath.get(formatPath(problem.path));
+    if (value === undefined) return problem;
+    const references = (names: readonly string[]) => [...new Set(names)].map((name) => `\${${name}}`).join(' and ');
+    const plural = (names: readonly string[]) => new Set(names).size > 1;
+    if (value.unset.length > 0) return { ...problem, message: `${references(value.unset)} ${plural(value.unset) ? 'are' : 'is'} not set: ${problem.message}` };
+    if (value.empty.length > 0) return { ...problem, message: `${references(value.empty)} ${plural(value.empty) ? 'are' : 'is'} empty: ${problem.message}` };
+    return { ...problem, message: `${problem.message}; the value comes from ${references(value.variables)}` };
+  });
+}
+
+/**
+ * `keys: []` and `providers: []` in the file, after interpolation: a list whose entries were all
+ * dropped (`["${SWITCHYARD_KEY}"]` with the variable unset) or a missing section is not one.
+ */
+function writtenEmpty(raw: RawConfig): WrittenEmpty {
+  return { authKeys: raw.auth?.keys?.length === 0, providers: raw.providers?.length === 0 };
 }
 
 function unsetMessage(name: string, path: readonly PathSegment[]): string {

@@ -11,6 +11,7 @@ import {
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
+import { normalizeOrigin } from '../util/origin.ts';
 import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
@@ -98,6 +99,12 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     const bytes = parseBodyLimit(server.body_limit);
     if (bytes < 1) problems.push({ path: ['server', 'body_limit'], message: 'must be at least 1 byte' });
   }
+  const origins = record(server?.cors)?.allowed_origins;
+  list(origins).forEach((origin, index) => {
+    if (typeof origin === 'string' && origin.trim() !== '' && normalizeOrigin(origin.trim()) === undefined) {
+      problems.push({ path: ['server', 'cors', 'allowed_origins', index], message: `'${origin}' is not an origin; write scheme://host[:port] (e.g. http://localhost:3000), 'null' or '*'` });
+    }
+  });
   const providerNames = new Map<string, number>();
   list(root.providers).forEach((item, index) => {
     const provider = record(item);
@@ -274,6 +281,8 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       bodyLimitBytes: server.body_limit === undefined ? defaultServerConfig.bodyLimitBytes : parseBodyLimit(server.body_limit),
       keepAliveTimeoutMs: server.keep_alive_timeout_ms ?? defaultServerConfig.keepAliveTimeoutMs,
       drainTimeoutMs: server.drain_timeout_ms ?? defaultServerConfig.drainTimeoutMs,
+      allowedHosts: dropEmpty(server.allowed_hosts ?? []).map((name) => name.trim()),
+      cors: { allowedOrigins: dropEmpty(server.cors?.allowed_origins ?? []).map((origin) => normalizeOrigin(origin.trim())!) },
     },
     auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false },
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
@@ -357,6 +366,10 @@ function normalizeRouting(raw: RawRouting): RoutingConfig {
       ejectAfter: cooldowns.eject_after ?? DEFAULT_COOLDOWNS.ejectAfter,
       ejectMs: cooldowns.eject_s === undefined ? DEFAULT_COOLDOWNS.ejectMs : ms(cooldowns.eject_s),
       ejectMaxMs: cooldowns.eject_max_s === undefined ? DEFAULT_COOLDOWNS.ejectMaxMs : ms(cooldowns.eject_max_s),
+      maxEjectionPercent: cooldowns.max_ejection_percent ?? DEFAULT_COOLDOWNS.maxEjectionPercent,
+      panicThresholdPercent: cooldowns.panic_threshold_percent ?? DEFAULT_COOLDOWNS.panicThresholdPercent,
+      successRateThresholdPercent: cooldowns.success_rate_threshold_percent ?? DEFAULT_COOLDOWNS.successRateThresholdPercent,
+      successRateRequestVolume: cooldowns.success_rate_request_volume ?? DEFAULT_COOLDOWNS.successRateRequestVolume,
     },
     sessionTtlMs: raw.session_ttl_s === undefined ? DEFAULT_ROUTING.sessionTtlMs : ms(raw.session_ttl_s),
   };

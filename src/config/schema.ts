@@ -40,6 +40,16 @@ export const ServerSchema = Type.Object({
     errorMessage: "must be a number of bytes or a size such as '512kb', '32mb' or '1gb'",
     description: 'Largest accepted request body: a number of bytes, or a size with a unit (`b`, `kb`, `mb`, `gb`; 1 kb = 1024 bytes). Larger bodies get 413.',
   })),
+  allowed_hosts: Type.Optional(Type.Array(Type.String(), {
+    default: [],
+    description: 'Host names the gateway answers to besides loopback names (`localhost`, `*.localhost`), IP addresses and `host`: e.g. the name of a reverse proxy in front of it. `*.example.com` matches subdomains; `*` accepts any `Host` (only behind a proxy that checks it). Requests for any other name get 403: after DNS rebinding, a web page reaches the gateway under its own name.',
+  })),
+  cors: Type.Optional(Type.Object({
+    allowed_origins: Type.Optional(Type.Array(Type.String(), {
+      default: [],
+      description: 'Origins (`scheme://host[:port]`, e.g. `http://localhost:3000`, `chrome-extension://<id>`; `null`; or `*` for any) whose web pages may call the gateway from a browser. They get CORS answers, preflight included. Every other page is refused (403), whether or not client keys are set, so that no site you visit can spend your provider keys. Empty by default.',
+    })),
+  }, { ...closed, description: 'Calls from web pages (browsers send `Origin`). Clients that are not browsers (SDKs, agent CLIs, curl) send no `Origin` and are not affected.' })),
   keep_alive_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: defaultServerConfig.keepAliveTimeoutMs, description: 'How long an idle downstream (client) connection is kept open.' })),
   drain_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, default: defaultServerConfig.drainTimeoutMs, description: 'On SIGTERM/SIGINT, how long to wait for in-flight requests and streams before closing them.' })),
 }, { ...closed, description: 'The listener.' });
@@ -187,10 +197,14 @@ export const RoutingSchema = Type.Object({
     not_found_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.notFoundMs), description: 'Seconds a (provider, model) target is left out after 404 (model not found).' })),
     rate_limit_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.rateLimitMs), description: 'Seconds a key and model are left out after 429 without `Retry-After`; doubled per consecutive 429, up to `rate_limit_max_s`. A `Retry-After` from the provider wins.' })),
     rate_limit_max_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.rateLimitMaxMs), description: 'Longest rate-limit cooldown, also capping `Retry-After`; at least `rate_limit_s`.' })),
-    eject_after: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_COOLDOWNS.ejectAfter, description: 'Consecutive failures (5xx, timeouts, connection errors) after which a target is ejected.' })),
-    eject_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.ejectMs), description: 'Seconds of the first ejection; doubled per consecutive ejection up to `eject_max_s`. Afterwards one probe request is let through: success brings the target back.' })),
+    eject_after: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_COOLDOWNS.ejectAfter, description: 'Consecutive failures before the commit point (5xx, timeouts, connection errors, resets before anything reached the client) after which a target is ejected. A stream that breaks after it began is counted apart (see `success_rate_threshold_percent`).' })),
+    eject_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.ejectMs), description: 'Seconds an ejection lasts. Afterwards one probe request is let through: success brings the target back, failure ejects it again for twice as long, up to `eject_max_s`. Only a failed probe doubles the time, never requests that were already in flight.' })),
     eject_max_s: Type.Optional(Type.Number({ minimum: 0, default: seconds(DEFAULT_COOLDOWNS.ejectMaxMs), description: 'Longest ejection; at least `eject_s`.' })),
-  }, { ...closed, description: 'How long failing keys and targets are left out. Seconds, fractions allowed (`0.5`).' })),
+    max_ejection_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: DEFAULT_COOLDOWNS.maxEjectionPercent, description: 'Most targets of a route that may be ejected at once, in percent of its targets (rounded down, but at least one). A target that would exceed it stays in rotation. 0 turns outlier ejection off (active health checks still apply).' })),
+    panic_threshold_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: DEFAULT_COOLDOWNS.panicThresholdPercent, description: 'When fewer than this share of a route\'s targets are available and none of its fallbacks has an available target, the route is in panic: ejected targets are tried like healthy ones, so ejection never leaves a model unanswerable. Rate-limit, auth and not-found cooldowns still apply. 0 = never (every target ejected answers 429).' })),
+    success_rate_threshold_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: DEFAULT_COOLDOWNS.successRateThresholdPercent, description: 'A target whose recent success rate (over about the last minute; 5xx, timeouts, connection errors and streams broken after they began count as failures) is at or below this percentage is ejected, so a flapping target gets less traffic. 0 turns it off.' })),
+    success_rate_request_volume: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_COOLDOWNS.successRateRequestVolume, description: 'Recent attempts a target must have had before its success rate can eject it.' })),
+  }, { ...closed, description: 'How long failing keys and targets are left out, and how many targets of a route outlier ejection may take out (after Envoy\'s outlier detection and panic threshold). Times in seconds, fractions allowed (`0.5`).' })),
   session_header: Type.Optional(Type.String({ minLength: 1, description: 'An extra request header naming the session for `affinity: session`, checked before the built-in ones. Case-insensitive.' })),
   session_ttl_s: Type.Optional(Type.Integer({ minimum: 1, default: seconds(DEFAULT_ROUTING.sessionTtlMs), description: 'Seconds a session stays pinned to its target after its last request.' })),
 }, { ...closed, description: 'Retries, cooldowns and session affinity, for every route.' });

@@ -5,16 +5,24 @@ import { execFile } from 'node:child_process';
 import module from 'node:module';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { deepFreeze } from './freeze.ts';
+import { NOTHING_WRITTEN_EMPTY, type WrittenEmpty } from './reload-guard.ts';
 import type { GatewayConfig } from './types.ts';
 
 type ChildResult =
-  | { ok: true; config: GatewayConfig; warnings: string[]; found: string[] }
+  | { ok: true; config: GatewayConfig; warnings: string[]; found: string[]; writtenEmpty?: WrittenEmpty }
   | { ok: false; source: string; problems: ConfigProblem[] }
   | { ok: false; message: string; source?: undefined };
 
 const script = new URL('./load-child.ts', import.meta.url).pathname;
 
-function runChild(request: { kind: 'file'; path: string } | { kind: 'zero' }, env: NodeJS.ProcessEnv): Promise<{ config: GatewayConfig; warnings: string[]; found: string[] }> {
+interface ChildLoaded {
+  config: GatewayConfig;
+  warnings: string[];
+  found: string[];
+  writtenEmpty: WrittenEmpty;
+}
+
+function runChild(request: { kind: 'file'; path: string } | { kind: 'zero' }, env: NodeJS.ProcessEnv): Promise<ChildLoaded> {
   const cache = module.getCompileCacheDir?.();
   const childEnv: NodeJS.ProcessEnv = { ...env };
   if (cache !== undefined) childEnv.NODE_COMPILE_CACHE = cache;
@@ -27,16 +35,16 @@ function runChild(request: { kind: 'file'; path: string } | { kind: 'zero' }, en
         reject(new Error(`the config loader failed: ${error?.message ?? ''} ${stderr}`.trim()));
         return;
       }
-      if (result.ok) resolve({ config: deepFreeze(result.config), warnings: result.warnings, found: result.found });
+      if (result.ok) resolve({ config: deepFreeze(result.config), warnings: result.warnings, found: result.found, writtenEmpty: result.writtenEmpty ?? NOTHING_WRITTEN_EMPTY });
       else if (result.source !== undefined) reject(new ConfigError(result.source, result.problems));
       else reject(new Error(result.message));
     });
   });
 }
 
-export async function loadConfigFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[] }> {
-  const { config, warnings } = await runChild({ kind: 'file', path }, env);
-  return { config, warnings };
+export async function loadConfigFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[]; writtenEmpty: WrittenEmpty }> {
+  const { config, warnings, writtenEmpty } = await runChild({ kind: 'file', path }, env);
+  return { config, warnings, writtenEmpty };
 }
 
 export async function buildZeroConfigInChild(env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; found: string[] }> {

@@ -115,11 +115,19 @@ export interface CooldownSettings {
   /** After 429 without Retry-After: first back-off, doubled per consecutive 429 up to rateLimitMaxMs. Retry-After, when sent, wins (capped by rateLimitMaxMs). */
   rateLimitMs: number;
   rateLimitMaxMs: number;
-  /** Consecutive 5xx / timeouts / connection failures before the target is ejected. */
+  /** Consecutive 5xx / timeouts / connection failures / resets before the commit point that eject the target. */
   ejectAfter: number;
-  /** First ejection; doubled per consecutive ejection up to ejectMaxMs; then one half-open probe. */
+  /** Length of an ejection; doubled only by a failed half-open probe, up to ejectMaxMs. */
   ejectMs: number;
   ejectMaxMs: number;
+  /** Most targets of a route (percent, rounded down, at least one) ejected at once; 0 = outlier ejection off. */
+  maxEjectionPercent: number;
+  /** Below this share of available targets (percent) a route with no healthy fallback ignores ejection; 0 = never. */
+  panicThresholdPercent: number;
+  /** A recent success rate at or below this (percent) ejects the target; 0 = off. */
+  successRateThresholdPercent: number;
+  /** Recent attempts (decayed over about a minute) needed before the success rate is judged. */
+  successRateRequestVolume: number;
 }
 
 export interface RetryBudgetSettings {
@@ -153,6 +161,15 @@ export interface ServerConfig {
   keepAliveTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests and streams. */
   drainTimeoutMs: number;
+  /** Host names accepted besides loopback names, IP addresses and `host` (`*` = any). */
+  allowedHosts: string[];
+  /** Browser access: origins whose pages may call the gateway. */
+  cors: CorsConfig;
+}
+
+export interface CorsConfig {
+  /** Normalized origins (`scheme://host[:port]`), `null`, or `*` for any; empty = no page may call. */
+  allowedOrigins: string[];
 }
 
 export interface AuthConfig {

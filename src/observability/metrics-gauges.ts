@@ -1,7 +1,10 @@
 // The gauges of `/metrics`, read at scrape time from the gateway they watch: requests and streams
 // in flight, the upstream pools, and the health book (targets by state, cooldowns and ejections
-// counted as they started).
+// counted as they started, ejections refused, attempts made in panic, streams broken after their
+// commit).
 import type { Gateway } from '../pipeline/gateway.ts';
+
+type HealthCounters = Gateway['runtime']['health']['counters'];
 import { CollectedMetric, type Sample } from './metrics-series.ts';
 import { streamMeter } from './metrics-stream.ts';
 
@@ -56,14 +59,30 @@ export function gaugeCollectors(source: () => Gateway | undefined): CollectedMet
     }),
     new CollectedMetric({
       name: 'switchyard_ejections_total', type: 'counter',
-      help: 'Targets ejected from rotation (failures in a row, a failed half-open probe, a failed health check), by provider.',
+      help: 'Targets ejected from rotation, by provider and reason: consecutive-failures (eject_after failures in a row before the commit point), success-rate (a flapping target), probe (a failed half-open probe; the only one that doubles the time), health-check (a failed active health check).',
       collect: (samples) => {
         const counters = source()?.runtime.health.counters;
         if (counters === undefined) return;
-        for (const [provider, value] of counters.ejections) samples.push({ value, labels: { provider } });
+        for (const [provider, byCause] of counters.ejections) {
+          for (const [reason, value] of byCause) samples.push({ value, labels: { provider, reason } });
+        }
       },
     }),
+    perProvider('switchyard_ejections_overflow_total', 'Ejections not made because the route already had as many targets ejected as routing.cooldowns.max_ejection_percent allows, by provider.', source, (counters) => counters.ejectionsOverflow),
+    perProvider('switchyard_panic_attempts_total', 'Attempts sent to an ejected target because its route was in panic (too few targets available, no healthy fallback), by provider.', source, (counters) => counters.panicAttempts),
+    perProvider('switchyard_stream_failures_total', 'Streams that failed after the commit point (the client had begun reading them), by provider: counted apart from failures before it, they never eject a target by themselves.', source, (counters) => counters.streamFailures),
   ];
+}
+
+function perProvider(name: string, help: string, source: () => Gateway | undefined, pick: (counters: HealthCounters) => ReadonlyMap<string, number>): CollectedMetric {
+  return new CollectedMetric({
+    name, help, type: 'counter',
+    collect: (samples) => {
+      const counters = source()?.runtime.health.counters;
+      if (counters === undefined) return;
+      for (const [provider, value] of pick(counters)) samples.push({ value, labels: { provider } });
+    },
+  });
 }
 
 function collectTargets(gateway: Gateway | undefined, samples: Sample[]): void {

@@ -7,6 +7,7 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
+import { ANSWERED, BrowserGuard } from '../server/browser-guard.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { modelNameProblem } from '../util/model-name.ts';
 import { findTopLevelString, type TopLevelString } from '../util/json-splice.ts';
@@ -101,6 +102,14 @@ export class Gateway {
 
   private dispatch(context: RequestContext, runtime: Runtime): void {
     const request = context.request;
+    // before anything else: a web page must not reach the gateway (Host, Origin, CORS preflight)
+    const refusal = runtime.browserGuard.admit(request, context.response);
+    if (refusal !== undefined) {
+      if (refusal === ANSWERED) return;
+      context.surface = this.routes.errorSurfaceFor(context.path);
+      this.refuseBody(context, refusal);
+      return;
+    }
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: request.headers };
     const match = this.routes.lookup(request.method ?? 'GET', context.path, surfaceRequest);
     if (match.kind === 'not-found') {
@@ -132,6 +141,11 @@ export class Gateway {
         return;
       }
       // a local answer to a POST (Ollama's /api/show) reads its JSON body first
+      const notJson = BrowserGuard.requireJson(request);
+      if (notJson !== undefined) {
+        this.refuseBody(context, notJson);
+        return;
+      }
       readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
         if (error !== undefined) {
           if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
@@ -153,6 +167,11 @@ export class Gateway {
       return;
     }
     const surface = entry.surface!;
+    const notJson = BrowserGuard.requireJson(request);
+    if (notJson !== undefined) {
+      this.refuseBody(context, notJson);
+      return;
+    }
     // only proxied requests are captured, not the gateway's own endpoints (nor /v0/requests itself)
     if (this.bodyLog !== undefined) this.bodyLog.begin(context);
     readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
@@ -238,7 +257,7 @@ export class Gateway {
   }
 
   /**
-   * 413: answer at once, then discard (never buffer) whatever else the client sends, so a client
+   * 413 (and other refusals before the body is read): answer at once, then discard (never buffer) whatever else the client sends, so a client
    * that writes its whole body before reading still gets the answer. A body that does not end
    * within a few seconds has its connection closed.
    */

@@ -3,14 +3,17 @@
 // error's class — whether to retry the same target after a back-off, move to the next target, walk
 // the fallback chain, switch to the context-overflow alias, or answer. Bounded by the route's retry
 // policy, the request's attempt cap and the process's retry budget. A client that leaves stops
-// everything at once: the attempt in flight, a back-off timer, a media download.
+// everything at once: the attempt in flight, a back-off timer, a media download. Outcomes go to
+// the key's health entry: failures before the commit point count towards ejection (within what
+// the route allows), a stream broken after it is counted apart; a route left with too few
+// targets and no healthy fallback ignores ejection (panic) rather than refuse the request.
 import { createHash } from 'node:crypto';
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
 import { usable, type Route, type TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
-import type { TargetHealth } from '../state/health.ts';
+import type { EjectionGuard, TargetHealth } from '../state/health.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
 import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
@@ -50,7 +53,7 @@ interface Failure {
   answer: () => void;
 }
 
-export class RequestRunner implements Cancellable, ExchangeOwner {
+export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard {
   private readonly input: RunnerInput;
   private readonly context: RequestContext;
   private readonly runtime: Runtime;
@@ -58,6 +61,10 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
   private readonly tried = new Set<TargetSlot>();
   private target: TargetSlot | undefined = undefined;
   private key: TargetHealth | undefined = undefined;
+  /** Epoch ms when the current attempt took its key: tells its health entry whether it began before an ejection. */
+  private startedAt = 0;
+  /** The current route was in panic when its target was picked: ejected keys may be used. */
+  private panic = false;
   private triesOnTarget = 0;
   private attempts = 0;
   private exchange: UpstreamExchange | undefined = undefined;
@@ -125,7 +132,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     for (;;) {
       const picked = this.pickTarget(now);
       if (picked !== undefined) {
-        const key = picked.pickKey(now, this.preferredKey);
+        const key = picked.pickKey(now, this.preferredKey, this.panic);
         this.preferredKey = -1;
         this.tried.add(picked);
         if (key === undefined) continue; // cannot happen (picked means a key is available); never loop on it
@@ -157,7 +164,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
   private retrySame(target: TargetSlot, error: GatewayError, now: number): boolean {
     const retry = this.route.policy.retry;
     const previous = this.key!;
-    const key = target.pickKey(now);
+    // this very failure may have ejected the target: retry it anyway if the route is in panic
+    this.panic = this.panicking(this.route, now);
+    const key = target.pickKey(now, -1, this.panic);
     if (key !== undefined && key !== previous) {
       this.schedule(target, key, 0);
       return true;
@@ -190,10 +199,33 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     return route.canPick(this.input.surface.operation, now, this.tried, route.hasContextWindows ? this.promptTokens() : 0);
   }
 
+  /**
+   * Whether `route` ignores ejection now: too few of its targets are available (panic threshold)
+   * and no fallback still to walk has an available target — fallbacks come first, as Envoy's lower
+   * priority levels do. Free in the usual case: with nothing ejected anywhere, one read ends it.
+   */
+  private panicking(route: Route, now: number): boolean {
+    if (this.runtime.health.counters.ejectedEntries === 0) return false;
+    const operation = this.input.surface.operation;
+    if (!route.belowPanicThreshold(operation, now, this.runtime.config.routing.cooldowns.panicThresholdPercent)) return false;
+    for (const name of this.queue) {
+      if (this.visited.has(name)) continue;
+      const fallback = this.runtime.router.resolve(name);
+      if (fallback !== undefined && fallback.canPick(operation, now, undefined, fallback.hasContextWindows ? this.promptTokens() : 0)) return false;
+    }
+    return true;
+  }
+
+  /** EjectionGuard: the current route's max_ejection_percent decides whether a failing key may be ejected. */
+  allowsEjection(entry: TargetHealth, now: number): boolean {
+    return this.route.allowsEjection(this.input.surface.operation, entry, now, this.runtime.config.routing.cooldowns.maxEjectionPercent);
+  }
+
   private pickTarget(now: number): TargetSlot | undefined {
     const route = this.route;
     const operation = this.input.surface.operation;
     const tokens = route.hasContextWindows ? this.promptTokens() : 0;
+    this.panic = false;
     if (route.policy.affinity === 'session' && this.tried.size === 0) {
       const session = this.sessionId();
       if (session !== undefined) {
@@ -205,7 +237,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
         }
       }
     }
-    return route.pick(operation, now, this.tried, tokens);
+    this.panic = this.panicking(route, now);
+    return route.pick(operation, now, this.tried, tokens, this.panic);
   }
 
   /** No target took the request and some were passed over only because the prompt is too long for them. */
@@ -264,7 +297,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     const context = this.context;
     if (this.canceled || context.response.destroyed) return; // the client left: no upstream request
     const now = Date.now();
-    if (!bypassCooldown && !key.available(now)) {
+    if (!bypassCooldown && !key.usable(now, this.panic)) {
       // cooled down while we waited (another request's failure): choose again
       this.next();
       return;
@@ -282,6 +315,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       // a fallback's own error answer names it too, not only its success
       context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
+      this.startedAt = now;
       key.take(now);
       taken = true;
       context.upstreamStatus = 0; // this attempt's, not an earlier one's
@@ -319,7 +353,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
       this.pending = undefined;
       this.inlined = true;
       if (this.canceled || this.context.response.destroyed) return;
-      const key = target.pickKey(Date.now()) ?? target.keys[0]!;
+      const key = target.pickKey(Date.now(), -1, this.panic) ?? target.keys[0]!;
       try {
         this.dispatch(target, key, true);
       } catch (error) {
@@ -433,8 +467,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     const key = exchange.key;
     key.release();
     const now = Date.now();
-    if (countsAgainstTarget(error)) key.fail(now, error, this.runtime.config.routing.cooldowns);
-    else if (error.errorClass === 'client-error') key.succeed(now, 0); // it answered: the request was at fault
+    if (countsAgainstTarget(error)) key.fail(now, error, this.runtime.config.routing.cooldowns, this.startedAt, this);
+    else if (error.errorClass === 'client-error') key.succeed(now, 0, this.startedAt); // it answered: the request was at fault
     this.last = { error, answer };
     this.context.error = error;
     (this.context.failures ??= []).push(`${exchange.provider.name}/${exchange.upstreamModel}:${error.upstreamStatus ?? error.status}`);
@@ -459,7 +493,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     // a name the provider does not list has now been answered: its state is worth keeping
     if (this.route.provisional) this.runtime.router.confirm(this.route);
     const key = exchange.key;
-    key.succeed(Date.now(), exchange.latencyMs);
+    key.succeed(Date.now(), exchange.latencyMs, this.startedAt);
     const target = this.target;
     if (target !== undefined && this.route.policy.affinity === 'session') {
       const session = this.sessionId();
@@ -474,8 +508,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner {
     if (this.context.attemptLog !== undefined) this.endAttempt(error?.code);
     if (this.context.active === this) this.context.active = undefined;
     exchange.key.release();
-    // a stream broken after the commit still says something about the target's health
-    if (error !== undefined && countsAgainstTarget(error)) exchange.key.fail(Date.now(), error, this.runtime.config.routing.cooldowns);
+    // a stream broken after the commit says something about the target's health, but it is not a
+    // failed connection or a 5xx: counted apart, for the success rate only
+    if (error !== undefined && countsAgainstTarget(error)) exchange.key.failAfterCommit(Date.now(), error, this.runtime.config.routing.cooldowns, this);
   }
 
   onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void {

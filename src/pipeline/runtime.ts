@@ -10,6 +10,7 @@ import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
 import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
+import { BrowserGuard } from '../server/browser-guard.ts';
 import { hash } from 'node:crypto';
 import type { HealthBook } from '../state/health.ts';
 import { RetryBudget } from '../state/retry-budget.ts';
@@ -76,6 +77,8 @@ export interface HealthCheckResult {
 export class Runtime {
   readonly config: GatewayConfig;
   readonly auth: ClientAuth;
+  /** Host, Origin and CORS checks, compiled from `server`. */
+  readonly browserGuard: BrowserGuard;
   readonly providers = new Map<string, ProviderRuntime>();
   /** Every credential in the config, for redaction of upstream text. */
   readonly secrets: readonly string[];
@@ -105,6 +108,7 @@ export class Runtime {
     this.config = config;
     this.logger = dependencies.logger;
     this.auth = new ClientAuth(config.auth.keys);
+    this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);
     this.health = dependencies.health;
     this.retryBudget = new RetryBudget(config.routing.retryBudget);

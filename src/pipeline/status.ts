@@ -31,6 +31,7 @@ function safeUrl(baseUrl: string): string {
 
 function target(entry: TargetHealth, now: number): Record<string, unknown> {
   const error = entry.lastError;
+  const successRate = entry.successRate(now);
   return {
     model: entry.model,
     key: entry.keyId === '' ? null : entry.keyId,
@@ -39,11 +40,14 @@ function target(entry: TargetHealth, now: number): Record<string, unknown> {
     cooldown_until: entry.until > now ? iso(entry.until) : null,
     consecutive_failures: entry.consecutiveFailures,
     ejections: entry.ejections,
+    ejected_by: entry.reason === 'ejected' ? entry.ejectedBy ?? null : null,
     in_flight: entry.inflight,
     latency_ms: entry.latencyMs > 0 ? round(entry.latencyMs) : null,
     error_rate: round(entry.errorRate(now), 3),
+    success_rate: successRate === undefined ? null : round(successRate, 3),
     requests: entry.requests,
     failures: entry.failures,
+    stream_failures: entry.streamFailures,
     last_error: error === undefined ? null : {
       status: error.upstreamStatus ?? error.status,
       code: error.code,

@@ -1,7 +1,9 @@
 // Model name → route: pure, no I/O. Built once per config snapshot (and again when discovered
 // model lists change); aliases are precompiled, bare names and patterns are cached (bounded).
 // A route owns its targets' load-balancing state; each target holds the health entries of its
-// provider's keys for its model, looked up once here, never per request.
+// provider's keys for its model, looked up once here, never per request. The route also decides
+// what outlier ejection may do to it (Envoy's max_ejection_percent) and when it ignores ejection
+// (panic: too few targets left), since a health entry alone cannot know which routes it serves.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
 import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings } from '../config/types.ts';
 import type { HealthBook, TargetHealth } from '../state/health.ts';
@@ -56,6 +58,19 @@ export class TargetSlot implements RouteTarget {
     return false;
   }
 
+  /** Some key can take a request now, ejected ones included when the route is in panic. */
+  usable(now: number, panic: boolean): boolean {
+    if (!panic) return this.available(now);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i]!.usable(now, true)) return true;
+    return false;
+  }
+
+  /** Out of rotation, and only ejection keeps it out (panic would bring it back). */
+  ejected(now: number): boolean {
+    return !this.available(now) && this.usable(now, true);
+  }
+
   /** Attempts in flight on this target, over all keys. */
   get inflight(): number {
     let sum = 0;
@@ -70,11 +85,22 @@ export class TargetSlot implements RouteTarget {
     return best;
   }
 
-  /** The key for the next attempt: the preferred one when it is available, else by the provider's key strategy. */
-  pickKey(now: number, preferred = -1): TargetHealth | undefined {
+  /**
+   * The key for the next attempt: the preferred one when it is available, else by the provider's
+   * key strategy. In panic, an available key still comes before an ejected one.
+   */
+  pickKey(now: number, preferred = -1, panic = false): TargetHealth | undefined {
     const keys = this.keys;
     if (preferred >= 0 && preferred < keys.length && keys[preferred]!.available(now)) return keys[preferred];
-    if (keys.length === 1) return keys[0]!.available(now) ? keys[0] : undefined;
+    if (keys.length === 1) return keys[0]!.usable(now, panic) ? keys[0] : undefined;
+    const key = this.pickAvailableKey(now);
+    if (key !== undefined || !panic) return key;
+    for (let i = 0; i < keys.length; i++) if (keys[i]!.usable(now, true)) return keys[i];
+    return undefined;
+  }
+
+  private pickAvailableKey(now: number): TargetHealth | undefined {
+    const keys = this.keys;
     if (this.keyStrategy === 'fill-first') {
       for (let i = 0; i < keys.length; i++) if (keys[i]!.available(now)) return keys[i];
       return undefined;
@@ -136,19 +162,20 @@ export class Route {
 
   /**
    * The next target by the route's strategy among those able to serve `operation`, not yet
-   * `tried`, with a key available now and room for `tokens` (the prompt estimate; 0 = unknown).
+   * `tried`, with a key available now (or, in `panic`, only ejected) and room for `tokens` (the
+   * prompt estimate; 0 = unknown).
    */
-  pick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0): TargetSlot | undefined {
+  pick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0, panic = false): TargetSlot | undefined {
     const targets = this.targetsFor(operation);
     const count = targets.length;
     if (count === 0) return undefined;
     if (count === 1) {
       const only = targets[0]!;
-      return usable(only, now, tried, tokens) ? only : undefined;
+      return usable(only, now, tried, tokens, panic) ? only : undefined;
     }
     switch (this.policy.strategy) {
       case 'fill-first':
-        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens)) return targets[i];
+        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens, panic)) return targets[i];
         return undefined;
       case 'weighted': {
         // smooth weighted round-robin (nginx): even spread, deterministic, no randomness
@@ -156,7 +183,7 @@ export class Route {
         let total = 0;
         for (let i = 0; i < count; i++) {
           const target = targets[i]!;
-          if (target.weight <= 0 || !usable(target, now, tried, tokens)) continue;
+          if (target.weight <= 0 || !usable(target, now, tried, tokens, panic)) continue;
           target.current += target.weight;
           total += target.weight;
           if (best === undefined || target.current > best.current) best = target;
@@ -170,7 +197,7 @@ export class Route {
         const start = this.advance(count);
         for (let n = 0; n < count; n++) {
           const target = targets[(start + n) % count]!;
-          if (!usable(target, now, tried, tokens)) continue;
+          if (!usable(target, now, tried, tokens, panic)) continue;
           const load = target.inflight;
           if (load < bestLoad) {
             best = target;
@@ -182,7 +209,7 @@ export class Route {
       case 'latency': {
         // power of two choices on peak-EWMA latency × (in flight + 1); unknown latency is tried first
         const candidates: TargetSlot[] = [];
-        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens)) candidates.push(targets[i]!);
+        for (let i = 0; i < count; i++) if (usable(targets[i]!, now, tried, tokens, panic)) candidates.push(targets[i]!);
         if (candidates.length <= 1) return candidates[0];
         const a = candidates[Math.floor(Math.random() * candidates.length)]!;
         let b = candidates[Math.floor(Math.random() * (candidates.length - 1))]!;
@@ -193,7 +220,7 @@ export class Route {
         const start = this.advance(count);
         for (let n = 0; n < count; n++) {
           const target = targets[(start + n) % count]!;
-          if (usable(target, now, tried, tokens)) return target;
+          if (usable(target, now, tried, tokens, panic)) return target;
         }
         return undefined;
       }
@@ -201,12 +228,56 @@ export class Route {
   }
 
   /** Whether `pick` would find a target now (without moving any balancing state). */
-  canPick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0): boolean {
+  canPick(operation: CanonicalOperation, now: number, tried?: ReadonlySet<TargetSlot>, tokens = 0, panic = false): boolean {
     const weighted = this.policy.strategy === 'weighted';
     for (const target of this.targetsFor(operation)) {
-      if ((!weighted || target.weight > 0) && usable(target, now, tried, tokens)) return true;
+      if ((!weighted || target.weight > 0) && usable(target, now, tried, tokens, panic)) return true;
     }
     return false;
+  }
+
+  /**
+   * Fewer than `thresholdPercent` of the targets able to serve `operation` are available, and some
+   * of the others are out only because they are ejected (Envoy's healthy panic threshold). Whether
+   * the route then ignores ejection also depends on its fallbacks; the runner decides that.
+   */
+  belowPanicThreshold(operation: CanonicalOperation, now: number, thresholdPercent: number): boolean {
+    if (thresholdPercent <= 0) return false;
+    const targets = this.targetsFor(operation);
+    const count = targets.length;
+    // enough available targets: no panic, whatever the others do (the usual case ends here)
+    const needed = (thresholdPercent * count) / 100;
+    let available = 0;
+    let ejected = false;
+    for (let i = 0; i < count; i++) {
+      const target = targets[i]!;
+      if (target.available(now)) {
+        if (++available >= needed) return false;
+      } else if (!ejected && target.ejected(now)) {
+        ejected = true;
+      }
+    }
+    return ejected;
+  }
+
+  /**
+   * Whether ejecting `entry` (one key of one of the targets) keeps the route within
+   * `maxPercent` of its targets ejected — rounded down, but at least one may always be, so a lone
+   * primary can give way to its fallbacks (panic keeps it answerable when there are none).
+   * Ejecting a key whose target has another key available takes no target out.
+   */
+  allowsEjection(operation: CanonicalOperation, entry: TargetHealth, now: number, maxPercent: number): boolean {
+    if (maxPercent <= 0) return false;
+    const targets = this.targetsFor(operation);
+    let owner: TargetSlot | undefined;
+    let ejected = 0;
+    for (const target of targets) {
+      if (target.keys.includes(entry)) owner = target;
+      else if (target.ejected(now)) ejected++;
+    }
+    if (owner === undefined) return true;
+    for (const key of owner.keys) if (key !== entry && key.available(now)) return true;
+    return ejected + 1 <= Math.max(1, Math.floor((targets.length * maxPercent) / 100));
   }
 
   private advance(count: number): number {
@@ -216,11 +287,11 @@ export class Route {
   }
 }
 
-/** A target that may take the request now: not tried yet, a key available, room for the prompt. */
-export function usable(target: TargetSlot, now: number, tried: ReadonlySet<TargetSlot> | undefined, tokens: number): boolean {
+/** A target that may take the request now: not tried yet, a key available (or only ejected, in panic), room for the prompt. */
+export function usable(target: TargetSlot, now: number, tried: ReadonlySet<TargetSlot> | undefined, tokens: number, panic = false): boolean {
   if (tried !== undefined && tried.has(target)) return false;
   if (tokens > 0 && target.contextWindow !== undefined && tokens > target.contextWindow) return false;
-  return target.available(now);
+  return target.usable(now, panic);
 }
 
 function cost(target: TargetSlot): number {

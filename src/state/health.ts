@@ -1,39 +1,85 @@
-// Passive health per (provider key, model): cooldowns as data, outlier ejection with a half-open
-// probe, and the numbers the least-busy and latency strategies read. In memory, one book per
-// process, outliving config reloads (entries are keyed by provider name, key fingerprint and
-// model, so a changed key starts fresh). Nothing here does I/O; the clock is injectable.
+// Passive health per (provider key, model), after Envoy's outlier detection: cooldowns as data,
+// ejection by failures in a row before the commit point or by a poor recent success rate, a
+// half-open probe, and the numbers the least-busy and latency strategies read. How many targets
+// of a route may be ejected at once, and when a route ignores ejection (panic), is the route's
+// business (src/routing/router.ts); an `EjectionGuard` asks it. In memory, one book per process,
+// outliving config reloads (entries are keyed by provider name, key fingerprint and model, so a
+// changed key starts fresh). Nothing here does I/O; the clock is injectable.
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { CooldownSettings } from '../config/types.ts';
 
-export type CooldownReason = 'auth' | 'not-found' | 'rate-limited' | 'ejected' | 'health-check';
+export type CooldownReason = 'auth' | 'not-found' | 'rate-limited' | 'ejected';
 
 export type HealthState = 'healthy' | 'cooling' | 'half-open';
 
-/** Half-life of the decayed request/error counters shown as the recent error rate. */
+/**
+ * What took a target out of rotation: `eject_after` failures in a row before the commit point, a
+ * recent success rate at or below `success_rate_threshold_percent`, a failed half-open probe (the
+ * only ejection that doubles the time), or a failed active health check.
+ */
+export type EjectionCause = 'consecutive-failures' | 'success-rate' | 'probe' | 'health-check';
+
+/** Asked before an outlier detector ejects an entry: would the route keep enough targets? */
+export interface EjectionGuard {
+  allowsEjection(entry: TargetHealth, now: number): boolean;
+}
+
+/** Half-life of the decayed request/failure counters (error rate, success-rate detector). */
 const RATE_HALF_LIFE_MS = 60_000;
 /** Weight of a new sample in the latency EWMA. */
 const EWMA_WEIGHT = 0.2;
 /** Most entries kept; beyond it the least recently used idle ones go. */
 const MAX_ENTRIES = 20_000;
 
+function bump<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
 /**
- * How often targets left rotation, per provider: cooldowns by reason and ejections, counted when
- * one starts (not when an existing one is extended). Read by the metrics at scrape time.
+ * How often targets left rotation, per provider: cooldowns by reason and ejections by cause, counted
+ * when one starts (not when an existing one is extended); ejections the route's max_ejection_percent
+ * refused; attempts sent to an ejected target because its route was in panic; and streams that
+ * failed after the commit point. Read by the metrics at scrape time.
  */
 export class HealthCounters {
   /** provider → reason → cooldowns started (auth, not-found, rate-limited; ejections are apart). */
   readonly cooldowns = new Map<string, Map<CooldownReason, number>>();
-  /** provider → ejections (failures in a row, a failed half-open probe, a failed health check). */
-  readonly ejections = new Map<string, number>();
+  /** provider → cause → ejections. */
+  readonly ejections = new Map<string, Map<EjectionCause, number>>();
+  /** provider → ejections not made because the route had as many targets ejected as it may. */
+  readonly ejectionsOverflow = new Map<string, number>();
+  /** provider → attempts on an ejected target, made because its route was in panic. */
+  readonly panicAttempts = new Map<string, number>();
+  /** provider → streams that failed after the commit point (counted apart from failures before it). */
+  readonly streamFailures = new Map<string, number>();
+  /**
+   * Entries of the book whose reason is 'ejected' now (cooling or half-open). While it is 0 — the
+   * usual case — no route can be in panic, and the runner skips the check with one read.
+   */
+  ejectedEntries = 0;
 
   cooled(provider: string, reason: CooldownReason): void {
     let byReason = this.cooldowns.get(provider);
     if (byReason === undefined) this.cooldowns.set(provider, (byReason = new Map()));
-    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    bump(byReason, reason);
   }
 
-  ejected(provider: string): void {
-    this.ejections.set(provider, (this.ejections.get(provider) ?? 0) + 1);
+  ejected(provider: string, cause: EjectionCause): void {
+    let byCause = this.ejections.get(provider);
+    if (byCause === undefined) this.ejections.set(provider, (byCause = new Map()));
+    bump(byCause, cause);
+  }
+
+  overflowed(provider: string): void {
+    bump(this.ejectionsOverflow, provider);
+  }
+
+  panicked(provider: string): void {
+    bump(this.panicAttempts, provider);
+  }
+
+  streamFailed(provider: string): void {
+    bump(this.streamFailures, provider);
   }
 }
 
@@ -44,24 +90,38 @@ export class TargetHealth {
   /** A short non-secret fingerprint of the key, for status pages and logs. */
   readonly keyId: string;
   readonly model: string;
-  /** Epoch ms before which this entry is not picked (except by its half-open probe). */
+  /** Epoch ms before which this entry is not picked (except by its half-open probe, or in panic). */
   until = 0;
   reason: CooldownReason | undefined = undefined;
   /** The error that started the cooldown (already redacted), replayed when nothing else can answer. */
   lastError: ErrorInfo | undefined = undefined;
   lastErrorAt = 0;
+  /** Failures in a row before the commit point (5xx, timeouts, connection failures, resets). */
   consecutiveFailures = 0;
   consecutiveRateLimits = 0;
+  /** Ejections since the target last answered. */
   ejections = 0;
-  /** A half-open probe is in flight: others keep away until it reports. */
+  /** What started the current ejection (undefined when not ejected). */
+  ejectedBy: EjectionCause | undefined = undefined;
+  /** Epoch ms of the current ejection's start: attempts begun before it say nothing about it. */
+  ejectedAt = 0;
+  /** Length of the current ejection, ms; doubled only by a failed probe. */
+  private ejectionMs = 0;
+  /** A half-open probe is in flight: others keep away until it reports (unless the route panics). */
   probing = false;
   inflight = 0;
   /** Peak-EWMA of the time to response headers, ms (0 = no sample yet). */
   latencyMs = 0;
+  /** Attempts that reached a verdict (answered or failed); a stream is counted once, at its commit. */
   requests = 0;
+  /** Failed attempts, of any kind, streams broken after their commit included. */
   failures = 0;
+  /** Streams that failed after the commit point. */
+  streamFailures = 0;
   private recentRequests = 0;
   private recentFailures = 0;
+  /** Recent failures of the outlier kind (5xx, timeouts, connection failures, resets, broken streams). */
+  private recentOutliers = 0;
   private decayedAt = 0;
   lastUsedAt = 0;
   private readonly counters: HealthCounters | undefined;
@@ -80,6 +140,11 @@ export class TargetHealth {
     return false;
   }
 
+  /** Available, or — when the route is in panic — out of rotation only because it is ejected. */
+  usable(now: number, panic: boolean): boolean {
+    return this.available(now) || (panic && this.reason === 'ejected');
+  }
+
   state(now: number): HealthState {
     if (now < this.until) return 'cooling';
     return this.reason === 'ejected' ? 'half-open' : 'healthy';
@@ -87,9 +152,10 @@ export class TargetHealth {
 
   /** Claims the entry for one attempt (the half-open probe, when it is one). */
   take(now: number): void {
+    if (this.reason === 'ejected' && (now < this.until || this.probing)) this.counters?.panicked(this.provider);
+    else if (this.reason === 'ejected') this.probing = true;
     this.inflight++;
     this.lastUsedAt = now;
-    if (this.reason === 'ejected' && now >= this.until) this.probing = true;
   }
 
   /**
@@ -103,85 +169,187 @@ export class TargetHealth {
     if (this.inflight === 0) this.probing = false;
   }
 
-  /** The target answered: any cooldown ends. */
-  succeed(now: number, latencyMs: number): void {
-    this.probing = false;
-    this.count(now, false);
+  /**
+   * The target answered (the commit point, or a 4xx that was the request's fault). An ejection
+   * ends — unless the attempt began before it: a request already in flight then says nothing about
+   * whether the target has recovered; the probe (or an attempt made in panic) does.
+   */
+  succeed(now: number, latencyMs: number, startedAt = now): void {
+    this.count(now, false, false);
     this.consecutiveFailures = 0;
     this.consecutiveRateLimits = 0;
-    this.ejections = 0;
-    this.until = 0;
-    this.reason = undefined;
+    if (this.reason !== 'ejected' || startedAt >= this.ejectedAt) {
+      this.probing = false;
+      this.ejections = 0;
+      this.until = 0;
+      this.setReason(undefined);
+      this.ejectedBy = undefined;
+    }
     if (latencyMs > 0) {
       // peak EWMA: a slow sample counts at once, fast ones pull the average down gradually
       this.latencyMs = this.latencyMs === 0 || latencyMs > this.latencyMs ? latencyMs : this.latencyMs + EWMA_WEIGHT * (latencyMs - this.latencyMs);
     }
   }
 
-  /** The attempt failed for a reason that is the target's: start or extend a cooldown. */
-  fail(now: number, error: ErrorInfo, settings: CooldownSettings): void {
-    this.count(now, true);
+  /**
+   * The attempt failed before the commit point, for a reason that is the target's: start or extend
+   * a cooldown, or count towards ejection. `startedAt` is when the attempt took the entry: while an
+   * ejection runs, only an attempt begun in its half-open phase (the probe) can extend it — and
+   * doubles it; attempts that were already in flight, doomed with the rest, change nothing.
+   */
+  fail(now: number, error: ErrorInfo, settings: CooldownSettings, startedAt = now, guard?: EjectionGuard): void {
     this.lastError = error;
     this.lastErrorAt = now;
     const status = error.upstreamStatus;
     if (status === 401 || status === 403) {
+      this.count(now, true, false);
       this.cool(now, settings.authMs, 'auth');
       return;
     }
     if (status === 404) {
+      this.count(now, true, false);
       this.cool(now, settings.notFoundMs, 'not-found');
       return;
     }
     if (error.errorClass === 'rate-limited') {
+      this.count(now, true, false);
       this.consecutiveRateLimits++;
       const backoff = settings.rateLimitMs * 2 ** Math.min(this.consecutiveRateLimits - 1, 30);
       const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
       this.cool(now, Math.min(wait, settings.rateLimitMaxMs), 'rate-limited');
       return;
     }
-    // 5xx, timeouts, connection failures and resets: an outlier after enough in a row, or at once
-    // when its half-open probe fails
+    // 5xx, timeouts, connection failures and resets before the commit point
+    this.count(now, true, true);
+    if (this.reason === 'ejected') {
+      // begun in the half-open phase: the probe (or an attempt made in panic then) failed
+      if (startedAt >= this.until) this.eject(now, settings, 'probe');
+      return;
+    }
     this.consecutiveFailures++;
-    if (this.probing || this.reason === 'ejected' || this.consecutiveFailures >= settings.ejectAfter) this.eject(now, settings);
+    if (this.consecutiveFailures >= settings.ejectAfter) this.ejectIfAllowed(now, settings, 'consecutive-failures', guard);
+    else this.checkSuccessRate(now, settings, guard);
+  }
+
+  /**
+   * A stream failed after the commit point (reset, stall, malformed or cut short while the client
+   * was reading it). Counted apart: it never ejects by `eject_after` nor extends an ejection, but
+   * feeds the success-rate detector. The attempt was counted as a request at its commit.
+   */
+  failAfterCommit(now: number, error: ErrorInfo, settings: CooldownSettings, guard?: EjectionGuard): void {
+    this.lastError = error;
+    this.lastErrorAt = now;
+    this.streamFailures++;
+    this.failures++;
+    this.decay(now);
+    this.recentFailures++;
+    this.recentOutliers++;
+    this.counters?.streamFailed(this.provider);
+    if (this.reason !== 'ejected') this.checkSuccessRate(now, settings, guard);
+  }
+
+  /**
+   * Taken out of rotation. A fresh ejection lasts `eject_s`; a failed probe (or a health check that
+   * fails again while the target is out) doubles the last length, up to `eject_max_s`.
+   */
+  eject(now: number, settings: CooldownSettings, cause: EjectionCause): void {
+    const again = this.reason === 'ejected' && (cause === 'probe' || cause === 'health-check');
+    this.ejectionMs = again ? Math.min(Math.max(this.ejectionMs, settings.ejectMs) * 2, settings.ejectMaxMs) : settings.ejectMs;
+    this.ejections++;
+    this.counters?.ejected(this.provider, cause);
+    this.consecutiveFailures = 0;
+    this.until = now + this.ejectionMs;
+    this.setReason('ejected');
+    this.ejectedBy = cause;
+    this.ejectedAt = now;
     this.probing = false;
   }
 
-  /** Taken out of rotation for a doubling time (an active health check failing does this too). */
-  eject(now: number, settings: CooldownSettings, reason: CooldownReason = 'ejected'): void {
-    this.ejections++;
-    this.counters?.ejected(this.provider);
-    this.consecutiveFailures = 0;
-    const ms = Math.min(settings.ejectMs * 2 ** Math.min(this.ejections - 1, 30), settings.ejectMaxMs);
-    this.until = now + ms;
-    // a health-check ejection comes back through the half-open probe like any other
-    this.reason = reason === 'health-check' ? 'ejected' : reason;
-    this.probing = false;
+  /** Starts out of rotation until `until`: its key was found down by a health check before this entry existed. */
+  startEjected(until: number, now: number): void {
+    this.until = until;
+    this.setReason('ejected');
+    this.ejectedBy = 'health-check';
+    this.ejectedAt = now;
+  }
+
+  /** The entry leaves the book (evicted): it no longer counts as ejected. */
+  retire(): void {
+    this.setReason(undefined);
   }
 
   /** An active health check passed: an entry ejected for failures comes back at once. */
   recover(): void {
     if (this.reason !== 'ejected') return;
     this.until = 0;
-    this.reason = undefined;
+    this.setReason(undefined);
+    this.ejectedBy = undefined;
     this.ejections = 0;
     this.consecutiveFailures = 0;
     this.probing = false;
+  }
+
+  /** Share of recent attempts that failed (decayed over about a minute). */
+  errorRate(now: number): number {
+    this.decay(now);
+    return this.recentRequests < 0.01 ? 0 : this.recentFailures / this.recentRequests;
+  }
+
+  /** Share of recent attempts without an outlier failure; undefined below `minimumVolume` recent attempts. */
+  successRate(now: number, minimumVolume = 1): number | undefined {
+    this.decay(now);
+    if (this.recentRequests < minimumVolume || this.recentRequests < 0.01) return undefined;
+    return 1 - this.recentOutliers / this.recentRequests;
+  }
+
+  /** Flapping: enough recent attempts, and too few of them succeeded. */
+  private checkSuccessRate(now: number, settings: CooldownSettings, guard: EjectionGuard | undefined): void {
+    if (settings.successRateThresholdPercent <= 0) return;
+    const rate = this.successRate(now, settings.successRateRequestVolume);
+    if (rate !== undefined && rate * 100 <= settings.successRateThresholdPercent) this.ejectIfAllowed(now, settings, 'success-rate', guard);
+  }
+
+  private ejectIfAllowed(now: number, settings: CooldownSettings, cause: EjectionCause, guard: EjectionGuard | undefined): void {
+    // cooling down for a rate limit or a refused key (an attempt begun before it failed): an
+    // ejection would only replace that cooldown, perhaps by a shorter one; decided once it ends
+    if (this.reason !== undefined && now < this.until) return;
+    if (settings.maxEjectionPercent <= 0) {
+      // outlier ejection is off
+      this.consecutiveFailures = 0;
+      return;
+    }
+    if (guard !== undefined && !guard.allowsEjection(this, now)) {
+      // the route has as many targets out as it may: this one stays in (Envoy's ejections_overflow)
+      this.counters?.overflowed(this.provider);
+      this.consecutiveFailures = 0;
+      return;
+    }
+    this.eject(now, settings, cause);
+  }
+
+  /** Every change of `reason` goes through here, so the book's count of ejected entries stays exact. */
+  private setReason(reason: CooldownReason | undefined): void {
+    const counters = this.counters;
+    if (counters !== undefined && (reason === 'ejected') !== (this.reason === 'ejected')) counters.ejectedEntries += reason === 'ejected' ? 1 : -1;
+    this.reason = reason;
   }
 
   private cool(now: number, ms: number, reason: CooldownReason): void {
     if (now >= this.until || this.reason !== reason) this.counters?.cooled(this.provider, reason);
     const until = now + ms;
     if (until > this.until || this.reason !== reason) this.until = until;
-    this.reason = reason;
+    this.setReason(reason);
+    this.ejectedBy = undefined;
     this.probing = false;
   }
 
-  private count(now: number, failed: boolean): void {
+  private count(now: number, failed: boolean, outlier: boolean): void {
     this.requests++;
     if (failed) this.failures++;
     this.decay(now);
     this.recentRequests++;
     if (failed) this.recentFailures++;
+    if (outlier) this.recentOutliers++;
   }
 
   private decay(now: number): void {
@@ -194,13 +362,8 @@ export class TargetHealth {
     const factor = 0.5 ** (elapsed / RATE_HALF_LIFE_MS);
     this.recentRequests *= factor;
     this.recentFailures *= factor;
+    this.recentOutliers *= factor;
     this.decayedAt = now;
-  }
-
-  /** Share of recent attempts that failed (decayed over about a minute). */
-  errorRate(now: number): number {
-    this.decay(now);
-    return this.recentRequests < 0.01 ? 0 : this.recentFailures / this.recentRequests;
   }
 }
 
@@ -225,12 +388,12 @@ export class HealthBook {
     const id = entryId(provider, keyId, model);
     let entry = this.entries.get(id);
     if (entry === undefined) {
-      entry = new TargetHealth(provider, keyIndex, keyId, model, this.counters);
+      // an entry not kept counts nothing (cooldowns, ejections, the book's ejected count): it is
+      // dropped with its request, and the book's counts must hold for its own entries only
+      entry = new TargetHealth(provider, keyIndex, keyId, model, keep ? this.counters : undefined);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
-      if (down !== undefined && down > this.now()) {
-        entry.until = down;
-        entry.reason = 'ejected';
-      }
+      const now = down === undefined ? 0 : this.now();
+      if (down !== undefined && down > now) entry.startEjected(down, now);
       if (keep) this.add(id, entry);
     }
     return entry;
@@ -241,10 +404,13 @@ export class HealthBook {
     return this.entries.get(entryId(entry.provider, entry.keyId, entry.model)) === entry;
   }
 
-  /** Puts an entry made with `keep` false in the book, unless one for its (provider, key, model) is there already. */
+  /**
+   * The provider answered a model made with `keep` false: its (provider, key, model) gets an entry
+   * in the book from now on — a fresh one, counted like any other; the request's own provisional
+   * entry goes with the request.
+   */
   keep(entry: TargetHealth): void {
-    const id = entryId(entry.provider, entry.keyId, entry.model);
-    if (!this.entries.has(id)) this.add(id, entry);
+    if (!this.entries.has(entryId(entry.provider, entry.keyId, entry.model))) this.entry(entry.provider, entry.keyIndex, entry.keyId, entry.model);
   }
 
   private add(id: string, entry: TargetHealth): void {
@@ -291,6 +457,7 @@ export class HealthBook {
     for (const [id, entry] of this.entries) {
       if (toDrop === 0) break;
       if (entry.inflight === 0 && entry.until <= now) {
+        entry.retire();
         this.entries.delete(id);
         toDrop--;
       }

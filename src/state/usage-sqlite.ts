@@ -1,5 +1,5 @@
 // SQLite usage store (node:sqlite), on the main thread: rows arrive in batches (every second, or
-// 500 at a time) and one batch is one short transaction — about 1 µs a row, the same CPU a worker
+// 64 at a time) and one batch is one short transaction — about 1 µs a row, the same CPU a worker
 // thread would spend, without the ~45 MB a second V8 isolate costs. WAL lets `--workers N`
 // processes share one file; a write lock held by another process is waited for at most
 // BUSY_TIMEOUT_MS (the holder's transaction takes milliseconds), after which the batch fails and

@@ -37,6 +37,9 @@ export interface TestGatewayOptions {
   tracing?: GatewayConfig['tracing'];
   /** Price overrides (`prices:`), in order. */
   prices?: PriceOverride[];
+  /** `server.allowed_hosts` and `server.cors.allowed_origins` (both empty when absent). */
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
 }
 
 export function providerConfig(provider: TestProvider): ProviderConfig {
@@ -71,7 +74,8 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
   const routing: RoutingConfig = { ...DEFAULT_ROUTING, ...options.routing };
   return {
     source: 'test',
-    server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000 },
+    server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000,
+      allowedHosts: options.allowedHosts ?? [], cors: { allowedOrigins: options.allowedOrigins ?? [] } },
     auth: { keys: options.keys ?? [], allowUnauthenticated: false },
     providers: options.providers.map(providerConfig),
     models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),

@@ -46,6 +46,8 @@ export type Behavior =
   | { kind: 'chunks'; chunks: string[]; contentType: string; intervalMs?: number; status?: number; thenBehavior?: 'end' | 'reset' | 'stall' }
   /** Waits, then behaves as `then` (default: { kind: 'default' }). */
   | { kind: 'delay'; ms: number; then?: Behavior }
+  /** Holds the request until `until` settles (a barrier shared by many requests), then behaves as `then`. */
+  | { kind: 'hold'; until: Promise<unknown>; then: Behavior }
   /** Sends a TCP RST before any response byte. */
   | { kind: 'reset' }
   /** Reads the body and never answers. */
@@ -252,6 +254,13 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       case 'delay':
         exchange.after(behavior.ms, () => run(exchange, record, index, behavior.then ?? { kind: 'default' }));
         return;
+      case 'hold': {
+        const proceed = () => {
+          if (!exchange.finished) run(exchange, record, index, behavior.then);
+        };
+        behavior.until.then(proceed, proceed);
+        return;
+      }
       case 'reset':
         exchange.socket.resetAndDestroy();
         return;

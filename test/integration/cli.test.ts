@@ -1,20 +1,15 @@
 // The `switchyard` command as a user runs it: real processes, real config files, signals.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { freePort } from '../helpers/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_ENTRY as entry, CliProcess, eventually } from '../helpers/cli-process.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 
-const entry = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
-const children: ChildProcess[] = [];
-
-after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-});
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -29,32 +24,11 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
-class Server {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
+class Server extends CliProcess {
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state'), ...env }, cwd: dir });
-    children.push(this.child);
-    this.child.stdout!.on('data', (chunk) => { this.stdout += chunk; });
-    this.child.stderr!.on('data', (chunk) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-  }
-
-  async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stderr', timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = this[stream].match(pattern);
-      if (match !== null) return match;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} in ${stream}:\n${this[stream]}\n--- other:\n${stream === 'stdout' ? this.stderr : this.stdout}`);
-      if (this.child.exitCode !== null) throw new Error(`exited (${this.child.exitCode}) before ${pattern}:\n${this.stderr}\n${this.stdout}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    super(args, { cwd: dir, env: { SWITCHYARD_STATE_DIR: join(dir, 'state'), ...env } });
   }
 }
-
 
 function configFile(name: string, mock: MockUpstream, extra = ''): string {
   const path = join(dir, name);
@@ -68,14 +42,6 @@ async function chat(base: string, model: string, stream = false): Promise<Respon
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
   });
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 test('--help and --version', async () => {
@@ -168,7 +134,7 @@ test('--workers 2: both serve one port, a killed worker is replaced, SIGTERM exi
     await eventually(async () => {
       // new connections spread over the workers; the access log names the pid that answered
       const response = await fetch(`${base}/v1/chat/completions`, {
-        method: 'POST', headers: { connection: 'close' }, body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] }),
+        method: 'POST', headers: { connection: 'close', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] }),
       });
       assert.equal(response.status, 200);
       for (const line of server.stdout.split('\n')) {

@@ -164,6 +164,7 @@ test('a 429 starts one cooldown (not one per failure); failures in a row eject',
   for (let i = 0; i < 2; i++) assert.equal((await chat(gateway, 'broken:m')).status, 502);
   families = await scrape(gateway);
   assert.equal(sampleSum(families, 'switchyard_ejections_total', { provider: 'broken' }), 1);
+  assert.equal(sampleSum(families, 'switchyard_ejections_total', { provider: 'broken', reason: 'consecutive-failures' }), 1);
   assert.equal(sampleSum(families, 'switchyard_cooldowns_total', { provider: 'broken' }), 0);
   assert.equal(sampleSum(families, 'switchyard_targets', { provider: 'broken', state: 'cooling' }), 1);
   assert.equal(sampleSum(families, 'switchyard_requests_total', { provider: 'broken', status_class: '5xx' }), 2);

@@ -2,6 +2,7 @@
 // active health checks take a provider out of rotation and bring it back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { startMockUpstream } from '../helpers/mock-upstream.ts';
 
@@ -82,26 +83,34 @@ test('a failing target shows as cooling down with its last error and when it com
   assert.equal(mock.requests.length, seen);
 });
 
-test('an active health check takes a provider out of rotation and brings it back when it passes', { timeout: 15_000 }, async (t) => {
-  let healthy = false;
-  const mock = await startMockUpstream({
-    script: (request) => (request.method === 'GET' && !healthy ? { kind: 'json', status: 503, body: { error: { message: 'down' } } } : { kind: 'default' }),
+for (const panic of [false, true]) {
+  test(`an active health check takes a provider out of rotation and brings it back when it passes (${panic ? 'its only target is still tried: panic' : 'panic off: 429'})`, { timeout: 15_000 }, async (t) => {
+    let healthy = false;
+    const mock = await startMockUpstream({
+      script: (request) => (request.method === 'GET' && !healthy ? { kind: 'json', status: 503, body: { error: { message: 'down' } } } : { kind: 'default' }),
+    });
+    t.after(() => mock.close());
+    const gateway = await startTestGateway({
+      providers: [{ name: 'checked', baseUrl: `${mock.url}/v1`, models: ['mock-gpt'], healthCheck: { intervalMs: 100, timeoutMs: 1000 } }],
+      ...(panic ? {} : { routing: { cooldowns: { ...DEFAULT_COOLDOWNS, panicThresholdPercent: 0 } } }),
+    });
+    t.after(() => gateway.close());
+    const providers = async () => (await (await fetch(`${gateway.url}/v1/providers`)).json() as { data: { health_check: { ok: boolean } | null; targets: Record<string, unknown>[] }[] }).data[0]!;
+    await waitFor(async () => (await providers()).health_check?.ok === false);
+    const posts = () => mock.requests.filter((request) => request.method === 'POST').length;
+    const first = await chat(gateway.url, 'mock-gpt');
+    if (panic) {
+      assert.equal(first.status, 200, 'the only target is out of rotation, but a model is never left unanswerable by ejection');
+      assert.equal(posts(), 1);
+    } else {
+      assert.equal(first.status, 429, 'the only target is out of rotation: 429 with Retry-After');
+      assert.ok(Number(first.headers.get('retry-after')) >= 1);
+      assert.equal(posts(), 0, 'no request reached the provider while it was down');
+    }
+    healthy = true;
+    await waitFor(async () => (await providers()).health_check?.ok === true);
+    const served = await chat(gateway.url, 'mock-gpt');
+    assert.equal(served.status, 200);
+    assert.equal(posts(), panic ? 2 : 1);
   });
-  t.after(() => mock.close());
-  const gateway = await startTestGateway({
-    providers: [{ name: 'checked', baseUrl: `${mock.url}/v1`, models: ['mock-gpt'], healthCheck: { intervalMs: 100, timeoutMs: 1000 } }],
-  });
-  t.after(() => gateway.close());
-  const providers = async () => (await (await fetch(`${gateway.url}/v1/providers`)).json() as { data: { health_check: { ok: boolean } | null }[] }).data[0]!;
-  await waitFor(async () => (await providers()).health_check?.ok === false);
-  const posts = () => mock.requests.filter((request) => request.method === 'POST').length;
-  const refused = await chat(gateway.url, 'mock-gpt');
-  assert.equal(refused.status, 429, 'the only target is out of rotation: 429 with Retry-After');
-  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-  assert.equal(posts(), 0, 'no request reached the provider while it was down');
-  healthy = true;
-  await waitFor(async () => (await providers()).health_check?.ok === true);
-  const served = await chat(gateway.url, 'mock-gpt');
-  assert.equal(served.status, 200);
-  assert.equal(posts(), 1);
-});
+}

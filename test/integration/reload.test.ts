@@ -3,6 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliProcess, eventually } from '../helpers/cli-process.ts';
 import { startTestGateway, testConfig } from '../helpers/gateway.ts';
 import { startMockUpstream } from '../helpers/mock-upstream.ts';
 import { parseSse } from '../helpers/sse.ts';
@@ -117,4 +122,101 @@ test('a request whose body is still arriving during a reload is served, not fail
   outgoing.end(body.slice(10));
   const { status, text } = await reply;
   assert.equal(status, 200, text);
+});
+
+test('an editor truncating the file never turns authentication off: empty and partial files are refused, the full file applied once (the CLI, watcher and SIGHUP)', { timeout: 60_000 }, async (t) => {
+  const mock = await startMockUpstream();
+  t.after(() => mock.close());
+  const dir = mkdtempSync(join(tmpdir(), 'swy-reload-'));
+  const path = join(dir, 'switchyard.yaml');
+  const providers = `providers:\n  - name: mock\n    type: openai\n    base_url: ${mock.url}/v1\n    models: [mock-gpt]\n`;
+  const auth = 'auth:\n  keys: [sk-reload-test]\n';
+  const alias = (name: string) => `models:\n  - name: ${name}\n    targets: [{ provider: mock, model: mock-gpt }]\n`;
+  writeFileSync(path, providers + auth);
+  const server = new CliProcess(['--config', path, '--port', '0'], { cwd: dir, env: { SWITCHYARD_STATE_DIR: join(dir, 'state') } });
+  t.after(async () => {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const chat = async (model: string, key?: string) => {
+    const response = await fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  const logs = (message: RegExp) => server.logs().filter((line) => message.test(String(line.msg)));
+  assert.equal(await chat('mock-gpt', 'sk-reload-test'), 200);
+
+  // Requests without a key, all along: every one must be refused.
+  const unauthenticated: number[] = [];
+  let polling = true;
+  let pollFailure: unknown;
+  const poller = (async () => {
+    while (polling) {
+      unauthenticated.push(await chat('mock-gpt'));
+      await sleep(20);
+    }
+  })().catch((error: unknown) => { pollFailure = error; });
+  t.after(async () => {
+    polling = false;
+    await poller;
+  });
+
+  // 1. Truncated to zero bytes and left so: a save in progress, never loaded.
+  truncateSync(path, 0);
+  await sleep(1000);
+  assert.deepEqual(logs(/^reloading config/), [], 'an empty file is not acted on');
+
+  // 2. Cut short before `auth:`: valid YAML that loses the keys — loaded, and refused.
+  writeFileSync(path, providers);
+  await eventually(() => logs(/^config reload refused: it would turn client authentication off/).length === 1);
+  const refusal = logs(/^config reload refused:/)[0]!;
+  assert.equal(refusal.level, 40, 'a warning');
+  assert.deepEqual(refusal.removes, { clientKeys: 1 });
+  assert.match(String(refusal.msg), /removes the only client key.*write auth\.keys: \[\]; keeping the previous config/);
+
+  // 2b. Cut inside the key list: not YAML any more — refused as invalid, as any broken file is.
+  writeFileSync(path, `${providers}auth:\n  keys: [sk-rel`);
+  await eventually(() => logs(/^config reload refused; keeping the previous config$/).length === 1);
+  assert.match(String(logs(/^config reload refused;/)[0]!.problems), /invalid YAML/);
+  assert.ok(!String(logs(/^config reload refused;/)[0]!.problems).includes('sk-rel'), 'the problem names the place, not the text');
+
+  // 3. The whole file back, with a real change: applied once, and the log says what changed.
+  writeFileSync(path, providers + auth + alias('fast'));
+  await eventually(async () => (await chat('fast', 'sk-reload-test')) === 200);
+  await eventually(() => logs(/^config reloaded/).length > 0);
+  const applied = logs(/^config reloaded/);
+  assert.equal(applied.length, 1);
+  assert.equal(applied[0]!.msg, 'config reloaded: aliases +fast');
+  assert.deepEqual(applied[0]!.aliases, { added: ['fast'] });
+
+  // 4. SIGHUP on an empty file goes through the same guard.
+  truncateSync(path, 0);
+  await sleep(300);
+  server.child.kill('SIGHUP');
+  await eventually(() => logs(/^config reload refused:/).length === 2);
+  assert.match(String(logs(/^config reload refused:/)[1]!.msg), /client authentication off.*; and it would remove every provider \(mock\)/);
+  assert.equal(await chat('fast', 'sk-reload-test'), 200, 'the previous config still serves');
+
+  // 5. An editor's save at full speed: truncate, a first piece, the rest. One reload, of the whole file.
+  truncateSync(path, 0);
+  writeFileSync(path, providers);
+  await sleep(10);
+  writeFileSync(path, providers + auth + alias('quick'));
+  await eventually(async () => (await chat('quick', 'sk-reload-test')) === 200);
+  await eventually(() => logs(/^config reloaded/).length > 1);
+  await sleep(500);
+  assert.deepEqual(logs(/^config reloaded/).map((line) => line.msg), ['config reloaded: aliases +fast', 'config reloaded: aliases +quick -fast']);
+
+  polling = false;
+  await poller;
+  assert.equal(pollFailure, undefined);
+  assert.ok(unauthenticated.length > 20, `${unauthenticated.length} requests sent without a key`);
+  assert.deepEqual(new Set(unauthenticated), new Set([401]), 'no request without a key was ever served');
+  assert.ok(!server.stdout.includes('sk-reload-test'), 'the key never appears in a log line');
 });

@@ -128,12 +128,12 @@ describe('failures before the commit point', { concurrency: 4 }, () => {
     });
   }
 
-  test('503 on every try: 502 after retry.attempts tries; once ejected, 429 with Retry-After in the caller\'s dialect without reaching the upstream', T, async (t) => {
+  test('503 on every try, panic off: 502 after retry.attempts tries; once ejected, 429 with Retry-After in the caller\'s dialect without reaching the upstream', T, async (t) => {
     const { up } = await startMocks(t, { up: () => status(503, 'The engine is currently overloaded.') });
     const gateway = await startGatewayFor(t, {
       providers: [openaiProvider('p', up)],
       models: ONE_TARGET,
-      routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 20_000 } },
+      routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 20_000, panicThresholdPercent: 0 } },
     });
     const failed = await chat(gateway, 'a');
     const error = assertOpenAIError(failed, 502, 'upstream_error');
@@ -160,6 +160,33 @@ describe('failures before the commit point', { concurrency: 4 }, () => {
     assertAnthropicError(anthropicStream, 429, 'rate_limit_error');
 
     assert.equal(up.requests.length, 2, 'nothing reached the ejected upstream');
+  });
+
+  test('503 on every try, one target: once ejected it is still tried (panic), the client gets the provider\'s error, and the ejection is not extended by those tries', T, async (t) => {
+    const { up } = await startMocks(t, { up: () => status(503, 'The engine is currently overloaded.') });
+    const gateway = await startGatewayFor(t, {
+      providers: [openaiProvider('p', up)],
+      models: ONE_TARGET,
+      routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 20_000 } },
+    });
+    assertOpenAIError(await chat(gateway, 'a'), 502, 'upstream_error');
+    assert.equal(up.requests.length, 2);
+    const [entry] = [...gateway.gateway.runtime.health.all()];
+    assert.equal(entry!.reason, 'ejected', 'eject_after reached');
+    const until = entry!.until;
+
+    // the only target is ejected: tried anyway, with the route's retries, never "cooling down"
+    for (const reply of [await chat(gateway, 'a'), await chat(gateway, 'a', { stream: true })]) {
+      const error = assertOpenAIError(reply, 502, 'upstream_error');
+      assert.match(error.message, /overloaded/);
+      assertMeta(reply, { provider: 'p', model: 'm', attempts: '2' });
+    }
+    assertAnthropicError(await messages(gateway, 'a'), 502, 'api_error');
+    assert.equal(up.requests.length, 8, 'every request reached the upstream');
+
+    // failures of attempts made during the ejection neither extend nor double it
+    assert.equal(entry!.until, until);
+    assert.equal(entry!.ejections, 1);
   });
 
   // --- resets and silence ------------------------------------------------------------------------

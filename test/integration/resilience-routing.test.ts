@@ -256,13 +256,13 @@ test('a primary that keeps failing is ejected and avoided, probed once its eject
   assert.equal(secondary.requests.length, before);
 });
 
-test('a single target whose half-open probe is out: other requests get 429 with Retry-After, not the upstream', T, async (t) => {
+test('panic off: a single target whose half-open probe is out: other requests get 429 with Retry-After, not the upstream', T, async (t) => {
   let up = false;
   const { only } = await startMocks(t, { only: () => up ? { kind: 'delay', ms: 200 } : status(500, 'down') });
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('p', only)],
     models: ONE_TARGET,
-    routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 200, ejectMaxMs: 200 } },
+    routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 200, ejectMaxMs: 200, panicThresholdPercent: 0 } },
   });
   assertOpenAIError(await chat(gateway, 'a'), 502);
   up = true;
@@ -277,6 +277,56 @@ test('a single target whose half-open probe is out: other requests get 429 with 
   assert.equal(only.requests.length, 3);
   assert.equal((await probe).status, 200);
   assert.equal((await chat(gateway, 'a')).status, 200, 'recovered');
+});
+
+test('a single target whose half-open probe is out: the route is in panic, so other requests still reach it', T, async (t) => {
+  let up = false;
+  const { only } = await startMocks(t, { only: () => up ? { kind: 'delay', ms: 200 } : status(500, 'down') });
+  const gateway = await startGatewayFor(t, {
+    providers: [openaiProvider('p', only)],
+    models: ONE_TARGET,
+    routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 200, ejectMaxMs: 200 } },
+  });
+  assertOpenAIError(await chat(gateway, 'a'), 502);
+  up = true;
+  await sleep(250);
+  const probe = chat(gateway, 'a');
+  await only.waitForRequests(3);
+  const during = await Promise.all([chat(gateway, 'a'), messages(gateway, 'a')]);
+  for (const reply of during) assert.equal(reply.status, 200, reply.text);
+  assert.equal(only.requests.length, 5, 'sent upstream while the probe was out');
+  assert.equal((await probe).status, 200);
+  const [entry] = [...gateway.gateway.runtime.health.all()];
+  assert.equal(entry!.state(Date.now()), 'healthy', 'the probe brought it back');
+  assert.equal(entry!.ejections, 0);
+});
+
+test('a lone primary that is ejected gives way to its healthy fallback (no panic while a fallback can answer); with the fallback down too, the primary is tried again', T, async (t) => {
+  let fallbackUp = true;
+  const { primary, backup } = await startMocks(t, { primary: () => status(500, 'down'), backup: () => fallbackUp ? OK : status(500, 'backup down') });
+  const gateway = await startGatewayFor(t, {
+    providers: [openaiProvider('p1', primary), openaiProvider('p2', backup)],
+    models: [
+      { name: 'a', targets: [{ provider: 'p1', model: 'm1' }], fallbacks: ['b'], retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 100 } },
+      { name: 'b', targets: [{ provider: 'p2', model: 'm2' }], retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 100 } },
+    ],
+    routing: { cooldowns: { ...DEFAULT_COOLDOWNS, ejectAfter: 2, ejectMs: 20_000 } },
+  });
+  for (let i = 0; i < 2; i++) assertMeta(await chat(gateway, 'a'), { provider: 'p2', fallback: 'b', attempts: '2' });
+  assert.equal(primary.requests.length, 2, 'two failures in a row: ejected');
+  for (let i = 0; i < 3; i++) assertMeta(await chat(gateway, 'a'), { provider: 'p2', fallback: 'b', attempts: '1' });
+  assert.equal(primary.requests.length, 2, 'avoided while its fallback answers');
+
+  // the fallback fails as well and is ejected in turn: nothing healthy is left, both are tried
+  fallbackUp = false;
+  assertOpenAIError(await chat(gateway, 'b'), 502);
+  assertOpenAIError(await chat(gateway, 'b'), 502);
+  const before = { primary: primary.requests.length, backup: backup.requests.length };
+  const reply = await chat(gateway, 'a');
+  assertOpenAIError(reply, 502);
+  assertMeta(reply, { attempts: '2', fallback: 'b' });
+  assert.equal(primary.requests.length, before.primary + 1, 'the primary, in panic');
+  assert.equal(backup.requests.length, before.backup + 1, 'then its fallback, in panic');
 });
 
 // --- provider keys -----------------------------------------------------------------------------

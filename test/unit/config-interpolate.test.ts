@@ -16,9 +16,9 @@ test('interpolateString: variables, defaults, escapes', () => {
   assert.equal(interpolateString('${HOST}${HOST}', env).value, 'example.comexample.com');
 });
 
-test('interpolateString: unset variables without default are reported, set-but-empty are not', () => {
+test('interpolateString: unset variables without default are reported, set-but-empty apart', () => {
   const env = { EMPTY: '' };
-  assert.deepEqual(interpolateString('${A}-${B:-x}-${EMPTY}', env), { value: '-x-', changed: true, unset: ['A'] });
+  assert.deepEqual(interpolateString('${A}-${B:-x}-${EMPTY}-${A}', env), { value: '-x--', changed: true, unset: ['A', 'A'], empty: ['EMPTY'], variables: ['A', 'B', 'EMPTY'] });
 });
 
 test('interpolateString: malformed references are errors', () => {
@@ -107,6 +107,40 @@ test('a malformed reference is an error with its location', () => {
   assert.throws(() => parseConfigText('server:\n  host: ${HOST\n', 'test.yaml', {}), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
     assert.deepEqual(error.problems, [{ path: 'server.host', line: 2, column: 9, message: "unterminated '${' (write '$${' for a literal '${')" }]);
+    return true;
+  });
+});
+
+test('a problem in an interpolated value names its variable', () => {
+  const text = [
+    'server:',
+    '  port: ${SWY_TEST_PORT}',
+    'providers:',
+    '  - name: unset',
+    '    type: openai',
+    '    base_url: ${SWY_TEST_BASE}',
+    '  - name: empty',
+    '    type: openai',
+    '    base_url: ${SWY_TEST_EMPTY}',
+    '  - name: parts',
+    '    type: openai',
+    '    base_url: http://${SWY_TEST_HOST}:${SWY_TEST_P}/v1',
+    '  - name: bad',
+    '    type: openai',
+    '    base_url: ${SWY_TEST_URL}',
+    '  - name: fine',
+    '    type: openai',
+    '    base_url: "http://127.0.0.1:1/v1"',
+  ].join('\n');
+  assert.throws(() => parseConfigText(text, 'sw.yaml', { SWY_TEST_PORT: 'abc', SWY_TEST_EMPTY: '', SWY_TEST_URL: 'ftp://x' }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems.map((problem) => `${problem.line} ${problem.path}: ${problem.message}`), [
+      '2 server.port: must be an integer between 1 and 65535; the value comes from ${SWY_TEST_PORT}',
+      '6 providers[0].base_url: ${SWY_TEST_BASE} is not set: must be a non-empty string',
+      '9 providers[1].base_url: ${SWY_TEST_EMPTY} is empty: must be a non-empty string',
+      "12 providers[2].base_url: ${SWY_TEST_HOST} and ${SWY_TEST_P} are not set: must be an http(s) URL such as http://127.0.0.1:11434/v1 (got 'http://:/v1')",
+      '15 providers[3].base_url: must be an http or https URL, not ftp; the value comes from ${SWY_TEST_URL}',
+    ]);
     return true;
   });
 });

@@ -22,7 +22,7 @@ test('defaults for an empty file', () => {
   const config = load([]);
   assert.deepEqual(config, {
     source: 'test.yaml',
-    server: { host: '127.0.0.1', port: 18080, workers: 1, bodyLimitBytes: 32 * 1024 * 1024, keepAliveTimeoutMs: 65000, drainTimeoutMs: 30000 },
+    server: { host: '127.0.0.1', port: 18080, workers: 1, bodyLimitBytes: 32 * 1024 * 1024, keepAliveTimeoutMs: 65000, drainTimeoutMs: 30000, allowedHosts: [], cors: { allowedOrigins: [] } },
     auth: { keys: [], allowUnauthenticated: false },
     providers: [],
     models: [],
@@ -30,7 +30,7 @@ test('defaults for an empty file', () => {
       retry: { attempts: 2, backoffMs: 250, maxBackoffMs: 5000 },
       maxAttempts: 6,
       retryBudget: { ratio: 0.2, minPerSecond: 10 },
-      cooldowns: { authMs: 1_800_000, notFoundMs: 21_600_000, rateLimitMs: 1000, rateLimitMaxMs: 300_000, ejectAfter: 3, ejectMs: 10_000, ejectMaxMs: 300_000 },
+      cooldowns: { authMs: 1_800_000, notFoundMs: 21_600_000, rateLimitMs: 1000, rateLimitMaxMs: 300_000, ejectAfter: 3, ejectMs: 10_000, ejectMaxMs: 300_000, maxEjectionPercent: 50, panicThresholdPercent: 50, successRateThresholdPercent: 50, successRateRequestVolume: 20 },
       sessionTtlMs: 3_600_000,
     },
     logging: { level: 'info', format: 'json' },
@@ -203,7 +203,7 @@ test('routing and alias routing keys, fully given', () => {
     '  retry: { attempts: 4, backoff_ms: 100, max_backoff_ms: 2000 }',
     '  max_attempts: 9',
     '  retry_budget: { ratio: 0.5, min_per_second: 2.5 }',
-    '  cooldowns: { auth_s: 60, not_found_s: 0, rate_limit_s: 0.5, rate_limit_max_s: 30, eject_after: 5, eject_s: 1.25, eject_max_s: 120 }',
+    '  cooldowns: { auth_s: 60, not_found_s: 0, rate_limit_s: 0.5, rate_limit_max_s: 30, eject_after: 5, eject_s: 1.25, eject_max_s: 120, max_ejection_percent: 34, panic_threshold_percent: 0, success_rate_threshold_percent: 25, success_rate_request_volume: 100 }',
     '  session_header: X-My-Session',
     '  session_ttl_s: 600',
     'providers:',
@@ -227,7 +227,7 @@ test('routing and alias routing keys, fully given', () => {
     retry: { attempts: 4, backoffMs: 100, maxBackoffMs: 2000 },
     maxAttempts: 9,
     retryBudget: { ratio: 0.5, minPerSecond: 2.5 },
-    cooldowns: { authMs: 60_000, notFoundMs: 0, rateLimitMs: 500, rateLimitMaxMs: 30_000, ejectAfter: 5, ejectMs: 1250, ejectMaxMs: 120_000 },
+    cooldowns: { authMs: 60_000, notFoundMs: 0, rateLimitMs: 500, rateLimitMaxMs: 30_000, ejectAfter: 5, ejectMs: 1250, ejectMaxMs: 120_000, maxEjectionPercent: 34, panicThresholdPercent: 0, successRateThresholdPercent: 25, successRateRequestVolume: 100 },
     sessionHeader: 'x-my-session',
     sessionTtlMs: 600_000,
   });

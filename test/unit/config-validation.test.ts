@@ -142,6 +142,9 @@ test('routing number ranges', () => {
   assert.equal(only(['routing:', '  retry_budget: { ratio: 11 }']), '2:26 routing.retry_budget.ratio: must be a number between 0 and 10');
   assert.equal(only(['routing:', '  cooldowns: { auth_s: -1 }']), '2:24 routing.cooldowns.auth_s: must be a number, 0 or more');
   assert.equal(only(['routing:', '  cooldowns: { eject_after: 1.5 }']), '2:29 routing.cooldowns.eject_after: must be a positive integer');
+  assert.equal(only(['routing:', '  cooldowns: { max_ejection_percent: 101 }']), '2:38 routing.cooldowns.max_ejection_percent: must be an integer between 0 and 100');
+  assert.equal(only(['routing:', '  cooldowns: { panic_threshold_percent: -1 }']), '2:41 routing.cooldowns.panic_threshold_percent: must be an integer between 0 and 100');
+  assert.equal(only(['routing:', '  cooldowns: { success_rate_request_volume: 0 }']), '2:45 routing.cooldowns.success_rate_request_volume: must be a positive integer');
   assert.equal(only(['providers:', '  - { name: g, type: groq, api_key: k, health_check: { interval_s: 0 } }']),
     '2:68 providers[0].health_check.interval_s: must be a positive integer');
   assert.equal(only([...two, 'models:', '  - { name: a, targets: [{ provider: local, model: m, weight: -1 }] }']),

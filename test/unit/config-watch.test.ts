@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watchConfigFile } from '../../src/config/watch.ts';
 
-// Longer than the 150 ms debounce plus fs event latency.
-const SETTLE_MS = 500;
+// Longer than the 150 ms debounce and the 150 ms stability check, plus fs event latency.
+const SETTLE_MS = 800;
 
 function fixture(): { dir: string; path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'swy-watch-'));
@@ -83,6 +83,48 @@ test('stop() ends the watch, including a pending debounce', async () => {
     writeFileSync(path, 'server: { port: 8 }\n');
     await sleep(SETTLE_MS);
     assert.equal(calls, 0);
+  } finally {
+    stop();
+    cleanup();
+  }
+});
+
+test('an empty file is a save in progress: nothing fires until it has content again', async () => {
+  const { path, cleanup } = fixture();
+  const seen: string[] = [];
+  const stop = watchConfigFile(path, () => seen.push(readFileSync(path, 'utf8')));
+  try {
+    await sleep(50);
+    truncateSync(path, 0);
+    await sleep(SETTLE_MS);
+    assert.deepEqual(seen, [], 'a zero-byte file is never reported by itself');
+    writeFileSync(path, 'server: { port: 9 }\n');
+    await sleep(SETTLE_MS);
+    assert.deepEqual(seen, ['server: { port: 9 }\n']);
+    // truncated and written back unchanged: nothing changed
+    truncateSync(path, 0);
+    await sleep(100);
+    writeFileSync(path, 'server: { port: 9 }\n');
+    await sleep(SETTLE_MS);
+    assert.deepEqual(seen, ['server: { port: 9 }\n']);
+  } finally {
+    stop();
+    cleanup();
+  }
+});
+
+test('a file written in pieces is reported once, whole, when it has stopped changing', async () => {
+  const { path, cleanup } = fixture();
+  const seen: string[] = [];
+  // the pause between the pieces is longer than the debounce: only the stability check holds the first piece back
+  const stop = watchConfigFile(path, () => seen.push(readFileSync(path, 'utf8')), { debounceMs: 30, settleMs: 400 });
+  try {
+    await sleep(50);
+    writeFileSync(path, 'server:\n');
+    await sleep(150);
+    appendFileSync(path, '  port: 10\n');
+    await sleep(1000);
+    assert.deepEqual(seen, ['server:\n  port: 10\n']);
   } finally {
     stop();
     cleanup();

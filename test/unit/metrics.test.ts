@@ -75,7 +75,7 @@ test('the observer: failed attempts count against the provider that failed, the 
   assert.equal(sampleSum(families, 'switchyard_requests_total'), 3, 'the path of its own endpoint is not counted');
 });
 
-const settings: CooldownSettings = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1000, rateLimitMaxMs: 10_000, ejectAfter: 2, ejectMs: 5000, ejectMaxMs: 30_000 };
+const settings: CooldownSettings = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1000, rateLimitMaxMs: 10_000, ejectAfter: 2, ejectMs: 5000, ejectMaxMs: 30_000, maxEjectionPercent: 50, panicThresholdPercent: 50, successRateThresholdPercent: 50, successRateRequestVolume: 20 };
 const failure = (errorClass: ErrorInfo['errorClass'], upstreamStatus: number): ErrorInfo => ({
   code: 'SWY_ERR_TEST', status: upstreamStatus, message: 'test', origin: 'upstream', errorClass, retryable: true, fallbackAllowed: true, upstreamStatus,
 });
@@ -93,7 +93,7 @@ test('the health book counts a cooldown when it starts (not when it is extended)
   other.fail(0, failure('server-error', 500), settings);
   other.fail(1, failure('server-error', 500), settings);
   book.markKeyDown('q', 'k', 2, settings);
-  assert.equal(book.counters.ejections.get('q'), 2);
+  assert.deepEqual([...book.counters.ejections.get('q')!], [['consecutive-failures', 1], ['health-check', 1]]);
   assert.equal(book.counters.cooldowns.get('q'), undefined);
 });
 

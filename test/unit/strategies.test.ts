@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Strategy } from '../../src/config/types.ts';
 import { Router, type Route, type TargetSlot } from '../../src/routing/router.ts';
-import { HealthBook } from '../../src/state/health.ts';
+import { HealthBook, type TargetHealth } from '../../src/state/health.ts';
 import { testConfig, type TestAlias, type TestProvider } from '../helpers/gateway.ts';
 
 const T0 = 1_800_000_000_000;
-const COOLDOWNS = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1_000, rateLimitMaxMs: 10_000, ejectAfter: 1, ejectMs: 5_000, ejectMaxMs: 5_000 };
+const COOLDOWNS = { authMs: 60_000, notFoundMs: 60_000, rateLimitMs: 1_000, rateLimitMaxMs: 10_000, ejectAfter: 1, ejectMs: 5_000, ejectMaxMs: 5_000, maxEjectionPercent: 100, panicThresholdPercent: 0, successRateThresholdPercent: 0, successRateRequestVolume: 1 };
 
 function routeOf(strategy: Strategy, targets: TestAlias['targets'], providers?: TestProvider[], keyIds: Record<string, string[]> = {}): Route {
   const names = [...new Set(targets.map((target) => target.provider))];
@@ -160,4 +160,76 @@ test('a preferred key (the session\'s) is used when available, else the strategy
   const fresh = keyedRoute('fill-first');
   fresh.keys[2]!.fail(T0, { code: 'x', status: 401, message: 'x', origin: 'upstream', errorClass: 'client-error', retryable: false, fallbackAllowed: true, upstreamStatus: 401 }, COOLDOWNS);
   assert.deepEqual(keyIndexes(fresh, 2, 2), [0, 0]);
+});
+
+// --- ejection limits and panic -------------------------------------------------------------------
+
+const SERVER_ERROR = { code: 'x', status: 502, message: 'x', origin: 'upstream' as const, errorClass: 'server-error' as const, retryable: true, fallbackAllowed: true };
+const RATE_LIMITED = { code: 'x', status: 429, message: 'x', origin: 'upstream' as const, errorClass: 'rate-limited' as const, retryable: true, fallbackAllowed: true, upstreamStatus: 429, retryAfterSeconds: 30 };
+
+test('panic threshold: below it (and only when some target is merely ejected) the route may pick ejected targets; rate-limited ones stay out', () => {
+  const single = routeOf('round-robin', [{ provider: 'a', model: 'm' }]);
+  assert.equal(single.belowPanicThreshold('chat', T0, 50), false, 'healthy');
+  eject(single.targets[0]!);
+  assert.equal(single.pick('chat', T0), undefined, 'ejected: not picked normally');
+  assert.equal(single.belowPanicThreshold('chat', T0, 50), true);
+  assert.equal(single.belowPanicThreshold('chat', T0, 0), false, '0 = never');
+  assert.equal(single.pick('chat', T0, undefined, 0, true)?.provider, 'a', 'in panic it is tried');
+  assert.equal(single.targets[0]!.pickKey(T0, -1, true), single.targets[0]!.keys[0]);
+  assert.equal(single.pick('chat', T0, new Set(single.targets), 0, true), undefined, 'never a target already tried');
+
+  const two = routeOf('round-robin', [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }]);
+  eject(two.targets[0]!);
+  assert.equal(two.belowPanicThreshold('chat', T0, 50), false, 'one of two available: 50 % is not below 50 %');
+  assert.equal(two.belowPanicThreshold('chat', T0, 51), true);
+
+  const four = routeOf('round-robin', [...three, { provider: 'd', model: 'm' }]);
+  for (const target of four.targets.slice(0, 3)) eject(target);
+  assert.equal(four.belowPanicThreshold('chat', T0, 50), true, 'one of four available');
+  assert.deepEqual(new Set(picks(four, 4)), new Set(['d']));
+  assert.deepEqual([0, 1, 2, 3].map(() => four.pick('chat', T0, undefined, 0, true)?.provider), ['a', 'b', 'c', 'd'], 'in panic: spread over all of them');
+
+  const limited = routeOf('round-robin', [{ provider: 'a', model: 'm' }]);
+  limited.targets[0]!.keys[0]!.fail(T0, RATE_LIMITED, COOLDOWNS);
+  assert.equal(limited.belowPanicThreshold('chat', T0, 50), false, 'nothing panic could bring back');
+  assert.equal(limited.pick('chat', T0, undefined, 0, true), undefined, 'a rate-limited target is not tried in panic');
+});
+
+test('max_ejection_percent: at least one target may be ejected, then the share decides; a key whose target has another key available is always allowed', () => {
+  const percent = 50;
+  const single = routeOf('round-robin', [{ provider: 'a', model: 'm' }]);
+  assert.equal(single.allowsEjection('chat', single.targets[0]!.keys[0]!, T0, percent), true, 'a lone target: one may be ejected');
+  assert.equal(single.allowsEjection('chat', single.targets[0]!.keys[0]!, T0, 0), false, '0 turns it off');
+
+  const two = routeOf('round-robin', [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }]);
+  const [a, b] = two.targets as [TargetSlot, TargetSlot];
+  assert.equal(two.allowsEjection('chat', a.keys[0]!, T0, percent), true);
+  eject(a);
+  assert.equal(two.allowsEjection('chat', b.keys[0]!, T0, percent), false, 'the last one is never ejected');
+  assert.equal(two.allowsEjection('chat', b.keys[0]!, T0, 100), true);
+  assert.equal(two.allowsEjection('chat', b.keys[0]!, T0 + 5_000, percent), true, 'once a is half-open again it no longer counts');
+
+  const four = routeOf('round-robin', [...three, { provider: 'd', model: 'm' }]);
+  eject(four.targets[0]!);
+  assert.equal(four.allowsEjection('chat', four.targets[1]!.keys[0]!, T0, percent), true, 'two of four');
+  eject(four.targets[1]!);
+  assert.equal(four.allowsEjection('chat', four.targets[2]!.keys[0]!, T0, percent), false);
+
+  const keyed = routeOf('fill-first', [{ provider: 'p', model: 'm' }], [{ name: 'p', baseUrl: 'http://127.0.0.1:9/p', apiKeys: ['k1', 'k2'] }], { p: ['id1', 'id2'] });
+  const [first, second] = keyed.targets[0]!.keys as [TargetHealth, TargetHealth];
+  const lonely = routeOf('round-robin', [{ provider: 'q', model: 'm' }]);
+  eject(lonely.targets[0]!);
+  assert.equal(keyed.allowsEjection('chat', first, T0, percent), true, 'the other key keeps the target in');
+  first.fail(T0, SERVER_ERROR, COOLDOWNS);
+  assert.equal(keyed.allowsEjection('chat', second, T0, percent), true, 'the last key of a lone target: the target may go');
+});
+
+test('in panic a target prefers its available keys, then its ejected ones', () => {
+  const keyed = routeOf('fill-first', [{ provider: 'p', model: 'm' }], [{ name: 'p', baseUrl: 'http://127.0.0.1:9/p', apiKeys: ['k1', 'k2'], keyStrategy: 'fill-first' }], { p: ['id1', 'id2'] });
+  const slot = keyed.targets[0]!;
+  slot.keys[0]!.fail(T0, SERVER_ERROR, COOLDOWNS);
+  assert.equal(slot.pickKey(T0, -1, true)?.keyIndex, 1);
+  slot.keys[1]!.fail(T0, RATE_LIMITED, COOLDOWNS);
+  assert.equal(slot.pickKey(T0)?.keyIndex, undefined);
+  assert.equal(slot.pickKey(T0, -1, true)?.keyIndex, 0, 'the ejected one, not the rate-limited one');
 });

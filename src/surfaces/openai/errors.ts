@@ -10,6 +10,8 @@ const openaiCodes: Record<string, string> = {
   [ErrorCode.routeNotFound]: 'unknown_url',
   [ErrorCode.methodNotAllowed]: 'method_not_allowed',
   [ErrorCode.unsupportedMediaType]: 'unsupported_media_type',
+  [ErrorCode.hostNotAllowed]: 'host_not_allowed',
+  [ErrorCode.originNotAllowed]: 'origin_not_allowed',
   [ErrorCode.modelNotFound]: 'model_not_found',
   [ErrorCode.unsupportedOperation]: 'unsupported_operation',
   [ErrorCode.coolingDown]: 'rate_limit_exceeded',
