@@ -4,11 +4,12 @@
 // pools, health) are read at scrape time. prom-client formats the text, adds the process metrics
 // (memory, CPU, event-loop lag, GC) and, with workers, aggregates every worker's registry.
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ErrorCode } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
 import type { RequestContext, RequestObserver } from '../pipeline/context.ts';
 import type { Gateway } from '../pipeline/gateway.ts';
 import { gaugeCollectors } from './metrics-gauges.ts';
-import { BucketLayout, Buckets, CollectedMetric, LabelCap, NONE, pushHistogram, type Labels } from './metrics-series.ts';
+import { BucketLayout, Buckets, CollectedMetric, LabelCap, NONE, OTHER, pushHistogram, type Labels } from './metrics-series.ts';
 import { streamMeter } from './metrics-stream.ts';
 
 /** The Prometheus text format's content type (version 0.0.4), as prom-client writes it. */
@@ -153,7 +154,7 @@ export class GatewayMetrics implements RequestObserver {
     // the gateway's own endpoints never reach a provider: the path is looked at only then
     if (context.provider === '' && this.ownPaths.has(context.path)) return;
     const series = this.seriesFor(context.surface?.name ?? NONE, context.provider);
-    const model = this.modelFor(series, context.upstreamModel);
+    const model = this.modelFor(series, context.unlistedModel ? OTHER : context.upstreamModel);
     const response = context.response;
     // a client that left before any answer: nginx's 499
     const status = aborted && !response.headersSent ? 499 : response.statusCode;
@@ -232,7 +233,8 @@ export class GatewayMetrics implements RequestObserver {
     const rest = context.attempts - failed;
     if (rest > 0) {
       if (aborted) totals.canceled += rest;
-      else if (context.error !== undefined) totals.error += rest;
+      // the gateway's own failure (an internal error after the answer came) is not the attempt's
+      else if (context.error !== undefined && context.error.code !== ErrorCode.internal) totals.error += rest;
       else totals.ok += rest;
     }
     if (context.attempts > 1) totals.retries += context.attempts - 1;

@@ -51,6 +51,11 @@ export class RequestContext {
   modelAsked = '';
   provider = '';
   upstreamModel = '';
+  /**
+   * `upstreamModel` is a name its provider does not list and has not answered yet (a provisional
+   * route): metrics give it no series of its own, so failing names cannot use up the label cap.
+   */
+  unlistedModel = false;
   /** The fallback (or overflow) route that answered, when not the one asked for. */
   route = '';
   /** Attempts that failed, as `provider/model:status` (bounded by routing.max_attempts). */

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseWholePrefix } from '../streaming/frame-splitter.ts';
 import { answerHeaders, headerValue } from './downstream.ts';
-import { sendError } from './respond.ts';
+import { sendError, writeHead } from './respond.ts';
 import { UsageSniffer } from '../streaming/usage-sniffer.ts';
 import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
 
@@ -79,7 +79,7 @@ export class PassThroughExchange extends UpstreamExchange {
     const context = this.context;
     context.streamed = this.splitter !== undefined;
     const out = answerHeaders(context, this.provider, this.upstreamModel, this.headersOut!);
-    context.response.writeHead(this.status, out);
+    writeHead(context.response, this.status, out);
     context.firstByteMs = context.elapsedMs();
   }
 

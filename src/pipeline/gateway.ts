@@ -9,10 +9,11 @@ import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
 import { ANSWERED, BrowserGuard } from '../server/browser-guard.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
-import { replaceTopLevelString } from '../util/json-splice.ts';
+import { modelNameProblem } from '../util/model-name.ts';
+import { findTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
-import { asGatewayError, sendError, sendJson, sendWire } from './respond.ts';
+import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
 import type { RouteTable } from './route-table.ts';
 import { roundCost, type JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
@@ -204,6 +205,25 @@ export class Gateway {
     }
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
+    // every surface's name (body or path) is checked here, once, before it keys anything
+    const problem = modelNameProblem(summary.model);
+    if (problem !== undefined) {
+      throw new GatewayError(ErrorCode.invalidRequest, `Invalid 'model': the name ${problem}.`, { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    }
+    // the model written twice is read as its last copy here and maybe as its first by the provider
+    // (the body goes upstream as sent): refused. The stream flag is not checked so: the answer's
+    // framing is read from the provider's content type, never from the body.
+    let modelMember: TopLevelString | undefined;
+    const modelField = summary.modelInPath === true ? undefined : (parsed as Record<string, unknown>).model;
+    if (typeof modelField === 'string') {
+      const member = findTopLevelString(body, text, 'model', modelField);
+      if (member.duplicate) {
+        throw new GatewayError(ErrorCode.invalidRequest, "Invalid body: 'model' appears more than once at the top level. Send it once: JSON parsers disagree on which copy counts.", {
+          status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
+        });
+      }
+      modelMember = member;
+    }
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     const router = runtime.router;
@@ -223,7 +243,7 @@ export class Gateway {
       });
     }
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, body, summary, suffix, route,
+      runtime, context, surface, surfaceRequest, parsed, body, text, modelMember, summary, suffix, route,
       onInternalError: (error) => this.fail(context, error),
     }).start();
   }
@@ -255,11 +275,11 @@ export class Gateway {
     socket.once('close', () => clearTimeout(timer));
   }
 
+  /** A request failed with an exception (a client's fault, or the gateway's own bug): it ends here, whatever its state. */
   private fail(context: RequestContext, error: unknown): void {
     const failure = asGatewayError(error);
     if (failure.status >= 500 && failure.origin === 'gateway') this.logger.error({ id: context.id, err: error }, 'internal error');
-    if (!context.response.headersSent) sendError(context, failure);
-    else context.response.destroy();
+    endWithError(context, failure);
   }
 
   private onClose(context: RequestContext, runtime: Runtime): void {

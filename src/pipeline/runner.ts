@@ -7,6 +7,7 @@
 // the key's health entry: failures before the commit point count towards ejection (within what
 // the route allows), a stream broken after it is counted apart; a route left with too few
 // targets and no healthy fallback ignores ejection (panic) rather than refuse the request.
+import { createHash } from 'node:crypto';
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
@@ -14,7 +15,7 @@ import { usable, type Route, type TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { EjectionGuard, TargetHealth } from '../state/health.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
-import { replaceTopLevelString } from '../util/json-splice.ts';
+import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
 import { inlineMedia, needsInlining } from './media.ts';
@@ -25,6 +26,8 @@ import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
 
 /** Failures that may go away on another try of the same target. */
 const RETRYABLE = new Set(['connect-failure', 'reset', 'per-try-timeout', 'gateway-error', 'rate-limited', 'server-error']);
+/** Session ids longer than this are pinned by their SHA-256 digest, so 50,000 pins stay small. */
+const SESSION_ID_KEPT = 256;
 /** Built-in session headers, most specific first. */
 const SESSION_HEADERS = ['x-session-id', 'x-claude-code-session-id', 'session-id'];
 
@@ -35,6 +38,9 @@ export interface RunnerInput {
   surfaceRequest: SurfaceRequest;
   parsed: unknown;
   body: Buffer;
+  /** The body decoded, and where its top-level `model` string is (spliced when routing renames the model). */
+  text: string;
+  modelMember: TopLevelString | undefined;
   summary: RequestSummary;
   suffix: SuffixedModel | undefined;
   route: Route;
@@ -279,7 +285,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.dispatch(target, key, bypassCooldown);
+      try {
+        this.dispatch(target, key, bypassCooldown);
+      } catch (error) {
+        this.internalError(error);
+      }
     }, delay);
   }
 
@@ -301,6 +311,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
       context.attempts = this.attempts;
       context.provider = provider.name;
       context.upstreamModel = target.model;
+      context.unlistedModel = this.route.provisional;
       // a fallback's own error answer names it too, not only its success
       context.route = this.route !== this.input.route ? this.route.requested : '';
       this.key = key;
@@ -316,7 +327,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
       // only this attempt's claim on the key is given back (a throw before it took none)
       if (taken) key.release();
       if (!(error instanceof GatewayError)) {
-        this.input.onInternalError(error);
+        this.internalError(error);
         return;
       }
       // the request cannot be expressed for this provider: another target may take it
@@ -343,12 +354,16 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
       this.inlined = true;
       if (this.canceled || this.context.response.destroyed) return;
       const key = target.pickKey(Date.now(), -1, this.panic) ?? target.keys[0]!;
-      this.dispatch(target, key, true);
+      try {
+        this.dispatch(target, key, true);
+      } catch (error) {
+        this.internalError(error);
+      }
     }, (error: unknown) => {
       this.pending = undefined;
       if (this.canceled || this.context.response.destroyed) return;
       if (error instanceof GatewayError) sendError(this.context, error);
-      else this.input.onInternalError(error);
+      else this.internalError(error);
     });
     return false;
   }
@@ -372,7 +387,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: TargetHealth): UpstreamExchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, body } = this.input;
+    const { context, surface, surfaceRequest, parsed, summary, body, text, modelMember } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -381,7 +396,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, parsed as Record<string, unknown>, 'model', model) : body,
+        body: rename ? replaceTopLevelString(body, text, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
         stream: summary.stream,
       });
     }
@@ -474,6 +489,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
     context.provider = exchange.provider.name;
     context.upstreamModel = exchange.upstreamModel;
     context.error = undefined;
+    context.unlistedModel = false;
+    // a name the provider does not list has now been answered: its state is worth keeping
+    if (this.route.provisional) this.runtime.router.confirm(this.route);
     const key = exchange.key;
     key.succeed(Date.now(), exchange.latencyMs, this.startedAt);
     const target = this.target;
@@ -493,6 +511,26 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
     // a stream broken after the commit says something about the target's health, but it is not a
     // failed connection or a 5xx: counted apart, for the success rate only
     if (error !== undefined && countsAgainstTarget(error)) exchange.key.failAfterCommit(Date.now(), error, this.runtime.config.routing.cooldowns, this);
+  }
+
+  onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void {
+    if (holdsKey) {
+      if (this.exchange === exchange) this.exchange = undefined;
+      if (this.context.attemptLog !== undefined) this.endAttempt(ErrorCode.internal);
+      exchange.key.release();
+    }
+    this.internalError(error);
+  }
+
+  /**
+   * The gateway's own code threw: whatever is still under way for this request stops, and the
+   * gateway ends the response (a 500 in the caller's dialect, or an error event inside a stream).
+   * Nothing counts against a provider.
+   */
+  private internalError(error: unknown): void {
+    this.cancel();
+    if (this.context.active === this) this.context.active = undefined;
+    this.input.onInternalError(error);
   }
 
   /** Closes the attempt record of the attempt that just ended (tracing only). */
@@ -562,6 +600,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
         else if (body.metadata !== null && typeof body.metadata === 'object' && typeof body.metadata.user_id === 'string' && body.metadata.user_id !== '') found = body.metadata.user_id;
       }
     }
+    // a pin's key holds the id: a long one (a client's choice, up to the body limit) is kept as its digest
+    if (found !== undefined && found.length > SESSION_ID_KEPT) found = createHash('sha256').update(found).digest('base64url');
     this.session = found ?? null;
     return found;
   }

@@ -9,7 +9,7 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { StreamPart } from '../canonical/stream.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import { answerHeaders, BoundedBody, metaHeaders } from './downstream.ts';
-import { sendError, sendWire } from './respond.ts';
+import { sendError, sendWire, writeHead } from './respond.ts';
 import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
 
 /** A non-streamed answer is read whole to be translated; this bounds it. */
@@ -63,7 +63,7 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
     this.commit();
     const context = this.context;
     const out = answerHeaders(context, this.provider, this.upstreamModel, ['content-type', this.translation.stream!.encoder.contentType, 'cache-control', 'no-cache', 'x-accel-buffering', 'no']);
-    context.response.writeHead(200, out);
+    writeHead(context.response, 200, out);
     context.firstByteMs = context.elapsedMs();
     context.streamed = true;
   }

@@ -31,6 +31,12 @@ export interface ExchangeOwner {
   onCommit(exchange: UpstreamExchange): void;
   /** The response is complete (error undefined) or was ended with an error after the commit. */
   onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void;
+  /**
+   * The gateway's own code threw while this exchange ran (a bug, never the provider's failure).
+   * The attempt is stopped; the owner ends the response. `holdsKey`: the exchange had not reported
+   * yet, so its claim on the key is still to be given back.
+   */
+  onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void;
 }
 
 export interface ExchangeTarget {
@@ -62,6 +68,7 @@ export abstract class UpstreamExchange implements AttemptSink {
   /** Reported to the owner (failure or done); nothing more is said after that. */
   protected settled = false;
   private canceled = false;
+  private crashed = false;
   /** performance.now() of the last chunk written to a streamed answer: 0 before the first, -1 once ended. */
   private lastChunkAt = 0;
   protected readonly onDrain: () => void;
@@ -103,17 +110,26 @@ export abstract class UpstreamExchange implements AttemptSink {
     return this.settled;
   }
 
+  // The four AttemptSink callbacks are where every step of an exchange starts (undici calls them),
+  // so each catches what the gateway's own code throws below it and hands it to `crash`: an
+  // exception can neither escape into undici (which would blame the provider for it) nor leave
+  // the response open. A try/catch costs nothing while nothing throws.
+
   onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
-    const context = this.context;
-    context.upstreamStatus = status;
-    context.upstreamHeadersMs = context.elapsedMs();
-    context.upstreamMs = attempt.headersAt - attempt.startedAt;
-    if (status < 200 || status >= 300) {
-      this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
-      this.errorHeaders = headers;
-      return;
+    try {
+      const context = this.context;
+      context.upstreamStatus = status;
+      context.upstreamHeadersMs = context.elapsedMs();
+      context.upstreamMs = attempt.headersAt - attempt.startedAt;
+      if (status < 200 || status >= 300) {
+        this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
+        this.errorHeaders = headers;
+        return;
+      }
+      this.onAnswerStart(status, headers);
+    } catch (error) {
+      this.crash(error);
     }
-    this.onAnswerStart(status, headers);
   }
 
   onAttemptData(_attempt: UpstreamAttempt, chunk: Buffer): void {
@@ -121,27 +137,55 @@ export abstract class UpstreamExchange implements AttemptSink {
       this.errorBody.push(chunk);
       return;
     }
-    if (!this.settled) this.onAnswerData(chunk);
+    if (this.settled) return;
+    try {
+      this.onAnswerData(chunk);
+    } catch (error) {
+      this.crash(error);
+    }
   }
 
   onAttemptEnd(attempt: UpstreamAttempt): void {
     if (this.settled) return;
-    if (this.errorBody !== undefined) {
-      this.context.upstreamMs = performance.now() - attempt.startedAt;
-      this.upstreamError();
-      return;
+    try {
+      if (this.errorBody !== undefined) {
+        this.context.upstreamMs = performance.now() - attempt.startedAt;
+        this.upstreamError();
+        return;
+      }
+      this.onAnswerEnd();
+    } catch (error) {
+      this.crash(error);
     }
-    this.onAnswerEnd();
   }
 
   onAttemptError(_attempt: UpstreamAttempt, error: GatewayError): void {
     if (this.settled || this.canceled || error.code === ErrorCode.canceled) return;
-    if (!this.committed) {
-      this.fail(error, () => sendError(this.context, error));
-      return;
+    try {
+      if (!this.committed) {
+        this.fail(error, () => sendError(this.context, error));
+        return;
+      }
+      this.context.error = error;
+      this.onBrokenAfterCommit(error);
+    } catch (failure) {
+      this.crash(failure);
     }
-    this.context.error = error;
-    this.onBrokenAfterCommit(error);
+  }
+
+  /**
+   * The gateway's own code threw: stop the attempt (without counting it against the provider) and
+   * let the owner end the response. Safe to reach in any state, even after the owner was told of
+   * a failure whose answer is what threw.
+   */
+  private crash(error: unknown): void {
+    if (this.crashed) return;
+    this.crashed = true;
+    const holdsKey = !this.settled;
+    this.settled = true;
+    this.streamEnded();
+    if (!this.attempt.isFinished) this.attempt.abort(canceledError());
+    this.owner.onInternalError(this, error, holdsKey);
   }
 
   /** 2xx headers arrived. */

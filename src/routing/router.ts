@@ -130,17 +130,24 @@ export class Route {
   readonly policy: RoutePolicy;
   /** Some target declares a context window, so the prompt is estimated before picking. */
   readonly hasContextWindows: boolean;
+  /**
+   * A `provider:name` route to a name the provider neither lists nor matches with a pattern: its
+   * health entries are not kept in the book and the route is not cached until the provider has
+   * answered it (`Router.confirm`), so names that only ever fail leave no state behind.
+   */
+  readonly provisional: boolean;
   private readonly byOperation = new Map<CanonicalOperation, readonly TargetSlot[]>();
   private readonly capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>;
   private cursor = 0;
 
-  constructor(requested: string, kind: RouteKind, targets: readonly TargetSlot[], capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>, policy: RoutePolicy) {
+  constructor(requested: string, kind: RouteKind, targets: readonly TargetSlot[], capabilities: ReadonlyMap<string, ProviderConfig['capabilities']>, policy: RoutePolicy, provisional = false) {
     this.requested = requested;
     this.kind = kind;
     this.targets = targets;
     this.capabilities = capabilities;
     this.policy = policy;
     this.hasContextWindows = targets.some((target) => target.contextWindow !== undefined);
+    this.provisional = provisional;
   }
 
   /** The targets able to serve `operation`, in configured order. */
@@ -310,6 +317,10 @@ export interface RouterState {
 
 interface PatternEntry { readonly provider: string; readonly regex: RegExp }
 
+/**
+ * Resolved names kept (configured names, pattern matches and `provider:name` routes the provider
+ * has answered); past it the cache starts over. Unknown and provisional names are never cached.
+ */
 const CACHE_LIMIT = 4096;
 
 export interface ModelListing { id: string; ownedBy: string }
@@ -321,7 +332,7 @@ export class Router {
   private readonly exact = new Map<string, string[]>();
   private readonly patterns: PatternEntry[] = [];
   private readonly capabilities = new Map<string, ProviderConfig['capabilities']>();
-  private readonly cache = new Map<string, Route | null>();
+  private readonly cache = new Map<string, Route>();
   private readonly state: RouterState;
   private readonly keyStrategies = new Map<string, KeyStrategy>();
   private readonly defaultPolicy: RoutePolicy;
@@ -345,14 +356,42 @@ export class Router {
     }
   }
 
-  private slot(index: number, provider: string, model: string, weight = 1, contextWindow?: number): TargetSlot {
+  private slot(index: number, provider: string, model: string, weight = 1, contextWindow?: number, keep = true): TargetSlot {
     const keyIds = this.state.keyIds.get(provider) ?? [''];
-    const keys = keyIds.map((keyId, keyIndex) => this.state.health.entry(provider, keyIndex, keyId, model));
+    const keys = keyIds.map((keyId, keyIndex) => this.state.health.entry(provider, keyIndex, keyId, model, keep));
     return new TargetSlot(index, provider, model, weight, contextWindow, keys, this.keyStrategies.get(provider) ?? 'round-robin');
   }
 
   private route(requested: string, kind: RouteKind, targets: readonly RouteTarget[]): Route {
     return new Route(requested, kind, targets.map((target, index) => this.slot(index, target.provider, target.model)), this.capabilities, this.defaultPolicy);
+  }
+
+  /**
+   * `provider:name` (or `provider/name`). A name the provider lists or matches is a route like any
+   * other; any other name is provisional until the provider answers it — unless an earlier answer
+   * already put its health entries in the book.
+   */
+  private prefixRoute(requested: string, provider: string, model: string): Route {
+    if (this.exact.get(model)?.includes(provider) === true || this.matches(provider, model)) return this.route(requested, 'prefix', [{ provider, model }]);
+    const slot = this.slot(0, provider, model, 1, undefined, false);
+    const health = this.state.health;
+    const provisional = slot.keys.some((key) => !health.kept(key));
+    return new Route(requested, 'prefix', [slot], this.capabilities, this.defaultPolicy, provisional);
+  }
+
+  private matches(provider: string, model: string): boolean {
+    for (const pattern of this.patterns) if (pattern.provider === provider && pattern.regex.test(model)) return true;
+    return false;
+  }
+
+  /**
+   * A provisional route's provider answered: its health entries are kept from now on, so the
+   * name resolves (and is cached) like a listed one. Does nothing for other routes.
+   */
+  confirm(route: Route): void {
+    if (!route.provisional) return;
+    const health = this.state.health;
+    for (const target of route.targets) for (const key of target.keys) health.keep(key);
   }
 
   private addExact(model: string, provider: string): void {
@@ -370,20 +409,26 @@ export class Router {
     const alias = this.aliases.get(model);
     if (alias !== undefined) return alias;
     const cached = this.cache.get(model);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached;
     const route = this.resolveUncached(model);
+    // an unknown name is not remembered (a 404 costs more in its suggestions than in resolving
+    // again), nor a provisional one: only names something serves take a place in the cache
+    if (route === undefined || route.provisional) return route;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(model, route ?? null);
+    this.cache.set(model, route);
     return route;
+  }
+
+  /** Names resolved and kept (bounded by CACHE_LIMIT). */
+  get cachedRoutes(): number {
+    return this.cache.size;
   }
 
   private resolveUncached(model: string): Route | undefined {
     const colon = model.indexOf(':');
     if (colon > 0) {
       const provider = model.slice(0, colon);
-      if (this.providerNames.has(provider) && colon < model.length - 1) {
-        return this.route(model, 'prefix', [{ provider, model: model.slice(colon + 1) }]);
-      }
+      if (this.providerNames.has(provider) && colon < model.length - 1) return this.prefixRoute(model, provider, model.slice(colon + 1));
     }
     const providers = this.exact.get(model);
     if (providers !== undefined) {
@@ -392,9 +437,7 @@ export class Router {
     const slash = model.indexOf('/');
     if (slash > 0) {
       const provider = model.slice(0, slash);
-      if (this.providerNames.has(provider) && slash < model.length - 1) {
-        return this.route(model, 'prefix', [{ provider, model: model.slice(slash + 1) }]);
-      }
+      if (this.providerNames.has(provider) && slash < model.length - 1) return this.prefixRoute(model, provider, model.slice(slash + 1));
     }
     const matched: RouteTarget[] = [];
     for (const pattern of this.patterns) {

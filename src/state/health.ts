@@ -379,19 +379,43 @@ export class HealthBook {
     this.now = now;
   }
 
-  /** The entry for one (provider, key, model); created on first use. Call at route build time, not per request. */
-  entry(provider: string, keyIndex: number, keyId: string, model: string): TargetHealth {
-    const id = `${provider}\u0000${keyId}\u0000${model}`;
+  /**
+   * The entry for one (provider, key, model); created on first use. Call at route build time, not
+   * per request. With `keep` false a new entry is not put in the book (a model name no provider
+   * lists, until the provider answers it: then `keep(entry)`).
+   */
+  entry(provider: string, keyIndex: number, keyId: string, model: string, keep = true): TargetHealth {
+    const id = entryId(provider, keyId, model);
     let entry = this.entries.get(id);
     if (entry === undefined) {
-      if (this.entries.size >= MAX_ENTRIES) this.evict();
-      entry = new TargetHealth(provider, keyIndex, keyId, model, this.counters);
+      // an entry not kept counts nothing (cooldowns, ejections, the book's ejected count): it is
+      // dropped with its request, and the book's counts must hold for its own entries only
+      entry = new TargetHealth(provider, keyIndex, keyId, model, keep ? this.counters : undefined);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
       const now = down === undefined ? 0 : this.now();
       if (down !== undefined && down > now) entry.startEjected(down, now);
-      this.entries.set(id, entry);
+      if (keep) this.add(id, entry);
     }
     return entry;
+  }
+
+  /** Whether the book holds this very entry. */
+  kept(entry: TargetHealth): boolean {
+    return this.entries.get(entryId(entry.provider, entry.keyId, entry.model)) === entry;
+  }
+
+  /**
+   * The provider answered a model made with `keep` false: its (provider, key, model) gets an entry
+   * in the book from now on — a fresh one, counted like any other; the request's own provisional
+   * entry goes with the request.
+   */
+  keep(entry: TargetHealth): void {
+    if (!this.entries.has(entryId(entry.provider, entry.keyId, entry.model))) this.entry(entry.provider, entry.keyIndex, entry.keyId, entry.model);
+  }
+
+  private add(id: string, entry: TargetHealth): void {
+    if (this.entries.size >= MAX_ENTRIES) this.evict();
+    this.entries.set(id, entry);
   }
 
   /** Every entry, for the status endpoint. */
@@ -439,4 +463,8 @@ export class HealthBook {
       }
     }
   }
+}
+
+function entryId(provider: string, keyId: string, model: string): string {
+  return `${provider}\u0000${keyId}\u0000${model}`;
 }

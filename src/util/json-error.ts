@@ -54,40 +54,63 @@ class Scanner {
     return true;
   }
 
-  value(depth = 0): boolean {
-    if (depth > 10_000) return false;
-    this.space();
-    const char = this.text[this.position];
-    switch (char) {
-      case '{': {
+  /**
+   * Walks the whole text without recursion: open containers are kept on an explicit stack (one
+   * bit each), so 100,000 unclosed `[` are found as cheaply as one and cannot exhaust the stack.
+   */
+  document(): boolean {
+    const text = this.text;
+    const open = new ContainerStack();
+    for (;;) {
+      // a value is expected here
+      this.space();
+      const char = text[this.position];
+      let scalar = true;
+      if (char === '{' || char === '[') {
         this.position++;
         this.space();
-        if (this.text[this.position] === '}') { this.position++; return true; }
-        for (;;) {
-          this.space();
-          if (this.text[this.position] !== '"' || !this.string()) return false;
-          this.space();
-          if (this.text[this.position] !== ':') return false;
+        const close = char === '{' ? '}' : ']';
+        if (text[this.position] === close) {
           this.position++;
-          if (!this.value(depth + 1)) return false;
-          this.space();
-          if (this.text[this.position] === ',') { this.position++; continue; }
-          if (this.text[this.position] === '}') { this.position++; return true; }
-          return false;
+        } else {
+          open.push(char === '{');
+          if (char === '{' && !this.key()) return false;
+          scalar = false;
         }
+      } else if (!this.scalar(char)) {
+        return false;
       }
-      case '[': {
-        this.position++;
+      if (!scalar) continue;
+      // after a value: close what ends here, then a comma leads to the next value
+      for (;;) {
         this.space();
-        if (this.text[this.position] === ']') { this.position++; return true; }
-        for (;;) {
-          if (!this.value(depth + 1)) return false;
-          this.space();
-          if (this.text[this.position] === ',') { this.position++; continue; }
-          if (this.text[this.position] === ']') { this.position++; return true; }
-          return false;
+        if (open.depth === 0) return this.position === text.length;
+        const next = text[this.position];
+        const inObject = open.top;
+        if (next === ',') {
+          this.position++;
+          if (inObject && !this.key()) return false;
+          break;
         }
+        if (next !== (inObject ? '}' : ']')) return false;
+        this.position++;
+        open.pop();
       }
+    }
+  }
+
+  /** `"name" :` of an object member. */
+  private key(): boolean {
+    this.space();
+    if (this.text[this.position] !== '"' || !this.string()) return false;
+    this.space();
+    if (this.text[this.position] !== ':') return false;
+    this.position++;
+    return true;
+  }
+
+  private scalar(char: string | undefined): boolean {
+    switch (char) {
       case '"': return this.string();
       case 't': return this.literal('true');
       case 'f': return this.literal('false');
@@ -95,11 +118,34 @@ class Scanner {
       default: return this.number();
     }
   }
+}
 
-  document(): boolean {
-    if (!this.value()) return false;
-    this.space();
-    return this.position === this.text.length;
+/** Open containers, one bit each (1 = object), growing as deep as the text goes. */
+class ContainerStack {
+  private bits = new Uint8Array(64);
+  depth = 0;
+
+  push(object: boolean): void {
+    const byte = this.depth >> 3;
+    if (byte >= this.bits.length) {
+      const grown = new Uint8Array(this.bits.length * 2);
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    const mask = 1 << (this.depth & 7);
+    if (object) this.bits[byte]! |= mask;
+    else this.bits[byte]! &= ~mask;
+    this.depth++;
+  }
+
+  pop(): void {
+    this.depth--;
+  }
+
+  /** Whether the innermost open container is an object. */
+  get top(): boolean {
+    const index = this.depth - 1;
+    return (this.bits[index >> 3]! & (1 << (index & 7))) !== 0;
   }
 }
 
