@@ -98,6 +98,12 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     const bytes = parseBodyLimit(server.body_limit);
     if (bytes < 1) problems.push({ path: ['server', 'body_limit'], message: 'must be at least 1 byte' });
   }
+  if (server !== undefined && typeof server.request_timeout_ms === 'number' && server.request_timeout_ms > 0) {
+    const headers = typeof server.headers_timeout_ms === 'number' ? server.headers_timeout_ms : defaultServerConfig.headersTimeoutMs;
+    if (server.request_timeout_ms < headers) {
+      problems.push({ path: ['server', 'request_timeout_ms'], message: `must be at least server.headers_timeout_ms (${headers}), or 0 for no limit: the whole request includes its headers` });
+    }
+  }
   const providerNames = new Map<string, number>();
   list(root.providers).forEach((item, index) => {
     const provider = record(item);
@@ -274,6 +280,9 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       bodyLimitBytes: server.body_limit === undefined ? defaultServerConfig.bodyLimitBytes : parseBodyLimit(server.body_limit),
       keepAliveTimeoutMs: server.keep_alive_timeout_ms ?? defaultServerConfig.keepAliveTimeoutMs,
       drainTimeoutMs: server.drain_timeout_ms ?? defaultServerConfig.drainTimeoutMs,
+      headersTimeoutMs: server.headers_timeout_ms ?? defaultServerConfig.headersTimeoutMs,
+      requestTimeoutMs: server.request_timeout_ms ?? defaultServerConfig.requestTimeoutMs,
+      ...(server.max_connections !== undefined ? { maxConnections: server.max_connections } : {}),
     },
     auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false },
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),

@@ -42,6 +42,9 @@ export const ServerSchema = Type.Object({
   })),
   keep_alive_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: defaultServerConfig.keepAliveTimeoutMs, description: 'How long an idle downstream (client) connection is kept open.' })),
   drain_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, default: defaultServerConfig.drainTimeoutMs, description: 'On SIGTERM/SIGINT, how long to wait for in-flight requests and streams before closing them.' })),
+  headers_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: defaultServerConfig.headersTimeoutMs, description: "How long a client may take to send a request's headers (a new connection counts from its opening); then 408 and the connection is closed. Changes take effect after a restart." })),
+  request_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, default: defaultServerConfig.requestTimeoutMs, description: 'How long a client may take to send a whole request, headers and body, counted from its first byte; then 408 and the connection is closed. Only the upload counts: an answer may stream for as long as the model takes. At least `headers_timeout_ms`; 0 = no limit. Changes take effect after a restart.' })),
+  max_connections: Type.Optional(Type.Integer({ minimum: 1, description: "Most client connections open at once (per worker). Default: half of the process's open-file limit after 128 kept for the rest (each request in flight may hold an upstream socket too), at most 65536. At the cap a new connection replaces the oldest one with no request being answered (idle, or headers not finished), so the gateway keeps answering under a connection flood; only when every connection is busy is a new one refused. Changes take effect after a restart." })),
 }, { ...closed, description: 'The listener.' });
 
 export const AuthSchema = Type.Object({

@@ -153,6 +153,12 @@ export interface ServerConfig {
   keepAliveTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests and streams. */
   drainTimeoutMs: number;
+  /** Longest time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Longest time to receive a whole request (headers and body); 0 = none. The response is not limited. */
+  requestTimeoutMs: number;
+  /** Most client connections at once; absent = derived from the open-file limit at start. */
+  maxConnections?: number;
 }
 
 export interface AuthConfig {
