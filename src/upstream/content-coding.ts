@@ -6,7 +6,7 @@
 // client is sent compressed bytes (with or without a Content-Encoding header). A coding we cannot
 // decode is refused with a 502 that names it.
 import zlib from 'node:zlib';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
 /** What every upstream request asks for, unless the provider's configured headers say otherwise. */
@@ -52,4 +52,40 @@ export function undecodableBody(provider: string, coding: string, cause: unknown
   return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' sent a ${coding} body that could not be decoded (${(cause as Error).message}).`, {
     status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider, cause,
   });
+}
+
+/**
+ * Reads a body whole (model lists, media downloads), decoding its content coding: undefined when
+ * the decoded size passes `limit` (reading stops there, so a small compressed body cannot inflate
+ * without bound). Throws on a coding that cannot be decoded or a corrupt body.
+ */
+export async function readDecoded(body: Readable, coding: string | string[] | undefined, limit: number): Promise<Buffer | undefined> {
+  const decoder = contentDecoder(coding);
+  if (decoder === null) {
+    discard(body);
+    throw new Error(`Content-Encoding '${String(coding).slice(0, 100)}' cannot be decoded`);
+  }
+  const source: Readable = decoder === undefined ? body : body.pipe(decoder);
+  // pipe() does not pass errors on: a failed or aborted body must end the decoder's reading too
+  if (decoder !== undefined) body.once('error', (error: Error) => decoder.destroy(error));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      if (source !== body) source.destroy();
+      discard(body);
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function ignore(): void {}
+
+/** Stops reading a body nobody will read further (undici reports that as an error: ignored). */
+function discard(body: Readable): void {
+  body.on('error', ignore);
+  body.destroy();
 }

@@ -231,18 +231,22 @@ function drip(status: number, contentType = 'application/json') {
 const DRIP_TIMEOUTS = { connectMs: 2000, firstByteMs: 800, idleMs: 5000, totalMs: 0 };
 
 test('an endless error body is cut: the client gets a 504 in its own dialect', async (t) => {
-  for (const status of [400, 429, 500]) {
-    const upstream = await startUpstream(t, drip(status));
-    const gateway = await startGatewayFor(t, { providers: [provider(upstream.url, { timeouts: DRIP_TIMEOUTS })], models: ONE_TRY, routing: NEVER_EJECT });
-    const openai = await chat(gateway, 'a');
-    assert.equal(openai.status, 504, `${status}: ${openai.text}`);
-    assert.equal(openai.json().error.code, 'upstream_timeout');
-    assert.match(openai.json().error.message, /whole body/);
-    const streamed = await chat(gateway, 'a', { stream: true });
-    assert.equal(streamed.status, 504, streamed.text);
-    const anthropic = await messages(gateway, 'a');
-    assert.equal(anthropic.status, 504, anthropic.text);
-    assert.equal(anthropic.json().error.type, 'timeout_error');
+  const cases = [
+    [400, 'openai', () => chat(gateway, 'a')], // a 4xx passed on verbatim
+    [400, 'anthropic', () => messages(gateway, 'a')], // a 4xx mapped to Anthropic's dialect
+    [429, 'openai', () => chat(gateway, 'a', { stream: true })],
+    [500, 'openai', () => chat(gateway, 'a')],
+  ] as const;
+  let status = 0;
+  const upstream = await startUpstream(t, (request, body, response) => drip(status)(request, body, response));
+  const gateway = await startGatewayFor(t, { providers: [provider(upstream.url, { timeouts: DRIP_TIMEOUTS })], models: ONE_TRY, routing: NEVER_EJECT });
+  for (const [code, dialect, send] of cases) {
+    status = code;
+    const reply = await send();
+    assert.equal(reply.status, 504, `${code}: ${reply.text}`);
+    assert.match(reply.text, /whole body/);
+    if (dialect === 'anthropic') assert.equal(reply.json().error.type, 'timeout_error');
+    else assert.equal(reply.json().error.code, 'upstream_timeout');
   }
 });
 
