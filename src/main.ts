@@ -26,6 +26,7 @@ import { ollamaProvider } from './providers/ollama/index.ts';
 import { openaiProvider } from './providers/openai/index.ts';
 import { openaiResponsesProvider } from './providers/openai-responses/index.ts';
 import { createListener, drainListener, listen } from './server/listener.ts';
+import { defaultMaxConnections } from './server/connection-cap.ts';
 import { openaiChat } from './surfaces/openai/index.ts';
 import { openaiSurfaces } from './surfaces/openai/routes.ts';
 import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
@@ -147,7 +148,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...(accessLog !== undefined ? { accessLog } : {}),
   });
   metrics.attach(gateway);
-  const server = createListener(gateway.handle, { keepAliveTimeoutMs: config.server.keepAliveTimeoutMs });
+  const server = createListener(gateway.handle, {
+    keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+    headersTimeoutMs: config.server.headersTimeoutMs,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    maxConnections: config.server.maxConnections ?? defaultMaxConnections(),
+  });
   const host = options.host ?? config.server.host;
   const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);
   const discover = options.discover ?? true;

@@ -35,7 +35,7 @@ await new Promise((resolve) => setTimeout(resolve, 800));
 
 function config(): GatewayConfig {
   return {
-    source: 'bench', server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: 4 * 1024 * 1024, keepAliveTimeoutMs: 65_000, drainTimeoutMs: 1000 },
+    source: 'bench', server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: 4 * 1024 * 1024, keepAliveTimeoutMs: 65_000, drainTimeoutMs: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 120_000 },
     auth: { keys: [], allowUnauthenticated: false },
     providers: [{
       name: 'mock', dialect: 'openai', apiKeys: [], auth: { header: 'authorization', prefix: 'Bearer ' }, models: ['lat0'], discover: false, discoverIntervalMs: 0,

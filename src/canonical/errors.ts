@@ -98,6 +98,7 @@ export const ErrorCode = {
   firstByteTimeout: 'SWY_ERR_UPSTREAM_FIRST_BYTE_TIMEOUT',
   idleTimeout: 'SWY_ERR_UPSTREAM_IDLE_TIMEOUT',
   totalTimeout: 'SWY_ERR_UPSTREAM_TOTAL_TIMEOUT',
+  bodyTimeout: 'SWY_ERR_UPSTREAM_BODY_TIMEOUT',
   upstreamReset: 'SWY_ERR_UPSTREAM_RESET',
   upstreamStatus: 'SWY_ERR_UPSTREAM_STATUS',
   contextLength: 'SWY_ERR_UPSTREAM_CONTEXT_LENGTH',

@@ -21,6 +21,11 @@ export const defaultServerConfig: Readonly<ServerConfig> = Object.freeze({
   drainTimeoutMs: 30_000,
   allowedHosts: [],
   cors: { allowedOrigins: [] },
+  // Connections that never finish their headers are what a connection flood is made of: cut them
+  // soon. A legitimate client sends its headers in one go.
+  headersTimeoutMs: 10_000,
+  // The upload only (a response may stream for minutes): a 32 MB body at 300 kB/s.
+  requestTimeoutMs: 120_000,
 });
 
 export const DEFAULT_TIMEOUTS: Readonly<TimeoutSettings> = Object.freeze({

@@ -105,6 +105,12 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
       problems.push({ path: ['server', 'cors', 'allowed_origins', index], message: `'${origin}' is not an origin; write scheme://host[:port] (e.g. http://localhost:3000), 'null' or '*'` });
     }
   });
+  if (server !== undefined && typeof server.request_timeout_ms === 'number' && server.request_timeout_ms > 0) {
+    const headers = typeof server.headers_timeout_ms === 'number' ? server.headers_timeout_ms : defaultServerConfig.headersTimeoutMs;
+    if (server.request_timeout_ms < headers) {
+      problems.push({ path: ['server', 'request_timeout_ms'], message: `must be at least server.headers_timeout_ms (${headers}), or 0 for no limit: the whole request includes its headers` });
+    }
+  }
   const providerNames = new Map<string, number>();
   list(root.providers).forEach((item, index) => {
     const provider = record(item);
@@ -283,6 +289,9 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       drainTimeoutMs: server.drain_timeout_ms ?? defaultServerConfig.drainTimeoutMs,
       allowedHosts: dropEmpty(server.allowed_hosts ?? []).map((name) => name.trim()),
       cors: { allowedOrigins: dropEmpty(server.cors?.allowed_origins ?? []).map((origin) => normalizeOrigin(origin.trim())!) },
+      headersTimeoutMs: server.headers_timeout_ms ?? defaultServerConfig.headersTimeoutMs,
+      requestTimeoutMs: server.request_timeout_ms ?? defaultServerConfig.requestTimeoutMs,
+      ...(server.max_connections !== undefined ? { maxConnections: server.max_connections } : {}),
     },
     auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false },
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),

@@ -165,6 +165,12 @@ export interface ServerConfig {
   allowedHosts: string[];
   /** Browser access: origins whose pages may call the gateway. */
   cors: CorsConfig;
+  /** Longest time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Longest time to receive a whole request (headers and body); 0 = none. The response is not limited. */
+  requestTimeoutMs: number;
+  /** Most client connections at once; absent = derived from the open-file limit at start. */
+  maxConnections?: number;
 }
 
 export interface CorsConfig {

@@ -4,6 +4,7 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { queryKey } from '../util/query-key.ts';
 
 function digest(key: string): Buffer {
   // the one-shot form: half the cost of createHash().update().digest() per request
@@ -50,11 +51,8 @@ export class ClientAuth {
     if (typeof apiKey === 'string' && apiKey.length > 0) return apiKey;
     const googKey = headers['x-goog-api-key'];
     if (typeof googKey === 'string' && googKey.length > 0) return googKey;
-    if (query.length > 0) {
-      const fromQuery = new URLSearchParams(query).get('key');
-      if (fromQuery !== null && fromQuery.length > 0) return fromQuery;
-    }
-    return undefined;
+    // decoded as providers decode it when they drop it from a forwarded query (src/util/query-key.ts)
+    return queryKey(query);
   }
 
   /** Returns the caller's identity or throws 401. */

@@ -45,14 +45,18 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
   protected onAnswerStart(_status: number, _headers: IncomingHttpHeaders): void {
     if (this.translation.stream === undefined) {
       this.body = new BoundedBody(RESPONSE_BODY_LIMIT);
+      this.attempt.expectWholeBody(false);
       return;
     }
     this.streaming = true;
   }
 
   protected onAnswerData(chunk: Buffer): void {
-    if (this.body !== undefined) {
-      this.body.push(chunk);
+    const body = this.body;
+    if (body !== undefined) {
+      body.push(chunk);
+      // refused at once rather than after the rest has been read and dropped
+      if (body.truncated && !this.settled) this.onAnswerEnd();
       return;
     }
     if (!this.finished) this.translation.stream!.decoder.push(chunk, this);

@@ -124,6 +124,7 @@ export abstract class UpstreamExchange implements AttemptSink {
       if (status < 200 || status >= 300) {
         this.errorBody = new BoundedBody(ERROR_BODY_LIMIT);
         this.errorHeaders = headers;
+        attempt.expectWholeBody(true);
         return;
       }
       this.onAnswerStart(status, headers);
@@ -132,9 +133,13 @@ export abstract class UpstreamExchange implements AttemptSink {
     }
   }
 
-  onAttemptData(_attempt: UpstreamAttempt, chunk: Buffer): void {
-    if (this.errorBody !== undefined) {
-      this.errorBody.push(chunk);
+  onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void {
+    const errorBody = this.errorBody;
+    if (errorBody !== undefined) {
+      if (this.settled) return;
+      errorBody.push(chunk);
+      // the first ERROR_BODY_LIMIT bytes are all that is kept: no reason to wait for the rest
+      if (errorBody.truncated) this.onAttemptEnd(attempt);
       return;
     }
     if (this.settled) return;

@@ -1,10 +1,26 @@
-// The downstream listener: plain node:http (frameworks lose the benchmark), TCP_NODELAY, no
-// request timeout (streams run for minutes), keep-alive longer than typical client pools.
+// The downstream listener: plain node:http (frameworks lose the benchmark), TCP_NODELAY,
+// keep-alive longer than typical client pools, and limits on what a client may hold without
+// sending anything useful: headers within headers_timeout_ms, the whole request (headers and body)
+// within request_timeout_ms, and at most max_connections sockets (see connection-cap.ts).
+//
+// Node's requestTimeout counts from the request's first byte until the parser has the whole
+// request — the upload only: the response is not part of it, so an answer may stream for as long
+// as the model takes (checked in test/integration/listener-limits.test.ts). Both limits are
+// enforced by Node's own connection sweep (one timer per server, no timer per socket); its period
+// bounds how late a limit fires, so it is kept well under the headers timeout (Node's default of
+// 30 s is why headers used to be cut only after 70–89 s).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { capConnections } from './connection-cap.ts';
 
 export interface ListenerOptions {
   keepAliveTimeoutMs: number;
+  /** Longest time to receive a request's headers (a new connection counts from its opening). */
+  headersTimeoutMs: number;
+  /** Longest time to receive a whole request, headers and body; 0 = none. At least headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /** Most client connections open at once. */
+  maxConnections: number;
 }
 
 export function createListener(handler: http.RequestListener, options: ListenerOptions): http.Server {
@@ -12,15 +28,19 @@ export function createListener(handler: http.RequestListener, options: ListenerO
     noDelay: true,
     keepAlive: true,
     keepAliveTimeout: options.keepAliveTimeoutMs,
-    // The whole request may take as long as the model does; per-phase timeouts live upstream.
-    requestTimeout: 0,
-    headersTimeout: 60_000,
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    connectionsCheckingInterval: sweepInterval(options.headersTimeoutMs),
     maxHeaderSize: 64 * 1024,
   }, handler);
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  // Slightly above keepAliveTimeout, so the server never drops a socket while a request is due.
-  server.headersTimeout = Math.max(60_000, options.keepAliveTimeoutMs + 1000);
+  capConnections(server, options.maxConnections);
   return server;
+}
+
+/** Half the headers timeout, between 50 ms and 1 s: a limit fires at most that late. */
+function sweepInterval(headersTimeoutMs: number): number {
+  return Math.min(1000, Math.max(50, Math.floor(headersTimeoutMs / 2)));
 }
 
 export function listen(server: http.Server, host: string, port: number, reusePort = false): Promise<AddressInfo> {

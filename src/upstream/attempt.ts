@@ -2,12 +2,22 @@
 // chunk, a boolean back-pressure signal (pause/resume), and every outcome reported once to a sink.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Transform } from 'node:stream';
 import { GatewayError } from '../canonical/errors.ts';
+import { contentDecoder, undecodableBody, unsupportedCoding } from './content-coding.ts';
 import type { Endpoint } from './endpoint.ts';
 import { canceledError, classifyTransportError, timeoutError } from './errors.ts';
 
 /** First-byte and idle limits below this run on precise timers of our own. */
 const PRECISE_BELOW_MS = 1000;
+
+/**
+ * Error bodies are small and come with their headers; an upstream that drips one for longer than
+ * this (or than the first-byte limit, when shorter) gets a 504 instead of holding the request.
+ */
+export const ERROR_BODY_DEADLINE_MS = 10_000;
+/** The deadline of a 2xx body read whole when neither total_ms nor first_byte_ms is set. */
+export const WHOLE_BODY_FALLBACK_MS = 300_000;
 
 export interface AttemptSink {
   onAttemptStart(attempt: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void;
@@ -38,7 +48,17 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   /** Own timers for first-byte and idle limits under a second (undici's run on ~0.5 s ticks). */
   private firstByteTimer: NodeJS.Timeout | undefined = undefined;
   private idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** The deadline of a body read whole (see expectWholeBody). */
+  private bodyTimer: NodeJS.Timeout | undefined = undefined;
+  bodyLimitMs = 0;
   private paused = false;
+  /** Decodes an answer the upstream compressed although identity was asked for (rare). */
+  private decoder: Transform | undefined = undefined;
+  private coding = '';
+  /** The decoder's input is full: the upstream stays paused until it drains. */
+  private decoderFull = false;
+  /** undici delivered the whole response; only the decoder is still at work. */
+  private responseEnded = false;
   private pendingAbort: GatewayError | undefined = undefined;
   /** The limits this attempt runs under (the endpoint's, or a route's overrides), for error messages. */
   limits: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
@@ -108,18 +128,46 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       this.pendingAbort = reason;
       return;
     }
-    this.controller.abort(reason);
+    this.stop(reason);
+  }
+
+  /** Ends a started request with `error`: through undici, or here when only the decoder is left. */
+  private stop(error: GatewayError): void {
+    if (!this.responseEnded) {
+      this.controller!.abort(error);
+      return;
+    }
+    this.finish();
+    this.sink.onAttemptError(this, error);
   }
 
   pause(): void {
     this.paused = true;
     this.controller?.pause();
+    this.decoder?.pause();
   }
 
   resume(): void {
     this.paused = false;
     this.idleTimer?.refresh();
-    this.controller?.resume();
+    this.decoder?.resume();
+    if (!this.decoderFull) this.controller?.resume();
+  }
+
+  /**
+   * The caller reads this body whole (an error to classify, a non-streamed answer to translate)
+   * and cannot answer before its end, so an upstream that drips it endlessly must not hold the
+   * request: the rest of the body has to arrive within the route's total_ms (already running),
+   * else within first_byte_ms — the wait the caller accepted for the answer to start — and an
+   * error body within at most ERROR_BODY_DEADLINE_MS. Past it: 504 (SWY_ERR_UPSTREAM_BODY_TIMEOUT).
+   */
+  expectWholeBody(isError: boolean): void {
+    if (this.finished || this.bodyTimer !== undefined) return;
+    const limits = this.limits;
+    if (!isError && limits.totalMs > 0) return;
+    const wait = limits.firstByteMs > 0 ? limits.firstByteMs : WHOLE_BODY_FALLBACK_MS;
+    this.bodyLimitMs = isError ? Math.min(ERROR_BODY_DEADLINE_MS, wait) : wait;
+    this.bodyTimer = setTimeout(onBodyTimeout, this.bodyLimitMs, this);
   }
 
   get isFinished(): boolean {
@@ -135,7 +183,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.pendingAbort !== undefined) controller.abort(this.pendingAbort);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational
     this.status = statusCode;
     this.headersAt = performance.now();
@@ -145,17 +193,69 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     const idleMs = this.limits.idleMs;
     if (idleMs > 0 && idleMs < PRECISE_BELOW_MS) this.idleTimer = setTimeout(onIdleTimeout, idleMs, this);
+    const coding = headers['content-encoding'];
+    if (coding !== undefined) {
+      const decoder = contentDecoder(coding);
+      if (decoder === null) {
+        controller.abort(unsupportedCoding(this.endpoint.provider, coding));
+        return;
+      }
+      if (decoder !== undefined) headers = this.decodeWith(decoder, String(coding), headers);
+    }
     this.sink.onAttemptStart(this, statusCode, headers);
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /**
+   * From here on the sink sees the decoded body, under headers that no longer describe the
+   * compressed one (no content-encoding, no content-length).
+   */
+  private decodeWith(decoder: Transform, coding: string, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+    this.decoder = decoder;
+    this.coding = coding;
+    decoder.on('data', (chunk: Buffer) => {
+      if (!this.finished) this.sink.onAttemptData(this, chunk);
+    });
+    decoder.on('end', () => {
+      if (this.finished) return;
+      this.finish();
+      this.sink.onAttemptEnd(this);
+    });
+    decoder.on('error', (error: Error) => {
+      if (!this.finished) this.stop(undecodableBody(this.endpoint.provider, this.coding, error));
+    });
+    decoder.on('drain', () => {
+      this.decoderFull = false;
+      if (!this.paused) this.controller?.resume();
+    });
+    const decoded = { ...headers };
+    delete decoded['content-encoding'];
+    delete decoded['content-length'];
+    return decoded;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytesReceived += chunk.length;
     this.idleTimer?.refresh();
-    this.sink.onAttemptData(this, chunk);
+    const decoder = this.decoder;
+    if (decoder === undefined) {
+      this.sink.onAttemptData(this, chunk);
+      return;
+    }
+    if (!decoder.write(chunk)) {
+      this.decoderFull = true;
+      controller.pause();
+    }
   }
 
   onResponseEnd(): void {
     if (this.finished) return;
+    const decoder = this.decoder;
+    // an empty body labelled as compressed (a 204, say) has nothing to decode
+    if (decoder !== undefined && this.bytesReceived > 0) {
+      this.responseEnded = true;
+      decoder.end();
+      return;
+    }
     this.finish();
     this.sink.onAttemptEnd(this);
   }
@@ -172,12 +272,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     if (this.firstByteTimer !== undefined) clearTimeout(this.firstByteTimer);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.bodyTimer !== undefined) clearTimeout(this.bodyTimer);
+    if (this.decoder !== undefined) this.decoder.destroy();
   }
 
   /** A limit of our own ran out: stop the request wherever it is (even still waiting for a socket). */
   expire(error: GatewayError): void {
     if (this.finished) return;
-    if (this.controller !== undefined) this.controller.abort(error);
+    if (this.controller !== undefined) this.stop(error);
     else this.failBeforeConnect(error);
   }
 
@@ -216,6 +318,10 @@ function onFirstByteTimeout(attempt: UpstreamAttempt): void {
 
 function onIdleTimeout(attempt: UpstreamAttempt): void {
   attempt.idleExpired();
+}
+
+function onBodyTimeout(attempt: UpstreamAttempt): void {
+  attempt.expire(timeoutError('body', attempt.endpoint.provider, attempt.bodyLimitMs));
 }
 
 function onConnectTimeout(attempt: UpstreamAttempt): void {

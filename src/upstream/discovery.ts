@@ -1,4 +1,6 @@
-// Model discovery: GET {base_url}/models on the endpoint's own pool, bounded in time and size.
+// Model discovery: GET {base_url}/models on the endpoint's own pool, bounded in time (the signal
+// covers the whole body) and size.
+import { readDecoded } from './content-coding.ts';
 import type { Endpoint } from './endpoint.ts';
 
 const DISCOVERY_BODY_LIMIT = 8 * 1024 * 1024;
@@ -21,15 +23,8 @@ export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs
     await response.body.dump();
     throw new Error(`GET ${path} answered ${response.statusCode}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > DISCOVERY_BODY_LIMIT) {
-      response.body.destroy();
-      throw new Error(`GET ${path} answered more than ${DISCOVERY_BODY_LIMIT} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  // identity was asked for (Endpoint); a compressed list is decoded, its decoded size bounded
+  const body = await readDecoded(response.body, response.headers['content-encoding'], DISCOVERY_BODY_LIMIT);
+  if (body === undefined) throw new Error(`GET ${path} answered more than ${DISCOVERY_BODY_LIMIT} bytes`);
+  return JSON.parse(body.toString('utf8'));
 }

@@ -1,6 +1,7 @@
 // One endpoint = one base URL with its credentials and one undici Pool. Everything that depends
 // only on config (origin, path prefix, auth header values, pool options) is computed here once.
 import { Pool } from '../util/undici.ts';
+import { ACCEPT_IDENTITY } from './content-coding.ts';
 import type { AuthStyle, PoolSettings, TimeoutSettings } from '../config/types.ts';
 
 export interface EndpointOptions {
@@ -36,6 +37,8 @@ export class Endpoint {
     this.authValues = options.apiKeys.map((key) => options.auth.prefix + key);
     const flat: string[] = [];
     for (const [name, value] of Object.entries(options.headers)) flat.push(name.toLowerCase(), value);
+    // identity unless the operator configured another accept-encoding (then decoded on arrival)
+    if (!Object.keys(options.headers).some((name) => name.toLowerCase() === ACCEPT_IDENTITY[0])) flat.push(...ACCEPT_IDENTITY);
     this.staticHeaders = flat;
     this.pool = new Pool(this.origin, {
       connections: options.pool.connections > 0 ? options.pool.connections : null,

@@ -2,18 +2,26 @@
 // timeouts show as 504, connection failures as 502, never as 500.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
-export type TimeoutKind = 'connect' | 'first-byte' | 'idle' | 'total';
+export type TimeoutKind = 'connect' | 'first-byte' | 'idle' | 'total' | 'body';
 
 const timeoutCodes: Record<TimeoutKind, string> = {
   connect: ErrorCode.connectTimeout,
   'first-byte': ErrorCode.firstByteTimeout,
   idle: ErrorCode.idleTimeout,
   total: ErrorCode.totalTimeout,
+  body: ErrorCode.bodyTimeout,
+};
+
+const timeoutWhat: Record<TimeoutKind, string> = {
+  connect: 'connecting to',
+  'first-byte': 'waiting for the response from',
+  idle: 'waiting for more data from',
+  total: 'the whole request to',
+  body: 'receiving the whole body of the answer from',
 };
 
 export function timeoutError(kind: TimeoutKind, provider: string, limitMs: number, cause?: unknown): GatewayError {
-  const what = kind === 'connect' ? 'connecting to' : kind === 'first-byte' ? 'waiting for the response from' : kind === 'idle' ? 'waiting for more data from' : 'the whole request to';
-  return new GatewayError(timeoutCodes[kind], `Upstream timeout: ${limitMs} ms passed ${what} provider '${provider}'.`, {
+  return new GatewayError(timeoutCodes[kind], `Upstream timeout: ${limitMs} ms passed ${timeoutWhat[kind]} provider '${provider}'.`, {
     status: 504,
     origin: 'upstream',
     errorClass: kind === 'connect' ? 'connect-failure' : 'per-try-timeout',

@@ -6,6 +6,9 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent } from '../util/undici.ts';
 import type { MediaConfig } from '../config/types.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { ACCEPT_IDENTITY, readDecoded } from './content-coding.ts';
+
+const IDENTITY_HEADERS = { [ACCEPT_IDENTITY[0]]: ACCEPT_IDENTITY[1] };
 
 const blocked = new BlockList();
 for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
@@ -75,7 +78,10 @@ export class MediaFetcher {
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     let response;
     try {
-      response = await this.agent.request({ origin: parsed.origin, path: parsed.pathname + parsed.search, method: 'GET', signal: AbortSignal.any([signal, timeout]), headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs });
+      response = await this.agent.request({
+        origin: parsed.origin, path: parsed.pathname + parsed.search, method: 'GET', headers: IDENTITY_HEADERS,
+        signal: AbortSignal.any([signal, timeout]), headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
+      });
     } catch (error) {
       const code = (error as { code?: string }).code;
       const reason = code === 'ESWYPRIVATE' ? 'it resolves to a private address (media.allow_private_networks)' : code ?? (error as Error).message;
@@ -85,19 +91,18 @@ export class MediaFetcher {
       await response.body.dump();
       throw mediaError(`Could not download media from ${parsed.host}: it answered ${response.statusCode}.`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > this.config.maxBytes) {
-        response.body.destroy();
-        throw mediaError(`Could not download media from ${parsed.host}: larger than ${this.config.maxBytes} bytes (media.max_bytes).`);
-      }
-      chunks.push(chunk as Buffer);
+    // the timeout's signal covers the whole body; a server that compresses although identity was
+    // asked for is decoded, and the decoded size bounded, so nothing compressed is inlined
+    let body: Buffer | undefined;
+    try {
+      body = await readDecoded(response.body, response.headers['content-encoding'], this.config.maxBytes);
+    } catch (error) {
+      throw mediaError(`Could not download media from ${parsed.host}: ${(error as Error).message}.`, error);
     }
+    if (body === undefined) throw mediaError(`Could not download media from ${parsed.host}: larger than ${this.config.maxBytes} bytes (media.max_bytes).`);
     const header = response.headers['content-type'];
     const mediaType = (Array.isArray(header) ? header[0] : header)?.split(';')[0]?.trim() || 'application/octet-stream';
-    return { mediaType, data: Buffer.concat(chunks).toString('base64') };
+    return { mediaType, data: body.toString('base64') };
   }
 
   async close(): Promise<void> {

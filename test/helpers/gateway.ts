@@ -2,8 +2,8 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, RoutingConfig } from '../../src/config/types.ts';
-import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, RoutingConfig, ServerConfig } from '../../src/config/types.ts';
+import { DEFAULT_ROUTING, defaultServerConfig } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 
 export interface TestProvider extends Partial<ProviderConfig> {
@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   /** `server.allowed_hosts` and `server.cors.allowed_origins` (both empty when absent). */
   allowedHosts?: string[];
   allowedOrigins?: string[];
+  /** Listener settings over the test defaults (timeouts, connection cap). */
+  server?: Partial<ServerConfig>;
 }
 
 export function providerConfig(provider: TestProvider): ProviderConfig {
@@ -74,8 +76,8 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
   const routing: RoutingConfig = { ...DEFAULT_ROUTING, ...options.routing };
   return {
     source: 'test',
-    server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000,
-      allowedHosts: options.allowedHosts ?? [], cors: { allowedOrigins: options.allowedOrigins ?? [] } },
+    server: { ...defaultServerConfig, host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000,
+      allowedHosts: options.allowedHosts ?? [], cors: { allowedOrigins: options.allowedOrigins ?? [] }, ...options.server },
     auth: { keys: options.keys ?? [], allowUnauthenticated: false },
     providers: options.providers.map(providerConfig),
     models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),

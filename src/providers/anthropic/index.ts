@@ -7,6 +7,7 @@ import { decodeMessagesResponse, decodeTokenCount, usageFrom } from './decode-re
 import { MessagesStreamDecoder } from './decode-stream.ts';
 import { encodeCountTokensRequest, encodeMessagesRequest } from './encode-request.ts';
 import { decodeAnthropicError } from './errors.ts';
+import { withoutQueryKey } from '../../util/query-key.ts';
 
 /** Client headers Anthropic acts on; a forwarded one overrides the provider's configured value. */
 const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
@@ -21,10 +22,9 @@ export function forwardAnthropicHeaders(request: SurfaceRequest): string[] {
   return out;
 }
 
-/** The client's query string (`beta=true`), without a gateway key sent as `?key=`. */
+/** The client's query string (`beta=true`), without a gateway key sent as `?key=` (however encoded). */
 export function upstreamQuery(query: string): string {
-  if (query.length === 0 || !/(?:^|&)key=/.test(query)) return query;
-  return query.split('&').filter((pair) => !pair.startsWith('key=')).join('&');
+  return withoutQueryKey(query);
 }
 
 export function decodeAnthropicModelList(body: unknown): string[] {

@@ -10,15 +10,13 @@ import { GeminiStreamDecoder } from './decode-stream.ts';
 import { encodeGenerateRequest, modelPath } from './encode-request.ts';
 import { geminiEmbeddingsCodec } from './embeddings.ts';
 import { decodeGeminiError } from './errors.ts';
+import { withoutQueryKey } from '../../util/query-key.ts';
 
 const GENERATION = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
 
-/** The caller's query without its key (the provider's own key goes in a header). */
+/** The caller's query without its key, however encoded (the provider's own key goes in a header). */
 function forwardedQuery(query: string): string {
-  if (query.length === 0) return '';
-  const params = new URLSearchParams(query);
-  params.delete('key');
-  const rest = params.toString();
+  const rest = withoutQueryKey(query);
   return rest.length > 0 ? `?${rest}` : '';
 }
 

@@ -24,6 +24,7 @@ const openaiCodes: Record<string, string> = {
   [ErrorCode.firstByteTimeout]: 'upstream_timeout',
   [ErrorCode.idleTimeout]: 'upstream_timeout',
   [ErrorCode.totalTimeout]: 'upstream_timeout',
+  [ErrorCode.bodyTimeout]: 'upstream_timeout',
   [ErrorCode.upstreamReset]: 'upstream_reset',
   [ErrorCode.upstreamStatus]: 'upstream_error',
   [ErrorCode.upstreamProtocol]: 'upstream_protocol_error',
