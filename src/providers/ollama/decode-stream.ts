@@ -4,6 +4,7 @@
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
+import { frameTooLargeError } from '../common/stream-errors.ts';
 import { argumentsText, createdFrom, finishReasonFrom, newId, protocolError, toolCallId, usageFrom } from './decode-response.ts';
 
 type Json = Record<string, any>;
@@ -31,6 +32,10 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
 
   onMalformed(_line: string, _error: Error): void {
     if (!this.finished) this.fail(protocolError('a stream line is not JSON'));
+  }
+
+  onOversized(limit: number): void {
+    if (!this.finished) this.fail(frameTooLargeError(limit));
   }
 
   onValue(value: unknown): void {
