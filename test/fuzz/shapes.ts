@@ -52,10 +52,30 @@ function buildAnyJson(depth: number, keys: fc.Arbitrary<string>): fc.Arbitrary<s
 /** Any JSON value, as text, nested up to three levels. */
 export const anyJsonText: fc.Arbitrary<string> = buildAnyJson(3, keyArbitrary([]));
 
+/**
+ * How often a node of the template is changed. Most samples change a few fields and keep the rest
+ * (so they get past validation and reach the deep code); some change many.
+ */
+interface Rates {
+  keep: number;
+  /** A value of the template's own type (another string, another number). */
+  variant: number;
+  any: number;
+  drop: number;
+  /** Arrays: rebuilt from the template's elements in any number and order, instead of kept in order. */
+  rebuild: number;
+}
+const LIGHT: Rates = { keep: 60, variant: 2, any: 1, drop: 1, rebuild: 1 };
+const HEAVY: Rates = { keep: 8, variant: 2, any: 1, drop: 1, rebuild: 2 };
+
 /** A JSON value shaped like `template`, as text. */
 export function shapedJsonText(template: unknown): fc.Arbitrary<string> {
   const keys = keyArbitrary([...collectKeys(template, new Set())].slice(0, 40));
-  return shape(template, keys, buildAnyJson(2, keys));
+  const any = buildAnyJson(2, keys);
+  return fc.oneof(
+    { weight: 3, arbitrary: shape(template, keys, any, LIGHT) },
+    { weight: 1, arbitrary: shape(template, keys, any, HEAVY) },
+  );
 }
 
 /** A JSON value shaped like `template`, parsed. */
@@ -74,33 +94,32 @@ function collectKeys(value: unknown, into: Set<string>): Set<string> {
   return into;
 }
 
-function shape(template: unknown, keys: fc.Arbitrary<string>, any: fc.Arbitrary<string>): fc.Arbitrary<string> {
+function shape(template: unknown, keys: fc.Arbitrary<string>, any: fc.Arbitrary<string>, rates: Rates): fc.Arbitrary<string> {
   if (Array.isArray(template)) {
-    const element = template.length === 0 ? any : fc.oneof(
-      { weight: 6, arbitrary: fc.oneof(...template.map((item) => shape(item, keys, any))) },
-      { weight: 1, arbitrary: any },
-    );
+    const shaped = template.map((item) => shape(item, keys, any, rates));
+    const element = shaped.length === 0 ? any : fc.oneof({ weight: 6, arbitrary: fc.oneof(...shaped) }, { weight: 1, arbitrary: any });
     return fc.oneof(
-      { weight: 8, arbitrary: fc.array(element, { maxLength: Math.min(template.length + 2, 6) }).map((items) => `[${items.join(',')}]`) },
-      { weight: 1, arbitrary: any },
+      { weight: rates.keep, arbitrary: fc.tuple(...shaped).map((items) => `[${items.join(',')}]`) },
+      { weight: rates.rebuild, arbitrary: fc.array(element, { maxLength: Math.min(template.length + 2, 6) }).map((items) => `[${items.join(',')}]`) },
+      { weight: rates.any, arbitrary: any },
     );
   }
   if (template !== null && typeof template === 'object') {
     const fields = Object.entries(template).map(([key, child]) => fc.oneof(
-      { weight: 8, arbitrary: shape(child, keys, any).map((text) => [key, text] as const) },
-      { weight: 2, arbitrary: any.map((text) => [key, text] as const) },
-      { weight: 1, arbitrary: fc.constant(undefined) },
+      { weight: rates.keep, arbitrary: shape(child, keys, any, rates).map((text) => [key, text] as const) },
+      { weight: rates.any, arbitrary: any.map((text) => [key, text] as const) },
+      { weight: rates.drop, arbitrary: fc.constant(undefined) },
     ));
-    const extra = fc.array(fc.tuple(keys, any), { maxLength: 2 });
+    const extra = fc.oneof({ weight: rates.keep, arbitrary: fc.constant([]) }, { weight: rates.any + rates.drop, arbitrary: fc.array(fc.tuple(keys, any), { minLength: 1, maxLength: 2 }) });
     return fc.oneof(
       {
-        weight: 12,
+        weight: rates.keep,
         arbitrary: fc.tuple(fc.tuple(...fields), extra).map(([kept, stray]) => objectText([
           ...kept.filter((entry): entry is readonly [string, string] => entry !== undefined),
           ...stray,
         ])),
       },
-      { weight: 1, arbitrary: any },
+      { weight: rates.any, arbitrary: any },
     );
   }
   const same = JSON.stringify(template);
@@ -109,14 +128,14 @@ function shape(template: unknown, keys: fc.Arbitrary<string>, any: fc.Arbitrary<
     variants.push(stringText);
     const inner = parseJsonObject(template);
     // a string that holds JSON (tool arguments): shape what it holds too
-    if (inner !== undefined) variants.push(shape(inner, keys, any).map((text) => JSON.stringify(text)));
+    if (inner !== undefined) variants.push(shape(inner, keys, any, rates).map((text) => JSON.stringify(text)));
   } else if (typeof template === 'number') {
     variants.push(numberText);
   }
   return fc.oneof(
-    { weight: 6, arbitrary: fc.constant(same) },
-    ...variants.map((arbitrary) => ({ weight: 2, arbitrary })),
-    { weight: 1, arbitrary: any },
+    { weight: rates.keep, arbitrary: fc.constant(same) },
+    ...variants.map((arbitrary) => ({ weight: rates.variant, arbitrary })),
+    { weight: rates.any, arbitrary: any },
   );
 }
 
