@@ -17,6 +17,9 @@ export type FrameBoundary = (chunk: Buffer, before: number, beforeThat: number) 
 export function lastEventBoundary(chunk: Buffer, before = -1, beforeThat = -1): number {
   // A blank line ends an event: "\n\n" or "\n\r\n" (that is, the tail of "\r\n\r\n").
   // Bare-CR line endings are legal SSE but no provider sends them.
+  const last = chunk.length - 1;
+  // the common case, read without a native call: the chunk ends with whole events
+  if (last >= 1 && chunk[last] === LF && (chunk[last - 1] === LF || (last >= 2 && chunk[last - 1] === CR && chunk[last - 2] === LF))) return last + 1;
   for (let i = chunk.lastIndexOf(LF); i >= 0; i = i === 0 ? -1 : chunk.lastIndexOf(LF, i - 1)) {
     const previous = i >= 1 ? chunk[i - 1] : before;
     if (previous === LF) return i + 1;

@@ -69,6 +69,110 @@ const handWritten: { path: string; headers?: Record<string, string>; body: unkno
   { path: '/api/generate', body: { model: 'm', prompt: 'Why is the sky blue?', system: 'Be brief.', stream: true, think: true, format: 'json', images: ['iVBORw0KGgo='], options: { temperature: 0.2, num_predict: 64, stop: ['END'], top_k: 20, seed: 7 }, keep_alive: '5m', raw: false } },
   { path: '/api/embed', body: { model: 'm', input: ['a', 'b'], truncate: true, dimensions: 64, keep_alive: '5m' } },
   { path: '/api/embeddings', body: { model: 'm', prompt: 'one text', options: { temperature: 0 } } },
+  // the less travelled content kinds of each dialect, so the fuzzers reach their branches
+  {
+    path: '/v1/chat/completions',
+    body: {
+      model: 'm', stream: true, stream_options: { include_usage: true }, reasoning_effort: 'low', response_format: { type: 'json_object' }, n: 1, parallel_tool_calls: false, seed: 3,
+      messages: [
+        { role: 'developer', content: [{ type: 'text', text: 'Be brief.' }] },
+        { role: 'user', name: 'ann', content: [
+          { type: 'text', text: 'Look' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+          { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } },
+        ] },
+        { role: 'assistant', content: null, reasoning_details: [{ type: 'reasoning.text', text: 'hm', signature: 'sig' }, { type: 'reasoning.encrypted', data: 'enc' }], tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: { a: 1 } } }] },
+        { role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'ok' }] },
+        { role: 'function', name: 'f', content: 'legacy' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', description: 'F', parameters: { type: 'object', properties: { a: { type: 'integer' } } }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+    },
+  },
+  {
+    path: '/v1/responses',
+    body: {
+      model: 'm', stream: true, instructions: 'Be brief.', max_output_tokens: 64, temperature: 0.3, top_p: 0.9, reasoning: { effort: 'high', summary: 'auto' },
+      text: { format: { type: 'json_schema', name: 'out', schema: { type: 'object', properties: { a: { type: 'string' } } }, strict: true } },
+      input: [
+        { type: 'message', role: 'user', content: [
+          { type: 'input_text', text: 'Look' },
+          { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' },
+          { type: 'input_file', file_data: 'JVBERi0=', filename: 'a.pdf' },
+          { type: 'input_file', file_url: 'https://example.com/a.pdf' },
+          { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'mp3' } },
+        ] },
+        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'thinking' }], encrypted_content: 'enc' },
+        { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{"a":1}' },
+        { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+        { type: 'custom_tool_call', call_id: 'c2', name: 'patch', input: '*** Begin' },
+        { type: 'custom_tool_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'done' }] },
+        { role: 'assistant', content: [{ type: 'output_text', text: 'Hi' }, { type: 'refusal', refusal: 'no' }] },
+      ],
+      tools: [
+        { type: 'function', name: 'f', description: 'F', parameters: { type: 'object', properties: {} }, strict: false },
+        { type: 'custom', name: 'patch', description: 'P', format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' } },
+        { type: 'namespace', name: 'agents', tools: [{ type: 'function', name: 'spawn', parameters: { type: 'object', properties: {} } }] },
+        { type: 'web_search' },
+      ],
+      tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'f' }] },
+    },
+  },
+  {
+    path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' },
+    body: {
+      model: 'm', max_tokens: 64, stream: true, stop_sequences: ['END'], top_k: 5, thinking: { type: 'enabled', budget_tokens: 1024 }, output_config: { effort: 'high' },
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral', ttl: '1h' } }],
+      messages: [
+        { role: 'user', content: [
+          { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } },
+          { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'A' },
+          { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain' } },
+          { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } },
+          { type: 'text', text: 'Look' },
+        ] },
+        { role: 'assistant', content: [
+          { type: 'thinking', thinking: 'hm', signature: 'sig' },
+          { type: 'redacted_thinking', data: 'enc' },
+          { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } },
+        ] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', is_error: true, content: [{ type: 'text', text: 'bad' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }] },
+      ],
+      tools: [{ name: 'f', description: 'F', input_schema: { type: 'object', properties: { a: { type: 'integer' } } }, cache_control: { type: 'ephemeral' } }],
+      tool_choice: { type: 'tool', name: 'f', disable_parallel_tool_use: true },
+      metadata: { user_id: 'u' },
+    },
+  },
+  {
+    path: '/v1beta/models/m:generateContent',
+    body: {
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+      contents: [
+        { role: 'user', parts: [{ text: 'Look' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }, { fileData: { mimeType: 'application/pdf', fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/x' } }] },
+        { role: 'model', parts: [{ text: 'hm', thought: true, thoughtSignature: 'c2ln' }, { functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: 'c2ln' }, { executableCode: { language: 'PYTHON', code: 'print(1)' } }, { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '1' } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'f', response: { result: 'ok' } } }] },
+      ],
+      tools: [{ functionDeclarations: [{ name: 'f', description: 'F', parameters: { type: 'OBJECT', properties: { a: { type: 'INTEGER', enum: ['1'] } }, required: ['a'] } }, { name: 'g', parametersJsonSchema: { type: 'object', properties: {} } }] }, { googleSearch: {} }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['f'] } },
+      generationConfig: { temperature: 0.2, topP: 0.9, topK: 5, maxOutputTokens: 64, stopSequences: ['END'], seed: 1, responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING' } } }, thinkingConfig: { thinkingLevel: 'low', includeThoughts: true }, candidateCount: 1, responseModalities: ['TEXT'] },
+    },
+  },
+  {
+    path: '/api/chat',
+    body: {
+      model: 'm', stream: true, think: 'high', format: { type: 'object', properties: { a: { type: 'string' } } }, keep_alive: 0, options: { temperature: 0.1, num_ctx: 4096 },
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Look', images: ['iVBORw0KGgo='] },
+        { role: 'assistant', content: '', thinking: 'hm', tool_calls: [{ id: 'c1', function: { name: 'f', arguments: { a: 1 } } }, { function: { index: 1, name: 'g', arguments: '{}' } }] },
+        { role: 'tool', content: 'ok', tool_name: 'f', tool_call_id: 'c1' },
+        { role: 'tool', content: 'ok too', tool_name: 'g' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', description: 'F', parameters: { type: 'object', properties: { a: { type: 'integer' } } } } }, { function: { name: 'g' } }],
+    },
+  },
   { path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' }, body: JSON.parse(fixture('anthropic/request-claude-code.json')) },
   { path: '/v1/responses', body: JSON.parse(fixture('responses/codex-request.json')) },
   { path: '/api/chat', body: JSON.parse(fixture('ollama/chat-request.json')) },
@@ -111,6 +215,11 @@ export async function loadTemplates(): Promise<{ requests: RequestTemplate[]; pr
     }
   }
   for (const entry of handWritten) add(entry.path, entry.headers ?? {}, entry.body);
+  // what the agent CLIs really send (recorded; see docs/clients.md)
+  for (const name of ['claude-code', 'codex', 'gemini-cli', 'opencode']) {
+    const recordedClient = JSON.parse(fixture(`clients/${name}-request.json`)) as { requests: Record<string, { path: string; headers: Record<string, string>; body: unknown }> };
+    for (const request of Object.values(recordedClient.requests)) add(request.path, request.headers, request.body);
+  }
 
   const providers = new Map<string, ProviderTemplates>();
   const templatesOf = (type: string): ProviderTemplates => {
