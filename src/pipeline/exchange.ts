@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseWholePrefix } from '../streaming/frame-splitter.ts';
+import { frameLimitText, MAX_FRAME_BYTES } from '../streaming/frame-limit.ts';
 import { answerHeaders, headerValue } from './downstream.ts';
 import { sendError, writeHead } from './respond.ts';
 import { UsageSniffer } from '../streaming/usage-sniffer.ts';
@@ -94,7 +95,7 @@ export class PassThroughExchange extends UpstreamExchange {
     try {
       frames = this.splitter.push(chunk);
     } catch {
-      this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream frame larger than the limit.`, {
+      this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream line or event larger than ${frameLimitText(MAX_FRAME_BYTES)} (the gateway's frame limit); the stream was ended.`, {
         status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
       }));
       return;

@@ -1,38 +1,66 @@
-// Newline-delimited JSON: one value per line (Ollama's streaming format).
+// Newline-delimited JSON: one value per line (Ollama's streaming format). Every byte is scanned
+// once: an unterminated line is kept as the pieces that arrived and joined when its newline
+// comes, and a line growing past the frame limit stops the decoder.
+import { MAX_FRAME_BYTES } from './frame-limit.ts';
 
 export interface NdjsonSink {
   onValue(value: unknown): void;
   /** A line that is not JSON. */
   onMalformed(line: string, error: Error): void;
+  /** A line passed `limit` bytes: the decoder has stopped and delivers nothing more. */
+  onOversized(limit: number): void;
 }
 
 const LF = 0x0a;
 
 export class NdjsonDecoder {
-  private pending: Buffer | undefined = undefined;
+  /** The start of a line not ended yet, as it arrived (already scanned). */
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly limit: number;
+  private stopped = false;
+
+  constructor(limit: number = MAX_FRAME_BYTES) {
+    this.limit = limit;
+  }
 
   push(chunk: Buffer, sink: NdjsonSink): void {
-    let buffer = chunk;
-    if (this.pending !== undefined) {
-      buffer = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
-    }
+    const length = chunk.length;
+    if (this.stopped || length === 0) return;
     let start = 0;
-    for (let i = buffer.indexOf(LF); i >= 0; i = buffer.indexOf(LF, start)) {
-      this.line(buffer.toString('utf8', start, i), sink);
+    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, start)) {
+      this.line(chunk, start, i, sink);
+      if (this.stopped) return;
       start = i + 1;
     }
-    if (start < buffer.length) this.pending = buffer.subarray(start);
+    if (start < length) {
+      this.pieces.push(start === 0 ? chunk : chunk.subarray(start));
+      this.pendingBytes += length - start;
+      if (this.pendingBytes > this.limit) this.oversized(sink);
+    }
   }
 
   end(sink: NdjsonSink): void {
-    if (this.pending === undefined) return;
-    const rest = this.pending.toString('utf8');
-    this.pending = undefined;
-    this.line(rest, sink);
+    if (this.stopped || this.pieces.length === 0) return;
+    this.line(undefined, 0, 0, sink);
   }
 
-  private line(text: string, sink: NdjsonSink): void {
+  /** One complete line: the pending pieces, then `chunk[start, end)`. */
+  private line(chunk: Buffer | undefined, start: number, end: number, sink: NdjsonSink): void {
+    const bytes = this.pendingBytes + end - start;
+    if (bytes > this.limit) {
+      this.oversized(sink);
+      return;
+    }
+    let text: string;
+    if (this.pieces.length === 0) {
+      text = chunk!.toString('utf8', start, end);
+    } else {
+      if (chunk !== undefined && end > start) this.pieces.push(chunk.subarray(start, end));
+      text = Buffer.concat(this.pieces, bytes).toString('utf8');
+      this.pieces = [];
+      this.pendingBytes = 0;
+    }
     const line = text.trim();
     if (line.length === 0) return;
     let value: unknown;
@@ -43,5 +71,12 @@ export class NdjsonDecoder {
       return;
     }
     sink.onValue(value);
+  }
+
+  private oversized(sink: NdjsonSink): void {
+    this.stopped = true;
+    this.pieces = [];
+    this.pendingBytes = 0;
+    sink.onOversized(this.limit);
   }
 }

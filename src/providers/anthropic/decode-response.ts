@@ -3,6 +3,7 @@
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 
@@ -22,18 +23,19 @@ export function finishReasonFrom(raw: unknown): FinishReason {
  * Anthropic's usage → canonical. Anthropic's input_tokens excludes cache reads and writes; the
  * canonical inputTokens counts every input token, so both are added back.
  */
-export function usageFrom(raw: Json | null | undefined): Usage | undefined {
-  if (raw === null || raw === undefined || typeof raw !== 'object') return undefined;
-  const cacheRead = typeof raw.cache_read_input_tokens === 'number' ? raw.cache_read_input_tokens : 0;
-  const cacheWrite = typeof raw.cache_creation_input_tokens === 'number' ? raw.cache_creation_input_tokens : 0;
+export function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  const raw = value as Json;
+  const cacheRead = countFrom(raw.cache_read_input_tokens) ?? 0;
+  const cacheWrite = countFrom(raw.cache_creation_input_tokens) ?? 0;
   const usage: Usage = {
-    inputTokens: (typeof raw.input_tokens === 'number' ? raw.input_tokens : 0) + cacheRead + cacheWrite,
-    outputTokens: typeof raw.output_tokens === 'number' ? raw.output_tokens : 0,
+    inputTokens: (countFrom(raw.input_tokens) ?? 0) + cacheRead + cacheWrite,
+    outputTokens: countFrom(raw.output_tokens) ?? 0,
   };
   if (cacheRead > 0) usage.cachedInputTokens = cacheRead;
   if (cacheWrite > 0) usage.cacheWriteInputTokens = cacheWrite;
-  const thinking = raw.output_tokens_details?.thinking_tokens;
-  if (typeof thinking === 'number' && thinking > 0) usage.reasoningTokens = thinking;
+  const thinking = countFrom(raw.output_tokens_details?.thinking_tokens);
+  if (thinking !== undefined && thinking > 0) usage.reasoningTokens = thinking;
   return usage;
 }
 
@@ -46,18 +48,19 @@ export function decodeMessagesResponse(raw: unknown): CanonicalResponse {
   if (body === null || typeof body !== 'object' || !Array.isArray(body.content)) throw protocolError('the message has no content list');
   const content: ResponsePart[] = [];
   for (const block of body.content as Json[]) {
-    switch (block?.type) {
+    if (!isObject(block)) continue;
+    switch (block.type) {
       case 'text':
         if (typeof block.text === 'string' && block.text.length > 0) content.push({ type: 'text', text: block.text });
         break;
       case 'thinking':
-        content.push({ type: 'reasoning', text: String(block.thinking ?? ''), ...(typeof block.signature === 'string' && block.signature.length > 0 ? { signature: block.signature } : {}) });
+        content.push({ type: 'reasoning', text: textFrom(block.thinking), ...(typeof block.signature === 'string' && block.signature.length > 0 ? { signature: block.signature } : {}) });
         break;
       case 'redacted_thinking':
-        content.push({ type: 'reasoning', text: '', redactedData: String(block.data ?? '') });
+        content.push({ type: 'reasoning', text: '', redactedData: textFrom(block.data) });
         break;
       case 'tool_use':
-        content.push({ type: 'tool-call', id: String(block.id), name: String(block.name ?? ''), arguments: JSON.stringify(block.input ?? {}) });
+        content.push({ type: 'tool-call', id: textFrom(block.id, `toolu_${content.length}`), name: textFrom(block.name), arguments: JSON.stringify(block.input ?? {}) });
         break;
       default:
         // server tool blocks (server_tool_use, web_search_tool_result, …) were run by Anthropic; nothing to call
@@ -66,8 +69,8 @@ export function decodeMessagesResponse(raw: unknown): CanonicalResponse {
   }
   const stopReason = body.stop_reason;
   return {
-    id: String(body.id ?? 'msg_switchyard'),
-    model: String(body.model ?? ''),
+    id: textFrom(body.id, 'msg_switchyard'),
+    model: textFrom(body.model),
     created: Math.floor(Date.now() / 1000),
     content,
     finishReason: finishReasonFrom(stopReason),
@@ -78,7 +81,7 @@ export function decodeMessagesResponse(raw: unknown): CanonicalResponse {
 }
 
 export function decodeTokenCount(raw: unknown): number {
-  const count = (raw as Json | null)?.input_tokens;
-  if (typeof count !== 'number') throw protocolError('the token count has no input_tokens');
+  const count = countFrom((raw as Json | null)?.input_tokens);
+  if (count === undefined) throw protocolError('the token count has no input_tokens (a count)');
   return count;
 }

@@ -8,6 +8,7 @@ import type { Usage } from '../../canonical/usage.ts';
 import { finishReasonFrom, protocolError, usageFrom } from './decode-response.ts';
 import { streamError } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
+import { isObject, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool' | 'skipped';
@@ -28,23 +29,28 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let event: Json;
+    let parsed: unknown;
     try {
-      event = JSON.parse(data) as Json;
+      parsed = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
+    if (!isObject(parsed)) {
+      this.fail(sink, protocolError('a stream event is not a JSON object'));
+      return;
+    }
+    const event = parsed as Json;
     switch (event.type) {
       case 'message_start':
-        this.start(sink, event.message ?? {});
+        this.start(sink, isObject(event.message) ? event.message : {});
         return;
       case 'content_block_start':
         this.ensureStarted(sink);
-        this.blockStart(sink, event.content_block ?? {});
+        this.blockStart(sink, isObject(event.content_block) ? event.content_block : {});
         return;
       case 'content_block_delta':
-        this.blockDelta(sink, event.delta ?? {});
+        this.blockDelta(sink, isObject(event.delta) ? event.delta : {});
         return;
       case 'content_block_stop':
         this.close(sink);
@@ -75,8 +81,8 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   private start(sink: PartSink, message: Json): void {
     if (this.started) return;
     this.started = true;
-    sink.onPart({ type: 'response-start', id: String(message.id ?? 'msg_switchyard'), model: String(message.model ?? ''), created: Math.floor(Date.now() / 1000) });
-    if (message.usage !== undefined && message.usage !== null) this.mergeUsage(sink, message.usage as Json);
+    sink.onPart({ type: 'response-start', id: textFrom(message.id, 'msg_switchyard'), model: textFrom(message.model), created: Math.floor(Date.now() / 1000) });
+    if (isObject(message.usage)) this.mergeUsage(sink, message.usage);
   }
 
   private ensureStarted(sink: PartSink): void {
@@ -108,12 +114,12 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
       case 'redacted_thinking':
         this.open = 'reasoning';
         this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: String(block.data ?? '') });
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: textFrom(block.data) });
         return;
       case 'tool_use': {
         this.open = 'tool';
         this.blockIndex++;
-        sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: String(block.id ?? `toolu_${this.blockIndex}`), name: String(block.name ?? '') });
+        sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: textFrom(block.id, `toolu_${this.blockIndex}`), name: textFrom(block.name) });
         // the input normally streams as input_json_delta; a start that already holds it is sent as one delta
         const input = block.input;
         if (input !== undefined && input !== null && typeof input === 'object' && Object.keys(input).length > 0) {
@@ -147,13 +153,13 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   }
 
   private messageDelta(sink: PartSink, event: Json): void {
-    const delta: Json = event.delta ?? {};
+    const delta: Json = isObject(event.delta) ? event.delta : {};
     if (typeof delta.stop_reason === 'string') {
       this.finishReason = finishReasonFrom(delta.stop_reason);
       this.rawFinishReason = delta.stop_reason;
     }
     if (typeof delta.stop_sequence === 'string') this.stopSequence = delta.stop_sequence;
-    if (event.usage !== undefined && event.usage !== null) this.mergeUsage(sink, event.usage as Json);
+    if (isObject(event.usage)) this.mergeUsage(sink, event.usage);
   }
 
   private close(sink: PartSink): void {

@@ -1,13 +1,10 @@
 // What every SSE-based provider stream decoder shares: byte-level event parsing, the sink of the
-// current push, and the rule that a stream stopping without its terminal event ends in an error
-// part, never a clean end.
+// current push, and the rules that a stream stopping without its terminal event ends in an error
+// part, never a clean end, and that a line or event past the frame limit ends it with one too.
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { GatewayError } from '../../canonical/errors.ts';
 import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
-
-export function incompleteStreamError(terminal: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider ended the stream before it was complete (no ${terminal}).`, { status: 502, origin: 'upstream', errorClass: 'reset' });
-}
+import { frameTooLargeError, incompleteStreamError } from './stream-errors.ts';
 
 export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
   private readonly sse = new SseDecoder();
@@ -39,6 +36,11 @@ export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
   protected fail(sink: PartSink, error: GatewayError): void {
     this.finished = true;
     sink.onPart({ type: 'error', error });
+  }
+
+  /** The upstream sent a line or event larger than the frame limit; the SSE decoder has stopped. */
+  onOversized(limit: number): void {
+    if (!this.finished) this.fail(this.sink!, frameTooLargeError(limit));
   }
 
   abstract onEvent(event: string, data: string): void;

@@ -2,6 +2,7 @@
 // instruction and tool declarations are counted as they would be billed.
 import type { CountTokensProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
+import { countFrom } from '../../util/json-value.ts';
 import { protocolError } from './decode-response.ts';
 import { encodeGenerateBody, modelPath, modelResource } from './encode-request.ts';
 
@@ -11,8 +12,8 @@ export const geminiCountTokensCodec: CountTokensProviderCodec = {
     return { path: `${modelPath(model)}:countTokens`, headers: ['accept', 'application/json'], body: JSON.stringify({ generateContentRequest: body }) };
   },
   decodeResponse(raw: unknown): number {
-    const total = (raw as { totalTokens?: unknown } | null)?.totalTokens;
-    if (typeof total !== 'number') throw protocolError('the countTokens answer has no totalTokens');
+    const total = countFrom((raw as { totalTokens?: unknown } | null)?.totalTokens);
+    if (total === undefined) throw protocolError('the countTokens answer has no totalTokens (a count)');
     return total;
   },
 };

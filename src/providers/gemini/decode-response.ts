@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { countFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 
@@ -26,14 +27,15 @@ export function finishReasonFrom(raw: string | undefined, hasCalls: boolean): Fi
 }
 
 /** promptTokenCount includes cached tokens (OpenAI's semantics already); thoughts are output. */
-export function usageFrom(raw: Json | undefined): Usage | undefined {
-  if (raw === undefined || raw === null || typeof raw !== 'object') return undefined;
-  const thoughts = typeof raw.thoughtsTokenCount === 'number' ? raw.thoughtsTokenCount : 0;
+export function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  const thoughts = countFrom(value.thoughtsTokenCount) ?? 0;
   const usage: Usage = {
-    inputTokens: (raw.promptTokenCount ?? 0) + (raw.toolUsePromptTokenCount ?? 0),
-    outputTokens: (raw.candidatesTokenCount ?? 0) + thoughts,
+    inputTokens: (countFrom(value.promptTokenCount) ?? 0) + (countFrom(value.toolUsePromptTokenCount) ?? 0),
+    outputTokens: (countFrom(value.candidatesTokenCount) ?? 0) + thoughts,
   };
-  if (typeof raw.cachedContentTokenCount === 'number' && raw.cachedContentTokenCount > 0) usage.cachedInputTokens = raw.cachedContentTokenCount;
+  const cached = countFrom(value.cachedContentTokenCount);
+  if (cached !== undefined && cached > 0) usage.cachedInputTokens = cached;
   if (thoughts > 0) usage.reasoningTokens = thoughts;
   return usage;
 }
@@ -56,24 +58,28 @@ export class CallIds {
 
 /** Parts the canonical response has no kind for, shown as the text a reader would see. */
 export function textOfOtherPart(part: Json): string | undefined {
-  if (part.inlineData !== undefined) return `![image](data:${part.inlineData.mimeType};base64,${part.inlineData.data})`;
-  if (part.fileData !== undefined) return `![file](${part.fileData.fileUri})`;
-  if (part.executableCode !== undefined) return `\`\`\`${String(part.executableCode.language ?? '').toLowerCase().replace('language_unspecified', '')}\n${part.executableCode.code ?? ''}\n\`\`\``;
-  if (part.codeExecutionResult !== undefined) return `\`\`\`output\n${part.codeExecutionResult.output ?? ''}\n\`\`\``;
+  const { inlineData, fileData, executableCode, codeExecutionResult } = part;
+  if (isObject(inlineData)) return `![image](data:${textFrom(inlineData.mimeType)};base64,${textFrom(inlineData.data)})`;
+  if (isObject(fileData)) return `![file](${textFrom(fileData.fileUri)})`;
+  if (isObject(executableCode)) return `\`\`\`${textFrom(executableCode.language).toLowerCase().replace('language_unspecified', '')}\n${textFrom(executableCode.code)}\n\`\`\``;
+  if (isObject(codeExecutionResult)) return `\`\`\`output\n${textFrom(codeExecutionResult.output)}\n\`\`\``;
   return undefined;
 }
 
 export function decodeGenerateResponse(raw: unknown): CanonicalResponse {
   const body = (Array.isArray(raw) ? raw.at(-1) : raw) as Json;
   if (body === null || typeof body !== 'object') throw protocolError('the response is not an object');
-  const candidate: Json | undefined = body.candidates?.[0];
-  const blocked: string | undefined = body.promptFeedback?.blockReason;
+  const first: unknown = body.candidates?.[0];
+  const candidate: Json | undefined = isObject(first) ? first : undefined;
+  const blockReason: unknown = body.promptFeedback?.blockReason;
+  const blocked = typeof blockReason === 'string' ? blockReason : undefined;
   if (candidate === undefined && blocked === undefined) throw protocolError('the response has no candidates');
   const content: ResponsePart[] = [];
   const ids = new CallIds(body.responseId);
   let hasCalls = false;
   let run: Extract<ResponsePart, { type: 'reasoning' }> | undefined;
-  for (const part of (candidate?.content?.parts ?? []) as Json[]) {
+  for (const part of listFrom(candidate?.content?.parts) as Json[]) {
+    if (!isObject(part)) continue;
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     if (part.thought === true) {
       const text = typeof part.text === 'string' ? part.text : '';
@@ -87,9 +93,10 @@ export function decodeGenerateResponse(raw: unknown): CanonicalResponse {
       continue;
     }
     run = undefined;
-    if (part.functionCall !== undefined) {
+    const call = part.functionCall;
+    if (isObject(call)) {
       if (signature !== undefined) content.push({ type: 'reasoning', text: '', signature, provider: 'gemini' });
-      content.push({ type: 'tool-call', id: ids.next(part.functionCall.id), name: String(part.functionCall.name ?? ''), arguments: JSON.stringify(part.functionCall.args ?? {}) });
+      content.push({ type: 'tool-call', id: ids.next(call.id), name: textFrom(call.name), arguments: JSON.stringify(call.args ?? {}) });
       hasCalls = true;
       continue;
     }
@@ -97,7 +104,7 @@ export function decodeGenerateResponse(raw: unknown): CanonicalResponse {
     if (text !== undefined && text.length > 0) content.push({ type: 'text', text });
     if (signature !== undefined) content.push({ type: 'reasoning', text: '', signature, provider: 'gemini' });
   }
-  const rawFinish: string | undefined = candidate?.finishReason ?? blocked;
+  const rawFinish: string | undefined = typeof candidate?.finishReason === 'string' ? candidate.finishReason : blocked;
   return {
     id: typeof body.responseId === 'string' ? body.responseId : `gemini-${randomBytes(9).toString('base64url')}`,
     model: typeof body.modelVersion === 'string' ? body.modelVersion : '',

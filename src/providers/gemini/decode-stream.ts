@@ -8,6 +8,7 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { CallIds, finishReasonFrom, protocolError, textOfOtherPart, usageFrom } from './decode-response.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
+import { isObject, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning';
@@ -66,7 +67,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     }
     const candidate: Json | undefined = chunk.candidates?.[0];
     const parts = candidate?.content?.parts;
-    if (Array.isArray(parts)) for (const part of parts) this.part(sink, part as Json);
+    if (Array.isArray(parts)) for (const part of parts) if (isObject(part)) this.part(sink, part);
     if (typeof candidate?.finishReason === 'string') this.rawFinish = candidate.finishReason;
     if (typeof chunk.promptFeedback?.blockReason === 'string') this.blocked = chunk.promptFeedback.blockReason;
   }
@@ -99,11 +100,11 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       return;
     }
     const call = part.functionCall;
-    if (call !== undefined && call !== null) {
+    if (isObject(call)) {
       this.close(sink);
       if (signature !== undefined) this.signatureBlock(sink, signature);
       const index = ++this.blockIndex;
-      sink.onPart({ type: 'tool-call-start', index, id: this.ids!.next(call.id), name: String(call.name ?? '') });
+      sink.onPart({ type: 'tool-call-start', index, id: this.ids!.next(call.id), name: textFrom(call.name) });
       sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
       sink.onPart({ type: 'tool-call-end', index });
       this.hasCalls = true;

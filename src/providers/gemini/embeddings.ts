@@ -3,6 +3,7 @@
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { estimateTokens } from '../../util/estimate-tokens.ts';
+import { numbersFrom } from '../../util/json-value.ts';
 import { protocolError } from './decode-response.ts';
 import { geminiExtras, modelPath, modelResource } from './encode-request.ts';
 
@@ -31,8 +32,9 @@ export const geminiEmbeddingsCodec: EmbeddingsProviderCodec = {
     const list: Json[] | undefined = Array.isArray(body?.embeddings) ? body.embeddings : body?.embedding !== undefined ? [body.embedding] : undefined;
     if (list === undefined) throw protocolError('the embeddings answer has no embeddings');
     const embeddings = list.map((entry) => {
-      if (!Array.isArray(entry?.values)) throw protocolError('an embedding has no values');
-      return entry.values as number[];
+      const values = numbersFrom(entry?.values);
+      if (values === undefined) throw protocolError('an embedding has no values (an array of numbers)');
+      return values;
     });
     return { model: request.model, embeddings, usage: { inputTokens: estimateTokens(request.inputs) } };
   },

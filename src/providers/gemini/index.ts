@@ -11,6 +11,7 @@ import { encodeGenerateRequest, modelPath } from './encode-request.ts';
 import { geminiEmbeddingsCodec } from './embeddings.ts';
 import { decodeGeminiError } from './errors.ts';
 import { withoutQueryKey } from '../../util/query-key.ts';
+import { textFrom } from '../../util/json-value.ts';
 
 const GENERATION = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
 
@@ -43,7 +44,7 @@ export const geminiProvider: ProviderAdapter = {
       if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
       const methods = entry.supportedGenerationMethods;
       // models that only predict (Imagen, Veo) or answer questions (AQA) cannot be routed here
-      if (Array.isArray(methods) && !methods.some((method) => GENERATION.has(String(method)))) continue;
+      if (Array.isArray(methods) && !methods.some((method) => GENERATION.has(textFrom(method)))) continue;
       names.push(name.replace(/^models\//, ''));
     }
     return names;

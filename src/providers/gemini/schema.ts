@@ -12,6 +12,8 @@
 // - `$schema`, `$id`, `additionalProperties`, `patternProperties`, `not`, `if`/`then`/`else`,
 //   `uniqueItems`, `multipleOf` and other validation-only keywords are dropped.
 
+import { shown, textFrom } from '../../util/json-value.ts';
+
 type Json = Record<string, unknown>;
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -82,7 +84,7 @@ function withNotes(description: string | undefined, notes: readonly string[]): s
 }
 
 function literal(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : shown(value);
 }
 
 function convert(raw: unknown, context: Context): Json {
@@ -106,7 +108,7 @@ function convert(raw: unknown, context: Context): Json {
   const notes: string[] = [];
   let nullable = node.nullable === true;
 
-  let types = (Array.isArray(node.type) ? node.type : typeof node.type === 'string' ? [node.type] : []).map((type) => String(type).toLowerCase());
+  let types = (Array.isArray(node.type) ? node.type : typeof node.type === 'string' ? [node.type] : []).map((type) => textFrom(type).toLowerCase());
   if (types.includes('null')) {
     nullable = true;
     types = types.filter((type) => type !== 'null');

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 
@@ -26,8 +27,8 @@ export function finishReasonFrom(doneReason: unknown, sawToolCalls: boolean): Fi
 /** `prompt_eval_count` counts every input token (OpenAI semantics); Ollama reports no cache or reasoning split. */
 export function usageFrom(body: Json): Usage {
   return {
-    inputTokens: typeof body.prompt_eval_count === 'number' ? body.prompt_eval_count : 0,
-    outputTokens: typeof body.eval_count === 'number' ? body.eval_count : 0,
+    inputTokens: countFrom(body.prompt_eval_count) ?? 0,
+    outputTokens: countFrom(body.eval_count) ?? 0,
   };
 }
 
@@ -49,7 +50,7 @@ export function argumentsText(value: unknown): string {
 export function decodeOllamaResponse(raw: unknown): CanonicalResponse {
   const body = raw as Json;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw protocolError('the answer is not a JSON object');
-  const message: Json = body.message ?? {};
+  const message: Json = isObject(body.message) ? body.message : {};
   const content: ResponsePart[] = [];
   // /api/chat puts thinking and text in `message`; /api/generate at the top level
   const thinking = message.thinking ?? body.thinking;
@@ -58,11 +59,11 @@ export function decodeOllamaResponse(raw: unknown): CanonicalResponse {
   if (text.length > 0) content.push({ type: 'text', text });
   const calls: Json[] = Array.isArray(message.tool_calls) ? message.tool_calls : [];
   for (const call of calls) {
-    content.push({ type: 'tool-call', id: toolCallId(call), name: String(call?.function?.name ?? ''), arguments: argumentsText(call?.function?.arguments) });
+    content.push({ type: 'tool-call', id: toolCallId(call), name: textFrom(call?.function?.name), arguments: argumentsText(call?.function?.arguments) });
   }
   return {
     id: newId('ollama-'),
-    model: String(body.model ?? ''),
+    model: textFrom(body.model),
     created: createdFrom(body),
     content,
     finishReason: finishReasonFrom(body.done_reason, calls.length > 0),

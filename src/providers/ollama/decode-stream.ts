@@ -4,6 +4,8 @@
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
+import { frameTooLargeError } from '../common/stream-errors.ts';
+import { isObject, textFrom } from '../../util/json-value.ts';
 import { argumentsText, createdFrom, finishReasonFrom, newId, protocolError, toolCallId, usageFrom } from './decode-response.ts';
 
 type Json = Record<string, any>;
@@ -33,6 +35,10 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
     if (!this.finished) this.fail(protocolError('a stream line is not JSON'));
   }
 
+  onOversized(limit: number): void {
+    if (!this.finished) this.fail(frameTooLargeError(limit));
+  }
+
   onValue(value: unknown): void {
     if (this.finished) return;
     const sink = this.sink!;
@@ -48,9 +54,9 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
     }
     if (!this.started) {
       this.started = true;
-      sink.onPart({ type: 'response-start', id: newId('ollama-'), model: String(line.model ?? ''), created: createdFrom(line) });
+      sink.onPart({ type: 'response-start', id: newId('ollama-'), model: textFrom(line.model), created: createdFrom(line) });
     }
-    const message: Json = line.message ?? {};
+    const message: Json = isObject(line.message) ? line.message : {};
     // /api/chat streams `message`; /api/generate streams top-level `response` and `thinking`
     const thinking = message.thinking ?? line.thinking;
     if (typeof thinking === 'string' && thinking.length > 0) {
@@ -67,7 +73,7 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
         this.close(sink);
         this.sawToolCalls = true;
         const index = ++this.blockIndex;
-        sink.onPart({ type: 'tool-call-start', index, id: toolCallId(call), name: String(call?.function?.name ?? '') });
+        sink.onPart({ type: 'tool-call-start', index, id: toolCallId(call), name: textFrom(call?.function?.name) });
         sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(call?.function?.arguments) });
         sink.onPart({ type: 'tool-call-end', index });
       }

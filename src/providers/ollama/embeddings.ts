@@ -2,6 +2,7 @@
 // `{model, embeddings, prompt_eval_count}`).
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
+import { countFrom, numbersFrom, textFrom } from '../../util/json-value.ts';
 import { protocolError } from './decode-response.ts';
 import { mergeExtras, ollamaExtras } from './encode-request.ts';
 
@@ -19,6 +20,11 @@ export const ollamaEmbeddingsCodec: EmbeddingsProviderCodec = {
     const body = raw as Json;
     if (!Array.isArray(body?.embeddings)) throw protocolError('the embed answer has no embeddings array');
     if (body.embeddings.length !== request.inputs.length) throw protocolError(`the embed answer has ${body.embeddings.length} embeddings for ${request.inputs.length} inputs`);
-    return { model: String(body.model ?? ''), embeddings: body.embeddings as number[][], usage: { inputTokens: typeof body.prompt_eval_count === 'number' ? body.prompt_eval_count : 0 } };
+    const embeddings = (body.embeddings as unknown[]).map((entry) => {
+      const vector = numbersFrom(entry);
+      if (vector === undefined) throw protocolError('an embedding is not an array of numbers');
+      return vector;
+    });
+    return { model: textFrom(body.model), embeddings, usage: { inputTokens: countFrom(body.prompt_eval_count) ?? 0 } };
   },
 };

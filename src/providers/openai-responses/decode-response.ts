@@ -3,6 +3,7 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 import { cutAtStop } from './stop.ts';
 
 type Json = Record<string, any>;
@@ -11,13 +12,14 @@ export function protocolError(what: string): GatewayError {
   return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
 }
 
-export function usageFrom(raw: Json | null | undefined): Usage | undefined {
-  if (raw === null || raw === undefined || typeof raw !== 'object') return undefined;
-  const usage: Usage = { inputTokens: raw.input_tokens ?? 0, outputTokens: raw.output_tokens ?? 0 };
-  const cached = raw.input_tokens_details?.cached_tokens;
-  if (typeof cached === 'number' && cached > 0) usage.cachedInputTokens = cached;
-  const reasoning = raw.output_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number' && reasoning > 0) usage.reasoningTokens = reasoning;
+export function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  const raw = value as Json;
+  const usage: Usage = { inputTokens: countFrom(raw.input_tokens) ?? 0, outputTokens: countFrom(raw.output_tokens) ?? 0 };
+  const cached = countFrom(raw.input_tokens_details?.cached_tokens);
+  if (cached !== undefined && cached > 0) usage.cachedInputTokens = cached;
+  const reasoning = countFrom(raw.output_tokens_details?.reasoning_tokens);
+  if (reasoning !== undefined && reasoning > 0) usage.reasoningTokens = reasoning;
   return usage;
 }
 
@@ -44,10 +46,10 @@ export function customArguments(input: unknown): string {
 /** The canonical finish reason of a finished response. */
 export function finishOf(status: unknown, incomplete: Json | null | undefined, calledTools: boolean): { finish: FinishReason; raw: string } {
   if (status === 'incomplete') {
-    const reason = String(incomplete?.reason ?? 'incomplete');
+    const reason = textFrom(incomplete?.reason, 'incomplete');
     return { finish: reason === 'max_output_tokens' ? 'length' : reason === 'content_filter' ? 'content-filter' : 'other', raw: reason };
   }
-  return { finish: calledTools ? 'tool-calls' : 'stop', raw: String(status ?? 'completed') };
+  return { finish: calledTools ? 'tool-calls' : 'stop', raw: textFrom(status, 'completed') };
 }
 
 /** A response that failed upstream after a 200 (or a `response.failed` event) → a gateway error. */
@@ -81,18 +83,18 @@ export function decodeResponsesResponse(raw: unknown, request?: CanonicalRequest
         break;
       }
       case 'message':
-        for (const part of item.content ?? []) {
+        for (const part of listFrom(item.content) as Json[]) {
           if (part?.type === 'output_text' && typeof part.text === 'string' && part.text.length > 0) content.push({ type: 'text', text: part.text });
           else if (part?.type === 'refusal' && typeof part.refusal === 'string' && part.refusal.length > 0) content.push({ type: 'text', text: part.refusal });
         }
         break;
       case 'function_call':
         calledTools = true;
-        content.push({ type: 'tool-call', id: String(item.call_id ?? item.id ?? ''), name: String(item.name ?? ''), arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}) });
+        content.push({ type: 'tool-call', id: textFrom(item.call_id ?? item.id), name: textFrom(item.name), arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}) });
         break;
       case 'custom_tool_call':
         calledTools = true;
-        content.push({ type: 'tool-call', id: String(item.call_id ?? item.id ?? ''), name: String(item.name ?? ''), arguments: customArguments(item.input) });
+        content.push({ type: 'tool-call', id: textFrom(item.call_id ?? item.id), name: textFrom(item.name), arguments: customArguments(item.input) });
         break;
       default:
         // hosted tool calls (web_search_call, …) ran upstream; their results are in the message text
@@ -101,9 +103,9 @@ export function decodeResponsesResponse(raw: unknown, request?: CanonicalRequest
   }
   const { finish, raw: rawFinish } = finishOf(body.status, body.incomplete_details, calledTools);
   const response: CanonicalResponse = {
-    id: String(body.id ?? 'resp_switchyard'),
-    model: String(body.model ?? ''),
-    created: typeof body.created_at === 'number' ? body.created_at : Math.floor(Date.now() / 1000),
+    id: textFrom(body.id, 'resp_switchyard'),
+    model: textFrom(body.model),
+    created: finiteFrom(body.created_at) ?? Math.floor(Date.now() / 1000),
     content,
     finishReason: finish,
     rawFinishReason: rawFinish,

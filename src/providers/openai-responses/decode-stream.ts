@@ -8,6 +8,7 @@ import type { CanonicalRequest } from '../../canonical/request.ts';
 import { customArguments, failedError, finishOf, protocolError, reasoningText, usageFrom } from './decode-response.ts';
 import { StopMatcher } from './stop.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
+import { finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
@@ -34,13 +35,18 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished || data === '[DONE]') return;
     const sink = this.sink!;
-    let event: Json;
+    let parsed: unknown;
     try {
-      event = JSON.parse(data) as Json;
+      parsed = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
+    if (!isObject(parsed)) {
+      this.fail(sink, protocolError('a stream event is not a JSON object'));
+      return;
+    }
+    const event = parsed as Json;
     switch (event.type) {
       case 'response.created':
       case 'response.queued':
@@ -48,7 +54,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
         if (!this.started) this.start(sink, event.response);
         return;
       case 'response.output_item.added':
-        this.itemAdded(sink, event.item ?? {});
+        this.itemAdded(sink, isObject(event.item) ? event.item : {});
         return;
       case 'response.output_text.delta':
       case 'response.refusal.delta':
@@ -67,11 +73,11 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
         if (typeof event.delta === 'string') this.toolDelta(sink, JSON.stringify(event.delta).slice(1, -1));
         return;
       case 'response.output_item.done':
-        this.itemDone(sink, event.item ?? {});
+        this.itemDone(sink, isObject(event.item) ? event.item : {});
         return;
       case 'response.completed':
       case 'response.incomplete':
-        this.complete(sink, event.response ?? {});
+        this.complete(sink, isObject(event.response) ? event.response : {});
         return;
       case 'response.failed':
         this.fail(sink, failedError(event.response));
@@ -89,14 +95,19 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     this.started = true;
     sink.onPart({
       type: 'response-start',
-      id: String(response?.id ?? 'resp_switchyard'),
-      model: String(response?.model ?? ''),
-      created: typeof response?.created_at === 'number' ? response.created_at : Math.floor(Date.now() / 1000),
+      id: textFrom(response?.id, 'resp_switchyard'),
+      model: textFrom(response?.model),
+      created: finiteFrom(response?.created_at) ?? Math.floor(Date.now() / 1000),
     });
   }
 
-  private itemAdded(sink: PartSink, item: Json): void {
+  /** Content may come before any response.created (servers that skip it): the start goes first. */
+  private ensureStarted(sink: PartSink): void {
     if (!this.started) this.start(sink, undefined);
+  }
+
+  private itemAdded(sink: PartSink, item: Json): void {
+    this.ensureStarted(sink);
     this.close(sink);
     this.emitted = false;
     this.summaryIndex = -1;
@@ -107,11 +118,13 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
   }
 
   private startTool(sink: PartSink, item: Json): void {
+    this.ensureStarted(sink);
+    this.close(sink);
     this.calledTools = true;
     this.customInput = item.type === 'custom_tool_call';
     this.open = 'tool';
     this.blockIndex++;
-    sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: String(item.call_id ?? item.id ?? `call_${this.blockIndex}`), name: String(item.name ?? '') });
+    sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: textFrom(item.call_id ?? item.id, `call_${this.blockIndex}`), name: textFrom(item.name) });
     // a custom tool's raw input is carried as the one string argument `input`
     if (this.customInput) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: '{"input":"' });
   }
@@ -120,6 +133,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     if (this.stopped || delta.length === 0) return;
     const shown = this.stop.active ? this.stop.push(delta) : delta;
     if (shown.length > 0) {
+      this.ensureStarted(sink);
       if (this.open !== 'text') {
         this.close(sink);
         this.open = 'text';
@@ -137,6 +151,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
 
   private reasoning(sink: PartSink, delta: string, summaryIndex: number): void {
     if (this.stopped || delta.length === 0) return;
+    this.ensureStarted(sink);
     if (this.open !== 'reasoning') {
       this.close(sink);
       this.open = 'reasoning';
@@ -164,7 +179,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
       case 'message':
         if (this.open !== 'text' && !this.emitted) {
           // a server that sent the text only whole, at the end
-          for (const part of item.content ?? []) this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+          for (const part of listFrom(item.content) as Json[]) this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
         }
         if (this.open === 'text' && this.stop.active) {
           const rest = this.stop.flush();
@@ -195,6 +210,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
       const text = reasoningText(item);
       if (text.length > 0) this.reasoning(sink, text, 0);
       else if (encrypted !== undefined) {
+        this.ensureStarted(sink);
         this.close(sink);
         this.blockIndex++;
         this.open = 'reasoning';

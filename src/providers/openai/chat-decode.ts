@@ -3,6 +3,7 @@ import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 import { decodeOpenAIErrorBody } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 
@@ -19,13 +20,14 @@ export function finishReasonFrom(raw: unknown): FinishReason {
   }
 }
 
-export function usageFrom(raw: Json | null | undefined): Usage | undefined {
-  if (raw === null || raw === undefined || typeof raw !== 'object') return undefined;
-  const usage: Usage = { inputTokens: raw.prompt_tokens ?? 0, outputTokens: raw.completion_tokens ?? 0 };
-  const cached = raw.prompt_tokens_details?.cached_tokens;
-  if (typeof cached === 'number' && cached > 0) usage.cachedInputTokens = cached;
-  const reasoning = raw.completion_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number' && reasoning > 0) usage.reasoningTokens = reasoning;
+export function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  const raw = value as Json;
+  const usage: Usage = { inputTokens: countFrom(raw.prompt_tokens) ?? 0, outputTokens: countFrom(raw.completion_tokens) ?? 0 };
+  const cached = countFrom(raw.prompt_tokens_details?.cached_tokens);
+  if (cached !== undefined && cached > 0) usage.cachedInputTokens = cached;
+  const reasoning = countFrom(raw.completion_tokens_details?.reasoning_tokens);
+  if (reasoning !== undefined && reasoning > 0) usage.reasoningTokens = reasoning;
   return usage;
 }
 
@@ -34,8 +36,8 @@ function reasoningFromMessage(message: Json): ResponsePart[] {
   if (Array.isArray(details) && details.length > 0) {
     const parts: ResponsePart[] = [];
     for (const detail of details) {
-      if (detail?.type === 'reasoning.encrypted') parts.push({ type: 'reasoning', text: '', redactedData: String(detail.data ?? '') });
-      else parts.push({ type: 'reasoning', text: String(detail?.text ?? detail?.summary ?? ''), ...(typeof detail?.signature === 'string' ? { signature: detail.signature } : {}) });
+      if (detail?.type === 'reasoning.encrypted') parts.push({ type: 'reasoning', text: '', redactedData: textFrom(detail.data) });
+      else parts.push({ type: 'reasoning', text: textFrom(detail?.text ?? detail?.summary), ...(typeof detail?.signature === 'string' ? { signature: detail.signature } : {}) });
     }
     return parts;
   }
@@ -46,18 +48,20 @@ function reasoningFromMessage(message: Json): ResponsePart[] {
 export function decodeChatResponse(raw: unknown): CanonicalResponse {
   const body = raw as Json;
   const choice = body?.choices?.[0];
-  if (choice === undefined) throw protocolError('the response has no choices');
-  const message: Json = choice.message ?? {};
+  if (!isObject(choice)) throw protocolError('the response has no choices');
+  const message: Json = isObject(choice.message) ? choice.message : {};
   const content: ResponsePart[] = reasoningFromMessage(message);
   if (typeof message.content === 'string' && message.content.length > 0) content.push({ type: 'text', text: message.content });
   if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'text', text: message.refusal });
-  for (const call of message.tool_calls ?? []) {
-    content.push({ type: 'tool-call', id: String(call.id), name: String(call.function?.name ?? ''), arguments: String(call.function?.arguments ?? '') });
+  for (const call of listFrom(message.tool_calls) as Json[]) {
+    if (!isObject(call)) continue;
+    const fn: Json = isObject(call.function) ? call.function : {};
+    content.push({ type: 'tool-call', id: textFrom(call.id, `call_${content.length}`), name: textFrom(fn.name), arguments: typeof fn.arguments === 'string' ? fn.arguments : fn.arguments == null ? '' : JSON.stringify(fn.arguments) });
   }
   return {
-    id: String(body.id ?? 'chatcmpl-switchyard'),
-    model: String(body.model ?? ''),
-    created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
+    id: textFrom(body.id, 'chatcmpl-switchyard'),
+    model: textFrom(body.model),
+    created: finiteFrom(body.created) ?? Math.floor(Date.now() / 1000),
     content,
     finishReason: finishReasonFrom(choice.finish_reason),
     ...(typeof choice.finish_reason === 'string' ? { rawFinishReason: choice.finish_reason } : {}),
@@ -97,13 +101,18 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
       return;
     }
-    let chunk: Json;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data) as Json;
+      parsed = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
+    if (!isObject(parsed)) {
+      this.fail(sink, protocolError('a stream event is not a JSON object'));
+      return;
+    }
+    const chunk = parsed as Json;
     if (chunk.error !== undefined) {
       const { message } = decodeOpenAIErrorBody(chunk);
       this.fail(sink, new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message ?? 'unknown error'}`, { status: 502, origin: 'upstream', errorClass: 'server-error' }));
@@ -116,8 +125,8 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       sink.onPart({ type: 'usage', usage });
     }
     const choice = chunk.choices?.[0];
-    if (choice === undefined) return;
-    const delta: Json = choice.delta ?? {};
+    if (!isObject(choice)) return;
+    const delta: Json = isObject(choice.delta) ? choice.delta : {};
     const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : typeof delta.reasoning === 'string' ? delta.reasoning : undefined;
     if (Array.isArray(delta.reasoning_details)) this.reasoningDetails(sink, delta.reasoning_details, reasoning !== undefined);
     if (reasoning !== undefined && reasoning.length > 0) {
@@ -128,7 +137,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       this.ensure(sink, 'text');
       sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: delta.content });
     }
-    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) this.toolCall(sink, call);
+    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isObject(call)) this.toolCall(sink, call);
     if (typeof choice.finish_reason === 'string') {
       // the content is complete; only usage and [DONE] may follow
       this.close(sink);
@@ -139,7 +148,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
 
   private start(sink: PartSink, chunk: Json): void {
     this.started = true;
-    sink.onPart({ type: 'response-start', id: String(chunk.id ?? 'chatcmpl-switchyard'), model: String(chunk.model ?? ''), created: typeof chunk.created === 'number' ? chunk.created : Math.floor(Date.now() / 1000) });
+    sink.onPart({ type: 'response-start', id: textFrom(chunk.id, 'chatcmpl-switchyard'), model: textFrom(chunk.model), created: finiteFrom(chunk.created) ?? Math.floor(Date.now() / 1000) });
   }
 
   private reasoningDetails(sink: PartSink, details: Json[], textAlsoSent: boolean): void {
@@ -147,7 +156,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       if (detail?.type === 'reasoning.encrypted') {
         this.close(sink);
         this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: String(detail.data ?? '') });
+        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: textFrom(detail.data) });
         sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
         continue;
       }
@@ -165,7 +174,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
 
   private toolCall(sink: PartSink, call: Json): void {
     const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : undefined;
-    const index = typeof call.index === 'number' ? call.index : id !== undefined ? this.toolIndex + 1 : this.toolIndex;
+    const index = finiteFrom(call.index) ?? (id !== undefined ? this.toolIndex + 1 : this.toolIndex);
     // a new call: another index, or (servers that number every call 0) another id
     if (this.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
       this.close(sink);
@@ -173,7 +182,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       this.toolIndex = index;
       this.toolId = id;
       this.blockIndex++;
-      sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: id ?? `call_${this.blockIndex}`, name: String(call.function?.name ?? '') });
+      sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: id ?? `call_${this.blockIndex}`, name: textFrom(call.function?.name) });
     }
     const args = call.function?.arguments;
     if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: args });

@@ -3,6 +3,7 @@ import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { rejectForeignFields } from './chat-encode.ts';
 import { protocolError } from './chat-decode.ts';
+import { countFrom, finiteFrom, isObject, numbersFrom, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, any>;
 
@@ -17,15 +18,22 @@ export const openaiEmbeddingsCodec: EmbeddingsProviderCodec = {
   decodeResponse(raw: unknown): EmbeddingResponse {
     const body = raw as Json;
     if (!Array.isArray(body?.data)) throw protocolError('the embeddings answer has no data array');
-    const sorted = [...body.data].sort((a: Json, b: Json) => (a.index ?? 0) - (b.index ?? 0));
-    const embeddings = sorted.map((entry: Json) => {
-      if (Array.isArray(entry.embedding)) return entry.embedding as number[];
+    const entries = (body.data as unknown[]).map((entry, position) => {
+      if (!isObject(entry)) throw protocolError('an embedding entry is not an object');
+      return { entry, index: finiteFrom(entry.index) ?? position };
+    });
+    entries.sort((a, b) => a.index - b.index);
+    const embeddings = entries.map(({ entry }) => {
+      const vector = numbersFrom(entry.embedding);
+      if (vector !== undefined) return vector;
       if (typeof entry.embedding === 'string') {
         const bytes = Buffer.from(entry.embedding, 'base64');
-        return Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+        if (bytes.length % 4 !== 0) throw protocolError('a base64 embedding is not a whole number of floats');
+        // copied, so the floats are read from an aligned buffer of their own
+        return Array.from(new Float32Array(Uint8Array.from(bytes).buffer));
       }
-      throw protocolError('an embedding is neither an array nor base64');
+      throw protocolError('an embedding is neither an array of numbers nor base64');
     });
-    return { model: String(body.model ?? ''), embeddings, usage: { inputTokens: body.usage?.prompt_tokens ?? 0 } };
+    return { model: textFrom(body.model), embeddings, usage: { inputTokens: countFrom(body.usage?.prompt_tokens) ?? 0 } };
   },
 };

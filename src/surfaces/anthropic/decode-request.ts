@@ -4,6 +4,7 @@ import type {
   CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
 import { describe, invalid } from './inspect.ts';
+import { shown } from '../../util/json-value.ts';
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): M
     default:
       break;
   }
-  throw invalid(`${param}.source.type: '${String(raw.type)}' is not supported here`, `${param}.source.type`);
+  throw invalid(`${param}.source.type: '${shown(raw.type)}' is not supported here`, `${param}.source.type`);
 }
 
 function textBlock(block: Json, param: string): ContentPart {
@@ -71,7 +72,7 @@ function resultParts(raw: unknown, param: string): string | ContentPart[] {
     if (block.type === 'text') return textBlock(block, where);
     if (block.type === 'image') return { type: 'image', source: mediaSource(block.source, where, 'image'), ...cacheControl(block, where) };
     if (block.type === 'document') return documentPart(block, where);
-    throw invalid(`${where}.type: '${String(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
+    throw invalid(`${where}.type: '${shown(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
   });
 }
 
@@ -109,7 +110,7 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
     default:
       break;
   }
-  throw invalid(`${param}.type: '${String(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
+  throw invalid(`${param}.type: '${shown(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
 }
 
 /** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
@@ -193,7 +194,7 @@ function decodeToolChoice(raw: unknown, request: CanonicalRequest): void {
     case 'any': choice = { type: 'required' }; break;
     case 'none': choice = { type: 'none' }; break;
     case 'tool': choice = { type: 'tool', name: str(raw.name, 'tool_choice.name') }; break;
-    default: throw invalid(`tool_choice.type: '${String(raw.type)}' is not one of 'auto', 'any', 'tool', 'none'`, 'tool_choice.type');
+    default: throw invalid(`tool_choice.type: '${shown(raw.type)}' is not one of 'auto', 'any', 'tool', 'none'`, 'tool_choice.type');
   }
   request.toolChoice = choice;
   if (raw.disable_parallel_tool_use === true) request.parallelToolCalls = false;
@@ -227,7 +228,7 @@ function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined
   }
   if (effortRaw !== undefined && effortRaw !== null) {
     const effort = typeof effortRaw === 'string' ? EFFORTS[effortRaw] : undefined;
-    if (effort === undefined) throw invalid(`output_config.effort: '${String(effortRaw)}' is not one of low, medium, high, xhigh, max`, 'output_config.effort');
+    if (effort === undefined) throw invalid(`output_config.effort: '${shown(effortRaw)}' is not one of low, medium, high, xhigh, max`, 'output_config.effort');
     if (reasoning?.effort !== 'none') reasoning = { ...reasoning, effort };
   }
   return reasoning;

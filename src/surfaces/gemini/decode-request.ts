@@ -9,6 +9,7 @@ import type {
 } from '../../canonical/request.ts';
 import { camel, describe, field, invalid, isObject, redactedFromSignature, type Json } from './fields.ts';
 import { jsonSchemaFromGemini } from './schema.ts';
+import { shown, textFrom } from '../../util/json-value.ts';
 
 /** Top-level fields decoded into the canonical request (`model` only names the path's model again). */
 const MODELLED = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig', 'model']);
@@ -65,9 +66,9 @@ function mediaPart(mimeType: string, source: Extract<ContentPart, { type: 'image
 /** Code execution history has no canonical part: it is carried as the text a reader would see. */
 function codeText(part: Json): string | undefined {
   const code = field(part, 'executableCode');
-  if (isObject(code)) return `\`\`\`${String(code.language ?? '').toLowerCase().replace('language_unspecified', '')}\n${String(code.code ?? '')}\n\`\`\``;
+  if (isObject(code)) return `\`\`\`${textFrom(code.language).toLowerCase().replace('language_unspecified', '')}\n${textFrom(code.code)}\n\`\`\``;
   const result = field(part, 'codeExecutionResult');
-  if (isObject(result)) return `\`\`\`output\n${String(result.output ?? '')}\n\`\`\``;
+  if (isObject(result)) return `\`\`\`output\n${textFrom(result.output)}\n\`\`\``;
   return undefined;
 }
 
@@ -231,7 +232,7 @@ function decodeToolConfig(raw: unknown, request: CanonicalRequest, extra: Extra)
   for (const [key, value] of Object.entries(raw)) if (camel(key) !== 'functionCallingConfig') extra.fields[`toolConfig.${camel(key)}`] = value;
   const config = field(raw, 'functionCallingConfig');
   if (!isObject(config)) return;
-  const mode = String(field(config, 'mode') ?? 'AUTO').toUpperCase();
+  const mode = textFrom(field(config, 'mode'), 'AUTO').toUpperCase();
   const allowed = field(config, 'allowedFunctionNames');
   const names = Array.isArray(allowed) ? allowed.filter((name): name is string => typeof name === 'string') : [];
   switch (mode) {
@@ -264,9 +265,9 @@ function decodeReasoning(raw: unknown): ReasoningSettings | undefined {
   else if (budget !== undefined && budget > 0) settings.budgetTokens = budget;
   const level = field(raw, 'thinkingLevel');
   if (level !== undefined) {
-    const value = String(level).toLowerCase();
+    const value = textFrom(level).toLowerCase();
     if (LEVELS.has(value)) settings.effort = value as ReasoningEffort;
-    else if (value !== 'thinking_level_unspecified') throw invalid(`Invalid 'generationConfig.thinkingConfig.thinkingLevel': '${String(level)}'.`, 'generationConfig.thinkingConfig.thinkingLevel');
+    else if (value !== 'thinking_level_unspecified') throw invalid(`Invalid 'generationConfig.thinkingConfig.thinkingLevel': '${shown(level)}'.`, 'generationConfig.thinkingConfig.thinkingLevel');
   }
   return Object.keys(settings).length > 0 ? settings : undefined;
 }
@@ -312,7 +313,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
     if (GENERATION_MODELLED.has(name)) continue;
     // one candidate and text output are what every provider gives anyway
     if (name === 'candidateCount' && value === 1) continue;
-    if (name === 'responseModalities' && Array.isArray(value) && value.every((modality) => String(modality).toUpperCase() === 'TEXT')) continue;
+    if (name === 'responseModalities' && Array.isArray(value) && value.every((modality) => textFrom(modality).toUpperCase() === 'TEXT')) continue;
     if (name === 'responseLogprobs' && value === false) continue;
     extra.fields[`generationConfig.${name}`] = value;
   }
@@ -335,7 +336,7 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
     const role = content.role ?? 'user';
     if (role === 'model') contents.model(parts, i);
     else if (role === 'user' || role === 'function') contents.user(parts, i);
-    else throw invalid(`Invalid 'contents[${i}].role': '${String(role)}' (expected 'user' or 'model').`, `contents[${i}].role`);
+    else throw invalid(`Invalid 'contents[${i}].role': '${shown(role)}' (expected 'user' or 'model').`, `contents[${i}].role`);
   });
   for (const message of contents.messages) request.messages.push(message);
   const tools = decodeTools(field(body, 'tools'), extra);

@@ -8,6 +8,7 @@ import type {
   CanonicalRequest, ContentPart, ImagePart, MediaSource, Message, PassThrough, ReasoningSettings, ResponseFormat, SamplingSettings, ToolDefinition,
 } from '../../canonical/request.ts';
 import { invalid } from './inspect.ts';
+import { isObject, shown, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, unknown>;
 
@@ -93,7 +94,7 @@ class ToolCallLedger {
 
 function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
   const param = `messages[${i}]`;
-  const role = String(raw.role).toLowerCase(); // Ollama lower-cases roles
+  const role = textFrom(raw.role).toLowerCase(); // Ollama lower-cases roles
   const content = text(raw.content, `${param}.content`);
   const pictures = images(raw.images, `${param}.images`);
   switch (role) {
@@ -131,8 +132,15 @@ function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
       return { role: 'tool', content: [{ type: 'tool-result', toolCallId: ledger.answer(explicit, name, i), content: result }] };
     }
     default:
-      throw invalid(`invalid ${param}.role: '${String(raw.role)}' (expected system, user, assistant or tool)`, `${param}.role`);
+      throw invalid(`invalid ${param}.role: '${shown(raw.role)}' (expected system, user, assistant or tool)`, `${param}.role`);
   }
+}
+
+/** A tool's parameters: a JSON Schema object, or none declared. */
+function parametersOf(value: unknown, i: number): Record<string, unknown> {
+  if (value === undefined || value === null) return { type: 'object', properties: {} };
+  if (!isObject(value)) throw invalid(`invalid tools[${i}].function.parameters: expected a JSON Schema object, got ${shown(value)}`, `tools[${i}].function.parameters`);
+  return value;
 }
 
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
@@ -147,7 +155,7 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
     return {
       name: fn.name,
       ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
-      parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} },
+      parameters: parametersOf(fn.parameters, i),
     };
   });
 }

@@ -1,6 +1,7 @@
 // OpenAI Chat Completions request → canonical request.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { isObject, shown, textFrom } from '../../util/json-value.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
@@ -70,7 +71,7 @@ function userParts(content: unknown, param: string): ContentPart[] {
         throw invalid(`Invalid '${where}.file': only inline file_data can be translated (file_id refers to OpenAI's storage).`, `${where}.file`);
       }
       default:
-        throw invalid(`Invalid '${where}.type': '${String(part?.type)}' is not a known content part type.`, `${where}.type`);
+        throw invalid(`Invalid '${where}.type': '${shown(part?.type)}' is not a known content part type.`, `${where}.type`);
     }
   });
 }
@@ -123,10 +124,20 @@ function decodeMessage(raw: unknown, i: number): Message {
       return { role: 'tool', content: [{ type: 'tool-result', toolCallId: message.tool_call_id, content }] };
     }
     case 'function':
-      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: String(message.name ?? ''), content: textOf(message.content, `${param}.content`) }] };
+      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: textFrom(message.name), content: textOf(message.content, `${param}.content`) }] };
     default:
-      throw invalid(`Invalid '${param}.role': '${String(message.role)}'.`, `${param}.role`);
+      throw invalid(`Invalid '${param}.role': '${shown(message.role)}'.`, `${param}.role`);
   }
+}
+
+/** The parameters of a tool that declares none. */
+export const NO_PARAMETERS = { type: 'object', properties: {} };
+
+/** A tool's parameters or a format's schema: a JSON Schema object, or `absent` when not given. */
+export function schemaOf(value: unknown, param: string, absent: Record<string, unknown>): Record<string, unknown> {
+  if (value === undefined || value === null) return structuredClone(absent);
+  if (!isObject(value)) throw invalid(`Invalid '${param}': expected a JSON Schema object, got ${shown(value)}.`, param);
+  return value;
 }
 
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
@@ -138,7 +149,7 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
     return {
       name: fn.name,
       ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
-      parameters: (fn.parameters as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} },
+      parameters: schemaOf(fn.parameters, `tools[${i}].function.parameters`, NO_PARAMETERS),
       ...(typeof fn.strict === 'boolean' ? { strict: fn.strict } : {}),
     };
   });
@@ -161,17 +172,17 @@ function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
     const schema = format.json_schema as Json | undefined;
     if (typeof schema?.name !== 'string') throw invalid("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
     return {
-      type: 'json-schema', name: schema.name, schema: (schema.schema as Record<string, unknown>) ?? {},
+      type: 'json-schema', name: schema.name, schema: schemaOf(schema.schema, 'response_format.json_schema.schema', {}),
       ...(typeof schema.strict === 'boolean' ? { strict: schema.strict } : {}),
       ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     };
   }
-  throw invalid(`Invalid 'response_format.type': '${String(format.type)}'.`, 'response_format.type');
+  throw invalid(`Invalid 'response_format.type': '${shown(format.type)}'.`, 'response_format.type');
 }
 
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
-function num(body: Json, key: string): number | undefined {
+export function num(body: Json, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
@@ -205,7 +216,7 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
   const effort = body.reasoning_effort ?? (body.reasoning as Json | undefined)?.effort;
   const budget = (body.reasoning as Json | undefined)?.max_tokens;
   if (effort !== undefined || budget !== undefined) {
-    if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning_effort': '${String(effort)}'.`, 'reasoning_effort');
+    if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
     request.reasoning = {
       ...(effort !== undefined ? { effort: effort as ReasoningEffort } : {}),
       ...(typeof budget === 'number' ? { budgetTokens: budget } : {}),

@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse } from '../../canonical/response.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
-import { invalid } from './chat-decode.ts';
+import { invalid, num } from './chat-decode.ts';
 import { openaiFinishReason, openaiUsage } from './chat-encode.ts';
 import { openaiErrorObject } from './errors.ts';
 
@@ -24,12 +24,12 @@ export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest)
   if (typeof prompt !== 'string') throw invalid("Invalid 'prompt': expected a string.", 'prompt');
   const request: CanonicalRequest = { model: body.model as string, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
-  if (typeof body.max_tokens === 'number') sampling.maxTokens = body.max_tokens;
-  if (typeof body.temperature === 'number') sampling.temperature = body.temperature;
-  if (typeof body.top_p === 'number') sampling.topP = body.top_p;
-  if (typeof body.seed === 'number') sampling.seed = body.seed;
-  if (typeof body.presence_penalty === 'number') sampling.presencePenalty = body.presence_penalty;
-  if (typeof body.frequency_penalty === 'number') sampling.frequencyPenalty = body.frequency_penalty;
+  const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
+  const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
+  const topP = num(body, 'top_p'); if (topP !== undefined) sampling.topP = topP;
+  const seed = num(body, 'seed'); if (seed !== undefined) sampling.seed = seed;
+  const presence = num(body, 'presence_penalty'); if (presence !== undefined) sampling.presencePenalty = presence;
+  const frequency = num(body, 'frequency_penalty'); if (frequency !== undefined) sampling.frequencyPenalty = frequency;
   if (typeof body.stop === 'string') sampling.stop = [body.stop];
   else if (Array.isArray(body.stop)) sampling.stop = body.stop.filter((value): value is string => typeof value === 'string');
   if (typeof body.user === 'string') request.metadata = { user: body.user };

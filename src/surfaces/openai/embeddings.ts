@@ -14,7 +14,11 @@ export const embeddingsCodec: EmbeddingsSurfaceCodec = {
     else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
     else throw invalid("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
     const request: EmbeddingRequest = { model: body.model as string, inputs };
-    if (typeof body.dimensions === 'number') request.dimensions = body.dimensions;
+    const dimensions = body.dimensions;
+    if (dimensions !== undefined && dimensions !== null) {
+      if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions <= 0) throw invalid("Invalid 'dimensions': expected a positive integer.", 'dimensions');
+      request.dimensions = dimensions;
+    }
     const extra: Record<string, unknown> = {};
     let hasExtra = false;
     for (const key of Object.keys(body)) {

@@ -5,8 +5,9 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { invalid } from './chat-decode.ts';
+import { invalid, NO_PARAMETERS, schemaOf } from './chat-decode.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
+import { shown, textFrom } from '../../util/json-value.ts';
 
 export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
 
@@ -63,7 +64,7 @@ function customToolParameters(tool: Json): Record<string, unknown> {
   const format = tool.format as Json | undefined;
   let description = 'The raw input for this tool.';
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
-    description = `The raw input for this tool, following this ${String(format.syntax ?? '')} grammar:\n${format.definition}`;
+    description = `The raw input for this tool, following this ${textFrom(format.syntax)} grammar:\n${textFrom(format.definition)}`;
   }
   return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
 }
@@ -89,7 +90,7 @@ function decodeTools(raw: unknown): DecodedTools {
       decoded.tools.push({
         name,
         ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
-        parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+        parameters: schemaOf(tool.parameters, `${where}.parameters`, NO_PARAMETERS),
         ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
       });
     } else if (tool.type === 'custom') {
@@ -103,7 +104,7 @@ function decodeTools(raw: unknown): DecodedTools {
         decoded.tools.push({
           name: str(inner.name, `${where}.tools[${j}].name`),
           ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
-          parameters: (inner.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+          parameters: schemaOf(inner.parameters, `${where}.tools[${j}].parameters`, NO_PARAMETERS),
           ...(typeof inner.strict === 'boolean' ? { strict: inner.strict } : {}),
         });
       }
@@ -154,12 +155,12 @@ function decodeFormat(text: unknown): ResponseFormat | undefined {
       return {
         type: 'json-schema',
         name: str(format.name, 'text.format.name'),
-        schema: (format.schema as Record<string, unknown> | undefined) ?? {},
+        schema: schemaOf(format.schema, 'text.format.schema', {}),
         ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
         ...(typeof format.description === 'string' ? { description: format.description } : {}),
       };
     default:
-      throw invalid(`Invalid 'text.format.type': '${String(format.type)}'.`, 'text.format.type');
+      throw invalid(`Invalid 'text.format.type': '${shown(format.type)}'.`, 'text.format.type');
   }
 }
 
@@ -214,7 +215,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const reasoning = body.reasoning as Json | null | undefined;
   if (reasoning !== undefined && reasoning !== null) {
     const effort = reasoning.effort;
-    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning.effort': '${String(effort)}'.`, 'reasoning.effort');
+    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
     const summary = reasoning.summary ?? reasoning.generate_summary;
     request.reasoning = {
       ...(typeof effort === 'string' ? { effort: effort as ReasoningEffort } : {}),

@@ -4,6 +4,7 @@
 import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
 import { invalid, mediaFromUrl } from './chat-decode.ts';
+import { shown } from '../../util/json-value.ts';
 
 type Json = Record<string, unknown>;
 
@@ -47,7 +48,7 @@ function inputPart(part: Json, where: string): ContentPart {
       return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
     }
     default:
-      throw invalid(`Invalid '${where}.type': '${String(part?.type)}' is not a content type that can be translated.`, `${where}.type`);
+      throw invalid(`Invalid '${where}.type': '${shown(part?.type)}' is not a content type that can be translated.`, `${where}.type`);
   }
 }
 
@@ -148,7 +149,7 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
           for (const part of contentParts(content, `${where}.content`)) if (part.type !== 'text' || part.text.length > 0) history.assistant(part);
           return;
         default:
-          throw invalid(`Invalid '${where}.role': '${String(item.role)}'.`, `${where}.role`);
+          throw invalid(`Invalid '${where}.role': '${shown(item.role)}'.`, `${where}.role`);
       }
     }
     case 'function_call':
@@ -183,10 +184,10 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
         decodeItem(history, stored, i);
         return;
       }
-      throw invalid(`Invalid '${where}': item '${String(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
+      throw invalid(`Invalid '${where}': item '${shown(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
     }
     default: {
-      const name = String(type);
+      const name = shown(type);
       throw invalid(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
     }
   }
