@@ -326,6 +326,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
     } catch (error) {
       // only this attempt's claim on the key is given back (a throw before it took none)
       if (taken) key.release();
+      if (error instanceof RangeError && isStackOverflow(error)) error = tooDeep();
       if (!(error instanceof GatewayError)) {
         this.internalError(error);
         return;
@@ -630,4 +631,18 @@ function countsAgainstTarget(error: ErrorInfo): boolean {
     return status === 401 || status === 403 || status === 404;
   }
   return true;
+}
+
+/**
+ * The converters walk JSON Schemas and content recursively; valid JSON nested thousands of levels
+ * deep (which JSON.parse accepts) overflows the stack there. That is the request's fault: a 400.
+ */
+function isStackOverflow(error: RangeError): boolean {
+  return error.message.startsWith('Maximum call stack size exceeded');
+}
+
+function tooDeep(): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, 'The request is nested too deeply to be translated for this provider (a JSON Schema or content thousands of levels deep).', {
+    status: 400, origin: 'downstream', errorClass: 'client-error',
+  });
 }

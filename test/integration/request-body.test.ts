@@ -32,6 +32,24 @@ test('unclosed nesting of any depth is a 400 naming the position, in the caller\
   await healthy.arrayBuffer();
 });
 
+test('valid JSON nested too deeply to translate is a 400 in the caller\'s dialect, not a 500', { timeout: 30_000 }, async (t) => {
+  const mock = await startMockUpstream({});
+  t.after(() => mock.close());
+  const gateway = await startTestGateway({ providers: [{ name: 'main', baseUrl: `${mock.url}/v1`, models: ['mock-gpt'] }], bodyLimitBytes: 4 * 1024 * 1024 });
+  t.after(() => gateway.close());
+  const depth = 20_000;
+  const schema = '{"type":"object","properties":{"x":'.repeat(depth) + '{"type":"string"}' + '}}'.repeat(depth);
+  const anthropic = await post(`${gateway.url}/v1/messages`, `{"model":"mock-gpt","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${schema}}]}`);
+  assert.equal(anthropic.status, 400);
+  const anthropicBody = await anthropic.json() as { type: string; error: { type: string; message: string } };
+  assert.equal(anthropicBody.error.type, 'invalid_request_error');
+  assert.match(anthropicBody.error.message, /nested too deeply/);
+  const gemini = await post(`${gateway.url}/v1beta/models/mock-gpt:generateContent`, `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":${schema}}]}]}`);
+  assert.equal(gemini.status, 400);
+  assert.equal((await gemini.json() as { error: { status: string } }).error.status, 'INVALID_ARGUMENT');
+  assert.equal(mock.requests.length, 0, 'nothing went upstream');
+});
+
 test('a model written twice at the top level is refused, naming the field, in every dialect', { timeout: 10_000 }, async (t) => {
   const mock = await startMockUpstream({});
   t.after(() => mock.close());
