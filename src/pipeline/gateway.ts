@@ -257,9 +257,9 @@ export class Gateway {
   }
 
   /**
-   * 413 (and other refusals before the body is read): answer at once, then discard (never buffer) whatever else the client sends, so a client
-   * that writes its whole body before reading still gets the answer. A body that does not end
-   * within a few seconds has its connection closed.
+   * 413 (and the other refusals before the body is read): answer at once, then discard (never
+   * buffer) whatever else the client sends, so a client that writes its whole body before reading
+   * still gets the answer. A body that does not end within a few seconds has its connection closed.
    */
   private refuseBody(context: RequestContext, error: GatewayError): void {
     const request = context.request;
