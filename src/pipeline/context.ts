@@ -1,9 +1,11 @@
 // Per-request state, one object with a stable shape; read by the access log when the response closes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SurfaceAdapter } from '../canonical/adapters.ts';
+import type { RequestSummary, SurfaceAdapter } from '../canonical/adapters.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
+import type { TopLevelString } from '../util/json-splice.ts';
+import { NO_PHASES, type Phases } from './phases.ts';
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -81,6 +83,17 @@ export class RequestContext {
   attemptLog: AttemptRecord[] | undefined = undefined;
   /** The work to stop if the client goes away. */
   active: Cancellable | undefined = undefined;
+  /** The lifecycle of the config this request started with (set by the gateway). */
+  phases: Phases = NO_PHASES;
+  /** decode: the body as received, its text and its JSON, and what the surface read from it. */
+  body: Buffer | undefined = undefined;
+  text = '';
+  parsed: unknown = undefined;
+  summary: RequestSummary | undefined = undefined;
+  /** Where the top-level `model` member stands in the body (for a rename spliced into the bytes). */
+  modelMember: TopLevelString | undefined = undefined;
+  /** route: the name to resolve (the model asked for, unless a route handler rewrote it). */
+  routeModel = '';
 
   constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
     this.id = id;

@@ -13,13 +13,21 @@ export function answerHeaders(context: RequestContext, provider: ProviderRuntime
   if (context.route !== '') out.push('x-switchyard-fallback', context.route);
   out.push('server-timing', context.serverTiming());
   for (let i = 0; i < head.length; i++) out.push(head[i]!);
+  commit(context, out);
   return out;
+}
+
+/** The commit phase: its handlers see (and may extend) the head of a provider's answer before it goes out. */
+function commit(context: RequestContext, headers: string[]): void {
+  const handlers = context.phases.commit;
+  for (let i = 0; i < handlers.length; i++) handlers[i]!(context, headers);
 }
 
 /** What happened: the provider and model that answered, and how many attempts it took. */
 export function metaHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string): string[] {
   const headers = ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
   if (context.route !== '') headers.push('x-switchyard-fallback', context.route);
+  commit(context, headers);
   return headers;
 }
 

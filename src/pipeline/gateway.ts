@@ -7,10 +7,8 @@ import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
-import { ANSWERED, BrowserGuard } from '../server/browser-guard.ts';
+import { BrowserGuard } from '../server/browser-guard.ts';
 import { describeJsonErrorPosition } from '../util/json-error.ts';
-import { modelNameProblem } from '../util/model-name.ts';
-import { findTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
@@ -20,6 +18,7 @@ import { BoundedItemStore } from './item-store.ts';
 import type { Runtime } from './runtime.ts';
 import { parseThinkingSuffix } from '../routing/suffix.ts';
 import { RequestRunner } from './runner.ts';
+import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type Phases } from './phases.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 export type { RouteEntry } from './route-table.ts';
@@ -42,6 +41,8 @@ export interface GatewayOptions {
 
 export class Gateway {
   runtime: Runtime;
+  /** The lifecycle compiled for `runtime`; swapped with it. */
+  phases: Phases;
   draining = false;
   inflight = 0;
   private readonly routes: RouteTable;
@@ -49,7 +50,8 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly accessLogger: Logger;
   private readonly accessLog: JsonAccessLog | undefined;
-  private readonly observers: readonly RequestObserver[];
+  /** complete-phase handlers of the process (the access line, then the observers), outliving reloads. */
+  private readonly completeHandlers: readonly CompleteHandler[];
   private readonly trackAttempts: boolean;
   private readonly bodyLog: BodyLog | undefined;
   /** Answer items by id for stateful surfaces; outlives config reloads. */
@@ -63,14 +65,16 @@ export class Gateway {
     this.logger = options.logger;
     this.accessLogger = options.accessLogger ?? options.logger;
     this.accessLog = options.accessLog;
-    this.observers = options.observers ?? [];
+    this.completeHandlers = [this.accessLine, ...(options.observers ?? [])];
     this.trackAttempts = options.trackAttempts ?? false;
     this.bodyLog = options.bodyLog;
+    this.phases = compilePhases(runtime, { complete: this.completeHandlers });
   }
 
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
   swap(runtime: Runtime): Runtime {
     const previous = this.runtime;
+    this.phases = compilePhases(runtime, { complete: this.completeHandlers });
     this.runtime = runtime;
     previous.retire();
     return previous;
@@ -85,6 +89,7 @@ export class Gateway {
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
     const runtime = this.runtime;
     const context = new RequestContext(requestIdFrom(request.headers['x-request-id']), request, response, this.errorSurface);
+    context.phases = this.phases;
     this.inflight++;
     if (this.trackAttempts) context.attemptLog = [];
     runtime.acquire();
@@ -102,14 +107,9 @@ export class Gateway {
 
   private dispatch(context: RequestContext, runtime: Runtime): void {
     const request = context.request;
-    // before anything else: a web page must not reach the gateway (Host, Origin, CORS preflight)
-    const refusal = runtime.browserGuard.admit(request, context.response);
-    if (refusal !== undefined) {
-      if (refusal === ANSWERED) return;
-      context.surface = this.routes.errorSurfaceFor(context.path);
-      this.refuseBody(context, refusal);
-      return;
-    }
+    const phases = context.phases;
+    // accept: before anything else, a web page must not reach the gateway (Host, Origin, CORS preflight)
+    if (this.ended(context, runPhase(phases.accept, context, runtime))) return;
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: request.headers };
     const match = this.routes.lookup(request.method ?? 'GET', context.path, surfaceRequest);
     if (match.kind === 'not-found') {
@@ -128,7 +128,8 @@ export class Gateway {
     const entry = match.entry;
     if (match.params !== undefined) context.params = match.params;
     context.surface = entry.surface ?? entry.errors ?? this.routes.errorSurfaceFor(context.path);
-    if (entry.public !== true) context.keyId = runtime.auth.authenticate(request.headers, context.query).keyId;
+    // authenticate: every path but the public ones (health probes)
+    if (entry.public !== true && this.ended(context, runPhase(phases.authenticate, context, runtime))) return;
     if (entry.local !== undefined) {
       entry.local(this, context, runtime);
       return;
@@ -205,45 +206,39 @@ export class Gateway {
     }
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
-    // every surface's name (body or path) is checked here, once, before it keys anything
-    const problem = modelNameProblem(summary.model);
-    if (problem !== undefined) {
-      throw new GatewayError(ErrorCode.invalidRequest, `Invalid 'model': the name ${problem}.`, { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
-    }
-    // the model written twice is read as its last copy here and maybe as its first by the provider
-    // (the body goes upstream as sent): refused. The stream flag is not checked so: the answer's
-    // framing is read from the provider's content type, never from the body.
-    let modelMember: TopLevelString | undefined;
-    const modelField = summary.modelInPath === true ? undefined : (parsed as Record<string, unknown>).model;
-    if (typeof modelField === 'string') {
-      const member = findTopLevelString(body, text, 'model', modelField);
-      if (member.duplicate) {
-        throw new GatewayError(ErrorCode.invalidRequest, "Invalid body: 'model' appears more than once at the top level. Send it once: JSON parsers disagree on which copy counts.", {
-          status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
-        });
-      }
-      modelMember = member;
-    }
+    context.body = body;
+    context.text = text;
+    context.parsed = parsed;
+    context.summary = summary;
+    const phases = context.phases;
+    if (this.ended(context, runPhase(phases.decode, context, runtime))) return;
     context.modelAsked = summary.model;
     context.stream = summary.stream;
+    context.routeModel = summary.model;
+    if (this.ended(context, runPhase(phases.admit, context, runtime))) return;
+    if (this.ended(context, runPhase(phases.route, context, runtime))) return;
     const router = runtime.router;
     // a thinking suffix is read before anything else resolves the name, so a pattern such as
     // `claude-*` cannot swallow `claude-x(high)` whole
-    let suffix = parseThinkingSuffix(summary.model);
+    const name = context.routeModel;
+    let suffix = parseThinkingSuffix(name);
     let route = suffix !== undefined ? router.resolve(suffix.model) : undefined;
     if (route === undefined) {
       suffix = undefined;
-      route = router.resolve(summary.model);
+      route = router.resolve(name);
     }
-    if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? summary.model);
+    if (route === undefined) throw this.modelNotFound(runtime, suffix?.model ?? name);
     if (route.targetsFor(surface.operation).length === 0) {
       const providers = [...new Set(route.targets.map((candidate) => candidate.provider))].join(', ');
-      throw new GatewayError(ErrorCode.unsupportedOperation, `Model '${summary.model}' (provider ${providers}) does not serve ${context.path}.`, {
+      throw new GatewayError(ErrorCode.unsupportedOperation, `Model '${name}' (provider ${providers}) does not serve ${context.path}.`, {
         status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
       });
     }
+    // lookup: an answer from elsewhere (the response cache) ends the request here
+    if (this.ended(context, runPhase(phases.lookup, context, runtime))) return;
+    // attempt (the runner) → commit → stream; complete runs when the response closes
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, body, text, modelMember, summary, suffix, route,
+      runtime, context, surface, surfaceRequest, parsed, body, text, modelMember: context.modelMember, summary, suffix, route,
       onInternalError: (error) => this.fail(context, error),
     }).start();
   }
@@ -275,6 +270,19 @@ export class Gateway {
     socket.once('close', () => clearTimeout(timer));
   }
 
+  /**
+   * A phase's outcome: false to go on; true when a handler answered (ANSWERED) or refused — the
+   * refusal is answered here, in the caller's dialect, and an unread body is discarded.
+   */
+  private ended(context: RequestContext, outcome: GatewayError | Answered | undefined): boolean {
+    if (outcome === undefined) return false;
+    if (outcome === ANSWERED) return true;
+    context.surface ??= this.routes.errorSurfaceFor(context.path);
+    if (context.request.complete) sendError(context, outcome);
+    else this.refuseBody(context, outcome);
+    return true;
+  }
+
   /** A request failed with an exception (a client's fault, or the gateway's own bug): it ends here, whatever its state. */
   private fail(context: RequestContext, error: unknown): void {
     const failure = asGatewayError(error);
@@ -287,13 +295,11 @@ export class Gateway {
     const response = context.response;
     const aborted = !response.writableFinished;
     if (context.active !== undefined) context.active.cancel();
-    const usage = context.usage;
-    if (usage !== undefined && context.upstreamModel !== '') context.costUsd = runtime.prices.cost(context.provider, context.upstreamModel, usage);
-    this.logAccess(context, aborted);
-    const observers = this.observers;
-    for (let i = 0; i < observers.length; i++) {
+    // complete: cost, the access line, metrics, usage, traces — in that order
+    const complete = context.phases.complete;
+    for (let i = 0; i < complete.length; i++) {
       try {
-        observers[i]!.requestEnded(context, aborted);
+        complete[i]!.requestEnded(context, aborted);
       } catch (error) {
         this.logger.error({ id: context.id, err: error }, 'request observer failed');
       }
@@ -304,6 +310,9 @@ export class Gateway {
       for (const resolve of waiters) resolve();
     }
   }
+
+  /** complete: one access line per request. */
+  private readonly accessLine: CompleteHandler = { requestEnded: (context, aborted) => this.logAccess(context, aborted) };
 
   private logAccess(context: RequestContext, aborted: boolean): void {
     const error = context.error;

@@ -18,6 +18,7 @@ import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts
 import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './exchange.ts';
+import { withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
@@ -370,7 +371,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
   }
 
   private passThrough(provider: ProviderRuntime): boolean {
-    return this.input.suffix === undefined && provider.wires.has(this.input.surface.wire);
+    // stream filters need canonical parts, so a filtered stream is always translated
+    return this.input.suffix === undefined && provider.wires.has(this.input.surface.wire) && (!this.input.summary.stream || this.context.phases.stream.length === 0);
   }
 
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
@@ -422,7 +424,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
             context.usage = decoded.usage;
             return codec.encodeResponse(decoded, request);
           },
-          ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: codec.createStreamEncoder(request, surfaceRequest) } } : {}),
+          ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: withStreamFilters(codec.createStreamEncoder(request, surfaceRequest), context) } } : {}),
         };
         break;
       }

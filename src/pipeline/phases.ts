@@ -1,0 +1,153 @@
+// The request lifecycle, in order. Every feature is a handler in one of these phases; the arrays
+// are compiled once per config snapshot (`compilePhases`, at load and on reload), and an empty
+// phase costs one length check per request. The dispatcher (gateway.ts) and the runner run the
+// phases; they hold no feature of their own.
+//
+//   accept → authenticate → decode → admit → route → lookup → attempt → commit → stream → complete
+//
+// accept        the request id is set; Host and Origin are checked (a web page may not drive the
+//               gateway), CORS preflights answered; then the path is looked up (404/405), JSON
+//               endpoints require a JSON content type, the body is read within its limit.
+// authenticate  who is calling: client keys (later: virtual keys, admin keys). Skipped for the
+//               public paths (health probes). Sets `context.keyId`.
+// decode        the body is parsed and the surface reads its summary (model, stream); handlers
+//               check what the summary says (model-name bounds, duplicate routing fields). The
+//               canonical request is built later, only when a translation needs it.
+// admit         may this caller make this request now: per-key limits, budgets, allow-lists
+//               (reserve here, settle in complete). Empty today.
+// route         the name asked for becomes a route: handlers may rewrite `context.routeModel`
+//               (`model: auto`, later), then suffixes and aliases resolve it.
+// lookup        may the answer come from elsewhere: the response cache (a hit answers here). Empty
+//               today.
+// attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
+//               classify; retries, fallbacks, cooldowns.
+// commit        the first byte goes to the client; no retry after this. Handlers see the answer's
+//               head before it is written (e.g. rate-limit headers). Empty today.
+// stream        per-part filters over canonical stream parts (hooks, output guards). Empty today;
+//               a route with filters is translated rather than passed through.
+// complete      after the response closed: cost, access log, metrics, usage, traces, body capture
+//               (later: budget settlement, webhooks). Off the critical path; must not throw.
+import type { StreamEncoder } from '../canonical/adapters.ts';
+import type { StreamPart } from '../canonical/stream.ts';
+import type { GatewayError } from '../canonical/errors.ts';
+import type { RequestContext, RequestObserver } from './context.ts';
+import { boundedModelName, singleModelField } from './request-checks.ts';
+import type { Runtime } from './runtime.ts';
+
+export const PHASE_NAMES = ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete'] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
+
+/** A handler answered the request itself (a CORS preflight, a cache hit): nothing more to do. */
+export const ANSWERED = 'answered';
+export type Answered = typeof ANSWERED;
+
+/**
+ * A step before the attempt. Returns undefined to go on, an error to refuse (answered in the
+ * caller's dialect), or ANSWERED when it wrote the response itself. It may also throw a
+ * GatewayError, which is answered the same way.
+ */
+export type RequestHandler = (context: RequestContext, runtime: Runtime) => GatewayError | Answered | undefined;
+
+/** Sees the head of a provider's answer just before it is written (the flat header list, which it may extend). */
+export type CommitHandler = (context: RequestContext, headers: string[]) => void;
+
+/** Sees (and may replace or drop, by returning undefined) each canonical stream part before it is encoded. */
+export type StreamFilter = (context: RequestContext, part: StreamPart) => StreamPart | undefined;
+
+/** Told once the response has closed (`RequestObserver`): must not throw or block. */
+export type CompleteHandler = RequestObserver;
+
+export interface Phases {
+  readonly accept: readonly RequestHandler[];
+  readonly authenticate: readonly RequestHandler[];
+  readonly decode: readonly RequestHandler[];
+  readonly admit: readonly RequestHandler[];
+  readonly route: readonly RequestHandler[];
+  readonly lookup: readonly RequestHandler[];
+  readonly commit: readonly CommitHandler[];
+  readonly stream: readonly StreamFilter[];
+  readonly complete: readonly CompleteHandler[];
+}
+
+/** Handlers that outlive config snapshots (the process's metrics, usage recorder, access log, …). */
+export interface ProcessHandlers {
+  /** Run before the observers: the access line, then metrics, usage, traces, body capture. */
+  readonly complete: readonly CompleteHandler[];
+}
+
+/** Runs one phase: the first handler that refuses or answers ends it. */
+export function runPhase(handlers: readonly RequestHandler[], context: RequestContext, runtime: Runtime): GatewayError | Answered | undefined {
+  for (let i = 0; i < handlers.length; i++) {
+    const outcome = handlers[i]!(context, runtime);
+    if (outcome !== undefined) return outcome;
+  }
+  return undefined;
+}
+
+/**
+ * The stream phase around a surface's encoder: each part goes through the filters first. With no
+ * filter the encoder itself is returned, so an unfiltered stream pays nothing. The runner sends a
+ * filtered route through translation, never pass-through (filters need parts, not bytes).
+ */
+export function withStreamFilters(encoder: StreamEncoder, context: RequestContext): StreamEncoder {
+  const filters = context.phases.stream;
+  if (filters.length === 0) return encoder;
+  return {
+    contentType: encoder.contentType,
+    encode(part: StreamPart): string {
+      let current = part;
+      for (let i = 0; i < filters.length; i++) {
+        const next = filters[i]!(context, current);
+        if (next !== undefined) current = next;
+        // the terminal parts always go out: a filter may change them, never drop them
+        else if (current.type !== 'response-end' && current.type !== 'error') return '';
+      }
+      return encoder.encode(current);
+    },
+    encodeError: (error) => encoder.encodeError(error),
+  };
+}
+
+// ----- the built-in handlers -------------------------------------------------------------------
+
+/** accept: Host, Origin and CORS (server/browser-guard.ts), first on every request. */
+const browserGuard: RequestHandler = (context, runtime) => runtime.browserGuard.admit(context.request, context.response);
+
+/** authenticate: a client key from the configured list (pipeline/auth.ts); throws 401. */
+const clientKey: RequestHandler = (context, runtime) => {
+  context.keyId = runtime.auth.authenticate(context.request.headers, context.query).keyId;
+  return undefined;
+};
+
+/** complete: the answer's cost at the answering model's price, before anything reports it. */
+function costOf(runtime: Runtime): CompleteHandler {
+  const prices = runtime.prices;
+  return {
+    requestEnded(context) {
+      const usage = context.usage;
+      if (usage !== undefined && context.upstreamModel !== '') context.costUsd = prices.cost(context.provider, context.upstreamModel, usage);
+    },
+  };
+}
+
+/** Phases with no handler: a request context's value until the gateway sets the real ones. */
+export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], decode: [], admit: [], route: [], lookup: [], commit: [], stream: [], complete: [] });
+
+/**
+ * The phases of one config snapshot. Built-in features are added where the config turns them on
+ * (no client keys = an empty authenticate phase).
+ */
+export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
+  return Object.freeze({
+    accept: [browserGuard],
+    authenticate: runtime.auth.enabled ? [clientKey] : [],
+    decode: [boundedModelName, singleModelField],
+    admit: [],
+    route: [],
+    lookup: [],
+    commit: [],
+    stream: [],
+    complete: [costOf(runtime), ...process.complete],
+  });
+}
+
