@@ -6,10 +6,11 @@
 // chosen in the composition root (src/main.ts), so nothing in pipeline/ or routing/ changes.
 //
 // Two rules shape every interface here:
-// - A call made for every request is synchronous and allocates nothing in the in-process store
-//   (the same monomorphic call as a method of a concrete class). Where a shared store cannot answer
-//   without a round trip, the result is `MaybePromise<T>`: the in-process store returns the value,
-//   and the caller awaits only when it is handed a promise.
+// - A call made for every request is synchronous in the in-process store and allocates nothing
+//   beyond the record a new key needs (the same monomorphic call as a method of a concrete
+//   class). Where a shared store cannot answer without a round trip, the result is
+//   `MaybePromise<T>`: the in-process store returns the value, and the caller awaits only when it
+//   is handed a promise.
 // - Every check-and-take is one operation (reserve, then settle), so a shared store can do it as
 //   one Lua script and stay exact under concurrency across instances, never check-then-write.
 import type { ErrorInfo } from '../canonical/errors.ts';
