@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { RequestObserver } from './pipeline/context.ts';
 import { providersEndpoint, requestsEndpoint, statusEndpoint } from './pipeline/status.ts';
 import { BodyLog } from './observability/body-log.ts';
-import { HealthBook } from './state/health.ts';
+import type { StateStores } from './state/interfaces.ts';
+import { LocalStateStores } from './state/local-stores.ts';
 import type http from 'node:http';
 import type { DialectSurfaces, ProviderAdapter } from './canonical/adapters.ts';
 import type { GatewayConfig } from './config/types.ts';
@@ -71,8 +72,8 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
   };
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger, health: HealthBook = new HealthBook()): Runtime {
-  return new Runtime(config, { providerAdapters, logger, health });
+export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores()): Runtime {
+  return new Runtime(config, { providerAdapters, logger, state });
 }
 
 export interface StartOptions {
@@ -121,9 +122,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const accessLogger = options.accessLogger ?? created?.access ?? logger;
   const accessSink = options.accessSink ?? created?.sink;
   const accessLog = accessSink !== undefined && accessLogger.isLevelEnabled('info') ? new JsonAccessLog(accessSink) : undefined;
-  // passive health outlives reloads: a key that is cooling down stays so under a new config
-  const health = new HealthBook();
-  const runtime = buildRuntime(config, logger, health);
+  // the state stores outlive reloads: a key that is cooling down stays so under a new config
+  const state: StateStores = new LocalStateStores();
+  const runtime = buildRuntime(config, logger, state);
   // storage is read once: a reload keeps the store the process started with
   const usage = config.storage.enabled
     ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
@@ -173,7 +174,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     usage,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, health);
+      const fresh = buildRuntime(next, logger, state);
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();

@@ -13,7 +13,7 @@ import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts'
 import type { CanonicalRequest } from '../canonical/request.ts';
 import { usable, type Route, type TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
-import type { EjectionGuard, TargetHealth } from '../state/health.ts';
+import type { EjectionGuard, HealthEntry } from '../state/interfaces.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
 import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
@@ -61,7 +61,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
   private route: Route;
   private readonly tried = new Set<TargetSlot>();
   private target: TargetSlot | undefined = undefined;
-  private key: TargetHealth | undefined = undefined;
+  private key: HealthEntry | undefined = undefined;
   /** Epoch ms when the current attempt took its key: tells its health entry whether it began before an ejection. */
   private startedAt = 0;
   /** The current route was in panic when its target was picked: ejected keys may be used. */
@@ -218,7 +218,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
   }
 
   /** EjectionGuard: the current route's max_ejection_percent decides whether a failing key may be ejected. */
-  allowsEjection(entry: TargetHealth, now: number): boolean {
+  allowsEjection(entry: HealthEntry, now: number): boolean {
     return this.route.allowsEjection(this.input.surface.operation, entry, now, this.runtime.config.routing.cooldowns.maxEjectionPercent);
   }
 
@@ -271,7 +271,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
       { status: 400, origin: 'gateway', errorClass: 'client-error', param: 'messages' }));
   }
 
-  private schedule(target: TargetSlot, key: TargetHealth, delay: number, bypassCooldown = false): void {
+  private schedule(target: TargetSlot, key: HealthEntry, delay: number, bypassCooldown = false): void {
     if (this.attempts >= this.runtime.config.routing.maxAttempts) {
       this.giveUp(Date.now());
       return;
@@ -294,7 +294,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
     }, delay);
   }
 
-  private dispatch(target: TargetSlot, key: TargetHealth, bypassCooldown: boolean): void {
+  private dispatch(target: TargetSlot, key: HealthEntry, bypassCooldown: boolean): void {
     const context = this.context;
     if (this.canceled || context.response.destroyed) return; // the client left: no upstream request
     const now = Date.now();
@@ -389,7 +389,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, EjectionGuard 
   }
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
-  private exchangeFor(provider: ProviderRuntime, model: string, key: TargetHealth): UpstreamExchange | undefined {
+  private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): UpstreamExchange | undefined {
     const { context, surface, surfaceRequest, parsed, summary, body, text, modelMember } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;

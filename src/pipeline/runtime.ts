@@ -12,17 +12,15 @@ import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
 import { BrowserGuard } from '../server/browser-guard.ts';
 import { hash } from 'node:crypto';
-import type { HealthBook } from '../state/health.ts';
-import { RetryBudget } from '../state/retry-budget.ts';
-import { SessionPins } from '../state/sessions.ts';
+import type { HealthStore, RetryBudgetStore, SessionStore, StateStores } from '../state/interfaces.ts';
 import { redactText } from '../util/redact.ts';
 
 export interface RuntimeDependencies {
   /** Provider adapters by dialect. */
   providerAdapters: ReadonlyMap<string, ProviderAdapter>;
   logger: Logger;
-  /** Passive health per (provider key, model); shared by every runtime of the process. */
-  health: HealthBook;
+  /** The stores built by the composition root; health and the others outlive this runtime. */
+  state: StateStores;
 }
 
 /** A short non-secret fingerprint of a key, naming it in status pages (never the key). */
@@ -85,10 +83,14 @@ export class Runtime {
   router: Router;
   /** Downloads URL media for providers that take it inline only. */
   readonly media: MediaFetcher;
-  readonly health: HealthBook;
+  /** Every store of the process (rate limits, spend and the response cache are there for what comes). */
+  readonly state: StateStores;
+  /** Passive health per (provider key, model); shared by every runtime of the process. */
+  readonly health: HealthStore;
   /** Retries and fallbacks spend from this; rebuilt with each config. */
-  readonly retryBudget: RetryBudget;
-  readonly sessions = new SessionPins();
+  readonly retryBudget: RetryBudgetStore;
+  /** Session pins; rebuilt with each config (a pin is an index into this runtime's routes). */
+  readonly sessions: SessionStore;
   /** Prices of this config (overrides, then the built-in list), for the cost of each answer. */
   readonly prices: PriceTable;
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
@@ -110,8 +112,10 @@ export class Runtime {
     this.auth = new ClientAuth(config.auth.keys);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);
-    this.health = dependencies.health;
-    this.retryBudget = new RetryBudget(config.routing.retryBudget);
+    this.state = dependencies.state;
+    this.health = dependencies.state.health;
+    this.retryBudget = dependencies.state.newRetryBudget(config.routing.retryBudget);
+    this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
     const secrets: string[] = [...config.auth.keys];
     const storagePassword = passwordOf(config.storage.url);

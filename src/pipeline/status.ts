@@ -1,7 +1,7 @@
 // The gateway's own JSON status: every provider and every (key, model) it has routed to, with its
 // health state, cooldown, recent latency and error rate — never a key (keys are named by a short
 // fingerprint) and never a base URL's query or credentials.
-import type { TargetHealth } from '../state/health.ts';
+import type { HealthEntry } from '../state/interfaces.ts';
 import type { BodyLog } from '../observability/body-log.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { sendError } from './respond.ts';
@@ -29,7 +29,7 @@ function safeUrl(baseUrl: string): string {
   }
 }
 
-function target(entry: TargetHealth, now: number): Record<string, unknown> {
+function target(entry: HealthEntry, now: number): Record<string, unknown> {
   const error = entry.lastError;
   const successRate = entry.successRate(now);
   return {
@@ -59,7 +59,7 @@ function target(entry: TargetHealth, now: number): Record<string, unknown> {
 
 /** Every provider with its targets' health, for `GET /v1/providers` and the status page. */
 export function providerStatus(runtime: Runtime, now = Date.now()): Record<string, unknown>[] {
-  const byProvider = new Map<string, TargetHealth[]>();
+  const byProvider = new Map<string, HealthEntry[]>();
   for (const entry of runtime.health.all()) {
     let list = byProvider.get(entry.provider);
     if (list === undefined) byProvider.set(entry.provider, (list = []));

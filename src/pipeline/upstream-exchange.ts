@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SurfaceAdapter } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { TimeoutSettings } from '../config/types.ts';
-import type { TargetHealth } from '../state/health.ts';
+import type { HealthEntry } from '../state/interfaces.ts';
 import { UpstreamAttempt, type AttemptRequest, type AttemptSink } from '../upstream/attempt.ts';
 import { canceledError } from '../upstream/errors.ts';
 import { streamMeter } from '../observability/metrics-stream.ts';
@@ -45,7 +45,7 @@ export interface ExchangeTarget {
   provider: ProviderRuntime;
   upstreamModel: string;
   /** The provider key (and its health entry) this attempt uses. */
-  key: TargetHealth;
+  key: HealthEntry;
   /** A route's per-attempt timeout overrides. */
   timeouts: Partial<TimeoutSettings> | undefined;
   secrets: readonly string[];
@@ -57,7 +57,7 @@ export abstract class UpstreamExchange implements AttemptSink {
   readonly surface: SurfaceAdapter;
   readonly provider: ProviderRuntime;
   readonly upstreamModel: string;
-  readonly key: TargetHealth;
+  readonly key: HealthEntry;
   protected readonly owner: ExchangeOwner;
   private readonly secrets: readonly string[];
   private readonly timeouts: Partial<TimeoutSettings> | undefined;

@@ -6,7 +6,7 @@
 // (panic: too few targets left), since a health entry alone cannot know which routes it serves.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
 import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings } from '../config/types.ts';
-import type { HealthBook, TargetHealth } from '../state/health.ts';
+import type { HealthEntry, HealthStore } from '../state/interfaces.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
 
@@ -35,13 +35,13 @@ export class TargetSlot implements RouteTarget {
   readonly weight: number;
   readonly contextWindow: number | undefined;
   /** One entry per provider key (one for a keyless provider), in key order. */
-  readonly keys: readonly TargetHealth[];
+  readonly keys: readonly HealthEntry[];
   readonly keyStrategy: KeyStrategy;
   private keyCursor = 0;
   /** Smooth weighted round-robin state. */
   current = 0;
 
-  constructor(index: number, provider: string, model: string, weight: number, contextWindow: number | undefined, keys: readonly TargetHealth[], keyStrategy: KeyStrategy) {
+  constructor(index: number, provider: string, model: string, weight: number, contextWindow: number | undefined, keys: readonly HealthEntry[], keyStrategy: KeyStrategy) {
     this.index = index;
     this.provider = provider;
     this.model = model;
@@ -89,7 +89,7 @@ export class TargetSlot implements RouteTarget {
    * The key for the next attempt: the preferred one when it is available, else by the provider's
    * key strategy. In panic, an available key still comes before an ejected one.
    */
-  pickKey(now: number, preferred = -1, panic = false): TargetHealth | undefined {
+  pickKey(now: number, preferred = -1, panic = false): HealthEntry | undefined {
     const keys = this.keys;
     if (preferred >= 0 && preferred < keys.length && keys[preferred]!.available(now)) return keys[preferred];
     if (keys.length === 1) return keys[0]!.usable(now, panic) ? keys[0] : undefined;
@@ -99,7 +99,7 @@ export class TargetSlot implements RouteTarget {
     return undefined;
   }
 
-  private pickAvailableKey(now: number): TargetHealth | undefined {
+  private pickAvailableKey(now: number): HealthEntry | undefined {
     const keys = this.keys;
     if (this.keyStrategy === 'fill-first') {
       for (let i = 0; i < keys.length; i++) if (keys[i]!.available(now)) return keys[i];
@@ -266,7 +266,7 @@ export class Route {
    * primary can give way to its fallbacks (panic keeps it answerable when there are none).
    * Ejecting a key whose target has another key available takes no target out.
    */
-  allowsEjection(operation: CanonicalOperation, entry: TargetHealth, now: number, maxPercent: number): boolean {
+  allowsEjection(operation: CanonicalOperation, entry: HealthEntry, now: number, maxPercent: number): boolean {
     if (maxPercent <= 0) return false;
     const targets = this.targetsFor(operation);
     let owner: TargetSlot | undefined;
@@ -310,7 +310,7 @@ function serves(capabilities: ProviderConfig['capabilities'] | undefined, operat
 
 /** What the router needs besides the config: the health book and each provider's key fingerprints. */
 export interface RouterState {
-  health: HealthBook;
+  health: HealthStore;
   /** Provider name → one non-secret fingerprint per key (`['']` for a keyless provider). */
   keyIds: ReadonlyMap<string, readonly string[]>;
 }

@@ -2,27 +2,15 @@
 // ejection by failures in a row before the commit point or by a poor recent success rate, a
 // half-open probe, and the numbers the least-busy and latency strategies read. How many targets
 // of a route may be ejected at once, and when a route ignores ejection (panic), is the route's
-// business (src/routing/router.ts); an `EjectionGuard` asks it. In memory, one book per process,
-// outliving config reloads (entries are keyed by provider name, key fingerprint and model, so a
-// changed key starts fresh). Nothing here does I/O; the clock is injectable.
+// business (src/routing/router.ts); an `EjectionGuard` asks it. The in-process `HealthStore`
+// (interfaces.ts): one book per process, outliving config reloads (entries are keyed by provider
+// name, key fingerprint and model, so a changed key starts fresh). Nothing here does I/O; the
+// clock is injectable.
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { CooldownSettings } from '../config/types.ts';
+import type { CooldownReason, EjectionCause, EjectionGuard, HealthCounts, HealthEntry, HealthState, HealthStore } from './interfaces.ts';
 
-export type CooldownReason = 'auth' | 'not-found' | 'rate-limited' | 'ejected';
-
-export type HealthState = 'healthy' | 'cooling' | 'half-open';
-
-/**
- * What took a target out of rotation: `eject_after` failures in a row before the commit point, a
- * recent success rate at or below `success_rate_threshold_percent`, a failed half-open probe (the
- * only ejection that doubles the time), or a failed active health check.
- */
-export type EjectionCause = 'consecutive-failures' | 'success-rate' | 'probe' | 'health-check';
-
-/** Asked before an outlier detector ejects an entry: would the route keep enough targets? */
-export interface EjectionGuard {
-  allowsEjection(entry: TargetHealth, now: number): boolean;
-}
+export type { CooldownReason, EjectionCause, EjectionGuard, HealthState } from './interfaces.ts';
 
 /** Half-life of the decayed request/failure counters (error rate, success-rate detector). */
 const RATE_HALF_LIFE_MS = 60_000;
@@ -41,7 +29,7 @@ function bump<K>(map: Map<K, number>, key: K): void {
  * refused; attempts sent to an ejected target because its route was in panic; and streams that
  * failed after the commit point. Read by the metrics at scrape time.
  */
-export class HealthCounters {
+export class HealthCounters implements HealthCounts {
   /** provider → reason → cooldowns started (auth, not-found, rate-limited; ejections are apart). */
   readonly cooldowns = new Map<string, Map<CooldownReason, number>>();
   /** provider → cause → ejections. */
@@ -83,7 +71,7 @@ export class HealthCounters {
   }
 }
 
-export class TargetHealth {
+export class TargetHealth implements HealthEntry {
   readonly provider: string;
   /** Index of the key in the provider's `api_keys` (0 when it has none). */
   readonly keyIndex: number;
@@ -367,7 +355,7 @@ export class TargetHealth {
   }
 }
 
-export class HealthBook {
+export class HealthBook implements HealthStore {
   private readonly entries = new Map<string, TargetHealth>();
   /** Keys an active health check found down: `provider\0keyId` → until (epoch ms), so entries created later start ejected too. */
   private readonly downKeys = new Map<string, number>();
@@ -400,7 +388,7 @@ export class HealthBook {
   }
 
   /** Whether the book holds this very entry. */
-  kept(entry: TargetHealth): boolean {
+  kept(entry: HealthEntry): boolean {
     return this.entries.get(entryId(entry.provider, entry.keyId, entry.model)) === entry;
   }
 
@@ -409,7 +397,7 @@ export class HealthBook {
    * in the book from now on — a fresh one, counted like any other; the request's own provisional
    * entry goes with the request.
    */
-  keep(entry: TargetHealth): void {
+  keep(entry: HealthEntry): void {
     if (!this.entries.has(entryId(entry.provider, entry.keyId, entry.model))) this.entry(entry.provider, entry.keyIndex, entry.keyId, entry.model);
   }
 

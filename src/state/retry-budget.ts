@@ -1,11 +1,13 @@
 // A retry budget (Finagle's): retries may add at most `ratio` of the requests seen over the last
 // ten seconds, plus a small floor per second, so a failing provider cannot make the gateway
-// multiply its own load. One budget per process; a retry and a fallback both spend from it.
+// multiply its own load. One budget per runtime (the in-process `RetryBudgetStore`); a retry and a
+// fallback both spend from it.
 import type { RetryBudgetSettings } from '../config/types.ts';
+import type { RetryBudgetStore } from './interfaces.ts';
 
 const WINDOW_S = 10;
 
-export class RetryBudget {
+export class RetryBudget implements RetryBudgetStore {
   private readonly ratio: number;
   private readonly floor: number;
   private readonly requests = new Float64Array(WINDOW_S);

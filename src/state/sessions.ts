@@ -1,17 +1,20 @@
 // Session affinity: which target (and key) a session last used, so the provider's prompt cache
-// keeps hitting. Bounded LRU with a TTL refreshed on every use; in memory, per process.
+// keeps hitting. Bounded LRU with a TTL refreshed on every use; the in-process `SessionStore`.
+import type { Pin, SessionStore } from './interfaces.ts';
+
+export type { Pin } from './interfaces.ts';
+
 const MAX_SESSIONS = 50_000;
 
-export interface Pin {
-  /** Index of the target in its route's target list. */
+/** A pin as kept here: refreshed in place. */
+interface StoredPin {
   target: number;
-  /** Index of the key in the provider's key list. */
   key: number;
   expires: number;
 }
 
-export class SessionPins {
-  private readonly pins = new Map<string, Pin>();
+export class SessionPins implements SessionStore {
+  private readonly pins = new Map<string, StoredPin>();
   private readonly max: number;
 
   constructor(max = MAX_SESSIONS) {
