@@ -20,6 +20,8 @@ const allowed: Record<string, string[]> = {
   server: ['canonical', 'util'],
   pipeline: ['canonical', 'config', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'],
   state: ['canonical', 'util', 'config'],
+  // the gateway's own endpoints (status, usage, probes): answered through the pipeline, never imported by it
+  admin: ['canonical', 'config', 'observability', 'pipeline', 'routing', 'state', 'util'],
   cli: ['*'],
   main: ['*'],
 };

@@ -1,7 +1,7 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
 import { readFileSync } from 'node:fs';
 import type { RequestObserver } from './pipeline/context.ts';
-import { providersEndpoint, requestsEndpoint, statusEndpoint } from './pipeline/status.ts';
+import { providersEndpoint, requestsEndpoint, statusEndpoint } from './admin/status.ts';
 import { BodyLog } from './observability/body-log.ts';
 import type { StateStores } from './state/interfaces.ts';
 import { LocalStateStores } from './state/local-stores.ts';
@@ -11,14 +11,15 @@ import type { GatewayConfig } from './config/types.ts';
 import { createLoggers, type Logger } from './observability/logger.ts';
 import { redactText } from './util/redact.ts';
 import { JsonAccessLog, type LineSink } from './observability/access-log.ts';
-import { UsageObserver, usageEndpoint } from './pipeline/usage.ts';
+import { UsageObserver } from './pipeline/usage-observer.ts';
+import { usageEndpoint } from './admin/usage.ts';
 import { droppedTotal, UsageRecorder } from './state/usage-recorder.ts';
 import { openUsageStore } from './state/usage-store.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
 import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-cluster.ts';
 import { sendWire } from './pipeline/respond.ts';
-import { healthz, readyz } from './pipeline/local.ts';
+import { healthz, readyz } from './admin/probes.ts';
 import { RouteTable } from './pipeline/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { LineBatch } from '../../src/observability/logger.ts';
+import { LineBatch } from '../../src/observability/line-batch.ts';
 
 class Target {
   readonly written: Buffer[] = [];

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { droppedTotal, UsageRecorder } from '../../src/state/usage-recorder.ts';
 import type { UsageQuery, UsageRow, UsageStore, UsageSummary } from '../../src/state/usage-store.ts';
-import { parseInstant, parseUsageQuery, totalsOf } from '../../src/pipeline/usage.ts';
+import { parseInstant, parseUsageQuery, totalsOf } from '../../src/admin/usage.ts';
 import { formatCost, renderUsageTable } from '../../src/cli/usage.ts';
 import { GatewayError } from '../../src/canonical/errors.ts';
 

@@ -1,59 +1,18 @@
-// Usage that lasts: every request that reached routing becomes one row for the usage recorder
-// (after the access line, off the request's path), and `GET /v0/usage` sums the rows by model,
+// `GET /v0/usage`: sums the usage rows (pipeline/usage-observer.ts writes them) by model,
 // provider, key, surface or day over a time range.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { UsageRecorder } from '../state/usage-recorder.ts';
 import { USAGE_GROUPS, type UsageGroup, type UsageQuery, type UsageSummary } from '../state/usage-store.ts';
-import type { RequestContext, RequestObserver } from './context.ts';
 import { roundCost } from '../observability/access-log.ts';
 import { redactText } from '../util/redact.ts';
-import type { LocalHandler } from './gateway.ts';
-import { sendError, sendJson } from './respond.ts';
+import type { LocalHandler } from '../pipeline/gateway.ts';
+import { sendError, sendJson } from '../pipeline/respond.ts';
 
 const DAY_MS = 86_400_000;
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
 /** How long `GET /v0/usage` waits for this process's queued rows to be written before it reads. */
 const FLUSH_WAIT_MS = 2000;
 
-export class UsageObserver implements RequestObserver {
-  private readonly recorder: UsageRecorder;
-
-  constructor(recorder: UsageRecorder) {
-    this.recorder = recorder;
-  }
-
-  requestEnded(context: RequestContext, aborted: boolean): void {
-    if (context.modelAsked === '') return; // never reached routing (bad body, local answers)
-    const usage = context.usage;
-    const durationMs = context.elapsedMs();
-    this.recorder.record({
-      time: Math.round(Date.now() - durationMs),
-      requestId: context.id,
-      keyId: context.keyId,
-      surface: context.surface?.name ?? '',
-      modelAsked: context.modelAsked,
-      provider: context.provider,
-      model: context.upstreamModel,
-      fallback: context.route,
-      // a client that left before any answer: nginx's 499, as the metrics count it
-      status: aborted && !context.response.headersSent ? 499 : context.response.statusCode,
-      stream: context.stream,
-      attempts: context.attempts,
-      inputTokens: usage?.inputTokens ?? null,
-      outputTokens: usage?.outputTokens ?? null,
-      cachedTokens: usage === undefined ? null : usage.cachedInputTokens ?? 0,
-      cacheWriteTokens: usage === undefined ? null : usage.cacheWriteInputTokens ?? 0,
-      reasoningTokens: usage === undefined ? null : usage.reasoningTokens ?? 0,
-      costUsd: context.costUsd ?? null,
-      durationMs: Math.round(durationMs * 100) / 100,
-    });
-  }
-}
-
-/**
- * An instant as `from=` / `to=` take it: epoch ms, an ISO date or date-time (a bare date is UTC
- * midnight), `now`, `today` / `yesterday` (UTC midnight), or a duration ago (`24h`, `7d`, `30m`).
- */
 export function parseInstant(text: string, now: number): number | undefined {
   const value = text.trim().toLowerCase();
   if (/^\d+$/.test(value)) return Number(value);

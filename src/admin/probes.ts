@@ -1,6 +1,6 @@
 // Answers the gateway gives itself whatever the dialect: health and readiness.
-import type { LocalHandler } from './gateway.ts';
-import { sendJson } from './respond.ts';
+import type { LocalHandler } from '../pipeline/gateway.ts';
+import { sendJson } from '../pipeline/respond.ts';
 
 export const healthz: LocalHandler = (_gateway, context) => {
   sendJson(context, 200, '{"status":"ok"}');

@@ -4,10 +4,10 @@
 import type { HealthEntry } from '../state/interfaces.ts';
 import type { BodyLog } from '../observability/body-log.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
-import { sendError } from './respond.ts';
-import type { LocalHandler } from './gateway.ts';
-import { sendJson } from './respond.ts';
-import type { Runtime } from './runtime.ts';
+import { sendError } from '../pipeline/respond.ts';
+import type { LocalHandler } from '../pipeline/gateway.ts';
+import { sendJson } from '../pipeline/respond.ts';
+import type { Runtime } from '../pipeline/runtime.ts';
 
 const startedAt = Date.now();
 
