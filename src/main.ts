@@ -20,7 +20,7 @@ import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts
 import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-cluster.ts';
 import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './admin/probes.ts';
-import { RouteTable } from './pipeline/route-table.ts';
+import { RouteTable } from './server/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';
 import { geminiProvider } from './providers/gemini/index.ts';
@@ -59,7 +59,7 @@ function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: Loc
   ];
 }
 
-function routeTable(ownRoutes: ReturnType<typeof gatewayRoutes>): RouteTable {
+function routeTable(ownRoutes: ReturnType<typeof gatewayRoutes>): RouteTable<LocalHandler> {
   return new RouteTable(dialects.flatMap((dialect) => dialect.routes), ownRoutes, dialects.flatMap((dialect) => dialect.errorPrefixes));
 }
 

@@ -6,6 +6,7 @@ import type { Usage } from '../canonical/usage.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
 import type { TopLevelString } from '../util/json-splice.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
+import { pathOf, queryOf } from '../server/url.ts';
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -101,10 +102,9 @@ export class RequestContext {
     this.startedAt = performance.now();
     this.request = request;
     this.response = response;
-    const url = request.url ?? '/';
-    const question = url.indexOf('?');
-    this.path = question < 0 ? url : url.slice(0, question);
-    this.query = question < 0 ? '' : url.slice(question + 1);
+    const target = request.url ?? '/';
+    this.path = pathOf(target);
+    this.query = queryOf(target);
   }
 
   elapsedMs(): number {

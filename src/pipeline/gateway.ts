@@ -12,7 +12,7 @@ import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
-import type { RouteTable } from './route-table.ts';
+import type { RouteEntry as TableEntry, RouteTable } from '../server/route-table.ts';
 import { roundCost, type JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
 import type { Runtime } from './runtime.ts';
@@ -21,10 +21,10 @@ import { RequestRunner } from './runner.ts';
 import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type Phases } from './phases.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
-export type { RouteEntry } from './route-table.ts';
+export type RouteEntry = TableEntry<LocalHandler>;
 
 export interface GatewayOptions {
-  routes: RouteTable;
+  routes: RouteTable<LocalHandler>;
   /** The dialect for errors on paths no surface owns. */
   errorSurface: SurfaceAdapter;
   logger: Logger;
@@ -45,7 +45,7 @@ export class Gateway {
   phases: Phases;
   draining = false;
   inflight = 0;
-  private readonly routes: RouteTable;
+  private readonly routes: RouteTable<LocalHandler>;
   readonly errorSurface: SurfaceAdapter;
   private readonly logger: Logger;
   private readonly accessLogger: Logger;

@@ -5,7 +5,7 @@
 // the gateway's own route table, so each template reaches the surface a real request would.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { SurfaceAdapter, SurfaceRequest } from '../../src/canonical/adapters.ts';
-import { RouteTable } from '../../src/pipeline/route-table.ts';
+import { RouteTable } from '../../src/server/route-table.ts';
 import { anthropicSurfaces } from '../../src/surfaces/anthropic/routes.ts';
 import { geminiSurfaces } from '../../src/surfaces/gemini/routes.ts';
 import { ollamaSurfaces } from '../../src/surfaces/ollama/routes.ts';

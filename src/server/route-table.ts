@@ -2,14 +2,14 @@
 // are a map lookup; families of paths (Gemini's /v1beta/models/{model}:{method}) are prefixes
 // with a matcher. Routes with a condition (`when`, e.g. a header) are tried before plain ones.
 import type { DialectRoute, LocalSurfaceHandler, SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
-import type { LocalHandler } from './gateway.ts';
 
-export interface RouteEntry {
+/** One path's handling; `Local` is the gateway's own handler type (the pipeline's `LocalHandler`). */
+export interface RouteEntry<Local = unknown> {
   method: 'GET' | 'POST';
   /** A proxied surface: reads a body and goes upstream. */
   surface?: SurfaceAdapter;
   /** Answered by the gateway itself (health). */
-  local?: LocalHandler;
+  local?: Local;
   /** Answered by the gateway in a dialect (model lists). */
   dialectLocal?: LocalSurfaceHandler;
   /** The dialect of errors on this route (defaults to `surface`). */
@@ -19,18 +19,18 @@ export interface RouteEntry {
   public?: boolean;
 }
 
-export type RouteMatch =
-  | { kind: 'found'; entry: RouteEntry; params: Record<string, string> | undefined }
+export type RouteMatch<Local = unknown> =
+  | { kind: 'found'; entry: RouteEntry<Local>; params: Record<string, string> | undefined }
   | { kind: 'method-not-allowed'; allowed: string[]; errors: SurfaceAdapter | undefined }
   | { kind: 'not-found' };
 
-interface PrefixEntry {
+interface PrefixEntry<Local> {
   prefix: string;
   match: (rest: string) => Record<string, string> | undefined;
-  entry: RouteEntry;
+  entry: RouteEntry<Local>;
 }
 
-function fromDialect(route: DialectRoute): RouteEntry {
+function fromDialect<Local>(route: DialectRoute): RouteEntry<Local> {
   return {
     method: route.method,
     ...(route.surface !== undefined ? { surface: route.surface } : {}),
@@ -40,15 +40,15 @@ function fromDialect(route: DialectRoute): RouteEntry {
   };
 }
 
-export class RouteTable {
-  private readonly exact = new Map<string, RouteEntry[]>();
-  private readonly prefixes: PrefixEntry[] = [];
+export class RouteTable<Local = unknown> {
+  private readonly exact = new Map<string, RouteEntry<Local>[]>();
+  private readonly prefixes: PrefixEntry<Local>[] = [];
   private readonly errorPrefixes: { prefix: string; surface: SurfaceAdapter }[];
 
-  constructor(dialectRoutes: readonly DialectRoute[], gatewayRoutes: readonly { path: string; entry: RouteEntry }[], errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[]) {
+  constructor(dialectRoutes: readonly DialectRoute[], gatewayRoutes: readonly { path: string; entry: RouteEntry<Local> }[], errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[]) {
     for (const { path, entry } of gatewayRoutes) this.addExact(path, entry);
     for (const route of dialectRoutes) {
-      const entry = fromDialect(route);
+      const entry = fromDialect<Local>(route);
       if (route.match !== undefined) this.prefixes.push({ prefix: route.path, match: route.match, entry });
       else this.addExact(route.path, entry);
     }
@@ -58,13 +58,13 @@ export class RouteTable {
     this.errorPrefixes = [...errorPrefixes].sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  private addExact(path: string, entry: RouteEntry): void {
+  private addExact(path: string, entry: RouteEntry<Local>): void {
     const list = this.exact.get(path);
     if (list === undefined) this.exact.set(path, [entry]);
     else list.push(entry);
   }
 
-  lookup(method: string, path: string, request: SurfaceRequest): RouteMatch {
+  lookup(method: string, path: string, request: SurfaceRequest): RouteMatch<Local> {
     const wanted = method === 'HEAD' ? 'GET' : method;
     const allowed: string[] = [];
     let errors: SurfaceAdapter | undefined;
