@@ -17,12 +17,12 @@ import type { EjectionGuard, HealthEntry } from '../state/interfaces.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
 import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
-import { PassThroughExchange } from './exchange.ts';
+import { PassThroughExchange } from './pass-through-exchange.ts';
 import { withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
-import { TranslatingExchange, type Translation } from './translate.ts';
+import { TranslatingExchange, type Translation } from './translating-exchange.ts';
 import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
 
 /** Failures that may go away on another try of the same target. */
