@@ -1,9 +1,11 @@
-// One error type for the whole gateway. Codes are SWY_ERR_<AREA>_<WHAT>; flags decide retry and
-// fallback (issue: routing), the status is what the caller sees, the origin says whose fault it is.
+// One error type for the whole gateway. Codes are SWY_ERR_<AREA>_<WHAT>; the class decides retry,
+// fallback and cooldown (by the table in retry-policy.ts), the status is what the caller sees, the
+// origin says whose fault it is.
+import { retryRuleOf } from './retry-policy.ts';
 
 export type ErrorOrigin = 'downstream' | 'gateway' | 'upstream' | 'local';
 
-/** Envoy-style classification used by retry and cooldown policy. */
+/** Envoy-style classification; what each class allows is the table in retry-policy.ts. */
 export type ErrorClass =
   | 'connect-failure'
   | 'reset'
@@ -11,6 +13,12 @@ export type ErrorClass =
   | 'gateway-error'
   | 'rate-limited'
   | 'server-error'
+  /** 401/403: the provider refused the key. */
+  | 'auth-refused'
+  /** 404: the provider does not have the model. */
+  | 'not-found'
+  /** The prompt is longer than the model's context window. */
+  | 'context-length'
   | 'client-error'
   | 'canceled'
   | 'none';
@@ -21,7 +29,9 @@ export interface ErrorInfo {
   message: string;
   origin: ErrorOrigin;
   errorClass: ErrorClass;
+  /** The same key may be tried again after a back-off (derived from the class's row of RETRY_POLICY; informative). */
   retryable: boolean;
+  /** Another route may be tried (derived from the class's row of RETRY_POLICY; informative). */
   fallbackAllowed: boolean;
   /** The field of the request at fault, when there is one (OpenAI's `param`). */
   param?: string;
@@ -36,8 +46,6 @@ export interface GatewayErrorInit {
   status: number;
   origin?: ErrorOrigin;
   errorClass?: ErrorClass;
-  retryable?: boolean;
-  fallbackAllowed?: boolean;
   param?: string;
   upstreamStatus?: number;
   provider?: string;
@@ -66,10 +74,11 @@ export class GatewayError extends Error implements ErrorInfo {
     this.status = init.status;
     this.origin = init.origin ?? 'gateway';
     this.errorClass = init.errorClass ?? 'none';
-    this.retryable = init.retryable ?? false;
-    this.fallbackAllowed = init.fallbackAllowed ?? false;
     this.param = init.param;
     this.upstreamStatus = init.upstreamStatus;
+    const rule = retryRuleOf(this);
+    this.retryable = rule.sameKey !== 'no';
+    this.fallbackAllowed = rule.fallback !== 'none';
     this.provider = init.provider;
     this.endpoint = init.endpoint;
     this.retryAfterSeconds = init.retryAfterSeconds;

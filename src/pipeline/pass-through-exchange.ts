@@ -11,7 +11,8 @@ import { frameLimitText, MAX_FRAME_BYTES } from '../streaming/frame-limit.ts';
 import { answerHeaders, headerValue } from './downstream.ts';
 import { sendError, writeHead } from './respond.ts';
 import { UsageSniffer } from '../streaming/usage-sniffer.ts';
-import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
+import { incompleteStreamError } from '../upstream/errors.ts';
+import { UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
 
 export { ERROR_BODY_LIMIT } from './upstream-exchange.ts';
 
@@ -96,7 +97,7 @@ export class PassThroughExchange extends UpstreamExchange {
       frames = this.splitter.push(chunk);
     } catch {
       this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a stream line or event larger than ${frameLimitText(MAX_FRAME_BYTES)} (the gateway's frame limit); the stream was ended.`, {
-        status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+        status: 502, origin: 'upstream', errorClass: 'gateway-error', provider: this.provider.name,
       }));
       return;
     }
@@ -112,7 +113,7 @@ export class PassThroughExchange extends UpstreamExchange {
           this.write(good);
         }
         this.broken(new GatewayError(ErrorCode.upstreamProtocol, `Provider '${this.provider.name}' sent a malformed stream event.`, {
-          status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+          status: 502, origin: 'upstream', errorClass: 'gateway-error', provider: this.provider.name,
         }));
         return;
       }
@@ -121,7 +122,7 @@ export class PassThroughExchange extends UpstreamExchange {
       // the stream failed before saying anything (Anthropic's overloaded_error after a 200): a
       // failed start, tried elsewhere if the route allows; else the client gets it as sent
       const error = new GatewayError(ErrorCode.upstreamStatus, `Provider '${this.provider.name}' failed at the start of the stream: ${frames.toString('utf8', 0, Math.min(frames.length, 300)).replace(/\s+/g, ' ').trim()}`, {
-        status: 502, origin: 'upstream', errorClass: 'server-error', retryable: true, fallbackAllowed: true, provider: this.provider.name,
+        status: 502, origin: 'upstream', errorClass: 'server-error', provider: this.provider.name,
       });
       this.fail(error, () => {
         this.writeHead();
@@ -150,7 +151,7 @@ export class PassThroughExchange extends UpstreamExchange {
     const response = this.context.response;
     if (this.splitter !== undefined && !this.terminalSeen) {
       // A clean close without the dialect's end marker is a truncated answer: say so.
-      const error = incompleteStream(this.provider.name);
+      const error = incompleteStreamError(undefined, this.provider.name);
       if (!this.committed) {
         this.fail(error, () => sendError(this.context, error));
         return;

@@ -10,7 +10,8 @@ import type { StreamPart } from '../canonical/stream.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import { answerHeaders, BoundedBody, metaHeaders } from './downstream.ts';
 import { sendError, sendWire, writeHead } from './respond.ts';
-import { incompleteStream, UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
+import { incompleteStreamError } from '../upstream/errors.ts';
+import { UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
 
 /** A non-streamed answer is read whole to be translated; this bounds it. */
 const RESPONSE_BODY_LIMIT = 64 * 1024 * 1024;
@@ -109,7 +110,7 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
     if (this.streaming) {
       // the decoder turns a stream that stopped without its terminal event into an error part
       if (!this.finished) this.translation.stream!.decoder.end(this);
-      if (!this.finished) this.onPart({ type: 'error', error: incompleteStream(this.provider.name) });
+      if (!this.finished) this.onPart({ type: 'error', error: incompleteStreamError(undefined, this.provider.name) });
       return;
     }
     const body = this.body!;
@@ -122,7 +123,7 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
     try {
       answer = this.translation.translateBody(JSON.parse(body.buffer().toString('utf8')));
     } catch (failure) {
-      const error = failure instanceof GatewayError ? failure : protocolError(this.provider.name, `sent an answer that could not be read: ${(failure as Error).message}`, true);
+      const error = failure instanceof GatewayError ? failure : protocolError(this.provider.name, `sent an answer that could not be read: ${(failure as Error).message}`);
       this.fail(error, () => sendError(context, error));
       return;
     }
@@ -137,9 +138,9 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
   }
 }
 
-function protocolError(provider: string, message: string, retryable = false): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, retryable ? `Provider '${provider}' ${message}` : message, {
-    status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable, fallbackAllowed: retryable, provider,
+function protocolError(provider: string, message: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' ${message}`, {
+    status: 502, origin: 'upstream', errorClass: 'gateway-error', provider,
   });
 }
 

@@ -272,8 +272,3 @@ export abstract class UpstreamExchange implements AttemptSink {
   }
 }
 
-export function incompleteStream(provider: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' ended the stream before it was complete.`, {
-    status: 502, origin: 'upstream', errorClass: 'reset', retryable: true, fallbackAllowed: true, provider,
-  });
-}

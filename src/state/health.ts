@@ -7,6 +7,7 @@
 // name, key fingerprint and model, so a changed key starts fresh). Nothing here does I/O; the
 // clock is injectable.
 import type { ErrorInfo } from '../canonical/errors.ts';
+import { retryRuleOf } from '../canonical/retry-policy.ts';
 import type { CooldownSettings } from '../config/types.ts';
 import type { CooldownReason, EjectionCause, EjectionGuard, HealthCounts, HealthEntry, HealthState, HealthStore } from './interfaces.ts';
 
@@ -188,26 +189,28 @@ export class TargetHealth implements HealthEntry {
   fail(now: number, error: ErrorInfo, settings: CooldownSettings, startedAt = now, guard?: EjectionGuard): void {
     this.lastError = error;
     this.lastErrorAt = now;
-    const status = error.upstreamStatus;
-    if (status === 401 || status === 403) {
-      this.count(now, true, false);
-      this.cool(now, settings.authMs, 'auth');
-      return;
+    // which cooldown, if any, is the error class's row of the retry policy
+    switch (retryRuleOf(error).health) {
+      case 'auth':
+        this.count(now, true, false);
+        this.cool(now, settings.authMs, 'auth');
+        return;
+      case 'not-found':
+        this.count(now, true, false);
+        this.cool(now, settings.notFoundMs, 'not-found');
+        return;
+      case 'rate-limited': {
+        this.count(now, true, false);
+        this.consecutiveRateLimits++;
+        const backoff = settings.rateLimitMs * 2 ** Math.min(this.consecutiveRateLimits - 1, 30);
+        const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
+        this.cool(now, Math.min(wait, settings.rateLimitMaxMs), 'rate-limited');
+        return;
+      }
+      default:
+        break;
     }
-    if (status === 404) {
-      this.count(now, true, false);
-      this.cool(now, settings.notFoundMs, 'not-found');
-      return;
-    }
-    if (error.errorClass === 'rate-limited') {
-      this.count(now, true, false);
-      this.consecutiveRateLimits++;
-      const backoff = settings.rateLimitMs * 2 ** Math.min(this.consecutiveRateLimits - 1, 30);
-      const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
-      this.cool(now, Math.min(wait, settings.rateLimitMaxMs), 'rate-limited');
-      return;
-    }
-    // 5xx, timeouts, connection failures and resets before the commit point
+    // an outlier: 5xx, timeouts, connection failures and resets before the commit point
     this.count(now, true, true);
     if (this.reason === 'ejected') {
       // begun in the half-open phase: the probe (or an attempt made in panic then) failed

@@ -1,6 +1,7 @@
 // The policy half of upstream error handling, shared by every provider: given the status, the
-// provider's own message and code (decoded in its folder), decide what the caller sees and
-// whether a retry or a fallback may help.
+// provider's own message and code (decoded in its folder), decide what the caller sees and the
+// error's class — what a retry or a fallback may do about it is the class's row in
+// src/canonical/retry-policy.ts.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|reduce the length/i;
@@ -79,24 +80,20 @@ export function classifyUpstreamError(status: number, message: string, code: str
   const retryAfter = retryAfterSeconds(headers);
   if (status === 429 || status === 529) {
     return new GatewayError(ErrorCode.upstreamStatus, text, {
-      status: 429, origin: 'upstream', errorClass: 'rate-limited', retryable: true, fallbackAllowed: true, upstreamStatus: status, provider,
+      status: 429, origin: 'upstream', errorClass: 'rate-limited', upstreamStatus: status, provider,
       ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
     });
   }
   if (status >= 500) {
     return new GatewayError(ErrorCode.upstreamStatus, text, {
-      status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: 'server-error', retryable: true, fallbackAllowed: true, upstreamStatus: status, provider,
+      status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: 'server-error', upstreamStatus: status, provider,
     });
   }
   if (status === 408) {
-    return new GatewayError(ErrorCode.upstreamStatus, text, { status: 504, origin: 'upstream', errorClass: 'per-try-timeout', retryable: true, fallbackAllowed: true, upstreamStatus: status, provider });
+    return new GatewayError(ErrorCode.upstreamStatus, text, { status: 504, origin: 'upstream', errorClass: 'per-try-timeout', upstreamStatus: status, provider });
   }
   const contextLength = code === 'context_length_exceeded' || CONTEXT_LENGTH.test(message);
-  return new GatewayError(contextLength ? ErrorCode.contextLength : ErrorCode.upstreamStatus, text, {
-    status, origin: 'upstream', errorClass: 'client-error', retryable: false,
-    // another provider may accept what this one refused for its own reasons (auth, unknown model)
-    fallbackAllowed: status === 401 || status === 403 || status === 404 || contextLength,
-    upstreamStatus: status, provider,
-  });
+  // 401/403 and 404 are this provider's own reasons (its key, its models): other keys and providers may take the request
+  const errorClass = contextLength ? 'context-length' : status === 401 || status === 403 ? 'auth-refused' : status === 404 ? 'not-found' : 'client-error';
+  return new GatewayError(contextLength ? ErrorCode.contextLength : ErrorCode.upstreamStatus, text, { status, origin: 'upstream', errorClass, upstreamStatus: status, provider });
 }
-

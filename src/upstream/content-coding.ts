@@ -44,13 +44,13 @@ export function contentDecoder(value: string | string[] | undefined): Transform 
 export function unsupportedCoding(provider: string, value: string | string[]): GatewayError {
   const coding = Array.isArray(value) ? value.join(', ') : value;
   return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' answered with Content-Encoding '${coding.slice(0, 100)}' although identity was asked for; the gateway decodes one of gzip, deflate, br or zstd.`, {
-    status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider,
+    status: 502, origin: 'upstream', errorClass: 'gateway-error', provider,
   });
 }
 
 export function undecodableBody(provider: string, coding: string, cause: unknown): GatewayError {
   return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' sent a ${coding} body that could not be decoded (${(cause as Error).message}).`, {
-    status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true, provider, cause,
+    status: 502, origin: 'upstream', errorClass: 'gateway-error', provider, cause,
   });
 }
 

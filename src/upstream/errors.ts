@@ -25,8 +25,6 @@ export function timeoutError(kind: TimeoutKind, provider: string, limitMs: numbe
     status: 504,
     origin: 'upstream',
     errorClass: kind === 'connect' ? 'connect-failure' : 'per-try-timeout',
-    retryable: true,
-    fallbackAllowed: true,
     provider,
     cause,
   });
@@ -37,6 +35,18 @@ export function canceledError(): GatewayError {
     status: 499,
     origin: 'downstream',
     errorClass: 'canceled',
+  });
+}
+
+/**
+ * A stream that stopped without its terminal event: class `reset`, as a connection closed
+ * mid-answer is, whoever notices it — a provider's stream decoder (which names the `terminal` it
+ * missed) or the exchange (which names the provider). One factory, so both are handled alike.
+ */
+export function incompleteStreamError(terminal: string | undefined, provider?: string): GatewayError {
+  const who = provider === undefined ? 'The provider' : `Provider '${provider}'`;
+  return new GatewayError(ErrorCode.upstreamProtocol, `${who} ended the stream before it was complete${terminal === undefined ? '' : ` (no ${terminal})`}.`, {
+    status: 502, origin: 'upstream', errorClass: 'reset', ...(provider !== undefined ? { provider } : {}),
   });
 }
 
@@ -60,7 +70,7 @@ export function classifyTransportError(error: unknown, provider: string, timeout
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
       return new GatewayError(ErrorCode.connectFailure, `Could not connect to provider '${provider}' (${code}).`, {
-        status: 502, origin: 'upstream', errorClass: 'connect-failure', retryable: true, fallbackAllowed: true, provider, cause: error,
+        status: 502, origin: 'upstream', errorClass: 'connect-failure', provider, cause: error,
       });
     default: {
       const detail = code !== '' ? code : ((error as ErrorLike | undefined)?.message ?? 'unknown error');
@@ -68,7 +78,7 @@ export function classifyTransportError(error: unknown, provider: string, timeout
         ? `Provider '${provider}' closed the connection mid-response (${detail}).`
         : `Provider '${provider}' closed the connection before responding (${detail}).`;
       return new GatewayError(ErrorCode.upstreamReset, message, {
-        status: 502, origin: 'upstream', errorClass: 'reset', retryable: !received, fallbackAllowed: !received, provider, cause: error,
+        status: 502, origin: 'upstream', errorClass: 'reset', provider, cause: error,
       });
     }
   }

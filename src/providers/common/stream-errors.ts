@@ -2,9 +2,7 @@
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { frameLimitText } from '../../streaming/frame-limit.ts';
 
-export function incompleteStreamError(terminal: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider ended the stream before it was complete (no ${terminal}).`, { status: 502, origin: 'upstream', errorClass: 'reset' });
-}
+export { incompleteStreamError } from '../../upstream/errors.ts';
 
 /**
  * A line or event that never ended within the frame limit (the pass-through path's bound too):
@@ -13,6 +11,6 @@ export function incompleteStreamError(terminal: string): GatewayError {
  */
 export function frameTooLargeError(limit: number): GatewayError {
   return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a stream line or event larger than ${frameLimitText(limit)} (the gateway's frame limit); the stream was ended.`, {
-    status: 502, origin: 'upstream', errorClass: 'gateway-error', retryable: true, fallbackAllowed: true,
+    status: 502, origin: 'upstream', errorClass: 'gateway-error',
   });
 }

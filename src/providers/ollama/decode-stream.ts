@@ -4,7 +4,7 @@
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
-import { frameTooLargeError } from '../common/stream-errors.ts';
+import { frameTooLargeError, incompleteStreamError } from '../common/stream-errors.ts';
 import { isObject, textFrom } from '../../util/json-value.ts';
 import { argumentsText, createdFrom, finishReasonFrom, newId, protocolError, toolCallId, usageFrom } from './decode-response.ts';
 
@@ -28,7 +28,7 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
     this.sink = sink;
     this.ndjson.end(this);
     if (this.finished) return;
-    this.fail(new GatewayError(ErrorCode.upstreamProtocol, 'The provider ended the stream before it was complete (no line with "done": true).', { status: 502, origin: 'upstream', errorClass: 'reset' }));
+    this.fail(incompleteStreamError('line with "done": true'));
   }
 
   onMalformed(_line: string, _error: Error): void {

@@ -58,15 +58,15 @@ export function failedError(response: Json | undefined): GatewayError {
   const code = typeof error.code === 'string' ? error.code : undefined;
   const message = typeof error.message === 'string' ? error.message : 'the response failed';
   if (code === 'rate_limit_exceeded') {
-    return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 429, origin: 'upstream', errorClass: 'rate-limited', retryable: true, fallbackAllowed: true });
+    return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 429, origin: 'upstream', errorClass: 'rate-limited' });
   }
   if (code === 'context_length_exceeded') {
-    return new GatewayError(ErrorCode.contextLength, `The provider failed: ${message}`, { status: 400, origin: 'upstream', errorClass: 'client-error' });
+    return new GatewayError(ErrorCode.contextLength, `The provider failed: ${message}`, { status: 400, origin: 'upstream', errorClass: 'context-length' });
   }
   if (code !== undefined && code !== 'server_error' && code !== 'vector_store_timeout') {
     return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 400, origin: 'upstream', errorClass: 'client-error' });
   }
-  return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 502, origin: 'upstream', errorClass: 'server-error', retryable: true, fallbackAllowed: true });
+  return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 502, origin: 'upstream', errorClass: 'server-error' });
 }
 
 export function decodeResponsesResponse(raw: unknown, request?: CanonicalRequest): CanonicalResponse {
