@@ -9,6 +9,13 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** What a JSON value is, for a message that says what was expected instead: `a string`, `an array`, `null`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** Text from a JSON field: a string as it is, a number or boolean as written, anything else `fallback`. */
 export function textFrom(value: unknown, fallback = ''): string {
   if (typeof value === 'string') return value;

@@ -1,9 +1,9 @@
 // Anthropic Message JSON → canonical response; the stop-reason and usage conversions the stream
 // decoder shares.
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
 
@@ -37,10 +37,6 @@ export function usageFrom(value: unknown): Usage | undefined {
   const thinking = countFrom(raw.output_tokens_details?.thinking_tokens);
   if (thinking !== undefined && thinking > 0) usage.reasoningTokens = thinking;
   return usage;
-}
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
 }
 
 export function decodeMessagesResponse(raw: unknown): CanonicalResponse {

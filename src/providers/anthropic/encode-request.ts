@@ -1,7 +1,8 @@
 // Canonical request → Anthropic Messages request body (and the count_tokens body, its subset).
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
+import { isObject } from '../../util/json-value.ts';
 
 type Json = Record<string, unknown>;
 
@@ -15,10 +16,6 @@ export const MIN_BUDGET = 1024;
 /** Room left for the answer when the default max_tokens has to grow around a thinking budget. */
 const ANSWER_ROOM = 4096;
 
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
 /**
  * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
  * dropped). Anthropic's own, inert or not, come back to be merged into the body.
@@ -29,7 +26,7 @@ export function rejectForeignFields(request: CanonicalRequest, provider: string)
   if (extra.dialect === 'anthropic') return extra.inert === undefined ? extra.fields : { ...extra.inert, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
-  throw invalid(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
+  throw invalidRequest(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
 }
 
 function cache(control: CacheControl | undefined): Json {
@@ -47,7 +44,7 @@ function documentBlock(source: MediaSource, filename: string | undefined): Json 
   if (source.kind === 'url') return { type: 'document', source: { type: 'url', url: source.url }, ...title };
   if (source.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: source.data }, ...title };
   if (source.mediaType.startsWith('text/')) return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(source.data, 'base64').toString('utf8') }, ...title };
-  throw invalid(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
+  throw invalidRequest(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
 }
 
 /** Blocks of user content, and of tool results (text, images, documents). */
@@ -60,14 +57,14 @@ function userBlock(part: ContentPart): Json | undefined {
     case 'file':
       return documentBlock(part.source, part.filename);
     case 'audio':
-      throw invalid('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
+      throw invalidRequest('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
     case 'tool-result': {
       const content = typeof part.content === 'string' ? part.content
         : part.content.map(userBlock).filter((block): block is Json => block !== undefined && block.type !== 'tool_result');
       return { type: 'tool_result', tool_use_id: toolUseId(part.toolCallId), content, ...(part.isError === true ? { is_error: true } : {}), ...cache(part.cacheControl) };
     }
     case 'tool-call':
-      throw invalid('A tool call can only appear in an assistant message.', 'messages');
+      throw invalidRequest('A tool call can only appear in an assistant message.', 'messages');
     case 'reasoning':
       return undefined;
   }
@@ -88,9 +85,9 @@ function toolInput(args: string, name: string): unknown {
   try {
     parsed = JSON.parse(args);
   } catch {
-    throw invalid(`The arguments of the earlier call to tool '${name}' are not valid JSON; Anthropic needs a JSON object.`, 'messages');
+    throw invalidRequest(`The arguments of the earlier call to tool '${name}' are not valid JSON; Anthropic needs a JSON object.`, 'messages');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`The arguments of the earlier call to tool '${name}' are not a JSON object, which Anthropic needs.`, 'messages');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidRequest(`The arguments of the earlier call to tool '${name}' are not a JSON object, which Anthropic needs.`, 'messages');
   return parsed;
 }
 
@@ -115,7 +112,7 @@ function systemBlocks(messages: readonly Message[]): string | Json[] | undefined
   for (const message of messages) {
     if (message.role !== 'system') continue;
     for (const part of message.content) {
-      if (part.type !== 'text') throw invalid('A system prompt sent to Anthropic can hold text only.', 'messages');
+      if (part.type !== 'text') throw invalidRequest('A system prompt sent to Anthropic can hold text only.', 'messages');
       if (part.text.length > 0) blocks.push({ type: 'text', text: part.text, ...cache(part.cacheControl) });
     }
   }
@@ -222,8 +219,8 @@ function encodeSampling(request: CanonicalRequest, model: string, budget: number
 export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): Json {
   const extra = rejectForeignFields(request, provider.name);
   const sampling = request.sampling;
-  if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalid('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
-  if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalid('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
+  if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalidRequest('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
+  if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalidRequest('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
   const messages = encodeMessages(request.messages);
   const body: Json = { model };
   const system = systemBlocks(request.messages);
@@ -255,10 +252,6 @@ function mergeFields(body: Json, extra: Json, forCount: boolean): void {
     else if (Array.isArray(present) && Array.isArray(value)) body[key] = [...present, ...value];
     else if (isObject(present) && isObject(value)) body[key] = { ...value, ...present };
   }
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function encodeMessagesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {

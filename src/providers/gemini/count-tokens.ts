@@ -3,8 +3,8 @@
 import type { CountTokensProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { countFrom } from '../../util/json-value.ts';
-import { protocolError } from './decode-response.ts';
 import { encodeGenerateBody, modelPath, modelResource } from './encode-request.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export const geminiCountTokensCodec: CountTokensProviderCodec = {
   encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {

@@ -6,18 +6,18 @@
 import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { CallIds, finishReasonFrom, protocolError, textOfOtherPart, usageFrom } from './decode-response.ts';
+import { CallIds, finishReasonFrom, textOfOtherPart, usageFrom } from './decode-response.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
+import { ContentBlocks } from '../common/content-blocks.ts';
 import { isObject, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
-type OpenBlock = 'none' | 'text' | 'reasoning';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'finishReason';
   private started = false;
-  private open: OpenBlock = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   /** The open reasoning block already has its signature: more thoughts start a new block. */
   private reasoningSigned = false;
   private ids: CallIds | undefined = undefined;
@@ -32,7 +32,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       super.onIncomplete(sink);
       return;
     }
-    this.close(sink);
+    this.blocks.close(sink);
     if (!this.started) this.start(sink, {});
     const finishReason = this.rawFinish === undefined ? 'content-filter' : finishReasonFrom(this.rawFinish, this.hasCalls);
     sink.onPart({
@@ -85,58 +85,46 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
 
   private part(sink: PartSink, part: Json): void {
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
+    const blocks = this.blocks;
     if (part.thought === true) {
-      if (this.open !== 'reasoning' || this.reasoningSigned) {
-        this.close(sink);
-        this.open = 'reasoning';
+      if (blocks.open !== 'reasoning' || this.reasoningSigned) {
+        blocks.startReasoning(sink);
         this.reasoningSigned = false;
-        sink.onPart({ type: 'reasoning-start', index: ++this.blockIndex });
       }
-      if (typeof part.text === 'string' && part.text.length > 0) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: part.text });
+      if (typeof part.text === 'string' && part.text.length > 0) sink.onPart({ type: 'reasoning-delta', index: blocks.index, delta: part.text });
       if (signature !== undefined) {
-        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature });
+        sink.onPart({ type: 'reasoning-signature', index: blocks.index, signature });
         this.reasoningSigned = true;
       }
       return;
     }
     const call = part.functionCall;
     if (isObject(call)) {
-      this.close(sink);
+      blocks.close(sink);
       if (signature !== undefined) this.signatureBlock(sink, signature);
-      const index = ++this.blockIndex;
-      sink.onPart({ type: 'tool-call-start', index, id: this.ids!.next(call.id), name: textFrom(call.name) });
+      // a call arrives whole: start, its arguments, end
+      const index = blocks.startTool(sink, this.ids!.next(call.id), textFrom(call.name));
       sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
-      sink.onPart({ type: 'tool-call-end', index });
+      blocks.close(sink);
       this.hasCalls = true;
       return;
     }
     const text = typeof part.text === 'string' ? part.text : textOfOtherPart(part);
     if (text !== undefined && text.length > 0) {
-      if (this.open !== 'text') {
-        this.close(sink);
-        this.open = 'text';
-        sink.onPart({ type: 'text-start', index: ++this.blockIndex });
-      }
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: text });
+      const index = blocks.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index, delta: text });
     }
     if (signature !== undefined) {
-      this.close(sink);
+      blocks.close(sink);
       this.signatureBlock(sink, signature);
     }
   }
 
   /** A signature Gemini attached to a non-thought part, carried in an empty reasoning block. */
   private signatureBlock(sink: PartSink, signature: string): void {
-    const index = ++this.blockIndex;
-    sink.onPart({ type: 'reasoning-start', index });
+    const index = this.blocks.startReasoning(sink);
     sink.onPart({ type: 'reasoning-signature', index, signature });
-    sink.onPart({ type: 'reasoning-end', index });
-  }
-
-  private close(sink: PartSink): void {
-    if (this.open === 'text') sink.onPart({ type: 'text-end', index: this.blockIndex });
-    else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
-    this.open = 'none';
+    this.blocks.close(sink);
   }
 }
 

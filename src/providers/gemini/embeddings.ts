@@ -4,8 +4,8 @@ import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { estimateTokens } from '../../util/estimate-tokens.ts';
 import { numbersFrom } from '../../util/json-value.ts';
-import { protocolError } from './decode-response.ts';
 import { geminiExtras, modelPath, modelResource } from './encode-request.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
 

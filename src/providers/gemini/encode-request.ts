@@ -2,7 +2,7 @@
 // names its function, found from the call it answers in the history. Thought signatures travel
 // in canonical reasoning parts and go back on the part Gemini attached them to.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, PassThrough, ReasoningEffort, ReasoningPart, ReasoningSettings, ToolResultPart,
 } from '../../canonical/request.ts';
@@ -10,19 +10,15 @@ import { geminiParameters, geminiResponseSchema } from './schema.ts';
 
 type Json = Record<string, unknown>;
 
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
 /** Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its inert ones are dropped. */
 export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: Json; inert: Json } | undefined {
   if (passThrough === undefined) return undefined;
   if (passThrough.dialect === 'gemini') return { fields: passThrough.fields, inert: passThrough.inert ?? {} };
   const names = Object.keys(passThrough.fields);
   if (names.length === 0) return undefined;
-  throw new GatewayError(ErrorCode.invalidRequest,
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for a gemini provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
-    { status: 400, origin: 'downstream', errorClass: 'client-error', param: names[0] });
+    names[0]);
 }
 
 /** `models/{model}` or `tunedModels/{model}`: the resource name Gemini bodies use. */
@@ -63,9 +59,9 @@ function parseArguments(text: string, param: string): Json {
   try {
     value = JSON.parse(text);
   } catch {
-    throw invalid(`Invalid '${param}': the tool call's arguments are not JSON, and Gemini takes them as an object.`, param);
+    throw invalidRequest(`Invalid '${param}': the tool call's arguments are not JSON, and Gemini takes them as an object.`, param);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequest(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
   return value as Json;
 }
 
@@ -96,7 +92,7 @@ class ContentsEncoder {
       case 'system':
         this.system.push(message.content.map((part, j) => {
           if (part.type === 'text') return part.text;
-          throw invalid(`Invalid '${where}.content[${j}]': a Gemini system instruction holds text only.`, `${where}.content[${j}]`);
+          throw invalidRequest(`Invalid '${where}.content[${j}]': a Gemini system instruction holds text only.`, `${where}.content[${j}]`);
         }).join('\n'));
         return;
       case 'assistant':
@@ -119,7 +115,7 @@ class ContentsEncoder {
         case 'file': parts.push(media(part.source, 'application/pdf')); break;
         case 'tool-result': parts.push(...this.functionResponse(part, `${where}.content[${j}]`)); break;
         case 'reasoning': break; // a caller's own thinking is not the model's
-        case 'tool-call': throw invalid(`Invalid '${where}.content[${j}]': a tool call belongs to an assistant message.`, `${where}.content[${j}]`);
+        case 'tool-call': throw invalidRequest(`Invalid '${where}.content[${j}]': a tool call belongs to an assistant message.`, `${where}.content[${j}]`);
       }
     });
     return parts;
@@ -128,7 +124,7 @@ class ContentsEncoder {
   private functionResponse(part: ToolResultPart, where: string): Json[] {
     const name = this.calls.get(part.toolCallId) ?? (this.toolNames.has(part.toolCallId) ? part.toolCallId : undefined);
     if (name === undefined) {
-      throw invalid(`Invalid '${where}': the tool result answers '${part.toolCallId}', a call the conversation does not contain; Gemini needs the function's name.`, where);
+      throw invalidRequest(`Invalid '${where}': the tool result answers '${part.toolCallId}', a call the conversation does not contain; Gemini needs the function's name.`, where);
     }
     const texts: string[] = [];
     const extra: Json[] = [];
@@ -192,7 +188,7 @@ class ContentsEncoder {
         case 'image': parts.push(media(part.source, 'image/png')); break;
         case 'audio': parts.push(media(part.source, `audio/${part.format ?? 'wav'}`)); break;
         case 'file': parts.push(media(part.source, 'application/pdf')); break;
-        case 'tool-result': throw invalid(`Invalid '${where}.content[${j}]': a tool result belongs to a user or tool message.`, `${where}.content[${j}]`);
+        case 'tool-result': throw invalidRequest(`Invalid '${where}.content[${j}]': a tool result belongs to a user or tool message.`, `${where}.content[${j}]`);
       }
     });
     for (const signature of queue) parts.push({ text: '', thoughtSignature: signature });

@@ -12,7 +12,7 @@
 // - `$schema`, `$id`, `additionalProperties`, `patternProperties`, `not`, `if`/`then`/`else`,
 //   `uniqueItems`, `multipleOf` and other validation-only keywords are dropped.
 
-import { shown, textFrom } from '../../util/json-value.ts';
+import { isObject, shown, textFrom } from '../../util/json-value.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,10 +33,6 @@ interface Context {
   depth: number;
   /** Add propertyOrdering (responseSchema: keeps the caller's key order in generated JSON). */
   ordering: boolean;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNullSchema(value: unknown): boolean {

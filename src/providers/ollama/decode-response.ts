@@ -1,15 +1,11 @@
 // Ollama `/api/chat` and `/api/generate` answers (stream: false) → canonical response.
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
 
 /** Ollama has no response or tool-call ids; these are made unique so histories stay consistent. */
 export function newId(prefix: string): string {

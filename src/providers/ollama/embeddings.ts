@@ -3,8 +3,8 @@
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { countFrom, numbersFrom, textFrom } from '../../util/json-value.ts';
-import { protocolError } from './decode-response.ts';
 import { mergeExtras, ollamaExtras } from './encode-request.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
 

@@ -1,17 +1,13 @@
 // Canonical request → Ollama `/api/chat` (or `/api/generate` for a prompt that carries
 // generate-only fields such as `suffix`).
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, Message, PassThrough, ReasoningSettings, ToolDefinition } from '../../canonical/request.ts';
 
 type Json = Record<string, unknown>;
 
 /** `/api/generate` fields with no canonical equivalent, carried from an Ollama caller. */
 const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
-
-function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
 
 /**
  * The unmodelled fields to merge: all of them from an Ollama caller, none from another dialect
@@ -22,7 +18,7 @@ export function ollamaExtras(passThrough: PassThrough | undefined, provider: str
   if (passThrough.dialect === 'ollama') return { ...passThrough.inert, ...passThrough.fields };
   const names = Object.keys(passThrough.fields);
   if (names.length === 0) return undefined;
-  throw invalid(
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for an Ollama provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
     names[0],
   );
@@ -42,10 +38,10 @@ export function mergeExtras(body: Json, extras: Json | undefined): void {
 
 function base64Image(part: ContentPart, param: string): string {
   if (part.type !== 'image') {
-    throw invalid(`${param}: Ollama takes text and images only; ${part.type} parts cannot be sent to an Ollama provider.`, param);
+    throw invalidRequest(`${param}: Ollama takes text and images only; ${part.type} parts cannot be sent to an Ollama provider.`, param);
   }
   // the pipeline downloads URL images first (mediaUrls: 'inline'); a URL here is a bug upstream of us
-  if (part.source.kind !== 'base64') throw invalid(`${param}: Ollama takes images as base64 only.`, param);
+  if (part.source.kind !== 'base64') throw invalidRequest(`${param}: Ollama takes images as base64 only.`, param);
   return part.source.data;
 }
 
@@ -69,7 +65,7 @@ function toolArguments(text: string, param: string): Json {
   } catch {
     // reported below
   }
-  throw invalid(`${param}: Ollama takes tool-call arguments as a JSON object; these are not one.`, param);
+  throw invalidRequest(`${param}: Ollama takes tool-call arguments as a JSON object; these are not one.`, param);
 }
 
 function withImages(entry: Json, images: string[]): Json {
@@ -99,7 +95,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
           if (part.type === 'text') content += part.text;
           else if (part.type === 'reasoning') thinking += part.text;
           else if (part.type === 'tool-call') calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments, `${param}[${j}].arguments`) } });
-          else throw invalid(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
+          else throw invalidRequest(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
         });
         const entry: Json = { role: 'assistant', content };
         if (thinking.length > 0) entry.thinking = thinking;
@@ -134,7 +130,7 @@ function encodeTools(request: CanonicalRequest): Json[] | undefined {
   if (choice?.type === 'tool') {
     // Ollama cannot force a call; offering only the named tool is the nearest it comes
     const named = tools.filter((tool) => tool.name === choice.name);
-    if (named.length === 0) throw invalid(`tool_choice names '${choice.name}', which is not among the tools.`, 'tool_choice');
+    if (named.length === 0) throw invalidRequest(`tool_choice names '${choice.name}', which is not among the tools.`, 'tool_choice');
     tools = named;
   }
   return tools.map((tool) => ({
@@ -203,7 +199,7 @@ function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Js
   const system = messages.length === 2 ? messages[0] : undefined;
   if (user?.role !== 'user' || messages.length > 2 || (system !== undefined && system.role !== 'system') || request.tools !== undefined) {
     const names = GENERATE_ONLY.filter((key) => key in fields);
-    throw invalid(`${names.map((key) => `'${key}'`).join(', ')} ${names.length === 1 ? 'applies' : 'apply'} only to a single prompt (/api/generate), not to a chat.`, names[0]);
+    throw invalidRequest(`${names.map((key) => `'${key}'`).join(', ')} ${names.length === 1 ? 'applies' : 'apply'} only to a single prompt (/api/generate), not to a chat.`, names[0]);
   }
   const { content, images } = flatten(user.content, `messages[${messages.length - 1}].content`);
   const out: Json = { model: body.model, prompt: content };

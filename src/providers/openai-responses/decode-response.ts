@@ -5,12 +5,9 @@ import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canoni
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 import { cutAtStop } from './stop.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
 
 export function usageFrom(value: unknown): Usage | undefined {
   if (!isObject(value)) return undefined;

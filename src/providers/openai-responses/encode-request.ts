@@ -2,16 +2,12 @@
 // served only through /v1/responses (codex models, …). The gateway is stateless: `store: false`,
 // and encrypted reasoning is always asked for, so thinking can be sent back on the next turn.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
 
 type Json = Record<string, unknown>;
 
 export const DIALECT = 'openai-responses';
-
-function refuse(message: string, param: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
-}
 
 /**
  * Fields another surface did not model are refused, named (its inert ones are dropped); fields of
@@ -23,7 +19,7 @@ function foreignFields(request: CanonicalRequest, provider: string): Json | unde
   if (extra.dialect === DIALECT) return { ...extra.inert, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
-  throw refuse(
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${DIALECT} provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
     names[0]!,
   );
@@ -48,12 +44,12 @@ function inputContent(parts: readonly ContentPart[], role: 'user' | 'system'): J
         else out.push({ type: 'input_file', file_data: dataUrl(part.source), filename: part.filename ?? 'file' });
         break;
       case 'audio':
-        if (part.source.kind !== 'base64') throw refuse('Audio by URL cannot be sent to a Responses provider; send it inline (base64).', 'messages');
+        if (part.source.kind !== 'base64') throw invalidRequest('Audio by URL cannot be sent to a Responses provider; send it inline (base64).', 'messages');
         out.push({ type: 'input_audio', input_audio: { data: part.source.data, format: part.format ?? part.source.mediaType.replace(/^audio\//, '') } });
         break;
       default:
         if (role === 'system') break;
-        throw refuse(`A ${part.type} part cannot appear in a ${role} message for a Responses provider.`, 'messages');
+        throw invalidRequest(`A ${part.type} part cannot appear in a ${role} message for a Responses provider.`, 'messages');
     }
   }
   return out;
@@ -138,7 +134,7 @@ function refuseUnsupported(request: CanonicalRequest): void {
     [sampling.seed, 'seed'], [sampling.presencePenalty, 'presence_penalty'], [sampling.frequencyPenalty, 'frequency_penalty'],
   ];
   for (const [value, name] of unsupported) {
-    if (value !== undefined) throw refuse(`'${name}' cannot be sent to a Responses API provider, which has no such setting; remove it.`, name);
+    if (value !== undefined) throw invalidRequest(`'${name}' cannot be sent to a Responses API provider, which has no such setting; remove it.`, name);
   }
 }
 

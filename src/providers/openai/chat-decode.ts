@@ -6,6 +6,8 @@ import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
 import { decodeOpenAIErrorBody } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
 
@@ -69,12 +71,6 @@ export function decodeChatResponse(raw: unknown): CanonicalResponse {
   };
 }
 
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
-
-type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
-
 /**
  * Synthesises the canonical lifecycle OpenAI chunks leave implicit: blocks start when their first
  * delta arrives and end when another kind (or another tool call) begins; `response-end` waits for
@@ -83,8 +79,7 @@ type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
 export class ChatStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = '[DONE]';
   private started = false;
-  private open: OpenBlock = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   private toolIndex = -1;
   private toolId: string | undefined = undefined;
   private finishReason: FinishReason = 'other';
@@ -95,7 +90,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     if (this.finished) return;
     const sink = this.sink!;
     if (data === '[DONE]') {
-      this.close(sink);
+      this.blocks.close(sink);
       this.finished = true;
       if (!this.started) this.start(sink, {});
       sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
@@ -130,17 +125,17 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : typeof delta.reasoning === 'string' ? delta.reasoning : undefined;
     if (Array.isArray(delta.reasoning_details)) this.reasoningDetails(sink, delta.reasoning_details, reasoning !== undefined);
     if (reasoning !== undefined && reasoning.length > 0) {
-      this.ensure(sink, 'reasoning');
-      sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: reasoning });
+      const index = this.blocks.ensure(sink, 'reasoning');
+      sink.onPart({ type: 'reasoning-delta', index, delta: reasoning });
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
-      this.ensure(sink, 'text');
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: delta.content });
+      const index = this.blocks.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index, delta: delta.content });
     }
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isObject(call)) this.toolCall(sink, call);
     if (typeof choice.finish_reason === 'string') {
       // the content is complete; only usage and [DONE] may follow
-      this.close(sink);
+      this.blocks.close(sink);
       this.finishReason = finishReasonFrom(choice.finish_reason);
       this.rawFinishReason = choice.finish_reason;
     }
@@ -152,22 +147,21 @@ export class ChatStreamDecoder extends SseStreamDecoder {
   }
 
   private reasoningDetails(sink: PartSink, details: Json[], textAlsoSent: boolean): void {
+    const blocks = this.blocks;
     for (const detail of details) {
       if (detail?.type === 'reasoning.encrypted') {
-        this.close(sink);
-        this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: textFrom(detail.data) });
-        sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
+        blocks.startReasoning(sink, textFrom(detail.data));
+        blocks.close(sink);
         continue;
       }
       const text = typeof detail?.text === 'string' ? detail.text : '';
       if (!textAlsoSent && text.length > 0) {
-        this.ensure(sink, 'reasoning');
-        sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: text });
+        const index = blocks.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-delta', index, delta: text });
       }
       if (typeof detail?.signature === 'string' && detail.signature.length > 0) {
-        this.ensure(sink, 'reasoning');
-        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: detail.signature });
+        const index = blocks.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-signature', index, signature: detail.signature });
       }
     }
   }
@@ -176,34 +170,13 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : undefined;
     const index = finiteFrom(call.index) ?? (id !== undefined ? this.toolIndex + 1 : this.toolIndex);
     // a new call: another index, or (servers that number every call 0) another id
-    if (this.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
-      this.close(sink);
-      this.open = 'tool';
+    const blocks = this.blocks;
+    if (blocks.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
       this.toolIndex = index;
       this.toolId = id;
-      this.blockIndex++;
-      sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: id ?? `call_${this.blockIndex}`, name: textFrom(call.function?.name) });
+      blocks.startTool(sink, id ?? `call_${blocks.nextIndex}`, textFrom(call.function?.name));
     }
     const args = call.function?.arguments;
-    if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: args });
-  }
-
-  private ensure(sink: PartSink, kind: 'text' | 'reasoning'): void {
-    if (this.open === kind) return;
-    this.close(sink);
-    this.open = kind;
-    this.blockIndex++;
-    sink.onPart(kind === 'text' ? { type: 'text-start', index: this.blockIndex } : { type: 'reasoning-start', index: this.blockIndex });
-  }
-
-  private close(sink: PartSink): void {
-    const index = this.blockIndex;
-    switch (this.open) {
-      case 'text': sink.onPart({ type: 'text-end', index }); break;
-      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
-      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
-      case 'none': break;
-    }
-    this.open = 'none';
+    if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: blocks.index, argumentsDelta: args });
   }
 }

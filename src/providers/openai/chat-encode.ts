@@ -1,6 +1,6 @@
 // Canonical request → OpenAI Chat Completions request body.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, MediaSource, Message } from '../../canonical/request.ts';
 
 type Json = Record<string, unknown>;
@@ -11,9 +11,9 @@ export function rejectForeignFields(request: { passThrough?: { dialect: string; 
   if (extra.dialect === dialect) return extra.fields;
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined; // only `inert` fields: nothing that changes the answer
-  throw new GatewayError(ErrorCode.invalidRequest,
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${provider} provider; remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
-    { status: 400, origin: 'downstream', errorClass: 'client-error', param: names[0] });
+    names[0]);
 }
 
 function dataUrl(source: MediaSource): string {
@@ -28,7 +28,7 @@ function contentParts(parts: readonly ContentPart[]): string | Json[] {
       case 'text': out.push({ type: 'text', text: part.text }); break;
       case 'image': out.push({ type: 'image_url', image_url: { url: dataUrl(part.source), ...(part.detail !== undefined ? { detail: part.detail } : {}) } }); break;
       case 'audio':
-        if (part.source.kind !== 'base64') throw new GatewayError(ErrorCode.invalidRequest, 'Audio by URL cannot be sent to an OpenAI-compatible provider; send it inline (base64).', { status: 400, origin: 'downstream', errorClass: 'client-error' });
+        if (part.source.kind !== 'base64') throw invalidRequest('Audio by URL cannot be sent to an OpenAI-compatible provider; send it inline (base64).');
         out.push({ type: 'input_audio', input_audio: { data: part.source.data, format: part.format ?? part.source.mediaType.replace(/^audio\//, '') } });
         break;
       case 'file': out.push({ type: 'file', file: { file_data: dataUrl(part.source), ...(part.filename !== undefined ? { filename: part.filename } : {}) } }); break;

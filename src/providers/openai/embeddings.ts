@@ -2,8 +2,8 @@
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { rejectForeignFields } from './chat-encode.ts';
-import { protocolError } from './chat-decode.ts';
 import { countFrom, finiteFrom, isObject, numbersFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 type Json = Record<string, any>;
 

@@ -3,7 +3,8 @@
 import type { CountTokensSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { decodeGenerateRequest } from './decode-request.ts';
-import { field, isObject, type Json } from './fields.ts';
+import { field, type Json } from './fields.ts';
+import { isObject } from '../../util/json-value.ts';
 
 export const countTokensCodec: CountTokensSurfaceCodec = {
   decodeRequest(raw: unknown, request: SurfaceRequest): CanonicalRequest {

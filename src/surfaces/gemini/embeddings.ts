@@ -1,14 +1,16 @@
 // Gemini embedContent and batchEmbedContents ↔ canonical embeddings.
 import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
-import { camel, field, invalid, isObject, type Json } from './fields.ts';
+import { camel, field, type Json } from './fields.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { isObject } from '../../util/json-value.ts';
 
 const MODELLED = new Set(['model', 'content', 'taskType', 'outputDimensionality', 'title']);
 
 function textOf(content: Json, param: string): string {
   return (content.parts as unknown[]).map((part, j) => {
     if (isObject(part) && typeof part.text === 'string') return part.text;
-    throw invalid(`Invalid '${param}.parts[${j}]': only text can be embedded through the gateway.`, `${param}.parts[${j}]`);
+    throw invalidRequest(`Invalid '${param}.parts[${j}]': only text can be embedded through the gateway.`, `${param}.parts[${j}]`);
   }).join('\n');
 }
 
@@ -18,7 +20,7 @@ function entry(raw: Json, param: string): Entry {
   const taskType = field(raw, 'taskType');
   const dimensions = field(raw, 'outputDimensionality');
   const title = raw.title;
-  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions))) throw invalid(`Invalid '${param}.outputDimensionality': expected an integer.`, `${param}.outputDimensionality`);
+  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions))) throw invalidRequest(`Invalid '${param}.outputDimensionality': expected an integer.`, `${param}.outputDimensionality`);
   const extra: Json = {};
   for (const [key, value] of Object.entries(raw)) if (!MODELLED.has(camel(key))) extra[camel(key)] = value;
   return {
@@ -33,8 +35,8 @@ function entry(raw: Json, param: string): Entry {
 function toRequest(model: string, entries: Entry[], batch: boolean): EmbeddingRequest {
   const first = entries[0]!;
   entries.forEach((item, i) => {
-    if (item.taskType !== first.taskType) throw invalid(`Invalid 'requests[${i}].taskType': every request of a batch must use the same task type to be translated.`, `requests[${i}].taskType`);
-    if (item.dimensions !== first.dimensions) throw invalid(`Invalid 'requests[${i}].outputDimensionality': every request of a batch must use the same value to be translated.`, `requests[${i}].outputDimensionality`);
+    if (item.taskType !== first.taskType) throw invalidRequest(`Invalid 'requests[${i}].taskType': every request of a batch must use the same task type to be translated.`, `requests[${i}].taskType`);
+    if (item.dimensions !== first.dimensions) throw invalidRequest(`Invalid 'requests[${i}].outputDimensionality': every request of a batch must use the same value to be translated.`, `requests[${i}].outputDimensionality`);
   });
   const request: EmbeddingRequest = { model, inputs: entries.map((item) => item.text) };
   if (first.taskType !== undefined) request.taskType = first.taskType;

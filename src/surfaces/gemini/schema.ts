@@ -1,6 +1,7 @@
 // Gemini's Schema (a subset of OpenAPI 3.0: upper-case type names, `nullable`, string-valued
 // counts) → the JSON Schema the canonical request carries for every other provider.
-import { camel, isObject, type Json } from './fields.ts';
+import { camel, type Json } from './fields.ts';
+import { isObject } from '../../util/json-value.ts';
 
 const COUNTS = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties']);
 

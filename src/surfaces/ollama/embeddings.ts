@@ -5,7 +5,7 @@ import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/ada
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import type { PassThrough } from '../../canonical/request.ts';
 import { INERT_OPTIONS } from './decode-request.ts';
-import { invalid } from './inspect.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 type Json = Record<string, unknown>;
 
@@ -41,10 +41,10 @@ export const embedCodec: EmbeddingsSurfaceCodec = {
     let inputs: string[];
     if (typeof input === 'string') inputs = [input];
     else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
-    else throw invalid('invalid input: expected a string or an array of strings', 'input');
+    else throw invalidRequest('invalid input: expected a string or an array of strings', 'input');
     const request: EmbeddingRequest = { model: body.model as string, inputs };
     if (body.dimensions !== undefined && body.dimensions !== null) {
-      if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions <= 0) throw invalid('invalid dimensions: expected a positive integer', 'dimensions');
+      if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions <= 0) throw invalidRequest('invalid dimensions: expected a positive integer', 'dimensions');
       request.dimensions = body.dimensions;
     }
     const extra = passThrough(body, EMBED_FIELDS);

@@ -5,9 +5,10 @@ import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse } from '../../canonical/response.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
-import { invalid, num } from './chat-decode.ts';
+import { num } from './chat-decode.ts';
 import { openaiFinishReason, openaiUsage } from './chat-encode.ts';
 import { openaiErrorObject } from './errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,10 +19,10 @@ export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest)
   const body = raw as Json;
   let prompt = body.prompt;
   if (Array.isArray(prompt)) {
-    if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalid("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
+    if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalidRequest("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
     prompt = prompt[0];
   }
-  if (typeof prompt !== 'string') throw invalid("Invalid 'prompt': expected a string.", 'prompt');
+  if (typeof prompt !== 'string') throw invalidRequest("Invalid 'prompt': expected a string.", 'prompt');
   const request: CanonicalRequest = { model: body.model as string, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
   const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;

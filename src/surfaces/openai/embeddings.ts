@@ -1,7 +1,7 @@
 // OpenAI /v1/embeddings ↔ canonical embeddings.
 import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
-import { invalid } from './chat-decode.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 type Json = Record<string, unknown>;
 
@@ -12,11 +12,11 @@ export const embeddingsCodec: EmbeddingsSurfaceCodec = {
     let inputs: string[];
     if (typeof input === 'string') inputs = [input];
     else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
-    else throw invalid("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
+    else throw invalidRequest("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
     const request: EmbeddingRequest = { model: body.model as string, inputs };
     const dimensions = body.dimensions;
     if (dimensions !== undefined && dimensions !== null) {
-      if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions <= 0) throw invalid("Invalid 'dimensions': expected a positive integer.", 'dimensions');
+      if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions <= 0) throw invalidRequest("Invalid 'dimensions': expected a positive integer.", 'dimensions');
       request.dimensions = dimensions;
     }
     const extra: Record<string, unknown> = {};

@@ -5,9 +5,10 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { invalid, NO_PARAMETERS, schemaOf } from './chat-decode.ts';
+import { NO_PARAMETERS, schemaOf } from './chat-decode.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
 import { shown, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
 
@@ -72,7 +73,7 @@ function customToolParameters(tool: Json): Record<string, unknown> {
 function num(body: Json, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
   return value;
 }
 
@@ -81,10 +82,10 @@ interface DecodedTools { tools: ToolDefinition[]; hosted: Record<string, unknown
 function decodeTools(raw: unknown): DecodedTools {
   const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
   if (raw === undefined || raw === null) return decoded;
-  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
+  if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
   raw.forEach((tool: Json, i) => {
     const where = `tools[${i}]`;
-    if (typeof tool?.type !== 'string') throw invalid(`Invalid '${where}.type': expected a string.`, `${where}.type`);
+    if (typeof tool?.type !== 'string') throw invalidRequest(`Invalid '${where}.type': expected a string.`, `${where}.type`);
     if (tool.type === 'function') {
       const name = str(tool.name, `${where}.name`);
       decoded.tools.push({
@@ -100,7 +101,7 @@ function decodeTools(raw: unknown): DecodedTools {
     } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
       // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
       for (const [j, inner] of (tool.tools as Json[]).entries()) {
-        if (inner?.type !== 'function') throw invalid(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
+        if (inner?.type !== 'function') throw invalidRequest(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
         decoded.tools.push({
           name: str(inner.name, `${where}.tools[${j}].name`),
           ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
@@ -140,12 +141,12 @@ function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolC
     extra.tool_choice = raw;
     return undefined;
   }
-  throw invalid("Invalid 'tool_choice'.", 'tool_choice');
+  throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
 }
 
 function decodeFormat(text: unknown): ResponseFormat | undefined {
   if (text === undefined || text === null) return undefined;
-  if (typeof text !== 'object') throw invalid("Invalid 'text': expected an object.", 'text');
+  if (typeof text !== 'object') throw invalidRequest("Invalid 'text': expected an object.", 'text');
   const format = (text as Json).format as Json | undefined;
   if (format === undefined || format === null) return undefined;
   switch (format.type) {
@@ -160,7 +161,7 @@ function decodeFormat(text: unknown): ResponseFormat | undefined {
         ...(typeof format.description === 'string' ? { description: format.description } : {}),
       };
     default:
-      throw invalid(`Invalid 'text.format.type': '${shown(format.type)}'.`, 'text.format.type');
+      throw invalidRequest(`Invalid 'text.format.type': '${shown(format.type)}'.`, 'text.format.type');
   }
 }
 
@@ -168,16 +169,16 @@ const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 function refuseState(body: Json): void {
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
-    throw invalid("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
+    throw invalidRequest("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
   }
   if (body.conversation !== undefined && body.conversation !== null) {
-    throw invalid("'conversation' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input'.", 'conversation');
+    throw invalidRequest("'conversation' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input'.", 'conversation');
   }
   if (body.prompt !== undefined && body.prompt !== null) {
-    throw invalid("'prompt' (a stored prompt template) cannot be used with this model: its provider is not a Responses API. Send the prompt text in 'instructions' and 'input'.", 'prompt');
+    throw invalidRequest("'prompt' (a stored prompt template) cannot be used with this model: its provider is not a Responses API. Send the prompt text in 'instructions' and 'input'.", 'prompt');
   }
   if (body.background === true) {
-    throw invalid("'background': true cannot be used with this model: its provider is not a Responses API, and the gateway keeps no responses to poll.", 'background');
+    throw invalidRequest("'background': true cannot be used with this model: its provider is not a Responses API, and the gateway keeps no responses to poll.", 'background');
   }
 }
 
@@ -190,13 +191,13 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
       if (body.instructions.length > 0) history.system(body.instructions);
     } else if (Array.isArray(body.instructions)) {
       body.instructions.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
-    } else throw invalid("Invalid 'instructions': expected a string.", 'instructions');
+    } else throw invalidRequest("Invalid 'instructions': expected a string.", 'instructions');
   }
   const input = body.input;
   if (typeof input === 'string') history.user([{ type: 'text', text: input }]);
   else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
-  else if (input !== undefined && input !== null) throw invalid("Invalid 'input': expected a string or an array of input items.", 'input');
-  if (history.messages.every((message) => message.role === 'system')) throw invalid("Missing 'input': nothing to answer.", 'input');
+  else if (input !== undefined && input !== null) throw invalidRequest("Invalid 'input': expected a string or an array of input items.", 'input');
+  if (history.messages.every((message) => message.role === 'system')) throw invalidRequest("Missing 'input': nothing to answer.", 'input');
 
   const request: CanonicalRequest = { model: body.model as string, messages: history.messages, sampling: {}, stream: body.stream === true };
   const temperature = num(body, 'temperature'); if (temperature !== undefined) request.sampling.temperature = temperature;
@@ -215,7 +216,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const reasoning = body.reasoning as Json | null | undefined;
   if (reasoning !== undefined && reasoning !== null) {
     const effort = reasoning.effort;
-    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
+    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalidRequest(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
     const summary = reasoning.summary ?? reasoning.generate_summary;
     request.reasoning = {
       ...(typeof effort === 'string' ? { effort: effort as ReasoningEffort } : {}),
