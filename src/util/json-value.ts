@@ -9,6 +9,21 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value if it is a JSON object, else undefined: for reading nested fields with `?.`. */
+export function objectFrom(value: unknown): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** A string field, else undefined. */
+export function stringFrom(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The first item of a list, else undefined (for `choices[0]`, `candidates[0]`). */
+export function firstOf(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : undefined;
+}
+
 /** What a JSON value is, for a message that says what was expected instead: `a string`, `an array`, `null`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -36,8 +51,10 @@ export function finiteFrom(value: unknown): number | undefined {
 
 /** A list from an answer where the list is optional: the array, or an empty one for anything else. */
 export function listFrom(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? value : NO_ITEMS;
 }
+
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
 
 /** A JSON value as a message shows it: a string as it is, anything else as JSON, cut to `max` characters. */
 export function shown(value: unknown, max = 80): string {

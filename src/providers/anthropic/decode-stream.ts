@@ -9,10 +9,8 @@ import { finishReasonFrom, usageFrom } from './decode-response.ts';
 import { streamError } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, textFrom } from '../../util/json-value.ts';
 import { protocolError } from '../common/protocol-error.ts';
-
-type Json = Record<string, any>;
 
 export class MessagesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'message_stop';
@@ -23,24 +21,23 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   private rawFinishReason: string | undefined = undefined;
   private stopSequence: string | undefined = undefined;
   /** Anthropic's own usage figures, merged as they come (message_delta carries cumulative totals). */
-  private readonly rawUsage: Json = {};
+  private readonly rawUsage: JsonObject = {};
   private usage: Usage | undefined = undefined;
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let parsed: unknown;
+    let event: unknown;
     try {
-      parsed = JSON.parse(data);
+      event = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (!isObject(parsed)) {
+    if (!isObject(event)) {
       this.fail(sink, protocolError('a stream event is not a JSON object'));
       return;
     }
-    const event = parsed as Json;
     switch (event.type) {
       case 'message_start':
         this.start(sink, isObject(event.message) ? event.message : {});
@@ -78,7 +75,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private start(sink: PartSink, message: Json): void {
+  private start(sink: PartSink, message: JsonObject): void {
     if (this.started) return;
     this.started = true;
     sink.onPart({ type: 'response-start', id: textFrom(message.id, 'msg_switchyard'), model: textFrom(message.model), created: Math.floor(Date.now() / 1000) });
@@ -89,13 +86,13 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     if (!this.started) this.start(sink, {});
   }
 
-  private mergeUsage(sink: PartSink, usage: Json): void {
+  private mergeUsage(sink: PartSink, usage: JsonObject): void {
     for (const key of Object.keys(usage)) if (usage[key] !== null && usage[key] !== undefined) this.rawUsage[key] = usage[key];
     this.usage = usageFrom(this.rawUsage);
     if (this.usage !== undefined) sink.onPart({ type: 'usage', usage: this.usage });
   }
 
-  private blockStart(sink: PartSink, block: Json): void {
+  private blockStart(sink: PartSink, block: JsonObject): void {
     const blocks = this.blocks;
     switch (block.type) {
       case 'text': {
@@ -127,7 +124,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private blockDelta(sink: PartSink, delta: Json): void {
+  private blockDelta(sink: PartSink, delta: JsonObject): void {
     const index = this.blocks.index;
     switch (this.blocks.open) {
       case 'text':
@@ -146,8 +143,8 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private messageDelta(sink: PartSink, event: Json): void {
-    const delta: Json = isObject(event.delta) ? event.delta : {};
+  private messageDelta(sink: PartSink, event: JsonObject): void {
+    const delta: JsonObject = isObject(event.delta) ? event.delta : {};
     if (typeof delta.stop_reason === 'string') {
       this.finishReason = finishReasonFrom(delta.stop_reason);
       this.rawFinishReason = delta.stop_reason;

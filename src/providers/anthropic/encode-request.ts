@@ -2,9 +2,7 @@
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 import type { CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
-import { isObject } from '../../util/json-value.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject } from '../../util/json-value.ts';
 
 /** Anthropic requires max_tokens; this is sent when the caller gave none (Claude 3 models cap output at 4096). */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -20,7 +18,7 @@ const ANSWER_ROOM = 4096;
  * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
  * dropped). Anthropic's own, inert or not, come back to be merged into the body.
  */
-export function rejectForeignFields(request: CanonicalRequest, provider: string): Json | undefined {
+export function rejectForeignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
   if (extra.dialect === 'anthropic') return extra.inert === undefined ? extra.fields : { ...extra.inert, ...extra.fields };
@@ -29,17 +27,17 @@ export function rejectForeignFields(request: CanonicalRequest, provider: string)
   throw invalidRequest(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
 }
 
-function cache(control: CacheControl | undefined): Json {
+function cache(control: CacheControl | undefined): JsonObject {
   return control === undefined ? {} : { cache_control: control.ttl !== undefined ? { type: 'ephemeral', ttl: control.ttl } : { type: 'ephemeral' } };
 }
 
-function imageSource(source: MediaSource): Json {
+function imageSource(source: MediaSource): JsonObject {
   if (source.kind === 'url') return { type: 'url', url: source.url };
   // `data:image/jpg;…` is common in the wild; Anthropic knows only image/jpeg
   return { type: 'base64', media_type: source.mediaType === 'image/jpg' ? 'image/jpeg' : source.mediaType, data: source.data };
 }
 
-function documentBlock(source: MediaSource, filename: string | undefined): Json {
+function documentBlock(source: MediaSource, filename: string | undefined): JsonObject {
   const title = filename !== undefined ? { title: filename } : {};
   if (source.kind === 'url') return { type: 'document', source: { type: 'url', url: source.url }, ...title };
   if (source.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: source.data }, ...title };
@@ -48,7 +46,7 @@ function documentBlock(source: MediaSource, filename: string | undefined): Json 
 }
 
 /** Blocks of user content, and of tool results (text, images, documents). */
-function userBlock(part: ContentPart): Json | undefined {
+function userBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
@@ -60,7 +58,7 @@ function userBlock(part: ContentPart): Json | undefined {
       throw invalidRequest('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
     case 'tool-result': {
       const content = typeof part.content === 'string' ? part.content
-        : part.content.map(userBlock).filter((block): block is Json => block !== undefined && block.type !== 'tool_result');
+        : part.content.map(userBlock).filter((block): block is JsonObject => block !== undefined && block.type !== 'tool_result');
       return { type: 'tool_result', tool_use_id: toolUseId(part.toolCallId), content, ...(part.isError === true ? { is_error: true } : {}), ...cache(part.cacheControl) };
     }
     case 'tool-call':
@@ -91,7 +89,7 @@ function toolInput(args: string, name: string): unknown {
   return parsed;
 }
 
-function assistantBlock(part: ContentPart): Json | undefined {
+function assistantBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
@@ -107,8 +105,8 @@ function assistantBlock(part: ContentPart): Json | undefined {
   }
 }
 
-function systemBlocks(messages: readonly Message[]): string | Json[] | undefined {
-  const blocks: Json[] = [];
+function systemBlocks(messages: readonly Message[]): string | JsonObject[] | undefined {
+  const blocks: { type: 'text'; text: string; cache_control?: unknown }[] = [];
   for (const message of messages) {
     if (message.role !== 'system') continue;
     for (const part of message.content) {
@@ -117,16 +115,21 @@ function systemBlocks(messages: readonly Message[]): string | Json[] | undefined
     }
   }
   if (blocks.length === 0) return undefined;
-  return blocks.length === 1 && blocks[0]!.cache_control === undefined ? blocks[0]!.text as string : blocks;
+  return blocks.length === 1 && blocks[0]!.cache_control === undefined ? blocks[0]!.text : blocks;
+}
+
+interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: JsonObject[];
 }
 
 /** Consecutive turns of one role are merged (Anthropic would merge them too); tool results are user turns. */
-function encodeMessages(messages: readonly Message[]): Json[] {
-  const out: { role: string; content: Json[] }[] = [];
+function encodeMessages(messages: readonly Message[]): AnthropicMessage[] {
+  const out: AnthropicMessage[] = [];
   for (const message of messages) {
     if (message.role === 'system') continue;
     const role = message.role === 'assistant' ? 'assistant' : 'user';
-    const blocks: Json[] = [];
+    const blocks: JsonObject[] = [];
     for (const part of message.content) {
       const block = role === 'assistant' ? assistantBlock(part) : userBlock(part);
       if (block !== undefined) blocks.push(block);
@@ -140,11 +143,11 @@ function encodeMessages(messages: readonly Message[]): Json[] {
 }
 
 /** With thinking on, a final assistant turn that called tools must open with its (signed) thinking. */
-function lastAssistantNeedsThinking(messages: readonly Json[]): boolean {
+function lastAssistantNeedsThinking(messages: readonly AnthropicMessage[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
     if (message.role !== 'assistant') continue;
-    const content = message.content as Json[];
+    const content = message.content;
     const first = content[0]?.type;
     return content.some((block) => block.type === 'tool_use') && first !== 'thinking' && first !== 'redacted_thinking';
   }
@@ -165,7 +168,7 @@ export function thinkingBudget(request: CanonicalRequest): number | undefined {
   return reasoning.includeThoughts === true ? EFFORT_BUDGETS.medium : undefined;
 }
 
-function encodeTools(request: CanonicalRequest, body: Json): void {
+function encodeTools(request: CanonicalRequest, body: JsonObject): void {
   const tools = request.tools ?? [];
   if (tools.length === 0) return;
   body.tools = tools.map((tool) => ({
@@ -177,7 +180,7 @@ function encodeTools(request: CanonicalRequest, body: Json): void {
   }));
   const choice = request.toolChoice;
   if (choice === undefined && request.parallelToolCalls !== false) return;
-  const toolChoice: Json = choice === undefined ? { type: 'auto' }
+  const toolChoice: JsonObject = choice === undefined ? { type: 'auto' }
     : choice.type === 'required' ? { type: 'any' }
     : choice.type === 'tool' ? { type: 'tool', name: choice.name }
     : { type: choice.type };
@@ -191,7 +194,7 @@ function encodeTools(request: CanonicalRequest, body: Json): void {
  * max_tokens caps thinking and answer together (as OpenAI's max_completion_tokens does), so a
  * budget that does not fit shrinks to half of it, and thinking is off when not even the minimum fits.
  */
-function effectiveBudget(request: CanonicalRequest, messages: readonly Json[], forCount: boolean): number | undefined {
+function effectiveBudget(request: CanonicalRequest, messages: readonly AnthropicMessage[], forCount: boolean): number | undefined {
   const budget = thinkingBudget(request);
   if (budget === undefined || budget === 0) return budget;
   const choice = request.toolChoice?.type;
@@ -202,7 +205,7 @@ function effectiveBudget(request: CanonicalRequest, messages: readonly Json[], f
   return shrunk < askedMax ? shrunk : undefined;
 }
 
-function encodeSampling(request: CanonicalRequest, model: string, budget: number | undefined, body: Json): void {
+function encodeSampling(request: CanonicalRequest, model: string, budget: number | undefined, body: JsonObject): void {
   const sampling = request.sampling;
   const thinking = budget !== undefined && budget > 0;
   let maxTokens = sampling.maxTokens ?? defaultMaxTokens(model);
@@ -216,13 +219,13 @@ function encodeSampling(request: CanonicalRequest, model: string, budget: number
 }
 
 /** The body both endpoints share; `forCount` leaves out what only generation takes. */
-export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): Json {
+export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): JsonObject {
   const extra = rejectForeignFields(request, provider.name);
   const sampling = request.sampling;
   if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalidRequest('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
   if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalidRequest('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
   const messages = encodeMessages(request.messages);
-  const body: Json = { model };
+  const body: JsonObject = { model };
   const system = systemBlocks(request.messages);
   if (system !== undefined) body.system = system;
   body.messages = messages;
@@ -244,7 +247,7 @@ export function encodeMessagesBody(request: CanonicalRequest, model: string, pro
 const COUNT_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'mcp_servers', 'context_management']);
 
 /** Anthropic fields the surface did not model go back in: lists are appended, objects merged, the rest added. */
-function mergeFields(body: Json, extra: Json, forCount: boolean): void {
+function mergeFields(body: JsonObject, extra: JsonObject, forCount: boolean): void {
   for (const [key, value] of Object.entries(extra)) {
     if (forCount && !COUNT_FIELDS.has(key)) continue;
     const present = body[key];
