@@ -2,7 +2,7 @@
 // decoder shares.
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, isObject, type JsonObject, objectFrom, textFrom } from '../../util/json-value.ts';
+import { countFrom, isObject, objectFrom, textFrom } from '../../util/json-value.ts';
 import { protocolError } from '../common/protocol-error.ts';
 
 export function finishReasonFrom(raw: unknown): FinishReason {

@@ -9,10 +9,8 @@ import type { Usage } from '../../canonical/usage.ts';
 import { CallIds, finishReasonFrom, textOfOtherPart, usageFrom } from './decode-response.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
+import { firstOf, isObject, type JsonObject, objectFrom, textFrom } from '../../util/json-value.ts';
 import { protocolError } from '../common/protocol-error.ts';
-
-type Json = Record<string, any>;
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'finishReason';
@@ -44,17 +42,19 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let chunk: Json;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data) as Json;
+      parsed = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (chunk === null || typeof chunk !== 'object') {
+    if (parsed === null || typeof parsed !== 'object') {
       this.fail(sink, protocolError('a stream event is not an object'));
       return;
     }
+    // a list carries none of a chunk's fields: it reads as an empty chunk
+    const chunk: JsonObject = isObject(parsed) ? parsed : {};
     if (chunk.error !== undefined) {
       this.fail(sink, midStreamError(chunk.error));
       return;
@@ -65,14 +65,15 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       this.usage = usage;
       sink.onPart({ type: 'usage', usage });
     }
-    const candidate: Json | undefined = chunk.candidates?.[0];
-    const parts = candidate?.content?.parts;
+    const candidate = objectFrom(firstOf(chunk.candidates));
+    const parts = objectFrom(candidate?.content)?.parts;
     if (Array.isArray(parts)) for (const part of parts) if (isObject(part)) this.part(sink, part);
     if (typeof candidate?.finishReason === 'string') this.rawFinish = candidate.finishReason;
-    if (typeof chunk.promptFeedback?.blockReason === 'string') this.blocked = chunk.promptFeedback.blockReason;
+    const blockReason = objectFrom(chunk.promptFeedback)?.blockReason;
+    if (typeof blockReason === 'string') this.blocked = blockReason;
   }
 
-  private start(sink: PartSink, chunk: Json): void {
+  private start(sink: PartSink, chunk: JsonObject): void {
     this.started = true;
     this.ids = new CallIds(chunk.responseId);
     sink.onPart({
@@ -83,7 +84,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     });
   }
 
-  private part(sink: PartSink, part: Json): void {
+  private part(sink: PartSink, part: JsonObject): void {
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     const blocks = this.blocks;
     if (part.thought === true) {
@@ -129,9 +130,10 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
 }
 
 /** `data: {"error": {...}}` in the middle of a stream. */
-function midStreamError(raw: Json): GatewayError {
-  const code = typeof raw?.code === 'number' ? raw.code : 500;
-  const message = typeof raw?.message === 'string' ? raw.message : 'unknown error';
+function midStreamError(raw: unknown): GatewayError {
+  const error = objectFrom(raw);
+  const code = typeof error?.code === 'number' ? error.code : 500;
+  const message = typeof error?.message === 'string' ? error.message : 'unknown error';
   const limited = code === 429;
   return new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message}`, {
     status: limited ? 429 : code === 504 ? 504 : 502, origin: 'upstream', errorClass: limited ? 'rate-limited' : 'server-error', upstreamStatus: code,

@@ -7,11 +7,10 @@ import type {
   CanonicalRequest, ContentPart, MediaSource, Message, PassThrough, ReasoningEffort, ReasoningPart, ReasoningSettings, ToolResultPart,
 } from '../../canonical/request.ts';
 import { geminiParameters, geminiResponseSchema } from './schema.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its inert ones are dropped. */
-export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: Json; inert: Json } | undefined {
+export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: JsonObject; inert: JsonObject } | undefined {
   if (passThrough === undefined) return undefined;
   if (passThrough.dialect === 'gemini') return { fields: passThrough.fields, inert: passThrough.inert ?? {} };
   const names = Object.keys(passThrough.fields);
@@ -41,7 +40,7 @@ function requiresSignatures(model: string): boolean {
 /** Google's documented placeholder for calls made by another model (history moved to Gemini). */
 const SKIP_SIGNATURE = 'skip_thought_signature_validator';
 
-function media(source: MediaSource, fallbackType: string): Json {
+function media(source: MediaSource, fallbackType: string): JsonObject {
   if (source.kind === 'base64') return { inlineData: { mimeType: source.mediaType, data: source.data } };
   // Gemini fetches no URL except its own file URIs; other URLs were inlined by the pipeline
   return { fileData: { mimeType: source.mediaType ?? fallbackType, fileUri: source.url } };
@@ -53,7 +52,7 @@ function signatureOf(part: ReasoningPart): string | undefined {
   return part.provider === undefined || part.provider === 'gemini' ? part.signature : undefined;
 }
 
-function parseArguments(text: string, param: string): Json {
+function parseArguments(text: string, param: string): JsonObject {
   if (text.trim().length === 0) return {};
   let value: unknown;
   try {
@@ -61,12 +60,17 @@ function parseArguments(text: string, param: string): Json {
   } catch {
     throw invalidRequest(`Invalid '${param}': the tool call's arguments are not JSON, and Gemini takes them as an object.`, param);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequest(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
-  return value as Json;
+  if (!isObject(value)) throw invalidRequest(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
+  return value;
+}
+
+interface GeminiContent {
+  role: 'user' | 'model';
+  parts: JsonObject[];
 }
 
 class ContentsEncoder {
-  readonly contents: Json[] = [];
+  readonly contents: GeminiContent[] = [];
   readonly system: string[] = [];
   /** tool-call id → function name, from the whole history */
   private readonly calls = new Map<string, string>();
@@ -79,10 +83,10 @@ class ContentsEncoder {
     this.signaturesRequired = requiresSignatures(model);
   }
 
-  private push(role: 'user' | 'model', parts: Json[]): void {
+  private push(role: 'user' | 'model', parts: JsonObject[]): void {
     if (parts.length === 0) return;
     const last = this.contents.at(-1);
-    if (last !== undefined && last.role === role) (last.parts as Json[]).push(...parts);
+    if (last !== undefined && last.role === role) last.parts.push(...parts);
     else this.contents.push({ role, parts });
   }
 
@@ -105,8 +109,8 @@ class ContentsEncoder {
     }
   }
 
-  private userParts(content: readonly ContentPart[], where: string): Json[] {
-    const parts: Json[] = [];
+  private userParts(content: readonly ContentPart[], where: string): JsonObject[] {
+    const parts: JsonObject[] = [];
     content.forEach((part, j) => {
       switch (part.type) {
         case 'text': parts.push({ text: part.text }); break;
@@ -121,13 +125,13 @@ class ContentsEncoder {
     return parts;
   }
 
-  private functionResponse(part: ToolResultPart, where: string): Json[] {
+  private functionResponse(part: ToolResultPart, where: string): JsonObject[] {
     const name = this.calls.get(part.toolCallId) ?? (this.toolNames.has(part.toolCallId) ? part.toolCallId : undefined);
     if (name === undefined) {
       throw invalidRequest(`Invalid '${where}': the tool result answers '${part.toolCallId}', a call the conversation does not contain; Gemini needs the function's name.`, where);
     }
     const texts: string[] = [];
-    const extra: Json[] = [];
+    const extra: JsonObject[] = [];
     if (typeof part.content === 'string') texts.push(part.content);
     else {
       for (const item of part.content) {
@@ -146,8 +150,8 @@ class ContentsEncoder {
    * neither is next to it (a caller that moved its reasoning ahead of the text) it goes to the
    * turn's first unsigned call, else to the next text, else alone as a signature-only part.
    */
-  private modelParts(content: readonly ContentPart[], where: string): Json[] {
-    const parts: Json[] = [];
+  private modelParts(content: readonly ContentPart[], where: string): JsonObject[] {
+    const parts: JsonObject[] = [];
     const hasCalls = content.some((part) => part.type === 'tool-call');
     const queue: string[] = [];
     let callSignature: string | undefined;
@@ -205,8 +209,8 @@ export const EFFORT_BUDGETS: Readonly<Record<ReasoningEffort, number>> = { none:
 export const EFFORT_LEVELS: Readonly<Record<ReasoningEffort, string>> = { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' };
 export const PRO_EFFORT_LEVELS: Readonly<Record<ReasoningEffort, string>> = { none: 'low', minimal: 'low', low: 'low', medium: 'high', high: 'high', xhigh: 'high' };
 
-function thinkingConfig(reasoning: ReasoningSettings, model: string): Json | undefined {
-  const config: Json = {};
+function thinkingConfig(reasoning: ReasoningSettings, model: string): JsonObject | undefined {
+  const config: JsonObject = {};
   if (reasoning.budgetTokens !== undefined) config.thinkingBudget = reasoning.budgetTokens;
   else if (reasoning.effort !== undefined) {
     if (requiresSignatures(model)) config.thinkingLevel = (/flash/.test(model) ? EFFORT_LEVELS : PRO_EFFORT_LEVELS)[reasoning.effort];
@@ -218,26 +222,28 @@ function thinkingConfig(reasoning: ReasoningSettings, model: string): Json | und
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
-function mergeExtras(body: Json, generation: Json, values: Json): void {
+function mergeExtras(body: JsonObject, generation: JsonObject, values: JsonObject): void {
   for (const [key, value] of Object.entries(values)) {
     if (key.startsWith('tools.')) {
-      const tools = (body.tools ??= []) as Json[];
-      tools.push({ [key.slice(6)]: value });
+      const tool = { [key.slice(6)]: value };
+      if (Array.isArray(body.tools)) body.tools.push(tool);
+      else body.tools = [tool];
     } else if (key.startsWith('generationConfig.')) {
       generation[key.slice(17)] ??= value;
     } else if (key.startsWith('toolConfig.')) {
-      const config = (body.toolConfig ??= {}) as Json;
+      let config = objectFrom(body.toolConfig);
+      if (config === undefined) body.toolConfig = config = {};
       config[key.slice(11)] ??= value;
     } else if (!(key in body)) body[key] = value;
   }
 }
 
 /** The GenerateContentRequest body (also wrapped by countTokens). */
-export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): Json {
+export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): JsonObject {
   const extras = geminiExtras(request.passThrough, provider.name);
   const encoder = new ContentsEncoder(request, model);
   request.messages.forEach((message, i) => encoder.message(message, i));
-  const body: Json = { contents: encoder.contents };
+  const body: JsonObject = { contents: encoder.contents };
   if (encoder.system.length > 0) body.systemInstruction = { parts: [{ text: encoder.system.join('\n\n') }] };
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = [{
@@ -252,7 +258,7 @@ export function encodeGenerateBody(request: CanonicalRequest, model: string, pro
     const mode = choice.type === 'auto' ? 'AUTO' : choice.type === 'none' ? 'NONE' : 'ANY';
     body.toolConfig = { functionCallingConfig: { mode, ...(choice.type === 'tool' ? { allowedFunctionNames: [choice.name] } : {}) } };
   }
-  const generation: Json = {};
+  const generation: JsonObject = {};
   const sampling = request.sampling;
   if (sampling.temperature !== undefined) generation.temperature = sampling.temperature;
   if (sampling.topP !== undefined) generation.topP = sampling.topP;
