@@ -6,11 +6,9 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
 import { frameTooLargeError } from '../common/stream-errors.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
-import { argumentsText, createdFrom, finishReasonFrom, newId, toolCallId, usageFrom } from './decode-response.ts';
+import { isObject, type JsonObject, textFrom } from '../../util/json-value.ts';
+import { argumentsText, createdFrom, finishReasonFrom, functionOf, newId, toolCallId, usageFrom } from './decode-response.ts';
 import { protocolError } from '../common/protocol-error.ts';
-
-type Json = Record<string, any>;
 
 export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
   private readonly ndjson = new NdjsonDecoder();
@@ -40,11 +38,10 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
     if (!this.finished) this.fail(frameTooLargeError(limit));
   }
 
-  onValue(value: unknown): void {
+  onValue(line: unknown): void {
     if (this.finished) return;
     const sink = this.sink!;
-    const line = value as Json;
-    if (line === null || typeof line !== 'object' || Array.isArray(line)) {
+    if (!isObject(line)) {
       this.fail(protocolError('a stream line is not a JSON object'));
       return;
     }
@@ -57,7 +54,7 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
       this.started = true;
       sink.onPart({ type: 'response-start', id: newId('ollama-'), model: textFrom(line.model), created: createdFrom(line) });
     }
-    const message: Json = isObject(line.message) ? line.message : {};
+    const message: JsonObject = isObject(line.message) ? line.message : {};
     // /api/chat streams `message`; /api/generate streams top-level `response` and `thinking`
     const thinking = message.thinking ?? line.thinking;
     const blocks = this.blocks;
@@ -71,11 +68,12 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
       sink.onPart({ type: 'text-delta', index, delta: text });
     }
     if (Array.isArray(message.tool_calls)) {
-      for (const call of message.tool_calls as Json[]) {
+      for (const call of message.tool_calls) {
         this.sawToolCalls = true;
+        const fn = functionOf(call);
         // a call arrives whole: start, its arguments, end
-        const index = blocks.startTool(sink, toolCallId(call), textFrom(call?.function?.name));
-        sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(call?.function?.arguments) });
+        const index = blocks.startTool(sink, toolCallId(call), textFrom(fn?.name));
+        sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(fn?.arguments) });
         blocks.close(sink);
       }
     }

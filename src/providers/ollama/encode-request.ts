@@ -3,8 +3,7 @@
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, Message, PassThrough, ReasoningSettings, ToolDefinition } from '../../canonical/request.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** `/api/generate` fields with no canonical equivalent, carried from an Ollama caller. */
 const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
@@ -13,7 +12,7 @@ const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
  * The unmodelled fields to merge: all of them from an Ollama caller, none from another dialect
  * (a 400 names those that would change the answer; inert ones are dropped).
  */
-export function ollamaExtras(passThrough: PassThrough | undefined, provider: string): Json | undefined {
+export function ollamaExtras(passThrough: PassThrough | undefined, provider: string): JsonObject | undefined {
   if (passThrough === undefined) return undefined;
   if (passThrough.dialect === 'ollama') return { ...passThrough.inert, ...passThrough.fields };
   const names = Object.keys(passThrough.fields);
@@ -25,11 +24,12 @@ export function ollamaExtras(passThrough: PassThrough | undefined, provider: str
 }
 
 /** Merges extras into the body; `options.<name>` keys go into `options`. */
-export function mergeExtras(body: Json, extras: Json | undefined): void {
+export function mergeExtras(body: JsonObject, extras: JsonObject | undefined): void {
   if (extras === undefined) return;
   for (const [key, value] of Object.entries(extras)) {
     if (key.startsWith('options.')) {
-      const options = (body.options ??= {}) as Json;
+      let options = objectFrom(body.options);
+      if (options === undefined) body.options = options = {};
       const name = key.slice('options.'.length);
       if (!(name in options)) options[name] = value;
     } else if (!(key in body)) body[key] = value;
@@ -57,26 +57,26 @@ function flatten(parts: readonly ContentPart[] | string, param: string): { conte
   return { content: texts.join('\n'), images };
 }
 
-function toolArguments(text: string, param: string): Json {
+function toolArguments(text: string, param: string): JsonObject {
   if (text.trim().length === 0) return {};
   try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Json;
+    const value: unknown = JSON.parse(text);
+    if (isObject(value)) return value;
   } catch {
     // reported below
   }
   throw invalidRequest(`${param}: Ollama takes tool-call arguments as a JSON object; these are not one.`, param);
 }
 
-function withImages(entry: Json, images: string[]): Json {
+function withImages(entry: JsonObject, images: string[]): JsonObject {
   if (images.length > 0) entry.images = images;
   return entry;
 }
 
-function encodeMessages(messages: readonly Message[]): Json[] {
+function encodeMessages(messages: readonly Message[]): JsonObject[] {
   const toolNames = new Map<string, string>();
   for (const message of messages) for (const part of message.content) if (part.type === 'tool-call') toolNames.set(part.id, part.name);
-  const out: Json[] = [];
+  const out: JsonObject[] = [];
   messages.forEach((message, i) => {
     const param = `messages[${i}].content`;
     switch (message.role) {
@@ -89,7 +89,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
       case 'assistant': {
         let content = '';
         let thinking = '';
-        const calls: Json[] = [];
+        const calls: JsonObject[] = [];
         message.content.forEach((part, j) => {
           // thinking signatures and redacted thinking have no Ollama form (see docs/translation/ollama.md)
           if (part.type === 'text') content += part.text;
@@ -97,7 +97,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
           else if (part.type === 'tool-call') calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments, `${param}[${j}].arguments`) } });
           else throw invalidRequest(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
         });
-        const entry: Json = { role: 'assistant', content };
+        const entry: JsonObject = { role: 'assistant', content };
         if (thinking.length > 0) entry.thinking = thinking;
         if (calls.length > 0) entry.tool_calls = calls;
         out.push(entry);
@@ -112,7 +112,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
           }
           const { content, images } = flatten(part.content, `${param}[${j}].content`);
           // Ollama has no error flag on tool results: the text carries it
-          const entry: Json = { role: 'tool', content: part.isError === true ? `Error: ${content}` : content };
+          const entry: JsonObject = { role: 'tool', content: part.isError === true ? `Error: ${content}` : content };
           const name = toolNames.get(part.toolCallId);
           if (name !== undefined) entry.tool_name = name;
           out.push(withImages(entry, images));
@@ -123,7 +123,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
   return out;
 }
 
-function encodeTools(request: CanonicalRequest): Json[] | undefined {
+function encodeTools(request: CanonicalRequest): JsonObject[] | undefined {
   const choice = request.toolChoice;
   let tools: readonly ToolDefinition[] | undefined = request.tools;
   if (tools === undefined || tools.length === 0 || choice?.type === 'none') return undefined; // `none`: no tool to call
@@ -172,9 +172,9 @@ export function encodeThink(reasoning: ReasoningSettings | undefined, model: str
   return reasoning.includeThoughts;
 }
 
-function encodeOptions(request: CanonicalRequest): Json | undefined {
+function encodeOptions(request: CanonicalRequest): JsonObject | undefined {
   const sampling = request.sampling;
-  const options: Json = {};
+  const options: JsonObject = {};
   if (sampling.temperature !== undefined) options.temperature = sampling.temperature;
   if (sampling.topP !== undefined) options.top_p = sampling.topP;
   if (sampling.topK !== undefined) options.top_k = sampling.topK;
@@ -193,7 +193,7 @@ function encodeFormat(request: CanonicalRequest): unknown {
 }
 
 /** A request from `/api/generate` with generate-only fields goes back to `/api/generate`. */
-function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Json {
+function encodeGenerate(request: CanonicalRequest, body: JsonObject, fields: JsonObject): JsonObject {
   const messages = request.messages;
   const user = messages.at(-1);
   const system = messages.length === 2 ? messages[0] : undefined;
@@ -202,7 +202,7 @@ function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Js
     throw invalidRequest(`${names.map((key) => `'${key}'`).join(', ')} ${names.length === 1 ? 'applies' : 'apply'} only to a single prompt (/api/generate), not to a chat.`, names[0]);
   }
   const { content, images } = flatten(user.content, `messages[${messages.length - 1}].content`);
-  const out: Json = { model: body.model, prompt: content };
+  const out: JsonObject = { model: body.model, prompt: content };
   if (system !== undefined) out.system = flatten(system.content, 'messages[0].content').content;
   if (images.length > 0) out.images = images;
   for (const key of ['format', 'options', 'think', 'stream']) if (body[key] !== undefined) out[key] = body[key];
@@ -211,7 +211,7 @@ function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Js
 
 export function encodeOllamaRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
   const extras = ollamaExtras(request.passThrough, provider.name);
-  let body: Json = { model, messages: encodeMessages(request.messages) };
+  let body: JsonObject = { model, messages: encodeMessages(request.messages) };
   const tools = encodeTools(request); if (tools !== undefined) body.tools = tools;
   const format = encodeFormat(request); if (format !== undefined) body.format = format;
   const options = encodeOptions(request); if (options !== undefined) body.options = options;
