@@ -9,10 +9,8 @@ import { failedError, finishOf, reasoningText, usageFrom } from './decode-respon
 import { StopMatcher } from './stop.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
-import { finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
+import { finiteFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
 import { protocolError } from '../common/protocol-error.ts';
-
-type Json = Record<string, any>;
 
 export class ResponsesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'response.completed';
@@ -35,18 +33,17 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished || data === '[DONE]') return;
     const sink = this.sink!;
-    let parsed: unknown;
+    let event: unknown;
     try {
-      parsed = JSON.parse(data);
+      event = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (!isObject(parsed)) {
+    if (!isObject(event)) {
       this.fail(sink, protocolError('a stream event is not a JSON object'));
       return;
     }
-    const event = parsed as Json;
     switch (event.type) {
       case 'response.created':
       case 'response.queued':
@@ -91,8 +88,9 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private start(sink: PartSink, response: Json | undefined): void {
+  private start(sink: PartSink, raw: unknown): void {
     this.started = true;
+    const response = objectFrom(raw);
     sink.onPart({
       type: 'response-start',
       id: textFrom(response?.id, 'resp_switchyard'),
@@ -106,7 +104,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     if (!this.started) this.start(sink, undefined);
   }
 
-  private itemAdded(sink: PartSink, item: Json): void {
+  private itemAdded(sink: PartSink, item: JsonObject): void {
     this.ensureStarted(sink);
     this.blocks.close(sink);
     this.emitted = false;
@@ -117,7 +115,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private startTool(sink: PartSink, item: Json): void {
+  private startTool(sink: PartSink, item: JsonObject): void {
     this.ensureStarted(sink);
     this.calledTools = true;
     this.customInput = item.type === 'custom_tool_call';
@@ -161,13 +159,16 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     sink.onPart({ type: 'tool-call-delta', index: this.blocks.index, argumentsDelta: delta });
   }
 
-  private itemDone(sink: PartSink, item: Json): void {
+  private itemDone(sink: PartSink, item: JsonObject): void {
     if (this.stopped) return;
     switch (item.type) {
       case 'message':
         if (this.blocks.open !== 'text' && !this.emitted) {
           // a server that sent the text only whole, at the end
-          for (const part of listFrom(item.content) as Json[]) this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+          for (const entry of listFrom(item.content)) {
+            const part = objectFrom(entry);
+            this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+          }
         }
         if (this.blocks.open === 'text' && this.stop.active) {
           const rest = this.stop.flush();
@@ -192,7 +193,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     this.blocks.close(sink);
   }
 
-  private reasoningDone(sink: PartSink, item: Json): void {
+  private reasoningDone(sink: PartSink, item: JsonObject): void {
     const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
     if (this.blocks.open !== 'reasoning') {
       const text = reasoningText(item);
@@ -206,7 +207,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     if (encrypted !== undefined) sink.onPart({ type: 'reasoning-signature', index: this.blocks.index, signature: encrypted });
   }
 
-  private complete(sink: PartSink, response: Json): void {
+  private complete(sink: PartSink, response: JsonObject): void {
     if (!this.started) this.start(sink, response);
     this.blocks.close(sink);
     this.finished = true;
