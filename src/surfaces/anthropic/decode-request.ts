@@ -3,10 +3,8 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { describe, isObject, shown } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, shown } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-
-type Json = Record<string, unknown>;
 
 /** Fields mapped into the canonical request. */
 const MODELLED = new Set([
@@ -28,7 +26,7 @@ function str(value: unknown, param: string): string {
   return value;
 }
 
-function cacheControl(block: Json, param: string): { cacheControl?: CacheControl } {
+function cacheControl(block: JsonObject, param: string): { cacheControl?: CacheControl } {
   const raw = block.cache_control;
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw) || raw.type !== 'ephemeral') throw invalidRequest(`${param}.cache_control: Input should be {"type": "ephemeral"}`, `${param}.cache_control`);
@@ -53,7 +51,7 @@ function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): M
   throw invalidRequest(`${param}.source.type: '${shown(raw.type)}' is not supported here`, `${param}.source.type`);
 }
 
-function textBlock(block: Json, param: string): ContentPart {
+function textBlock(block: JsonObject, param: string): ContentPart {
   return { type: 'text', text: str(block.text, `${param}.text`), ...cacheControl(block, param) };
 }
 
@@ -72,7 +70,7 @@ function resultParts(raw: unknown, param: string): string | ContentPart[] {
   });
 }
 
-function documentPart(block: Json, param: string): ContentPart {
+function documentPart(block: JsonObject, param: string): ContentPart {
   return { type: 'file', source: mediaSource(block.source, param, 'document'), ...(typeof block.title === 'string' ? { filename: block.title } : {}) };
 }
 
@@ -110,7 +108,7 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
 }
 
 /** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
-function decodeMessage(raw: Json, i: number, out: Message[]): void {
+function decodeMessage(raw: JsonObject, i: number, out: Message[]): void {
   if (raw.role === 'system') {
     // a system message in place (mid-conversation-system beta): text blocks, cache_control kept
     const system = decodeSystemContent(raw.content, `messages.${i}.content`);
@@ -197,7 +195,7 @@ function decodeToolChoice(raw: unknown, request: CanonicalRequest): void {
 }
 
 /** `thinking` and `output_config.effort` → canonical reasoning; undefined when neither is given. */
-function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined {
+function decodeReasoning(body: JsonObject, extra: JsonObject): ReasoningSettings | undefined {
   const thinking = body.thinking;
   const effortRaw = isObject(body.output_config) ? body.output_config.effort : undefined;
   let reasoning: ReasoningSettings | undefined;
@@ -230,11 +228,11 @@ function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined
   return reasoning;
 }
 
-function decodeFormat(body: Json, extra: Json): ResponseFormat | undefined {
+function decodeFormat(body: JsonObject, extra: JsonObject): ResponseFormat | undefined {
   const config = body.output_config;
   let format: unknown = body.output_format;
   if (isObject(config)) {
-    const rest: Json = {};
+    const rest: JsonObject = {};
     for (const [key, value] of Object.entries(config)) if (key !== 'effort' && key !== 'format') rest[key] = value;
     if (Object.keys(rest).length > 0) extra.output_config = rest;
     if (config.format !== undefined && config.format !== null) format = config.format;
@@ -249,7 +247,7 @@ function decodeFormat(body: Json, extra: Json): ResponseFormat | undefined {
   return { type: 'json-schema', name: 'response', schema: format.schema, strict: true };
 }
 
-function num(body: Json, key: string): number | undefined {
+function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`${key}: Input should be a valid number`, key);
@@ -262,7 +260,7 @@ function sessionOf(userId: string): string | undefined {
   if (match !== null) return match[1];
   if (userId.startsWith('{')) {
     try {
-      const parsed = JSON.parse(userId) as Json;
+      const parsed = JSON.parse(userId) as JsonObject;
       if (typeof parsed.session_id === 'string') return parsed.session_id;
     } catch {
       // an opaque id
@@ -286,11 +284,11 @@ function applyTopLevelCache(request: CanonicalRequest, control: CacheControl): v
 }
 
 export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const messages: Message[] = [];
   const system = decodeSystem(body.system);
   if (system !== undefined) messages.push(system);
-  (body.messages as Json[]).forEach((message, i) => decodeMessage(message, i, messages));
+  (body.messages as JsonObject[]).forEach((message, i) => decodeMessage(message, i, messages));
   const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
   const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
@@ -302,7 +300,7 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
     if (!Array.isArray(stop) || stop.some((value) => typeof value !== 'string')) throw invalidRequest('stop_sequences: Input should be a list of strings', 'stop_sequences');
     if (stop.length > 0) sampling.stop = stop as string[];
   }
-  const extra: Json = {};
+  const extra: JsonObject = {};
   const foreignTools: unknown[] = [];
   const tools = decodeTools(body.tools, foreignTools);
   if (tools !== undefined && tools.length > 0) request.tools = tools;
@@ -320,7 +318,7 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
     if (!isObject(topCache) || topCache.type !== 'ephemeral') throw invalidRequest('cache_control: Input should be {"type": "ephemeral"}', 'cache_control');
     applyTopLevelCache(request, { type: 'ephemeral', ...(typeof topCache.ttl === 'string' ? { ttl: topCache.ttl } : {}) });
   }
-  const inert: Json = {};
+  const inert: JsonObject = {};
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];

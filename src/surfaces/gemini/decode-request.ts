@@ -7,9 +7,9 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ContentPart, Message, ReasoningEffort, ReasoningPart, ReasoningSettings, ResponseFormat, ToolDefinition,
 } from '../../canonical/request.ts';
-import { camel, field, redactedFromSignature, type Json } from './fields.ts';
+import { camel, field, redactedFromSignature } from './fields.ts';
 import { jsonSchemaFromGemini } from './schema.ts';
-import { describe, isObject, shown, textFrom } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 
 /** Top-level fields decoded into the canonical request (`model` only names the path's model again). */
@@ -29,7 +29,7 @@ interface Extra {
   inert: Record<string, unknown>;
 }
 
-function num(object: Json, name: string, param: string): number | undefined {
+function num(object: JsonObject, name: string, param: string): number | undefined {
   const value = field(object, name);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${param}': expected a number, got ${describe(value)}.`, param);
@@ -40,7 +40,7 @@ function stringOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value ?? null);
 }
 
-function media(part: Json, where: string): ContentPart | undefined {
+function media(part: JsonObject, where: string): ContentPart | undefined {
   const inline = field(part, 'inlineData');
   if (isObject(inline)) {
     const mimeType = field(inline, 'mimeType');
@@ -65,7 +65,7 @@ function mediaPart(mimeType: string, source: Extract<ContentPart, { type: 'image
 }
 
 /** Code execution history has no canonical part: it is carried as the text a reader would see. */
-function codeText(part: Json): string | undefined {
+function codeText(part: JsonObject): string | undefined {
   const code = field(part, 'executableCode');
   if (isObject(code)) return `\`\`\`${textFrom(code.language).toLowerCase().replace('language_unspecified', '')}\n${textFrom(code.code)}\n\`\`\``;
   const result = field(part, 'codeExecutionResult');
@@ -273,7 +273,7 @@ function decodeReasoning(raw: unknown): ReasoningSettings | undefined {
   return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
-function decodeFormat(config: Json, extra: Extra): ResponseFormat | undefined {
+function decodeFormat(config: JsonObject, extra: Extra): ResponseFormat | undefined {
   const mime = field(config, 'responseMimeType');
   const jsonSchema = field(config, 'responseJsonSchema');
   const schema = field(config, 'responseSchema');
@@ -285,7 +285,7 @@ function decodeFormat(config: Json, extra: Extra): ResponseFormat | undefined {
     if (schema !== undefined) extra.fields['generationConfig.responseSchema'] = schema;
     return undefined;
   }
-  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as Json };
+  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as JsonObject };
   if (isObject(schema)) return { type: 'json-schema', name: 'response', schema: jsonSchemaFromGemini(schema) };
   return { type: 'json' };
 }
@@ -321,7 +321,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
 }
 
 export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceRequest, stream: boolean): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const request: CanonicalRequest = { model: surfaceRequest.params.model ?? '', messages: [], sampling: {}, stream };
   const extra: Extra = { fields: {}, inert: {} };
   const system = field(body, 'systemInstruction');
@@ -360,7 +360,7 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
 function lowerCaseTypes(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(lowerCaseTypes);
   if (!isObject(schema)) return schema;
-  const out: Json = {};
+  const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'type' && typeof value === 'string') out[key] = value.toLowerCase();
     else if (key === 'type' && Array.isArray(value)) out[key] = value.map((entry) => (typeof entry === 'string' ? entry.toLowerCase() : entry));

@@ -1,7 +1,6 @@
 // Small helpers shared by the Gemini surface files: field access that accepts both of Google's
 // JSON spellings, and the naming conventions of the dialect.
-
-export type Json = Record<string, unknown>;
+import type { JsonObject } from '../../util/json-value.ts';
 
 const snakeNames = new Map<string, string>();
 
@@ -18,7 +17,7 @@ function snake(name: string): string {
  * Google's JSON mapping accepts a field under its lowerCamelCase name (what the SDKs send) or
  * under the proto's snake_case name (what curl examples use); both are read.
  */
-export function field(object: Json, name: string): unknown {
+export function field(object: JsonObject, name: string): unknown {
   const value = object[name];
   return value !== undefined ? value : object[snake(name)];
 }

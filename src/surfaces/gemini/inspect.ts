@@ -1,9 +1,9 @@
 // Validation of Gemini request bodies, just enough to route them and to fail fast with a 400
 // naming the field. The model comes from the path, so the body is never rewritten for routing.
 import type { RequestSummary, SurfaceRequest } from '../../canonical/adapters.ts';
-import { field, type Json } from './fields.ts';
+import { field } from './fields.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { describe, isObject } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject } from '../../util/json-value.ts';
 
 export type GeminiKind = 'generate' | 'count-tokens' | 'embed' | 'batch-embed';
 
@@ -15,7 +15,7 @@ function checkContents(contents: unknown, param: string): void {
   });
 }
 
-function checkEmbedContent(request: Json, param: string): void {
+function checkEmbedContent(request: JsonObject, param: string): void {
   const content = request.content;
   if (!isObject(content) || !Array.isArray(content.parts)) throw invalidRequest(`Invalid '${param}.content': expected a Content with a 'parts' array.`, `${param}.content`);
 }

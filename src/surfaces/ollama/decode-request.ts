@@ -7,10 +7,8 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ContentPart, ImagePart, MediaSource, Message, PassThrough, ReasoningSettings, ResponseFormat, SamplingSettings, ToolDefinition,
 } from '../../canonical/request.ts';
-import { isObject, shown, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-
-type Json = Record<string, unknown>;
 
 /** Options mapped into the canonical sampling settings. */
 const SAMPLING_OPTIONS = new Set(['temperature', 'top_p', 'top_k', 'num_predict', 'stop', 'seed', 'presence_penalty', 'frequency_penalty']);
@@ -92,7 +90,7 @@ class ToolCallLedger {
   }
 }
 
-function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
+function decodeMessage(raw: JsonObject, i: number, ledger: ToolCallLedger): Message {
   const param = `messages[${i}]`;
   const role = textFrom(raw.role).toLowerCase(); // Ollama lower-cases roles
   const content = text(raw.content, `${param}.content`);
@@ -115,8 +113,8 @@ function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
       const calls = raw.tool_calls;
       if (calls !== undefined && calls !== null) {
         if (!Array.isArray(calls)) throw invalidRequest(`invalid ${param}.tool_calls: expected an array`, `${param}.tool_calls`);
-        calls.forEach((call: Json, j) => {
-          const fn = call?.function as Json | undefined;
+        calls.forEach((call: JsonObject, j) => {
+          const fn = call?.function as JsonObject | undefined;
           if (typeof fn?.name !== 'string') throw invalidRequest(`invalid ${param}.tool_calls[${j}]: expected function.name`, `${param}.tool_calls[${j}].function.name`);
           const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : `call_${i}_${j}`;
           ledger.call(id, fn.name);
@@ -147,8 +145,8 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest('invalid tools: expected an array', 'tools');
   if (raw.length === 0) return undefined;
-  return raw.map((tool: Json, i) => {
-    const fn = tool?.function as Json | undefined;
+  return raw.map((tool: JsonObject, i) => {
+    const fn = tool?.function as JsonObject | undefined;
     if ((tool?.type !== undefined && tool.type !== 'function') || typeof fn?.name !== 'string') {
       throw invalidRequest(`invalid tools[${i}]: expected {type: 'function', function: {name, parameters}}`, `tools[${i}]`);
     }
@@ -175,7 +173,7 @@ export function decodeThink(raw: unknown): ReasoningSettings | undefined {
   throw invalidRequest(`invalid think: expected true, false, "low", "medium" or "high", got ${JSON.stringify(raw)}`, 'think');
 }
 
-function option(options: Json, key: string): number | undefined {
+function option(options: JsonObject, key: string): number | undefined {
   const value = options[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`option "${key}" must be of type number`, `options.${key}`);
@@ -186,7 +184,7 @@ function option(options: Json, key: string): number | undefined {
 function decodeOptions(raw: unknown, sampling: SamplingSettings, extra: PassThroughBuilder): void {
   if (raw === undefined || raw === null) return;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidRequest('invalid options: expected an object', 'options');
-  const options = raw as Json;
+  const options = raw as JsonObject;
   const temperature = option(options, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
   const topP = option(options, 'top_p'); if (topP !== undefined) sampling.topP = topP;
   const topK = option(options, 'top_k'); if (topK !== undefined) sampling.topK = topK;
@@ -227,7 +225,7 @@ class PassThroughBuilder {
   }
 }
 
-function rest(body: Json, modelled: ReadonlySet<string>, generate: boolean, extra: PassThroughBuilder): void {
+function rest(body: JsonObject, modelled: ReadonlySet<string>, generate: boolean, extra: PassThroughBuilder): void {
   for (const key of Object.keys(body)) {
     if (modelled.has(key) || key === 'options') continue;
     const value = body[key];
@@ -242,7 +240,7 @@ function rest(body: Json, modelled: ReadonlySet<string>, generate: boolean, extr
   }
 }
 
-function finish(body: Json, request: CanonicalRequest, modelled: ReadonlySet<string>, generate: boolean): CanonicalRequest {
+function finish(body: JsonObject, request: CanonicalRequest, modelled: ReadonlySet<string>, generate: boolean): CanonicalRequest {
   const extra = new PassThroughBuilder();
   decodeOptions(body.options, request.sampling, extra);
   rest(body, modelled, generate, extra);
@@ -253,8 +251,8 @@ function finish(body: Json, request: CanonicalRequest, modelled: ReadonlySet<str
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
-  const list = (body.messages ?? []) as Json[];
+  const body = raw as JsonObject;
+  const list = (body.messages ?? []) as JsonObject[];
   // Ollama loads the model when there are no messages; only an Ollama provider can do that
   if (list.length === 0) throw invalidRequest('messages: at least one message is required (loading a model with an empty chat only works against an Ollama provider)', 'messages');
   const ledger = new ToolCallLedger();
@@ -266,7 +264,7 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
 
 /** A prompt (with an optional system prompt and images) becomes one user turn. */
 export function decodeGenerateRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const prompt = text(body.prompt, 'prompt');
   const pictures = images(body.images, 'images');
   if (prompt.length === 0 && pictures.length === 0) throw invalidRequest('prompt: a prompt is required (loading a model with an empty prompt only works against an Ollama provider)', 'prompt');

@@ -1,12 +1,10 @@
 // OpenAI Chat Completions request → canonical request.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { isObject, shown, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-
-type Json = Record<string, unknown>;
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([
@@ -30,7 +28,7 @@ function textOf(content: unknown, param: string): string {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return '';
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: Json, i) => {
+  return content.map((part: JsonObject, i) => {
     if (part?.type === 'text' && typeof part.text === 'string') return part.text;
     if (part?.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
     throw invalidRequest(`Invalid '${param}[${i}]': only text parts are allowed here.`, `${param}[${i}]`);
@@ -40,26 +38,26 @@ function textOf(content: unknown, param: string): string {
 function userParts(content: unknown, param: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: Json, i): ContentPart => {
+  return content.map((part: JsonObject, i): ContentPart => {
     const where = `${param}[${i}]`;
     switch (part?.type) {
       case 'text':
         if (typeof part.text !== 'string') throw invalidRequest(`Invalid '${where}.text': expected a string.`, `${where}.text`);
         return { type: 'text', text: part.text };
       case 'image_url': {
-        const image = part.image_url as Json | undefined;
+        const image = part.image_url as JsonObject | undefined;
         if (typeof image?.url !== 'string') throw invalidRequest(`Invalid '${where}.image_url.url': expected a string.`, `${where}.image_url.url`);
         const detail = image.detail;
         return { type: 'image', source: mediaFromUrl(image.url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
       }
       case 'input_audio': {
-        const audio = part.input_audio as Json | undefined;
+        const audio = part.input_audio as JsonObject | undefined;
         if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
         const format = typeof audio.format === 'string' ? audio.format : 'wav';
         return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
       }
       case 'file': {
-        const file = part.file as Json | undefined;
+        const file = part.file as JsonObject | undefined;
         if (typeof file?.file_data === 'string') {
           const source = mediaFromUrl(file.file_data);
           return { type: 'file', source, ...(typeof file.filename === 'string' ? { filename: file.filename } : {}) };
@@ -73,11 +71,11 @@ function userParts(content: unknown, param: string): ContentPart[] {
 }
 
 /** Reasoning carried in OpenAI-style history: `reasoning_details` (with signatures) or plain text. */
-function reasoningParts(message: Json): ContentPart[] {
+function reasoningParts(message: JsonObject): ContentPart[] {
   const details = message.reasoning_details;
   if (Array.isArray(details) && details.length > 0) {
     const parts: ContentPart[] = [];
-    for (const detail of details as Json[]) {
+    for (const detail of details as JsonObject[]) {
       if (detail?.type === 'reasoning.encrypted' && typeof detail.data === 'string') parts.push({ type: 'reasoning', text: '', redactedData: detail.data });
       else if (detail?.type === 'reasoning.text' || detail?.type === 'reasoning.summary') {
         const text = typeof detail.text === 'string' ? detail.text : typeof detail.summary === 'string' ? detail.summary : '';
@@ -92,7 +90,7 @@ function reasoningParts(message: Json): ContentPart[] {
 
 function decodeMessage(raw: unknown, i: number): Message {
   const param = `messages[${i}]`;
-  const message = raw as Json;
+  const message = raw as JsonObject;
   switch (message.role) {
     case 'system':
     case 'developer':
@@ -106,8 +104,8 @@ function decodeMessage(raw: unknown, i: number): Message {
       const calls = message.tool_calls;
       if (calls !== undefined && calls !== null) {
         if (!Array.isArray(calls)) throw invalidRequest(`Invalid '${param}.tool_calls': expected an array.`, `${param}.tool_calls`);
-        calls.forEach((call: Json, j) => {
-          const fn = call?.function as Json | undefined;
+        calls.forEach((call: JsonObject, j) => {
+          const fn = call?.function as JsonObject | undefined;
           if (typeof call?.id !== 'string' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid '${param}.tool_calls[${j}]': expected id and function.name.`, `${param}.tool_calls[${j}]`);
           content.push({ type: 'tool-call', id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
         });
@@ -139,8 +137,8 @@ export function schemaOf(value: unknown, param: string, absent: Record<string, u
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
-  return raw.map((tool: Json, i) => {
-    const fn = tool?.function as Json | undefined;
+  return raw.map((tool: JsonObject, i) => {
+    const fn = tool?.function as JsonObject | undefined;
     if (tool?.type !== 'function' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid 'tools[${i}]': expected {type: 'function', function: {name, parameters}}.`, `tools[${i}]`);
     return {
       name: fn.name,
@@ -154,18 +152,18 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
 function decodeToolChoice(raw: unknown): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const name = ((raw as Json).function as Json | undefined)?.name;
+  const name = ((raw as JsonObject).function as JsonObject | undefined)?.name;
   if (typeof name === 'string') return { type: 'tool', name };
   throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
 }
 
 function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const format = raw as Json;
+  const format = raw as JsonObject;
   if (format.type === 'text') return { type: 'text' };
   if (format.type === 'json_object') return { type: 'json' };
   if (format.type === 'json_schema') {
-    const schema = format.json_schema as Json | undefined;
+    const schema = format.json_schema as JsonObject | undefined;
     if (typeof schema?.name !== 'string') throw invalidRequest("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
     return {
       type: 'json-schema', name: schema.name, schema: schemaOf(schema.schema, 'response_format.json_schema.schema', {}),
@@ -178,7 +176,7 @@ function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
 
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
-export function num(body: Json, key: string): number | undefined {
+export function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
@@ -186,7 +184,7 @@ export function num(body: Json, key: string): number | undefined {
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const messages = (body.messages as unknown[]).map(decodeMessage);
   const stop = body.stop;
   const request: CanonicalRequest = {
@@ -209,8 +207,8 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
   const toolChoice = decodeToolChoice(body.tool_choice); if (toolChoice !== undefined) request.toolChoice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeResponseFormat(body.response_format); if (format !== undefined) request.responseFormat = format;
-  const effort = body.reasoning_effort ?? (body.reasoning as Json | undefined)?.effort;
-  const budget = (body.reasoning as Json | undefined)?.max_tokens;
+  const effort = body.reasoning_effort ?? (body.reasoning as JsonObject | undefined)?.effort;
+  const budget = (body.reasoning as JsonObject | undefined)?.max_tokens;
   if (effort !== undefined || budget !== undefined) {
     if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalidRequest(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
     request.reasoning = {
@@ -231,6 +229,6 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
     hasExtra = true;
   }
   if (hasExtra) request.passThrough = { dialect: 'openai', fields: extra };
-  if (((body.stream_options as Json | undefined)?.include_usage) === true) request.surfaceHints = { includeUsage: true };
+  if (((body.stream_options as JsonObject | undefined)?.include_usage) === true) request.surfaceHints = { includeUsage: true };
   return request;
 }

@@ -9,14 +9,13 @@ import { num } from './chat-decode.ts';
 import { openaiFinishReason, openaiUsage } from './chat-encode.ts';
 import { openaiErrorObject } from './errors.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-
-type Json = Record<string, unknown>;
+import type { JsonObject } from '../../util/json-value.ts';
 
 const MODELLED = new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'seed', 'presence_penalty', 'frequency_penalty', 'user']);
 const INERT = new Set(['n', 'best_of', 'logit_bias']);
 
 export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   let prompt = body.prompt;
   if (Array.isArray(prompt)) {
     if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalidRequest("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
@@ -42,7 +41,7 @@ export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest)
     hasExtra = true;
   }
   if (hasExtra) request.passThrough = { dialect: 'openai-completions', fields: extra };
-  if ((body.stream_options as Json | undefined)?.include_usage === true) request.surfaceHints = { includeUsage: true };
+  if ((body.stream_options as JsonObject | undefined)?.include_usage === true) request.surfaceHints = { includeUsage: true };
   return request;
 }
 

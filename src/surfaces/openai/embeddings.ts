@@ -2,12 +2,11 @@
 import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-
-type Json = Record<string, unknown>;
+import type { JsonObject } from '../../util/json-value.ts';
 
 export const embeddingsCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as Json;
+    const body = raw as JsonObject;
     const input = body.input;
     let inputs: string[];
     if (typeof input === 'string') inputs = [input];
@@ -30,7 +29,7 @@ export const embeddingsCodec: EmbeddingsSurfaceCodec = {
     return request;
   },
   encodeResponse(response: EmbeddingResponse, _request: EmbeddingRequest, raw: unknown): string {
-    const base64 = (raw as Json).encoding_format === 'base64';
+    const base64 = (raw as JsonObject).encoding_format === 'base64';
     return JSON.stringify({
       object: 'list',
       data: response.embeddings.map((vector, index) => ({

@@ -7,12 +7,10 @@ import type {
 } from '../../canonical/request.ts';
 import { NO_PARAMETERS, schemaOf } from './chat-decode.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
-import { shown, textFrom } from '../../util/json-value.ts';
+import { type JsonObject, shown, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 
 export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
-
-type Json = Record<string, unknown>;
 
 /** The hint key under `surfaceHints` with the gateway's item store, where answer items are kept. */
 export const ITEM_STORE = 'responsesItemStore';
@@ -61,8 +59,8 @@ function isHostedTool(type: string): boolean {
   return type !== 'function' && type !== 'custom';
 }
 
-function customToolParameters(tool: Json): Record<string, unknown> {
-  const format = tool.format as Json | undefined;
+function customToolParameters(tool: JsonObject): Record<string, unknown> {
+  const format = tool.format as JsonObject | undefined;
   let description = 'The raw input for this tool.';
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
     description = `The raw input for this tool, following this ${textFrom(format.syntax)} grammar:\n${textFrom(format.definition)}`;
@@ -70,7 +68,7 @@ function customToolParameters(tool: Json): Record<string, unknown> {
   return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
 }
 
-function num(body: Json, key: string): number | undefined {
+function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
@@ -83,7 +81,7 @@ function decodeTools(raw: unknown): DecodedTools {
   const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
   if (raw === undefined || raw === null) return decoded;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
-  raw.forEach((tool: Json, i) => {
+  raw.forEach((tool: JsonObject, i) => {
     const where = `tools[${i}]`;
     if (typeof tool?.type !== 'string') throw invalidRequest(`Invalid '${where}.type': expected a string.`, `${where}.type`);
     if (tool.type === 'function') {
@@ -100,7 +98,7 @@ function decodeTools(raw: unknown): DecodedTools {
       decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
     } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
       // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
-      for (const [j, inner] of (tool.tools as Json[]).entries()) {
+      for (const [j, inner] of (tool.tools as JsonObject[]).entries()) {
         if (inner?.type !== 'function') throw invalidRequest(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
         decoded.tools.push({
           name: str(inner.name, `${where}.tools[${j}].name`),
@@ -117,13 +115,13 @@ function decodeTools(raw: unknown): DecodedTools {
   return decoded;
 }
 
-function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolChoice | undefined {
+function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const choice = raw as Json;
+  const choice = raw as JsonObject;
   if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
   if (choice.type === 'allowed_tools') {
-    const allowed = Array.isArray(choice.tools) ? (choice.tools as Json[]) : [];
+    const allowed = Array.isArray(choice.tools) ? (choice.tools as JsonObject[]) : [];
     const names = new Set<string>();
     for (const entry of allowed) {
       if ((entry?.type === 'function' || entry?.type === 'custom') && typeof entry.name === 'string') names.add(entry.name);
@@ -147,7 +145,7 @@ function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolC
 function decodeFormat(text: unknown): ResponseFormat | undefined {
   if (text === undefined || text === null) return undefined;
   if (typeof text !== 'object') throw invalidRequest("Invalid 'text': expected an object.", 'text');
-  const format = (text as Json).format as Json | undefined;
+  const format = (text as JsonObject).format as JsonObject | undefined;
   if (format === undefined || format === null) return undefined;
   switch (format.type) {
     case 'text': return { type: 'text' };
@@ -167,7 +165,7 @@ function decodeFormat(text: unknown): ResponseFormat | undefined {
 
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
-function refuseState(body: Json): void {
+function refuseState(body: JsonObject): void {
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
     throw invalidRequest("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
   }
@@ -183,7 +181,7 @@ function refuseState(body: Json): void {
 }
 
 export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   refuseState(body);
   const history = new History();
   if (body.instructions !== undefined && body.instructions !== null) {
@@ -204,7 +202,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const topP = num(body, 'top_p'); if (topP !== undefined) request.sampling.topP = topP;
   const maxTokens = num(body, 'max_output_tokens'); if (maxTokens !== undefined) request.sampling.maxTokens = maxTokens;
 
-  const extra: Json = {};
+  const extra: JsonObject = {};
   const tools = decodeTools(body.tools);
   const toolChoice = decodeToolChoice(body.tool_choice, tools, extra);
   if (tools.tools.length > 0) request.tools = tools.tools;
@@ -213,7 +211,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeFormat(body.text); if (format !== undefined) request.responseFormat = format;
 
-  const reasoning = body.reasoning as Json | null | undefined;
+  const reasoning = body.reasoning as JsonObject | null | undefined;
   if (reasoning !== undefined && reasoning !== null) {
     const effort = reasoning.effort;
     if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalidRequest(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
@@ -227,14 +225,14 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const sessionId = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined;
   if (user !== undefined || sessionId !== undefined) request.metadata = { ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) };
 
-  const inert: Json = {};
+  const inert: JsonObject = {};
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];
     else extra[key] = body[key];
   }
   // a style hint with no equivalent elsewhere: kept for a Responses provider, dropped for others
-  const verbosity = (body.text as Json | null | undefined)?.verbosity;
+  const verbosity = (body.text as JsonObject | null | undefined)?.verbosity;
   if (verbosity !== undefined && verbosity !== null) inert['text.verbosity'] = verbosity;
   const hasExtra = Object.keys(extra).length > 0;
   if (hasExtra || Object.keys(inert).length > 0) {
@@ -250,7 +248,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
     topP: topP ?? null,
     maxOutputTokens: maxTokens ?? null,
     reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
-    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...(body.text as Json) } : { format: { type: 'text' } },
+    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...(body.text as JsonObject) } : { format: { type: 'text' } },
     truncation: body.truncation ?? 'disabled',
     store: body.store ?? true,
     metadata: body.metadata ?? {},

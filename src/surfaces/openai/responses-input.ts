@@ -4,10 +4,8 @@
 import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
 import { mediaFromUrl } from './chat-decode.ts';
-import { shown } from '../../util/json-value.ts';
+import { type JsonObject, shown } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-
-type Json = Record<string, unknown>;
 
 /** A free-form custom tool travels as a function with one string argument. */
 export const CUSTOM_TOOL_ARGUMENT = 'input';
@@ -17,7 +15,7 @@ export function str(value: unknown, param: string): string {
   return value;
 }
 
-function inputPart(part: Json, where: string): ContentPart {
+function inputPart(part: JsonObject, where: string): ContentPart {
   switch (part?.type) {
     case 'input_text':
     case 'output_text':
@@ -43,7 +41,7 @@ function inputPart(part: Json, where: string): ContentPart {
       throw invalidRequest(`Invalid '${where}': only file_data or file_url can be translated; file_id refers to OpenAI's file storage.`, `${where}.file_id`);
     }
     case 'input_audio': {
-      const audio = part.input_audio as Json | undefined;
+      const audio = part.input_audio as JsonObject | undefined;
       if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
       const format = typeof audio.format === 'string' ? audio.format : 'wav';
       return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
@@ -70,7 +68,7 @@ function mediaTypeOf(filename: string | undefined): string {
 function contentParts(content: unknown, where: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${where}': expected a string or an array of content parts.`, where);
-  return content.map((part: Json, i) => inputPart(part, `${where}[${i}]`));
+  return content.map((part: JsonObject, i) => inputPart(part, `${where}[${i}]`));
 }
 
 function textOnly(content: unknown, where: string): string {
@@ -82,13 +80,13 @@ function textOnly(content: unknown, where: string): string {
 }
 
 /** `reasoning` items: the summary (or raw reasoning text) plus the opaque encrypted content. */
-function reasoningPart(item: Json, where: string): ContentPart | undefined {
+function reasoningPart(item: JsonObject, where: string): ContentPart | undefined {
   let text = '';
   const content = item.content;
   if (Array.isArray(content) && content.length > 0) {
-    text = content.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).join('');
+    text = content.map((part: JsonObject) => (typeof part?.text === 'string' ? part.text : '')).join('');
   } else if (Array.isArray(item.summary)) {
-    text = item.summary.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).filter((value) => value.length > 0).join('\n\n');
+    text = item.summary.map((part: JsonObject) => (typeof part?.text === 'string' ? part.text : '')).filter((value) => value.length > 0).join('\n\n');
   } else if (item.summary !== undefined) {
     throw invalidRequest(`Invalid '${where}.summary': expected an array.`, `${where}.summary`);
   }
@@ -133,7 +131,7 @@ export class History {
 export function decodeItem(history: History, raw: unknown, i: number, items?: ItemStore): void {
   const where = `input[${i}]`;
   if (typeof raw !== 'object' || raw === null) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
-  const item = raw as Json;
+  const item = raw as JsonObject;
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
   switch (type) {
     case 'message': {
