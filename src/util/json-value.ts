@@ -70,6 +70,13 @@ export function shown(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/** An array of strings, else undefined. */
+export function stringsFrom(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  for (const item of value) if (typeof item !== 'string') return undefined;
+  return value;
+}
+
 /** An array of finite numbers (an embedding), else undefined. */
 export function numbersFrom(value: unknown): number[] | undefined {
   if (!Array.isArray(value)) return undefined;

@@ -1,10 +1,11 @@
 // OpenAI Chat Completions request → canonical request.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
+import { requestObject } from './inspect.ts';
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([
@@ -28,7 +29,8 @@ function textOf(content: unknown, param: string): string {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return '';
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: JsonObject, i) => {
+  return content.map((entry: unknown, i) => {
+    const part = objectFrom(entry);
     if (part?.type === 'text' && typeof part.text === 'string') return part.text;
     if (part?.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
     throw invalidRequest(`Invalid '${param}[${i}]': only text parts are allowed here.`, `${param}[${i}]`);
@@ -38,26 +40,27 @@ function textOf(content: unknown, param: string): string {
 function userParts(content: unknown, param: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: JsonObject, i): ContentPart => {
+  return content.map((entry: unknown, i): ContentPart => {
+    const part = objectFrom(entry);
     const where = `${param}[${i}]`;
     switch (part?.type) {
       case 'text':
         if (typeof part.text !== 'string') throw invalidRequest(`Invalid '${where}.text': expected a string.`, `${where}.text`);
         return { type: 'text', text: part.text };
       case 'image_url': {
-        const image = part.image_url as JsonObject | undefined;
+        const image = objectFrom(part.image_url);
         if (typeof image?.url !== 'string') throw invalidRequest(`Invalid '${where}.image_url.url': expected a string.`, `${where}.image_url.url`);
         const detail = image.detail;
         return { type: 'image', source: mediaFromUrl(image.url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
       }
       case 'input_audio': {
-        const audio = part.input_audio as JsonObject | undefined;
+        const audio = objectFrom(part.input_audio);
         if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
         const format = typeof audio.format === 'string' ? audio.format : 'wav';
         return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
       }
       case 'file': {
-        const file = part.file as JsonObject | undefined;
+        const file = objectFrom(part.file);
         if (typeof file?.file_data === 'string') {
           const source = mediaFromUrl(file.file_data);
           return { type: 'file', source, ...(typeof file.filename === 'string' ? { filename: file.filename } : {}) };
@@ -75,7 +78,8 @@ function reasoningParts(message: JsonObject): ContentPart[] {
   const details = message.reasoning_details;
   if (Array.isArray(details) && details.length > 0) {
     const parts: ContentPart[] = [];
-    for (const detail of details as JsonObject[]) {
+    for (const entry of details) {
+      const detail = objectFrom(entry);
       if (detail?.type === 'reasoning.encrypted' && typeof detail.data === 'string') parts.push({ type: 'reasoning', text: '', redactedData: detail.data });
       else if (detail?.type === 'reasoning.text' || detail?.type === 'reasoning.summary') {
         const text = typeof detail.text === 'string' ? detail.text : typeof detail.summary === 'string' ? detail.summary : '';
@@ -90,7 +94,8 @@ function reasoningParts(message: JsonObject): ContentPart[] {
 
 function decodeMessage(raw: unknown, i: number): Message {
   const param = `messages[${i}]`;
-  const message = raw as JsonObject;
+  // inspect refused any message that is not an object with a string role
+  const message = objectFrom(raw) ?? {};
   switch (message.role) {
     case 'system':
     case 'developer':
@@ -104,8 +109,9 @@ function decodeMessage(raw: unknown, i: number): Message {
       const calls = message.tool_calls;
       if (calls !== undefined && calls !== null) {
         if (!Array.isArray(calls)) throw invalidRequest(`Invalid '${param}.tool_calls': expected an array.`, `${param}.tool_calls`);
-        calls.forEach((call: JsonObject, j) => {
-          const fn = call?.function as JsonObject | undefined;
+        calls.forEach((entry: unknown, j) => {
+          const call = objectFrom(entry);
+          const fn = objectFrom(call?.function);
           if (typeof call?.id !== 'string' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid '${param}.tool_calls[${j}]': expected id and function.name.`, `${param}.tool_calls[${j}]`);
           content.push({ type: 'tool-call', id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
         });
@@ -137,8 +143,9 @@ export function schemaOf(value: unknown, param: string, absent: Record<string, u
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
-  return raw.map((tool: JsonObject, i) => {
-    const fn = tool?.function as JsonObject | undefined;
+  return raw.map((entry: unknown, i) => {
+    const tool = objectFrom(entry);
+    const fn = objectFrom(tool?.function);
     if (tool?.type !== 'function' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid 'tools[${i}]': expected {type: 'function', function: {name, parameters}}.`, `tools[${i}]`);
     return {
       name: fn.name,
@@ -152,18 +159,18 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
 function decodeToolChoice(raw: unknown): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const name = ((raw as JsonObject).function as JsonObject | undefined)?.name;
+  const name = objectFrom(objectFrom(raw)?.function)?.name;
   if (typeof name === 'string') return { type: 'tool', name };
   throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
 }
 
 function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const format = raw as JsonObject;
-  if (format.type === 'text') return { type: 'text' };
-  if (format.type === 'json_object') return { type: 'json' };
-  if (format.type === 'json_schema') {
-    const schema = format.json_schema as JsonObject | undefined;
+  const format = objectFrom(raw);
+  if (format?.type === 'text') return { type: 'text' };
+  if (format?.type === 'json_object') return { type: 'json' };
+  if (format?.type === 'json_schema') {
+    const schema = objectFrom(format.json_schema);
     if (typeof schema?.name !== 'string') throw invalidRequest("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
     return {
       type: 'json-schema', name: schema.name, schema: schemaOf(schema.schema, 'response_format.json_schema.schema', {}),
@@ -171,10 +178,14 @@ function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
       ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     };
   }
-  throw invalidRequest(`Invalid 'response_format.type': '${shown(format.type)}'.`, 'response_format.type');
+  throw invalidRequest(`Invalid 'response_format.type': '${shown(format?.type)}'.`, 'response_format.type');
 }
 
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+const EFFORTS: ReadonlySet<unknown> = new Set<ReasoningEffort>(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+
+export function isEffort(value: unknown): value is ReasoningEffort {
+  return EFFORTS.has(value);
+}
 
 export function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
@@ -184,11 +195,12 @@ export function num(body: JsonObject, key: string): number | undefined {
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as JsonObject;
-  const messages = (body.messages as unknown[]).map(decodeMessage);
+  const body = requestObject(raw);
+  // inspect checked the model, a string, and the messages, a list
+  const messages = listFrom(body.messages).map(decodeMessage);
   const stop = body.stop;
   const request: CanonicalRequest = {
-    model: body.model as string,
+    model: textFrom(body.model),
     messages,
     sampling: {},
     stream: body.stream === true,
@@ -207,12 +219,12 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
   const toolChoice = decodeToolChoice(body.tool_choice); if (toolChoice !== undefined) request.toolChoice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeResponseFormat(body.response_format); if (format !== undefined) request.responseFormat = format;
-  const effort = body.reasoning_effort ?? (body.reasoning as JsonObject | undefined)?.effort;
-  const budget = (body.reasoning as JsonObject | undefined)?.max_tokens;
+  const effort = body.reasoning_effort ?? objectFrom(body.reasoning)?.effort;
+  const budget = objectFrom(body.reasoning)?.max_tokens;
   if (effort !== undefined || budget !== undefined) {
-    if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalidRequest(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
+    if (effort !== undefined && !isEffort(effort)) throw invalidRequest(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
     request.reasoning = {
-      ...(effort !== undefined ? { effort: effort as ReasoningEffort } : {}),
+      ...(effort !== undefined ? { effort } : {}),
       ...(typeof budget === 'number' ? { budgetTokens: budget } : {}),
       includeThoughts: true,
     };
@@ -229,6 +241,6 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
     hasExtra = true;
   }
   if (hasExtra) request.passThrough = { dialect: 'openai', fields: extra };
-  if (((body.stream_options as JsonObject | undefined)?.include_usage) === true) request.surfaceHints = { includeUsage: true };
+  if (objectFrom(body.stream_options)?.include_usage === true) request.surfaceHints = { includeUsage: true };
   return request;
 }

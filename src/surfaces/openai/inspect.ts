@@ -5,7 +5,7 @@
 import type { RequestSummary } from '../../canonical/adapters.ts';
 import type { Operation } from '../../canonical/request.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { describe } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 const required: Record<Operation, string | undefined> = {
   chat: 'messages',
@@ -14,11 +14,14 @@ const required: Record<Operation, string | undefined> = {
   responses: undefined,
 };
 
+/** The body as a JSON object, or the 400 every OpenAI operation answers for anything else. */
+export function requestObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`);
+  return body;
+}
+
 export function inspectOpenAIRequest(operation: Operation, body: unknown): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`, undefined);
-  }
-  const record = body as Record<string, unknown>;
+  const record = requestObject(body);
   const model = record.model;
   if (model === undefined) throw invalidRequest("Missing required parameter: 'model'.", 'model');
   if (typeof model !== 'string' || model.length === 0) throw invalidRequest(`Invalid 'model': expected a non-empty string, got ${describe(model)}.`, 'model');
@@ -33,8 +36,7 @@ export function inspectOpenAIRequest(operation: Operation, body: unknown): Reque
     if (!Array.isArray(messages)) throw invalidRequest(`Invalid 'messages': expected an array, got ${describe(messages)}.`, 'messages');
     if (messages.length === 0) throw invalidRequest("Invalid 'messages': expected at least one message.", 'messages');
     for (let i = 0; i < messages.length; i++) {
-      const message = messages[i] as unknown;
-      if (typeof message !== 'object' || message === null || typeof (message as Record<string, unknown>).role !== 'string') {
+      if (typeof objectFrom(messages[i])?.role !== 'string') {
         throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
       }
     }

@@ -3,12 +3,13 @@
 // conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
-  CanonicalRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
+  CanonicalRequest, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { NO_PARAMETERS, schemaOf } from './chat-decode.ts';
+import { isEffort, NO_PARAMETERS, num, schemaOf } from './chat-decode.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
-import { type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
 
@@ -60,19 +61,12 @@ function isHostedTool(type: string): boolean {
 }
 
 function customToolParameters(tool: JsonObject): Record<string, unknown> {
-  const format = tool.format as JsonObject | undefined;
+  const format = objectFrom(tool.format);
   let description = 'The raw input for this tool.';
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
     description = `The raw input for this tool, following this ${textFrom(format.syntax)} grammar:\n${textFrom(format.definition)}`;
   }
   return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
-}
-
-function num(body: JsonObject, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
-  return value;
 }
 
 interface DecodedTools { tools: ToolDefinition[]; hosted: Record<string, unknown[]>; custom: string[] }
@@ -81,7 +75,8 @@ function decodeTools(raw: unknown): DecodedTools {
   const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
   if (raw === undefined || raw === null) return decoded;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
-  raw.forEach((tool: JsonObject, i) => {
+  raw.forEach((entry: unknown, i) => {
+    const tool = objectFrom(entry);
     const where = `tools[${i}]`;
     if (typeof tool?.type !== 'string') throw invalidRequest(`Invalid '${where}.type': expected a string.`, `${where}.type`);
     if (tool.type === 'function') {
@@ -98,7 +93,8 @@ function decodeTools(raw: unknown): DecodedTools {
       decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
     } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
       // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
-      for (const [j, inner] of (tool.tools as JsonObject[]).entries()) {
+      for (const [j, item] of tool.tools.entries()) {
+        const inner = objectFrom(item);
         if (inner?.type !== 'function') throw invalidRequest(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
         decoded.tools.push({
           name: str(inner.name, `${where}.tools[${j}].name`),
@@ -118,12 +114,12 @@ function decodeTools(raw: unknown): DecodedTools {
 function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const choice = raw as JsonObject;
+  const choice = objectFrom(raw) ?? {};
   if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
   if (choice.type === 'allowed_tools') {
-    const allowed = Array.isArray(choice.tools) ? (choice.tools as JsonObject[]) : [];
     const names = new Set<string>();
-    for (const entry of allowed) {
+    for (const item of listFrom(choice.tools)) {
+      const entry = objectFrom(item);
       if ((entry?.type === 'function' || entry?.type === 'custom') && typeof entry.name === 'string') names.add(entry.name);
       else {
         extra.tool_choice = raw;
@@ -145,25 +141,24 @@ function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject):
 function decodeFormat(text: unknown): ResponseFormat | undefined {
   if (text === undefined || text === null) return undefined;
   if (typeof text !== 'object') throw invalidRequest("Invalid 'text': expected an object.", 'text');
-  const format = (text as JsonObject).format as JsonObject | undefined;
-  if (format === undefined || format === null) return undefined;
-  switch (format.type) {
+  const given = objectFrom(text)?.format;
+  if (given === undefined || given === null) return undefined;
+  const format = objectFrom(given);
+  switch (format?.type) {
     case 'text': return { type: 'text' };
     case 'json_object': return { type: 'json' };
     case 'json_schema':
       return {
         type: 'json-schema',
-        name: str(format.name, 'text.format.name'),
+        name: str(format?.name, 'text.format.name'),
         schema: schemaOf(format.schema, 'text.format.schema', {}),
         ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
         ...(typeof format.description === 'string' ? { description: format.description } : {}),
       };
     default:
-      throw invalidRequest(`Invalid 'text.format.type': '${shown(format.type)}'.`, 'text.format.type');
+      throw invalidRequest(`Invalid 'text.format.type': '${shown(format?.type)}'.`, 'text.format.type');
   }
 }
-
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 function refuseState(body: JsonObject): void {
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
@@ -181,7 +176,7 @@ function refuseState(body: JsonObject): void {
 }
 
 export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequest): CanonicalRequest {
-  const body = raw as JsonObject;
+  const body = requestObject(raw);
   refuseState(body);
   const history = new History();
   if (body.instructions !== undefined && body.instructions !== null) {
@@ -197,7 +192,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   else if (input !== undefined && input !== null) throw invalidRequest("Invalid 'input': expected a string or an array of input items.", 'input');
   if (history.messages.every((message) => message.role === 'system')) throw invalidRequest("Missing 'input': nothing to answer.", 'input');
 
-  const request: CanonicalRequest = { model: body.model as string, messages: history.messages, sampling: {}, stream: body.stream === true };
+  const request: CanonicalRequest = { model: textFrom(body.model), messages: history.messages, sampling: {}, stream: body.stream === true };
   const temperature = num(body, 'temperature'); if (temperature !== undefined) request.sampling.temperature = temperature;
   const topP = num(body, 'top_p'); if (topP !== undefined) request.sampling.topP = topP;
   const maxTokens = num(body, 'max_output_tokens'); if (maxTokens !== undefined) request.sampling.maxTokens = maxTokens;
@@ -211,13 +206,13 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeFormat(body.text); if (format !== undefined) request.responseFormat = format;
 
-  const reasoning = body.reasoning as JsonObject | null | undefined;
-  if (reasoning !== undefined && reasoning !== null) {
-    const effort = reasoning.effort;
-    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalidRequest(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
-    const summary = reasoning.summary ?? reasoning.generate_summary;
+  const reasoning = objectFrom(body.reasoning);
+  if (body.reasoning !== undefined && body.reasoning !== null) {
+    const effort = reasoning?.effort;
+    if (effort !== undefined && effort !== null && !isEffort(effort)) throw invalidRequest(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
+    const summary = reasoning?.summary ?? reasoning?.generate_summary;
     request.reasoning = {
-      ...(typeof effort === 'string' ? { effort: effort as ReasoningEffort } : {}),
+      ...(isEffort(effort) ? { effort } : {}),
       includeThoughts: summary !== undefined && summary !== null,
     };
   }
@@ -232,7 +227,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
     else extra[key] = body[key];
   }
   // a style hint with no equivalent elsewhere: kept for a Responses provider, dropped for others
-  const verbosity = (body.text as JsonObject | null | undefined)?.verbosity;
+  const verbosity = objectFrom(body.text)?.verbosity;
   if (verbosity !== undefined && verbosity !== null) inert['text.verbosity'] = verbosity;
   const hasExtra = Object.keys(extra).length > 0;
   if (hasExtra || Object.keys(inert).length > 0) {
@@ -248,7 +243,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
     topP: topP ?? null,
     maxOutputTokens: maxTokens ?? null,
     reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
-    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...(body.text as JsonObject) } : { format: { type: 'text' } },
+    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...body.text } : { format: { type: 'text' } },
     truncation: body.truncation ?? 'disabled',
     store: body.store ?? true,
     metadata: body.metadata ?? {},

@@ -7,7 +7,7 @@ import type { CanonicalResponse, FinishReason } from '../../canonical/response.t
 import type { Usage } from '../../canonical/usage.ts';
 import type { ItemStore } from '../../canonical/adapters.ts';
 import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
-import type { JsonObject } from '../../util/json-value.ts';
+import { type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** Where answer items are kept so a later `item_reference` to them can be resolved. */
 export function itemStoreOf(request: CanonicalRequest): ItemStore | undefined {
@@ -130,8 +130,8 @@ export function callItem(responseId: string, index: number, callId: string, name
 /** The raw input of a custom tool, from the one-string-argument function the model called. */
 export function customInput(args: string): string {
   try {
-    const parsed = JSON.parse(args) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as JsonObject)[CUSTOM_TOOL_ARGUMENT] === 'string') return (parsed as JsonObject)[CUSTOM_TOOL_ARGUMENT] as string;
+    const input = objectFrom(JSON.parse(args))?.[CUSTOM_TOOL_ARGUMENT];
+    if (typeof input === 'string') return input;
   } catch {
     // not JSON: the model wrote the input itself
   }

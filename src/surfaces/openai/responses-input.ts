@@ -4,7 +4,7 @@
 import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
 import { mediaFromUrl } from './chat-decode.ts';
-import { type JsonObject, shown } from '../../util/json-value.ts';
+import { type JsonObject, objectFrom, shown } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 
 /** A free-form custom tool travels as a function with one string argument. */
@@ -15,7 +15,8 @@ export function str(value: unknown, param: string): string {
   return value;
 }
 
-function inputPart(part: JsonObject, where: string): ContentPart {
+function inputPart(raw: unknown, where: string): ContentPart {
+  const part = objectFrom(raw);
   switch (part?.type) {
     case 'input_text':
     case 'output_text':
@@ -41,7 +42,7 @@ function inputPart(part: JsonObject, where: string): ContentPart {
       throw invalidRequest(`Invalid '${where}': only file_data or file_url can be translated; file_id refers to OpenAI's file storage.`, `${where}.file_id`);
     }
     case 'input_audio': {
-      const audio = part.input_audio as JsonObject | undefined;
+      const audio = objectFrom(part.input_audio);
       if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
       const format = typeof audio.format === 'string' ? audio.format : 'wav';
       return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
@@ -68,7 +69,7 @@ function mediaTypeOf(filename: string | undefined): string {
 function contentParts(content: unknown, where: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalidRequest(`Invalid '${where}': expected a string or an array of content parts.`, where);
-  return content.map((part: JsonObject, i) => inputPart(part, `${where}[${i}]`));
+  return content.map((part: unknown, i) => inputPart(part, `${where}[${i}]`));
 }
 
 function textOnly(content: unknown, where: string): string {
@@ -79,14 +80,19 @@ function textOnly(content: unknown, where: string): string {
   }).join('');
 }
 
+function partText(part: unknown): string {
+  const text = objectFrom(part)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
 /** `reasoning` items: the summary (or raw reasoning text) plus the opaque encrypted content. */
 function reasoningPart(item: JsonObject, where: string): ContentPart | undefined {
   let text = '';
   const content = item.content;
   if (Array.isArray(content) && content.length > 0) {
-    text = content.map((part: JsonObject) => (typeof part?.text === 'string' ? part.text : '')).join('');
+    text = content.map(partText).join('');
   } else if (Array.isArray(item.summary)) {
-    text = item.summary.map((part: JsonObject) => (typeof part?.text === 'string' ? part.text : '')).filter((value) => value.length > 0).join('\n\n');
+    text = item.summary.map(partText).filter((value) => value.length > 0).join('\n\n');
   } else if (item.summary !== undefined) {
     throw invalidRequest(`Invalid '${where}.summary': expected an array.`, `${where}.summary`);
   }
@@ -131,7 +137,8 @@ export class History {
 export function decodeItem(history: History, raw: unknown, i: number, items?: ItemStore): void {
   const where = `input[${i}]`;
   if (typeof raw !== 'object' || raw === null) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
-  const item = raw as JsonObject;
+  // a list has none of an item's fields: it is refused below for its missing type
+  const item = objectFrom(raw) ?? {};
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
   switch (type) {
     case 'message': {
