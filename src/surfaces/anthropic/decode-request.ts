@@ -3,8 +3,9 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { describe, isObject, type JsonObject, shown } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 /** Fields mapped into the canonical request. */
 const MODELLED = new Set([
@@ -108,20 +109,22 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
 }
 
 /** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
-function decodeMessage(raw: JsonObject, i: number, out: Message[]): void {
+function decodeMessage(message: unknown, i: number, out: Message[]): void {
+  // inspect refused any message that is not an object with a known role and a string or list content
+  const raw = objectFrom(message) ?? {};
   if (raw.role === 'system') {
     // a system message in place (mid-conversation-system beta): text blocks, cache_control kept
     const system = decodeSystemContent(raw.content, `messages.${i}.content`);
     if (system !== undefined) out.push(system);
     return;
   }
-  const role = raw.role as 'user' | 'assistant';
+  const role = raw.role === 'assistant' ? 'assistant' : 'user';
   const param = `messages.${i}.content`;
   if (typeof raw.content === 'string') {
     out.push({ role, content: [{ type: 'text', text: raw.content }] });
     return;
   }
-  const blocks = raw.content as unknown[];
+  const blocks = listFrom(raw.content);
   if (role === 'assistant') {
     out.push({ role, content: blocks.map((block, j) => contentBlock(block, `${param}.${j}`, role)) });
     return;
@@ -260,8 +263,8 @@ function sessionOf(userId: string): string | undefined {
   if (match !== null) return match[1];
   if (userId.startsWith('{')) {
     try {
-      const parsed = JSON.parse(userId) as JsonObject;
-      if (typeof parsed.session_id === 'string') return parsed.session_id;
+      const session = objectFrom(JSON.parse(userId))?.session_id;
+      if (typeof session === 'string') return session;
     } catch {
       // an opaque id
     }
@@ -284,12 +287,12 @@ function applyTopLevelCache(request: CanonicalRequest, control: CacheControl): v
 }
 
 export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as JsonObject;
+  const body = requestObject(raw);
   const messages: Message[] = [];
   const system = decodeSystem(body.system);
   if (system !== undefined) messages.push(system);
-  (body.messages as JsonObject[]).forEach((message, i) => decodeMessage(message, i, messages));
-  const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream === true };
+  listFrom(body.messages).forEach((message, i) => decodeMessage(message, i, messages));
+  const request: CanonicalRequest = { model: textFrom(body.model), messages, sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
   const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
   const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
@@ -297,8 +300,9 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   const topK = num(body, 'top_k'); if (topK !== undefined) sampling.topK = topK;
   const stop = body.stop_sequences;
   if (stop !== undefined && stop !== null) {
-    if (!Array.isArray(stop) || stop.some((value) => typeof value !== 'string')) throw invalidRequest('stop_sequences: Input should be a list of strings', 'stop_sequences');
-    if (stop.length > 0) sampling.stop = stop as string[];
+    const stops = stringsFrom(stop);
+    if (stops === undefined) throw invalidRequest('stop_sequences: Input should be a list of strings', 'stop_sequences');
+    if (stops.length > 0) sampling.stop = stops;
   }
   const extra: JsonObject = {};
   const foreignTools: unknown[] = [];

@@ -3,15 +3,20 @@
 // the decoder (translation) or by Anthropic itself (pass-through).
 import type { RequestSummary } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { describe } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject } from '../../util/json-value.ts';
 
 /**
  * `max_tokens` is required by Anthropic but not checked here: a pass-through request gets
  * Anthropic's own answer, and a translated one gets the provider's default (docs/translation/anthropic.md).
  */
+/** The body as a JSON object, or Anthropic's 400 for anything else. */
+export function requestObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`);
+  return body;
+}
+
 export function inspectMessagesRequest(body: unknown, countTokens: boolean): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`);
-  const record = body as Record<string, unknown>;
+  const record = requestObject(body);
   const model = record.model;
   if (model === undefined) throw invalidRequest('model: Field required', 'model');
   if (typeof model !== 'string' || model.length === 0) throw invalidRequest(`model: Input should be a non-empty string, got ${describe(model)}`, 'model');
@@ -20,8 +25,8 @@ export function inspectMessagesRequest(body: unknown, countTokens: boolean): Req
   if (!Array.isArray(messages)) throw invalidRequest(`messages: Input should be a valid list, got ${describe(messages)}`, 'messages');
   if (messages.length === 0) throw invalidRequest('messages: at least one message is required', 'messages');
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i] as Record<string, unknown> | null;
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) throw invalidRequest(`messages.${i}: Input should be an object`, `messages.${i}`);
+    const message: unknown = messages[i];
+    if (!isObject(message)) throw invalidRequest(`messages.${i}: Input should be an object`, `messages.${i}`);
     // `system` mid-conversation: Claude Code sends it (the mid-conversation-system beta)
     if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
       throw invalidRequest(`messages.${i}.role: Input should be 'user', 'assistant' or 'system'`, `messages.${i}.role`);
