@@ -119,3 +119,11 @@ export const ErrorCode = {
   internal: 'SWY_ERR_GATEWAY_INTERNAL',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The caller's request is refused (400), naming the field at fault when there is one: what every
+ * surface decoder and every provider encoder throws for a request it cannot carry.
+ */
+export function invalidRequest(message: string, param?: string): GatewayError {
+  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
+}

@@ -4,6 +4,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent } from '../util/undici.ts';
+import { headerValue } from '../util/header-value.ts';
 import type { MediaConfig } from '../config/types.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { ACCEPT_IDENTITY, readDecoded } from './content-coding.ts';
@@ -100,8 +101,7 @@ export class MediaFetcher {
       throw mediaError(`Could not download media from ${parsed.host}: ${(error as Error).message}.`, error);
     }
     if (body === undefined) throw mediaError(`Could not download media from ${parsed.host}: larger than ${this.config.maxBytes} bytes (media.max_bytes).`);
-    const header = response.headers['content-type'];
-    const mediaType = (Array.isArray(header) ? header[0] : header)?.split(';')[0]?.trim() || 'application/octet-stream';
+    const mediaType = headerValue(response.headers, 'content-type')?.split(';')[0]?.trim() || 'application/octet-stream';
     return { mediaType, data: body.toString('base64') };
   }
 

@@ -1,7 +1,8 @@
 // Response header values the gateway writes may carry what a client or an upstream chose (a model
 // name echoed in `x-switchyard-model`, an upstream's content type or retry-after). Node refuses —
 // throws on — any value with a character outside tab and Latin-1 minus controls, so every value is
-// made safe here, once, before a response head is written.
+// made safe here, once, before a response head is written. Reading one is here too: the first
+// value of a header Node may give as a list.
 
 /** Visible ASCII, space and tab: written as is (nearly every value, tested first). */
 const PLAIN = /^[\t\x20-\x7e]*$/;
@@ -25,4 +26,10 @@ export function makeHeadersSafe(headers: string[]): string[] {
     if (!PLAIN.test(value)) headers[i] = headerSafe(value);
   }
   return headers;
+}
+
+/** The first value of a request or response header (Node gives a list for a repeated one), if any. */
+export function headerValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

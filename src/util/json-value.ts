@@ -9,6 +9,28 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value if it is a JSON object, else undefined: for reading nested fields with `?.`. */
+export function objectFrom(value: unknown): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** A string field, else undefined. */
+export function stringFrom(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The first item of a list, else undefined (for `choices[0]`, `candidates[0]`). */
+export function firstOf(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : undefined;
+}
+
+/** What a JSON value is, for a message that says what was expected instead: `a string`, `an array`, `null`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** Text from a JSON field: a string as it is, a number or boolean as written, anything else `fallback`. */
 export function textFrom(value: unknown, fallback = ''): string {
   if (typeof value === 'string') return value;
@@ -29,8 +51,10 @@ export function finiteFrom(value: unknown): number | undefined {
 
 /** A list from an answer where the list is optional: the array, or an empty one for anything else. */
 export function listFrom(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? value : NO_ITEMS;
 }
+
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
 
 /** A JSON value as a message shows it: a string as it is, anything else as JSON, cut to `max` characters. */
 export function shown(value: unknown, max = 80): string {
@@ -44,6 +68,13 @@ export function shown(value: unknown, max = 80): string {
     }
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** An array of strings, else undefined. */
+export function stringsFrom(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  for (const item of value) if (typeof item !== 'string') return undefined;
+  return value;
 }
 
 /** An array of finite numbers (an embedding), else undefined. */

@@ -1,11 +1,9 @@
 // Anthropic Message JSON → canonical response; the stop-reason and usage conversions the stream
 // decoder shares.
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
+import { countFrom, isObject, objectFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export function finishReasonFrom(raw: unknown): FinishReason {
   switch (raw) {
@@ -23,9 +21,8 @@ export function finishReasonFrom(raw: unknown): FinishReason {
  * Anthropic's usage → canonical. Anthropic's input_tokens excludes cache reads and writes; the
  * canonical inputTokens counts every input token, so both are added back.
  */
-export function usageFrom(value: unknown): Usage | undefined {
-  if (!isObject(value)) return undefined;
-  const raw = value as Json;
+export function usageFrom(raw: unknown): Usage | undefined {
+  if (!isObject(raw)) return undefined;
   const cacheRead = countFrom(raw.cache_read_input_tokens) ?? 0;
   const cacheWrite = countFrom(raw.cache_creation_input_tokens) ?? 0;
   const usage: Usage = {
@@ -34,20 +31,15 @@ export function usageFrom(value: unknown): Usage | undefined {
   };
   if (cacheRead > 0) usage.cachedInputTokens = cacheRead;
   if (cacheWrite > 0) usage.cacheWriteInputTokens = cacheWrite;
-  const thinking = countFrom(raw.output_tokens_details?.thinking_tokens);
+  const thinking = countFrom(objectFrom(raw.output_tokens_details)?.thinking_tokens);
   if (thinking !== undefined && thinking > 0) usage.reasoningTokens = thinking;
   return usage;
 }
 
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
-
-export function decodeMessagesResponse(raw: unknown): CanonicalResponse {
-  const body = raw as Json;
-  if (body === null || typeof body !== 'object' || !Array.isArray(body.content)) throw protocolError('the message has no content list');
+export function decodeMessagesResponse(body: unknown): CanonicalResponse {
+  if (!isObject(body) || !Array.isArray(body.content)) throw protocolError('the message has no content list');
   const content: ResponsePart[] = [];
-  for (const block of body.content as Json[]) {
+  for (const block of body.content) {
     if (!isObject(block)) continue;
     switch (block.type) {
       case 'text':
@@ -81,7 +73,7 @@ export function decodeMessagesResponse(raw: unknown): CanonicalResponse {
 }
 
 export function decodeTokenCount(raw: unknown): number {
-  const count = countFrom((raw as Json | null)?.input_tokens);
+  const count = countFrom(objectFrom(raw)?.input_tokens);
   if (count === undefined) throw protocolError('the token count has no input_tokens (a count)');
   return count;
 }

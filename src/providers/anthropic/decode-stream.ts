@@ -5,42 +5,39 @@
 import type { PartSink } from '../../canonical/adapters.ts';
 import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { finishReasonFrom, protocolError, usageFrom } from './decode-response.ts';
+import { finishReasonFrom, usageFrom } from './decode-response.ts';
 import { streamError } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
-type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool' | 'skipped';
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { isObject, type JsonObject, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export class MessagesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'message_stop';
   private started = false;
-  private open: OpenBlock = 'none';
-  /** The canonical index of the open block (server-tool blocks are skipped, so it may lag Anthropic's). */
-  private blockIndex = -1;
+  /** The open block; its canonical index may lag Anthropic's, since server-tool blocks are skipped. */
+  private readonly blocks = new ContentBlocks();
   private finishReason: FinishReason = 'other';
   private rawFinishReason: string | undefined = undefined;
   private stopSequence: string | undefined = undefined;
   /** Anthropic's own usage figures, merged as they come (message_delta carries cumulative totals). */
-  private readonly rawUsage: Json = {};
+  private readonly rawUsage: JsonObject = {};
   private usage: Usage | undefined = undefined;
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let parsed: unknown;
+    let event: unknown;
     try {
-      parsed = JSON.parse(data);
+      event = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (!isObject(parsed)) {
+    if (!isObject(event)) {
       this.fail(sink, protocolError('a stream event is not a JSON object'));
       return;
     }
-    const event = parsed as Json;
     switch (event.type) {
       case 'message_start':
         this.start(sink, isObject(event.message) ? event.message : {});
@@ -53,7 +50,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         this.blockDelta(sink, isObject(event.delta) ? event.delta : {});
         return;
       case 'content_block_stop':
-        this.close(sink);
+        this.blocks.close(sink);
         return;
       case 'message_delta':
         this.ensureStarted(sink);
@@ -61,7 +58,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         return;
       case 'message_stop':
         this.ensureStarted(sink);
-        this.close(sink);
+        this.blocks.close(sink);
         this.finished = true;
         sink.onPart({
           type: 'response-end', finishReason: this.finishReason,
@@ -78,7 +75,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private start(sink: PartSink, message: Json): void {
+  private start(sink: PartSink, message: JsonObject): void {
     if (this.started) return;
     this.started = true;
     sink.onPart({ type: 'response-start', id: textFrom(message.id, 'msg_switchyard'), model: textFrom(message.model), created: Math.floor(Date.now() / 1000) });
@@ -89,53 +86,47 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     if (!this.started) this.start(sink, {});
   }
 
-  private mergeUsage(sink: PartSink, usage: Json): void {
+  private mergeUsage(sink: PartSink, usage: JsonObject): void {
     for (const key of Object.keys(usage)) if (usage[key] !== null && usage[key] !== undefined) this.rawUsage[key] = usage[key];
     this.usage = usageFrom(this.rawUsage);
     if (this.usage !== undefined) sink.onPart({ type: 'usage', usage: this.usage });
   }
 
-  private blockStart(sink: PartSink, block: Json): void {
-    this.close(sink);
+  private blockStart(sink: PartSink, block: JsonObject): void {
+    const blocks = this.blocks;
     switch (block.type) {
-      case 'text':
-        this.open = 'text';
-        this.blockIndex++;
-        sink.onPart({ type: 'text-start', index: this.blockIndex });
-        if (typeof block.text === 'string' && block.text.length > 0) sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: block.text });
+      case 'text': {
+        const index = blocks.startText(sink);
+        if (typeof block.text === 'string' && block.text.length > 0) sink.onPart({ type: 'text-delta', index, delta: block.text });
         return;
-      case 'thinking':
-        this.open = 'reasoning';
-        this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex });
-        if (typeof block.thinking === 'string' && block.thinking.length > 0) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: block.thinking });
-        if (typeof block.signature === 'string' && block.signature.length > 0) sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: block.signature });
+      }
+      case 'thinking': {
+        const index = blocks.startReasoning(sink);
+        if (typeof block.thinking === 'string' && block.thinking.length > 0) sink.onPart({ type: 'reasoning-delta', index, delta: block.thinking });
+        if (typeof block.signature === 'string' && block.signature.length > 0) sink.onPart({ type: 'reasoning-signature', index, signature: block.signature });
         return;
+      }
       case 'redacted_thinking':
-        this.open = 'reasoning';
-        this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: textFrom(block.data) });
+        blocks.startReasoning(sink, textFrom(block.data));
         return;
       case 'tool_use': {
-        this.open = 'tool';
-        this.blockIndex++;
-        sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: textFrom(block.id, `toolu_${this.blockIndex}`), name: textFrom(block.name) });
+        const index = blocks.startTool(sink, textFrom(block.id, `toolu_${blocks.nextIndex}`), textFrom(block.name));
         // the input normally streams as input_json_delta; a start that already holds it is sent as one delta
         const input = block.input;
         if (input !== undefined && input !== null && typeof input === 'object' && Object.keys(input).length > 0) {
-          sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: JSON.stringify(input) });
+          sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(input) });
         }
         return;
       }
       default:
         // server tool blocks (server_tool_use, web_search_tool_result, …): run by Anthropic, not the caller's to run
-        this.open = 'skipped';
+        blocks.skip(sink);
     }
   }
 
-  private blockDelta(sink: PartSink, delta: Json): void {
-    const index = this.blockIndex;
-    switch (this.open) {
+  private blockDelta(sink: PartSink, delta: JsonObject): void {
+    const index = this.blocks.index;
+    switch (this.blocks.open) {
       case 'text':
         if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text.length > 0) sink.onPart({ type: 'text-delta', index, delta: delta.text });
         return;
@@ -152,25 +143,13 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private messageDelta(sink: PartSink, event: Json): void {
-    const delta: Json = isObject(event.delta) ? event.delta : {};
+  private messageDelta(sink: PartSink, event: JsonObject): void {
+    const delta: JsonObject = isObject(event.delta) ? event.delta : {};
     if (typeof delta.stop_reason === 'string') {
       this.finishReason = finishReasonFrom(delta.stop_reason);
       this.rawFinishReason = delta.stop_reason;
     }
     if (typeof delta.stop_sequence === 'string') this.stopSequence = delta.stop_sequence;
     if (isObject(event.usage)) this.mergeUsage(sink, event.usage);
-  }
-
-  private close(sink: PartSink): void {
-    const index = this.blockIndex;
-    switch (this.open) {
-      case 'text': sink.onPart({ type: 'text-end', index }); break;
-      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
-      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
-      case 'skipped':
-      case 'none': break;
-    }
-    this.open = 'none';
   }
 }

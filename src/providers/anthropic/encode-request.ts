@@ -1,9 +1,8 @@
 // Canonical request → Anthropic Messages request body (and the count_tokens body, its subset).
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject } from '../../util/json-value.ts';
 
 /** Anthropic requires max_tokens; this is sent when the caller gave none (Claude 3 models cap output at 4096). */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -15,43 +14,39 @@ export const MIN_BUDGET = 1024;
 /** Room left for the answer when the default max_tokens has to grow around a thinking budget. */
 const ANSWER_ROOM = 4096;
 
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
 /**
  * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
  * dropped). Anthropic's own, inert or not, come back to be merged into the body.
  */
-export function rejectForeignFields(request: CanonicalRequest, provider: string): Json | undefined {
+export function rejectForeignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
   if (extra.dialect === 'anthropic') return extra.inert === undefined ? extra.fields : { ...extra.inert, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
-  throw invalid(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
+  throw invalidRequest(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
 }
 
-function cache(control: CacheControl | undefined): Json {
+function cache(control: CacheControl | undefined): JsonObject {
   return control === undefined ? {} : { cache_control: control.ttl !== undefined ? { type: 'ephemeral', ttl: control.ttl } : { type: 'ephemeral' } };
 }
 
-function imageSource(source: MediaSource): Json {
+function imageSource(source: MediaSource): JsonObject {
   if (source.kind === 'url') return { type: 'url', url: source.url };
   // `data:image/jpg;…` is common in the wild; Anthropic knows only image/jpeg
   return { type: 'base64', media_type: source.mediaType === 'image/jpg' ? 'image/jpeg' : source.mediaType, data: source.data };
 }
 
-function documentBlock(source: MediaSource, filename: string | undefined): Json {
+function documentBlock(source: MediaSource, filename: string | undefined): JsonObject {
   const title = filename !== undefined ? { title: filename } : {};
   if (source.kind === 'url') return { type: 'document', source: { type: 'url', url: source.url }, ...title };
   if (source.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: source.data }, ...title };
   if (source.mediaType.startsWith('text/')) return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(source.data, 'base64').toString('utf8') }, ...title };
-  throw invalid(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
+  throw invalidRequest(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
 }
 
 /** Blocks of user content, and of tool results (text, images, documents). */
-function userBlock(part: ContentPart): Json | undefined {
+function userBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
@@ -60,14 +55,14 @@ function userBlock(part: ContentPart): Json | undefined {
     case 'file':
       return documentBlock(part.source, part.filename);
     case 'audio':
-      throw invalid('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
+      throw invalidRequest('Anthropic models do not take audio input; remove the audio part or route to a provider that does.', 'messages');
     case 'tool-result': {
       const content = typeof part.content === 'string' ? part.content
-        : part.content.map(userBlock).filter((block): block is Json => block !== undefined && block.type !== 'tool_result');
+        : part.content.map(userBlock).filter((block): block is JsonObject => block !== undefined && block.type !== 'tool_result');
       return { type: 'tool_result', tool_use_id: toolUseId(part.toolCallId), content, ...(part.isError === true ? { is_error: true } : {}), ...cache(part.cacheControl) };
     }
     case 'tool-call':
-      throw invalid('A tool call can only appear in an assistant message.', 'messages');
+      throw invalidRequest('A tool call can only appear in an assistant message.', 'messages');
     case 'reasoning':
       return undefined;
   }
@@ -88,13 +83,13 @@ function toolInput(args: string, name: string): unknown {
   try {
     parsed = JSON.parse(args);
   } catch {
-    throw invalid(`The arguments of the earlier call to tool '${name}' are not valid JSON; Anthropic needs a JSON object.`, 'messages');
+    throw invalidRequest(`The arguments of the earlier call to tool '${name}' are not valid JSON; Anthropic needs a JSON object.`, 'messages');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`The arguments of the earlier call to tool '${name}' are not a JSON object, which Anthropic needs.`, 'messages');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidRequest(`The arguments of the earlier call to tool '${name}' are not a JSON object, which Anthropic needs.`, 'messages');
   return parsed;
 }
 
-function assistantBlock(part: ContentPart): Json | undefined {
+function assistantBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
@@ -110,26 +105,31 @@ function assistantBlock(part: ContentPart): Json | undefined {
   }
 }
 
-function systemBlocks(messages: readonly Message[]): string | Json[] | undefined {
-  const blocks: Json[] = [];
+function systemBlocks(messages: readonly Message[]): string | JsonObject[] | undefined {
+  const blocks: { type: 'text'; text: string; cache_control?: unknown }[] = [];
   for (const message of messages) {
     if (message.role !== 'system') continue;
     for (const part of message.content) {
-      if (part.type !== 'text') throw invalid('A system prompt sent to Anthropic can hold text only.', 'messages');
+      if (part.type !== 'text') throw invalidRequest('A system prompt sent to Anthropic can hold text only.', 'messages');
       if (part.text.length > 0) blocks.push({ type: 'text', text: part.text, ...cache(part.cacheControl) });
     }
   }
   if (blocks.length === 0) return undefined;
-  return blocks.length === 1 && blocks[0]!.cache_control === undefined ? blocks[0]!.text as string : blocks;
+  return blocks.length === 1 && blocks[0]!.cache_control === undefined ? blocks[0]!.text : blocks;
+}
+
+interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: JsonObject[];
 }
 
 /** Consecutive turns of one role are merged (Anthropic would merge them too); tool results are user turns. */
-function encodeMessages(messages: readonly Message[]): Json[] {
-  const out: { role: string; content: Json[] }[] = [];
+function encodeMessages(messages: readonly Message[]): AnthropicMessage[] {
+  const out: AnthropicMessage[] = [];
   for (const message of messages) {
     if (message.role === 'system') continue;
     const role = message.role === 'assistant' ? 'assistant' : 'user';
-    const blocks: Json[] = [];
+    const blocks: JsonObject[] = [];
     for (const part of message.content) {
       const block = role === 'assistant' ? assistantBlock(part) : userBlock(part);
       if (block !== undefined) blocks.push(block);
@@ -143,11 +143,11 @@ function encodeMessages(messages: readonly Message[]): Json[] {
 }
 
 /** With thinking on, a final assistant turn that called tools must open with its (signed) thinking. */
-function lastAssistantNeedsThinking(messages: readonly Json[]): boolean {
+function lastAssistantNeedsThinking(messages: readonly AnthropicMessage[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
     if (message.role !== 'assistant') continue;
-    const content = message.content as Json[];
+    const content = message.content;
     const first = content[0]?.type;
     return content.some((block) => block.type === 'tool_use') && first !== 'thinking' && first !== 'redacted_thinking';
   }
@@ -168,7 +168,7 @@ export function thinkingBudget(request: CanonicalRequest): number | undefined {
   return reasoning.includeThoughts === true ? EFFORT_BUDGETS.medium : undefined;
 }
 
-function encodeTools(request: CanonicalRequest, body: Json): void {
+function encodeTools(request: CanonicalRequest, body: JsonObject): void {
   const tools = request.tools ?? [];
   if (tools.length === 0) return;
   body.tools = tools.map((tool) => ({
@@ -180,7 +180,7 @@ function encodeTools(request: CanonicalRequest, body: Json): void {
   }));
   const choice = request.toolChoice;
   if (choice === undefined && request.parallelToolCalls !== false) return;
-  const toolChoice: Json = choice === undefined ? { type: 'auto' }
+  const toolChoice: JsonObject = choice === undefined ? { type: 'auto' }
     : choice.type === 'required' ? { type: 'any' }
     : choice.type === 'tool' ? { type: 'tool', name: choice.name }
     : { type: choice.type };
@@ -194,7 +194,7 @@ function encodeTools(request: CanonicalRequest, body: Json): void {
  * max_tokens caps thinking and answer together (as OpenAI's max_completion_tokens does), so a
  * budget that does not fit shrinks to half of it, and thinking is off when not even the minimum fits.
  */
-function effectiveBudget(request: CanonicalRequest, messages: readonly Json[], forCount: boolean): number | undefined {
+function effectiveBudget(request: CanonicalRequest, messages: readonly AnthropicMessage[], forCount: boolean): number | undefined {
   const budget = thinkingBudget(request);
   if (budget === undefined || budget === 0) return budget;
   const choice = request.toolChoice?.type;
@@ -205,7 +205,7 @@ function effectiveBudget(request: CanonicalRequest, messages: readonly Json[], f
   return shrunk < askedMax ? shrunk : undefined;
 }
 
-function encodeSampling(request: CanonicalRequest, model: string, budget: number | undefined, body: Json): void {
+function encodeSampling(request: CanonicalRequest, model: string, budget: number | undefined, body: JsonObject): void {
   const sampling = request.sampling;
   const thinking = budget !== undefined && budget > 0;
   let maxTokens = sampling.maxTokens ?? defaultMaxTokens(model);
@@ -219,13 +219,13 @@ function encodeSampling(request: CanonicalRequest, model: string, budget: number
 }
 
 /** The body both endpoints share; `forCount` leaves out what only generation takes. */
-export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): Json {
+export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): JsonObject {
   const extra = rejectForeignFields(request, provider.name);
   const sampling = request.sampling;
-  if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalid('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
-  if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalid('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
+  if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalidRequest('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
+  if (sampling.frequencyPenalty !== undefined && sampling.frequencyPenalty !== 0) throw invalidRequest('Anthropic has no frequency penalty; remove frequency_penalty (or set it to 0).', 'frequency_penalty');
   const messages = encodeMessages(request.messages);
-  const body: Json = { model };
+  const body: JsonObject = { model };
   const system = systemBlocks(request.messages);
   if (system !== undefined) body.system = system;
   body.messages = messages;
@@ -247,7 +247,7 @@ export function encodeMessagesBody(request: CanonicalRequest, model: string, pro
 const COUNT_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'mcp_servers', 'context_management']);
 
 /** Anthropic fields the surface did not model go back in: lists are appended, objects merged, the rest added. */
-function mergeFields(body: Json, extra: Json, forCount: boolean): void {
+function mergeFields(body: JsonObject, extra: JsonObject, forCount: boolean): void {
   for (const [key, value] of Object.entries(extra)) {
     if (forCount && !COUNT_FIELDS.has(key)) continue;
     const present = body[key];
@@ -255,10 +255,6 @@ function mergeFields(body: Json, extra: Json, forCount: boolean): void {
     else if (Array.isArray(present) && Array.isArray(value)) body[key] = [...present, ...value];
     else if (isObject(present) && isObject(value)) body[key] = { ...value, ...present };
   }
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function encodeMessagesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {

@@ -2,26 +2,27 @@
 // classified by the shared policy; and mid-stream `error` events → the same.
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { classifyUpstreamError } from '../../upstream/classify.ts';
+import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
-type Json = Record<string, any>;
-
-export function decodeAnthropicErrorBody(parsed: Json | null | undefined): { message?: string; type?: string } {
-  const error = parsed?.error;
-  if (error !== null && typeof error === 'object') {
+export function decodeAnthropicErrorBody(parsed: unknown): { message?: string; type?: string } {
+  const body = objectFrom(parsed);
+  const error = body?.error;
+  if (isObject(error)) {
     return {
       ...(typeof error.message === 'string' ? { message: error.message } : {}),
       ...(typeof error.type === 'string' ? { type: error.type } : {}),
     };
   }
+  if (Array.isArray(error)) return {}; // an error given as a list says nothing readable
   if (typeof error === 'string') return { message: error };
-  return typeof parsed?.message === 'string' ? { message: parsed.message } : {};
+  return typeof body?.message === 'string' ? { message: body.message } : {};
 }
 
 export function decodeAnthropicError(status: number, body: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>, provider: string): GatewayError {
   let message: string | undefined;
   let type: string | undefined;
   try {
-    ({ message, type } = decodeAnthropicErrorBody(JSON.parse(body.toString('utf8')) as Json));
+    ({ message, type } = decodeAnthropicErrorBody(JSON.parse(body.toString('utf8'))));
   } catch {
     // not JSON (a proxy's HTML page, …)
   }
@@ -46,7 +47,7 @@ export function statusOfErrorType(type: string | undefined): number {
 }
 
 /** An `event: error` after the stream started: shown as a gateway error of the matching class. */
-export function streamError(payload: Json): GatewayError {
+export function streamError(payload: JsonObject): GatewayError {
   const { message, type } = decodeAnthropicErrorBody(payload);
   const upstreamStatus = statusOfErrorType(type);
   const rateLimited = upstreamStatus === 429 || upstreamStatus === 529;

@@ -8,6 +8,7 @@ import { MessagesStreamDecoder } from './decode-stream.ts';
 import { encodeCountTokensRequest, encodeMessagesRequest } from './encode-request.ts';
 import { decodeAnthropicError } from './errors.ts';
 import { withoutQueryKey } from '../../util/query-key.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
 /** Client headers Anthropic acts on; a forwarded one overrides the provider's configured value. */
 const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
@@ -28,11 +29,11 @@ export function upstreamQuery(query: string): string {
 }
 
 export function decodeAnthropicModelList(body: unknown): string[] {
-  const data = (body as { data?: unknown } | null)?.data;
+  const data = objectFrom(body)?.data;
   if (!Array.isArray(data)) return [];
   const ids: string[] = [];
   for (const entry of data) {
-    const id = (entry as { id?: unknown } | null)?.id;
+    const id = objectFrom(entry)?.id;
     if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
   }
   return ids;

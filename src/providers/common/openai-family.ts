@@ -2,20 +2,22 @@
 // body shape and the `GET /models` list.
 import type { GatewayError } from '../../canonical/errors.ts';
 import { classifyUpstreamError } from '../../upstream/classify.ts';
+import { isObject, objectFrom } from '../../util/json-value.ts';
 
-type Json = Record<string, any>;
-
-export function decodeOpenAIErrorBody(parsed: Json): { message?: string; code?: string; type?: string } {
-  const error = parsed?.error;
+/** The message, code and type of an OpenAI-shaped error body (`{error: {message, code, type}}`, `{error: "…"}` or `{message}`). */
+export function decodeOpenAIErrorBody(parsed: unknown): { message?: string; code?: string; type?: string } {
+  const body = objectFrom(parsed);
+  const error = body?.error;
   if (typeof error === 'string') return { message: error };
-  if (error !== null && typeof error === 'object') {
+  if (isObject(error)) {
     return {
       ...(typeof error.message === 'string' ? { message: error.message } : {}),
       ...(typeof error.code === 'string' ? { code: error.code } : {}),
       ...(typeof error.type === 'string' ? { type: error.type } : {}),
     };
   }
-  return typeof parsed?.message === 'string' ? { message: parsed.message } : {};
+  if (Array.isArray(error)) return {}; // an error given as a list says nothing readable
+  return typeof body?.message === 'string' ? { message: body.message } : {};
 }
 
 /** An upstream error answer in OpenAI's shape → a classified gateway error. */
@@ -23,7 +25,7 @@ export function decodeOpenAIError(status: number, body: Buffer, headers: Readonl
   let message: string | undefined;
   let code: string | undefined;
   try {
-    const decoded = decodeOpenAIErrorBody(JSON.parse(body.toString('utf8')) as Json);
+    const decoded = decodeOpenAIErrorBody(JSON.parse(body.toString('utf8')));
     message = decoded.message;
     code = decoded.code;
   } catch {
@@ -34,11 +36,11 @@ export function decodeOpenAIError(status: number, body: Buffer, headers: Readonl
 
 /** Model ids from `GET /models` (`{data: [{id}]}`). */
 export function decodeOpenAIModelList(body: unknown): string[] {
-  const data = (body as { data?: unknown } | null)?.data;
+  const data = objectFrom(body)?.data;
   if (!Array.isArray(data)) return [];
   const ids: string[] = [];
   for (const entry of data) {
-    const id = (entry as { id?: unknown } | null)?.id;
+    const id = objectFrom(entry)?.id;
     if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
   }
   return ids;

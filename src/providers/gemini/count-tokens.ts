@@ -2,9 +2,9 @@
 // instruction and tool declarations are counted as they would be billed.
 import type { CountTokensProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { countFrom } from '../../util/json-value.ts';
-import { protocolError } from './decode-response.ts';
+import { countFrom, objectFrom } from '../../util/json-value.ts';
 import { encodeGenerateBody, modelPath, modelResource } from './encode-request.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export const geminiCountTokensCodec: CountTokensProviderCodec = {
   encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
@@ -12,7 +12,7 @@ export const geminiCountTokensCodec: CountTokensProviderCodec = {
     return { path: `${modelPath(model)}:countTokens`, headers: ['accept', 'application/json'], body: JSON.stringify({ generateContentRequest: body }) };
   },
   decodeResponse(raw: unknown): number {
-    const total = countFrom((raw as { totalTokens?: unknown } | null)?.totalTokens);
+    const total = countFrom(objectFrom(raw)?.totalTokens);
     if (total === undefined) throw protocolError('the countTokens answer has no totalTokens (a count)');
     return total;
   },

@@ -3,16 +3,10 @@
 // function call travels in an empty reasoning part just before the call; on a text part, in one
 // just after the text; on thought parts, with the thinking text.
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
+import { countFrom, firstOf, isObject, type JsonObject, listFrom, objectFrom, stringFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
 const FAILED = new Set(['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS', 'MISSING_THOUGHT_SIGNATURE']);
@@ -57,7 +51,7 @@ export class CallIds {
 }
 
 /** Parts the canonical response has no kind for, shown as the text a reader would see. */
-export function textOfOtherPart(part: Json): string | undefined {
+export function textOfOtherPart(part: JsonObject): string | undefined {
   const { inlineData, fileData, executableCode, codeExecutionResult } = part;
   if (isObject(inlineData)) return `![image](data:${textFrom(inlineData.mimeType)};base64,${textFrom(inlineData.data)})`;
   if (isObject(fileData)) return `![file](${textFrom(fileData.fileUri)})`;
@@ -67,18 +61,16 @@ export function textOfOtherPart(part: Json): string | undefined {
 }
 
 export function decodeGenerateResponse(raw: unknown): CanonicalResponse {
-  const body = (Array.isArray(raw) ? raw.at(-1) : raw) as Json;
-  if (body === null || typeof body !== 'object') throw protocolError('the response is not an object');
-  const first: unknown = body.candidates?.[0];
-  const candidate: Json | undefined = isObject(first) ? first : undefined;
-  const blockReason: unknown = body.promptFeedback?.blockReason;
-  const blocked = typeof blockReason === 'string' ? blockReason : undefined;
+  const body = objectFrom(Array.isArray(raw) ? raw.at(-1) : raw);
+  if (body === undefined) throw protocolError('the response is not an object');
+  const candidate = objectFrom(firstOf(body.candidates));
+  const blocked = stringFrom(objectFrom(body.promptFeedback)?.blockReason);
   if (candidate === undefined && blocked === undefined) throw protocolError('the response has no candidates');
   const content: ResponsePart[] = [];
   const ids = new CallIds(body.responseId);
   let hasCalls = false;
   let run: Extract<ResponsePart, { type: 'reasoning' }> | undefined;
-  for (const part of listFrom(candidate?.content?.parts) as Json[]) {
+  for (const part of listFrom(objectFrom(candidate?.content)?.parts)) {
     if (!isObject(part)) continue;
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
     if (part.thought === true) {

@@ -6,18 +6,16 @@
 import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { CallIds, finishReasonFrom, protocolError, textOfOtherPart, usageFrom } from './decode-response.ts';
+import { CallIds, finishReasonFrom, textOfOtherPart, usageFrom } from './decode-response.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
-type OpenBlock = 'none' | 'text' | 'reasoning';
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { firstOf, isObject, type JsonObject, objectFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'finishReason';
   private started = false;
-  private open: OpenBlock = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   /** The open reasoning block already has its signature: more thoughts start a new block. */
   private reasoningSigned = false;
   private ids: CallIds | undefined = undefined;
@@ -32,7 +30,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       super.onIncomplete(sink);
       return;
     }
-    this.close(sink);
+    this.blocks.close(sink);
     if (!this.started) this.start(sink, {});
     const finishReason = this.rawFinish === undefined ? 'content-filter' : finishReasonFrom(this.rawFinish, this.hasCalls);
     sink.onPart({
@@ -44,17 +42,19 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let chunk: Json;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data) as Json;
+      parsed = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (chunk === null || typeof chunk !== 'object') {
+    if (parsed === null || typeof parsed !== 'object') {
       this.fail(sink, protocolError('a stream event is not an object'));
       return;
     }
+    // a list carries none of a chunk's fields: it reads as an empty chunk
+    const chunk: JsonObject = isObject(parsed) ? parsed : {};
     if (chunk.error !== undefined) {
       this.fail(sink, midStreamError(chunk.error));
       return;
@@ -65,14 +65,15 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       this.usage = usage;
       sink.onPart({ type: 'usage', usage });
     }
-    const candidate: Json | undefined = chunk.candidates?.[0];
-    const parts = candidate?.content?.parts;
+    const candidate = objectFrom(firstOf(chunk.candidates));
+    const parts = objectFrom(candidate?.content)?.parts;
     if (Array.isArray(parts)) for (const part of parts) if (isObject(part)) this.part(sink, part);
     if (typeof candidate?.finishReason === 'string') this.rawFinish = candidate.finishReason;
-    if (typeof chunk.promptFeedback?.blockReason === 'string') this.blocked = chunk.promptFeedback.blockReason;
+    const blockReason = objectFrom(chunk.promptFeedback)?.blockReason;
+    if (typeof blockReason === 'string') this.blocked = blockReason;
   }
 
-  private start(sink: PartSink, chunk: Json): void {
+  private start(sink: PartSink, chunk: JsonObject): void {
     this.started = true;
     this.ids = new CallIds(chunk.responseId);
     sink.onPart({
@@ -83,67 +84,56 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     });
   }
 
-  private part(sink: PartSink, part: Json): void {
+  private part(sink: PartSink, part: JsonObject): void {
     const signature = typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0 ? part.thoughtSignature : undefined;
+    const blocks = this.blocks;
     if (part.thought === true) {
-      if (this.open !== 'reasoning' || this.reasoningSigned) {
-        this.close(sink);
-        this.open = 'reasoning';
+      if (blocks.open !== 'reasoning' || this.reasoningSigned) {
+        blocks.startReasoning(sink);
         this.reasoningSigned = false;
-        sink.onPart({ type: 'reasoning-start', index: ++this.blockIndex });
       }
-      if (typeof part.text === 'string' && part.text.length > 0) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: part.text });
+      if (typeof part.text === 'string' && part.text.length > 0) sink.onPart({ type: 'reasoning-delta', index: blocks.index, delta: part.text });
       if (signature !== undefined) {
-        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature });
+        sink.onPart({ type: 'reasoning-signature', index: blocks.index, signature });
         this.reasoningSigned = true;
       }
       return;
     }
     const call = part.functionCall;
     if (isObject(call)) {
-      this.close(sink);
+      blocks.close(sink);
       if (signature !== undefined) this.signatureBlock(sink, signature);
-      const index = ++this.blockIndex;
-      sink.onPart({ type: 'tool-call-start', index, id: this.ids!.next(call.id), name: textFrom(call.name) });
+      // a call arrives whole: start, its arguments, end
+      const index = blocks.startTool(sink, this.ids!.next(call.id), textFrom(call.name));
       sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
-      sink.onPart({ type: 'tool-call-end', index });
+      blocks.close(sink);
       this.hasCalls = true;
       return;
     }
     const text = typeof part.text === 'string' ? part.text : textOfOtherPart(part);
     if (text !== undefined && text.length > 0) {
-      if (this.open !== 'text') {
-        this.close(sink);
-        this.open = 'text';
-        sink.onPart({ type: 'text-start', index: ++this.blockIndex });
-      }
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: text });
+      const index = blocks.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index, delta: text });
     }
     if (signature !== undefined) {
-      this.close(sink);
+      blocks.close(sink);
       this.signatureBlock(sink, signature);
     }
   }
 
   /** A signature Gemini attached to a non-thought part, carried in an empty reasoning block. */
   private signatureBlock(sink: PartSink, signature: string): void {
-    const index = ++this.blockIndex;
-    sink.onPart({ type: 'reasoning-start', index });
+    const index = this.blocks.startReasoning(sink);
     sink.onPart({ type: 'reasoning-signature', index, signature });
-    sink.onPart({ type: 'reasoning-end', index });
-  }
-
-  private close(sink: PartSink): void {
-    if (this.open === 'text') sink.onPart({ type: 'text-end', index: this.blockIndex });
-    else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
-    this.open = 'none';
+    this.blocks.close(sink);
   }
 }
 
 /** `data: {"error": {...}}` in the middle of a stream. */
-function midStreamError(raw: Json): GatewayError {
-  const code = typeof raw?.code === 'number' ? raw.code : 500;
-  const message = typeof raw?.message === 'string' ? raw.message : 'unknown error';
+function midStreamError(raw: unknown): GatewayError {
+  const error = objectFrom(raw);
+  const code = typeof error?.code === 'number' ? error.code : 500;
+  const message = typeof error?.message === 'string' ? error.message : 'unknown error';
   const limited = code === 429;
   return new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message}`, {
     status: limited ? 429 : code === 504 ? 504 : 502, origin: 'upstream', errorClass: limited ? 'rate-limited' : 'server-error', upstreamStatus: code,

@@ -3,21 +3,19 @@
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { estimateTokens } from '../../util/estimate-tokens.ts';
-import { numbersFrom } from '../../util/json-value.ts';
-import { protocolError } from './decode-response.ts';
+import { type JsonObject, numbersFrom, objectFrom } from '../../util/json-value.ts';
 import { geminiExtras, modelPath, modelResource } from './encode-request.ts';
-
-type Json = Record<string, any>;
+import { protocolError } from '../common/protocol-error.ts';
 
 export const geminiEmbeddingsCodec: EmbeddingsProviderCodec = {
   encodeRequest(request: EmbeddingRequest, model: string, provider: ProviderContext): UpstreamRequest {
     const extras = geminiExtras(request.passThrough, provider.name);
-    const fields: Json = { ...extras?.fields };
+    const fields: JsonObject = { ...extras?.fields };
     const title = fields.title;
     delete fields.title;
     const resource = modelResource(model);
     const requests = request.inputs.map((text, i) => {
-      const entry: Json = { model: resource, content: { parts: [{ text }] } };
+      const entry: JsonObject = { model: resource, content: { parts: [{ text }] } };
       if (request.taskType !== undefined) entry.taskType = request.taskType;
       if (request.dimensions !== undefined) entry.outputDimensionality = request.dimensions;
       const entryTitle = Array.isArray(title) ? title[i] : title;
@@ -28,11 +26,11 @@ export const geminiEmbeddingsCodec: EmbeddingsProviderCodec = {
     return { path: `${modelPath(model)}:batchEmbedContents`, headers: ['accept', 'application/json'], body: JSON.stringify({ requests }) };
   },
   decodeResponse(raw: unknown, request: EmbeddingRequest): EmbeddingResponse {
-    const body = raw as Json;
-    const list: Json[] | undefined = Array.isArray(body?.embeddings) ? body.embeddings : body?.embedding !== undefined ? [body.embedding] : undefined;
+    const body = objectFrom(raw);
+    const list: readonly unknown[] | undefined = Array.isArray(body?.embeddings) ? body.embeddings : body?.embedding !== undefined ? [body.embedding] : undefined;
     if (list === undefined) throw protocolError('the embeddings answer has no embeddings');
     const embeddings = list.map((entry) => {
-      const values = numbersFrom(entry?.values);
+      const values = numbersFrom(objectFrom(entry)?.values);
       if (values === undefined) throw protocolError('an embedding has no values (an array of numbers)');
       return values;
     });

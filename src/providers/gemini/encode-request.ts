@@ -2,27 +2,22 @@
 // names its function, found from the call it answers in the history. Thought signatures travel
 // in canonical reasoning parts and go back on the part Gemini attached them to.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, PassThrough, ReasoningEffort, ReasoningPart, ReasoningSettings, ToolResultPart,
 } from '../../canonical/request.ts';
 import { geminiParameters, geminiResponseSchema } from './schema.ts';
-
-type Json = Record<string, unknown>;
-
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
+import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its inert ones are dropped. */
-export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: Json; inert: Json } | undefined {
+export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: JsonObject; inert: JsonObject } | undefined {
   if (passThrough === undefined) return undefined;
   if (passThrough.dialect === 'gemini') return { fields: passThrough.fields, inert: passThrough.inert ?? {} };
   const names = Object.keys(passThrough.fields);
   if (names.length === 0) return undefined;
-  throw new GatewayError(ErrorCode.invalidRequest,
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for a gemini provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
-    { status: 400, origin: 'downstream', errorClass: 'client-error', param: names[0] });
+    names[0]);
 }
 
 /** `models/{model}` or `tunedModels/{model}`: the resource name Gemini bodies use. */
@@ -45,7 +40,7 @@ function requiresSignatures(model: string): boolean {
 /** Google's documented placeholder for calls made by another model (history moved to Gemini). */
 const SKIP_SIGNATURE = 'skip_thought_signature_validator';
 
-function media(source: MediaSource, fallbackType: string): Json {
+function media(source: MediaSource, fallbackType: string): JsonObject {
   if (source.kind === 'base64') return { inlineData: { mimeType: source.mediaType, data: source.data } };
   // Gemini fetches no URL except its own file URIs; other URLs were inlined by the pipeline
   return { fileData: { mimeType: source.mediaType ?? fallbackType, fileUri: source.url } };
@@ -57,20 +52,25 @@ function signatureOf(part: ReasoningPart): string | undefined {
   return part.provider === undefined || part.provider === 'gemini' ? part.signature : undefined;
 }
 
-function parseArguments(text: string, param: string): Json {
+function parseArguments(text: string, param: string): JsonObject {
   if (text.trim().length === 0) return {};
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw invalid(`Invalid '${param}': the tool call's arguments are not JSON, and Gemini takes them as an object.`, param);
+    throw invalidRequest(`Invalid '${param}': the tool call's arguments are not JSON, and Gemini takes them as an object.`, param);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
-  return value as Json;
+  if (!isObject(value)) throw invalidRequest(`Invalid '${param}': Gemini takes a tool call's arguments as a JSON object.`, param);
+  return value;
+}
+
+interface GeminiContent {
+  role: 'user' | 'model';
+  parts: JsonObject[];
 }
 
 class ContentsEncoder {
-  readonly contents: Json[] = [];
+  readonly contents: GeminiContent[] = [];
   readonly system: string[] = [];
   /** tool-call id → function name, from the whole history */
   private readonly calls = new Map<string, string>();
@@ -83,10 +83,10 @@ class ContentsEncoder {
     this.signaturesRequired = requiresSignatures(model);
   }
 
-  private push(role: 'user' | 'model', parts: Json[]): void {
+  private push(role: 'user' | 'model', parts: JsonObject[]): void {
     if (parts.length === 0) return;
     const last = this.contents.at(-1);
-    if (last !== undefined && last.role === role) (last.parts as Json[]).push(...parts);
+    if (last !== undefined && last.role === role) last.parts.push(...parts);
     else this.contents.push({ role, parts });
   }
 
@@ -96,7 +96,7 @@ class ContentsEncoder {
       case 'system':
         this.system.push(message.content.map((part, j) => {
           if (part.type === 'text') return part.text;
-          throw invalid(`Invalid '${where}.content[${j}]': a Gemini system instruction holds text only.`, `${where}.content[${j}]`);
+          throw invalidRequest(`Invalid '${where}.content[${j}]': a Gemini system instruction holds text only.`, `${where}.content[${j}]`);
         }).join('\n'));
         return;
       case 'assistant':
@@ -109,8 +109,8 @@ class ContentsEncoder {
     }
   }
 
-  private userParts(content: readonly ContentPart[], where: string): Json[] {
-    const parts: Json[] = [];
+  private userParts(content: readonly ContentPart[], where: string): JsonObject[] {
+    const parts: JsonObject[] = [];
     content.forEach((part, j) => {
       switch (part.type) {
         case 'text': parts.push({ text: part.text }); break;
@@ -119,19 +119,19 @@ class ContentsEncoder {
         case 'file': parts.push(media(part.source, 'application/pdf')); break;
         case 'tool-result': parts.push(...this.functionResponse(part, `${where}.content[${j}]`)); break;
         case 'reasoning': break; // a caller's own thinking is not the model's
-        case 'tool-call': throw invalid(`Invalid '${where}.content[${j}]': a tool call belongs to an assistant message.`, `${where}.content[${j}]`);
+        case 'tool-call': throw invalidRequest(`Invalid '${where}.content[${j}]': a tool call belongs to an assistant message.`, `${where}.content[${j}]`);
       }
     });
     return parts;
   }
 
-  private functionResponse(part: ToolResultPart, where: string): Json[] {
+  private functionResponse(part: ToolResultPart, where: string): JsonObject[] {
     const name = this.calls.get(part.toolCallId) ?? (this.toolNames.has(part.toolCallId) ? part.toolCallId : undefined);
     if (name === undefined) {
-      throw invalid(`Invalid '${where}': the tool result answers '${part.toolCallId}', a call the conversation does not contain; Gemini needs the function's name.`, where);
+      throw invalidRequest(`Invalid '${where}': the tool result answers '${part.toolCallId}', a call the conversation does not contain; Gemini needs the function's name.`, where);
     }
     const texts: string[] = [];
-    const extra: Json[] = [];
+    const extra: JsonObject[] = [];
     if (typeof part.content === 'string') texts.push(part.content);
     else {
       for (const item of part.content) {
@@ -150,8 +150,8 @@ class ContentsEncoder {
    * neither is next to it (a caller that moved its reasoning ahead of the text) it goes to the
    * turn's first unsigned call, else to the next text, else alone as a signature-only part.
    */
-  private modelParts(content: readonly ContentPart[], where: string): Json[] {
-    const parts: Json[] = [];
+  private modelParts(content: readonly ContentPart[], where: string): JsonObject[] {
+    const parts: JsonObject[] = [];
     const hasCalls = content.some((part) => part.type === 'tool-call');
     const queue: string[] = [];
     let callSignature: string | undefined;
@@ -192,7 +192,7 @@ class ContentsEncoder {
         case 'image': parts.push(media(part.source, 'image/png')); break;
         case 'audio': parts.push(media(part.source, `audio/${part.format ?? 'wav'}`)); break;
         case 'file': parts.push(media(part.source, 'application/pdf')); break;
-        case 'tool-result': throw invalid(`Invalid '${where}.content[${j}]': a tool result belongs to a user or tool message.`, `${where}.content[${j}]`);
+        case 'tool-result': throw invalidRequest(`Invalid '${where}.content[${j}]': a tool result belongs to a user or tool message.`, `${where}.content[${j}]`);
       }
     });
     for (const signature of queue) parts.push({ text: '', thoughtSignature: signature });
@@ -209,8 +209,8 @@ export const EFFORT_BUDGETS: Readonly<Record<ReasoningEffort, number>> = { none:
 export const EFFORT_LEVELS: Readonly<Record<ReasoningEffort, string>> = { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' };
 export const PRO_EFFORT_LEVELS: Readonly<Record<ReasoningEffort, string>> = { none: 'low', minimal: 'low', low: 'low', medium: 'high', high: 'high', xhigh: 'high' };
 
-function thinkingConfig(reasoning: ReasoningSettings, model: string): Json | undefined {
-  const config: Json = {};
+function thinkingConfig(reasoning: ReasoningSettings, model: string): JsonObject | undefined {
+  const config: JsonObject = {};
   if (reasoning.budgetTokens !== undefined) config.thinkingBudget = reasoning.budgetTokens;
   else if (reasoning.effort !== undefined) {
     if (requiresSignatures(model)) config.thinkingLevel = (/flash/.test(model) ? EFFORT_LEVELS : PRO_EFFORT_LEVELS)[reasoning.effort];
@@ -222,26 +222,28 @@ function thinkingConfig(reasoning: ReasoningSettings, model: string): Json | und
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
-function mergeExtras(body: Json, generation: Json, values: Json): void {
+function mergeExtras(body: JsonObject, generation: JsonObject, values: JsonObject): void {
   for (const [key, value] of Object.entries(values)) {
     if (key.startsWith('tools.')) {
-      const tools = (body.tools ??= []) as Json[];
-      tools.push({ [key.slice(6)]: value });
+      const tool = { [key.slice(6)]: value };
+      if (Array.isArray(body.tools)) body.tools.push(tool);
+      else body.tools = [tool];
     } else if (key.startsWith('generationConfig.')) {
       generation[key.slice(17)] ??= value;
     } else if (key.startsWith('toolConfig.')) {
-      const config = (body.toolConfig ??= {}) as Json;
+      let config = objectFrom(body.toolConfig);
+      if (config === undefined) body.toolConfig = config = {};
       config[key.slice(11)] ??= value;
     } else if (!(key in body)) body[key] = value;
   }
 }
 
 /** The GenerateContentRequest body (also wrapped by countTokens). */
-export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): Json {
+export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): JsonObject {
   const extras = geminiExtras(request.passThrough, provider.name);
   const encoder = new ContentsEncoder(request, model);
   request.messages.forEach((message, i) => encoder.message(message, i));
-  const body: Json = { contents: encoder.contents };
+  const body: JsonObject = { contents: encoder.contents };
   if (encoder.system.length > 0) body.systemInstruction = { parts: [{ text: encoder.system.join('\n\n') }] };
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = [{
@@ -256,7 +258,7 @@ export function encodeGenerateBody(request: CanonicalRequest, model: string, pro
     const mode = choice.type === 'auto' ? 'AUTO' : choice.type === 'none' ? 'NONE' : 'ANY';
     body.toolConfig = { functionCallingConfig: { mode, ...(choice.type === 'tool' ? { allowedFunctionNames: [choice.name] } : {}) } };
   }
-  const generation: Json = {};
+  const generation: JsonObject = {};
   const sampling = request.sampling;
   if (sampling.temperature !== undefined) generation.temperature = sampling.temperature;
   if (sampling.topP !== undefined) generation.topP = sampling.topP;

@@ -2,19 +2,20 @@
 // "details"}} (inside an array on a JSON-array stream); a 429's wait is in RetryInfo.retryDelay.
 import type { GatewayError } from '../../canonical/errors.ts';
 import { classifyUpstreamError } from '../../upstream/classify.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
-type Json = Record<string, any>;
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 const CONTEXT_LENGTH = /input token count.*exceeds|exceeds the maximum number of tokens/i;
 
 export function decodeGeminiErrorBody(parsed: unknown): { message?: string; status?: string; retryDelaySeconds?: number } {
-  const error: Json | undefined = (Array.isArray(parsed) ? parsed[0] : parsed as Json)?.error;
-  if (error === undefined || error === null || typeof error !== 'object') return {};
+  const error = objectFrom(objectFrom(Array.isArray(parsed) ? parsed[0] : parsed)?.error);
+  if (error === undefined) return {};
   let retryDelaySeconds: number | undefined;
   if (Array.isArray(error.details)) {
-    for (const detail of error.details as Json[]) {
-      const match = typeof detail?.retryDelay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(detail.retryDelay) : null;
+    for (const detail of error.details) {
+      const retryDelay = objectFrom(detail)?.retryDelay;
+      const match = typeof retryDelay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(retryDelay) : null;
       if (match !== null) retryDelaySeconds = Number(match[1]);
     }
   }

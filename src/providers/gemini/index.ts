@@ -11,7 +11,7 @@ import { encodeGenerateRequest, modelPath } from './encode-request.ts';
 import { geminiEmbeddingsCodec } from './embeddings.ts';
 import { decodeGeminiError } from './errors.ts';
 import { withoutQueryKey } from '../../util/query-key.ts';
-import { textFrom } from '../../util/json-value.ts';
+import { objectFrom, textFrom } from '../../util/json-value.ts';
 
 const GENERATION = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
 
@@ -36,13 +36,14 @@ export const geminiProvider: ProviderAdapter = {
   },
   modelListPath: '/models?pageSize=1000',
   decodeModelList(body: unknown): string[] {
-    const models = (body as { models?: unknown } | null)?.models;
+    const models = objectFrom(body)?.models;
     if (!Array.isArray(models)) return [];
     const names: string[] = [];
-    for (const entry of models as { name?: unknown; supportedGenerationMethods?: unknown }[]) {
+    for (const item of models) {
+      const entry = objectFrom(item);
       const name = entry?.name;
       if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
-      const methods = entry.supportedGenerationMethods;
+      const methods = entry?.supportedGenerationMethods;
       // models that only predict (Imagen, Veo) or answer questions (AQA) cannot be routed here
       if (Array.isArray(methods) && !methods.some((method) => GENERATION.has(textFrom(method)))) continue;
       names.push(name.replace(/^models\//, ''));

@@ -12,9 +12,7 @@
 // - `$schema`, `$id`, `additionalProperties`, `patternProperties`, `not`, `if`/`then`/`else`,
 //   `uniqueItems`, `multipleOf` and other validation-only keywords are dropped.
 
-import { shown, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
 
 const TYPES: Readonly<Record<string, string>> = {
   string: 'STRING', number: 'NUMBER', integer: 'INTEGER', boolean: 'BOOLEAN', array: 'ARRAY', object: 'OBJECT',
@@ -27,16 +25,12 @@ const FORMATS: Readonly<Record<string, ReadonlySet<string>>> = {
 const MAX_DEPTH = 40;
 
 interface Context {
-  defs: Json;
+  defs: JsonObject;
   /** $ref names being expanded, to stop recursion. */
   stack: string[];
   depth: number;
   /** Add propertyOrdering (responseSchema: keeps the caller's key order in generated JSON). */
   ordering: boolean;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNullSchema(value: unknown): boolean {
@@ -49,25 +43,25 @@ function refName(ref: string): string | undefined {
   return match === null ? undefined : decodeURIComponent(match[1]!.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function without(node: Json, ...keys: string[]): Json {
-  const copy: Json = { ...node };
+function without(node: JsonObject, ...keys: string[]): JsonObject {
+  const copy: JsonObject = { ...node };
   for (const key of keys) delete copy[key];
   return copy;
 }
 
 /** allOf members merged into one schema: properties and required lists united, first value wins elsewhere. */
-function mergeAll(node: Json, context: Context): Json {
-  const merged: Json = without(node, 'allOf');
-  const properties: Json = isObject(node.properties) ? { ...node.properties } : {};
+function mergeAll(node: JsonObject, context: Context): JsonObject {
+  const merged: JsonObject = without(node, 'allOf');
+  const properties: JsonObject = isObject(node.properties) ? { ...node.properties } : {};
   const required = new Set<string>(Array.isArray(node.required) ? node.required.filter((name): name is string => typeof name === 'string') : []);
-  for (let member of node.allOf as unknown[]) {
+  for (let member of listFrom(node.allOf)) {
     if (isObject(member) && typeof member.$ref === 'string') {
       const name = refName(member.$ref);
       const target = name !== undefined ? context.defs[name] : undefined;
       member = isObject(target) ? { ...target, ...without(member, '$ref') } : {};
     }
     if (!isObject(member)) continue;
-    const part: Json = Array.isArray(member.allOf) ? mergeAll(member, context) : member;
+    const part: JsonObject = Array.isArray(member.allOf) ? mergeAll(member, context) : member;
     if (isObject(part.properties)) Object.assign(properties, part.properties);
     if (Array.isArray(part.required)) for (const name of part.required) if (typeof name === 'string') required.add(name);
     for (const [key, value] of Object.entries(part)) if (key !== 'properties' && key !== 'required' && !(key in merged)) merged[key] = value;
@@ -87,7 +81,7 @@ function literal(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : shown(value);
 }
 
-function convert(raw: unknown, context: Context): Json {
+function convert(raw: unknown, context: Context): JsonObject {
   if (!isObject(raw)) return {}; // `true` or an empty schema: any value
   if (context.depth > MAX_DEPTH) return { description: 'A nested value (schema too deep to describe).' };
   let node = raw;
@@ -104,7 +98,7 @@ function convert(raw: unknown, context: Context): Json {
   }
   if (Array.isArray(node.allOf)) node = mergeAll(node, context);
   const child: Context = { ...context, depth: context.depth + 1 };
-  const out: Json = {};
+  const out: JsonObject = {};
   const notes: string[] = [];
   let nullable = node.nullable === true;
 
@@ -124,7 +118,7 @@ function convert(raw: unknown, context: Context): Json {
     if (options.length < variants.length) nullable = true;
     if (options.length === 1 && types.length === 0) {
       // `T | null`: the single variant is the schema, with the parent's description
-      const merged = convert({ ...without(node, 'anyOf', 'oneOf'), ...(options[0] as Json), ...(typeof node.description === 'string' ? { description: node.description } : {}) }, child);
+      const merged = convert({ ...without(node, 'anyOf', 'oneOf'), ...objectFrom(options[0]), ...(typeof node.description === 'string' ? { description: node.description } : {}) }, child);
       if (nullable) merged.nullable = true;
       return merged;
     }
@@ -144,7 +138,7 @@ function convert(raw: unknown, context: Context): Json {
 
   if (typeof node.title === 'string') out.title = node.title;
   if (type === 'OBJECT') {
-    const properties: Json = {};
+    const properties: JsonObject = {};
     if (isObject(node.properties)) for (const [name, property] of Object.entries(node.properties)) properties[name] = convert(property, child);
     const names = Object.keys(properties);
     if (names.length === 0) {
@@ -197,19 +191,19 @@ function convert(raw: unknown, context: Context): Json {
   return out;
 }
 
-function definitions(schema: Json): Json {
+function definitions(schema: JsonObject): JsonObject {
   return { ...(isObject(schema.definitions) ? schema.definitions : {}), ...(isObject(schema.$defs) ? schema.$defs : {}) };
 }
 
 /** Function parameters: undefined when the function takes none (Gemini rejects an empty OBJECT). */
-export function geminiParameters(schema: Record<string, unknown>): Json | undefined {
+export function geminiParameters(schema: Record<string, unknown>): JsonObject | undefined {
   const out = convert(schema, { defs: definitions(schema), stack: [], depth: 0, ordering: false });
   if (out.type === undefined && out.properties === undefined && out.anyOf === undefined) return undefined;
   return out;
 }
 
 /** Structured output: undefined when the schema constrains nothing Gemini can express. */
-export function geminiResponseSchema(schema: Record<string, unknown>): Json | undefined {
+export function geminiResponseSchema(schema: Record<string, unknown>): JsonObject | undefined {
   const out = convert(schema, { defs: definitions(schema), stack: [], depth: 0, ordering: true });
   if (out.type === undefined && out.anyOf === undefined && out.enum === undefined) return undefined;
   return out;

@@ -1,15 +1,9 @@
 // Ollama `/api/chat` and `/api/generate` answers (stream: false) → canonical response.
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, isObject, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
+import { countFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 /** Ollama has no response or tool-call ids; these are made unique so histories stay consistent. */
 export function newId(prefix: string): string {
@@ -25,20 +19,26 @@ export function finishReasonFrom(doneReason: unknown, sawToolCalls: boolean): Fi
 }
 
 /** `prompt_eval_count` counts every input token (OpenAI semantics); Ollama reports no cache or reasoning split. */
-export function usageFrom(body: Json): Usage {
+export function usageFrom(body: JsonObject): Usage {
   return {
     inputTokens: countFrom(body.prompt_eval_count) ?? 0,
     outputTokens: countFrom(body.eval_count) ?? 0,
   };
 }
 
-export function createdFrom(body: Json): number {
+export function createdFrom(body: JsonObject): number {
   const parsed = typeof body.created_at === 'string' ? Date.parse(body.created_at) : Number.NaN;
   return Number.isNaN(parsed) ? Math.floor(Date.now() / 1000) : Math.floor(parsed / 1000);
 }
 
-export function toolCallId(call: Json): string {
-  return typeof call?.id === 'string' && call.id.length > 0 ? call.id : newId('call_');
+export function toolCallId(call: unknown): string {
+  const id = objectFrom(call)?.id;
+  return typeof id === 'string' && id.length > 0 ? id : newId('call_');
+}
+
+/** A tool call's `function` (`{name, arguments}`), if it has one. */
+export function functionOf(call: unknown): JsonObject | undefined {
+  return objectFrom(objectFrom(call)?.function);
 }
 
 /** Arguments arrive as an object (a string from some servers); canonical arguments are JSON text. */
@@ -47,19 +47,19 @@ export function argumentsText(value: unknown): string {
   return JSON.stringify(value ?? {});
 }
 
-export function decodeOllamaResponse(raw: unknown): CanonicalResponse {
-  const body = raw as Json;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw protocolError('the answer is not a JSON object');
-  const message: Json = isObject(body.message) ? body.message : {};
+export function decodeOllamaResponse(body: unknown): CanonicalResponse {
+  if (!isObject(body)) throw protocolError('the answer is not a JSON object');
+  const message: JsonObject = isObject(body.message) ? body.message : {};
   const content: ResponsePart[] = [];
   // /api/chat puts thinking and text in `message`; /api/generate at the top level
   const thinking = message.thinking ?? body.thinking;
   if (typeof thinking === 'string' && thinking.length > 0) content.push({ type: 'reasoning', text: thinking });
   const text = typeof message.content === 'string' ? message.content : typeof body.response === 'string' ? body.response : '';
   if (text.length > 0) content.push({ type: 'text', text });
-  const calls: Json[] = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const calls = listFrom(message.tool_calls);
   for (const call of calls) {
-    content.push({ type: 'tool-call', id: toolCallId(call), name: textFrom(call?.function?.name), arguments: argumentsText(call?.function?.arguments) });
+    const fn = functionOf(call);
+    content.push({ type: 'tool-call', id: toolCallId(call), name: textFrom(fn?.name), arguments: argumentsText(fn?.arguments) });
   }
   return {
     id: newId('ollama-'),

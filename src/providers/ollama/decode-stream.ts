@@ -5,18 +5,17 @@ import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { NdjsonDecoder, type NdjsonSink } from '../../streaming/ndjson.ts';
 import { frameTooLargeError, incompleteStreamError } from '../common/stream-errors.ts';
-import { isObject, textFrom } from '../../util/json-value.ts';
-import { argumentsText, createdFrom, finishReasonFrom, newId, protocolError, toolCallId, usageFrom } from './decode-response.ts';
-
-type Json = Record<string, any>;
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { isObject, type JsonObject, textFrom } from '../../util/json-value.ts';
+import { argumentsText, createdFrom, finishReasonFrom, functionOf, newId, toolCallId, usageFrom } from './decode-response.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
   private readonly ndjson = new NdjsonDecoder();
   private sink: PartSink | undefined = undefined;
   private started = false;
   private finished = false;
-  private open: 'none' | 'text' | 'reasoning' = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   private sawToolCalls = false;
 
   push(chunk: Buffer, sink: PartSink): void {
@@ -39,11 +38,10 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
     if (!this.finished) this.fail(frameTooLargeError(limit));
   }
 
-  onValue(value: unknown): void {
+  onValue(line: unknown): void {
     if (this.finished) return;
     const sink = this.sink!;
-    const line = value as Json;
-    if (line === null || typeof line !== 'object' || Array.isArray(line)) {
+    if (!isObject(line)) {
       this.fail(protocolError('a stream line is not a JSON object'));
       return;
     }
@@ -56,30 +54,31 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
       this.started = true;
       sink.onPart({ type: 'response-start', id: newId('ollama-'), model: textFrom(line.model), created: createdFrom(line) });
     }
-    const message: Json = isObject(line.message) ? line.message : {};
+    const message: JsonObject = isObject(line.message) ? line.message : {};
     // /api/chat streams `message`; /api/generate streams top-level `response` and `thinking`
     const thinking = message.thinking ?? line.thinking;
+    const blocks = this.blocks;
     if (typeof thinking === 'string' && thinking.length > 0) {
-      this.ensure(sink, 'reasoning');
-      sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: thinking });
+      const index = blocks.ensure(sink, 'reasoning');
+      sink.onPart({ type: 'reasoning-delta', index, delta: thinking });
     }
     const text = typeof message.content === 'string' ? message.content : line.response;
     if (typeof text === 'string' && text.length > 0) {
-      this.ensure(sink, 'text');
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: text });
+      const index = blocks.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index, delta: text });
     }
     if (Array.isArray(message.tool_calls)) {
-      for (const call of message.tool_calls as Json[]) {
-        this.close(sink);
+      for (const call of message.tool_calls) {
         this.sawToolCalls = true;
-        const index = ++this.blockIndex;
-        sink.onPart({ type: 'tool-call-start', index, id: toolCallId(call), name: textFrom(call?.function?.name) });
-        sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(call?.function?.arguments) });
-        sink.onPart({ type: 'tool-call-end', index });
+        const fn = functionOf(call);
+        // a call arrives whole: start, its arguments, end
+        const index = blocks.startTool(sink, toolCallId(call), textFrom(fn?.name));
+        sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: argumentsText(fn?.arguments) });
+        blocks.close(sink);
       }
     }
     if (line.done === true) {
-      this.close(sink);
+      blocks.close(sink);
       this.finished = true;
       sink.onPart({
         type: 'response-end',
@@ -88,20 +87,6 @@ export class OllamaStreamDecoder implements StreamDecoder, NdjsonSink {
         usage: usageFrom(line),
       });
     }
-  }
-
-  private ensure(sink: PartSink, kind: 'text' | 'reasoning'): void {
-    if (this.open === kind) return;
-    this.close(sink);
-    this.open = kind;
-    this.blockIndex++;
-    sink.onPart(kind === 'text' ? { type: 'text-start', index: this.blockIndex } : { type: 'reasoning-start', index: this.blockIndex });
-  }
-
-  private close(sink: PartSink): void {
-    if (this.open === 'text') sink.onPart({ type: 'text-end', index: this.blockIndex });
-    else if (this.open === 'reasoning') sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
-    this.open = 'none';
   }
 
   private fail(error: GatewayError): void {

@@ -1,39 +1,35 @@
 // Canonical request → Ollama `/api/chat` (or `/api/generate` for a prompt that carries
 // generate-only fields such as `suffix`).
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, Message, PassThrough, ReasoningSettings, ToolDefinition } from '../../canonical/request.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** `/api/generate` fields with no canonical equivalent, carried from an Ollama caller. */
 const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
-
-function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
 
 /**
  * The unmodelled fields to merge: all of them from an Ollama caller, none from another dialect
  * (a 400 names those that would change the answer; inert ones are dropped).
  */
-export function ollamaExtras(passThrough: PassThrough | undefined, provider: string): Json | undefined {
+export function ollamaExtras(passThrough: PassThrough | undefined, provider: string): JsonObject | undefined {
   if (passThrough === undefined) return undefined;
   if (passThrough.dialect === 'ollama') return { ...passThrough.inert, ...passThrough.fields };
   const names = Object.keys(passThrough.fields);
   if (names.length === 0) return undefined;
-  throw invalid(
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for an Ollama provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
     names[0],
   );
 }
 
 /** Merges extras into the body; `options.<name>` keys go into `options`. */
-export function mergeExtras(body: Json, extras: Json | undefined): void {
+export function mergeExtras(body: JsonObject, extras: JsonObject | undefined): void {
   if (extras === undefined) return;
   for (const [key, value] of Object.entries(extras)) {
     if (key.startsWith('options.')) {
-      const options = (body.options ??= {}) as Json;
+      let options = objectFrom(body.options);
+      if (options === undefined) body.options = options = {};
       const name = key.slice('options.'.length);
       if (!(name in options)) options[name] = value;
     } else if (!(key in body)) body[key] = value;
@@ -42,10 +38,10 @@ export function mergeExtras(body: Json, extras: Json | undefined): void {
 
 function base64Image(part: ContentPart, param: string): string {
   if (part.type !== 'image') {
-    throw invalid(`${param}: Ollama takes text and images only; ${part.type} parts cannot be sent to an Ollama provider.`, param);
+    throw invalidRequest(`${param}: Ollama takes text and images only; ${part.type} parts cannot be sent to an Ollama provider.`, param);
   }
   // the pipeline downloads URL images first (mediaUrls: 'inline'); a URL here is a bug upstream of us
-  if (part.source.kind !== 'base64') throw invalid(`${param}: Ollama takes images as base64 only.`, param);
+  if (part.source.kind !== 'base64') throw invalidRequest(`${param}: Ollama takes images as base64 only.`, param);
   return part.source.data;
 }
 
@@ -61,26 +57,26 @@ function flatten(parts: readonly ContentPart[] | string, param: string): { conte
   return { content: texts.join('\n'), images };
 }
 
-function toolArguments(text: string, param: string): Json {
+function toolArguments(text: string, param: string): JsonObject {
   if (text.trim().length === 0) return {};
   try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Json;
+    const value: unknown = JSON.parse(text);
+    if (isObject(value)) return value;
   } catch {
     // reported below
   }
-  throw invalid(`${param}: Ollama takes tool-call arguments as a JSON object; these are not one.`, param);
+  throw invalidRequest(`${param}: Ollama takes tool-call arguments as a JSON object; these are not one.`, param);
 }
 
-function withImages(entry: Json, images: string[]): Json {
+function withImages(entry: JsonObject, images: string[]): JsonObject {
   if (images.length > 0) entry.images = images;
   return entry;
 }
 
-function encodeMessages(messages: readonly Message[]): Json[] {
+function encodeMessages(messages: readonly Message[]): JsonObject[] {
   const toolNames = new Map<string, string>();
   for (const message of messages) for (const part of message.content) if (part.type === 'tool-call') toolNames.set(part.id, part.name);
-  const out: Json[] = [];
+  const out: JsonObject[] = [];
   messages.forEach((message, i) => {
     const param = `messages[${i}].content`;
     switch (message.role) {
@@ -93,15 +89,15 @@ function encodeMessages(messages: readonly Message[]): Json[] {
       case 'assistant': {
         let content = '';
         let thinking = '';
-        const calls: Json[] = [];
+        const calls: JsonObject[] = [];
         message.content.forEach((part, j) => {
           // thinking signatures and redacted thinking have no Ollama form (see docs/translation/ollama.md)
           if (part.type === 'text') content += part.text;
           else if (part.type === 'reasoning') thinking += part.text;
           else if (part.type === 'tool-call') calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments, `${param}[${j}].arguments`) } });
-          else throw invalid(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
+          else throw invalidRequest(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
         });
-        const entry: Json = { role: 'assistant', content };
+        const entry: JsonObject = { role: 'assistant', content };
         if (thinking.length > 0) entry.thinking = thinking;
         if (calls.length > 0) entry.tool_calls = calls;
         out.push(entry);
@@ -116,7 +112,7 @@ function encodeMessages(messages: readonly Message[]): Json[] {
           }
           const { content, images } = flatten(part.content, `${param}[${j}].content`);
           // Ollama has no error flag on tool results: the text carries it
-          const entry: Json = { role: 'tool', content: part.isError === true ? `Error: ${content}` : content };
+          const entry: JsonObject = { role: 'tool', content: part.isError === true ? `Error: ${content}` : content };
           const name = toolNames.get(part.toolCallId);
           if (name !== undefined) entry.tool_name = name;
           out.push(withImages(entry, images));
@@ -127,14 +123,14 @@ function encodeMessages(messages: readonly Message[]): Json[] {
   return out;
 }
 
-function encodeTools(request: CanonicalRequest): Json[] | undefined {
+function encodeTools(request: CanonicalRequest): JsonObject[] | undefined {
   const choice = request.toolChoice;
   let tools: readonly ToolDefinition[] | undefined = request.tools;
   if (tools === undefined || tools.length === 0 || choice?.type === 'none') return undefined; // `none`: no tool to call
   if (choice?.type === 'tool') {
     // Ollama cannot force a call; offering only the named tool is the nearest it comes
     const named = tools.filter((tool) => tool.name === choice.name);
-    if (named.length === 0) throw invalid(`tool_choice names '${choice.name}', which is not among the tools.`, 'tool_choice');
+    if (named.length === 0) throw invalidRequest(`tool_choice names '${choice.name}', which is not among the tools.`, 'tool_choice');
     tools = named;
   }
   return tools.map((tool) => ({
@@ -176,9 +172,9 @@ export function encodeThink(reasoning: ReasoningSettings | undefined, model: str
   return reasoning.includeThoughts;
 }
 
-function encodeOptions(request: CanonicalRequest): Json | undefined {
+function encodeOptions(request: CanonicalRequest): JsonObject | undefined {
   const sampling = request.sampling;
-  const options: Json = {};
+  const options: JsonObject = {};
   if (sampling.temperature !== undefined) options.temperature = sampling.temperature;
   if (sampling.topP !== undefined) options.top_p = sampling.topP;
   if (sampling.topK !== undefined) options.top_k = sampling.topK;
@@ -197,16 +193,16 @@ function encodeFormat(request: CanonicalRequest): unknown {
 }
 
 /** A request from `/api/generate` with generate-only fields goes back to `/api/generate`. */
-function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Json {
+function encodeGenerate(request: CanonicalRequest, body: JsonObject, fields: JsonObject): JsonObject {
   const messages = request.messages;
   const user = messages.at(-1);
   const system = messages.length === 2 ? messages[0] : undefined;
   if (user?.role !== 'user' || messages.length > 2 || (system !== undefined && system.role !== 'system') || request.tools !== undefined) {
     const names = GENERATE_ONLY.filter((key) => key in fields);
-    throw invalid(`${names.map((key) => `'${key}'`).join(', ')} ${names.length === 1 ? 'applies' : 'apply'} only to a single prompt (/api/generate), not to a chat.`, names[0]);
+    throw invalidRequest(`${names.map((key) => `'${key}'`).join(', ')} ${names.length === 1 ? 'applies' : 'apply'} only to a single prompt (/api/generate), not to a chat.`, names[0]);
   }
   const { content, images } = flatten(user.content, `messages[${messages.length - 1}].content`);
-  const out: Json = { model: body.model, prompt: content };
+  const out: JsonObject = { model: body.model, prompt: content };
   if (system !== undefined) out.system = flatten(system.content, 'messages[0].content').content;
   if (images.length > 0) out.images = images;
   for (const key of ['format', 'options', 'think', 'stream']) if (body[key] !== undefined) out[key] = body[key];
@@ -215,7 +211,7 @@ function encodeGenerate(request: CanonicalRequest, body: Json, fields: Json): Js
 
 export function encodeOllamaRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
   const extras = ollamaExtras(request.passThrough, provider.name);
-  let body: Json = { model, messages: encodeMessages(request.messages) };
+  let body: JsonObject = { model, messages: encodeMessages(request.messages) };
   const tools = encodeTools(request); if (tools !== undefined) body.tools = tools;
   const format = encodeFormat(request); if (format !== undefined) body.format = format;
   const options = encodeOptions(request); if (options !== undefined) body.options = options;

@@ -2,13 +2,14 @@
 // and cooldown by the shared policy. Ollama says "not found" for a model it has not pulled.
 import type { GatewayError } from '../../canonical/errors.ts';
 import { classifyUpstreamError } from '../../upstream/classify.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
 export function ollamaErrorMessage(body: Buffer): string | undefined {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown } | null;
-    const error = parsed?.error;
+    const error = objectFrom(JSON.parse(body.toString('utf8')))?.error;
     if (typeof error === 'string') return error;
-    if (error !== null && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+    const message = objectFrom(error)?.message;
+    if (typeof message === 'string') return message;
   } catch {
     // not JSON: a proxy in front of Ollama, or plain text
   }

@@ -7,6 +7,7 @@ import { OllamaStreamDecoder } from './decode-stream.ts';
 import { ollamaEmbeddingsCodec } from './embeddings.ts';
 import { encodeOllamaRequest } from './encode-request.ts';
 import { decodeOllamaError } from './errors.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
 const paths: Partial<Record<Wire, string>> = {
   'ollama-chat': '/api/chat',
@@ -22,11 +23,12 @@ const LATEST = ':latest';
  * model is also listed under its bare name, the one clients usually send.
  */
 export function decodeTags(body: unknown): string[] {
-  const models = (body as { models?: unknown } | null)?.models;
+  const models = objectFrom(body)?.models;
   if (!Array.isArray(models)) return [];
   const names: string[] = [];
-  for (const entry of models) {
-    const name = (entry as { name?: unknown; model?: unknown } | null)?.name ?? (entry as { model?: unknown } | null)?.model;
+  for (const item of models) {
+    const entry = objectFrom(item);
+    const name = entry?.name ?? entry?.model;
     if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
     names.push(name);
     if (name.endsWith(LATEST)) names.push(name.slice(0, -LATEST.length));

@@ -3,35 +3,34 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
+import { countFrom, finiteFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
 import { cutAtStop } from './stop.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
-type Json = Record<string, any>;
-
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
-
-export function usageFrom(value: unknown): Usage | undefined {
-  if (!isObject(value)) return undefined;
-  const raw = value as Json;
+export function usageFrom(raw: unknown): Usage | undefined {
+  if (!isObject(raw)) return undefined;
   const usage: Usage = { inputTokens: countFrom(raw.input_tokens) ?? 0, outputTokens: countFrom(raw.output_tokens) ?? 0 };
-  const cached = countFrom(raw.input_tokens_details?.cached_tokens);
+  const cached = countFrom(objectFrom(raw.input_tokens_details)?.cached_tokens);
   if (cached !== undefined && cached > 0) usage.cachedInputTokens = cached;
-  const reasoning = countFrom(raw.output_tokens_details?.reasoning_tokens);
+  const reasoning = countFrom(objectFrom(raw.output_tokens_details)?.reasoning_tokens);
   if (reasoning !== undefined && reasoning > 0) usage.reasoningTokens = reasoning;
   return usage;
 }
 
 /** The readable text of a reasoning item: its raw reasoning text when given, else its summaries. */
-export function reasoningText(item: Json): string {
-  if (Array.isArray(item.content) && item.content.length > 0) return item.content.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).join('');
+export function reasoningText(item: JsonObject): string {
+  if (Array.isArray(item.content) && item.content.length > 0) return item.content.map(partText).join('');
   if (!Array.isArray(item.summary)) return '';
-  return item.summary.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).filter((text: string) => text.length > 0).join('\n\n');
+  return item.summary.map(partText).filter((text: string) => text.length > 0).join('\n\n');
+}
+
+function partText(part: unknown): string {
+  const text = objectFrom(part)?.text;
+  return typeof text === 'string' ? text : '';
 }
 
 /** Reasoning with its encrypted content: the signature of its text, or a redacted block when there is no text. */
-export function reasoningPart(item: Json): ResponsePart | undefined {
+export function reasoningPart(item: JsonObject): ResponsePart | undefined {
   const text = reasoningText(item);
   const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
   if (text.length === 0) return encrypted === undefined ? undefined : { type: 'reasoning', text: '', redactedData: encrypted };
@@ -44,19 +43,19 @@ export function customArguments(input: unknown): string {
 }
 
 /** The canonical finish reason of a finished response. */
-export function finishOf(status: unknown, incomplete: Json | null | undefined, calledTools: boolean): { finish: FinishReason; raw: string } {
+export function finishOf(status: unknown, incomplete: unknown, calledTools: boolean): { finish: FinishReason; raw: string } {
   if (status === 'incomplete') {
-    const reason = textFrom(incomplete?.reason, 'incomplete');
+    const reason = textFrom(objectFrom(incomplete)?.reason, 'incomplete');
     return { finish: reason === 'max_output_tokens' ? 'length' : reason === 'content_filter' ? 'content-filter' : 'other', raw: reason };
   }
   return { finish: calledTools ? 'tool-calls' : 'stop', raw: textFrom(status, 'completed') };
 }
 
 /** A response that failed upstream after a 200 (or a `response.failed` event) → a gateway error. */
-export function failedError(response: Json | undefined): GatewayError {
-  const error = response?.error ?? {};
-  const code = typeof error.code === 'string' ? error.code : undefined;
-  const message = typeof error.message === 'string' ? error.message : 'the response failed';
+export function failedError(response: unknown): GatewayError {
+  const error = objectFrom(objectFrom(response)?.error);
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const message = typeof error?.message === 'string' ? error.message : 'the response failed';
   if (code === 'rate_limit_exceeded') {
     return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 429, origin: 'upstream', errorClass: 'rate-limited' });
   }
@@ -69,21 +68,23 @@ export function failedError(response: Json | undefined): GatewayError {
   return new GatewayError(ErrorCode.upstreamStatus, `The provider failed: ${message}`, { status: 502, origin: 'upstream', errorClass: 'server-error' });
 }
 
-export function decodeResponsesResponse(raw: unknown, request?: CanonicalRequest): CanonicalResponse {
-  const body = raw as Json;
-  if (body === null || typeof body !== 'object' || !Array.isArray(body.output)) throw protocolError('the response has no output array');
+export function decodeResponsesResponse(body: unknown, request?: CanonicalRequest): CanonicalResponse {
+  if (!isObject(body) || !Array.isArray(body.output)) throw protocolError('the response has no output array');
   if (body.status === 'failed') throw failedError(body);
   const content: ResponsePart[] = [];
   let calledTools = false;
-  for (const item of body.output as Json[]) {
-    switch (item?.type) {
+  for (const entry of body.output) {
+    const item = objectFrom(entry);
+    if (item === undefined) continue;
+    switch (item.type) {
       case 'reasoning': {
         const part = reasoningPart(item);
         if (part !== undefined) content.push(part);
         break;
       }
       case 'message':
-        for (const part of listFrom(item.content) as Json[]) {
+        for (const entry of listFrom(item.content)) {
+          const part = objectFrom(entry);
           if (part?.type === 'output_text' && typeof part.text === 'string' && part.text.length > 0) content.push({ type: 'text', text: part.text });
           else if (part?.type === 'refusal' && typeof part.refusal === 'string' && part.refusal.length > 0) content.push({ type: 'text', text: part.refusal });
         }

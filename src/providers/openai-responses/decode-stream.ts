@@ -5,20 +5,18 @@
 // and a stream that stops before any of them ends with an error part.
 import type { PartSink } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { customArguments, failedError, finishOf, protocolError, reasoningText, usageFrom } from './decode-response.ts';
+import { failedError, finishOf, reasoningText, usageFrom } from './decode-response.ts';
 import { StopMatcher } from './stop.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
-import { finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
-type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { finiteFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export class ResponsesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'response.completed';
   private readonly stop: StopMatcher;
   private started = false;
-  private open: OpenBlock = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   /** The upstream output item the open (or pending) block belongs to. */
   private summaryIndex = -1;
   private emitted = false;
@@ -35,18 +33,17 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished || data === '[DONE]') return;
     const sink = this.sink!;
-    let parsed: unknown;
+    let event: unknown;
     try {
-      parsed = JSON.parse(data);
+      event = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (!isObject(parsed)) {
+    if (!isObject(event)) {
       this.fail(sink, protocolError('a stream event is not a JSON object'));
       return;
     }
-    const event = parsed as Json;
     switch (event.type) {
       case 'response.created':
       case 'response.queued':
@@ -91,8 +88,9 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private start(sink: PartSink, response: Json | undefined): void {
+  private start(sink: PartSink, raw: unknown): void {
     this.started = true;
+    const response = objectFrom(raw);
     sink.onPart({
       type: 'response-start',
       id: textFrom(response?.id, 'resp_switchyard'),
@@ -106,9 +104,9 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     if (!this.started) this.start(sink, undefined);
   }
 
-  private itemAdded(sink: PartSink, item: Json): void {
+  private itemAdded(sink: PartSink, item: JsonObject): void {
     this.ensureStarted(sink);
-    this.close(sink);
+    this.blocks.close(sink);
     this.emitted = false;
     this.summaryIndex = -1;
     if (this.stopped) return;
@@ -117,16 +115,14 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     }
   }
 
-  private startTool(sink: PartSink, item: Json): void {
+  private startTool(sink: PartSink, item: JsonObject): void {
     this.ensureStarted(sink);
-    this.close(sink);
     this.calledTools = true;
     this.customInput = item.type === 'custom_tool_call';
-    this.open = 'tool';
-    this.blockIndex++;
-    sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: textFrom(item.call_id ?? item.id, `call_${this.blockIndex}`), name: textFrom(item.name) });
+    const blocks = this.blocks;
+    const index = blocks.startTool(sink, textFrom(item.call_id ?? item.id, `call_${blocks.nextIndex}`), textFrom(item.name));
     // a custom tool's raw input is carried as the one string argument `input`
-    if (this.customInput) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: '{"input":"' });
+    if (this.customInput) sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: '{"input":"' });
   }
 
   private text(sink: PartSink, delta: string): void {
@@ -134,96 +130,86 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     const shown = this.stop.active ? this.stop.push(delta) : delta;
     if (shown.length > 0) {
       this.ensureStarted(sink);
-      if (this.open !== 'text') {
-        this.close(sink);
-        this.open = 'text';
-        this.blockIndex++;
-        sink.onPart({ type: 'text-start', index: this.blockIndex });
-      }
+      const index = this.blocks.ensure(sink, 'text');
       this.emitted = true;
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: shown });
+      sink.onPart({ type: 'text-delta', index, delta: shown });
     }
     if (this.stop.matched !== undefined) {
       this.stopped = true;
-      this.close(sink);
+      this.blocks.close(sink);
     }
   }
 
   private reasoning(sink: PartSink, delta: string, summaryIndex: number): void {
     if (this.stopped || delta.length === 0) return;
     this.ensureStarted(sink);
-    if (this.open !== 'reasoning') {
-      this.close(sink);
-      this.open = 'reasoning';
-      this.blockIndex++;
-      sink.onPart({ type: 'reasoning-start', index: this.blockIndex });
-    }
+    const index = this.blocks.ensure(sink, 'reasoning');
     if (summaryIndex !== this.summaryIndex) {
       // summaries of one item are separate paragraphs of one thinking block
-      if (this.emitted) sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: '\n\n' });
+      if (this.emitted) sink.onPart({ type: 'reasoning-delta', index, delta: '\n\n' });
       this.summaryIndex = summaryIndex;
     }
     this.emitted = true;
-    sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta });
+    sink.onPart({ type: 'reasoning-delta', index, delta });
   }
 
   private toolDelta(sink: PartSink, delta: string): void {
-    if (this.open !== 'tool' || delta.length === 0) return;
+    if (this.blocks.open !== 'tool' || delta.length === 0) return;
     this.emitted = true;
-    sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: delta });
+    sink.onPart({ type: 'tool-call-delta', index: this.blocks.index, argumentsDelta: delta });
   }
 
-  private itemDone(sink: PartSink, item: Json): void {
+  private itemDone(sink: PartSink, item: JsonObject): void {
     if (this.stopped) return;
     switch (item.type) {
       case 'message':
-        if (this.open !== 'text' && !this.emitted) {
+        if (this.blocks.open !== 'text' && !this.emitted) {
           // a server that sent the text only whole, at the end
-          for (const part of listFrom(item.content) as Json[]) this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+          for (const entry of listFrom(item.content)) {
+            const part = objectFrom(entry);
+            this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+          }
         }
-        if (this.open === 'text' && this.stop.active) {
+        if (this.blocks.open === 'text' && this.stop.active) {
           const rest = this.stop.flush();
-          if (rest.length > 0) sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: rest });
+          if (rest.length > 0) sink.onPart({ type: 'text-delta', index: this.blocks.index, delta: rest });
         }
         break;
       case 'reasoning':
         this.reasoningDone(sink, item);
         break;
       case 'function_call':
-        if (this.open !== 'tool') this.startTool(sink, item);
+        if (this.blocks.open !== 'tool') this.startTool(sink, item);
         if (!this.emitted && typeof item.arguments === 'string') this.toolDelta(sink, item.arguments);
         break;
       case 'custom_tool_call':
-        if (this.open !== 'tool') this.startTool(sink, item);
+        if (this.blocks.open !== 'tool') this.startTool(sink, item);
         if (!this.emitted && typeof item.input === 'string') this.toolDelta(sink, JSON.stringify(item.input).slice(1, -1));
-        sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: '"}' });
+        sink.onPart({ type: 'tool-call-delta', index: this.blocks.index, argumentsDelta: '"}' });
         break;
       default:
         break;
     }
-    this.close(sink);
+    this.blocks.close(sink);
   }
 
-  private reasoningDone(sink: PartSink, item: Json): void {
+  private reasoningDone(sink: PartSink, item: JsonObject): void {
     const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
-    if (this.open !== 'reasoning') {
+    if (this.blocks.open !== 'reasoning') {
       const text = reasoningText(item);
       if (text.length > 0) this.reasoning(sink, text, 0);
       else if (encrypted !== undefined) {
         this.ensureStarted(sink);
-        this.close(sink);
-        this.blockIndex++;
-        this.open = 'reasoning';
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: encrypted });
+        this.blocks.startReasoning(sink, encrypted);
         return;
       } else return;
     }
-    if (encrypted !== undefined) sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: encrypted });
+    if (encrypted !== undefined) sink.onPart({ type: 'reasoning-signature', index: this.blocks.index, signature: encrypted });
   }
 
-  private complete(sink: PartSink, response: Json): void {
+  private complete(sink: PartSink, response: JsonObject): void {
     if (!this.started) this.start(sink, response);
-    this.close(sink);
+    this.blocks.close(sink);
     this.finished = true;
     const usage = usageFrom(response.usage);
     const { finish, raw } = finishOf(response.status ?? 'completed', response.incomplete_details, this.calledTools);
@@ -232,16 +218,5 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
       return;
     }
     sink.onPart({ type: 'response-end', finishReason: finish, rawFinishReason: raw, ...(usage !== undefined ? { usage } : {}) });
-  }
-
-  private close(sink: PartSink): void {
-    const index = this.blockIndex;
-    switch (this.open) {
-      case 'text': sink.onPart({ type: 'text-end', index }); break;
-      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
-      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
-      case 'none': break;
-    }
-    this.open = 'none';
   }
 }

@@ -2,28 +2,23 @@
 // served only through /v1/responses (codex models, …). The gateway is stateless: `store: false`,
 // and encrypted reasoning is always asked for, so thinking can be sent back on the next turn.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
-
-type Json = Record<string, unknown>;
+import { type JsonObject, listFrom, objectFrom } from '../../util/json-value.ts';
 
 export const DIALECT = 'openai-responses';
-
-function refuse(message: string, param: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
-}
 
 /**
  * Fields another surface did not model are refused, named (its inert ones are dropped); fields of
  * this dialect go through, inert ones included.
  */
-function foreignFields(request: CanonicalRequest, provider: string): Json | undefined {
+function foreignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
   if (extra.dialect === DIALECT) return { ...extra.inert, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
-  throw refuse(
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${DIALECT} provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
     names[0]!,
   );
@@ -33,8 +28,8 @@ function dataUrl(source: MediaSource): string {
   return source.kind === 'base64' ? `data:${source.mediaType};base64,${source.data}` : source.url;
 }
 
-function inputContent(parts: readonly ContentPart[], role: 'user' | 'system'): Json[] {
-  const out: Json[] = [];
+function inputContent(parts: readonly ContentPart[], role: 'user' | 'system'): JsonObject[] {
+  const out: JsonObject[] = [];
   for (const part of parts) {
     switch (part.type) {
       case 'text':
@@ -48,18 +43,18 @@ function inputContent(parts: readonly ContentPart[], role: 'user' | 'system'): J
         else out.push({ type: 'input_file', file_data: dataUrl(part.source), filename: part.filename ?? 'file' });
         break;
       case 'audio':
-        if (part.source.kind !== 'base64') throw refuse('Audio by URL cannot be sent to a Responses provider; send it inline (base64).', 'messages');
+        if (part.source.kind !== 'base64') throw invalidRequest('Audio by URL cannot be sent to a Responses provider; send it inline (base64).', 'messages');
         out.push({ type: 'input_audio', input_audio: { data: part.source.data, format: part.format ?? part.source.mediaType.replace(/^audio\//, '') } });
         break;
       default:
         if (role === 'system') break;
-        throw refuse(`A ${part.type} part cannot appear in a ${role} message for a Responses provider.`, 'messages');
+        throw invalidRequest(`A ${part.type} part cannot appear in a ${role} message for a Responses provider.`, 'messages');
     }
   }
   return out;
 }
 
-function toolOutput(content: string | ContentPart[], isError: boolean | undefined): string | Json[] {
+function toolOutput(content: string | ContentPart[], isError: boolean | undefined): string | JsonObject[] {
   // the Responses API has no error flag on tool results: the text carries it
   if (typeof content === 'string') return isError === true ? `Error: ${content}` : content;
   const parts = inputContent(content, 'user');
@@ -67,15 +62,15 @@ function toolOutput(content: string | ContentPart[], isError: boolean | undefine
 }
 
 /** A reasoning item can be sent back only with the encrypted content the provider signed it with. */
-function reasoningItem(part: Extract<ContentPart, { type: 'reasoning' }>): Json | undefined {
+function reasoningItem(part: Extract<ContentPart, { type: 'reasoning' }>): JsonObject | undefined {
   const encrypted = part.redactedData ?? part.signature;
   if (encrypted === undefined) return undefined;
   return { type: 'reasoning', summary: part.text.length > 0 ? [{ type: 'summary_text', text: part.text }] : [], encrypted_content: encrypted };
 }
 
 /** The first message, when it is a system prompt, becomes `instructions`; other system messages stay in place as developer messages. */
-function encodeInput(messages: readonly Message[]): { instructions: string | undefined; input: Json[] } {
-  const input: Json[] = [];
+function encodeInput(messages: readonly Message[]): { instructions: string | undefined; input: JsonObject[] } {
+  const input: JsonObject[] = [];
   let instructions: string | undefined;
   for (const message of messages) {
     switch (message.role) {
@@ -138,7 +133,7 @@ function refuseUnsupported(request: CanonicalRequest): void {
     [sampling.seed, 'seed'], [sampling.presencePenalty, 'presence_penalty'], [sampling.frequencyPenalty, 'frequency_penalty'],
   ];
   for (const [value, name] of unsupported) {
-    if (value !== undefined) throw refuse(`'${name}' cannot be sent to a Responses API provider, which has no such setting; remove it.`, name);
+    if (value !== undefined) throw invalidRequest(`'${name}' cannot be sent to a Responses API provider, which has no such setting; remove it.`, name);
   }
 }
 
@@ -146,7 +141,7 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
   const extra = foreignFields(request, provider.name);
   refuseUnsupported(request);
   const { instructions, input } = encodeInput(request.messages);
-  const body: Json = { model };
+  const body: JsonObject = { model };
   if (instructions !== undefined) body.instructions = instructions;
   body.input = input;
   const sampling = request.sampling;
@@ -182,7 +177,7 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
   const reasoning = request.reasoning;
   if (reasoning !== undefined) {
     const effort = reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortFromBudget(reasoning.budgetTokens) : undefined);
-    const settings: Json = {};
+    const settings: JsonObject = {};
     if (effort !== undefined) settings.effort = effort;
     if (reasoning.includeThoughts !== false) settings.summary = 'auto';
     if (Object.keys(settings).length > 0) body.reasoning = settings;
@@ -201,16 +196,16 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
  * the translated one, `include` entries are added, verbosity joins `text`; the rest are set when
  * absent (`store` stays false: the gateway never refers to stored responses).
  */
-function mergeFields(body: Json, extra: Json): void {
+function mergeFields(body: JsonObject, extra: JsonObject): void {
   for (const [key, value] of Object.entries(extra)) {
     if (key.startsWith('tools.') && Array.isArray(value)) {
-      body.tools = [...((body.tools as Json[] | undefined) ?? []), ...value];
+      body.tools = [...listFrom(body.tools), ...value];
     } else if (key === 'tool_choice') {
       body.tool_choice = value;
     } else if (key === 'include' && Array.isArray(value)) {
-      body.include = [...new Set([...(body.include as string[]), ...value])];
+      body.include = [...new Set([...listFrom(body.include), ...value])];
     } else if (key === 'text.verbosity') {
-      body.text = { ...(body.text as Json | undefined), verbosity: value };
+      body.text = { ...objectFrom(body.text), verbosity: value };
     } else if (!(key in body)) {
       body[key] = value;
     }

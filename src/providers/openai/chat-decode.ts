@@ -3,11 +3,11 @@ import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { countFrom, finiteFrom, isObject, listFrom, textFrom } from '../../util/json-value.ts';
+import { countFrom, finiteFrom, firstOf, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
 import { decodeOpenAIErrorBody } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
-
-type Json = Record<string, any>;
+import { ContentBlocks } from '../common/content-blocks.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export function finishReasonFrom(raw: unknown): FinishReason {
   switch (raw) {
@@ -20,22 +20,22 @@ export function finishReasonFrom(raw: unknown): FinishReason {
   }
 }
 
-export function usageFrom(value: unknown): Usage | undefined {
-  if (!isObject(value)) return undefined;
-  const raw = value as Json;
+export function usageFrom(raw: unknown): Usage | undefined {
+  if (!isObject(raw)) return undefined;
   const usage: Usage = { inputTokens: countFrom(raw.prompt_tokens) ?? 0, outputTokens: countFrom(raw.completion_tokens) ?? 0 };
-  const cached = countFrom(raw.prompt_tokens_details?.cached_tokens);
+  const cached = countFrom(objectFrom(raw.prompt_tokens_details)?.cached_tokens);
   if (cached !== undefined && cached > 0) usage.cachedInputTokens = cached;
-  const reasoning = countFrom(raw.completion_tokens_details?.reasoning_tokens);
+  const reasoning = countFrom(objectFrom(raw.completion_tokens_details)?.reasoning_tokens);
   if (reasoning !== undefined && reasoning > 0) usage.reasoningTokens = reasoning;
   return usage;
 }
 
-function reasoningFromMessage(message: Json): ResponsePart[] {
+function reasoningFromMessage(message: JsonObject): ResponsePart[] {
   const details = message.reasoning_details;
   if (Array.isArray(details) && details.length > 0) {
     const parts: ResponsePart[] = [];
-    for (const detail of details) {
+    for (const item of details) {
+      const detail = objectFrom(item);
       if (detail?.type === 'reasoning.encrypted') parts.push({ type: 'reasoning', text: '', redactedData: textFrom(detail.data) });
       else parts.push({ type: 'reasoning', text: textFrom(detail?.text ?? detail?.summary), ...(typeof detail?.signature === 'string' ? { signature: detail.signature } : {}) });
     }
@@ -46,16 +46,16 @@ function reasoningFromMessage(message: Json): ResponsePart[] {
 }
 
 export function decodeChatResponse(raw: unknown): CanonicalResponse {
-  const body = raw as Json;
-  const choice = body?.choices?.[0];
-  if (!isObject(choice)) throw protocolError('the response has no choices');
-  const message: Json = isObject(choice.message) ? choice.message : {};
+  const body = objectFrom(raw);
+  const choice = firstOf(body?.choices);
+  if (body === undefined || !isObject(choice)) throw protocolError('the response has no choices');
+  const message: JsonObject = isObject(choice.message) ? choice.message : {};
   const content: ResponsePart[] = reasoningFromMessage(message);
   if (typeof message.content === 'string' && message.content.length > 0) content.push({ type: 'text', text: message.content });
   if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'text', text: message.refusal });
-  for (const call of listFrom(message.tool_calls) as Json[]) {
+  for (const call of listFrom(message.tool_calls)) {
     if (!isObject(call)) continue;
-    const fn: Json = isObject(call.function) ? call.function : {};
+    const fn: JsonObject = isObject(call.function) ? call.function : {};
     content.push({ type: 'tool-call', id: textFrom(call.id, `call_${content.length}`), name: textFrom(fn.name), arguments: typeof fn.arguments === 'string' ? fn.arguments : fn.arguments == null ? '' : JSON.stringify(fn.arguments) });
   }
   return {
@@ -69,12 +69,6 @@ export function decodeChatResponse(raw: unknown): CanonicalResponse {
   };
 }
 
-export function protocolError(what: string): GatewayError {
-  return new GatewayError(ErrorCode.upstreamProtocol, `The provider sent a malformed answer: ${what}.`, { status: 502, origin: 'upstream', errorClass: 'gateway-error' });
-}
-
-type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
-
 /**
  * Synthesises the canonical lifecycle OpenAI chunks leave implicit: blocks start when their first
  * delta arrives and end when another kind (or another tool call) begins; `response-end` waits for
@@ -83,8 +77,7 @@ type OpenBlock = 'none' | 'text' | 'reasoning' | 'tool';
 export class ChatStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = '[DONE]';
   private started = false;
-  private open: OpenBlock = 'none';
-  private blockIndex = -1;
+  private readonly blocks = new ContentBlocks();
   private toolIndex = -1;
   private toolId: string | undefined = undefined;
   private finishReason: FinishReason = 'other';
@@ -95,24 +88,23 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     if (this.finished) return;
     const sink = this.sink!;
     if (data === '[DONE]') {
-      this.close(sink);
+      this.blocks.close(sink);
       this.finished = true;
       if (!this.started) this.start(sink, {});
       sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
       return;
     }
-    let parsed: unknown;
+    let chunk: unknown;
     try {
-      parsed = JSON.parse(data);
+      chunk = JSON.parse(data);
     } catch {
       this.fail(sink, protocolError('a stream event is not JSON'));
       return;
     }
-    if (!isObject(parsed)) {
+    if (!isObject(chunk)) {
       this.fail(sink, protocolError('a stream event is not a JSON object'));
       return;
     }
-    const chunk = parsed as Json;
     if (chunk.error !== undefined) {
       const { message } = decodeOpenAIErrorBody(chunk);
       this.fail(sink, new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message ?? 'unknown error'}`, { status: 502, origin: 'upstream', errorClass: 'server-error' }));
@@ -124,86 +116,65 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       this.usage = usage;
       sink.onPart({ type: 'usage', usage });
     }
-    const choice = chunk.choices?.[0];
+    const choice = firstOf(chunk.choices);
     if (!isObject(choice)) return;
-    const delta: Json = isObject(choice.delta) ? choice.delta : {};
+    const delta: JsonObject = isObject(choice.delta) ? choice.delta : {};
     const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : typeof delta.reasoning === 'string' ? delta.reasoning : undefined;
     if (Array.isArray(delta.reasoning_details)) this.reasoningDetails(sink, delta.reasoning_details, reasoning !== undefined);
     if (reasoning !== undefined && reasoning.length > 0) {
-      this.ensure(sink, 'reasoning');
-      sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: reasoning });
+      const index = this.blocks.ensure(sink, 'reasoning');
+      sink.onPart({ type: 'reasoning-delta', index, delta: reasoning });
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
-      this.ensure(sink, 'text');
-      sink.onPart({ type: 'text-delta', index: this.blockIndex, delta: delta.content });
+      const index = this.blocks.ensure(sink, 'text');
+      sink.onPart({ type: 'text-delta', index, delta: delta.content });
     }
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isObject(call)) this.toolCall(sink, call);
     if (typeof choice.finish_reason === 'string') {
       // the content is complete; only usage and [DONE] may follow
-      this.close(sink);
+      this.blocks.close(sink);
       this.finishReason = finishReasonFrom(choice.finish_reason);
       this.rawFinishReason = choice.finish_reason;
     }
   }
 
-  private start(sink: PartSink, chunk: Json): void {
+  private start(sink: PartSink, chunk: JsonObject): void {
     this.started = true;
     sink.onPart({ type: 'response-start', id: textFrom(chunk.id, 'chatcmpl-switchyard'), model: textFrom(chunk.model), created: finiteFrom(chunk.created) ?? Math.floor(Date.now() / 1000) });
   }
 
-  private reasoningDetails(sink: PartSink, details: Json[], textAlsoSent: boolean): void {
-    for (const detail of details) {
+  private reasoningDetails(sink: PartSink, details: readonly unknown[], textAlsoSent: boolean): void {
+    const blocks = this.blocks;
+    for (const item of details) {
+      const detail = objectFrom(item);
       if (detail?.type === 'reasoning.encrypted') {
-        this.close(sink);
-        this.blockIndex++;
-        sink.onPart({ type: 'reasoning-start', index: this.blockIndex, redactedData: textFrom(detail.data) });
-        sink.onPart({ type: 'reasoning-end', index: this.blockIndex });
+        blocks.startReasoning(sink, textFrom(detail.data));
+        blocks.close(sink);
         continue;
       }
       const text = typeof detail?.text === 'string' ? detail.text : '';
       if (!textAlsoSent && text.length > 0) {
-        this.ensure(sink, 'reasoning');
-        sink.onPart({ type: 'reasoning-delta', index: this.blockIndex, delta: text });
+        const index = blocks.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-delta', index, delta: text });
       }
       if (typeof detail?.signature === 'string' && detail.signature.length > 0) {
-        this.ensure(sink, 'reasoning');
-        sink.onPart({ type: 'reasoning-signature', index: this.blockIndex, signature: detail.signature });
+        const index = blocks.ensure(sink, 'reasoning');
+        sink.onPart({ type: 'reasoning-signature', index, signature: detail.signature });
       }
     }
   }
 
-  private toolCall(sink: PartSink, call: Json): void {
+  private toolCall(sink: PartSink, call: JsonObject): void {
     const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : undefined;
     const index = finiteFrom(call.index) ?? (id !== undefined ? this.toolIndex + 1 : this.toolIndex);
     // a new call: another index, or (servers that number every call 0) another id
-    if (this.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
-      this.close(sink);
-      this.open = 'tool';
+    const blocks = this.blocks;
+    if (blocks.open !== 'tool' || index !== this.toolIndex || (id !== undefined && id !== this.toolId)) {
       this.toolIndex = index;
       this.toolId = id;
-      this.blockIndex++;
-      sink.onPart({ type: 'tool-call-start', index: this.blockIndex, id: id ?? `call_${this.blockIndex}`, name: textFrom(call.function?.name) });
+      blocks.startTool(sink, id ?? `call_${blocks.nextIndex}`, textFrom(objectFrom(call.function)?.name));
     }
-    const args = call.function?.arguments;
-    if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: this.blockIndex, argumentsDelta: args });
-  }
-
-  private ensure(sink: PartSink, kind: 'text' | 'reasoning'): void {
-    if (this.open === kind) return;
-    this.close(sink);
-    this.open = kind;
-    this.blockIndex++;
-    sink.onPart(kind === 'text' ? { type: 'text-start', index: this.blockIndex } : { type: 'reasoning-start', index: this.blockIndex });
-  }
-
-  private close(sink: PartSink): void {
-    const index = this.blockIndex;
-    switch (this.open) {
-      case 'text': sink.onPart({ type: 'text-end', index }); break;
-      case 'reasoning': sink.onPart({ type: 'reasoning-end', index }); break;
-      case 'tool': sink.onPart({ type: 'tool-call-end', index }); break;
-      case 'none': break;
-    }
-    this.open = 'none';
+    const args = objectFrom(call.function)?.arguments;
+    if (typeof args === 'string' && args.length > 0) sink.onPart({ type: 'tool-call-delta', index: blocks.index, argumentsDelta: args });
   }
 }

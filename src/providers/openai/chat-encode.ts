@@ -1,34 +1,37 @@
 // Canonical request → OpenAI Chat Completions request body.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-import type { CanonicalRequest, ContentPart, MediaSource, Message } from '../../canonical/request.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import type { CanonicalRequest, ContentPart, MediaSource, Message, TextPart } from '../../canonical/request.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
-type Json = Record<string, unknown>;
-
-export function rejectForeignFields(request: { passThrough?: { dialect: string; fields: Record<string, unknown> } }, dialect: string, provider: string): Json | undefined {
+export function rejectForeignFields(request: { passThrough?: { dialect: string; fields: Record<string, unknown> } }, dialect: string, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
   if (extra.dialect === dialect) return extra.fields;
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined; // only `inert` fields: nothing that changes the answer
-  throw new GatewayError(ErrorCode.invalidRequest,
+  throw invalidRequest(
     `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${provider} provider; remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
-    { status: 400, origin: 'downstream', errorClass: 'client-error', param: names[0] });
+    names[0]);
 }
 
 function dataUrl(source: MediaSource): string {
   return source.kind === 'base64' ? `data:${source.mediaType};base64,${source.data}` : source.url;
 }
 
-function contentParts(parts: readonly ContentPart[]): string | Json[] {
-  if (parts.every((part) => part.type === 'text')) return parts.map((part) => (part as { text: string }).text).join('');
-  const out: Json[] = [];
+function isText(part: ContentPart): part is TextPart {
+  return part.type === 'text';
+}
+
+function contentParts(parts: readonly ContentPart[]): string | JsonObject[] {
+  if (parts.every(isText)) return parts.map((part) => part.text).join('');
+  const out: JsonObject[] = [];
   for (const part of parts) {
     switch (part.type) {
       case 'text': out.push({ type: 'text', text: part.text }); break;
       case 'image': out.push({ type: 'image_url', image_url: { url: dataUrl(part.source), ...(part.detail !== undefined ? { detail: part.detail } : {}) } }); break;
       case 'audio':
-        if (part.source.kind !== 'base64') throw new GatewayError(ErrorCode.invalidRequest, 'Audio by URL cannot be sent to an OpenAI-compatible provider; send it inline (base64).', { status: 400, origin: 'downstream', errorClass: 'client-error' });
+        if (part.source.kind !== 'base64') throw invalidRequest('Audio by URL cannot be sent to an OpenAI-compatible provider; send it inline (base64).');
         out.push({ type: 'input_audio', input_audio: { data: part.source.data, format: part.format ?? part.source.mediaType.replace(/^audio\//, '') } });
         break;
       case 'file': out.push({ type: 'file', file: { file_data: dataUrl(part.source), ...(part.filename !== undefined ? { filename: part.filename } : {}) } }); break;
@@ -38,15 +41,15 @@ function contentParts(parts: readonly ContentPart[]): string | Json[] {
   return out;
 }
 
-function toolResultText(content: string | ContentPart[], isError: boolean | undefined): string | Json[] {
+function toolResultText(content: string | ContentPart[], isError: boolean | undefined): string | JsonObject[] {
   // OpenAI has no error flag on tool results: the text carries it.
   const body = typeof content === 'string' ? content : contentParts(content);
   if (isError !== true) return body;
   return typeof body === 'string' ? `Error: ${body}` : [{ type: 'text', text: 'Error:' }, ...body];
 }
 
-function encodeMessages(messages: readonly Message[]): Json[] {
-  const out: Json[] = [];
+function encodeMessages(messages: readonly Message[]): JsonObject[] {
+  const out: JsonObject[] = [];
   for (const message of messages) {
     switch (message.role) {
       case 'system':
@@ -56,9 +59,9 @@ function encodeMessages(messages: readonly Message[]): Json[] {
         out.push({ role: 'user', content: contentParts(message.content), ...(message.name !== undefined ? { name: message.name } : {}) });
         break;
       case 'assistant': {
-        const text = message.content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text).join('');
+        const text = message.content.filter(isText).map((part) => part.text).join('');
         const calls = message.content.filter((part) => part.type === 'tool-call');
-        const entry: Json = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
+        const entry: JsonObject = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
         if (calls.length > 0) entry.tool_calls = calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
         out.push(entry);
         break;
@@ -81,7 +84,7 @@ function effortFromBudget(budget: number): string {
 
 export function encodeChatRequest(request: CanonicalRequest, model: string, options: ProviderContext): UpstreamRequest {
   const extra = rejectForeignFields(request, 'openai', options.name);
-  const body: Json = { model, messages: encodeMessages(request.messages) };
+  const body: JsonObject = { model, messages: encodeMessages(request.messages) };
   const sampling = request.sampling;
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.topP !== undefined) body.top_p = sampling.topP;

@@ -2,23 +2,21 @@
 import type { EmbeddingsProviderCodec, ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { rejectForeignFields } from './chat-encode.ts';
-import { protocolError } from './chat-decode.ts';
-import { countFrom, finiteFrom, isObject, numbersFrom, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, any>;
+import { countFrom, finiteFrom, isObject, type JsonObject, numbersFrom, objectFrom, textFrom } from '../../util/json-value.ts';
+import { protocolError } from '../common/protocol-error.ts';
 
 export const openaiEmbeddingsCodec: EmbeddingsProviderCodec = {
   encodeRequest(request: EmbeddingRequest, model: string, provider: ProviderContext): UpstreamRequest {
     const extra = rejectForeignFields(request, 'openai', provider.name);
-    const body: Json = { model, input: request.inputs, encoding_format: 'float' };
+    const body: JsonObject = { model, input: request.inputs, encoding_format: 'float' };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
     if (extra !== undefined) for (const [key, value] of Object.entries(extra)) if (!(key in body)) body[key] = value;
     return { path: '/embeddings', headers: ['accept', 'application/json'], body: JSON.stringify(body) };
   },
   decodeResponse(raw: unknown): EmbeddingResponse {
-    const body = raw as Json;
-    if (!Array.isArray(body?.data)) throw protocolError('the embeddings answer has no data array');
-    const entries = (body.data as unknown[]).map((entry, position) => {
+    const body = objectFrom(raw);
+    if (body === undefined || !Array.isArray(body.data)) throw protocolError('the embeddings answer has no data array');
+    const entries = body.data.map((entry: unknown, position: number) => {
       if (!isObject(entry)) throw protocolError('an embedding entry is not an object');
       return { entry, index: finiteFrom(entry.index) ?? position };
     });
@@ -34,6 +32,6 @@ export const openaiEmbeddingsCodec: EmbeddingsProviderCodec = {
       }
       throw protocolError('an embedding is neither an array of numbers nor base64');
     });
-    return { model: textFrom(body.model), embeddings, usage: { inputTokens: countFrom(body.usage?.prompt_tokens) ?? 0 } };
+    return { model: textFrom(body.model), embeddings, usage: { inputTokens: countFrom(objectFrom(body.usage)?.prompt_tokens) ?? 0 } };
   },
 };

@@ -3,10 +3,9 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { describe, invalid } from './inspect.ts';
-import { shown } from '../../util/json-value.ts';
-
-type Json = Record<string, unknown>;
+import { describe, isObject, type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 /** Fields mapped into the canonical request. */
 const MODELLED = new Set([
@@ -23,24 +22,20 @@ const INERT = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics', 
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'input_schema', 'strict', 'cache_control', 'eager_input_streaming']);
 const EFFORTS: Record<string, ReasoningEffort> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh', max: 'xhigh' };
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function str(value: unknown, param: string): string {
-  if (typeof value !== 'string') throw invalid(`${param}: Input should be a valid string, got ${describe(value)}`, param);
+  if (typeof value !== 'string') throw invalidRequest(`${param}: Input should be a valid string, got ${describe(value)}`, param);
   return value;
 }
 
-function cacheControl(block: Json, param: string): { cacheControl?: CacheControl } {
+function cacheControl(block: JsonObject, param: string): { cacheControl?: CacheControl } {
   const raw = block.cache_control;
   if (raw === undefined || raw === null) return {};
-  if (!isObject(raw) || raw.type !== 'ephemeral') throw invalid(`${param}.cache_control: Input should be {"type": "ephemeral"}`, `${param}.cache_control`);
+  if (!isObject(raw) || raw.type !== 'ephemeral') throw invalidRequest(`${param}.cache_control: Input should be {"type": "ephemeral"}`, `${param}.cache_control`);
   return { cacheControl: { type: 'ephemeral', ...(typeof raw.ttl === 'string' ? { ttl: raw.ttl } : {}) } };
 }
 
 function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): MediaSource {
-  if (!isObject(raw)) throw invalid(`${param}.source: Field required`, `${param}.source`);
+  if (!isObject(raw)) throw invalidRequest(`${param}.source: Field required`, `${param}.source`);
   switch (raw.type) {
     case 'base64':
       return { kind: 'base64', mediaType: str(raw.media_type, `${param}.source.media_type`), data: str(raw.data, `${param}.source.data`) };
@@ -50,14 +45,14 @@ function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): M
       if (kind === 'document') return { kind: 'base64', mediaType: typeof raw.media_type === 'string' ? raw.media_type : 'text/plain', data: Buffer.from(str(raw.data, `${param}.source.data`), 'utf8').toString('base64') };
       break;
     case 'file':
-      throw invalid(`${param}.source: a Files API reference (file_id) points into Anthropic's storage and cannot be translated; send the ${kind} inline.`, `${param}.source`);
+      throw invalidRequest(`${param}.source: a Files API reference (file_id) points into Anthropic's storage and cannot be translated; send the ${kind} inline.`, `${param}.source`);
     default:
       break;
   }
-  throw invalid(`${param}.source.type: '${shown(raw.type)}' is not supported here`, `${param}.source.type`);
+  throw invalidRequest(`${param}.source.type: '${shown(raw.type)}' is not supported here`, `${param}.source.type`);
 }
 
-function textBlock(block: Json, param: string): ContentPart {
+function textBlock(block: JsonObject, param: string): ContentPart {
   return { type: 'text', text: str(block.text, `${param}.text`), ...cacheControl(block, param) };
 }
 
@@ -65,23 +60,23 @@ function textBlock(block: Json, param: string): ContentPart {
 function resultParts(raw: unknown, param: string): string | ContentPart[] {
   if (raw === undefined || raw === null) return '';
   if (typeof raw === 'string') return raw;
-  if (!Array.isArray(raw)) throw invalid(`${param}: Input should be a string or a list of content blocks`, param);
+  if (!Array.isArray(raw)) throw invalidRequest(`${param}: Input should be a string or a list of content blocks`, param);
   return raw.map((block: unknown, i): ContentPart => {
     const where = `${param}.${i}`;
-    if (!isObject(block)) throw invalid(`${where}: Input should be an object`, where);
+    if (!isObject(block)) throw invalidRequest(`${where}: Input should be an object`, where);
     if (block.type === 'text') return textBlock(block, where);
     if (block.type === 'image') return { type: 'image', source: mediaSource(block.source, where, 'image'), ...cacheControl(block, where) };
     if (block.type === 'document') return documentPart(block, where);
-    throw invalid(`${where}.type: '${shown(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
+    throw invalidRequest(`${where}.type: '${shown(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
   });
 }
 
-function documentPart(block: Json, param: string): ContentPart {
+function documentPart(block: JsonObject, param: string): ContentPart {
   return { type: 'file', source: mediaSource(block.source, param, 'document'), ...(typeof block.title === 'string' ? { filename: block.title } : {}) };
 }
 
 function contentBlock(block: unknown, param: string, role: 'user' | 'assistant'): ContentPart {
-  if (!isObject(block)) throw invalid(`${param}: Input should be an object`, param);
+  if (!isObject(block)) throw invalidRequest(`${param}: Input should be an object`, param);
   switch (block.type) {
     case 'text':
       return textBlock(block, param);
@@ -110,24 +105,26 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
     default:
       break;
   }
-  throw invalid(`${param}.type: '${shown(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
+  throw invalidRequest(`${param}.type: '${shown(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
 }
 
 /** One Anthropic message → canonical messages: tool results become `tool` messages, in order. */
-function decodeMessage(raw: Json, i: number, out: Message[]): void {
+function decodeMessage(message: unknown, i: number, out: Message[]): void {
+  // inspect refused any message that is not an object with a known role and a string or list content
+  const raw = objectFrom(message) ?? {};
   if (raw.role === 'system') {
     // a system message in place (mid-conversation-system beta): text blocks, cache_control kept
     const system = decodeSystemContent(raw.content, `messages.${i}.content`);
     if (system !== undefined) out.push(system);
     return;
   }
-  const role = raw.role as 'user' | 'assistant';
+  const role = raw.role === 'assistant' ? 'assistant' : 'user';
   const param = `messages.${i}.content`;
   if (typeof raw.content === 'string') {
     out.push({ role, content: [{ type: 'text', text: raw.content }] });
     return;
   }
-  const blocks = raw.content as unknown[];
+  const blocks = listFrom(raw.content);
   if (role === 'assistant') {
     out.push({ role, content: blocks.map((block, j) => contentBlock(block, `${param}.${j}`, role)) });
     return;
@@ -152,9 +149,9 @@ function decodeSystem(raw: unknown): Message | undefined {
 function decodeSystemContent(raw: unknown, where: string): Message | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw === 'string') return raw.length > 0 ? { role: 'system', content: [{ type: 'text', text: raw }] } : undefined;
-  if (!Array.isArray(raw)) throw invalid(`${where}: Input should be a string or a list of text blocks`, where);
+  if (!Array.isArray(raw)) throw invalidRequest(`${where}: Input should be a string or a list of text blocks`, where);
   const content = raw.map((block: unknown, i): ContentPart => {
-    if (!isObject(block) || block.type !== 'text') throw invalid(`${where}.${i}.type: only text blocks are allowed in a system prompt`, `${where}.${i}.type`);
+    if (!isObject(block) || block.type !== 'text') throw invalidRequest(`${where}.${i}.type: only text blocks are allowed in a system prompt`, `${where}.${i}.type`);
     return textBlock(block, `${where}.${i}`);
   });
   return content.length > 0 ? { role: 'system', content } : undefined;
@@ -162,10 +159,10 @@ function decodeSystemContent(raw: unknown, where: string): Message | undefined {
 
 function decodeTools(raw: unknown, foreign: unknown[]): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw invalid('tools: Input should be a valid list', 'tools');
+  if (!Array.isArray(raw)) throw invalidRequest('tools: Input should be a valid list', 'tools');
   const tools: ToolDefinition[] = [];
   raw.forEach((tool: unknown, i) => {
-    if (!isObject(tool)) throw invalid(`tools.${i}: Input should be an object`, `tools.${i}`);
+    if (!isObject(tool)) throw invalidRequest(`tools.${i}: Input should be an object`, `tools.${i}`);
     const custom = tool.type === undefined || tool.type === null || tool.type === 'custom';
     // server tools (web_search_…, bash_…) and custom tools with settings only Anthropic knows
     if (!custom || Object.keys(tool).some((key) => !TOOL_KEYS.has(key))) {
@@ -173,7 +170,7 @@ function decodeTools(raw: unknown, foreign: unknown[]): ToolDefinition[] | undef
       return;
     }
     const schema = tool.input_schema;
-    if (!isObject(schema)) throw invalid(`tools.${i}.input_schema: Field required`, `tools.${i}.input_schema`);
+    if (!isObject(schema)) throw invalidRequest(`tools.${i}.input_schema: Field required`, `tools.${i}.input_schema`);
     tools.push({
       name: str(tool.name, `tools.${i}.name`),
       ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
@@ -187,21 +184,21 @@ function decodeTools(raw: unknown, foreign: unknown[]): ToolDefinition[] | undef
 
 function decodeToolChoice(raw: unknown, request: CanonicalRequest): void {
   if (raw === undefined || raw === null) return;
-  if (!isObject(raw)) throw invalid('tool_choice: Input should be an object', 'tool_choice');
+  if (!isObject(raw)) throw invalidRequest('tool_choice: Input should be an object', 'tool_choice');
   let choice: ToolChoice;
   switch (raw.type) {
     case 'auto': choice = { type: 'auto' }; break;
     case 'any': choice = { type: 'required' }; break;
     case 'none': choice = { type: 'none' }; break;
     case 'tool': choice = { type: 'tool', name: str(raw.name, 'tool_choice.name') }; break;
-    default: throw invalid(`tool_choice.type: '${shown(raw.type)}' is not one of 'auto', 'any', 'tool', 'none'`, 'tool_choice.type');
+    default: throw invalidRequest(`tool_choice.type: '${shown(raw.type)}' is not one of 'auto', 'any', 'tool', 'none'`, 'tool_choice.type');
   }
   request.toolChoice = choice;
   if (raw.disable_parallel_tool_use === true) request.parallelToolCalls = false;
 }
 
 /** `thinking` and `output_config.effort` → canonical reasoning; undefined when neither is given. */
-function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined {
+function decodeReasoning(body: JsonObject, extra: JsonObject): ReasoningSettings | undefined {
   const thinking = body.thinking;
   const effortRaw = isObject(body.output_config) ? body.output_config.effort : undefined;
   let reasoning: ReasoningSettings | undefined;
@@ -210,7 +207,7 @@ function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined
     switch (thinking.type) {
       case 'enabled': {
         const budget = thinking.budget_tokens;
-        if (typeof budget !== 'number' || !Number.isInteger(budget)) throw invalid('thinking.budget_tokens: Input should be a valid integer', 'thinking.budget_tokens');
+        if (typeof budget !== 'number' || !Number.isInteger(budget)) throw invalidRequest('thinking.budget_tokens: Input should be a valid integer', 'thinking.budget_tokens');
         reasoning = { budgetTokens: budget, includeThoughts };
         break;
       }
@@ -224,39 +221,39 @@ function decodeReasoning(body: Json, extra: Json): ReasoningSettings | undefined
         extra.thinking = thinking;
     }
   } else if (thinking !== undefined && thinking !== null) {
-    throw invalid('thinking: Input should be an object', 'thinking');
+    throw invalidRequest('thinking: Input should be an object', 'thinking');
   }
   if (effortRaw !== undefined && effortRaw !== null) {
     const effort = typeof effortRaw === 'string' ? EFFORTS[effortRaw] : undefined;
-    if (effort === undefined) throw invalid(`output_config.effort: '${shown(effortRaw)}' is not one of low, medium, high, xhigh, max`, 'output_config.effort');
+    if (effort === undefined) throw invalidRequest(`output_config.effort: '${shown(effortRaw)}' is not one of low, medium, high, xhigh, max`, 'output_config.effort');
     if (reasoning?.effort !== 'none') reasoning = { ...reasoning, effort };
   }
   return reasoning;
 }
 
-function decodeFormat(body: Json, extra: Json): ResponseFormat | undefined {
+function decodeFormat(body: JsonObject, extra: JsonObject): ResponseFormat | undefined {
   const config = body.output_config;
   let format: unknown = body.output_format;
   if (isObject(config)) {
-    const rest: Json = {};
+    const rest: JsonObject = {};
     for (const [key, value] of Object.entries(config)) if (key !== 'effort' && key !== 'format') rest[key] = value;
     if (Object.keys(rest).length > 0) extra.output_config = rest;
     if (config.format !== undefined && config.format !== null) format = config.format;
   } else if (config !== undefined && config !== null) {
-    throw invalid('output_config: Input should be an object', 'output_config');
+    throw invalidRequest('output_config: Input should be an object', 'output_config');
   }
   if (format === undefined || format === null) return undefined;
   if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.schema)) {
-    throw invalid("output_config.format: Input should be {\"type\": \"json_schema\", \"schema\": {…}}", 'output_config.format');
+    throw invalidRequest("output_config.format: Input should be {\"type\": \"json_schema\", \"schema\": {…}}", 'output_config.format');
   }
   // Anthropic's formats carry no name; other dialects need one
   return { type: 'json-schema', name: 'response', schema: format.schema, strict: true };
 }
 
-function num(body: Json, key: string): number | undefined {
+function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${key}: Input should be a valid number`, key);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`${key}: Input should be a valid number`, key);
   return value;
 }
 
@@ -266,8 +263,8 @@ function sessionOf(userId: string): string | undefined {
   if (match !== null) return match[1];
   if (userId.startsWith('{')) {
     try {
-      const parsed = JSON.parse(userId) as Json;
-      if (typeof parsed.session_id === 'string') return parsed.session_id;
+      const session = objectFrom(JSON.parse(userId))?.session_id;
+      if (typeof session === 'string') return session;
     } catch {
       // an opaque id
     }
@@ -290,12 +287,12 @@ function applyTopLevelCache(request: CanonicalRequest, control: CacheControl): v
 }
 
 export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = requestObject(raw);
   const messages: Message[] = [];
   const system = decodeSystem(body.system);
   if (system !== undefined) messages.push(system);
-  (body.messages as Json[]).forEach((message, i) => decodeMessage(message, i, messages));
-  const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream === true };
+  listFrom(body.messages).forEach((message, i) => decodeMessage(message, i, messages));
+  const request: CanonicalRequest = { model: textFrom(body.model), messages, sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
   const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
   const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
@@ -303,10 +300,11 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   const topK = num(body, 'top_k'); if (topK !== undefined) sampling.topK = topK;
   const stop = body.stop_sequences;
   if (stop !== undefined && stop !== null) {
-    if (!Array.isArray(stop) || stop.some((value) => typeof value !== 'string')) throw invalid('stop_sequences: Input should be a list of strings', 'stop_sequences');
-    if (stop.length > 0) sampling.stop = stop as string[];
+    const stops = stringsFrom(stop);
+    if (stops === undefined) throw invalidRequest('stop_sequences: Input should be a list of strings', 'stop_sequences');
+    if (stops.length > 0) sampling.stop = stops;
   }
-  const extra: Json = {};
+  const extra: JsonObject = {};
   const foreignTools: unknown[] = [];
   const tools = decodeTools(body.tools, foreignTools);
   if (tools !== undefined && tools.length > 0) request.tools = tools;
@@ -321,10 +319,10 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   }
   const topCache = body.cache_control;
   if (topCache !== undefined && topCache !== null) {
-    if (!isObject(topCache) || topCache.type !== 'ephemeral') throw invalid('cache_control: Input should be {"type": "ephemeral"}', 'cache_control');
+    if (!isObject(topCache) || topCache.type !== 'ephemeral') throw invalidRequest('cache_control: Input should be {"type": "ephemeral"}', 'cache_control');
     applyTopLevelCache(request, { type: 'ephemeral', ...(typeof topCache.ttl === 'string' ? { ttl: topCache.ttl } : {}) });
   }
-  const inert: Json = {};
+  const inert: JsonObject = {};
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];

@@ -2,47 +2,43 @@
 // naming the field (Anthropic's dotted paths: `messages.0.content`). Everything else is judged by
 // the decoder (translation) or by Anthropic itself (pass-through).
 import type { RequestSummary } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
+import { invalidRequest } from '../../canonical/errors.ts';
+import { describe, isObject, type JsonObject } from '../../util/json-value.ts';
 
 /**
  * `max_tokens` is required by Anthropic but not checked here: a pass-through request gets
  * Anthropic's own answer, and a translated one gets the provider's default (docs/translation/anthropic.md).
  */
+/** The body as a JSON object, or Anthropic's 400 for anything else. */
+export function requestObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`);
+  return body;
+}
+
 export function inspectMessagesRequest(body: unknown, countTokens: boolean): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(`The request body must be a JSON object, not ${describe(body)}.`);
-  const record = body as Record<string, unknown>;
+  const record = requestObject(body);
   const model = record.model;
-  if (model === undefined) throw invalid('model: Field required', 'model');
-  if (typeof model !== 'string' || model.length === 0) throw invalid(`model: Input should be a non-empty string, got ${describe(model)}`, 'model');
+  if (model === undefined) throw invalidRequest('model: Field required', 'model');
+  if (typeof model !== 'string' || model.length === 0) throw invalidRequest(`model: Input should be a non-empty string, got ${describe(model)}`, 'model');
   const messages = record.messages;
-  if (messages === undefined) throw invalid('messages: Field required', 'messages');
-  if (!Array.isArray(messages)) throw invalid(`messages: Input should be a valid list, got ${describe(messages)}`, 'messages');
-  if (messages.length === 0) throw invalid('messages: at least one message is required', 'messages');
+  if (messages === undefined) throw invalidRequest('messages: Field required', 'messages');
+  if (!Array.isArray(messages)) throw invalidRequest(`messages: Input should be a valid list, got ${describe(messages)}`, 'messages');
+  if (messages.length === 0) throw invalidRequest('messages: at least one message is required', 'messages');
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i] as Record<string, unknown> | null;
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) throw invalid(`messages.${i}: Input should be an object`, `messages.${i}`);
+    const message: unknown = messages[i];
+    if (!isObject(message)) throw invalidRequest(`messages.${i}: Input should be an object`, `messages.${i}`);
     // `system` mid-conversation: Claude Code sends it (the mid-conversation-system beta)
     if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
-      throw invalid(`messages.${i}.role: Input should be 'user', 'assistant' or 'system'`, `messages.${i}.role`);
+      throw invalidRequest(`messages.${i}.role: Input should be 'user', 'assistant' or 'system'`, `messages.${i}.role`);
     }
     const content = message.content;
-    if (typeof content !== 'string' && !Array.isArray(content)) throw invalid(`messages.${i}.content: Input should be a string or a list of content blocks`, `messages.${i}.content`);
+    if (typeof content !== 'string' && !Array.isArray(content)) throw invalidRequest(`messages.${i}.content: Input should be a string or a list of content blocks`, `messages.${i}.content`);
   }
   const maxTokens = record.max_tokens;
   if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 0)) {
-    throw invalid(`max_tokens: Input should be a non-negative integer, got ${describe(maxTokens)}`, 'max_tokens');
+    throw invalidRequest(`max_tokens: Input should be a non-negative integer, got ${describe(maxTokens)}`, 'max_tokens');
   }
   const stream = record.stream;
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid(`stream: Input should be a valid boolean, got ${describe(stream)}`, 'stream');
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalidRequest(`stream: Input should be a valid boolean, got ${describe(stream)}`, 'stream');
   return { model, stream: !countTokens && stream === true };
 }

@@ -2,7 +2,7 @@
 // to the base URL. `GET /v1/models` is shared with OpenAI: it is answered in Anthropic's shape only
 // when the request carries `anthropic-version`, which every Anthropic client sends.
 import type { DialectRoute, DialectSurfaces, LocalSurfaceHandler, ModelCatalog, SurfaceRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { encodeAnthropicError } from './encode-error.ts';
 import { anthropicCountTokens, anthropicMessages } from './index.ts';
 
@@ -20,7 +20,7 @@ function json(body: unknown): ReturnType<LocalSurfaceHandler> {
 }
 
 function badRequest(message: string, param: string): ReturnType<LocalSurfaceHandler> {
-  return encodeAnthropicError(new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param }));
+  return encodeAnthropicError(invalidRequest(message, param));
 }
 
 /** `GET /v1/models?limit=&after_id=&before_id=`: Anthropic's cursor pagination over the catalog. */

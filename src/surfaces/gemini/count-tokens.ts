@@ -3,11 +3,12 @@
 import type { CountTokensSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { decodeGenerateRequest } from './decode-request.ts';
-import { field, isObject, type Json } from './fields.ts';
+import { field } from './fields.ts';
+import { isObject, type JsonObject } from '../../util/json-value.ts';
 
 export const countTokensCodec: CountTokensSurfaceCodec = {
   decodeRequest(raw: unknown, request: SurfaceRequest): CanonicalRequest {
-    const wrapped = field(raw as Json, 'generateContentRequest');
+    const wrapped = field(raw as JsonObject, 'generateContentRequest');
     return decodeGenerateRequest(isObject(wrapped) ? wrapped : raw, request, false);
   },
   encodeResponse(inputTokens: number): string {

@@ -7,9 +7,10 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ContentPart, Message, ReasoningEffort, ReasoningPart, ReasoningSettings, ResponseFormat, ToolDefinition,
 } from '../../canonical/request.ts';
-import { camel, describe, field, invalid, isObject, redactedFromSignature, type Json } from './fields.ts';
+import { camel, field, redactedFromSignature } from './fields.ts';
 import { jsonSchemaFromGemini } from './schema.ts';
-import { shown, textFrom } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 /** Top-level fields decoded into the canonical request (`model` only names the path's model again). */
 const MODELLED = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig', 'model']);
@@ -28,10 +29,10 @@ interface Extra {
   inert: Record<string, unknown>;
 }
 
-function num(object: Json, name: string, param: string): number | undefined {
+function num(object: JsonObject, name: string, param: string): number | undefined {
   const value = field(object, name);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${param}': expected a number, got ${describe(value)}.`, param);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${param}': expected a number, got ${describe(value)}.`, param);
   return value;
 }
 
@@ -39,18 +40,18 @@ function stringOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value ?? null);
 }
 
-function media(part: Json, where: string): ContentPart | undefined {
+function media(part: JsonObject, where: string): ContentPart | undefined {
   const inline = field(part, 'inlineData');
   if (isObject(inline)) {
     const mimeType = field(inline, 'mimeType');
-    if (typeof inline.data !== 'string' || typeof mimeType !== 'string') throw invalid(`Invalid '${where}.inlineData': expected mimeType and base64 data.`, `${where}.inlineData`);
+    if (typeof inline.data !== 'string' || typeof mimeType !== 'string') throw invalidRequest(`Invalid '${where}.inlineData': expected mimeType and base64 data.`, `${where}.inlineData`);
     return mediaPart(mimeType, { kind: 'base64', mediaType: mimeType, data: inline.data });
   }
   const file = field(part, 'fileData');
   if (isObject(file)) {
     const uri = field(file, 'fileUri');
     const mimeType = field(file, 'mimeType');
-    if (typeof uri !== 'string') throw invalid(`Invalid '${where}.fileData.fileUri': expected a string.`, `${where}.fileData.fileUri`);
+    if (typeof uri !== 'string') throw invalidRequest(`Invalid '${where}.fileData.fileUri': expected a string.`, `${where}.fileData.fileUri`);
     const type = typeof mimeType === 'string' ? mimeType : 'application/octet-stream';
     return mediaPart(type, { kind: 'url', url: uri, ...(typeof mimeType === 'string' ? { mediaType: mimeType } : {}) });
   }
@@ -64,7 +65,7 @@ function mediaPart(mimeType: string, source: Extract<ContentPart, { type: 'image
 }
 
 /** Code execution history has no canonical part: it is carried as the text a reader would see. */
-function codeText(part: Json): string | undefined {
+function codeText(part: JsonObject): string | undefined {
   const code = field(part, 'executableCode');
   if (isObject(code)) return `\`\`\`${textFrom(code.language).toLowerCase().replace('language_unspecified', '')}\n${textFrom(code.code)}\n\`\`\``;
   const result = field(part, 'codeExecutionResult');
@@ -91,7 +92,7 @@ class ContentsDecoder {
     let run: ReasoningPart | undefined; // consecutive thought parts form one reasoning block
     parts.forEach((raw, j) => {
       const where = `contents[${i}].parts[${j}]`;
-      if (!isObject(raw)) throw invalid(`Invalid '${where}': expected an object.`, where);
+      if (!isObject(raw)) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
       const signature = field(raw, 'thoughtSignature');
       // Google's documented placeholder is not a signature: a Gemini provider adds it again where needed
       const signed = typeof signature === 'string' && signature.length > 0 && signature !== 'skip_thought_signature_validator' ? signature : undefined;
@@ -113,7 +114,7 @@ class ContentsDecoder {
       run = undefined;
       const call = field(raw, 'functionCall');
       if (isObject(call)) {
-        if (typeof call.name !== 'string' || call.name.length === 0) throw invalid(`Invalid '${where}.functionCall.name': expected a string.`, `${where}.functionCall.name`);
+        if (typeof call.name !== 'string' || call.name.length === 0) throw invalidRequest(`Invalid '${where}.functionCall.name': expected a string.`, `${where}.functionCall.name`);
         // the signature belongs to the call: it travels just before it
         if (signed !== undefined) content.push({ type: 'reasoning', text: '', signature: signed });
         const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : `call_${i}_${j}`;
@@ -132,7 +133,7 @@ class ContentsDecoder {
         return;
       }
       const item = media(raw, where);
-      if (item === undefined) throw invalid(`Invalid '${where}': this part kind cannot be translated.`, where);
+      if (item === undefined) throw invalidRequest(`Invalid '${where}': this part kind cannot be translated.`, where);
       content.push(item);
     });
     this.messages.push({ role: 'assistant', content });
@@ -146,10 +147,10 @@ class ContentsDecoder {
     };
     parts.forEach((raw, j) => {
       const where = `contents[${i}].parts[${j}]`;
-      if (!isObject(raw)) throw invalid(`Invalid '${where}': expected an object.`, where);
+      if (!isObject(raw)) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
       const response = field(raw, 'functionResponse');
       if (isObject(response)) {
-        if (typeof response.name !== 'string') throw invalid(`Invalid '${where}.functionResponse.name': expected a string.`, `${where}.functionResponse.name`);
+        if (typeof response.name !== 'string') throw invalidRequest(`Invalid '${where}.functionResponse.name': expected a string.`, `${where}.functionResponse.name`);
         flush();
         const { content, isError } = toolResult(response.response);
         let result: string | ContentPart[] = content;
@@ -174,7 +175,7 @@ class ContentsDecoder {
         return;
       }
       const item = media(raw, where);
-      if (item === undefined) throw invalid(`Invalid '${where}': expected text, inlineData, fileData or functionResponse.`, where);
+      if (item === undefined) throw invalidRequest(`Invalid '${where}': expected text, inlineData, fileData or functionResponse.`, where);
       userParts.push(item);
     });
     flush();
@@ -192,19 +193,19 @@ class ContentsDecoder {
 
 function systemText(raw: unknown): string {
   if (typeof raw === 'string') return raw;
-  if (!isObject(raw) || !Array.isArray(raw.parts)) throw invalid("Invalid 'systemInstruction': expected a Content with parts.", 'systemInstruction');
+  if (!isObject(raw) || !Array.isArray(raw.parts)) throw invalidRequest("Invalid 'systemInstruction': expected a Content with parts.", 'systemInstruction');
   return raw.parts.map((part: unknown, j) => {
     if (isObject(part) && typeof part.text === 'string') return part.text;
-    throw invalid(`Invalid 'systemInstruction.parts[${j}]': only text parts can be translated.`, `systemInstruction.parts[${j}]`);
+    throw invalidRequest(`Invalid 'systemInstruction.parts[${j}]': only text parts can be translated.`, `systemInstruction.parts[${j}]`);
   }).join('\n');
 }
 
 function decodeTools(raw: unknown, extra: Extra): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
+  if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
   const tools: ToolDefinition[] = [];
   raw.forEach((tool: unknown, i) => {
-    if (!isObject(tool)) throw invalid(`Invalid 'tools[${i}]': expected an object.`, `tools[${i}]`);
+    if (!isObject(tool)) throw invalidRequest(`Invalid 'tools[${i}]': expected an object.`, `tools[${i}]`);
     for (const [key, value] of Object.entries(tool)) {
       const kind = camel(key);
       if (kind !== 'functionDeclarations') {
@@ -212,10 +213,10 @@ function decodeTools(raw: unknown, extra: Extra): ToolDefinition[] | undefined {
         extra.fields[`tools.${kind}`] = value;
         continue;
       }
-      if (!Array.isArray(value)) throw invalid(`Invalid 'tools[${i}].functionDeclarations': expected an array.`, `tools[${i}].functionDeclarations`);
+      if (!Array.isArray(value)) throw invalidRequest(`Invalid 'tools[${i}].functionDeclarations': expected an array.`, `tools[${i}].functionDeclarations`);
       value.forEach((declaration: unknown, j) => {
         const where = `tools[${i}].functionDeclarations[${j}]`;
-        if (!isObject(declaration) || typeof declaration.name !== 'string') throw invalid(`Invalid '${where}': expected an object with a name.`, where);
+        if (!isObject(declaration) || typeof declaration.name !== 'string') throw invalidRequest(`Invalid '${where}': expected an object with a name.`, where);
         const jsonSchema = field(declaration, 'parametersJsonSchema');
         const parameters = isObject(jsonSchema) ? jsonSchema
           : isObject(declaration.parameters) ? jsonSchemaFromGemini(declaration.parameters)
@@ -248,7 +249,7 @@ function decodeToolConfig(raw: unknown, request: CanonicalRequest, extra: Extra)
       request.toolChoice = { type: 'none' };
       break;
     default:
-      throw invalid(`Invalid 'toolConfig.functionCallingConfig.mode': '${mode}'.`, 'toolConfig.functionCallingConfig.mode');
+      throw invalidRequest(`Invalid 'toolConfig.functionCallingConfig.mode': '${mode}'.`, 'toolConfig.functionCallingConfig.mode');
   }
   // a restriction to several functions: the nearest equivalent is to offer only those
   if (names.length > 1 && request.tools !== undefined) request.tools = request.tools.filter((tool) => names.includes(tool.name));
@@ -267,12 +268,12 @@ function decodeReasoning(raw: unknown): ReasoningSettings | undefined {
   if (level !== undefined) {
     const value = textFrom(level).toLowerCase();
     if (LEVELS.has(value)) settings.effort = value as ReasoningEffort;
-    else if (value !== 'thinking_level_unspecified') throw invalid(`Invalid 'generationConfig.thinkingConfig.thinkingLevel': '${shown(level)}'.`, 'generationConfig.thinkingConfig.thinkingLevel');
+    else if (value !== 'thinking_level_unspecified') throw invalidRequest(`Invalid 'generationConfig.thinkingConfig.thinkingLevel': '${shown(level)}'.`, 'generationConfig.thinkingConfig.thinkingLevel');
   }
   return Object.keys(settings).length > 0 ? settings : undefined;
 }
 
-function decodeFormat(config: Json, extra: Extra): ResponseFormat | undefined {
+function decodeFormat(config: JsonObject, extra: Extra): ResponseFormat | undefined {
   const mime = field(config, 'responseMimeType');
   const jsonSchema = field(config, 'responseJsonSchema');
   const schema = field(config, 'responseSchema');
@@ -284,14 +285,14 @@ function decodeFormat(config: Json, extra: Extra): ResponseFormat | undefined {
     if (schema !== undefined) extra.fields['generationConfig.responseSchema'] = schema;
     return undefined;
   }
-  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as Json };
+  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as JsonObject };
   if (isObject(schema)) return { type: 'json-schema', name: 'response', schema: jsonSchemaFromGemini(schema) };
   return { type: 'json' };
 }
 
 function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra): void {
   if (raw === undefined || raw === null) return;
-  if (!isObject(raw)) throw invalid(`Invalid 'generationConfig': expected an object, got ${describe(raw)}.`, 'generationConfig');
+  if (!isObject(raw)) throw invalidRequest(`Invalid 'generationConfig': expected an object, got ${describe(raw)}.`, 'generationConfig');
   const sampling = request.sampling;
   const p = (name: string) => `generationConfig.${name}`;
   const temperature = num(raw, 'temperature', p('temperature')); if (temperature !== undefined) sampling.temperature = temperature;
@@ -303,7 +304,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
   const frequency = num(raw, 'frequencyPenalty', p('frequencyPenalty')); if (frequency !== undefined) sampling.frequencyPenalty = frequency;
   const stop = field(raw, 'stopSequences');
   if (stop !== undefined && stop !== null) {
-    if (!Array.isArray(stop) || !stop.every((value) => typeof value === 'string')) throw invalid(`Invalid '${p('stopSequences')}': expected an array of strings.`, p('stopSequences'));
+    if (!Array.isArray(stop) || !stop.every((value) => typeof value === 'string')) throw invalidRequest(`Invalid '${p('stopSequences')}': expected an array of strings.`, p('stopSequences'));
     if (stop.length > 0) sampling.stop = stop as string[];
   }
   const format = decodeFormat(raw, extra); if (format !== undefined) request.responseFormat = format;
@@ -320,7 +321,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
 }
 
 export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceRequest, stream: boolean): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const request: CanonicalRequest = { model: surfaceRequest.params.model ?? '', messages: [], sampling: {}, stream };
   const extra: Extra = { fields: {}, inert: {} };
   const system = field(body, 'systemInstruction');
@@ -330,13 +331,13 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
   }
   const contents = new ContentsDecoder();
   (field(body, 'contents') as unknown[]).forEach((content: unknown, i) => {
-    if (!isObject(content)) throw invalid(`Invalid 'contents[${i}]': expected an object.`, `contents[${i}]`);
+    if (!isObject(content)) throw invalidRequest(`Invalid 'contents[${i}]': expected an object.`, `contents[${i}]`);
     const parts = content.parts;
-    if (!Array.isArray(parts)) throw invalid(`Invalid 'contents[${i}].parts': expected an array.`, `contents[${i}].parts`);
+    if (!Array.isArray(parts)) throw invalidRequest(`Invalid 'contents[${i}].parts': expected an array.`, `contents[${i}].parts`);
     const role = content.role ?? 'user';
     if (role === 'model') contents.model(parts, i);
     else if (role === 'user' || role === 'function') contents.user(parts, i);
-    else throw invalid(`Invalid 'contents[${i}].role': '${shown(role)}' (expected 'user' or 'model').`, `contents[${i}].role`);
+    else throw invalidRequest(`Invalid 'contents[${i}].role': '${shown(role)}' (expected 'user' or 'model').`, `contents[${i}].role`);
   });
   for (const message of contents.messages) request.messages.push(message);
   const tools = decodeTools(field(body, 'tools'), extra);
@@ -359,7 +360,7 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
 function lowerCaseTypes(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(lowerCaseTypes);
   if (!isObject(schema)) return schema;
-  const out: Json = {};
+  const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'type' && typeof value === 'string') out[key] = value.toLowerCase();
     else if (key === 'type' && Array.isArray(value)) out[key] = value.map((entry) => (typeof entry === 'string' ? entry.toLowerCase() : entry));

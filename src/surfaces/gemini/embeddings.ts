@@ -1,28 +1,30 @@
 // Gemini embedContent and batchEmbedContents ↔ canonical embeddings.
 import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
-import { camel, field, invalid, isObject, type Json } from './fields.ts';
+import { camel, field } from './fields.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { isObject, type JsonObject } from '../../util/json-value.ts';
 
 const MODELLED = new Set(['model', 'content', 'taskType', 'outputDimensionality', 'title']);
 
-function textOf(content: Json, param: string): string {
+function textOf(content: JsonObject, param: string): string {
   return (content.parts as unknown[]).map((part, j) => {
     if (isObject(part) && typeof part.text === 'string') return part.text;
-    throw invalid(`Invalid '${param}.parts[${j}]': only text can be embedded through the gateway.`, `${param}.parts[${j}]`);
+    throw invalidRequest(`Invalid '${param}.parts[${j}]': only text can be embedded through the gateway.`, `${param}.parts[${j}]`);
   }).join('\n');
 }
 
-interface Entry { text: string; taskType?: string; dimensions?: number; title?: string; extra: Json }
+interface Entry { text: string; taskType?: string; dimensions?: number; title?: string; extra: JsonObject }
 
-function entry(raw: Json, param: string): Entry {
+function entry(raw: JsonObject, param: string): Entry {
   const taskType = field(raw, 'taskType');
   const dimensions = field(raw, 'outputDimensionality');
   const title = raw.title;
-  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions))) throw invalid(`Invalid '${param}.outputDimensionality': expected an integer.`, `${param}.outputDimensionality`);
-  const extra: Json = {};
+  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions))) throw invalidRequest(`Invalid '${param}.outputDimensionality': expected an integer.`, `${param}.outputDimensionality`);
+  const extra: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) if (!MODELLED.has(camel(key))) extra[camel(key)] = value;
   return {
-    text: textOf(raw.content as Json, `${param}.content`),
+    text: textOf(raw.content as JsonObject, `${param}.content`),
     ...(typeof taskType === 'string' ? { taskType } : {}),
     ...(typeof dimensions === 'number' ? { dimensions } : {}),
     ...(typeof title === 'string' ? { title } : {}),
@@ -33,13 +35,13 @@ function entry(raw: Json, param: string): Entry {
 function toRequest(model: string, entries: Entry[], batch: boolean): EmbeddingRequest {
   const first = entries[0]!;
   entries.forEach((item, i) => {
-    if (item.taskType !== first.taskType) throw invalid(`Invalid 'requests[${i}].taskType': every request of a batch must use the same task type to be translated.`, `requests[${i}].taskType`);
-    if (item.dimensions !== first.dimensions) throw invalid(`Invalid 'requests[${i}].outputDimensionality': every request of a batch must use the same value to be translated.`, `requests[${i}].outputDimensionality`);
+    if (item.taskType !== first.taskType) throw invalidRequest(`Invalid 'requests[${i}].taskType': every request of a batch must use the same task type to be translated.`, `requests[${i}].taskType`);
+    if (item.dimensions !== first.dimensions) throw invalidRequest(`Invalid 'requests[${i}].outputDimensionality': every request of a batch must use the same value to be translated.`, `requests[${i}].outputDimensionality`);
   });
   const request: EmbeddingRequest = { model, inputs: entries.map((item) => item.text) };
   if (first.taskType !== undefined) request.taskType = first.taskType;
   if (first.dimensions !== undefined) request.dimensions = first.dimensions;
-  const fields: Json = { ...first.extra };
+  const fields: JsonObject = { ...first.extra };
   // a title only steers RETRIEVAL_DOCUMENT embeddings; it is kept per input
   if (entries.some((item) => item.title !== undefined)) fields.title = batch ? entries.map((item) => item.title ?? null) : first.title;
   if (Object.keys(fields).length > 0) request.passThrough = { dialect: 'gemini', fields };
@@ -48,7 +50,7 @@ function toRequest(model: string, entries: Entry[], batch: boolean): EmbeddingRe
 
 export const embedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, surfaceRequest: SurfaceRequest): EmbeddingRequest {
-    return toRequest(surfaceRequest.params.model ?? '', [entry(raw as Json, 'request')], false);
+    return toRequest(surfaceRequest.params.model ?? '', [entry(raw as JsonObject, 'request')], false);
   },
   encodeResponse(response: EmbeddingResponse): string {
     return JSON.stringify({ embedding: { values: response.embeddings[0] ?? [] } });
@@ -57,7 +59,7 @@ export const embedCodec: EmbeddingsSurfaceCodec = {
 
 export const batchEmbedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, surfaceRequest: SurfaceRequest): EmbeddingRequest {
-    const requests = (raw as Json).requests as Json[];
+    const requests = (raw as JsonObject).requests as JsonObject[];
     return toRequest(surfaceRequest.params.model ?? '', requests.map((item, i) => entry(item, `requests[${i}]`)), true);
   },
   encodeResponse(response: EmbeddingResponse): string {

@@ -3,7 +3,7 @@
 // BadRequest details Google's own clients read (Gemini CLI waits for RetryInfo.retryDelay).
 import type { WireResponse } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
-import type { Json } from './fields.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
 export function googleStatus(status: number): string {
   switch (status) {
@@ -27,8 +27,8 @@ export function googleStatus(status: number): string {
   }
 }
 
-export function geminiErrorObject(error: ErrorInfo): Json {
-  const details: Json[] = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: error.code, domain: 'switchyard' }];
+export function geminiErrorObject(error: ErrorInfo): JsonObject {
+  const details: JsonObject[] = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: error.code, domain: 'switchyard' }];
   if (error.param !== undefined && error.status === 400) {
     details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: error.param, description: error.message }] });
   }

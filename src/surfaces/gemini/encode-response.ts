@@ -2,7 +2,8 @@
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { redactedSignature, type Json } from './fields.ts';
+import { redactedSignature } from './fields.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
 /** Gemini's finish reasons, passed on verbatim when the upstream spoke Gemini too. */
 const GEMINI_FINISH = new Set([
@@ -25,9 +26,9 @@ export function geminiFinishReason(reason: FinishReason, raw: string | undefined
 }
 
 /** Gemini counts thoughts apart from candidates; both are output tokens. */
-export function geminiUsage(usage: Usage): Json {
+export function geminiUsage(usage: Usage): JsonObject {
   const reasoning = usage.reasoningTokens ?? 0;
-  const out: Json = {
+  const out: JsonObject = {
     promptTokenCount: usage.inputTokens,
     candidatesTokenCount: Math.max(0, usage.outputTokens - reasoning),
     totalTokenCount: usage.inputTokens + usage.outputTokens,
@@ -37,8 +38,8 @@ export function geminiUsage(usage: Usage): Json {
   return out;
 }
 
-export function functionCallPart(id: string, name: string, args: unknown, signature: string | undefined): Json {
-  const part: Json = { functionCall: { id, name, args } };
+export function functionCallPart(id: string, name: string, args: unknown, signature: string | undefined): JsonObject {
+  const part: JsonObject = { functionCall: { id, name, args } };
   if (signature !== undefined) part.thoughtSignature = signature;
   return part;
 }
@@ -53,8 +54,8 @@ function parseArguments(text: string): unknown {
  * was carried with: the function call right after it, else the text right before it, else it
  * stands alone as Gemini's own signature-only part.
  */
-export function geminiParts(content: readonly ResponsePart[]): { parts: Json[]; malformed: boolean } {
-  const parts: Json[] = [];
+export function geminiParts(content: readonly ResponsePart[]): { parts: JsonObject[]; malformed: boolean } {
+  const parts: JsonObject[] = [];
   let malformed = false;
   for (let i = 0; i < content.length; i++) {
     const part = content[i]!;
@@ -100,7 +101,7 @@ export function geminiParts(content: readonly ResponsePart[]): { parts: Json[]; 
 export function encodeGenerateResponse(response: CanonicalResponse, _request: CanonicalRequest): string {
   const { parts, malformed } = geminiParts(response.content);
   const finishReason = malformed && response.finishReason !== 'length' ? 'MALFORMED_FUNCTION_CALL' : geminiFinishReason(response.finishReason, response.rawFinishReason);
-  const candidate: Json = { content: { parts, role: 'model' }, finishReason, index: 0 };
+  const candidate: JsonObject = { content: { parts, role: 'model' }, finishReason, index: 0 };
   return JSON.stringify({
     candidates: [candidate],
     usageMetadata: geminiUsage(response.usage),

@@ -7,7 +7,8 @@ import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
 import { geminiErrorObject, geminiSseError } from './encode-error.ts';
 import { functionCallPart, geminiFinishReason, geminiUsage } from './encode-response.ts';
-import { redactedSignature, type Json } from './fields.ts';
+import { redactedSignature } from './fields.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
 export type GeminiStreamMode = 'sse' | 'array';
 
@@ -43,7 +44,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
     return prefix + json;
   }
 
-  private chunk(part: Json): string {
+  private chunk(part: JsonObject): string {
     return this.frame(`{"candidates":[{"content":{"parts":[${JSON.stringify(part)}],"role":"model"},"index":0}]${this.usage}${this.tail}`);
   }
 
@@ -65,7 +66,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return '';
       case 'text-delta': {
         if (part.delta.length === 0) return '';
-        const text: Json = { text: part.delta };
+        const text: JsonObject = { text: part.delta };
         if (this.pendingSignature !== undefined) {
           text.thoughtSignature = this.pendingSignature;
           this.pendingSignature = undefined;

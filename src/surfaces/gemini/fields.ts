@@ -1,12 +1,6 @@
 // Small helpers shared by the Gemini surface files: field access that accepts both of Google's
-// JSON spellings, request errors, and the naming conventions of the dialect.
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-
-export type Json = Record<string, unknown>;
-
-export function invalid(message: string, param: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
-}
+// JSON spellings, and the naming conventions of the dialect.
+import type { JsonObject } from '../../util/json-value.ts';
 
 const snakeNames = new Map<string, string>();
 
@@ -23,7 +17,7 @@ function snake(name: string): string {
  * Google's JSON mapping accepts a field under its lowerCamelCase name (what the SDKs send) or
  * under the proto's snake_case name (what curl examples use); both are read.
  */
-export function field(object: Json, name: string): unknown {
+export function field(object: JsonObject, name: string): unknown {
   const value = object[name];
   return value !== undefined ? value : object[snake(name)];
 }
@@ -31,16 +25,6 @@ export function field(object: Json, name: string): unknown {
 /** The camelCase name of a field key given in either spelling. */
 export function camel(name: string): string {
   return name.includes('_') ? name.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase()) : name;
-}
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /**

@@ -3,13 +3,13 @@
 import type { LocalSurfaceHandler, WireResponse } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { encodeGeminiError } from './encode-error.ts';
-import type { Json } from './fields.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 
 /** Embedding models are told apart by name: the catalog knows no more about them. */
-function modelObject(id: string, ownedBy: string): Json {
+function modelObject(id: string, ownedBy: string): JsonObject {
   const embedding = /embed/i.test(id);
   return {
     name: `models/${id}`,

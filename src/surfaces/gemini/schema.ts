@@ -1,12 +1,13 @@
 // Gemini's Schema (a subset of OpenAPI 3.0: upper-case type names, `nullable`, string-valued
 // counts) → the JSON Schema the canonical request carries for every other provider.
-import { camel, isObject, type Json } from './fields.ts';
+import { camel } from './fields.ts';
+import { isObject, type JsonObject } from '../../util/json-value.ts';
 
 const COUNTS = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties']);
 
-export function jsonSchemaFromGemini(node: unknown): Json {
+export function jsonSchemaFromGemini(node: unknown): JsonObject {
   if (!isObject(node)) return {};
-  const out: Json = {};
+  const out: JsonObject = {};
   let nullable = false;
   for (const [rawKey, value] of Object.entries(node)) {
     const key = camel(rawKey);
@@ -24,7 +25,7 @@ export function jsonSchemaFromGemini(node: unknown): Json {
         break;
       case 'properties':
         if (isObject(value)) {
-          const properties: Json = {};
+          const properties: JsonObject = {};
           for (const [name, property] of Object.entries(value)) properties[name] = jsonSchemaFromGemini(property);
           out.properties = properties;
         }
@@ -46,7 +47,7 @@ export function jsonSchemaFromGemini(node: unknown): Json {
   }
   if (nullable) {
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    else if (Array.isArray(out.anyOf)) (out.anyOf as Json[]).push({ type: 'null' });
+    else if (Array.isArray(out.anyOf)) (out.anyOf as JsonObject[]).push({ type: 'null' });
   }
   return out;
 }

@@ -7,10 +7,8 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ContentPart, ImagePart, MediaSource, Message, PassThrough, ReasoningSettings, ResponseFormat, SamplingSettings, ToolDefinition,
 } from '../../canonical/request.ts';
-import { invalid } from './inspect.ts';
-import { isObject, shown, textFrom } from '../../util/json-value.ts';
-
-type Json = Record<string, unknown>;
+import { isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 /** Options mapped into the canonical sampling settings. */
 const SAMPLING_OPTIONS = new Set(['temperature', 'top_p', 'top_k', 'num_predict', 'stop', 'seed', 'presence_penalty', 'frequency_penalty']);
@@ -42,7 +40,7 @@ export function sniffImageType(base64: string): string {
 }
 
 function imagePart(value: unknown, param: string): ImagePart {
-  if (typeof value !== 'string' || value.length === 0) throw invalid(`invalid ${param}: expected a base64-encoded image`, param);
+  if (typeof value !== 'string' || value.length === 0) throw invalidRequest(`invalid ${param}: expected a base64-encoded image`, param);
   const data = /^data:([^;,]+)?;base64,(.*)$/s.exec(value);
   const source: MediaSource = data !== null
     ? { kind: 'base64', mediaType: data[1] ?? sniffImageType(data[2]!), data: data[2]! }
@@ -52,20 +50,20 @@ function imagePart(value: unknown, param: string): ImagePart {
 
 function images(value: unknown, param: string): ImagePart[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalid(`invalid ${param}: expected an array of base64-encoded images`, param);
+  if (!Array.isArray(value)) throw invalidRequest(`invalid ${param}: expected an array of base64-encoded images`, param);
   return value.map((image, i) => imagePart(image, `${param}[${i}]`));
 }
 
 function text(value: unknown, param: string): string {
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw invalid(`invalid ${param}: expected a string`, param);
+  if (typeof value !== 'string') throw invalidRequest(`invalid ${param}: expected a string`, param);
   return value;
 }
 
 function argumentsText(value: unknown, param: string): string {
   if (value === undefined || value === null) return '{}';
   if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`invalid ${param}: expected an object`, param);
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest(`invalid ${param}: expected an object`, param);
   return JSON.stringify(value);
 }
 
@@ -92,14 +90,14 @@ class ToolCallLedger {
   }
 }
 
-function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
+function decodeMessage(raw: JsonObject, i: number, ledger: ToolCallLedger): Message {
   const param = `messages[${i}]`;
   const role = textFrom(raw.role).toLowerCase(); // Ollama lower-cases roles
   const content = text(raw.content, `${param}.content`);
   const pictures = images(raw.images, `${param}.images`);
   switch (role) {
     case 'system':
-      if (pictures.length > 0) throw invalid(`invalid ${param}.images: images are not allowed in a system message`, `${param}.images`);
+      if (pictures.length > 0) throw invalidRequest(`invalid ${param}.images: images are not allowed in a system message`, `${param}.images`);
       return { role: 'system', content: [{ type: 'text', text: content }] };
     case 'user': {
       const parts: ContentPart[] = [...pictures];
@@ -111,13 +109,13 @@ function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
       const thinking = text(raw.thinking, `${param}.thinking`);
       if (thinking.length > 0) parts.push({ type: 'reasoning', text: thinking });
       if (content.length > 0) parts.push({ type: 'text', text: content });
-      if (pictures.length > 0) throw invalid(`invalid ${param}.images: images are not allowed in an assistant message`, `${param}.images`);
+      if (pictures.length > 0) throw invalidRequest(`invalid ${param}.images: images are not allowed in an assistant message`, `${param}.images`);
       const calls = raw.tool_calls;
       if (calls !== undefined && calls !== null) {
-        if (!Array.isArray(calls)) throw invalid(`invalid ${param}.tool_calls: expected an array`, `${param}.tool_calls`);
-        calls.forEach((call: Json, j) => {
-          const fn = call?.function as Json | undefined;
-          if (typeof fn?.name !== 'string') throw invalid(`invalid ${param}.tool_calls[${j}]: expected function.name`, `${param}.tool_calls[${j}].function.name`);
+        if (!Array.isArray(calls)) throw invalidRequest(`invalid ${param}.tool_calls: expected an array`, `${param}.tool_calls`);
+        calls.forEach((call: JsonObject, j) => {
+          const fn = call?.function as JsonObject | undefined;
+          if (typeof fn?.name !== 'string') throw invalidRequest(`invalid ${param}.tool_calls[${j}]: expected function.name`, `${param}.tool_calls[${j}].function.name`);
           const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : `call_${i}_${j}`;
           ledger.call(id, fn.name);
           parts.push({ type: 'tool-call', id, name: fn.name, arguments: argumentsText(fn.arguments, `${param}.tool_calls[${j}].function.arguments`) });
@@ -132,25 +130,25 @@ function decodeMessage(raw: Json, i: number, ledger: ToolCallLedger): Message {
       return { role: 'tool', content: [{ type: 'tool-result', toolCallId: ledger.answer(explicit, name, i), content: result }] };
     }
     default:
-      throw invalid(`invalid ${param}.role: '${shown(raw.role)}' (expected system, user, assistant or tool)`, `${param}.role`);
+      throw invalidRequest(`invalid ${param}.role: '${shown(raw.role)}' (expected system, user, assistant or tool)`, `${param}.role`);
   }
 }
 
 /** A tool's parameters: a JSON Schema object, or none declared. */
 function parametersOf(value: unknown, i: number): Record<string, unknown> {
   if (value === undefined || value === null) return { type: 'object', properties: {} };
-  if (!isObject(value)) throw invalid(`invalid tools[${i}].function.parameters: expected a JSON Schema object, got ${shown(value)}`, `tools[${i}].function.parameters`);
+  if (!isObject(value)) throw invalidRequest(`invalid tools[${i}].function.parameters: expected a JSON Schema object, got ${shown(value)}`, `tools[${i}].function.parameters`);
   return value;
 }
 
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw invalid('invalid tools: expected an array', 'tools');
+  if (!Array.isArray(raw)) throw invalidRequest('invalid tools: expected an array', 'tools');
   if (raw.length === 0) return undefined;
-  return raw.map((tool: Json, i) => {
-    const fn = tool?.function as Json | undefined;
+  return raw.map((tool: JsonObject, i) => {
+    const fn = tool?.function as JsonObject | undefined;
     if ((tool?.type !== undefined && tool.type !== 'function') || typeof fn?.name !== 'string') {
-      throw invalid(`invalid tools[${i}]: expected {type: 'function', function: {name, parameters}}`, `tools[${i}]`);
+      throw invalidRequest(`invalid tools[${i}]: expected {type: 'function', function: {name, parameters}}`, `tools[${i}]`);
     }
     return {
       name: fn.name,
@@ -164,7 +162,7 @@ export function decodeFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   if (raw === 'json') return { type: 'json' };
   if (typeof raw === 'object' && !Array.isArray(raw)) return { type: 'json-schema', name: 'response', schema: raw as Record<string, unknown> };
-  throw invalid(`invalid format: expected "json" or a JSON schema, got ${JSON.stringify(raw)}`, 'format');
+  throw invalidRequest(`invalid format: expected "json" or a JSON schema, got ${JSON.stringify(raw)}`, 'format');
 }
 
 export function decodeThink(raw: unknown): ReasoningSettings | undefined {
@@ -172,21 +170,21 @@ export function decodeThink(raw: unknown): ReasoningSettings | undefined {
   if (raw === true) return { includeThoughts: true };
   if (raw === false) return { includeThoughts: false };
   if (raw === 'low' || raw === 'medium' || raw === 'high') return { effort: raw, includeThoughts: true };
-  throw invalid(`invalid think: expected true, false, "low", "medium" or "high", got ${JSON.stringify(raw)}`, 'think');
+  throw invalidRequest(`invalid think: expected true, false, "low", "medium" or "high", got ${JSON.stringify(raw)}`, 'think');
 }
 
-function option(options: Json, key: string): number | undefined {
+function option(options: JsonObject, key: string): number | undefined {
   const value = options[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`option "${key}" must be of type number`, `options.${key}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`option "${key}" must be of type number`, `options.${key}`);
   return value;
 }
 
 /** Sampling options into `sampling`; the others into the pass-through bag as `options.<name>`. */
 function decodeOptions(raw: unknown, sampling: SamplingSettings, extra: PassThroughBuilder): void {
   if (raw === undefined || raw === null) return;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('invalid options: expected an object', 'options');
-  const options = raw as Json;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidRequest('invalid options: expected an object', 'options');
+  const options = raw as JsonObject;
   const temperature = option(options, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
   const topP = option(options, 'top_p'); if (topP !== undefined) sampling.topP = topP;
   const topK = option(options, 'top_k'); if (topK !== undefined) sampling.topK = topK;
@@ -198,9 +196,9 @@ function decodeOptions(raw: unknown, sampling: SamplingSettings, extra: PassThro
   const stop = options.stop;
   if (typeof stop === 'string') sampling.stop = [stop];
   else if (Array.isArray(stop)) {
-    if (!stop.every((value) => typeof value === 'string')) throw invalid('option "stop" must be an array of strings', 'options.stop');
+    if (!stop.every((value) => typeof value === 'string')) throw invalidRequest('option "stop" must be an array of strings', 'options.stop');
     if (stop.length > 0) sampling.stop = stop as string[];
-  } else if (stop !== undefined && stop !== null) throw invalid('option "stop" must be an array of strings', 'options.stop');
+  } else if (stop !== undefined && stop !== null) throw invalidRequest('option "stop" must be an array of strings', 'options.stop');
   for (const key of Object.keys(options)) {
     if (SAMPLING_OPTIONS.has(key)) continue;
     if (INERT_OPTIONS.has(key)) extra.inert(`options.${key}`, options[key]);
@@ -227,7 +225,7 @@ class PassThroughBuilder {
   }
 }
 
-function rest(body: Json, modelled: ReadonlySet<string>, generate: boolean, extra: PassThroughBuilder): void {
+function rest(body: JsonObject, modelled: ReadonlySet<string>, generate: boolean, extra: PassThroughBuilder): void {
   for (const key of Object.keys(body)) {
     if (modelled.has(key) || key === 'options') continue;
     const value = body[key];
@@ -242,7 +240,7 @@ function rest(body: Json, modelled: ReadonlySet<string>, generate: boolean, extr
   }
 }
 
-function finish(body: Json, request: CanonicalRequest, modelled: ReadonlySet<string>, generate: boolean): CanonicalRequest {
+function finish(body: JsonObject, request: CanonicalRequest, modelled: ReadonlySet<string>, generate: boolean): CanonicalRequest {
   const extra = new PassThroughBuilder();
   decodeOptions(body.options, request.sampling, extra);
   rest(body, modelled, generate, extra);
@@ -253,10 +251,10 @@ function finish(body: Json, request: CanonicalRequest, modelled: ReadonlySet<str
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
-  const list = (body.messages ?? []) as Json[];
+  const body = raw as JsonObject;
+  const list = (body.messages ?? []) as JsonObject[];
   // Ollama loads the model when there are no messages; only an Ollama provider can do that
-  if (list.length === 0) throw invalid('messages: at least one message is required (loading a model with an empty chat only works against an Ollama provider)', 'messages');
+  if (list.length === 0) throw invalidRequest('messages: at least one message is required (loading a model with an empty chat only works against an Ollama provider)', 'messages');
   const ledger = new ToolCallLedger();
   const messages = list.map((message, i) => decodeMessage(message, i, ledger));
   const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream !== false };
@@ -266,10 +264,10 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
 
 /** A prompt (with an optional system prompt and images) becomes one user turn. */
 export function decodeGenerateRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = raw as JsonObject;
   const prompt = text(body.prompt, 'prompt');
   const pictures = images(body.images, 'images');
-  if (prompt.length === 0 && pictures.length === 0) throw invalid('prompt: a prompt is required (loading a model with an empty prompt only works against an Ollama provider)', 'prompt');
+  if (prompt.length === 0 && pictures.length === 0) throw invalidRequest('prompt: a prompt is required (loading a model with an empty prompt only works against an Ollama provider)', 'prompt');
   const messages: Message[] = [];
   const system = text(body.system, 'system');
   if (system.length > 0) messages.push({ role: 'system', content: [{ type: 'text', text: system }] });

@@ -5,15 +5,14 @@ import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/ada
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import type { PassThrough } from '../../canonical/request.ts';
 import { INERT_OPTIONS } from './decode-request.ts';
-import { invalid } from './inspect.ts';
-
-type Json = Record<string, unknown>;
+import { invalidRequest } from '../../canonical/errors.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
 /**
  * `keep_alive`, `truncate` (other providers refuse over-long input, Ollama's `truncate: false`)
  * and the runner options are inert; any other option is passed on, refused by other dialects.
  */
-function passThrough(body: Json, modelled: ReadonlySet<string>): PassThrough | undefined {
+function passThrough(body: JsonObject, modelled: ReadonlySet<string>): PassThrough | undefined {
   let fields: Record<string, unknown> | undefined;
   let inert: Record<string, unknown> | undefined;
   for (const key of Object.keys(body)) {
@@ -21,7 +20,7 @@ function passThrough(body: Json, modelled: ReadonlySet<string>): PassThrough | u
     if (modelled.has(key) || value === undefined || value === null) continue;
     if (key === 'keep_alive' || key === 'truncate') (inert ??= {})[key] = value;
     else if (key === 'options' && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [name, setting] of Object.entries(value as Json)) {
+      for (const [name, setting] of Object.entries(value as JsonObject)) {
         if (INERT_OPTIONS.has(name)) (inert ??= {})[`options.${name}`] = setting;
         else (fields ??= {})[`options.${name}`] = setting;
       }
@@ -36,15 +35,15 @@ const EMBEDDINGS_FIELDS = new Set(['model', 'prompt']);
 
 export const embedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as Json;
+    const body = raw as JsonObject;
     const input = body.input;
     let inputs: string[];
     if (typeof input === 'string') inputs = [input];
     else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
-    else throw invalid('invalid input: expected a string or an array of strings', 'input');
+    else throw invalidRequest('invalid input: expected a string or an array of strings', 'input');
     const request: EmbeddingRequest = { model: body.model as string, inputs };
     if (body.dimensions !== undefined && body.dimensions !== null) {
-      if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions <= 0) throw invalid('invalid dimensions: expected a positive integer', 'dimensions');
+      if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions <= 0) throw invalidRequest('invalid dimensions: expected a positive integer', 'dimensions');
       request.dimensions = body.dimensions;
     }
     const extra = passThrough(body, EMBED_FIELDS);
@@ -58,7 +57,7 @@ export const embedCodec: EmbeddingsSurfaceCodec = {
 
 export const legacyEmbeddingsCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as Json;
+    const body = raw as JsonObject;
     const request: EmbeddingRequest = { model: body.model as string, inputs: [body.prompt as string] };
     const extra = passThrough(body, EMBEDDINGS_FIELDS);
     if (extra !== undefined) request.passThrough = extra;

@@ -1,37 +1,28 @@
 // Validation of Ollama request bodies, just enough to route them and to fail fast with a 400
 // naming the field. `stream` defaults to true, as in Ollama.
 import type { RequestSummary } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { describe } from '../../util/json-value.ts';
 
 export type OllamaKind = 'chat' | 'generate' | 'embed' | 'embeddings';
 
-export function invalid(message: string, param?: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 export function inspectOllamaRequest(kind: OllamaKind, body: unknown): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(`the request body must be a JSON object, not ${describe(body)}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest(`the request body must be a JSON object, not ${describe(body)}`);
   const record = body as Record<string, unknown>;
   const model = record.model;
-  if (model === undefined || model === '') throw invalid('model is required', 'model');
-  if (typeof model !== 'string') throw invalid(`invalid model: expected a string, got ${describe(model)}`, 'model');
+  if (model === undefined || model === '') throw invalidRequest('model is required', 'model');
+  if (typeof model !== 'string') throw invalidRequest(`invalid model: expected a string, got ${describe(model)}`, 'model');
   const stream = record.stream;
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid(`invalid stream: expected a boolean, got ${describe(stream)}`, 'stream');
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalidRequest(`invalid stream: expected a boolean, got ${describe(stream)}`, 'stream');
   switch (kind) {
     case 'chat': {
       const messages = record.messages;
       if (messages !== undefined && messages !== null) {
-        if (!Array.isArray(messages)) throw invalid(`invalid messages: expected an array, got ${describe(messages)}`, 'messages');
+        if (!Array.isArray(messages)) throw invalidRequest(`invalid messages: expected an array, got ${describe(messages)}`, 'messages');
         for (let i = 0; i < messages.length; i++) {
           const message = messages[i] as unknown;
           if (typeof message !== 'object' || message === null || typeof (message as Record<string, unknown>).role !== 'string') {
-            throw invalid(`invalid messages[${i}]: expected an object with a string 'role'`, `messages[${i}]`);
+            throw invalidRequest(`invalid messages[${i}]: expected an object with a string 'role'`, `messages[${i}]`);
           }
         }
       }
@@ -39,17 +30,17 @@ export function inspectOllamaRequest(kind: OllamaKind, body: unknown): RequestSu
     }
     case 'generate': {
       const prompt = record.prompt;
-      if (prompt !== undefined && prompt !== null && typeof prompt !== 'string') throw invalid(`invalid prompt: expected a string, got ${describe(prompt)}`, 'prompt');
+      if (prompt !== undefined && prompt !== null && typeof prompt !== 'string') throw invalidRequest(`invalid prompt: expected a string, got ${describe(prompt)}`, 'prompt');
       break;
     }
     case 'embed': {
       const input = record.input;
-      if (typeof input !== 'string' && !Array.isArray(input)) throw invalid(`invalid input: expected a string or an array of strings, got ${describe(input)}`, 'input');
+      if (typeof input !== 'string' && !Array.isArray(input)) throw invalidRequest(`invalid input: expected a string or an array of strings, got ${describe(input)}`, 'input');
       break;
     }
     case 'embeddings': {
       const prompt = record.prompt;
-      if (typeof prompt !== 'string') throw invalid(`invalid prompt: expected a string, got ${describe(prompt)}`, 'prompt');
+      if (typeof prompt !== 'string') throw invalidRequest(`invalid prompt: expected a string, got ${describe(prompt)}`, 'prompt');
       break;
     }
   }

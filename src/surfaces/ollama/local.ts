@@ -3,9 +3,8 @@
 // nothing is loaded in the gateway itself).
 import { createHash } from 'node:crypto';
 import type { LocalSurfaceHandler, ModelCatalog, WireResponse } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { encodeOllamaError } from './encode-error.ts';
-import { invalid } from './inspect.ts';
 
 /**
  * The Ollama API version the surface speaks (thinking, tool calls in streams, `/api/embed`,
@@ -38,7 +37,7 @@ export const listTags: LocalSurfaceHandler = (catalog) => ({
 function show(catalog: ModelCatalog, body: unknown): WireResponse {
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const name = record.model ?? record.name; // `name` is the deprecated spelling
-  if (typeof name !== 'string' || name.length === 0) return encodeOllamaError(invalid('model is required', 'model'));
+  if (typeof name !== 'string' || name.length === 0) return encodeOllamaError(invalidRequest('model is required', 'model'));
   const model = catalog.find(name);
   if (model === undefined) {
     return encodeOllamaError(new GatewayError(ErrorCode.modelNotFound, `model '${name}' not found`, { status: 404, origin: 'downstream', errorClass: 'client-error', param: 'model' }));

@@ -1,16 +1,11 @@
 // OpenAI Chat Completions request → canonical request.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-import { isObject, shown, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { isObject, type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
 import type {
   CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-
-export function invalid(message: string, param: string): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', param });
-}
-
-type Json = Record<string, unknown>;
+import { requestObject } from './inspect.ts';
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([
@@ -33,55 +28,58 @@ export function mediaFromUrl(url: string): MediaSource {
 function textOf(content: unknown, param: string): string {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw invalid(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: Json, i) => {
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
+  return content.map((entry: unknown, i) => {
+    const part = objectFrom(entry);
     if (part?.type === 'text' && typeof part.text === 'string') return part.text;
     if (part?.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
-    throw invalid(`Invalid '${param}[${i}]': only text parts are allowed here.`, `${param}[${i}]`);
+    throw invalidRequest(`Invalid '${param}[${i}]': only text parts are allowed here.`, `${param}[${i}]`);
   }).join('');
 }
 
 function userParts(content: unknown, param: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw invalid(`Invalid '${param}': expected a string or an array of content parts.`, param);
-  return content.map((part: Json, i): ContentPart => {
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid '${param}': expected a string or an array of content parts.`, param);
+  return content.map((entry: unknown, i): ContentPart => {
+    const part = objectFrom(entry);
     const where = `${param}[${i}]`;
     switch (part?.type) {
       case 'text':
-        if (typeof part.text !== 'string') throw invalid(`Invalid '${where}.text': expected a string.`, `${where}.text`);
+        if (typeof part.text !== 'string') throw invalidRequest(`Invalid '${where}.text': expected a string.`, `${where}.text`);
         return { type: 'text', text: part.text };
       case 'image_url': {
-        const image = part.image_url as Json | undefined;
-        if (typeof image?.url !== 'string') throw invalid(`Invalid '${where}.image_url.url': expected a string.`, `${where}.image_url.url`);
+        const image = objectFrom(part.image_url);
+        if (typeof image?.url !== 'string') throw invalidRequest(`Invalid '${where}.image_url.url': expected a string.`, `${where}.image_url.url`);
         const detail = image.detail;
         return { type: 'image', source: mediaFromUrl(image.url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
       }
       case 'input_audio': {
-        const audio = part.input_audio as Json | undefined;
-        if (typeof audio?.data !== 'string') throw invalid(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
+        const audio = objectFrom(part.input_audio);
+        if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
         const format = typeof audio.format === 'string' ? audio.format : 'wav';
         return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
       }
       case 'file': {
-        const file = part.file as Json | undefined;
+        const file = objectFrom(part.file);
         if (typeof file?.file_data === 'string') {
           const source = mediaFromUrl(file.file_data);
           return { type: 'file', source, ...(typeof file.filename === 'string' ? { filename: file.filename } : {}) };
         }
-        throw invalid(`Invalid '${where}.file': only inline file_data can be translated (file_id refers to OpenAI's storage).`, `${where}.file`);
+        throw invalidRequest(`Invalid '${where}.file': only inline file_data can be translated (file_id refers to OpenAI's storage).`, `${where}.file`);
       }
       default:
-        throw invalid(`Invalid '${where}.type': '${shown(part?.type)}' is not a known content part type.`, `${where}.type`);
+        throw invalidRequest(`Invalid '${where}.type': '${shown(part?.type)}' is not a known content part type.`, `${where}.type`);
     }
   });
 }
 
 /** Reasoning carried in OpenAI-style history: `reasoning_details` (with signatures) or plain text. */
-function reasoningParts(message: Json): ContentPart[] {
+function reasoningParts(message: JsonObject): ContentPart[] {
   const details = message.reasoning_details;
   if (Array.isArray(details) && details.length > 0) {
     const parts: ContentPart[] = [];
-    for (const detail of details as Json[]) {
+    for (const entry of details) {
+      const detail = objectFrom(entry);
       if (detail?.type === 'reasoning.encrypted' && typeof detail.data === 'string') parts.push({ type: 'reasoning', text: '', redactedData: detail.data });
       else if (detail?.type === 'reasoning.text' || detail?.type === 'reasoning.summary') {
         const text = typeof detail.text === 'string' ? detail.text : typeof detail.summary === 'string' ? detail.summary : '';
@@ -96,7 +94,8 @@ function reasoningParts(message: Json): ContentPart[] {
 
 function decodeMessage(raw: unknown, i: number): Message {
   const param = `messages[${i}]`;
-  const message = raw as Json;
+  // inspect refused any message that is not an object with a string role
+  const message = objectFrom(raw) ?? {};
   switch (message.role) {
     case 'system':
     case 'developer':
@@ -109,24 +108,25 @@ function decodeMessage(raw: unknown, i: number): Message {
       if (text.length > 0) content.push({ type: 'text', text });
       const calls = message.tool_calls;
       if (calls !== undefined && calls !== null) {
-        if (!Array.isArray(calls)) throw invalid(`Invalid '${param}.tool_calls': expected an array.`, `${param}.tool_calls`);
-        calls.forEach((call: Json, j) => {
-          const fn = call?.function as Json | undefined;
-          if (typeof call?.id !== 'string' || typeof fn?.name !== 'string') throw invalid(`Invalid '${param}.tool_calls[${j}]': expected id and function.name.`, `${param}.tool_calls[${j}]`);
+        if (!Array.isArray(calls)) throw invalidRequest(`Invalid '${param}.tool_calls': expected an array.`, `${param}.tool_calls`);
+        calls.forEach((entry: unknown, j) => {
+          const call = objectFrom(entry);
+          const fn = objectFrom(call?.function);
+          if (typeof call?.id !== 'string' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid '${param}.tool_calls[${j}]': expected id and function.name.`, `${param}.tool_calls[${j}]`);
           content.push({ type: 'tool-call', id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
         });
       }
       return { role: 'assistant', content };
     }
     case 'tool': {
-      if (typeof message.tool_call_id !== 'string') throw invalid(`Missing '${param}.tool_call_id'.`, `${param}.tool_call_id`);
+      if (typeof message.tool_call_id !== 'string') throw invalidRequest(`Missing '${param}.tool_call_id'.`, `${param}.tool_call_id`);
       const content = typeof message.content === 'string' ? message.content : userParts(message.content, `${param}.content`);
       return { role: 'tool', content: [{ type: 'tool-result', toolCallId: message.tool_call_id, content }] };
     }
     case 'function':
       return { role: 'tool', content: [{ type: 'tool-result', toolCallId: textFrom(message.name), content: textOf(message.content, `${param}.content`) }] };
     default:
-      throw invalid(`Invalid '${param}.role': '${shown(message.role)}'.`, `${param}.role`);
+      throw invalidRequest(`Invalid '${param}.role': '${shown(message.role)}'.`, `${param}.role`);
   }
 }
 
@@ -136,16 +136,17 @@ export const NO_PARAMETERS = { type: 'object', properties: {} };
 /** A tool's parameters or a format's schema: a JSON Schema object, or `absent` when not given. */
 export function schemaOf(value: unknown, param: string, absent: Record<string, unknown>): Record<string, unknown> {
   if (value === undefined || value === null) return structuredClone(absent);
-  if (!isObject(value)) throw invalid(`Invalid '${param}': expected a JSON Schema object, got ${shown(value)}.`, param);
+  if (!isObject(value)) throw invalidRequest(`Invalid '${param}': expected a JSON Schema object, got ${shown(value)}.`, param);
   return value;
 }
 
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
-  return raw.map((tool: Json, i) => {
-    const fn = tool?.function as Json | undefined;
-    if (tool?.type !== 'function' || typeof fn?.name !== 'string') throw invalid(`Invalid 'tools[${i}]': expected {type: 'function', function: {name, parameters}}.`, `tools[${i}]`);
+  if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
+  return raw.map((entry: unknown, i) => {
+    const tool = objectFrom(entry);
+    const fn = objectFrom(tool?.function);
+    if (tool?.type !== 'function' || typeof fn?.name !== 'string') throw invalidRequest(`Invalid 'tools[${i}]': expected {type: 'function', function: {name, parameters}}.`, `tools[${i}]`);
     return {
       name: fn.name,
       ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
@@ -158,43 +159,48 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
 function decodeToolChoice(raw: unknown): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const name = ((raw as Json).function as Json | undefined)?.name;
+  const name = objectFrom(objectFrom(raw)?.function)?.name;
   if (typeof name === 'string') return { type: 'tool', name };
-  throw invalid("Invalid 'tool_choice'.", 'tool_choice');
+  throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
 }
 
 function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const format = raw as Json;
-  if (format.type === 'text') return { type: 'text' };
-  if (format.type === 'json_object') return { type: 'json' };
-  if (format.type === 'json_schema') {
-    const schema = format.json_schema as Json | undefined;
-    if (typeof schema?.name !== 'string') throw invalid("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
+  const format = objectFrom(raw);
+  if (format?.type === 'text') return { type: 'text' };
+  if (format?.type === 'json_object') return { type: 'json' };
+  if (format?.type === 'json_schema') {
+    const schema = objectFrom(format.json_schema);
+    if (typeof schema?.name !== 'string') throw invalidRequest("Invalid 'response_format.json_schema.name'.", 'response_format.json_schema.name');
     return {
       type: 'json-schema', name: schema.name, schema: schemaOf(schema.schema, 'response_format.json_schema.schema', {}),
       ...(typeof schema.strict === 'boolean' ? { strict: schema.strict } : {}),
       ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     };
   }
-  throw invalid(`Invalid 'response_format.type': '${shown(format.type)}'.`, 'response_format.type');
+  throw invalidRequest(`Invalid 'response_format.type': '${shown(format?.type)}'.`, 'response_format.type');
 }
 
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+const EFFORTS: ReadonlySet<unknown> = new Set<ReasoningEffort>(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
-export function num(body: Json, key: string): number | undefined {
+export function isEffort(value: unknown): value is ReasoningEffort {
+  return EFFORTS.has(value);
+}
+
+export function num(body: JsonObject, key: string): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
   return value;
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
-  const messages = (body.messages as unknown[]).map(decodeMessage);
+  const body = requestObject(raw);
+  // inspect checked the model, a string, and the messages, a list
+  const messages = listFrom(body.messages).map(decodeMessage);
   const stop = body.stop;
   const request: CanonicalRequest = {
-    model: body.model as string,
+    model: textFrom(body.model),
     messages,
     sampling: {},
     stream: body.stream === true,
@@ -213,12 +219,12 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
   const toolChoice = decodeToolChoice(body.tool_choice); if (toolChoice !== undefined) request.toolChoice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeResponseFormat(body.response_format); if (format !== undefined) request.responseFormat = format;
-  const effort = body.reasoning_effort ?? (body.reasoning as Json | undefined)?.effort;
-  const budget = (body.reasoning as Json | undefined)?.max_tokens;
+  const effort = body.reasoning_effort ?? objectFrom(body.reasoning)?.effort;
+  const budget = objectFrom(body.reasoning)?.max_tokens;
   if (effort !== undefined || budget !== undefined) {
-    if (effort !== undefined && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
+    if (effort !== undefined && !isEffort(effort)) throw invalidRequest(`Invalid 'reasoning_effort': '${shown(effort)}'.`, 'reasoning_effort');
     request.reasoning = {
-      ...(effort !== undefined ? { effort: effort as ReasoningEffort } : {}),
+      ...(effort !== undefined ? { effort } : {}),
       ...(typeof budget === 'number' ? { budgetTokens: budget } : {}),
       includeThoughts: true,
     };
@@ -235,6 +241,6 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
     hasExtra = true;
   }
   if (hasExtra) request.passThrough = { dialect: 'openai', fields: extra };
-  if (((body.stream_options as Json | undefined)?.include_usage) === true) request.surfaceHints = { includeUsage: true };
+  if (objectFrom(body.stream_options)?.include_usage === true) request.surfaceHints = { includeUsage: true };
   return request;
 }

@@ -5,24 +5,25 @@ import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse } from '../../canonical/response.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
-import { invalid, num } from './chat-decode.ts';
+import { num } from './chat-decode.ts';
 import { openaiFinishReason, openaiUsage } from './chat-encode.ts';
 import { openaiErrorObject } from './errors.ts';
-
-type Json = Record<string, unknown>;
+import { invalidRequest } from '../../canonical/errors.ts';
+import { objectFrom, textFrom } from '../../util/json-value.ts';
+import { requestObject } from './inspect.ts';
 
 const MODELLED = new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'seed', 'presence_penalty', 'frequency_penalty', 'user']);
 const INERT = new Set(['n', 'best_of', 'logit_bias']);
 
 export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = requestObject(raw);
   let prompt = body.prompt;
   if (Array.isArray(prompt)) {
-    if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalid("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
+    if (prompt.length !== 1 || typeof prompt[0] !== 'string') throw invalidRequest("Invalid 'prompt': only a single text prompt can be translated to a chat provider.", 'prompt');
     prompt = prompt[0];
   }
-  if (typeof prompt !== 'string') throw invalid("Invalid 'prompt': expected a string.", 'prompt');
-  const request: CanonicalRequest = { model: body.model as string, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], sampling: {}, stream: body.stream === true };
+  if (typeof prompt !== 'string') throw invalidRequest("Invalid 'prompt': expected a string.", 'prompt');
+  const request: CanonicalRequest = { model: textFrom(body.model), messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], sampling: {}, stream: body.stream === true };
   const sampling = request.sampling;
   const maxTokens = num(body, 'max_tokens'); if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
   const temperature = num(body, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
@@ -41,7 +42,7 @@ export function decodeCompletionsRequest(raw: unknown, _request: SurfaceRequest)
     hasExtra = true;
   }
   if (hasExtra) request.passThrough = { dialect: 'openai-completions', fields: extra };
-  if ((body.stream_options as Json | undefined)?.include_usage === true) request.surfaceHints = { includeUsage: true };
+  if (objectFrom(body.stream_options)?.include_usage === true) request.surfaceHints = { includeUsage: true };
   return request;
 }
 
@@ -50,7 +51,7 @@ function completionId(id: string): string {
 }
 
 export function encodeCompletionsResponse(response: CanonicalResponse): string {
-  const text = response.content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text).join('');
+  const text = response.content.filter((part) => part.type === 'text').map((part) => part.text).join('');
   return JSON.stringify({
     id: completionId(response.id), object: 'text_completion', created: response.created, model: response.model,
     choices: [{ text, index: 0, logprobs: null, finish_reason: openaiFinishReason(response.finishReason) }],

@@ -1,22 +1,20 @@
 // OpenAI /v1/embeddings ↔ canonical embeddings.
 import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/adapters.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
-import { invalid } from './chat-decode.ts';
-
-type Json = Record<string, unknown>;
+import { invalidRequest } from '../../canonical/errors.ts';
+import { objectFrom, stringsFrom, textFrom } from '../../util/json-value.ts';
+import { requestObject } from './inspect.ts';
 
 export const embeddingsCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as Json;
+    const body = requestObject(raw);
     const input = body.input;
-    let inputs: string[];
-    if (typeof input === 'string') inputs = [input];
-    else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
-    else throw invalid("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
-    const request: EmbeddingRequest = { model: body.model as string, inputs };
+    const inputs = typeof input === 'string' ? [input] : stringsFrom(input);
+    if (inputs === undefined) throw invalidRequest("Invalid 'input': token-id inputs can only go to an OpenAI-compatible provider; send text.", 'input');
+    const request: EmbeddingRequest = { model: textFrom(body.model), inputs };
     const dimensions = body.dimensions;
     if (dimensions !== undefined && dimensions !== null) {
-      if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions <= 0) throw invalid("Invalid 'dimensions': expected a positive integer.", 'dimensions');
+      if (typeof dimensions !== 'number' || !Number.isSafeInteger(dimensions) || dimensions <= 0) throw invalidRequest("Invalid 'dimensions': expected a positive integer.", 'dimensions');
       request.dimensions = dimensions;
     }
     const extra: Record<string, unknown> = {};
@@ -30,7 +28,7 @@ export const embeddingsCodec: EmbeddingsSurfaceCodec = {
     return request;
   },
   encodeResponse(response: EmbeddingResponse, _request: EmbeddingRequest, raw: unknown): string {
-    const base64 = (raw as Json).encoding_format === 'base64';
+    const base64 = objectFrom(raw)?.encoding_format === 'base64';
     return JSON.stringify({
       object: 'list',
       data: response.embeddings.map((vector, index) => ({

@@ -4,17 +4,8 @@
 // judges them with its own rules.
 import type { RequestSummary } from '../../canonical/adapters.ts';
 import type { Operation } from '../../canonical/request.ts';
-import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-
-function invalid(message: string, param: string | undefined): GatewayError {
-  return new GatewayError(ErrorCode.invalidRequest, message, { status: 400, origin: 'downstream', errorClass: 'client-error', ...(param !== undefined ? { param } : {}) });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
+import { invalidRequest } from '../../canonical/errors.ts';
+import { describe, isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 const required: Record<Operation, string | undefined> = {
   chat: 'messages',
@@ -23,38 +14,40 @@ const required: Record<Operation, string | undefined> = {
   responses: undefined,
 };
 
+/** The body as a JSON object, or the 400 every OpenAI operation answers for anything else. */
+export function requestObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`);
+  return body;
+}
+
 export function inspectOpenAIRequest(operation: Operation, body: unknown): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalid(`The request body must be a JSON object, not ${describe(body)}.`, undefined);
-  }
-  const record = body as Record<string, unknown>;
+  const record = requestObject(body);
   const model = record.model;
-  if (model === undefined) throw invalid("Missing required parameter: 'model'.", 'model');
-  if (typeof model !== 'string' || model.length === 0) throw invalid(`Invalid 'model': expected a non-empty string, got ${describe(model)}.`, 'model');
+  if (model === undefined) throw invalidRequest("Missing required parameter: 'model'.", 'model');
+  if (typeof model !== 'string' || model.length === 0) throw invalidRequest(`Invalid 'model': expected a non-empty string, got ${describe(model)}.`, 'model');
   const stream = record.stream;
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
-    throw invalid(`Invalid 'stream': expected a boolean, got ${describe(stream)}.`, 'stream');
+    throw invalidRequest(`Invalid 'stream': expected a boolean, got ${describe(stream)}.`, 'stream');
   }
   const field = required[operation];
-  if (field !== undefined && record[field] === undefined) throw invalid(`Missing required parameter: '${field}'.`, field);
+  if (field !== undefined && record[field] === undefined) throw invalidRequest(`Missing required parameter: '${field}'.`, field);
   if (operation === 'chat') {
     const messages = record.messages;
-    if (!Array.isArray(messages)) throw invalid(`Invalid 'messages': expected an array, got ${describe(messages)}.`, 'messages');
-    if (messages.length === 0) throw invalid("Invalid 'messages': expected at least one message.", 'messages');
+    if (!Array.isArray(messages)) throw invalidRequest(`Invalid 'messages': expected an array, got ${describe(messages)}.`, 'messages');
+    if (messages.length === 0) throw invalidRequest("Invalid 'messages': expected at least one message.", 'messages');
     for (let i = 0; i < messages.length; i++) {
-      const message = messages[i] as unknown;
-      if (typeof message !== 'object' || message === null || typeof (message as Record<string, unknown>).role !== 'string') {
-        throw invalid(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
+      if (typeof objectFrom(messages[i])?.role !== 'string') {
+        throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
       }
     }
   }
   if (operation === 'embeddings') {
     const input = record.input;
-    if (typeof input !== 'string' && !Array.isArray(input)) throw invalid(`Invalid 'input': expected a string or an array, got ${describe(input)}.`, 'input');
+    if (typeof input !== 'string' && !Array.isArray(input)) throw invalidRequest(`Invalid 'input': expected a string or an array, got ${describe(input)}.`, 'input');
   }
   if (operation === 'completions') {
     const prompt = record.prompt;
-    if (typeof prompt !== 'string' && !Array.isArray(prompt)) throw invalid(`Invalid 'prompt': expected a string or an array, got ${describe(prompt)}.`, 'prompt');
+    if (typeof prompt !== 'string' && !Array.isArray(prompt)) throw invalidRequest(`Invalid 'prompt': expected a string or an array, got ${describe(prompt)}.`, 'prompt');
   }
   return { model, stream: stream === true };
 }

@@ -3,15 +3,15 @@
 // conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
-  CanonicalRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
+  CanonicalRequest, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { invalid, NO_PARAMETERS, schemaOf } from './chat-decode.ts';
+import { isEffort, NO_PARAMETERS, num, schemaOf } from './chat-decode.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
-import { shown, textFrom } from '../../util/json-value.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
-
-type Json = Record<string, unknown>;
 
 /** The hint key under `surfaceHints` with the gateway's item store, where answer items are kept. */
 export const ITEM_STORE = 'responsesItemStore';
@@ -60,8 +60,8 @@ function isHostedTool(type: string): boolean {
   return type !== 'function' && type !== 'custom';
 }
 
-function customToolParameters(tool: Json): Record<string, unknown> {
-  const format = tool.format as Json | undefined;
+function customToolParameters(tool: JsonObject): Record<string, unknown> {
+  const format = objectFrom(tool.format);
   let description = 'The raw input for this tool.';
   if (format?.type === 'grammar' && typeof format.definition === 'string') {
     description = `The raw input for this tool, following this ${textFrom(format.syntax)} grammar:\n${textFrom(format.definition)}`;
@@ -69,22 +69,16 @@ function customToolParameters(tool: Json): Record<string, unknown> {
   return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
 }
 
-function num(body: Json, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`Invalid '${key}': expected a number.`, key);
-  return value;
-}
-
 interface DecodedTools { tools: ToolDefinition[]; hosted: Record<string, unknown[]>; custom: string[] }
 
 function decodeTools(raw: unknown): DecodedTools {
   const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
   if (raw === undefined || raw === null) return decoded;
-  if (!Array.isArray(raw)) throw invalid("Invalid 'tools': expected an array.", 'tools');
-  raw.forEach((tool: Json, i) => {
+  if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
+  raw.forEach((entry: unknown, i) => {
+    const tool = objectFrom(entry);
     const where = `tools[${i}]`;
-    if (typeof tool?.type !== 'string') throw invalid(`Invalid '${where}.type': expected a string.`, `${where}.type`);
+    if (typeof tool?.type !== 'string') throw invalidRequest(`Invalid '${where}.type': expected a string.`, `${where}.type`);
     if (tool.type === 'function') {
       const name = str(tool.name, `${where}.name`);
       decoded.tools.push({
@@ -99,8 +93,9 @@ function decodeTools(raw: unknown): DecodedTools {
       decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
     } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
       // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
-      for (const [j, inner] of (tool.tools as Json[]).entries()) {
-        if (inner?.type !== 'function') throw invalid(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
+      for (const [j, item] of tool.tools.entries()) {
+        const inner = objectFrom(item);
+        if (inner?.type !== 'function') throw invalidRequest(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
         decoded.tools.push({
           name: str(inner.name, `${where}.tools[${j}].name`),
           ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
@@ -116,15 +111,15 @@ function decodeTools(raw: unknown): DecodedTools {
   return decoded;
 }
 
-function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolChoice | undefined {
+function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  const choice = raw as Json;
+  const choice = objectFrom(raw) ?? {};
   if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
   if (choice.type === 'allowed_tools') {
-    const allowed = Array.isArray(choice.tools) ? (choice.tools as Json[]) : [];
     const names = new Set<string>();
-    for (const entry of allowed) {
+    for (const item of listFrom(choice.tools)) {
+      const entry = objectFrom(item);
       if ((entry?.type === 'function' || entry?.type === 'custom') && typeof entry.name === 'string') names.add(entry.name);
       else {
         extra.tool_choice = raw;
@@ -140,49 +135,48 @@ function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: Json): ToolC
     extra.tool_choice = raw;
     return undefined;
   }
-  throw invalid("Invalid 'tool_choice'.", 'tool_choice');
+  throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
 }
 
 function decodeFormat(text: unknown): ResponseFormat | undefined {
   if (text === undefined || text === null) return undefined;
-  if (typeof text !== 'object') throw invalid("Invalid 'text': expected an object.", 'text');
-  const format = (text as Json).format as Json | undefined;
-  if (format === undefined || format === null) return undefined;
-  switch (format.type) {
+  if (typeof text !== 'object') throw invalidRequest("Invalid 'text': expected an object.", 'text');
+  const given = objectFrom(text)?.format;
+  if (given === undefined || given === null) return undefined;
+  const format = objectFrom(given);
+  switch (format?.type) {
     case 'text': return { type: 'text' };
     case 'json_object': return { type: 'json' };
     case 'json_schema':
       return {
         type: 'json-schema',
-        name: str(format.name, 'text.format.name'),
+        name: str(format?.name, 'text.format.name'),
         schema: schemaOf(format.schema, 'text.format.schema', {}),
         ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
         ...(typeof format.description === 'string' ? { description: format.description } : {}),
       };
     default:
-      throw invalid(`Invalid 'text.format.type': '${shown(format.type)}'.`, 'text.format.type');
+      throw invalidRequest(`Invalid 'text.format.type': '${shown(format?.type)}'.`, 'text.format.type');
   }
 }
 
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
-
-function refuseState(body: Json): void {
+function refuseState(body: JsonObject): void {
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
-    throw invalid("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
+    throw invalidRequest("'previous_response_id' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input' (with store: false).", 'previous_response_id');
   }
   if (body.conversation !== undefined && body.conversation !== null) {
-    throw invalid("'conversation' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input'.", 'conversation');
+    throw invalidRequest("'conversation' cannot be used with this model: its provider is not a Responses API, and the gateway keeps no conversation state. Send the whole conversation in 'input'.", 'conversation');
   }
   if (body.prompt !== undefined && body.prompt !== null) {
-    throw invalid("'prompt' (a stored prompt template) cannot be used with this model: its provider is not a Responses API. Send the prompt text in 'instructions' and 'input'.", 'prompt');
+    throw invalidRequest("'prompt' (a stored prompt template) cannot be used with this model: its provider is not a Responses API. Send the prompt text in 'instructions' and 'input'.", 'prompt');
   }
   if (body.background === true) {
-    throw invalid("'background': true cannot be used with this model: its provider is not a Responses API, and the gateway keeps no responses to poll.", 'background');
+    throw invalidRequest("'background': true cannot be used with this model: its provider is not a Responses API, and the gateway keeps no responses to poll.", 'background');
   }
 }
 
 export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequest): CanonicalRequest {
-  const body = raw as Json;
+  const body = requestObject(raw);
   refuseState(body);
   const history = new History();
   if (body.instructions !== undefined && body.instructions !== null) {
@@ -190,20 +184,20 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
       if (body.instructions.length > 0) history.system(body.instructions);
     } else if (Array.isArray(body.instructions)) {
       body.instructions.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
-    } else throw invalid("Invalid 'instructions': expected a string.", 'instructions');
+    } else throw invalidRequest("Invalid 'instructions': expected a string.", 'instructions');
   }
   const input = body.input;
   if (typeof input === 'string') history.user([{ type: 'text', text: input }]);
   else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
-  else if (input !== undefined && input !== null) throw invalid("Invalid 'input': expected a string or an array of input items.", 'input');
-  if (history.messages.every((message) => message.role === 'system')) throw invalid("Missing 'input': nothing to answer.", 'input');
+  else if (input !== undefined && input !== null) throw invalidRequest("Invalid 'input': expected a string or an array of input items.", 'input');
+  if (history.messages.every((message) => message.role === 'system')) throw invalidRequest("Missing 'input': nothing to answer.", 'input');
 
-  const request: CanonicalRequest = { model: body.model as string, messages: history.messages, sampling: {}, stream: body.stream === true };
+  const request: CanonicalRequest = { model: textFrom(body.model), messages: history.messages, sampling: {}, stream: body.stream === true };
   const temperature = num(body, 'temperature'); if (temperature !== undefined) request.sampling.temperature = temperature;
   const topP = num(body, 'top_p'); if (topP !== undefined) request.sampling.topP = topP;
   const maxTokens = num(body, 'max_output_tokens'); if (maxTokens !== undefined) request.sampling.maxTokens = maxTokens;
 
-  const extra: Json = {};
+  const extra: JsonObject = {};
   const tools = decodeTools(body.tools);
   const toolChoice = decodeToolChoice(body.tool_choice, tools, extra);
   if (tools.tools.length > 0) request.tools = tools.tools;
@@ -212,13 +206,13 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeFormat(body.text); if (format !== undefined) request.responseFormat = format;
 
-  const reasoning = body.reasoning as Json | null | undefined;
-  if (reasoning !== undefined && reasoning !== null) {
-    const effort = reasoning.effort;
-    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !EFFORTS.has(effort))) throw invalid(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
-    const summary = reasoning.summary ?? reasoning.generate_summary;
+  const reasoning = objectFrom(body.reasoning);
+  if (body.reasoning !== undefined && body.reasoning !== null) {
+    const effort = reasoning?.effort;
+    if (effort !== undefined && effort !== null && !isEffort(effort)) throw invalidRequest(`Invalid 'reasoning.effort': '${shown(effort)}'.`, 'reasoning.effort');
+    const summary = reasoning?.summary ?? reasoning?.generate_summary;
     request.reasoning = {
-      ...(typeof effort === 'string' ? { effort: effort as ReasoningEffort } : {}),
+      ...(isEffort(effort) ? { effort } : {}),
       includeThoughts: summary !== undefined && summary !== null,
     };
   }
@@ -226,14 +220,14 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const sessionId = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined;
   if (user !== undefined || sessionId !== undefined) request.metadata = { ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) };
 
-  const inert: Json = {};
+  const inert: JsonObject = {};
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];
     else extra[key] = body[key];
   }
   // a style hint with no equivalent elsewhere: kept for a Responses provider, dropped for others
-  const verbosity = (body.text as Json | null | undefined)?.verbosity;
+  const verbosity = objectFrom(body.text)?.verbosity;
   if (verbosity !== undefined && verbosity !== null) inert['text.verbosity'] = verbosity;
   const hasExtra = Object.keys(extra).length > 0;
   if (hasExtra || Object.keys(inert).length > 0) {
@@ -249,7 +243,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
     topP: topP ?? null,
     maxOutputTokens: maxTokens ?? null,
     reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
-    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...(body.text as Json) } : { format: { type: 'text' } },
+    text: typeof body.text === 'object' && body.text !== null ? { format: { type: 'text' }, ...body.text } : { format: { type: 'text' } },
     truncation: body.truncation ?? 'disabled',
     store: body.store ?? true,
     metadata: body.metadata ?? {},

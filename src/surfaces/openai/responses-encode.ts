@@ -7,8 +7,7 @@ import type { CanonicalResponse, FinishReason } from '../../canonical/response.t
 import type { Usage } from '../../canonical/usage.ts';
 import type { ItemStore } from '../../canonical/adapters.ts';
 import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
-
-type Json = Record<string, unknown>;
+import { type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 /** Where answer items are kept so a later `item_reference` to them can be resolved. */
 export function itemStoreOf(request: CanonicalRequest): ItemStore | undefined {
@@ -31,7 +30,7 @@ export function itemId(prefix: string, responseId: string, index: number): strin
   return `${prefix}_${responseId.slice(5)}_${index}`;
 }
 
-export function responsesUsage(usage: Usage | undefined): Json | null {
+export function responsesUsage(usage: Usage | undefined): JsonObject | null {
   if (usage === undefined) return null;
   return {
     input_tokens: usage.inputTokens,
@@ -45,7 +44,7 @@ export function responsesUsage(usage: Usage | undefined): Json | null {
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 
 /** The final status and why, from the canonical finish reason. */
-export function statusOf(finish: FinishReason): { status: ResponseStatus; incomplete: Json | null } {
+export function statusOf(finish: FinishReason): { status: ResponseStatus; incomplete: JsonObject | null } {
   if (finish === 'length') return { status: 'incomplete', incomplete: { reason: 'max_output_tokens' } };
   if (finish === 'content-filter') return { status: 'incomplete', incomplete: { reason: 'content_filter' } };
   return { status: 'completed', incomplete: null };
@@ -72,7 +71,7 @@ export interface ResponseFrame {
 }
 
 /** The response object, with the request's fields echoed as OpenAI does. */
-export function responseObject(frame: ResponseFrame, echo: ResponsesEcho | undefined, status: ResponseStatus, output: Json[], usage: Json | null, extra: { incomplete?: Json | null; error?: Json | null } = {}): Json {
+export function responseObject(frame: ResponseFrame, echo: ResponsesEcho | undefined, status: ResponseStatus, output: JsonObject[], usage: JsonObject | null, extra: { incomplete?: JsonObject | null; error?: JsonObject | null } = {}): JsonObject {
   const done = status !== 'in_progress';
   return {
     id: frame.id,
@@ -108,22 +107,22 @@ export function responseObject(frame: ResponseFrame, echo: ResponsesEcho | undef
   };
 }
 
-export function outputText(text: string): Json {
+export function outputText(text: string): JsonObject {
   return { type: 'output_text', annotations: [], logprobs: [], text };
 }
 
-export function messageItem(id: string, status: string, text: string | undefined): Json {
+export function messageItem(id: string, status: string, text: string | undefined): JsonObject {
   return { id, type: 'message', status, content: text === undefined ? [] : [outputText(text)], role: 'assistant' };
 }
 
-export function reasoningItem(id: string, text: string | undefined, encrypted: string | undefined): Json {
-  const item: Json = { id, type: 'reasoning', summary: text === undefined || text.length === 0 ? [] : [{ type: 'summary_text', text }] };
+export function reasoningItem(id: string, text: string | undefined, encrypted: string | undefined): JsonObject {
+  const item: JsonObject = { id, type: 'reasoning', summary: text === undefined || text.length === 0 ? [] : [{ type: 'summary_text', text }] };
   if (encrypted !== undefined) item.encrypted_content = encrypted;
   return item;
 }
 
 /** A function call, or a custom tool's call when the tool was declared `custom`. */
-export function callItem(responseId: string, index: number, callId: string, name: string, args: string, status: string, custom: boolean): Json {
+export function callItem(responseId: string, index: number, callId: string, name: string, args: string, status: string, custom: boolean): JsonObject {
   if (custom) return { id: itemId('ctc', responseId, index), type: 'custom_tool_call', status, call_id: callId, name, input: customInput(args) };
   return { id: itemId('fc', responseId, index), type: 'function_call', status, arguments: args, call_id: callId, name };
 }
@@ -131,8 +130,8 @@ export function callItem(responseId: string, index: number, callId: string, name
 /** The raw input of a custom tool, from the one-string-argument function the model called. */
 export function customInput(args: string): string {
   try {
-    const parsed = JSON.parse(args) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as Json)[CUSTOM_TOOL_ARGUMENT] === 'string') return (parsed as Json)[CUSTOM_TOOL_ARGUMENT] as string;
+    const input = objectFrom(JSON.parse(args))?.[CUSTOM_TOOL_ARGUMENT];
+    if (typeof input === 'string') return input;
   } catch {
     // not JSON: the model wrote the input itself
   }
@@ -143,7 +142,7 @@ export function encodeResponsesResponse(response: CanonicalResponse, request: Ca
   const echo = echoOf(request);
   const custom = new Set(echo?.customTools ?? []);
   const frame: ResponseFrame = { id: responseIdFrom(response.id), model: response.model || request.model, createdAt: response.created };
-  const output: Json[] = [];
+  const output: JsonObject[] = [];
   let pendingText: string | undefined;
   const flushText = () => {
     if (pendingText === undefined) return;

@@ -3,20 +3,20 @@
 // one assistant turn, consecutive outputs one tool turn.
 import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
-import { invalid, mediaFromUrl } from './chat-decode.ts';
-import { shown } from '../../util/json-value.ts';
-
-type Json = Record<string, unknown>;
+import { mediaFromUrl } from './chat-decode.ts';
+import { type JsonObject, objectFrom, shown } from '../../util/json-value.ts';
+import { invalidRequest } from '../../canonical/errors.ts';
 
 /** A free-form custom tool travels as a function with one string argument. */
 export const CUSTOM_TOOL_ARGUMENT = 'input';
 
 export function str(value: unknown, param: string): string {
-  if (typeof value !== 'string') throw invalid(`Invalid '${param}': expected a string.`, param);
+  if (typeof value !== 'string') throw invalidRequest(`Invalid '${param}': expected a string.`, param);
   return value;
 }
 
-function inputPart(part: Json, where: string): ContentPart {
+function inputPart(raw: unknown, where: string): ContentPart {
+  const part = objectFrom(raw);
   switch (part?.type) {
     case 'input_text':
     case 'output_text':
@@ -26,7 +26,7 @@ function inputPart(part: Json, where: string): ContentPart {
       return { type: 'text', text: str(part.refusal, `${where}.refusal`) };
     case 'input_image': {
       if (typeof part.image_url !== 'string') {
-        throw invalid(`Invalid '${where}': only image_url (a URL or a data URL) can be translated; file_id refers to OpenAI's file storage.`, `${where}.image_url`);
+        throw invalidRequest(`Invalid '${where}': only image_url (a URL or a data URL) can be translated; file_id refers to OpenAI's file storage.`, `${where}.image_url`);
       }
       const detail = part.detail;
       return { type: 'image', source: mediaFromUrl(part.image_url), ...(detail === 'low' || detail === 'high' || detail === 'auto' ? { detail } : {}) };
@@ -39,16 +39,16 @@ function inputPart(part: Json, where: string): ContentPart {
         return { type: 'file', source, ...(filename !== undefined ? { filename } : {}) };
       }
       if (typeof part.file_url === 'string') return { type: 'file', source: { kind: 'url', url: part.file_url }, ...(filename !== undefined ? { filename } : {}) };
-      throw invalid(`Invalid '${where}': only file_data or file_url can be translated; file_id refers to OpenAI's file storage.`, `${where}.file_id`);
+      throw invalidRequest(`Invalid '${where}': only file_data or file_url can be translated; file_id refers to OpenAI's file storage.`, `${where}.file_id`);
     }
     case 'input_audio': {
-      const audio = part.input_audio as Json | undefined;
-      if (typeof audio?.data !== 'string') throw invalid(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
+      const audio = objectFrom(part.input_audio);
+      if (typeof audio?.data !== 'string') throw invalidRequest(`Invalid '${where}.input_audio.data': expected base64 text.`, `${where}.input_audio.data`);
       const format = typeof audio.format === 'string' ? audio.format : 'wav';
       return { type: 'audio', source: { kind: 'base64', mediaType: `audio/${format}`, data: audio.data }, format };
     }
     default:
-      throw invalid(`Invalid '${where}.type': '${shown(part?.type)}' is not a content type that can be translated.`, `${where}.type`);
+      throw invalidRequest(`Invalid '${where}.type': '${shown(part?.type)}' is not a content type that can be translated.`, `${where}.type`);
   }
 }
 
@@ -68,28 +68,33 @@ function mediaTypeOf(filename: string | undefined): string {
 
 function contentParts(content: unknown, where: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw invalid(`Invalid '${where}': expected a string or an array of content parts.`, where);
-  return content.map((part: Json, i) => inputPart(part, `${where}[${i}]`));
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid '${where}': expected a string or an array of content parts.`, where);
+  return content.map((part: unknown, i) => inputPart(part, `${where}[${i}]`));
 }
 
 function textOnly(content: unknown, where: string): string {
   const parts = contentParts(content, where);
   return parts.map((part, i) => {
-    if (part.type !== 'text') throw invalid(`Invalid '${where}[${i}]': only text is allowed in system and developer messages.`, `${where}[${i}]`);
+    if (part.type !== 'text') throw invalidRequest(`Invalid '${where}[${i}]': only text is allowed in system and developer messages.`, `${where}[${i}]`);
     return part.text;
   }).join('');
 }
 
+function partText(part: unknown): string {
+  const text = objectFrom(part)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
 /** `reasoning` items: the summary (or raw reasoning text) plus the opaque encrypted content. */
-function reasoningPart(item: Json, where: string): ContentPart | undefined {
+function reasoningPart(item: JsonObject, where: string): ContentPart | undefined {
   let text = '';
   const content = item.content;
   if (Array.isArray(content) && content.length > 0) {
-    text = content.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).join('');
+    text = content.map(partText).join('');
   } else if (Array.isArray(item.summary)) {
-    text = item.summary.map((part: Json) => (typeof part?.text === 'string' ? part.text : '')).filter((value) => value.length > 0).join('\n\n');
+    text = item.summary.map(partText).filter((value) => value.length > 0).join('\n\n');
   } else if (item.summary !== undefined) {
-    throw invalid(`Invalid '${where}.summary': expected an array.`, `${where}.summary`);
+    throw invalidRequest(`Invalid '${where}.summary': expected an array.`, `${where}.summary`);
   }
   const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
   // an encrypted blob with no readable text is a redacted block; with text, it is the text's signature
@@ -101,7 +106,7 @@ function reasoningPart(item: Json, where: string): ContentPart | undefined {
 function toolOutput(output: unknown, where: string): string | ContentPart[] {
   if (typeof output === 'string') return output;
   if (Array.isArray(output)) return contentParts(output, where);
-  throw invalid(`Invalid '${where}': expected a string or an array of content parts.`, where);
+  throw invalidRequest(`Invalid '${where}': expected a string or an array of content parts.`, where);
 }
 
 /** Builds canonical messages, folding consecutive assistant items (reasoning, text, calls) into one turn. */
@@ -131,8 +136,9 @@ export class History {
 
 export function decodeItem(history: History, raw: unknown, i: number, items?: ItemStore): void {
   const where = `input[${i}]`;
-  if (typeof raw !== 'object' || raw === null) throw invalid(`Invalid '${where}': expected an object.`, where);
-  const item = raw as Json;
+  if (typeof raw !== 'object' || raw === null) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
+  // a list has none of an item's fields: it is refused below for its missing type
+  const item = objectFrom(raw) ?? {};
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
   switch (type) {
     case 'message': {
@@ -149,7 +155,7 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
           for (const part of contentParts(content, `${where}.content`)) if (part.type !== 'text' || part.text.length > 0) history.assistant(part);
           return;
         default:
-          throw invalid(`Invalid '${where}.role': '${shown(item.role)}'.`, `${where}.role`);
+          throw invalidRequest(`Invalid '${where}.role': '${shown(item.role)}'.`, `${where}.role`);
       }
     }
     case 'function_call':
@@ -184,11 +190,11 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
         decodeItem(history, stored, i);
         return;
       }
-      throw invalid(`Invalid '${where}': item '${shown(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
+      throw invalidRequest(`Invalid '${where}': item '${shown(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
     }
     default: {
       const name = shown(type);
-      throw invalid(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
+      throw invalidRequest(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
     }
   }
 }

@@ -15,8 +15,8 @@ import {
   callItem, customInput, echoOf, failureCode, failureMessage, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
   responseObject, responsesUsage, statusOf, type ResponseFrame,
 } from './responses-encode.ts';
+import type { JsonObject } from '../../util/json-value.ts';
 
-type Json = Record<string, unknown>;
 type OpenItem = 'none' | 'text' | 'reasoning' | 'call';
 
 export class ResponsesStreamEncoder implements StreamEncoder {
@@ -27,7 +27,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private sequence = 0;
   private frame: ResponseFrame | undefined = undefined;
   /** Finished output items, for the final response object. */
-  private readonly output: Json[] = [];
+  private readonly output: JsonObject[] = [];
   private usage: Usage | undefined = undefined;
   private open: OpenItem = 'none';
   private itemId = '';
@@ -124,11 +124,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.text = '';
   }
 
-  private added(item: Json): string {
+  private added(item: JsonObject): string {
     return this.event('response.output_item.added', `"output_index":${this.outputIndex},"item":${JSON.stringify(item)}`);
   }
 
-  private done(item: Json): string {
+  private done(item: JsonObject): string {
     this.output.push(item);
     this.items?.set(String(item.id), item);
     this.open = 'none';
