@@ -45,8 +45,8 @@ const cases: Record<string, () => void> = {
   'JSON.parse': () => { sink = JSON.parse(text); },
   'findTopLevelString, model first (quick)': () => { sink = findTopLevelString(body, text, 'model', model); },
   'findTopLevelString, model last (exact)': () => { sink = findTopLevelString(lastBody, lastText, 'model', model); },
-  'replaceTopLevelString, model first': () => { sink = replaceTopLevelString(body, text, found, parsed, 'model', 'claude-sonnet-4-5-20250929'); },
-  'replaceTopLevelString, model last': () => { sink = replaceTopLevelString(lastBody, lastText, foundLast, parsed, 'model', 'claude-sonnet-4-5-20250929'); },
+  'replaceTopLevelString, model first': () => { sink = replaceTopLevelString(body, found, parsed, 'model', 'claude-sonnet-4-5-20250929'); },
+  'replaceTopLevelString, model last': () => { sink = replaceTopLevelString(lastBody, foundLast, parsed, 'model', 'claude-sonnet-4-5-20250929'); },
 };
 
 function microseconds(run: () => void): number {

@@ -212,6 +212,9 @@ export class Gateway {
     context.summary = summary;
     const phases = context.phases;
     if (this.ended(context, runPhase(phases.decode, context, runtime))) return;
+    // the decoded text is not kept past decode: later phases use the bytes and the JSON, and an
+    // agent's 250 KB body held as a string too, for a whole stream, is memory for nothing
+    context.text = '';
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     context.routeModel = summary.model;
@@ -238,7 +241,7 @@ export class Gateway {
     if (this.ended(context, runPhase(phases.lookup, context, runtime))) return;
     // attempt (the runner) → commit → stream; complete runs when the response closes
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, body, text, modelMember: context.modelMember, summary, suffix, route,
+      runtime, context, surface, surfaceRequest, parsed, body, modelMember: context.modelMember, summary, suffix, route,
       onInternalError: (error) => this.fail(context, error),
     }).start();
   }

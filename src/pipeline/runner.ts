@@ -35,8 +35,7 @@ export interface RunnerInput {
   surfaceRequest: SurfaceRequest;
   parsed: unknown;
   body: Buffer;
-  /** The body decoded, and where its top-level `model` string is (spliced when routing renames the model). */
-  text: string;
+  /** Where the body's top-level `model` string is (spliced into the bytes when routing renames the model). */
   modelMember: TopLevelString | undefined;
   summary: RequestSummary;
   suffix: SuffixedModel | undefined;
@@ -229,7 +228,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): UpstreamExchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, body, text, modelMember } = this.input;
+    const { context, surface, surfaceRequest, parsed, summary, body, modelMember } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -238,7 +237,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, text, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
+        body: rename ? replaceTopLevelString(body, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
         stream: summary.stream,
       });
     }

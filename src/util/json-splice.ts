@@ -32,7 +32,7 @@ export interface TopLevelString {
   duplicate: boolean;
   /** Where its string value is in the body's bytes (found by the quick path). */
   span: Span | undefined;
-  /** Where its string value is in the decoded text (found by the exact scan; turned into bytes only for a splice). */
+  /** Where its string value is in the decoded text (found by the exact scan; `span` is then derived from it). */
   chars: Span | undefined;
 }
 
@@ -42,7 +42,16 @@ export interface TopLevelString {
  * member (a string: routing has checked it).
  */
 export function findTopLevelString(body: Buffer, text: string, key: string, value: string): TopLevelString {
-  return quickFind(body, key, value) ?? exactFind(text, key);
+  const found = quickFind(body, key, value) ?? exactFind(text, key);
+  // the exact scan's place in the text becomes a place in the bytes now (rare), so that a later
+  // splice needs only the bytes and the request's decoded text need not be kept
+  const chars = found.chars;
+  if (found.span === undefined && chars !== undefined) {
+    const start = Buffer.byteLength(text.slice(0, chars[0]), 'utf8');
+    const old = Buffer.from(text.slice(chars[0], chars[1]), 'utf8');
+    if (body.subarray(start, start + old.length).equals(old)) found.span = [start, start + old.length];
+  }
+  return found;
 }
 
 function isSpace(code: number | undefined): boolean {
@@ -188,14 +197,8 @@ function exactFind(text: string, key: string): TopLevelString {
  * bytes around it are copied as they are. When its place in the bytes is unknown (or the body is
  * not clean UTF-8, so the text's offsets do not map onto it), the parsed body is re-serialised.
  */
-export function replaceTopLevelString(body: Buffer, text: string, member: TopLevelString | undefined, parsed: Record<string, unknown>, key: string, value: string): Buffer {
-  let span = member?.span;
-  const chars = member?.chars;
-  if (span === undefined && chars !== undefined) {
-    const start = Buffer.byteLength(text.slice(0, chars[0]), 'utf8');
-    const old = Buffer.from(text.slice(chars[0], chars[1]), 'utf8');
-    if (body.subarray(start, start + old.length).equals(old)) span = [start, start + old.length];
-  }
+export function replaceTopLevelString(body: Buffer, member: TopLevelString | undefined, parsed: Record<string, unknown>, key: string, value: string): Buffer {
+  const span = member?.span;
   if (span === undefined) return Buffer.from(JSON.stringify({ ...parsed, [key]: value }), 'utf8');
   return Buffer.concat([body.subarray(0, span[0]), Buffer.from(JSON.stringify(value), 'utf8'), body.subarray(span[1])]);
 }

@@ -70,9 +70,10 @@ test('finds the top-level model and any second copy of it, whatever surrounds th
     const found = findTopLevelString(body, text, 'model', parsed.model as string);
     assert.equal(found.duplicate, duplicate, `seed ${seed}: ${text}`);
     if (duplicate) continue;
-    if (found.span !== undefined) quick++;
+    // the exact scan says where in the text (`chars`); the quick path only where in the bytes
+    if (found.chars === undefined) quick++;
     else exact++;
-    const renamed = replaceTopLevelString(body, text, found, parsed, 'model', 'renamed-模型');
+    const renamed = replaceTopLevelString(body, found, parsed, 'model', 'renamed-模型');
     assert.deepEqual(JSON.parse(renamed.toString('utf8')), { ...parsed, model: 'renamed-模型' }, `seed ${seed}: ${text}`);
   }
   assert.ok(quick > 500 && exact > 500, `both paths exercised (quick ${quick}, exact ${exact})`);
@@ -83,7 +84,7 @@ test('a renamed model is spliced into the bytes: everything else is kept as sent
   const body = Buffer.from(text, 'utf8');
   const found = findTopLevelString(body, text, 'model', 'gpt-4o');
   assert.deepEqual(found.span, [12, 20]);
-  assert.equal(replaceTopLevelString(body, text, found, JSON.parse(text), 'model', 'o3').toString('utf8'), text.replace('"gpt-4o"', '"o3"'));
+  assert.equal(replaceTopLevelString(body, found, JSON.parse(text), 'model', 'o3').toString('utf8'), text.replace('"gpt-4o"', '"o3"'));
 });
 
 test('duplicates written with escapes, after nested copies, or with the same value are found', () => {
@@ -119,7 +120,7 @@ test('a body that is not clean UTF-8 is re-serialised rather than spliced at the
   const parsed = JSON.parse(text) as Record<string, unknown>;
   const found = findTopLevelString(body, text, 'model', 'b');
   assert.equal(found.duplicate, false);
-  const renamed = JSON.parse(replaceTopLevelString(body, text, found, parsed, 'model', 'c').toString('utf8'));
+  const renamed = JSON.parse(replaceTopLevelString(body, found, parsed, 'model', 'c').toString('utf8'));
   assert.deepEqual(renamed, { ...parsed, model: 'c' });
   // a value that only decodes to the routed one (invalid bytes become U+FFFD) does not hide a copy
   const forged = Buffer.concat([Buffer.from('{"x":{"model":"a\ufffd"},"model":"evil","model":"a'), Buffer.from([0xff]), Buffer.from('"}')]);
