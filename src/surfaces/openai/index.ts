@@ -3,8 +3,11 @@ import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, SurfaceAdapter, SurfaceR
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { Operation } from '../../canonical/request.ts';
 import { decodeChatRequest } from './chat-decode.ts';
-import { ChatStreamEncoder, encodeChatResponse } from './chat-encode.ts';
-import { completionsCodec } from './completions.ts';
+import { encodeChatResponse } from './chat-encode.ts';
+import { ChatStreamEncoder } from './chat-stream.ts';
+import { decodeCompletionsRequest } from './completions-decode.ts';
+import { encodeCompletionsResponse } from './completions-encode.ts';
+import { CompletionsStreamEncoder } from './completions-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
@@ -46,6 +49,13 @@ const chatCodec: ChatSurfaceCodec = {
   decodeRequest: decodeChatRequest,
   encodeResponse: encodeChatResponse,
   createStreamEncoder: (request) => new ChatStreamEncoder(request),
+};
+
+/** Legacy completions, translated through the canonical chat model. */
+const completionsCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeCompletionsRequest,
+  encodeResponse: encodeCompletionsResponse,
+  createStreamEncoder: (request) => new CompletionsStreamEncoder(request),
 };
 
 /** Responses requests translated for providers that do not speak Responses. */

@@ -5,7 +5,7 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../canonical/request.ts';
-import { isEffort, NO_PARAMETERS, num, schemaOf } from './chat-decode.ts';
+import { isEffort, NO_PARAMETERS, num, schemaOf } from './fields.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
 import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';

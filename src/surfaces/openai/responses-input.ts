@@ -3,7 +3,7 @@
 // one assistant turn, consecutive outputs one tool turn.
 import type { ItemStore } from '../../canonical/adapters.ts';
 import type { ContentPart, Message } from '../../canonical/request.ts';
-import { mediaFromUrl } from './chat-decode.ts';
+import { mediaFromUrl } from './fields.ts';
 import { type JsonObject, objectFrom, shown } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 
