@@ -1,11 +1,11 @@
 // Canonical stream parts → OpenAI Chat Completions SSE chunks.
-import type { StreamEncoder } from '../../canonical/adapters.ts';
-import type { ErrorInfo } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import type { StreamPart } from '../../canonical/stream.ts';
-import { reasoningDetails } from './chat-encode.ts';
-import { openaiErrorObject } from './errors.ts';
-import { openaiFinishReason, openaiUsage } from './fields.ts';
+import type { StreamEncoder } from '../../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { StreamPart } from '../../../canonical/stream.ts';
+import { reasoningDetails } from './encode-response.ts';
+import { openaiErrorObject } from '../encode-error.ts';
+import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
 /** Streams chunks in OpenAI's shape: a role-only first delta, then content, finish, usage, [DONE]. */
 export class ChatStreamEncoder implements StreamEncoder {

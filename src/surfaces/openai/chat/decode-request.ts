@@ -1,12 +1,12 @@
 // OpenAI Chat Completions request → canonical request.
-import type { SurfaceRequest } from '../../canonical/adapters.ts';
-import { invalidRequest } from '../../canonical/errors.ts';
-import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
+import type { SurfaceRequest } from '../../../canonical/adapters.ts';
+import { invalidRequest } from '../../../canonical/errors.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
 import type {
   CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition,
-} from '../../canonical/request.ts';
-import { requestObject } from './inspect.ts';
-import { isEffort, mediaFromUrl, NO_PARAMETERS, num, schemaOf } from './fields.ts';
+} from '../../../canonical/request.ts';
+import { requestObject } from '../inspect.ts';
+import { isEffort, mediaFromUrl, NO_PARAMETERS, num, schemaOf } from '../fields.ts';
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([

@@ -1,6 +1,6 @@
 // Canonical response → OpenAI Chat Completions JSON.
-import type { CanonicalResponse } from '../../canonical/response.ts';
-import { openaiFinishReason, openaiUsage } from './fields.ts';
+import type { CanonicalResponse } from '../../../canonical/response.ts';
+import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
 export function reasoningDetails(text: string, signature: string | undefined, redacted: string | undefined, index: number): Record<string, unknown> {
   if (redacted !== undefined) return { type: 'reasoning.encrypted', data: redacted, index };

@@ -1,6 +1,6 @@
 // Canonical response → legacy Completions JSON (`text_completion`): the answer's text, nothing else.
-import type { CanonicalResponse } from '../../canonical/response.ts';
-import { openaiFinishReason, openaiUsage } from './fields.ts';
+import type { CanonicalResponse } from '../../../canonical/response.ts';
+import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
 export function completionId(id: string): string {
   return id.startsWith('cmpl-') ? id : `cmpl-${id}`;

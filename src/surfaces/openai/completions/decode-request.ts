@@ -1,11 +1,11 @@
 // Legacy Completions (`/v1/completions`) request → canonical request: the prompt becomes one user
 // message (the nearest equivalent for chat-only providers).
-import type { SurfaceRequest } from '../../canonical/adapters.ts';
-import { invalidRequest } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import { objectFrom, textFrom } from '../../util/json-value.ts';
-import { num } from './fields.ts';
-import { requestObject } from './inspect.ts';
+import type { SurfaceRequest } from '../../../canonical/adapters.ts';
+import { invalidRequest } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import { objectFrom, textFrom } from '../../../util/json-value.ts';
+import { num } from '../fields.ts';
+import { requestObject } from '../inspect.ts';
 
 const MODELLED = new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'seed', 'presence_penalty', 'frequency_penalty', 'user']);
 const INERT = new Set(['n', 'best_of', 'logit_bias']);

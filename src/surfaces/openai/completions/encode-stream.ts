@@ -1,11 +1,11 @@
 // Canonical stream parts → legacy Completions SSE chunks.
-import type { StreamEncoder } from '../../canonical/adapters.ts';
-import type { ErrorInfo } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import type { StreamPart } from '../../canonical/stream.ts';
-import { completionId } from './completions-encode.ts';
-import { openaiErrorObject } from './errors.ts';
-import { openaiFinishReason, openaiUsage } from './fields.ts';
+import type { StreamEncoder } from '../../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { StreamPart } from '../../../canonical/stream.ts';
+import { completionId } from './encode-response.ts';
+import { openaiErrorObject } from '../encode-error.ts';
+import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
 /** Text deltas as `text_completion` chunks; reasoning and tool calls have no place in them. */
 export class CompletionsStreamEncoder implements StreamEncoder {
