@@ -31,11 +31,6 @@ export function metaHeaders(context: RequestContext, provider: ProviderRuntime, 
   return headers;
 }
 
-export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** Collects a body up to a limit; past it, further bytes are counted but dropped. */
 export class BoundedBody {
   private readonly chunks: Buffer[] = [];

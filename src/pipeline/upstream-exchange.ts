@@ -13,7 +13,8 @@ import { canceledError } from '../upstream/errors.ts';
 import { streamMeter } from '../observability/metrics-stream.ts';
 import { redactText } from '../util/redact.ts';
 import type { RequestContext } from './context.ts';
-import { BoundedBody, headerValue, metaHeaders } from './downstream.ts';
+import { BoundedBody, metaHeaders } from './downstream.ts';
+import { headerValue } from '../util/header-value.ts';
 import { sendError, sendWire } from './respond.ts';
 import type { ProviderRuntime } from './runtime.ts';
 

@@ -72,14 +72,18 @@ export function shown(value: unknown, max = 80): string {
 
 /** An array of strings, else undefined. */
 export function stringsFrom(value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  for (const item of value) if (typeof item !== 'string') return undefined;
-  return value;
+  return Array.isArray(value) && value.every(isString) ? value : undefined;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
 }
 
 /** An array of finite numbers (an embedding), else undefined. */
 export function numbersFrom(value: unknown): number[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  for (const item of value) if (typeof item !== 'number' || !Number.isFinite(item)) return undefined;
-  return value as number[];
+  return Array.isArray(value) && value.every(isFiniteNumber) ? value : undefined;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }

@@ -8,9 +8,9 @@ import type { CanonicalRequest } from '../../src/canonical/request.ts';
 import type { CanonicalResponse } from '../../src/canonical/response.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import { openaiResponses } from '../../src/surfaces/openai/index.ts';
-import { decodeResponsesRequest } from '../../src/surfaces/openai/responses-decode.ts';
-import { encodeResponsesResponse } from '../../src/surfaces/openai/responses-encode.ts';
-import { ResponsesStreamEncoder } from '../../src/surfaces/openai/responses-stream.ts';
+import { decodeResponsesRequest } from '../../src/surfaces/openai/responses/decode-request.ts';
+import { encodeResponsesResponse } from '../../src/surfaces/openai/responses/encode-response.ts';
+import { ResponsesStreamEncoder } from '../../src/surfaces/openai/responses/encode-stream.ts';
 import { responsesClient } from '../conformance/dialects/openai-responses.ts';
 import { parseSse } from '../helpers/sse.ts';
 

@@ -4,11 +4,12 @@ import type { CountTokensSurfaceCodec, SurfaceRequest } from '../../canonical/ad
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import { decodeGenerateRequest } from './decode-request.ts';
 import { field } from './fields.ts';
-import { isObject, type JsonObject } from '../../util/json-value.ts';
+import { isObject } from '../../util/json-value.ts';
+import { requestObject } from './inspect.ts';
 
 export const countTokensCodec: CountTokensSurfaceCodec = {
   decodeRequest(raw: unknown, request: SurfaceRequest): CanonicalRequest {
-    const wrapped = field(raw as JsonObject, 'generateContentRequest');
+    const wrapped = field(requestObject(raw), 'generateContentRequest');
     return decodeGenerateRequest(isObject(wrapped) ? wrapped : raw, request, false);
   },
   encodeResponse(inputTokens: number): string {

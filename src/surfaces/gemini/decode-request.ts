@@ -9,8 +9,9 @@ import type {
 } from '../../canonical/request.ts';
 import { camel, field, redactedFromSignature } from './fields.ts';
 import { jsonSchemaFromGemini } from './schema.ts';
-import { describe, isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, listFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 /** Top-level fields decoded into the canonical request (`model` only names the path's model again). */
 const MODELLED = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig', 'model']);
@@ -20,7 +21,11 @@ const GENERATION_MODELLED = new Set([
   'temperature', 'topP', 'topK', 'maxOutputTokens', 'stopSequences', 'seed', 'presencePenalty', 'frequencyPenalty',
   'responseMimeType', 'responseSchema', 'responseJsonSchema', 'thinkingConfig',
 ]);
-const LEVELS = new Set(['minimal', 'low', 'medium', 'high']);
+const LEVELS: ReadonlySet<string> = new Set<ReasoningEffort>(['minimal', 'low', 'medium', 'high']);
+
+function isLevel(value: string): value is ReasoningEffort {
+  return LEVELS.has(value);
+}
 
 interface PendingCall { id: string; name: string }
 
@@ -155,11 +160,12 @@ class ContentsDecoder {
         const { content, isError } = toolResult(response.response);
         let result: string | ContentPart[] = content;
         if (Array.isArray(response.parts) && response.parts.length > 0) {
-          result = [{ type: 'text', text: content }];
+          const withMedia: ContentPart[] = [{ type: 'text', text: content }];
           response.parts.forEach((nested: unknown, k) => {
             const item = isObject(nested) ? media(nested, `${where}.functionResponse.parts[${k}]`) : undefined;
-            if (item !== undefined) (result as ContentPart[]).push(item);
+            if (item !== undefined) withMedia.push(item);
           });
+          result = withMedia;
         }
         const toolCallId = this.answer(response.id, response.name, i, j);
         this.messages.push({ role: 'tool', content: [{ type: 'tool-result', toolCallId, content: result, ...(isError ? { isError: true } : {}) }] });
@@ -267,7 +273,7 @@ function decodeReasoning(raw: unknown): ReasoningSettings | undefined {
   const level = field(raw, 'thinkingLevel');
   if (level !== undefined) {
     const value = textFrom(level).toLowerCase();
-    if (LEVELS.has(value)) settings.effort = value as ReasoningEffort;
+    if (isLevel(value)) settings.effort = value;
     else if (value !== 'thinking_level_unspecified') throw invalidRequest(`Invalid 'generationConfig.thinkingConfig.thinkingLevel': '${shown(level)}'.`, 'generationConfig.thinkingConfig.thinkingLevel');
   }
   return Object.keys(settings).length > 0 ? settings : undefined;
@@ -285,7 +291,7 @@ function decodeFormat(config: JsonObject, extra: Extra): ResponseFormat | undefi
     if (schema !== undefined) extra.fields['generationConfig.responseSchema'] = schema;
     return undefined;
   }
-  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseTypes(jsonSchema) as JsonObject };
+  if (isObject(jsonSchema)) return { type: 'json-schema', name: 'response', schema: lowerCaseSchema(jsonSchema) };
   if (isObject(schema)) return { type: 'json-schema', name: 'response', schema: jsonSchemaFromGemini(schema) };
   return { type: 'json' };
 }
@@ -304,8 +310,9 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
   const frequency = num(raw, 'frequencyPenalty', p('frequencyPenalty')); if (frequency !== undefined) sampling.frequencyPenalty = frequency;
   const stop = field(raw, 'stopSequences');
   if (stop !== undefined && stop !== null) {
-    if (!Array.isArray(stop) || !stop.every((value) => typeof value === 'string')) throw invalidRequest(`Invalid '${p('stopSequences')}': expected an array of strings.`, p('stopSequences'));
-    if (stop.length > 0) sampling.stop = stop as string[];
+    const stops = stringsFrom(stop);
+    if (stops === undefined) throw invalidRequest(`Invalid '${p('stopSequences')}': expected an array of strings.`, p('stopSequences'));
+    if (stops.length > 0) sampling.stop = stops;
   }
   const format = decodeFormat(raw, extra); if (format !== undefined) request.responseFormat = format;
   const reasoning = decodeReasoning(field(raw, 'thinkingConfig')); if (reasoning !== undefined) request.reasoning = reasoning;
@@ -321,7 +328,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
 }
 
 export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceRequest, stream: boolean): CanonicalRequest {
-  const body = raw as JsonObject;
+  const body = requestObject(raw);
   const request: CanonicalRequest = { model: surfaceRequest.params.model ?? '', messages: [], sampling: {}, stream };
   const extra: Extra = { fields: {}, inert: {} };
   const system = field(body, 'systemInstruction');
@@ -330,7 +337,8 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
     if (text.length > 0) request.messages.push({ role: 'system', content: [{ type: 'text', text }] });
   }
   const contents = new ContentsDecoder();
-  (field(body, 'contents') as unknown[]).forEach((content: unknown, i) => {
+  // inspect checked the contents, a list
+  listFrom(field(body, 'contents')).forEach((content: unknown, i) => {
     if (!isObject(content)) throw invalidRequest(`Invalid 'contents[${i}]': expected an object.`, `contents[${i}]`);
     const parts = content.parts;
     if (!Array.isArray(parts)) throw invalidRequest(`Invalid 'contents[${i}].parts': expected an array.`, `contents[${i}].parts`);
@@ -359,7 +367,10 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
 /** Gemini accepts OpenAPI's upper-case type names (`OBJECT`) even in JSON Schema; other providers do not. */
 function lowerCaseTypes(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(lowerCaseTypes);
-  if (!isObject(schema)) return schema;
+  return isObject(schema) ? lowerCaseSchema(schema) : schema;
+}
+
+function lowerCaseSchema(schema: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'type' && typeof value === 'string') out[key] = value.toLowerCase();

@@ -3,12 +3,14 @@ import type { EmbeddingsSurfaceCodec, SurfaceRequest } from '../../canonical/ada
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embeddings.ts';
 import { camel, field } from './fields.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { isObject, type JsonObject } from '../../util/json-value.ts';
+import { isObject, type JsonObject, listFrom, objectFrom } from '../../util/json-value.ts';
+import { requestObject } from './inspect.ts';
 
 const MODELLED = new Set(['model', 'content', 'taskType', 'outputDimensionality', 'title']);
 
-function textOf(content: JsonObject, param: string): string {
-  return (content.parts as unknown[]).map((part, j) => {
+function textOf(content: unknown, param: string): string {
+  // inspect checked the content: an object with a list of parts
+  return listFrom(objectFrom(content)?.parts).map((part, j) => {
     if (isObject(part) && typeof part.text === 'string') return part.text;
     throw invalidRequest(`Invalid '${param}.parts[${j}]': only text can be embedded through the gateway.`, `${param}.parts[${j}]`);
   }).join('\n');
@@ -16,7 +18,8 @@ function textOf(content: JsonObject, param: string): string {
 
 interface Entry { text: string; taskType?: string; dimensions?: number; title?: string; extra: JsonObject }
 
-function entry(raw: JsonObject, param: string): Entry {
+function entry(item: unknown, param: string): Entry {
+  const raw = objectFrom(item) ?? {}; // inspect refused a request that is not an object
   const taskType = field(raw, 'taskType');
   const dimensions = field(raw, 'outputDimensionality');
   const title = raw.title;
@@ -24,7 +27,7 @@ function entry(raw: JsonObject, param: string): Entry {
   const extra: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) if (!MODELLED.has(camel(key))) extra[camel(key)] = value;
   return {
-    text: textOf(raw.content as JsonObject, `${param}.content`),
+    text: textOf(raw.content, `${param}.content`),
     ...(typeof taskType === 'string' ? { taskType } : {}),
     ...(typeof dimensions === 'number' ? { dimensions } : {}),
     ...(typeof title === 'string' ? { title } : {}),
@@ -50,7 +53,7 @@ function toRequest(model: string, entries: Entry[], batch: boolean): EmbeddingRe
 
 export const embedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, surfaceRequest: SurfaceRequest): EmbeddingRequest {
-    return toRequest(surfaceRequest.params.model ?? '', [entry(raw as JsonObject, 'request')], false);
+    return toRequest(surfaceRequest.params.model ?? '', [entry(requestObject(raw), 'request')], false);
   },
   encodeResponse(response: EmbeddingResponse): string {
     return JSON.stringify({ embedding: { values: response.embeddings[0] ?? [] } });
@@ -59,7 +62,7 @@ export const embedCodec: EmbeddingsSurfaceCodec = {
 
 export const batchEmbedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, surfaceRequest: SurfaceRequest): EmbeddingRequest {
-    const requests = (raw as JsonObject).requests as JsonObject[];
+    const requests = listFrom(requestObject(raw).requests);
     return toRequest(surfaceRequest.params.model ?? '', requests.map((item, i) => entry(item, `requests[${i}]`)), true);
   },
   encodeResponse(response: EmbeddingResponse): string {

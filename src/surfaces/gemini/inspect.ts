@@ -20,8 +20,14 @@ function checkEmbedContent(request: JsonObject, param: string): void {
   if (!isObject(content) || !Array.isArray(content.parts)) throw invalidRequest(`Invalid '${param}.content': expected a Content with a 'parts' array.`, `${param}.content`);
 }
 
-export function inspectGeminiRequest(kind: GeminiKind, body: unknown, request: SurfaceRequest, stream: boolean): RequestSummary {
+/** The body as a JSON object, or Gemini's 400 for anything else. */
+export function requestObject(body: unknown): JsonObject {
   if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, not ${describe(body)}.`, 'body');
+  return body;
+}
+
+export function inspectGeminiRequest(kind: GeminiKind, raw: unknown, request: SurfaceRequest, stream: boolean): RequestSummary {
+  const body = requestObject(raw);
   const model = request.params.model;
   if (model === undefined || model.length === 0) throw invalidRequest('The path names no model.', 'model');
   switch (kind) {

@@ -47,7 +47,7 @@ export function jsonSchemaFromGemini(node: unknown): JsonObject {
   }
   if (nullable) {
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    else if (Array.isArray(out.anyOf)) (out.anyOf as JsonObject[]).push({ type: 'null' });
+    else if (Array.isArray(out.anyOf)) out.anyOf.push({ type: 'null' });
   }
   return out;
 }

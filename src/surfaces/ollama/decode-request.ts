@@ -7,8 +7,9 @@ import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ContentPart, ImagePart, MediaSource, Message, PassThrough, ReasoningSettings, ResponseFormat, SamplingSettings, ToolDefinition,
 } from '../../canonical/request.ts';
-import { isObject, type JsonObject, shown, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
+import { requestObject } from './inspect.ts';
 
 /** Options mapped into the canonical sampling settings. */
 const SAMPLING_OPTIONS = new Set(['temperature', 'top_p', 'top_k', 'num_predict', 'stop', 'seed', 'presence_penalty', 'frequency_penalty']);
@@ -90,8 +91,10 @@ class ToolCallLedger {
   }
 }
 
-function decodeMessage(raw: JsonObject, i: number, ledger: ToolCallLedger): Message {
+function decodeMessage(message: unknown, i: number, ledger: ToolCallLedger): Message {
   const param = `messages[${i}]`;
+  // inspect refused any message that is not an object with a string role
+  const raw = objectFrom(message) ?? {};
   const role = textFrom(raw.role).toLowerCase(); // Ollama lower-cases roles
   const content = text(raw.content, `${param}.content`);
   const pictures = images(raw.images, `${param}.images`);
@@ -113,10 +116,11 @@ function decodeMessage(raw: JsonObject, i: number, ledger: ToolCallLedger): Mess
       const calls = raw.tool_calls;
       if (calls !== undefined && calls !== null) {
         if (!Array.isArray(calls)) throw invalidRequest(`invalid ${param}.tool_calls: expected an array`, `${param}.tool_calls`);
-        calls.forEach((call: JsonObject, j) => {
-          const fn = call?.function as JsonObject | undefined;
+        calls.forEach((entry: unknown, j) => {
+          const call = objectFrom(entry);
+          const fn = objectFrom(call?.function);
           if (typeof fn?.name !== 'string') throw invalidRequest(`invalid ${param}.tool_calls[${j}]: expected function.name`, `${param}.tool_calls[${j}].function.name`);
-          const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : `call_${i}_${j}`;
+          const id = typeof call?.id === 'string' && call.id.length > 0 ? call.id : `call_${i}_${j}`;
           ledger.call(id, fn.name);
           parts.push({ type: 'tool-call', id, name: fn.name, arguments: argumentsText(fn.arguments, `${param}.tool_calls[${j}].function.arguments`) });
         });
@@ -145,8 +149,9 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest('invalid tools: expected an array', 'tools');
   if (raw.length === 0) return undefined;
-  return raw.map((tool: JsonObject, i) => {
-    const fn = tool?.function as JsonObject | undefined;
+  return raw.map((entry: unknown, i) => {
+    const tool = objectFrom(entry);
+    const fn = objectFrom(tool?.function);
     if ((tool?.type !== undefined && tool.type !== 'function') || typeof fn?.name !== 'string') {
       throw invalidRequest(`invalid tools[${i}]: expected {type: 'function', function: {name, parameters}}`, `tools[${i}]`);
     }
@@ -161,7 +166,7 @@ function decodeTools(raw: unknown): ToolDefinition[] | undefined {
 export function decodeFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   if (raw === 'json') return { type: 'json' };
-  if (typeof raw === 'object' && !Array.isArray(raw)) return { type: 'json-schema', name: 'response', schema: raw as Record<string, unknown> };
+  if (isObject(raw)) return { type: 'json-schema', name: 'response', schema: raw };
   throw invalidRequest(`invalid format: expected "json" or a JSON schema, got ${JSON.stringify(raw)}`, 'format');
 }
 
@@ -183,8 +188,8 @@ function option(options: JsonObject, key: string): number | undefined {
 /** Sampling options into `sampling`; the others into the pass-through bag as `options.<name>`. */
 function decodeOptions(raw: unknown, sampling: SamplingSettings, extra: PassThroughBuilder): void {
   if (raw === undefined || raw === null) return;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidRequest('invalid options: expected an object', 'options');
-  const options = raw as JsonObject;
+  if (!isObject(raw)) throw invalidRequest('invalid options: expected an object', 'options');
+  const options = raw;
   const temperature = option(options, 'temperature'); if (temperature !== undefined) sampling.temperature = temperature;
   const topP = option(options, 'top_p'); if (topP !== undefined) sampling.topP = topP;
   const topK = option(options, 'top_k'); if (topK !== undefined) sampling.topK = topK;
@@ -196,8 +201,9 @@ function decodeOptions(raw: unknown, sampling: SamplingSettings, extra: PassThro
   const stop = options.stop;
   if (typeof stop === 'string') sampling.stop = [stop];
   else if (Array.isArray(stop)) {
-    if (!stop.every((value) => typeof value === 'string')) throw invalidRequest('option "stop" must be an array of strings', 'options.stop');
-    if (stop.length > 0) sampling.stop = stop as string[];
+    const stops = stringsFrom(stop);
+    if (stops === undefined) throw invalidRequest('option "stop" must be an array of strings', 'options.stop');
+    if (stops.length > 0) sampling.stop = stops;
   } else if (stop !== undefined && stop !== null) throw invalidRequest('option "stop" must be an array of strings', 'options.stop');
   for (const key of Object.keys(options)) {
     if (SAMPLING_OPTIONS.has(key)) continue;
@@ -251,20 +257,20 @@ function finish(body: JsonObject, request: CanonicalRequest, modelled: ReadonlyS
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as JsonObject;
-  const list = (body.messages ?? []) as JsonObject[];
+  const body = requestObject(raw);
+  const list = listFrom(body.messages);
   // Ollama loads the model when there are no messages; only an Ollama provider can do that
   if (list.length === 0) throw invalidRequest('messages: at least one message is required (loading a model with an empty chat only works against an Ollama provider)', 'messages');
   const ledger = new ToolCallLedger();
   const messages = list.map((message, i) => decodeMessage(message, i, ledger));
-  const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream !== false };
+  const request: CanonicalRequest = { model: textFrom(body.model), messages, sampling: {}, stream: body.stream !== false };
   const tools = decodeTools(body.tools); if (tools !== undefined) request.tools = tools;
   return finish(body, request, CHAT_FIELDS, false);
 }
 
 /** A prompt (with an optional system prompt and images) becomes one user turn. */
 export function decodeGenerateRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
-  const body = raw as JsonObject;
+  const body = requestObject(raw);
   const prompt = text(body.prompt, 'prompt');
   const pictures = images(body.images, 'images');
   if (prompt.length === 0 && pictures.length === 0) throw invalidRequest('prompt: a prompt is required (loading a model with an empty prompt only works against an Ollama provider)', 'prompt');
@@ -274,6 +280,6 @@ export function decodeGenerateRequest(raw: unknown, _request: SurfaceRequest): C
   const parts: ContentPart[] = [...pictures];
   if (prompt.length > 0) parts.push({ type: 'text', text: prompt });
   messages.push({ role: 'user', content: parts });
-  const request: CanonicalRequest = { model: body.model as string, messages, sampling: {}, stream: body.stream !== false };
+  const request: CanonicalRequest = { model: textFrom(body.model), messages, sampling: {}, stream: body.stream !== false };
   return finish(body, request, GENERATE_FIELDS, true);
 }

@@ -6,7 +6,8 @@ import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical/embedd
 import type { PassThrough } from '../../canonical/request.ts';
 import { INERT_OPTIONS } from './decode-request.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { JsonObject } from '../../util/json-value.ts';
+import { isObject, type JsonObject, stringsFrom, textFrom } from '../../util/json-value.ts';
+import { requestObject } from './inspect.ts';
 
 /**
  * `keep_alive`, `truncate` (other providers refuse over-long input, Ollama's `truncate: false`)
@@ -19,8 +20,8 @@ function passThrough(body: JsonObject, modelled: ReadonlySet<string>): PassThrou
     const value = body[key];
     if (modelled.has(key) || value === undefined || value === null) continue;
     if (key === 'keep_alive' || key === 'truncate') (inert ??= {})[key] = value;
-    else if (key === 'options' && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [name, setting] of Object.entries(value as JsonObject)) {
+    else if (key === 'options' && isObject(value)) {
+      for (const [name, setting] of Object.entries(value)) {
         if (INERT_OPTIONS.has(name)) (inert ??= {})[`options.${name}`] = setting;
         else (fields ??= {})[`options.${name}`] = setting;
       }
@@ -35,13 +36,11 @@ const EMBEDDINGS_FIELDS = new Set(['model', 'prompt']);
 
 export const embedCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as JsonObject;
+    const body = requestObject(raw);
     const input = body.input;
-    let inputs: string[];
-    if (typeof input === 'string') inputs = [input];
-    else if (Array.isArray(input) && input.every((value) => typeof value === 'string')) inputs = input as string[];
-    else throw invalidRequest('invalid input: expected a string or an array of strings', 'input');
-    const request: EmbeddingRequest = { model: body.model as string, inputs };
+    const inputs = typeof input === 'string' ? [input] : stringsFrom(input);
+    if (inputs === undefined) throw invalidRequest('invalid input: expected a string or an array of strings', 'input');
+    const request: EmbeddingRequest = { model: textFrom(body.model), inputs };
     if (body.dimensions !== undefined && body.dimensions !== null) {
       if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions <= 0) throw invalidRequest('invalid dimensions: expected a positive integer', 'dimensions');
       request.dimensions = body.dimensions;
@@ -57,8 +56,9 @@ export const embedCodec: EmbeddingsSurfaceCodec = {
 
 export const legacyEmbeddingsCodec: EmbeddingsSurfaceCodec = {
   decodeRequest(raw: unknown, _request: SurfaceRequest): EmbeddingRequest {
-    const body = raw as JsonObject;
-    const request: EmbeddingRequest = { model: body.model as string, inputs: [body.prompt as string] };
+    const body = requestObject(raw);
+    // inspect checked the model and the prompt, both strings
+    const request: EmbeddingRequest = { model: textFrom(body.model), inputs: [textFrom(body.prompt)] };
     const extra = passThrough(body, EMBEDDINGS_FIELDS);
     if (extra !== undefined) request.passThrough = extra;
     return request;

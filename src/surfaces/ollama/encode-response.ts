@@ -2,6 +2,7 @@
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
+import { isObject } from '../../util/json-value.ts';
 
 /** Ollama stops with `stop` or `length`; a turn that ends in tool calls is a `stop`. */
 export function ollamaDoneReason(reason: FinishReason): string {
@@ -12,8 +13,8 @@ export function ollamaDoneReason(reason: FinishReason): string {
 export function toolArguments(text: string): unknown {
   if (text.length === 0) return {};
   try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : text;
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : text;
   } catch {
     return text;
   }

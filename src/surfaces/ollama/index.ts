@@ -7,6 +7,7 @@ import { encodeChatResponse, encodeGenerateResponse } from './encode-response.ts
 import { OllamaStreamEncoder } from './encode-stream.ts';
 import { encodeOllamaError, encodeOllamaStreamError } from './encode-error.ts';
 import { inspectOllamaRequest, type OllamaKind } from './inspect.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
 const LF = 0x0a;
 const MARKERS = [Buffer.from('"done":true'), Buffer.from('"done": true'), Buffer.from('{"error"')];
@@ -26,8 +27,8 @@ export function holdsTerminalLine(lines: Buffer): boolean {
       const newline = lines.indexOf(LF, at);
       const end = newline < 0 ? lines.length : newline;
       try {
-        const value = JSON.parse(lines.toString('utf8', start, end)) as Record<string, unknown> | null;
-        if (value !== null && typeof value === 'object' && (value.done === true || typeof value.error === 'string')) return true;
+        const value = objectFrom(JSON.parse(lines.toString('utf8', start, end)));
+        if (value !== undefined && (value.done === true || typeof value.error === 'string')) return true;
       } catch {
         // not a whole JSON line: not terminal
       }

@@ -2,13 +2,18 @@
 // naming the field. `stream` defaults to true, as in Ollama.
 import type { RequestSummary } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import { describe } from '../../util/json-value.ts';
+import { describe, isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 
 export type OllamaKind = 'chat' | 'generate' | 'embed' | 'embeddings';
 
+/** The body as a JSON object, or Ollama's 400 for anything else. */
+export function requestObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidRequest(`the request body must be a JSON object, not ${describe(body)}`);
+  return body;
+}
+
 export function inspectOllamaRequest(kind: OllamaKind, body: unknown): RequestSummary {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest(`the request body must be a JSON object, not ${describe(body)}`);
-  const record = body as Record<string, unknown>;
+  const record = requestObject(body);
   const model = record.model;
   if (model === undefined || model === '') throw invalidRequest('model is required', 'model');
   if (typeof model !== 'string') throw invalidRequest(`invalid model: expected a string, got ${describe(model)}`, 'model');
@@ -20,8 +25,7 @@ export function inspectOllamaRequest(kind: OllamaKind, body: unknown): RequestSu
       if (messages !== undefined && messages !== null) {
         if (!Array.isArray(messages)) throw invalidRequest(`invalid messages: expected an array, got ${describe(messages)}`, 'messages');
         for (let i = 0; i < messages.length; i++) {
-          const message = messages[i] as unknown;
-          if (typeof message !== 'object' || message === null || typeof (message as Record<string, unknown>).role !== 'string') {
+          if (typeof objectFrom(messages[i])?.role !== 'string') {
             throw invalidRequest(`invalid messages[${i}]: expected an object with a string 'role'`, `messages[${i}]`);
           }
         }

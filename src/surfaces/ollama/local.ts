@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { LocalSurfaceHandler, ModelCatalog, WireResponse } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { encodeOllamaError } from './encode-error.ts';
+import { objectFrom } from '../../util/json-value.ts';
 
 /**
  * The Ollama API version the surface speaks (thinking, tool calls in streams, `/api/embed`,
@@ -35,7 +36,7 @@ export const listTags: LocalSurfaceHandler = (catalog) => ({
 });
 
 function show(catalog: ModelCatalog, body: unknown): WireResponse {
-  const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const record = objectFrom(body) ?? {};
   const name = record.model ?? record.name; // `name` is the deprecated spelling
   if (typeof name !== 'string' || name.length === 0) return encodeOllamaError(invalidRequest('model is required', 'model'));
   const model = catalog.find(name);

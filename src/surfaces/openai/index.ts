@@ -1,16 +1,21 @@
-// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses.
+// The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses. Each generation API
+// has its folder with the dialect's file set (decode-request, encode-response, encode-stream);
+// what they share (inspect, encode-error, fields, this adapter class, routes) sits here.
 import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, SurfaceAdapter, SurfaceRequest, Wire, CanonicalOperation } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { Operation } from '../../canonical/request.ts';
-import { decodeChatRequest } from './chat-decode.ts';
-import { ChatStreamEncoder, encodeChatResponse } from './chat-encode.ts';
-import { completionsCodec } from './completions.ts';
+import { decodeChatRequest } from './chat/decode-request.ts';
+import { encodeChatResponse } from './chat/encode-response.ts';
+import { ChatStreamEncoder } from './chat/encode-stream.ts';
+import { decodeCompletionsRequest } from './completions/decode-request.ts';
+import { encodeCompletionsResponse } from './completions/encode-response.ts';
+import { CompletionsStreamEncoder } from './completions/encode-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
-import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './errors.ts';
+import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
-import { decodeResponsesRequest } from './responses-decode.ts';
-import { encodeResponsesResponse } from './responses-encode.ts';
-import { ResponsesStreamEncoder } from './responses-stream.ts';
+import { decodeResponsesRequest } from './responses/decode-request.ts';
+import { encodeResponsesResponse } from './responses/encode-response.ts';
+import { ResponsesStreamEncoder } from './responses/encode-stream.ts';
 
 const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
 const CHAT_ERRORS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
@@ -46,6 +51,13 @@ const chatCodec: ChatSurfaceCodec = {
   decodeRequest: decodeChatRequest,
   encodeResponse: encodeChatResponse,
   createStreamEncoder: (request) => new ChatStreamEncoder(request),
+};
+
+/** Legacy completions, translated through the canonical chat model. */
+const completionsCodec: ChatSurfaceCodec = {
+  decodeRequest: decodeCompletionsRequest,
+  encodeResponse: encodeCompletionsResponse,
+  createStreamEncoder: (request) => new CompletionsStreamEncoder(request),
 };
 
 /** Responses requests translated for providers that do not speak Responses. */
@@ -110,4 +122,4 @@ export const openaiCompletions: SurfaceAdapter = new OpenAISurface({ name: 'open
 export const openaiEmbeddings: SurfaceAdapter = new OpenAISurface({ name: 'openai-embeddings', wire: 'openai-embeddings', kind: 'embeddings', operation: 'embeddings', embeddings: embeddingsCodec });
 export const openaiResponses: SurfaceAdapter = new OpenAISurface({ name: 'openai-responses', wire: 'openai-responses', kind: 'responses', operation: 'chat', chat: responsesCodec });
 
-export { encodeOpenAIError } from './errors.ts';
+export { encodeOpenAIError } from './encode-error.ts';

@@ -2,7 +2,7 @@
 // configured with the bare host; both are accepted, nothing else is guessed.
 import type { DialectRoute, DialectSurfaces, LocalSurfaceHandler } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-import { encodeOpenAIError } from './errors.ts';
+import { encodeOpenAIError } from './encode-error.ts';
 import { openaiChat, openaiCompletions, openaiEmbeddings, openaiResponses } from './index.ts';
 
 const created = Math.floor(Date.now() / 1000);

@@ -3,19 +3,19 @@
 // response.completed (or response.incomplete) last, each with its sequence_number. The text of an
 // open item is kept so its `.done` events and the final response can repeat it, as OpenAI does;
 // nothing waits for it: every part is written as soon as it arrives.
-import type { ItemStore, StreamEncoder } from '../../canonical/adapters.ts';
-import type { ErrorInfo } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import type { StreamPart } from '../../canonical/stream.ts';
-import type { Usage } from '../../canonical/usage.ts';
-import { openaiErrorObject } from './errors.ts';
-import type { ResponsesEcho } from './responses-decode.ts';
+import type { ItemStore, StreamEncoder } from '../../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { StreamPart } from '../../../canonical/stream.ts';
+import type { Usage } from '../../../canonical/usage.ts';
+import { openaiErrorObject } from '../encode-error.ts';
+import type { ResponsesEcho } from './decode-request.ts';
 import {
   itemStoreOf,
   callItem, customInput, echoOf, failureCode, failureMessage, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
   responseObject, responsesUsage, statusOf, type ResponseFrame,
-} from './responses-encode.ts';
-import type { JsonObject } from '../../util/json-value.ts';
+} from './encode-response.ts';
+import type { JsonObject } from '../../../util/json-value.ts';
 
 type OpenItem = 'none' | 'text' | 'reasoning' | 'call';
 

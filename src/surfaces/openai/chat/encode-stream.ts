@@ -1,62 +1,11 @@
-// Canonical response and stream parts → OpenAI Chat Completions JSON and SSE chunks.
-import type { StreamEncoder } from '../../canonical/adapters.ts';
-import type { ErrorInfo } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
-import type { StreamPart } from '../../canonical/stream.ts';
-import type { Usage } from '../../canonical/usage.ts';
-import { openaiErrorObject } from './errors.ts';
-
-export function openaiFinishReason(reason: FinishReason): string {
-  switch (reason) {
-    case 'stop': return 'stop';
-    case 'length': return 'length';
-    case 'tool-calls': return 'tool_calls';
-    case 'content-filter': return 'content_filter';
-    default: return 'stop';
-  }
-}
-
-export function openaiUsage(usage: Usage): Record<string, unknown> {
-  return {
-    prompt_tokens: usage.inputTokens,
-    completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0 },
-    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
-  };
-}
-
-function reasoningDetails(text: string, signature: string | undefined, redacted: string | undefined, index: number): Record<string, unknown> {
-  if (redacted !== undefined) return { type: 'reasoning.encrypted', data: redacted, index };
-  return { type: 'reasoning.text', text, ...(signature !== undefined ? { signature } : {}), index };
-}
-
-export function encodeChatResponse(response: CanonicalResponse): string {
-  let text = '';
-  let reasoning = '';
-  const details: Record<string, unknown>[] = [];
-  const toolCalls: Record<string, unknown>[] = [];
-  for (const part of response.content) {
-    if (part.type === 'text') text += part.text;
-    else if (part.type === 'reasoning') {
-      reasoning += part.text;
-      if (part.signature !== undefined || part.redactedData !== undefined) details.push(reasoningDetails(part.text, part.signature, part.redactedData, details.length));
-    } else toolCalls.push({ id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } });
-  }
-  const message: Record<string, unknown> = { role: 'assistant', content: text.length > 0 || toolCalls.length === 0 ? text : null, refusal: null };
-  if (reasoning.length > 0) message.reasoning_content = reasoning;
-  if (details.length > 0) message.reasoning_details = details;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  return JSON.stringify({
-    id: response.id,
-    object: 'chat.completion',
-    created: response.created,
-    model: response.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: openaiFinishReason(response.finishReason) }],
-    usage: openaiUsage(response.usage),
-  });
-}
+// Canonical stream parts → OpenAI Chat Completions SSE chunks.
+import type { StreamEncoder } from '../../../canonical/adapters.ts';
+import type { ErrorInfo } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { StreamPart } from '../../../canonical/stream.ts';
+import { reasoningDetails } from './encode-response.ts';
+import { openaiErrorObject } from '../encode-error.ts';
+import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
 /** Streams chunks in OpenAI's shape: a role-only first delta, then content, finish, usage, [DONE]. */
 export class ChatStreamEncoder implements StreamEncoder {

@@ -1,11 +1,12 @@
 // OpenAI Chat Completions request → canonical request.
-import type { SurfaceRequest } from '../../canonical/adapters.ts';
-import { invalidRequest } from '../../canonical/errors.ts';
-import { isObject, type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
+import type { SurfaceRequest } from '../../../canonical/adapters.ts';
+import { invalidRequest } from '../../../canonical/errors.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
 import type {
-  CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition,
-} from '../../canonical/request.ts';
-import { requestObject } from './inspect.ts';
+  CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition,
+} from '../../../canonical/request.ts';
+import { requestObject } from '../inspect.ts';
+import { isEffort, mediaFromUrl, NO_PARAMETERS, num, schemaOf } from '../fields.ts';
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([
@@ -18,12 +19,6 @@ const MODELLED = new Set([
  * dialect (documented in docs/translation.md); `n` only when it is 1.
  */
 const INERT = new Set(['store', 'metadata', 'service_tier', 'n', 'logit_bias']);
-
-export function mediaFromUrl(url: string): MediaSource {
-  const match = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(url);
-  if (match !== null && match[2] !== undefined) return { kind: 'base64', mediaType: match[1] ?? 'application/octet-stream', data: match[3]! };
-  return { kind: 'url', url };
-}
 
 function textOf(content: unknown, param: string): string {
   if (typeof content === 'string') return content;
@@ -130,16 +125,6 @@ function decodeMessage(raw: unknown, i: number): Message {
   }
 }
 
-/** The parameters of a tool that declares none. */
-export const NO_PARAMETERS = { type: 'object', properties: {} };
-
-/** A tool's parameters or a format's schema: a JSON Schema object, or `absent` when not given. */
-export function schemaOf(value: unknown, param: string, absent: Record<string, unknown>): Record<string, unknown> {
-  if (value === undefined || value === null) return structuredClone(absent);
-  if (!isObject(value)) throw invalidRequest(`Invalid '${param}': expected a JSON Schema object, got ${shown(value)}.`, param);
-  return value;
-}
-
 function decodeTools(raw: unknown): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
@@ -179,19 +164,6 @@ function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
     };
   }
   throw invalidRequest(`Invalid 'response_format.type': '${shown(format?.type)}'.`, 'response_format.type');
-}
-
-const EFFORTS: ReadonlySet<unknown> = new Set<ReasoningEffort>(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
-
-export function isEffort(value: unknown): value is ReasoningEffort {
-  return EFFORTS.has(value);
-}
-
-export function num(body: JsonObject, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidRequest(`Invalid '${key}': expected a number.`, key);
-  return value;
 }
 
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {

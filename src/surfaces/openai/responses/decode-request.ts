@@ -1,17 +1,17 @@
 // OpenAI Responses request → canonical request, for providers that do not speak Responses.
 // The gateway is stateless: whatever refers to state kept by OpenAI (previous_response_id,
 // conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
-import type { SurfaceRequest } from '../../canonical/adapters.ts';
+import type { SurfaceRequest } from '../../../canonical/adapters.ts';
 import type {
   CanonicalRequest, ResponseFormat, ToolChoice, ToolDefinition,
-} from '../../canonical/request.ts';
-import { isEffort, NO_PARAMETERS, num, schemaOf } from './chat-decode.ts';
-import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './responses-input.ts';
-import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../util/json-value.ts';
-import { invalidRequest } from '../../canonical/errors.ts';
-import { requestObject } from './inspect.ts';
+} from '../../../canonical/request.ts';
+import { isEffort, NO_PARAMETERS, num, schemaOf } from '../fields.ts';
+import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './decode-input.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
+import { invalidRequest } from '../../../canonical/errors.ts';
+import { requestObject } from '../inspect.ts';
 
-export { CUSTOM_TOOL_ARGUMENT } from './responses-input.ts';
+export { CUSTOM_TOOL_ARGUMENT } from './decode-input.ts';
 
 /** The hint key under `surfaceHints` with the gateway's item store, where answer items are kept. */
 export const ITEM_STORE = 'responsesItemStore';

@@ -1,13 +1,13 @@
 // Canonical response → an OpenAI Responses `response` object, and the pieces the stream encoder
 // shares with it: ids, output items, usage, status, the echoed request fields.
-import type { ErrorInfo } from '../../canonical/errors.ts';
-import { ErrorCode } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
-import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
-import type { Usage } from '../../canonical/usage.ts';
-import type { ItemStore } from '../../canonical/adapters.ts';
-import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './responses-decode.ts';
-import { type JsonObject, objectFrom } from '../../util/json-value.ts';
+import type { ErrorInfo } from '../../../canonical/errors.ts';
+import { ErrorCode } from '../../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { CanonicalResponse, FinishReason } from '../../../canonical/response.ts';
+import type { Usage } from '../../../canonical/usage.ts';
+import type { ItemStore } from '../../../canonical/adapters.ts';
+import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './decode-request.ts';
+import { type JsonObject, objectFrom } from '../../../util/json-value.ts';
 
 /** Where answer items are kept so a later `item_reference` to them can be resolved. */
 export function itemStoreOf(request: CanonicalRequest): ItemStore | undefined {

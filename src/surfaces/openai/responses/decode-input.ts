@@ -1,11 +1,11 @@
 // Responses input items → canonical messages: message items with their content parts, reasoning
 // items, function and custom tool calls and their outputs. Consecutive assistant-side items form
 // one assistant turn, consecutive outputs one tool turn.
-import type { ItemStore } from '../../canonical/adapters.ts';
-import type { ContentPart, Message } from '../../canonical/request.ts';
-import { mediaFromUrl } from './chat-decode.ts';
-import { type JsonObject, objectFrom, shown } from '../../util/json-value.ts';
-import { invalidRequest } from '../../canonical/errors.ts';
+import type { ItemStore } from '../../../canonical/adapters.ts';
+import type { ContentPart, Message } from '../../../canonical/request.ts';
+import { mediaFromUrl } from '../fields.ts';
+import { type JsonObject, objectFrom, shown } from '../../../util/json-value.ts';
+import { invalidRequest } from '../../../canonical/errors.ts';
 
 /** A free-form custom tool travels as a function with one string argument. */
 export const CUSTOM_TOOL_ARGUMENT = 'input';
