@@ -1,6 +1,5 @@
 // Shared by both exchanges: the response headers that say what happened, back-pressure, and the
 // bounded collection of upstream bodies that are read whole (errors, non-streamed translations).
-import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from './context.ts';
 import type { ProviderRuntime } from './runtime.ts';
 
