@@ -2,6 +2,7 @@
 // once: an unterminated line is kept as the pieces that arrived and joined when its newline
 // comes, and a line growing past the frame limit stops the decoder.
 import { MAX_FRAME_BYTES } from './frame-limit.ts';
+import { PendingLine } from './pending-line.ts';
 
 export interface NdjsonSink {
   onValue(value: unknown): void;
@@ -15,8 +16,7 @@ const LF = 0x0a;
 
 export class NdjsonDecoder {
   /** The start of a line not ended yet, as it arrived (already scanned). */
-  private pieces: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingLine();
   private readonly limit: number;
   private stopped = false;
 
@@ -34,33 +34,24 @@ export class NdjsonDecoder {
       start = i + 1;
     }
     if (start < length) {
-      this.pieces.push(start === 0 ? chunk : chunk.subarray(start));
-      this.pendingBytes += length - start;
-      if (this.pendingBytes > this.limit) this.oversized(sink);
+      this.pending.hold(chunk, start);
+      if (this.pending.bytes > this.limit) this.oversized(sink);
     }
   }
 
   end(sink: NdjsonSink): void {
-    if (this.stopped || this.pieces.length === 0) return;
+    if (this.stopped || this.pending.empty) return;
     this.line(undefined, 0, 0, sink);
   }
 
   /** One complete line: the pending pieces, then `chunk[start, end)`. */
   private line(chunk: Buffer | undefined, start: number, end: number, sink: NdjsonSink): void {
-    const bytes = this.pendingBytes + end - start;
+    const bytes = this.pending.bytes + end - start;
     if (bytes > this.limit) {
       this.oversized(sink);
       return;
     }
-    let text: string;
-    if (this.pieces.length === 0) {
-      text = chunk!.toString('utf8', start, end);
-    } else {
-      if (chunk !== undefined && end > start) this.pieces.push(chunk.subarray(start, end));
-      text = Buffer.concat(this.pieces, bytes).toString('utf8');
-      this.pieces = [];
-      this.pendingBytes = 0;
-    }
+    const text = this.pending.take(chunk, start, end);
     const line = text.trim();
     if (line.length === 0) return;
     let value: unknown;
@@ -75,8 +66,7 @@ export class NdjsonDecoder {
 
   private oversized(sink: NdjsonSink): void {
     this.stopped = true;
-    this.pieces = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     sink.onOversized(this.limit);
   }
 }

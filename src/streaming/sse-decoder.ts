@@ -4,6 +4,7 @@
 // Every byte is scanned once: an unterminated line is kept as the pieces that arrived and joined
 // when its end comes, and a line or an event growing past the frame limit stops the decoder.
 import { MAX_FRAME_BYTES } from './frame-limit.ts';
+import { PendingLine } from './pending-line.ts';
 
 export interface SseEventSink {
   onEvent(event: string, data: string): void;
@@ -16,8 +17,7 @@ const CR = 0x0d;
 
 export class SseDecoder {
   /** The start of a line not ended yet, as it arrived (already scanned). */
-  private pieces: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingLine();
   /** The last chunk ended with CR: an LF opening the next one completes that CRLF. */
   private afterCr = false;
   private eventName = '';
@@ -67,9 +67,8 @@ export class SseDecoder {
       if (cr >= 0 && cr < start) cr = chunk.indexOf(CR, start);
     }
     if (start < length) {
-      this.pieces.push(start === 0 ? chunk : chunk.subarray(start));
-      this.pendingBytes += length - start;
-      if (this.pendingBytes > this.limit) this.oversized(sink);
+      this.pending.hold(chunk, start);
+      if (this.pending.bytes > this.limit) this.oversized(sink);
     }
   }
 
@@ -77,7 +76,7 @@ export class SseDecoder {
   end(sink: SseEventSink): void {
     if (this.stopped) return;
     this.afterCr = false;
-    if (this.pieces.length > 0) {
+    if (!this.pending.empty) {
       this.line(undefined, 0, 0, sink);
       if (this.stopped) return;
     }
@@ -86,20 +85,12 @@ export class SseDecoder {
 
   /** One complete line: the pending pieces, then `chunk[start, end)`. */
   private line(chunk: Buffer | undefined, start: number, end: number, sink: SseEventSink): void {
-    const bytes = this.pendingBytes + end - start;
+    const bytes = this.pending.bytes + end - start;
     if (bytes > this.limit) {
       this.oversized(sink);
       return;
     }
-    let text: string;
-    if (this.pieces.length === 0) {
-      text = chunk!.toString('utf8', start, end);
-    } else {
-      if (chunk !== undefined && end > start) this.pieces.push(chunk.subarray(start, end));
-      text = Buffer.concat(this.pieces, bytes).toString('utf8');
-      this.pieces = [];
-      this.pendingBytes = 0;
-    }
+    const text = this.pending.take(chunk, start, end);
     if (text.length === 0) {
       this.dispatch(sink);
       return;
@@ -136,8 +127,7 @@ export class SseDecoder {
 
   private oversized(sink: SseEventSink): void {
     this.stopped = true;
-    this.pieces = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.data = [];
     this.hasData = false;
     sink.onOversized(this.limit);
