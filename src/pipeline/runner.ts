@@ -22,6 +22,7 @@ import { sendError, sendJson } from './respond.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translating-exchange.ts';
 import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
+import { headerValue } from '../util/header-value.ts';
 
 /** Session ids longer than this are pinned by their SHA-256 digest, so 50,000 pins stay small. */
 const SESSION_ID_KEPT = 256;
@@ -368,8 +369,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     const headers = this.input.surfaceRequest.headers;
     const configured = this.runtime.config.routing.sessionHeader;
     let found: string | undefined;
-    if (configured !== undefined) found = headerString(headers[configured]);
-    for (let i = 0; found === undefined && i < SESSION_HEADERS.length; i++) found = headerString(headers[SESSION_HEADERS[i]!]);
+    if (configured !== undefined) found = headerValue(headers, configured) || undefined;
+    for (let i = 0; found === undefined && i < SESSION_HEADERS.length; i++) found = headerValue(headers, SESSION_HEADERS[i]!) || undefined;
     if (found === undefined) {
       const body = this.input.parsed as { prompt_cache_key?: unknown; metadata?: { user_id?: unknown } } | null;
       if (body !== null && typeof body === 'object') {
@@ -388,11 +389,6 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     if (this.tokens < 0) this.tokens = estimatePromptTokens(this.input.parsed);
     return this.tokens;
   }
-}
-
-function headerString(value: string | string[] | undefined): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  return text === undefined || text === '' ? undefined : text;
 }
 
 /**

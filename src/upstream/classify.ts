@@ -3,15 +3,11 @@
 // error's class — what a retry or a fallback may do about it is the class's row in
 // src/canonical/retry-policy.ts.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { headerValue } from '../util/header-value.ts';
 
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|reduce the length/i;
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
-
-function header(headers: Headers, name: string): string | undefined {
-  const raw = headers[name];
-  return Array.isArray(raw) ? raw[0] : raw;
-}
 
 /**
  * Seconds to wait, from `retry-after` (seconds or HTTP date), else `retry-after-ms`, else the
@@ -20,15 +16,15 @@ function header(headers: Headers, name: string): string | undefined {
  * Of several resets, those whose `remaining` is 0 count; if none says so, the soonest.
  */
 export function retryAfterSeconds(headers: Headers): number | undefined {
-  const value = header(headers, 'retry-after');
+  const value = headerValue(headers, 'retry-after');
   if (value !== undefined) {
     const seconds = Number(value);
     if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds);
     const date = Date.parse(value);
     if (!Number.isNaN(date)) return Math.max(0, (date - Date.now()) / 1000);
   }
-  const ms = Number(header(headers, 'retry-after-ms'));
-  if (Number.isFinite(ms) && ms >= 0 && header(headers, 'retry-after-ms') !== undefined) return ms / 1000;
+  const ms = Number(headerValue(headers, 'retry-after-ms'));
+  if (Number.isFinite(ms) && ms >= 0 && headerValue(headers, 'retry-after-ms') !== undefined) return ms / 1000;
   return resetSeconds(headers);
 }
 
@@ -45,11 +41,11 @@ function resetSeconds(headers: Headers): number | undefined {
   let exhausted: number | undefined;
   let soonest: number | undefined;
   for (const [resetName, remainingName, kind] of RESET_HEADERS) {
-    const raw = header(headers, resetName);
+    const raw = headerValue(headers, resetName);
     if (raw === undefined) continue;
     const seconds = kind === 'duration' ? parseDuration(raw) : parseTime(raw);
     if (seconds === undefined) continue;
-    if (header(headers, remainingName) === '0') exhausted = Math.max(exhausted ?? 0, seconds);
+    if (headerValue(headers, remainingName) === '0') exhausted = Math.max(exhausted ?? 0, seconds);
     soonest = soonest === undefined ? seconds : Math.min(soonest, seconds);
   }
   return exhausted ?? soonest;
