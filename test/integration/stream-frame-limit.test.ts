@@ -101,10 +101,7 @@ test('anthropic client, openai provider: an oversized first line fails the start
 
 test('openai client, ollama provider: an NDJSON line that never ends is cut at the frame limit with an error event', { timeout: 60_000 }, async (t) => {
   const { gateway } = await setup(t, 'ollama', [ollamaLine('Hello'), ...endlessLine('{"message":{"content":"')], 'application/x-ndjson');
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-  });
+  const response = await streamedChat(gateway.url);
   const body = response.text();
   await healthWhileStreaming(gateway);
   assert.equal(response.status, 200);
@@ -118,10 +115,7 @@ test('openai client, ollama provider: an NDJSON line that never ends is cut at t
 
 test('openai client, openai provider (pass-through): the same limit ends the stream with an error event', { timeout: 60_000 }, async (t) => {
   const { gateway } = await setup(t, 'openai', [openAiChunk('Hello'), ...endlessEvent()], 'text/event-stream');
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-  });
+  const response = await streamedChat(gateway.url);
   const body = response.text();
   await healthWhileStreaming(gateway);
   assert.equal(response.status, 200);
@@ -129,3 +123,10 @@ test('openai client, openai provider (pass-through): the same limit ends the str
   const last = JSON.parse(events.at(-1)!.data) as { error?: { message: string } };
   assert.match(last.error?.message ?? '', /larger than 8 MiB \(the gateway's frame limit\)/);
 });
+
+function streamedChat(base: string): Promise<Response> {
+  return fetch(`${base}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock-gpt', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+}

@@ -6,20 +6,10 @@ import assert from 'node:assert/strict';
 import type { ErrorClass, ErrorInfo } from '../../src/canonical/errors.ts';
 import type { CooldownSettings } from '../../src/config/types.ts';
 import { HealthBook, TargetHealth } from '../../src/state/health.ts';
+import { cooldowns } from '../suites/health-store.ts';
 
-const settings: CooldownSettings = {
-  authMs: 60_000,
-  notFoundMs: 120_000,
-  rateLimitMs: 1_000,
-  rateLimitMaxMs: 10_000,
-  ejectAfter: 3,
-  ejectMs: 5_000,
-  ejectMaxMs: 30_000,
-  maxEjectionPercent: 50,
-  panicThresholdPercent: 50,
-  successRateThresholdPercent: 50,
-  successRateRequestVolume: 20,
-};
+// the shared store suite's settings, with the success-rate detector on
+const settings: CooldownSettings = { ...cooldowns, successRateThresholdPercent: 50 };
 
 const T0 = 1_800_000_000_000;
 
