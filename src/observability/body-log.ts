@@ -98,7 +98,7 @@ export class BodyLog implements RequestObserver {
     } as ServerResponse['end'];
   }
 
-  requestEnded(context: RequestContext): void {
+  requestEnded(context: RequestContext, aborted: boolean): void {
     const bodies = context.bodies;
     if (bodies === undefined) return;
     const secrets = this.secrets;
@@ -110,7 +110,7 @@ export class BodyLog implements RequestObserver {
       model: context.modelAsked,
       provider: context.provider,
       upstream_model: context.upstreamModel,
-      status: context.response.statusCode,
+      status: context.finalStatus(aborted),
       attempts: context.attempts,
       request: { headers: visibleHeaders(context.request.headers, secrets), body: redactText(bodies.request.text(), secrets), bytes: bodies.request.size, truncated: bodies.request.size > bodies.request.kept },
       response: {

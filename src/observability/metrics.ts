@@ -155,9 +155,7 @@ export class GatewayMetrics implements RequestObserver {
     if (context.provider === '' && this.ownPaths.has(context.path)) return;
     const series = this.seriesFor(context.surface?.name ?? NONE, context.provider);
     const model = this.modelFor(series, context.unlistedModel ? OTHER : context.upstreamModel);
-    const response = context.response;
-    // a client that left before any answer: nginx's 499
-    const status = aborted && !response.headersSent ? 499 : response.statusCode;
+    const status = context.finalStatus(aborted);
     const index = ((status / 100) | 0) - 1;
     model.statuses[index < 0 ? 0 : index > 4 ? 4 : index]!++;
     const elapsed = context.elapsedMs();

@@ -45,7 +45,7 @@ export class TracingObserver implements RequestObserver {
     const origin = performance.timeOrigin;
     const operation = OPERATIONS[context.surface?.operation ?? ''] ?? 'chat';
     const parent = propagation.extract(otelContext.active(), context.request.headers, headerGetter);
-    const status = context.response.statusCode;
+    const status = context.finalStatus(aborted);
     const attributes: Attributes = {
       'gen_ai.operation.name': operation,
       'http.request.method': context.request.method ?? 'POST',

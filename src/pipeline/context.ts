@@ -112,6 +112,17 @@ export class RequestContext {
   }
 
   /**
+   * The status to log and count for this request once its response closed: the one sent; when
+   * none was (the client left, or Node's request timeout answered on the socket itself), 408 for
+   * a body that did not arrive within server.request_timeout_ms, else nginx's 499.
+   */
+  finalStatus(aborted: boolean): number {
+    const response = this.response;
+    if (response.headersSent || !aborted) return response.statusCode;
+    return (this.request.socket?.errored as { code?: string } | null | undefined)?.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 499;
+  }
+
+  /**
    * W3C Server-Timing: the time the gateway itself spent on this request so far, and the time it
    * waited on the upstream — so anyone can check the overhead per request.
    */

@@ -23,8 +23,7 @@ export class UsageObserver implements RequestObserver {
       provider: context.provider,
       model: context.upstreamModel,
       fallback: context.route,
-      // a client that left before any answer: nginx's 499, as the metrics count it
-      status: aborted && !context.response.headersSent ? 499 : context.response.statusCode,
+      status: context.finalStatus(aborted),
       stream: context.stream,
       attempts: context.attempts,
       inputTokens: usage?.inputTokens ?? null,

@@ -10,9 +10,3 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return result;
 }
 
-/** Drops the value of sensitive query parameters (`?key=`) from a URL path for logs. */
-export function redactQuery(path: string): string {
-  const question = path.indexOf('?');
-  if (question < 0) return path;
-  return path.slice(0, question) + path.slice(question).replace(/([?&](?:key|api_key|api-key|access_token|token)=)[^&]*/gi, '$1[redacted]');
-}

@@ -72,6 +72,7 @@ test('a client that aborts mid-stream closes the upstream socket promptly', asyn
   assert.ok(!received.includes('[DONE]'));
   const line = await waitForAccessLog(gateway, (entry) => entry.stream === true);
   assert.equal(line.aborted, true);
+  assert.equal(line.status, 200, 'the status the client got before it left');
   assert.equal(mock.requests.length, 1, 'no retry after a client abort');
 });
 
@@ -87,6 +88,7 @@ test('a client that aborts a non-streaming request while the upstream thinks clo
   assert.ok(closedAt - abortedAt <= CLOSE_WITHIN_MS, `upstream socket closed ${closedAt - abortedAt} ms after the client left`);
   const line = await waitForAccessLog(gateway, () => true);
   assert.equal(line.aborted, true);
+  assert.equal(line.status, 499, 'logged as nginx logs a client that left before the answer');
   assert.equal(line.stream, false);
 });
 

@@ -73,7 +73,7 @@ test('an upload that stalls is cut with 408, while an answer streaming for longe
   await slow.closed;
   assert.match(slow.received(), /^HTTP\/1\.1 408 /);
   assert.equal(openaiStreamText(assertCleanOpenAIStream(await stream)), PIECES.join(''));
-  assert.ok(gateway.logs.some((line) => line.msg === 'request' && line.aborted === true && line.attempts === 0), 'the cut upload is logged as aborted, nothing sent upstream');
+  assert.ok(gateway.logs.some((line) => line.msg === 'request' && line.aborted === true && line.status === 408 && line.attempts === 0), 'the cut upload is logged as aborted with the 408 it got, nothing sent upstream');
   // and a connection that sends nothing at all is closed by the headers timeout
   const silent = await rawClient(gateway.port, '');
   await silent.closed;
