@@ -143,18 +143,15 @@ export async function startEgressSink(): Promise<EgressSink> {
 
 const workspaces = new Set<string>();
 const running = new Set<ChildProcess>();
-let cleanupRegistered = false;
 
-function registerCleanup(): void {
-  if (cleanupRegistered) return;
-  cleanupRegistered = true;
-  after(() => {
-    for (const child of running) killGroup(child);
-    if (process.env.SWITCHYARD_TEST_KEEP_CLI_HOMES === undefined) {
-      for (const path of workspaces) rmSync(path, { recursive: true, force: true });
-    }
-  });
-}
+// Registered when the helper is imported, so it runs once at the end of the test file (a hook
+// registered from inside a suite would run when that suite ends, before later runs).
+after(() => {
+  for (const child of running) killGroup(child);
+  if (process.env.SWITCHYARD_TEST_KEEP_CLI_HOMES === undefined) {
+    for (const path of workspaces) rmSync(path, { recursive: true, force: true });
+  }
+});
 
 /** A throw-away HOME (with TMPDIR inside it) and a working directory for one CLI run. */
 export interface AgentWorkspace {
@@ -166,7 +163,6 @@ export interface AgentWorkspace {
 
 /** Makes a workspace under the system temp dir; removed when the test file ends (kept with SWITCHYARD_TEST_KEEP_CLI_HOMES set). */
 export function makeAgentWorkspace(files: Record<string, string> = {}): AgentWorkspace {
-  registerCleanup();
   const base = mkdtempSync(join(tmpdir(), 'switchyard-agent-'));
   workspaces.add(base);
   const home = join(base, 'home');
@@ -231,7 +227,6 @@ function killGroup(child: ChildProcess): void {
  * the shells and tools it started), and collects what it printed.
  */
 export function runAgentCli(command: string, args: string[], options: RunOptions): Promise<AgentCliResult> {
-  registerCleanup();
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
   let stdout = '';
