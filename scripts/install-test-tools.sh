@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Heavy test-only tools, kept out of devDependencies so a user's `npm install` never downloads
 # them: installed into .tools/ (git-ignored). `.ci/run` calls this; run it yourself to run the
-# browser tests locally. The browser itself is Debian's chromium (`apt-get install chromium`);
-# playwright-core drives it and downloads nothing.
+# browser and agent-CLI tests locally. Exact versions, so a CLI release never changes a test run.
+#
+# - playwright-core drives Debian's chromium (`apt-get install chromium`) and downloads nothing.
+# - @anthropic-ai/claude-code and @openai/codex are the real agent CLIs (test/e2e/agent-clis.test.ts).
+#   Each is a small wrapper package plus a native binary in a per-platform optional dependency
+#   (about 400 MB each on linux-x64). Codex has no install script; Claude Code's postinstall
+#   (install.cjs) only copies its platform binary over the bin/claude.exe placeholder. Neither
+#   downloads anything at install time; at run time the tests keep them on loopback
+#   (test/helpers/agent-cli.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -10,5 +17,8 @@ if [ ! -f .tools/package.json ]; then
   printf '{ "name": "switchyard-test-tools", "private": true }\n' > .tools/package.json
 fi
 npm install --prefix .tools --no-audit --no-fund --no-save --silent \
-  playwright-core@1.65.2
-echo "test tools in .tools/: playwright-core $(node -p "require('./.tools/node_modules/playwright-core/package.json').version")"
+  playwright-core@1.65.2 \
+  @anthropic-ai/claude-code@2.1.332 \
+  @openai/codex@0.171.0
+version() { node -p "require('./.tools/node_modules/$1/package.json').version"; }
+echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex)"
