@@ -1,7 +1,7 @@
 // The Anthropic surfaces: Messages (`POST /v1/messages`) and token counting
 // (`POST /v1/messages/count_tokens`).
 import type {
-  CanonicalOperation, ChatSurfaceCodec, CountTokensSurfaceCodec, RequestSummary, SurfaceAdapter, SurfaceRequest, WireResponse, Wire,
+  CanonicalOperation, ChatSurfaceCodec, CountTokensSurfaceCodec, FinalEventWatch, RequestSummary, SurfaceAdapter, SurfaceRequest, WireResponse, Wire,
 } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import { decodeMessagesRequest } from './decode-request.ts';
@@ -9,6 +9,7 @@ import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error
 import { encodeMessagesResponse } from './encode-response.ts';
 import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessagesRequest } from './inspect.ts';
+import { indexOfStringMember } from '../../streaming/string-member.ts';
 
 /** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
 const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
@@ -23,6 +24,21 @@ const TERMINALS = [
   Buffer.from('data: {"type":"error"'),
   Buffer.from('data: {"type": "error"'),
 ];
+
+/**
+ * The final event is message_delta with the stop_reason (message_start carries `"stop_reason":null`);
+ * only message_stop follows it. Stateless, so one watch serves every stream.
+ */
+class StopReasonWatch implements FinalEventWatch {
+  readonly terminator = Buffer.from('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+  private readonly key = Buffer.from('"stop_reason":');
+
+  sees(events: Buffer): boolean {
+    return indexOfStringMember(events, this.key) >= 0;
+  }
+}
+
+const STOP_REASON_WATCH = new StopReasonWatch();
 
 /**
  * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
@@ -71,6 +87,10 @@ class AnthropicSurface implements SurfaceAdapter {
 
   isStreamTerminal(events: Buffer): boolean {
     return startsAnyLine(events, TERMINALS);
+  }
+
+  finalEventWatch(_summary: RequestSummary): FinalEventWatch {
+    return STOP_REASON_WATCH;
   }
 
   isStreamError(events: Buffer): boolean {
