@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { PartSink, RequestSummary } from '../../src/canonical/adapters.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import { MessagesStreamDecoder } from '../../src/providers/anthropic/decode-stream.ts';
-import { indexOfStringMember } from '../../src/streaming/string-member.ts';
+import { indexOfStringMember, lastMemberIsString, lineStartsWithName } from '../../src/streaming/frame-scan.ts';
 import { anthropicMessages } from '../../src/surfaces/anthropic/index.ts';
 import { geminiStream } from '../../src/surfaces/gemini/index.ts';
 import { ollamaChat } from '../../src/surfaces/ollama/index.ts';
@@ -25,6 +25,29 @@ test('indexOfStringMember: a string value, not null; spaces after the colon; nev
   assert.equal(indexOfStringMember(b('{"a":null,"finish_reason":null}{"finish_reason":"length"}'), key), 32);
   assert.equal(indexOfStringMember(b('{"content":"{\\"finish_reason\\":\\"stop\\"}"}'), key), -1);
   assert.equal(indexOfStringMember(b('{"finish_reason":"stop"}'), key, 2), -1, 'from');
+});
+
+test('lastMemberIsString: the last member of that name in the batch decides', () => {
+  const key = b('"stop_reason":');
+  assert.equal(lastMemberIsString(b('{"stop_reason":null}'), key), false);
+  assert.equal(lastMemberIsString(b('{"stop_reason":null}\n{"stop_reason": "end_turn"}'), key), true);
+  assert.equal(lastMemberIsString(b('{"text":"\\"stop_reason\\":\\"x\\""}'), key), false);
+  assert.equal(lastMemberIsString(b('{}'), key), false);
+});
+
+test('lineStartsWithName: one search for the name, a line start and one of the prefixes before it', () => {
+  const prefixes = [b('event: '), b('event:'), b('data: {"type":"'), b('data: {"type": "')];
+  const name = b('message_stop');
+  assert.equal(lineStartsWithName(b('event: message_stop\ndata: {}\n\n'), name, prefixes), true);
+  assert.equal(lineStartsWithName(b('event: ping\r\nevent:message_stop\r\n\r\n'), name, prefixes), true);
+  assert.equal(lineStartsWithName(b('data: {"type": "message_stop"}\n\n'), name, prefixes), true);
+  assert.equal(lineStartsWithName(b('data: {"type":"message_stopped"}\n\n'), name, prefixes), false, 'a quoted prefix needs the closing quote');
+  assert.equal(lineStartsWithName(b('data: {"text":"event: message_stop"}\n\n'), name, prefixes), false, 'not at a line start');
+  assert.equal(lineStartsWithName(b('xevent: message_stop\n\n'), name, prefixes), false);
+  assert.equal(lineStartsWithName(b('message_stop\n\n'), name, prefixes), false, 'no prefix before it');
+  const done = [b('data: '), b('data:')];
+  assert.equal(lineStartsWithName(b('data: {"choices":[{"delta":{"content":"[DONE]"}}]}\n\ndata:[DONE]\n\n'), b('[DONE]'), done), true);
+  assert.equal(lineStartsWithName(b('data: {"choices":[{"delta":{"content":"data: [DONE]"}}]}\n\n'), b('[DONE]'), done), false);
 });
 
 test('OpenAI chat and completions: the chunk with a finish_reason is the final event, [DONE] the terminator', () => {

@@ -2,7 +2,7 @@
 // choice a finish_reason; only the usage chunk (when include_usage asked for one) and `data: [DONE]`
 // follow it. Some OpenAI-compatible servers close the stream right after it, without [DONE].
 import type { FinalEventWatch, RequestSummary } from '../../canonical/adapters.ts';
-import { indexOfStringMember } from '../../streaming/string-member.ts';
+import { indexOfStringMember, lastMemberIsString } from '../../streaming/frame-scan.ts';
 import { isObject, listFrom } from '../../util/json-value.ts';
 
 const FINISH_REASON = Buffer.from('"finish_reason":');
@@ -12,12 +12,16 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const DATA = Buffer.from('data:');
 
-/** One choice (nearly every request): the first finish_reason is the final event. Stateless, shared. */
+/**
+ * One choice (nearly every request): the chunk with a finish_reason is the final event. Every chunk
+ * before it says `"finish_reason":null` and none after it has one, so the last in a batch tells —
+ * one search from the end. Stateless: one watch serves every stream.
+ */
 class OneChoiceWatch implements FinalEventWatch {
   readonly terminator = DONE_EVENT;
 
   sees(events: Buffer): boolean {
-    return indexOfStringMember(events, FINISH_REASON) >= 0;
+    return lastMemberIsString(events, FINISH_REASON);
   }
 }
 

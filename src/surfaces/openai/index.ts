@@ -13,12 +13,14 @@ import { CompletionsStreamEncoder } from './completions/encode-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
 import { choicesFinishWatch } from './final-event.ts';
+import { lineStartsWithName } from '../../streaming/frame-scan.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
 import { decodeResponsesRequest } from './responses/decode-request.ts';
 import { encodeResponsesResponse } from './responses/encode-response.ts';
 import { ResponsesStreamEncoder } from './responses/encode-stream.ts';
 
-const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
+const DONE = Buffer.from('[DONE]');
+const DATA_LINES = [Buffer.from('data: '), Buffer.from('data:')];
 const CHAT_ERRORS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
 const RESPONSE_ERRORS = [
   Buffer.from('event: error'),
@@ -102,7 +104,7 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_TERMINALS : DONE);
+    return this.kind === 'responses' ? startsAnyLine(events, RESPONSE_TERMINALS) : lineStartsWithName(events, DONE, DATA_LINES);
   }
 
   /** Chat and Completions end with [DONE] after the finishing chunk; Responses' terminal events are final. */
