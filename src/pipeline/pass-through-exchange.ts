@@ -65,7 +65,8 @@ export class PassThroughExchange extends UpstreamExchange {
     if (contentType.startsWith('text/event-stream')) {
       this.splitter = new FrameSplitter(lastEventBoundary);
       this.checkFrames = this.surface.streamFraming === 'sse';
-      if (this.checkFrames) this.finalWatch = this.surface.finalEventWatch(this.context.summary!);
+      const summary = this.context.summary;
+      if (this.checkFrames && summary !== undefined) this.finalWatch = this.surface.finalEventWatch(summary);
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else if (this.surface.streamFraming === 'ndjson' && contentType.includes('ndjson')) {
       this.splitter = new FrameSplitter(lastLineBoundary);

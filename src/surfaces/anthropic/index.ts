@@ -11,8 +11,8 @@ import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessagesRequest } from './inspect.ts';
 import { lastMemberIsString, lineStartsWithName } from '../../streaming/frame-scan.ts';
 
-/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
 const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
+/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
 const MESSAGE_STOP = Buffer.from('message_stop');
 const ERROR = Buffer.from('error');
 /** How a line leads to an event's type: its event field, or (servers that send data lines only) the data's type. */
