@@ -58,6 +58,21 @@ export interface RequestSummary {
   stream: boolean;
   /** The model came from the path (Gemini), so a pass-through body needs no model rename. */
   modelInPath?: boolean;
+  /** How many answers the request asks for (OpenAI's `n`) when more than one. */
+  choices?: number;
+}
+
+/**
+ * Watches a pass-through stream for its final event where the dialect sends a terminator after it
+ * (OpenAI's finish_reason before `data: [DONE]`, Anthropic's message_delta with a stop_reason
+ * before message_stop). A stream that closes after its final event but without the terminator is
+ * complete: the gateway writes the terminator itself.
+ */
+export interface FinalEventWatch {
+  /** Whether this batch of whole events completes the answer (for several choices: its last one). */
+  sees(events: Buffer): boolean;
+  /** The dialect's terminator, as the bytes of a whole event. */
+  readonly terminator: Buffer;
 }
 
 /** A response rendered for the wire. */
@@ -87,8 +102,10 @@ export interface StreamDecoder {
   /** Feeds bytes as they arrive; parts are delivered synchronously to `sink`. */
   push(chunk: Buffer, sink: PartSink): void;
   /**
-   * The upstream ended. Emits whatever is pending; when the stream was incomplete (no terminal
-   * event), emits an `error` part instead of a clean `response-end`.
+   * The upstream ended. Emits whatever is pending; when the stream was incomplete (it closed
+   * before its final event), emits an `error` part instead of a clean `response-end`. A stream
+   * that sent its final event but not the terminator after it (OpenAI's [DONE], Anthropic's
+   * message_stop) is complete and ends with `response-end`.
    */
   end(sink: PartSink): void;
 }
@@ -119,6 +136,12 @@ export interface SurfaceAdapter {
   inspect(body: unknown, request: SurfaceRequest): RequestSummary;
   /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;
+  /**
+   * The watch for a pass-through stream's final event, when the dialect has a terminator after it;
+   * undefined when the final event is itself the end (Gemini's finishReason, Ollama's done line,
+   * Responses' response.completed).
+   */
+  finalEventWatch(summary: RequestSummary): FinalEventWatch | undefined;
   /**
    * True when these whole events (or lines) hold the dialect's in-stream error (Anthropic's
    * `event: error`, OpenAI's `data: {"error"…`): as the first thing a stream sends, it is a failed

@@ -70,7 +70,7 @@ const FINAL = { anotherKey: false, sameKey: 'no', nextTarget: false, fallback: '
 export const RETRY_POLICY: Readonly<Record<ErrorClass, RetryRule>> = Object.freeze({
   'connect-failure': rule({ outcomes: 'connection refused, DNS failure, connect timeout', label: 'connection failures', ...TRANSIENT }),
   reset: rule({
-    outcomes: 'the connection closed before the commit point; a stream that ended without its terminal event (`[DONE]`, `message_stop`, …) before it',
+    outcomes: 'the connection closed before the commit point; a stream that ended before its final event (`finish_reason`, `message_delta`, …) before it',
     label: 'resets',
     ...TRANSIENT,
   }),

@@ -5,6 +5,7 @@
 // then a failure — an error status, a reset, a silent upstream, a broken first frame — goes back
 // to the runner, which may try again elsewhere without the client seeing anything.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { FinalEventWatch } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { FrameSplitter, lastEventBoundary, lastLineBoundary, sseWholePrefix } from '../streaming/frame-splitter.ts';
 import { frameLimitText, MAX_FRAME_BYTES } from '../streaming/frame-limit.ts';
@@ -35,6 +36,10 @@ export class PassThroughExchange extends UpstreamExchange {
   /** SSE whose events are checked for whole JSON data before they are forwarded. */
   private checkFrames = false;
   private terminalSeen = false;
+  /** Watches for the final event the dialect's terminator follows (undefined: the final event is the end). */
+  private finalWatch: FinalEventWatch | undefined = undefined;
+  /** The final event went out: a close without the terminator still ends a complete answer. */
+  private finalSeen = false;
   private status = 200;
   private headersOut: string[] | undefined = undefined;
   /** Reads token usage out of the forwarded bytes (the dialect's usage object). */
@@ -60,6 +65,8 @@ export class PassThroughExchange extends UpstreamExchange {
     if (contentType.startsWith('text/event-stream')) {
       this.splitter = new FrameSplitter(lastEventBoundary);
       this.checkFrames = this.surface.streamFraming === 'sse';
+      const summary = this.context.summary;
+      if (this.checkFrames && summary !== undefined) this.finalWatch = this.surface.finalEventWatch(summary);
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else if (this.surface.streamFraming === 'ndjson' && contentType.includes('ndjson')) {
       this.splitter = new FrameSplitter(lastLineBoundary);
@@ -109,7 +116,7 @@ export class PassThroughExchange extends UpstreamExchange {
         // after the commit, the good events before the broken one still reach the client
         if (this.committed && whole > 0) {
           const good = frames.subarray(0, whole);
-          if (!this.terminalSeen && this.surface.isStreamTerminal(good)) this.terminalSeen = true;
+          this.watch(good);
           this.sniffer?.scan(good);
           this.write(good);
         }
@@ -132,10 +139,17 @@ export class PassThroughExchange extends UpstreamExchange {
       });
       return;
     }
-    if (!this.terminalSeen && this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
+    this.watch(frames);
     if (!this.committed) this.open();
     this.sniffer?.scan(frames);
     this.write(frames);
+  }
+
+  /** Notes the stream's terminator, and before it the final event, in frames about to go out. */
+  private watch(frames: Buffer): void {
+    if (this.terminalSeen) return;
+    if (this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
+    else if (!this.finalSeen && this.finalWatch !== undefined && this.finalWatch.sees(frames)) this.finalSeen = true;
   }
 
   /** A protocol failure found by the gateway: before the commit it may be retried, after it ends the stream. */
@@ -150,8 +164,16 @@ export class PassThroughExchange extends UpstreamExchange {
 
   protected onAnswerEnd(): void {
     const response = this.context.response;
+    if (this.finalSeen && !this.terminalSeen) {
+      // The answer was whole; only the terminator was missing (some OpenAI-compatible servers end
+      // so): the client gets the one its dialect expects.
+      this.noteUsage();
+      response.end(this.finalWatch!.terminator);
+      this.done(undefined);
+      return;
+    }
     if (this.splitter !== undefined && !this.terminalSeen) {
-      // A clean close without the dialect's end marker is a truncated answer: say so.
+      // A clean close before the final event is a truncated answer: say so.
       const error = incompleteStreamError(undefined, this.provider.name);
       if (!this.committed) {
         this.fail(error, () => sendError(this.context, error));

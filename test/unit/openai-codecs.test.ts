@@ -128,11 +128,24 @@ test('provider stream decode: tool-call argument deltas, parallel calls, usage a
   }
 });
 
-test('provider stream decode: a stream without [DONE] ends in an error part, never a clean end', () => {
-  const fixture = readFileSync(new URL('../fixtures/openai/chat-stream-tools.sse', import.meta.url), 'utf8').replace('data: [DONE]\n\n', '');
-  const parts = decodeStream(fixture, 50);
+test('provider stream decode: a stream that stops before its finish_reason ends in an error part, never a clean end', () => {
+  const events = readFileSync(new URL('../fixtures/openai/chat-stream-tools.sse', import.meta.url), 'utf8').split('\n\n');
+  // the tool-call deltas only: neither the finishing chunk, nor the usage chunk, nor [DONE]
+  const parts = decodeStream(events.slice(0, 5).join('\n\n') + '\n\n', 50);
   assert.equal(parts.at(-1)!.type, 'error');
+  assert.match((parts.at(-1) as unknown as { error: Error }).error.message, /before it was complete/);
   assert.ok(!parts.some((part) => part.type === 'response-end'));
+});
+
+test('provider stream decode: a stream that closes after its finish_reason without [DONE] is complete', () => {
+  const events = readFileSync(new URL('../fixtures/openai/chat-stream-tools.sse', import.meta.url), 'utf8').split('\n\n');
+  // closed after the usage chunk, and (include_usage's edge) right after the finishing chunk
+  const withUsage = decodeStream(events.slice(0, 7).join('\n\n') + '\n\n', 50);
+  assert.deepEqual(withUsage.at(-1), { type: 'response-end', finishReason: 'tool-calls', rawFinishReason: 'tool_calls', usage: { inputTokens: 82, outputTokens: 40, cachedInputTokens: 64 } });
+  const withoutUsage = decodeStream(events.slice(0, 6).join('\n\n') + '\n\n', 50);
+  assert.deepEqual(withoutUsage.at(-1), { type: 'response-end', finishReason: 'tool-calls', rawFinishReason: 'tool_calls' });
+  assert.ok(!withoutUsage.some((part) => part.type === 'error'));
+  assert.equal(withoutUsage.filter((part) => part.type === 'tool-call-end').length, 2);
 });
 
 test('provider stream decode: reasoning_content and reasoning_details signatures become reasoning parts', () => {

@@ -1,7 +1,8 @@
 // Anthropic Messages SSE → canonical stream parts. Anthropic's lifecycle maps one to one:
 // message_start → response-start (+ usage), content_block_start/delta/stop → <kind>-start/delta/end,
 // message_delta → usage (and the stop reason, held), message_stop → response-end. A stream that
-// stops without message_stop ends with an error part.
+// stops without message_stop ends with an error part, unless message_delta brought its stop reason:
+// then the answer was whole and it ends as if message_stop had come.
 import type { PartSink } from '../../canonical/adapters.ts';
 import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
@@ -57,15 +58,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         this.messageDelta(sink, event);
         return;
       case 'message_stop':
-        this.ensureStarted(sink);
-        this.blocks.close(sink);
-        this.finished = true;
-        sink.onPart({
-          type: 'response-end', finishReason: this.finishReason,
-          ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}),
-          ...(this.stopSequence !== undefined ? { stopSequence: this.stopSequence } : {}),
-          ...(this.usage !== undefined ? { usage: this.usage } : {}),
-        });
+        this.finish(sink);
         return;
       case 'error':
         this.fail(sink, streamError(event));
@@ -73,6 +66,24 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
       default:
         return; // ping, and event types newer than this decoder
     }
+  }
+
+  /** Closed without message_stop: complete when message_delta brought the stop_reason (nothing but message_stop follows it). */
+  protected override onIncomplete(sink: PartSink): void {
+    if (this.rawFinishReason === undefined) super.onIncomplete(sink);
+    else this.finish(sink);
+  }
+
+  private finish(sink: PartSink): void {
+    this.ensureStarted(sink);
+    this.blocks.close(sink);
+    this.finished = true;
+    sink.onPart({
+      type: 'response-end', finishReason: this.finishReason,
+      ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}),
+      ...(this.stopSequence !== undefined ? { stopSequence: this.stopSequence } : {}),
+      ...(this.usage !== undefined ? { usage: this.usage } : {}),
+    });
   }
 
   private start(sink: PartSink, message: JsonObject): void {

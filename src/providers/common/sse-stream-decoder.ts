@@ -1,6 +1,8 @@
 // What every SSE-based provider stream decoder shares: byte-level event parsing, the sink of the
-// current push, and the rules that a stream stopping without its terminal event ends in an error
-// part, never a clean end, and that a line or event past the frame limit ends it with one too.
+// current push, and the rules that a stream stopping before its final event ends in an error part,
+// never a clean end, and that a line or event past the frame limit ends it with one too. A dialect
+// whose terminator follows its final event (OpenAI's [DONE], Anthropic's message_stop) overrides
+// `onIncomplete` to end cleanly when only the terminator is missing.
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import type { GatewayError } from '../../canonical/errors.ts';
 import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
@@ -27,7 +29,7 @@ export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
     this.onIncomplete(sink);
   }
 
-  /** The upstream stopped without its terminal event. */
+  /** The upstream stopped without its terminal event (an error part unless a dialect knows better). */
   protected onIncomplete(sink: PartSink): void {
     sink.onPart({ type: 'error', error: incompleteStreamError(this.terminal) });
   }

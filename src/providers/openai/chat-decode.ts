@@ -72,7 +72,8 @@ export function decodeChatResponse(raw: unknown): CanonicalResponse {
 /**
  * Synthesises the canonical lifecycle OpenAI chunks leave implicit: blocks start when their first
  * delta arrives and end when another kind (or another tool call) begins; `response-end` waits for
- * `[DONE]`, since the usage chunk comes after the one carrying finish_reason.
+ * `[DONE]`, since the usage chunk comes after the one carrying finish_reason — or for the close,
+ * when a server ends the stream after its finish_reason without [DONE].
  */
 export class ChatStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = '[DONE]';
@@ -88,10 +89,7 @@ export class ChatStreamDecoder extends SseStreamDecoder {
     if (this.finished) return;
     const sink = this.sink!;
     if (data === '[DONE]') {
-      this.blocks.close(sink);
-      this.finished = true;
-      if (!this.started) this.start(sink, {});
-      sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
+      this.finish(sink);
       return;
     }
     let chunk: unknown;
@@ -136,6 +134,19 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       this.finishReason = finishReasonFrom(choice.finish_reason);
       this.rawFinishReason = choice.finish_reason;
     }
+  }
+
+  /** Closed without [DONE]: complete when the finish_reason came (only the usage chunk may be missing). */
+  protected override onIncomplete(sink: PartSink): void {
+    if (this.rawFinishReason === undefined) super.onIncomplete(sink);
+    else this.finish(sink);
+  }
+
+  private finish(sink: PartSink): void {
+    this.blocks.close(sink);
+    this.finished = true;
+    if (!this.started) this.start(sink, {});
+    sink.onPart({ type: 'response-end', finishReason: this.finishReason, ...(this.rawFinishReason !== undefined ? { rawFinishReason: this.rawFinishReason } : {}), ...(this.usage !== undefined ? { usage: this.usage } : {}) });
   }
 
   private start(sink: PartSink, chunk: JsonObject): void {

@@ -1,7 +1,7 @@
 // The Anthropic surfaces: Messages (`POST /v1/messages`) and token counting
 // (`POST /v1/messages/count_tokens`).
 import type {
-  CanonicalOperation, ChatSurfaceCodec, CountTokensSurfaceCodec, RequestSummary, SurfaceAdapter, SurfaceRequest, WireResponse, Wire,
+  CanonicalOperation, ChatSurfaceCodec, CountTokensSurfaceCodec, FinalEventWatch, RequestSummary, SurfaceAdapter, SurfaceRequest, WireResponse, Wire,
 } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import { decodeMessagesRequest } from './decode-request.ts';
@@ -9,20 +9,30 @@ import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error
 import { encodeMessagesResponse } from './encode-response.ts';
 import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessagesRequest } from './inspect.ts';
+import { lastMemberIsString, lineStartsWithName } from '../../streaming/frame-scan.ts';
 
-/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
 const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
-const TERMINALS = [
-  Buffer.from('event: message_stop'),
-  Buffer.from('event:message_stop'),
-  Buffer.from('event: error'),
-  Buffer.from('event:error'),
-  // servers that send data lines only
-  Buffer.from('data: {"type":"message_stop"'),
-  Buffer.from('data: {"type": "message_stop"'),
-  Buffer.from('data: {"type":"error"'),
-  Buffer.from('data: {"type": "error"'),
-];
+/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
+const MESSAGE_STOP = Buffer.from('message_stop');
+const ERROR = Buffer.from('error');
+/** How a line leads to an event's type: its event field, or (servers that send data lines only) the data's type. */
+const EVENT_TYPE_LINES = [Buffer.from('event: '), Buffer.from('event:'), Buffer.from('data: {"type":"'), Buffer.from('data: {"type": "')];
+
+/**
+ * The final event is message_delta with the stop_reason (message_start carries `"stop_reason":null`);
+ * only message_stop follows it, so the last stop_reason of a batch tells. Stateless: one watch
+ * serves every stream.
+ */
+class StopReasonWatch implements FinalEventWatch {
+  readonly terminator = Buffer.from('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+  private readonly key = Buffer.from('"stop_reason":');
+
+  sees(events: Buffer): boolean {
+    return lastMemberIsString(events, this.key);
+  }
+}
+
+const STOP_REASON_WATCH = new StopReasonWatch();
 
 /**
  * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
@@ -70,7 +80,11 @@ class AnthropicSurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return startsAnyLine(events, TERMINALS);
+    return lineStartsWithName(events, MESSAGE_STOP, EVENT_TYPE_LINES) || lineStartsWithName(events, ERROR, EVENT_TYPE_LINES);
+  }
+
+  finalEventWatch(_summary: RequestSummary): FinalEventWatch {
+    return STOP_REASON_WATCH;
   }
 
   isStreamError(events: Buffer): boolean {

@@ -72,6 +72,11 @@ class GeminiSurface implements SurfaceAdapter {
     return false;
   }
 
+  /** Gemini has no terminator: a chunk with finishReason (or a blockReason) is the end. */
+  finalEventWatch(_summary: RequestSummary): undefined {
+    return undefined;
+  }
+
   isStreamError(events: Buffer): boolean {
     return events.indexOf(ERROR_MARKER) >= 0;
   }

@@ -87,6 +87,11 @@ class OllamaSurface implements SurfaceAdapter {
     return holdsTerminalLine(events);
   }
 
+  /** The line with `done: true` is both the final event and the end. */
+  finalEventWatch(_summary: RequestSummary): undefined {
+    return undefined;
+  }
+
   isStreamError(events: Buffer): boolean {
     return events.indexOf(ERROR_LINE) === 0 || events.indexOf(NEWLINE_ERROR_LINE) >= 0;
   }

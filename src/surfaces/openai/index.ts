@@ -1,7 +1,7 @@
 // The OpenAI surfaces: Chat Completions, Completions, Embeddings, Responses. Each generation API
 // has its folder with the dialect's file set (decode-request, encode-response, encode-stream);
 // what they share (inspect, encode-error, fields, this adapter class, routes) sits here.
-import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, SurfaceAdapter, SurfaceRequest, Wire, CanonicalOperation } from '../../canonical/adapters.ts';
+import type { ChatSurfaceCodec, EmbeddingsSurfaceCodec, FinalEventWatch, RequestSummary, SurfaceAdapter, SurfaceRequest, Wire, CanonicalOperation } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { Operation } from '../../canonical/request.ts';
 import { decodeChatRequest } from './chat/decode-request.ts';
@@ -12,12 +12,15 @@ import { encodeCompletionsResponse } from './completions/encode-response.ts';
 import { CompletionsStreamEncoder } from './completions/encode-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
+import { choicesFinishWatch } from './final-event.ts';
+import { lineStartsWithName } from '../../streaming/frame-scan.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
 import { decodeResponsesRequest } from './responses/decode-request.ts';
 import { encodeResponsesResponse } from './responses/encode-response.ts';
 import { ResponsesStreamEncoder } from './responses/encode-stream.ts';
 
-const DONE = [Buffer.from('data: [DONE]'), Buffer.from('data:[DONE]')];
+const DONE = Buffer.from('[DONE]');
+const DATA_LINES = [Buffer.from('data: '), Buffer.from('data:')];
 const CHAT_ERRORS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
 const RESPONSE_ERRORS = [
   Buffer.from('event: error'),
@@ -101,7 +104,12 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_TERMINALS : DONE);
+    return this.kind === 'responses' ? startsAnyLine(events, RESPONSE_TERMINALS) : lineStartsWithName(events, DONE, DATA_LINES);
+  }
+
+  /** Chat and Completions end with [DONE] after the finishing chunk; Responses' terminal events are final. */
+  finalEventWatch(summary: RequestSummary): FinalEventWatch | undefined {
+    return this.kind === 'chat' || this.kind === 'completions' ? choicesFinishWatch(summary) : undefined;
   }
 
   isStreamError(events: Buffer): boolean {

@@ -49,5 +49,10 @@ export function inspectOpenAIRequest(operation: Operation, body: unknown): Reque
     const prompt = record.prompt;
     if (typeof prompt !== 'string' && !Array.isArray(prompt)) throw invalidRequest(`Invalid 'prompt': expected a string or an array, got ${describe(prompt)}.`, 'prompt');
   }
+  // several choices (`n`) each finish on their own: the pass-through waits for the last
+  const choices = record.n;
+  if ((operation === 'chat' || operation === 'completions') && typeof choices === 'number' && Number.isInteger(choices) && choices > 1) {
+    return { model, stream: stream === true, choices };
+  }
   return { model, stream: stream === true };
 }
