@@ -39,7 +39,7 @@ export interface ReadMultipartOptions {
   limits?: Partial<MultipartLimits>;
 }
 
-const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
+const MULTIPART = /^multipart\/form-data\s*(;|$)/i;
 
 /** A 415 for a request that is not multipart/form-data (what an endpoint taking forms checks first). */
 export function requireMultipart(request: IncomingMessage): GatewayError | undefined {
@@ -109,7 +109,8 @@ class MultipartReader {
     try {
       parser = Busboy({
         headers: request.headers as { 'content-type': string },
-        limits: { fields: this.limits.fields, fieldSize: this.limits.fieldBytes, files: this.limits.files, parts: this.limits.fields + this.limits.files },
+        // no `parts` limit: past it busboy skips parts without a word; the two counts bound them
+        limits: { fields: this.limits.fields, fieldSize: this.limits.fieldBytes, files: this.limits.files },
       });
     } catch (error) {
       this.parser = undefined;
