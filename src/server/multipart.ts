@@ -1,8 +1,8 @@
 // Reads a multipart/form-data request body as it arrives (the parser is @fastify/busboy): text
 // fields are kept in memory, in order and bounded; files are written to the upload spool as they
-// come, the request paused while the disk catches up, so a 200 MB upload costs a few chunks of
-// memory. The whole body counts against server.body_limit. Whatever ends the request (an answer,
-// a failure, the client leaving mid-upload) removes its spooled files.
+// come, the request paused while the disk catches up, so what an upload costs in memory does not
+// grow with its size. The whole body counts against server.body_limit. Whatever ends the request
+// (an answer, a failure, the client leaving mid-upload) removes its spooled files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
