@@ -45,7 +45,7 @@ export class PassThroughExchange extends UpstreamExchange {
     const headers = [
       'content-type', 'application/json',
       'content-length', String(options.body.length),
-      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : 'application/json',
+      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : options.surface.accept ?? 'application/json',
     ];
     for (const value of options.forwardHeaders) headers.push(value);
     this.dispatch({ method: 'POST', path: options.path, headers, body: options.body });

@@ -210,8 +210,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   }
 
   private passThrough(provider: ProviderRuntime): boolean {
-    // stream filters need canonical parts, so a filtered stream is always translated
-    return this.input.suffix === undefined && provider.wires.has(this.input.surface.wire) && (!this.input.summary.stream || this.context.phases.stream.length === 0);
+    const surface = this.input.surface;
+    if (!provider.wires.has(surface.wire)) return false;
+    // stream filters need canonical parts, so a filtered stream is always translated — when the
+    // surface has parts at all (media APIs have none: their streams only ever pass through)
+    return this.input.suffix === undefined && (!this.input.summary.stream || this.context.phases.stream.length === 0 || !translatable(surface));
   }
 
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
@@ -297,6 +300,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
         break;
       }
+      default:
+        // media and utility APIs have no canonical form: only a provider that speaks them serves them
+        throw unsupported();
     }
     return new TranslatingExchange({ ...base, upstream, translation });
   }
@@ -389,6 +395,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     if (this.tokens < 0) this.tokens = estimatePromptTokens(this.input.parsed);
     return this.tokens;
   }
+}
+
+/** The surface has a canonical form to translate through (the media APIs have none). */
+function translatable(surface: SurfaceAdapter): boolean {
+  return surface.chat !== undefined || surface.embeddings !== undefined || surface.countTokens !== undefined;
 }
 
 /**

@@ -2,7 +2,7 @@
 // router, client auth, the secret list for redaction. Hot reload builds a new runtime and swaps
 // it in; requests in flight keep the one they started with, whose pools close once idle.
 import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
-import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
+import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
@@ -41,16 +41,27 @@ function passwordOf(url: string | undefined): string | undefined {
   }
 }
 
+/** The capability that gates each OpenAI wire; every other dialect's wires come with the dialect. */
+const WIRE_CAPABILITY: Partial<Record<Wire, keyof ProviderCapabilities>> = {
+  'openai-chat': 'chat',
+  'openai-completions': 'completions',
+  'openai-embeddings': 'embeddings',
+  'openai-responses': 'responses',
+  'openai-image-generations': 'images',
+  'openai-image-edits': 'imageEdits',
+  'openai-transcriptions': 'transcriptions',
+  'openai-translations': 'translations',
+  'openai-speech': 'speech',
+  'openai-moderations': 'moderations',
+  'openai-rerank': 'rerank',
+};
+
 /** Which of a dialect's native wires a configured provider may use, from its capabilities. */
-function nativeWires(adapter: ProviderAdapter, capabilities: ProviderConfig['capabilities']): Set<Wire> {
+function nativeWires(adapter: ProviderAdapter, capabilities: ProviderCapabilities): Set<Wire> {
   const wires = new Set<Wire>();
   for (const wire of adapter.nativeWires) {
-    const allowed = wire === 'openai-chat' ? capabilities.chat
-      : wire === 'openai-completions' ? capabilities.completions
-      : wire === 'openai-embeddings' ? capabilities.embeddings
-      : wire === 'openai-responses' ? capabilities.responses
-      : true;
-    if (allowed) wires.add(wire);
+    const capability = WIRE_CAPABILITY[wire];
+    if (capability === undefined || capabilities[capability] === true) wires.add(wire);
   }
   return wires;
 }
