@@ -11,6 +11,13 @@ export function tooLarge(limit: number): GatewayError {
   });
 }
 
+/** The client left (or reset the connection) before the whole body arrived. */
+export function bodyCanceled(): GatewayError {
+  return new GatewayError(ErrorCode.canceled, 'The client closed the connection while sending the body.', {
+    status: 499, origin: 'downstream', errorClass: 'canceled',
+  });
+}
+
 class BodyReader {
   private readonly request: IncomingMessage;
   private readonly limit: number;
@@ -47,9 +54,7 @@ class BodyReader {
 
   private readonly onAbort = (): void => {
     if (this.done) return;
-    this.finish(new GatewayError(ErrorCode.canceled, 'The client closed the connection while sending the body.', {
-      status: 499, origin: 'downstream', errorClass: 'canceled',
-    }), undefined);
+    this.finish(bodyCanceled(), undefined);
   };
 
   private readonly onClose = (): void => {

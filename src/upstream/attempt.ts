@@ -2,7 +2,7 @@
 // chunk, a boolean back-pressure signal (pause/resume), and every outcome reported once to a sink.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { GatewayError } from '../canonical/errors.ts';
 import { contentDecoder, undecodableBody, unsupportedCoding } from './content-coding.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -32,7 +32,12 @@ export interface AttemptRequest {
   path: string;
   /** Flat name/value list; auth and static headers are added by the attempt. */
   headers: string[];
-  body: Buffer | null;
+  /**
+   * A stream (a spooled upload re-encoded for this attempt) needs its content-length in `headers`
+   * and is read once: each attempt gets a new one. The stream failing with a GatewayError (the
+   * spooled file could not be read back) fails the attempt with that error, as the gateway's own.
+   */
+  body: Buffer | Readable | null;
   /** Which of the endpoint's keys to send (0 when it has none). */
   keyIndex?: number;
   /** Per-attempt timeouts overriding the endpoint's (a route's own), ms; 0 = no limit. */
@@ -60,6 +65,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   /** undici delivered the whole response; only the decoder is still at work. */
   private responseEnded = false;
   private pendingAbort: GatewayError | undefined = undefined;
+  /** A streamed request body, closed when the attempt finishes (whatever undici did with it). */
+  private upload: Readable | undefined = undefined;
   /** The limits this attempt runs under (the endpoint's, or a route's overrides), for error messages. */
   limits: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
   private finished = false;
@@ -100,6 +107,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     const totalMs = limits.totalMs;
     if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
+    const body = request.body;
+    if (body !== null && !Buffer.isBuffer(body)) this.upload = body;
     const options: Dispatcher.DispatchOptions = {
       origin: this.endpoint.origin,
       path: this.endpoint.basePath + request.path,
@@ -115,10 +124,17 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     // too coarse below one, where precise timers of our own take over
     if (limits.firstByteMs > 0 && limits.firstByteMs < PRECISE_BELOW_MS) {
       options.headersTimeout = 0;
-      this.firstByteTimer = setTimeout(onFirstByteTimeout, limits.firstByteMs, this);
+      // as undici's own: the wait for the answer starts once the upload is sent
+      if (this.upload === undefined) this.firstByteTimer = setTimeout(onFirstByteTimeout, limits.firstByteMs, this);
+      else this.upload.once('end', () => this.uploadSent());
     }
     if (limits.idleMs > 0 && limits.idleMs < PRECISE_BELOW_MS) options.bodyTimeout = 0;
     this.endpoint.pool.dispatch(options, this);
+  }
+
+  /** The upload is sent: the precise first-byte limit starts (see start()). */
+  uploadSent(): void {
+    if (!this.finished && this.status === 0) this.firstByteTimer = setTimeout(onFirstByteTimeout, this.limits.firstByteMs, this);
   }
 
   /** Stops the attempt; the sink hears about it through onAttemptError (unless already finished). */
@@ -274,6 +290,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     if (this.bodyTimer !== undefined) clearTimeout(this.bodyTimer);
     if (this.decoder !== undefined) this.decoder.destroy();
+    // an upstream may answer before reading the whole upload (a 401, a 413): stop reading the file
+    if (this.upload !== undefined && !this.upload.destroyed) this.upload.destroy();
   }
 
   /** A limit of our own ran out: stop the request wherever it is (even still waiting for a socket). */
