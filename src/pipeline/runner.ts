@@ -13,9 +13,9 @@ import type { Route, TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { HealthEntry } from '../state/interfaces.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
-import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './pass-through-exchange.ts';
+import type { RequestPayload } from './request-body.ts';
 import { withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -35,9 +35,8 @@ export interface RunnerInput {
   surface: SurfaceAdapter;
   surfaceRequest: SurfaceRequest;
   parsed: unknown;
-  body: Buffer;
-  /** Where the body's top-level `model` string is (spliced into the bytes when routing renames the model). */
-  modelMember: TopLevelString | undefined;
+  /** The body as read (JSON bytes or a spooled form): each pass-through attempt sends it, the model renamed if need be. */
+  payload: RequestPayload;
   summary: RequestSummary;
   suffix: SuffixedModel | undefined;
   route: Route;
@@ -232,7 +231,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): UpstreamExchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, body, modelMember } = this.input;
+    const { context, surface, surfaceRequest, parsed, summary, payload } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -241,7 +240,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
+        body: payload.forAttempt(context, rename ? model : undefined),
         stream: summary.stream,
       });
     }

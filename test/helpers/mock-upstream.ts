@@ -422,6 +422,12 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   };
 }
 
+/** A recorded multipart/form-data body, parsed (by undici's own FormData parser, not the gateway's). */
+export function formOf(record: RecordedRequest): Promise<FormData> {
+  const type = record.headers['content-type'];
+  return new Response(new Uint8Array(record.rawBody), { headers: { 'content-type': String(type) } }).formData();
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const payload = Buffer.from(JSON.stringify(body));
   response.writeHead(status, {
