@@ -76,6 +76,14 @@ export interface ProviderRuntime {
   readonly context: ProviderContext;
 }
 
+/** One provider's model discovery: how many models it lists now, or why it could not be asked. */
+export interface DiscoveryResult {
+  provider: string;
+  /** The models it lists (after a failure: those it listed before, still in use). */
+  models: number;
+  error?: string;
+}
+
 export interface HealthCheckResult {
   ok: boolean;
   /** Epoch ms of the check. */
@@ -112,6 +120,7 @@ export class Runtime {
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private catalogCache: { router: Router; catalog: ModelCatalog } | undefined = undefined;
+  private refreshing: Promise<DiscoveryResult[]> | undefined = undefined;
   private closed = false;
   /** Requests that started on this runtime and have not finished. */
   private active = 0;
@@ -159,23 +168,40 @@ export class Runtime {
 
   /** Runs discovery for every provider that asks for it, once; failures are logged, not fatal. */
   async discoverAll(): Promise<void> {
-    await Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
+    await this.discoverEach();
   }
 
-  private async discover(provider: ProviderConfig): Promise<void> {
+  /**
+   * Runs discovery again now, for every provider that discovers (`POST /v1/models/refresh`).
+   * Calls that arrive while one runs share it, so a burst of refreshes asks each provider once.
+   */
+  refreshModels(): Promise<readonly DiscoveryResult[]> {
+    this.refreshing ??= this.discoverEach().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private discoverEach(): Promise<DiscoveryResult[]> {
+    return Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
+  }
+
+  private async discover(provider: ProviderConfig): Promise<DiscoveryResult> {
     const { endpoint, adapter } = this.providers.get(provider.name)!;
     try {
       const body = await fetchModelList(endpoint, adapter.modelListPath, DISCOVERY_TIMEOUT_MS);
-      if (this.closed) return;
       const models = adapter.decodeModelList(body);
+      if (this.closed) return { provider: provider.name, models: models.length };
       const previous = this.discovered.get(provider.name);
-      if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return;
+      if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return { provider: provider.name, models: models.length };
       this.discovered.set(provider.name, Object.freeze(models));
       this.router = new Router(this.config, this, this.discovered);
       this.logger.debug({ provider: provider.name, models: models.length }, 'discovered models');
+      return { provider: provider.name, models: models.length };
     } catch (error) {
-      if (this.closed) return;
-      this.logger.warn({ provider: provider.name, err: (error as Error).message }, 'model discovery failed; the provider stays usable by prefix and configured names');
+      const message = redactText((error as Error).message, this.secrets);
+      if (!this.closed) this.logger.warn({ provider: provider.name, err: message }, 'model discovery failed; the provider stays usable by prefix and configured names');
+      return { provider: provider.name, models: this.discovered.get(provider.name)?.length ?? 0, error: message };
     }
   }
 
