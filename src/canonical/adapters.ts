@@ -142,7 +142,11 @@ export interface SurfaceAdapter {
    * (speech answers audio, transcriptions may answer text).
    */
   readonly accept?: string;
-  /** Validates a parsed JSON body just enough to route it; throws a GatewayError (400) naming the field. */
+  /**
+   * Validates the body just enough to route it — the parsed JSON, or a multipart form's fields
+   * (text as strings, files as `{ filename, contentType, size }`); throws a GatewayError (400)
+   * naming the field.
+   */
   inspect(body: unknown, request: SurfaceRequest): RequestSummary;
   /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;

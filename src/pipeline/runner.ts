@@ -299,7 +299,13 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
         break;
       }
-      default:
+      case 'images':
+      case 'image-edits':
+      case 'transcriptions':
+      case 'translations':
+      case 'speech':
+      case 'moderations':
+      case 'rerank':
         // media and utility APIs have no canonical form: only a provider that speaks them serves them
         throw unsupported();
     }

@@ -11,13 +11,6 @@ import { encodeOpenAIError, encodeResponsesStreamError } from './encode-error.ts
 import { requestObject } from './inspect.ts';
 import { startsAnyLine } from './index.ts';
 
-/** A file part of a multipart form, as the form's reader shows it to `inspect`. */
-export interface FormFile {
-  readonly filename: string;
-  readonly contentType: string;
-  readonly size: number;
-}
-
 /** How a request asks for a stream: a boolean `stream` field, or speech's `stream_format: "sse"`. */
 type StreamField = 'stream' | 'stream_format' | undefined;
 
@@ -131,6 +124,7 @@ class OpenAIMediaSurface implements SurfaceAdapter {
   }
 }
 
+/** A file part, as a form's reader shows it to `inspect`: `{ filename, contentType, size }`. */
 function isFile(value: unknown): boolean {
   return isObject(value) && typeof value.filename === 'string';
 }
