@@ -1,8 +1,8 @@
 // Reads a multipart/form-data request body as it arrives (the parser is @fastify/busboy): text
 // fields are kept in memory, in order and bounded; files are written to the upload spool as they
-// come, the request paused while the disk catches up, so a 200 MB upload costs a few chunks of
-// memory. The whole body counts against server.body_limit. Whatever ends the request (an answer,
-// a failure, the client leaving mid-upload) removes its spooled files.
+// come, the request paused while the disk catches up, so what an upload costs in memory does not
+// grow with its size. The whole body counts against server.body_limit. Whatever ends the request
+// (an answer, a failure, the client leaving mid-upload) removes its spooled files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
@@ -39,7 +39,7 @@ export interface ReadMultipartOptions {
   limits?: Partial<MultipartLimits>;
 }
 
-const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
+const MULTIPART = /^multipart\/form-data\s*(;|$)/i;
 
 /** A 415 for a request that is not multipart/form-data (what an endpoint taking forms checks first). */
 export function requireMultipart(request: IncomingMessage): GatewayError | undefined {
@@ -109,7 +109,8 @@ class MultipartReader {
     try {
       parser = Busboy({
         headers: request.headers as { 'content-type': string },
-        limits: { fields: this.limits.fields, fieldSize: this.limits.fieldBytes, files: this.limits.files, parts: this.limits.fields + this.limits.files },
+        // no `parts` limit: past it busboy skips parts without a word; the two counts bound them
+        limits: { fields: this.limits.fields, fieldSize: this.limits.fieldBytes, files: this.limits.files },
       });
     } catch (error) {
       this.parser = undefined;

@@ -93,7 +93,8 @@ export class SpooledForm {
    * the gateway's own (500), never blamed on the provider it was being sent to.
    */
   body(overrides?: FieldOverrides): FormBodyStream {
-    if (this.disposed) throw new GatewayError(ErrorCode.internal, 'The uploaded form was already released.', { status: 500, origin: 'gateway' });
+    // disposed = the response closed: the client is gone
+    if (this.disposed) throw new GatewayError(ErrorCode.canceled, 'The request ended; its uploaded form was already released.', { status: 499, origin: 'downstream', errorClass: 'canceled' });
     const segments: (Buffer | SpooledFile)[] = [];
     const dashes = `--${this.boundary}\r\n`;
     let length = 0;
