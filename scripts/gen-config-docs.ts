@@ -95,7 +95,8 @@ function presetTable(): string {
   ];
   const entries = [...Object.entries(presets), ['openai (custom base_url)', genericOpenAI] as const];
   for (const [name, preset] of entries) {
-    const capabilities = Object.entries(preset.capabilities).filter(([, on]) => on).map(([operation]) => operation).join(', ');
+    // named as `capabilities:` writes them (image_edits)
+    const capabilities = Object.entries(preset.capabilities).filter(([, on]) => on).map(([operation]) => operation.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)).join(', ');
     const zeroName = preset === genericOpenAI || preset.baseUrl === '' ? '—' : zeroConfigName(name) + (preset.local ? ' (probed)' : '');
     const models = preset.models.length === 0 ? '—' : preset.models.map((model) => `\`${model}\``).join(' ');
     const discovers = preset.models.length === 0 || preset.discover ? 'yes' : 'no';

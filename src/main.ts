@@ -13,6 +13,7 @@ import { redactText } from './util/redact.ts';
 import { JsonAccessLog, type LineSink } from './observability/access-log.ts';
 import { UsageObserver } from './pipeline/usage-observer.ts';
 import { usageEndpoint } from './admin/usage.ts';
+import { refreshModelsEndpoint } from './admin/models.ts';
 import { droppedTotal, UsageRecorder } from './state/usage-recorder.ts';
 import { openUsageStore } from './state/usage-store.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
@@ -47,9 +48,12 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
 // Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
 const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
 
-function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: LocalHandler = requestsEndpoint(undefined)) {
+function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: LocalHandler = requestsEndpoint(undefined), refresh: LocalHandler = refreshModelsEndpoint()) {
   return [
     { path: '/v0/requests', entry: { method: 'GET' as const, local: requests } },
+    // beside OpenAI's /v1/models, with and without /v1 as the other OpenAI paths
+    { path: '/v1/models/refresh', entry: { method: 'POST' as const, local: refresh } },
+    { path: '/models/refresh', entry: { method: 'POST' as const, local: refresh } },
     { path: '/healthz', entry: { method: 'GET' as const, local: healthz, public: true } },
     { path: '/v0/usage', entry: { method: 'GET' as const, local: usage } },
     { path: '/readyz', entry: { method: 'GET' as const, local: readyz, public: true } },
@@ -95,6 +99,8 @@ export interface StartOptions {
   observers?: readonly RequestObserver[];
   /** A worker of `--workers N`: `/metrics` answers for the whole process group, through the primary. */
   clusterMetrics?: boolean;
+  /** Told when a client asks for a model refresh (a worker passes it on to its siblings). */
+  onModelsRefresh?: () => void;
 }
 
 export interface RunningGateway {
@@ -139,7 +145,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   }
   const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : () => metrics.scrape();
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
-  const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies));
+  const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh));
   const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];

@@ -27,10 +27,30 @@ export type Wire =
   | 'ollama-generate'
   | 'ollama-embed'
   /** Ollama's older single-prompt `/api/embeddings`. */
-  | 'ollama-embeddings';
+  | 'ollama-embeddings'
+  // OpenAI's media and utility APIs: served only by providers that speak them (bytes through)
+  | 'openai-image-generations'
+  | 'openai-image-edits'
+  | 'openai-transcriptions'
+  | 'openai-translations'
+  | 'openai-speech'
+  | 'openai-moderations'
+  | 'openai-rerank';
+
+/**
+ * Operations with no canonical model and no translation: only a provider whose capabilities name
+ * them, speaking the surface's own wire, can serve them (the request's bytes go through).
+ */
+export type PassThroughOperation = 'images' | 'image-edits' | 'transcriptions' | 'translations' | 'speech' | 'moderations' | 'rerank';
 
 /** What a request asks for, once decoded: every generation wire decodes to `chat`. */
-export type CanonicalOperation = 'chat' | 'embeddings' | 'count-tokens';
+export type CanonicalOperation = 'chat' | 'embeddings' | 'count-tokens' | PassThroughOperation;
+
+/**
+ * How a surface's request body is read: JSON (parsed whole, within the body limit), or
+ * multipart/form-data (text fields kept, file parts spooled to disk, the form replayed per attempt).
+ */
+export type BodyKind = 'json' | 'multipart';
 
 /**
  * Items the gateway answered with, kept (bounded, in memory, per process) so a stateful client
@@ -132,7 +152,18 @@ export interface SurfaceAdapter {
   readonly dialect: string;
   readonly wire: Wire;
   readonly operation: CanonicalOperation;
-  /** Validates a parsed JSON body just enough to route it; throws a GatewayError (400) naming the field. */
+  /** How the body is read (default `json`). */
+  readonly body?: BodyKind;
+  /**
+   * The `Accept` sent upstream for a request that does not stream, when not `application/json`
+   * (speech answers audio, transcriptions may answer text).
+   */
+  readonly accept?: string;
+  /**
+   * Validates the body just enough to route it — the parsed JSON, or a multipart form's fields
+   * (text as strings, files as `{ filename, contentType, size }`); throws a GatewayError (400)
+   * naming the field.
+   */
   inspect(body: unknown, request: SurfaceRequest): RequestSummary;
   /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;

@@ -171,7 +171,12 @@ function installShutdown(logger: Logger, drain: () => Promise<boolean>): void {
 type PrimaryMessage =
   | { type: 'config'; config: GatewayConfig; notes: string[]; banner: boolean; version: string; workers: number }
   | { type: 'reload'; config: GatewayConfig }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** Another worker was asked to refresh the model lists: this one refreshes its own too. */
+  | { type: 'refresh-models' };
+
+/** From a worker: a client asked it for a model refresh (the primary tells the other workers). */
+const REFRESH_MODELS = 'switchyard:refresh-models';
 
 export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
   const logger = createLogger(loaded.config.logging);
@@ -208,6 +213,10 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
     });
   };
   for (let i = 0; i < count; i++) fork();
+  cluster.on('message', (from, message: { type?: string } | undefined) => {
+    if (message?.type !== REFRESH_MODELS) return;
+    for (const worker of workers) if (worker !== from && worker.isConnected()) worker.send({ type: 'refresh-models' } satisfies PrimaryMessage);
+  });
 
   installReload(loaded, args, logger, async (config) => {
     // a worker forked later gets `loaded.config`, which installReload sets once this returns
@@ -234,6 +243,8 @@ export function serveWorker(): void {
   let running: RunningGateway | undefined;
   let logger: Logger | undefined;
   let stopping = false;
+  /** A sibling's refresh arrived while this worker was still starting (listening, discovering). */
+  let refreshPending = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
@@ -245,8 +256,14 @@ export function serveWorker(): void {
     if (message.type === 'config') {
       const loggers = createLoggers(message.config.logging);
       logger = loggers.logger;
-      startGateway({ config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true, clusterMetrics: true }).then((started) => {
+      const onModelsRefresh = () => {
+        if (process.send !== undefined && process.connected) process.send({ type: REFRESH_MODELS });
+      };
+      startGateway({
+        config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true, clusterMetrics: true, onModelsRefresh,
+      }).then((started) => {
         running = started;
+        if (refreshPending) void started.gateway.runtime.refreshModels();
         if (message.banner) process.stderr.write(renderBanner(message.version, started.url, message.config, started.gateway.runtime, message.workers, message.notes) + '\n');
       }, (error: unknown) => {
         logger?.fatal({ err: (error as Error).message }, 'worker failed to start');
@@ -256,6 +273,9 @@ export function serveWorker(): void {
       running?.reload(message.config).catch((error: unknown) => logger?.error({ err: (error as Error).message }, 'reload failed in worker'));
     } else if (message.type === 'shutdown') {
       stop();
+    } else if (message.type === 'refresh-models') {
+      if (running === undefined) refreshPending = true;
+      else void running.gateway.runtime.refreshModels();
     }
   });
   // Ctrl-C reaches the whole process group; the primary also sends 'shutdown'. Either drains.

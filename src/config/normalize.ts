@@ -16,7 +16,7 @@ import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
 
 const OPENAI_HOST = 'api.openai.com';
@@ -427,7 +427,7 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
       connections: raw.pool?.connections ?? DEFAULT_POOL.connections,
       keepAliveMs: raw.pool?.keep_alive_ms ?? DEFAULT_POOL.keepAliveMs,
     },
-    capabilities: { ...preset.capabilities, ...definedOnly(raw.capabilities ?? {}) },
+    capabilities: capabilitiesOf(preset.capabilities, raw.capabilities),
     keyStrategy: raw.key_strategy ?? DEFAULT_KEY_STRATEGY,
   };
   if (resolved.name !== undefined) provider.preset = resolved.name;
@@ -438,6 +438,13 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
     };
   }
   return provider;
+}
+
+/** The preset's capabilities, with what the config sets over them (YAML names are snake_case). */
+function capabilitiesOf(preset: Readonly<ProviderCapabilities>, raw: RawProvider['capabilities']): ProviderCapabilities {
+  if (raw === undefined) return { ...preset };
+  const { image_edits: imageEdits, ...rest } = raw;
+  return { ...preset, ...definedOnly({ ...rest, imageEdits }) };
 }
 
 /**

@@ -35,6 +35,21 @@ export interface ProviderCapabilities {
   completions: boolean;
   embeddings: boolean;
   responses: boolean;
+  // OpenAI's media and utility APIs, served only by providers that speak them (absent = no)
+  /** `POST /images/generations`. */
+  images?: boolean;
+  /** `POST /images/edits` (multipart). */
+  imageEdits?: boolean;
+  /** `POST /audio/transcriptions` (multipart). */
+  transcriptions?: boolean;
+  /** `POST /audio/translations` (multipart). */
+  translations?: boolean;
+  /** `POST /audio/speech` (audio answer). */
+  speech?: boolean;
+  /** `POST /moderations`. */
+  moderations?: boolean;
+  /** `POST /rerank` (the Cohere / Jina / vLLM shape). */
+  rerank?: boolean;
 }
 
 export interface ProviderConfig {

@@ -12,7 +12,12 @@ import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRat
 import type { TracingConfig } from '../config/types.ts';
 import type { RequestContext, RequestObserver } from '../pipeline/context.ts';
 
-const OPERATIONS: Readonly<Record<string, string>> = { chat: 'chat', embeddings: 'embeddings', 'count-tokens': 'count_tokens' };
+// the media APIs have no well-known name: theirs, in the convention's snake_case
+const OPERATIONS: Readonly<Record<string, string>> = {
+  chat: 'chat', embeddings: 'embeddings', 'count-tokens': 'count_tokens',
+  images: 'image_generation', 'image-edits': 'image_edit', transcriptions: 'transcription', translations: 'translation',
+  speech: 'speech', moderations: 'moderation', rerank: 'rerank',
+};
 
 /** OpenTelemetry's well-known gen_ai.provider.name values for our dialects. */
 const PROVIDER_NAMES: Readonly<Record<string, string>> = {

@@ -8,7 +8,6 @@ import type { Logger } from '../observability/logger.ts';
 import type { Router } from '../routing/router.ts';
 import { readBody } from '../server/body.ts';
 import { BrowserGuard } from '../server/browser-guard.ts';
-import { describeJsonErrorPosition } from '../util/json-error.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
@@ -18,6 +17,7 @@ import { BoundedItemStore } from './item-store.ts';
 import type { Runtime } from './runtime.ts';
 import { parseThinkingSuffix } from '../routing/suffix.ts';
 import { RequestRunner } from './runner.ts';
+import { BODY_READERS, type RequestPayload } from './request-body.ts';
 import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type Phases } from './phases.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
@@ -168,45 +168,37 @@ export class Gateway {
       return;
     }
     const surface = entry.surface!;
-    const notJson = BrowserGuard.requireJson(request);
-    if (notJson !== undefined) {
-      this.refuseBody(context, notJson);
+    // the surface says how its body is read: JSON (read whole) or a multipart form (spooled)
+    const reader = BODY_READERS[surface.body ?? 'json'];
+    const refused = reader.accepts(request);
+    if (refused !== undefined) {
+      this.refuseBody(context, refused);
       return;
     }
     // only proxied requests are captured, not the gateway's own endpoints (nor /v0/requests itself)
     if (this.bodyLog !== undefined) this.bodyLog.begin(context);
-    readBody(request, runtime.config.server.bodyLimitBytes, (error, body) => {
+    reader.read(context, runtime.config.server.bodyLimitBytes, (error, payload) => {
       if (error !== undefined) {
-        if (error.code === ErrorCode.bodyTooLarge) this.refuseBody(context, error);
-        else context.error = error;
+        // a client that left is not answered; any other refusal is, the rest of its body discarded
+        if (error.code === ErrorCode.canceled) context.error = error;
+        else this.refuseBody(context, error);
         return;
       }
-      context.bodies?.request.push(body);
       try {
-        this.proxy(context, runtime, surface, body!);
+        context.bodies?.request.push(payload!.captured());
+        this.proxy(context, runtime, surface, payload!);
       } catch (failure) {
         this.fail(context, failure);
       }
     });
   }
 
-  private proxy(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, body: Buffer): void {
+  private proxy(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     if (context.response.destroyed) return; // the client left while sending: no upstream request
-    let parsed: unknown;
-    const text = body.toString('utf8');
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      let reason = body.length === 0 ? 'the body is empty' : (error as Error).message;
-      if (body.length > 0 && !/position \d+/.test(reason)) {
-        const where = describeJsonErrorPosition(text);
-        if (where !== undefined) reason += ` (at ${where})`;
-      }
-      throw new GatewayError(ErrorCode.malformedJson, `Could not parse the request body as JSON: ${reason}.`, { status: 400, origin: 'downstream', errorClass: 'client-error' });
-    }
+    const { text, parsed } = payload.parse();
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
-    context.body = body;
+    context.body = payload.bytes;
     context.text = text;
     context.parsed = parsed;
     context.summary = summary;
@@ -241,7 +233,7 @@ export class Gateway {
     if (this.ended(context, runPhase(phases.lookup, context, runtime))) return;
     // attempt (the runner) → commit → stream; complete runs when the response closes
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, body, modelMember: context.modelMember, summary, suffix, route,
+      runtime, context, surface, surfaceRequest, parsed, payload, summary, suffix, route,
       onInternalError: (error) => this.fail(context, error),
     }).start();
   }

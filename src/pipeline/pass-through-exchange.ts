@@ -15,6 +15,7 @@ import { sendError, writeHead } from './respond.ts';
 import { UsageSniffer } from '../streaming/usage-sniffer.ts';
 import { incompleteStreamError } from '../upstream/errors.ts';
 import { UpstreamExchange, type ExchangeTarget } from './upstream-exchange.ts';
+import type { UpstreamBody } from './request-body.ts';
 
 export { ERROR_BODY_LIMIT } from './upstream-exchange.ts';
 
@@ -26,7 +27,8 @@ export interface PassThroughOptions extends ExchangeTarget {
   path: string;
   /** Headers forwarded from the client (e.g. anthropic-beta). */
   forwardHeaders: readonly string[];
-  body: Buffer;
+  /** JSON bytes, or a fresh stream of a spooled form (one per attempt). */
+  body: UpstreamBody;
   stream: boolean;
 }
 
@@ -47,13 +49,14 @@ export class PassThroughExchange extends UpstreamExchange {
 
   constructor(options: PassThroughOptions) {
     super(options);
+    const body = options.body;
     const headers = [
-      'content-type', 'application/json',
-      'content-length', String(options.body.length),
-      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : 'application/json',
+      'content-type', body.contentType,
+      'content-length', String(body.length),
+      'accept', options.stream ? STREAM_ACCEPT[options.surface.streamFraming] : options.surface.accept ?? 'application/json',
     ];
     for (const value of options.forwardHeaders) headers.push(value);
-    this.dispatch({ method: 'POST', path: options.path, headers, body: options.body });
+    this.dispatch({ method: 'POST', path: options.path, headers, body: body.body });
   }
 
   protected onAnswerStart(status: number, headers: IncomingHttpHeaders): void {

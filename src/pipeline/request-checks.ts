@@ -21,6 +21,8 @@ export const boundedModelName: RequestHandler = (context) => {
  */
 export const singleModelField: RequestHandler = (context) => {
   const summary = context.summary!;
+  // a form has no JSON bytes: its reader refused a second `model` field (pipeline/request-body.ts)
+  if (context.body === undefined) return undefined;
   const modelField = summary.modelInPath === true ? undefined : (context.parsed as Record<string, unknown>).model;
   if (typeof modelField !== 'string') return undefined;
   const member = findTopLevelString(context.body!, context.text, 'model', modelField);

@@ -13,9 +13,9 @@ import type { Route, TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { HealthEntry } from '../state/interfaces.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
-import { replaceTopLevelString, type TopLevelString } from '../util/json-splice.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './pass-through-exchange.ts';
+import type { RequestPayload } from './request-body.ts';
 import { withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -35,9 +35,8 @@ export interface RunnerInput {
   surface: SurfaceAdapter;
   surfaceRequest: SurfaceRequest;
   parsed: unknown;
-  body: Buffer;
-  /** Where the body's top-level `model` string is (spliced into the bytes when routing renames the model). */
-  modelMember: TopLevelString | undefined;
+  /** The body as read (JSON bytes or a spooled form): each pass-through attempt sends it, the model renamed if need be. */
+  payload: RequestPayload;
   summary: RequestSummary;
   suffix: SuffixedModel | undefined;
   route: Route;
@@ -210,8 +209,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   }
 
   private passThrough(provider: ProviderRuntime): boolean {
-    // stream filters need canonical parts, so a filtered stream is always translated
-    return this.input.suffix === undefined && provider.wires.has(this.input.surface.wire) && (!this.input.summary.stream || this.context.phases.stream.length === 0);
+    const surface = this.input.surface;
+    if (!provider.wires.has(surface.wire)) return false;
+    // stream filters need canonical parts, so a filtered stream is always translated — when the
+    // surface has parts at all (media APIs have none: their streams only ever pass through)
+    return this.input.suffix === undefined && (!this.input.summary.stream || this.context.phases.stream.length === 0 || !translatable(surface));
   }
 
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
@@ -229,7 +231,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): UpstreamExchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, body, modelMember } = this.input;
+    const { context, surface, surfaceRequest, parsed, summary, payload } = this.input;
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -238,7 +240,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: rename ? replaceTopLevelString(body, modelMember, parsed as Record<string, unknown>, 'model', model) : body,
+        body: payload.forAttempt(context, rename ? model : undefined),
         stream: summary.stream,
       });
     }
@@ -297,6 +299,15 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
         break;
       }
+      case 'images':
+      case 'image-edits':
+      case 'transcriptions':
+      case 'translations':
+      case 'speech':
+      case 'moderations':
+      case 'rerank':
+        // media and utility APIs have no canonical form: only a provider that speaks them serves them
+        throw unsupported();
     }
     return new TranslatingExchange({ ...base, upstream, translation });
   }
@@ -389,6 +400,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     if (this.tokens < 0) this.tokens = estimatePromptTokens(this.input.parsed);
     return this.tokens;
   }
+}
+
+/** The surface has a canonical form to translate through (the media APIs have none). */
+function translatable(surface: SurfaceAdapter): boolean {
+  return surface.chat !== undefined || surface.embeddings !== undefined || surface.countTokens !== undefined;
 }
 
 /**

@@ -2,7 +2,7 @@
 // router, client auth, the secret list for redaction. Hot reload builds a new runtime and swaps
 // it in; requests in flight keep the one they started with, whose pools close once idle.
 import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
-import type { GatewayConfig, ProviderConfig } from '../config/types.ts';
+import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
@@ -41,16 +41,27 @@ function passwordOf(url: string | undefined): string | undefined {
   }
 }
 
+/** The capability that gates each OpenAI wire; every other dialect's wires come with the dialect. */
+const WIRE_CAPABILITY: Partial<Record<Wire, keyof ProviderCapabilities>> = {
+  'openai-chat': 'chat',
+  'openai-completions': 'completions',
+  'openai-embeddings': 'embeddings',
+  'openai-responses': 'responses',
+  'openai-image-generations': 'images',
+  'openai-image-edits': 'imageEdits',
+  'openai-transcriptions': 'transcriptions',
+  'openai-translations': 'translations',
+  'openai-speech': 'speech',
+  'openai-moderations': 'moderations',
+  'openai-rerank': 'rerank',
+};
+
 /** Which of a dialect's native wires a configured provider may use, from its capabilities. */
-function nativeWires(adapter: ProviderAdapter, capabilities: ProviderConfig['capabilities']): Set<Wire> {
+function nativeWires(adapter: ProviderAdapter, capabilities: ProviderCapabilities): Set<Wire> {
   const wires = new Set<Wire>();
   for (const wire of adapter.nativeWires) {
-    const allowed = wire === 'openai-chat' ? capabilities.chat
-      : wire === 'openai-completions' ? capabilities.completions
-      : wire === 'openai-embeddings' ? capabilities.embeddings
-      : wire === 'openai-responses' ? capabilities.responses
-      : true;
-    if (allowed) wires.add(wire);
+    const capability = WIRE_CAPABILITY[wire];
+    if (capability === undefined || capabilities[capability] === true) wires.add(wire);
   }
   return wires;
 }
@@ -63,6 +74,14 @@ export interface ProviderRuntime {
   readonly endpoint: Endpoint;
   readonly wires: ReadonlySet<Wire>;
   readonly context: ProviderContext;
+}
+
+/** One provider's model discovery: how many models it lists now, or why it could not be asked. */
+export interface DiscoveryResult {
+  provider: string;
+  /** The models it lists (after a failure: those it listed before, still in use). */
+  models: number;
+  error?: string;
 }
 
 export interface HealthCheckResult {
@@ -101,6 +120,7 @@ export class Runtime {
   private readonly discovered = new Map<string, readonly string[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private catalogCache: { router: Router; catalog: ModelCatalog } | undefined = undefined;
+  private refreshing: Promise<DiscoveryResult[]> | undefined = undefined;
   private closed = false;
   /** Requests that started on this runtime and have not finished. */
   private active = 0;
@@ -148,23 +168,40 @@ export class Runtime {
 
   /** Runs discovery for every provider that asks for it, once; failures are logged, not fatal. */
   async discoverAll(): Promise<void> {
-    await Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
+    await this.discoverEach();
   }
 
-  private async discover(provider: ProviderConfig): Promise<void> {
+  /**
+   * Runs discovery again now, for every provider that discovers (`POST /v1/models/refresh`).
+   * Calls that arrive while one runs share it, so a burst of refreshes asks each provider once.
+   */
+  refreshModels(): Promise<readonly DiscoveryResult[]> {
+    this.refreshing ??= this.discoverEach().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private discoverEach(): Promise<DiscoveryResult[]> {
+    return Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
+  }
+
+  private async discover(provider: ProviderConfig): Promise<DiscoveryResult> {
     const { endpoint, adapter } = this.providers.get(provider.name)!;
     try {
       const body = await fetchModelList(endpoint, adapter.modelListPath, DISCOVERY_TIMEOUT_MS);
-      if (this.closed) return;
       const models = adapter.decodeModelList(body);
+      if (this.closed) return { provider: provider.name, models: models.length };
       const previous = this.discovered.get(provider.name);
-      if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return;
+      if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return { provider: provider.name, models: models.length };
       this.discovered.set(provider.name, Object.freeze(models));
       this.router = new Router(this.config, this, this.discovered);
       this.logger.debug({ provider: provider.name, models: models.length }, 'discovered models');
+      return { provider: provider.name, models: models.length };
     } catch (error) {
-      if (this.closed) return;
-      this.logger.warn({ provider: provider.name, err: (error as Error).message }, 'model discovery failed; the provider stays usable by prefix and configured names');
+      const message = redactText((error as Error).message, this.secrets);
+      if (!this.closed) this.logger.warn({ provider: provider.name, err: message }, 'model discovery failed; the provider stays usable by prefix and configured names');
+      return { provider: provider.name, models: this.discovered.get(provider.name)?.length ?? 0, error: message };
     }
   }
 

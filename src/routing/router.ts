@@ -305,6 +305,13 @@ function serves(capabilities: ProviderConfig['capabilities'] | undefined, operat
     case 'chat': return capabilities.chat || capabilities.responses;
     case 'embeddings': return capabilities.embeddings;
     case 'count-tokens': return true;
+    case 'images': return capabilities.images === true;
+    case 'image-edits': return capabilities.imageEdits === true;
+    case 'transcriptions': return capabilities.transcriptions === true;
+    case 'translations': return capabilities.translations === true;
+    case 'speech': return capabilities.speech === true;
+    case 'moderations': return capabilities.moderations === true;
+    case 'rerank': return capabilities.rerank === true;
   }
 }
 

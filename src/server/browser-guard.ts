@@ -9,11 +9,14 @@
 //   (preflight included). Browsers add `Origin` to every cross-origin POST, `no-cors` ones too.
 // - JSON endpoints take `application/json` only (checked by the caller before reading the body),
 //   so a "simple" cross-origin request (text/plain, form encoded) is never parsed as JSON, even
-//   from a browser that sends no `Origin`.
+//   from a browser that sends no `Origin`. Upload endpoints take multipart/form-data, which is
+//   itself "simple" (an HTML form posts it, no preflight asked): they require a credential header
+//   instead, which no page can add to a cross-origin request without a preflight.
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { hostName, normalizeOrigin } from '../util/origin.ts';
+import { requireMultipart } from './multipart.ts';
 
 export interface BrowserGuardOptions {
   /** The bind address (`server.host`). */
@@ -135,6 +138,24 @@ export class BrowserGuard {
     return new GatewayError(ErrorCode.unsupportedMediaType,
       `This endpoint takes a JSON body, but the request has ${said}. Send "Content-Type: application/json" (with curl: -H 'content-type: application/json').`,
       { status: 415, origin: 'downstream', errorClass: 'client-error' });
+  }
+
+  /**
+   * 415 unless the body is multipart/form-data; 403 unless the request carries a credential
+   * header (`Authorization`, `x-api-key`, `x-goog-api-key` or `api-key`, any value when the gateway
+   * has no client keys). A page can post a form anywhere without a preflight, and an old browser
+   * may send it without `Origin`; it cannot add any of these headers without a preflight, which
+   * the Origin check refuses. SDKs always send one.
+   */
+  static requireUpload(request: IncomingMessage): GatewayError | undefined {
+    const notForm = requireMultipart(request);
+    if (notForm !== undefined) return notForm;
+    const headers = request.headers;
+    if (headers.authorization !== undefined || headers['x-api-key'] !== undefined || headers['x-goog-api-key'] !== undefined || headers['api-key'] !== undefined) return undefined;
+    return new GatewayError(ErrorCode.originNotAllowed,
+      'An upload (multipart/form-data) must carry an Authorization or x-api-key header, with any value when the gateway has no client keys, '
+      + "so that a web page's form post is never taken for one. SDKs send it; with curl add -H 'authorization: Bearer <key>'.",
+      { status: 403, origin: 'downstream', errorClass: 'client-error' });
   }
 
   private preflight(request: IncomingMessage, response: ServerResponse): void {

@@ -43,7 +43,16 @@ export type Behavior =
    * Raw body pieces written one write() each (NDJSON lines, a streamed JSON array), with the
    * given content type; for dialects that do not stream SSE.
    */
-  | { kind: 'chunks'; chunks: string[]; contentType: string; intervalMs?: number; status?: number; thenBehavior?: 'end' | 'reset' | 'stall' }
+  | {
+      kind: 'chunks';
+      chunks: (string | Buffer)[];
+      contentType: string;
+      intervalMs?: number;
+      status?: number;
+      thenBehavior?: 'end' | 'reset' | 'stall';
+      /** Before chunk #index (from 1) is written, waits for this (e.g. the client having read the earlier ones). */
+      gate?: (index: number) => Promise<unknown>;
+    }
   /** Waits, then behaves as `then` (default: { kind: 'default' }). */
   | { kind: 'delay'; ms: number; then?: Behavior }
   /** Holds the request until `until` settles (a barrier shared by many requests), then behaves as `then`. */
@@ -250,6 +259,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
           behavior.status ?? 200,
           { 'content-type': behavior.contentType },
           behavior.thenBehavior ?? 'end',
+          behavior.gate,
         );
       case 'delay':
         exchange.after(behavior.ms, () => run(exchange, record, index, behavior.then ?? { kind: 'default' }));
@@ -296,11 +306,12 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 
   function writeStream(
     exchange: Exchange,
-    frames: string[],
+    frames: (string | Buffer)[],
     intervalMs: number,
     status: number,
     headers: Record<string, string> | undefined,
     then: 'end' | 'reset' | 'stall',
+    gate?: (index: number) => Promise<unknown>,
   ): void {
     const { response } = exchange;
     response.writeHead(status, { ...sseHeaders, ...headers });
@@ -310,6 +321,28 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       if (then === 'end') response.end();
       else if (then === 'reset') exchange.resetAfterFlush();
     };
+    if (gate !== undefined) {
+      const gated = (): void => {
+        if (exchange.finished) return;
+        if (next >= frames.length) {
+          finish();
+          return;
+        }
+        if (next === 0) {
+          response.write(frames[next++]);
+          gated();
+          return;
+        }
+        const index = next;
+        void gate(index).then(() => {
+          if (exchange.finished) return;
+          response.write(frames[next++]);
+          gated();
+        });
+      };
+      gated();
+      return;
+    }
     if (intervalMs <= 0) {
       while (next < frames.length) response.write(frames[next++]);
       finish();
@@ -387,6 +420,12 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     waitForRequests,
     close,
   };
+}
+
+/** A recorded multipart/form-data body, parsed (by undici's own FormData parser, not the gateway's). */
+export function formOf(record: RecordedRequest): Promise<FormData> {
+  const type = record.headers['content-type'];
+  return new Response(new Uint8Array(record.rawBody), { headers: { 'content-type': String(type) } }).formData();
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {

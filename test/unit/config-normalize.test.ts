@@ -79,7 +79,7 @@ test('presets fill in URL, auth, capabilities and models; user settings override
   const groq = provider(['  - name: g', '    type: groq', '    api_key: k']);
   assert.equal(groq.preset, 'groq');
   assert.equal(groq.baseUrl, 'https://api.groq.com/openai/v1');
-  assert.deepEqual(groq.capabilities, { chat: true, completions: false, embeddings: false, responses: true });
+  assert.deepEqual(groq.capabilities, { chat: true, completions: false, embeddings: false, responses: true, transcriptions: true, translations: true, speech: true });
   assert.equal(groq.discover, true);
   const azure = provider(['  - name: az', '    type: azure-openai', '    base_url: https://r.openai.azure.com/openai/v1///', '    api_key: k']);
   assert.equal(azure.baseUrl, 'https://r.openai.azure.com/openai/v1');
@@ -361,6 +361,26 @@ test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {
 test('capabilities can be overridden per provider', () => {
   const { config } = parseConfigText('providers:\n  - name: vllm\n    type: openai\n    base_url: http://127.0.0.1:8000/v1\n    capabilities: { responses: true, embeddings: false }\n', 'test.yaml', {});
   assert.deepEqual(config.providers[0]!.capabilities, { chat: true, completions: true, embeddings: false, responses: true });
+});
+
+test('media capabilities: the preset says which endpoints a vendor serves; the config turns them on or off (snake_case names)', () => {
+  const { config } = parseConfigText([
+    'providers:',
+    '  - { name: oai, type: openai, api_key: k }',
+    '  - { name: v, type: vllm, capabilities: { rerank: false } }',
+    '  - name: whisper',
+    '    type: openai',
+    '    base_url: http://127.0.0.1:9000/v1',
+    '    capabilities: { chat: false, transcriptions: true, image_edits: true }',
+  ].join('\n'), 'test.yaml', {});
+  const [oai, vllm, whisper] = config.providers;
+  assert.deepEqual(oai!.capabilities, {
+    chat: true, completions: true, embeddings: true, responses: true,
+    images: true, imageEdits: true, transcriptions: true, translations: true, speech: true, moderations: true,
+  });
+  assert.equal(vllm!.capabilities.transcriptions, true);
+  assert.equal(vllm!.capabilities.rerank, false);
+  assert.deepEqual(whisper!.capabilities, { chat: false, completions: true, embeddings: true, responses: false, transcriptions: true, imageEdits: true });
 });
 
 test('storage: path from the config file\'s directory or the home directory, url kept; prices: provider:model only for configured providers', () => {

@@ -1,24 +1,32 @@
 // The OpenAI-compatible provider family: every preset in ../presets speaks this dialect.
 import type { ProviderAdapter, SurfaceRequest, Wire } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { ChatStreamDecoder, decodeChatResponse, usageFrom } from './chat-decode.ts';
+import { ChatStreamDecoder, decodeChatResponse } from './chat-decode.ts';
 import { encodeChatRequest } from './chat-encode.ts';
 import { openaiEmbeddingsCodec } from './embeddings.ts';
 import { decodeOpenAIError } from './errors.ts';
 import { decodeOpenAIModelList } from '../common/openai-family.ts';
+import { passThroughUsageFrom } from './usage.ts';
 
 const paths: Partial<Record<Wire, string>> = {
   'openai-chat': '/chat/completions',
   'openai-completions': '/completions',
   'openai-embeddings': '/embeddings',
   'openai-responses': '/responses',
+  'openai-image-generations': '/images/generations',
+  'openai-image-edits': '/images/edits',
+  'openai-transcriptions': '/audio/transcriptions',
+  'openai-translations': '/audio/translations',
+  'openai-speech': '/audio/speech',
+  'openai-moderations': '/moderations',
+  'openai-rerank': '/rerank',
 };
 
 export const openaiProvider: ProviderAdapter = {
   dialect: 'openai',
-  usage: { key: '"usage"', from: usageFrom },
+  usage: { key: '"usage"', from: passThroughUsageFrom },
   mediaUrls: 'native',
-  nativeWires: new Set<Wire>(['openai-chat', 'openai-completions', 'openai-embeddings', 'openai-responses']),
+  nativeWires: new Set<Wire>(Object.keys(paths) as Wire[]),
   passThroughPath(wire: Wire): string {
     return paths[wire]!;
   },

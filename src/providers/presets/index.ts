@@ -24,12 +24,16 @@ const bearer: AuthStyle = { header: 'authorization', prefix: 'Bearer ' };
 const full: ProviderCapabilities = { chat: true, completions: true, embeddings: true, responses: true };
 const chatOnly: ProviderCapabilities = { chat: true, completions: false, embeddings: false, responses: false };
 const chatEmbed: ProviderCapabilities = { chat: true, completions: true, embeddings: true, responses: false };
+// The media and utility endpoints a vendor documents in OpenAI's shape (or, for rerank, the
+// Cohere/Jina one); what is not listed is not routed there.
+const openaiMedia = { images: true, imageEdits: true, transcriptions: true, translations: true, speech: true } as const;
+const none: ProviderCapabilities = { chat: false, completions: false, embeddings: false, responses: false };
 
 export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   openai: {
     title: 'OpenAI', dialect: 'openai', baseUrl: 'https://api.openai.com/v1', keyEnv: ['OPENAI_API_KEY'],
-    auth: bearer, discover: false, local: false, capabilities: full,
-    models: ['gpt-*', 'chatgpt-*', 'o1*', 'o3*', 'o4*', 'codex-*', 'text-embedding-*', 'omni-moderation-*'],
+    auth: bearer, discover: false, local: false, capabilities: { ...full, ...openaiMedia, moderations: true },
+    models: ['gpt-*', 'chatgpt-*', 'o1*', 'o3*', 'o4*', 'codex-*', 'text-embedding-*', 'omni-moderation-*', 'text-moderation-*', 'dall-e-*', 'whisper-*', 'tts-*'],
   },
   openrouter: {
     title: 'OpenRouter', dialect: 'openai', baseUrl: 'https://openrouter.ai/api/v1', keyEnv: ['OPENROUTER_API_KEY'],
@@ -37,15 +41,16 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   },
   groq: {
     title: 'Groq', dialect: 'openai', baseUrl: 'https://api.groq.com/openai/v1', keyEnv: ['GROQ_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: { ...chatOnly, responses: true }, models: [],
+    auth: bearer, discover: true, local: false, capabilities: { ...chatOnly, responses: true, transcriptions: true, translations: true, speech: true }, models: [],
   },
   together: {
     title: 'Together AI', dialect: 'openai', baseUrl: 'https://api.together.xyz/v1', keyEnv: ['TOGETHER_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: chatEmbed, models: [],
+    auth: bearer, discover: true, local: false,
+    capabilities: { ...chatEmbed, images: true, transcriptions: true, translations: true, speech: true, rerank: true }, models: [],
   },
   mistral: {
     title: 'Mistral', dialect: 'openai', baseUrl: 'https://api.mistral.ai/v1', keyEnv: ['MISTRAL_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: { ...chatEmbed, completions: false },
+    auth: bearer, discover: true, local: false, capabilities: { ...chatEmbed, completions: false, transcriptions: true, moderations: true },
     models: ['mistral-*', 'codestral-*', 'magistral-*', 'devstral-*', 'ministral-*', 'pixtral-*'],
   },
   deepseek: {
@@ -58,7 +63,7 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   },
   xai: {
     title: 'xAI', dialect: 'openai', baseUrl: 'https://api.x.ai/v1', keyEnv: ['XAI_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: { ...chatOnly, responses: true }, models: ['grok-*'],
+    auth: bearer, discover: true, local: false, capabilities: { ...chatOnly, responses: true, images: true }, models: ['grok-*'],
   },
   cerebras: {
     title: 'Cerebras', dialect: 'openai', baseUrl: 'https://api.cerebras.ai/v1', keyEnv: ['CEREBRAS_API_KEY'],
@@ -66,7 +71,7 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   },
   deepinfra: {
     title: 'DeepInfra', dialect: 'openai', baseUrl: 'https://api.deepinfra.com/v1/openai', keyEnv: ['DEEPINFRA_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: chatEmbed, models: [],
+    auth: bearer, discover: true, local: false, capabilities: { ...chatEmbed, images: true, transcriptions: true }, models: [],
   },
   anthropic: {
     title: 'Anthropic', dialect: 'anthropic', baseUrl: 'https://api.anthropic.com/v1', keyEnv: ['ANTHROPIC_API_KEY'],
@@ -93,11 +98,11 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   'gemini-openai': {
     title: 'Google Gemini (OpenAI-compatible endpoint)', dialect: 'openai', baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
     keyEnv: [], auth: bearer, discover: false, local: false,
-    capabilities: { ...chatOnly, embeddings: true }, models: ['gemini-*', 'gemma-*', 'text-embedding-*'],
+    capabilities: { ...chatOnly, embeddings: true, images: true }, models: ['gemini-*', 'gemma-*', 'text-embedding-*', 'imagen-*'],
   },
   'azure-openai': {
     title: 'Azure OpenAI (v1 API)', dialect: 'openai', baseUrl: '', keyEnv: ['AZURE_OPENAI_API_KEY'],
-    auth: { header: 'api-key', prefix: '' }, discover: false, local: false, capabilities: full, models: [],
+    auth: { header: 'api-key', prefix: '' }, discover: false, local: false, capabilities: { ...full, ...openaiMedia }, models: [],
   },
   'ollama-openai': {
     title: 'Ollama (OpenAI-compatible endpoint)', dialect: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', keyEnv: [],
@@ -109,11 +114,22 @@ export const presets: Readonly<Record<string, Preset>> = Object.freeze({
   },
   llamacpp: {
     title: 'llama.cpp server', dialect: 'openai', baseUrl: 'http://127.0.0.1:8080/v1', keyEnv: [],
-    auth: bearer, discover: true, local: true, capabilities: chatEmbed, models: [],
+    auth: bearer, discover: true, local: true, capabilities: { ...chatEmbed, rerank: true }, models: [],
   },
   vllm: {
     title: 'vLLM', dialect: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', keyEnv: ['VLLM_API_KEY'],
-    auth: bearer, discover: true, local: false, capabilities: { ...chatEmbed, responses: true }, models: [],
+    auth: bearer, discover: true, local: false,
+    capabilities: { ...chatEmbed, responses: true, transcriptions: true, translations: true, rerank: true }, models: [],
+  },
+  jina: {
+    title: 'Jina AI (embeddings, rerank)', dialect: 'openai', baseUrl: 'https://api.jina.ai/v1', keyEnv: ['JINA_API_KEY'],
+    auth: bearer, discover: false, local: false, capabilities: { ...none, embeddings: true, rerank: true },
+    models: ['jina-reranker-*', 'jina-embeddings-*', 'jina-clip-*', 'jina-colbert-*'],
+  },
+  cohere: {
+    // the v2 API; only its rerank endpoint has the shape the gateway passes through
+    title: 'Cohere (rerank)', dialect: 'openai', baseUrl: 'https://api.cohere.com/v2', keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
+    auth: bearer, discover: false, local: false, capabilities: { ...none, rerank: true }, models: ['rerank-*'],
   },
 } satisfies Record<string, Preset>);
 

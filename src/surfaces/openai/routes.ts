@@ -4,6 +4,7 @@ import type { DialectRoute, DialectSurfaces, LocalSurfaceHandler } from '../../c
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { encodeOpenAIError } from './encode-error.ts';
 import { openaiChat, openaiCompletions, openaiEmbeddings, openaiResponses } from './index.ts';
+import { openaiImageEdits, openaiImageGenerations, openaiModerations, openaiRerank, openaiSpeech, openaiTranscriptions, openaiTranslations } from './media.ts';
 
 const created = Math.floor(Date.now() / 1000);
 
@@ -41,6 +42,13 @@ for (const prefix of ['/v1', '']) {
     { method: 'POST', path: `${prefix}/completions`, surface: openaiCompletions },
     { method: 'POST', path: `${prefix}/embeddings`, surface: openaiEmbeddings },
     { method: 'POST', path: `${prefix}/responses`, surface: openaiResponses },
+    { method: 'POST', path: `${prefix}/images/generations`, surface: openaiImageGenerations },
+    { method: 'POST', path: `${prefix}/images/edits`, surface: openaiImageEdits },
+    { method: 'POST', path: `${prefix}/audio/transcriptions`, surface: openaiTranscriptions },
+    { method: 'POST', path: `${prefix}/audio/translations`, surface: openaiTranslations },
+    { method: 'POST', path: `${prefix}/audio/speech`, surface: openaiSpeech },
+    { method: 'POST', path: `${prefix}/moderations`, surface: openaiModerations },
+    { method: 'POST', path: `${prefix}/rerank`, surface: openaiRerank },
     { method: 'GET', path: `${prefix}/models`, local: listModels, errors: openaiChat },
     { method: 'GET', path: `${prefix}/models/`, match: modelId, local: retrieveModel, errors: openaiChat },
   );
