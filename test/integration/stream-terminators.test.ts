@@ -49,7 +49,7 @@ const TERMINATOR: Record<string, string> = {
 /** Each frame's text as the mock sends it (SSE events verbatim or as `data:`; NDJSON lines as they are). */
 function frameTexts(behavior: Behavior): string[] {
   if (behavior.kind === 'stream') return behavior.events.map((event) => /^(?:data:|event:)/.test(event) ? `${event}\n\n` : `data: ${event}\n\n`);
-  if (behavior.kind === 'chunks') return behavior.chunks;
+  if (behavior.kind === 'chunks') return behavior.chunks.map(String);
   throw new Error(`not a stream: ${behavior.kind}`);
 }
 

@@ -110,6 +110,11 @@ class OpenAIMediaSurface implements SurfaceAdapter {
     return startsAnyLine(events, TERMINALS);
   }
 
+  /** Media streams end on their own done events (isStreamTerminal); there is no separate final event to watch. */
+  finalEventWatch(_summary: RequestSummary): undefined {
+    return undefined;
+  }
+
   isStreamError(events: Buffer): boolean {
     return startsAnyLine(events, ERRORS);
   }
