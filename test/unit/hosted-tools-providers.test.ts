@@ -173,6 +173,8 @@ test('Responses decode: a web_search_call item becomes a hosted call (kept verba
   assert.equal(text.text.slice(citation.start, citation.end), '([nodejs.org](https://nodejs.org/en/blog/release/v24.0.0?utm_source=openai))');
   assert.equal(citation.title, 'Node.js 24 is now available!');
   assert.equal(response.finishReason, 'stop', 'a hosted call is not a tool call for the caller');
+  const bare = decodeResponsesResponse({ ...body, output: [{ id: 'ws_2', type: 'web_search_call', status: 'completed', action: { type: 'search', query: 'q' } }] });
+  assert.deepEqual(bare.content[1], { type: 'hosted-tool-result', callId: 'ws_2', kind: 'web-search', results: [] }, 'a search without its sources still has its (empty) result');
 });
 
 test('Responses stream: web_search_call arrives whole with its item done; output_text.annotation.added becomes a citation of the open text — any chunking', () => {
@@ -199,6 +201,7 @@ test('Responses encode: a web search of another dialect → web_search (allow-li
     { type: 'web_search', search_context_size: 'low' },
   ]);
   assert.equal(mapped.unsupported, undefined);
+  assert.deepEqual(bodyOf(mapped).include, ['reasoning.encrypted_content', 'web_search_call.action.sources'], 'the sources asked for, so the caller sees what was found');
   const refused = encodeResponsesRequest(request({ hostedTools: [{ ...searches.anthropic, blockedDomains: ['example.com'], allowedDomains: undefined }, codeExecution] }), 'gpt-5', provider('oai'));
   assert.deepEqual(refused.unsupported, ['tools.web_search', 'tools.code_execution']);
   assert.equal(bodyOf(refused).tools, undefined);

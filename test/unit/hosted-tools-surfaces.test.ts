@@ -12,6 +12,8 @@ import type { CanonicalRequest } from '../../src/canonical/request.ts';
 import type { CanonicalResponse } from '../../src/canonical/response.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import { decodeMessagesResponse } from '../../src/providers/anthropic/decode-response.ts';
+import { encodeMessagesRequest } from '../../src/providers/anthropic/encode-request.ts';
+import { encodeGenerateRequest } from '../../src/providers/gemini/encode-request.ts';
 import { MessagesStreamDecoder } from '../../src/providers/anthropic/decode-stream.ts';
 import { decodeGenerateResponse } from '../../src/providers/gemini/decode-response.ts';
 import { decodeResponsesResponse } from '../../src/providers/openai-responses/decode-response.ts';
@@ -82,6 +84,19 @@ test('Anthropic caller: earlier server_tool_use / web_search_tool_result blocks 
   const rendered = request.messages[3]!.content;
   assert.equal(rendered[0]!.type === 'hosted-tool-call' && rendered[0]!.dialect, undefined, 'the gateway rendered it from another provider: never sent to Anthropic as its own');
   assert.equal(rendered[1]!.type === 'hosted-tool-result' && rendered[1]!.dialect, undefined);
+});
+
+test('Anthropic caller: a tool_choice forcing a server tool is server-side (Anthropic\'s to honour), not a function choice', () => {
+  const request = decodeMessagesRequest({
+    model: 'claude', max_tokens: 100, messages: [{ role: 'user', content: 'News?' }],
+    tools: [{ type: 'web_search_20250305', name: 'web_search' }, { name: 'f', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'web_search', disable_parallel_tool_use: true },
+  }, surfaceRequest);
+  assert.equal(request.toolChoice, undefined);
+  assert.deepEqual(request.passThrough?.serverSide, { tool_choice: { type: 'tool', name: 'web_search', disable_parallel_tool_use: true } });
+  const own = JSON.parse(encodeMessagesRequest(request, 'claude-sonnet-4-5', { name: 'claude', preset: 'anthropic' }).body);
+  assert.deepEqual(own.tool_choice, { type: 'tool', name: 'web_search', disable_parallel_tool_use: true }, 'an Anthropic provider gets it as sent');
+  const other = encodeGenerateRequest(request, 'gemini-2.5-flash', { name: 'g', preset: undefined });
+  assert.deepEqual(other.unsupported, ['tools.web_search', 'tool_choice'], 'Gemini has no search beside function tools, nor a forced one');
 });
 
 test('Responses caller (Codex): an earlier web_search_call item decodes as a hosted call kept verbatim; a live search maps, a cached one is marked', () => {

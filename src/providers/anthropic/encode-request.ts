@@ -282,7 +282,8 @@ function mergeFields(body: JsonObject, extra: JsonObject, forCount: boolean): vo
   for (const [key, value] of Object.entries(extra)) {
     if (forCount && !COUNT_FIELDS.has(key)) continue;
     const present = body[key];
-    if (present === undefined) body[key] = value;
+    // the caller's own tool_choice naming a server tool replaces the one built from canonical
+    if (present === undefined || key === 'tool_choice') body[key] = value;
     else if (Array.isArray(present) && Array.isArray(value)) body[key] = [...present, ...value];
     else if (isObject(present) && isObject(value)) body[key] = { ...value, ...present };
   }

@@ -46,7 +46,7 @@ export function isHostedCallItem(type: unknown): type is string {
 
 /**
  * A hosted call item → a hosted call (kept verbatim for a Responses caller), and for a web search
- * with its `sources`, their result.
+ * its result: the `sources` when the request asked for them.
  */
 export function hostedCallParts(item: JsonObject, fallbackId: string): [HostedToolCallPart, HostedToolResultPart?] {
   const type = textFrom(item.type);
@@ -57,9 +57,10 @@ export function hostedCallParts(item: JsonObject, fallbackId: string): [HostedTo
   else if (typeof action?.url === 'string') input.url = action.url;
   const kind = type === 'web_search_call' ? 'web-search' : type === 'code_interpreter_call' ? 'code-execution' : 'other';
   const call: HostedToolCallPart = { type: 'hosted-tool-call', id, kind, name: type.slice(0, -'_call'.length), input, raw: item, dialect: DIALECT };
-  if (kind !== 'web-search' || !Array.isArray(action?.sources)) return [call];
+  if (kind !== 'web-search') return [call];
+  // a search always has its result, empty when the sources were not asked for
   const results = [];
-  for (const entry of action.sources) {
+  for (const entry of listFrom(action?.sources)) {
     const source = objectFrom(entry);
     if (typeof source?.url === 'string') results.push({ url: source.url, ...(typeof source.title === 'string' ? { title: source.title } : {}) });
   }

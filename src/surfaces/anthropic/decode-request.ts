@@ -352,6 +352,13 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   if (hostedTools.length > 0) request.hostedTools = hostedTools;
   if (foreignTools.length > 0) extra.tools = foreignTools;
   decodeToolChoice(body.tool_choice, request);
+  const forced = request.toolChoice;
+  let serverSide: JsonObject | undefined;
+  if (forced?.type === 'tool' && hostedTools.some((tool) => tool.raw.name === forced.name)) {
+    // a server tool forced by name: Anthropic's to honour; for another provider it follows the unsupported_tools policy
+    delete request.toolChoice;
+    serverSide = { tool_choice: body.tool_choice };
+  }
   const reasoning = decodeReasoning(body, extra); if (reasoning !== undefined) request.reasoning = reasoning;
   const format = decodeFormat(body, extra); if (format !== undefined) request.responseFormat = format;
   const metadata = body.metadata;
@@ -365,7 +372,6 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
     applyTopLevelCache(request, { type: 'ephemeral', ...(typeof topCache.ttl === 'string' ? { ttl: topCache.ttl } : {}) });
   }
   const inert: JsonObject = {};
-  let serverSide: JsonObject | undefined;
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];
