@@ -132,6 +132,17 @@ export function responsesHostedTool(tool: HostedTool): JsonObject | undefined {
   return out;
 }
 
+/**
+ * A web search of another dialect's caller was mapped: its sources are asked for, so that caller
+ * sees what was found (Anthropic's web_search_tool_result, Gemini's grounding chunks).
+ */
+function mapsWebSearch(request: CanonicalRequest): boolean {
+  const hosted = request.hostedTools;
+  if (hosted === undefined) return false;
+  for (const tool of hosted) if (tool.dialect !== DIALECT && tool.cachedOnly !== true && responsesHostedTool(tool) !== undefined) return true;
+  return false;
+}
+
 /** Budget → effort for thinking suffixes and Anthropic/Gemini budgets (docs/translation/openai-responses.md). */
 export function effortFromBudget(budget: number): ReasoningEffort {
   if (budget <= 0) return 'minimal';
@@ -178,8 +189,6 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
     }));
   }
   if (hosted !== undefined && hosted.tools.length > 0) body.tools = [...listFrom(body.tools), ...hosted.tools];
-  // a caller of another dialect sees a search's results (Anthropic's web_search_tool_result, Gemini's grounding chunks)
-  const searches = request.hostedTools !== undefined && request.hostedTools.some((tool) => tool.kind === 'web-search' && tool.dialect !== DIALECT) && hosted!.tools.some((tool) => tool.type === 'web_search');
   const choice = request.toolChoice;
   if (choice !== undefined) body.tool_choice = choice.type === 'tool' ? { type: 'function', name: choice.name } : choice.type;
   if (request.parallelToolCalls !== undefined && request.tools !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
@@ -207,7 +216,7 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
   if (request.metadata?.user !== undefined) body.safety_identifier = request.metadata.user;
   if (request.metadata?.sessionId !== undefined) body.prompt_cache_key = request.metadata.sessionId;
   body.store = false;
-  body.include = searches ? ['reasoning.encrypted_content', 'web_search_call.action.sources'] : ['reasoning.encrypted_content'];
+  body.include = mapsWebSearch(request) ? ['reasoning.encrypted_content', 'web_search_call.action.sources'] : ['reasoning.encrypted_content'];
   if (request.stream) body.stream = true;
   if (extra !== undefined) mergeFields(body, extra);
   return withUnsupported({ path: '/responses', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) }, hosted);

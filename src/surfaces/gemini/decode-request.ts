@@ -41,16 +41,16 @@ interface Extra {
  * searches; the rest have no equivalent and are left to the `unsupported_tools` policy. Tools the
  * client runs (`computerUse`) are not hosted: another provider refuses them.
  */
-const HOSTED_TOOLS: Readonly<Record<string, HostedToolKind>> = {
-  googleSearch: 'web-search',
-  googleSearchRetrieval: 'web-search',
-  urlContext: 'web-fetch',
-  codeExecution: 'code-execution',
-  googleMaps: 'other',
-  fileSearch: 'other',
-  enterpriseWebSearch: 'other',
-  retrieval: 'other',
-};
+const HOSTED_TOOLS: ReadonlyMap<string, HostedToolKind> = new Map<string, HostedToolKind>([
+  ['googleSearch', 'web-search'],
+  ['googleSearchRetrieval', 'web-search'],
+  ['urlContext', 'web-fetch'],
+  ['codeExecution', 'code-execution'],
+  ['googleMaps', 'other'],
+  ['fileSearch', 'other'],
+  ['enterpriseWebSearch', 'other'],
+  ['retrieval', 'other'],
+]);
 
 function hostedTool(kind: string, hostedKind: HostedToolKind, value: unknown): HostedTool {
   const tool: HostedTool = { kind: hostedKind, field: `tools.${kind}`, dialect: 'gemini', raw: { [kind]: value } };
@@ -241,7 +241,7 @@ function decodeTools(raw: unknown, extra: Extra): ToolDefinition[] | undefined {
       const kind = camel(key);
       if (kind !== 'functionDeclarations') {
         // googleSearch, codeExecution, urlContext, …: Gemini's own tools
-        const hostedKind = HOSTED_TOOLS[kind];
+        const hostedKind = HOSTED_TOOLS.get(kind);
         if (hostedKind !== undefined) extra.hosted.push(hostedTool(kind, hostedKind, value));
         else extra.fields[`tools.${kind}`] = value;
         continue;

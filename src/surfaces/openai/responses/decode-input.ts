@@ -110,12 +110,12 @@ function toolOutput(output: unknown, where: string): string | ContentPart[] {
 }
 
 /** Output items of tools OpenAI runs itself, by kind. */
-const HOSTED_CALL_ITEMS: Readonly<Record<string, HostedToolKind>> = {
-  web_search_call: 'web-search',
-  code_interpreter_call: 'code-execution',
-  file_search_call: 'other',
-  image_generation_call: 'other',
-};
+const HOSTED_CALL_ITEMS: ReadonlyMap<string, HostedToolKind> = new Map<string, HostedToolKind>([
+  ['web_search_call', 'web-search'],
+  ['code_interpreter_call', 'code-execution'],
+  ['file_search_call', 'other'],
+  ['image_generation_call', 'other'],
+]);
 
 function hostedCall(item: JsonObject, type: string, kind: HostedToolKind): ContentPart {
   const action = objectFrom(item.action);
@@ -210,7 +210,7 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
     default: {
       // an earlier call of a tool OpenAI ran (Codex resends its web_search_call items): verbatim for
       // a Responses provider, left out for another (the answer that followed carries what it found)
-      const kind = typeof type === 'string' ? HOSTED_CALL_ITEMS[type] : undefined;
+      const kind = typeof type === 'string' ? HOSTED_CALL_ITEMS.get(type) : undefined;
       if (kind !== undefined) {
         history.assistant(hostedCall(item, type as string, kind));
         return;
