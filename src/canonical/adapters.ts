@@ -197,6 +197,14 @@ export interface UpstreamRequest {
   /** Flat header list (content-type is added by the pipeline). */
   headers: string[];
   body: string;
+  /**
+   * What the encoder left out because this provider cannot express it — hosted tools with no
+   * equivalent, server-side fields of another dialect — by the caller's field names
+   * (`tools.web_search`, `context_management`). The pipeline's `unsupported_tools` policy then
+   * sends the request without them (reported in `x-switchyard-dropped`) or refuses it. Absent
+   * when nothing was left out.
+   */
+  unsupported?: string[];
 }
 
 /** What a provider codec may know of the configured provider it encodes for. */

@@ -1,9 +1,9 @@
-import type { ReasoningPart, TextPart, ToolCallPart } from './request.ts';
+import type { HostedToolCallPart, HostedToolResultPart, ReasoningPart, TextPart, ToolCallPart } from './request.ts';
 import type { Usage } from './usage.ts';
 
 export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
 
-export type ResponsePart = TextPart | ReasoningPart | ToolCallPart;
+export type ResponsePart = TextPart | ReasoningPart | ToolCallPart | HostedToolCallPart | HostedToolResultPart;
 
 export interface CanonicalResponse {
   id: string;

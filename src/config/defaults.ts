@@ -3,7 +3,7 @@
 import { deepFreeze } from './freeze.ts';
 import type {
   AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
-  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings,
+  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedTools,
 } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -67,6 +67,9 @@ export const AFFINITIES = ['none', 'session'] as const satisfies readonly AliasC
 export const DEFAULT_STRATEGY: Strategy = 'round-robin';
 export const DEFAULT_KEY_STRATEGY: KeyStrategy = 'round-robin';
 export const DEFAULT_AFFINITY: AliasConfig['affinity'] = 'none';
+export const UNSUPPORTED_TOOLS = ['drop', 'reject'] as const satisfies readonly UnsupportedTools[];
+/** Hosted tools a provider cannot run are left out (and reported), not refused. */
+export const DEFAULT_UNSUPPORTED_TOOLS: UnsupportedTools = 'drop';
 export const DEFAULT_WEIGHT = 1;
 
 export const DEFAULT_RETRY: Readonly<RetrySettings> = Object.freeze({

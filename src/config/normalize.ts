@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
-  DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY,
+  DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY, DEFAULT_UNSUPPORTED_TOOLS,
   DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
@@ -429,6 +429,7 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
     },
     capabilities: capabilitiesOf(preset.capabilities, raw.capabilities),
     keyStrategy: raw.key_strategy ?? DEFAULT_KEY_STRATEGY,
+    unsupportedTools: raw.unsupported_tools ?? DEFAULT_UNSUPPORTED_TOOLS,
   };
   if (resolved.name !== undefined) provider.preset = resolved.name;
   if (raw.health_check !== undefined) {
@@ -470,6 +471,7 @@ function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasCon
     affinity: raw.affinity ?? DEFAULT_AFFINITY,
   };
   if (raw.on_context_overflow !== undefined) alias.onContextOverflow = raw.on_context_overflow;
+  if (raw.unsupported_tools !== undefined) alias.unsupportedTools = raw.unsupported_tools;
   const timeouts = aliasTimeouts(raw.timeouts);
   if (timeouts !== undefined) alias.timeouts = timeouts;
   return alias;

@@ -8,7 +8,7 @@ import {
   AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
-  KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES,
+  DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_TOOLS,
 } from './defaults.ts';
 
 /** Names a provider may take: they appear in requests as `provider:model` and `provider/model`. */
@@ -150,6 +150,10 @@ export const ProviderSchema = Type.Object({
   timeouts: Type.Optional(TimeoutsSchema),
   pool: Type.Optional(PoolSchema),
   health_check: Type.Optional(HealthCheckSchema),
+  unsupported_tools: Type.Optional(literals(UNSUPPORTED_TOOLS, {
+    default: DEFAULT_UNSUPPORTED_TOOLS,
+    description: "Hosted tools (web search, web fetch, code execution, …) and server-side fields (Anthropic's `context_management`) a request asks for that this provider cannot express: `drop` sends the request without them and names them in the `x-switchyard-dropped` response header and the access log; `reject` refuses the request (400). A web search is mapped wherever the provider has one (see docs/translation.md). The caller's own function tools are never dropped.",
+  })),
 }, { ...closed, description: 'An upstream: one wire format, one base URL, its credentials.' });
 
 export const AliasTargetSchema = Type.Object({
@@ -190,6 +194,9 @@ export const AliasSchema = Type.Object({
   affinity: Type.Optional(literals(AFFINITIES, {
     default: DEFAULT_AFFINITY,
     description: '`session`: requests of one session (named by a session header, see `routing.session_header`) keep going to the target that served the session, so provider-side prompt caches keep hitting, until `routing.session_ttl_s` passes without a request. `none`: every request is routed afresh.',
+  })),
+  unsupported_tools: Type.Optional(literals(UNSUPPORTED_TOOLS, {
+    description: "`drop` or `reject` hosted tools a target's provider cannot express, for requests to this alias, over the providers' own `unsupported_tools`. Default: each provider's setting.",
   })),
 }, { ...closed, description: 'A model alias.' });
 

@@ -77,9 +77,18 @@ export interface ProviderConfig {
   keyStrategy: KeyStrategy;
   /** Optional active health check (GET of the model list); absent = passive health only. */
   healthCheck?: HealthCheckSettings;
+  /** Hosted tools and server-side fields this provider cannot express: left out (reported) or refused. */
+  unsupportedTools: UnsupportedTools;
 }
 
 export type KeyStrategy = 'round-robin' | 'fill-first';
+
+/**
+ * What happens to hosted tools (web search, …) and server-side fields a provider cannot express:
+ * `drop` sends the request without them and says so (`x-switchyard-dropped`, the access log),
+ * `reject` refuses it (400). Never applies to the caller's own function tools.
+ */
+export type UnsupportedTools = 'drop' | 'reject';
 
 export interface HealthCheckSettings {
   intervalMs: number;
@@ -119,6 +128,8 @@ export interface AliasConfig {
   /** Per-attempt timeouts overriding the providers' own; only the keys given. */
   timeouts?: Partial<TimeoutSettings>;
   affinity: 'none' | 'session';
+  /** Overrides each target provider's `unsupportedTools` for requests routed through this alias. */
+  unsupportedTools?: UnsupportedTools;
 }
 
 /** Cooldowns per (provider key, model), as data. */

@@ -23,6 +23,8 @@ export interface AccessRecord {
   aborted: boolean;
   /** The fallback route that answered, when not the one asked for. */
   fallback: string;
+  /** What the unsupported_tools policy left out of the request (comma-separated), '' for nothing. */
+  dropped: string;
   /** Attempts that failed before the answer, as `provider/model:status`. */
   failures: readonly string[] | undefined;
   /** Token usage of the answer, when the provider reported it. */
@@ -71,6 +73,7 @@ export class JsonAccessLog {
     if (entry.upstreamStatus !== 0) line += `,"upstream_status":${entry.upstreamStatus}`;
     if (entry.fallback !== '') line += `,"fallback":${quote(entry.fallback)}`;
     if (entry.failures !== undefined) line += `,"failed_attempts":${quote(entry.failures)}`;
+    if (entry.dropped !== '') line += `,"dropped":${quote(entry.dropped)}`;
     line += `,"attempts":${entry.attempts},"stream":${entry.stream},"duration_ms":${round(entry.durationMs)}`;
     if (entry.upstreamHeadersMs > 0) line += `,"upstream_headers_ms":${round(entry.upstreamHeadersMs)}`;
     if (entry.firstByteMs > 0) line += `,"first_byte_ms":${round(entry.firstByteMs)}`;

@@ -61,6 +61,11 @@ export class RequestContext {
   unlistedModel = false;
   /** The fallback (or overflow) route that answered, when not the one asked for. */
   route = '';
+  /**
+   * What the answering attempt left out under the `unsupported_tools` policy (hosted tools,
+   * server-side fields), comma-separated in the caller's field names; '' when nothing.
+   */
+  dropped = '';
   /** Attempts that failed, as `provider/model:status` (bounded by routing.max_attempts). */
   failures: string[] | undefined = undefined;
   /** Token usage of the answer as the provider reported it (undefined when it did not). */

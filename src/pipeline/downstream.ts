@@ -10,6 +10,7 @@ export function answerHeaders(context: RequestContext, provider: ProviderRuntime
     'x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts),
   ];
   if (context.route !== '') out.push('x-switchyard-fallback', context.route);
+  if (context.dropped !== '') out.push('x-switchyard-dropped', context.dropped);
   out.push('server-timing', context.serverTiming());
   for (let i = 0; i < head.length; i++) out.push(head[i]!);
   commit(context, out);
@@ -26,6 +27,7 @@ function commit(context: RequestContext, headers: string[]): void {
 export function metaHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string): string[] {
   const headers = ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
   if (context.route !== '') headers.push('x-switchyard-fallback', context.route);
+  if (context.dropped !== '') headers.push('x-switchyard-dropped', context.dropped);
   commit(context, headers);
   return headers;
 }

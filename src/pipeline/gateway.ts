@@ -331,6 +331,7 @@ export class Gateway {
         error: error?.code,
         aborted,
         fallback: context.route,
+        dropped: context.dropped,
         failures: context.failures,
         usage: context.usage,
         costUsd: context.costUsd,
@@ -361,6 +362,7 @@ export class Gateway {
       error: error?.code,
       aborted: aborted || undefined,
       fallback: context.route || undefined,
+      dropped: context.dropped || undefined,
       failed_attempts: context.failures,
     }, 'request');
   }

@@ -21,6 +21,7 @@ import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translating-exchange.ts';
+import { applyUnsupportedTools } from './unsupported-tools.ts';
 import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
 import { headerValue } from '../util/header-value.ts';
 
@@ -158,6 +159,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       key.take(now);
       taken = true;
       context.upstreamStatus = 0; // this attempt's, not an earlier one's
+      context.dropped = '';
       context.attemptLog?.push({ provider: provider.name, dialect: provider.adapter.dialect, model: target.model, key: key.keyId, startedAt: performance.now(), endedAt: 0, status: 0, error: undefined });
       const exchange = this.exchangeFor(provider, target.model, key);
       if (exchange === undefined) key.release(); // answered locally
@@ -256,6 +258,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         if (codec === undefined || providerCodec === undefined) throw unsupported();
         const request = this.decoded();
         upstream = providerCodec.encodeRequest(request, model, provider.context);
+        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider);
         // same dialect on both sides (translated because of a suffix): the client's own headers
         // (e.g. anthropic-beta) still go upstream
         if (adapter.dialect === surface.dialect) upstream.headers.push(...adapter.forwardHeaders(surfaceRequest));
@@ -296,6 +299,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
           return undefined;
         }
         upstream = providerCodec.encodeRequest(request, model, provider.context);
+        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider);
         translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
         break;
       }

@@ -5,7 +5,7 @@
 // what outlier ejection may do to it (Envoy's max_ejection_percent) and when it ignores ejection
 // (panic: too few targets left), since a health entry alone cannot know which routes it serves.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
-import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings } from '../config/types.ts';
+import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings, UnsupportedTools } from '../config/types.ts';
 import type { HealthEntry, HealthStore } from '../state/interfaces.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
@@ -25,6 +25,8 @@ export interface RoutePolicy {
   readonly retry: RetrySettings;
   readonly timeouts: Partial<TimeoutSettings> | undefined;
   readonly affinity: 'none' | 'session';
+  /** The alias's `unsupported_tools`, over each target provider's own; undefined = the provider's. */
+  readonly unsupportedTools: UnsupportedTools | undefined;
 }
 
 /** One target of a route with its balancing state and the health of each of its provider's keys. */
@@ -347,7 +349,7 @@ export class Router {
   constructor(config: GatewayConfig, state: RouterState, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
     this.state = state;
     this.providerNames = new Set(config.providers.map((provider) => provider.name));
-    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none' });
+    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none', unsupportedTools: undefined });
     for (const provider of config.providers) {
       this.keyStrategies.set(provider.name, provider.keyStrategy);
       this.capabilities.set(provider.name, provider.capabilities);
@@ -493,5 +495,6 @@ function policyOf(alias: AliasConfig): RoutePolicy {
     retry: alias.retry,
     timeouts: alias.timeouts,
     affinity: alias.affinity,
+    unsupportedTools: alias.unsupportedTools,
   });
 }

@@ -14,6 +14,7 @@ import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { startMockUpstream, type MockUpstream, type RecordedRequest } from '../helpers/mock-upstream.ts';
 import { anthropicClient, upstream as anthropicUpstream } from '../conformance/dialects/anthropic.ts';
 import { geminiClient, upstream as geminiUpstream } from '../conformance/dialects/gemini.ts';
+import { upstream as ollamaUpstream } from '../conformance/dialects/ollama.ts';
 import { openaiChatClient, upstream as openaiUpstream } from '../conformance/dialects/openai-chat.ts';
 import { responsesClient, upstream as responsesUpstream } from '../conformance/dialects/openai-responses.ts';
 import type { ClientDialect, Outcome, Scenario, UpstreamDialect } from '../conformance/types.ts';
@@ -37,8 +38,8 @@ const UPSTREAM_KEY = 'sk-e2e-agent-cli-upstream';
 
 // --- upstreams: one mock per dialect, answering what the current test plans ------------------
 
-type ProviderName = 'anthropic' | 'chat' | 'gemini' | 'responses';
-const dialects: Record<ProviderName, UpstreamDialect> = { anthropic: anthropicUpstream, chat: openaiUpstream, gemini: geminiUpstream, responses: responsesUpstream };
+type ProviderName = 'anthropic' | 'chat' | 'gemini' | 'ollama' | 'responses';
+const dialects: Record<ProviderName, UpstreamDialect> = { anthropic: anthropicUpstream, chat: openaiUpstream, gemini: geminiUpstream, ollama: ollamaUpstream, responses: responsesUpstream };
 
 interface Plan { text?: string; call?: { name: string; args: Json } }
 let plan: Plan = { text: 'Done.' };
@@ -78,6 +79,7 @@ after(async () => {
 
 interface Replayed {
   status: number;
+  headers: Headers;
   body: string;
   /** The answer as the client's dialect parser read it (throws on a malformed stream). */
   outcome: Outcome;
@@ -124,7 +126,7 @@ async function replay(source: ClientFixture, name: string, provider: ProviderNam
   }
   const upstream = mock.requests[seen];
   if (upstream !== undefined) assert.ok(!JSON.stringify(upstream.headers).includes(CLIENT_KEY), "the client's key stays at the gateway");
-  return { status: response.status, body: text, outcome, ...(upstream !== undefined ? { upstream } : {}) };
+  return { status: response.status, headers: response.headers, body: text, outcome, ...(upstream !== undefined ? { upstream } : {}) };
 }
 
 function expectOk(replayed: Replayed): void {
@@ -176,9 +178,11 @@ describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, alway
       assert.deepEqual(received.tools, toolNames(body.tools), 'every tool arrives, in order');
       assert.match(received.system ?? '', /x-anthropic-billing-header/);
       assert.equal(received.maxTokens, 64000);
+      assert.equal(replayed.upstream!.body.context_management, undefined, 'context_management has no equivalent: dropped');
+      assert.equal(replayed.headers.get('x-switchyard-dropped'), 'context_management', 'and the answer says so');
+      assert.equal(replayed.upstream!.headers['anthropic-beta'], undefined, 'beta flags are Anthropic\'s alone');
       if (provider === 'chat') {
         assert.equal(replayed.upstream!.body.reasoning_effort, 'high', 'output_config.effort high');
-        assert.equal(replayed.upstream!.body.context_management, undefined, 'context_management is inert');
       } else {
         assert.ok(replayed.upstream!.body.generationConfig.thinkingConfig !== undefined, 'thinking is asked for');
         const schemas = JSON.stringify(replayed.upstream!.body.tools);
@@ -214,12 +218,18 @@ describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, alway
 // --- Codex -----------------------------------------------------------------------------------
 
 describe('Codex 0.169.0 (Responses API, streamed, needs response.completed)', () => {
-  /** The first turn with the fields a non-Responses provider refuses today handled as the proposed fix would. */
+  /** The first turn with the fields a non-Responses provider refused before they were translated, handled as the fix would. */
   const translatable = (name: string, keep: { clientMetadata?: boolean; namespace?: boolean } = {}): Json => {
     const body = bodyOf(codex, name);
     if (keep.clientMetadata !== true) delete body.client_metadata;
     if (keep.namespace !== true) body.tools = (body.tools as Json[]).flatMap((tool) => (tool.type === 'namespace' ? tool.tools : [tool]));
     body.tools = (body.tools as Json[]).filter((tool) => tool.type !== 'web_search'); // Codex: web_search = "disabled"
+    return body;
+  };
+  /** The first turn as Codex sends it with `web_search = "live"`: the hosted tool may reach the live web. */
+  const liveSearch = (name: string): Json => {
+    const body = bodyOf(codex, name);
+    body.tools = (body.tools as Json[]).map((tool) => (tool.type === 'web_search' ? { type: 'web_search' } : tool));
     return body;
   };
 
@@ -232,12 +242,38 @@ describe('Codex 0.169.0 (Responses API, streamed, needs response.completed)', ()
     assert.equal(replayed.outcome.text, 'Hello.');
   });
 
-  test('as sent (with the hosted web_search tool), the first turn is refused for an Anthropic upstream with a 400 naming it', async () => {
-    const replayed = await replay(codex, 'first-turn', 'anthropic');
-    assert.equal(replayed.status, 400);
-    assert.equal(replayed.upstream, undefined, 'nothing reaches the upstream');
-    assert.match(replayed.outcome.errorMessage ?? '', /tools\.web_search/);
-    assert.doesNotMatch(replayed.outcome.errorMessage ?? '', /client_metadata|tools\.namespace/, 'those are translated now');
+  for (const provider of ['anthropic', 'gemini', 'chat', 'ollama'] as const) {
+    for (const turn of ['first-turn', 'tool-result-turn']) {
+      test(`as sent (cached web_search, namespace tool, client_metadata), the ${turn} goes to ${provider}: the search dropped and named in x-switchyard-dropped`, async () => {
+        plan = { text: 'Hello.' };
+        const replayed = await replay(codex, turn, provider);
+        expectOk(replayed);
+        assert.equal(replayed.outcome.text, 'Hello.');
+        // Codex's default web_search reads a cached index only (external_web_access: false): no other provider offers that
+        assert.equal(replayed.headers.get('x-switchyard-dropped'), 'tools.web_search');
+        assert.doesNotMatch(JSON.stringify(replayed.upstream!.body), /web_search|googleSearch/, 'no search reaches the upstream');
+        const events = replayed.body.trim().split('\n\n');
+        assert.match(events.at(-1)!, /^event: response\.completed/, 'the stream ends with response.completed');
+      });
+    }
+  }
+
+  test('with web_search = "live", the first turn → Anthropic: the search is mapped to Anthropic\'s web_search server tool, nothing dropped', async () => {
+    plan = { text: 'Hello.' };
+    const replayed = await replay(codex, 'first-turn', 'anthropic', liveSearch('first-turn'));
+    expectOk(replayed);
+    assert.equal(replayed.headers.get('x-switchyard-dropped'), null);
+    const tools = replayed.upstream!.body.tools as Json[];
+    assert.deepEqual(tools.at(-1), { type: 'web_search_20250305', name: 'web_search' }, 'after the function tools');
+    assert.ok(tools.slice(0, -1).every((tool) => typeof tool.input_schema === 'object'), 'every other tool is a function tool');
+  });
+
+  test('with web_search = "live", the first turn → Gemini: Google Search cannot join function tools there, so it is dropped and named', async () => {
+    plan = { text: 'Hello.' };
+    const replayed = await replay(codex, 'first-turn', 'gemini', liveSearch('first-turn'));
+    expectOk(replayed);
+    assert.equal(replayed.headers.get('x-switchyard-dropped'), 'tools.web_search');
+    assert.doesNotMatch(JSON.stringify(replayed.upstream!.body.tools), /googleSearch/);
   });
 
   test('client_metadata (Codex\'s session and turn ids) is inert for a non-Responses upstream', async () => {

@@ -100,7 +100,10 @@ test('translated to an OpenAI upstream: the whole conversation arrives, and the 
   assert.ok(delta.usage.input_tokens > 0, 'input tokens are reported, not 0');
   assert.equal(delta.usage.output_tokens, 3);
 
+  assert.equal(response.headers.get('x-switchyard-dropped'), 'context_management', 'server-side context editing has no equivalent: dropped, and said so');
+  assert.equal(openaiMock.requests[before]!.headers['anthropic-beta'], undefined, 'beta flags are not forwarded to another dialect');
   const sent = openaiMock.requests[before]!.body;
+  assert.equal(sent.context_management, undefined);
   assert.equal(sent.model, 'mock-gpt');
   assert.equal(sent.stream, true);
   assert.deepEqual(sent.stream_options, { include_usage: true });
@@ -144,4 +147,6 @@ test('thinking suffix on an Anthropic model: translated Anthropic → Anthropic 
   assert.deepEqual(sent.body.tools, original.tools);
   assert.deepEqual(sent.body.messages, original.messages, 'cache_control, signed thinking and tool results round-trip');
   assert.deepEqual(sent.body.metadata, original.metadata);
+  assert.deepEqual(sent.body.context_management, original.context_management, 'an Anthropic provider gets it');
+  assert.equal(response.headers.get('x-switchyard-dropped'), null);
 });

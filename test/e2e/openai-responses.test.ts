@@ -80,6 +80,7 @@ before(async () => {
       name: 'chatonly', baseUrl: `${mock.url}/v1`, models: ['mock-gpt', 'tools', 'err-*', 'cut'],
       capabilities: { chat: true, completions: false, embeddings: false, responses: false },
     }],
+    models: [{ name: 'strict-gpt', targets: [{ provider: 'chatonly', model: 'mock-gpt' }], unsupportedTools: 'reject' }],
   });
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
 });
@@ -220,12 +221,25 @@ test('previous_response_id is refused with a 400 that says why', async () => {
   });
 });
 
-test('a hosted tool (web_search) is refused with a 400 naming it', async () => {
-  await assert.rejects(client.responses.create({ model: 'mock-gpt', input: 'News?', tools: [{ type: 'web_search' }] }), (error: unknown) => {
+test('a hosted tool (web_search) a chat model cannot run is dropped, and the answer says so in x-switchyard-dropped', async () => {
+  const seen = mock.requests.length;
+  const { data, response } = await client.responses.create({ model: 'mock-gpt', input: 'News?', tools: [{ type: 'web_search' }] }).withResponse();
+  assert.equal(data.status, 'completed');
+  assert.equal(response.headers.get('x-switchyard-dropped'), 'tools.web_search');
+  const sent = mock.requests[seen]!.body as Json;
+  assert.equal(sent.tools, undefined, 'no tool reaches the upstream');
+  assert.equal(sent.web_search_options, undefined, 'not a search model');
+});
+
+test('with unsupported_tools: reject on the alias, the hosted tool is refused with a 400 naming it', async () => {
+  const seen = mock.requests.length;
+  await assert.rejects(client.responses.create({ model: 'strict-gpt', input: 'News?', tools: [{ type: 'web_search' }] }), (error: unknown) => {
     assert.ok(error instanceof BadRequestError, String(error));
-    assert.match(error.message, /tools\.web_search/);
+    assert.match(error.message, /tools\.web_search.*unsupported_tools/);
+    assert.equal(error.param, 'tools.web_search');
     return true;
   });
+  assert.equal(mock.requests.length, seen, 'nothing reached the upstream');
 });
 
 test('an upstream 429 raises RateLimitError', async () => {

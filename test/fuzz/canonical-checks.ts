@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../src/canonical/errors.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../src/canonical/embeddings.ts';
-import type { CanonicalRequest, ContentPart, MediaSource } from '../../src/canonical/request.ts';
+import type { CanonicalRequest, Citation, ContentPart, HostedToolCallPart, HostedToolResultPart, MediaSource } from '../../src/canonical/request.ts';
 import type { CanonicalResponse } from '../../src/canonical/response.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { Usage } from '../../src/canonical/usage.ts';
@@ -62,11 +62,50 @@ function media(source: MediaSource, where: string): void {
   }
 }
 
+const HOSTED_KINDS = new Set(['web-search', 'web-fetch', 'code-execution', 'other']);
+
+function checkCitation(citation: Citation, where: string): void {
+  assert.ok(isObject(citation), `${where} is an object`);
+  string(citation.url, `${where}.url`);
+  optionalString(citation.title, `${where}.title`);
+  optionalString(citation.citedText, `${where}.citedText`);
+  if (citation.start !== undefined || citation.end !== undefined) {
+    count(citation.start, `${where}.start`);
+    count(citation.end, `${where}.end`);
+    assert.ok(citation.end! >= citation.start!, `${where}: end is not before start`);
+  }
+}
+
+function checkHostedCall(call: HostedToolCallPart, where: string): void {
+  string(call.id, `${where}.id`);
+  string(call.name, `${where}.name`);
+  assert.ok(HOSTED_KINDS.has(call.kind), `${where}.kind is known, got ${describe(call.kind)}`);
+  assert.ok(isObject(call.input), `${where}.input is an object`);
+}
+
+function checkHostedResult(result: HostedToolResultPart, where: string): void {
+  string(result.callId, `${where}.callId`);
+  assert.ok(HOSTED_KINDS.has(result.kind), `${where}.kind is known, got ${describe(result.kind)}`);
+  assert.ok(Array.isArray(result.results), `${where}.results is an array`);
+  result.results.forEach((item, i) => {
+    string(item.url, `${where}.results[${i}].url`);
+    optionalString(item.title, `${where}.results[${i}].title`);
+  });
+  optionalString(result.errorCode, `${where}.errorCode`);
+}
+
 export function checkPart(part: ContentPart, where: string): void {
   assert.ok(isObject(part), `${where} is an object`);
   switch (part.type) {
     case 'text':
       string(part.text, `${where}.text`);
+      if (part.citations !== undefined) part.citations.forEach((citation, i) => checkCitation(citation, `${where}.citations[${i}]`));
+      return;
+    case 'hosted-tool-call':
+      checkHostedCall(part, where);
+      return;
+    case 'hosted-tool-result':
+      checkHostedResult(part, where);
       return;
     case 'image':
     case 'audio':
@@ -117,6 +156,17 @@ export function checkRequest(request: CanonicalRequest): void {
       assert.ok(isObject(tool.parameters), `tools[${i}].parameters is an object, got ${describe(tool.parameters)}`);
     });
   }
+  if (request.hostedTools !== undefined) {
+    assert.ok(Array.isArray(request.hostedTools), 'hostedTools is an array');
+    request.hostedTools.forEach((tool, i) => {
+      assert.ok(HOSTED_KINDS.has(tool.kind), `hostedTools[${i}].kind is known, got ${describe(tool.kind)}`);
+      string(tool.field, `hostedTools[${i}].field`);
+      string(tool.dialect, `hostedTools[${i}].dialect`);
+      assert.ok(isObject(tool.raw), `hostedTools[${i}].raw is an object`);
+      optionalNumber(tool.maxUses, `hostedTools[${i}].maxUses`);
+      for (const key of ['allowedDomains', 'blockedDomains'] as const) tool[key]?.forEach((domain, j) => string(domain, `hostedTools[${i}].${key}[${j}]`));
+    });
+  }
   if (request.toolChoice !== undefined) {
     assert.ok(CHOICES.has(request.toolChoice.type), `toolChoice.type is known, got ${describe(request.toolChoice.type)}`);
     if (request.toolChoice.type === 'tool') string(request.toolChoice.name, 'toolChoice.name');
@@ -158,13 +208,15 @@ export function checkUsage(usage: Usage, where = 'usage'): void {
 
 const FINISHES = new Set(['stop', 'length', 'tool-calls', 'content-filter', 'error', 'other']);
 
+const RESPONSE_PARTS = new Set(['text', 'reasoning', 'tool-call', 'hosted-tool-call', 'hosted-tool-result']);
+
 export function checkResponse(response: CanonicalResponse): void {
   string(response.id, 'id');
   string(response.model, 'model');
   optionalNumber(response.created, 'created');
   assert.ok(Array.isArray(response.content), 'content is an array');
   response.content.forEach((part, i) => {
-    assert.ok(part.type === 'text' || part.type === 'reasoning' || part.type === 'tool-call', `content[${i}].type is a response part, got ${describe(part.type)}`);
+    assert.ok(RESPONSE_PARTS.has(part.type), `content[${i}].type is a response part, got ${describe(part.type)}`);
     checkPart(part, `content[${i}]`);
   });
   assert.ok(FINISHES.has(response.finishReason), `finishReason is known, got ${describe(response.finishReason)}`);
@@ -184,14 +236,15 @@ export function checkEmbeddings(response: EmbeddingResponse): void {
 }
 
 const BLOCK_KINDS: Record<string, string> = {
-  'text-start': 'text', 'text-delta': 'text', 'text-end': 'text',
+  'text-start': 'text', 'text-delta': 'text', 'text-citation': 'text', 'text-end': 'text',
   'reasoning-start': 'reasoning', 'reasoning-delta': 'reasoning', 'reasoning-signature': 'reasoning', 'reasoning-end': 'reasoning',
   'tool-call-start': 'tool', 'tool-call-delta': 'tool', 'tool-call-end': 'tool',
 };
 
 /**
  * The stream contract: one response-start first (a stream may also fail before it), blocks
- * strictly sequential and numbered from 0, one terminal part (response-end or error) last.
+ * strictly sequential and numbered from 0 (a hosted tool's call or result is a whole block of one
+ * part), citations inside their text block, one terminal part (response-end or error) last.
  */
 export function checkStream(parts: readonly StreamPart[]): void {
   assert.ok(parts.length > 0, 'a stream ends with a terminal part');
@@ -230,6 +283,14 @@ export function checkStream(parts: readonly StreamPart[]): void {
       if (part.usage !== undefined) checkUsage(part.usage, `${where}.usage`);
       return;
     }
+    if (part.type === 'hosted-tool-call' || part.type === 'hosted-tool-result') {
+      assert.equal(open, undefined, `${where}: a whole block, never inside another`);
+      assert.equal(part.index, nextIndex, `${where}: blocks numbered in order`);
+      nextIndex++;
+      if (part.type === 'hosted-tool-call') checkHostedCall(part.call, `${where}.call`);
+      else checkHostedResult(part.result, `${where}.result`);
+      return;
+    }
     const kind = BLOCK_KINDS[part.type];
     assert.ok(kind !== undefined, `${where}: a known part type`);
     if (part.type.endsWith('-start')) {
@@ -248,6 +309,7 @@ export function checkStream(parts: readonly StreamPart[]): void {
     if (part.type === 'text-delta' || part.type === 'reasoning-delta') string(part.delta, `${where}.delta`);
     if (part.type === 'tool-call-delta') string(part.argumentsDelta, `${where}.argumentsDelta`);
     if (part.type === 'reasoning-signature') string(part.signature, `${where}.signature`);
+    if (part.type === 'text-citation') checkCitation(part.citation, `${where}.citation`);
     if (part.type.endsWith('-end')) open = undefined;
   });
   const last = parts.at(-1)!;

@@ -57,6 +57,7 @@ export function providerConfig(provider: TestProvider): ProviderConfig {
     pool: { connections: 0, keepAliveMs: 4000 },
     capabilities: { chat: true, completions: true, embeddings: true, responses: true },
     keyStrategy: 'round-robin',
+    unsupportedTools: 'drop',
     ...provider,
   };
 }

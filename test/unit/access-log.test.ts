@@ -6,7 +6,7 @@ const base: AccessRecord = {
   id: 'req-1', method: 'POST', path: '/v1/chat/completions', surface: 'openai-chat', status: 200,
   model: 'fast', provider: 'local', upstreamModel: 'llama3.2', upstreamStatus: 200, attempts: 1, stream: true,
   durationMs: 12.3456, upstreamHeadersMs: 10.004, firstByteMs: 10.2, key: 'key-1a2b3c4d', error: undefined, aborted: false,
-  fallback: '', failures: undefined, usage: undefined, costUsd: undefined,
+  fallback: '', dropped: '', failures: undefined, usage: undefined, costUsd: undefined,
 };
 
 function lineOf(record: AccessRecord): Record<string, unknown> {
@@ -42,6 +42,11 @@ test('a fallback that answered and the attempts that failed before it are named'
   assert.equal(line.fallback, 'cheap');
   assert.deepEqual(line.failed_attempts, ['main/gpt-x:503', 'main/gpt-x:503']);
   assert.equal(line.attempts, 3);
+});
+
+test('what the unsupported_tools policy dropped is named', () => {
+  assert.equal(lineOf({ ...base, dropped: 'tools.web_search,context_management' }).dropped, 'tools.web_search,context_management');
+  assert.equal('dropped' in lineOf(base), false, 'left out when nothing was dropped');
 });
 
 test('client-influenced text cannot break the line', () => {

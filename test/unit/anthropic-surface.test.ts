@@ -68,8 +68,8 @@ test('request: a Claude Code body decodes whole — system blocks, cache_control
   assert.deepEqual(request.reasoning, { budgetTokens: 31999, includeThoughts: true });
   assert.equal(request.metadata?.sessionId, '5b0e8d3a-9c2f-4e71-a6b4-3d8f1c7e2a90', 'the session in metadata.user_id is kept for cache affinity');
   assert.match(request.metadata!.user!, /^user_2f4d/);
-  assert.deepEqual(request.passThrough, { dialect: 'anthropic', fields: {}, inert: { context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] } } },
-    'context_management is inert: kept for Anthropic, dropped for other providers');
+  assert.deepEqual(request.passThrough, { dialect: 'anthropic', fields: {}, serverSide: { context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] } } },
+    'context_management is server-side: kept for Anthropic, left to the unsupported_tools policy for other providers');
 });
 
 test('request: images (base64 and URL), documents, string content, stop sequences, sampling', () => {
@@ -161,18 +161,33 @@ test('request: tools, tool_choice, parallel tool use, structured output', () => 
   rejects(() => decode({ messages: [user('x')], tool_choice: { type: 'required' } }), 'tool_choice.type');
 });
 
-test('request: what canonical cannot carry rides in passThrough (server tools, MCP); inert fields apart', () => {
+test('request: server tools become hosted tools; what canonical cannot carry rides in passThrough (client-side built-ins, MCP); inert fields apart', () => {
+  const webSearch = {
+    type: 'web_search_20250305', name: 'web_search', max_uses: 3, allowed_domains: ['example.com'],
+    user_location: { type: 'approximate', city: 'Lyon', country: 'FR', timezone: 'Europe/Paris' },
+  };
   const request = decode({
     messages: [user('x')],
-    tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }, { name: 'f', input_schema: { type: 'object' }, input_examples: [{}] }, { name: 'g', input_schema: { type: 'object' } }],
+    tools: [
+      webSearch, { type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 2 }, { type: 'code_execution_20250825', name: 'code_execution' },
+      { type: 'bash_20250124', name: 'bash' }, { name: 'f', input_schema: { type: 'object' }, input_examples: [{}] }, { name: 'g', input_schema: { type: 'object' } },
+    ],
     mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
     service_tier: 'auto', speed: 'fast',
   });
   assert.deepEqual(request.tools!.map((tool) => tool.name), ['g']);
+  assert.deepEqual(request.hostedTools, [
+    {
+      kind: 'web-search', field: 'tools.web_search', dialect: 'anthropic', raw: webSearch,
+      allowedDomains: ['example.com'], maxUses: 3, userLocation: { city: 'Lyon', country: 'FR', timezone: 'Europe/Paris' },
+    },
+    { kind: 'web-fetch', field: 'tools.web_fetch', dialect: 'anthropic', raw: { type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 2 }, maxUses: 2 },
+    { kind: 'code-execution', field: 'tools.code_execution', dialect: 'anthropic', raw: { type: 'code_execution_20250825', name: 'code_execution' } },
+  ]);
   assert.deepEqual(request.passThrough, {
     dialect: 'anthropic',
     fields: {
-      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }, { name: 'f', input_schema: { type: 'object' }, input_examples: [{}] }],
+      tools: [{ type: 'bash_20250124', name: 'bash' }, { name: 'f', input_schema: { type: 'object' }, input_examples: [{}] }],
       mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
     },
     inert: { service_tier: 'auto', speed: 'fast' },

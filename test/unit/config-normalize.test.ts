@@ -111,6 +111,7 @@ test('every provider key is carried into the snapshot', () => {
     '    pool: { connections: 8, keep_alive_ms: 1500 }',
     '    key_strategy: fill-first',
     '    health_check: { interval_s: 10, timeout_ms: 2000 }',
+    '    unsupported_tools: reject',
   ]);
   assert.deepEqual(p, {
     name: 'local',
@@ -126,6 +127,7 @@ test('every provider key is carried into the snapshot', () => {
     pool: { connections: 8, keepAliveMs: 1500 },
     capabilities: { chat: true, completions: true, embeddings: true, responses: false },
     keyStrategy: 'fill-first',
+    unsupportedTools: 'reject',
     healthCheck: { intervalMs: 10_000, timeoutMs: 2000 },
   });
 });
@@ -193,7 +195,7 @@ test('aliases are carried over', () => {
     retry: { attempts: 2, backoffMs: 250, maxBackoffMs: 5000 },
     affinity: 'none',
   }]);
-  for (const key of ['onContextOverflow', 'timeouts']) assert.equal(key in config.models[0]!, false, key);
+  for (const key of ['onContextOverflow', 'timeouts', 'unsupportedTools']) assert.equal(key in config.models[0]!, false, key);
   assert.equal('contextWindow' in config.models[0]!.targets[0]!, false);
 });
 
@@ -220,6 +222,7 @@ test('routing and alias routing keys, fully given', () => {
     '    retry: { attempts: 3 }',
     '    timeouts: { connect_ms: 1000, total_ms: 0 }',
     '    affinity: session',
+    '    unsupported_tools: reject',
     '  - { name: cheap, strategy: least-busy, targets: [{ provider: openai, model: gpt-4o-mini }], retry: { max_backoff_ms: 150 } }',
     '  - { name: long, strategy: latency, targets: [{ provider: anthropic, model: claude-sonnet-4-5 }], timeouts: {} }',
   ]);
@@ -244,6 +247,7 @@ test('routing and alias routing keys, fully given', () => {
     retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 2000 },
     timeouts: { connectMs: 1000, totalMs: 0 },
     affinity: 'session',
+    unsupportedTools: 'reject',
   });
   assert.equal(cheap!.strategy, 'least-busy');
   assert.deepEqual(cheap!.retry, { attempts: 4, backoffMs: 100, maxBackoffMs: 150 }, 'merged key by key with routing.retry');

@@ -61,9 +61,10 @@ test('decode: the full request maps every field', () => {
   assert.deepEqual(request.sampling, { temperature: 0.2, topP: 0.9, topK: 40, maxTokens: 4096, seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.3, stop: ['END'] });
   assert.deepEqual(request.responseFormat, { type: 'json-schema', name: 'response', schema: { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] } });
   assert.deepEqual(request.reasoning, { includeThoughts: true, budgetTokens: 2048 });
+  assert.deepEqual(request.hostedTools, [{ kind: 'web-search', field: 'tools.googleSearch', dialect: 'gemini', raw: { googleSearch: {} } }]);
   assert.deepEqual(request.passThrough, {
     dialect: 'gemini',
-    fields: { 'tools.googleSearch': {} },
+    fields: {},
     inert: { safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }] },
   });
 });

@@ -123,21 +123,32 @@ test('tool choice, allowed tools, structured output, reasoning effort', () => {
   rejects({ model: 'm', input: 'x', reasoning: { effort: 'extreme' } }, 'reasoning.effort', /extreme/);
 });
 
-test('hosted tools and unknown fields are carried for a Responses provider; stateful fields are refused', () => {
-  const request = decode({ model: 'm', input: 'x', tools: [{ type: 'web_search' }, { type: 'file_search', vector_store_ids: ['vs_1'] }], tool_choice: { type: 'web_search_preview' }, max_tool_calls: 2, background: false });
-  assert.equal(request.tools, undefined);
-  assert.deepEqual(request.passThrough!.fields, {
-    tool_choice: { type: 'web_search_preview' },
-    'tools.web_search': [{ type: 'web_search' }],
-    'tools.file_search': [{ type: 'file_search', vector_store_ids: ['vs_1'] }],
-    max_tool_calls: 2,
+test('hosted tools become canonical hosted tools, client-run built-ins and unknown fields are carried for a Responses provider; stateful fields are refused', () => {
+  const webSearch = {
+    type: 'web_search', filters: { allowed_domains: ['example.com'] }, search_context_size: 'low',
+    user_location: { type: 'approximate', city: 'Lyon', country: 'FR' }, external_web_access: false,
+  };
+  const request = decode({
+    model: 'm', input: 'x', tools: [webSearch, { type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'web_search_preview' }, { type: 'local_shell' }],
+    tool_choice: { type: 'web_search_preview' }, max_tool_calls: 2, background: false,
   });
+  assert.equal(request.tools, undefined);
+  assert.deepEqual(request.hostedTools, [
+    {
+      kind: 'web-search', field: 'tools.web_search', dialect: 'openai-responses', raw: webSearch,
+      allowedDomains: ['example.com'], userLocation: { city: 'Lyon', country: 'FR' }, searchContextSize: 'low', cachedOnly: true,
+    },
+    { kind: 'other', field: 'tools.file_search', dialect: 'openai-responses', raw: { type: 'file_search', vector_store_ids: ['vs_1'] } },
+    { kind: 'web-search', field: 'tools.web_search_preview', dialect: 'openai-responses', raw: { type: 'web_search_preview' } },
+  ]);
+  assert.deepEqual(request.passThrough!.fields, { 'tools.local_shell': [{ type: 'local_shell' }], max_tool_calls: 2 });
+  assert.deepEqual(request.passThrough!.serverSide, { tool_choice: { type: 'web_search_preview' } }, 'a hosted tool choice is left to the unsupported_tools policy');
   rejects({ model: 'm', input: 'x', previous_response_id: 'resp_1' }, 'previous_response_id', /stateless|no conversation state/);
   rejects({ model: 'm', input: 'x', conversation: 'conv_1' }, 'conversation', /no conversation state/);
   rejects({ model: 'm', input: 'x', prompt: { id: 'pmpt_1' } }, 'prompt', /stored prompt/);
   rejects({ model: 'm', input: 'x', background: true }, 'background', /background/);
   rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].id', /not one this gateway answered with/);
-  rejects({ model: 'm', input: [{ type: 'web_search_call', id: 'ws_1', status: 'completed' }] }, 'input[0].type', /Responses API provider/);
+  rejects({ model: 'm', input: [{ type: 'computer_call', id: 'cu_1', status: 'completed' }] }, 'input[0].type', /Responses API provider/);
   rejects({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].image_url', /file_id/);
   rejects({ model: 'm', input: [{ role: 'critic', content: 'x' }] }, 'input[0].role', /critic/);
   rejects({ model: 'm', instructions: 'only instructions' }, 'input', /nothing to answer/);

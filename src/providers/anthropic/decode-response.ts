@@ -3,6 +3,7 @@
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, isObject, objectFrom, textFrom } from '../../util/json-value.ts';
+import { isServerToolCall, isServerToolResult, serverToolCall, serverToolResult, webCitations } from '../../util/server-tool-blocks.ts';
 import { protocolError } from '../common/protocol-error.ts';
 
 export function finishReasonFrom(raw: unknown): FinishReason {
@@ -43,7 +44,10 @@ export function decodeMessagesResponse(body: unknown): CanonicalResponse {
     if (!isObject(block)) continue;
     switch (block.type) {
       case 'text':
-        if (typeof block.text === 'string' && block.text.length > 0) content.push({ type: 'text', text: block.text });
+        if (typeof block.text === 'string' && block.text.length > 0) {
+          const citations = webCitations(block.citations);
+          content.push(citations === undefined ? { type: 'text', text: block.text } : { type: 'text', text: block.text, citations });
+        }
         break;
       case 'thinking':
         content.push({ type: 'reasoning', text: textFrom(block.thinking), ...(typeof block.signature === 'string' && block.signature.length > 0 ? { signature: block.signature } : {}) });
@@ -55,7 +59,10 @@ export function decodeMessagesResponse(body: unknown): CanonicalResponse {
         content.push({ type: 'tool-call', id: textFrom(block.id, `toolu_${content.length}`), name: textFrom(block.name), arguments: JSON.stringify(block.input ?? {}) });
         break;
       default:
-        // server tool blocks (server_tool_use, web_search_tool_result, …) were run by Anthropic; nothing to call
+        // server tool blocks (server_tool_use, web_search_tool_result, …) were run by Anthropic: the
+        // caller gets them as hosted-tool parts, nothing to call
+        if (isServerToolCall(block.type)) content.push(serverToolCall(block, objectFrom(block.input) ?? {}));
+        else if (isServerToolResult(block.type)) content.push(serverToolResult(block));
         break;
     }
   }

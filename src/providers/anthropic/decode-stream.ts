@@ -10,8 +10,12 @@ import { finishReasonFrom, usageFrom } from './decode-response.ts';
 import { streamError } from './errors.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
-import { isObject, type JsonObject, textFrom } from '../../util/json-value.ts';
+import { isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
+import { isServerToolCall, isServerToolResult, serverToolCall, serverToolResult, webCitation } from '../../util/server-tool-blocks.ts';
 import { protocolError } from '../common/protocol-error.ts';
+
+/** A server tool's streamed input beyond this is not kept (a query is a few dozen bytes). */
+const SERVER_INPUT_LIMIT = 64 * 1024;
 
 export class MessagesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'message_stop';
@@ -24,6 +28,9 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   /** Anthropic's own usage figures, merged as they come (message_delta carries cumulative totals). */
   private readonly rawUsage: JsonObject = {};
   private usage: Usage | undefined = undefined;
+  /** A server_tool_use block being read: its start, and its input as streamed (sent whole at its stop). */
+  private serverCall: JsonObject | undefined = undefined;
+  private serverInput = '';
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
@@ -51,6 +58,7 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         this.blockDelta(sink, isObject(event.delta) ? event.delta : {});
         return;
       case 'content_block_stop':
+        if (this.serverCall !== undefined) this.serverCallDone(sink);
         this.blocks.close(sink);
         return;
       case 'message_delta':
@@ -108,6 +116,10 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     switch (block.type) {
       case 'text': {
         const index = blocks.startText(sink);
+        for (const raw of listFrom(block.citations)) {
+          const citation = webCitation(raw);
+          if (citation !== undefined) sink.onPart({ type: 'text-citation', index, citation });
+        }
         if (typeof block.text === 'string' && block.text.length > 0) sink.onPart({ type: 'text-delta', index, delta: block.text });
         return;
       }
@@ -130,9 +142,33 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         return;
       }
       default:
-        // server tool blocks (server_tool_use, web_search_tool_result, …): run by Anthropic, not the caller's to run
+        // server tool blocks (server_tool_use, web_search_tool_result, …): run by Anthropic, not the
+        // caller's to run; each becomes one whole hosted-tool part
         blocks.skip(sink);
+        if (isServerToolCall(block.type)) {
+          this.serverCall = block;
+          this.serverInput = '';
+        } else if (isServerToolResult(block.type)) {
+          sink.onPart({ type: 'hosted-tool-result', index: blocks.whole(sink), result: serverToolResult(block) });
+          blocks.skip(sink);
+        }
     }
+  }
+
+  /** The call's input arrives as JSON deltas; the canonical call carries it whole. */
+  private serverCallDone(sink: PartSink): void {
+    const block = this.serverCall!;
+    this.serverCall = undefined;
+    let input: JsonObject | undefined = objectFrom(block.input);
+    if (this.serverInput.length > 0) {
+      try {
+        input = objectFrom(JSON.parse(this.serverInput));
+      } catch {
+        // a malformed input is shown as none: the call already ran upstream
+      }
+    }
+    const call = serverToolCall(this.serverInput.length > 0 && input !== undefined ? { ...block, input } : block, input ?? {});
+    sink.onPart({ type: 'hosted-tool-call', index: this.blocks.whole(sink), call });
   }
 
   private blockDelta(sink: PartSink, delta: JsonObject): void {
@@ -140,6 +176,10 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
     switch (this.blocks.open) {
       case 'text':
         if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text.length > 0) sink.onPart({ type: 'text-delta', index, delta: delta.text });
+        else if (delta.type === 'citations_delta') {
+          const citation = webCitation(delta.citation);
+          if (citation !== undefined) sink.onPart({ type: 'text-citation', index, citation });
+        }
         return;
       case 'reasoning':
         if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string' && delta.thinking.length > 0) sink.onPart({ type: 'reasoning-delta', index, delta: delta.thinking });
@@ -149,8 +189,10 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
         if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json.length > 0) sink.onPart({ type: 'tool-call-delta', index, argumentsDelta: delta.partial_json });
         return;
       case 'skipped':
+        if (this.serverCall !== undefined && delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && this.serverInput.length < SERVER_INPUT_LIMIT) this.serverInput += delta.partial_json;
+        return;
       case 'none':
-        return; // citations_delta and deltas of skipped blocks
+        return;
     }
   }
 

@@ -1,8 +1,9 @@
 // Canonical request → Anthropic Messages request body (and the count_tokens body, its subset).
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
+import type { CacheControl, CanonicalRequest, Citation, ContentPart, HostedTool, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
 import { isObject, type JsonObject } from '../../util/json-value.ts';
+import { encodeHostedTools, type EncodedHostedTools, withUnsupported } from '../common/hosted-tools.ts';
 
 /** Anthropic requires max_tokens; this is sent when the caller gave none (Claude 3 models cap output at 4096). */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -16,12 +17,13 @@ const ANSWER_ROOM = 4096;
 
 /**
  * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
- * dropped). Anthropic's own, inert or not, come back to be merged into the body.
+ * dropped, its server-side ones left to the unsupported_tools policy). Anthropic's own, inert,
+ * server-side or not, come back to be merged into the body.
  */
 export function rejectForeignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
-  if (extra.dialect === 'anthropic') return extra.inert === undefined ? extra.fields : { ...extra.inert, ...extra.fields };
+  if (extra.dialect === 'anthropic') return extra.inert === undefined && extra.serverSide === undefined ? extra.fields : { ...extra.inert, ...extra.serverSide, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
   throw invalidRequest(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
@@ -45,11 +47,22 @@ function documentBlock(source: MediaSource, filename: string | undefined): JsonO
   throw invalidRequest(`Anthropic takes PDF and plain-text documents only, not '${source.mediaType}'.`, 'messages');
 }
 
+/** Citations Anthropic issued go back verbatim (it checks their encrypted index); others cannot. */
+function citations(list: readonly Citation[] | undefined): JsonObject {
+  if (list === undefined) return {};
+  const raw: JsonObject[] = [];
+  for (const citation of list) if (citation.dialect === 'anthropic' && citation.raw !== undefined) raw.push(citation.raw);
+  return raw.length > 0 ? { citations: raw } : {};
+}
+
 /** Blocks of user content, and of tool results (text, images, documents). */
 function userBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
+    case 'hosted-tool-call':
+    case 'hosted-tool-result':
+      return undefined;
     case 'image':
       return { type: 'image', source: imageSource(part.source), ...cache(part.cacheControl) };
     case 'file':
@@ -92,7 +105,12 @@ function toolInput(args: string, name: string): unknown {
 function assistantBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
-      return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
+      return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...citations(part.citations), ...cache(part.cacheControl) };
+    case 'hosted-tool-call':
+    case 'hosted-tool-result':
+      // Anthropic's own server-tool blocks go back as they were (with their encrypted content);
+      // another provider's hosted calls ran elsewhere: the answer text after them carries what they found
+      return part.dialect === 'anthropic' ? part.raw : undefined;
     case 'reasoning':
       if (part.redactedData !== undefined) return { type: 'redacted_thinking', data: part.redactedData };
       // only a signature Anthropic issued validates; unsigned or foreign thinking cannot be replayed
@@ -168,16 +186,29 @@ export function thinkingBudget(request: CanonicalRequest): number | undefined {
   return reasoning.includeThoughts === true ? EFFORT_BUDGETS.medium : undefined;
 }
 
-function encodeTools(request: CanonicalRequest, body: JsonObject): void {
+/** A web search of another dialect → Anthropic's server tool (one of allowed or blocked domains: Anthropic takes not both). */
+export function anthropicHostedTool(tool: HostedTool): JsonObject | undefined {
+  if (tool.kind !== 'web-search') return undefined;
+  const out: JsonObject = { type: 'web_search_20250305', name: 'web_search' };
+  if (tool.maxUses !== undefined) out.max_uses = tool.maxUses;
+  if (tool.allowedDomains !== undefined && tool.allowedDomains.length > 0) out.allowed_domains = tool.allowedDomains;
+  else if (tool.blockedDomains !== undefined && tool.blockedDomains.length > 0) out.blocked_domains = tool.blockedDomains;
+  if (tool.userLocation !== undefined) out.user_location = { type: 'approximate', ...tool.userLocation };
+  return out;
+}
+
+function encodeTools(request: CanonicalRequest, body: JsonObject, hosted: EncodedHostedTools | undefined): void {
   const tools = request.tools ?? [];
+  if (hosted !== undefined && hosted.tools.length > 0) body.tools = hosted.tools;
   if (tools.length === 0) return;
-  body.tools = tools.map((tool) => ({
+  const custom = tools.map((tool) => ({
     name: tool.name,
     ...(tool.description !== undefined ? { description: tool.description } : {}),
     input_schema: tool.parameters.type === undefined ? { type: 'object', properties: {}, ...tool.parameters } : tool.parameters,
     ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
     ...cache(tool.cacheControl),
   }));
+  body.tools = hosted !== undefined && hosted.tools.length > 0 ? [...custom, ...hosted.tools] : custom;
   const choice = request.toolChoice;
   if (choice === undefined && request.parallelToolCalls !== false) return;
   const toolChoice: JsonObject = choice === undefined ? { type: 'auto' }
@@ -219,7 +250,7 @@ function encodeSampling(request: CanonicalRequest, model: string, budget: number
 }
 
 /** The body both endpoints share; `forCount` leaves out what only generation takes. */
-export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean): JsonObject {
+export function encodeMessagesBody(request: CanonicalRequest, model: string, provider: ProviderContext, forCount: boolean, hosted: EncodedHostedTools | undefined): JsonObject {
   const extra = rejectForeignFields(request, provider.name);
   const sampling = request.sampling;
   if (sampling.presencePenalty !== undefined && sampling.presencePenalty !== 0) throw invalidRequest('Anthropic has no presence penalty; remove presence_penalty (or set it to 0).', 'presence_penalty');
@@ -229,7 +260,7 @@ export function encodeMessagesBody(request: CanonicalRequest, model: string, pro
   const system = systemBlocks(request.messages);
   if (system !== undefined) body.system = system;
   body.messages = messages;
-  encodeTools(request, body);
+  encodeTools(request, body, hosted);
   const budget = effectiveBudget(request, messages, forCount);
   if (budget === 0) body.thinking = { type: 'disabled' };
   else if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
@@ -251,18 +282,21 @@ function mergeFields(body: JsonObject, extra: JsonObject, forCount: boolean): vo
   for (const [key, value] of Object.entries(extra)) {
     if (forCount && !COUNT_FIELDS.has(key)) continue;
     const present = body[key];
-    if (present === undefined) body[key] = value;
+    // the caller's own tool_choice naming a server tool replaces the one built from canonical
+    if (present === undefined || key === 'tool_choice') body[key] = value;
     else if (Array.isArray(present) && Array.isArray(value)) body[key] = [...present, ...value];
     else if (isObject(present) && isObject(value)) body[key] = { ...value, ...present };
   }
 }
 
 export function encodeMessagesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
-  const body = encodeMessagesBody(request, model, provider, false);
-  return { path: '/messages', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+  const hosted = encodeHostedTools(request, model, 'anthropic', anthropicHostedTool);
+  const body = encodeMessagesBody(request, model, provider, false, hosted);
+  return withUnsupported({ path: '/messages', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) }, hosted);
 }
 
 export function encodeCountTokensRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
-  const body = encodeMessagesBody(request, model, provider, true);
-  return { path: '/messages/count_tokens', headers: ['accept', 'application/json'], body: JSON.stringify(body) };
+  const hosted = encodeHostedTools(request, model, 'anthropic', anthropicHostedTool);
+  const body = encodeMessagesBody(request, model, provider, true, hosted);
+  return withUnsupported({ path: '/messages/count_tokens', headers: ['accept', 'application/json'], body: JSON.stringify(body) }, hosted);
 }

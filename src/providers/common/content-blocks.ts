@@ -52,6 +52,12 @@ export class ContentBlocks {
     return index;
   }
 
+  /** Ends the open block and numbers one sent whole, in a single part (a hosted tool's call or result); its index. */
+  whole(sink: PartSink): number {
+    this.close(sink);
+    return ++this.index;
+  }
+
   /** Ends the open block and enters one the caller is not shown (it takes no index). */
   skip(sink: PartSink): void {
     this.close(sink);

@@ -8,8 +8,10 @@ import { protocolError } from '../common/protocol-error.ts';
 
 export const geminiCountTokensCodec: CountTokensProviderCodec = {
   encodeRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
-    const body = { model: modelResource(model), ...encodeGenerateBody(request, model, provider) };
-    return { path: `${modelPath(model)}:countTokens`, headers: ['accept', 'application/json'], body: JSON.stringify({ generateContentRequest: body }) };
+    const { body, unsupported } = encodeGenerateBody(request, model, provider);
+    const upstream: UpstreamRequest = { path: `${modelPath(model)}:countTokens`, headers: ['accept', 'application/json'], body: JSON.stringify({ generateContentRequest: { model: modelResource(model), ...body } }) };
+    if (unsupported !== undefined) upstream.unsupported = unsupported;
+    return upstream;
   },
   decodeResponse(raw: unknown): number {
     const total = countFrom(objectFrom(raw)?.totalTokens);

@@ -3,10 +3,12 @@
 // function call travels in an empty reasoning part just before the call; on a text part, in one
 // just after the text; on thought parts, with the thinking text.
 import { randomBytes } from 'node:crypto';
+import type { Citation, HostedToolCallPart, HostedToolResultPart, TextPart, WebResult } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, firstOf, isObject, type JsonObject, listFrom, objectFrom, stringFrom, textFrom } from '../../util/json-value.ts';
 import { protocolError } from '../common/protocol-error.ts';
+import { utf16OffsetOf } from '../../util/utf8-offsets.ts';
 
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
 const FAILED = new Set(['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS', 'MISSING_THOUGHT_SIGNATURE']);
@@ -48,6 +50,67 @@ export class CallIds {
     const n = this.count++;
     return typeof given === 'string' && given.length > 0 ? given : `call_${this.base}_${n}`;
   }
+}
+
+/** One grounding support: a span of the answer (UTF-8 bytes, over the candidate's text) and the sources behind it. */
+export interface GroundingSupport { start: number; end: number; sources: WebResult[] }
+
+/** Grounding with Google Search, read from a candidate: the search as a hosted call, its sources as the result, and the supports. */
+export interface Grounding {
+  call: HostedToolCallPart;
+  result: HostedToolResultPart;
+  supports: GroundingSupport[];
+}
+
+/** A candidate's `groundingMetadata` → the search and what it found; undefined when it holds neither queries nor sources. */
+export function groundingOf(raw: unknown, id: string): Grounding | undefined {
+  const metadata = objectFrom(raw);
+  if (metadata === undefined) return undefined;
+  const queries = listFrom(metadata.webSearchQueries).filter((query): query is string => typeof query === 'string');
+  const sources: WebResult[] = [];
+  for (const entry of listFrom(metadata.groundingChunks)) {
+    const web = objectFrom(objectFrom(entry)?.web);
+    // kept in place (even empty) so the supports' chunk indices still point at the right one
+    sources.push({ url: textFrom(web?.uri), ...(typeof web?.title === 'string' ? { title: web.title } : {}) });
+  }
+  if (queries.length === 0 && sources.length === 0) return undefined;
+  const input: Record<string, unknown> = queries.length > 0 ? { query: queries[0] } : {};
+  if (queries.length > 1) input.queries = queries;
+  const supports: GroundingSupport[] = [];
+  for (const entry of listFrom(metadata.groundingSupports)) {
+    const support = objectFrom(entry);
+    const segment = objectFrom(support?.segment);
+    const end = countFrom(segment?.endIndex);
+    if (end === undefined) continue;
+    const start = countFrom(segment?.startIndex) ?? 0; // proto3 JSON leaves a 0 out
+    const cited: WebResult[] = [];
+    for (const index of listFrom(support?.groundingChunkIndices)) {
+      const source = typeof index === 'number' ? sources[index] : undefined;
+      if (source !== undefined && source.url.length > 0) cited.push(source);
+    }
+    if (cited.length > 0 && end > start) supports.push({ start, end, sources: cited });
+  }
+  return {
+    call: { type: 'hosted-tool-call', id, kind: 'web-search', name: 'web_search', input },
+    result: { type: 'hosted-tool-result', callId: id, kind: 'web-search', results: sources.filter((source) => source.url.length > 0) },
+    supports,
+  };
+}
+
+/**
+ * The citations of one text that starts `base` bytes into the candidate's text: each support that
+ * falls inside it, its offsets turned into the text's own UTF-16 offsets.
+ */
+export function citationsIn(text: string, base: number, supports: readonly GroundingSupport[]): Citation[] | undefined {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  let out: Citation[] | undefined;
+  for (const support of supports) {
+    if (support.start < base || support.end > base + bytes) continue;
+    const start = utf16OffsetOf(text, support.start - base);
+    const end = utf16OffsetOf(text, support.end - base);
+    for (const source of support.sources) (out ??= []).push({ url: source.url, ...(source.title !== undefined ? { title: source.title } : {}), start, end });
+  }
+  return out;
 }
 
 /** Parts the canonical response has no kind for, shown as the text a reader would see. */
@@ -97,8 +160,21 @@ export function decodeGenerateResponse(raw: unknown): CanonicalResponse {
     if (signature !== undefined) content.push({ type: 'reasoning', text: '', signature, provider: 'gemini' });
   }
   const rawFinish: string | undefined = typeof candidate?.finishReason === 'string' ? candidate.finishReason : blocked;
+  const id = typeof body.responseId === 'string' ? body.responseId : `gemini-${randomBytes(9).toString('base64url')}`;
+  const grounding = groundingOf(candidate?.groundingMetadata, `ws_${id.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}`);
+  if (grounding !== undefined) {
+    let base = 0;
+    for (const part of content) {
+      if (part.type !== 'text') continue;
+      const citations = citationsIn(part.text, base, grounding.supports);
+      if (citations !== undefined) (part as TextPart).citations = citations;
+      base += Buffer.byteLength(part.text, 'utf8');
+    }
+    // the search came before the answer it grounds
+    content.unshift(grounding.call, grounding.result);
+  }
   return {
-    id: typeof body.responseId === 'string' ? body.responseId : `gemini-${randomBytes(9).toString('base64url')}`,
+    id,
     model: typeof body.modelVersion === 'string' ? body.modelVersion : '',
     created: Math.floor(Date.now() / 1000),
     content,

@@ -3,10 +3,14 @@
 // around them. A function call arrives whole, so it becomes start + one delta + end. Gemini has no
 // end marker: a stream is complete when a chunk carried a finishReason (or a prompt block reason),
 // and `response-end` goes out when the upstream closes, since a last chunk may still follow.
+// Grounding metadata (a Google Search) is read from the last chunk that carries it and sent at the
+// end: the citations of the open text block, then the search and its sources as hosted-tool parts.
 import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { CallIds, finishReasonFrom, textOfOtherPart, usageFrom } from './decode-response.ts';
+import { asksWebSearch } from '../common/hosted-tools.ts';
+import { CallIds, citationsIn, finishReasonFrom, groundingOf, textOfOtherPart, usageFrom } from './decode-response.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
 import { firstOf, isObject, type JsonObject, objectFrom, textFrom } from '../../util/json-value.ts';
@@ -23,6 +27,19 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
   private rawFinish: string | undefined = undefined;
   private blocked: string | undefined = undefined;
   private usage: Usage | undefined = undefined;
+  /** The request asked for a web search: the text is followed, so grounding offsets can be placed. */
+  private readonly grounded: boolean;
+  private grounding: unknown = undefined;
+  private responseId = '';
+  /** The open text block's text, and where it starts in the candidate's text (UTF-8 bytes); kept only when grounded. */
+  private blockText = '';
+  private blockStart = 0;
+  private textBytes = 0;
+
+  constructor(request?: CanonicalRequest) {
+    super();
+    this.grounded = request !== undefined && asksWebSearch(request);
+  }
 
   /** Gemini has no end event: a finishReason (or a block reason) seen means the stream is complete. */
   protected override onIncomplete(sink: PartSink): void {
@@ -30,8 +47,9 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       super.onIncomplete(sink);
       return;
     }
-    this.blocks.close(sink);
     if (!this.started) this.start(sink, {});
+    if (this.grounding !== undefined) this.ground(sink);
+    this.blocks.close(sink);
     const finishReason = this.rawFinish === undefined ? 'content-filter' : finishReasonFrom(this.rawFinish, this.hasCalls);
     sink.onPart({
       type: 'response-end', finishReason, rawFinishReason: this.rawFinish ?? this.blocked!,
@@ -69,6 +87,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     const parts = objectFrom(candidate?.content)?.parts;
     if (Array.isArray(parts)) for (const part of parts) if (isObject(part)) this.part(sink, part);
     if (typeof candidate?.finishReason === 'string') this.rawFinish = candidate.finishReason;
+    if (this.grounded && candidate?.groundingMetadata !== undefined) this.grounding = candidate.groundingMetadata;
     const blockReason = objectFrom(chunk.promptFeedback)?.blockReason;
     if (typeof blockReason === 'string') this.blocked = blockReason;
   }
@@ -76,6 +95,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
   private start(sink: PartSink, chunk: JsonObject): void {
     this.started = true;
     this.ids = new CallIds(chunk.responseId);
+    if (typeof chunk.responseId === 'string') this.responseId = chunk.responseId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40);
     sink.onPart({
       type: 'response-start',
       id: typeof chunk.responseId === 'string' ? chunk.responseId : `gemini-${Date.now().toString(36)}`,
@@ -112,13 +132,38 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
     }
     const text = typeof part.text === 'string' ? part.text : textOfOtherPart(part);
     if (text !== undefined && text.length > 0) {
+      const opening = blocks.open !== 'text';
       const index = blocks.ensure(sink, 'text');
+      if (this.grounded) this.follow(text, opening);
       sink.onPart({ type: 'text-delta', index, delta: text });
     }
     if (signature !== undefined) {
       blocks.close(sink);
       this.signatureBlock(sink, signature);
     }
+  }
+
+  /** Keeps the open text block's text and its place in the candidate's text, for grounding offsets. */
+  private follow(text: string, opening: boolean): void {
+    if (opening) {
+      this.blockStart = this.textBytes;
+      this.blockText = '';
+    }
+    this.blockText += text;
+    this.textBytes += Buffer.byteLength(text, 'utf8');
+  }
+
+  /** The search Gemini grounded the answer in: citations on the open text block, then the call and its sources. */
+  private ground(sink: PartSink): void {
+    const grounding = groundingOf(this.grounding, `ws_${this.responseId.length > 0 ? this.responseId : Date.now().toString(36)}`);
+    if (grounding === undefined) return;
+    const blocks = this.blocks;
+    if (blocks.open === 'text') {
+      const citations = citationsIn(this.blockText, this.blockStart, grounding.supports);
+      if (citations !== undefined) for (const citation of citations) sink.onPart({ type: 'text-citation', index: blocks.index, citation });
+    }
+    sink.onPart({ type: 'hosted-tool-call', index: blocks.whole(sink), call: grounding.call });
+    sink.onPart({ type: 'hosted-tool-result', index: blocks.whole(sink), result: grounding.result });
   }
 
   /** A signature Gemini attached to a non-thought part, carried in an empty reasoning block. */

@@ -4,15 +4,19 @@
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 import type {
-  CanonicalRequest, ContentPart, MediaSource, Message, PassThrough, ReasoningEffort, ReasoningPart, ReasoningSettings, ToolResultPart,
+  CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, PassThrough, ReasoningEffort, ReasoningPart, ReasoningSettings, ToolResultPart,
 } from '../../canonical/request.ts';
 import { geminiParameters, geminiResponseSchema } from './schema.ts';
 import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
+import { encodeHostedTools } from '../common/hosted-tools.ts';
 
-/** Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its inert ones are dropped. */
+/**
+ * Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its
+ * inert ones are dropped (its server-side ones are left to the unsupported_tools policy).
+ */
 export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: JsonObject; inert: JsonObject } | undefined {
   if (passThrough === undefined) return undefined;
-  if (passThrough.dialect === 'gemini') return { fields: passThrough.fields, inert: passThrough.inert ?? {} };
+  if (passThrough.dialect === 'gemini') return { fields: passThrough.serverSide === undefined ? passThrough.fields : { ...passThrough.serverSide, ...passThrough.fields }, inert: passThrough.inert ?? {} };
   const names = Object.keys(passThrough.fields);
   if (names.length === 0) return undefined;
   throw invalidRequest(
@@ -238,9 +242,22 @@ function mergeExtras(body: JsonObject, generation: JsonObject, values: JsonObjec
   }
 }
 
-/** The GenerateContentRequest body (also wrapped by countTokens). */
-export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): JsonObject {
+/**
+ * A web search of another dialect → Grounding with Google Search. Gemini restricts no domains, and
+ * Google Search alongside function calling needs the server-side invocation history Gemini 3 keeps
+ * (`includeServerSideToolInvocations`), which the gateway does not carry: only a request without
+ * function tools gets it.
+ */
+export function geminiHostedTool(tool: HostedTool, request: CanonicalRequest): JsonObject | undefined {
+  if (tool.kind !== 'web-search' || (request.tools !== undefined && request.tools.length > 0)) return undefined;
+  if ((tool.allowedDomains?.length ?? 0) > 0 || (tool.blockedDomains?.length ?? 0) > 0) return undefined;
+  return { googleSearch: {} };
+}
+
+/** The GenerateContentRequest body (also wrapped by countTokens), and what it left out. */
+export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): { body: JsonObject; unsupported: string[] | undefined } {
   const extras = geminiExtras(request.passThrough, provider.name);
+  const hosted = encodeHostedTools(request, model, 'gemini', geminiHostedTool);
   const encoder = new ContentsEncoder(request, model);
   request.messages.forEach((message, i) => encoder.message(message, i));
   const body: JsonObject = { contents: encoder.contents };
@@ -253,6 +270,7 @@ export function encodeGenerateBody(request: CanonicalRequest, model: string, pro
       }),
     }];
   }
+  if (hosted !== undefined && hosted.tools.length > 0) body.tools = Array.isArray(body.tools) ? [...body.tools, ...hosted.tools] : hosted.tools;
   const choice = request.toolChoice;
   if (choice !== undefined && request.tools !== undefined && request.tools.length > 0) {
     const mode = choice.type === 'auto' ? 'AUTO' : choice.type === 'none' ? 'NONE' : 'ANY';
@@ -285,11 +303,13 @@ export function encodeGenerateBody(request: CanonicalRequest, model: string, pro
     mergeExtras(body, generation, extras.inert);
   }
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
-  return body;
+  return { body, unsupported: hosted !== undefined && hosted.unsupported.length > 0 ? hosted.unsupported : undefined };
 }
 
 export function encodeGenerateRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
-  const body = encodeGenerateBody(request, model, provider);
+  const { body, unsupported } = encodeGenerateBody(request, model, provider);
   const path = `${modelPath(model)}:${request.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
-  return { path, headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+  const upstream: UpstreamRequest = { path, headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+  if (unsupported !== undefined) upstream.unsupported = unsupported;
+  return upstream;
 }

@@ -54,7 +54,7 @@ export const geminiProvider: ProviderAdapter = {
   chat: {
     encodeRequest: encodeGenerateRequest,
     decodeResponse: decodeGenerateResponse,
-    createStreamDecoder: (_request: CanonicalRequest) => new GeminiStreamDecoder(),
+    createStreamDecoder: (request: CanonicalRequest) => new GeminiStreamDecoder(request),
   },
   embeddings: geminiEmbeddingsCodec,
   countTokens: geminiCountTokensCodec,

@@ -4,6 +4,7 @@ import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.
 import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, Message, PassThrough, ReasoningSettings, ToolDefinition } from '../../canonical/request.ts';
 import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
+import { encodeHostedTools, noHostedTool, withUnsupported } from '../common/hosted-tools.ts';
 
 /** `/api/generate` fields with no canonical equivalent, carried from an Ollama caller. */
 const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
@@ -95,6 +96,8 @@ function encodeMessages(messages: readonly Message[]): JsonObject[] {
           if (part.type === 'text') content += part.text;
           else if (part.type === 'reasoning') thinking += part.text;
           else if (part.type === 'tool-call') calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments, `${param}[${j}].arguments`) } });
+          // another provider's hosted calls (web search) ran there: the text after them carries what they found
+          else if (part.type === 'hosted-tool-call' || part.type === 'hosted-tool-result') return;
           else throw invalidRequest(`${param}[${j}]: ${part.type} parts cannot be part of an assistant turn for Ollama.`, `${param}[${j}]`);
         });
         const entry: JsonObject = { role: 'assistant', content };
@@ -211,6 +214,8 @@ function encodeGenerate(request: CanonicalRequest, body: JsonObject, fields: Jso
 
 export function encodeOllamaRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
   const extras = ollamaExtras(request.passThrough, provider.name);
+  // Ollama runs no tool itself: every hosted tool is left to the unsupported_tools policy
+  const hosted = encodeHostedTools(request, model, 'ollama', noHostedTool);
   let body: JsonObject = { model, messages: encodeMessages(request.messages) };
   const tools = encodeTools(request); if (tools !== undefined) body.tools = tools;
   const format = encodeFormat(request); if (format !== undefined) body.format = format;
@@ -225,5 +230,5 @@ export function encodeOllamaRequest(request: CanonicalRequest, model: string, pr
     path = '/api/generate';
   }
   mergeExtras(body, extras);
-  return { path, headers: ['accept', request.stream ? 'application/x-ndjson' : 'application/json'], body: JSON.stringify(body) };
+  return withUnsupported({ path, headers: ['accept', request.stream ? 'application/x-ndjson' : 'application/json'], body: JSON.stringify(body) }, hosted);
 }

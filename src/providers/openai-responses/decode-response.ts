@@ -1,6 +1,6 @@
 // OpenAI Responses `response` object → canonical response.
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalRequest, Citation, HostedToolCallPart, HostedToolResultPart } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
@@ -35,6 +35,60 @@ export function reasoningPart(item: JsonObject): ResponsePart | undefined {
   const encrypted = typeof item.encrypted_content === 'string' && item.encrypted_content.length > 0 ? item.encrypted_content : undefined;
   if (text.length === 0) return encrypted === undefined ? undefined : { type: 'reasoning', text: '', redactedData: encrypted };
   return { type: 'reasoning', text, ...(encrypted !== undefined ? { signature: encrypted } : {}) };
+}
+
+const DIALECT = 'openai-responses';
+
+/** An output item of a tool OpenAI ran itself (`web_search_call`, `code_interpreter_call`, …), not one for the caller to run. */
+export function isHostedCallItem(type: unknown): type is string {
+  return typeof type === 'string' && type.endsWith('_call') && type !== 'function_call' && type !== 'custom_tool_call';
+}
+
+/**
+ * A hosted call item → a hosted call (kept verbatim for a Responses caller), and for a web search
+ * its result: the `sources` when the request asked for them.
+ */
+export function hostedCallParts(item: JsonObject, fallbackId: string): [HostedToolCallPart, HostedToolResultPart?] {
+  const type = textFrom(item.type);
+  const id = textFrom(item.id, fallbackId);
+  const action = objectFrom(item.action);
+  const input: JsonObject = {};
+  if (typeof action?.query === 'string') input.query = action.query;
+  else if (typeof action?.url === 'string') input.url = action.url;
+  const kind = type === 'web_search_call' ? 'web-search' : type === 'code_interpreter_call' ? 'code-execution' : 'other';
+  const call: HostedToolCallPart = { type: 'hosted-tool-call', id, kind, name: type.slice(0, -'_call'.length), input, raw: item, dialect: DIALECT };
+  if (kind !== 'web-search') return [call];
+  // a search always has its result, empty when the sources were not asked for
+  const results = [];
+  for (const entry of listFrom(action?.sources)) {
+    const source = objectFrom(entry);
+    if (typeof source?.url === 'string') results.push({ url: source.url, ...(typeof source.title === 'string' ? { title: source.title } : {}) });
+  }
+  return [call, { type: 'hosted-tool-result', callId: id, kind, results }];
+}
+
+/** An `output_text` annotation of type `url_citation` → a canonical citation; others (file citations) have no equivalent. */
+export function urlCitation(raw: unknown): Citation | undefined {
+  const annotation = objectFrom(raw);
+  if (annotation?.type !== 'url_citation' || typeof annotation.url !== 'string') return undefined;
+  const citation: Citation = { url: annotation.url, raw: annotation, dialect: DIALECT };
+  if (typeof annotation.title === 'string') citation.title = annotation.title;
+  const start = countFrom(annotation.start_index);
+  const end = countFrom(annotation.end_index);
+  if (start !== undefined && end !== undefined && end >= start) {
+    citation.start = start;
+    citation.end = end;
+  }
+  return citation;
+}
+
+function urlCitations(raw: unknown): Citation[] | undefined {
+  let out: Citation[] | undefined;
+  for (const entry of listFrom(raw)) {
+    const citation = urlCitation(entry);
+    if (citation !== undefined) (out ??= []).push(citation);
+  }
+  return out;
 }
 
 /** A custom tool's raw input, as the arguments of the one-string-argument function other dialects see. */
@@ -85,7 +139,10 @@ export function decodeResponsesResponse(body: unknown, request?: CanonicalReques
       case 'message':
         for (const entry of listFrom(item.content)) {
           const part = objectFrom(entry);
-          if (part?.type === 'output_text' && typeof part.text === 'string' && part.text.length > 0) content.push({ type: 'text', text: part.text });
+          if (part?.type === 'output_text' && typeof part.text === 'string' && part.text.length > 0) {
+            const citations = urlCitations(part.annotations);
+            content.push(citations === undefined ? { type: 'text', text: part.text } : { type: 'text', text: part.text, citations });
+          }
           else if (part?.type === 'refusal' && typeof part.refusal === 'string' && part.refusal.length > 0) content.push({ type: 'text', text: part.refusal });
         }
         break;
@@ -98,7 +155,10 @@ export function decodeResponsesResponse(body: unknown, request?: CanonicalReques
         content.push({ type: 'tool-call', id: textFrom(item.call_id ?? item.id), name: textFrom(item.name), arguments: customArguments(item.input) });
         break;
       default:
-        // hosted tool calls (web_search_call, …) ran upstream; their results are in the message text
+        // hosted tool calls (web_search_call, …) ran upstream: shown to the caller, nothing to run
+        if (isHostedCallItem(item.type)) {
+          for (const part of hostedCallParts(item, `ws_${content.length}`)) if (part !== undefined) content.push(part);
+        }
         break;
     }
   }

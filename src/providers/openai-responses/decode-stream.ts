@@ -5,7 +5,7 @@
 // and a stream that stops before any of them ends with an error part.
 import type { PartSink } from '../../canonical/adapters.ts';
 import type { CanonicalRequest } from '../../canonical/request.ts';
-import { failedError, finishOf, reasoningText, usageFrom } from './decode-response.ts';
+import { failedError, finishOf, hostedCallParts, isHostedCallItem, reasoningText, urlCitation, usageFrom } from './decode-response.ts';
 import { StopMatcher } from './stop.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
@@ -72,6 +72,9 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
       case 'response.output_item.done':
         this.itemDone(sink, isObject(event.item) ? event.item : {});
         return;
+      case 'response.output_text.annotation.added':
+        this.annotation(sink, event.annotation);
+        return;
       case 'response.completed':
       case 'response.incomplete':
         this.complete(sink, isObject(event.response) ? event.response : {});
@@ -83,7 +86,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
         this.fail(sink, failedError({ error: event }));
         return;
       default:
-        // part/summary boundaries, `.done` repeats, hosted-tool progress: nothing new to carry
+        // part/summary boundaries, `.done` repeats, hosted-tool progress (the call comes whole with its item's done)
         return;
     }
   }
@@ -159,6 +162,13 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
     sink.onPart({ type: 'tool-call-delta', index: this.blocks.index, argumentsDelta: delta });
   }
 
+  /** A url_citation of the text being streamed. */
+  private annotation(sink: PartSink, raw: unknown): void {
+    if (this.stopped || this.blocks.open !== 'text') return;
+    const citation = urlCitation(raw);
+    if (citation !== undefined) sink.onPart({ type: 'text-citation', index: this.blocks.index, citation });
+  }
+
   private itemDone(sink: PartSink, item: JsonObject): void {
     if (this.stopped) return;
     switch (item.type) {
@@ -168,6 +178,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
           for (const entry of listFrom(item.content)) {
             const part = objectFrom(entry);
             this.text(sink, typeof part?.text === 'string' ? part.text : typeof part?.refusal === 'string' ? part.refusal : '');
+            for (const annotation of listFrom(part?.annotations)) this.annotation(sink, annotation);
           }
         }
         if (this.blocks.open === 'text' && this.stop.active) {
@@ -188,6 +199,15 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
         sink.onPart({ type: 'tool-call-delta', index: this.blocks.index, argumentsDelta: '"}' });
         break;
       default:
+        // a hosted call (web_search_call, …) comes whole with its item's done: shown, nothing to run
+        if (isHostedCallItem(item.type)) {
+          this.ensureStarted(sink);
+          for (const part of hostedCallParts(item, `ws_${this.blocks.nextIndex}`)) {
+            if (part === undefined) continue;
+            const index = this.blocks.whole(sink);
+            sink.onPart(part.type === 'hosted-tool-call' ? { type: 'hosted-tool-call', index, call: part } : { type: 'hosted-tool-result', index, result: part });
+          }
+        }
         break;
     }
     this.blocks.close(sink);

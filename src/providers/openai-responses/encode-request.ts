@@ -3,8 +3,9 @@
 // and encrypted reasoning is always asked for, so thinking can be sent back on the next turn.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
+import type { CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
 import { type JsonObject, listFrom, objectFrom } from '../../util/json-value.ts';
+import { encodeHostedTools, withUnsupported } from '../common/hosted-tools.ts';
 
 export const DIALECT = 'openai-responses';
 
@@ -15,7 +16,7 @@ export const DIALECT = 'openai-responses';
 function foreignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
-  if (extra.dialect === DIALECT) return { ...extra.inert, ...extra.fields };
+  if (extra.dialect === DIALECT) return { ...extra.inert, ...extra.serverSide, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined;
   throw invalidRequest(
@@ -99,6 +100,10 @@ function encodeInput(messages: readonly Message[]): { instructions: string | und
           } else if (part.type === 'tool-call') {
             flush();
             input.push({ type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
+          } else if (part.type === 'hosted-tool-call' && part.dialect === DIALECT && part.raw !== undefined) {
+            // a hosted call OpenAI ran (web_search_call) goes back as it was; another provider's ran elsewhere
+            flush();
+            input.push(part.raw);
           }
         }
         flush();
@@ -112,6 +117,30 @@ function encodeInput(messages: readonly Message[]): { instructions: string | und
     }
   }
   return { instructions, input };
+}
+
+/**
+ * A web search of another dialect → Responses' `web_search` tool. It has an allow-list of domains
+ * but no block-list: a search that must avoid domains has no equivalent here.
+ */
+export function responsesHostedTool(tool: HostedTool): JsonObject | undefined {
+  if (tool.kind !== 'web-search' || (tool.blockedDomains !== undefined && tool.blockedDomains.length > 0)) return undefined;
+  const out: JsonObject = { type: 'web_search' };
+  if (tool.allowedDomains !== undefined && tool.allowedDomains.length > 0) out.filters = { allowed_domains: tool.allowedDomains };
+  if (tool.userLocation !== undefined) out.user_location = { type: 'approximate', ...tool.userLocation };
+  if (tool.searchContextSize !== undefined) out.search_context_size = tool.searchContextSize;
+  return out;
+}
+
+/**
+ * A web search of another dialect's caller was mapped: its sources are asked for, so that caller
+ * sees what was found (Anthropic's web_search_tool_result, Gemini's grounding chunks).
+ */
+function mapsWebSearch(request: CanonicalRequest): boolean {
+  const hosted = request.hostedTools;
+  if (hosted === undefined) return false;
+  for (const tool of hosted) if (tool.dialect !== DIALECT && tool.cachedOnly !== true && responsesHostedTool(tool) !== undefined) return true;
+  return false;
 }
 
 /** Budget → effort for thinking suffixes and Anthropic/Gemini budgets (docs/translation/openai-responses.md). */
@@ -140,6 +169,7 @@ function refuseUnsupported(request: CanonicalRequest): void {
 export function encodeResponsesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
   const extra = foreignFields(request, provider.name);
   refuseUnsupported(request);
+  const hosted = encodeHostedTools(request, model, DIALECT, responsesHostedTool);
   const { instructions, input } = encodeInput(request.messages);
   const body: JsonObject = { model };
   if (instructions !== undefined) body.instructions = instructions;
@@ -158,6 +188,7 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
       strict: tool.strict ?? false,
     }));
   }
+  if (hosted !== undefined && hosted.tools.length > 0) body.tools = [...listFrom(body.tools), ...hosted.tools];
   const choice = request.toolChoice;
   if (choice !== undefined) body.tool_choice = choice.type === 'tool' ? { type: 'function', name: choice.name } : choice.type;
   if (request.parallelToolCalls !== undefined && request.tools !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
@@ -185,10 +216,10 @@ export function encodeResponsesRequest(request: CanonicalRequest, model: string,
   if (request.metadata?.user !== undefined) body.safety_identifier = request.metadata.user;
   if (request.metadata?.sessionId !== undefined) body.prompt_cache_key = request.metadata.sessionId;
   body.store = false;
-  body.include = ['reasoning.encrypted_content'];
+  body.include = mapsWebSearch(request) ? ['reasoning.encrypted_content', 'web_search_call.action.sources'] : ['reasoning.encrypted_content'];
   if (request.stream) body.stream = true;
   if (extra !== undefined) mergeFields(body, extra);
-  return { path: '/responses', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+  return withUnsupported({ path: '/responses', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) }, hosted);
 }
 
 /**

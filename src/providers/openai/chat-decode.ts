@@ -1,6 +1,7 @@
 // OpenAI Chat Completions response and SSE stream → canonical response and stream parts.
 import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import type { Citation } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, firstOf, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
@@ -45,13 +46,44 @@ function reasoningFromMessage(message: JsonObject): ResponsePart[] {
   return text.length > 0 ? [{ type: 'reasoning', text }] : [];
 }
 
+/**
+ * A `url_citation` annotation (OpenAI's search models) → a canonical citation, its offsets made
+ * relative to a text that starts `base` characters into the message content.
+ */
+export function urlCitation(raw: unknown, base: number): Citation | undefined {
+  const annotation = objectFrom(raw);
+  const cited = objectFrom(annotation?.url_citation);
+  if (annotation?.type !== 'url_citation' || typeof cited?.url !== 'string') return undefined;
+  const citation: Citation = { url: cited.url, raw: annotation, dialect: 'openai' };
+  if (typeof cited.title === 'string') citation.title = cited.title;
+  const start = countFrom(cited.start_index);
+  const end = countFrom(cited.end_index);
+  if (start !== undefined && end !== undefined && start >= base && end >= start) {
+    citation.start = start - base;
+    citation.end = end - base;
+  }
+  return citation;
+}
+
+function urlCitations(raw: unknown): Citation[] | undefined {
+  let out: Citation[] | undefined;
+  for (const entry of listFrom(raw)) {
+    const citation = urlCitation(entry, 0);
+    if (citation !== undefined) (out ??= []).push(citation);
+  }
+  return out;
+}
+
 export function decodeChatResponse(raw: unknown): CanonicalResponse {
   const body = objectFrom(raw);
   const choice = firstOf(body?.choices);
   if (body === undefined || !isObject(choice)) throw protocolError('the response has no choices');
   const message: JsonObject = isObject(choice.message) ? choice.message : {};
   const content: ResponsePart[] = reasoningFromMessage(message);
-  if (typeof message.content === 'string' && message.content.length > 0) content.push({ type: 'text', text: message.content });
+  if (typeof message.content === 'string' && message.content.length > 0) {
+    const citations = urlCitations(message.annotations);
+    content.push(citations === undefined ? { type: 'text', text: message.content } : { type: 'text', text: message.content, citations });
+  }
   if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'text', text: message.refusal });
   for (const call of listFrom(message.tool_calls)) {
     if (!isObject(call)) continue;
@@ -84,6 +116,9 @@ export class ChatStreamDecoder extends SseStreamDecoder {
   private finishReason: FinishReason = 'other';
   private rawFinishReason: string | undefined = undefined;
   private usage: Usage | undefined = undefined;
+  /** Characters of message content so far, and where the open text block began in it (annotation offsets count from the content's start). */
+  private contentLength = 0;
+  private textStart = 0;
 
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
@@ -124,8 +159,16 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       sink.onPart({ type: 'reasoning-delta', index, delta: reasoning });
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
+      if (this.blocks.open !== 'text') this.textStart = this.contentLength;
       const index = this.blocks.ensure(sink, 'text');
+      this.contentLength += delta.content.length;
       sink.onPart({ type: 'text-delta', index, delta: delta.content });
+    }
+    if (Array.isArray(delta.annotations) && this.blocks.open === 'text') {
+      for (const annotation of delta.annotations) {
+        const citation = urlCitation(annotation, this.textStart);
+        if (citation !== undefined) sink.onPart({ type: 'text-citation', index: this.blocks.index, citation });
+      }
     }
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isObject(call)) this.toolCall(sink, call);
     if (typeof choice.finish_reason === 'string') {

@@ -1,13 +1,14 @@
 // Canonical request → OpenAI Chat Completions request body.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { CanonicalRequest, ContentPart, MediaSource, Message, TextPart } from '../../canonical/request.ts';
+import type { CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, TextPart } from '../../canonical/request.ts';
 import type { JsonObject } from '../../util/json-value.ts';
+import { encodeHostedTools, withUnsupported } from '../common/hosted-tools.ts';
 
-export function rejectForeignFields(request: { passThrough?: { dialect: string; fields: Record<string, unknown> } }, dialect: string, provider: string): JsonObject | undefined {
+export function rejectForeignFields(request: { passThrough?: { dialect: string; fields: Record<string, unknown>; serverSide?: Record<string, unknown> } }, dialect: string, provider: string): JsonObject | undefined {
   const extra = request.passThrough;
   if (extra === undefined) return undefined;
-  if (extra.dialect === dialect) return extra.fields;
+  if (extra.dialect === dialect) return extra.serverSide === undefined ? extra.fields : { ...extra.serverSide, ...extra.fields };
   const names = Object.keys(extra.fields);
   if (names.length === 0) return undefined; // only `inert` fields: nothing that changes the answer
   throw invalidRequest(
@@ -82,8 +83,23 @@ function effortFromBudget(budget: number): string {
   return 'high';
 }
 
+/**
+ * A web search of another dialect → `web_search_options`, which Chat Completions honours only on
+ * OpenAI's search models (`gpt-4o-search-preview`, `gpt-5-search-api`, …: a name with `search`);
+ * it takes no domain lists. Any other chat model has no hosted web search.
+ */
+export function chatHostedTool(tool: HostedTool, _request: CanonicalRequest, model: string): JsonObject | undefined {
+  if (tool.kind !== 'web-search' || !model.includes('search')) return undefined;
+  if ((tool.allowedDomains?.length ?? 0) > 0 || (tool.blockedDomains?.length ?? 0) > 0) return undefined;
+  const options: JsonObject = {};
+  if (tool.searchContextSize !== undefined) options.search_context_size = tool.searchContextSize;
+  if (tool.userLocation !== undefined) options.user_location = { type: 'approximate', approximate: tool.userLocation };
+  return options;
+}
+
 export function encodeChatRequest(request: CanonicalRequest, model: string, options: ProviderContext): UpstreamRequest {
   const extra = rejectForeignFields(request, 'openai', options.name);
+  const hosted = encodeHostedTools(request, model, 'openai', chatHostedTool);
   const body: JsonObject = { model, messages: encodeMessages(request.messages) };
   const sampling = request.sampling;
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
@@ -125,6 +141,7 @@ export function encodeChatRequest(request: CanonicalRequest, model: string, opti
     // usage is what the gateway reports and bills; ask for it even if the client did not
     body.stream_options = { include_usage: true };
   }
+  if (hosted !== undefined && hosted.tools.length > 0) body.web_search_options = hosted.tools[0];
   if (extra !== undefined) for (const [key, value] of Object.entries(extra)) if (!(key in body)) body[key] = value;
-  return { path: '/chat/completions', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) };
+  return withUnsupported({ path: '/chat/completions', headers: ['accept', request.stream ? 'text/event-stream' : 'application/json'], body: JSON.stringify(body) }, hosted);
 }

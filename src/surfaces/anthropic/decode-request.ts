@@ -1,9 +1,11 @@
 // Anthropic Messages request (and count_tokens request) → canonical request.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
-  CacheControl, CanonicalRequest, ContentPart, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
+  CacheControl, CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, ReasoningEffort, ReasoningSettings, ResponseFormat, ToolChoice, ToolDefinition,
+  UserLocation,
 } from '../../canonical/request.ts';
-import { describe, isObject, type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
+import { countFrom, describe, isObject, type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../util/json-value.ts';
+import { isServerToolCall, isServerToolResult, serverToolCall, serverToolKind, serverToolResult, webCitations } from '../../util/server-tool-blocks.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
 import { requestObject } from './inspect.ts';
 
@@ -14,10 +16,17 @@ const MODELLED = new Set([
 ]);
 /**
  * Fields that change nothing about what is generated (docs/translation/anthropic.md): capacity and
- * placement choices, diagnostics, and server-side context editing (another provider simply gets
- * the whole context). Kept for an Anthropic provider, dropped for any other.
+ * placement choices, diagnostics. Kept for an Anthropic provider, dropped for any other.
  */
-const INERT = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics', 'context_management']);
+const INERT = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics']);
+/**
+ * Server-side features another provider has no equivalent of: context editing (another provider
+ * simply gets the whole context). Kept for an Anthropic provider; for any other, the
+ * `unsupported_tools` policy drops them (reported) or refuses the request.
+ */
+const SERVER_SIDE = new Set(['context_management']);
+/** Server tools Anthropic runs itself (web search, web fetch, code execution, tool search), by type prefix. */
+const SERVER_TOOL_TYPES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_'];
 /** Keys of a custom tool the canonical definition carries (`eager_input_streaming` only changes how input streams). */
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'input_schema', 'strict', 'cache_control', 'eager_input_streaming']);
 const EFFORTS: Record<string, ReasoningEffort> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh', max: 'xhigh' };
@@ -53,7 +62,8 @@ function mediaSource(raw: unknown, param: string, kind: 'image' | 'document'): M
 }
 
 function textBlock(block: JsonObject, param: string): ContentPart {
-  return { type: 'text', text: str(block.text, `${param}.text`), ...cacheControl(block, param) };
+  const citations = block.citations === undefined || block.citations === null ? undefined : webCitations(block.citations);
+  return { type: 'text', text: str(block.text, `${param}.text`), ...(citations !== undefined ? { citations } : {}), ...cacheControl(block, param) };
 }
 
 /** Blocks allowed inside a tool_result's content. */
@@ -103,6 +113,10 @@ function contentBlock(block: unknown, param: string, role: 'user' | 'assistant')
     case 'redacted_thinking':
       return { type: 'reasoning', text: '', redactedData: str(block.data, `${param}.data`) };
     default:
+      // an earlier server-tool call and its results (Claude Code resends them, encrypted content
+      // included): verbatim for an Anthropic provider, left out for others (see docs/translation.md)
+      if (role === 'assistant' && isServerToolCall(block.type)) return serverToolCall(block, objectFrom(block.input) ?? {});
+      if (role === 'assistant' && isServerToolResult(block.type)) return serverToolResult(block);
       break;
   }
   throw invalidRequest(`${param}.type: '${shown(block.type)}' blocks in ${role} messages cannot be translated (see docs/translation/anthropic.md)`, `${param}.type`);
@@ -157,14 +171,40 @@ function decodeSystemContent(raw: unknown, where: string): Message | undefined {
   return content.length > 0 ? { role: 'system', content } : undefined;
 }
 
-function decodeTools(raw: unknown, foreign: unknown[]): ToolDefinition[] | undefined {
+function strings(value: unknown): string[] | undefined {
+  const list = stringsFrom(value);
+  return list !== undefined && list.length > 0 ? list : undefined;
+}
+
+/** A server tool Anthropic runs → a canonical hosted tool, named `tools.<name>` (`tools.web_search`). */
+function hostedTool(tool: JsonObject, type: string): HostedTool {
+  const name = typeof tool.name === 'string' ? tool.name : type;
+  const hosted: HostedTool = { kind: serverToolKind(type), field: `tools.${name}`, dialect: 'anthropic', raw: tool };
+  const allowed = strings(tool.allowed_domains); if (allowed !== undefined) hosted.allowedDomains = allowed;
+  const blocked = strings(tool.blocked_domains); if (blocked !== undefined) hosted.blockedDomains = blocked;
+  const maxUses = countFrom(tool.max_uses); if (maxUses !== undefined) hosted.maxUses = maxUses;
+  const location = objectFrom(tool.user_location);
+  if (location !== undefined) {
+    const where: UserLocation = {};
+    for (const key of ['city', 'region', 'country', 'timezone'] as const) if (typeof location[key] === 'string') where[key] = location[key];
+    hosted.userLocation = where;
+  }
+  return hosted;
+}
+
+function decodeTools(raw: unknown, foreign: unknown[], hosted: HostedTool[]): ToolDefinition[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw invalidRequest('tools: Input should be a valid list', 'tools');
   const tools: ToolDefinition[] = [];
   raw.forEach((tool: unknown, i) => {
     if (!isObject(tool)) throw invalidRequest(`tools.${i}: Input should be an object`, `tools.${i}`);
     const custom = tool.type === undefined || tool.type === null || tool.type === 'custom';
-    // server tools (web_search_…, bash_…) and custom tools with settings only Anthropic knows
+    const type = tool.type;
+    if (typeof type === 'string' && SERVER_TOOL_TYPES.some((prefix) => type.startsWith(prefix))) {
+      hosted.push(hostedTool(tool, type));
+      return;
+    }
+    // Anthropic-defined client tools (bash_…, text_editor_…, computer_…) and custom tools with settings only Anthropic knows
     if (!custom || Object.keys(tool).some((key) => !TOOL_KEYS.has(key))) {
       foreign.push(tool);
       return;
@@ -306,10 +346,19 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   }
   const extra: JsonObject = {};
   const foreignTools: unknown[] = [];
-  const tools = decodeTools(body.tools, foreignTools);
+  const hostedTools: HostedTool[] = [];
+  const tools = decodeTools(body.tools, foreignTools, hostedTools);
   if (tools !== undefined && tools.length > 0) request.tools = tools;
+  if (hostedTools.length > 0) request.hostedTools = hostedTools;
   if (foreignTools.length > 0) extra.tools = foreignTools;
   decodeToolChoice(body.tool_choice, request);
+  const forced = request.toolChoice;
+  let serverSide: JsonObject | undefined;
+  if (forced?.type === 'tool' && hostedTools.some((tool) => tool.raw.name === forced.name)) {
+    // a server tool forced by name: Anthropic's to honour; for another provider it follows the unsupported_tools policy
+    delete request.toolChoice;
+    serverSide = { tool_choice: body.tool_choice };
+  }
   const reasoning = decodeReasoning(body, extra); if (reasoning !== undefined) request.reasoning = reasoning;
   const format = decodeFormat(body, extra); if (format !== undefined) request.responseFormat = format;
   const metadata = body.metadata;
@@ -326,9 +375,12 @@ export function decodeMessagesRequest(raw: unknown, _request: SurfaceRequest): C
   for (const key of Object.keys(body)) {
     if (MODELLED.has(key)) continue;
     if (INERT.has(key)) inert[key] = body[key];
+    else if (SERVER_SIDE.has(key)) (serverSide ??= {})[key] = body[key];
     else extra[key] = body[key];
   }
   const hasInert = Object.keys(inert).length > 0;
-  if (Object.keys(extra).length > 0 || hasInert) request.passThrough = { dialect: 'anthropic', fields: extra, ...(hasInert ? { inert } : {}) };
+  if (Object.keys(extra).length > 0 || hasInert || serverSide !== undefined) {
+    request.passThrough = { dialect: 'anthropic', fields: extra, ...(hasInert ? { inert } : {}), ...(serverSide !== undefined ? { serverSide } : {}) };
+  }
   return request;
 }

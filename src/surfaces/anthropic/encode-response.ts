@@ -1,6 +1,6 @@
 // Canonical response → Anthropic Message JSON; the stop-reason and usage vocabularies the stream
 // encoder shares.
-import type { CanonicalRequest } from '../../canonical/request.ts';
+import type { CanonicalRequest, Citation, HostedToolCallPart, HostedToolResultPart } from '../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 
@@ -56,14 +56,50 @@ export function toolInput(args: string): unknown {
   }
 }
 
+/**
+ * A hosted call as Anthropic's `server_tool_use`: Anthropic's own block verbatim; another provider's
+ * web search rendered as one (Claude Code shows its query); other kinds have no Anthropic form.
+ */
+export function serverToolUseBlock(call: HostedToolCallPart): Record<string, unknown> | undefined {
+  if (call.dialect === 'anthropic' && call.raw !== undefined) return call.raw;
+  if (call.kind !== 'web-search') return undefined;
+  return { type: 'server_tool_use', id: call.id, name: 'web_search', input: call.input };
+}
+
+/** A hosted web search's results as `web_search_tool_result` (no encrypted content: they came from another provider). */
+export function serverToolResultBlock(result: HostedToolResultPart): Record<string, unknown> | undefined {
+  if (result.dialect === 'anthropic' && result.raw !== undefined) return result.raw;
+  if (result.kind !== 'web-search') return undefined;
+  const content = result.errorCode !== undefined
+    ? { type: 'web_search_tool_result_error', error_code: result.errorCode }
+    : result.results.map((item) => ({ type: 'web_search_result', url: item.url, title: item.title ?? item.url, encrypted_content: '', page_age: item.pageAge ?? null }));
+  return { type: 'web_search_tool_result', tool_use_id: result.callId, content };
+}
+
+/** A citation as Anthropic's `web_search_result_location` (its own verbatim). */
+export function citationBlock(citation: Citation): Record<string, unknown> {
+  if (citation.dialect === 'anthropic' && citation.raw !== undefined) return citation.raw;
+  return { type: 'web_search_result_location', url: citation.url, title: citation.title ?? citation.url, cited_text: citation.citedText ?? '', encrypted_index: '' };
+}
+
 export function encodeMessagesResponse(response: CanonicalResponse, _request: CanonicalRequest): string {
   const content: Record<string, unknown>[] = [];
   let sawToolCall = false;
   for (const part of response.content) {
     switch (part.type) {
       case 'text':
-        if (part.text.length > 0) content.push({ type: 'text', text: part.text });
+        if (part.text.length > 0) content.push(part.citations === undefined ? { type: 'text', text: part.text } : { type: 'text', text: part.text, citations: part.citations.map(citationBlock) });
         break;
+      case 'hosted-tool-call': {
+        const block = serverToolUseBlock(part);
+        if (block !== undefined) content.push(block);
+        break;
+      }
+      case 'hosted-tool-result': {
+        const block = serverToolResultBlock(part);
+        if (block !== undefined) content.push(block);
+        break;
+      }
       case 'reasoning':
         if (part.redactedData !== undefined) content.push({ type: 'redacted_thinking', data: part.redactedData });
         else content.push({ type: 'thinking', thinking: part.text, signature: part.signature ?? '' });

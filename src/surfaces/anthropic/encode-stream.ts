@@ -7,9 +7,9 @@ import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { encodeAnthropicStreamError } from './encode-error.ts';
-import { anthropicStopReason, anthropicUsage } from './encode-response.ts';
+import { anthropicStopReason, anthropicUsage, citationBlock, serverToolResultBlock, serverToolUseBlock } from './encode-response.ts';
 
-type OpenBlock = 'none' | 'text' | 'thinking' | 'redacted' | 'tool';
+type OpenBlock = 'none' | 'text' | 'thinking' | 'redacted' | 'tool' | 'server';
 
 const EMPTY_USAGE = '{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}';
 
@@ -29,6 +29,19 @@ export class MessagesStreamEncoder implements StreamEncoder {
         return this.start('text', '{"type":"text","text":""}');
       case 'text-delta':
         return part.delta.length === 0 ? '' : this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
+      case 'text-citation':
+        return this.open !== 'text' ? '' : this.delta(`{"type":"citations_delta","citation":${JSON.stringify(citationBlock(part.citation))}}`);
+      case 'hosted-tool-call': {
+        // a whole block: its input as one delta, as Anthropic streams server_tool_use
+        const block = serverToolUseBlock(part.call);
+        if (block === undefined) return '';
+        const input = JSON.stringify(block.input ?? {});
+        return this.start('server', JSON.stringify({ ...block, input: {} })) + this.delta(`{"type":"input_json_delta","partial_json":${JSON.stringify(input)}}`) + this.stop();
+      }
+      case 'hosted-tool-result': {
+        const block = serverToolResultBlock(part.result);
+        return block === undefined ? '' : this.start('server', JSON.stringify(block)) + this.stop();
+      }
       case 'reasoning-start':
         if (part.redactedData !== undefined) return this.start('redacted', `{"type":"redacted_thinking","data":${JSON.stringify(part.redactedData)}}`);
         return this.start('thinking', '{"type":"thinking","thinking":"","signature":""}');

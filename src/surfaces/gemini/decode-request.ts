@@ -5,7 +5,7 @@
 // that answered it gave (Anthropic's too, through this surface), so its origin is unknown here.
 import type { SurfaceRequest } from '../../canonical/adapters.ts';
 import type {
-  CanonicalRequest, ContentPart, Message, ReasoningEffort, ReasoningPart, ReasoningSettings, ResponseFormat, ToolDefinition,
+  CanonicalRequest, ContentPart, HostedTool, HostedToolKind, Message, ReasoningEffort, ReasoningPart, ReasoningSettings, ResponseFormat, ToolDefinition,
 } from '../../canonical/request.ts';
 import { camel, field, redactedFromSignature } from './fields.ts';
 import { jsonSchemaFromGemini } from './schema.ts';
@@ -32,6 +32,31 @@ interface PendingCall { id: string; name: string }
 interface Extra {
   fields: Record<string, unknown>;
   inert: Record<string, unknown>;
+  serverSide: Record<string, unknown> | undefined;
+  hosted: HostedTool[];
+}
+
+/**
+ * Gemini's own tools that Google runs, by kind: Google Search maps to other providers' web
+ * searches; the rest have no equivalent and are left to the `unsupported_tools` policy. Tools the
+ * client runs (`computerUse`) are not hosted: another provider refuses them.
+ */
+const HOSTED_TOOLS: ReadonlyMap<string, HostedToolKind> = new Map<string, HostedToolKind>([
+  ['googleSearch', 'web-search'],
+  ['googleSearchRetrieval', 'web-search'],
+  ['urlContext', 'web-fetch'],
+  ['codeExecution', 'code-execution'],
+  ['googleMaps', 'other'],
+  ['fileSearch', 'other'],
+  ['enterpriseWebSearch', 'other'],
+  ['retrieval', 'other'],
+]);
+
+function hostedTool(kind: string, hostedKind: HostedToolKind, value: unknown): HostedTool {
+  const tool: HostedTool = { kind: hostedKind, field: `tools.${kind}`, dialect: 'gemini', raw: { [kind]: value } };
+  const excluded = isObject(value) ? stringsFrom(field(value, 'excludeDomains')) : undefined;
+  if (excluded !== undefined && excluded.length > 0) tool.blockedDomains = excluded;
+  return tool;
 }
 
 function num(object: JsonObject, name: string, param: string): number | undefined {
@@ -216,7 +241,9 @@ function decodeTools(raw: unknown, extra: Extra): ToolDefinition[] | undefined {
       const kind = camel(key);
       if (kind !== 'functionDeclarations') {
         // googleSearch, codeExecution, urlContext, …: Gemini's own tools
-        extra.fields[`tools.${kind}`] = value;
+        const hostedKind = HOSTED_TOOLS.get(kind);
+        if (hostedKind !== undefined) extra.hosted.push(hostedTool(kind, hostedKind, value));
+        else extra.fields[`tools.${kind}`] = value;
         continue;
       }
       if (!Array.isArray(value)) throw invalidRequest(`Invalid 'tools[${i}].functionDeclarations': expected an array.`, `tools[${i}].functionDeclarations`);
@@ -236,7 +263,13 @@ function decodeTools(raw: unknown, extra: Extra): ToolDefinition[] | undefined {
 
 function decodeToolConfig(raw: unknown, request: CanonicalRequest, extra: Extra): void {
   if (!isObject(raw)) return;
-  for (const [key, value] of Object.entries(raw)) if (camel(key) !== 'functionCallingConfig') extra.fields[`toolConfig.${camel(key)}`] = value;
+  for (const [key, value] of Object.entries(raw)) {
+    const name = camel(key);
+    if (name === 'functionCallingConfig') continue;
+    // the location a Google Search or Maps grounding uses: server-side, like the tools it serves
+    if (name === 'retrievalConfig') (extra.serverSide ??= {})[`toolConfig.${name}`] = value;
+    else extra.fields[`toolConfig.${name}`] = value;
+  }
   const config = field(raw, 'functionCallingConfig');
   if (!isObject(config)) return;
   const mode = textFrom(field(config, 'mode'), 'AUTO').toUpperCase();
@@ -330,7 +363,7 @@ function decodeGeneration(raw: unknown, request: CanonicalRequest, extra: Extra)
 export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceRequest, stream: boolean): CanonicalRequest {
   const body = requestObject(raw);
   const request: CanonicalRequest = { model: surfaceRequest.params.model ?? '', messages: [], sampling: {}, stream };
-  const extra: Extra = { fields: {}, inert: {} };
+  const extra: Extra = { fields: {}, inert: {}, serverSide: undefined, hosted: [] };
   const system = field(body, 'systemInstruction');
   if (system !== undefined && system !== null) {
     const text = systemText(system);
@@ -350,6 +383,7 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
   for (const message of contents.messages) request.messages.push(message);
   const tools = decodeTools(field(body, 'tools'), extra);
   if (tools !== undefined && tools.length > 0) request.tools = tools;
+  if (extra.hosted.length > 0) request.hostedTools = extra.hosted;
   decodeToolConfig(field(body, 'toolConfig'), request, extra);
   decodeGeneration(field(body, 'generationConfig'), request, extra);
   for (const [key, value] of Object.entries(body)) {
@@ -360,7 +394,10 @@ export function decodeGenerateRequest(raw: unknown, surfaceRequest: SurfaceReque
   }
   const hasFields = Object.keys(extra.fields).length > 0;
   const hasInert = Object.keys(extra.inert).length > 0;
-  if (hasFields || hasInert) request.passThrough = { dialect: 'gemini', fields: extra.fields, ...(hasInert ? { inert: extra.inert } : {}) };
+  const serverSide = extra.serverSide;
+  if (hasFields || hasInert || serverSide !== undefined) {
+    request.passThrough = { dialect: 'gemini', fields: extra.fields, ...(hasInert ? { inert: extra.inert } : {}), ...(serverSide !== undefined ? { serverSide } : {}) };
+  }
   return request;
 }
 

@@ -2,11 +2,14 @@
 // carrying the new parts only; `?alt=sse` frames them as `data:` events, otherwise they form one
 // JSON array written element by element (`[{…}`, `,\r\n{…}`, …, `]`). A function call reaches a
 // Gemini client whole, as Gemini sends it, so its streamed argument deltas are gathered first.
+// A web search the provider ran goes out as grounding metadata on the last chunk, as Gemini's
+// does; only then is the answer's text followed (to place the citations, in UTF-8 bytes).
 import type { StreamEncoder } from '../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../canonical/errors.ts';
+import type { Citation } from '../../canonical/request.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
 import { geminiErrorObject, geminiSseError } from './encode-error.ts';
-import { functionCallPart, geminiFinishReason, geminiUsage } from './encode-response.ts';
+import { functionCallPart, geminiFinishReason, geminiUsage, GroundingBuilder } from './encode-response.ts';
 import { redactedSignature } from './fields.ts';
 import type { JsonObject } from '../../util/json-value.ts';
 
@@ -27,10 +30,26 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private toolName = '';
   private toolArguments = '';
   private malformed = false;
+  /** Set when the request asked for a web search. */
+  private readonly grounding: GroundingBuilder | undefined;
+  /** The open text block, where it starts in the answer's text (bytes), and its citations (placed as it ends). */
+  private blockText = '';
+  private blockStart = 0;
+  private textBytes = 0;
+  private blockCitations: Citation[] | undefined = undefined;
 
-  constructor(mode: GeminiStreamMode) {
+  constructor(mode: GeminiStreamMode, webSearch = false) {
     this.array = mode === 'array';
     this.contentType = this.array ? 'application/json; charset=UTF-8' : 'text/event-stream';
+    this.grounding = webSearch ? new GroundingBuilder() : undefined;
+  }
+
+  /** The open text block's citations, placed now its text is known. */
+  private endBlock(): void {
+    const citations = this.blockCitations;
+    if (citations === undefined) return;
+    this.blockCitations = undefined;
+    for (const citation of citations) this.grounding!.citation(citation, this.blockText, this.blockStart);
   }
 
   private frame(json: string): string {
@@ -64,8 +83,30 @@ export class GeminiStreamEncoder implements StreamEncoder {
           return '[';
         }
         return '';
+      case 'text-start':
+        if (this.grounding !== undefined) {
+          this.blockStart = this.textBytes;
+          this.blockText = '';
+        }
+        return '';
+      case 'text-end':
+        if (this.grounding !== undefined) this.endBlock();
+        return '';
+      case 'text-citation':
+        if (this.grounding !== undefined) (this.blockCitations ??= []).push(part.citation);
+        return '';
+      case 'hosted-tool-call':
+        this.grounding?.call(part.call);
+        return '';
+      case 'hosted-tool-result':
+        this.grounding?.result(part.result);
+        return '';
       case 'text-delta': {
         if (part.delta.length === 0) return '';
+        if (this.grounding !== undefined) {
+          this.blockText += part.delta;
+          this.textBytes += Buffer.byteLength(part.delta, 'utf8');
+        }
         const text: JsonObject = { text: part.delta };
         if (this.pendingSignature !== undefined) {
           text.thoughtSignature = this.pendingSignature;
@@ -118,13 +159,17 @@ export class GeminiStreamEncoder implements StreamEncoder {
         const signature = this.pendingSignature;
         this.pendingSignature = undefined;
         const content = signature === undefined ? '' : `"content":{"parts":[${JSON.stringify({ text: '', thoughtSignature: signature })}],"role":"model"},`;
-        const out = this.frame(`{"candidates":[{${content}"finishReason":"${finish}","index":0}]${this.usage}${this.tail}`);
+        let grounding = '';
+        if (this.grounding !== undefined) {
+          this.endBlock();
+          const metadata = this.grounding.metadata();
+          if (metadata !== undefined) grounding = `"groundingMetadata":${JSON.stringify(metadata)},`;
+        }
+        const out = this.frame(`{"candidates":[{${content}"finishReason":"${finish}",${grounding}"index":0}]${this.usage}${this.tail}`);
         return this.array ? out + ']' : out;
       }
       case 'error':
         return this.encodeError(part.error);
-      case 'text-start':
-      case 'text-end':
       case 'reasoning-end':
         return '';
     }

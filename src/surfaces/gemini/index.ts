@@ -23,7 +23,7 @@ function chatCodec(stream: boolean, mode: GeminiStreamMode): ChatSurfaceCodec {
   return {
     decodeRequest: (body, request) => decodeGenerateRequest(body, request, stream),
     encodeResponse: encodeGenerateResponse,
-    createStreamEncoder: () => new GeminiStreamEncoder(mode),
+    createStreamEncoder: (request) => new GeminiStreamEncoder(mode, request.hostedTools?.some((tool) => tool.kind === 'web-search') === true),
   };
 }
 

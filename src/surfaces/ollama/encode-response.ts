@@ -41,7 +41,8 @@ export function encodeChatResponse(response: CanonicalResponse, request: Canonic
   for (const part of response.content) {
     if (part.type === 'text') content += part.text;
     else if (part.type === 'reasoning') thinking += part.text;
-    else calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments) } });
+    else if (part.type === 'tool-call') calls.push({ function: { name: part.name, arguments: toolArguments(part.arguments) } });
+    // hosted calls (another provider's web search) have no Ollama form: the text carries what they found
   }
   const message: Record<string, unknown> = { role: 'assistant', content };
   if (thinking.length > 0) message.thinking = thinking;

@@ -78,10 +78,13 @@ export class OllamaStreamEncoder implements StreamEncoder {
         return this.encodeError(part.error);
       case 'text-start':
       case 'text-end':
+      case 'text-citation':
       case 'reasoning-start':
       case 'reasoning-signature':
       case 'reasoning-end':
-        // Ollama has no block boundaries, thinking signatures or redacted thinking
+      case 'hosted-tool-call':
+      case 'hosted-tool-result':
+        // Ollama has no block boundaries, thinking signatures, redacted thinking, citations or hosted tools
         return '';
     }
   }

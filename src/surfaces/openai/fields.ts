@@ -2,10 +2,10 @@
 // (numbers, tool schemas, media URLs, reasoning effort) and writing answer fields (finish reason,
 // usage).
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { MediaSource, ReasoningEffort } from '../../canonical/request.ts';
+import type { MediaSource, ReasoningEffort, UserLocation } from '../../canonical/request.ts';
 import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import { isObject, type JsonObject, shown } from '../../util/json-value.ts';
+import { isObject, type JsonObject, objectFrom, shown } from '../../util/json-value.ts';
 
 /** A data URL as inline base64 data; any other URL as a URL, fetched by the gateway or the provider. */
 export function mediaFromUrl(url: string): MediaSource {
@@ -55,4 +55,17 @@ export function openaiUsage(usage: Usage): Record<string, unknown> {
     prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0 },
     completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
   };
+}
+
+/**
+ * A web search's approximate user location: Responses writes its fields flat
+ * (`{type: "approximate", city, …}`), Chat Completions under `approximate`.
+ */
+export function userLocationOf(raw: unknown): UserLocation | undefined {
+  const location = objectFrom(raw);
+  if (location === undefined) return undefined;
+  const fields = objectFrom(location.approximate) ?? location;
+  const out: UserLocation = {};
+  for (const key of ['city', 'region', 'country', 'timezone'] as const) if (typeof fields[key] === 'string') out[key] = fields[key];
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -146,7 +146,10 @@ function accumulate(body: string): Json {
         else if (delta.type === 'thinking_delta') block.thinking += delta.thinking;
         else if (delta.type === 'signature_delta') block.signature = delta.signature;
         else if (delta.type === 'input_json_delta') json[data.index] += delta.partial_json;
-        else throw new Error(`unknown delta ${delta.type}`);
+        else if (delta.type === 'citations_delta') {
+          assert.equal(block.type, 'text', 'citations belong to a text block');
+          (block.citations ??= []).push(delta.citation);
+        } else throw new Error(`unknown delta ${delta.type}`);
         break;
       }
       case 'content_block_stop': {

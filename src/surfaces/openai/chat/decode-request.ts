@@ -3,16 +3,16 @@ import type { SurfaceRequest } from '../../../canonical/adapters.ts';
 import { invalidRequest } from '../../../canonical/errors.ts';
 import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
 import type {
-  CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition,
+  CanonicalRequest, ContentPart, HostedTool, Message, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../../canonical/request.ts';
 import { requestObject } from '../inspect.ts';
-import { isEffort, mediaFromUrl, NO_PARAMETERS, num, schemaOf } from '../fields.ts';
+import { isEffort, mediaFromUrl, NO_PARAMETERS, num, schemaOf, userLocationOf } from '../fields.ts';
 
 /** Fields mapped into the canonical request, or that only steer this surface (stream_options). */
 const MODELLED = new Set([
   'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature', 'top_p', 'top_k', 'max_tokens',
   'max_completion_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'response_format', 'reasoning_effort',
-  'reasoning', 'stream', 'stream_options', 'user', 'prompt_cache_key', 'safety_identifier',
+  'reasoning', 'stream', 'stream_options', 'user', 'prompt_cache_key', 'safety_identifier', 'web_search_options',
 ]);
 /**
  * Fields with no effect on what a model generates, dropped when the provider speaks another
@@ -166,6 +166,19 @@ function decodeResponseFormat(raw: unknown): ResponseFormat | undefined {
   throw invalidRequest(`Invalid 'response_format.type': '${shown(format?.type)}'.`, 'response_format.type');
 }
 
+/** `web_search_options` (OpenAI's search models): a hosted web search, mapped for other providers. */
+function decodeWebSearch(raw: unknown): HostedTool | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const options = objectFrom(raw);
+  if (options === undefined) throw invalidRequest("Invalid 'web_search_options': expected an object.", 'web_search_options');
+  const tool: HostedTool = { kind: 'web-search', field: 'web_search_options', dialect: 'openai', raw: options };
+  const size = options.search_context_size;
+  if (size === 'low' || size === 'medium' || size === 'high') tool.searchContextSize = size;
+  const location = userLocationOf(options.user_location);
+  if (location !== undefined) tool.userLocation = location;
+  return tool;
+}
+
 export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): CanonicalRequest {
   const body = requestObject(raw);
   // inspect checked the model, a string, and the messages, a list
@@ -189,6 +202,7 @@ export function decodeChatRequest(raw: unknown, _request: SurfaceRequest): Canon
   else if (Array.isArray(stop)) sampling.stop = stop.filter((value): value is string => typeof value === 'string');
   const tools = decodeTools(body.tools); if (tools !== undefined) request.tools = tools;
   const toolChoice = decodeToolChoice(body.tool_choice); if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  const webSearch = decodeWebSearch(body.web_search_options); if (webSearch !== undefined) request.hostedTools = [webSearch];
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeResponseFormat(body.response_format); if (format !== undefined) request.responseFormat = format;
   const effort = body.reasoning_effort ?? objectFrom(body.reasoning)?.effort;

@@ -1,9 +1,9 @@
 // Canonical stream parts → OpenAI Chat Completions SSE chunks.
 import type { StreamEncoder } from '../../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { CanonicalRequest, Citation } from '../../../canonical/request.ts';
 import type { StreamPart } from '../../../canonical/stream.ts';
-import { reasoningDetails } from './encode-response.ts';
+import { reasoningDetails, urlAnnotation } from './encode-response.ts';
 import { openaiErrorObject } from '../encode-error.ts';
 import { openaiFinishReason, openaiUsage } from '../fields.ts';
 
@@ -16,6 +16,10 @@ export class ChatStreamEncoder implements StreamEncoder {
   private toolIndex = -1;
   private reasoningIndex = -1;
   private pendingSignature: string | undefined = undefined;
+  /** Characters of content sent, where the open text block began, and its citations without offsets (sent as it ends). */
+  private contentLength = 0;
+  private textStart = 0;
+  private wholeCitations: Citation[] | undefined = undefined;
 
   constructor(request: CanonicalRequest) {
     this.includeUsage = request.surfaceHints?.includeUsage === true;
@@ -30,8 +34,29 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'response-start':
         this.prefix = `{"id":${JSON.stringify(part.id)},"object":"chat.completion.chunk","created":${part.created},"model":${JSON.stringify(part.model)},"choices":[`;
         return this.chunk('{"role":"assistant","content":""}');
+      case 'text-start':
+        this.textStart = this.contentLength;
+        return '';
       case 'text-delta':
-        return part.delta.length === 0 ? '' : this.chunk(`{"content":${JSON.stringify(part.delta)}}`);
+        if (part.delta.length === 0) return '';
+        this.contentLength += part.delta.length;
+        return this.chunk(`{"content":${JSON.stringify(part.delta)}}`);
+      case 'text-citation':
+        if (part.citation.start === undefined || part.citation.end === undefined) {
+          (this.wholeCitations ??= []).push(part.citation);
+          return '';
+        }
+        return this.chunk(`{"annotations":[${JSON.stringify(urlAnnotation(part.citation, this.textStart, 0))}]}`);
+      case 'text-end': {
+        const whole = this.wholeCitations;
+        if (whole === undefined) return '';
+        this.wholeCitations = undefined;
+        const length = this.contentLength - this.textStart;
+        return this.chunk(`{"annotations":${JSON.stringify(whole.map((citation) => urlAnnotation(citation, this.textStart, length)))}}`);
+      }
+      case 'hosted-tool-call':
+      case 'hosted-tool-result':
+        return ''; // Chat Completions shows what a search found only as the text's annotations
       case 'reasoning-start':
         this.reasoningIndex++;
         if (part.redactedData !== undefined) {
@@ -51,8 +76,6 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.chunk(`{"tool_calls":[{"index":${this.toolIndex},"id":${JSON.stringify(part.id)},"type":"function","function":{"name":${JSON.stringify(part.name)},"arguments":""}}]}`);
       case 'tool-call-delta':
         return part.argumentsDelta.length === 0 ? '' : this.chunk(`{"tool_calls":[{"index":${this.toolIndex},"function":{"arguments":${JSON.stringify(part.argumentsDelta)}}}]}`);
-      case 'text-start':
-      case 'text-end':
       case 'tool-call-end':
       case 'usage':
         return '';

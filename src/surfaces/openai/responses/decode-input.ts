@@ -2,7 +2,7 @@
 // items, function and custom tool calls and their outputs. Consecutive assistant-side items form
 // one assistant turn, consecutive outputs one tool turn.
 import type { ItemStore } from '../../../canonical/adapters.ts';
-import type { ContentPart, Message } from '../../../canonical/request.ts';
+import type { ContentPart, HostedToolKind, Message } from '../../../canonical/request.ts';
 import { mediaFromUrl } from '../fields.ts';
 import { type JsonObject, objectFrom, shown } from '../../../util/json-value.ts';
 import { invalidRequest } from '../../../canonical/errors.ts';
@@ -109,6 +109,21 @@ function toolOutput(output: unknown, where: string): string | ContentPart[] {
   throw invalidRequest(`Invalid '${where}': expected a string or an array of content parts.`, where);
 }
 
+/** Output items of tools OpenAI runs itself, by kind. */
+const HOSTED_CALL_ITEMS: ReadonlyMap<string, HostedToolKind> = new Map<string, HostedToolKind>([
+  ['web_search_call', 'web-search'],
+  ['code_interpreter_call', 'code-execution'],
+  ['file_search_call', 'other'],
+  ['image_generation_call', 'other'],
+]);
+
+function hostedCall(item: JsonObject, type: string, kind: HostedToolKind): ContentPart {
+  const action = objectFrom(item.action);
+  const input: JsonObject = {};
+  if (typeof action?.query === 'string') input.query = action.query;
+  return { type: 'hosted-tool-call', id: typeof item.id === 'string' ? item.id : '', kind, name: type.slice(0, -'_call'.length), input, raw: item, dialect: 'openai-responses' };
+}
+
 /** Builds canonical messages, folding consecutive assistant items (reasoning, text, calls) into one turn. */
 export class History {
   readonly messages: Message[] = [];
@@ -193,6 +208,13 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
       throw invalidRequest(`Invalid '${where}': item '${shown(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);
     }
     default: {
+      // an earlier call of a tool OpenAI ran (Codex resends its web_search_call items): verbatim for
+      // a Responses provider, left out for another (the answer that followed carries what it found)
+      const kind = typeof type === 'string' ? HOSTED_CALL_ITEMS.get(type) : undefined;
+      if (kind !== undefined) {
+        history.assistant(hostedCall(item, type as string, kind));
+        return;
+      }
       const name = shown(type);
       throw invalidRequest(`Invalid '${where}.type': '${name}' items (OpenAI-hosted tools and server-side state) can only be sent to a Responses API provider; this model is served by a provider of another dialect.`, `${where}.type`);
     }

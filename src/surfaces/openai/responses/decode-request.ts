@@ -3,11 +3,11 @@
 // conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
 import type { SurfaceRequest } from '../../../canonical/adapters.ts';
 import type {
-  CanonicalRequest, ResponseFormat, ToolChoice, ToolDefinition,
+  CanonicalRequest, HostedTool, HostedToolKind, ResponseFormat, ToolChoice, ToolDefinition,
 } from '../../../canonical/request.ts';
-import { isEffort, NO_PARAMETERS, num, schemaOf } from '../fields.ts';
+import { isEffort, NO_PARAMETERS, num, schemaOf, userLocationOf } from '../fields.ts';
 import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './decode-input.ts';
-import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
+import { type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../../util/json-value.ts';
 import { invalidRequest } from '../../../canonical/errors.ts';
 import { requestObject } from '../inspect.ts';
 
@@ -55,9 +55,31 @@ const MODELLED = new Set([
  */
 const INERT = new Set(['store', 'metadata', 'client_metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'prompt_cache_retention']);
 
-/** Tool types OpenAI runs itself: only a Responses provider can serve them. */
-function isHostedTool(type: string): boolean {
-  return type !== 'function' && type !== 'custom';
+/**
+ * Tools OpenAI runs itself, by kind: a web search maps to other providers' searches; the others
+ * have no equivalent elsewhere and are left to the `unsupported_tools` policy. Built-in tools the
+ * client runs (`local_shell`, `computer_use_preview`, `apply_patch`, …) are not hosted: a provider
+ * of another dialect refuses them.
+ */
+function hostedKind(type: string): HostedToolKind | undefined {
+  if (type === 'web_search' || type === 'web_search_preview' || type.startsWith('web_search_2') || type.startsWith('web_search_preview_')) return 'web-search';
+  if (type === 'code_interpreter') return 'code-execution';
+  if (type === 'file_search' || type === 'image_generation' || type === 'mcp') return 'other';
+  return undefined;
+}
+
+const CONTEXT_SIZES: ReadonlySet<unknown> = new Set(['low', 'medium', 'high']);
+
+function hostedTool(tool: JsonObject, type: string, kind: HostedToolKind): HostedTool {
+  const hosted: HostedTool = { kind, field: `tools.${type}`, dialect: 'openai-responses', raw: tool };
+  if (kind !== 'web-search') return hosted;
+  const allowed = stringsFrom(objectFrom(tool.filters)?.allowed_domains);
+  if (allowed !== undefined && allowed.length > 0) hosted.allowedDomains = allowed;
+  const location = userLocationOf(tool.user_location);
+  if (location !== undefined) hosted.userLocation = location;
+  if (CONTEXT_SIZES.has(tool.search_context_size)) hosted.searchContextSize = tool.search_context_size as 'low' | 'medium' | 'high';
+  if (tool.external_web_access === false) hosted.cachedOnly = true;
+  return hosted;
 }
 
 function customToolParameters(tool: JsonObject): Record<string, unknown> {
@@ -69,10 +91,10 @@ function customToolParameters(tool: JsonObject): Record<string, unknown> {
   return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
 }
 
-interface DecodedTools { tools: ToolDefinition[]; hosted: Record<string, unknown[]>; custom: string[] }
+interface DecodedTools { tools: ToolDefinition[]; hosted: HostedTool[]; builtIn: Record<string, unknown[]>; custom: string[] }
 
 function decodeTools(raw: unknown): DecodedTools {
-  const decoded: DecodedTools = { tools: [], hosted: {}, custom: [] };
+  const decoded: DecodedTools = { tools: [], hosted: [], builtIn: {}, custom: [] };
   if (raw === undefined || raw === null) return decoded;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
   raw.forEach((entry: unknown, i) => {
@@ -103,15 +125,17 @@ function decodeTools(raw: unknown): DecodedTools {
           ...(typeof inner.strict === 'boolean' ? { strict: inner.strict } : {}),
         });
       }
-    } else if (isHostedTool(tool.type)) {
+    } else {
+      const kind = hostedKind(tool.type);
+      if (kind !== undefined) decoded.hosted.push(hostedTool(tool, tool.type, kind));
       // carried for a Responses provider; any other provider refuses it, naming the tool type
-      (decoded.hosted[`tools.${tool.type}`] ??= []).push(tool);
+      else (decoded.builtIn[`tools.${tool.type}`] ??= []).push(tool);
     }
   });
   return decoded;
 }
 
-function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject): ToolChoice | undefined {
+function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject, serverSide: JsonObject): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
   const choice = objectFrom(raw) ?? {};
@@ -131,8 +155,10 @@ function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject):
     return { type: choice.mode === 'required' ? 'required' : 'auto' };
   }
   if (typeof choice.type === 'string') {
-    // a hosted tool (web_search, file_search, mcp, …): only a Responses provider can honour it
-    extra.tool_choice = raw;
+    // a hosted tool (web_search, file_search, mcp, …): only a Responses provider can honour it;
+    // for another, the unsupported_tools policy decides (the tool itself may still be mapped)
+    if (hostedKind(choice.type) !== undefined) serverSide.tool_choice = raw;
+    else extra.tool_choice = raw;
     return undefined;
   }
   throw invalidRequest("Invalid 'tool_choice'.", 'tool_choice');
@@ -198,11 +224,13 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const maxTokens = num(body, 'max_output_tokens'); if (maxTokens !== undefined) request.sampling.maxTokens = maxTokens;
 
   const extra: JsonObject = {};
+  const serverSide: JsonObject = {};
   const tools = decodeTools(body.tools);
-  const toolChoice = decodeToolChoice(body.tool_choice, tools, extra);
+  const toolChoice = decodeToolChoice(body.tool_choice, tools, extra, serverSide);
   if (tools.tools.length > 0) request.tools = tools.tools;
+  if (tools.hosted.length > 0) request.hostedTools = tools.hosted;
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
-  Object.assign(extra, tools.hosted);
+  Object.assign(extra, tools.builtIn);
   if (typeof body.parallel_tool_calls === 'boolean') request.parallelToolCalls = body.parallel_tool_calls;
   const format = decodeFormat(body.text); if (format !== undefined) request.responseFormat = format;
 
@@ -230,8 +258,9 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
   const verbosity = objectFrom(body.text)?.verbosity;
   if (verbosity !== undefined && verbosity !== null) inert['text.verbosity'] = verbosity;
   const hasExtra = Object.keys(extra).length > 0;
-  if (hasExtra || Object.keys(inert).length > 0) {
-    request.passThrough = { dialect: 'openai-responses', fields: extra, ...(Object.keys(inert).length > 0 ? { inert } : {}) };
+  const hasServerSide = serverSide.tool_choice !== undefined;
+  if (hasExtra || hasServerSide || Object.keys(inert).length > 0) {
+    request.passThrough = { dialect: 'openai-responses', fields: extra, ...(Object.keys(inert).length > 0 ? { inert } : {}), ...(hasServerSide ? { serverSide } : {}) };
   }
 
   const echo: ResponsesEcho = {

@@ -2,7 +2,7 @@
 // shares with it: ids, output items, usage, status, the echoed request fields.
 import type { ErrorInfo } from '../../../canonical/errors.ts';
 import { ErrorCode } from '../../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { CanonicalRequest, Citation, HostedToolCallPart } from '../../../canonical/request.ts';
 import type { CanonicalResponse, FinishReason } from '../../../canonical/response.ts';
 import type { Usage } from '../../../canonical/usage.ts';
 import type { ItemStore } from '../../../canonical/adapters.ts';
@@ -107,12 +107,34 @@ export function responseObject(frame: ResponseFrame, echo: ResponsesEcho | undef
   };
 }
 
-export function outputText(text: string): JsonObject {
-  return { type: 'output_text', annotations: [], logprobs: [], text };
+export function outputText(text: string, annotations: JsonObject[] = []): JsonObject {
+  return { type: 'output_text', annotations, logprobs: [], text };
 }
 
-export function messageItem(id: string, status: string, text: string | undefined): JsonObject {
-  return { id, type: 'message', status, content: text === undefined ? [] : [outputText(text)], role: 'assistant' };
+export function messageItem(id: string, status: string, text: string | undefined, annotations?: JsonObject[]): JsonObject {
+  return { id, type: 'message', status, content: text === undefined ? [] : [outputText(text, annotations)], role: 'assistant' };
+}
+
+/**
+ * A citation as a `url_citation` annotation over the message text; `base` is where the cited text
+ * part starts in it, `length` the part's length (the span of a citation without offsets).
+ */
+export function urlCitation(citation: Citation, base: number, length: number): JsonObject {
+  const start = base + (citation.start ?? 0);
+  const end = base + (citation.end ?? length);
+  return { type: 'url_citation', start_index: start, end_index: end, url: citation.url, title: citation.title ?? citation.url };
+}
+
+/**
+ * A hosted call as an output item: OpenAI's own verbatim; another provider's web search as a
+ * `web_search_call` (what Codex shows); other kinds have no item a Responses client knows.
+ */
+export function hostedCallItem(call: HostedToolCallPart, id: string): JsonObject | undefined {
+  if (call.dialect === 'openai-responses' && call.raw !== undefined) return call.raw;
+  if (call.kind !== 'web-search') return undefined;
+  const action: JsonObject = { type: 'search', query: typeof call.input.query === 'string' ? call.input.query : '' };
+  if (Array.isArray(call.input.queries)) action.queries = call.input.queries;
+  return { id: call.id.startsWith('ws_') ? call.id : id, type: 'web_search_call', status: 'completed', action };
 }
 
 export function reasoningItem(id: string, text: string | undefined, encrypted: string | undefined): JsonObject {
@@ -144,16 +166,30 @@ export function encodeResponsesResponse(response: CanonicalResponse, request: Ca
   const frame: ResponseFrame = { id: responseIdFrom(response.id), model: response.model || request.model, createdAt: response.created };
   const output: JsonObject[] = [];
   let pendingText: string | undefined;
+  let annotations: JsonObject[] = [];
   const flushText = () => {
     if (pendingText === undefined) return;
-    output.push(messageItem(itemId('msg', frame.id, output.length), 'completed', pendingText));
+    output.push(messageItem(itemId('msg', frame.id, output.length), 'completed', pendingText, annotations));
     pendingText = undefined;
+    annotations = [];
   };
   for (const part of response.content) {
     switch (part.type) {
-      case 'text':
+      case 'text': {
+        const base = pendingText?.length ?? 0;
+        if (part.citations !== undefined) for (const citation of part.citations) annotations.push(urlCitation(citation, base, part.text.length));
         pendingText = (pendingText ?? '') + part.text;
         break;
+      }
+      case 'hosted-tool-call': {
+        const item = hostedCallItem(part, itemId('ws', frame.id, output.length + (pendingText === undefined ? 0 : 1)));
+        if (item === undefined) break;
+        flushText();
+        output.push(item);
+        break;
+      }
+      case 'hosted-tool-result':
+        break; // a Responses client sees what a search found in the text's url_citation annotations
       case 'reasoning':
         flushText();
         output.push(reasoningItem(itemId('rs', frame.id, output.length), part.text, part.redactedData ?? part.signature));

@@ -5,15 +5,15 @@
 // nothing waits for it: every part is written as soon as it arrives.
 import type { ItemStore, StreamEncoder } from '../../../canonical/adapters.ts';
 import type { ErrorInfo } from '../../../canonical/errors.ts';
-import type { CanonicalRequest } from '../../../canonical/request.ts';
+import type { CanonicalRequest, Citation, HostedToolCallPart } from '../../../canonical/request.ts';
 import type { StreamPart } from '../../../canonical/stream.ts';
 import type { Usage } from '../../../canonical/usage.ts';
 import { openaiErrorObject } from '../encode-error.ts';
 import type { ResponsesEcho } from './decode-request.ts';
 import {
   itemStoreOf,
-  callItem, customInput, echoOf, failureCode, failureMessage, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
-  responseObject, responsesUsage, statusOf, type ResponseFrame,
+  callItem, customInput, echoOf, failureCode, failureMessage, hostedCallItem, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
+  responseObject, responsesUsage, statusOf, type ResponseFrame, urlCitation,
 } from './encode-response.ts';
 import type { JsonObject } from '../../../util/json-value.ts';
 
@@ -41,6 +41,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private callName = '';
   private readonly items: ItemStore | undefined;
   private callCustom = false;
+  /** The open message's url_citation annotations, and citations of the whole text (placed when it ends). */
+  private annotations: JsonObject[] = [];
+  private wholeCitations: Citation[] | undefined = undefined;
 
   constructor(request: CanonicalRequest) {
     this.items = itemStoreOf(request);
@@ -65,6 +68,17 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'text-delta':
         if (part.delta.length === 0) return '';
         return (this.open === 'text' ? '' : this.close() + this.openText()) + this.textDelta(part.delta);
+      case 'text-citation':
+        if (this.open !== 'text') return '';
+        if (part.citation.start === undefined || part.citation.end === undefined) {
+          (this.wholeCitations ??= []).push(part.citation);
+          return '';
+        }
+        return this.annotation(urlCitation(part.citation, 0, 0));
+      case 'hosted-tool-call':
+        return this.close() + this.hostedCall(part.call);
+      case 'hosted-tool-result':
+        return ''; // a Responses client sees what a search found in the text's url_citation annotations
       case 'text-end':
       case 'reasoning-end':
       case 'tool-call-end':
@@ -135,7 +149,30 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return this.event('response.output_item.done', `"output_index":${this.outputIndex},"item":${JSON.stringify(item)}`);
   }
 
+  private annotation(annotation: JsonObject): string {
+    const index = this.annotations.length;
+    this.annotations.push(annotation);
+    return this.event('response.output_text.annotation.added', `${this.position},"content_index":0,"annotation_index":${index},"annotation":${JSON.stringify(annotation)}`);
+  }
+
+  /** A hosted call, whole: its item added, the search's progress events, its item done. */
+  private hostedCall(call: HostedToolCallPart): string {
+    const frame = this.ensureFrame();
+    const item = hostedCallItem(call, itemId('ws', frame.id, this.output.length));
+    if (item === undefined) return '';
+    this.outputIndex = this.output.length;
+    const id = JSON.stringify(String(item.id));
+    const where = `"output_index":${this.outputIndex},"item_id":${id}`;
+    let out = this.added({ ...item, status: 'in_progress' });
+    if (item.type === 'web_search_call') {
+      out += this.event('response.web_search_call.in_progress', where) + this.event('response.web_search_call.searching', where) + this.event('response.web_search_call.completed', where);
+    }
+    return out + this.done(item);
+  }
+
   private openText(): string {
+    this.annotations = [];
+    this.wholeCitations = undefined;
     this.begin('text', 'msg');
     return this.added(messageItem(this.itemId, 'in_progress', undefined))
       + this.event('response.content_part.added', `${this.position},"content_index":0,"part":${JSON.stringify(outputText(''))}`);
@@ -179,10 +216,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'none':
         return '';
       case 'text': {
+        let out = '';
+        // citations of the whole text (Anthropic's) span it now that its length is known
+        if (this.wholeCitations !== undefined) for (const citation of this.wholeCitations) out += this.annotation(urlCitation(citation, 0, text.length));
         const quoted = JSON.stringify(text);
-        return this.event('response.output_text.done', `${this.position},"content_index":0,"text":${quoted},"logprobs":[]`)
-          + this.event('response.content_part.done', `${this.position},"content_index":0,"part":${JSON.stringify(outputText(text))}`)
-          + this.done(messageItem(this.itemId, 'completed', text));
+        return out + this.event('response.output_text.done', `${this.position},"content_index":0,"text":${quoted},"logprobs":[]`)
+          + this.event('response.content_part.done', `${this.position},"content_index":0,"part":${JSON.stringify(outputText(text, this.annotations))}`)
+          + this.done(messageItem(this.itemId, 'completed', text, this.annotations));
       }
       case 'reasoning': {
         let out = '';
