@@ -43,7 +43,9 @@ const rules: Readonly<Record<string, Rule>> = {
   config: { values: ['canonical', 'util', 'providers/presets'] },
   observability: { values: ['canonical', 'util'], types: ['config', 'pipeline'] },
   server: { values: ['canonical', 'util'] },
-  pipeline: { values: ['canonical', 'config', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
+  // agent CLIs as providers (issue #14): processes and their protocols, reporting canonical parts
+  'agent-clis': { values: ['canonical', 'streaming', 'util'], types: ['config'] },
+  pipeline: { values: ['agent-clis', 'canonical', 'config', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
   // the gateway's own endpoints (status, usage, probes): answered through the pipeline, never imported by it
   admin: { values: ['canonical', 'config', 'observability', 'pipeline', 'routing', 'state', 'util'] },
   main: EVERYTHING,
