@@ -26,7 +26,17 @@ export interface Citation {
   dialect?: string;
 }
 
-export interface TextPart { type: 'text'; text: string; cacheControl?: CacheControl; citations?: Citation[] }
+export interface TextPart {
+  type: 'text';
+  text: string;
+  cacheControl?: CacheControl;
+  citations?: Citation[];
+  /**
+   * In a tool result: the text stands for a reference that loads this deferred tool (Anthropic's
+   * `tool_reference` block). An Anthropic provider gets the block back; another, the text.
+   */
+  toolReference?: string;
+}
 export interface ImagePart { type: 'image'; source: MediaSource; detail?: 'auto' | 'low' | 'high'; cacheControl?: CacheControl }
 export interface AudioPart { type: 'audio'; source: MediaSource; format?: string }
 export interface FilePart { type: 'file'; source: MediaSource; filename?: string }
@@ -36,7 +46,7 @@ export interface ToolCallPart { type: 'tool-call'; id: string; name: string; arg
 export interface ToolResultPart { type: 'tool-result'; toolCallId: string; content: string | ContentPart[]; isError?: boolean; cacheControl?: CacheControl }
 
 /** What a hosted (server-side) tool does, as far as dialects share it; `other` maps nowhere. */
-export type HostedToolKind = 'web-search' | 'web-fetch' | 'code-execution' | 'other';
+export type HostedToolKind = 'web-search' | 'web-fetch' | 'code-execution' | 'tool-search' | 'other';
 
 /** One result of a hosted web search or fetch. */
 export interface WebResult { url: string; title?: string; pageAge?: string }
@@ -83,6 +93,12 @@ export interface ToolDefinition {
   parameters: Record<string, unknown>;
   strict?: boolean;
   cacheControl?: CacheControl;
+  /**
+   * Loaded only when a tool search finds it (Anthropic's `defer_loading`): until a tool result
+   * references it (a text part's `toolReference`), the model does not see it. An Anthropic provider
+   * gets the flag; another is offered the tool once it is referenced.
+   */
+  deferred?: boolean;
 }
 
 /** An approximate user location for a hosted web search. */

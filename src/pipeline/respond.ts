@@ -38,7 +38,9 @@ export function sendJson(context: RequestContext, status: number, body: string, 
 export function sendError(context: RequestContext, error: ErrorInfo, extraHeaders: readonly string[] = []): void {
   context.error = error;
   const wire = (context.surface ?? context.errorSurface).encodeError(error);
-  sendWire(context, wire, extraHeaders);
+  // an attempt that dropped unsupported tools says so in its error answer too, as in its success
+  const dropped = context.dropped !== '' && !extraHeaders.includes('x-switchyard-dropped');
+  sendWire(context, wire, dropped ? [...extraHeaders, 'x-switchyard-dropped', context.dropped] : extraHeaders);
 }
 
 export function asGatewayError(error: unknown): GatewayError {

@@ -51,3 +51,16 @@ export function lineStartsWithName(events: Buffer, name: Buffer, prefixes: reado
   }
   return false;
 }
+
+/**
+ * True when one of `markers` starts a line of `events` (`event: error`, `data: {"error"`). JSON
+ * strings cannot hold a raw newline, so text inside a delta that reads like such a line never matches.
+ */
+export function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
+  for (const marker of markers) {
+    for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
+      if (at === 0 || events[at - 1] === LF || events[at - 1] === CR) return true;
+    }
+  }
+  return false;
+}

@@ -3,7 +3,7 @@
 // Anthropic provider (its answers). The shapes returned match the canonical hosted-tool parts.
 import { isObject, type JsonObject, listFrom, objectFrom, textFrom } from './json-value.ts';
 
-export type ServerToolKind = 'web-search' | 'web-fetch' | 'code-execution' | 'other';
+export type ServerToolKind = 'web-search' | 'web-fetch' | 'code-execution' | 'tool-search' | 'other';
 
 /**
  * Anthropic issues server-tool ids starting `srvtoolu_`; a block with any other id was rendered by
@@ -13,11 +13,12 @@ export function isAnthropicServerId(id: unknown): boolean {
   return typeof id === 'string' && id.startsWith('srvtoolu_');
 }
 
-/** The kind of a server tool from its name or type (`web_search`, `web_search_20250305`, `bash_code_execution`, …). */
+/** The kind of a server tool from its name or type (`web_search`, `web_search_20250305`, `bash_code_execution`, `tool_search_tool_regex`, …). */
 export function serverToolKind(name: string): ServerToolKind {
   if (name.startsWith('web_search')) return 'web-search';
   if (name.startsWith('web_fetch')) return 'web-fetch';
   if (name.includes('code_execution')) return 'code-execution';
+  if (name.startsWith('tool_search')) return 'tool-search';
   return 'other';
 }
 

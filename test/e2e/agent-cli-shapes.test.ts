@@ -1,5 +1,5 @@
 // Requests recorded from the real agent CLIs pointed at Switchyard by base URL (Claude Code
-// 2.1.197, Codex 0.169.0, Gemini CLI 0.61.0, opencode 1.18.33; see test/fixtures/clients/ and
+// 2.1.332, Codex 0.171.0, Gemini CLI 0.61.0, opencode 1.18.33; see test/fixtures/clients/ and
 // docs/clients.md), replayed through the gateway to upstreams of other dialects, so CI checks the
 // shapes these clients really send without any CLI installed. Each answer is read back with the
 // conformance suite's parser for the client's dialect, which checks the stream is well formed
@@ -138,14 +138,16 @@ const toolNames = (tools: Json[]): string[] => tools.map((tool) => tool.name ?? 
 
 // --- Claude Code -----------------------------------------------------------------------------
 
-describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, always streamed)', () => {
+describe(`Claude Code ${claudeCode.version} (Anthropic Messages, /v1/messages?beta=true, always streamed)`, () => {
   const withoutMidConversationSystem = (): Json => {
     const body = bodyOf(claudeCode, 'default-model');
     body.messages = body.messages.filter((message: Json) => message.role !== 'system');
     return body;
   };
+  /** The tools a provider without deferred loading is offered: all but the deferred ones nothing has loaded. */
+  const eager = (tools: Json[], loaded: string[] = []): string[] => tools.filter((tool) => tool.defer_loading !== true || loaded.includes(tool.name)).map((tool) => tool.name);
 
-  test('the default model\'s request (a role "system" message inside messages) passes through to an Anthropic upstream', async () => {
+  test('the default model\'s request (a role "system" message inside messages, a deferred tool) passes through to an Anthropic upstream', async () => {
     plan = { text: 'Hello.' };
     const replayed = await replay(claudeCode, 'default-model', 'anthropic');
     expectOk(replayed);
@@ -160,30 +162,32 @@ describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, alway
     expectOk(replayed);
     const roles = (replayed.upstream!.body.messages as Json[]).map((message) => message.role);
     assert.deepEqual(roles, ['system', 'user', 'system']);
-    assert.match(JSON.stringify(replayed.upstream!.body.messages[2].content), /Available agent types for the Agent tool/);
+    assert.match(JSON.stringify(replayed.upstream!.body.messages[2].content), /# Environment/);
   });
 
-  for (const provider of ['chat', 'gemini'] as const) {
-    test(`the rest of the default model's request (thinking adaptive, output_config.effort, context_management, 24 tools) translates to ${provider}`, async () => {
+  for (const provider of ['chat', 'gemini', 'ollama'] as const) {
+    test(`the rest of the default model's request (thinking adaptive, output_config.effort, context_management, 12 tools of which one deferred) translates to ${provider}`, async () => {
       plan = { text: 'Hello.' };
       const body = withoutMidConversationSystem();
       const replayed = await replay(claudeCode, 'default-model', provider, body);
       expectOk(replayed);
       assert.equal(replayed.outcome.text, 'Hello.');
       assert.equal(replayed.outcome.finish, 'stop');
-      assert.deepEqual(replayed.outcome.usage, { input: 21_000, output: 40, cached: 20_000 });
       const received = dialects[provider].received(replayed.upstream!);
-      assert.equal(received.model, 'claude-opus-4-8');
+      assert.equal(received.model, claudeCode.requests['default-model']!.body.model);
       assert.equal(received.stream, true);
-      assert.deepEqual(received.tools, toolNames(body.tools), 'every tool arrives, in order');
+      // Claude Code's DeferredToolPlaceholder is deferred and nothing loads it: Anthropic never shows it to the model, nor does the gateway
+      assert.deepEqual(received.tools, eager(body.tools), 'every tool the model can call arrives, in order');
+      assert.ok(!received.tools.includes('DeferredToolPlaceholder'));
       assert.match(received.system ?? '', /x-anthropic-billing-header/);
-      assert.equal(received.maxTokens, 64000);
       assert.equal(replayed.upstream!.body.context_management, undefined, 'context_management has no equivalent: dropped');
-      assert.equal(replayed.headers.get('x-switchyard-dropped'), 'context_management', 'and the answer says so');
+      assert.equal(replayed.headers.get('x-switchyard-dropped'), 'context_management', 'and the answer says so (the unloaded deferred tool is not a drop)');
       assert.equal(replayed.upstream!.headers['anthropic-beta'], undefined, 'beta flags are Anthropic\'s alone');
       if (provider === 'chat') {
-        assert.equal(replayed.upstream!.body.reasoning_effort, 'high', 'output_config.effort high');
-      } else {
+        assert.deepEqual(replayed.outcome.usage, { input: 21_000, output: 40, cached: 20_000 });
+        assert.equal(received.maxTokens, 128000);
+        assert.equal(replayed.upstream!.body.reasoning_effort, 'medium', 'output_config.effort medium');
+      } else if (provider === 'gemini') {
         assert.ok(replayed.upstream!.body.generationConfig.thinkingConfig !== undefined, 'thinking is asked for');
         const schemas = JSON.stringify(replayed.upstream!.body.tools);
         assert.ok(!schemas.includes('$schema'), 'tool schemas cleaned to Gemini\'s subset');
@@ -200,7 +204,9 @@ describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, alway
     const messages = replayed.upstream!.body.messages as Json[];
     const assistant = messages.find((message) => message.role === 'assistant')!;
     assert.deepEqual(assistant.tool_calls, [{ id: 'call_lab_1', type: 'function', function: { name: 'Bash', arguments: '{"command":"echo switchyard-tool-ok","description":"Print a marker"}' } }]);
-    assert.deepEqual(messages.at(-1), { role: 'tool', tool_call_id: 'call_lab_1', content: 'switchyard-tool-ok' });
+    const result = messages.at(-1)!;
+    assert.deepEqual([result.role, result.tool_call_id], ['tool', 'call_lab_1']);
+    assert.match(result.content, /^switchyard-tool-ok\n/);
     assert.deepEqual(replayed.upstream!.body.stream_options, { include_usage: true });
   });
 
@@ -211,13 +217,38 @@ describe('Claude Code 2.1.197 (Anthropic Messages, /v1/messages?beta=true, alway
     assert.equal(replayed.outcome.text, 'The marker printed.');
     const received = dialects.gemini.received(replayed.upstream!);
     assert.deepEqual(received.toolCalls, [{ name: 'Bash', args: { command: 'echo switchyard-tool-ok', description: 'Print a marker' } }]);
-    assert.deepEqual(received.toolResults.map((result) => [result.name, result.content]), [['Bash', 'switchyard-tool-ok']]);
+    assert.deepEqual(received.toolResults.map((result) => result.name), ['Bash']);
+    assert.match(received.toolResults[0]!.content, /^switchyard-tool-ok\n/);
   });
+
+  test('the tool-search turn (ToolSearch answered with a tool_reference, WebFetch now deferred) passes through to an Anthropic upstream', async () => {
+    plan = { text: 'Example Domain.' };
+    const replayed = await replay(claudeCode, 'tool-search-turn', 'anthropic');
+    expectOk(replayed);
+    assert.deepEqual(replayed.upstream!.body, claudeCode.requests['tool-search-turn']!.body, 'passed on as sent');
+  });
+
+  for (const provider of ['chat', 'gemini', 'ollama'] as const) {
+    test(`the tool-search turn → ${provider}: WebFetch, loaded by the tool_reference, is offered as an ordinary tool (the placeholder still not); the reference becomes a sentence`, async () => {
+      plan = { text: 'Fetching it.', call: { name: 'WebFetch', args: { url: 'https://example.com', prompt: 'The title?' } } };
+      const body = bodyOf(claudeCode, 'tool-search-turn');
+      const replayed = await replay(claudeCode, 'tool-search-turn', provider, body);
+      expectOk(replayed);
+      const received = dialects[provider].received(replayed.upstream!);
+      assert.deepEqual(received.tools, eager(body.tools, ['WebFetch']));
+      assert.ok(received.tools.includes('WebFetch') && !received.tools.includes('DeferredToolPlaceholder'));
+      assert.equal(received.toolResults.length, 1);
+      assert.match(received.toolResults[0]!.content, /Tool 'WebFetch' loaded: it can be called now\./);
+      assert.equal(replayed.headers.get('x-switchyard-dropped'), 'context_management');
+      // the model's call of the loaded tool comes back to Claude Code as a plain tool_use
+      assert.deepEqual(replayed.outcome.toolCalls.map((call) => [call.name, call.args]), [['WebFetch', { url: 'https://example.com', prompt: 'The title?' }]]);
+    });
+  }
 });
 
 // --- Codex -----------------------------------------------------------------------------------
 
-describe('Codex 0.169.0 (Responses API, streamed, needs response.completed)', () => {
+describe(`Codex ${codex.version} (Responses API, streamed, needs response.completed)`, () => {
   /** The first turn with the fields a non-Responses provider refused before they were translated, handled as the fix would. */
   const translatable = (name: string, keep: { clientMetadata?: boolean; namespace?: boolean } = {}): Json => {
     const body = bodyOf(codex, name);

@@ -325,8 +325,8 @@ export interface CodexOptions {
   /** Sent as Bearer (the provider's env_key). */
   apiKey: string;
   prompt: string;
-  /** `model` in config.toml. */
-  model: string;
+  /** `model` in config.toml; Codex's own default model when absent. */
+  model?: string;
   /** More config.toml lines, placed before the tables (top-level keys). */
   config?: string[];
   args?: string[];
@@ -339,7 +339,7 @@ const CODEX_KEY_VARIABLE = 'SWITCHYARD_API_KEY';
 /** The config.toml a test run uses: one model provider (the gateway, Responses wire API), nothing else reached. */
 export function codexConfig(options: Pick<CodexOptions, 'baseUrl' | 'model' | 'config'>): string {
   return [
-    `model = ${JSON.stringify(options.model)}`,
+    ...(options.model !== undefined ? [`model = ${JSON.stringify(options.model)}`] : []),
     'model_provider = "switchyard"',
     'check_for_update_on_startup = false',
     ...(options.config ?? []),

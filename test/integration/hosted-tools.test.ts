@@ -30,7 +30,9 @@ const answers: Record<Upstream, (request: RecordedRequest) => Behavior> = {
   gemini: (request) => request.path.includes(':streamGenerateContent')
     ? { kind: 'stream', events: events(fixture('gemini/stream-grounding.sse')) }
     : { kind: 'json', status: 200, body: JSON.parse(fixture('gemini/generate-response-grounding.json')) },
-  chat: (request) => request.body?.model !== 'gpt-4o-search-preview'
+  chat: (request) => request.body?.model === 'broken-model'
+    ? { kind: 'raw', status: 200, body: 'not json', headers: { 'content-type': 'application/json' } }
+    : request.body?.model !== 'gpt-4o-search-preview'
     ? { kind: 'default' }
     : request.body?.stream === true
       ? { kind: 'stream', events: events(fixture('openai/chat-stream-search.sse')) }
@@ -51,7 +53,7 @@ before(async () => {
       { name: 'anthropic', dialect: 'anthropic', baseUrl: `${url('anthropic')}/v1`, auth: { header: 'x-api-key', prefix: '' }, headers: { 'anthropic-version': '2023-06-01' }, models: ['claude-*'], capabilities: { chat: true, completions: false, embeddings: false, responses: false } },
       { name: 'responses', dialect: 'openai-responses', baseUrl: `${url('responses')}/v1`, models: ['gpt-5'], capabilities: { chat: false, completions: false, embeddings: false, responses: true } },
       { name: 'gemini', dialect: 'gemini', baseUrl: `${url('gemini')}/v1beta`, auth: { header: 'x-goog-api-key', prefix: '' }, models: ['gemini-*'], capabilities: { chat: true, completions: false, embeddings: false, responses: false } },
-      { name: 'chat', baseUrl: `${url('chat')}/v1`, models: ['gpt-4o-search-preview', 'plain-model'], capabilities: { chat: true, completions: false, embeddings: false, responses: false } },
+      { name: 'chat', baseUrl: `${url('chat')}/v1`, models: ['gpt-4o-search-preview', 'plain-model', 'broken-model'], capabilities: { chat: true, completions: false, embeddings: false, responses: false } },
       { name: 'strict', baseUrl: `${url('chat')}/v1`, models: ['strict-model'], unsupportedTools: 'reject', capabilities: { chat: true, completions: false, embeddings: false, responses: false } },
     ],
     models: [
@@ -277,6 +279,13 @@ describe('unsupported_tools', () => {
     assert.equal(reply.headers.get('x-switchyard-dropped'), 'tools.web_search');
   });
 
+  test('an error answer after a drop says what was dropped too, as the access log does', async () => {
+    const reply = await send({ path: '/v1/responses', headers: {}, body: { model: 'chat:broken-model', input: 'Hi', tools: [{ type: 'web_search' }] } });
+    assert.equal(reply.status, 502, reply.text);
+    assert.equal(reply.headers.get('x-switchyard-dropped'), 'tools.web_search');
+    assert.equal(accessLine(reply.id)?.dropped, 'tools.web_search');
+  });
+
   test('a built-in tool the client runs (local_shell) is not a hosted tool: refused whatever the policy', async () => {
     const reply = await send({ path: '/v1/responses', headers: {}, body: { model: 'chat:plain-model', input: 'Hi', tools: [{ type: 'local_shell' }] } });
     assert.equal(reply.status, 400);
@@ -320,6 +329,30 @@ describe('Claude Code\'s server tools and beta features, Codex\'s hosted-call hi
     assert.equal(sent.body.tools, undefined);
     assert.equal(sent.body.context_management, undefined);
     assert.equal(sent.headers['anthropic-beta'], undefined, 'beta flags are for Anthropic only');
+  });
+
+  test('the MCP connector (mcp_servers, an mcp_toolset tool) runs on Anthropic\'s servers: dropped and named for another provider, verbatim for Anthropic', async () => {
+    const body = {
+      max_tokens: 1024, messages: [{ role: 'user', content: 'What is in my tracker?' }],
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'tracker' }],
+      tools: [{ type: 'mcp_toolset', mcp_server_name: 'tracker' }, { name: 'read_file', input_schema: { type: 'object', properties: {} } }],
+    };
+    const chat = mocks.get('chat')!;
+    const before = chat.requests.length;
+    const reply = await send({ path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'mcp-client-2025-11-20' }, body: { ...body, model: 'chat:plain-model' } });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.headers.get('x-switchyard-dropped'), 'tools.mcp_toolset,mcp_servers');
+    const sent = chat.requests[before]!.body;
+    assert.deepEqual(sent.tools.map((tool: Json) => tool.function.name), ['read_file']);
+    assert.equal(sent.mcp_servers, undefined);
+    const anthropic = mocks.get('anthropic')!;
+    const first = anthropic.requests.length;
+    const own = await send({ path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' }, body: { ...body, model: 'claude-sonnet-4-5' } });
+    assert.equal(own.status, 200, own.text);
+    assert.deepEqual(anthropic.requests[first]!.body.mcp_servers, body.mcp_servers);
+    const rigid = await send({ path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' }, body: { ...body, model: 'rigid' } });
+    assert.equal(rigid.status, 400);
+    assert.match(JSON.parse(rigid.text).error.message, /'tools\.mcp_toolset', 'mcp_servers'.*unsupported_tools policy is reject/);
   });
 
   test('a second turn with the earlier server_tool_use / web_search_tool_result (encrypted content) goes to a chat provider without a 400; only the text remains', async () => {

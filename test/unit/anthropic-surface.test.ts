@@ -161,7 +161,7 @@ test('request: tools, tool_choice, parallel tool use, structured output', () => 
   rejects(() => decode({ messages: [user('x')], tool_choice: { type: 'required' } }), 'tool_choice.type');
 });
 
-test('request: server tools become hosted tools; what canonical cannot carry rides in passThrough (client-side built-ins, MCP); inert fields apart', () => {
+test('request: server tools become hosted tools; what canonical cannot carry rides in passThrough (client-side built-ins); the MCP connector is server-side; inert fields apart', () => {
   const webSearch = {
     type: 'web_search_20250305', name: 'web_search', max_uses: 3, allowed_domains: ['example.com'],
     user_location: { type: 'approximate', city: 'Lyon', country: 'FR', timezone: 'Europe/Paris' },
@@ -188,9 +188,10 @@ test('request: server tools become hosted tools; what canonical cannot carry rid
     dialect: 'anthropic',
     fields: {
       tools: [{ type: 'bash_20250124', name: 'bash' }, { name: 'f', input_schema: { type: 'object' }, input_examples: [{}] }],
-      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }],
     },
     inert: { service_tier: 'auto', speed: 'fast' },
+    // MCP servers Anthropic's servers call: Anthropic's to run, for another provider the unsupported_tools policy
+    serverSide: { mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'example' }] },
   });
 });
 

@@ -131,7 +131,7 @@ test('pass-through: an Ollama caller\'s fields and inert fields are merged (opti
   assert.deepEqual(body.options, { temperature: 0.1, repeat_penalty: 1.1, num_ctx: 8192 });
   assert.equal(body.keep_alive, '10m');
   assert.equal(body.logprobs, true);
-  rejects400(() => encode(base({ passThrough: { dialect: 'openai', fields: { logit_bias: { 50256: -100 } } } })), 'logit_bias', /'logit_bias' \(openai\) cannot be expressed for an Ollama provider/);
+  rejects400(() => encode(base({ passThrough: { dialect: 'openai', fields: { logit_bias: { 50256: -100 } } } })), 'logit_bias', /'logit_bias' \(openai\) cannot be expressed for an ollama provider \('local-ollama'\)/);
   // inert fields of another dialect change nothing about the answer: dropped
   assert.equal(encode(base({ passThrough: { dialect: 'gemini', fields: {}, inert: { cachedContent: 'x' } } })).body.cachedContent, undefined);
 });

@@ -80,7 +80,7 @@ test('foreign fields are rejected with a 400 naming them; same-dialect fields ar
   assert.throws(() => rejectForeignFields({ passThrough: { dialect: 'anthropic', fields: { top_k: 5 } } }, 'openai', 'up'), (error: Error & { status?: number; param?: string }) => {
     assert.equal(error.status, 400);
     assert.equal(error.param, 'top_k');
-    assert.match(error.message, /'top_k' \(anthropic\) cannot be expressed for a up provider/);
+    assert.match(error.message, /'top_k' \(anthropic\) cannot be expressed for an openai provider \('up'\)/);
     return true;
   });
 });

@@ -5,12 +5,22 @@ import assert from 'node:assert/strict';
 import { anthropicMessages } from '../../src/surfaces/anthropic/index.ts';
 import { openaiChat, openaiResponses } from '../../src/surfaces/openai/index.ts';
 import { sseDataLooksWhole, sseWholePrefix } from '../../src/streaming/frame-splitter.ts';
+import { startsAnyLine } from '../../src/streaming/frame-scan.ts';
 
 const b = (text: string) => Buffer.from(text);
 
 test('Anthropic: event: error, not a text delta that says "event: error"', () => {
   assert.equal(anthropicMessages.isStreamError(b('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')), true);
   assert.equal(anthropicMessages.isStreamError(b('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"event: error"}}\n\n')), false);
+});
+
+test('startsAnyLine (shared by the surfaces): a marker at the start of the batch or of a line after LF or CR, never mid-line', () => {
+  const markers = [b('event: error'), b('data: {"error"')];
+  assert.equal(startsAnyLine(b('event: error\ndata: {}\n\n'), markers), true);
+  assert.equal(startsAnyLine(b('data: {"a":1}\n\ndata: {"error":{}}\n\n'), markers), true);
+  assert.equal(startsAnyLine(b('data: {"a":1}\r\rdata: {"error":{}}\r\r'), markers), true, 'CR line ends');
+  assert.equal(startsAnyLine(b('data: {"text":"event: error"}\n\n'), markers), false);
+  assert.equal(startsAnyLine(b(''), markers), false);
 });
 
 test('OpenAI chat: a data line that is an error object; Responses: error and response.failed events', () => {

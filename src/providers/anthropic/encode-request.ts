@@ -4,6 +4,7 @@ import { invalidRequest } from '../../canonical/errors.ts';
 import type { CacheControl, CanonicalRequest, Citation, ContentPart, HostedTool, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
 import { isObject, type JsonObject } from '../../util/json-value.ts';
 import { encodeHostedTools, type EncodedHostedTools, withUnsupported } from '../common/hosted-tools.ts';
+import { ownPassThrough } from '../common/foreign-fields.ts';
 
 /** Anthropic requires max_tokens; this is sent when the caller gave none (Claude 3 models cap output at 4096). */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -15,18 +16,11 @@ export const MIN_BUDGET = 1024;
 /** Room left for the answer when the default max_tokens has to grow around a thinking budget. */
 const ANSWER_ROOM = 4096;
 
-/**
- * Fields of another dialect cannot be expressed here: 400 naming them (its `inert` ones are
- * dropped, its server-side ones left to the unsupported_tools policy). Anthropic's own, inert,
- * server-side or not, come back to be merged into the body.
- */
+/** Anthropic's own unmodelled fields (inert and server-side ones too), to merge into the body. */
 export function rejectForeignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
-  const extra = request.passThrough;
-  if (extra === undefined) return undefined;
-  if (extra.dialect === 'anthropic') return extra.inert === undefined && extra.serverSide === undefined ? extra.fields : { ...extra.inert, ...extra.serverSide, ...extra.fields };
-  const names = Object.keys(extra.fields);
-  if (names.length === 0) return undefined;
-  throw invalidRequest(`The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for an anthropic provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`, names[0]);
+  const own = ownPassThrough(request.passThrough, 'anthropic', provider);
+  if (own === undefined) return undefined;
+  return own.inert === undefined && own.serverSide === undefined ? own.fields : { ...own.inert, ...own.serverSide, ...own.fields };
 }
 
 function cache(control: CacheControl | undefined): JsonObject {
@@ -59,6 +53,8 @@ function citations(list: readonly Citation[] | undefined): JsonObject {
 function userBlock(part: ContentPart): JsonObject | undefined {
   switch (part.type) {
     case 'text':
+      // a tool search's answer: the reference that loads the deferred tool
+      if (part.toolReference !== undefined) return { type: 'tool_reference', tool_name: part.toolReference };
       return part.text.length === 0 ? undefined : { type: 'text', text: part.text, ...cache(part.cacheControl) };
     case 'hosted-tool-call':
     case 'hosted-tool-result':
@@ -207,6 +203,7 @@ function encodeTools(request: CanonicalRequest, body: JsonObject, hosted: Encode
     input_schema: tool.parameters.type === undefined ? { type: 'object', properties: {}, ...tool.parameters } : tool.parameters,
     ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
     ...cache(tool.cacheControl),
+    ...(tool.deferred === true ? { defer_loading: true } : {}),
   }));
   body.tools = hosted !== undefined && hosted.tools.length > 0 ? [...custom, ...hosted.tools] : custom;
   const choice = request.toolChoice;

@@ -9,19 +9,17 @@ import type {
 import { geminiParameters, geminiResponseSchema } from './schema.ts';
 import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 import { encodeHostedTools } from '../common/hosted-tools.ts';
+import { withLoadedTools } from '../common/deferred-tools.ts';
+import { ownPassThrough } from '../common/foreign-fields.ts';
 
 /**
- * Fields from a Gemini caller are merged; another dialect's fields cannot be expressed (400), its
- * inert ones are dropped (its server-side ones are left to the unsupported_tools policy).
+ * Fields from a Gemini caller are merged (server-side ones too); another dialect's cannot be
+ * expressed (400), its inert ones are dropped (its server-side ones are left to the unsupported_tools policy).
  */
 export function geminiExtras(passThrough: PassThrough | undefined, provider: string): { fields: JsonObject; inert: JsonObject } | undefined {
-  if (passThrough === undefined) return undefined;
-  if (passThrough.dialect === 'gemini') return { fields: passThrough.serverSide === undefined ? passThrough.fields : { ...passThrough.serverSide, ...passThrough.fields }, inert: passThrough.inert ?? {} };
-  const names = Object.keys(passThrough.fields);
-  if (names.length === 0) return undefined;
-  throw invalidRequest(
-    `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for a gemini provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
-    names[0]);
+  const own = ownPassThrough(passThrough, 'gemini', provider);
+  if (own === undefined) return undefined;
+  return { fields: own.serverSide === undefined ? own.fields : { ...own.serverSide, ...own.fields }, inert: own.inert ?? {} };
 }
 
 /** `models/{model}` or `tunedModels/{model}`: the resource name Gemini bodies use. */
@@ -256,6 +254,7 @@ export function geminiHostedTool(tool: HostedTool, request: CanonicalRequest): J
 
 /** The GenerateContentRequest body (also wrapped by countTokens), and what it left out. */
 export function encodeGenerateBody(request: CanonicalRequest, model: string, provider: ProviderContext): { body: JsonObject; unsupported: string[] | undefined } {
+  request = withLoadedTools(request); // deferred tools: those the conversation has loaded
   const extras = geminiExtras(request.passThrough, provider.name);
   const hosted = encodeHostedTools(request, model, 'gemini', geminiHostedTool);
   const encoder = new ContentsEncoder(request, model);

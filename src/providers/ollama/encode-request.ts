@@ -5,6 +5,8 @@ import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, Message, PassThrough, ReasoningSettings, ToolDefinition } from '../../canonical/request.ts';
 import { isObject, type JsonObject, objectFrom } from '../../util/json-value.ts';
 import { encodeHostedTools, noHostedTool, withUnsupported } from '../common/hosted-tools.ts';
+import { withLoadedTools } from '../common/deferred-tools.ts';
+import { ownPassThrough } from '../common/foreign-fields.ts';
 
 /** `/api/generate` fields with no canonical equivalent, carried from an Ollama caller. */
 const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
@@ -14,14 +16,8 @@ const GENERATE_ONLY = ['suffix', 'template', 'raw', 'context'];
  * (a 400 names those that would change the answer; inert ones are dropped).
  */
 export function ollamaExtras(passThrough: PassThrough | undefined, provider: string): JsonObject | undefined {
-  if (passThrough === undefined) return undefined;
-  if (passThrough.dialect === 'ollama') return { ...passThrough.inert, ...passThrough.fields };
-  const names = Object.keys(passThrough.fields);
-  if (names.length === 0) return undefined;
-  throw invalidRequest(
-    `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${passThrough.dialect}) cannot be expressed for an Ollama provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${passThrough.dialect} provider. See docs/translation.md.`,
-    names[0],
-  );
+  const own = ownPassThrough(passThrough, 'ollama', provider);
+  return own === undefined ? undefined : { ...own.inert, ...own.fields };
 }
 
 /** Merges extras into the body; `options.<name>` keys go into `options`. */
@@ -213,6 +209,7 @@ function encodeGenerate(request: CanonicalRequest, body: JsonObject, fields: Jso
 }
 
 export function encodeOllamaRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
+  request = withLoadedTools(request); // deferred tools: those the conversation has loaded
   const extras = ollamaExtras(request.passThrough, provider.name);
   // Ollama runs no tool itself: every hosted tool is left to the unsupported_tools policy
   const hosted = encodeHostedTools(request, model, 'ollama', noHostedTool);

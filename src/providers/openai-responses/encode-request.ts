@@ -6,6 +6,8 @@ import { invalidRequest } from '../../canonical/errors.ts';
 import type { CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, ReasoningEffort } from '../../canonical/request.ts';
 import { type JsonObject, listFrom, objectFrom } from '../../util/json-value.ts';
 import { encodeHostedTools, withUnsupported } from '../common/hosted-tools.ts';
+import { withLoadedTools } from '../common/deferred-tools.ts';
+import { ownPassThrough } from '../common/foreign-fields.ts';
 
 export const DIALECT = 'openai-responses';
 
@@ -14,15 +16,8 @@ export const DIALECT = 'openai-responses';
  * this dialect go through, inert ones included.
  */
 function foreignFields(request: CanonicalRequest, provider: string): JsonObject | undefined {
-  const extra = request.passThrough;
-  if (extra === undefined) return undefined;
-  if (extra.dialect === DIALECT) return { ...extra.inert, ...extra.serverSide, ...extra.fields };
-  const names = Object.keys(extra.fields);
-  if (names.length === 0) return undefined;
-  throw invalidRequest(
-    `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${DIALECT} provider ('${provider}'); remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
-    names[0]!,
-  );
+  const own = ownPassThrough(request.passThrough, DIALECT, provider);
+  return own === undefined ? undefined : { ...own.inert, ...own.serverSide, ...own.fields };
 }
 
 function dataUrl(source: MediaSource): string {
@@ -167,6 +162,7 @@ function refuseUnsupported(request: CanonicalRequest): void {
 }
 
 export function encodeResponsesRequest(request: CanonicalRequest, model: string, provider: ProviderContext): UpstreamRequest {
+  request = withLoadedTools(request); // deferred tools: those the conversation has loaded
   const extra = foreignFields(request, provider.name);
   refuseUnsupported(request);
   const hosted = encodeHostedTools(request, model, DIALECT, responsesHostedTool);

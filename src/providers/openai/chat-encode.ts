@@ -1,19 +1,17 @@
 // Canonical request → OpenAI Chat Completions request body.
 import type { ProviderContext, UpstreamRequest } from '../../canonical/adapters.ts';
 import { invalidRequest } from '../../canonical/errors.ts';
-import type { CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, TextPart } from '../../canonical/request.ts';
+import type { CanonicalRequest, ContentPart, HostedTool, MediaSource, Message, PassThrough, TextPart } from '../../canonical/request.ts';
 import type { JsonObject } from '../../util/json-value.ts';
 import { encodeHostedTools, withUnsupported } from '../common/hosted-tools.ts';
+import { withLoadedTools } from '../common/deferred-tools.ts';
+import { ownPassThrough } from '../common/foreign-fields.ts';
 
-export function rejectForeignFields(request: { passThrough?: { dialect: string; fields: Record<string, unknown>; serverSide?: Record<string, unknown> } }, dialect: string, provider: string): JsonObject | undefined {
-  const extra = request.passThrough;
-  if (extra === undefined) return undefined;
-  if (extra.dialect === dialect) return extra.serverSide === undefined ? extra.fields : { ...extra.serverSide, ...extra.fields };
-  const names = Object.keys(extra.fields);
-  if (names.length === 0) return undefined; // only `inert` fields: nothing that changes the answer
-  throw invalidRequest(
-    `The field${names.length === 1 ? '' : 's'} ${names.map((name) => `'${name}'`).join(', ')} (${extra.dialect}) cannot be expressed for a ${provider} provider; remove ${names.length === 1 ? 'it' : 'them'} or route to a ${extra.dialect} provider. See docs/translation.md.`,
-    names[0]);
+/** The caller's own unmodelled fields (server-side ones too) when it speaks `dialect`, to merge into the body. */
+export function rejectForeignFields(request: { passThrough?: PassThrough }, dialect: string, provider: string): JsonObject | undefined {
+  const own = ownPassThrough(request.passThrough, dialect, provider);
+  if (own === undefined) return undefined;
+  return own.serverSide === undefined ? own.fields : { ...own.serverSide, ...own.fields };
 }
 
 function dataUrl(source: MediaSource): string {
@@ -98,6 +96,7 @@ export function chatHostedTool(tool: HostedTool, _request: CanonicalRequest, mod
 }
 
 export function encodeChatRequest(request: CanonicalRequest, model: string, options: ProviderContext): UpstreamRequest {
+  request = withLoadedTools(request); // deferred tools: those the conversation has loaded
   const extra = rejectForeignFields(request, 'openai', options.name);
   const hosted = encodeHostedTools(request, model, 'openai', chatHostedTool);
   const body: JsonObject = { model, messages: encodeMessages(request.messages) };

@@ -21,14 +21,15 @@ const MODELLED = new Set([
 const INERT = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics']);
 /**
  * Server-side features another provider has no equivalent of: context editing (another provider
- * simply gets the whole context). Kept for an Anthropic provider; for any other, the
+ * simply gets the whole context) and the MCP connector (`mcp_servers`: remote MCP servers whose
+ * tools Anthropic's servers call). Kept for an Anthropic provider; for any other, the
  * `unsupported_tools` policy drops them (reported) or refuses the request.
  */
-const SERVER_SIDE = new Set(['context_management']);
-/** Server tools Anthropic runs itself (web search, web fetch, code execution, tool search), by type prefix. */
-const SERVER_TOOL_TYPES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_'];
+const SERVER_SIDE = new Set(['context_management', 'mcp_servers']);
+/** Server tools Anthropic runs itself (web search, web fetch, code execution, tool search, an MCP server's toolset), by type prefix. */
+const SERVER_TOOL_TYPES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_', 'mcp_toolset'];
 /** Keys of a custom tool the canonical definition carries (`eager_input_streaming` only changes how input streams). */
-const TOOL_KEYS = new Set(['type', 'name', 'description', 'input_schema', 'strict', 'cache_control', 'eager_input_streaming']);
+const TOOL_KEYS = new Set(['type', 'name', 'description', 'input_schema', 'strict', 'cache_control', 'eager_input_streaming', 'defer_loading']);
 const EFFORTS: Record<string, ReasoningEffort> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh', max: 'xhigh' };
 
 function str(value: unknown, param: string): string {
@@ -66,6 +67,15 @@ function textBlock(block: JsonObject, param: string): ContentPart {
   return { type: 'text', text: str(block.text, `${param}.text`), ...(citations !== undefined ? { citations } : {}), ...cacheControl(block, param) };
 }
 
+/**
+ * A `tool_reference` block (what a tool search answers, loading a deferred tool): for another
+ * provider, a sentence saying the tool can be called now (it joins the tools offered upstream).
+ */
+function toolReferencePart(block: JsonObject, param: string): ContentPart {
+  const name = str(block.tool_name, `${param}.tool_name`);
+  return { type: 'text', text: `Tool '${name}' loaded: it can be called now.`, toolReference: name };
+}
+
 /** Blocks allowed inside a tool_result's content. */
 function resultParts(raw: unknown, param: string): string | ContentPart[] {
   if (raw === undefined || raw === null) return '';
@@ -77,6 +87,7 @@ function resultParts(raw: unknown, param: string): string | ContentPart[] {
     if (block.type === 'text') return textBlock(block, where);
     if (block.type === 'image') return { type: 'image', source: mediaSource(block.source, where, 'image'), ...cacheControl(block, where) };
     if (block.type === 'document') return documentPart(block, where);
+    if (block.type === 'tool_reference') return toolReferencePart(block, where);
     throw invalidRequest(`${where}.type: '${shown(block.type)}' blocks cannot be translated (see docs/translation/anthropic.md)`, `${where}.type`);
   });
 }
@@ -217,6 +228,7 @@ function decodeTools(raw: unknown, foreign: unknown[], hosted: HostedTool[]): To
       parameters: schema,
       ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
       ...cacheControl(tool, `tools.${i}`),
+      ...(tool.defer_loading === true ? { deferred: true } : {}),
     });
   });
   return tools;

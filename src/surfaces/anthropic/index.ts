@@ -9,7 +9,7 @@ import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error
 import { encodeMessagesResponse } from './encode-response.ts';
 import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessagesRequest } from './inspect.ts';
-import { lastMemberIsString, lineStartsWithName } from '../../streaming/frame-scan.ts';
+import { lastMemberIsString, lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
 
 const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
 /** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
@@ -33,19 +33,6 @@ class StopReasonWatch implements FinalEventWatch {
 }
 
 const STOP_REASON_WATCH = new StopReasonWatch();
-
-/**
- * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
- * inside a delta that happens to read "event: error" can never match.
- */
-function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
-  for (const marker of markers) {
-    for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
-      if (at === 0 || events[at - 1] === 0x0a || events[at - 1] === 0x0d) return true;
-    }
-  }
-  return false;
-}
 
 const messagesCodec: ChatSurfaceCodec = {
   decodeRequest: decodeMessagesRequest,

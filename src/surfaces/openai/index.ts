@@ -13,7 +13,7 @@ import { CompletionsStreamEncoder } from './completions/encode-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
 import { choicesFinishWatch } from './final-event.ts';
-import { lineStartsWithName } from '../../streaming/frame-scan.ts';
+import { lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
 import { inspectOpenAIRequest } from './inspect.ts';
 import { decodeResponsesRequest } from './responses/decode-request.ts';
 import { encodeResponsesResponse } from './responses/encode-response.ts';
@@ -36,19 +36,6 @@ const RESPONSE_TERMINALS = [
   Buffer.from('data: {"type":"response.failed"'),
   Buffer.from('data: {"type":"response.incomplete"'),
 ];
-
-/**
- * True when a marker starts a line of the batch. JSON strings cannot hold a raw newline, so text
- * inside a delta that happens to read "data: [DONE]" can never match.
- */
-export function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boolean {
-  for (const marker of markers) {
-    for (let at = events.indexOf(marker); at >= 0; at = events.indexOf(marker, at + 1)) {
-      if (at === 0 || events[at - 1] === 0x0a) return true;
-    }
-  }
-  return false;
-}
 
 const chatCodec: ChatSurfaceCodec = {
   decodeRequest: decodeChatRequest,

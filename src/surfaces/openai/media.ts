@@ -9,7 +9,7 @@ import { invalidRequest, type ErrorInfo } from '../../canonical/errors.ts';
 import { describe, isObject, type JsonObject } from '../../util/json-value.ts';
 import { encodeOpenAIError, encodeResponsesStreamError } from './encode-error.ts';
 import { requestObject } from './inspect.ts';
-import { startsAnyLine } from './index.ts';
+import { startsAnyLine } from '../../streaming/frame-scan.ts';
 
 /** How a request asks for a stream: a boolean `stream` field, or speech's `stream_format: "sse"`. */
 type StreamField = 'stream' | 'stream_format' | undefined;
