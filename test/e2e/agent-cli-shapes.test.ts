@@ -136,6 +136,13 @@ function expectOk(replayed: Replayed): void {
 
 const toolNames = (tools: Json[]): string[] => tools.map((tool) => tool.name ?? tool.function?.name);
 
+/** The output items of a streamed Responses answer (its response.completed event). */
+function outputOf(replayed: Replayed): Json[] {
+  const completed = replayed.body.trim().split('\n\n').find((event) => event.startsWith('event: response.completed'));
+  assert.ok(completed !== undefined, 'the stream ends with response.completed');
+  return JSON.parse(completed.slice(completed.indexOf('data: ') + 6)).response.output as Json[];
+}
+
 // --- Claude Code -----------------------------------------------------------------------------
 
 describe(`Claude Code ${claudeCode.version} (Anthropic Messages, /v1/messages?beta=true, always streamed)`, () => {
@@ -314,15 +321,121 @@ describe(`Codex ${codex.version} (Responses API, streamed, needs response.comple
     assert.equal(replayed.upstream!.body.client_metadata, undefined);
   });
 
-  test('a namespace tool (multi_agent_v1) is flattened into its function tools for a non-Responses upstream', async () => {
-    plan = { text: 'Hello.' };
+  test('a namespace tool (multi_agent_v1) is flattened into namespace__name tools for a non-Responses upstream; a call names its namespace again', async () => {
+    plan = { text: 'Spawning.', call: { name: 'multi_agent_v1__spawn_agent', args: { task_name: 'tests', message: 'Run the tests.' } } };
     const body = translatable('first-turn', { namespace: true });
     const replayed = await replay(codex, 'first-turn', 'anthropic', body);
     expectOk(replayed);
     const nested = (body.tools as Json[]).find((tool) => tool.type === 'namespace')!.tools as Json[];
     const names = toolNames(replayed.upstream!.body.tools);
-    for (const tool of nested) assert.ok(names.includes(tool.name), `${tool.name} offered`);
+    for (const tool of nested) assert.ok(names.includes(`multi_agent_v1__${tool.name}`), `${tool.name} offered`);
+    const call = outputOf(replayed).find((item) => item.type === 'function_call')!;
+    assert.deepEqual([call.namespace, call.name, JSON.parse(call.arguments)], ['multi_agent_v1', 'spawn_agent', { task_name: 'tests', message: 'Run the tests.' }]);
   });
+
+  // --- a catalogue model (gpt-5.5): a client tool search and a freeform apply_patch ---
+
+  test('a catalogue model\'s request (tool_search, custom apply_patch) passes through to a Responses upstream unchanged', async () => {
+    plan = { text: 'Hello.' };
+    for (const name of ['catalogue-model', 'tool-search-turn', 'lite-first-turn', 'lite-exec-turn']) {
+      const replayed = await replay(codex, name, 'responses');
+      expectOk(replayed);
+      assert.deepEqual(replayed.upstream!.body, codex.requests[name]!.body, `${name} passed on as sent`);
+    }
+  });
+
+  for (const provider of ['anthropic', 'gemini', 'chat', 'ollama'] as const) {
+    test(`a catalogue model's request → ${provider}: tool_search and apply_patch are tools the model can call; a tool_search call comes back as tool_search_call`, async () => {
+      plan = { text: 'Searching.', call: { name: 'tool_search', args: { query: 'calendar', limit: 2 } } };
+      const body = bodyOf(codex, 'catalogue-model');
+      const replayed = await replay(codex, 'catalogue-model', provider, body);
+      expectOk(replayed);
+      const received = dialects[provider].received(replayed.upstream!);
+      assert.deepEqual(received.tools, (body.tools as Json[]).filter((tool) => tool.type !== 'web_search').map((tool) => tool.name ?? tool.type));
+      assert.equal(replayed.headers.get('x-switchyard-dropped'), 'tools.web_search', 'only the cached-only web search is dropped');
+      const call = outputOf(replayed).find((item) => item.type === 'tool_search_call')!;
+      // Gemini and Ollama issue no call ids: the gateway makes one up
+      assert.deepEqual(call, { id: call.id, type: 'tool_search_call', status: 'completed', call_id: call.call_id, execution: 'client', arguments: { query: 'calendar', limit: 2 } });
+      if (provider === 'anthropic' || provider === 'chat') assert.equal(call.call_id, 'call_replay_1');
+    });
+  }
+
+  test('apply_patch (freeform, with its grammar) → a chat upstream as a one-string function; its call comes back as custom_tool_call with the raw patch', async () => {
+    const patch = '*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n';
+    plan = { call: { name: 'apply_patch', args: { input: patch } } };
+    const replayed = await replay(codex, 'catalogue-model', 'chat');
+    expectOk(replayed);
+    const tool = (replayed.upstream!.body.tools as Json[]).find((entry) => entry.function.name === 'apply_patch')!;
+    assert.deepEqual(tool.function.parameters.required, ['input']);
+    assert.match(tool.function.parameters.properties.input.description, /lark grammar:\nstart: begin_patch hunk\+ end_patch/);
+    const call = outputOf(replayed).find((item) => item.type === 'custom_tool_call')!;
+    assert.deepEqual([call.name, call.input, call.namespace], ['apply_patch', patch, undefined]);
+  });
+
+  for (const provider of ['anthropic', 'gemini', 'chat', 'ollama'] as const) {
+    test(`the tool-search turn → ${provider}: the tool_search_call and its (empty) output are a call and its result`, async () => {
+      plan = { text: 'Found none.' };
+      const replayed = await replay(codex, 'tool-search-turn', provider);
+      expectOk(replayed);
+      const received = dialects[provider].received(replayed.upstream!);
+      assert.deepEqual(received.toolCalls.map((call) => [call.name, call.args]), [['tool_search', { query: 'goal', limit: 3 }]]);
+      assert.deepEqual(received.toolResults.map((result) => result.content), ['No tools found.']);
+    });
+  }
+
+  test('a tool search that found tools (an MCP server\'s, in a namespace): they join the tools offered, and a call of one names its namespace', async () => {
+    plan = { text: 'Listing.', call: { name: 'mcp__tracker__list_issues', args: { state: 'open' } } };
+    const body = bodyOf(codex, 'tool-search-turn');
+    const output = body.input.find((item: Json) => item.type === 'tool_search_output');
+    output.tools = [{ type: 'namespace', name: 'mcp__tracker', description: 'Issue tracker', tools: [{ type: 'function', name: 'list_issues', description: 'List issues.', defer_loading: true, parameters: { type: 'object', properties: { state: { type: 'string' } } } }] }];
+    const replayed = await replay(codex, 'tool-search-turn', 'chat', body);
+    expectOk(replayed);
+    const received = dialects.chat.received(replayed.upstream!);
+    assert.equal(received.tools.at(-1), 'mcp__tracker__list_issues');
+    assert.deepEqual(received.toolResults.map((result) => result.content), ['Found 1 tool, which can be called now: mcp__tracker__list_issues.']);
+    const call = outputOf(replayed).find((item) => item.type === 'function_call')!;
+    assert.deepEqual([call.namespace, call.name, call.arguments], ['mcp__tracker', 'list_issues', '{"state":"open"}']);
+  });
+
+  // --- no model set (gpt-6.2-sol): tools only in an additional_tools input item ---
+
+  for (const provider of ['anthropic', 'gemini', 'chat', 'ollama'] as const) {
+    test(`the responses-lite first turn → ${provider}: the additional_tools item's tools are offered (namespaces flattened, exec a one-string function); an exec call comes back as custom_tool_call`, async () => {
+      plan = { text: 'Running it.', call: { name: 'exec', args: { input: 'text(1 + 1);' } } };
+      const body = bodyOf(codex, 'lite-first-turn');
+      const replayed = await replay(codex, 'lite-first-turn', provider, body);
+      expectOk(replayed);
+      const declared = (body.input[0].tools as Json[]).flatMap((namespace) => (namespace.tools as Json[]).map((tool) => (namespace.name === 'functions' ? tool.name : `${namespace.name}__${tool.name}`)));
+      const received = dialects[provider].received(replayed.upstream!);
+      assert.deepEqual(received.tools, declared);
+      assert.ok(received.tools.includes('exec') && received.tools.includes('clock__sleep') && received.tools.includes('collaboration__spawn_agent'));
+      assert.match(received.system ?? '', /You are Codex/);
+      assert.equal(replayed.headers.get('x-switchyard-dropped'), null);
+      const call = outputOf(replayed).find((item) => item.type === 'custom_tool_call')!;
+      assert.deepEqual([call.name, call.input, call.namespace], ['exec', 'text(1 + 1);', undefined]);
+    });
+  }
+
+  test('the responses-lite first turn → a chat upstream: a call of a namespaced tool (clock.sleep) comes back naming its namespace', async () => {
+    plan = { call: { name: 'clock__sleep', args: { duration_ms: 5 } } };
+    const replayed = await replay(codex, 'lite-first-turn', 'chat');
+    expectOk(replayed);
+    const call = outputOf(replayed).find((item) => item.type === 'function_call')!;
+    assert.deepEqual([call.namespace, call.name, call.arguments], ['clock', 'sleep', '{"duration_ms":5}']);
+  });
+
+  for (const provider of ['anthropic', 'gemini', 'chat', 'ollama'] as const) {
+    test(`the responses-lite exec turn → ${provider}: the custom_tool_call (JavaScript) and its output are a call and its result`, async () => {
+      plan = { text: 'The marker printed.' };
+      const replayed = await replay(codex, 'lite-exec-turn', provider);
+      expectOk(replayed);
+      const received = dialects[provider].received(replayed.upstream!);
+      assert.deepEqual(received.toolCalls.map((call) => call.name), ['exec']);
+      assert.match(String((received.toolCalls[0]!.args as Json).input), /tools\.exec_command\(\{ cmd: "echo switchyard-tool-ok" \}\)/);
+      assert.equal(received.toolResults.length, 1);
+      assert.match(received.toolResults[0]!.content, /switchyard-tool-ok/);
+    });
+  }
 
   for (const provider of ['anthropic', 'gemini', 'chat'] as const) {
     test(`the first turn, with those fields handled, translates to ${provider}: developer items, tools, a streamed exec_command call`, async () => {

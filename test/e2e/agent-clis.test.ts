@@ -10,6 +10,12 @@
 // conformance suite's parser for it); the gateway logged no error; and nothing tried to leave
 // loopback (the CLIs' proxies point at a sink that records and refuses).
 //
+// Codex runs three ways, as users get it: with a model name outside its catalogue, with a catalogue
+// model (`gpt-5.5`: a client tool search and a freeform apply_patch, the turn starting with a
+// tool_search call) and with no model set (its default `gpt-6.2-sol`: tools only in an
+// additional_tools input item, the shell reached through the JavaScript `exec` tool) — the last two
+// aliased in switchyard.yaml to a model of the upstream.
+//
 // Without the CLIs installed these tests skip, saying how to install them; with
 // SWITCHYARD_TEST_AGENT_CLIS set (as .ci/run does) they fail instead.
 import { after, before, describe, test } from 'node:test';
@@ -41,6 +47,10 @@ const CLIENT_KEY = 'sk-e2e-agent-clis-client';
 const UPSTREAM_KEY = 'sk-e2e-agent-clis-upstream';
 /** A model name Codex's built-in catalogue does not know, as a gateway user routes (docs/clients.md). */
 const CODEX_MODEL = 'gpt-5-codex';
+/** A model in Codex's catalogue, and the one it uses when none is set; each rig aliases both to this upstream model. */
+const CATALOGUE_MODEL = 'gpt-5.5';
+const CODEX_DEFAULT_MODEL = 'gpt-6.2-sol';
+const ALIASED_TO = 'local-coder';
 const CLI_TIMEOUT_MS = 120_000;
 
 // --- one gateway per upstream dialect, every model name routed to its mock (catch-all) ---------
@@ -64,9 +74,9 @@ const UPSTREAMS: Record<UpstreamName, UpstreamCase> = {
   ollama: { dialect: ollamaUpstream, path: /^\/api\/chat$/ },
 };
 
-/** What the mock does this run: call `tool` once, then answer with text quoting what it got back. */
+/** What the mock does this run: call the tools in turn, one per answer, then answer with text quoting what the last got back. */
 interface Plan {
-  tool: { name: string; args: Json };
+  tools: { name: string; args: Json }[];
   marker: string;
 }
 
@@ -91,9 +101,10 @@ const MISSING = 'The tool result did not carry the marker.';
 function answerFor(rig: Rig, received: Received): ScenarioAnswer {
   const plan = rig.plan;
   if (plan === undefined) return { text: 'No plan.', finish: 'stop', usage: USAGE };
-  const offered = received.tools.includes(plan.tool.name);
-  if (offered && received.toolResults.length === 0) {
-    return { text: 'Let me read it.', toolCalls: [{ id: 'call_agent_cli_1', name: plan.tool.name, args: plan.tool.args }], finish: 'tool-calls', usage: USAGE };
+  const step = received.toolResults.length;
+  const next = plan.tools[step];
+  if (next !== undefined && received.tools.includes(next.name)) {
+    return { text: 'Let me read it.', toolCalls: [{ id: `call_agent_cli_${step + 1}`, name: next.name, args: next.args }], finish: 'tool-calls', usage: USAGE };
   }
   const seen = received.toolResults.some((result) => result.content.includes(plan.marker));
   return { text: seen ? finalText(plan.marker) : MISSING, finish: 'stop', usage: USAGE };
@@ -130,6 +141,9 @@ async function startRig(name: UpstreamName): Promise<Rig> {
     '    models: ["*"]',
     '    discover: false',
     ...(upstream.extra ?? []),
+    // what a user writes to keep Codex's catalogue models and send them to this provider
+    'models:',
+    ...[CATALOGUE_MODEL, CODEX_DEFAULT_MODEL].map((model) => `  - { name: ${model}, targets: [{ provider: ${name}, model: ${ALIASED_TO} }] }`),
   ].join('\n') + '\n';
   const { config } = parseConfigText(yaml, `agent-clis-${name}.yaml`, {});
   const sinkStream = new Writable({
@@ -170,11 +184,11 @@ interface Turn {
   egress: { method: string; target: string }[];
 }
 
-async function agentTurn(name: UpstreamName, tool: (cwd: string) => Plan['tool'], run: (workspace: AgentWorkspace, baseUrl: string) => Promise<AgentCliResult>): Promise<Turn> {
+async function agentTurn(name: UpstreamName, tools: (cwd: string) => Plan['tools'], run: (workspace: AgentWorkspace, baseUrl: string) => Promise<AgentCliResult>): Promise<Turn> {
   const rig = rigs.get(name)!;
   const marker = `switchyard-marker-${randomBytes(6).toString('hex')}`;
   const workspace = makeAgentWorkspace({ 'marker.txt': `${marker}\n` });
-  rig.plan = { tool: tool(workspace.cwd), marker };
+  rig.plan = { tools: tools(workspace.cwd), marker };
   rig.malformed.length = 0;
   const requestsBefore = rig.mock.requests.length;
   const logsBefore = rig.logs.length;
@@ -225,20 +239,7 @@ function checkNoEgress(turn: Turn): void {
 
 // Known gaps, each with the error the tests see today; the lead removes an entry when its fix lands.
 type Check = 'answer' | 'tool' | 'upstream' | 'log' | 'egress';
-const HOSTED_TOOLS = 'waits for unsupported_tools: drop (issue #13 hosted tools): Codex sends the hosted web_search tool and the gateway answers 400 '
-  + '"The field \'tools.web_search\' (openai-responses) cannot be expressed for an anthropic provider (\'anthropic\'); remove it or route to a openai-responses provider." (likewise for the other dialects)';
-const DEFERRED_TOOLS = 'Claude Code\'s deferred tool (defer_loading: true, beta advanced-tool-use-2025-11-20) is refused with 400 '
-  + '"The field \'tools\' (anthropic) cannot be expressed for a <provider> provider" three times; Claude Code then retries without that beta and the turn succeeds';
-const codexFails = { answer: HOSTED_TOOLS, tool: HOSTED_TOOLS, upstream: HOSTED_TOOLS, log: HOSTED_TOOLS };
-const KNOWN: Record<string, Partial<Record<Check, string>>> = {
-  'codex anthropic': codexFails,
-  'codex openai-chat': codexFails,
-  'codex gemini': codexFails,
-  'codex ollama': codexFails,
-  'claude openai-chat': { log: DEFERRED_TOOLS },
-  'claude gemini': { log: DEFERRED_TOOLS },
-  'claude ollama': { log: DEFERRED_TOOLS },
-};
+const KNOWN: Record<string, Partial<Record<Check, string>>> = {};
 const todo = (key: string, check: Check): { todo?: string } => {
   const reason = KNOWN[key]?.[check];
   return reason === undefined ? {} : { todo: reason };
@@ -253,13 +254,36 @@ interface CodexCase {
   title: string;
   /** More top-level config.toml lines. */
   config: string[];
+  /** More arguments of `codex exec` (`-m <model>`); without `-m`, config.toml's model, or Codex's default when `model` is absent too. */
+  args?: string[];
+  /** `model` in config.toml. */
+  model?: string;
+  /** The model the upstream is asked for. */
+  upstreamModel: string;
   upstreams: UpstreamName[];
+  /** What the upstream calls, in turn; the last call runs `cat marker.txt`. */
+  tools: Plan['tools'];
+  /** The tool through which Codex runs the shell, offered in every request. */
+  shellTool: string;
 }
 
+const READ_MARKER = { name: 'exec_command', args: { cmd: 'cat marker.txt' } };
+const TRANSLATED: UpstreamName[] = ['anthropic', 'openai-chat', 'gemini', 'ollama'];
+
 const CODEX_CASES: CodexCase[] = [
-  { key: 'codex', title: 'as installed', config: [], upstreams: ['openai-responses', 'anthropic', 'openai-chat', 'gemini', 'ollama'] },
-  // the workaround docs/clients.md gives until hosted tools are dropped: the rest of Codex's request translates today
-  { key: 'codex-without-web-search', title: 'with web_search = "disabled"', config: ['web_search = "disabled"'], upstreams: ['anthropic', 'openai-chat', 'gemini', 'ollama'] },
+  { key: 'codex', title: 'as installed', config: [], model: CODEX_MODEL, upstreamModel: CODEX_MODEL, upstreams: ['openai-responses', ...TRANSLATED], tools: [READ_MARKER], shellTool: 'exec_command' },
+  // web search off: nothing is dropped on the way
+  { key: 'codex-without-web-search', title: 'with web_search = "disabled"', config: ['web_search = "disabled"'], model: CODEX_MODEL, upstreamModel: CODEX_MODEL, upstreams: TRANSLATED, tools: [READ_MARKER], shellTool: 'exec_command' },
+  // a catalogue model: a client-executed tool_search (called first here) and a freeform apply_patch
+  {
+    key: 'codex-catalogue', title: `-m ${CATALOGUE_MODEL} (a catalogue model, aliased)`, config: [], args: ['-m', CATALOGUE_MODEL], upstreamModel: ALIASED_TO, upstreams: TRANSLATED,
+    tools: [{ name: 'tool_search', args: { query: 'run a shell command', limit: 2 } }, READ_MARKER], shellTool: 'exec_command',
+  },
+  // no model set: Codex's default model, whose tools come in an additional_tools input item; the shell through JavaScript
+  {
+    key: 'codex-default', title: `no model set (${CODEX_DEFAULT_MODEL}, responses-lite, aliased)`, config: [], upstreamModel: ALIASED_TO, upstreams: TRANSLATED,
+    tools: [{ name: 'exec', args: { input: 'const r = await tools.exec_command({ cmd: "cat marker.txt" });\ntext(r.output);' } }], shellTool: 'exec',
+  },
 ];
 
 describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} (codex exec --json) → gateway /v1/responses`, { skip: codexUnavailable }, () => {
@@ -269,8 +293,9 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} (codex exec --j
         const key = `${codexCase.key} ${name}`;
         let turn: Turn;
         before(async () => {
-          turn = await agentTurn(name, () => ({ name: 'exec_command', args: { cmd: 'cat marker.txt' } }), (workspace, baseUrl) => runCodex({
-            workspace, sink, baseUrl, apiKey: CLIENT_KEY, prompt: CODEX_PROMPT, model: CODEX_MODEL, config: codexCase.config, timeoutMs: CLI_TIMEOUT_MS,
+          turn = await agentTurn(name, () => codexCase.tools, (workspace, baseUrl) => runCodex({
+            workspace, sink, baseUrl, apiKey: CLIENT_KEY, prompt: CODEX_PROMPT, config: codexCase.config, timeoutMs: CLI_TIMEOUT_MS,
+            ...(codexCase.model !== undefined ? { model: codexCase.model } : {}), ...(codexCase.args !== undefined ? { args: codexCase.args } : {}),
           }));
         });
 
@@ -291,7 +316,12 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} (codex exec --j
         });
 
         test(`the upstream received well-formed ${name} requests`, todo(key, 'upstream'), () => {
-          checkUpstreamRequests(turn, CODEX_PROMPT, CODEX_MODEL, 'exec_command');
+          checkUpstreamRequests(turn, CODEX_PROMPT, codexCase.upstreamModel, codexCase.shellTool);
+          const last = UPSTREAMS[name].dialect.received(turn.requests.at(-1)!);
+          // every planned call went to Codex as the item it expects, and its output came back
+          assert.deepEqual(last.toolCalls.map((call) => call.name), codexCase.tools.map((tool) => tool.name));
+          assert.equal(last.toolResults.length, codexCase.tools.length);
+          if (codexCase.key === 'codex-catalogue') assert.match(last.toolResults[0]!.content, /^(No tools found\.|Found \d+ tools?, which can be called now: )/, 'Codex ran the tool search');
           if (name === 'openai-responses') {
             // passed through as Codex sent it, with the hosted tool the other dialects cannot express
             const tools = turn.requests[0]!.body.tools as Json[];
@@ -328,7 +358,7 @@ describe(`Claude Code ${agentCliVersion('claude-code') ?? '(not installed)'} (cl
       let turn: Turn;
       before(async () => {
         // Claude Code's default model (no --model), as a user runs it
-        turn = await agentTurn(name, (cwd) => ({ name: 'Read', args: { file_path: join(cwd, 'marker.txt') } }), (workspace, baseUrl) => runClaudeCode({
+        turn = await agentTurn(name, (cwd) => [{ name: 'Read', args: { file_path: join(cwd, 'marker.txt') } }], (workspace, baseUrl) => runClaudeCode({
           workspace, sink, baseUrl, apiKey: CLIENT_KEY, prompt: CLAUDE_PROMPT,
           args: ['--allowedTools', 'Read'], timeoutMs: CLI_TIMEOUT_MS,
         }));
@@ -365,6 +395,9 @@ describe(`Claude Code ${agentCliVersion('claude-code') ?? '(not installed)'} (cl
           assert.match(String(first.headers['anthropic-beta']), /advanced-tool-use-2025-11-20/, 'Claude Code asks for the tool-search beta');
           assert.ok((first.body.tools as Json[]).some((tool) => tool.defer_loading === true), 'Claude Code sends a deferred tool');
           assert.ok(first.body.context_management !== undefined, 'Claude Code sends context_management');
+        } else {
+          // the deferred placeholder stays unseen, as Anthropic keeps it: no request offers it (and none was refused)
+          for (const request of turn.requests) assert.ok(!UPSTREAMS[name].dialect.received(request).tools.includes('DeferredToolPlaceholder'));
         }
       });
 

@@ -55,7 +55,7 @@ test('a Codex request decodes into system prompts, one turn per assistant step, 
     dialect: 'openai-responses', fields: {},
     inert: { store: false, include: ['reasoning.encrypted_content'], 'text.verbosity': 'low' },
   });
-  assert.deepEqual((request.surfaceHints!.responses as Json).customTools, ['apply_patch']);
+  assert.deepEqual([...(request.surfaceHints!.responses as Json).calls], [['apply_patch', { item: 'custom_tool_call', name: 'apply_patch' }]]);
 });
 
 test('input as a string, messages without a type, content parts of every kind', () => {

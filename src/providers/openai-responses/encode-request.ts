@@ -95,8 +95,8 @@ function encodeInput(messages: readonly Message[]): { instructions: string | und
           } else if (part.type === 'tool-call') {
             flush();
             input.push({ type: 'function_call', call_id: part.id, name: part.name, arguments: part.arguments });
-          } else if (part.type === 'hosted-tool-call' && part.dialect === DIALECT && part.raw !== undefined) {
-            // a hosted call OpenAI ran (web_search_call) goes back as it was; another provider's ran elsewhere
+          } else if ((part.type === 'hosted-tool-call' || part.type === 'hosted-tool-result') && part.dialect === DIALECT && part.raw !== undefined) {
+            // a hosted call OpenAI ran (web_search_call, a server tool search and its output) goes back as it was; another provider's ran elsewhere
             flush();
             input.push(part.raw);
           }

@@ -1,19 +1,13 @@
 // Responses input items → canonical messages: message items with their content parts, reasoning
-// items, function and custom tool calls and their outputs. Consecutive assistant-side items form
-// one assistant turn, consecutive outputs one tool turn.
+// items, function and custom tool calls and their outputs, a client tool search's call and output.
+// Consecutive assistant-side items form one assistant turn, consecutive outputs one tool turn.
+// Items that declare tools (`additional_tools`, a tool search's output) add them to the request's.
 import type { ItemStore } from '../../../canonical/adapters.ts';
 import type { ContentPart, HostedToolKind, Message } from '../../../canonical/request.ts';
 import { mediaFromUrl } from '../fields.ts';
-import { type JsonObject, objectFrom, shown } from '../../../util/json-value.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
 import { invalidRequest } from '../../../canonical/errors.ts';
-
-/** A free-form custom tool travels as a function with one string argument. */
-export const CUSTOM_TOOL_ARGUMENT = 'input';
-
-export function str(value: unknown, param: string): string {
-  if (typeof value !== 'string') throw invalidRequest(`Invalid '${param}': expected a string.`, param);
-  return value;
-}
+import { CUSTOM_TOOL_ARGUMENT, type DecodedTools, flatName, str, TOOL_SEARCH } from './decode-tools.ts';
 
 function inputPart(raw: unknown, where: string): ContentPart {
   const part = objectFrom(raw);
@@ -149,7 +143,13 @@ export class History {
   }
 }
 
-export function decodeItem(history: History, raw: unknown, i: number, items?: ItemStore): void {
+/** The tool list a tool search answered with: the tools join the request's, the model is told which it can call now. */
+function toolSearchOutput(item: JsonObject, where: string, tools: DecodedTools): string {
+  const found = listFrom(item.tools).flatMap((tool, j) => tools.add(tool, `${where}.tools[${j}]`));
+  return found.length === 0 ? 'No tools found.' : `Found ${found.length} tool${found.length === 1 ? '' : 's'}, which can be called now: ${found.join(', ')}.`;
+}
+
+export function decodeItem(history: History, raw: unknown, i: number, tools: DecodedTools, items?: ItemStore): void {
   const where = `input[${i}]`;
   if (typeof raw !== 'object' || raw === null) throw invalidRequest(`Invalid '${where}': expected an object.`, where);
   // a list has none of an item's fields: it is refused below for its missing type
@@ -177,7 +177,7 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
       history.assistant({
         type: 'tool-call',
         id: str(item.call_id, `${where}.call_id`),
-        name: str(item.name, `${where}.name`),
+        name: flatName(typeof item.namespace === 'string' ? item.namespace : undefined, str(item.name, `${where}.name`)),
         arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}),
       });
       return;
@@ -185,9 +185,27 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
       history.assistant({
         type: 'tool-call',
         id: str(item.call_id, `${where}.call_id`),
-        name: str(item.name, `${where}.name`),
+        name: flatName(typeof item.namespace === 'string' ? item.namespace : undefined, str(item.name, `${where}.name`)),
         arguments: JSON.stringify({ [CUSTOM_TOOL_ARGUMENT]: typeof item.input === 'string' ? item.input : '' }),
       });
+      return;
+    case 'tool_search_call':
+      if (item.execution === 'client') {
+        history.assistant({ type: 'tool-call', id: str(item.call_id, `${where}.call_id`), name: TOOL_SEARCH, arguments: JSON.stringify(objectFrom(item.arguments) ?? {}) });
+      } else {
+        // a search OpenAI ran: verbatim for a Responses provider, left out for another
+        history.assistant(hostedCall(item, 'tool_search_call', 'tool-search'));
+      }
+      return;
+    case 'tool_search_output': {
+      const text = toolSearchOutput(item, where, tools);
+      if (item.execution === 'client') history.toolResult({ type: 'tool-result', toolCallId: str(item.call_id, `${where}.call_id`), content: text });
+      else history.assistant({ type: 'hosted-tool-result', callId: textFrom(item.call_id), kind: 'tool-search', results: [], raw: item, dialect: 'openai-responses' });
+      return;
+    }
+    case 'additional_tools':
+      // tools declared in the input (Codex's responses-lite requests): offered with the request's
+      listFrom(item.tools).forEach((tool, j) => tools.add(tool, `${where}.tools[${j}]`));
       return;
     case 'function_call_output':
     case 'custom_tool_call_output':
@@ -202,7 +220,7 @@ export function decodeItem(history: History, raw: unknown, i: number, items?: It
       // an item this gateway answered with earlier (SDKs that default to store: true send these)
       const stored = typeof item.id === 'string' ? items?.get(item.id) : undefined;
       if (stored !== undefined) {
-        decodeItem(history, stored, i);
+        decodeItem(history, stored, i, tools);
         return;
       }
       throw invalidRequest(`Invalid '${where}': item '${shown(item.id)}' is not one this gateway answered with recently (items are kept in memory per process), and the provider is not a Responses API that could look it up; send the item itself (e.g. store: false).`, `${where}.id`);

@@ -2,16 +2,15 @@
 // The gateway is stateless: whatever refers to state kept by OpenAI (previous_response_id,
 // conversation, stored prompts, file ids, item references) is refused with a 400 naming it.
 import type { SurfaceRequest } from '../../../canonical/adapters.ts';
-import type {
-  CanonicalRequest, HostedTool, HostedToolKind, ResponseFormat, ToolChoice, ToolDefinition,
-} from '../../../canonical/request.ts';
-import { isEffort, NO_PARAMETERS, num, schemaOf, userLocationOf } from '../fields.ts';
-import { CUSTOM_TOOL_ARGUMENT, decodeItem, History, str } from './decode-input.ts';
-import { type JsonObject, listFrom, objectFrom, shown, stringsFrom, textFrom } from '../../../util/json-value.ts';
+import type { CanonicalRequest, ResponseFormat, ToolChoice } from '../../../canonical/request.ts';
+import { isEffort, num, schemaOf } from '../fields.ts';
+import { decodeItem, History } from './decode-input.ts';
+import { DecodedTools, flatName, hostedKind, str, type ToolCallShape } from './decode-tools.ts';
+import { type JsonObject, listFrom, objectFrom, shown, textFrom } from '../../../util/json-value.ts';
 import { invalidRequest } from '../../../canonical/errors.ts';
 import { requestObject } from '../inspect.ts';
 
-export { CUSTOM_TOOL_ARGUMENT } from './decode-input.ts';
+export { CUSTOM_TOOL_ARGUMENT, type ToolCallShape } from './decode-tools.ts';
 
 /** The hint key under `surfaceHints` with the gateway's item store, where answer items are kept. */
 export const ITEM_STORE = 'responsesItemStore';
@@ -19,7 +18,7 @@ export const ITEM_STORE = 'responsesItemStore';
 /** The hint key under `surfaceHints` with what the encoders echo back (see responses-encode.ts). */
 export const RESPONSES_ECHO = 'responses';
 
-/** The request fields a response object repeats, and the custom (free-form) tools by name. */
+/** The request fields a response object repeats, and how calls of the tools that are not plain functions go back. */
 export interface ResponsesEcho {
   instructions: unknown;
   tools: unknown[];
@@ -37,8 +36,12 @@ export interface ResponsesEcho {
   promptCacheKey: unknown;
   safetyIdentifier: unknown;
   serviceTier: unknown;
-  /** Names of `custom` tools, carried as one-string-argument functions and answered as custom_tool_call. */
-  customTools: string[];
+  /**
+   * By the name the provider sees: custom tools (carried as one-string-argument functions,
+   * answered as custom_tool_call), a client tool search (answered as tool_search_call) and tools in
+   * a namespace (their calls name it).
+   */
+  calls: ReadonlyMap<string, ToolCallShape>;
 }
 
 /** Fields mapped into the canonical request (or refused there). */
@@ -55,103 +58,38 @@ const MODELLED = new Set([
  */
 const INERT = new Set(['store', 'metadata', 'client_metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'prompt_cache_retention']);
 
-/**
- * Tools OpenAI runs itself, by kind: a web search maps to other providers' searches; the others
- * have no equivalent elsewhere and are left to the `unsupported_tools` policy. Built-in tools the
- * client runs (`local_shell`, `computer_use_preview`, `apply_patch`, …) are not hosted: a provider
- * of another dialect refuses them.
- */
-function hostedKind(type: string): HostedToolKind | undefined {
-  if (type === 'web_search' || type === 'web_search_preview' || type.startsWith('web_search_2') || type.startsWith('web_search_preview_')) return 'web-search';
-  if (type === 'code_interpreter') return 'code-execution';
-  if (type === 'file_search' || type === 'image_generation' || type === 'mcp') return 'other';
-  return undefined;
-}
-
-const CONTEXT_SIZES: ReadonlySet<unknown> = new Set(['low', 'medium', 'high']);
-
-function hostedTool(tool: JsonObject, type: string, kind: HostedToolKind): HostedTool {
-  const hosted: HostedTool = { kind, field: `tools.${type}`, dialect: 'openai-responses', raw: tool };
-  if (kind !== 'web-search') return hosted;
-  const allowed = stringsFrom(objectFrom(tool.filters)?.allowed_domains);
-  if (allowed !== undefined && allowed.length > 0) hosted.allowedDomains = allowed;
-  const location = userLocationOf(tool.user_location);
-  if (location !== undefined) hosted.userLocation = location;
-  if (CONTEXT_SIZES.has(tool.search_context_size)) hosted.searchContextSize = tool.search_context_size as 'low' | 'medium' | 'high';
-  if (tool.external_web_access === false) hosted.cachedOnly = true;
-  return hosted;
-}
-
-function customToolParameters(tool: JsonObject): Record<string, unknown> {
-  const format = objectFrom(tool.format);
-  let description = 'The raw input for this tool.';
-  if (format?.type === 'grammar' && typeof format.definition === 'string') {
-    description = `The raw input for this tool, following this ${textFrom(format.syntax)} grammar:\n${textFrom(format.definition)}`;
-  }
-  return { type: 'object', properties: { [CUSTOM_TOOL_ARGUMENT]: { type: 'string', description } }, required: [CUSTOM_TOOL_ARGUMENT], additionalProperties: false };
-}
-
-interface DecodedTools { tools: ToolDefinition[]; hosted: HostedTool[]; builtIn: Record<string, unknown[]>; custom: string[] }
-
 function decodeTools(raw: unknown): DecodedTools {
-  const decoded: DecodedTools = { tools: [], hosted: [], builtIn: {}, custom: [] };
+  const decoded = new DecodedTools();
   if (raw === undefined || raw === null) return decoded;
   if (!Array.isArray(raw)) throw invalidRequest("Invalid 'tools': expected an array.", 'tools');
-  raw.forEach((entry: unknown, i) => {
-    const tool = objectFrom(entry);
-    const where = `tools[${i}]`;
-    if (typeof tool?.type !== 'string') throw invalidRequest(`Invalid '${where}.type': expected a string.`, `${where}.type`);
-    if (tool.type === 'function') {
-      const name = str(tool.name, `${where}.name`);
-      decoded.tools.push({
-        name,
-        ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
-        parameters: schemaOf(tool.parameters, `${where}.parameters`, NO_PARAMETERS),
-        ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
-      });
-    } else if (tool.type === 'custom') {
-      const name = str(tool.name, `${where}.name`);
-      decoded.custom.push(name);
-      decoded.tools.push({ name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: customToolParameters(tool) });
-    } else if (tool.type === 'namespace' && Array.isArray(tool.tools)) {
-      // a group of function tools (Codex's multi_agent_v1): offered to other providers as plain tools
-      for (const [j, item] of tool.tools.entries()) {
-        const inner = objectFrom(item);
-        if (inner?.type !== 'function') throw invalidRequest(`Invalid '${where}.tools[${j}]': only function tools can be translated from a namespace.`, `${where}.tools[${j}]`);
-        decoded.tools.push({
-          name: str(inner.name, `${where}.tools[${j}].name`),
-          ...(typeof inner.description === 'string' ? { description: inner.description } : {}),
-          parameters: schemaOf(inner.parameters, `${where}.tools[${j}].parameters`, NO_PARAMETERS),
-          ...(typeof inner.strict === 'boolean' ? { strict: inner.strict } : {}),
-        });
-      }
-    } else {
-      const kind = hostedKind(tool.type);
-      if (kind !== undefined) decoded.hosted.push(hostedTool(tool, tool.type, kind));
-      // carried for a Responses provider; any other provider refuses it, naming the tool type
-      else (decoded.builtIn[`tools.${tool.type}`] ??= []).push(tool);
-    }
-  });
+  raw.forEach((entry: unknown, i) => decoded.add(entry, `tools[${i}]`));
   return decoded;
+}
+
+/** The name a tool choice names, as the provider sees it. */
+function chosenName(entry: JsonObject): string | undefined {
+  if ((entry.type !== 'function' && entry.type !== 'custom') || typeof entry.name !== 'string') return undefined;
+  return flatName(typeof entry.namespace === 'string' ? entry.namespace : undefined, entry.name);
 }
 
 function decodeToolChoice(raw: unknown, tools: DecodedTools, extra: JsonObject, serverSide: JsonObject): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
   const choice = objectFrom(raw) ?? {};
-  if ((choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
+  const chosen = chosenName(choice);
+  if (chosen !== undefined) return { type: 'tool', name: chosen };
   if (choice.type === 'allowed_tools') {
     const names = new Set<string>();
     for (const item of listFrom(choice.tools)) {
-      const entry = objectFrom(item);
-      if ((entry?.type === 'function' || entry?.type === 'custom') && typeof entry.name === 'string') names.add(entry.name);
+      const name = chosenName(objectFrom(item) ?? {});
+      if (name !== undefined) names.add(name);
       else {
         extra.tool_choice = raw;
         return undefined;
       }
     }
     // the nearest equivalent: offer only the allowed tools, with the same mode
-    tools.tools = tools.tools.filter((tool) => names.has(tool.name));
+    tools.keep(names);
     return { type: choice.mode === 'required' ? 'required' : 'auto' };
   }
   if (typeof choice.type === 'string') {
@@ -204,17 +142,19 @@ function refuseState(body: JsonObject): void {
 export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequest): CanonicalRequest {
   const body = requestObject(raw);
   refuseState(body);
+  // the tools first: input items may add more (additional_tools, a tool search's output)
+  const tools = decodeTools(body.tools);
   const history = new History();
   if (body.instructions !== undefined && body.instructions !== null) {
     if (typeof body.instructions === 'string') {
       if (body.instructions.length > 0) history.system(body.instructions);
     } else if (Array.isArray(body.instructions)) {
-      body.instructions.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
+      body.instructions.forEach((item, i) => decodeItem(history, item, i, tools, surfaceRequest.items));
     } else throw invalidRequest("Invalid 'instructions': expected a string.", 'instructions');
   }
   const input = body.input;
   if (typeof input === 'string') history.user([{ type: 'text', text: input }]);
-  else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i, surfaceRequest.items));
+  else if (Array.isArray(input)) input.forEach((item, i) => decodeItem(history, item, i, tools, surfaceRequest.items));
   else if (input !== undefined && input !== null) throw invalidRequest("Invalid 'input': expected a string or an array of input items.", 'input');
   if (history.messages.every((message) => message.role === 'system')) throw invalidRequest("Missing 'input': nothing to answer.", 'input');
 
@@ -225,7 +165,6 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
 
   const extra: JsonObject = {};
   const serverSide: JsonObject = {};
-  const tools = decodeTools(body.tools);
   const toolChoice = decodeToolChoice(body.tool_choice, tools, extra, serverSide);
   if (tools.tools.length > 0) request.tools = tools.tools;
   if (tools.hosted.length > 0) request.hostedTools = tools.hosted;
@@ -280,7 +219,7 @@ export function decodeResponsesRequest(raw: unknown, surfaceRequest: SurfaceRequ
     promptCacheKey: body.prompt_cache_key ?? null,
     safetyIdentifier: body.safety_identifier ?? null,
     serviceTier: body.service_tier ?? 'default',
-    customTools: tools.custom,
+    calls: tools.calls,
   };
   request.surfaceHints = { [RESPONSES_ECHO]: echo, ...(surfaceRequest.items !== undefined ? { [ITEM_STORE]: surfaceRequest.items } : {}) };
   return request;

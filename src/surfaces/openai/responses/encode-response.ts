@@ -6,7 +6,7 @@ import type { CanonicalRequest, Citation, HostedToolCallPart } from '../../../ca
 import type { CanonicalResponse, FinishReason } from '../../../canonical/response.ts';
 import type { Usage } from '../../../canonical/usage.ts';
 import type { ItemStore } from '../../../canonical/adapters.ts';
-import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho } from './decode-request.ts';
+import { CUSTOM_TOOL_ARGUMENT, ITEM_STORE, RESPONSES_ECHO, type ResponsesEcho, type ToolCallShape } from './decode-request.ts';
 import { type JsonObject, objectFrom } from '../../../util/json-value.ts';
 
 /** Where answer items are kept so a later `item_reference` to them can be resolved. */
@@ -143,10 +143,35 @@ export function reasoningItem(id: string, text: string | undefined, encrypted: s
   return item;
 }
 
-/** A function call, or a custom tool's call when the tool was declared `custom`. */
-export function callItem(responseId: string, index: number, callId: string, name: string, args: string, status: string, custom: boolean): JsonObject {
-  if (custom) return { id: itemId('ctc', responseId, index), type: 'custom_tool_call', status, call_id: callId, name, input: customInput(args) };
-  return { id: itemId('fc', responseId, index), type: 'function_call', status, arguments: args, call_id: callId, name };
+/** The id prefix of a call's output item. */
+export function callPrefix(shape: ToolCallShape | undefined): string {
+  return shape?.item === 'custom_tool_call' ? 'ctc' : shape?.item === 'tool_search_call' ? 'tsc' : 'fc';
+}
+
+/**
+ * The model's call of `name` as the client declared the tool (`shape`): a function call (naming
+ * its namespace), a custom tool's call with its raw input, or a client tool search's call.
+ */
+export function callItem(responseId: string, index: number, callId: string, name: string, args: string, status: string, shape: ToolCallShape | undefined): JsonObject {
+  const id = itemId(callPrefix(shape), responseId, index);
+  const namespace = shape?.namespace !== undefined ? { namespace: shape.namespace } : {};
+  switch (shape?.item) {
+    case 'custom_tool_call':
+      return { id, type: 'custom_tool_call', status, call_id: callId, ...namespace, name: shape.name, input: customInput(args) };
+    case 'tool_search_call':
+      return { id, type: 'tool_search_call', status, call_id: callId, execution: 'client', arguments: searchArguments(args) };
+    default:
+      return { id, type: 'function_call', status, arguments: args, call_id: callId, name: shape?.name ?? name, ...namespace };
+  }
+}
+
+/** A tool search's arguments, an object (`{query, limit}`), from the arguments the model wrote. */
+function searchArguments(args: string): JsonObject {
+  try {
+    return objectFrom(JSON.parse(args)) ?? {};
+  } catch {
+    return {}; // none yet (the item just added), or not JSON
+  }
 }
 
 /** The raw input of a custom tool, from the one-string-argument function the model called. */
@@ -162,7 +187,7 @@ export function customInput(args: string): string {
 
 export function encodeResponsesResponse(response: CanonicalResponse, request: CanonicalRequest): string {
   const echo = echoOf(request);
-  const custom = new Set(echo?.customTools ?? []);
+  const calls = echo?.calls;
   const frame: ResponseFrame = { id: responseIdFrom(response.id), model: response.model || request.model, createdAt: response.created };
   const output: JsonObject[] = [];
   let pendingText: string | undefined;
@@ -196,7 +221,7 @@ export function encodeResponsesResponse(response: CanonicalResponse, request: Ca
         break;
       case 'tool-call':
         flushText();
-        output.push(callItem(frame.id, output.length, part.id, part.name, part.arguments, 'completed', custom.has(part.name)));
+        output.push(callItem(frame.id, output.length, part.id, part.name, part.arguments, 'completed', calls?.get(part.name)));
         break;
     }
   }

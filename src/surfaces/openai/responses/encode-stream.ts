@@ -9,10 +9,10 @@ import type { CanonicalRequest, Citation, HostedToolCallPart } from '../../../ca
 import type { StreamPart } from '../../../canonical/stream.ts';
 import type { Usage } from '../../../canonical/usage.ts';
 import { openaiErrorObject } from '../encode-error.ts';
-import type { ResponsesEcho } from './decode-request.ts';
+import type { ResponsesEcho, ToolCallShape } from './decode-request.ts';
 import {
   itemStoreOf,
-  callItem, customInput, echoOf, failureCode, failureMessage, hostedCallItem, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
+  callItem, callPrefix, customInput, echoOf, failureCode, failureMessage, hostedCallItem, itemId, messageItem, outputText, reasoningItem, responseIdFrom,
   responseObject, responsesUsage, statusOf, type ResponseFrame, urlCitation,
 } from './encode-response.ts';
 import type { JsonObject } from '../../../util/json-value.ts';
@@ -22,7 +22,7 @@ type OpenItem = 'none' | 'text' | 'reasoning' | 'call';
 export class ResponsesStreamEncoder implements StreamEncoder {
   readonly contentType = 'text/event-stream';
   private readonly echo: ResponsesEcho | undefined;
-  private readonly customTools: ReadonlySet<string>;
+  private readonly calls: ReadonlyMap<string, ToolCallShape> | undefined;
   private readonly requestedModel: string;
   private sequence = 0;
   private frame: ResponseFrame | undefined = undefined;
@@ -40,7 +40,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private callId = '';
   private callName = '';
   private readonly items: ItemStore | undefined;
-  private callCustom = false;
+  /** How the open call goes back (absent: a plain function call); a custom tool's input or a search's arguments are sent whole at its end. */
+  private callShape: ToolCallShape | undefined = undefined;
   /** The open message's url_citation annotations, and citations of the whole text (placed when it ends). */
   private annotations: JsonObject[] = [];
   private wholeCitations: Citation[] | undefined = undefined;
@@ -48,7 +49,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   constructor(request: CanonicalRequest) {
     this.items = itemStoreOf(request);
     this.echo = echoOf(request);
-    this.customTools = new Set(this.echo?.customTools ?? []);
+    this.calls = this.echo?.calls;
     this.requestedModel = request.model;
   }
 
@@ -96,8 +97,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'tool-call-delta':
         if (this.open !== 'call' || part.argumentsDelta.length === 0) return '';
         this.text += part.argumentsDelta;
-        // a custom tool's input is the string inside the arguments: it is sent whole at the end
-        if (this.callCustom) return '';
+        // a custom tool's input is the string inside the arguments, a search's arguments an object: sent whole at the end
+        if (this.callShape !== undefined && this.callShape.item !== 'function_call') return '';
         return this.event('response.function_call_arguments.delta', `${this.position},"delta":${JSON.stringify(part.argumentsDelta)}`);
       case 'usage':
         this.usage = { ...this.usage, ...part.usage };
@@ -202,11 +203,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private openCall(id: string, name: string): string {
     const frame = this.ensureFrame();
-    this.callCustom = this.customTools.has(name);
-    this.begin('call', this.callCustom ? 'ctc' : 'fc');
+    this.callShape = this.calls?.get(name);
+    this.begin('call', callPrefix(this.callShape));
     this.callId = id;
     this.callName = name;
-    return this.added(callItem(frame.id, this.outputIndex, id, name, '', 'in_progress', this.callCustom));
+    return this.added(callItem(frame.id, this.outputIndex, id, name, '', 'in_progress', this.callShape));
   }
 
   /** Ends the open item with its `.done` events. */
@@ -234,15 +235,16 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case 'call': {
         const frame = this.ensureFrame();
-        let out: string;
-        if (this.callCustom) {
+        const shape = this.callShape;
+        let out = '';
+        if (shape?.item === 'custom_tool_call') {
           const input = JSON.stringify(customInput(text));
           out = this.event('response.custom_tool_call_input.delta', `${this.position},"delta":${input}`)
             + this.event('response.custom_tool_call_input.done', `${this.position},"input":${input}`);
-        } else {
-          out = this.event('response.function_call_arguments.done', `${this.position},"name":${JSON.stringify(this.callName)},"arguments":${JSON.stringify(text)}`);
+        } else if (shape?.item !== 'tool_search_call') {
+          out = this.event('response.function_call_arguments.done', `${this.position},"name":${JSON.stringify(shape?.name ?? this.callName)},"arguments":${JSON.stringify(text)}`);
         }
-        return out + this.done(callItem(frame.id, this.outputIndex, this.callId, this.callName, text, 'completed', this.callCustom));
+        return out + this.done(callItem(frame.id, this.outputIndex, this.callId, this.callName, text, 'completed', shape));
       }
     }
   }
