@@ -59,6 +59,16 @@ export class OpencodeDriver implements AgentCliDriver {
     this.server = new OpencodeServer(settings);
   }
 
+  /** The server's URL once it runs (not part of the driver contract: for the status page and tests). */
+  get serverUrl(): string | undefined {
+    return this.server.url;
+  }
+
+  /** The managed server's process id while it runs. */
+  get serverPid(): number | undefined {
+    return this.server.pid;
+  }
+
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
     if (this.closing) {
       sink.onPart({ type: 'error', error: shuttingDown(this.settings.name) });
@@ -107,26 +117,32 @@ export class OpencodeDriver implements AgentCliDriver {
     let session: string;
     let from = 0;
     let reused: Conversation | undefined;
-    try {
-      await this.server.ensure();
-      if (signal.aborted) return;
-      model = await this.resolveModel(turn.model);
-      if (signal.aborted) return;
-      reused = this.reusable(turn.conversation, messages);
-      if (reused !== undefined) {
-        reused.busy = true;
-        session = reused.session;
-        from = reused.count;
-      } else {
-        session = await this.createSession();
-        if (signal.aborted) {
-          if (llm) void this.deleteSession(session);
-          return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.server.ensure();
+        if (signal.aborted) return;
+        model = await this.resolveModel(turn.model);
+        if (signal.aborted) return;
+        reused = this.reusable(turn.conversation, messages);
+        if (reused !== undefined) {
+          reused.busy = true;
+          session = reused.session;
+          from = reused.count;
+        } else {
+          session = await this.createSession();
+          if (signal.aborted) {
+            if (llm) void this.deleteSession(session);
+            return;
+          }
         }
+        break;
+      } catch (error) {
+        const info = errorInfo(error);
+        // a server that died between turns is started again, once, for this turn
+        if (attempt === 1 && info.errorClass === 'connect-failure' && !signal.aborted && await this.server.recover()) continue;
+        if (!signal.aborted) sink.onPart({ type: 'error', error: info });
+        return;
       }
-    } catch (error) {
-      if (!signal.aborted) sink.onPart({ type: 'error', error: errorInfo(error) });
-      return;
     }
 
     let parts;

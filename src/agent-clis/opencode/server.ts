@@ -72,6 +72,7 @@ export class OpencodeServer implements SseEventSink {
   private child: CliChild | undefined = undefined;
   private pool: Pool | undefined = undefined;
   private pathPrefix = '';
+  private origin: string | undefined = undefined;
   private authorization = '';
   private secrets: string[] = [];
   private events: SseDecoder | undefined = undefined;
@@ -95,6 +96,16 @@ export class OpencodeServer implements SseEventSink {
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Where the server listens, once connected (for the status page and tests). */
+  get url(): string | undefined {
+    return this.state === 'ready' && this.origin !== undefined ? this.origin + this.pathPrefix : undefined;
+  }
+
+  /** The managed server's process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Starts (or connects to) the server once; concurrent callers share the attempt. Rejects with an ErrorInfo. */
@@ -158,6 +169,26 @@ export class OpencodeServer implements SseEventSink {
     } catch {
       throw serverRefused(this.settings.name, what, result.status, `not JSON: ${result.text.slice(0, 100)}`);
     }
+  }
+
+  /**
+   * After a call could not reach the server: whether it is gone (its process exited, or it does
+   * not answer a health check), in which case it is let go and the next ensure() starts or
+   * connects to it again. False when it is fine (the failure was the call's own).
+   */
+  async recover(): Promise<boolean> {
+    if (this.state !== 'ready') return this.state === 'stopped';
+    if (this.child === undefined || !this.child.hasExited) {
+      try {
+        // any answer (even a refusal of the credentials) means it is there
+        await this.call('GET', '/global/health');
+        return false;
+      } catch {
+        // unreachable: gone
+      }
+    }
+    this.lost('it stopped answering');
+    return true;
   }
 
   /** Ends the event stream and, for a managed server, the process group. A user's server keeps running. */
@@ -267,6 +298,7 @@ export class OpencodeServer implements SseEventSink {
   private async connect(url: URL, authorization: string): Promise<void> {
     this.authorization = authorization;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.origin = url.origin;
     this.pool = new Pool(url.origin, { connections: CONNECTIONS, keepAliveTimeout: 60_000 });
     const health = await this.json('GET', '/global/health', 'health check');
     this.version = isObject(health) ? stringFrom(health.version) : undefined;
