@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StreamPart } from '../../src/canonical/stream.ts';
@@ -417,6 +417,41 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
       } catch {
         // gone already
       }
+    }
+  });
+
+  test('agent mode: opencode runs its tools in a working directory of the conversation\'s own; what it asks to approve is refused', { timeout: TEST_TIMEOUT }, async () => {
+    // the vendor asks for a shell command, then answers in text once it has the result
+    mock.setScript((request) => {
+      const last = (request.body as Json | undefined)?.messages?.at(-1);
+      if (last?.role === 'tool') return { kind: 'stream', events: [chunk({ role: 'assistant', content: `tool said: ${contentText(last).slice(0, 60)}` }), chunk({}, 'stop'), '[DONE]'] };
+      return toolCallStream('bash', { command: 'echo made > made-by-agent.txt && pwd', description: 'make a file' });
+    });
+    const agentSettings: AgentCliSettings = { ...settings, name: 'oc-agent', mode: 'agent', workDir: join(workspace.root, 'agent-work') };
+    const agent = createOpencodeDriver(agentSettings) as OpencodeDriver;
+    try {
+      const result = await runTurn({ on: agent, conversation: 'agent-conversation', messages: messages(['user', 'make the file']), signal: AbortSignal.timeout(90_000) });
+      assert.equal(result.terminal.type, 'response-end', JSON.stringify(result.terminal));
+      assert.match(result.text, /^tool said: /);
+      const made = readdirSync(join(agentSettings.workDir, 'conversations')).map((name) => join(agentSettings.workDir, 'conversations', name, 'made-by-agent.txt'));
+      assert.equal(made.length, 1);
+      assert.ok(existsSync(made[0]!), 'the tool ran in the conversation\'s directory');
+    } finally {
+      await agent.close();
+    }
+
+    // a permission opencode's config says to ask for is refused, never approved for the caller
+    const asking = createOpencodeDriver({
+      ...agentSettings, name: 'oc-agent-ask', workDir: join(workspace.root, 'agent-ask'),
+      env: { ...settings.env, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...JSON.parse(settings.env.OPENCODE_CONFIG_CONTENT!), permission: { bash: 'ask' } }) },
+    }) as OpencodeDriver;
+    try {
+      const result = await runTurn({ on: asking, messages: messages(['user', 'make the file']), signal: AbortSignal.timeout(90_000) });
+      assert.equal(result.terminal.type, 'error', JSON.stringify(result.terminal));
+      assert.match((result.terminal as Extract<StreamPart, { type: 'error' }>).error.message, /asked for approval to use 'bash'/);
+      assert.equal(existsSync(join(workspace.root, 'agent-ask')) && readdirSync(join(workspace.root, 'agent-ask'), { recursive: true }).some((name) => String(name).endsWith('made-by-agent.txt')), false, 'the asked-for command ran');
+    } finally {
+      await asking.close();
     }
   });
 

@@ -146,6 +146,13 @@ export function toolRefused(provider: string, tool: string): ErrorInfo {
     { status: 502, origin: 'upstream', errorClass: 'gateway-error', provider }));
 }
 
+/** In `agent` mode opencode asked to be allowed something, was refused, and gave no text. */
+export function permissionRefused(provider: string, permission: string): ErrorInfo {
+  return info(new GatewayError(ErrorCode.upstreamProtocol,
+    `opencode asked for approval to use '${permission}', which the gateway never gives on a caller's behalf, and ended without an answer (provider '${provider}'); allow it in opencode's own permission config if it should run`,
+    { status: 502, origin: 'upstream', errorClass: 'gateway-error', provider }));
+}
+
 /** The caller's request holds something opencode cannot be given safely. */
 export function refusedInput(provider: string, message: string, param?: string): ErrorInfo {
   return info(new GatewayError(ErrorCode.invalidRequest, `${message} (provider '${provider}', type opencode)`, { status: 400, origin: 'downstream', errorClass: 'client-error', provider, ...(param !== undefined ? { param } : {}) }));

@@ -9,6 +9,14 @@
 // permission denied); each session is created with a deny-all ruleset; each prompt turns every
 // tool off; and a tool call the model makes anyway ends the turn (opencode runs nothing — it
 // offers no tool — but would call the model again and again).
+//
+// `agent` mode (opt-in) leaves opencode's tools to its own configuration; each conversation works
+// in a directory of its own under the driver's work directory, and whatever opencode asks the
+// user to approve is refused (nothing is approved on the caller's behalf).
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import type { PartSink } from '../../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
@@ -51,6 +59,8 @@ export class OpencodeDriver implements AgentCliDriver {
   private readonly server: OpencodeServer;
   private readonly conversations = new Map<string, Conversation>();
   private readonly turns = new Set<OpencodeTurn>();
+  /** `agent` mode: each session's working directory, and whether it goes with the session (a one-off turn's). */
+  private readonly directories = new Map<string, { path: string; oneOff: boolean }>();
   private providerModels: ModelRef[] | undefined = undefined;
   private closing = false;
 
@@ -129,9 +139,9 @@ export class OpencodeDriver implements AgentCliDriver {
           session = reused.session;
           from = reused.count;
         } else {
-          session = await this.createSession();
+          session = await this.createSession(turn.conversation);
           if (signal.aborted) {
-            if (llm) void this.deleteSession(session);
+            this.dropSession(session, true);
             return;
           }
         }
@@ -151,18 +161,20 @@ export class OpencodeDriver implements AgentCliDriver {
       if (parts.length === 0) throw new UnsafeContent('The conversation ends without a message to answer', 'messages');
     } catch (error) {
       if (reused !== undefined) reused.busy = false;
-      else if (llm) void this.deleteSession(session);
+      else this.dropSession(session, true);
       const param = error instanceof UnsafeContent ? error.param : undefined;
       sink.onPart({ type: 'error', error: refusedInput(settings.name, (error as Error).message, param) });
       return;
     }
 
+    const query = this.queryOf(session);
     const onAbort = (): void => running.abort();
     const running: OpencodeTurn = new OpencodeTurn({
       provider: settings.name,
       mode: settings.mode,
       model: turn.model,
       session,
+      query,
       server: this.server,
       sink,
       report,
@@ -192,7 +204,7 @@ export class OpencodeDriver implements AgentCliDriver {
       parts,
     };
     try {
-      const result = await this.server.call('POST', `/session/${session}/prompt_async`, body);
+      const result = await this.server.call('POST', `/session/${session}/prompt_async${query}`, body);
       if (result.status < 200 || result.status > 299) running.failBeforeStart(serverRefused(settings.name, 'prompt', result.status, result.text));
     } catch (error) {
       running.failBeforeStart(errorInfo(error));
@@ -219,14 +231,14 @@ export class OpencodeDriver implements AgentCliDriver {
       if (known?.session === turn.session) this.conversations.delete(conversation);
       return;
     }
-    if (known !== undefined && known.session !== turn.session && !known.busy) this.dropSession(known.session);
+    if (known !== undefined && known.session !== turn.session && !known.busy) this.dropSession(known.session, false);
     this.conversations.delete(conversation);
     this.conversations.set(conversation, new Conversation(turn.session, messages.length, fingerprint(messages, messages.length)));
     if (this.conversations.size > MAX_CONVERSATIONS) {
       for (const [key, oldest] of this.conversations) {
         if (oldest.busy) continue;
         this.conversations.delete(key);
-        this.dropSession(oldest.session);
+        this.dropSession(oldest.session, true);
         break;
       }
     }
@@ -238,30 +250,55 @@ export class OpencodeDriver implements AgentCliDriver {
       known.busy = false;
       return;
     }
-    this.dropSession(turn.session);
+    this.dropSession(turn.session, false);
   }
 
   // --- the server's API ------------------------------------------------------------------------
 
-  private async createSession(): Promise<string> {
+  private async createSession(conversation: string | undefined): Promise<string> {
     const body = {
       title: `Switchyard: ${this.settings.name}`,
       // a deny-all ruleset on the session itself: holds on a server the gateway does not configure
       ...(this.settings.mode === 'llm' ? { permission: [{ permission: '*', pattern: '*', action: 'deny' }] } : {}),
     };
-    const created = await this.server.json('POST', '/session', 'create session', body);
+    let path = '/session';
+    let directory: string | undefined;
+    if (this.settings.mode === 'agent') {
+      directory = conversation !== undefined
+        ? join(this.settings.workDir, 'conversations', createHash('sha256').update(conversation).digest('base64url').slice(0, 24))
+        : join(this.settings.workDir, 'turns', randomUUID());
+      mkdirSync(directory, { recursive: true });
+      path = `/session?directory=${encodeURIComponent(directory)}`;
+    }
+    const created = await this.server.json('POST', path, 'create session', body);
     const id = isObject(created) ? stringFrom(created.id) : undefined;
     if (id === undefined) throw serverRefused(this.settings.name, 'create session', 200, 'no session id in the answer');
+    if (directory !== undefined) this.directories.set(id, { path: directory, oneOff: conversation === undefined });
     return id;
   }
 
-  /** Sessions the gateway made for `llm` turns are its own scratch: deleted when done with. */
-  private dropSession(session: string): void {
-    if (this.settings.mode === 'llm' && !this.server.closed) void this.deleteSession(session);
+  /**
+   * The gateway's sessions are its own scratch, deleted when done with: a one-off turn's at its
+   * end, a conversation's when another replaces it or it is the least recently used one too many.
+   * In `agent` mode a one-off turn's working directory goes too, and a conversation's when the
+   * conversation is let go (`forget`).
+   */
+  private dropSession(session: string, forget: boolean): void {
+    const deleted = this.server.closed ? Promise.resolve(undefined) : this.deleteSession(session);
+    const directory = this.directories.get(session);
+    if (directory === undefined) return;
+    this.directories.delete(session);
+    if (directory.oneOff || forget) void deleted.then(() => rm(directory.path, { recursive: true, force: true })).catch(() => {});
+  }
+
+  /** `?directory=…` for a session working in a directory of its own (agent mode): its opencode instance. */
+  private queryOf(session: string): string {
+    const directory = this.directories.get(session);
+    return directory === undefined ? '' : `?directory=${encodeURIComponent(directory.path)}`;
   }
 
   private deleteSession(session: string): Promise<unknown> {
-    return this.server.call('DELETE', `/session/${session}`).catch(() => undefined);
+    return this.server.call('DELETE', `/session/${session}${this.queryOf(session)}`).catch(() => undefined);
   }
 
   /** Every tool off by name, and the rest by the wildcard (a prompt's `tools` become its last, deciding rules). */

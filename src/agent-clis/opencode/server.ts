@@ -2,7 +2,9 @@
 // (`opencode serve` on 127.0.0.1, a fresh password per start, killed with its process group when
 // the driver closes, started again when it dies), or one the user runs (`base_url`), used and never
 // stopped. The driver talks to it over one keep-alive pool: API calls with Basic auth, and one
-// long-lived SSE stream (`GET /event`) whose events are handed to the turn that owns their session.
+// long-lived SSE stream (`GET /global/event`: the events of every directory the server works in,
+// so `agent` mode's per-conversation working directories are seen too) whose events are handed to
+// the turn that owns their session.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -204,29 +206,32 @@ export class OpencodeServer implements SseEventSink {
   // --- SSE sink ---------------------------------------------------------------------------------
 
   onEvent(_event: string, data: string): void {
-    // skip the stream's noise unparsed: the type is the second member of every event
+    // skip the stream's noise unparsed: an event's type comes before its properties
+    // (`{"directory":…,"payload":{"id":…,"type":"…","properties":{…}}}`)
     const at = data.indexOf('"type":"');
-    if (at >= 0 && at < 64) {
+    const properties = data.indexOf('"properties":');
+    if (at >= 0 && (properties < 0 || at < properties)) {
       const end = data.indexOf('"', at + 8);
       if (end > 0 && !HANDLED_EVENTS.has(data.slice(at + 8, end))) return;
     }
-    let event: unknown;
+    let parsed: unknown;
     try {
-      event = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
       return;
     }
+    const event = isObject(parsed) && isObject(parsed.payload) ? parsed.payload : parsed;
     if (!isObject(event)) return;
     const type = textFrom(event.type);
     if (type === 'server.connected') {
       this.connected?.();
       return;
     }
-    const properties = event.properties;
-    if (!isObject(properties)) return;
-    const session = stringFrom(properties.sessionID);
+    const eventProperties = event.properties;
+    if (!isObject(eventProperties)) return;
+    const session = stringFrom(eventProperties.sessionID);
     if (session === undefined) return;
-    this.listeners.get(session)?.onEvent(type, properties);
+    this.listeners.get(session)?.onEvent(type, eventProperties);
   }
 
   onOversized(limit: number): void {
@@ -320,7 +325,7 @@ export class OpencodeServer implements SseEventSink {
     try {
       response = await pool.request({
         method: 'GET',
-        path: `${this.pathPrefix}/event`,
+        path: `${this.pathPrefix}/global/event`,
         headers: { authorization: this.authorization, accept: 'text/event-stream' },
         signal: controller.signal,
         headersTimeout: CALL_TIMEOUT_MS,

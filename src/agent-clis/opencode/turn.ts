@@ -9,7 +9,7 @@ import type { FinishReason } from '../../canonical/response.ts';
 import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, objectFrom, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
 import type { AgentCliMode, AgentTurnReport } from '../driver.ts';
-import { retryNotice, sessionError, toolRefused } from './errors.ts';
+import { permissionRefused, retryNotice, sessionError, toolRefused } from './errors.ts';
 import type { OpencodeServer, SessionListener } from './server.ts';
 
 /** After an abort, the session is watched this long for the busy state an early abort missed. */
@@ -37,6 +37,8 @@ export interface TurnOptions {
   mode: AgentCliMode;
   model: string;
   session: string;
+  /** `?directory=…` for a session in a working directory of its own (agent mode), else ''. */
+  query: string;
   server: OpencodeServer;
   sink: PartSink;
   report: (report: AgentTurnReport) => void;
@@ -74,6 +76,8 @@ export class OpencodeTurn implements SessionListener {
   private lastReason: string | undefined = undefined;
   /** The tool the model asked for in `llm` mode (nothing ran: opencode offers none). */
   private toolAsked: string | undefined = undefined;
+  /** What opencode asked to be allowed and was refused (`agent` mode). */
+  private refused: string | undefined = undefined;
 
   constructor(options: TurnOptions) {
     this.options = options;
@@ -149,6 +153,7 @@ export class OpencodeTurn implements SessionListener {
       case 'question.asked':
         // nothing is ever approved on the caller's behalf: `llm` mode asks for nothing (every
         // permission is denied), and in `agent` mode a question only the CLI's user could answer is refused
+        if (type === 'permission.asked') this.refused ??= textFrom(properties.permission, 'a tool');
         this.refuseRequest(type, stringFrom(properties.id));
         return;
       default:
@@ -274,7 +279,9 @@ export class OpencodeTurn implements SessionListener {
 
   private idle(): void {
     if (!this.over) {
-      if (this.steps === 0 && !this.hasContent) {
+      if (this.refused !== undefined && !this.hasContent) {
+        this.fail(permissionRefused(this.options.provider, this.refused), false);
+      } else if (this.steps === 0 && !this.hasContent) {
         this.fail(sessionError(this.options.provider, { name: 'UnknownError', data: { message: 'opencode went idle without an answer' } }, false)!, false);
       } else {
         this.finish();
@@ -320,12 +327,13 @@ export class OpencodeTurn implements SessionListener {
 
   private sendAbort(): void {
     if (this.settled || this.options.server.closed) return;
-    this.options.server.call('POST', `/session/${this.session}/abort`).catch(() => {});
+    this.options.server.call('POST', `/session/${this.session}/abort${this.options.query}`).catch(() => {});
   }
 
   private refuseRequest(type: string, id: string | undefined): void {
     if (id === undefined) return;
-    const path = type === 'permission.asked' ? `/permission/${id}/reply` : `/question/${id}/reject`;
+    // a request belongs to the session's directory (its opencode instance)
+    const path = `${type === 'permission.asked' ? `/permission/${id}/reply` : `/question/${id}/reject`}${this.options.query}`;
     this.options.server.call('POST', path, type === 'permission.asked' ? { reply: 'reject' } : {}).catch(() => {});
   }
 
