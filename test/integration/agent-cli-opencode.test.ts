@@ -369,6 +369,25 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     assert.equal((late.terminal as Extract<StreamPart, { type: 'error' }>).error.status, 503);
   });
 
+  test('a server left running by a gateway that died is ended when the next one starts its own', { timeout: TEST_TIMEOUT }, async () => {
+    mock.setScript(() => ({ kind: 'default' }));
+    const shared = { ...settings, name: 'oc-crash', workDir: join(workspace.root, 'work-crash') };
+    const crashed = createOpencodeDriver(shared) as OpencodeDriver;
+    assert.equal((await runTurn({ on: crashed, messages: messages(['user', 'hi']) })).terminal.type, 'response-end');
+    const left = crashed.serverPid!;
+    // the gateway "dies": its driver is never closed; the next gateway process uses the same work directory
+    const next = createOpencodeDriver(shared) as OpencodeDriver;
+    try {
+      assert.equal((await runTurn({ on: next, messages: messages(['user', 'hi']) })).terminal.type, 'response-end');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.throws(() => process.kill(left, 0), /ESRCH/, 'the old server was ended');
+      assert.notEqual(next.serverPid, left);
+    } finally {
+      await next.close();
+      await crashed.close();
+    }
+  });
+
   test('a server the user runs (base_url) is used with its password, and left running', { timeout: TEST_TIMEOUT }, async () => {
     const password = 'user-server-secret-0123456789';
     const env = { ...settings.env, OPENCODE_SERVER_PASSWORD: password, OPENCODE_CONFIG_CONTENT: settings.env.OPENCODE_CONFIG_CONTENT };

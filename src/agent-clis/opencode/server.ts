@@ -6,7 +6,8 @@
 // so `agent` mode's per-conversation working directories are seen too) whose events are handed to
 // the turn that owns their session.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import type { ErrorInfo } from '../../canonical/errors.ts';
 import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
@@ -23,6 +24,8 @@ const CALL_TIMEOUT_MS = 30_000;
 /** Keep-alive connections to the server: one holds the event stream, the rest carry API calls. */
 const CONNECTIONS = 16;
 const LISTENING = /listening on (https?:\/\/\S+)/;
+/** In the work directory: the managed server's process id, so a gateway that died without closing can end it at its next start. */
+const PID_FILE = 'opencode-serve.pid';
 
 /** Events the driver acts on; everything else on the stream (plugin, catalog, diff, heartbeat …) is skipped unparsed. */
 const HANDLED_EVENTS = new Set([
@@ -55,6 +58,32 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Ends a server a previous gateway process left running (it was killed before it could close
+ * it: the server has its own process group, so nothing else ends it). Only a process that is
+ * `opencode serve` by its command line and works in this directory (read from /proc, so Linux
+ * only) is ended, never a process that merely got the same id.
+ */
+function reapStale(workDir: string): void {
+  const file = join(workDir, PID_FILE);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return;
+  }
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!commandLine.includes('serve') || !commandLine.some((part) => /opencode/.test(part))) return;
+    if (readlinkSync(`/proc/${pid}/cwd`) !== resolve(workDir)) return;
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone, not ours, or no /proc: nothing to end
+  }
 }
 
 /** Secrets in the provider's environment, kept out of every message built from the server's stderr. */
@@ -200,7 +229,10 @@ export class OpencodeServer implements SseEventSink {
     const child = this.child;
     this.teardown();
     this.loseAll('the provider is closing');
-    if (child !== undefined) await child.kill();
+    if (child !== undefined) {
+      await child.kill();
+      rmSync(join(this.settings.workDir, PID_FILE), { force: true });
+    }
   }
 
   // --- SSE sink ---------------------------------------------------------------------------------
@@ -251,6 +283,7 @@ export class OpencodeServer implements SseEventSink {
   private async startManaged(): Promise<void> {
     const { settings } = this;
     mkdirSync(settings.workDir, { recursive: true });
+    reapStale(settings.workDir);
     const port = await freePort();
     const password = randomBytes(24).toString('base64url');
     const username = DEFAULT_USERNAME;
@@ -287,6 +320,7 @@ export class OpencodeServer implements SseEventSink {
       },
     });
     this.child = child;
+    if (child.pid !== undefined) writeFileSync(join(settings.workDir, PID_FILE), `${child.pid}\n`);
     const timer = setTimeout(() => failed(new Error(`opencode serve did not start listening within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
     try {
       const url = await listening;
