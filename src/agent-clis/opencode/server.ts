@@ -24,6 +24,12 @@ const CALL_TIMEOUT_MS = 30_000;
 /** Keep-alive connections to the server: one holds the event stream, the rest carry API calls. */
 const CONNECTIONS = 16;
 const LISTENING = /listening on (https?:\/\/\S+)/;
+/**
+ * The largest event taken from the server: opencode echoes each prompt's parts (a whole prompt,
+ * inline images included) in its events, so this is above the gateway's body limit (32 MB by
+ * default), not the upstream frame limit.
+ */
+const MAX_EVENT_BYTES = 64 * 1024 * 1024;
 /** In the work directory: the managed server's process id, so a gateway that died without closing can end it at its next start. */
 const PID_FILE = 'opencode-serve.pid';
 
@@ -352,7 +358,7 @@ export class OpencodeServer implements SseEventSink {
     const pool = this.pool!;
     const controller = new AbortController();
     this.eventStream = controller;
-    const decoder = new SseDecoder();
+    const decoder = new SseDecoder(MAX_EVENT_BYTES);
     this.events = decoder;
     const connected = new Promise<void>((resolve) => { this.connected = resolve; });
     let response;
