@@ -10,6 +10,12 @@
 #   (install.cjs) only copies its platform binary over the bin/claude.exe placeholder. Neither
 #   downloads anything at install time; at run time the tests keep them on loopback
 #   (test/helpers/agent-cli.ts).
+# - opencode-ai is the opencode CLI (test/integration/agent-cli-opencode.test.ts): a wrapper plus
+#   a native binary (about 180 MB) in per-platform optional dependencies. Its postinstall
+#   (postinstall.mjs) links the platform binary to bin/opencode.exe; only if none was installed
+#   does it run `npm install` of that platform package itself. At run time it would fetch
+#   models.dev and npm-install @opencode-ai/plugin into its config directory: the test helper
+#   turns both off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -19,6 +25,7 @@ fi
 npm install --prefix .tools --no-audit --no-fund --no-save --silent \
   playwright-core@1.65.2 \
   @anthropic-ai/claude-code@2.1.332 \
-  @openai/codex@0.171.0
+  @openai/codex@0.171.0 \
+  opencode-ai@1.18.33
 version() { node -p "require('./.tools/node_modules/$1/package.json').version"; }
-echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex)"
+echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), opencode-ai $(version opencode-ai)"

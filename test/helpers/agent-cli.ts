@@ -1,4 +1,4 @@
-// The real agent CLIs (Claude Code, Codex) as child processes of a test: located in .tools/
+// The real agent CLIs (Claude Code, Codex, opencode) as child processes of a test: located in .tools/
 // (installed by scripts/install-test-tools.sh, never by `npm install`), run non-interactively
 // with a throw-away HOME and config directory (a user's real logins and settings are never
 // read), every network path but loopback closed, a deadline, and their output collected.
@@ -26,7 +26,7 @@ const modules = join(root, '.tools', 'node_modules');
 const required = process.env.SWITCHYARD_TEST_AGENT_CLIS !== undefined && process.env.SWITCHYARD_TEST_AGENT_CLIS !== '';
 const INSTALL_HINT = 'run: bash scripts/install-test-tools.sh';
 
-export type AgentCliName = 'claude-code' | 'codex';
+export type AgentCliName = 'claude-code' | 'codex' | 'opencode';
 
 interface AgentCliPackage {
   /** The npm package scripts/install-test-tools.sh installs. */
@@ -61,6 +61,17 @@ const PACKAGES: Record<AgentCliName, AgentCliPackage> = {
       const platform = `${process.platform}-${process.arch}`;
       const triple = CODEX_TRIPLES[platform];
       return triple === undefined ? undefined : join(modules, `@openai/codex-${platform}`, 'vendor', triple, 'bin', 'codex');
+    },
+  },
+  opencode: {
+    name: 'opencode-ai',
+    binary() {
+      // the package's postinstall links the right platform binary (AVX2 or baseline, glibc or
+      // musl) here; without it having run, the plain platform package's binary
+      const linked = join(modules, 'opencode-ai', 'bin', 'opencode.exe');
+      if (existsSync(linked) && statSync(linked).size > 0) return linked;
+      const os = process.platform === 'win32' ? 'windows' : process.platform;
+      return join(modules, `opencode-${os}-${process.arch}${isMusl() ? '-musl' : ''}`, 'bin', 'opencode');
     },
   },
 };
@@ -390,4 +401,60 @@ export function codexItems(result: AgentCliResult, type?: string): Json[] {
     .filter((event) => event.type === 'item.completed')
     .map((event) => event.item as Json)
     .filter((item) => type === undefined || item.type === type);
+}
+
+// --- opencode -------------------------------------------------------------------------------
+
+export interface OpencodeEnvOptions {
+  workspace: AgentWorkspace;
+  sink: EgressSink;
+  /** opencode config (OPENCODE_CONFIG_CONTENT): providers, models; merged over the defaults here. */
+  config: Json;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A model provider for opencode's config: the OpenAI-compatible SDK it bundles, pointed at a
+ * loopback mock (`baseUrl` without /v1), with the named models.
+ */
+export function opencodeMockProvider(baseUrl: string, models: string[], apiKey = 'sk-opencode-test'): Json {
+  return {
+    npm: '@ai-sdk/openai-compatible',
+    name: 'Mock',
+    options: { baseURL: `${baseUrl}/v1`, apiKey },
+    models: Object.fromEntries(models.map((model) => [model, { name: model }])),
+  };
+}
+
+/**
+ * The environment for `opencode serve` in a test (the driver adds its own settings over it): a
+ * throw-away HOME and XDG directories, the egress sink as proxy, and opencode's switches for
+ * everything it would fetch or install: the models.dev catalogue (OPENCODE_DISABLE_MODELS_FETCH),
+ * updates, sharing, LSP servers, plugins (default and external). Its config directory is seeded so
+ * that opencode sees its own plugin package (@opencode-ai/plugin, which it npm-installs there at
+ * every start otherwise) as installed.
+ */
+export function opencodeEnv(options: OpencodeEnvOptions): NodeJS.ProcessEnv {
+  const { workspace } = options;
+  const xdg = (name: string): string => join(workspace.home, name);
+  const configDir = join(xdg('.config'), 'opencode');
+  mkdirSync(join(configDir, 'node_modules'), { recursive: true });
+  writeFileSync(join(configDir, 'package.json'), '{}\n');
+  writeFileSync(join(configDir, 'package-lock.json'), `${JSON.stringify({ lockfileVersion: 3, packages: { '': { dependencies: { '@opencode-ai/plugin': '*' } } } })}\n`);
+  const config: Json = { autoupdate: false, share: 'disabled', plugin: [], ...options.config };
+  return {
+    ...baseEnv(workspace, options.sink),
+    XDG_CONFIG_HOME: xdg('.config'),
+    XDG_DATA_HOME: xdg('.local/share'),
+    XDG_CACHE_HOME: xdg('.cache'),
+    XDG_STATE_HOME: xdg('.local/state'),
+    OPENCODE_CONFIG_CONTENT: JSON.stringify(config),
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_SHARE: '1',
+    OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+    OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+    OPENCODE_PURE: '1',
+    ...options.env,
+  };
 }
