@@ -335,6 +335,54 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.equal(next.error, undefined, describeParts(next));
   });
 
+  test('abort when the interrupt goes unanswered: the process group is killed', async () => {
+    const { driver } = driverFor();
+    mock.setScript(() => ({ kind: 'headers-then-stall' }));
+    const before = mock.requests.length;
+    const controller = new AbortController();
+    const collected = startTurn(driver, [user('Hang on.')], { signal: controller.signal });
+    await mock.waitForRequests(before + 1, 20_000);
+    const pid = driver.workerPid!;
+    // a worker that cannot answer anything any more
+    process.kill(-pid, 'SIGSTOP');
+    controller.abort();
+    await waitFor(() => processGone(pid), 'the stopped worker to be killed');
+    await waitFor(() => driver.describe().running === 0, 'the turn to end');
+    assert.deepEqual(collected.parts, [], 'the caller left: no part');
+    mock.setScript(() => ({ kind: 'default' }));
+    const next = await turn(driver, [user('Back?')]);
+    assert.equal(next.error, undefined, describeParts(next));
+  });
+
+  test('random aborts over many turns leave no turn running and no process behind', async () => {
+    const { driver } = driverFor();
+    mock.setScript((request, index) => (index % 3 === 0 ? { kind: 'headers-then-stall' } : { kind: 'delay', ms: 30, then: { kind: 'default' } }));
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let batch = 0; batch < 10; batch++) {
+      const turns = [0, 1].map(() => {
+        const controller = new AbortController();
+        const collected = startTurn(driver, [user(`Batch ${batch}.`)], { signal: controller.signal });
+        const timer = setTimeout(() => controller.abort(), Math.floor(random() * 150));
+        return { collected, controller, timer };
+      });
+      await waitFor(() => driver.describe().running === 0, `batch ${batch} to end`, 20_000);
+      for (const { collected, timer } of turns) {
+        clearTimeout(timer);
+        const last = collected.parts.at(-1);
+        // a turn either ended (answer or error part) or was aborted without a last part
+        if (last !== undefined) assert.ok(last.type === 'response-end' || last.type === 'error' || last.type === 'text-delta' || last.type === 'text-start' || last.type === 'response-start', JSON.stringify(last));
+      }
+    }
+    assert.equal(driver.describe().running, 0);
+    const pid = driver.workerPid!;
+    await driver.close();
+    assert.ok(processGone(pid), 'no process left in the worker\'s group');
+  });
+
   test('an abort before the turn has started ends it too', async () => {
     mock.setScript(() => ({ kind: 'default' }));
     const controller = new AbortController();
@@ -370,6 +418,26 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
       assert.match(String(output?.output), /unsupported call/);
     });
   }
+
+  test('safety, llm mode: a thread resumed after a crash still runs nothing and offers no tool', async () => {
+    const workspace = makeAgentWorkspace();
+    const target = join(workspace.root, 'PWNED');
+    const { driver } = driverFor({ workspace });
+    mock.setScript((request) => answer(request, { text: 'First.', finish: 'stop', usage }));
+    const first = await turn(driver, [user('One.')], { conversation: 'conversation-resumed-safety' });
+    assert.equal(first.text, 'First.', describeParts(first));
+    process.kill(-driver.workerPid!, 'SIGKILL');
+    await waitFor(() => driver.describe().workers === 0, 'the worker to be gone');
+    mock.setScript(toolThenText('exec_command', { cmd: `touch ${target}` }));
+    const before = mock.requests.length;
+    const second = await turn(driver, [user('One.'), assistant('First.'), user('Now create the file.')], { conversation: 'conversation-resumed-safety' });
+    assert.equal(second.error, undefined, describeParts(second));
+    assert.equal(existsSync(target), false, 'the file was never created');
+    const requests = mock.requests.slice(before);
+    assert.deepEqual(requests[0]!.body.tools, []);
+    assert.deepEqual(conversationOf(requests[0]!).user, ['One.', 'Now create the file.'], 'it was the resumed thread');
+    assert.match(String((requests[1]!.body.input as Json[]).find((item) => item.type === 'function_call_output')?.output), /unsupported call/);
+  });
 
   test('control, agent mode: the same exec_command call runs, in the conversation\'s own directory', async () => {
     const workspace = makeAgentWorkspace();
@@ -478,6 +546,12 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.ok(conversationOf(request).user.at(-1)!.includes('Say hello.'));
     assert.ok(conversationOf(request).user.at(-1)!.includes('Be brief.'));
     assert.deepEqual(request.body.tools?.filter((tool: Json) => tool.name === 'exec_command' || tool.type === 'web_search') ?? [], [], 'llm mode holds in one-shot too');
+    const target = join(workspace.root, 'PWNED');
+    mock.setScript(toolThenText('exec_command', { cmd: `touch ${target}` }));
+    const refused = await turn(driver, [user('Create the file, please.')]);
+    assert.equal(refused.error, undefined, describeParts(refused));
+    assert.match(refused.text, /unsupported call/);
+    assert.equal(existsSync(target), false, 'nothing ran in one-shot either');
   });
 
   test('nothing tried to leave loopback', () => {

@@ -123,9 +123,9 @@ export class AppServerWorker implements JsonRpcHandlers {
     this.peer.notify(method, params);
   }
 
-  /** Ends the process group (SIGTERM, then SIGKILL); resolves once it has exited. */
-  kill(): Promise<void> {
-    return this.child.kill();
+  /** Ends the process group (SIGTERM, then SIGKILL; `graceMs` 0: SIGKILL at once); resolves once it has exited. */
+  kill(graceMs?: number): Promise<void> {
+    return this.child.kill(graceMs);
   }
 
   onNotification(method: string, params: unknown): void {

@@ -11,8 +11,11 @@
 // driver falls back to one process per turn (`codex exec --json`, exec-turn.ts) and says why in
 // describe().
 //
-// Abort: `turn/interrupt`; if the turn has not ended INTERRUPT_GRACE_MS later, the process group is
-// killed (the turns sharing it fail) so the CLI's work ends within 250 ms either way.
+// Abort: `turn/interrupt`. Codex cancels the upstream request at once (2–30 ms measured on a loaded
+// machine) but acknowledges the interrupt and completes the turn up to ~110 ms later (a 100 ms wait
+// of its own, seen in 1 abort of 10). A worker that has done neither INTERRUPT_GRACE_MS after the
+// interrupt has stopped answering: its process group gets SIGKILL (the turns sharing it fail), so
+// the CLI's work ends within 250 ms either way.
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +32,10 @@ import { CodexTurn } from './codex-turn.ts';
 import { ConversationBook, type ConversationRecord } from './conversation-book.ts';
 import { ExecTurn, execPrompt } from './exec-turn.ts';
 
-/** After `turn/interrupt`, how long the turn may take to end before the process group is killed (plus ≤150 ms for the kill). */
-const INTERRUPT_GRACE_MS = 100;
+/** After `turn/interrupt`, how long Codex may take to acknowledge it or end the turn before its process group is killed. */
+const INTERRUPT_GRACE_MS = 200;
+/** After Codex acknowledged an interrupt, how long `turn/completed` may take before the worker is taken for stuck. */
+const INTERRUPT_COMPLETION_MS = 2000;
 /** Consecutive failed starts before the driver gives up on the app-server and runs one-shot. */
 const MAX_START_FAILURES = 3;
 /** Conversation threads kept loaded in the worker; older ones are unloaded and resumed from disk when used again. */
@@ -188,7 +193,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
         if (record.threadId !== undefined && !this.continues(record, messages)) this.dropThread(record);
         if (record.threadId !== undefined && record.generation !== worker.generation) {
           try {
-            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, this.directoryOf(record)), excludeTurns: true });
+            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, this.directoryOf(record), false), excludeTurns: true });
             record.generation = worker.generation;
           } catch {
             // gone from disk, or never persisted: a new thread with the history as a transcript
@@ -201,7 +206,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     const input = turnInput(messages, from);
     if (record === undefined || record.threadId === undefined) {
       const directory = record !== undefined ? this.directoryOf(record) : this.scratchDirectory(binding);
-      const started = await worker.request('thread/start', { ...this.threadSettings(state, directory), ephemeral: record === undefined });
+      const started = await worker.request('thread/start', { ...this.threadSettings(state, directory, true), ephemeral: record === undefined });
       const threadId = stringFrom(objectFrom(objectFrom(started)?.thread)?.id);
       if (threadId === undefined) throw protocolError(this.settings.name, 'thread/start', new Error('the answer named no thread'));
       if (record !== undefined) {
@@ -214,6 +219,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       state.threadId = threadId;
     } else {
       state.threadId = record.threadId;
+      state.staleTurnId = record.lastTurnId;
     }
     const policy = this.launch.policy;
     return {
@@ -233,8 +239,8 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     return record.consumed > 0 && messages.length > record.consumed && messages[record.consumed - 1]!.role === 'assistant';
   }
 
-  /** thread/start and thread/resume settings: the model, the instructions, the sandbox, the tools. */
-  private threadSettings(state: CodexTurn, cwd: string): JsonObject {
+  /** thread/start and thread/resume settings: the model, the instructions, the sandbox, the tools (`thread/resume` takes no environments: every turn/start sends them). */
+  private threadSettings(state: CodexTurn, cwd: string, starting: boolean): JsonObject {
     const policy = this.launch.policy;
     const system = systemPromptOf(state.turn.request.messages);
     const instructions = this.launch.mode === 'llm'
@@ -246,7 +252,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       approvalPolicy: policy.approvalPolicy,
       sandbox: policy.sandbox,
       ...(policy.config !== null ? { config: policy.config } : {}),
-      ...(policy.environments !== undefined ? { environments: policy.environments } : {}),
+      ...(starting && policy.environments !== undefined ? { environments: policy.environments } : {}),
       ...instructions,
     };
   }
@@ -314,6 +320,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     const record = binding.record;
     if (record !== undefined) {
       record.busy = false;
+      record.lastTurnId = state.turnId;
       // an aborted or failed turn leaves the thread out of step with what the caller will send next
       if (state.ended && !state.failed) record.consumed = binding.consumedAfter;
       else this.dropThread(record);
@@ -339,11 +346,20 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   private interrupt(state: CodexTurn, binding: TurnBinding): void {
     const worker = binding.worker;
     if (worker === undefined || worker.exited || binding.interruptTimer !== undefined || binding.settled) return;
-    worker.request('turn/interrupt', { threadId: state.threadId, turnId: state.turnId }).catch(ignore);
-    binding.interruptTimer = setTimeout(() => {
-      if (!binding.settled) void worker.kill();
-    }, INTERRUPT_GRACE_MS);
+    worker.request('turn/interrupt', { threadId: state.threadId, turnId: state.turnId }).then(() => {
+      // acknowledged: Codex is winding the turn down, `turn/completed` follows
+      if (binding.settled) return;
+      clearTimeout(binding.interruptTimer);
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_COMPLETION_MS);
+      binding.interruptTimer.unref();
+    }, ignore);
+    binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_GRACE_MS);
     binding.interruptTimer.unref();
+  }
+
+  /** No sign of the interrupt in time: the worker has stopped answering (or cannot end the turn). */
+  private interruptTimedOut(worker: AppServerWorker, binding: TurnBinding): void {
+    if (!binding.settled) void worker.kill(0);
   }
 
   // --- notifications and Codex's requests ------------------------------------------------------

@@ -24,6 +24,8 @@ export class CodexTurn {
   threadId: string | undefined = undefined;
   /** Codex's turn id, from `turn/start` or the first notification that names it. */
   turnId: string | undefined = undefined;
+  /** The thread's previous turn, whose late notifications are not this turn's. */
+  staleTurnId: string | undefined = undefined;
   /** No part may follow: the stream ended, failed, or the caller left. */
   ended = false;
   /** The caller left (the signal): the turn ends without a part. */
@@ -140,6 +142,7 @@ export class CodexTurn {
     const id = stringFrom(turnId);
     if (id === undefined) return true;
     if (this.turnId === undefined) {
+      if (id === this.staleTurnId) return false;
       this.turnId = id;
       return true;
     }

@@ -17,6 +17,8 @@ export interface ConversationRecord {
    * plus the answer. The next request must repeat them and add to them.
    */
   consumed: number;
+  /** The thread's last turn: its late notifications must not be taken for the next turn's. */
+  lastTurnId: string | undefined;
   /** A turn runs on the thread now: a second request for the conversation gets a thread of its own. */
   busy: boolean;
   /** agent mode: the conversation's working directory. */
@@ -41,7 +43,7 @@ export class ConversationBook {
     if (record !== undefined) {
       this.records.delete(key);
     } else {
-      record = { key, threadId: undefined, generation: -1, consumed: 0, busy: false, directory: undefined };
+      record = { key, threadId: undefined, generation: -1, consumed: 0, lastTurnId: undefined, busy: false, directory: undefined };
     }
     this.records.set(key, record);
     return record;
