@@ -94,7 +94,8 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
     const state = new CodexTurn(turn, sink, report);
     if (this.closed) {
-      state.fail(shutdownError(this.settings.name));
+      // parts come after run() has returned, as they do for every turn
+      queueMicrotask(() => state.fail(shutdownError(this.settings.name)));
       return;
     }
     if (turn.signal.aborted) return;

@@ -7,9 +7,10 @@
 // `codex exec --ignore-user-config` skips config.toml and keeps the login; `codex app-server` has
 // no such switch, and a thread's `config` cannot empty the user's `mcp_servers` table (overrides
 // merge into it). So the app-server runs with a home of the gateway's own under the provider's work
-// directory, holding no config.toml and a symbolic link to the user's `auth.json`: Codex reads the
-// login through it and writes refreshed tokens back through it (it rewrites the file in place),
-// so the user's own `codex` stays logged in. A login kept only in the OS keyring is not reachable
+// directory, holding no config.toml and symbolic links to the user's `auth.json` and `auth.lock`:
+// Codex reads the login through the link and writes refreshed tokens back through it (it rewrites
+// the file in place, verified with `codex login` into such a home), so the user's own `codex`
+// stays logged in. A login kept only in the OS keyring is not reachable
 // from another home; `codex exec` (the one-shot fallback) reads it.
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -148,23 +149,32 @@ export function planLaunch(settings: AgentCliSettings): CodexLaunch {
 }
 
 /**
- * Creates the gateway's CODEX_HOME and the working directories, and links the user's auth.json
- * into that home (a link to a file not there yet is fine: `codex login` later creates it).
- * Once per worker start, never per request.
+ * The user's files the gateway's CODEX_HOME links to: the login, and the lock Codex takes around
+ * it, so that the user's `codex` and the gateway's never refresh the tokens at the same time.
+ */
+const LINKED_FILES: readonly string[] = ['auth.json', 'auth.lock'];
+
+/**
+ * Creates the gateway's CODEX_HOME and the working directories, and links the user's login into
+ * that home (a link to a file not there yet is fine: `codex login` later creates it). Once per
+ * worker start, never per request.
  */
 export function prepareHome(launch: CodexLaunch): void {
   mkdirSync(launch.home, { recursive: true, mode: 0o700 });
   mkdirSync(launch.mode === 'llm' ? launch.llmDirectory : launch.sessionsDirectory, { recursive: true });
-  if (launch.userHome === undefined) return;
-  const link = join(launch.home, 'auth.json');
-  const target = join(launch.userHome, 'auth.json');
-  let present = false;
-  try {
-    present = lstatSync(link).isSymbolicLink() && readlinkSync(link) === target;
-    // a file of its own here (a login made inside the gateway's home), or a link to another home, gives way
-    if (!present) unlinkSync(link);
-  } catch {
-    // not there yet
+  const userHome = launch.userHome;
+  if (userHome === undefined || !existsSync(userHome)) return;
+  for (const name of LINKED_FILES) {
+    const link = join(launch.home, name);
+    const target = join(userHome, name);
+    let present = false;
+    try {
+      present = lstatSync(link).isSymbolicLink() && readlinkSync(link) === target;
+      // a file of its own here (a login made inside the gateway's home), or a link to another home, gives way
+      if (!present) unlinkSync(link);
+    } catch {
+      // not there yet
+    }
+    if (!present) symlinkSync(target, link);
   }
-  if (!present && (existsSync(launch.userHome) || existsSync(target))) symlinkSync(target, link);
 }
