@@ -354,6 +354,21 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.equal(next.error, undefined, describeParts(next));
   });
 
+  test('abort while the worker does not answer thread/start: the stuck worker is killed, the turn ends', async () => {
+    const { driver } = driverFor();
+    mock.setScript(() => ({ kind: 'default' }));
+    await turn(driver, [user('Warm up.')]);
+    const pid = driver.workerPid!;
+    process.kill(-pid, 'SIGSTOP');
+    const controller = new AbortController();
+    const collected = startTurn(driver, [user('Anyone?')], { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await waitFor(() => driver.describe().running === 0, 'the turn to end');
+    assert.ok(processGone(pid), 'the stuck worker was killed');
+    assert.deepEqual(collected.parts, []);
+  });
+
   test('random aborts over many turns leave no turn running and no process behind', async () => {
     const { driver } = driverFor();
     mock.setScript((request, index) => (index % 3 === 0 ? { kind: 'headers-then-stall' } : { kind: 'delay', ms: 30, then: { kind: 'default' } }));

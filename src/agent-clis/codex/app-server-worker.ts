@@ -16,7 +16,7 @@ const INITIALIZE_TIMEOUT_MS = 30_000;
  * deltas of an agent turn, diffs, plans, status changes).
  */
 const OPT_OUT: readonly string[] = [
-  'thread/started', 'thread/status/changed', 'thread/name/updated', 'thread/settings/updated', 'turn/started',
+  'thread/started', 'thread/status/changed', 'thread/name/updated', 'thread/settings/updated',
   'item/started', 'item/plan/delta', 'turn/plan/updated', 'turn/diff/updated',
   'item/commandExecution/outputDelta', 'item/commandExecution/terminalInteraction', 'item/fileChange/outputDelta',
   'item/fileChange/patchUpdated', 'item/mcpToolCall/progress', 'hook/started', 'hook/completed',

@@ -15,7 +15,9 @@
 // machine) but acknowledges the interrupt and completes the turn up to ~110 ms later (a 100 ms wait
 // of its own, seen in 1 abort of 10). A worker that has done neither INTERRUPT_GRACE_MS after the
 // interrupt has stopped answering: its process group gets SIGKILL (the turns sharing it fail), so
-// the CLI's work ends within 250 ms either way.
+// the CLI's work ends within 250 ms either way. An abort before the turn has an id (thread/start or
+// turn/start still unanswered) interrupts as soon as `turn/started` or the answer names it; a
+// worker that answers neither within UNANSWERED_MS is killed.
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +38,8 @@ import { ExecTurn, execPrompt } from './exec-turn.ts';
 const INTERRUPT_GRACE_MS = 200;
 /** After Codex acknowledged an interrupt, how long `turn/completed` may take before the worker is taken for stuck. */
 const INTERRUPT_COMPLETION_MS = 2000;
+/** After an abort, how long a request in flight (thread/start, turn/start) may go unanswered before the worker is taken for stuck. */
+const UNANSWERED_MS = 1000;
 /** Consecutive failed starts before the driver gives up on the app-server and runs one-shot. */
 const MAX_START_FAILURES = 3;
 /** Conversation threads kept loaded in the worker; older ones are unloaded and resumed from disk when used again. */
@@ -52,7 +56,9 @@ interface TurnBinding {
   record: ConversationRecord | undefined;
   /** The caller's messages the thread holds once this turn answered. */
   consumedAfter: number;
+  /** After an abort: the time Codex has to end the turn before its worker is taken for stuck. */
   interruptTimer: NodeJS.Timeout | undefined;
+  interrupted: boolean;
   onAbort: () => void;
   /** agent mode, a one-off turn: its working directory, removed when it ends. */
   scratch: string | undefined;
@@ -100,7 +106,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     }
     if (turn.signal.aborted) return;
     const binding: TurnBinding = {
-      worker: undefined, record: undefined, consumedAfter: turn.request.messages.length + 1, interruptTimer: undefined,
+      worker: undefined, record: undefined, consumedAfter: turn.request.messages.length + 1, interruptTimer: undefined, interrupted: false,
       onAbort: () => this.abort(state), scratch: undefined, exec: undefined, settled: false,
     };
     this.active.set(state, binding);
@@ -340,13 +346,22 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       void binding.exec.kill();
       return;
     }
-    // before `turn/start` answered, execute() interrupts once it has the turn's id
-    if (state.turnId !== undefined) this.interrupt(state, binding);
+    if (state.turnId !== undefined) {
+      this.interrupt(state, binding);
+    } else if (binding.worker !== undefined) {
+      // a request is in flight (thread/start, turn/start): execute() goes on from its answer and
+      // interrupts the turn once it has its id; a worker that does not answer in time is stuck
+      const worker = binding.worker;
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), UNANSWERED_MS);
+      binding.interruptTimer.unref();
+    }
   }
 
   private interrupt(state: CodexTurn, binding: TurnBinding): void {
     const worker = binding.worker;
-    if (worker === undefined || worker.exited || binding.interruptTimer !== undefined || binding.settled) return;
+    if (worker === undefined || worker.exited || binding.interrupted || binding.settled) return;
+    binding.interrupted = true;
+    clearTimeout(binding.interruptTimer);
     worker.request('turn/interrupt', { threadId: state.threadId, turnId: state.turnId }).then(() => {
       // acknowledged: Codex is winding the turn down, `turn/completed` follows
       if (binding.settled) return;
@@ -412,6 +427,16 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
         if (fields?.willRetry === true) return;
         const state = this.turnOf(params);
         if (state !== undefined) state.lastError = fields!.error;
+        return;
+      }
+      case 'turn/started': {
+        // the turn's id, often before turn/start's answer: an abort waiting for it can interrupt now
+        const fields = objectFrom(params);
+        const state = this.turnOf({ threadId: fields?.threadId, turnId: objectFrom(fields?.turn)?.id });
+        if (state !== undefined && state.aborted) {
+          const binding = this.active.get(state);
+          if (binding !== undefined) this.interrupt(state, binding);
+        }
         return;
       }
       case 'turn/completed':
