@@ -7,7 +7,7 @@
 // SWITCHYARD_TEST_AGENT_CLIS set they fail instead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartSink } from '../../src/canonical/adapters.ts';
 import type { Message } from '../../src/canonical/request.ts';
@@ -150,7 +150,6 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
   let sink: EgressSink;
   let mock: MockUpstream;
   const drivers: CodexDriver[] = [];
-  const pids: number[] = [];
 
   function driverFor(settings: Partial<AgentCliSettings> & { workspace?: AgentWorkspace; providerSettings?: string[] } = {}): { driver: CodexDriver; workspace: AgentWorkspace } {
     const workspace = settings.workspace ?? makeAgentWorkspace();
@@ -172,8 +171,8 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
   after(async () => {
     for (const driver of drivers) {
       const pid = driver.workerPid;
-      if (pid !== undefined) pids.push(pid);
       await driver.close();
+      if (pid !== undefined) assert.ok(processGone(pid), `the worker ${pid} is gone`);
     }
     await mock?.close();
     await sink?.close();
@@ -461,7 +460,6 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     const collected = await turn(driver, [user('Touch a file.')], { conversation: 'agent-conversation' });
     assert.equal(collected.error, undefined, describeParts(collected));
     const sessions = join(workspace.root, 'state', 'codex', 'sessions');
-    const { readdirSync } = await import('node:fs');
     const directories = readdirSync(sessions);
     assert.equal(directories.length, 1, 'one working directory for the conversation');
     assert.ok(existsSync(join(sessions, directories[0]!, 'agent-was-here')), `the command ran in ${directories[0]}: ${collected.text}`);

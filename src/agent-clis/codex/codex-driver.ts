@@ -18,9 +18,6 @@
 // the CLI's work ends within 250 ms either way. An abort before the turn has an id (thread/start or
 // turn/start still unanswered) interrupts as soon as `turn/started` or the answer names it; a
 // worker that answers neither within UNANSWERED_MS is killed.
-import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PartSink } from '../../canonical/adapters.ts';
 import { GatewayError } from '../../canonical/errors.ts';
 import type { AgentCliDriver, AgentCliProtocol, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
@@ -28,10 +25,9 @@ import { JsonRpcError } from '../json-rpc.ts';
 import { isObject, listFrom, objectFrom, stringFrom, type JsonObject } from '../../util/json-value.ts';
 import { AppServerWorker, WorkerStartError, type WorkerOwner } from './app-server-worker.ts';
 import { planLaunch, prepareHome, type CodexLaunch } from './codex-launch.ts';
-import { systemPromptOf, turnInput } from './codex-input.ts';
 import { protocolError, RateLimitBook, shutdownError, turnError } from './codex-errors.ts';
+import { CodexThreads, type TurnBinding } from './codex-threads.ts';
 import { CodexTurn } from './codex-turn.ts';
-import { ConversationBook, type ConversationRecord } from './conversation-book.ts';
 import { ExecTurn, execPrompt } from './exec-turn.ts';
 
 /** After `turn/interrupt`, how long Codex may take to acknowledge it or end the turn before its process group is killed. */
@@ -42,29 +38,9 @@ const INTERRUPT_COMPLETION_MS = 2000;
 const UNANSWERED_MS = 1000;
 /** Consecutive failed starts before the driver gives up on the app-server and runs one-shot. */
 const MAX_START_FAILURES = 3;
-/** Conversation threads kept loaded in the worker; older ones are unloaded and resumed from disk when used again. */
-const MAX_LOADED_THREADS = 32;
 /** `model/list` pages read at most. */
 const MAX_MODEL_PAGES = 10;
-/** llm mode's instructions when the caller sends no system prompt (Codex's own describe tools the thread does not have). */
-const LLM_INSTRUCTIONS = 'You are a helpful assistant.';
 const CLIENT_VERSION = '1';
-
-/** The driver's state of one turn, besides its answer (CodexTurn). */
-interface TurnBinding {
-  worker: AppServerWorker | undefined;
-  record: ConversationRecord | undefined;
-  /** The caller's messages the thread holds once this turn answered. */
-  consumedAfter: number;
-  /** After an abort: the time Codex has to end the turn before its worker is taken for stuck. */
-  interruptTimer: NodeJS.Timeout | undefined;
-  interrupted: boolean;
-  onAbort: () => void;
-  /** agent mode, a one-off turn: its working directory, removed when it ends. */
-  scratch: string | undefined;
-  exec: ExecTurn | undefined;
-  settled: boolean;
-}
 
 export class CodexDriver implements AgentCliDriver, WorkerOwner {
   private readonly settings: AgentCliSettings;
@@ -80,12 +56,13 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   private readonly active = new Map<CodexTurn, TurnBinding>();
   /** The turn running on each thread, for routing notifications. */
   private readonly byThread = new Map<string, CodexTurn>();
-  private readonly conversations = new ConversationBook();
+  private readonly threads: CodexThreads;
   private readonly limits = new RateLimitBook();
 
   constructor(settings: AgentCliSettings) {
     this.settings = settings;
     this.launch = planLaunch(settings);
+    this.threads = new CodexThreads(this.launch, settings.name, () => this.worker);
   }
 
   get protocol(): AgentCliProtocol {
@@ -120,7 +97,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       if (!state.live) return this.settle(state);
       if (worker === undefined) return this.runOneShot(state, binding);
       binding.worker = worker;
-      const start = await this.bindThread(worker, state, binding);
+      const start = await this.threads.bind(worker, state, binding);
       if (!state.live) return this.settle(state);
       this.byThread.set(state.threadId!, state);
       const result = await worker.request('turn/start', start);
@@ -180,139 +157,6 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     }
   }
 
-  // --- threads ------------------------------------------------------------------------------
-
-  /** Finds or makes the turn's thread; returns the `turn/start` parameters. */
-  private async bindThread(worker: AppServerWorker, state: CodexTurn, binding: TurnBinding): Promise<JsonObject> {
-    const { request, conversation, model } = state.turn;
-    const messages = request.messages;
-    let record: ConversationRecord | undefined;
-    let from = 0;
-    if (conversation !== undefined) {
-      record = this.conversations.touch(conversation);
-      this.forget(this.conversations.evict());
-      if (record.busy) {
-        // the conversation's thread is answering another request: this one gets a thread of its own
-        record = undefined;
-      } else {
-        record.busy = true;
-        binding.record = record;
-        if (record.threadId !== undefined && !this.continues(record, messages)) this.dropThread(record);
-        if (record.threadId !== undefined && record.generation !== worker.generation) {
-          try {
-            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, this.directoryOf(record), false), excludeTurns: true });
-            record.generation = worker.generation;
-          } catch {
-            // gone from disk, or never persisted: a new thread with the history as a transcript
-            record.threadId = undefined;
-          }
-        }
-        if (record.threadId !== undefined) from = record.consumed;
-      }
-    }
-    const input = turnInput(messages, from);
-    if (record === undefined || record.threadId === undefined) {
-      const directory = record !== undefined ? this.directoryOf(record) : this.scratchDirectory(binding);
-      const started = await worker.request('thread/start', { ...this.threadSettings(state, directory, true), ephemeral: record === undefined });
-      const threadId = stringFrom(objectFrom(objectFrom(started)?.thread)?.id);
-      if (threadId === undefined) throw protocolError(this.settings.name, 'thread/start', new Error('the answer named no thread'));
-      if (record !== undefined) {
-        record.threadId = threadId;
-        record.generation = worker.generation;
-        record.consumed = 0;
-      } else {
-        state.oneOff = true;
-      }
-      state.threadId = threadId;
-    } else {
-      state.threadId = record.threadId;
-      state.staleTurnId = record.lastTurnId;
-    }
-    const policy = this.launch.policy;
-    return {
-      threadId: state.threadId,
-      input,
-      // always the caller's model, every turn: a conversation may change models
-      model,
-      approvalPolicy: policy.approvalPolicy,
-      ...(policy.environments !== undefined ? { environments: policy.environments, sandboxPolicy: { type: 'readOnly', networkAccess: false } } : {}),
-      ...(request.reasoning?.effort !== undefined ? { effort: request.reasoning.effort } : {}),
-      ...(request.responseFormat?.type === 'json-schema' ? { outputSchema: request.responseFormat.schema } : {}),
-    };
-  }
-
-  /** Whether the caller's messages repeat what the thread holds (its last request and answer) and add to them. */
-  private continues(record: ConversationRecord, messages: AgentTurn['request']['messages']): boolean {
-    return record.consumed > 0 && messages.length > record.consumed && messages[record.consumed - 1]!.role === 'assistant';
-  }
-
-  /** thread/start and thread/resume settings: the model, the instructions, the sandbox, the tools (`thread/resume` takes no environments: every turn/start sends them). */
-  private threadSettings(state: CodexTurn, cwd: string, starting: boolean): JsonObject {
-    const policy = this.launch.policy;
-    const system = systemPromptOf(state.turn.request.messages);
-    const instructions = this.launch.mode === 'llm'
-      ? { baseInstructions: system ?? LLM_INSTRUCTIONS }
-      : system !== undefined ? { developerInstructions: system } : {};
-    return {
-      model: state.turn.model,
-      cwd,
-      approvalPolicy: policy.approvalPolicy,
-      sandbox: policy.sandbox,
-      ...(policy.config !== null ? { config: policy.config } : {}),
-      ...(starting && policy.environments !== undefined ? { environments: policy.environments } : {}),
-      ...instructions,
-    };
-  }
-
-  /** agent mode: the conversation's own working directory (under the sessions directory); llm mode: the empty one. */
-  private directoryOf(record: ConversationRecord): string {
-    if (this.launch.mode === 'llm') return this.launch.llmDirectory;
-    if (record.directory === undefined) {
-      record.directory = join(this.launch.sessionsDirectory, createHash('sha256').update(record.key).digest('hex').slice(0, 24));
-      mkdirSync(record.directory, { recursive: true });
-    }
-    return record.directory;
-  }
-
-  /** A one-off turn's directory: llm mode's empty one, or in agent mode a new one removed when the turn ends. */
-  private scratchDirectory(binding: TurnBinding): string {
-    if (this.launch.mode === 'llm') return this.launch.llmDirectory;
-    binding.scratch = join(this.launch.sessionsDirectory, `turn-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
-    mkdirSync(binding.scratch, { recursive: true });
-    return binding.scratch;
-  }
-
-  /** The thread no longer carries the conversation: deleted (best effort), the next turn starts a new one. */
-  private dropThread(record: ConversationRecord): void {
-    const threadId = record.threadId;
-    record.threadId = undefined;
-    record.consumed = 0;
-    const worker = this.worker;
-    if (threadId !== undefined && worker !== undefined && !worker.exited) worker.request('thread/delete', { threadId }).catch(ignore);
-  }
-
-  /** Conversations pushed out of the book: their threads deleted, agent directories removed. */
-  private forget(records: readonly ConversationRecord[]): void {
-    for (const record of records) {
-      this.dropThread(record);
-      if (record.directory !== undefined) rmSync(record.directory, { recursive: true, force: true });
-    }
-  }
-
-  /** Keeps the most recent conversations' threads loaded; older ones are unloaded (on disk, resumed when used). */
-  private unloadOld(worker: AppServerWorker): void {
-    let loaded = 0;
-    for (const record of this.conversations.values()) if (record.generation === worker.generation && record.threadId !== undefined) loaded++;
-    if (loaded <= MAX_LOADED_THREADS) return;
-    for (const record of this.conversations.values()) {
-      if (loaded <= MAX_LOADED_THREADS) break;
-      if (record.busy || record.threadId === undefined || record.generation !== worker.generation) continue;
-      worker.request('thread/unsubscribe', { threadId: record.threadId }).catch(ignore);
-      record.generation = -1;
-      loaded--;
-    }
-  }
-
   // --- the end of a turn ---------------------------------------------------------------------
 
   private settle(state: CodexTurn): void {
@@ -323,19 +167,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     clearTimeout(binding.interruptTimer);
     state.turn.signal.removeEventListener('abort', binding.onAbort);
     if (state.threadId !== undefined && this.byThread.get(state.threadId) === state) this.byThread.delete(state.threadId);
-    const worker = binding.worker;
-    const record = binding.record;
-    if (record !== undefined) {
-      record.busy = false;
-      record.lastTurnId = state.turnId;
-      // an aborted or failed turn leaves the thread out of step with what the caller will send next
-      if (state.ended && !state.failed) record.consumed = binding.consumedAfter;
-      else this.dropThread(record);
-      if (worker !== undefined && !worker.exited) this.unloadOld(worker);
-    } else if (state.oneOff && state.threadId !== undefined && worker !== undefined && !worker.exited) {
-      worker.request('thread/unsubscribe', { threadId: state.threadId }).catch(ignore);
-    }
-    if (binding.scratch !== undefined) rmSync(binding.scratch, { recursive: true, force: true });
+    this.threads.release(state, binding);
   }
 
   private abort(state: CodexTurn): void {
@@ -488,8 +320,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   private runOneShot(state: CodexTurn, binding: TurnBinding): void {
     state.oneOff = true;
-    const cwd = this.scratchDirectory(binding);
-    prepareDirectory(cwd);
+    const cwd = this.threads.scratchDirectory(binding);
     const prompt = execPrompt(state);
     binding.exec = new ExecTurn(this.launch, this.settings.name, state, cwd, prompt, () => this.settle(state));
   }
@@ -498,13 +329,12 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   async listModels(signal: AbortSignal): Promise<readonly string[]> {
     if (this.settings.models.length > 0) return this.settings.models;
-    const worker = await this.ensureWorker();
+    const worker = await untilAborted(this.ensureWorker(), signal);
     if (worker === undefined) return [];
     const models: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
-      signal.throwIfAborted();
-      const result = objectFrom(await worker.request('model/list', { limit: 100, ...(cursor !== undefined ? { cursor } : {}) }));
+      const result = objectFrom(await untilAborted(worker.request('model/list', { limit: 100, ...(cursor !== undefined ? { cursor } : {}) }), signal));
       for (const model of listFrom(result?.data)) {
         if (!isObject(model) || model.hidden === true) continue;
         const id = stringFrom(model.id) ?? stringFrom(model.model);
@@ -542,11 +372,26 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   }
 }
 
-function prepareDirectory(path: string): void {
-  mkdirSync(path, { recursive: true });
-}
-
 function ignore(): void {}
+
+/** The promise's outcome, or the signal's reason once it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
 
 function asGatewayError(provider: string, failure: unknown): GatewayError {
   if (failure instanceof GatewayError) return failure;
