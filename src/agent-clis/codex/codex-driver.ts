@@ -52,6 +52,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   private fallbackReason: string | undefined = undefined;
   private version: string | undefined = undefined;
   private closed = false;
+  private directoriesReady = false;
   /** Turns running now, with the driver's state of each. */
   private readonly active = new Map<CodexTurn, TurnBinding>();
   /** The turn running on each thread, for routing notifications. */
@@ -95,7 +96,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     try {
       const worker = await this.ensureWorker();
       if (!state.live) return this.settle(state);
-      if (worker === undefined) return this.runOneShot(state, binding);
+      if (worker === undefined) return await this.runOneShot(state, binding);
       binding.worker = worker;
       const start = await this.threads.bind(worker, state, binding);
       if (!state.live) return this.settle(state);
@@ -318,9 +319,15 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   // --- one-shot --------------------------------------------------------------------------------
 
-  private runOneShot(state: CodexTurn, binding: TurnBinding): void {
+  private async runOneShot(state: CodexTurn, binding: TurnBinding): Promise<void> {
     state.oneOff = true;
-    const cwd = this.threads.scratchDirectory(binding);
+    if (!this.directoriesReady) {
+      // the app-server's start makes them; the one-shot path never starts it
+      prepareHome(this.launch);
+      this.directoriesReady = true;
+    }
+    const cwd = await this.threads.scratchDirectory(binding);
+    if (!state.live) return this.settle(state);
     const prompt = execPrompt(state);
     binding.exec = new ExecTurn(this.launch, this.settings.name, state, cwd, prompt, () => this.settle(state));
   }

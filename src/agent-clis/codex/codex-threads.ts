@@ -5,7 +5,7 @@
 // regenerated answer, a failed or aborted turn) gets a new thread with the history as a
 // transcript. In agent mode each conversation has a working directory of its own.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../../canonical/request.ts';
 import { objectFrom, stringFrom, type JsonObject } from '../../util/json-value.ts';
@@ -68,7 +68,7 @@ export class CodexThreads {
         if (record.threadId !== undefined && !continues(record, messages)) this.dropThread(record);
         if (record.threadId !== undefined && record.generation !== worker.generation) {
           try {
-            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, this.directoryOf(record), false), excludeTurns: true });
+            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, await this.directoryOf(record), false), excludeTurns: true });
             record.generation = worker.generation;
           } catch {
             // gone from disk, or never persisted: a new thread with the history as a transcript
@@ -80,7 +80,7 @@ export class CodexThreads {
     }
     const input = turnInput(messages, from);
     if (record === undefined || record.threadId === undefined) {
-      const directory = record !== undefined ? this.directoryOf(record) : this.scratchDirectory(binding);
+      const directory = record !== undefined ? await this.directoryOf(record) : await this.scratchDirectory(binding);
       const started = await worker.request('thread/start', { ...this.threadSettings(state, directory, true), ephemeral: record === undefined });
       const threadId = stringFrom(objectFrom(objectFrom(started)?.thread)?.id);
       if (threadId === undefined) throw protocolError(this.provider, 'thread/start', new Error('the answer named no thread'));
@@ -123,17 +123,14 @@ export class CodexThreads {
     } else if (state.oneOff && state.threadId !== undefined && worker !== undefined && !worker.exited) {
       worker.request('thread/unsubscribe', { threadId: state.threadId }).catch(ignore);
     }
-    if (binding.scratch !== undefined) rmSync(binding.scratch, { recursive: true, force: true });
+    if (binding.scratch !== undefined) rm(binding.scratch, { recursive: true, force: true }).catch(ignore);
   }
 
   /** A one-off turn's directory: llm mode's empty one, or in agent mode a new one removed when the turn ends. */
-  scratchDirectory(binding: TurnBinding): string {
-    if (this.launch.mode === 'llm') {
-      mkdirSync(this.launch.llmDirectory, { recursive: true });
-      return this.launch.llmDirectory;
-    }
+  async scratchDirectory(binding: TurnBinding): Promise<string> {
+    if (this.launch.mode === 'llm') return this.launch.llmDirectory;
     binding.scratch = join(this.launch.sessionsDirectory, `turn-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
-    mkdirSync(binding.scratch, { recursive: true });
+    await mkdir(binding.scratch, { recursive: true });
     return binding.scratch;
   }
 
@@ -156,11 +153,11 @@ export class CodexThreads {
   }
 
   /** agent mode: the conversation's own working directory (under the sessions directory); llm mode: the empty one. */
-  private directoryOf(record: ConversationRecord): string {
+  private async directoryOf(record: ConversationRecord): Promise<string> {
     if (this.launch.mode === 'llm') return this.launch.llmDirectory;
     if (record.directory === undefined) {
       record.directory = join(this.launch.sessionsDirectory, createHash('sha256').update(record.key).digest('hex').slice(0, 24));
-      mkdirSync(record.directory, { recursive: true });
+      await mkdir(record.directory, { recursive: true });
     }
     return record.directory;
   }
@@ -178,7 +175,7 @@ export class CodexThreads {
   private forget(records: readonly ConversationRecord[]): void {
     for (const record of records) {
       this.dropThread(record);
-      if (record.directory !== undefined) rmSync(record.directory, { recursive: true, force: true });
+      if (record.directory !== undefined) rm(record.directory, { recursive: true, force: true }).catch(ignore);
     }
   }
 
