@@ -81,15 +81,19 @@ export class CliChild {
   }
 
   /**
-   * Ends the process group: SIGTERM now, SIGKILL after the grace period if it is still alive.
-   * Resolves once the process has exited.
+   * Ends the process group: SIGTERM now, SIGKILL after the grace period if it is still alive
+   * (`graceMs` 0: SIGKILL at once, for a process that has stopped answering). Resolves once the
+   * process has exited.
    */
-  kill(): Promise<void> {
+  kill(graceMs = KILL_GRACE_MS): Promise<void> {
     if (this.exited) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-    if (this.killTimer === undefined) {
+    if (graceMs <= 0) {
+      clearTimeout(this.killTimer);
+      this.signalGroup('SIGKILL');
+    } else if (this.killTimer === undefined) {
       this.signalGroup('SIGTERM');
-      this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), KILL_GRACE_MS);
+      this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
       this.killTimer.unref();
     }
     return done;

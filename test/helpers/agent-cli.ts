@@ -18,6 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AgentCliMode, AgentCliSettings } from '../../src/agent-clis/driver.ts';
 
 type Json = Record<string, any>;
 
@@ -456,5 +457,52 @@ export function opencodeEnv(options: OpencodeEnvOptions): NodeJS.ProcessEnv {
     OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
     OPENCODE_PURE: '1',
     ...options.env,
+  };
+}
+
+// --- Codex as a gateway provider (src/agent-clis/codex) -----------------------------------------
+
+export interface CodexDriverOptions {
+  workspace: AgentWorkspace;
+  sink: EgressSink;
+  /** The mock's root URL; the model provider's base_url is this plus /v1. */
+  baseUrl: string;
+  /** Sent as Bearer (the provider's env_key). */
+  apiKey: string;
+  mode?: AgentCliMode;
+  models?: string[];
+  /** More provider args after the model provider's `-c` settings. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** The model provider's entries beyond the defaults, as TOML `key = value` (e.g. 'requires_openai_auth = true'). */
+  providerSettings?: string[];
+}
+
+/**
+ * The settings the gateway would hand the Codex driver, offline: the user's HOME is the
+ * workspace's (its ~/.codex is where a test puts a login or a config the driver must not read),
+ * the model provider is the mock (Responses API) through `-c` arguments, and the driver's own
+ * directory is under the workspace.
+ */
+export function codexDriverSettings(options: CodexDriverOptions): AgentCliSettings {
+  const { workspace } = options;
+  const provider = [
+    'name = "Switchyard test mock"',
+    `base_url = ${JSON.stringify(`${options.baseUrl}/v1`)}`,
+    'wire_api = "responses"',
+    ...(options.providerSettings ?? [`env_key = "${CODEX_KEY_VARIABLE}"`]),
+    // a mock's error shows at once instead of after Codex's own retries
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+  ];
+  return {
+    name: 'codex-test',
+    type: 'codex',
+    command: agentCliPath('codex'),
+    args: ['-c', 'model_provider="switchyard"', '-c', `model_providers.switchyard={ ${provider.join(', ')} }`, ...(options.args ?? [])],
+    env: { ...baseEnv(workspace, options.sink), [CODEX_KEY_VARIABLE]: options.apiKey, ...options.env },
+    mode: options.mode ?? 'llm',
+    workDir: join(workspace.root, 'state', 'codex'),
+    models: options.models ?? [],
   };
 }

@@ -1,0 +1,406 @@
+// Codex as a provider, driven through `codex app-server` (JSON-RPC over stdio, real token deltas).
+//
+// Worker model: one app-server process per provider, started on first use, hosting every thread
+// (a conversation is a thread; a one-off turn an ephemeral thread of its own). One process because
+// the app-server is built to multiplex threads (it is what Codex's IDE extension runs), a process
+// costs ~140 MB and ~0.3 s to start, and a subscription's concurrency is small (the gateway's
+// per-provider semaphore bounds the turns, 2 by default) — N processes would multiply memory for
+// no throughput. A crash ends the turns running on it (error parts with its stderr) and the next
+// turn starts a new process, resuming conversations' threads from disk (`thread/resume`). When the
+// CLI has no usable app-server (an old Codex, a refused handshake, repeated start failures) the
+// driver falls back to one process per turn (`codex exec --json`, exec-turn.ts) and says why in
+// describe().
+//
+// Abort: `turn/interrupt`. Codex cancels the upstream request at once (2–30 ms measured on a loaded
+// machine) but acknowledges the interrupt and completes the turn up to ~110 ms later (a 100 ms wait
+// of its own, seen in 1 abort of 10). A worker that has done neither INTERRUPT_GRACE_MS after the
+// interrupt has stopped answering: its process group gets SIGKILL (the turns sharing it fail), so
+// the CLI's work ends within 250 ms either way. An abort before the turn has an id (thread/start or
+// turn/start still unanswered) interrupts as soon as `turn/started` or the answer names it; a
+// worker that answers neither within UNANSWERED_MS is killed.
+import type { PartSink } from '../../canonical/adapters.ts';
+import { GatewayError } from '../../canonical/errors.ts';
+import type { AgentCliDriver, AgentCliProtocol, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
+import { JsonRpcError } from '../json-rpc.ts';
+import { isObject, listFrom, objectFrom, stringFrom, type JsonObject } from '../../util/json-value.ts';
+import { AppServerWorker, WorkerStartError, type WorkerOwner } from './app-server-worker.ts';
+import { planLaunch, prepareHome, type CodexLaunch } from './codex-launch.ts';
+import { protocolError, RateLimitBook, shutdownError, turnError } from './codex-errors.ts';
+import { CodexThreads, type TurnBinding } from './codex-threads.ts';
+import { CodexTurn } from './codex-turn.ts';
+import { ExecTurn, execPrompt } from './exec-turn.ts';
+
+/** After `turn/interrupt`, how long Codex may take to acknowledge it or end the turn before its process group is killed. */
+const INTERRUPT_GRACE_MS = 200;
+/** After Codex acknowledged an interrupt, how long `turn/completed` may take before the worker is taken for stuck. */
+const INTERRUPT_COMPLETION_MS = 2000;
+/** After an abort, how long a request in flight (thread/start, turn/start) may go unanswered before the worker is taken for stuck. */
+const UNANSWERED_MS = 1000;
+/** Consecutive failed starts before the driver gives up on the app-server and runs one-shot. */
+const MAX_START_FAILURES = 3;
+/** `model/list` pages read at most. */
+const MAX_MODEL_PAGES = 10;
+const CLIENT_VERSION = '1';
+
+export class CodexDriver implements AgentCliDriver, WorkerOwner {
+  private readonly settings: AgentCliSettings;
+  private readonly launch: CodexLaunch;
+  private worker: AppServerWorker | undefined = undefined;
+  private starting: Promise<AppServerWorker | undefined> | undefined = undefined;
+  private generation = 0;
+  private startFailures = 0;
+  private fallbackReason: string | undefined = undefined;
+  private version: string | undefined = undefined;
+  private closed = false;
+  private directoriesReady = false;
+  /** Turns running now, with the driver's state of each. */
+  private readonly active = new Map<CodexTurn, TurnBinding>();
+  /** The turn running on each thread, for routing notifications. */
+  private readonly byThread = new Map<string, CodexTurn>();
+  private readonly threads: CodexThreads;
+  private readonly limits = new RateLimitBook();
+
+  constructor(settings: AgentCliSettings) {
+    this.settings = settings;
+    this.launch = planLaunch(settings);
+    this.threads = new CodexThreads(this.launch, settings.name, () => this.worker);
+  }
+
+  get protocol(): AgentCliProtocol {
+    return this.fallbackReason === undefined ? 'app-server' : 'one-shot';
+  }
+
+  /** The app-server's process id (for tests and the status page), when one runs. */
+  get workerPid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
+    const state = new CodexTurn(turn, sink, report);
+    if (this.closed) {
+      // parts come after run() has returned, as they do for every turn
+      queueMicrotask(() => state.fail(shutdownError(this.settings.name)));
+      return;
+    }
+    if (turn.signal.aborted) return;
+    const binding: TurnBinding = {
+      worker: undefined, record: undefined, consumedAfter: turn.request.messages.length + 1, interruptTimer: undefined, interrupted: false,
+      onAbort: () => this.abort(state), scratch: undefined, exec: undefined, settled: false,
+    };
+    this.active.set(state, binding);
+    turn.signal.addEventListener('abort', binding.onAbort, { once: true });
+    void this.execute(state, binding);
+  }
+
+  private async execute(state: CodexTurn, binding: TurnBinding): Promise<void> {
+    try {
+      const worker = await this.ensureWorker();
+      if (!state.live) return this.settle(state);
+      if (worker === undefined) return await this.runOneShot(state, binding);
+      binding.worker = worker;
+      const start = await this.threads.bind(worker, state, binding);
+      if (!state.live) return this.settle(state);
+      this.byThread.set(state.threadId!, state);
+      const result = await worker.request('turn/start', start);
+      state.owns(objectFrom(objectFrom(result)?.turn)?.id);
+      if (state.aborted) this.interrupt(state, binding);
+    } catch (failure) {
+      state.fail(asGatewayError(this.settings.name, failure));
+      this.settle(state);
+    }
+  }
+
+  // --- workers ------------------------------------------------------------------------------
+
+  /** The ready worker, started when there is none; undefined once the driver runs one-shot. */
+  private ensureWorker(): Promise<AppServerWorker | undefined> {
+    if (this.fallbackReason !== undefined) return Promise.resolve(undefined);
+    if (this.worker !== undefined && this.worker.ready && !this.worker.exited) return Promise.resolve(this.worker);
+    this.starting ??= this.startWorker().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async startWorker(): Promise<AppServerWorker | undefined> {
+    prepareHome(this.launch);
+    const worker = new AppServerWorker(this.launch, this.settings.name, ++this.generation, this);
+    this.worker = worker;
+    try {
+      await worker.start(CLIENT_VERSION);
+    } catch (failure) {
+      if (this.worker === worker) this.worker = undefined;
+      if (!(failure instanceof WorkerStartError)) throw failure;
+      if (failure.missing) throw failure.error;
+      this.startFailures++;
+      if (failure.unsupported || this.startFailures >= MAX_START_FAILURES) {
+        this.fallbackReason = `codex app-server could not be used (${failure.error.message}); running \`codex exec --json\` per turn instead`;
+        return undefined;
+      }
+      throw failure.error;
+    }
+    if (this.closed) {
+      await worker.kill();
+      throw shutdownError(this.settings.name);
+    }
+    this.startFailures = 0;
+    this.version = worker.version;
+    return worker;
+  }
+
+  onExit(worker: AppServerWorker, error: GatewayError): void {
+    if (this.worker === worker) this.worker = undefined;
+    // the turns it carried end; their conversations resume on the next worker
+    for (const [state, binding] of this.active) {
+      if (binding.worker !== worker) continue;
+      state.fail(error);
+      this.settle(state);
+    }
+  }
+
+  // --- the end of a turn ---------------------------------------------------------------------
+
+  private settle(state: CodexTurn): void {
+    const binding = this.active.get(state);
+    if (binding === undefined || binding.settled) return;
+    binding.settled = true;
+    this.active.delete(state);
+    clearTimeout(binding.interruptTimer);
+    state.turn.signal.removeEventListener('abort', binding.onAbort);
+    if (state.threadId !== undefined && this.byThread.get(state.threadId) === state) this.byThread.delete(state.threadId);
+    this.threads.release(state, binding);
+  }
+
+  private abort(state: CodexTurn): void {
+    const binding = this.active.get(state);
+    if (binding === undefined || state.aborted) return;
+    state.aborted = true;
+    if (binding.exec !== undefined) {
+      void binding.exec.kill();
+      return;
+    }
+    if (state.turnId !== undefined) {
+      this.interrupt(state, binding);
+    } else if (binding.worker !== undefined) {
+      // a request is in flight (thread/start, turn/start): execute() goes on from its answer and
+      // interrupts the turn once it has its id; a worker that does not answer in time is stuck
+      const worker = binding.worker;
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), UNANSWERED_MS);
+      binding.interruptTimer.unref();
+    }
+  }
+
+  private interrupt(state: CodexTurn, binding: TurnBinding): void {
+    const worker = binding.worker;
+    if (worker === undefined || worker.exited || binding.interrupted || binding.settled) return;
+    binding.interrupted = true;
+    clearTimeout(binding.interruptTimer);
+    worker.request('turn/interrupt', { threadId: state.threadId, turnId: state.turnId }).then(() => {
+      // acknowledged: Codex is winding the turn down, `turn/completed` follows
+      if (binding.settled) return;
+      clearTimeout(binding.interruptTimer);
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_COMPLETION_MS);
+      binding.interruptTimer.unref();
+    }, ignore);
+    binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_GRACE_MS);
+    binding.interruptTimer.unref();
+  }
+
+  /** No sign of the interrupt in time: the worker has stopped answering (or cannot end the turn). */
+  private interruptTimedOut(worker: AppServerWorker, binding: TurnBinding): void {
+    if (!binding.settled) void worker.kill(0);
+  }
+
+  // --- notifications and Codex's requests ------------------------------------------------------
+
+  /** The turn a notification is about (by thread, then turn id), when it still runs. */
+  private turnOf(params: unknown): CodexTurn | undefined {
+    const fields = objectFrom(params);
+    const threadId = stringFrom(fields?.threadId);
+    if (threadId === undefined) return undefined;
+    const state = this.byThread.get(threadId);
+    return state !== undefined && state.owns(fields!.turnId) ? state : undefined;
+  }
+
+  onNotification(_worker: AppServerWorker, method: string, params: unknown): void {
+    switch (method) {
+      case 'item/agentMessage/delta': {
+        const state = this.turnOf(params);
+        if (state !== undefined) state.text(stringFrom((params as JsonObject).itemId) ?? '', stringFrom((params as JsonObject).delta) ?? '');
+        return;
+      }
+      case 'item/reasoning/summaryTextDelta':
+      case 'item/reasoning/textDelta': {
+        const state = this.turnOf(params);
+        if (state !== undefined) state.reasoning(stringFrom((params as JsonObject).itemId) ?? '', stringFrom((params as JsonObject).delta) ?? '');
+        return;
+      }
+      case 'item/reasoning/summaryPartAdded': {
+        const state = this.turnOf(params);
+        if (state !== undefined) state.reasoningBreak(stringFrom((params as JsonObject).itemId) ?? '');
+        return;
+      }
+      case 'item/completed': {
+        const item = objectFrom((params as JsonObject | undefined)?.item);
+        if (item?.type !== 'agentMessage') return;
+        const state = this.turnOf(params);
+        if (state !== undefined) state.completedMessage(stringFrom(item.id) ?? '', stringFrom(item.text) ?? '');
+        return;
+      }
+      case 'thread/tokenUsage/updated': {
+        const state = this.turnOf(params);
+        if (state !== undefined) state.addUsage(objectFrom(objectFrom((params as JsonObject).tokenUsage)?.last));
+        return;
+      }
+      case 'account/rateLimits/updated':
+        this.limits.update(params);
+        return;
+      case 'error': {
+        const fields = objectFrom(params);
+        if (fields?.willRetry === true) return;
+        const state = this.turnOf(params);
+        if (state !== undefined) state.lastError = fields!.error;
+        return;
+      }
+      case 'turn/started': {
+        // the turn's id, often before turn/start's answer: an abort waiting for it can interrupt now
+        const fields = objectFrom(params);
+        const state = this.turnOf({ threadId: fields?.threadId, turnId: objectFrom(fields?.turn)?.id });
+        if (state !== undefined && state.aborted) {
+          const binding = this.active.get(state);
+          if (binding !== undefined) this.interrupt(state, binding);
+        }
+        return;
+      }
+      case 'turn/completed':
+        this.completed(params);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private completed(params: unknown): void {
+    const fields = objectFrom(params);
+    const turn = objectFrom(fields?.turn);
+    const state = this.turnOf({ threadId: fields?.threadId, turnId: turn?.id });
+    if (state === undefined) return;
+    switch (turn?.status) {
+      case 'completed':
+        state.finish();
+        break;
+      case 'interrupted':
+        if (!state.aborted) state.fail(turnError(this.settings.name, { message: 'Codex interrupted the turn' }, this.limits));
+        break;
+      default:
+        state.fail(turnError(this.settings.name, turn?.error ?? state.lastError, this.limits));
+        break;
+    }
+    this.settle(state);
+  }
+
+  /** Codex asks the client: approvals are declined (nobody at the gateway may approve), questions go unanswered. */
+  onServerRequest(method: string, _params: unknown): unknown {
+    switch (method) {
+      case 'item/commandExecution/requestApproval':
+      case 'item/fileChange/requestApproval':
+        return { decision: 'decline' };
+      case 'execCommandApproval':
+      case 'applyPatchApproval':
+        return { decision: { denied: { rejection: 'Switchyard does not approve actions on behalf of its callers.' } } };
+      case 'mcpServer/elicitation/request':
+        return { action: 'decline', content: null, _meta: null };
+      case 'item/tool/requestUserInput':
+        return { answers: {} };
+      default:
+        throw new JsonRpcError(-32601, `Switchyard does not answer ${method}`);
+    }
+  }
+
+  // --- one-shot --------------------------------------------------------------------------------
+
+  private async runOneShot(state: CodexTurn, binding: TurnBinding): Promise<void> {
+    state.oneOff = true;
+    if (!this.directoriesReady) {
+      // the app-server's start makes them; the one-shot path never starts it
+      prepareHome(this.launch);
+      this.directoriesReady = true;
+    }
+    const cwd = await this.threads.scratchDirectory(binding);
+    if (!state.live) return this.settle(state);
+    const prompt = execPrompt(state);
+    binding.exec = new ExecTurn(this.launch, this.settings.name, state, cwd, prompt, () => this.settle(state));
+  }
+
+  // --- the rest of the contract -----------------------------------------------------------------
+
+  async listModels(signal: AbortSignal): Promise<readonly string[]> {
+    if (this.settings.models.length > 0) return this.settings.models;
+    const worker = await untilAborted(this.ensureWorker(), signal);
+    if (worker === undefined) return [];
+    const models: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const result = objectFrom(await untilAborted(worker.request('model/list', { limit: 100, ...(cursor !== undefined ? { cursor } : {}) }), signal));
+      for (const model of listFrom(result?.data)) {
+        if (!isObject(model) || model.hidden === true) continue;
+        const id = stringFrom(model.id) ?? stringFrom(model.model);
+        if (id !== undefined && !models.includes(id)) models.push(id);
+      }
+      cursor = stringFrom(result?.nextCursor);
+      if (cursor === undefined) break;
+    }
+    return models;
+  }
+
+  describe(): AgentCliState {
+    const worker = this.worker;
+    return {
+      protocol: this.protocol,
+      workers: worker !== undefined && worker.ready && !worker.exited ? 1 : 0,
+      running: this.active.size,
+      ...(this.version !== undefined ? { version: this.version } : {}),
+      ...(this.fallbackReason !== undefined ? { fallbackReason: this.fallbackReason } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = shutdownError(this.settings.name);
+    const ending: Promise<void>[] = [];
+    for (const [state, binding] of this.active) {
+      state.fail(error);
+      if (binding.exec !== undefined) ending.push(binding.exec.kill());
+      this.settle(state);
+    }
+    const worker = this.worker ?? (this.starting !== undefined ? await this.starting.catch(() => undefined) : undefined);
+    if (worker !== undefined) ending.push(worker.kill());
+    await Promise.all(ending);
+  }
+}
+
+function ignore(): void {}
+
+/** The promise's outcome, or the signal's reason once it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function asGatewayError(provider: string, failure: unknown): GatewayError {
+  if (failure instanceof GatewayError) return failure;
+  return protocolError(provider, 'a request to codex app-server', failure);
+}

@@ -1,0 +1,69 @@
+// Which Codex thread carries which conversation, bounded (least recently used out first). A
+// conversation's record outlives its thread: when a turn fails or the caller's history no longer
+// matches the thread's, the thread is dropped and the next turn starts a new one (in the same
+// working directory, in agent mode).
+
+/** Conversations remembered at once; the oldest idle one is forgotten beyond this. */
+export const MAX_CONVERSATIONS = 256;
+
+export interface ConversationRecord {
+  readonly key: string;
+  /** The thread carrying it, when there is one. */
+  threadId: string | undefined;
+  /** The worker generation that has the thread loaded; another one must `thread/resume` it. */
+  generation: number;
+  /**
+   * How many of the caller's messages the thread holds: the messages of its last turn's request
+   * plus the answer. The next request must repeat them and add to them.
+   */
+  consumed: number;
+  /** The thread's last turn: its late notifications must not be taken for the next turn's. */
+  lastTurnId: string | undefined;
+  /** A turn runs on the thread now: a second request for the conversation gets a thread of its own. */
+  busy: boolean;
+  /** agent mode: the conversation's working directory. */
+  directory: string | undefined;
+}
+
+export class ConversationBook {
+  private readonly records = new Map<string, ConversationRecord>();
+  private readonly limit: number;
+
+  constructor(limit = MAX_CONVERSATIONS) {
+    this.limit = limit;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** The record of a conversation, made fresh when unknown; marks it the most recently used. */
+  touch(key: string): ConversationRecord {
+    let record = this.records.get(key);
+    if (record !== undefined) {
+      this.records.delete(key);
+    } else {
+      record = { key, threadId: undefined, generation: -1, consumed: 0, lastTurnId: undefined, busy: false, directory: undefined };
+    }
+    this.records.set(key, record);
+    return record;
+  }
+
+  /** Records beyond the limit, oldest first, removed from the book (busy ones stay). */
+  evict(): ConversationRecord[] {
+    const evicted: ConversationRecord[] = [];
+    if (this.records.size <= this.limit) return evicted;
+    for (const record of this.records.values()) {
+      if (this.records.size - evicted.length <= this.limit) break;
+      if (record.busy) continue;
+      evicted.push(record);
+    }
+    for (const record of evicted) this.records.delete(record.key);
+    return evicted;
+  }
+
+  /** Every record, for a worker restart (their threads must be resumed). */
+  values(): IterableIterator<ConversationRecord> {
+    return this.records.values();
+  }
+}
