@@ -14,7 +14,7 @@ import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
 import { aggregateWorkerMetrics } from '../observability/metrics-cluster.ts';
-import { startGateway, type RunningGateway } from '../main.ts';
+import { agentCliDrivers, startGateway, type RunningGateway } from '../main.ts';
 import type { ServeArgs } from './args.ts';
 import { isLoopback, renderBanner } from './banner.ts';
 
@@ -38,7 +38,7 @@ export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayC
 export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const path = findConfigPath(args.config, env, process.cwd());
   if (path === undefined) {
-    const zero = await buildZeroConfigInChild(env);
+    const zero = await buildZeroConfigInChild(env, [...agentCliDrivers.keys()]);
     return { config: applyOverrides(zero.config, args), path: undefined, notes: zero.found };
   }
   const loaded = await loadConfigFileInChild(path, env);
