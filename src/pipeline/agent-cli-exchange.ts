@@ -4,10 +4,11 @@
 //
 // A turn first waits for a slot of the provider's concurrency (a bounded queue with a deadline:
 // full or too long, it is declined with 429 and Retry-After, and another target may take it). The
-// commit point is the first content part: an error part, a timeout or a driver that ends before it
-// goes back to the runner, which may try another target (a rate limit cools the key down first);
-// after it, a streamed answer ends with the dialect's error event, a whole one with an error
-// answer. The client leaving aborts the turn (the driver ends the CLI's work) or leaves the queue.
+// commit point is the first content part: an error part or a timeout before it goes back to the
+// runner, which may try another target (a rate limit cools the key down first) — in `llm` mode;
+// an `agent` turn that failed is answered as it is, never run twice. After the commit point a
+// streamed answer ends with the dialect's error event, a whole one with an error answer. The
+// client leaving aborts the turn (the driver ends the CLI's work) or leaves the queue.
 import type { PartSink, StreamEncoder, SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
@@ -48,6 +49,12 @@ export interface AgentCliExchangeOptions {
   timeouts: TimeoutSettings;
   conversation: ConversationTurn;
   slots: AgentCliSlots;
+  /**
+   * Whether a turn that failed before its first content may run again, here or elsewhere: yes in
+   * `llm` mode (nothing ran on the host); never in `agent` mode, where the CLI may already have
+   * used its tools.
+   */
+  repeatable: boolean;
 }
 
 const QUEUED = 0;
@@ -65,6 +72,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
   private readonly timeouts: TimeoutSettings;
   private readonly conversation: ConversationTurn;
   private readonly slots: AgentCliSlots;
+  private readonly repeatable: boolean;
   /** Streamed answers: the surface's encoder (with the stream filters); whole ones: the collector. */
   private readonly encoder: StreamEncoder | undefined;
   private readonly collector: ResponseCollector | undefined;
@@ -94,6 +102,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.timeouts = options.timeouts;
     this.conversation = options.conversation;
     this.slots = options.slots;
+    this.repeatable = options.repeatable;
     const codec = options.surface.chat!;
     if (options.request.stream) {
       this.encoder = withStreamFilters(codec.createStreamEncoder(options.request, options.surfaceRequest), options.context);
@@ -198,7 +207,9 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
           return;
         case 'response-end':
           if (part.usage !== undefined) this.addUsage(part.usage);
-          this.finish(part);
+          // an answer with nothing in it is how a CLI's failure looks when nobody checks: never a success
+          if (!this.committed) this.failTurn(emptyAnswer(this.provider.name));
+          else this.finish(part);
           return;
         default:
           if (!this.committed) this.commit();
@@ -255,7 +266,6 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
   }
 
   private finish(end: Extract<StreamPart, { type: 'response-end' }>): void {
-    if (!this.committed) this.commit();
     const context = this.context;
     context.upstreamMs = performance.now() - this.startedAt;
     this.endTurn(undefined, 'done');
@@ -278,7 +288,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.endTurn(error, 'failed');
     this.settled = true;
     if (!this.committed) {
-      this.owner.onFailure(this, error, () => sendError(context, error));
+      this.owner.onFailure(this, error, () => sendError(context, error), this.repeatable);
       return;
     }
     context.error = error;
@@ -360,6 +370,12 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
       status: 429, origin: 'gateway', errorClass: 'rate-limited', provider: this.provider.name, retryAfterSeconds: seconds,
     });
   }
+}
+
+function emptyAnswer(provider: string): GatewayError {
+  return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' ended the turn without any answer (no text from the CLI).`, {
+    status: 502, origin: 'upstream', errorClass: 'gateway-error', provider,
+  });
 }
 
 function asError(info: ErrorInfo): GatewayError {

@@ -27,9 +27,11 @@ export interface Exchange {
 export interface ExchangeOwner {
   /**
    * The attempt failed before anything reached the client. `answer` renders this failure as the
-   * final response, should the owner decide not to try again.
+   * final response, should the owner decide not to try again. `repeatable: false` — the attempt
+   * may have done work that must not be done twice (an agent CLI's turn that ran its tools): the
+   * failure counts as usual (cooldowns included), and is answered without another attempt.
    */
-  onFailure(exchange: Exchange, error: GatewayError, answer: () => void): void;
+  onFailure(exchange: Exchange, error: GatewayError, answer: () => void, repeatable?: boolean): void;
   /**
    * The provider declined the attempt before doing any work for it (its own queue was full, or the
    * wait for a turn ran out): nothing counts against the key, and another target may take the

@@ -326,7 +326,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   // ExchangeOwner
 
-  onFailure(exchange: Exchange, error: GatewayError, answer: () => void): void {
+  onFailure(exchange: Exchange, error: GatewayError, answer: () => void, repeatable = true): void {
     if (this.exchange === exchange) this.exchange = undefined;
     if (this.context.attemptLog !== undefined) this.endAttempt(error.code);
     const key = exchange.key;
@@ -336,6 +336,10 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     this.context.error = error;
     (this.context.failures ??= []).push(`${exchange.provider.name}/${exchange.upstreamModel}:${error.upstreamStatus ?? error.status}`);
     if (this.canceled) return;
+    if (!repeatable) {
+      answer();
+      return;
+    }
     this.follow(this.planner.afterFailure(Date.now()));
   }
 

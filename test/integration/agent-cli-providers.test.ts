@@ -212,6 +212,17 @@ test('a driver error before the first content is answered in the caller\'s error
   }
 });
 
+test('a turn that ends without any content is an error (502), never an empty success', async (t) => {
+  const cli = new FakeAgentCli();
+  cli.script = () => [{ type: 'response-start', id: 'x', model: '', created: 1 }, { type: 'response-end', finishReason: 'stop' }];
+  const gateway = await cliGateway(t, cli, { routing: { retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 } } });
+  for (const stream of [false, true]) {
+    const reply = await chat(gateway, 'fake-large', { stream });
+    assert.equal(reply.status, 502);
+    assert.match(reply.json().error.message, /ended the turn without any answer/);
+  }
+});
+
 test('a driver failing before the first content fails over to the next target', async (t) => {
   const { api } = await startMocks(t, { api: {} });
   const cli = new FakeAgentCli();
@@ -226,6 +237,25 @@ test('a driver failing before the first content fails over to the next target', 
     assert.equal(reply.headers.get('x-switchyard-provider'), 'api');
   }
   assert.ok(cli.turns.length >= 1);
+});
+
+test('mode: agent — the driver gets the mode and a working directory under the state directory; a turn that failed is never run again, here or elsewhere', async (t) => {
+  const { api } = await startMocks(t, { api: {} });
+  const cli = new FakeAgentCli();
+  cli.script = () => [{ type: 'response-start', id: 'x', model: '', created: 1 }, errorPart({ status: 503, message: 'claude crashed mid-turn' })];
+  const gateway = await cliGateway(t, cli, {
+    keys: ['client-key'],
+    providers: [agentCliProvider('claude', { type: 'claude-code', mode: 'agent' }, { models: ['fake-large'] }), openaiProvider('api', api)],
+    models: [{ name: 'smart', strategy: 'fill-first', targets: [{ provider: 'claude', model: 'fake-large' }, { provider: 'api', model: 'gpt-4o' }] }],
+  });
+  const settings = cli.drivers[0]!.settings;
+  assert.equal(settings.mode, 'agent');
+  assert.equal(settings.workDir, join(stateDirectory, 'agent-clis', 'claude'));
+  const reply = await chat(gateway, 'smart', {}, { authorization: 'Bearer client-key' });
+  assert.equal(reply.status, 503);
+  assert.match(reply.json().error.message, /claude crashed mid-turn/);
+  assert.equal(cli.turns.length, 1, 'not retried');
+  assert.equal(api.requests.length, 0, 'not failed over');
 });
 
 test('a driver error after the first content ends a stream with the dialect\'s error event, a whole answer with an error answer', async (t) => {
