@@ -24,6 +24,7 @@ import type { ConversationTurn } from './conversations.ts';
 import { answerHeaders, metaHeaders } from './downstream.ts';
 import type { Exchange, ExchangeOwner } from './exchange.ts';
 import { withStreamFilters } from './phases.ts';
+import { redactText } from '../util/redact.ts';
 import { sendError, sendWire, writeHead } from './respond.ts';
 import { ResponseCollector } from './response-collector.ts';
 
@@ -55,6 +56,8 @@ export interface AgentCliExchangeOptions {
    * used its tools.
    */
   repeatable: boolean;
+  /** Redacted from the driver's error messages (a CLI's stderr may echo its environment). */
+  secrets: readonly string[];
 }
 
 const QUEUED = 0;
@@ -73,6 +76,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
   private readonly conversation: ConversationTurn;
   private readonly slots: AgentCliSlots;
   private readonly repeatable: boolean;
+  private readonly secrets: readonly string[];
   /** Streamed answers: the surface's encoder (with the stream filters); whole ones: the collector. */
   private readonly encoder: StreamEncoder | undefined;
   private readonly collector: ResponseCollector | undefined;
@@ -103,6 +107,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.conversation = options.conversation;
     this.slots = options.slots;
     this.repeatable = options.repeatable;
+    this.secrets = options.secrets;
     const codec = options.surface.chat!;
     if (options.request.stream) {
       this.encoder = withStreamFilters(codec.createStreamEncoder(options.request, options.surfaceRequest), options.context);
@@ -203,7 +208,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
           else this.pending.push(part);
           return;
         case 'error':
-          this.failTurn(asError(part.error));
+          this.failTurn(asError(part.error, this.secrets));
           return;
         case 'response-end':
           if (part.usage !== undefined) this.addUsage(part.usage);
@@ -378,7 +383,9 @@ function emptyAnswer(provider: string): GatewayError {
   });
 }
 
-function asError(info: ErrorInfo): GatewayError {
-  if (info instanceof GatewayError) return info;
-  return new GatewayError(info.code, info.message, info);
+/** The driver's error as the gateway's, with any configured secret the CLI echoed masked. */
+function asError(info: ErrorInfo, secrets: readonly string[]): GatewayError {
+  const message = redactText(info.message, secrets);
+  if (info instanceof GatewayError && message === info.message) return info;
+  return new GatewayError(info.code, message, info);
 }

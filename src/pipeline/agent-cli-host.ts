@@ -220,7 +220,7 @@ class AgentCliProvider implements OwnExchanges {
     try {
       return new AgentCliExchange({
         context, surface, surfaceRequest: request.surfaceRequest, upstreamModel: request.upstreamModel, key: request.key, owner: request.owner,
-        request: canonical, timeouts: mergeTimeouts(this.config.timeouts, request.timeouts), conversation, slots: entry, repeatable: this.config.agentCli!.mode === 'llm',
+        request: canonical, timeouts: mergeTimeouts(this.config.timeouts, request.timeouts), conversation, slots: entry, repeatable: this.config.agentCli!.mode === 'llm', secrets: request.secrets,
       });
     } catch (error) {
       conversation.settle('unused');

@@ -63,6 +63,8 @@ export interface OwnExchangeRequest {
   readonly timeouts: Partial<TimeoutSettings> | undefined;
   /** The route's `unsupported_tools` override. */
   readonly unsupportedTools: UnsupportedTools | undefined;
+  /** Every credential of the config, to redact from what the provider says (its errors). */
+  readonly secrets: readonly string[];
   readonly owner: ExchangeOwner;
   /** The request in canonical form, decoded once per request (chat surfaces only). */
   canonical(): CanonicalRequest;

@@ -212,6 +212,18 @@ test('a driver error before the first content is answered in the caller\'s error
   }
 });
 
+test("a secret from the provider's env that the CLI echoes in an error is redacted", async (t) => {
+  const cli = new FakeAgentCli();
+  const secret = 'sk-ant-api03-very-secret-value';
+  cli.script = () => [errorPart({ status: 401, message: `invalid x-api-key: ${secret}` })];
+  const gateway = await cliGateway(t, cli, { cli: { env: { ANTHROPIC_API_KEY: secret } }, routing: { retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 } } });
+  assert.equal(cli.drivers[0]!.settings.env.ANTHROPIC_API_KEY, secret, 'the CLI gets its env');
+  const reply = await chat(gateway, 'fake-large');
+  assert.equal(reply.status, 401);
+  assert.ok(!reply.text.includes(secret), reply.text);
+  assert.match(reply.json().error.message, /invalid x-api-key: \[redacted\]/);
+});
+
 test('a turn that ends without any content is an error (502), never an empty success', async (t) => {
   const cli = new FakeAgentCli();
   cli.script = () => [{ type: 'response-start', id: 'x', model: '', created: 1 }, { type: 'response-end', finishReason: 'stop' }];
