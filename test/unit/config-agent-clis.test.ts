@@ -110,3 +110,14 @@ test('a reload diff names the CLI settings that changed, as the file spells them
   const after = load('providers:\n  - { name: claude, type: claude-code, args: [--x], queue_timeout_ms: 5 }\n').config;
   assert.equal(summarizeDiff(diffConfig(before, after)), 'providers ~claude (args, queue_timeout_ms)');
 });
+
+test('a CLI type this build has no driver for is refused before start and on reload, naming the provider', async () => {
+  const { checkAgentCliDrivers, vetReload } = await import('../../src/cli/serve.ts');
+  const { config } = load('providers:\n  - { name: claude, type: claude-code }\n  - { name: codex, type: codex }\n');
+  assert.equal(checkAgentCliDrivers(config, new Set(['claude-code', 'codex'])), undefined);
+  assert.equal(checkAgentCliDrivers(config, new Set(['claude-code'])), "this build of Switchyard has no driver for provider 'codex' (type codex); it drives: claude-code. Remove it from the config.");
+  const running = load('providers:\n  - { name: api, type: openai }\n').config;
+  const refusal = vetReload(running, { config, writtenEmpty: { authKeys: false, providers: false } });
+  // this build's registry (src/main.ts agentCliDrivers) decides; until the drivers are merged it is empty
+  if (refusal !== undefined) assert.match(refusal.message, /no driver for provider/);
+});
