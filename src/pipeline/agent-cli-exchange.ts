@@ -202,11 +202,14 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
       this.lastPartAt = performance.now();
       switch (part.type) {
         case 'response-start':
-        case 'usage':
+        case 'usage': {
           if (part.type === 'usage') this.addUsage(part.usage);
-          if (this.committed) this.emit(part);
-          else this.pending.push(part);
+          // the answer names the model that answered: the one the turn ran, when the CLI did not say
+          const held = part.type === 'response-start' && part.model === '' ? { ...part, model: this.upstreamModel } : part;
+          if (this.committed) this.emit(held);
+          else this.pending.push(held);
           return;
+        }
         case 'error':
           this.failTurn(asError(part.error, this.secrets));
           return;
@@ -233,6 +236,10 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
   /** The first content part: no other target from here on; a streamed answer's head goes out. */
   private commit(): void {
     this.committed = true;
+    // the encoders need the stream's start first: a driver that sent none gets one made up
+    if (!this.pending.some((part) => part.type === 'response-start')) {
+      this.pending.unshift({ type: 'response-start', id: `resp_${this.context.id}`, model: this.upstreamModel, created: Math.floor(Date.now() / 1000) });
+    }
     const context = this.context;
     const now = performance.now();
     this.firstContentAt = now;

@@ -73,6 +73,18 @@ for (const dialect of CLIENTS) {
   }
 }
 
+test('a driver that sends no response-start still gives a well-formed answer in every dialect', async (t) => {
+  const cli = new FakeAgentCli();
+  cli.script = (turn) => textAnswer('No start part.', { model: turn.model }).slice(1);
+  const gateway = await cliGateway(t, cli);
+  for (const dialect of CLIENTS) {
+    for (const stream of [false, true]) {
+      const { outcome } = await send(gateway, dialect, hello, 'fake-large', stream);
+      assert.equal(outcome().text, 'No start part.', `${dialect.name} ${stream}`);
+    }
+  }
+});
+
 test('the model is always passed: provider:model, and an alias target', async (t) => {
   const cli = new FakeAgentCli();
   const gateway = await cliGateway(t, cli, { models: [{ name: 'smart', targets: [{ provider: 'claude', model: 'fake-small' }] }] });
