@@ -186,13 +186,21 @@ for an operation outside a provider's capabilities is not routed to it.
 
 ${presetTable()}
 
+The agent CLIs you are logged into — \`claude-code\`, \`codex\`, \`gemini-cli\`, \`opencode\` — are
+types too: the official binary, driven for your own use, with its own keys (\`command\`, \`args\`,
+\`env\`, \`mode\`, \`concurrency\`, \`queue_size\`, \`queue_timeout_ms\`) and none of an HTTP
+provider's. See [agent-clis.md](agent-clis.md).
+
 ## Zero-config
 
 With no file, Switchyard listens on \`127.0.0.1:18080\` with one worker and builds a provider for each
 preset whose key variable is set (named as in the table: \`openai\`, \`anthropic\`, \`gemini\`, …), plus
 each local server (Ollama, LM Studio, llama.cpp) that answers \`GET /models\` on its default loopback
 port within about 300 ms. Nothing but loopback is ever probed. Azure needs a \`base_url\`, so it
-requires a file.
+requires a file. An agent CLI (Claude Code, Codex, Gemini CLI, opencode) found on \`PATH\` is
+registered when its login is present on disk (only its existence is checked), for personal use,
+in \`mode: llm\` ([agent-clis.md](agent-clis.md#zero-config)); \`SWITCHYARD_AGENT_CLIS=off\` leaves
+them out.
 
 ## Example
 

@@ -23,6 +23,7 @@ import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './admin/probes.ts';
 import { RouteTable } from './server/route-table.ts';
 import { Runtime } from './pipeline/runtime.ts';
+import { AgentCliHost, type AgentCliDrivers } from './pipeline/agent-cli-host.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';
 import { geminiProvider } from './providers/gemini/index.ts';
 import { ollamaProvider } from './providers/ollama/index.ts';
@@ -44,6 +45,13 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
   ['gemini', geminiProvider],
   ['ollama', ollamaProvider],
 ]);
+
+/**
+ * The agent-CLI drivers of this build, by provider type (`type: claude-code` …): each is a factory
+ * from src/agent-clis/<type>/ (`create<Type>Driver`). A configured type with no entry here is a
+ * start-up (or reload) error naming the provider.
+ */
+export const agentCliDrivers: AgentCliDrivers = new Map();
 
 // Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
 const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
@@ -78,8 +86,8 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
   };
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores()): Runtime {
-  return new Runtime(config, { providerAdapters, logger, state });
+export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost): Runtime {
+  return new Runtime(config, { providerAdapters, logger, state, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
 }
 
 export interface StartOptions {
@@ -101,6 +109,8 @@ export interface StartOptions {
   clusterMetrics?: boolean;
   /** Told when a client asks for a model refresh (a worker passes it on to its siblings). */
   onModelsRefresh?: () => void;
+  /** The agent-CLI drivers by type (default: this build's, `agentCliDrivers`); tests register fakes. */
+  agentCliDrivers?: AgentCliDrivers;
 }
 
 export interface RunningGateway {
@@ -134,7 +144,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   uploadSpool();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
   const state: StateStores = new LocalStateStores();
-  const runtime = buildRuntime(config, logger, state);
+  // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
+  const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
+  const runtime = buildRuntime(config, logger, state, agentClis);
   // storage is read once: a reload keeps the store the process started with
   const usage = config.storage.enabled
     ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
@@ -166,7 +178,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     maxConnections: config.server.maxConnections ?? defaultMaxConnections(),
   });
   const host = options.host ?? config.server.host;
-  const address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);
+  let address: Awaited<ReturnType<typeof listen>>;
+  try {
+    address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);
+  } catch (error) {
+    // nothing serves: the CLI workers a driver may have started end with the process's attempt
+    await runtime.destroy().catch(() => {});
+    await agentClis.close();
+    throw error;
+  }
   const discover = options.discover ?? true;
   if (discover) {
     await runtime.discoverAll();
@@ -184,7 +204,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     usage,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, state);
+      const fresh = buildRuntime(next, logger, state, agentClis);
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();
@@ -199,6 +219,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       gateway.draining = true;
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
+      await agentClis.close();
       await usage?.close();
       await tracing?.close();
       return finished;
@@ -209,6 +230,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       gateway.draining = true;
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
+      await agentClis.close();
       await usage?.close();
       await tracing?.close();
     },

@@ -71,6 +71,12 @@ export function providerStatus(runtime: Runtime, now = Date.now()): Record<strin
     const entries = (byProvider.get(provider.name) ?? []).filter((entry) => keyIds.has(entry.keyId));
     const cooling = entries.filter((entry) => entry.until > now).length;
     const check = runtime.healthChecks.get(provider.name);
+    const state = entries.length === 0 ? 'unused' : cooling === 0 ? 'healthy' : cooling === entries.length ? 'down' : 'degraded';
+    const served = runtime.providers.get(provider.name);
+    if (served?.kind === 'own') {
+      // an agent CLI: no URL nor keys of its own; its driver says how it talks to the CLI (and why not the persistent protocol)
+      return { name: provider.name, dialect: provider.dialect, agent_cli: served.exchanges.describe(), state, targets: entries.map((entry) => target(entry, now)) };
+    }
     return {
       name: provider.name,
       dialect: provider.dialect,
@@ -78,7 +84,7 @@ export function providerStatus(runtime: Runtime, now = Date.now()): Record<strin
       base_url: safeUrl(provider.baseUrl),
       keys: provider.apiKeys.length,
       key_strategy: provider.keyStrategy,
-      state: entries.length === 0 ? 'unused' : cooling === 0 ? 'healthy' : cooling === entries.length ? 'down' : 'degraded',
+      state,
       health_check: check === undefined ? null : { ok: check.ok, at: iso(check.at), ...(check.error !== undefined ? { error: check.error } : {}) },
       targets: entries.map((entry) => target(entry, now)),
     };

@@ -51,6 +51,7 @@ export function parseUsageQuery(query: string, now = Date.now()): UsageQuery {
 export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'group'> {
   const totals: Omit<UsageSummary, 'group'> = {
     requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: null, unpriced_requests: 0,
+    subscription_requests: 0, reported_cost_usd: null,
   };
   for (const row of rows) {
     totals.requests += row.requests;
@@ -61,9 +62,12 @@ export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'gro
     totals.cache_write_tokens += row.cache_write_tokens;
     totals.reasoning_tokens += row.reasoning_tokens;
     totals.unpriced_requests += row.unpriced_requests;
+    totals.subscription_requests += row.subscription_requests;
     if (row.cost_usd !== null) totals.cost_usd = (totals.cost_usd ?? 0) + row.cost_usd;
+    if (row.reported_cost_usd !== null) totals.reported_cost_usd = (totals.reported_cost_usd ?? 0) + row.reported_cost_usd;
   }
   if (totals.cost_usd !== null) totals.cost_usd = roundCost(totals.cost_usd);
+  if (totals.reported_cost_usd !== null) totals.reported_cost_usd = roundCost(totals.reported_cost_usd);
   return totals;
 }
 
@@ -92,7 +96,11 @@ export function usageEndpoint(recorder: UsageRecorder | undefined): LocalHandler
     Promise.race([recorder.flush(), waited])
       .then(() => recorder.store.summarize(query))
       .then((rows) => {
-        const data = rows.map((row) => (row.cost_usd === null ? row : { ...row, cost_usd: roundCost(row.cost_usd) }));
+        const data = rows.map((row) => ({
+          ...row,
+          cost_usd: row.cost_usd === null ? null : roundCost(row.cost_usd),
+          reported_cost_usd: row.reported_cost_usd === null ? null : roundCost(row.reported_cost_usd),
+        }));
         sendJson(context, 200, JSON.stringify({
           object: 'usage',
           group_by: query.groupBy,

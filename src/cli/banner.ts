@@ -32,7 +32,9 @@ export function renderBanner(version: string, url: string, config: GatewayConfig
         const shown = names.slice(0, MAX_MODELS_SHOWN).join(', ');
         models = names.length > MAX_MODELS_SHOWN ? `${shown}, … (${names.length} in all)` : shown;
       }
-      lines.push(`  ${provider.name.padEnd(nameWidth)}  ${provider.baseUrl}  ${models}`);
+      // an agent CLI has no URL: what runs, and for whom
+      const where = provider.agentCli !== undefined ? `${provider.agentCli.type} CLI, mode ${provider.agentCli.mode} (personal use)` : provider.baseUrl;
+      lines.push(`  ${provider.name.padEnd(nameWidth)}  ${where}  ${models}`);
     }
     if (config.models.length > 0) {
       lines.push('');

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
 import { parseCli, usage, UsageError } from './args.ts';
-import { checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
+import { checkAgentCliDrivers, checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,7 +44,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         process.stderr.write(`switchyard: ${(error as Error).message}\n`);
         return 1;
       }
-      const exposure = checkExposure(loaded.config);
+      const exposure = checkExposure(loaded.config) ?? checkAgentCliDrivers(loaded.config);
       if (exposure !== undefined) {
         process.stderr.write(`switchyard: ${exposure}\n`);
         return 1;
@@ -70,6 +70,11 @@ async function checkConfig(file: string): Promise<number> {
     const { loadConfigFile } = await import('../config/load.ts');
     const { config, warnings } = loadConfigFile(file);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
+    const undriven = checkAgentCliDrivers(config);
+    if (undriven !== undefined) {
+      process.stderr.write(`${file}: ${undriven}\n`);
+      return 1;
+    }
     process.stdout.write(`${file}: OK (${config.providers.length} provider${config.providers.length === 1 ? '' : 's'}, ${config.models.length} alias${config.models.length === 1 ? '' : 'es'})\n`);
     return 0;
   } catch (error) {

@@ -14,7 +14,7 @@ import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig, LogLevel } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
 import { aggregateWorkerMetrics } from '../observability/metrics-cluster.ts';
-import { startGateway, type RunningGateway } from '../main.ts';
+import { agentCliDrivers, startGateway, type RunningGateway } from '../main.ts';
 import type { ServeArgs } from './args.ts';
 import { isLoopback, renderBanner } from './banner.ts';
 
@@ -38,7 +38,7 @@ export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayC
 export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const path = findConfigPath(args.config, env, process.cwd());
   if (path === undefined) {
-    const zero = await buildZeroConfigInChild(env);
+    const zero = await buildZeroConfigInChild(env, [...agentCliDrivers.keys()]);
     return { config: applyOverrides(zero.config, args), path: undefined, notes: zero.found };
   }
   const loaded = await loadConfigFileInChild(path, env);
@@ -50,6 +50,18 @@ export function checkExposure(config: GatewayConfig): string | undefined {
   if (isLoopback(config.server.host) || config.auth.keys.length > 0 || config.auth.allowUnauthenticated) return undefined;
   return `Refusing to listen on ${config.server.host} with no client keys: anyone who can reach it could spend your provider credits. ` +
     'Set auth.keys (e.g. keys: ["${SWITCHYARD_KEY}"]), bind 127.0.0.1, or set auth.allow_unauthenticated: true.';
+}
+
+/**
+ * Agent-CLI providers whose type this build has no driver for: refused before the gateway starts
+ * (or a reload applies), naming them, rather than failing half-way.
+ */
+export function checkAgentCliDrivers(config: GatewayConfig, drivers: ReadonlySet<string> = new Set(agentCliDrivers.keys())): string | undefined {
+  const missing = config.providers.filter((provider) => provider.agentCli !== undefined && !drivers.has(provider.agentCli.type));
+  if (missing.length === 0) return undefined;
+  const names = missing.map((provider) => `'${provider.name}' (type ${provider.agentCli!.type})`).join(', ');
+  const known = [...drivers];
+  return `this build of Switchyard has no driver for provider${missing.length === 1 ? '' : 's'} ${names}${known.length > 0 ? `; it drives: ${known.join(', ')}` : '; it drives no agent CLI yet'}. Remove ${missing.length === 1 ? 'it' : 'them'} from the config.`;
 }
 
 export function workerCount(config: GatewayConfig): number {
@@ -96,6 +108,8 @@ async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promis
 export function vetReload(running: GatewayConfig, next: Reloaded): ReloadRefusal | undefined {
   const refusal = refuseReload(running, next.config, next.writtenEmpty);
   if (refusal !== undefined) return refusal;
+  const undriven = checkAgentCliDrivers(next.config);
+  if (undriven !== undefined) return { message: undriven, removes: {} };
   if (next.config.auth.keys.length > 0 || isLoopback(running.server.host) || next.config.auth.allowUnauthenticated) return undefined;
   const keys = running.auth.keys.length;
   return {

@@ -61,6 +61,11 @@ export function renderUsageTable(report: UsageReport): string {
   if (report.totals.unpriced_requests > 0) {
     lines.push('', `* ${integer.format(report.totals.unpriced_requests)} request(s) of models with no known price are not in the cost; price them under prices: in the config.`);
   }
+  const subscription = report.totals.subscription_requests ?? 0;
+  if (subscription > 0) {
+    const reported = report.totals.reported_cost_usd ?? null;
+    lines.push('', `${integer.format(subscription)} request(s) were answered from a subscription (agent CLIs): their tokens cost $0 here${reported !== null ? `; the CLIs reported ${formatCost(reported)} at API prices` : ''}.`);
+  }
   if ((report.dropped ?? 0) > 0) lines.push('', `Note: this gateway process dropped ${integer.format(report.dropped!)} usage row(s) (the store was failing or too slow); see its log.`);
   return lines.join('\n') + '\n';
 }

@@ -101,12 +101,20 @@ function diffNamed<T extends { name: string }>(before: readonly T[], after: read
     const previous = old.get(name);
     if (previous === undefined) changes.added.push(name);
     else {
-      const keys = [...new Set(changedKeys(previous, item).map(fileName))];
+      const keys = [...new Set(changedKeys(previous, item).flatMap((key) => nestedKeys(previous, item, key)).map(fileName))];
       if (keys.length > 0) changes.changed.push(`${name} (${keys.join(', ')})`);
     }
   }
   for (const name of old.keys()) if (!fresh.has(name)) changes.removed.push(name);
   return changes;
+}
+
+/** An agent CLI's settings sit in one object: its changed keys are named one by one, as in the file. */
+function nestedKeys(before: object, after: object, key: string): string[] {
+  if (key !== 'agentCli') return [key];
+  const a = (before as Record<string, unknown>)[key];
+  const b = (after as Record<string, unknown>)[key];
+  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null ? changedKeys(a, b) : ['type'];
 }
 
 function changedKeys(before: object, after: object): string[] {

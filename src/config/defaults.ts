@@ -2,7 +2,7 @@
 // the docs, a file that omits a key, and a gateway started with no file all agree.
 import { deepFreeze } from './freeze.ts';
 import type {
-  AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
+  AgentCliKind, AgentCliModeSetting, AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
   RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedTools,
 } from './types.ts';
 
@@ -112,4 +112,25 @@ export const DEFAULT_ROUTING: Readonly<RoutingConfig> = deepFreeze({
 export const DEFAULT_HEALTH_CHECK: Readonly<HealthCheckSettings> = Object.freeze({
   intervalMs: 30_000,
   timeoutMs: 5_000,
+});
+
+// ----- Agent CLIs as providers ----------------------------------------------------------------
+
+export const AGENT_CLI_TYPES = ['claude-code', 'codex', 'gemini-cli', 'opencode'] as const satisfies readonly AgentCliKind[];
+export const AGENT_CLI_MODES = ['llm', 'agent'] as const satisfies readonly AgentCliModeSetting[];
+
+/** The executable each CLI installs, looked up on PATH when `command` is not given. */
+export const AGENT_CLI_COMMANDS: Readonly<Record<AgentCliKind, string>> = Object.freeze({
+  'claude-code': 'claude',
+  codex: 'codex',
+  'gemini-cli': 'gemini',
+  opencode: 'opencode',
+});
+
+export const DEFAULT_AGENT_CLI = Object.freeze({
+  mode: 'llm' as AgentCliModeSetting,
+  // a subscription is one person's quota: two turns at once, the rest wait their turn
+  concurrency: 2,
+  queueSize: 16,
+  queueTimeoutMs: 60_000,
 });

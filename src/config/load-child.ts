@@ -3,7 +3,9 @@
 // library live and die here, never in the serving process.
 import { ConfigError } from './config-error.ts';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as { kind: 'file' | 'zero'; path?: string };
+import type { AgentCliKind } from './types.ts';
+
+const request = JSON.parse(process.argv[2] ?? '{}') as { kind: 'file' | 'zero'; path?: string; agentCliTypes?: AgentCliKind[] };
 
 async function run(): Promise<unknown> {
   try {
@@ -13,7 +15,7 @@ async function run(): Promise<unknown> {
       return { ok: true, config, warnings, writtenEmpty, found: [] };
     }
     const { buildZeroConfig } = await import('./zero-config.ts');
-    const { config, found } = await buildZeroConfig(process.env);
+    const { config, found } = await buildZeroConfig(process.env, { agentCliTypes: request.agentCliTypes ?? [] });
     return { ok: true, config, warnings: [], found };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, source: error.source, problems: error.problems };

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
-  DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY, DEFAULT_UNSUPPORTED_TOOLS,
+  AGENT_CLI_COMMANDS, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY, DEFAULT_UNSUPPORTED_TOOLS,
   DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
@@ -16,7 +16,7 @@ import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
 
 const OPENAI_HOST = 'api.openai.com';
@@ -85,9 +85,40 @@ function list(value: unknown): unknown[] {
 
 export function unknownTypeMessage(type: string): string {
   const names = Object.keys(presets).filter((name) => name !== 'openai');
-  const suggestion = suggest(type, ['openai', ...names]);
+  const suggestion = suggest(type, ['openai', ...names, ...AGENT_CLI_TYPES]);
   const hint = suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`;
-  return `unknown type '${type}'; expected 'openai' or one of the presets: ${names.join(', ')}${hint}`;
+  return `unknown type '${type}'; expected 'openai', one of the presets: ${names.join(', ')}, or an agent CLI: ${AGENT_CLI_TYPES.join(', ')}${hint}`;
+}
+
+/** `type` names an agent CLI (claude-code, codex, gemini-cli, opencode). */
+export function isAgentCliType(type: unknown): type is AgentCliKind {
+  return typeof type === 'string' && (AGENT_CLI_TYPES as readonly string[]).includes(type);
+}
+
+/** Keys of an HTTP provider that mean nothing for an agent CLI, which has no endpoint nor credentials of its own. */
+const HTTP_ONLY_KEYS = ['api_key', 'api_keys', 'key_strategy', 'headers', 'pool', 'capabilities', 'health_check'] as const;
+/** Keys that only an agent CLI takes. */
+const AGENT_CLI_KEYS = ['command', 'args', 'env', 'mode', 'concurrency', 'queue_size', 'queue_timeout_ms'] as const;
+
+/** What an agent-CLI provider may not combine; `hasClientKeys`: `auth.keys` holds a non-empty key. */
+function checkAgentCli(provider: Record<string, unknown>, at: (...rest: PathSegment[]) => PathSegment[], hasClientKeys: boolean, problems: PendingProblem[]): void {
+  const type = provider.type as AgentCliKind;
+  const name = typeof provider.name === 'string' ? provider.name : type;
+  for (const key of HTTP_ONLY_KEYS) {
+    if (provider[key] !== undefined) problems.push({ path: at(key), key: true, message: `does not apply to an agent CLI (type ${type}): the CLI uses its own login and talks to its vendor itself` });
+  }
+  if (provider.base_url !== undefined && type !== 'opencode') {
+    problems.push({ path: at('base_url'), key: true, message: `does not apply to type ${type} (only opencode can use a running server); use command and args to choose what runs` });
+  }
+  if (provider.mode === 'agent' && !hasClientKeys) {
+    problems.push({
+      path: at('mode'),
+      message: `'agent' lets provider '${name}' use its tools on this machine (files, commands), so it needs client keys (auth.keys): only callers holding a key may make it act. Add keys, or use mode: llm`,
+    });
+  }
+  for (const variable of Object.keys(record(provider.env) ?? {})) {
+    if (variable === '' || variable.includes('=') || variable.includes('\0')) problems.push({ path: at('env', variable), key: true, message: 'is not a valid environment variable name' });
+  }
 }
 
 /** Cross-field and value rules, on input that may not have passed the schema. */
@@ -112,6 +143,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     }
   }
   const providerNames = new Map<string, number>();
+  const hasClientKeys = list(record(root.auth)?.keys).some((key) => typeof key === 'string' && key !== '');
   list(root.providers).forEach((item, index) => {
     const provider = record(item);
     if (provider === undefined) return;
@@ -125,6 +157,13 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     if (baseUrl !== undefined && baseUrl !== '') {
       const problem = urlProblem(baseUrl);
       if (problem !== undefined) problems.push({ path: at('base_url'), message: problem });
+    }
+    if (isAgentCliType(provider.type)) {
+      checkAgentCli(provider, at, hasClientKeys, problems);
+      return;
+    }
+    for (const key of AGENT_CLI_KEYS) {
+      if (provider[key] !== undefined) problems.push({ path: at(key), key: true, message: `applies to agent CLIs only (type ${AGENT_CLI_TYPES.join(', ')})` });
     }
     if (typeof provider.type === 'string' && provider.type !== '') {
       const resolved = resolvePreset(provider.type, baseUrl);
@@ -310,6 +349,9 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     storage: normalizeStorage(raw.storage ?? {}, source),
     prices: normalizePrices(raw.prices ?? {}, new Set((raw.providers ?? []).map((provider) => provider.name))),
   };
+  if (config.server.workers !== 1 && config.providers.some((provider) => provider.agentCli !== undefined)) {
+    warnings.push({ path: ['server', 'workers'], message: "each worker process runs its own agent-CLI workers and queue, so an agent CLI's `concurrency` applies per worker (your subscription sees workers × concurrency turns at once)" });
+  }
   if (raw.tracing !== undefined) {
     config.tracing = {
       endpoint: raw.tracing.endpoint,
@@ -396,6 +438,7 @@ function mergeRetry(base: Readonly<RetrySettings>, raw: RawRouting['retry']): Re
 }
 
 function normalizeProvider(raw: RawProvider, index: number, warnings: PendingProblem[]): ProviderConfig {
+  if (isAgentCliType(raw.type)) return normalizeAgentCli(raw, raw.type, index, warnings);
   const resolved = resolvePreset(raw.type, raw.base_url);
   if (resolved === undefined) throw new Error(`unchecked provider type '${raw.type}'`);
   const { preset } = resolved;
@@ -417,12 +460,7 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
     discover: raw.discover ?? defaultDiscover(models, raw.models !== undefined, preset),
     discoverIntervalMs: (raw.discover_interval_s ?? DEFAULT_DISCOVER_INTERVAL_S) * 1000,
     headers,
-    timeouts: {
-      connectMs: raw.timeouts?.connect_ms ?? DEFAULT_TIMEOUTS.connectMs,
-      firstByteMs: raw.timeouts?.first_byte_ms ?? DEFAULT_TIMEOUTS.firstByteMs,
-      idleMs: raw.timeouts?.idle_ms ?? DEFAULT_TIMEOUTS.idleMs,
-      totalMs: raw.timeouts?.total_ms ?? DEFAULT_TIMEOUTS.totalMs,
-    },
+    timeouts: timeoutsOf(raw.timeouts),
     pool: {
       connections: raw.pool?.connections ?? DEFAULT_POOL.connections,
       keepAliveMs: raw.pool?.keep_alive_ms ?? DEFAULT_POOL.keepAliveMs,
@@ -438,6 +476,52 @@ function normalizeProvider(raw: RawProvider, index: number, warnings: PendingPro
       timeoutMs: raw.health_check.timeout_ms ?? DEFAULT_HEALTH_CHECK.timeoutMs,
     };
   }
+  return provider;
+}
+
+function timeoutsOf(raw: RawProvider['timeouts']): TimeoutSettings {
+  return {
+    connectMs: raw?.connect_ms ?? DEFAULT_TIMEOUTS.connectMs,
+    firstByteMs: raw?.first_byte_ms ?? DEFAULT_TIMEOUTS.firstByteMs,
+    idleMs: raw?.idle_ms ?? DEFAULT_TIMEOUTS.idleMs,
+    totalMs: raw?.total_ms ?? DEFAULT_TIMEOUTS.totalMs,
+  };
+}
+
+/**
+ * An agent CLI: no endpoint, credentials or pool of its own (the CLI's login is its own); it serves
+ * chat only (every generation dialect decodes to it). With no `models`, the CLI lists them.
+ */
+function normalizeAgentCli(raw: RawProvider, type: AgentCliKind, index: number, warnings: PendingProblem[]): ProviderConfig {
+  const models = raw.models ?? [];
+  if (raw.timeouts?.connect_ms !== undefined) warnings.push({ path: ['providers', index, 'timeouts', 'connect_ms'], key: true, message: 'has no effect on an agent CLI (there is no connection to make)' });
+  const provider: ProviderConfig = {
+    name: raw.name,
+    dialect: 'agent-cli',
+    agentCli: {
+      type,
+      command: raw.command ?? AGENT_CLI_COMMANDS[type],
+      args: [...(raw.args ?? [])],
+      env: { ...raw.env },
+      mode: raw.mode ?? DEFAULT_AGENT_CLI.mode,
+      concurrency: raw.concurrency ?? DEFAULT_AGENT_CLI.concurrency,
+      queueSize: raw.queue_size ?? DEFAULT_AGENT_CLI.queueSize,
+      queueTimeoutMs: raw.queue_timeout_ms ?? DEFAULT_AGENT_CLI.queueTimeoutMs,
+      ...(raw.base_url !== undefined ? { baseUrl: raw.base_url.replace(/\/+$/, '') } : {}),
+    },
+    baseUrl: '',
+    apiKeys: [],
+    auth: { header: 'authorization', prefix: 'Bearer ' },
+    models,
+    discover: raw.discover ?? models.length === 0,
+    discoverIntervalMs: (raw.discover_interval_s ?? DEFAULT_DISCOVER_INTERVAL_S) * 1000,
+    headers: {},
+    timeouts: timeoutsOf(raw.timeouts),
+    pool: { ...DEFAULT_POOL },
+    capabilities: { chat: true, completions: false, embeddings: false, responses: false },
+    keyStrategy: DEFAULT_KEY_STRATEGY,
+    unsupportedTools: raw.unsupported_tools ?? DEFAULT_UNSUPPORTED_TOOLS,
+  };
   return provider;
 }
 

@@ -5,7 +5,7 @@
 import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { presets } from '../providers/presets/index.ts';
 import {
-  AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
+  AGENT_CLI_COMMANDS, AGENT_CLI_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_TOOLS,
@@ -76,10 +76,10 @@ export const LoggingSchema = Type.Object({
 }, { ...closed, description: 'Logs (written to stdout).' });
 
 const TIMEOUT_DESCRIPTIONS = {
-  connect_ms: 'TCP and TLS connect.',
-  first_byte_ms: 'From sending the request to receiving the response headers; 0 = no limit.',
-  idle_ms: 'Longest silence between two chunks of the response body; 0 = no limit.',
-  total_ms: 'Whole attempt, headers to last byte; 0 = no limit.',
+  connect_ms: 'TCP and TLS connect (not used by agent CLIs).',
+  first_byte_ms: 'From sending the request to receiving the response headers (agent CLIs: from the start of the turn to its first content); 0 = no limit.',
+  idle_ms: 'Longest silence between two chunks of the response body (agent CLIs: between two parts of the answer); 0 = no limit.',
+  total_ms: 'Whole attempt, headers to last byte (agent CLIs: the whole turn, not counting the wait in the queue); 0 = no limit.',
 } as const;
 
 /** With defaults for a provider; without for an alias, whose keys only override the provider's. */
@@ -114,11 +114,42 @@ export const ProviderSchema = Type.Object({
   }),
   type: Type.String({
     minLength: 1,
-    description: `\`openai\` (the OpenAI wire format) or an OpenAI-compatible preset: ${presetNames.map((name) => `\`${name}\``).join(', ')}. With \`openai\` and a \`base_url\` other than api.openai.com, it is a plain OpenAI-compatible server with nothing assumed.`,
+    description: `\`openai\` (the OpenAI wire format) or an OpenAI-compatible preset: ${presetNames.map((name) => `\`${name}\``).join(', ')}. With \`openai\` and a \`base_url\` other than api.openai.com, it is a plain OpenAI-compatible server with nothing assumed. Or an agent CLI you are logged into, driven as a provider for your own use: ${AGENT_CLI_TYPES.map((name) => `\`${name}\``).join(', ')} (see docs/agent-clis.md).`,
   }),
   base_url: Type.Optional(Type.String({
     minLength: 1,
-    description: "http(s) URL the API paths are appended to, e.g. `http://127.0.0.1:11434/v1`. Default: the preset's URL; required for `azure-openai`. A trailing slash is removed.",
+    description: "http(s) URL the API paths are appended to, e.g. `http://127.0.0.1:11434/v1`. Default: the preset's URL; required for `azure-openai`. A trailing slash is removed. For `type: opencode`: a running `opencode serve` to use; absent = the gateway starts and manages one. Not for the other agent CLIs.",
+  })),
+  command: Type.Optional(Type.String({
+    minLength: 1,
+    description: `Agent CLIs only: the executable to run, a path or a name looked up on PATH. Default: ${Object.entries(AGENT_CLI_COMMANDS).map(([type, command]) => `\`${command}\` (${type})`).join(', ')}, found on PATH.`,
+  })),
+  args: Type.Optional(Type.Array(Type.String(), {
+    description: "Agent CLIs only: extra arguments, after the ones the driver passes. The gateway itself never adds `--dangerously-skip-permissions`, `--yolo` or any flag that approves actions; arguments you add here are yours.",
+  })),
+  env: Type.Optional(Type.Record(Type.String(), Type.String(), {
+    description: "Agent CLIs only: environment variables for the CLI, set over the gateway's own environment (e.g. `CLAUDE_CONFIG_DIR`). Values may use `${VAR}`.",
+  })),
+  mode: Type.Optional(literals(AGENT_CLI_MODES, {
+    default: DEFAULT_AGENT_CLI.mode,
+    description: 'Agent CLIs only. `llm`: the CLI answers as a model, with its tools off and nothing to approve; nothing runs on this machine even if the model asks. `agent`: the CLI may use its own tools (read and edit files, run commands, as its own permission settings allow) in a working directory of its own per conversation, under the state directory; allowed only with `auth.keys`, since any caller could then make this machine act.',
+  })),
+  concurrency: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: DEFAULT_AGENT_CLI.concurrency,
+    description: 'Agent CLIs only: turns run at once (a subscription is one person\'s quota). Further requests wait in a queue of `queue_size`, up to `queue_timeout_ms`. With `server.workers` above 1, per worker process.',
+  })),
+  queue_size: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: DEFAULT_AGENT_CLI.queueSize,
+    description: 'Agent CLIs only: requests that may wait for a free turn. A request that finds the queue full is answered 429 with `Retry-After` (or goes to another target of its route).',
+  })),
+  queue_timeout_ms: Type.Optional(Type.Integer({
+    minimum: 1,
+    default: DEFAULT_AGENT_CLI.queueTimeoutMs,
+    description: 'Agent CLIs only: longest wait in the queue; a request still waiting then is answered 429 with `Retry-After` (or goes to another target of its route). A client that leaves while waiting leaves the queue.',
   })),
   api_key: Type.Optional(Type.String({ description: 'Credential sent upstream (usually `${SOME_API_KEY}`). An empty value is dropped. Use `api_keys` for several.' })),
   api_keys: Type.Optional(Type.Array(Type.String(), { description: 'Several credentials for the same endpoint, used as `key_strategy` says. Empty values are dropped. Not together with `api_key`.' })),

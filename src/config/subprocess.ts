@@ -22,7 +22,7 @@ interface ChildLoaded {
   writtenEmpty: WrittenEmpty;
 }
 
-function runChild(request: { kind: 'file'; path: string } | { kind: 'zero' }, env: NodeJS.ProcessEnv): Promise<ChildLoaded> {
+function runChild(request: { kind: 'file'; path: string } | { kind: 'zero'; agentCliTypes: readonly string[] }, env: NodeJS.ProcessEnv): Promise<ChildLoaded> {
   const cache = module.getCompileCacheDir?.();
   const childEnv: NodeJS.ProcessEnv = { ...env };
   if (cache !== undefined) childEnv.NODE_COMPILE_CACHE = cache;
@@ -47,7 +47,8 @@ export async function loadConfigFileInChild(path: string, env: NodeJS.ProcessEnv
   return { config, warnings, writtenEmpty };
 }
 
-export async function buildZeroConfigInChild(env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; found: string[] }> {
-  const { config, found } = await runChild({ kind: 'zero' }, env);
+/** `agentCliTypes`: the agent CLIs this build has drivers for (zero-config registers no other). */
+export async function buildZeroConfigInChild(env: NodeJS.ProcessEnv = process.env, agentCliTypes: readonly string[] = []): Promise<{ config: GatewayConfig; found: string[] }> {
+  const { config, found } = await runChild({ kind: 'zero', agentCliTypes }, env);
   return { config, found };
 }

@@ -52,10 +52,41 @@ export interface ProviderCapabilities {
   rerank?: boolean;
 }
 
+/** The agent CLIs Switchyard drives as providers (same names as `AgentCliType` in src/agent-clis/driver.ts). */
+export type AgentCliKind = 'claude-code' | 'codex' | 'gemini-cli' | 'opencode';
+
+/** `llm`: the CLI answers as a model, its tools off; `agent`: it may use its tools (opt-in, client keys required). */
+export type AgentCliModeSetting = 'llm' | 'agent';
+
+/**
+ * An agent CLI used as a provider ("use your subscriptions"): the official binary, driven by its
+ * driver (src/agent-clis/<type>/), for one user's own use. No HTTP endpoint of its own.
+ */
+export interface AgentCliConfig {
+  type: AgentCliKind;
+  /** The executable as configured, else the CLI's usual name (found on PATH when the provider starts). */
+  command: string;
+  /** Extra arguments, after the driver's own. */
+  args: string[];
+  /** Variables set for the CLI, over the gateway's own environment. */
+  env: Record<string, string>;
+  mode: AgentCliModeSetting;
+  /** Turns run at once; more wait in the queue. */
+  concurrency: number;
+  /** Turns that may wait for a slot; beyond it, 429. */
+  queueSize: number;
+  /** Longest wait for a slot; beyond it, 429. */
+  queueTimeoutMs: number;
+  /** opencode: a server already running; absent = the driver starts and manages one. */
+  baseUrl?: string;
+}
+
 export interface ProviderConfig {
   name: string;
-  /** The wire format spoken upstream. */
-  dialect: Dialect;
+  /** The wire format spoken upstream; `agent-cli` for an agent CLI (see `agentCli`). */
+  dialect: Dialect | 'agent-cli';
+  /** Present (and `dialect` is `agent-cli`) for an agent CLI: how it is run. */
+  agentCli?: AgentCliConfig;
   /** The preset the provider was built from, if any (`openrouter`, `groq`, …). */
   preset?: string;
   /** Without a trailing slash, e.g. `http://127.0.0.1:11434/v1`. */

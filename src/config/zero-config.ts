@@ -1,7 +1,15 @@
 // Running with no file: one provider per preset whose key variable is set, plus each local server
-// (Ollama, LM Studio, llama.cpp) that answers on its default loopback port. The result goes
-// through the same normalizer as a file, so both paths build providers identically.
+// (Ollama, LM Studio, llama.cpp) that answers on its default loopback port, plus each agent CLI
+// (Claude Code, Codex, Gemini CLI, opencode) found on PATH whose login is present on disk — for the
+// user's own use. The result goes through the same normalizer as a file, so both paths build
+// providers identically.
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent } from '../util/undici.ts';
+import { findOnPath } from '../util/find-on-path.ts';
+import { AGENT_CLI_COMMANDS, AGENT_CLI_TYPES } from './defaults.ts';
+import type { AgentCliKind } from './types.ts';
 import { presets, type Preset } from '../providers/presets/index.ts';
 import { isLoopbackHost, normalizeConfig } from './normalize.ts';
 import type { RawProvider } from './schema.ts';
@@ -11,6 +19,86 @@ export interface ZeroConfigOptions {
   /** Resolves true when a local server answers at `baseUrl`; replaceable for tests. */
   probe?: (baseUrl: string) => Promise<boolean>;
   probeTimeoutMs?: number;
+  /** The agent-CLI types this build has drivers for; the others are not registered. Default: none. */
+  agentCliTypes?: readonly AgentCliKind[];
+  /** Whether the macOS keychain holds an item of this service (Claude Code keeps its login there); replaceable for tests. */
+  keychainHas?: (service: string) => boolean;
+}
+
+/** Where each CLI keeps its login, and its name in messages. Only whether the file exists is looked at. */
+const AGENT_CLI_LOGINS: Record<AgentCliKind, { title: string; files: (env: NodeJS.ProcessEnv, home: string) => string[]; keychain?: string }> = {
+  'claude-code': {
+    title: 'Claude Code',
+    files: (env, home) => [join(env.CLAUDE_CONFIG_DIR ?? join(home, '.claude'), '.credentials.json')],
+    // on macOS the login is in the keychain, not in a file
+    keychain: 'Claude Code-credentials',
+  },
+  codex: { title: 'Codex', files: (env, home) => [join(env.CODEX_HOME ?? join(home, '.codex'), 'auth.json')] },
+  'gemini-cli': { title: 'Gemini CLI', files: (_env, home) => [join(home, '.gemini', 'oauth_creds.json')] },
+  opencode: { title: 'opencode', files: (env, home) => [join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'opencode', 'auth.json')] },
+};
+
+/** `SWITCHYARD_AGENT_CLIS=off` keeps zero-config from registering any agent CLI. */
+const AGENT_CLIS_OFF = new Set(['0', 'off', 'false', 'no']);
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `security find-generic-password -s <service>` without `-w` prints the item's attributes, never
+ * its secret, and exits 0 when the item exists: presence only (the output is discarded).
+ */
+function macKeychainHas(service: string): boolean {
+  if (process.platform !== 'darwin') return false;
+  try {
+    execFileSync('/usr/bin/security', ['find-generic-password', '-s', service], { stdio: 'ignore', timeout: 2000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a logged-in CLI's login was seen, as the banner names it (`~/.codex/auth.json`), or undefined. */
+function loginOf(type: AgentCliKind, env: NodeJS.ProcessEnv, home: string, keychainHas: (service: string) => boolean): string | undefined {
+  const login = AGENT_CLI_LOGINS[type];
+  for (const file of login.files(env, home)) if (isFile(file)) return file.startsWith(`${home}/`) ? `~/${file.slice(home.length + 1)}` : file;
+  if (login.keychain !== undefined && keychainHas(login.keychain)) return `the macOS keychain ("${login.keychain}")`;
+  return undefined;
+}
+
+/**
+ * Agent CLIs on PATH whose login is present: registered as providers named after their type, for
+ * the user's own use (the banner says so). A CLI that is installed but not logged in, or that
+ * this build has no driver for, is only mentioned.
+ */
+function detectAgentClis(env: NodeJS.ProcessEnv, options: ZeroConfigOptions, providers: RawProvider[], found: string[]): void {
+  const home = env.HOME ?? env.USERPROFILE;
+  if (home === undefined || home === '') return;
+  if (AGENT_CLIS_OFF.has((env.SWITCHYARD_AGENT_CLIS ?? '').toLowerCase())) return;
+  const drivers = new Set(options.agentCliTypes ?? []);
+  const keychainHas = options.keychainHas ?? macKeychainHas;
+  for (const type of AGENT_CLI_TYPES) {
+    const command = findOnPath(AGENT_CLI_COMMANDS[type], env.PATH);
+    if (command === undefined) continue;
+    const title = AGENT_CLI_LOGINS[type].title;
+    const login = loginOf(type, env, home, keychainHas);
+    if (login === undefined) {
+      found.push(`${type}: ${title} CLI at ${command}, not logged in (no login found); log in with it, then restart to use your subscription here`);
+      continue;
+    }
+    if (!drivers.has(type)) {
+      found.push(`${type}: ${title} CLI at ${command} is logged in, but this build has no driver for it`);
+      continue;
+    }
+    if (providers.some((provider) => provider.name === type)) continue;
+    providers.push({ name: type, type, command });
+    found.push(`${type}: ${title} CLI at ${command}, logged in (${login}) — personal use: your subscription, through the official CLI, for you alone; its tools stay off (mode: llm). SWITCHYARD_AGENT_CLIS=off to leave it out`);
+  }
 }
 
 export interface ZeroConfig {
@@ -61,6 +149,7 @@ export async function buildZeroConfig(env: NodeJS.ProcessEnv, options: ZeroConfi
     if (agent !== undefined) await agent.destroy().catch(() => {});
   }
 
+  detectAgentClis(env, options, providers, found);
   const { config } = normalizeConfig({ providers }, 'zero-config');
   return { config, found };
 }

@@ -26,8 +26,9 @@ export function gaugeCollectors(source: () => Gateway | undefined): CollectedMet
       collect: (samples) => {
         const runtime = source()?.runtime;
         if (runtime === undefined) return;
-        for (const [provider, { endpoint }] of runtime.providers) {
-          const stats = endpoint.pool.stats;
+        for (const [provider, runtimeProvider] of runtime.providers) {
+          if (runtimeProvider.kind !== 'http') continue; // agent CLIs have no pool
+          const stats = runtimeProvider.endpoint.pool.stats;
           samples.push({ value: stats.connected - stats.free, labels: { provider, state: 'busy' } }, { value: stats.free, labels: { provider, state: 'idle' } });
         }
       },
@@ -38,7 +39,9 @@ export function gaugeCollectors(source: () => Gateway | undefined): CollectedMet
       collect: (samples) => {
         const runtime = source()?.runtime;
         if (runtime === undefined) return;
-        for (const [provider, { endpoint }] of runtime.providers) samples.push({ value: endpoint.pool.stats.queued, labels: { provider } });
+        for (const [provider, runtimeProvider] of runtime.providers) {
+          if (runtimeProvider.kind === 'http') samples.push({ value: runtimeProvider.endpoint.pool.stats.queued, labels: { provider } });
+        }
       },
     }),
     new CollectedMetric({

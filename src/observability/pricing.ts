@@ -81,6 +81,11 @@ function matches(override: CompiledOverride, model: string, bare: string): boole
 export class PriceTable {
   private readonly overrides: readonly CompiledOverride[];
   private readonly free: ReadonlySet<string>;
+  /**
+   * Agent CLIs: a subscription is paid flat, so a token costs nothing more — unless a `prices:` key
+   * names the provider itself (`claude:*`); prices of the same model names for API providers do not apply.
+   */
+  private readonly subscriptions: ReadonlySet<string>;
   /** provider → model → price (null: none), bounded by CACHE_LIMIT entries in all. */
   private readonly cache = new Map<string, Map<string, ListPrice | null>>();
   private cached = 0;
@@ -96,6 +101,7 @@ export class PriceTable {
     const rank = (entry: CompiledOverride) => (entry.provider === undefined ? 2 : 0) + (entry.exact === undefined ? 1 : 0);
     this.overrides = compiled.map((entry, index) => ({ entry, index })).sort((a, b) => rank(a.entry) - rank(b.entry) || a.index - b.index).map(({ entry }) => entry);
     this.free = new Set(providers.filter((provider) => provider.dialect === 'ollama' || (provider.preset !== undefined && LOCAL_PRESETS.has(provider.preset))).map((provider) => provider.name));
+    this.subscriptions = new Set(providers.filter((provider) => provider.dialect === 'agent-cli').map((provider) => provider.name));
   }
 
   /** The price of `model` as served by `provider`; undefined when neither the config nor the list knows it. */
@@ -123,11 +129,12 @@ export class PriceTable {
 
   private resolve(provider: string, model: string): ListPrice | undefined {
     const bare = model.slice(model.lastIndexOf('/') + 1);
+    const subscription = this.subscriptions.has(provider);
     for (const override of this.overrides) {
-      if (override.provider !== undefined && override.provider !== provider) continue;
+      if (override.provider !== undefined ? override.provider !== provider : subscription) continue;
       if (matches(override, model, bare)) return override.price;
     }
-    if (this.free.has(provider)) return FREE;
+    if (subscription || this.free.has(provider)) return FREE;
     return listPriceOf(model);
   }
 }

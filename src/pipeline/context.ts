@@ -74,6 +74,10 @@ export class RequestContext {
   streamed = false;
   /** What the usage cost (USD) at the answering model's price; undefined when usage or price is unknown. Set when the response closes, before the access line and observers. */
   costUsd: number | undefined = undefined;
+  /** Answered from a subscription (an agent CLI's login), which costs no money per token. */
+  subscription = false;
+  /** What the CLI itself reported the answer cost (Claude's `total_cost_usd`), apart from `costUsd`. */
+  reportedCostUsd: number | undefined = undefined;
   stream = false;
   attempts = 0;
   upstreamStatus = 0;

@@ -1,10 +1,9 @@
 // Shared by both exchanges: the response headers that say what happened, back-pressure, and the
 // bounded collection of upstream bodies that are read whole (errors, non-streamed translations).
 import type { RequestContext } from './context.ts';
-import type { ProviderRuntime } from './runtime.ts';
 
 /** The head of an answer: request id, what happened, Server-Timing, then `head` (content type and framing). */
-export function answerHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string, head: readonly string[]): string[] {
+export function answerHeaders(context: RequestContext, provider: { readonly name: string }, upstreamModel: string, head: readonly string[]): string[] {
   const out = [
     'x-request-id', context.id,
     'x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts),
@@ -24,7 +23,7 @@ function commit(context: RequestContext, headers: string[]): void {
 }
 
 /** What happened: the provider and model that answered, and how many attempts it took. */
-export function metaHeaders(context: RequestContext, provider: ProviderRuntime, upstreamModel: string): string[] {
+export function metaHeaders(context: RequestContext, provider: { readonly name: string }, upstreamModel: string): string[] {
   const headers = ['x-switchyard-provider', provider.name, 'x-switchyard-model', upstreamModel, 'x-switchyard-attempts', String(context.attempts)];
   if (context.route !== '') headers.push('x-switchyard-fallback', context.route);
   if (context.dropped !== '') headers.push('x-switchyard-dropped', context.dropped);

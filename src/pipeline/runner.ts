@@ -19,10 +19,10 @@ import type { RequestPayload } from './request-body.ts';
 import { withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
-import type { ProviderRuntime, Runtime } from './runtime.ts';
+import type { HttpProviderRuntime, ProviderRuntime, Runtime } from './runtime.ts';
 import { TranslatingExchange, type Translation } from './translating-exchange.ts';
 import { applyUnsupportedTools } from './unsupported-tools.ts';
-import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.ts';
+import type { Exchange, ExchangeOwner } from './exchange.ts';
 import { headerValue } from '../util/header-value.ts';
 
 /** Session ids longer than this are pinned by their SHA-256 digest, so 50,000 pins stay small. */
@@ -50,7 +50,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   private readonly context: RequestContext;
   private readonly runtime: Runtime;
   private readonly planner: AttemptPlanner;
-  private exchange: UpstreamExchange | undefined = undefined;
+  private exchange: Exchange | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private pending: Cancellable | undefined = undefined;
   private canceled = false;
@@ -160,7 +160,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       taken = true;
       context.upstreamStatus = 0; // this attempt's, not an earlier one's
       context.dropped = '';
-      context.attemptLog?.push({ provider: provider.name, dialect: provider.adapter.dialect, model: target.model, key: key.keyId, startedAt: performance.now(), endedAt: 0, status: 0, error: undefined });
+      context.attemptLog?.push({ provider: provider.name, dialect: provider.kind === 'http' ? provider.adapter.dialect : provider.exchanges.label, model: target.model, key: key.keyId, startedAt: performance.now(), endedAt: 0, status: 0, error: undefined });
       const exchange = this.exchangeFor(provider, target.model, key);
       if (exchange === undefined) key.release(); // answered locally
       else if (!exchange.isSettled) this.exchange = exchange;
@@ -184,6 +184,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
    * their URL images downloaded once (bounded, cancellable) before the first such attempt.
    */
   private prepare(provider: ProviderRuntime, target: TargetSlot): boolean {
+    if (provider.kind !== 'http') return true; // a provider of its own takes the canonical request as it is
     const adapter = provider.adapter;
     if (this.inlined || adapter.mediaUrls !== 'inline' || this.input.surface.operation !== 'chat' || this.passThrough(provider)) return true;
     const request = this.decoded();
@@ -210,7 +211,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     return false;
   }
 
-  private passThrough(provider: ProviderRuntime): boolean {
+  private passThrough(provider: HttpProviderRuntime): boolean {
     const surface = this.input.surface;
     if (!provider.wires.has(surface.wire)) return false;
     // stream filters need canonical parts, so a filtered stream is always translated — when the
@@ -232,8 +233,15 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   }
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
-  private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): UpstreamExchange | undefined {
+  private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): Exchange | undefined {
     const { context, surface, surfaceRequest, parsed, summary, payload } = this.input;
+    if (provider.kind === 'own') {
+      // a provider that runs its own exchanges (an agent CLI): it decodes, answers and renders itself
+      return provider.exchanges.start({
+        context, surface, surfaceRequest, parsed, upstreamModel: model, key, timeouts: this.route.policy.timeouts,
+        unsupportedTools: this.route.policy.unsupportedTools, secrets: this.runtime.secrets, owner: this, canonical: () => this.decoded(), sessionId: () => this.sessionId(),
+      });
+    }
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };
     const adapter = provider.adapter;
     if (this.passThrough(provider)) {
@@ -258,7 +266,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         if (codec === undefined || providerCodec === undefined) throw unsupported();
         const request = this.decoded();
         upstream = providerCodec.encodeRequest(request, model, provider.context);
-        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider);
+        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider, `${adapter.dialect} dialect`);
         // same dialect on both sides (translated because of a suffix): the client's own headers
         // (e.g. anthropic-beta) still go upstream
         if (adapter.dialect === surface.dialect) upstream.headers.push(...adapter.forwardHeaders(surfaceRequest));
@@ -299,7 +307,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
           return undefined;
         }
         upstream = providerCodec.encodeRequest(request, model, provider.context);
-        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider);
+        if (upstream.unsupported !== undefined) context.dropped = applyUnsupportedTools(upstream.unsupported, this.route.policy.unsupportedTools, provider, `${adapter.dialect} dialect`);
         translation = { translateBody: (answer) => codec.encodeResponse(providerCodec.decodeResponse(answer)) };
         break;
       }
@@ -318,7 +326,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   // ExchangeOwner
 
-  onFailure(exchange: UpstreamExchange, error: GatewayError, answer: () => void): void {
+  onFailure(exchange: Exchange, error: GatewayError, answer: () => void, repeatable = true): void {
     if (this.exchange === exchange) this.exchange = undefined;
     if (this.context.attemptLog !== undefined) this.endAttempt(error.code);
     const key = exchange.key;
@@ -328,10 +336,26 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     this.context.error = error;
     (this.context.failures ??= []).push(`${exchange.provider.name}/${exchange.upstreamModel}:${error.upstreamStatus ?? error.status}`);
     if (this.canceled) return;
+    if (!repeatable) {
+      answer();
+      return;
+    }
     this.follow(this.planner.afterFailure(Date.now()));
   }
 
-  onCommit(exchange: UpstreamExchange): void {
+  onDeclined(exchange: Exchange, error: GatewayError, answer: () => void): void {
+    if (this.exchange === exchange) this.exchange = undefined;
+    if (this.context.attemptLog !== undefined) this.endAttempt(error.code);
+    exchange.key.release();
+    this.answerLast = answer;
+    this.context.error = error;
+    (this.context.failures ??= []).push(`${exchange.provider.name}/${exchange.upstreamModel}:${error.status}`);
+    if (this.canceled) return;
+    // nothing was asked of the provider: nothing against its key, and another target may take it
+    this.follow(this.planner.unexpressible(error, Date.now()));
+  }
+
+  onCommit(exchange: Exchange): void {
     const context = this.context;
     context.provider = exchange.provider.name;
     context.upstreamModel = exchange.upstreamModel;
@@ -340,7 +364,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     this.planner.committed(exchange.key, exchange.latencyMs, Date.now());
   }
 
-  onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void {
+  onDone(exchange: Exchange, error: GatewayError | undefined): void {
     if (this.exchange === exchange) this.exchange = undefined;
     if (this.context.attemptLog !== undefined) this.endAttempt(error?.code);
     if (this.context.active === this) this.context.active = undefined;
@@ -348,7 +372,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     if (error !== undefined) this.planner.streamFailed(exchange.key, error, Date.now());
   }
 
-  onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void {
+  onInternalError(exchange: Exchange, error: unknown, holdsKey: boolean): void {
     if (holdsKey) {
       if (this.exchange === exchange) this.exchange = undefined;
       if (this.context.attemptLog !== undefined) this.endAttempt(ErrorCode.internal);

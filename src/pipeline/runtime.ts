@@ -14,6 +14,10 @@ import { BrowserGuard } from '../server/browser-guard.ts';
 import { hash } from 'node:crypto';
 import type { HealthStore, RetryBudgetStore, SessionStore, StateStores } from '../state/interfaces.ts';
 import { redactText } from '../util/redact.ts';
+import type { OwnExchanges } from './exchange.ts';
+
+/** Builds the exchanges of a provider that runs its own (no HTTP endpoint), for one runtime. */
+export type OwnProviderBuilder = (provider: ProviderConfig, config: GatewayConfig) => OwnExchanges;
 
 export interface RuntimeDependencies {
   /** Provider adapters by dialect. */
@@ -21,6 +25,8 @@ export interface RuntimeDependencies {
   logger: Logger;
   /** The stores built by the composition root; health and the others outlive this runtime. */
   state: StateStores;
+  /** Providers that run their own exchanges (agent CLIs), by their config's `dialect` (`agent-cli`). */
+  ownProviders?: ReadonlyMap<string, OwnProviderBuilder>;
 }
 
 /** A short non-secret fingerprint of a key, naming it in status pages (never the key). */
@@ -29,6 +35,10 @@ export function keyFingerprint(key: string): string {
 }
 
 const DISCOVERY_TIMEOUT_MS = 5000;
+/** A CLI may have to start (and log in) before it can list its models. */
+const OWN_DISCOVERY_TIMEOUT_MS = 30_000;
+/** Environment variables given to a provider's process whose values are treated as secrets (redacted). */
+const SECRET_VARIABLE = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
 /** The password in a database URL, so that an error echoing it is redacted. */
 function passwordOf(url: string | undefined): string | undefined {
@@ -66,8 +76,9 @@ function nativeWires(adapter: ProviderAdapter, capabilities: ProviderCapabilitie
   return wires;
 }
 
-/** A configured provider, ready to serve: its dialect adapter, endpoint and native wires. */
-export interface ProviderRuntime {
+/** A configured provider reached over HTTP, ready to serve: its dialect adapter, endpoint and native wires. */
+export interface HttpProviderRuntime {
+  readonly kind: 'http';
   readonly name: string;
   readonly config: ProviderConfig;
   readonly adapter: ProviderAdapter;
@@ -75,6 +86,16 @@ export interface ProviderRuntime {
   readonly wires: ReadonlySet<Wire>;
   readonly context: ProviderContext;
 }
+
+/** A configured provider that runs its own exchanges, with no HTTP endpoint (an agent CLI). */
+export interface OwnProviderRuntime {
+  readonly kind: 'own';
+  readonly name: string;
+  readonly config: ProviderConfig;
+  readonly exchanges: OwnExchanges;
+}
+
+export type ProviderRuntime = HttpProviderRuntime | OwnProviderRuntime;
 
 /** One provider's model discovery: how many models it lists now, or why it could not be asked. */
 export interface DiscoveryResult {
@@ -140,7 +161,28 @@ export class Runtime {
     const secrets: string[] = [...config.auth.keys];
     const storagePassword = passwordOf(config.storage.url);
     if (storagePassword !== undefined) secrets.push(storagePassword);
+    try {
+      this.buildProviders(config, dependencies, secrets);
+    } catch (error) {
+      // a provider that could not be built (no driver for its type): what the others took is given back
+      for (const provider of this.providers.values()) if (provider.kind === 'own') void provider.exchanges.release();
+      throw error;
+    }
+    // a collector's API key is as secret as a provider's
+    if (config.tracing !== undefined) for (const value of Object.values(config.tracing.headers)) if (value !== '') secrets.push(value);
+    this.secrets = secrets;
+    this.router = new Router(config, this);
+  }
+
+  private buildProviders(config: GatewayConfig, dependencies: RuntimeDependencies, secrets: string[]): void {
     for (const provider of config.providers) {
+      const own = dependencies.ownProviders?.get(provider.dialect);
+      if (own !== undefined) {
+        this.providers.set(provider.name, { kind: 'own', name: provider.name, config: provider, exchanges: own(provider, config) });
+        for (const [name, value] of Object.entries(provider.agentCli?.env ?? {})) if (value.length >= 8 && SECRET_VARIABLE.test(name)) secrets.push(value);
+        this.keyIds.set(provider.name, ['']);
+        continue;
+      }
       const adapter = dependencies.providerAdapters.get(provider.dialect);
       if (adapter === undefined) throw new Error(`No adapter for dialect '${provider.dialect}' (provider '${provider.name}')`);
       const endpoint = new Endpoint({
@@ -153,17 +195,13 @@ export class Runtime {
         pool: provider.pool,
       });
       this.providers.set(provider.name, {
-        name: provider.name, config: provider, adapter, endpoint,
+        kind: 'http', name: provider.name, config: provider, adapter, endpoint,
         wires: nativeWires(adapter, provider.capabilities),
         context: Object.freeze({ name: provider.name, preset: provider.preset }),
       });
       secrets.push(...provider.apiKeys);
       this.keyIds.set(provider.name, provider.apiKeys.length === 0 ? [''] : provider.apiKeys.map(keyFingerprint));
     }
-    // a collector's API key is as secret as a provider's
-    if (config.tracing !== undefined) for (const value of Object.values(config.tracing.headers)) if (value !== '') secrets.push(value);
-    this.secrets = secrets;
-    this.router = new Router(config, this);
   }
 
   /** Runs discovery for every provider that asks for it, once; failures are logged, not fatal. */
@@ -186,11 +224,16 @@ export class Runtime {
     return Promise.all(this.config.providers.filter((provider) => provider.discover).map((provider) => this.discover(provider)));
   }
 
+  /** The provider's model list: `GET /models` of its endpoint, or what a provider of its own lists. */
+  private async listModels(runtime: ProviderRuntime): Promise<string[]> {
+    if (runtime.kind === 'own') return [...await runtime.exchanges.listModels(AbortSignal.timeout(OWN_DISCOVERY_TIMEOUT_MS))];
+    const body = await fetchModelList(runtime.endpoint, runtime.adapter.modelListPath, DISCOVERY_TIMEOUT_MS);
+    return runtime.adapter.decodeModelList(body);
+  }
+
   private async discover(provider: ProviderConfig): Promise<DiscoveryResult> {
-    const { endpoint, adapter } = this.providers.get(provider.name)!;
     try {
-      const body = await fetchModelList(endpoint, adapter.modelListPath, DISCOVERY_TIMEOUT_MS);
-      const models = adapter.decodeModelList(body);
+      const models = await this.listModels(this.providers.get(provider.name)!);
       if (this.closed) return { provider: provider.name, models: models.length };
       const previous = this.discovered.get(provider.name);
       if (previous !== undefined && previous.length === models.length && previous.every((model, i) => model === models[i])) return { provider: provider.name, models: models.length };
@@ -233,7 +276,9 @@ export class Runtime {
   }
 
   private async check(provider: ProviderConfig, timeoutMs: number): Promise<void> {
-    const { endpoint, adapter } = this.providers.get(provider.name)!;
+    const runtime = this.providers.get(provider.name)!;
+    if (runtime.kind !== 'http') return; // the config allows health checks on HTTP providers only
+    const { endpoint, adapter } = runtime;
     const keyIds = this.keyIds.get(provider.name) ?? [''];
     const failures: string[] = [];
     await Promise.all(keyIds.map(async (keyId, keyIndex) => {
@@ -304,14 +349,14 @@ export class Runtime {
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.close()));
+    await Promise.all([...this.providers.values()].map((provider) => provider.kind === 'http' ? provider.endpoint.close() : provider.exchanges.release()));
     await this.media.close();
   }
 
   async destroy(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all([...this.providers.values()].map((provider) => provider.endpoint.destroy()));
+    await Promise.all([...this.providers.values()].map((provider) => provider.kind === 'http' ? provider.endpoint.destroy() : provider.exchanges.release()));
     await this.media.close().catch(() => {});
   }
 }

@@ -16,34 +16,18 @@ import type { RequestContext } from './context.ts';
 import { BoundedBody, metaHeaders } from './downstream.ts';
 import { headerValue } from '../util/header-value.ts';
 import { sendError, sendWire } from './respond.ts';
-import type { ProviderRuntime } from './runtime.ts';
+import type { HttpProviderRuntime } from './runtime.ts';
+import type { Exchange, ExchangeOwner } from './exchange.ts';
+
+export type { ExchangeOwner } from './exchange.ts';
 
 /** Upstream error bodies are read whole (bounded) so they can be passed on or mapped. */
 export const ERROR_BODY_LIMIT = 1024 * 1024;
 
-/** Decides what happens after an attempt; implemented by the request runner. */
-export interface ExchangeOwner {
-  /**
-   * The attempt failed before anything reached the client. `answer` renders this failure as the
-   * final response, should the owner decide not to try again.
-   */
-  onFailure(exchange: UpstreamExchange, error: GatewayError, answer: () => void): void;
-  /** The first byte is about to be written downstream: no retry from here on. */
-  onCommit(exchange: UpstreamExchange): void;
-  /** The response is complete (error undefined) or was ended with an error after the commit. */
-  onDone(exchange: UpstreamExchange, error: GatewayError | undefined): void;
-  /**
-   * The gateway's own code threw while this exchange ran (a bug, never the provider's failure).
-   * The attempt is stopped; the owner ends the response. `holdsKey`: the exchange had not reported
-   * yet, so its claim on the key is still to be given back.
-   */
-  onInternalError(exchange: UpstreamExchange, error: unknown, holdsKey: boolean): void;
-}
-
 export interface ExchangeTarget {
   context: RequestContext;
   surface: SurfaceAdapter;
-  provider: ProviderRuntime;
+  provider: HttpProviderRuntime;
   upstreamModel: string;
   /** The provider key (and its health entry) this attempt uses. */
   key: HealthEntry;
@@ -53,10 +37,10 @@ export interface ExchangeTarget {
   owner: ExchangeOwner;
 }
 
-export abstract class UpstreamExchange implements AttemptSink {
+export abstract class UpstreamExchange implements AttemptSink, Exchange {
   readonly context: RequestContext;
   readonly surface: SurfaceAdapter;
-  readonly provider: ProviderRuntime;
+  readonly provider: HttpProviderRuntime;
   readonly upstreamModel: string;
   readonly key: HealthEntry;
   protected readonly owner: ExchangeOwner;

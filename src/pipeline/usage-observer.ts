@@ -33,6 +33,8 @@ export class UsageObserver implements RequestObserver {
       reasoningTokens: usage === undefined ? null : usage.reasoningTokens ?? 0,
       costUsd: context.costUsd ?? null,
       durationMs: Math.round(durationMs * 100) / 100,
+      subscription: context.subscription,
+      reportedCostUsd: context.reportedCostUsd ?? null,
     });
   }
 }

@@ -2,7 +2,7 @@
 // one multi-row INSERT per batch, the table created on first use. Connection and query timeouts
 // bound every call, so a database that hangs makes the recorder drop rows, not pile them up.
 import type { Pool } from 'pg';
-import { COLUMNS, groupSql, orderSql, safeDatabaseUrl, SUMS_SQL, summaryOf, valuesOf, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
+import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, safeDatabaseUrl, SUMS_SQL, summaryOf, valuesOf, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
 
 export const POSTGRES_TABLE = 'switchyard_usage';
 
@@ -26,10 +26,11 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS ${POSTGRES_TABLE} (
   cost_usd double precision,
   duration_ms double precision NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ${POSTGRES_TABLE}_time ON ${POSTGRES_TABLE} (time)`;
+CREATE INDEX IF NOT EXISTS ${POSTGRES_TABLE}_time ON ${POSTGRES_TABLE} (time);
+${ADDED_COLUMNS.map((column) => `ALTER TABLE ${POSTGRES_TABLE} ADD COLUMN IF NOT EXISTS ${column.name} ${column.postgres}`).join(';\n')}`;
 
-// Two processes creating the table at once: one of them loses with one of these; the table exists.
-const ALREADY_CREATED = new Set(['23505', '42P07']);
+// Two processes creating the table (or adding a column) at once: one of them loses with one of these; the table exists.
+const ALREADY_CREATED = new Set(['23505', '42P07', '42701']);
 
 export class PostgresUsageStore implements UsageStore {
   readonly kind = 'postgres';

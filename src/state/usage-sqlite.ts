@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { dirname } from 'node:path';
-import { COLUMNS, groupSql, orderSql, SUMS_SQL, summaryOf, valuesOf, type UsageGroup, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
+import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, SUMS_SQL, summaryOf, valuesOf, type UsageGroup, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
 
 const BUSY_TIMEOUT_MS = 200;
 
@@ -33,6 +33,19 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS usage (
 );
 CREATE INDEX IF NOT EXISTS usage_time ON usage (time);`;
 
+/** Adds the columns a database made by an earlier version lacks (another process may be doing the same). */
+function migrate(database: DatabaseSync): void {
+  const present = new Set((database.prepare('PRAGMA table_info(usage)').all() as { name: string }[]).map((column) => column.name));
+  for (const column of ADDED_COLUMNS) {
+    if (present.has(column.name)) continue;
+    try {
+      database.exec(`ALTER TABLE usage ADD COLUMN ${column.name} ${column.sqlite}`);
+    } catch (error) {
+      if (!/duplicate column/i.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 /** The database itself, synchronous. */
 export class SqliteUsageDatabase {
   private readonly database: DatabaseSync;
@@ -46,6 +59,7 @@ export class SqliteUsageDatabase {
     try {
       this.database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       this.database.exec(SCHEMA);
+      migrate(this.database);
       this.insertStatement = this.database.prepare(`INSERT INTO usage (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     } catch (error) {
       this.database.close();
@@ -60,6 +74,7 @@ export class SqliteUsageDatabase {
       for (const row of rows) {
         const values = valuesOf(row);
         values[9] = row.stream ? 1 : 0;
+        values[18] = row.subscription === true ? 1 : 0;
         this.insertStatement.run(...(values as (string | number | null)[]));
       }
       this.database.exec('COMMIT');

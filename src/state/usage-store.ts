@@ -28,9 +28,13 @@ export interface UsageRow {
   cachedTokens: number | null;
   cacheWriteTokens: number | null;
   reasoningTokens: number | null;
-  /** Null when the usage or the model's price is unknown. */
+  /** Null when the usage or the model's price is unknown; 0 for subscription usage (see `subscription`). */
   costUsd: number | null;
   durationMs: number;
+  /** Answered from a subscription (an agent CLI's login): no money per token, so `costUsd` is 0 unless `prices:` names the provider. Default false. */
+  subscription?: boolean;
+  /** What the CLI reported the answer cost (Claude's `total_cost_usd`, an API-price estimate), kept apart from `costUsd`. */
+  reportedCostUsd?: number | null;
 }
 
 export const USAGE_GROUPS = ['model', 'provider', 'key', 'day', 'surface'] as const;
@@ -60,6 +64,10 @@ export interface UsageSummary {
   cost_usd: number | null;
   /** Requests with token usage but no known price (their cost is missing from cost_usd). */
   unpriced_requests: number;
+  /** Requests answered from a subscription (agent CLIs), whose tokens cost nothing in cost_usd. */
+  subscription_requests: number;
+  /** The sum of what agent CLIs reported their answers cost (an API-price estimate, not money spent); null when none did. */
+  reported_cost_usd: number | null;
 }
 
 export interface UsageStore {
@@ -124,6 +132,8 @@ export function summaryOf(row: Record<string, unknown>): UsageSummary {
     reasoning_tokens: number(row.reasoning_tokens),
     cost_usd: row.cost_usd === null || row.cost_usd === undefined ? null : Number(row.cost_usd),
     unpriced_requests: number(row.unpriced_requests),
+    subscription_requests: number(row.subscription_requests),
+    reported_cost_usd: row.reported_cost_usd === null || row.reported_cost_usd === undefined ? null : Number(row.reported_cost_usd),
   };
 }
 
@@ -132,7 +142,8 @@ export const SUMS_SQL = `COUNT(*) AS requests,
   SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
   SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cached_tokens) AS cached_tokens,
   SUM(cache_write_tokens) AS cache_write_tokens, SUM(reasoning_tokens) AS reasoning_tokens, SUM(cost_usd) AS cost_usd,
-  SUM(CASE WHEN cost_usd IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END) AS unpriced_requests`;
+  SUM(CASE WHEN cost_usd IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END) AS unpriced_requests,
+  SUM(CASE WHEN subscription THEN 1 ELSE 0 END) AS subscription_requests, SUM(reported_cost_usd) AS reported_cost_usd`;
 
 /** Most expensive first, then busiest; days in order. */
 export function orderSql(groupBy: UsageGroup): string {
@@ -153,6 +164,16 @@ export function groupSql(groupBy: UsageGroup, day: string): string {
 export const COLUMNS = [
   'time', 'request_id', 'key_id', 'surface', 'model_asked', 'provider', 'model', 'fallback', 'status', 'stream', 'attempts',
   'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'duration_ms',
+  'subscription', 'reported_cost_usd',
+] as const;
+
+/**
+ * Columns added after the first release, with their SQL types per backend: a store created before
+ * gets them at open (`ALTER TABLE … ADD COLUMN`), old rows reading as their defaults.
+ */
+export const ADDED_COLUMNS = [
+  { name: 'subscription', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
+  { name: 'reported_cost_usd', sqlite: 'REAL', postgres: 'double precision' },
 ] as const;
 
 /** A row's values in COLUMNS order (time as epoch ms, stream as a boolean). */
@@ -160,5 +181,6 @@ export function valuesOf(row: UsageRow): (string | number | boolean | null)[] {
   return [
     row.time, row.requestId, row.keyId, row.surface, row.modelAsked, row.provider, row.model, row.fallback, row.status, row.stream, row.attempts,
     row.inputTokens, row.outputTokens, row.cachedTokens, row.cacheWriteTokens, row.reasoningTokens, row.costUsd, row.durationMs,
+    row.subscription ?? false, row.reportedCostUsd ?? null,
   ];
 }

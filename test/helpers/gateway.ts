@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, RoutingConfig, ServerConfig } from '../../src/config/types.ts';
 import { DEFAULT_ROUTING, defaultServerConfig } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
+import type { AgentCliConfig } from '../../src/config/types.ts';
+import type { AgentCliDrivers } from '../../src/pipeline/agent-cli-host.ts';
 
 export interface TestProvider extends Partial<ProviderConfig> {
   name: string;
@@ -42,6 +44,20 @@ export interface TestGatewayOptions {
   allowedOrigins?: string[];
   /** Listener settings over the test defaults (timeouts, connection cap). */
   server?: Partial<ServerConfig>;
+  /** Agent-CLI driver factories by type (fakes: test/helpers/fake-agent-cli.ts). */
+  agentCliDrivers?: AgentCliDrivers;
+}
+
+/** An agent-CLI provider as the normalizer builds one (`type: claude-code` …), with `cli` over the defaults. */
+export function agentCliProvider(name: string, cli: Partial<AgentCliConfig> & Pick<AgentCliConfig, 'type'>, provider: Partial<ProviderConfig> = {}): TestProvider {
+  return {
+    name,
+    baseUrl: '',
+    dialect: 'agent-cli',
+    agentCli: { command: 'true', args: [], env: {}, mode: 'llm', concurrency: 2, queueSize: 16, queueTimeoutMs: 60_000, ...cli },
+    capabilities: { chat: true, completions: false, embeddings: false, responses: false },
+    ...provider,
+  };
 }
 
 export function providerConfig(provider: TestProvider): ProviderConfig {
@@ -107,7 +123,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const running = await startGateway({ config: testConfig(options), logger, discover: options.discover ?? false });
+  const running = await startGateway({ config: testConfig(options), logger, discover: options.discover ?? false, ...(options.agentCliDrivers !== undefined ? { agentCliDrivers: options.agentCliDrivers } : {}) });
   const gateway = running as TestGateway;
   Object.defineProperty(gateway, 'logs', { get: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>), enumerable: true });
   gateway.logText = () => lines.join('\n');

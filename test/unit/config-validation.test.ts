@@ -76,9 +76,9 @@ test('unknown provider type, with the list of presets and a suggestion', () => {
   assert.equal(problem!.path, 'providers[0].type');
   assert.equal(problem!.line, 3);
   assert.equal(problem!.column, 11);
-  assert.match(problem!.message, /^unknown type 'opnai'; expected 'openai' or one of the presets: openrouter, groq, .*vllm, jina, cohere \(did you mean 'openai'\?\)$/);
+  assert.match(problem!.message, /^unknown type 'opnai'; expected 'openai', one of the presets: openrouter, groq, .*vllm, jina, cohere, or an agent CLI: claude-code, codex, gemini-cli, opencode \(did you mean 'openai'\?\)$/);
   assert.equal(only(['providers:', '  - name: a', '    type: anthropc']),
-    "3:11 providers[0].type: unknown type 'anthropc'; expected 'openai' or one of the presets: openrouter, groq, together, mistral, deepseek, fireworks, xai, cerebras, deepinfra, anthropic, gemini, ollama, openai-responses, anthropic-openai, gemini-openai, azure-openai, ollama-openai, lmstudio, llamacpp, vllm, jina, cohere (did you mean 'anthropic'?)");
+    "3:11 providers[0].type: unknown type 'anthropc'; expected 'openai', one of the presets: openrouter, groq, together, mistral, deepseek, fireworks, xai, cerebras, deepinfra, anthropic, gemini, ollama, openai-responses, anthropic-openai, gemini-openai, azure-openai, ollama-openai, lmstudio, llamacpp, vllm, jina, cohere, or an agent CLI: claude-code, codex, gemini-cli, opencode (did you mean 'anthropic'?)");
 });
 
 test('base_url must be an http(s) URL without query', () => {
