@@ -10,6 +10,12 @@
 #   (install.cjs) only copies its platform binary over the bin/claude.exe placeholder. Neither
 #   downloads anything at install time; at run time the tests keep them on loopback
 #   (test/helpers/agent-cli.ts).
+# - @google/gemini-cli is one JS bundle (bundle/gemini.js, run with Node) and no dependencies of its
+#   own. Its optional dependencies have install scripts: @github/keytar copies a prebuilt binary
+#   from its own package (no download); node-pty@1.0.0 runs `node-gyp rebuild`, which compiles
+#   against local Node headers or else downloads them from nodejs.org, and may fail harmlessly
+#   (optional, and unused here: @lydell/node-pty ships prebuilt binaries). At run time the tests
+#   keep it on loopback (settings in test/helpers/agent-cli.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -19,6 +25,7 @@ fi
 npm install --prefix .tools --no-audit --no-fund --no-save --silent \
   playwright-core@1.65.2 \
   @anthropic-ai/claude-code@2.1.332 \
-  @openai/codex@0.171.0
+  @openai/codex@0.171.0 \
+  @google/gemini-cli@0.61.0
 version() { node -p "require('./.tools/node_modules/$1/package.json').version"; }
-echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex)"
+echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), @google/gemini-cli $(version @google/gemini-cli)"
