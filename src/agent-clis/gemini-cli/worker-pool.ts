@@ -27,6 +27,7 @@ export class WorkerPool {
   private active: AcpWorker | undefined = undefined;
   private standby: AcpWorker | undefined = undefined;
   private idleTimer: NodeJS.Timeout | undefined = undefined;
+  private picking: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** The CLI's version, from the first worker that answered `initialize`. */
   version: string | undefined = undefined;
@@ -40,12 +41,19 @@ export class WorkerPool {
   }
 
   /** The worker for a new session, started if needed; throws AcpUnavailableError when the CLI cannot serve ACP. */
-  async forNewSession(): Promise<AcpWorker> {
+  forNewSession(): Promise<AcpWorker> {
     this.cancelIdle();
+    // one pick at a time: two turns arriving together must not both start a worker for the same slot
+    const picked = this.picking.then(() => this.pick());
+    this.picking = picked.catch(() => {});
+    return picked.then((worker) => this.started(worker));
+  }
+
+  private async pick(): Promise<AcpWorker> {
     let worker = this.active;
     if (worker === undefined || worker.draining || worker.sessionsCreated >= SESSIONS_PER_WORKER) {
       // a full worker keeps serving past its quota only while too many others are still draining
-      if (worker !== undefined && !worker.draining && this.standby === undefined && this.workers.size >= MAX_WORKERS) return this.started(worker);
+      if (worker !== undefined && !worker.draining && this.standby === undefined && this.workers.size >= MAX_WORKERS) return worker;
       if (worker !== undefined) this.retire(worker);
       worker = this.standby ?? (await this.spawn());
       this.standby = undefined;
@@ -53,7 +61,7 @@ export class WorkerPool {
     } else if (worker.sessionsCreated >= STANDBY_AT && this.standby === undefined && this.workers.size < MAX_WORKERS) {
       this.standby = await this.spawn();
     }
-    return this.started(worker);
+    return worker;
   }
 
   /** A turn of `worker` ended: a draining worker with none left is ended; an idle pool starts its idle clock. */
