@@ -7,7 +7,7 @@
 // flattened; set the model the caller asked for (always: the CLI's `auto` would first ask a router
 // model); send the prompt; map `agent_message_chunk` to text and `agent_thought_chunk` to
 // reasoning; end with the result's stop reason and token counts. Abort sends `session/cancel`
-// (the CLI stops its upstream call at once); a CLI that has not let go within 250 ms is killed.
+// (the CLI stops its upstream call at once); a CLI that has not let go within 200 ms is killed.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,12 +22,18 @@ import type { AcpWorker, PromptResult, SessionListener } from './acp-worker.ts';
 import { cliStopped, driverClosed, overloaded, promptError, turnFailed, turnSilent } from './errors.ts';
 import { runOneShot, type OneShotRun } from './one-shot.ts';
 import { conversationDigest, conversationOf, promptBlocks, systemPromptOf, type AcpContentBlock } from './prompt.ts';
-import { projectSettings, secretsOf } from './settings.ts';
+import { NEUTRAL_SYSTEM_PROMPT, projectSettings, secretsOf } from './settings.ts';
 import { TurnOutput } from './turn-output.ts';
 import { AcpUnavailableError, WorkerPool } from './worker-pool.ts';
 
-/** After `session/cancel`, how long the CLI has to settle the prompt before its process is ended. */
-const CANCEL_GRACE_MS = 250;
+/**
+ * After `session/cancel`, how long the CLI has to settle the prompt before its process is ended
+ * (with the kill, within the 250 ms an abort may take). The CLI drops its upstream call at once
+ * (1–3 ms measured) and settles the prompt within ~150 ms even on a loaded machine.
+ */
+const CANCEL_GRACE_MS = 200;
+/** A worker that would not let go of a cancelled turn while running others is ended this long after. */
+const STUCK_WORKER_MS = 60_000;
 /** A turn with no word from the CLI for this long is cancelled (the gateway's own timeouts are usually shorter). */
 const SILENCE_LIMIT_MS = 5 * 60_000;
 /** Conversations whose session is remembered (least recently used forgotten first). */
@@ -64,6 +70,8 @@ export class GeminiCliDriver implements AgentCliDriver {
   private fallbackReason: string | undefined = undefined;
   private fallbackUntil = 0;
   private models: readonly string[] | undefined = undefined;
+  /** A listing under way (callers at the same time share it). */
+  private listing: Promise<readonly string[]> | undefined = undefined;
 
   constructor(settings: AgentCliSettings) {
     this.settings = settings;
@@ -92,27 +100,42 @@ export class GeminiCliDriver implements AgentCliDriver {
     if (this.settings.models.length > 0) return this.settings.models;
     if (this.models !== undefined) return this.models;
     if (this.usesFallback()) return [];
-    await this.prepare();
-    const listing = (async () => {
-      const worker = await this.pool.forNewSession();
-      const session = await worker.createSession(this.settings.workDir, undefined);
-      this.pool.turnEnded(worker);
-      return session.models;
-    })();
+    // ACP lists the models in the answer to session/new: one session (of a worker that turns start anyway) is the cost
+    this.listing ??= this.listFromSession().finally(() => {
+      this.listing = undefined;
+    });
+    const listing = this.listing;
+    // a caller that left does not see a later failure; no one else may have to
+    listing.catch(() => {});
+    let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_resolve, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      this.models = await Promise.race([listing, aborted]);
-    } catch (failure) {
-      if (failure instanceof AcpUnavailableError) {
-        this.fallBack(failure.message);
-        return [];
-      }
-      throw failure;
+      return await Promise.race([listing, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
     }
-    return this.models;
+  }
+
+  private async listFromSession(): Promise<readonly string[]> {
+    await this.prepare();
+    try {
+      const worker = await this.pool.forNewSession();
+      try {
+        const session = await worker.createSession(this.settings.workDir, undefined);
+        this.models = session.models;
+        return session.models;
+      } finally {
+        this.pool.turnEnded(worker);
+      }
+    } catch (failure) {
+      if (!(failure instanceof AcpUnavailableError)) throw failure;
+      this.fallBack(failure.message);
+      return [];
+    }
   }
 
   describe(): AgentCliState {
@@ -223,8 +246,15 @@ export class GeminiCliDriver implements AgentCliDriver {
       // the CLI stops its upstream call on cancel; one that does not let go is ended
       const grace = setTimeout(() => {
         if (settled || worker.exited) return;
-        if (worker.running <= 1) void worker.kill();
-        else this.pool.retire(worker);
+        if (worker.running <= 1) {
+          void worker.kill();
+          return;
+        }
+        // other turns run on it: they may finish, then it is ended (or at the latest after STUCK_WORKER_MS)
+        this.pool.retire(worker);
+        setTimeout(() => {
+          if (!settled) void worker.kill();
+        }, STUCK_WORKER_MS).unref();
       }, CANCEL_GRACE_MS);
       grace.unref();
     };
@@ -311,7 +341,7 @@ export class GeminiCliDriver implements AgentCliDriver {
 
   private runOneShot(turn: AgentTurn, output: TurnOutput, conversation: readonly Message[], system: string | undefined): Promise<void> {
     const blocks = promptBlocks(conversation, this.settings.mode === 'agent' ? system : undefined);
-    const run = runOneShot(this.settings, turn, blocks, this.settings.mode === 'llm' ? system : undefined, output);
+    const run = runOneShot(this.settings, turn, blocks, this.settings.mode === 'llm' ? (system ?? NEUTRAL_SYSTEM_PROMPT) : undefined, output);
     this.oneShots.add(run);
     return run.done.finally(() => this.oneShots.delete(run));
   }
