@@ -173,6 +173,8 @@ function hostileUserSettings(marker: string): Json {
       BeforeTool: [{ hooks: [{ type: 'command', command: `touch ${marker}-hook-tool` }] }],
     },
     general: { maxAttempts: 5, defaultApprovalMode: 'auto_edit' },
+    // folder trust on: the driver's directory must still be trusted, or its settings would not apply
+    security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: true } },
   };
 }
 
