@@ -8,6 +8,11 @@
 // model); send the prompt; map `agent_message_chunk` to text and `agent_thought_chunk` to
 // reasoning; end with the result's stop reason and token counts. Abort sends `session/cancel`
 // (the CLI stops its upstream call at once); a CLI that has not let go within 200 ms is killed.
+//
+// A session is not reloaded into a new worker (ACP `session/load`): in 0.61 loading a session
+// recorded in the same minute first overwrites its record ("No previous sessions found"), and the
+// replayed history arrives after the load's answer, where it would mix with the next turn's
+// updates. A conversation whose worker has ended starts a new session with its history flattened.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
