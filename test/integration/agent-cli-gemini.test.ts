@@ -13,7 +13,7 @@
 // they fail instead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { CanonicalRequest, Message } from '../../src/canonical/request.ts';
@@ -159,6 +159,8 @@ let sink: EgressSink;
 let workspace: AgentWorkspace;
 let driver: AgentCliDriver;
 let pwnedFile: string;
+/** The shared driver's work directory. */
+let driverDir: string;
 const drivers: AgentCliDriver[] = [];
 
 /** The user's own settings try everything that would run something on the host. */
@@ -211,6 +213,7 @@ describe('Gemini CLI driver (gemini --acp against a mock Gemini API)', { skip: u
     workspace = makeAgentWorkspace();
     pwnedFile = join(workspace.root, 'pwned');
     upstream = await startMockUpstream({ script: (entry) => answer(entry, pwnedFile) });
+    driverDir = join(workspace.root, 'driver-llm-0');
     driver = makeDriver('llm');
   });
 
@@ -306,6 +309,11 @@ describe('Gemini CLI driver (gemini --acp against a mock Gemini API)', { skip: u
     assert.ok(!String(error.message).includes(API_KEY));
     // one attempt: the gateway retries and fails over itself
     assert.equal(streamRequests(upstream).filter((entry) => lastUserText(entry).includes('please fail')).length, 1);
+    // the CLI's error report (the whole conversation) is written in the driver's directory, then removed
+    const reports = (directory: string) => (existsSync(directory) ? readdirSync(directory).filter((name) => name.startsWith('gemini-client-error-')) : []);
+    for (let tries = 0; tries < 100 && reports(join(driverDir, 'tmp')).length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(reports(join(driverDir, 'tmp')), []);
+    assert.deepEqual(reports(join(workspace.home, 'tmp')), []);
   });
 
   test('a 429 becomes rate-limited, with the retry delay the upstream gave', async () => {

@@ -119,6 +119,8 @@ test('the environment trusts the driver\'s directory and names the system prompt
   assert.equal(env.GEMINI_CLI_TRUST_WORKSPACE, 'true');
   assert.equal(env.GEMINI_CLI_NO_RELAUNCH, 'true');
   assert.equal(env.GEMINI_API_KEY, 'k');
+  // the CLI's error reports (whole conversations) stay in the driver's directory
+  assert.equal(env.TMPDIR, '/state/gemini/tmp');
   // agent mode names none: a user's own GEMINI_SYSTEM_MD stays
   assert.equal(cliEnv({ ...settings, env: { GEMINI_SYSTEM_MD: '/user/system.md' } }, undefined).GEMINI_SYSTEM_MD, '/user/system.md');
   // the user may keep the relaunching launcher

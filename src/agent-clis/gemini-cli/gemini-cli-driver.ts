@@ -14,7 +14,7 @@
 // replayed history arrives after the load's answer, where it would mix with the next turn's
 // updates. A conversation whose worker has ended starts a new session with its history flattened.
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartSink } from '../../canonical/adapters.ts';
 import { GatewayError } from '../../canonical/errors.ts';
@@ -27,7 +27,7 @@ import type { AcpWorker, PromptResult, SessionListener } from './acp-worker.ts';
 import { cliStopped, driverClosed, overloaded, promptError, turnFailed, turnSilent } from './errors.ts';
 import { runOneShot, type OneShotRun } from './one-shot.ts';
 import { conversationDigest, conversationOf, promptBlocks, systemPromptOf, type AcpContentBlock } from './prompt.ts';
-import { NEUTRAL_SYSTEM_PROMPT, projectSettings, secretsOf } from './settings.ts';
+import { cliTempDir, NEUTRAL_SYSTEM_PROMPT, projectSettings, secretsOf } from './settings.ts';
 import { TurnOutput } from './turn-output.ts';
 import { AcpUnavailableError, WorkerPool } from './worker-pool.ts';
 
@@ -47,6 +47,10 @@ const MAX_CONVERSATIONS = 256;
 const MAX_RUNNING_PER_WORKER = 32;
 /** After ACP failed, turns run one-shot for this long before ACP is tried again. */
 const FALLBACK_MS = 5 * 60_000;
+/** The CLI names its error reports (in its TMPDIR) so. */
+const ERROR_REPORT_PREFIX = 'gemini-client-error-';
+/** A failed turn's error report is removed this long after (the CLI writes it as the turn fails). */
+const TEMP_CLEANUP_DELAY_MS = 1000;
 
 /** The session a conversation continues on. */
 interface ConversationSession {
@@ -75,6 +79,7 @@ export class GeminiCliDriver implements AgentCliDriver {
   private fallbackReason: string | undefined = undefined;
   private fallbackUntil = 0;
   private models: readonly string[] | undefined = undefined;
+  private tempCleanup: NodeJS.Timeout | undefined = undefined;
   /** A listing under way (callers at the same time share it). */
   private listing: Promise<readonly string[]> | undefined = undefined;
 
@@ -98,7 +103,10 @@ export class GeminiCliDriver implements AgentCliDriver {
     this.running++;
     this.runTurn(turn, output, report)
       .catch((failure: unknown) => output.fail(this.closed ? driverClosed(this.settings.name) : failure instanceof GatewayError ? failure : promptError(failure, this.settings.name, this.secrets)))
-      .finally(() => this.running--);
+      .finally(() => {
+        this.running--;
+        if (output.failed) this.scheduleTempCleanup();
+      });
   }
 
   async listModels(signal: AbortSignal): Promise<readonly string[]> {
@@ -365,12 +373,33 @@ export class GeminiCliDriver implements AgentCliDriver {
     return tail.length > 0 ? `${worker.exitReason}: ${tail.slice(-1000)}` : worker.exitReason;
   }
 
+  /**
+   * The CLI's error reports (the conversation, dumped on an upstream error) are removed soon
+   * after a failed turn: the driver's answer carries the error already.
+   */
+  private scheduleTempCleanup(): void {
+    if (this.tempCleanup !== undefined) return;
+    this.tempCleanup = setTimeout(() => {
+      const directory = cliTempDir(this.settings);
+      void readdir(directory)
+        .then((names) => Promise.all(names.filter((name) => name.startsWith(ERROR_REPORT_PREFIX)).map((name) => rm(join(directory, name), { force: true }))))
+        .catch(() => {})
+        .finally(() => {
+          this.tempCleanup = undefined;
+        });
+    }, TEMP_CLEANUP_DELAY_MS);
+    this.tempCleanup.unref();
+  }
+
   /** The driver's directory, with the CLI settings for its mode (once). */
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
       const { workDir, mode } = this.settings;
       await mkdir(join(workDir, '.gemini'), { recursive: true });
       await writeFile(join(workDir, '.gemini', 'settings.json'), projectSettings(mode));
+      // the CLI's temporary files of an earlier run of the gateway go
+      await rm(cliTempDir(this.settings), { recursive: true, force: true });
+      await mkdir(cliTempDir(this.settings), { recursive: true });
       // agent sessions' directories from an earlier run of the gateway
       if (mode === 'agent') await rm(join(workDir, 'sessions'), { recursive: true, force: true });
     })();

@@ -7,6 +7,7 @@
 // servers, hooks, retries) without touching it, and an administrator's system settings still win.
 // GEMINI_CLI_TRUST_WORKSPACE makes the CLI read that layer even where the user turned folder
 // trust on.
+import { join } from 'node:path';
 import type { AgentCliMode, AgentCliSettings } from '../driver.ts';
 
 /**
@@ -96,9 +97,17 @@ export function cliEnv(settings: AgentCliSettings, systemPromptFile: string | un
     GEMINI_CLI_TRUST_WORKSPACE: 'true',
     // a gateway never opens a browser for a login
     NO_BROWSER: 'true',
+    // On an upstream error the CLI dumps the whole conversation to $TMPDIR/gemini-client-error-*.json
+    // (mode 0644): kept in the driver's own directory and removed there (see the driver).
+    TMPDIR: cliTempDir(settings),
   };
   if (systemPromptFile !== undefined) env.GEMINI_SYSTEM_MD = systemPromptFile;
   return env;
+}
+
+/** The CLI's temporary directory, inside the driver's. */
+export function cliTempDir(settings: AgentCliSettings): string {
+  return join(settings.workDir, 'tmp');
 }
 
 /** Values of the environment that must never reach an error message (API keys). */

@@ -15,6 +15,7 @@ export class TurnOutput {
   private readonly model: string;
   private started = false;
   private ended = false;
+  private errored = false;
   private open: BlockKind | undefined = undefined;
   private index = -1;
   /** The answer's text so far (for the conversation's digest). */
@@ -28,6 +29,11 @@ export class TurnOutput {
 
   get finished(): boolean {
     return this.ended;
+  }
+
+  /** The turn ended with an error part. */
+  get failed(): boolean {
+    return this.errored;
   }
 
   /** Whether any content reached the caller (after it, an error is an event in the stream). */
@@ -60,6 +66,7 @@ export class TurnOutput {
     if (this.ended) return;
     this.close();
     this.ended = true;
+    this.errored = true;
     this.sink.onPart({ type: 'error', error });
   }
 
