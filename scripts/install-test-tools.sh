@@ -16,6 +16,12 @@
 #   does it run `npm install` of that platform package itself. At run time it would fetch
 #   models.dev and npm-install @opencode-ai/plugin into its config directory: the test helper
 #   turns both off.
+# - @google/gemini-cli is one JS bundle (bundle/gemini.js, run with Node) and no dependencies of its
+#   own. Its optional dependencies have install scripts: @github/keytar copies a prebuilt binary
+#   from its own package (no download); node-pty@1.0.0 runs `node-gyp rebuild`, which compiles
+#   against local Node headers or else downloads them from nodejs.org, and may fail harmlessly
+#   (optional, and unused here: @lydell/node-pty ships prebuilt binaries). At run time the tests
+#   keep it on loopback (settings in test/helpers/agent-cli.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -26,6 +32,7 @@ npm install --prefix .tools --no-audit --no-fund --no-save --silent \
   playwright-core@1.65.2 \
   @anthropic-ai/claude-code@2.1.332 \
   @openai/codex@0.171.0 \
-  opencode-ai@1.18.33
+  opencode-ai@1.18.33 \
+  @google/gemini-cli@0.61.0
 version() { node -p "require('./.tools/node_modules/$1/package.json').version"; }
-echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), opencode-ai $(version opencode-ai)"
+echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), opencode-ai $(version opencode-ai), @google/gemini-cli $(version @google/gemini-cli)"

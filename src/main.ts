@@ -1,4 +1,8 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
+import type { AgentCliDriverFactory, AgentCliType } from './agent-clis/driver.ts';
+import { createCodexDriver } from './agent-clis/codex/index.ts';
+import { createGeminiCliDriver } from './agent-clis/gemini-cli/index.ts';
+import { createOpencodeDriver } from './agent-clis/opencode/index.ts';
 import { readFileSync } from 'node:fs';
 import type { RequestObserver } from './pipeline/context.ts';
 import { providersEndpoint, requestsEndpoint, statusEndpoint } from './admin/status.ts';
@@ -51,7 +55,11 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
  * from src/agent-clis/<type>/ (`create<Type>Driver`). A configured type with no entry here is a
  * start-up (or reload) error naming the provider.
  */
-export const agentCliDrivers: AgentCliDrivers = new Map();
+export const agentCliDrivers: AgentCliDrivers = new Map<AgentCliType, AgentCliDriverFactory>([
+  ['codex', createCodexDriver],
+  ['gemini-cli', createGeminiCliDriver],
+  ['opencode', createOpencodeDriver],
+]);
 
 // Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
 const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];

@@ -27,12 +27,12 @@ const modules = join(root, '.tools', 'node_modules');
 const required = process.env.SWITCHYARD_TEST_AGENT_CLIS !== undefined && process.env.SWITCHYARD_TEST_AGENT_CLIS !== '';
 const INSTALL_HINT = 'run: bash scripts/install-test-tools.sh';
 
-export type AgentCliName = 'claude-code' | 'codex' | 'opencode';
+export type AgentCliName = 'claude-code' | 'codex' | 'opencode' | 'gemini-cli';
 
 interface AgentCliPackage {
   /** The npm package scripts/install-test-tools.sh installs. */
   name: string;
-  /** The native binary inside .tools/node_modules, for this platform. */
+  /** The native binary inside .tools/node_modules, for this platform (Gemini CLI: its JS bundle). */
   binary(): string | undefined;
 }
 
@@ -74,6 +74,12 @@ const PACKAGES: Record<AgentCliName, AgentCliPackage> = {
       const os = process.platform === 'win32' ? 'windows' : process.platform;
       return join(modules, `opencode-${os}-${process.arch}${isMusl() ? '-musl' : ''}`, 'bin', 'opencode');
     },
+  },
+  // One JS bundle, started by its `#!/usr/bin/env node` line: the environment's PATH must find a
+  // Node >= 20 (geminiCliEnv puts the project's Node first).
+  'gemini-cli': {
+    name: '@google/gemini-cli',
+    binary: () => join(modules, '@google/gemini-cli', 'bundle', 'gemini.js'),
   },
 };
 
@@ -505,4 +511,82 @@ export function codexDriverSettings(options: CodexDriverOptions): AgentCliSettin
     workDir: join(workspace.root, 'state', 'codex'),
     models: options.models ?? [],
   };
+}
+
+// --- Gemini CLI -----------------------------------------------------------------------------
+
+export interface GeminiCliOptions {
+  workspace: AgentWorkspace;
+  sink: EgressSink;
+  /** The Gemini API's root (GOOGLE_GEMINI_BASE_URL; the CLI adds /v1beta/models/...). */
+  baseUrl: string;
+  /** Sent as x-goog-api-key (GEMINI_API_KEY). */
+  apiKey: string;
+  /** Merged over the offline settings, key by top-level key. */
+  settings?: Json;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The ~/.gemini/settings.json of a test run: API-key auth and nothing in the background — no
+ * telemetry, usage statistics, update checks or update notices (0.61 reads `enableAutoUpdate*`;
+ * the older `disableAutoUpdate` is migrated by the CLI itself, rewriting the file), no IDE link.
+ */
+export function geminiCliSettings(extra: Json = {}): Json {
+  return {
+    security: { auth: { selectedType: 'gemini-api-key' } },
+    telemetry: { enabled: false },
+    privacy: { usageStatisticsEnabled: false },
+    general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+    ide: { enabled: false },
+    ...extra,
+  };
+}
+
+/**
+ * The environment of a Gemini CLI run (one-shot or `--acp`): writes the settings into the
+ * workspace's HOME, points the CLI at `baseUrl` with an API key, trusts the working directory
+ * (GEMINI_CLI_TRUST_WORKSPACE: no trust prompt) and never opens a browser.
+ */
+export function geminiCliEnv(options: GeminiCliOptions): NodeJS.ProcessEnv {
+  const { workspace } = options;
+  const settingsDir = join(workspace.home, '.gemini');
+  mkdirSync(settingsDir, { recursive: true });
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify(geminiCliSettings(options.settings), null, 2));
+  const env = baseEnv(workspace, options.sink);
+  return {
+    ...env,
+    PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}`,
+    GEMINI_API_KEY: options.apiKey,
+    GOOGLE_GEMINI_BASE_URL: options.baseUrl,
+    GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    NO_BROWSER: 'true',
+    ...options.env,
+  };
+}
+
+export interface GeminiRunOptions extends GeminiCliOptions {
+  prompt: string;
+  /** -m; always pass one, or the CLI first asks a router model which to use. */
+  model: string;
+  args?: string[];
+  timeoutMs?: number;
+}
+
+/** `gemini -p <prompt> -m <model> -o stream-json`: one headless turn, every event as a JSON line. */
+export function runGeminiCli(options: GeminiRunOptions): Promise<AgentCliResult> {
+  const args = ['-p', options.prompt, '-m', options.model, '-o', 'stream-json', ...(options.args ?? [])];
+  return runAgentCli(agentCliPath('gemini-cli'), args, { cwd: options.workspace.cwd, env: geminiCliEnv(options), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+}
+
+/**
+ * A Gemini API streamGenerateContent answer as SSE events for the mock upstream (`kind: 'stream'`):
+ * one event per text piece, the last with finishReason STOP and the usage.
+ */
+export function geminiStreamEvents(pieces: readonly string[], usage = { promptTokenCount: 12, candidatesTokenCount: 5 }): string[] {
+  return pieces.map((text, index) => JSON.stringify({
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0, ...(index === pieces.length - 1 ? { finishReason: 'STOP' } : {}) }],
+    ...(index === pieces.length - 1 ? { usageMetadata: { ...usage, totalTokenCount: usage.promptTokenCount + usage.candidatesTokenCount } } : {}),
+    modelVersion: 'mock-gemini',
+  }));
 }
