@@ -79,8 +79,9 @@ function settingsFor(overrides: Partial<AgentCliSettings> = {}, env: NodeJS.Proc
   };
 }
 
+/** A driver; without spares unless asked (each spare is a process start: CPU the other tests share). */
 function newDriver(overrides: Partial<AgentCliSettings> = {}, tuning: ClaudeCodeTuning = {}, env: NodeJS.ProcessEnv = {}): AgentCliDriver {
-  const driver = createClaudeCodeDriver(settingsFor(overrides, env), tuning);
+  const driver = createClaudeCodeDriver(settingsFor(overrides, env), { spares: 0, ...tuning });
   drivers.push(driver);
   return driver;
 }
@@ -211,10 +212,24 @@ describe('Claude Code driver (real CLI, loopback mock)', { skip: unavailable }, 
     assert.deepEqual(models, ['claude-other-model-2', 'claude-sonnet-5-5'], 'a full name goes as it is; an alias is resolved by Claude Code');
   });
 
+  test('a spare for the model is started after a turn, and the next new session takes it', async () => {
+    const root = join(workspace.root, 'state', 'spares');
+    const driver = newDriver({ workDir: root }, { spares: 1 });
+    answer = (request) => streamOf(textAnswer('ok'), request);
+    await runTurn(driver, [user('one')]);
+    assert.ok(await waitFor(() => processesUnder(root).length === 1), 'the one-off turn\'s process ended; one spare is up');
+    const [spare] = processesUnder(root);
+    await runTurn(driver, [user('two')]);
+    assert.ok(await waitFor(() => processesUnder(root).length === 1 && !processesUnder(root).includes(spare!)), 'the spare ran the turn (and ended with it); a new spare is up');
+    await runTurn(driver, [user('three')], { model: 'claude-test-model-other' });
+    assert.ok(await waitFor(() => processesUnder(root).length === 1), 'one spare at most: the one for the model asked for last');
+  });
+
   test('a conversation over two turns: the second turn sends only the new message, on the same session', async () => {
-    const driver = newDriver();
+    const driver = newDriver({}, { spares: 1 });
     const before = messagesRequests().length;
-    answer = (request, index) => streamOf(textAnswer(index % 2 === 0 ? 'First answer.' : 'Second answer.'), request);
+    let calls = 0;
+    answer = (request) => streamOf(textAnswer(calls++ === 0 ? 'First answer.' : 'Second answer.'), request);
     const history = [user('My name is Ada.')];
     const first = await runTurn(driver, history, { conversation: 'conversation-two-turns' });
     assert.equal(first.last.type, 'response-end');
@@ -371,6 +386,59 @@ describe('Claude Code driver (real CLI, loopback mock)', { skip: unavailable }, 
     assert.match(toolResult, /denied/i, 'the tool result says the call was denied');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(existsSync(target), false, 'the file was never created');
+  });
+
+  test('agent mode: a conversation whose process has ended resumes its session from disk (--resume)', async () => {
+    const driver = newDriver({ mode: 'agent' }, { idleSessions: 0 });
+    let calls = 0;
+    answer = (request) => streamOf(textAnswer(calls++ === 0 ? 'Hi Ada.' : 'Your name is Ada.'), request);
+    const before = messagesRequests().length;
+    const history = [user('My name is Ada.')];
+    const first = await runTurn(driver, history, { conversation: 'agent-resume' });
+    assert.equal(first.last.type, 'response-end');
+    assert.ok(await waitFor(() => driver.describe().workers === 0), 'the process ended after the turn (idleSessions: 0)');
+    const second = await runTurn(driver, [...history, assistant(first.text), user('What is my name?')], { conversation: 'agent-resume' });
+    assert.equal(second.last.type, 'response-end');
+    assert.equal(second.reports[0]!.session, first.reports[0]!.session, 'the same session, resumed');
+    const sent = messagesRequests().slice(before);
+    const texts = JSON.stringify(sent[1]!.body.messages);
+    assert.match(texts, /My name is Ada\./);
+    assert.match(texts, /What is my name\?/);
+    const assistantTexts = (sent[1]!.body.messages as Json[]).filter((message) => message.role === 'assistant').map((message) => JSON.stringify(message.content));
+    assert.ok(assistantTexts.some((text) => text.includes('Hi Ada.')), 'the earlier answer is the session\'s own assistant message, not flattened text');
+  });
+
+  test('a conversation\'s idle process ends after idleMs', async () => {
+    const driver = newDriver({}, { idleMs: 300 });
+    answer = (request) => streamOf(textAnswer('ok'), request);
+    await runTurn(driver, [user('hi')], { conversation: 'idle-conversation' });
+    assert.equal(driver.describe().workers, 1, 'kept for the conversation');
+    assert.ok(await waitFor(() => driver.describe().workers === 0, 10_000), 'ended when idle');
+  });
+
+  test('turns of different conversations run side by side, each on its own process', async () => {
+    const driver = newDriver();
+    answer = (request) => streamOf(textAnswer('parallel'), request, 30);
+    const [one, two] = await Promise.all([
+      runTurn(driver, [user('first')], { conversation: 'side-1' }),
+      runTurn(driver, [user('second')], { conversation: 'side-2' }),
+    ]);
+    assert.equal(one.last.type, 'response-end');
+    assert.equal(two.last.type, 'response-end');
+    assert.notEqual(one.reports[0]!.session, two.reports[0]!.session);
+    assert.equal(driver.describe().workers, 2);
+  });
+
+  test('close() ends a turn in flight with an error part and every process', async () => {
+    const root = join(workspace.root, 'state', 'closing');
+    const driver = newDriver({ workDir: root });
+    const words = Array.from({ length: 60 }, (_, index) => `w${index} `).join('');
+    answer = (request) => streamOf(textAnswer(words), request, 100);
+    const result = await runTurn(driver, [user('talk slowly')], { onPart: (part) => { if (part.type === 'text-start') void driver.close(); } });
+    const failed = errorOf(result);
+    assert.equal(failed.status, 503);
+    assert.equal(failed.code, 'SWY_ERR_GATEWAY_SHUTTING_DOWN');
+    assert.ok(await waitFor(() => processesUnder(root).length === 0), 'no process left');
   });
 
   test('abort mid-answer: no part after it, the upstream request ends, the process is interrupted or gone', async () => {

@@ -47,6 +47,8 @@ export interface ClaudeCodeTuning {
   interruptGraceMs?: number;
 }
 
+/** A listing process that has not answered `initialize` by then is ended. */
+const LIST_MODELS_TIMEOUT_MS = 30_000;
 /** Conversations remembered in `agent` mode for `--resume` after their process has ended. */
 const MAX_AGENT_SESSIONS = 1024;
 /** A model name goes to the CLI as `--model=<name>`; anything else than a plain name is refused. */
@@ -82,6 +84,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
   private fallbackReason: string | undefined = undefined;
   private version: string | undefined = undefined;
   private models: readonly string[] | undefined = undefined;
+  private listing: Promise<readonly string[]> | undefined = undefined;
   private workDirReady = false;
   private closed = false;
 
@@ -116,21 +119,32 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
     }
   }
 
-  async listModels(signal: AbortSignal): Promise<readonly string[]> {
-    if (this.models !== undefined) return this.models;
-    if (this.fallbackReason !== undefined || this.closed) return this.settings.models;
-    this.ensureWorkDir();
-    const worker = this.spawn(this.settings.models[0] ?? 'default', undefined, this.settings.workDir);
-    const onAbort = (): void => void worker.kill();
-    signal.addEventListener('abort', onAbort, { once: true });
+  listModels(signal: AbortSignal): Promise<readonly string[]> {
+    if (this.models !== undefined) return Promise.resolve(this.models);
+    if (this.fallbackReason !== undefined || this.closed) return Promise.resolve(this.settings.models);
+    // one listing at a time; a caller that gives up stops waiting, not the listing
+    this.listing ??= this.fetchModels().finally(() => {
+      this.listing = undefined;
+    });
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.listing!.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** A process of its own answers `initialize` (its models), then ends. */
+  private async fetchModels(): Promise<readonly string[]> {
+    const worker = this.spawn(this.settings.models[0] ?? 'default', undefined, this.workDir());
+    const timer = setTimeout(() => void worker.kill(), LIST_MODELS_TIMEOUT_MS);
     try {
       this.learn(await worker.initialize([], undefined));
       return this.models ?? [];
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
       throw protocolError(this.provider, `Claude Code did not list its models: ${(error as Error).message}`);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
       void worker.kill();
     }
   }
@@ -383,8 +397,13 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
    * (describe() says why), and this one starts over that way.
    */
   private persistentFailed(job: TurnJob, worker: ClaudeWorker, reason: string): void {
+    worker.detach();
     void worker.kill();
-    if (job.finished || job.decoder.answered) return;
+    if (job.finished || job.worker !== worker) return;
+    if (job.decoder.answered) {
+      job.fail(exitedError(this.provider, worker.exitReason || reason));
+      return;
+    }
     this.fallbackReason = redactText(reason, this.secrets);
     for (const spare of this.spares.splice(0)) void spare.kill();
     job.worker = undefined;

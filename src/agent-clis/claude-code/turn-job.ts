@@ -61,8 +61,8 @@ export class TurnJob implements WorkerTurn {
 
   /** WorkerTurn: the process ended mid-turn. */
   onExit(worker: ClaudeWorker, error: Error | undefined): void {
+    if (this.finished || worker !== this.worker) return;
     this.clearAbortTimer();
-    if (this.finished) return;
     if (this.aborted) {
       this.finish();
       return;

@@ -120,6 +120,11 @@ export class ClaudeWorker {
     return this.child.write(line);
   }
 
+  /** The turn no longer listens (it moved to another process); the worker is ended by the caller. */
+  detach(): void {
+    this.turn = undefined;
+  }
+
   /** Asks Claude Code to stop the turn (it answers with the turn's result at once). */
   interrupt(): void {
     this.request({ subtype: 'interrupt' }).catch(() => {
