@@ -5,8 +5,8 @@
 // from the one the session holds), the next message is the session's answer, and only user or
 // tool messages follow. Anything else (an edited or regenerated turn, a shorter history) starts
 // a fresh session with the history flattened.
-import { createHash } from 'node:crypto';
-import type { Message } from '../../canonical/request.ts';
+import { createHash, type Hash } from 'node:crypto';
+import type { ContentPart, Message } from '../../canonical/request.ts';
 
 /** A digest of the caller's side of the first `count` messages. */
 export function historyDigest(messages: readonly Message[], count: number): string {
@@ -15,11 +15,36 @@ export function historyDigest(messages: readonly Message[], count: number): stri
     const message = messages[index]!;
     if (message.role === 'assistant') continue;
     hash.update(message.role);
-    hash.update('\u0000');
-    hash.update(JSON.stringify(message.content));
+    for (const part of message.content) hashPart(hash, part);
     hash.update('\u0001');
   }
   return hash.digest('base64');
+}
+
+/** A part's content, fed to the hash as it is (no JSON copy of a long history on every turn). */
+function hashPart(hash: Hash, part: ContentPart): void {
+  hash.update(`\u0000${part.type}\u0000`);
+  switch (part.type) {
+    case 'text':
+      hash.update(part.text);
+      return;
+    case 'image':
+    case 'audio':
+    case 'file':
+      hash.update(part.source.kind === 'base64' ? part.source.data : part.source.url);
+      return;
+    case 'tool-call':
+      hash.update(`${part.id}\u0000${part.name}\u0000${part.arguments}`);
+      return;
+    case 'tool-result':
+      hash.update(part.toolCallId);
+      if (typeof part.content === 'string') hash.update(part.content);
+      else for (const inner of part.content) hashPart(hash, inner);
+      return;
+    default:
+      // reasoning and hosted-tool records: never sent to Claude Code, not part of what it holds
+      return;
+  }
 }
 
 /**
