@@ -51,15 +51,28 @@ const answer = [
   sse('message_stop', {}),
 ].join('');
 
+/** For the abort timings: an answer that streams for ten seconds unless the client goes. */
+const slowHead = answer.slice(0, answer.indexOf('event: content_block_delta'));
+const slowDelta = sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' more' } });
+
 function startMock(): Promise<Server> {
   const server = createServer((request, response) => {
-    request.resume();
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; });
     request.on('end', () => {
       if (request.url?.startsWith('/v1/messages/count_tokens')) {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{"input_tokens":10}');
         return;
       }
-      response.writeHead(200, { 'content-type': 'text/event-stream' }).end(answer);
+      if (!body.includes('talk slowly')) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' }).end(answer);
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(slowHead);
+      const timer = setInterval(() => response.write(slowDelta), 50);
+      const stop = setTimeout(() => { clearInterval(timer); response.end(answer.slice(answer.indexOf('event: content_block_stop'))); }, 10_000);
+      response.on('close', () => { clearInterval(timer); clearTimeout(stop); });
     });
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
@@ -262,6 +275,26 @@ async function main(): Promise<void> {
     process.stdout.write('.');
   }
 
+  // abort mid-answer: how long until the CLI's work has ended (the driver's turn is over: the
+  // interrupt answered, or the process group gone)
+  const aborts = { interrupt: [] as number[], kill: [] as number[] };
+  for (let round = 0; round < Math.min(rounds, 10); round++) {
+    for (const conversationId of [`bench-abort-${round}`, undefined]) {
+      const controller = new AbortController();
+      let abortedAt = 0;
+      await new Promise<void>((done) => {
+        driver.run(
+          { request: { model: MODEL, messages: [system, user('talk slowly')], sampling: {}, stream: true }, model: MODEL, conversation: conversationId, signal: controller.signal },
+          { onPart(part: StreamPart) { if (part.type === 'text-delta' && abortedAt === 0) { abortedAt = performance.now(); controller.abort(); done(); } } },
+          () => {},
+        );
+      });
+      while (driver.describe().running > 0) await sleep(1);
+      (conversationId === undefined ? aborts.kill : aborts.interrupt).push(performance.now() - abortedAt);
+      await sleep(1500);
+    }
+  }
+
   // each section on its own, so one's process starts do not land in another's timings
   for (let round = 0; round < rounds; round++) {
     // new session on an idle process: direct (started a while ago) vs the driver's spare
@@ -345,6 +378,8 @@ async function main(): Promise<void> {
     show('one-shot claude -p, the fallback (spawn → exit)', oneShot.exit),
     '',
     `the driver's synchronous work in run() on a hot turn (history digest, content, the stdin write): median ${median(hot.handOver).toFixed(2)} ms`,
+    show('abort → turn over, conversation (interrupt, worker kept)', aborts.interrupt),
+    show('abort → turn over, one-off (process group killed)', aborts.kill),
     `reading Claude Code's output (JSON.parse + decoder), per stream_event line: ${decode.toFixed(2)} µs`,
     '',
     `turns per second, one at a time: persistent (a conversation's next turn) ${(1000 / median(hot.driverTurn)).toFixed(1)}, one-shot ${(1000 / median(oneShot.exit)).toFixed(1)}`,

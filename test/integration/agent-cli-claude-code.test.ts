@@ -461,6 +461,29 @@ describe('Claude Code driver (real CLI, loopback mock)', { skip: unavailable }, 
     assert.equal(parts.length, countAtAbort, 'nothing after the abort');
   });
 
+  test('abort in a conversation: the turn is interrupted through the protocol and the worker stays for the next turn', async () => {
+    const root = join(workspace.root, 'state', 'interrupt');
+    // a loaded test machine may take longer than the default 100 ms to answer: this tests the path, not its speed
+    const driver = newDriver({ workDir: root }, { interruptGraceMs: 10_000 });
+    const words = Array.from({ length: 60 }, (_, index) => `w${index} `).join('');
+    let calls = 0;
+    answer = (request) => (calls++ === 0 ? streamOf(textAnswer(words), request, 100) : streamOf(textAnswer('Continuing.'), request));
+    const controller = new AbortController();
+    const parts: StreamPart[] = [];
+    driver.run(
+      { request: requestOf([user('talk slowly')]), model: MODEL, conversation: 'interrupted-conversation', signal: controller.signal },
+      { onPart: (part) => { parts.push(part); if (part.type === 'text-delta') controller.abort(); } },
+      () => {},
+    );
+    assert.ok(await waitFor(() => controller.signal.aborted && driver.describe().running === 0, TURN_TIMEOUT_MS), 'the turn ended');
+    const [pid] = processesUnder(root);
+    assert.equal(processesUnder(root).length, 1, 'the worker was interrupted, not killed');
+    const partial = parts.filter((part) => part.type === 'text-delta').map((part) => (part as { delta: string }).delta).join('');
+    const next = await runTurn(driver, [user('talk slowly'), assistant(partial), user('go on')], { conversation: 'interrupted-conversation' });
+    assert.equal(next.text, 'Continuing.');
+    assert.deepEqual(processesUnder(root), [pid], 'the same process took the next turn');
+  });
+
   test('a prompt over 200 KB goes through stdin, not argv', async () => {
     const driver = newDriver();
     answer = (request) => streamOf(textAnswer('Read it all.'), request);

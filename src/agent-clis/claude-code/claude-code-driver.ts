@@ -296,7 +296,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
       (response) => this.learn(response),
       (error: Error) => {
         // the process refused initialize while alive: the protocol is not what this driver speaks
-        if (error instanceof ControlError && !worker.hasExited && !worker.ready) this.persistentFailed(job, worker, `Claude Code refused the initialize request: ${error.message}`);
+        if (error instanceof ControlError && !worker.hasExited && !worker.ready && !job.aborted) this.persistentFailed(job, worker, `Claude Code refused the initialize request: ${error.message}`);
       },
     );
     this.start(job, worker, content);
