@@ -20,19 +20,19 @@
 // When the stream-json protocol fails to start (the process ends or refuses `initialize` before
 // it has answered), the driver falls back to one process per turn (`claude -p` with the prompt on
 // stdin) and says why in describe().
-import { randomUUID, createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartSink } from '../../canonical/adapters.ts';
 import { GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { stringFrom, listFrom, objectFrom, type JsonObject } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
-import { CliChild } from '../child.ts';
 import type { AgentCliDriver, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
 import { continuationStart, historyDigest } from './continuity.ts';
 import { closedError, exitedError, protocolError, spawnError } from './errors.ts';
-import { claudeArgs, claudeEnv, secretsOf, type LaunchOptions } from './launch.ts';
-import { continuationContent, flattenedContent, systemPromptOf, textPrompt, userLine } from './prompt.ts';
+import { claudeArgs, claudeEnv, conversationKey, secretsOf, type LaunchOptions } from './launch.ts';
+import { runOneShot, type OneShotHost } from './one-shot.ts';
+import { continuationContent, flattenedContent, systemPromptOf, userLine } from './prompt.ts';
 import { TurnJob, type JobHost } from './turn-job.ts';
 import { ClaudeWorker, ControlError } from './worker.ts';
 
@@ -65,12 +65,12 @@ export function createClaudeCodeDriver(settings: AgentCliSettings, tuning: Claud
   return new ClaudeCodeDriver(settings, tuning);
 }
 
-class ClaudeCodeDriver implements AgentCliDriver, JobHost {
+class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
   readonly provider: string;
   readonly interruptGraceMs: number;
-  private readonly settings: AgentCliSettings;
-  private readonly env: Record<string, string | undefined>;
-  private readonly secrets: readonly string[];
+  readonly settings: AgentCliSettings;
+  readonly env: Record<string, string | undefined>;
+  readonly secrets: readonly string[];
   private readonly maxSpares: number;
   private readonly maxIdleSessions: number;
   private readonly idleMs: number;
@@ -86,7 +86,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
   private models: readonly string[] | undefined = undefined;
   private listing: Promise<readonly string[]> | undefined = undefined;
   private workDirReady = false;
-  private closed = false;
+  closed = false;
 
   constructor(settings: AgentCliSettings, tuning: ClaudeCodeTuning) {
     this.settings = settings;
@@ -111,12 +111,17 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
     try {
       if (this.closed) throw closedError(this.provider);
       if (!MODEL_NAME.test(turn.model)) throw invalidRequest(`Provider '${this.provider}' (Claude Code) cannot use the model name '${turn.model.slice(0, 80)}'.`, 'model');
-      if (this.fallbackReason !== undefined) this.runOneShot(job);
+      if (this.fallbackReason !== undefined) runOneShot(this, job);
       else if (this.settings.mode === 'agent') this.runAgent(job);
       else this.runLlm(job);
     } catch (error) {
-      job.fail(error instanceof GatewayError ? error : protocolError(this.provider, (error as Error).message));
+      job.fail(this.asGatewayError(error));
     }
+  }
+
+  /** What a turn that threw is told: a request it cannot carry (400) as thrown, anything else as the driver's own failure. */
+  private asGatewayError(error: unknown): GatewayError {
+    return error instanceof GatewayError ? error : protocolError(this.provider, (error as Error).message);
   }
 
   listModels(signal: AbortSignal): Promise<readonly string[]> {
@@ -191,7 +196,6 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
     this.sessions.delete(conversation);
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
     worker.idleTimer = undefined;
-    job.fresh = false;
     job.keepOnAbort = true;
     this.start(job, worker, content);
     return true;
@@ -220,7 +224,6 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
       const worker = this.spawn(model, { kind: 'resume', id: known.sessionId }, known.directory);
       job.keepOnAbort = true;
       this.claim(job, worker, undefined, appendSystemPrompt, continuationContent(messages, from, this.provider));
-      job.fresh = false;
       return;
     }
     const session: AgentSession = { sessionId: randomUUID(), directory: this.sessionDirectory(conversationKey(conversation)), consumed: 0, digest: '' };
@@ -230,7 +233,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
     this.claim(job, this.spawn(model, { kind: 'new', id: session.sessionId }, session.directory), undefined, appendSystemPrompt, content);
   }
 
-  private sessionDirectory(name: string): string {
+  sessionDirectory(name: string): string {
     const directory = join(this.settings.workDir, 'sessions', name);
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     return directory;
@@ -244,7 +247,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
 
   // --- workers -------------------------------------------------------------------------------
 
-  private workDir(): string {
+  workDir(): string {
     this.ensureWorkDir();
     return this.settings.workDir;
   }
@@ -409,66 +412,9 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost {
     job.worker = undefined;
     job.restart(0);
     try {
-      this.runOneShot(job);
+      runOneShot(this, job);
     } catch (error) {
-      job.fail(error instanceof GatewayError ? error : protocolError(this.provider, (error as Error).message));
+      job.fail(this.asGatewayError(error));
     }
   }
-
-  // --- one-shot fallback ---------------------------------------------------------------------
-
-  /** `claude -p` with the flattened conversation as text on stdin and the system prompt in a file. */
-  private runOneShot(job: TurnJob): void {
-    const { request, model, conversation } = job.turn;
-    const messages = request.messages;
-    const prompt = textPrompt(messages, this.provider);
-    const agent = this.settings.mode === 'agent';
-    const cwd = agent ? this.sessionDirectory(conversation === undefined ? `one-off-${randomUUID()}` : conversationKey(conversation)) : this.workDir();
-    const system = systemPromptOf(messages).join('\n\n');
-    // llm mode replaces Claude Code's system prompt even when the caller has none (an empty file)
-    const promptFile = agent && system.length === 0 ? undefined : join(this.workDir(), `system-prompt-${randomUUID()}.txt`);
-    if (promptFile !== undefined) writeFileSync(promptFile, system, { mode: 0o600 });
-    const args = claudeArgs({
-      mode: this.settings.mode, model, persistent: false,
-      ...(promptFile !== undefined ? (agent ? { appendSystemPromptFile: promptFile } : { systemPromptFile: promptFile }) : {}),
-      extra: this.settings.args,
-    });
-    const child = new CliChild({
-      command: this.settings.command, args, env: this.env, cwd,
-      onLine: (line) => {
-        if (line.charCodeAt(0) !== 123 /* { */) return;
-        let message: unknown;
-        try {
-          message = JSON.parse(line);
-        } catch {
-          return;
-        }
-        if (typeof message === 'object' && message !== null && !Array.isArray(message)) job.decoder.onMessage(message as JsonObject);
-      },
-      onExit: (code, signal, error) => {
-        if (promptFile !== undefined) rmSync(promptFile, { force: true });
-        if (agent && conversation === undefined) rmSync(cwd, { recursive: true, force: true });
-        if (job.finished) return;
-        if (job.aborted || job.decoder.done) {
-          job.finish();
-          return;
-        }
-        if (this.closed) job.fail(closedError(this.provider));
-        else if (error !== undefined) job.fail(spawnError(this.provider, this.settings.command, error));
-        else {
-          const stderr = redactText(child.stderrTail(), this.secrets);
-          const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-          job.fail(exitedError(this.provider, stderr.length > 0 ? `${how}; stderr: ${stderr.slice(-1000)}` : how));
-        }
-      },
-    });
-    job.child = child;
-    child.write(prompt);
-    child.endInput();
-  }
-}
-
-/** A conversation's directory name: its id hashed (ids come from callers and may hold anything). */
-function conversationKey(conversation: string): string {
-  return createHash('sha256').update(conversation).digest('hex').slice(0, 32);
 }

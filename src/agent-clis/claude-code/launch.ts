@@ -12,6 +12,7 @@
 //   have is told so once, then the turn ends).
 // - `agent`: Claude Code's own tools, in a working directory of the conversation's own; what needs
 //   approval (commands, edits) is denied, what does not (reading inside that directory) runs.
+import { createHash } from 'node:crypto';
 import type { AgentCliMode, AgentCliSettings } from '../driver.ts';
 
 /** Model calls per turn in `llm` mode: the answer, and one more after a refused tool call. */
@@ -75,4 +76,9 @@ export function secretsOf(env: Readonly<Record<string, string | undefined>>): st
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(env)) if (value !== undefined && value.length >= 8 && SECRET_NAME.test(name)) secrets.push(value);
   return secrets;
+}
+
+/** A conversation's working directory name (agent mode): its id hashed, since ids come from callers and may hold anything. */
+export function conversationKey(conversation: string): string {
+  return createHash('sha256').update(conversation).digest('hex').slice(0, 32);
 }

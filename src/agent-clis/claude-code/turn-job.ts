@@ -26,8 +26,6 @@ export class TurnJob implements WorkerTurn {
   worker: ClaudeWorker | undefined = undefined;
   /** One-shot mode: the turn's own process. */
   child: CliChild | undefined = undefined;
-  /** The worker was claimed for this turn (a new session), rather than continuing its conversation. */
-  fresh = true;
   /** On abort, ask the CLI to stop and keep the process (it holds a conversation) rather than kill it. */
   keepOnAbort = false;
   aborted = false;
