@@ -311,9 +311,18 @@ export function runClaudeCode(options: ClaudeCodeOptions): Promise<AgentCliResul
   const args = ['-p', options.prompt, '--output-format', 'stream-json', '--verbose', '--no-session-persistence'];
   if (options.model !== undefined) args.push('--model', options.model);
   args.push(...(options.args ?? []));
-  const env: NodeJS.ProcessEnv = {
-    ...baseEnv(workspace, options.sink),
-    CLAUDE_CONFIG_DIR: join(workspace.home, '.claude'),
+  const env = claudeCodeEnv(options);
+  return runAgentCli(agentCliPath('claude-code'), args, { cwd: workspace.cwd, env, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+}
+
+/**
+ * The environment Claude Code runs with in a test: a throw-away HOME and config directory, the
+ * mock (or gateway) as its API, the egress sink as its proxy, no background traffic.
+ */
+export function claudeCodeEnv(options: Pick<ClaudeCodeOptions, 'workspace' | 'sink' | 'baseUrl' | 'apiKey' | 'env'>): NodeJS.ProcessEnv {
+  return {
+    ...baseEnv(options.workspace, options.sink),
+    CLAUDE_CONFIG_DIR: join(options.workspace.home, '.claude'),
     ANTHROPIC_BASE_URL: options.baseUrl,
     ANTHROPIC_API_KEY: options.apiKey,
     // no telemetry, error reports, update checks, release notes or other background calls
@@ -325,7 +334,6 @@ export function runClaudeCode(options: ClaudeCodeOptions): Promise<AgentCliResul
     CLAUDE_CODE_MAX_RETRIES: '0',
     ...options.env,
   };
-  return runAgentCli(agentCliPath('claude-code'), args, { cwd: workspace.cwd, env, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
 }
 
 /** The `result` event of a Claude Code stream-json run (its final answer and error flag). */

@@ -1,0 +1,1 @@
+export { createClaudeCodeDriver, type ClaudeCodeTuning } from './claude-code-driver.ts';
