@@ -1,5 +1,6 @@
 // Composition root: the only module that wires concrete surfaces, providers and the listener.
 import type { AgentCliDriverFactory, AgentCliType } from './agent-clis/driver.ts';
+import { createClaudeCodeDriver } from './agent-clis/claude-code/index.ts';
 import { createCodexDriver } from './agent-clis/codex/index.ts';
 import { createGeminiCliDriver } from './agent-clis/gemini-cli/index.ts';
 import { createOpencodeDriver } from './agent-clis/opencode/index.ts';
@@ -56,6 +57,7 @@ export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
  * start-up (or reload) error naming the provider.
  */
 export const agentCliDrivers: AgentCliDrivers = new Map<AgentCliType, AgentCliDriverFactory>([
+  ['claude-code', createClaudeCodeDriver],
   ['codex', createCodexDriver],
   ['gemini-cli', createGeminiCliDriver],
   ['opencode', createOpencodeDriver],
