@@ -311,8 +311,11 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     assert.equal(withText.text, 'I will write it.');
 
     // opencode offered no tool, and did not loop back to the model with the failed call's result
+    // (the driver ends a turn at the model's first tool call, but on a loaded machine opencode may
+    // have started its next model call before the abort reaches it: a few more than two; the loop
+    // this guards against is dozens)
     const requests = chatRequests(mock).slice(before);
-    assert.ok(requests.length <= 4, `${requests.length} vendor requests for two turns`);
+    assert.ok(requests.length <= 10, `${requests.length} vendor requests for two turns`);
     for (const request of requests) {
       const tools = (request.body as Json).tools;
       assert.ok(tools === undefined || tools.length === 0, `tools offered: ${JSON.stringify(tools)}`);
