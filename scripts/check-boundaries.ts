@@ -44,7 +44,8 @@ const rules: Readonly<Record<string, Rule>> = {
   observability: { values: ['canonical', 'util'], types: ['config', 'pipeline'] },
   server: { values: ['canonical', 'util'] },
   // agent CLIs as providers (issue #14): processes and their protocols, reporting canonical parts
-  'agent-clis': { values: ['canonical', 'streaming', 'util'], types: ['config'] },
+  // (Claude Code reports Anthropic's own usage objects: read with the Anthropic provider's mapping)
+  'agent-clis': { values: ['canonical', 'streaming', 'util', 'providers/anthropic'], types: ['config'] },
   pipeline: { values: ['agent-clis', 'canonical', 'config', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
   // the gateway's own endpoints (status, usage, probes): answered through the pipeline, never imported by it
   admin: { values: ['canonical', 'config', 'observability', 'pipeline', 'routing', 'state', 'util'] },

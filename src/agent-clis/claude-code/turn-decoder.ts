@@ -14,9 +14,9 @@
 import type { PartSink } from '../../canonical/adapters.ts';
 import type { GatewayError } from '../../canonical/errors.ts';
 import type { FinishReason } from '../../canonical/response.ts';
-import type { Usage } from '../../canonical/usage.ts';
 import { countFrom, finiteFrom, isObject, listFrom, objectFrom, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
 import type { AgentTurnReport } from '../driver.ts';
+import { usageFrom } from '../../providers/anthropic/decode-response.ts';
 import { apiStatusError, rateLimitedError, turnFailedError } from './errors.ts';
 
 type OpenBlock = 'none' | 'text' | 'reasoning' | 'skipped';
@@ -24,20 +24,8 @@ type OpenBlock = 'none' | 'text' | 'reasoning' | 'skipped';
 /** API calls of one turn whose stream events were seen; more than this is a runaway agent loop, not worth tracking. */
 const MAX_TRACKED_CALLS = 256;
 
-export function usageFrom(raw: unknown): Usage | undefined {
-  if (!isObject(raw)) return undefined;
-  const cacheRead = countFrom(raw.cache_read_input_tokens) ?? 0;
-  const cacheWrite = countFrom(raw.cache_creation_input_tokens) ?? 0;
-  const usage: Usage = {
-    inputTokens: (countFrom(raw.input_tokens) ?? 0) + cacheRead + cacheWrite,
-    outputTokens: countFrom(raw.output_tokens) ?? 0,
-  };
-  if (cacheRead > 0) usage.cachedInputTokens = cacheRead;
-  if (cacheWrite > 0) usage.cacheWriteInputTokens = cacheWrite;
-  const thinking = countFrom(objectFrom(raw.output_tokens_details)?.thinking_tokens);
-  if (thinking !== undefined && thinking > 0) usage.reasoningTokens = thinking;
-  return usage;
-}
+// Claude Code reports Anthropic's own usage object: read by the Anthropic provider's mapping
+export { usageFrom };
 
 function finishReasonFrom(raw: string | undefined): FinishReason {
   switch (raw) {
