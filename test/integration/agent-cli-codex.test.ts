@@ -7,7 +7,7 @@
 // SWITCHYARD_TEST_AGENT_CLIS set they fail instead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartSink } from '../../src/canonical/adapters.ts';
 import type { Message } from '../../src/canonical/request.ts';
@@ -127,6 +127,22 @@ function conversationOf(request: RecordedRequest): { user: string[]; assistant: 
   return result;
 }
 
+/** The state letter of every process left in the group (`/proc`), for a failure's message. */
+function processState(pid: number): string {
+  const states: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pid) states.push(`${entry}:${fields[0]}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return states.length === 0 ? 'no process in the group' : `group ${pid}: ${states.join(' ')}`;
+}
+
 function processGone(pid: number): boolean {
   try {
     process.kill(-pid, 0);
@@ -136,10 +152,21 @@ function processGone(pid: number): boolean {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Waits for the upstream request that carries `text` as a user message: a request of another turn is not it. */
+async function waitForTurnRequest(mock: MockUpstream, text: string, timeoutMs = 20_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const index = mock.requests.findIndex((request) => request.path === '/v1/responses' && conversationOf(request).user.includes(text));
+    if (index >= 0) return index;
+    if (Date.now() > deadline) throw new Error(`no upstream request carried "${text}" within ${timeoutMs} ms (${mock.requests.length} requests)`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function waitFor(condition: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -270,9 +297,8 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
   test('a turn running when the worker dies ends with an error part carrying the exit', async () => {
     const { driver } = driverFor();
     mock.setScript(() => ({ kind: 'headers-then-stall' }));
-    const before = mock.requests.length;
     const collected = startTurn(driver, [user('Hang.')]);
-    await mock.waitForRequests(before + 1, 20_000);
+    await waitForTurnRequest(mock, 'Hang.');
     process.kill(-driver.workerPid!, 'SIGKILL');
     await collected.done;
     assert.equal(collected.error?.status, 502, describeParts(collected));
@@ -316,10 +342,9 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
 
   test('abort interrupts the turn: no part after it, the upstream request is cancelled, the worker carries on', async (context) => {
     mock.setScript(() => ({ kind: 'headers-then-stall' }));
-    const before = mock.requests.length;
     const controller = new AbortController();
     const collected = startTurn(shared, [user('Take your time.')], { signal: controller.signal });
-    await mock.waitForRequests(before + 1, 20_000);
+    const before = await waitForTurnRequest(mock, 'Take your time.');
     const partsBefore = collected.parts.length;
     const abortedAt = Date.now();
     controller.abort();
@@ -337,15 +362,14 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
   test('abort when the interrupt goes unanswered: the process group is killed', async () => {
     const { driver } = driverFor();
     mock.setScript(() => ({ kind: 'headers-then-stall' }));
-    const before = mock.requests.length;
     const controller = new AbortController();
     const collected = startTurn(driver, [user('Hang on.')], { signal: controller.signal });
-    await mock.waitForRequests(before + 1, 20_000);
+    await waitForTurnRequest(mock, 'Hang on.');
     const pid = driver.workerPid!;
     // a worker that cannot answer anything any more
     process.kill(-pid, 'SIGSTOP');
     controller.abort();
-    await waitFor(() => processGone(pid), 'the stopped worker to be killed');
+    await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())})`);
     await waitFor(() => driver.describe().running === 0, 'the turn to end');
     assert.deepEqual(collected.parts, [], 'the caller left: no part');
     mock.setScript(() => ({ kind: 'default' }));

@@ -187,6 +187,10 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       const worker = binding.worker;
       binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), UNANSWERED_MS);
       binding.interruptTimer.unref();
+    } else {
+      // still waiting for a worker to start: nothing of this turn runs in a CLI yet, it ends now
+      // (execute() finds it settled when the worker is ready)
+      this.settle(state);
     }
   }
 
