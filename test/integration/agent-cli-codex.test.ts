@@ -368,8 +368,9 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     const pid = driver.workerPid!;
     // a worker that cannot answer anything any more
     process.kill(-pid, 'SIGSTOP');
+    assert.equal(driver.describe().running, 1, `the turn still runs when its worker is stopped (${describeParts(collected)})`);
     controller.abort();
-    await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())})`);
+    await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())}, parts ${describeParts(collected)})`);
     await waitFor(() => driver.describe().running === 0, 'the turn to end');
     assert.deepEqual(collected.parts, [], 'the caller left: no part');
     mock.setScript(() => ({ kind: 'default' }));
