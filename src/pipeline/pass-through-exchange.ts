@@ -42,6 +42,8 @@ export class PassThroughExchange extends UpstreamExchange {
   private finalWatch: FinalEventWatch | undefined = undefined;
   /** The final event went out: a close without the terminator still ends a complete answer. */
   private finalSeen = false;
+  /** An error event followed the final event: the upstream itself did not call the answer whole. */
+  private errorAfterFinal: Buffer | undefined = undefined;
   private status = 200;
   private headersOut: string[] | undefined = undefined;
   /** Reads token usage out of the forwarded bytes (the dialect's usage object). */
@@ -152,7 +154,14 @@ export class PassThroughExchange extends UpstreamExchange {
   private watch(frames: Buffer): void {
     if (this.terminalSeen) return;
     if (this.surface.isStreamTerminal(frames)) this.terminalSeen = true;
-    else if (!this.finalSeen && this.finalWatch !== undefined && this.finalWatch.sees(frames)) this.finalSeen = true;
+    else if (!this.finalSeen) {
+      if (this.finalWatch === undefined || !this.finalWatch.sees(frames)) return;
+      this.finalSeen = true;
+      if (this.surface.isStreamError(frames)) this.errorAfterFinal = frames;
+    } else if (this.errorAfterFinal === undefined && this.surface.isStreamError(frames)) {
+      // only the usage and the terminator come after the final event: one more look at those few frames
+      this.errorAfterFinal = frames;
+    }
   }
 
   /** A protocol failure found by the gateway: before the commit it may be retried, after it ends the stream. */
@@ -167,6 +176,18 @@ export class PassThroughExchange extends UpstreamExchange {
 
   protected onAnswerEnd(): void {
     const response = this.context.response;
+    if (this.errorAfterFinal !== undefined && !this.terminalSeen) {
+      // finish, then an error event, then a close: the client has the error as the upstream sent
+      // it; no terminator is added after it, and the request is logged as the error it ended with
+      const error = new GatewayError(ErrorCode.upstreamStatus, `Provider '${this.provider.name}' sent an error event after the answer's final event: ${this.errorAfterFinal.toString('utf8', 0, Math.min(this.errorAfterFinal.length, 300)).replace(/\s+/g, ' ').trim()}`, {
+        status: 502, origin: 'upstream', errorClass: 'server-error', provider: this.provider.name,
+      });
+      this.context.error = error;
+      this.noteUsage();
+      response.end();
+      this.done(error);
+      return;
+    }
     if (this.finalSeen && !this.terminalSeen) {
       // The answer was whole; only the terminator was missing (some OpenAI-compatible servers end
       // so): the client gets the one its dialect expects.

@@ -301,6 +301,19 @@ describe('OpenAI chat: the edges of the final chunk', () => {
     assert.equal(cut.events().length, 5, 'the four chunks, then the error event');
   });
 
+  test('an error event after the finishing chunk, then a close: no [DONE] after the error, and the request is logged as failed', async (t) => {
+    const failure = JSON.stringify({ error: { message: 'The server had an error after the answer.', type: 'server_error' } });
+    const { up } = await startMocks(t, { up: () => ({ kind: 'stream', events: [text('Hel'), text('lo'), finish(), failure] }) });
+    const gateway = await startGatewayFor(t, { providers: [openaiProvider('p', up)], models: ONE_TARGET });
+    const reply = await chat(gateway, 'a', { stream: true });
+    assert.equal(reply.status, 200);
+    const events = reply.events();
+    assert.deepEqual(JSON.parse(events.at(-1)!.data), JSON.parse(failure), 'the error event as the upstream sent it, last');
+    assert.ok(!events.some((event) => event.data === '[DONE]'), reply.text);
+    const line = await accessLine(gateway, reply.headers.get('x-request-id')!);
+    assert.equal(line.error, 'SWY_ERR_UPSTREAM_STATUS', 'logged with the error it ended with');
+  });
+
   test('JSON with spaces (`"finish_reason": "stop"`, as Python servers write it) is read the same', async (t) => {
     const spaced = (json: string): string => json.replaceAll('":', '": ').replaceAll(',"', ', "');
     const { up } = await startMocks(t, { up: () => ({ kind: 'stream', events: [spaced(text('Hel')), spaced(text('lo')), spaced(finish())] }) });
