@@ -3,7 +3,7 @@
 import { deepFreeze } from './freeze.ts';
 import type {
   AgentCliKind, AgentCliModeSetting, AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
-  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedTools,
+  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools,
 } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -70,6 +70,8 @@ export const DEFAULT_AFFINITY: AliasConfig['affinity'] = 'none';
 export const UNSUPPORTED_TOOLS = ['drop', 'reject'] as const satisfies readonly UnsupportedTools[];
 /** Hosted tools a provider cannot run are left out (and reported), not refused. */
 export const DEFAULT_UNSUPPORTED_TOOLS: UnsupportedTools = 'drop';
+/** `unsupported_params`: no default value; not set, each parameter is dropped or refused by its kind. */
+export const UNSUPPORTED_PARAMS = ['drop', 'reject'] as const satisfies readonly UnsupportedParams[];
 export const DEFAULT_WEIGHT = 1;
 
 export const DEFAULT_RETRY: Readonly<RetrySettings> = Object.freeze({

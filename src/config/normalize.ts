@@ -98,7 +98,7 @@ export function isAgentCliType(type: unknown): type is AgentCliKind {
 /** Keys of an HTTP provider that mean nothing for an agent CLI, which has no endpoint nor credentials of its own. */
 const HTTP_ONLY_KEYS = ['api_key', 'api_keys', 'key_strategy', 'headers', 'pool', 'capabilities', 'health_check'] as const;
 /** Keys that only an agent CLI takes. */
-const AGENT_CLI_KEYS = ['command', 'args', 'env', 'mode', 'concurrency', 'queue_size', 'queue_timeout_ms'] as const;
+const AGENT_CLI_KEYS = ['command', 'args', 'env', 'mode', 'concurrency', 'queue_size', 'queue_timeout_ms', 'unsupported_params'] as const;
 
 /** What an agent-CLI provider may not combine; `hasClientKeys`: `auth.keys` holds a non-empty key. */
 function checkAgentCli(provider: Record<string, unknown>, at: (...rest: PathSegment[]) => PathSegment[], hasClientKeys: boolean, problems: PendingProblem[]): void {
@@ -508,6 +508,7 @@ function normalizeAgentCli(raw: RawProvider, type: AgentCliKind, index: number, 
       queueSize: raw.queue_size ?? DEFAULT_AGENT_CLI.queueSize,
       queueTimeoutMs: raw.queue_timeout_ms ?? DEFAULT_AGENT_CLI.queueTimeoutMs,
       ...(raw.base_url !== undefined ? { baseUrl: raw.base_url.replace(/\/+$/, '') } : {}),
+      ...(raw.unsupported_params !== undefined ? { unsupportedParams: raw.unsupported_params } : {}),
     },
     baseUrl: '',
     apiKeys: [],
@@ -556,6 +557,7 @@ function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasCon
   };
   if (raw.on_context_overflow !== undefined) alias.onContextOverflow = raw.on_context_overflow;
   if (raw.unsupported_tools !== undefined) alias.unsupportedTools = raw.unsupported_tools;
+  if (raw.unsupported_params !== undefined) alias.unsupportedParams = raw.unsupported_params;
   const timeouts = aliasTimeouts(raw.timeouts);
   if (timeouts !== undefined) alias.timeouts = timeouts;
   return alias;

@@ -8,7 +8,7 @@ import {
   AGENT_CLI_COMMANDS, AGENT_CLI_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
-  DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_TOOLS,
+  DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_PARAMS, UNSUPPORTED_TOOLS,
 } from './defaults.ts';
 
 /** Names a provider may take: they appear in requests as `provider:model` and `provider/model`. */
@@ -185,6 +185,9 @@ export const ProviderSchema = Type.Object({
     default: DEFAULT_UNSUPPORTED_TOOLS,
     description: "Hosted tools (web search, web fetch, code execution, …) and server-side fields (Anthropic's `context_management`) a request asks for that this provider cannot express: `drop` sends the request without them and names them in the `x-switchyard-dropped` response header and the access log; `reject` refuses the request (400). A web search is mapped wherever the provider has one (see docs/translation.md). The caller's own function tools are never dropped.",
   })),
+  unsupported_params: Type.Optional(literals(UNSUPPORTED_PARAMS, {
+    description: "Agent CLIs only: request parameters the CLI cannot carry to its model (see the table per CLI in docs/agent-clis.md#request-parameters). `drop` sends the request without them and names them in the `x-switchyard-dropped` response header and the access log; `reject` refuses the request (400 naming them) — another target of its route may take it. Not set: by kind — knobs that only tune the answer (`temperature`, `top_p`, `top_k`, `seed`, penalties, reasoning effort or budget, `max_tokens`) are dropped and named, those that change what the answer must be (stop sequences, a JSON object or schema as the answer, a forced tool, `n` above 1, `logprobs` and other fields the gateway does not model) are refused.",
+  })),
 }, { ...closed, description: 'An upstream: one wire format, one base URL, its credentials.' });
 
 export const AliasTargetSchema = Type.Object({
@@ -228,6 +231,9 @@ export const AliasSchema = Type.Object({
   })),
   unsupported_tools: Type.Optional(literals(UNSUPPORTED_TOOLS, {
     description: "`drop` or `reject` hosted tools a target's provider cannot express, for requests to this alias, over the providers' own `unsupported_tools`. Default: each provider's setting.",
+  })),
+  unsupported_params: Type.Optional(literals(UNSUPPORTED_PARAMS, {
+    description: "`drop` or `reject` the request parameters a target agent CLI cannot carry, for requests to this alias, over the providers' own `unsupported_params`. Default: each provider's setting.",
   })),
 }, { ...closed, description: 'A model alias.' });
 

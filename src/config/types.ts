@@ -79,7 +79,17 @@ export interface AgentCliConfig {
   queueTimeoutMs: number;
   /** opencode: a server already running; absent = the driver starts and manages one. */
   baseUrl?: string;
+  /** Request parameters the CLI cannot carry: all dropped, all refused, or absent = by kind (see UnsupportedParams). */
+  unsupportedParams?: UnsupportedParams;
 }
+
+/**
+ * What happens to request parameters an agent CLI cannot carry to its model (temperature, stop
+ * sequences, a JSON schema, …): `drop` sends the request without them and says so
+ * (`x-switchyard-dropped`, the access log), `reject` refuses it (400). Not set: by kind — knobs that
+ * only tune the answer are dropped, those that change its contract are refused.
+ */
+export type UnsupportedParams = 'drop' | 'reject';
 
 export interface ProviderConfig {
   name: string;
@@ -161,6 +171,8 @@ export interface AliasConfig {
   affinity: 'none' | 'session';
   /** Overrides each target provider's `unsupportedTools` for requests routed through this alias. */
   unsupportedTools?: UnsupportedTools;
+  /** Overrides each target agent CLI's `unsupportedParams` for requests routed through this alias. */
+  unsupportedParams?: UnsupportedParams;
 }
 
 /** Cooldowns per (provider key, model), as data. */

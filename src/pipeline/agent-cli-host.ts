@@ -9,7 +9,8 @@
 // stops — is closed (its CLI processes end).
 //
 // Per runtime, an AgentCliProvider is what the runner sees (OwnExchanges): it refuses what a CLI
-// cannot do (the caller's own function tools) before anything runs, answers token counts with an
+// cannot do (the caller's own function tools) before anything runs, drops or refuses the request
+// parameters its CLI cannot carry (unsupported_params), answers token counts with an
 // estimate, and starts one AgentCliExchange per attempt.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ import { AgentCliExchange, type AgentCliSlots } from './agent-cli-exchange.ts';
 import { ConversationTracker } from './conversations.ts';
 import type { Exchange, OwnExchangeRequest, OwnExchanges } from './exchange.ts';
 import { sendJson } from './respond.ts';
+import { CARRIED_PARAMETERS } from '../agent-clis/parameters.ts';
+import { ParameterPolicy } from './unsupported-params.ts';
 import { applyUnsupportedTools } from './unsupported-tools.ts';
 
 /** The driver factory of each CLI type this build has (the composition root's registry). */
@@ -177,13 +180,17 @@ class AgentCliProvider implements OwnExchanges {
   private readonly host: AgentCliHost;
   private readonly config: ProviderConfig;
   private readonly entry: DriverEntry;
+  /** What the CLI cannot carry of a request's parameters, and what becomes of it (unsupported_params). */
+  private readonly parameters: ParameterPolicy;
   private released = false;
 
   constructor(host: AgentCliHost, config: ProviderConfig, entry: DriverEntry) {
     this.host = host;
     this.config = config;
     this.entry = entry;
-    this.label = config.agentCli!.type;
+    const cli = config.agentCli!;
+    this.label = cli.type;
+    this.parameters = new ParameterPolicy(config.name, cli.type, CARRIED_PARAMETERS[cli.type], cli.unsupportedParams);
   }
 
   start(request: OwnExchangeRequest): Exchange | undefined {
@@ -209,12 +216,20 @@ class AgentCliProvider implements OwnExchanges {
       );
     }
     const unsupported = unsupportedFields(canonical);
+    let dropped = '';
     if (unsupported.length > 0) {
-      context.dropped = applyUnsupportedTools(unsupported, request.unsupportedTools, { name: this.config.name, config: this.config }, `agent CLI ${this.label}`);
+      dropped = applyUnsupportedTools(unsupported, request.unsupportedTools, { name: this.config.name, config: this.config }, `agent CLI ${this.label}`);
       // dropped means not asked for: the driver never sees them
       const { hostedTools: _dropped, ...rest } = canonical;
       canonical = rest;
     }
+    const parameters = this.parameters.apply(canonical, surface.wire, request.unsupportedParams);
+    if (parameters !== undefined) {
+      dropped = dropped === '' ? parameters.dropped.join(',') : `${dropped},${parameters.dropped.join(',')}`;
+      canonical = parameters.request;
+    }
+    // what this attempt left out, whatever an earlier attempt on another target did
+    context.dropped = dropped;
     const entry = this.entry;
     const conversation = entry.conversations.begin(canonical, request.sessionId());
     try {

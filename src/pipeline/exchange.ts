@@ -5,7 +5,7 @@
 import type { SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
-import type { TimeoutSettings, UnsupportedTools } from '../config/types.ts';
+import type { TimeoutSettings, UnsupportedParams, UnsupportedTools } from '../config/types.ts';
 import type { HealthEntry } from '../state/interfaces.ts';
 import type { RequestContext } from './context.ts';
 
@@ -63,6 +63,8 @@ export interface OwnExchangeRequest {
   readonly timeouts: Partial<TimeoutSettings> | undefined;
   /** The route's `unsupported_tools` override. */
   readonly unsupportedTools: UnsupportedTools | undefined;
+  /** The route's `unsupported_params` override. */
+  readonly unsupportedParams: UnsupportedParams | undefined;
   /** Every credential of the config, to redact from what the provider says (its errors). */
   readonly secrets: readonly string[];
   readonly owner: ExchangeOwner;

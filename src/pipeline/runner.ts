@@ -239,7 +239,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       // a provider that runs its own exchanges (an agent CLI): it decodes, answers and renders itself
       return provider.exchanges.start({
         context, surface, surfaceRequest, parsed, upstreamModel: model, key, timeouts: this.route.policy.timeouts,
-        unsupportedTools: this.route.policy.unsupportedTools, secrets: this.runtime.secrets, owner: this, canonical: () => this.decoded(), sessionId: () => this.sessionId(),
+        unsupportedTools: this.route.policy.unsupportedTools, unsupportedParams: this.route.policy.unsupportedParams, secrets: this.runtime.secrets, owner: this, canonical: () => this.decoded(), sessionId: () => this.sessionId(),
       });
     }
     const base = { context, surface, provider, upstreamModel: model, key, timeouts: this.route.policy.timeouts, secrets: this.runtime.secrets, owner: this as ExchangeOwner };

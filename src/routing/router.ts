@@ -5,7 +5,7 @@
 // what outlier ejection may do to it (Envoy's max_ejection_percent) and when it ignores ejection
 // (panic: too few targets left), since a health entry alone cannot know which routes it serves.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
-import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings, UnsupportedTools } from '../config/types.ts';
+import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools } from '../config/types.ts';
 import type { HealthEntry, HealthStore } from '../state/interfaces.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
@@ -27,6 +27,8 @@ export interface RoutePolicy {
   readonly affinity: 'none' | 'session';
   /** The alias's `unsupported_tools`, over each target provider's own; undefined = the provider's. */
   readonly unsupportedTools: UnsupportedTools | undefined;
+  /** The alias's `unsupported_params`, over each target agent CLI's own; undefined = the provider's. */
+  readonly unsupportedParams: UnsupportedParams | undefined;
 }
 
 /** One target of a route with its balancing state and the health of each of its provider's keys. */
@@ -349,7 +351,7 @@ export class Router {
   constructor(config: GatewayConfig, state: RouterState, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
     this.state = state;
     this.providerNames = new Set(config.providers.map((provider) => provider.name));
-    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none', unsupportedTools: undefined });
+    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none', unsupportedTools: undefined, unsupportedParams: undefined });
     for (const provider of config.providers) {
       this.keyStrategies.set(provider.name, provider.keyStrategy);
       this.capabilities.set(provider.name, provider.capabilities);
@@ -496,5 +498,6 @@ function policyOf(alias: AliasConfig): RoutePolicy {
     timeouts: alias.timeouts,
     affinity: alias.affinity,
     unsupportedTools: alias.unsupportedTools,
+    unsupportedParams: alias.unsupportedParams,
   });
 }

@@ -89,6 +89,8 @@ export interface CodexLaunch {
   userHome: string | undefined;
   /** llm mode: the empty working directory of every thread. */
   llmDirectory: string;
+  /** One-shot turns with a JSON schema: the schema's file for `--output-schema`, removed with the turn. */
+  schemasDirectory: string;
   /** agent mode: the parent of the per-session working directories. */
   sessionsDirectory: string;
   policy: ThreadPolicy;
@@ -138,6 +140,7 @@ export function planLaunch(settings: AgentCliSettings): CodexLaunch {
     home,
     userHome,
     llmDirectory: join(settings.workDir, 'llm'),
+    schemasDirectory: join(settings.workDir, 'schemas'),
     sessionsDirectory: join(settings.workDir, 'sessions'),
     policy: {
       approvalPolicy: 'never',

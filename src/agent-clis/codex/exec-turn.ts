@@ -4,6 +4,9 @@
 // CLI has no usable `app-server`. Events (codex-rs/exec/src/exec_events.rs): thread.started,
 // turn.started, item.completed {item: agent_message | reasoning | …}, turn.completed {usage},
 // turn.failed {error}, error {message}.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliChild } from '../child.ts';
 import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { countFrom, objectFrom, stringFrom } from '../../util/json-value.ts';
@@ -38,6 +41,8 @@ export class ExecTurn {
   private readonly onEnd: (turn: ExecTurn) => void;
   private completed = false;
   private failure: string | undefined = undefined;
+  /** The JSON schema's file (`--output-schema`), when the turn asks for one. */
+  private readonly schemaFile: string | undefined;
 
   constructor(launch: CodexLaunch, provider: string, turn: CodexTurn, cwd: string, prompt: string, onEnd: (turn: ExecTurn) => void) {
     this.turn = turn;
@@ -45,9 +50,22 @@ export class ExecTurn {
     this.command = launch.command;
     this.onEnd = onEnd;
     this.secrets = secretsOf(launch.execEnv);
+    // what app-server's turn/start takes as `effort` and `outputSchema` (src/agent-clis/parameters.ts)
+    const request = turn.turn.request;
+    const carried: string[] = [];
+    // a value of the canonical effort enum, written as a TOML string
+    if (request.reasoning?.effort !== undefined) carried.push('-c', `model_reasoning_effort=${JSON.stringify(request.reasoning.effort)}`);
+    if (request.responseFormat?.type === 'json-schema') {
+      mkdirSync(launch.schemasDirectory, { recursive: true, mode: 0o700 });
+      this.schemaFile = join(launch.schemasDirectory, `${randomUUID()}.json`);
+      writeFileSync(this.schemaFile, JSON.stringify(request.responseFormat.schema), { mode: 0o600 });
+      carried.push('--output-schema', this.schemaFile);
+    } else {
+      this.schemaFile = undefined;
+    }
     this.child = new CliChild({
       command: launch.command,
-      args: [...launch.execArgs, '--model', turn.turn.model, '--cd', cwd, '-'],
+      args: [...launch.execArgs, ...carried, '--model', turn.turn.model, '--cd', cwd, '-'],
       env: launch.execEnv,
       cwd,
       onLine: (line) => this.onLine(line),
@@ -102,6 +120,7 @@ export class ExecTurn {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void {
+    if (this.schemaFile !== undefined) rmSync(this.schemaFile, { force: true });
     if (error !== undefined) this.turn.fail(startError(this.provider, this.command, error));
     else if (this.completed && code === 0) this.turn.finish();
     else if (this.failure !== undefined) this.turn.fail(failed(this.provider, this.failure));
