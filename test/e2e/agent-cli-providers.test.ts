@@ -31,7 +31,7 @@ type Json = Record<string, any>;
 
 const unavailable = agentCliRigUnavailable();
 /** The queue every CLI provider has here: one turn at a time, one waiting, for this long. */
-const QUEUE_TIMEOUT_MS = 2500;
+const QUEUE_TIMEOUT_MS = 4000;
 const WAIT_MS = 30_000;
 
 let rig: AgentCliRig;
