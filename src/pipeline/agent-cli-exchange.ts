@@ -300,7 +300,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.endTurn(error, 'failed');
     this.settled = true;
     if (!this.committed) {
-      this.owner.onFailure(this, error, () => sendError(context, error), this.repeatable);
+      this.owner.onFailure(this, error, () => sendError(context, withCooldown(error, this.key)), this.repeatable);
       return;
     }
     context.error = error;
@@ -388,6 +388,18 @@ function emptyAnswer(provider: string): GatewayError {
   return new GatewayError(ErrorCode.upstreamProtocol, `Provider '${provider}' ended the turn without any answer (no text from the CLI).`, {
     status: 502, origin: 'upstream', errorClass: 'gateway-error', provider,
   });
+}
+
+/**
+ * A rate limit whose reset the CLI did not say (Claude Code and Codex with an API key keep the
+ * vendor's retry-after to themselves): the caller is told to wait as long as the health book now
+ * cools the target, as when every target of a route is cooling.
+ */
+function withCooldown(error: GatewayError, key: HealthEntry): GatewayError {
+  if (error.status !== 429 || error.retryAfterSeconds !== undefined) return error;
+  const left = key.until - Date.now();
+  if (left <= 0) return error;
+  return new GatewayError(error.code, error.message, { ...error, retryAfterSeconds: Math.ceil(left / 1000) });
 }
 
 /** The driver's error as the gateway's, with any configured secret the CLI echoed masked. */

@@ -22,6 +22,7 @@ import { client as openaiChatClient } from '../conformance/dialects/openai-chat.
 import { client as responsesClient } from '../conformance/dialects/openai-responses.ts';
 import type { TestContext } from 'node:test';
 import type { AgentCliConfig } from '../../src/config/types.ts';
+import { DEFAULT_ROUTING } from '../../src/config/defaults.ts';
 
 // the state directory (the CLIs' working directories) of every gateway here is a temporary one
 const stateDirectory = mkdtempSync(join(tmpdir(), 'swy-agent-cli-'));
@@ -323,6 +324,20 @@ test('a rate limit answers 429 with Retry-After and cools the target down, so ro
   const again = await chat(gateway, 'fake-large');
   assert.equal(again.status, 429);
   assert.ok(Number(again.headers.get('retry-after')) > 60);
+});
+
+test('a rate limit whose reset the CLI did not say still answers Retry-After: the target\'s cooldown', async (t) => {
+  const cli = new FakeAgentCli();
+  // Claude Code and Codex with an API key report the vendor's 429 without its retry-after
+  cli.script = () => [{ type: 'response-start', id: 'x', model: '', created: 1 }, errorPart({ status: 429, message: 'API Error: 429 rate limited' })];
+  const gateway = await cliGateway(t, cli, { routing: { retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 }, cooldowns: { ...DEFAULT_ROUTING.cooldowns, rateLimitMs: 5000 } } });
+  const limited = await chat(gateway, 'fake-large');
+  assert.equal(limited.status, 429);
+  const retryAfter = Number(limited.headers.get('retry-after'));
+  assert.ok(retryAfter >= 1 && retryAfter <= 5, `Retry-After: ${limited.headers.get('retry-after')}`);
+  const anthropic = await send(gateway, anthropicClient, hello, 'fake-small', false);
+  assert.equal(anthropic.response.status, 429);
+  assert.ok(Number(anthropic.response.headers.get('retry-after')) >= 1);
 });
 
 test('conversation ids: from the session header or the opening messages; a continuation keeps its id, anything else gets a new one', async (t) => {
