@@ -11,7 +11,8 @@ import { CliChild } from '../child.ts';
 import type { AgentCliSettings } from '../driver.ts';
 import { closedError, exitedError, spawnError } from './errors.ts';
 import { claudeArgs, conversationKey } from './launch.ts';
-import { systemPromptOf, textPrompt } from './prompt.ts';
+import { dialogueOf, systemPromptOf } from '../transcript.ts';
+import { textPrompt } from './prompt.ts';
 import type { TurnJob } from './turn-job.ts';
 
 export interface OneShotHost {
@@ -30,10 +31,10 @@ export interface OneShotHost {
 export function runOneShot(host: OneShotHost, job: TurnJob): void {
   const { request, model, conversation } = job.turn;
   const messages = request.messages;
-  const prompt = textPrompt(messages, host.provider);
+  const prompt = textPrompt(dialogueOf(messages), host.provider);
   const agent = host.settings.mode === 'agent';
   const cwd = agent ? host.sessionDirectory(conversation === undefined ? `one-off-${randomUUID()}` : conversationKey(conversation)) : host.workDir();
-  const system = systemPromptOf(messages).join('\n\n');
+  const system = systemPromptOf(messages) ?? '';
   // llm mode replaces Claude Code's system prompt even when the caller has none (an empty file);
   // agent mode adds the caller's to Claude Code's own
   const promptFile = agent && system.length === 0 ? undefined : join(host.workDir(), `system-prompt-${randomUUID()}.txt`);
