@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactText } from '../../util/redact.ts';
-import { isObject } from '../../util/json-value.ts';
+import { objectFromLine } from '../../util/json-value.ts';
 import { CliChild } from '../child.ts';
 import type { AgentCliSettings } from '../driver.ts';
 import { closedError, exitedError, spawnError } from './errors.ts';
@@ -48,13 +48,8 @@ export function runOneShot(host: OneShotHost, job: TurnJob): void {
     command: host.settings.command, args, env: host.env, cwd,
     onLine: (line) => {
       if (line.charCodeAt(0) !== 123 /* { */) return;
-      let message: unknown;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (isObject(message)) job.decoder.onMessage(message);
+      const message = objectFromLine(line);
+      if (message !== undefined) job.decoder.onMessage(message);
     },
     onExit: (code, signal, error) => {
       if (promptFile !== undefined) rmSync(promptFile, { force: true });

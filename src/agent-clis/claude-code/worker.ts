@@ -8,7 +8,7 @@
 // refused: nobody approves anything on a gateway.
 import { CliChild } from '../child.ts';
 import type { HeldHistory } from '../transcript.ts';
-import { isObject, objectFrom, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
+import { objectFrom, objectFromLine, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
 import type { ClaudeTurnDecoder } from './turn-decoder.ts';
 
@@ -154,13 +154,8 @@ export class ClaudeWorker {
   private onLine(line: string): void {
     // every protocol line is a JSON object; anything else is a stray log line
     if (line.charCodeAt(0) !== 123 /* { */) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (!isObject(message)) return;
+    const message = objectFromLine(line);
+    if (message === undefined) return;
     switch (message.type) {
       case 'control_response':
         this.onControlResponse(objectFrom(message.response));

@@ -6,7 +6,7 @@
 // turn.failed {error}, error {message}.
 import { CliChild } from '../child.ts';
 import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
-import { countFrom, objectFrom, stringFrom } from '../../util/json-value.ts';
+import { countFrom, objectFrom, objectFromLine, stringFrom } from '../../util/json-value.ts';
 import type { CodexLaunch } from './codex-launch.ts';
 import { dialogueOf, systemPromptOf } from '../transcript.ts';
 import { turnInput } from './codex-input.ts';
@@ -64,13 +64,7 @@ export class ExecTurn {
   }
 
   private onLine(line: string): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const fields = objectFrom(event);
+    const fields = objectFromLine(line);
     switch (stringFrom(fields?.type)) {
       case 'item.completed': {
         const item = objectFrom(fields!.item);
