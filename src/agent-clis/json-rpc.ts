@@ -4,7 +4,7 @@
 // for permission, file reads) go to handlers. Pending requests are bounded and all fail at once
 // when the process ends.
 import type { JsonObject } from '../util/json-value.ts';
-import { isObject } from '../util/json-value.ts';
+import { isObject, objectFromLine } from '../util/json-value.ts';
 
 /** More requests than this waiting for answers is a bug in the caller (or a stuck CLI). */
 const MAX_PENDING = 1024;
@@ -69,13 +69,8 @@ export class JsonRpcPeer {
 
   /** Feeds one line read from the CLI; lines that are not JSON-RPC messages are returned false. */
   receive(line: string): boolean {
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return false;
-    }
-    if (!isObject(message)) return false;
+    const message = objectFromLine(line);
+    if (message === undefined) return false;
     const id = message.id;
     const method = message.method;
     if (typeof method === 'string') {

@@ -9,6 +9,17 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A line of JSON output that holds an object; undefined for anything else (a stray log line, a list). */
+export function objectFromLine(line: string): JsonObject | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  return isObject(value) ? value : undefined;
+}
+
 /** The value if it is a JSON object, else undefined: for reading nested fields with `?.`. */
 export function objectFrom(value: unknown): JsonObject | undefined {
   return isObject(value) ? value : undefined;

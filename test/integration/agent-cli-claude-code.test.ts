@@ -6,7 +6,7 @@
 // sink that records and refuses; the last test checks nothing tried to leave loopback.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CanonicalRequest, Message } from '../../src/canonical/request.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
@@ -352,6 +352,23 @@ describe('Claude Code driver (real CLI, loopback mock)', { skip: unavailable }, 
     assert.ok(!result.parts.some((part) => part.type.startsWith('tool-call')), 'no tool call reaches the caller');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(existsSync(target), false, 'the file was never created');
+  });
+
+  test('llm mode: the user\'s CLAUDE.md files (config directory, working directory) never reach the model', async () => {
+    const own = makeAgentWorkspace({ 'CLAUDE.md': 'MARKER-PROJECT-MEMORY' });
+    mkdirSync(join(own.home, '.claude'), { recursive: true });
+    writeFileSync(join(own.home, '.claude', 'CLAUDE.md'), 'MARKER-USER-MEMORY');
+    const workDir = join(own.root, 'state');
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(join(workDir, 'CLAUDE.md'), 'MARKER-WORKDIR-MEMORY');
+    const driver = newDriver({ workDir, env: claudeCodeEnv({ workspace: own, sink, baseUrl: mock.url, apiKey: API_KEY }) });
+    answer = (request) => streamOf(textAnswer('Fine.'), request);
+    const before = messagesRequests().length;
+    const result = await runTurn(driver, [user('Hello?')]);
+    assert.equal(result.last.type, 'response-end');
+    const sent = messagesRequests().slice(before);
+    assert.ok(sent.length > 0);
+    for (const request of sent) assert.doesNotMatch(JSON.stringify(request.body), /MARKER-/);
   });
 
   test('llm mode: a model that keeps asking for tools is stopped after two calls, as an error', async () => {

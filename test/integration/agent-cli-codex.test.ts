@@ -274,7 +274,7 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     const collected = await turn(shared, [user('Earlier question.'), assistant('Earlier answer.'), user('Now this.')], { conversation: 'conversation-with-history' });
     assert.equal(collected.text, 'Fine.', describeParts(collected));
     const [text] = conversationOf(mock.requests[before]!).user;
-    assert.match(text!, /User: Earlier question\.[\s\S]*Assistant: Earlier answer\.[\s\S]*Now this\.$/);
+    assert.match(text!, /<user>\nEarlier question\.\n<\/user>\n\n<assistant>\nEarlier answer\.\n<\/assistant>[\s\S]*Now this\.$/);
   });
 
   test('a worker that dies is replaced, and the conversation resumes its thread from disk', async () => {

@@ -210,7 +210,7 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     const flattened = (chatRequests(mock).at(-1)!.body as Json).messages.slice(1);
     assert.equal(flattened.length, 1, 'one user message');
     const prompt = contentText(flattened[0]);
-    assert.match(prompt, /User: My name is Grace\.\n\nAssistant: Noted\./);
+    assert.match(prompt, /<user>\nMy name is Grace\.\n<\/user>\n\n<assistant>\nNoted\.\n<\/assistant>/);
     assert.match(prompt, /What is my name\?$/);
   });
 

@@ -12,7 +12,7 @@ import type { Message } from '../../src/canonical/request.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { AgentCliSettings } from '../../src/agent-clis/driver.ts';
 import { planLaunch, prepareHome } from '../../src/agent-clis/codex/codex-launch.ts';
-import { systemPromptOf, turnInput } from '../../src/agent-clis/codex/codex-input.ts';
+import { turnInput } from '../../src/agent-clis/codex/codex-input.ts';
 import { RateLimitBook, exitError, secretsOf, turnError } from '../../src/agent-clis/codex/codex-errors.ts';
 import { CodexTurn } from '../../src/agent-clis/codex/codex-turn.ts';
 
@@ -92,17 +92,14 @@ describe('codex launch', () => {
 });
 
 describe('codex input', () => {
-  test('one user message goes as it is; system messages are the instructions', () => {
-    const messages = [text('system', 'Be brief.'), text('system', 'Be kind.'), text('user', 'Hello?')];
-    assert.equal(systemPromptOf(messages), 'Be brief.\n\nBe kind.');
-    assert.deepEqual(turnInput(messages, 0), [{ type: 'text', text: 'Hello?', text_elements: [] }]);
-    assert.equal(systemPromptOf([text('user', 'x')]), undefined);
+  test('one user message goes as it is', () => {
+    assert.deepEqual(turnInput([text('user', 'Hello?')], 0), [{ type: 'text', text: 'Hello?', text_elements: [] }]);
   });
 
   test('earlier history becomes a transcript before the last user message', () => {
     const input = turnInput([text('user', 'First.'), text('assistant', 'Reply.'), text('user', 'Second.')], 0);
     assert.equal(input.length, 1);
-    assert.equal((input[0] as { text: string }).text, '<conversation_so_far>\nUser: First.\n\nAssistant: Reply.\n</conversation_so_far>\n\nSecond.');
+    assert.equal((input[0] as { text: string }).text, 'The conversation so far, oldest first:\n\n<user>\nFirst.\n</user>\n\n<assistant>\nReply.\n</assistant>\n\nThe user\'s new message:\nSecond.');
   });
 
   test('a thread\'s next turn sends only what is new', () => {
@@ -110,7 +107,7 @@ describe('codex input', () => {
     assert.deepEqual(input, [{ type: 'text', text: 'Second.', text_elements: [] }]);
   });
 
-  test('images go as image inputs, tool calls and results as text; audio is refused with a 400', () => {
+  test('images go as image inputs marked where they stood, tool calls and results as text; audio is refused with a 400', () => {
     const input = turnInput([{
       role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'AAAA' } }],
     }], 0);
@@ -119,9 +116,9 @@ describe('codex input', () => {
       { role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{"q":1}' }] },
       { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c1', content: 'found' }] },
     ], 0);
-    assert.match((tools[0] as { text: string }).text, /called the tool lookup with \{"q":1\}[\s\S]*c1 returned: found/);
+    assert.match((tools[0] as { text: string }).text, /called the tool lookup with \{"q":1\}[\s\S]*tool call c1: found/);
     assert.throws(() => turnInput([{ role: 'user', content: [{ type: 'audio', source: { kind: 'url', url: 'http://x' } }] }], 0), (error: GatewayError) => error.status === 400);
-    assert.throws(() => turnInput([text('system', 'Only this.')], 0), (error: GatewayError) => error.status === 400);
+    assert.throws(() => turnInput([], 0), (error: GatewayError) => error.status === 400);
   });
 });
 

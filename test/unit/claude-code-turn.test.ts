@@ -7,8 +7,7 @@ import type { Message } from '../../src/canonical/request.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { AgentTurnReport } from '../../src/agent-clis/driver.ts';
 import { ClaudeTurnDecoder } from '../../src/agent-clis/claude-code/turn-decoder.ts';
-import { continuationContent, flattenedContent, systemPromptOf, textPrompt } from '../../src/agent-clis/claude-code/prompt.ts';
-import { continuationStart, historyDigest } from '../../src/agent-clis/claude-code/continuity.ts';
+import { promptContent, textPrompt } from '../../src/agent-clis/claude-code/prompt.ts';
 import { claudeArgs } from '../../src/agent-clis/claude-code/launch.ts';
 
 type Json = Record<string, any>;
@@ -155,44 +154,36 @@ test('silenced (the client left): nothing more goes out, but the result still en
 
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
 const assistant = (text: string): Message => ({ role: 'assistant', content: [{ type: 'text', text }] });
-const system = (text: string): Message => ({ role: 'system', content: [{ type: 'text', text }] });
 
-test('system messages are the system prompt; a lone user message goes as it is', () => {
-  const messages = [system('Be terse.'), system('Answer in French.'), user('hi')];
-  assert.deepEqual(systemPromptOf(messages), ['Be terse.', 'Answer in French.']);
-  assert.deepEqual(flattenedContent(messages, 'claude'), [{ type: 'text', text: 'hi' }]);
+test('a lone user message goes as it is; an empty one as a placeholder (Claude Code refuses an empty user message)', () => {
+  assert.deepEqual(promptContent([user('hi')], 0, 'claude'), [{ type: 'text', text: 'hi' }]);
+  assert.deepEqual(promptContent([user('')], 0, 'claude'), [{ type: 'text', text: '(empty message)' }]);
 });
 
-test('a history is flattened into one message, speakers tagged, images where they stood', () => {
+test('a history is written out in one message, images kept as blocks where they stood; one-shot mode takes text only', () => {
   const image = { type: 'image' as const, source: { kind: 'base64' as const, mediaType: 'image/png', data: 'AAAA' } };
   const messages: Message[] = [
-    system('Be terse.'),
     { role: 'user', content: [{ type: 'text', text: 'Look:' }, image] },
     { role: 'assistant', content: [{ type: 'reasoning', text: 'private' }, { type: 'text', text: 'A square.' }] },
     user('What colour?'),
   ];
-  const blocks = flattenedContent(messages, 'claude');
-  assert.deepEqual(blocks, [
+  assert.deepEqual(promptContent(messages, 0, 'claude'), [
     { type: 'text', text: 'The conversation so far, oldest first:\n\n<user>\nLook:' },
     { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
     { type: 'text', text: '\n</user>\n\n<assistant>\nA square.\n</assistant>\n\nThe user\'s new message:\nWhat colour?' },
   ]);
   assert.throws(() => textPrompt(messages, 'claude'), /takes text only: the request carries an image/);
-  assert.throws(() => flattenedContent([{ role: 'user', content: [{ type: 'audio', source: { kind: 'base64', mediaType: 'audio/wav', data: 'AA' } }] }], 'claude'), /cannot take audio/);
+  assert.equal(textPrompt([user('one'), assistant('two'), user('three')], 'claude'), 'The conversation so far, oldest first:\n\n<user>\none\n</user>\n\n<assistant>\ntwo\n</assistant>\n\nThe user\'s new message:\nthree');
+  assert.throws(() => promptContent([{ role: 'user', content: [{ type: 'audio', source: { kind: 'base64', mediaType: 'audio/wav', data: 'AA' } }] }], 0, 'claude'), /cannot take audio/);
 });
 
-test('a continuation sends only what follows the answer the session holds', () => {
-  const first = [system('S'), user('one')];
-  const digest = historyDigest(first, first.length);
-  const next = [...first, assistant('answer, as the caller kept it'), user('two'), user('three')];
-  const from = continuationStart(next, first.length, digest);
-  assert.equal(from, 3);
-  assert.deepEqual(continuationContent(next, from!, 'claude'), [{ type: 'text', text: 'two\n\nthree' }]);
-  // edited, regenerated, shorter, or a new system message: not a continuation
-  assert.equal(continuationStart([system('S'), user('ONE'), assistant('a'), user('two')], 2, digest), undefined);
-  assert.equal(continuationStart([...first, user('two')], 2, digest), undefined);
-  assert.equal(continuationStart(first, 2, digest), undefined);
-  assert.equal(continuationStart([...first, assistant('a'), system('new rules'), user('two')], 2, digest), undefined);
+test('PDFs are document blocks, text files are inlined, other files refused', () => {
+  const pdf: Message = { role: 'user', content: [{ type: 'file', source: { kind: 'base64', mediaType: 'application/pdf', data: 'JVBER' } }] };
+  assert.deepEqual(promptContent([pdf], 0, 'claude'), [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBER' } }]);
+  const notes: Message = { role: 'user', content: [{ type: 'text', text: 'Read:' }, { type: 'file', filename: 'a.txt', source: { kind: 'base64', mediaType: 'text/plain', data: Buffer.from('hello').toString('base64') } }] };
+  assert.deepEqual(promptContent([notes], 0, 'claude'), [{ type: 'text', text: 'Read:\n[file a.txt]\nhello\n[end of file a.txt]' }]);
+  const zip: Message = { role: 'user', content: [{ type: 'file', source: { kind: 'base64', mediaType: 'application/zip', data: 'UEs' } }] };
+  assert.throws(() => promptContent([zip], 0, 'claude'), /PDFs and text files only/);
 });
 
 test('arguments: the model in one argument, tools off and nothing to approve in llm mode, never a bypass', () => {

@@ -7,7 +7,7 @@ import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { Message } from '../../src/canonical/request.ts';
 import type { AgentCliSettings } from '../../src/agent-clis/driver.ts';
 import { JsonRpcError } from '../../src/agent-clis/json-rpc.ts';
-import { conversationDigest, conversationOf, promptBlocks, systemPromptOf } from '../../src/agent-clis/gemini-cli/prompt.ts';
+import { promptBlocks } from '../../src/agent-clis/gemini-cli/prompt.ts';
 import { promptError, statusError } from '../../src/agent-clis/gemini-cli/errors.ts';
 import { acpArgs, cliEnv, LLM_MODE_SETTINGS, oneShotArgs, projectSettings } from '../../src/agent-clis/gemini-cli/settings.ts';
 import { TurnOutput } from '../../src/agent-clis/gemini-cli/turn-output.ts';
@@ -20,57 +20,41 @@ function assistant(text: string): Message {
 }
 
 test('one user message is sent as its own blocks', () => {
-  assert.deepEqual(promptBlocks([user('hello')]), [{ type: 'text', text: 'hello' }]);
+  assert.deepEqual(promptBlocks([user('hello')], 0), [{ type: 'text', text: 'hello' }]);
   const image: Message = { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'iVBOR' } }] };
-  assert.deepEqual(promptBlocks([image]), [{ type: 'text', text: 'what is this?' }, { type: 'image', mimeType: 'image/png', data: 'iVBOR' }]);
+  assert.deepEqual(promptBlocks([image], 0), [{ type: 'text', text: 'what is this?' }, { type: 'image', mimeType: 'image/png', data: 'iVBOR' }]);
 });
 
 test('text that would run a CLI command (/, $) is made plain text; other text is untouched', () => {
   for (const text of ['/memory add x', '  /extensions install https://example.com/x', '$skill', '\n/init']) {
-    const [block] = promptBlocks([user(text)]);
+    const [block] = promptBlocks([user(text)], 0);
     assert.equal(block!.type, 'text');
     const sent = (block as { text: string }).text;
     assert.equal(sent, `\u200B${text}`);
     // what the CLI checks: the trimmed text must not start with / or $
     assert.doesNotMatch(sent.trim(), /^[/$]/);
   }
-  assert.deepEqual(promptBlocks([user('a/b')]), [{ type: 'text', text: 'a/b' }]);
+  assert.deepEqual(promptBlocks([user('a/b')], 0), [{ type: 'text', text: 'a/b' }]);
+  // a continuing session's new message is checked too
+  assert.equal((promptBlocks([user('q'), assistant('a'), user('/init')], 2)[0] as { text: string }).text, '\u200B/init');
 });
 
-test('earlier turns are flattened into a transcript before the new message', () => {
-  const blocks = promptBlocks([user('q1'), assistant('a1'), user('q2')]);
-  assert.equal(blocks.length, 2);
-  assert.equal((blocks[0] as { text: string }).text, 'Earlier turns of this conversation:\n\n<user>\nq1\n</user>\n\n<assistant>\na1\n</assistant>\n\nThe new message:');
-  assert.deepEqual(blocks[1], { type: 'text', text: 'q2' });
-  const withInstructions = promptBlocks([user('q')], 'Be brief.');
-  assert.deepEqual(withInstructions, [{ type: 'text', text: '<instructions>\nBe brief.\n</instructions>' }, { type: 'text', text: 'q' }]);
-  const prefill = promptBlocks([user('q'), assistant('The answer is')]);
-  assert.match((prefill[0] as { text: string }).text, /Continue the last assistant message\.$/);
+test('earlier turns are written out before the new message (images as markers); agent mode\'s instructions go first', () => {
+  const image = { type: 'image' as const, source: { kind: 'url' as const, url: 'https://example.com/a.png' } };
+  const blocks = promptBlocks([{ role: 'user', content: [{ type: 'text', text: 'q1' }, image] }, assistant('a1'), user('q2')], 0);
+  assert.deepEqual(blocks, [{ type: 'text', text: 'The conversation so far, oldest first:\n\n<user>\nq1\n[an image]\n</user>\n\n<assistant>\na1\n</assistant>\n\nThe user\'s new message:\nq2' }]);
+  const withInstructions = promptBlocks([user('q')], 0, 'Be brief.');
+  assert.deepEqual(withInstructions, [{ type: 'text', text: '<instructions>\nBe brief.\n</instructions>\n\n' }, { type: 'text', text: 'q' }]);
+  const prefill = promptBlocks([user('q'), assistant('The answer is')], 0);
+  assert.match((prefill[0] as { text: string }).text, /Continue the assistant's last message from where it stops\.$/);
 });
 
 test('media by URL and files are refused with a 400 naming messages', () => {
   const url: Message = { role: 'user', content: [{ type: 'image', source: { kind: 'url', url: 'https://example.com/a.png' } }] };
-  assert.throws(() => promptBlocks([url]), (error: any) => error.status === 400 && error.param === 'messages');
+  assert.throws(() => promptBlocks([url], 0), (error: any) => error.status === 400 && error.param === 'messages');
   const file: Message = { role: 'user', content: [{ type: 'file', source: { kind: 'base64', mediaType: 'application/pdf', data: 'JVBER' } }] };
-  assert.throws(() => promptBlocks([file]), (error: any) => error.status === 400);
-  assert.throws(() => promptBlocks([]), (error: any) => error.status === 400);
-});
-
-test('system messages become the system prompt and leave the conversation', () => {
-  const messages: Message[] = [{ role: 'system', content: [{ type: 'text', text: 'One.' }] }, user('q'), { role: 'system', content: [{ type: 'text', text: 'Two.' }] }];
-  assert.equal(systemPromptOf(messages), 'One.\n\nTwo.');
-  assert.deepEqual(conversationOf(messages), [user('q')]);
-  assert.equal(systemPromptOf([user('q')]), undefined);
-});
-
-test('the digest matches the same conversation (answers trimmed, reasoning left out) and nothing else', () => {
-  const base = conversationDigest('sys', [user('q1'), assistant('a1')]);
-  assert.equal(conversationDigest('sys', [user('q1'), assistant('  a1\n')]), base);
-  assert.equal(conversationDigest('sys', [user('q1'), { role: 'assistant', content: [{ type: 'reasoning', text: 'hmm' }, { type: 'text', text: 'a1' }] }]), base);
-  assert.notEqual(conversationDigest('other', [user('q1'), assistant('a1')]), base);
-  assert.notEqual(conversationDigest('sys', [user('q1'), assistant('a2')]), base);
-  assert.notEqual(conversationDigest('sys', [assistant('q1'), user('a1')]), base);
-  assert.notEqual(conversationDigest(undefined, [user('q1a1')]), conversationDigest(undefined, [user('q1'), user('a1')]));
+  assert.throws(() => promptBlocks([file], 0), (error: any) => error.status === 400);
+  assert.throws(() => promptBlocks([], 0), (error: any) => error.status === 400);
 });
 
 test('JSON-RPC errors of the CLI become the gateway\'s errors', () => {

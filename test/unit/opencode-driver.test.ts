@@ -8,7 +8,7 @@ import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { Message } from '../../src/canonical/request.ts';
 import { configContent, LLM_AGENT, serverEnv } from '../../src/agent-clis/opencode/config.ts';
 import { retryNotice, sessionError } from '../../src/agent-clis/opencode/errors.ts';
-import { dialogue, fingerprint, promptParts, systemPrompt, UnsafeContent } from '../../src/agent-clis/opencode/prompt.ts';
+import { promptParts, UnsafeContent } from '../../src/agent-clis/opencode/prompt.ts';
 import type { OpencodeServer } from '../../src/agent-clis/opencode/server.ts';
 import { OpencodeTurn, type TurnOutcome } from '../../src/agent-clis/opencode/turn.ts';
 import type { AgentTurnReport } from '../../src/agent-clis/driver.ts';
@@ -22,29 +22,14 @@ function text(role: Message['role'], value: string): Message {
 // --- prompt ---------------------------------------------------------------------------------
 
 test('a new session gets the earlier turns as a transcript ahead of the last message', () => {
-  const messages = dialogue([text('system', 'Be brief.'), text('user', 'I am Ada.'), text('assistant', 'Hi Ada.'), text('user', 'Who am I?')]);
-  const parts = promptParts(messages, 0);
-  assert.equal(parts.length, 2);
-  assert.deepEqual(parts[1], { type: 'text', text: 'Who am I?' });
-  assert.equal(parts[0]!.type, 'text');
-  const transcript = (parts[0] as { text: string }).text;
-  assert.match(transcript, /User: I am Ada\.\n\nAssistant: Hi Ada\./);
-  assert.match(transcript, /answer the message that follows/);
-  assert.doesNotMatch(transcript, /Be brief/, 'the system prompt goes separately');
-  assert.equal(systemPrompt([text('system', 'Be brief.'), text('system', 'Be kind.')]), 'Be brief.\n\nBe kind.');
-  assert.equal(systemPrompt([text('user', 'x')]), undefined);
+  const parts = promptParts([text('user', 'I am Ada.'), text('assistant', 'Hi Ada.'), text('user', 'Who am I?')], 0);
+  assert.deepEqual(parts, [{ type: 'text', text: 'The conversation so far, oldest first:\n\n<user>\nI am Ada.\n</user>\n\n<assistant>\nHi Ada.\n</assistant>\n\nThe user\'s new message:\nWho am I?' }]);
 });
 
 test('a first message alone is sent as it is; a known session gets only what is new after its own answer', () => {
   assert.deepEqual(promptParts([text('user', 'hello')], 0), [{ type: 'text', text: 'hello' }]);
-  const messages = [text('user', 'one'), text('assistant', 'answer'), text('user', 'two')];
-  assert.deepEqual(promptParts(messages, 1), [{ type: 'text', text: 'two' }]);
-  // several new messages are labelled by role
-  const more = [text('user', 'one'), text('assistant', 'answer'), text('user', 'two'), text('assistant', 'inserted'), text('user', 'three')];
-  assert.deepEqual(promptParts(more, 1), [{ type: 'text', text: 'User: two' }, { type: 'text', text: 'Assistant: inserted' }, { type: 'text', text: 'User: three' }]);
-  // the fingerprint tells a continued conversation from a changed one
-  assert.equal(fingerprint(more, 2), fingerprint(messages, 2));
-  assert.notEqual(fingerprint([text('user', 'ONE'), text('assistant', 'answer')], 2), fingerprint(messages, 2));
+  const messages = [text('user', 'one'), text('assistant', 'answer'), text('user', 'two'), text('user', 'three')];
+  assert.deepEqual(promptParts(messages, 2), [{ type: 'text', text: 'two\n\nthree' }]);
 });
 
 test('inline media become file parts with a data URL; a URL opencode would fetch or read is refused', () => {
@@ -53,6 +38,9 @@ test('inline media become file parts with a data URL; a URL opencode would fetch
   for (const url of ['file:///etc/passwd', 'https://example.com/cat.png']) {
     const linked: Message = { role: 'user', content: [{ type: 'image', source: { kind: 'url', url } }] };
     assert.throws(() => promptParts([linked], 0), (error: unknown) => error instanceof UnsafeContent && error.param === 'messages[0].content[0]');
+    // in the transcript of earlier turns it is only named, never fetched
+    const earlier = promptParts([linked, text('assistant', 'A cat.'), text('user', 'Sure?')], 0);
+    assert.match((earlier[0] as { text: string }).text, /<user>\n\[an image\]\n<\/user>/);
   }
 });
 

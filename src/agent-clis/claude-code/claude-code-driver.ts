@@ -24,15 +24,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartSink } from '../../canonical/adapters.ts';
+import type { Message } from '../../canonical/request.ts';
 import { GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { stringFrom, listFrom, objectFrom, type JsonObject } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
 import type { AgentCliDriver, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
-import { continuationStart, historyDigest } from './continuity.ts';
+import { dialogueOf, heldAfterAnswer, systemPromptOf, unseenFrom, type HeldHistory } from '../transcript.ts';
 import { closedError, exitedError, protocolError, spawnError } from './errors.ts';
 import { claudeArgs, claudeEnv, conversationKey, secretsOf, type LaunchOptions } from './launch.ts';
 import { runOneShot, type OneShotHost } from './one-shot.ts';
-import { continuationContent, flattenedContent, systemPromptOf, userLine } from './prompt.ts';
+import { promptContent, userLine } from './prompt.ts';
 import { TurnJob, type JobHost } from './turn-job.ts';
 import { ClaudeWorker, ControlError } from './worker.ts';
 
@@ -57,8 +58,7 @@ const MODEL_NAME = /^[^\s\u0000-\u001f\u007f]{1,256}$/;
 interface AgentSession {
   sessionId: string;
   directory: string;
-  consumed: number;
-  digest: string;
+  held: HeldHistory | undefined;
 }
 
 export function createClaudeCodeDriver(settings: AgentCliSettings, tuning: ClaudeCodeTuning = {}): AgentCliDriver {
@@ -177,22 +177,23 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
 
   private runLlm(job: TurnJob): void {
     const { request, model, conversation } = job.turn;
-    const messages = request.messages;
-    if (conversation !== undefined && this.continueSession(job, conversation)) return;
-    const content = flattenedContent(messages, this.provider);
+    const system = systemPromptOf(request.messages);
+    const dialogue = dialogueOf(request.messages);
+    if (conversation !== undefined && this.continueSession(job, conversation, system, dialogue)) return;
+    const content = promptContent(dialogue, 0, this.provider);
     const worker = this.takeSpare(model) ?? this.spawn(model, undefined, this.workDir());
     job.keepOnAbort = conversation !== undefined;
-    this.claim(job, worker, systemPromptOf(messages), undefined, content);
+    // llm mode replaces Claude Code's system prompt even when the caller has none
+    this.claim(job, worker, system === undefined ? [] : [system], undefined, content);
   }
 
   /** Runs the turn on the conversation's own worker when the request continues its session. */
-  private continueSession(job: TurnJob, conversation: string): boolean {
+  private continueSession(job: TurnJob, conversation: string, system: string | undefined, dialogue: readonly Message[]): boolean {
     const worker = this.sessions.get(conversation);
     if (worker === undefined || worker.state !== 'idle' || worker.model !== job.turn.model) return false;
-    const messages = job.turn.request.messages;
-    const from = continuationStart(messages, worker.consumed, worker.digest);
+    const from = unseenFrom(system, dialogue, worker.held);
     if (from === undefined) return false;
-    const content = continuationContent(messages, from, this.provider);
+    const content = promptContent(dialogue, from, this.provider);
     this.sessions.delete(conversation);
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
     worker.idleTimer = undefined;
@@ -205,12 +206,11 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
 
   private runAgent(job: TurnJob): void {
     const { request, model, conversation } = job.turn;
-    const messages = request.messages;
-    if (conversation !== undefined && this.continueSession(job, conversation)) return;
-    const append = systemPromptOf(messages).join('\n\n');
-    const appendSystemPrompt = append.length > 0 ? append : undefined;
+    const appendSystemPrompt = systemPromptOf(request.messages);
+    const dialogue = dialogueOf(request.messages);
+    if (conversation !== undefined && this.continueSession(job, conversation, appendSystemPrompt, dialogue)) return;
     if (conversation === undefined) {
-      const content = flattenedContent(messages, this.provider);
+      const content = promptContent(dialogue, 0, this.provider);
       const directory = this.sessionDirectory(`one-off-${randomUUID()}`);
       const worker = this.spawn(model, undefined, directory);
       worker.oneOffDirectory = directory;
@@ -218,17 +218,17 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
       return;
     }
     const known = this.agentSessions.get(conversation);
-    const from = known === undefined ? undefined : continuationStart(messages, known.consumed, known.digest);
+    const from = known === undefined ? undefined : unseenFrom(appendSystemPrompt, dialogue, known.held);
     if (known !== undefined && from !== undefined) {
       // the conversation's process has ended; its session is on disk
       const worker = this.spawn(model, { kind: 'resume', id: known.sessionId }, known.directory);
       job.keepOnAbort = true;
-      this.claim(job, worker, undefined, appendSystemPrompt, continuationContent(messages, from, this.provider));
+      this.claim(job, worker, undefined, appendSystemPrompt, promptContent(dialogue, from, this.provider));
       return;
     }
-    const session: AgentSession = { sessionId: randomUUID(), directory: this.sessionDirectory(conversationKey(conversation)), consumed: 0, digest: '' };
+    const session: AgentSession = { sessionId: randomUUID(), directory: this.sessionDirectory(conversationKey(conversation)), held: undefined };
     this.rememberAgentSession(conversation, session);
-    const content = flattenedContent(messages, this.provider);
+    const content = promptContent(dialogue, 0, this.provider);
     job.keepOnAbort = true;
     this.claim(job, this.spawn(model, { kind: 'new', id: session.sessionId }, session.directory), undefined, appendSystemPrompt, content);
   }
@@ -364,8 +364,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
       void previous.kill();
     }
     worker.conversation = conversation;
-    worker.consumed = messages.length;
-    worker.digest = historyDigest(messages, messages.length);
+    worker.held = heldAfterAnswer(systemPromptOf(messages), dialogueOf(messages));
     worker.lastUsed = Date.now();
     this.sessions.delete(conversation);
     this.sessions.set(conversation, worker);
@@ -375,8 +374,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
       const session = this.agentSessions.get(conversation);
       if (session !== undefined) {
         session.sessionId = worker.sessionId ?? session.sessionId;
-        session.consumed = worker.consumed;
-        session.digest = worker.digest;
+        session.held = worker.held;
       }
     }
     while (this.sessions.size > this.maxIdleSessions) {

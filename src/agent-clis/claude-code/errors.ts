@@ -4,25 +4,12 @@
 // the driver cannot read. Classified as the upstream classifier does for HTTP providers, so
 // retries, fallbacks and cooldowns treat a CLI like any other provider.
 import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
+import { upstreamStatusError } from '../upstream-status.ts';
 
-const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|reduce the length/i;
 
 /** The API refused the turn with `status` (Claude Code's `api_error_status`). */
 export function apiStatusError(provider: string, status: number, message: string, retryAfterSeconds: number | undefined): GatewayError {
-  const text = `Provider '${provider}' (Claude Code) answered ${status}: ${message}`;
-  if (status === 429 || status === 529) {
-    return new GatewayError(ErrorCode.upstreamStatus, text, {
-      status: 429, origin: 'upstream', errorClass: 'rate-limited', upstreamStatus: status, provider,
-      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-    });
-  }
-  if (status >= 500) {
-    return new GatewayError(ErrorCode.upstreamStatus, text, { status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: 'server-error', upstreamStatus: status, provider });
-  }
-  if (status === 408) return new GatewayError(ErrorCode.upstreamStatus, text, { status: 504, origin: 'upstream', errorClass: 'per-try-timeout', upstreamStatus: status, provider });
-  const contextLength = CONTEXT_LENGTH.test(message);
-  const errorClass = contextLength ? 'context-length' : status === 401 || status === 403 ? 'auth-refused' : status === 404 ? 'not-found' : 'client-error';
-  return new GatewayError(contextLength ? ErrorCode.contextLength : ErrorCode.upstreamStatus, text, { status, origin: 'upstream', errorClass, upstreamStatus: status, provider });
+  return upstreamStatusError(provider, `Provider '${provider}' (Claude Code) answered ${status}: ${message}`, status, message, retryAfterSeconds);
 }
 
 /** The subscription's quota window is spent (`rate_limit_event` with status `rejected`). */

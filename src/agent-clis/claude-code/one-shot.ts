@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactText } from '../../util/redact.ts';
-import { isObject } from '../../util/json-value.ts';
+import { objectFromLine } from '../../util/json-value.ts';
 import { CliChild } from '../child.ts';
 import type { AgentCliSettings } from '../driver.ts';
 import { closedError, exitedError, spawnError } from './errors.ts';
 import { claudeArgs, conversationKey } from './launch.ts';
-import { systemPromptOf, textPrompt } from './prompt.ts';
+import { dialogueOf, systemPromptOf } from '../transcript.ts';
+import { textPrompt } from './prompt.ts';
 import type { TurnJob } from './turn-job.ts';
 
 export interface OneShotHost {
@@ -30,10 +31,10 @@ export interface OneShotHost {
 export function runOneShot(host: OneShotHost, job: TurnJob): void {
   const { request, model, conversation } = job.turn;
   const messages = request.messages;
-  const prompt = textPrompt(messages, host.provider);
+  const prompt = textPrompt(dialogueOf(messages), host.provider);
   const agent = host.settings.mode === 'agent';
   const cwd = agent ? host.sessionDirectory(conversation === undefined ? `one-off-${randomUUID()}` : conversationKey(conversation)) : host.workDir();
-  const system = systemPromptOf(messages).join('\n\n');
+  const system = systemPromptOf(messages) ?? '';
   // llm mode replaces Claude Code's system prompt even when the caller has none (an empty file);
   // agent mode adds the caller's to Claude Code's own
   const promptFile = agent && system.length === 0 ? undefined : join(host.workDir(), `system-prompt-${randomUUID()}.txt`);
@@ -47,13 +48,8 @@ export function runOneShot(host: OneShotHost, job: TurnJob): void {
     command: host.settings.command, args, env: host.env, cwd,
     onLine: (line) => {
       if (line.charCodeAt(0) !== 123 /* { */) return;
-      let message: unknown;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (isObject(message)) job.decoder.onMessage(message);
+      const message = objectFromLine(line);
+      if (message !== undefined) job.decoder.onMessage(message);
     },
     onExit: (code, signal, error) => {
       if (promptFile !== undefined) rmSync(promptFile, { force: true });

@@ -7,7 +7,8 @@
 // The CLI's own requests to the driver (`can_use_tool` when something would need approval) are
 // refused: nobody approves anything on a gateway.
 import { CliChild } from '../child.ts';
-import { isObject, objectFrom, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
+import type { HeldHistory } from '../transcript.ts';
+import { objectFrom, objectFromLine, stringFrom, textFrom, type JsonObject } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
 import type { ClaudeTurnDecoder } from './turn-decoder.ts';
 
@@ -50,10 +51,9 @@ export class ClaudeWorker {
   initialized = false;
   /** The initialize response came: the process speaks the protocol. */
   ready = false;
-  /** The conversation this worker holds, and how much of it: see continuity.ts. */
+  /** The conversation this worker holds, and how much of it (see ../transcript.ts). */
   conversation: string | undefined = undefined;
-  consumed = 0;
-  digest = '';
+  held: HeldHistory | undefined = undefined;
   /** The CLI's session id, once reported. */
   sessionId: string | undefined = undefined;
   /** The CLI's running total cost, to tell each turn's share. */
@@ -154,13 +154,8 @@ export class ClaudeWorker {
   private onLine(line: string): void {
     // every protocol line is a JSON object; anything else is a stray log line
     if (line.charCodeAt(0) !== 123 /* { */) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (!isObject(message)) return;
+    const message = objectFromLine(line);
+    if (message === undefined) return;
     switch (message.type) {
       case 'control_response':
         this.onControlResponse(objectFrom(message.response));

@@ -84,7 +84,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     }
     if (turn.signal.aborted) return;
     const binding: TurnBinding = {
-      worker: undefined, record: undefined, consumedAfter: turn.request.messages.length + 1, interruptTimer: undefined, interrupted: false,
+      worker: undefined, record: undefined, held: undefined, interruptTimer: undefined, interrupted: false,
       onAbort: () => this.abort(state), scratch: undefined, exec: undefined, settled: false,
     };
     this.active.set(state, binding);

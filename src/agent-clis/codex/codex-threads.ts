@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Message } from '../../canonical/request.ts';
 import { objectFrom, stringFrom, type JsonObject } from '../../util/json-value.ts';
 import type { AppServerWorker } from './app-server-worker.ts';
 import type { CodexLaunch } from './codex-launch.ts';
-import { systemPromptOf, turnInput } from './codex-input.ts';
+import { dialogueOf, heldAfterAnswer, systemPromptOf, unseenFrom, type HeldHistory } from '../transcript.ts';
+import { turnInput } from './codex-input.ts';
 import { protocolError } from './codex-errors.ts';
 import type { CodexTurn } from './codex-turn.ts';
 import { ConversationBook, type ConversationRecord } from './conversation-book.ts';
@@ -26,8 +26,8 @@ const LLM_INSTRUCTIONS = 'You are a helpful assistant.';
 export interface TurnBinding {
   worker: AppServerWorker | undefined;
   record: ConversationRecord | undefined;
-  /** The caller's messages the thread holds once this turn answered. */
-  consumedAfter: number;
+  /** What the conversation's thread holds once this turn has answered (set when the turn is bound). */
+  held: HeldHistory | undefined;
   /** After an abort: the time Codex has to end the turn before its worker is taken for stuck. */
   interruptTimer: NodeJS.Timeout | undefined;
   interrupted: boolean;
@@ -53,7 +53,8 @@ export class CodexThreads {
   /** Finds or makes the turn's thread; returns the `turn/start` parameters. */
   async bind(worker: AppServerWorker, state: CodexTurn, binding: TurnBinding): Promise<JsonObject> {
     const { request, conversation, model } = state.turn;
-    const messages = request.messages;
+    const system = systemPromptOf(request.messages);
+    const dialogue = dialogueOf(request.messages);
     let record: ConversationRecord | undefined;
     let from = 0;
     if (conversation !== undefined) {
@@ -65,7 +66,9 @@ export class CodexThreads {
       } else {
         record.busy = true;
         binding.record = record;
-        if (record.threadId !== undefined && !continues(record, messages)) this.dropThread(record);
+        binding.held = heldAfterAnswer(system, dialogue);
+        const unseen = unseenFrom(system, dialogue, record.held);
+        if (record.threadId !== undefined && unseen === undefined) this.dropThread(record);
         if (record.threadId !== undefined && record.generation !== worker.generation) {
           try {
             await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, await this.directoryOf(record), false), excludeTurns: true });
@@ -75,10 +78,10 @@ export class CodexThreads {
             record.threadId = undefined;
           }
         }
-        if (record.threadId !== undefined) from = record.consumed;
+        if (record.threadId !== undefined && unseen !== undefined) from = unseen;
       }
     }
-    const input = turnInput(messages, from);
+    const input = turnInput(dialogue, from);
     if (record === undefined || record.threadId === undefined) {
       const directory = record !== undefined ? await this.directoryOf(record) : await this.scratchDirectory(binding);
       const started = await worker.request('thread/start', { ...this.threadSettings(state, directory, true), ephemeral: record === undefined });
@@ -87,7 +90,7 @@ export class CodexThreads {
       if (record !== undefined) {
         record.threadId = threadId;
         record.generation = worker.generation;
-        record.consumed = 0;
+        record.held = undefined;
       } else {
         state.oneOff = true;
       }
@@ -117,7 +120,7 @@ export class CodexThreads {
       record.busy = false;
       record.lastTurnId = state.turnId;
       // an aborted or failed turn leaves the thread out of step with what the caller will send next
-      if (state.ended && !state.failed) record.consumed = binding.consumedAfter;
+      if (state.ended && !state.failed) record.held = binding.held;
       else this.dropThread(record);
       if (worker !== undefined && !worker.exited) this.unloadOld(worker);
     } else if (state.oneOff && state.threadId !== undefined && worker !== undefined && !worker.exited) {
@@ -166,7 +169,7 @@ export class CodexThreads {
   private dropThread(record: ConversationRecord): void {
     const threadId = record.threadId;
     record.threadId = undefined;
-    record.consumed = 0;
+    record.held = undefined;
     const worker = this.currentWorker();
     if (threadId !== undefined && worker !== undefined && !worker.exited) worker.request('thread/delete', { threadId }).catch(ignore);
   }
@@ -192,11 +195,6 @@ export class CodexThreads {
       loaded--;
     }
   }
-}
-
-/** Whether the caller's messages repeat what the thread holds (its last request and answer) and add to them. */
-function continues(record: ConversationRecord, messages: readonly Message[]): boolean {
-  return record.consumed > 0 && messages.length > record.consumed && messages[record.consumed - 1]!.role === 'assistant';
 }
 
 function ignore(): void {}

@@ -2,6 +2,7 @@
 // conversation's record outlives its thread: when a turn fails or the caller's history no longer
 // matches the thread's, the thread is dropped and the next turn starts a new one (in the same
 // working directory, in agent mode).
+import type { HeldHistory } from '../transcript.ts';
 
 /** Conversations remembered at once; the oldest idle one is forgotten beyond this. */
 export const MAX_CONVERSATIONS = 256;
@@ -12,11 +13,8 @@ export interface ConversationRecord {
   threadId: string | undefined;
   /** The worker generation that has the thread loaded; another one must `thread/resume` it. */
   generation: number;
-  /**
-   * How many of the caller's messages the thread holds: the messages of its last turn's request
-   * plus the answer. The next request must repeat them and add to them.
-   */
-  consumed: number;
+  /** What the thread holds of the conversation: the next request must repeat it and add to it. */
+  held: HeldHistory | undefined;
   /** The thread's last turn: its late notifications must not be taken for the next turn's. */
   lastTurnId: string | undefined;
   /** A turn runs on the thread now: a second request for the conversation gets a thread of its own. */
@@ -43,7 +41,7 @@ export class ConversationBook {
     if (record !== undefined) {
       this.records.delete(key);
     } else {
-      record = { key, threadId: undefined, generation: -1, consumed: 0, lastTurnId: undefined, busy: false, directory: undefined };
+      record = { key, threadId: undefined, generation: -1, held: undefined, lastTurnId: undefined, busy: false, directory: undefined };
     }
     this.records.set(key, record);
     return record;

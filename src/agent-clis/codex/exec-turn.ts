@@ -9,16 +9,17 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliChild } from '../child.ts';
 import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
-import { countFrom, objectFrom, stringFrom } from '../../util/json-value.ts';
+import { countFrom, objectFrom, objectFromLine, stringFrom } from '../../util/json-value.ts';
 import type { CodexLaunch } from './codex-launch.ts';
-import { systemPromptOf, turnInput } from './codex-input.ts';
+import { dialogueOf, systemPromptOf } from '../transcript.ts';
+import { turnInput } from './codex-input.ts';
 import { exitError, secretsOf, startError } from './codex-errors.ts';
 import type { CodexTurn } from './codex-turn.ts';
 
 /** The prompt of a one-shot turn: the caller's system prompt, then the conversation. */
 export function execPrompt(turn: CodexTurn): string {
   const messages = turn.turn.request.messages;
-  const input = turnInput(messages, 0);
+  const input = turnInput(dialogueOf(messages), 0);
   if (input.length > 1) throw invalidRequest('Codex runs one-shot here (`codex exec`), which takes no images in the prompt.', 'messages');
   const system = systemPromptOf(messages);
   const text = (input[0] as { text: string }).text;
@@ -81,13 +82,7 @@ export class ExecTurn {
   }
 
   private onLine(line: string): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const fields = objectFrom(event);
+    const fields = objectFromLine(line);
     switch (stringFrom(fields?.type)) {
       case 'item.completed': {
         const item = objectFrom(fields!.item);

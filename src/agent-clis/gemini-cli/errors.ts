@@ -5,11 +5,10 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { isObject, stringFrom } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
 import { JsonRpcError } from '../json-rpc.ts';
+import { upstreamStatusError } from '../upstream-status.ts';
 
 /** The CLI's own wording of a 429: "… Suggested retry after 7s." */
 const RETRY_AFTER = /retry (?:after|in) (\d+(?:\.\d+)?)\s*s/i;
-/** Gemini's wording when a prompt does not fit the model's context window. */
-const CONTEXT_LENGTH = /context window|input token count.*exceeds|too many tokens|token limit/i;
 
 /** A failed `session/prompt` (or `session/new`), as the error the caller gets. */
 export function promptError(failure: unknown, provider: string, secrets: readonly string[]): GatewayError {
@@ -34,21 +33,8 @@ export function promptError(failure: unknown, provider: string, secrets: readonl
 
 /** An upstream status the CLI passed on. */
 export function statusError(status: number, message: string, provider: string): GatewayError {
-  const text = `Provider '${provider}' (Gemini CLI) answered ${status}: ${message}`;
-  if (status === 429) {
-    const match = RETRY_AFTER.exec(message);
-    return new GatewayError(ErrorCode.upstreamStatus, text, {
-      status: 429, origin: 'upstream', errorClass: 'rate-limited', upstreamStatus: status, provider,
-      ...(match !== null ? { retryAfterSeconds: Math.ceil(Number(match[1])) } : {}),
-    });
-  }
-  if (status >= 500) {
-    return new GatewayError(ErrorCode.upstreamStatus, text, { status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: 'server-error', upstreamStatus: status, provider });
-  }
-  if (status === 408) return new GatewayError(ErrorCode.upstreamStatus, text, { status: 504, origin: 'upstream', errorClass: 'per-try-timeout', upstreamStatus: status, provider });
-  const contextLength = CONTEXT_LENGTH.test(message);
-  const errorClass = contextLength ? 'context-length' : status === 401 || status === 403 ? 'auth-refused' : status === 404 ? 'not-found' : 'client-error';
-  return new GatewayError(contextLength ? ErrorCode.contextLength : ErrorCode.upstreamStatus, text, { status, origin: 'upstream', errorClass, upstreamStatus: status, provider });
+  const retryAfter = status === 429 ? RETRY_AFTER.exec(message) : null;
+  return upstreamStatusError(provider, `Provider '${provider}' (Gemini CLI) answered ${status}: ${message}`, status, message, retryAfter !== null ? Math.ceil(Number(retryAfter[1])) : undefined);
 }
 
 /** The CLI ended (crashed, was killed, could not start) while a turn needed it. */

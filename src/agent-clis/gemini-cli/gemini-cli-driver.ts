@@ -2,8 +2,8 @@
 // acp-worker.ts, worker-pool.ts), one ACP session per conversation, with the one-shot
 // `gemini --output-format stream-json` as the fallback when ACP cannot be used.
 //
-// A turn: find the conversation's session (its digest must match the request's history up to the
-// last answer, and no other turn may be using it), else start a session and send the history
+// A turn: find the conversation's session (the request must continue what it holds, see
+// ../transcript.ts, and no other turn may be using it), else start a session and send the history
 // flattened; set the model the caller asked for (always: the CLI's `auto` would first ask a router
 // model); send the prompt; map `agent_message_chunk` to text and `agent_thought_chunk` to
 // reasoning; end with the result's stop reason and token counts. Abort sends `session/cancel`
@@ -26,7 +26,8 @@ import type { AgentCliDriver, AgentCliProtocol, AgentCliSettings, AgentCliState,
 import type { AcpWorker, PromptResult, SessionListener } from './acp-worker.ts';
 import { cliStopped, driverClosed, overloaded, promptError, turnFailed, turnSilent } from './errors.ts';
 import { runOneShot, type OneShotRun } from './one-shot.ts';
-import { conversationDigest, conversationOf, promptBlocks, systemPromptOf, type AcpContentBlock } from './prompt.ts';
+import { dialogueOf, heldAfterAnswer, systemPromptOf, unseenFrom, type HeldHistory } from '../transcript.ts';
+import { promptBlocks, type AcpContentBlock } from './prompt.ts';
 import { cliTempDir, NEUTRAL_SYSTEM_PROMPT, projectSettings, secretsOf } from './settings.ts';
 import { TurnOutput } from './turn-output.ts';
 import { AcpUnavailableError, WorkerPool } from './worker-pool.ts';
@@ -57,10 +58,8 @@ interface ConversationSession {
   worker: AcpWorker;
   sessionId: string;
   model: string;
-  /** How many of the conversation's messages (system ones left out) the session has seen, its last answer included. */
-  seen: number;
-  /** conversationDigest of those messages. */
-  digest: string;
+  /** What the session holds of the conversation (undefined: nothing yet). */
+  held: HeldHistory | undefined;
   /** A turn is using it: another turn of the same conversation at the same time gets a session of its own. */
   busy: boolean;
   /** agent mode: the session's own working directory. */
@@ -173,14 +172,16 @@ export class GeminiCliDriver implements AgentCliDriver {
     await this.prepare();
     const messages = turn.request.messages;
     const system = systemPromptOf(messages);
-    const conversation = conversationOf(messages);
+    const conversation = dialogueOf(messages);
     if (this.usesFallback()) return this.runOneShot(turn, output, conversation, system);
-    let session = this.sessionFor(turn, system, conversation);
+    const continued = this.sessionFor(turn, system, conversation);
+    let session: ConversationSession;
     let blocks: AcpContentBlock[];
-    if (session !== undefined) {
-      blocks = promptBlocks(conversation.slice(session.seen));
+    if (continued !== undefined) {
+      session = continued.session;
+      blocks = promptBlocks(conversation, continued.from);
     } else {
-      blocks = promptBlocks(conversation, this.settings.mode === 'agent' ? system : undefined);
+      blocks = promptBlocks(conversation, 0, this.settings.mode === 'agent' ? system : undefined);
       try {
         session = await this.startSession(system);
       } catch (failure) {
@@ -204,7 +205,7 @@ export class GeminiCliDriver implements AgentCliDriver {
       report({ session: session.sessionId });
       if (this.finish(result, output) && turn.conversation !== undefined) {
         kept = true;
-        this.remember(turn.conversation, session, system, conversation, output.answer);
+        this.remember(turn.conversation, session, system, conversation);
       }
     } finally {
       session.busy = false;
@@ -214,16 +215,17 @@ export class GeminiCliDriver implements AgentCliDriver {
     }
   }
 
-  /** The conversation's session, when this request continues exactly what it saw. */
-  private sessionFor(turn: AgentTurn, system: string | undefined, conversation: readonly Message[]): ConversationSession | undefined {
+  /** The conversation's session, when this request continues what it holds, and where the new messages start. */
+  private sessionFor(turn: AgentTurn, system: string | undefined, conversation: readonly Message[]): { session: ConversationSession; from: number } | undefined {
     if (turn.conversation === undefined) return undefined;
     const session = this.conversations.get(turn.conversation);
-    if (session === undefined || session.busy || session.worker.exited || session.seen >= conversation.length) return undefined;
-    if (conversationDigest(system, conversation.slice(0, session.seen)) !== session.digest) return undefined;
+    if (session === undefined || session.busy || session.worker.exited) return undefined;
+    const from = unseenFrom(system, conversation, session.held);
+    if (from === undefined) return undefined;
     // most recently used last
     this.conversations.delete(turn.conversation);
     this.conversations.set(turn.conversation, session);
-    return session;
+    return { session, from };
   }
 
   private async startSession(system: string | undefined): Promise<ConversationSession> {
@@ -239,7 +241,7 @@ export class GeminiCliDriver implements AgentCliDriver {
       // llm mode: the caller's system prompt replaces the CLI's (agent mode keeps the CLI's own, which knows its tools)
       const created = await worker.createSession(directory ?? this.settings.workDir, this.settings.mode === 'llm' ? system : undefined);
       if (this.models === undefined && created.models.length > 0) this.models = created.models;
-      return { worker, sessionId: created.sessionId, model: '', seen: 0, digest: '', busy: false, directory };
+      return { worker, sessionId: created.sessionId, model: '', held: undefined, busy: false, directory };
     } catch (failure) {
       this.pool.turnEnded(worker);
       if (directory !== undefined) await rm(directory, { recursive: true, force: true });
@@ -327,10 +329,8 @@ export class GeminiCliDriver implements AgentCliDriver {
     }
   }
 
-  private remember(conversationId: string, session: ConversationSession, system: string | undefined, conversation: readonly Message[], answer: string): void {
-    const seen: Message[] = [...conversation, { role: 'assistant', content: [{ type: 'text', text: answer }] }];
-    session.seen = seen.length;
-    session.digest = conversationDigest(system, seen);
+  private remember(conversationId: string, session: ConversationSession, system: string | undefined, conversation: readonly Message[]): void {
+    session.held = heldAfterAnswer(system, conversation);
     const previous = this.conversations.get(conversationId);
     if (previous !== undefined && previous !== session) this.release(previous);
     this.conversations.delete(conversationId);
@@ -353,7 +353,7 @@ export class GeminiCliDriver implements AgentCliDriver {
   }
 
   private runOneShot(turn: AgentTurn, output: TurnOutput, conversation: readonly Message[], system: string | undefined): Promise<void> {
-    const blocks = promptBlocks(conversation, this.settings.mode === 'agent' ? system : undefined);
+    const blocks = promptBlocks(conversation, 0, this.settings.mode === 'agent' ? system : undefined);
     const run = runOneShot(this.settings, turn, blocks, this.settings.mode === 'llm' ? (system ?? NEUTRAL_SYSTEM_PROMPT) : undefined, output);
     this.oneShots.add(run);
     return run.done.finally(() => this.oneShots.delete(run));

@@ -7,7 +7,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GatewayError } from '../../canonical/errors.ts';
-import { countFrom, isObject, objectFrom, stringFrom } from '../../util/json-value.ts';
+import { countFrom, isObject, objectFrom, objectFromLine, stringFrom } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
 import { CliChild } from '../child.ts';
 import type { AgentCliSettings, AgentTurn } from '../driver.ts';
@@ -100,13 +100,8 @@ class OneShot implements OneShotRun {
   }
 
   private onLine(line: string): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (!isObject(event)) return;
+    const event = objectFromLine(line);
+    if (event === undefined) return;
     if (event.type === 'message' && event.role === 'assistant') {
       this.output.text(stringFrom(event.content) ?? '');
       return;

@@ -18,7 +18,7 @@ export class TurnOutput {
   private errored = false;
   private open: BlockKind | undefined = undefined;
   private index = -1;
-  /** The answer's text so far (for the conversation's digest). */
+  /** The answer's text so far (an answer with none is an error). */
   answer = '';
 
   constructor(sink: PartSink, id: string, model: string) {

@@ -5,13 +5,13 @@
 import { ErrorCode, GatewayError, type ErrorInfo } from '../../canonical/errors.ts';
 import { countFrom, finiteFrom, objectFrom, stringFrom, textFrom } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
+import { upstreamStatusError } from '../upstream-status.ts';
 
 /**
  * opencode's own retry rule (its `SessionRetry`) treats these messages as a rate limit or an
  * exhausted quota; a retry notice carries only the vendor's message, not its status.
  */
 const RATE_LIMITED = /rate.?limit|too many requests|\b429\b|quota|resource.?exhausted|usage limit|free usage exceeded/i;
-const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|reduce the length/i;
 const MODEL_NOT_FOUND = /^Model not found/i;
 
 function info(error: GatewayError): ErrorInfo {
@@ -41,21 +41,7 @@ function retryAfterFrom(headers: Record<string, unknown> | undefined): number | 
 /** A vendor's answer with a status, as opencode passes it on (`APIError`). */
 export function vendorError(provider: string, status: number, message: string, headers: Record<string, unknown> | undefined): ErrorInfo {
   const text = `opencode's model provider answered ${status} (provider '${provider}'): ${message}`;
-  if (status === 429 || status === 529) {
-    const retryAfter = retryAfterFrom(headers);
-    return info(new GatewayError(ErrorCode.upstreamStatus, text, {
-      status: 429, origin: 'upstream', errorClass: 'rate-limited', upstreamStatus: status, provider,
-      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
-    }));
-  }
-  if (status >= 500) {
-    return info(new GatewayError(ErrorCode.upstreamStatus, text, { status: status === 504 ? 504 : 502, origin: 'upstream', errorClass: 'server-error', upstreamStatus: status, provider }));
-  }
-  if (CONTEXT_LENGTH.test(message)) {
-    return info(new GatewayError(ErrorCode.contextLength, text, { status: 400, origin: 'upstream', errorClass: 'context-length', upstreamStatus: status, provider }));
-  }
-  const errorClass = status === 401 || status === 403 ? 'auth-refused' : status === 404 ? 'not-found' : 'client-error';
-  return info(new GatewayError(ErrorCode.upstreamStatus, text, { status: status >= 400 ? status : 502, origin: 'upstream', errorClass, upstreamStatus: status, provider }));
+  return info(upstreamStatusError(provider, text, status, message, status === 429 || status === 529 ? retryAfterFrom(headers) : undefined));
 }
 
 /**

@@ -24,7 +24,9 @@ import { isObject, listFrom, objectFrom, stringFrom } from '../../util/json-valu
 import type { AgentCliDriver, AgentCliDriverFactory, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
 import { KNOWN_TOOLS, LLM_AGENT } from './config.ts';
 import { refusedInput, serverRefused, shuttingDown } from './errors.ts';
-import { dialogue, fingerprint, promptParts, systemPrompt, UnsafeContent } from './prompt.ts';
+import type { Message } from '../../canonical/request.ts';
+import { dialogueOf, heldAfterAnswer, systemPromptOf, unseenFrom, type HeldHistory } from '../transcript.ts';
+import { promptParts, UnsafeContent } from './prompt.ts';
 import { OpencodeServer } from './server.ts';
 import { OpencodeTurn, type TurnOutcome } from './turn.ts';
 
@@ -38,18 +40,16 @@ interface ModelRef {
   modelID: string;
 }
 
-/** A conversation's session: what it holds (the first `count` messages of the dialogue, and the answer after them). */
+/** A conversation's session and what it holds of the conversation. */
 class Conversation {
   readonly session: string;
-  readonly count: number;
-  readonly digest: string;
+  readonly held: HeldHistory;
   /** A turn runs on the session now, or it has not gone quiet since. */
   busy = true;
 
-  constructor(session: string, count: number, digest: string) {
+  constructor(session: string, held: HeldHistory) {
     this.session = session;
-    this.count = count;
-    this.digest = digest;
+    this.held = held;
   }
 }
 
@@ -122,7 +122,8 @@ export class OpencodeDriver implements AgentCliDriver {
     const { signal } = turn;
     const { settings } = this;
     const llm = settings.mode === 'llm';
-    const messages = dialogue(turn.request.messages);
+    const system = systemPromptOf(turn.request.messages);
+    const messages = dialogueOf(turn.request.messages);
     let model: ModelRef;
     let session: string;
     let from = 0;
@@ -133,11 +134,12 @@ export class OpencodeDriver implements AgentCliDriver {
         if (signal.aborted) return;
         model = await this.resolveModel(turn.model);
         if (signal.aborted) return;
-        reused = this.reusable(turn.conversation, messages);
-        if (reused !== undefined) {
-          reused.busy = true;
-          session = reused.session;
-          from = reused.count;
+        const continued = this.reusable(turn.conversation, system, messages);
+        reused = continued?.known;
+        if (continued !== undefined) {
+          continued.known.busy = true;
+          session = continued.known.session;
+          from = continued.from;
         } else {
           session = await this.createSession(turn.conversation);
           if (signal.aborted) {
@@ -180,7 +182,7 @@ export class OpencodeDriver implements AgentCliDriver {
       report,
       onOutcome: (ended, outcome) => {
         signal.removeEventListener('abort', onAbort);
-        this.outcome(ended, outcome, turn.conversation, messages);
+        this.outcome(ended, outcome, turn.conversation, system, messages);
       },
       onSettled: (ended) => {
         this.turns.delete(ended);
@@ -195,7 +197,6 @@ export class OpencodeDriver implements AgentCliDriver {
       return;
     }
 
-    const system = systemPrompt(turn.request.messages);
     const body = {
       model,
       ...(llm && this.server.hasLlmAgent ? { agent: LLM_AGENT } : {}),
@@ -211,19 +212,20 @@ export class OpencodeDriver implements AgentCliDriver {
     }
   }
 
-  /** The conversation's session, when it holds the start of this dialogue and nothing runs on it. */
-  private reusable(conversation: string | undefined, messages: ReturnType<typeof dialogue>): Conversation | undefined {
+  /** The conversation's session, when this dialogue continues what it holds and nothing runs on it; and where the new messages start. */
+  private reusable(conversation: string | undefined, system: string | undefined, messages: readonly Message[]): { known: Conversation; from: number } | undefined {
     if (conversation === undefined) return undefined;
     const known = this.conversations.get(conversation);
-    if (known === undefined || known.busy || messages.length <= known.count) return undefined;
-    if (fingerprint(messages, known.count) !== known.digest) return undefined;
+    if (known === undefined || known.busy) return undefined;
+    const from = unseenFrom(system, messages, known.held);
+    if (from === undefined) return undefined;
     // most recently used last
     this.conversations.delete(conversation);
     this.conversations.set(conversation, known);
-    return known;
+    return { known, from };
   }
 
-  private outcome(turn: OpencodeTurn, outcome: TurnOutcome, conversation: string | undefined, messages: ReturnType<typeof dialogue>): void {
+  private outcome(turn: OpencodeTurn, outcome: TurnOutcome, conversation: string | undefined, system: string | undefined, messages: readonly Message[]): void {
     if (conversation === undefined) return;
     const known = this.conversations.get(conversation);
     if (outcome !== 'answered') {
@@ -233,7 +235,7 @@ export class OpencodeDriver implements AgentCliDriver {
     }
     if (known !== undefined && known.session !== turn.session && !known.busy) this.dropSession(known.session, false);
     this.conversations.delete(conversation);
-    this.conversations.set(conversation, new Conversation(turn.session, messages.length, fingerprint(messages, messages.length)));
+    this.conversations.set(conversation, new Conversation(turn.session, heldAfterAnswer(system, messages)));
     if (this.conversations.size > MAX_CONVERSATIONS) {
       for (const [key, oldest] of this.conversations) {
         if (oldest.busy) continue;
