@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../src/canonical/errors.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../src/canonical/embeddings.ts';
-import type { CanonicalRequest, Citation, ContentPart, HostedToolCallPart, HostedToolResultPart, MediaSource } from '../../src/canonical/request.ts';
+import type { CanonicalRequest, Citation, ContentPart, HostedToolCallPart, HostedToolKind, HostedToolResultPart, MediaSource } from '../../src/canonical/request.ts';
 import type { CanonicalResponse } from '../../src/canonical/response.ts';
 import type { StreamPart } from '../../src/canonical/stream.ts';
 import type { Usage } from '../../src/canonical/usage.ts';
@@ -62,7 +62,9 @@ function media(source: MediaSource, where: string): void {
   }
 }
 
-const HOSTED_KINDS = new Set(['web-search', 'web-fetch', 'code-execution', 'other']);
+/** Every kind the canonical type names (a record over the type: a new kind fails to compile until it is here). */
+const HOSTED_KIND_RECORD: Record<HostedToolKind, true> = { 'web-search': true, 'web-fetch': true, 'code-execution': true, 'tool-search': true, other: true };
+const HOSTED_KINDS = new Set<unknown>(Object.keys(HOSTED_KIND_RECORD));
 
 function checkCitation(citation: Citation, where: string): void {
   assert.ok(isObject(citation), `${where} is an object`);
