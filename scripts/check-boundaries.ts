@@ -46,9 +46,11 @@ const rules: Readonly<Record<string, Rule>> = {
   // agent CLIs as providers (issue #14): processes and their protocols, reporting canonical parts
   // (Claude Code reports Anthropic's own usage objects: read with the Anthropic provider's mapping)
   'agent-clis': { values: ['canonical', 'streaming', 'util', 'providers/anthropic'], types: ['config'] },
-  pipeline: { values: ['agent-clis', 'canonical', 'config', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
+  // governance (issue #15): key policies, limits, budgets, the key store; enforced by pipeline handlers
+  governance: { values: ['canonical', 'util', 'state'], types: ['config'] },
+  pipeline: { values: ['agent-clis', 'canonical', 'config', 'governance', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
   // the gateway's own endpoints (status, usage, probes): answered through the pipeline, never imported by it
-  admin: { values: ['canonical', 'config', 'observability', 'pipeline', 'routing', 'state', 'util'] },
+  admin: { values: ['canonical', 'config', 'governance', 'observability', 'pipeline', 'routing', 'state', 'util'] },
   main: EVERYTHING,
   cli: EVERYTHING,
 };
