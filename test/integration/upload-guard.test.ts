@@ -23,17 +23,20 @@ const form = (model = 'whisper-1') => rawForm(BOUNDARY, [
 let mock: MockUpstream;
 let open: TestGateway;
 let small: TestGateway;
+let keyed: TestGateway;
 
 before(async () => {
   mock = await startMockUpstream({ script: () => ({ kind: 'json', status: 200, body: { text: 'ok' } }) });
   const providers = [{ name: 'main', baseUrl: `${mock.url}/v1`, models: ['whisper-1', 'mock-gpt'], capabilities: { chat: true, completions: true, embeddings: true, responses: true, transcriptions: true } }];
   open = await startTestGateway({ providers, allowedOrigins: ['http://localhost:5173'] });
   small = await startTestGateway({ providers, bodyLimitBytes: 16 * 1024 });
+  keyed = await startTestGateway({ providers, keys: ['sk-upload'] });
 });
 
 after(async () => {
   await open?.close();
   await small?.close();
+  await keyed?.close();
   await mock?.close();
 });
 
@@ -100,6 +103,23 @@ describe('a page cannot post a form to an upload endpoint', () => {
     const reply = await send(open, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, origin: 'http://localhost:5173', authorization: 'Bearer x' }, form());
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['access-control-allow-origin'], 'http://localhost:5173');
+  });
+});
+
+describe('client keys', () => {
+  test('an upload needs a client key like every endpoint: without one or with a wrong one, 401, nothing spooled or sent upstream', async () => {
+    const before = mock.requests.length;
+    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { 'x-api-key': 'sk-wrong' }]) {
+      const reply = await send(keyed, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, ...headers }, form());
+      assert.equal(reply.status, 401, JSON.stringify(headers));
+    }
+    assert.equal(mock.requests.length, before);
+    const directory = uploadSpool().directory;
+    for (let i = 0; i < 200 && readdirSync(directory).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(readdirSync(directory), []);
+    const reply = await send(keyed, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer sk-upload' }, form());
+    assert.equal(reply.status, 200);
+    assert.equal(mock.requests.length, before + 1);
   });
 });
 
