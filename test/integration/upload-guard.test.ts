@@ -151,6 +151,20 @@ describe('forms the gateway refuses', () => {
     assert.equal(reply.json.error.param, 'model');
   });
 
+  test('a model name over 512 bytes: 400, on the upload routes and the JSON media routes alike, nothing sent upstream', async () => {
+    const before = mock.requests.length;
+    const long = 'm'.repeat(600);
+    const upload = await send(open, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer x' }, form(long));
+    assert.equal(upload.status, 400);
+    assert.match(upload.json.error.message, /at most 512 bytes/);
+    for (const [path, body] of [['/v1/rerank', { model: long, query: 'q', documents: ['d'] }], ['/v1/images/generations', { model: long, prompt: 'p' }], ['/v1/audio/speech', { model: long, input: 'i' }]] as const) {
+      const reply = await send(open, path, { 'content-type': 'application/json' }, JSON.stringify(body));
+      assert.equal(reply.status, 400, path);
+      assert.match(reply.json.error.message, /at most 512 bytes/, path);
+    }
+    assert.equal(mock.requests.length, before);
+  });
+
   test('without a model: 400 naming it', async () => {
     const body = rawForm(BOUNDARY, [{ name: 'file', filename: 'a.wav', contentType: 'audio/wav', content: 'RIFF' }]);
     const reply = await send(open, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer x' }, body);
