@@ -109,7 +109,7 @@ describe('a page cannot post a form to an upload endpoint', () => {
 describe('client keys', () => {
   test('an upload needs a client key like every endpoint: without one or with a wrong one, 401, nothing spooled or sent upstream', async () => {
     const before = mock.requests.length;
-    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { 'x-api-key': 'sk-wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { 'x-api-key': 'sk-wrong' }] as Record<string, string>[]) {
       const reply = await send(keyed, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, ...headers }, form());
       assert.equal(reply.status, 401, JSON.stringify(headers));
     }
