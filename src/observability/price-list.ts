@@ -52,6 +52,14 @@ export const priceList: Readonly<Record<string, ListPrice>> = {
   'o3-pro': { input: 20, output: 80 },
   'o3-mini': { input: 1.1, output: 4.4, cachedInput: 0.55 },
   'o4-mini': { input: 1.1, output: 4.4, cachedInput: 0.275 },
+  // Media models whose usage fits this shape: speech from text tokens in to audio tokens out (the
+  // usage of a streamed speech answer), and moderation, which is free. Not here, because a token
+  // price per input and output cannot say what they bill: gpt-image-1 (text and image input tokens
+  // at different rates), gpt-4o-transcribe and gpt-4o-mini-transcribe (audio and text input at
+  // different rates), dall-e-2/3 (per image), whisper-1 (per minute), tts-1 and tts-1-hd (per
+  // character). Give them under `prices:` if an approximation will do (docs/media.md).
+  'gpt-4o-mini-tts': { input: 0.6, output: 12 },
+  'omni-moderation': { input: 0, output: 0 },
 
   // ----- Anthropic ------------------------------------------------------------------------------
   'claude-opus-5': opus45,

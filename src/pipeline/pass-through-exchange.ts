@@ -21,6 +21,8 @@ export { ERROR_BODY_LIMIT } from './upstream-exchange.ts';
 
 /** What a pass-through stream asks for (Gemini's streamed JSON array is plain JSON). */
 const STREAM_ACCEPT = { sse: 'text/event-stream', ndjson: 'application/x-ndjson', 'json-array': 'application/json' } as const;
+/** Ends an NDJSON line the upstream closed without one. */
+const NEWLINE = Buffer.from('\n');
 
 export interface PassThroughOptions extends ExchangeTarget {
   /** Upstream path under the base URL, with query. */
@@ -35,6 +37,8 @@ export interface PassThroughOptions extends ExchangeTarget {
 export class PassThroughExchange extends UpstreamExchange {
   protected readonly verbatimClientErrors = true;
   private splitter: FrameSplitter | undefined = undefined;
+  /** The splitter cuts NDJSON lines (not SSE events). */
+  private lines = false;
   /** SSE whose events are checked for whole JSON data before they are forwarded. */
   private checkFrames = false;
   private terminalSeen = false;
@@ -75,6 +79,7 @@ export class PassThroughExchange extends UpstreamExchange {
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else if (this.surface.streamFraming === 'ndjson' && contentType.includes('ndjson')) {
       this.splitter = new FrameSplitter(lastLineBoundary);
+      this.lines = true;
       out.push('cache-control', 'no-cache', 'x-accel-buffering', 'no');
     } else {
       const length = headerValue(headers, 'content-length');
@@ -175,6 +180,12 @@ export class PassThroughExchange extends UpstreamExchange {
   }
 
   protected onAnswerEnd(): void {
+    if (this.lines && !this.terminalSeen && this.endsWithWholeLine()) {
+      // NDJSON's last line may end with the close instead of a newline (a proxy that trims, a server
+      // that writes no final newline): whole JSON, it is a line like the others and goes out with one
+      this.onAnswerData(NEWLINE);
+      if (this.settled) return;
+    }
     const response = this.context.response;
     if (this.errorAfterFinal !== undefined && !this.terminalSeen) {
       // finish, then an error event, then a close: the client has the error as the upstream sent
@@ -213,6 +224,18 @@ export class PassThroughExchange extends UpstreamExchange {
     this.noteUsage();
     response.end();
     this.done(undefined);
+  }
+
+  /** The NDJSON splitter holds an unterminated line at the close that is whole JSON. */
+  private endsWithWholeLine(): boolean {
+    const rest = this.splitter!.held();
+    if (rest === undefined) return false;
+    try {
+      JSON.parse(rest.toString('utf8'));
+      return true;
+    } catch {
+      return false; // a line cut off: the close is a truncation
+    }
   }
 
   /** The usage the answer carried, for metrics and the usage store. */

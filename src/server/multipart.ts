@@ -20,6 +20,11 @@ export interface MultipartLimits {
   readonly textBytes: number;
   /** File parts, at most. */
   readonly files: number;
+  /**
+   * Bytes of a part's name, file name or content type, at most. The parser bounds a part's headers
+   * only at 80 KiB, and names are held in memory beside the text fields, outside `textBytes`.
+   */
+  readonly nameBytes: number;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface MultipartLimits {
  * character prompt, a transcription's speaker references as data URLs), small enough that the
  * text a form holds in memory stays a few megabytes.
  */
-export const DEFAULT_MULTIPART_LIMITS: MultipartLimits = Object.freeze({ fields: 256, fieldBytes: 1024 * 1024, textBytes: 4 * 1024 * 1024, files: 32 });
+export const DEFAULT_MULTIPART_LIMITS: MultipartLimits = Object.freeze({ fields: 256, fieldBytes: 1024 * 1024, textBytes: 4 * 1024 * 1024, files: 32, nameBytes: 1024 });
 
 export interface ReadMultipartOptions {
   /** The whole body's limit in bytes (`server.body_limit`). */
@@ -171,6 +176,7 @@ class MultipartReader {
       this.fail(malformed('a text part has no name in its Content-Disposition'));
       return;
     }
+    if (this.overlong(name, undefined, contentType)) return;
     if (valueTruncated) {
       this.fail(invalidRequest(`The form field '${name}' is longer than ${this.limits.fieldBytes} bytes.`, name));
       return;
@@ -193,11 +199,24 @@ class MultipartReader {
       this.fail(malformed('a file part has no name in its Content-Disposition'));
       return;
     }
+    if (this.overlong(name, filename, contentType)) {
+      stream.resume();
+      return;
+    }
     const spooler = new FileSpooler(this, stream, { name, filename: filename ?? '', contentType, size: 0, path: this.spool.nextPath() });
     this.spoolers.push(spooler);
     this.parts.push({ kind: 'file', file: spooler.file });
     this.writing++;
   };
+
+  /** Fails the form when a part's name, file name or content type is over `nameBytes`. */
+  private overlong(name: string, filename: string | undefined, contentType: string): boolean {
+    const limit = this.limits.nameBytes;
+    const what = Buffer.byteLength(name) > limit ? 'name' : filename !== undefined && Buffer.byteLength(filename) > limit ? 'file name' : Buffer.byteLength(contentType) > limit ? 'content type' : undefined;
+    if (what === undefined) return false;
+    this.fail(invalidRequest(`A part of the form has a ${what} longer than ${limit} bytes.`));
+    return true;
+  }
 
   /** A file part is on disk, whole. */
   fileWritten(): void {

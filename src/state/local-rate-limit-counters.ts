@@ -5,6 +5,7 @@
 // then the oldest ones not holding a reservation; a counter holding one is never dropped (there are
 // at most as many as requests in flight).
 import type { LimitRule, RateLimitCounters } from './interfaces.ts';
+import { dropOldestIdle } from '../util/drop-idle.ts';
 
 const MAX_COUNTERS = 100_000;
 /** The wait answered when a `concurrent` limit is full: it frees when some request ends. */
@@ -135,13 +136,6 @@ export class LocalRateLimitCounters implements RateLimitCounters {
     if (this.counters.size < this.maxCounters) return;
     // then the oldest quarter of those holding nothing (a limit briefly forgotten, never exceeded by
     // a request in flight)
-    let toDrop = Math.max(1, this.counters.size >> 2);
-    for (const [key, counter] of this.counters) {
-      if (toDrop === 0) break;
-      if (counter.held === 0) {
-        this.counters.delete(key);
-        toDrop--;
-      }
-    }
+    dropOldestIdle(this.counters);
   }
 }

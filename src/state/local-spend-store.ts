@@ -5,6 +5,7 @@
 // flight). Spend here is the enforcement counter of this process, not the ledger: the usage store
 // keeps what was spent.
 import type { SpendStore } from './interfaces.ts';
+import { dropOldestIdle } from '../util/drop-idle.ts';
 
 const MAX_BUDGETS = 100_000;
 
@@ -77,13 +78,6 @@ export class LocalSpendStore implements SpendStore {
   private evict(now: number): void {
     for (const [budget, period] of this.budgets) if (period.held === 0 && period.end <= now) this.budgets.delete(budget);
     if (this.budgets.size < this.maxBudgets) return;
-    let toDrop = Math.max(1, this.budgets.size >> 2);
-    for (const [budget, period] of this.budgets) {
-      if (toDrop === 0) break;
-      if (period.held === 0) {
-        this.budgets.delete(budget);
-        toDrop--;
-      }
-    }
+    dropOldestIdle(this.budgets);
   }
 }

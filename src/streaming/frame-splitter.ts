@@ -93,6 +93,12 @@ export class FrameSplitter {
     return frames;
   }
 
+  /** The unterminated tail held back, joined (undefined when none): what a close cut off, or a last line without its newline. */
+  held(): Buffer | undefined {
+    if (this.pendingBytes === 0) return undefined;
+    return this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.pendingBytes);
+  }
+
   private hold(piece: Buffer): void {
     this.pieces.push(piece);
     this.pendingBytes += piece.length;

@@ -1,19 +1,21 @@
 // Token usage read from pass-through bytes without parsing the answer: find the dialect's usage
 // key (`"usage"`, `"usageMetadata"`), cut out the JSON object that follows it by brace matching,
 // and parse only that. Streams are scanned frame batch by frame batch (one native indexOf when
-// there is no usage in them); bodies only at their tail. Several usage objects in one answer
+// there is no usage in them); bodies at their tail, and at their head when the tail has no usage
+// key (rerank answers put `usage` before a `results` list that may run long). Several usage objects in one answer
 // (Anthropic's message_start and message_delta, Gemini's running totals) are merged field by
 // field, the latest value winning.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+import { isJsonSpace, objectEnd } from '../util/json-scan.ts';
+
 const OPEN = 0x7b;
-const CLOSE = 0x7d;
 const COLON = 0x3a;
 const LF = 0x0a;
 
-/** Keeps the last bytes of a body that is forwarded chunk by chunk (usage sits at the end). */
+/** Keeps the last bytes of a body that is forwarded chunk by chunk (usage sits at the end)… */
 const TAIL_BYTES = 16 * 1024;
+/** …and its first bytes, for the answers that give usage first (vLLM's and Jina's rerank). */
+const HEAD_BYTES = 16 * 1024;
 
 export class UsageSniffer {
   private readonly key: Buffer;
@@ -23,6 +25,10 @@ export class UsageSniffer {
   raw: Record<string, unknown> | undefined = undefined;
   private tail: Buffer[] = [];
   private tailSize = 0;
+  private head: Buffer[] = [];
+  private headSize = 0;
+  /** Bytes between the head and the tail were let go: the head is not all in the tail. */
+  private dropped = false;
 
   constructor(key: string, wholeLine = false) {
     this.key = keyBytes(key);
@@ -38,18 +44,28 @@ export class UsageSniffer {
 
   /** A piece of a non-streamed body; only the tail is kept, and read at `end`. */
   keep(chunk: Buffer): void {
+    if (this.headSize < HEAD_BYTES) {
+      this.head.push(chunk);
+      this.headSize += chunk.length;
+    }
     this.tail.push(chunk);
     this.tailSize += chunk.length;
-    while (this.tailSize - this.tail[0]!.length >= TAIL_BYTES) this.tailSize -= this.tail.shift()!.length;
+    while (this.tailSize - this.tail[0]!.length >= TAIL_BYTES) {
+      this.tailSize -= this.tail.shift()!.length;
+      this.dropped = true;
+    }
   }
 
-  /** The kept body tail: the last usage object in it. */
+  /** The kept body: the last usage object of its tail, else (no usage key there) the first of its head. */
   end(): void {
     if (this.tail.length === 0) return;
-    const data = this.tail.length === 1 ? this.tail[0]! : Buffer.concat(this.tail);
+    const data = joined(this.tail);
+    const head = this.dropped ? joined(this.head) : undefined;
     this.tail = [];
-    const at = data.lastIndexOf(this.key);
+    this.head = [];
+    let at = data.lastIndexOf(this.key);
     if (at >= 0) this.take(data, at);
+    else if (head !== undefined && (at = head.indexOf(this.key)) >= 0) this.take(head, at);
   }
 
   private take(data: Buffer, at: number): void {
@@ -63,7 +79,7 @@ export class UsageSniffer {
       let i = at + this.key.length;
       while (i < data.length && data[i] !== COLON) i++;
       i++;
-      while (i < data.length && (data[i] === 0x20 || data[i] === 0x09 || data[i] === 0x0d || data[i] === LF)) i++;
+      while (i < data.length && isJsonSpace(data[i])) i++;
       if (data[i] !== OPEN) return; // "usage": null, or a key inside some text
       const end = objectEnd(data, i);
       if (end < 0) return;
@@ -83,27 +99,14 @@ function keyBytes(key: string): Buffer {
   return bytes;
 }
 
+function joined(pieces: Buffer[]): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
 function parse(data: Buffer, start: number, end: number): unknown {
   try {
     return JSON.parse(data.toString('utf8', start, end));
   } catch {
     return undefined;
   }
-}
-
-/** Index just past the `}` closing the object opened at `start`, or -1 when it is cut off. */
-function objectEnd(data: Buffer, start: number): number {
-  let depth = 0;
-  for (let i = start; i < data.length; i++) {
-    const byte = data[i];
-    if (byte === QUOTE) {
-      for (i++; i < data.length && data[i] !== QUOTE; i++) if (data[i] === BACKSLASH) i++;
-    } else if (byte === OPEN) {
-      depth++;
-    } else if (byte === CLOSE) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
 }

@@ -15,6 +15,8 @@
 // scan found the member (its byte offset is counted through the text). The character scan and
 // text re-encoding the splice replaced cost 354 % of JSON.parse per renamed attempt.
 
+import { closingQuote, isEscaped, isJsonSpace } from './json-scan.ts';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -54,27 +56,6 @@ export function findTopLevelString(body: Buffer, text: string, key: string, valu
   return found;
 }
 
-function isSpace(code: number | undefined): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
-}
-
-/** Whether the quote at `index` is escaped (an odd run of backslashes before it). */
-function escaped(bytes: Buffer | string, index: number): boolean {
-  let slashes = 0;
-  if (typeof bytes === 'string') while (bytes.charCodeAt(index - 1 - slashes) === BACKSLASH) slashes++;
-  else while (bytes[index - 1 - slashes] === BACKSLASH) slashes++;
-  return (slashes & 1) === 1;
-}
-
-/** Index of the quote closing the string that opens at `start`, or -1. */
-function closingQuote(bytes: Buffer | string, start: number): number {
-  let end = start;
-  for (;;) {
-    end = bytes.indexOf('"', end + 1);
-    if (end < 0 || !escaped(bytes, end)) return end;
-  }
-}
-
 /**
  * The common case, decided from a few native searches of the bytes instead of a walk over every
  * string. The last top-level `key` holds `value` (JSON.parse keeps the last). If exactly one `key`
@@ -99,13 +80,13 @@ function quickFind(body: Buffer, key: string, value: string): TopLevelString | u
   for (let hit = body.indexOf(needle); hit >= 0; hit = body.indexOf(needle, hit + needle.length)) {
     // `"key"` as a whole string (an opening quote is never escaped; a closing one is never followed by a letter)
     const open = hit - 1;
-    if (body[open] !== QUOTE || escaped(body, open)) continue;
+    if (body[open] !== QUOTE || isEscaped(body, open)) continue;
     let at = hit + needle.length;
-    while (isSpace(body[at])) at++;
+    while (isJsonSpace(body[at])) at++;
     if (body[at] !== COLON) continue; // the string "key" as a value, not a member
     members++;
     at++;
-    while (isSpace(body[at])) at++;
+    while (isJsonSpace(body[at])) at++;
     if (body[at] !== QUOTE) continue;
     const end = closingQuote(body, at);
     if (end < 0) return undefined;
@@ -148,7 +129,7 @@ function keyIs(text: string, start: number, end: number, key: string): boolean {
 function exactFind(text: string, key: string): TopLevelString {
   const length = text.length;
   let i = 0;
-  while (isSpace(text.charCodeAt(i))) i++;
+  while (isJsonSpace(text.charCodeAt(i))) i++;
   const result: TopLevelString = { duplicate: false, span: undefined, chars: undefined };
   if (text.charCodeAt(i) !== OPEN_BRACE) return result;
   let depth = 0;

@@ -129,3 +129,13 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   gateway.logText = () => lines.join('\n');
   return gateway;
 }
+
+/** The access line of request `id` (its `x-request-id`), once the gateway has written it. */
+export async function accessLine(gateway: TestGateway, id: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 200; i++) {
+    const line = gateway.logs.find((entry) => entry.msg === 'request' && entry.id === id);
+    if (line !== undefined) return line;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no access line for ${id}`);
+}

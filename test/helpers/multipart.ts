@@ -3,13 +3,13 @@
 import type { TestContext } from 'node:test';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayError } from '../../src/canonical/errors.ts';
 import { readMultipart, type MultipartLimits } from '../../src/server/multipart.ts';
 import type { SpooledForm } from '../../src/server/spooled-form.ts';
 import { UploadSpool } from '../../src/server/upload-spool.ts';
+import { listenOnLoopback } from './ports.ts';
 
 export interface FormServer {
   url: string;
@@ -31,7 +31,6 @@ export async function startFormServer(
   const parent = mkdtempSync(join(tmpdir(), 'switchyard-multipart-test-'));
   const spool = UploadSpool.open(parent);
   const outcomes: Promise<SpooledForm | GatewayError>[] = [];
-  const sockets = new Set<Socket>();
   const handle = options.handle ?? ((_form: SpooledForm, response: ServerResponse) => response.end('ok'));
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const read = readMultipart(request, { limit: options.limit ?? 64 * 1024 * 1024, response, spool, ...(options.limits !== undefined ? { limits: options.limits } : {}) });
@@ -42,21 +41,12 @@ export async function startFormServer(
       if (!request.complete) request.resume();
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  const url = await listenOnLoopback(t, server, () => {
+    spool.close();
+    rmSync(parent, { recursive: true, force: true });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => {
-      spool.close();
-      rmSync(parent, { recursive: true, force: true });
-      resolve();
-    });
-  }));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     spool,
     outcomes,
     spooled: () => readdirSync(spool.directory),

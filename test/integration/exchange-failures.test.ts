@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerResponse } from 'node:http';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { accessLine, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startMockUpstream } from '../helpers/mock-upstream.ts';
 import { parseSse } from '../helpers/sse.ts';
 
@@ -22,15 +22,6 @@ function send(gateway: TestGateway, path: string, body: unknown, headers: Record
   return fetch(`${gateway.url}${path}`, {
     method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000),
   });
-}
-
-async function accessLine(gateway: TestGateway, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const line = gateway.logs.find((entry) => entry.msg === 'request' && entry.id === id);
-    if (line !== undefined) return line;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail(`no access line for ${id}`);
 }
 
 /** Every (key, model) target of provider `main` with its failure count. */

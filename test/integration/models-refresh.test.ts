@@ -120,6 +120,18 @@ describe('POST /v1/models/refresh', () => {
     assert.equal(get.status, 404);
     assert.equal(((await get.json()) as any).error.code, 'model_not_found');
   });
+
+  test('a web page cannot trigger one, even with a valid key: a foreign Origin or Sec-Fetch-Site is refused before discovery runs', async () => {
+    const asked = () => mock.requests.filter((request) => isModelList(request.path)).length;
+    const before = asked();
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' }]) {
+      const response = await fetch(`${gateway.url}/v1/models/refresh`, { method: 'POST', headers: { ...auth, ...headers } });
+      assert.equal(response.status, 403, JSON.stringify(headers));
+      assert.equal(response.headers.get('x-switchyard-error-code'), 'SWY_ERR_REQUEST_ORIGIN_NOT_ALLOWED');
+      await response.text();
+    }
+    assert.equal(asked(), before, 'no provider was asked for its list');
+  });
 });
 
 test('--workers 2: a refresh reaching one worker refreshes the other too', { timeout: 60_000 }, async () => {

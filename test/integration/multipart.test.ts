@@ -208,8 +208,8 @@ test('malformed bodies are a 400 that says what is wrong; a body that is not a f
   await eventually(() => server.spooled().length === 0, 'nothing stays on disk');
 });
 
-test('text fields are bounded in count and size, files in count: a 400 naming the limit', { timeout: 20_000 }, async (t) => {
-  const server = await startFormServer(t, { limits: { fields: 3, fieldBytes: 100, textBytes: 250, files: 1 } });
+test('text fields are bounded in count and size, files in count, part names, file names and content types in size: a 400 naming the limit', { timeout: 20_000 }, async (t) => {
+  const server = await startFormServer(t, { limits: { fields: 3, fieldBytes: 100, textBytes: 250, files: 1, nameBytes: 40 } });
   const cases: [string, Buffer, RegExp][] = [
     ['a long field', rawForm(BOUNDARY, [{ name: 'prompt', value: 'x'.repeat(101) }]), /The form field 'prompt' is longer than 100 bytes/],
     ['too many fields', rawForm(BOUNDARY, [1, 2, 3, 4].map((n) => ({ name: `f${n}`, value: 'v' }))), /more than 3 text fields/],
@@ -218,13 +218,17 @@ test('text fields are bounded in count and size, files in count: a 400 naming th
     ['too many files after the most fields', rawForm(BOUNDARY, [
       ...[1, 2, 3].map((n) => ({ name: `f${n}`, value: 'v' })), { name: 'a', filename: 'a', content: 'a' }, { name: 'b', filename: 'b', content: 'b' },
     ]), /more than 1 files/],
+    ['a long field name', rawForm(BOUNDARY, [{ name: 'n'.repeat(41), value: 'v' }]), /a name longer than 40 bytes/],
+    ['a long file part name', rawForm(BOUNDARY, [{ name: 'n'.repeat(41), filename: 'f', content: 'f' }]), /a name longer than 40 bytes/],
+    ['a long file name', rawForm(BOUNDARY, [{ name: 'file', filename: `${'f'.repeat(37)}.mp3`, content: 'f' }]), /a file name longer than 40 bytes/],
+    ['a long content type', rawForm(BOUNDARY, [{ name: 'file', filename: 'f', content: 'f', contentType: `audio/${'x'.repeat(40)}` }]), /a content type longer than 40 bytes/],
   ];
   for (const [what, body, message] of cases) {
     const response = await post(server.url, body, { 'content-type': FORM_TYPE });
     assert.equal(response.status, 400, what);
     assert.match(await response.text(), message, what);
   }
-  const fine = await post(server.url, rawForm(BOUNDARY, [{ name: 'a', value: 'x'.repeat(100) }, { name: 'f', filename: 'f', content: 'f' }]), { 'content-type': FORM_TYPE });
+  const fine = await post(server.url, rawForm(BOUNDARY, [{ name: 'n'.repeat(40), value: 'x'.repeat(100) }, { name: 'f', filename: `${'f'.repeat(36)}.mp3`, content: 'f' }]), { 'content-type': FORM_TYPE });
   assert.equal(fine.status, 200, 'at the limits is fine');
   await fine.arrayBuffer();
   await eventually(() => server.spooled().length === 0, 'nothing stays on disk');

@@ -20,7 +20,7 @@ import { startMockUpstream, type Behavior, type MockUpstream } from '../helpers/
 import {
   anthropicProvider, anthropicStream, assertCleanOpenAIStream, assertOpenAIStreamEndsWithError, chat, messages, ONE_TARGET, openaiProvider, startGatewayFor, startMocks,
 } from '../helpers/resilience.ts';
-import type { TestGateway } from '../helpers/gateway.ts';
+import { accessLine, type TestGateway } from '../helpers/gateway.ts';
 import { parseSse } from '../helpers/sse.ts';
 import { loadDialects } from '../conformance/registry.ts';
 import { scenarioByName } from '../conformance/scenarios.ts';
@@ -139,16 +139,6 @@ after(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The access line of request `id` on a test gateway. */
-async function accessLine(gateway: TestGateway, id: string): Promise<Json> {
-  for (let i = 0; i < 200; i++) {
-    const line = gateway.logs.find((entry) => entry.msg === 'request' && entry.id === id);
-    if (line !== undefined) return line;
-    await sleep(5);
-  }
-  assert.fail(`no access line for ${id}`);
-}
 
 /** The access line and the recorded end of request `id`. */
 async function recorded(rig: Rig, id: string): Promise<{ line: Json; usage: Usage | undefined; error: string | undefined }> {

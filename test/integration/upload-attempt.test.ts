@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../src/canonical/errors.ts';
@@ -15,6 +14,7 @@ import { SpooledForm, type FormBodyStream, type FormPart } from '../../src/serve
 import { UploadSpool } from '../../src/server/upload-spool.ts';
 import { Endpoint } from '../../src/upstream/endpoint.ts';
 import { UpstreamAttempt, type AttemptRequest, type AttemptSink } from '../../src/upstream/attempt.ts';
+import { listenOnLoopback } from '../helpers/ports.ts';
 
 interface Received {
   path: string;
@@ -26,7 +26,6 @@ interface Received {
 
 async function startUpstream(t: TestContext): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.url === '/v1/refuse') {
       // answers at once, without reading the upload
@@ -49,16 +48,7 @@ async function startUpstream(t: TestContext): Promise<{ url: string; received: R
       response.end('{"text":"hello"}');
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  return { url: await listenOnLoopback(t, server), received };
 }
 
 function endpointFor(t: TestContext, url: string): Endpoint {

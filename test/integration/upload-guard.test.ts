@@ -23,17 +23,20 @@ const form = (model = 'whisper-1') => rawForm(BOUNDARY, [
 let mock: MockUpstream;
 let open: TestGateway;
 let small: TestGateway;
+let keyed: TestGateway;
 
 before(async () => {
   mock = await startMockUpstream({ script: () => ({ kind: 'json', status: 200, body: { text: 'ok' } }) });
   const providers = [{ name: 'main', baseUrl: `${mock.url}/v1`, models: ['whisper-1', 'mock-gpt'], capabilities: { chat: true, completions: true, embeddings: true, responses: true, transcriptions: true } }];
   open = await startTestGateway({ providers, allowedOrigins: ['http://localhost:5173'] });
   small = await startTestGateway({ providers, bodyLimitBytes: 16 * 1024 });
+  keyed = await startTestGateway({ providers, keys: ['sk-upload'] });
 });
 
 after(async () => {
   await open?.close();
   await small?.close();
+  await keyed?.close();
   await mock?.close();
 });
 
@@ -103,6 +106,23 @@ describe('a page cannot post a form to an upload endpoint', () => {
   });
 });
 
+describe('client keys', () => {
+  test('an upload needs a client key like every endpoint: without one or with a wrong one, 401, nothing spooled or sent upstream', async () => {
+    const before = mock.requests.length;
+    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { 'x-api-key': 'sk-wrong' }] as Record<string, string>[]) {
+      const reply = await send(keyed, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, ...headers }, form());
+      assert.equal(reply.status, 401, JSON.stringify(headers));
+    }
+    assert.equal(mock.requests.length, before);
+    const directory = uploadSpool().directory;
+    for (let i = 0; i < 200 && readdirSync(directory).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(readdirSync(directory), []);
+    const reply = await send(keyed, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer sk-upload' }, form());
+    assert.equal(reply.status, 200);
+    assert.equal(mock.requests.length, before + 1);
+  });
+});
+
 describe('each route takes its own body kind only', () => {
   test('a form to a JSON endpoint: 415, as before', async () => {
     const reply = await send(open, '/v1/chat/completions', { 'content-type': FORM_TYPE, authorization: 'Bearer x' }, form('mock-gpt'));
@@ -129,6 +149,20 @@ describe('forms the gateway refuses', () => {
     const reply = await send(open, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer x' }, body);
     assert.equal(reply.status, 400);
     assert.equal(reply.json.error.param, 'model');
+  });
+
+  test('a model name over 512 bytes: 400, on the upload routes and the JSON media routes alike, nothing sent upstream', async () => {
+    const before = mock.requests.length;
+    const long = 'm'.repeat(600);
+    const upload = await send(open, '/v1/audio/transcriptions', { 'content-type': FORM_TYPE, authorization: 'Bearer x' }, form(long));
+    assert.equal(upload.status, 400);
+    assert.match(upload.json.error.message, /at most 512 bytes/);
+    for (const [path, body] of [['/v1/rerank', { model: long, query: 'q', documents: ['d'] }], ['/v1/images/generations', { model: long, prompt: 'p' }], ['/v1/audio/speech', { model: long, input: 'i' }]] as const) {
+      const reply = await send(open, path, { 'content-type': 'application/json' }, JSON.stringify(body));
+      assert.equal(reply.status, 400, path);
+      assert.match(reply.json.error.message, /at most 512 bytes/, path);
+    }
+    assert.equal(mock.requests.length, before);
   });
 
   test('without a model: 400 naming it', async () => {

@@ -5,11 +5,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
 import { Endpoint } from '../../src/upstream/endpoint.ts';
 import { fetchModelList } from '../../src/upstream/discovery.ts';
+import { listenOnLoopback } from '../helpers/ports.ts';
 import { parseSse } from '../helpers/sse.ts';
 import { assertCleanOpenAIStream, chat, chunk, finishChunk, messages, openaiStreamText, startGatewayFor, type Reply } from '../helpers/resilience.ts';
 
@@ -32,7 +32,6 @@ interface Upstream {
 /** An upstream on loopback whose answers are decided per request; closed when the test ends. */
 async function startUpstream(t: TestContext, handle: (request: IncomingMessage, body: any, response: ServerResponse) => void): Promise<Upstream> {
   const acceptEncodings: (string | undefined)[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (data: Buffer) => chunks.push(data));
@@ -42,16 +41,7 @@ async function startUpstream(t: TestContext, handle: (request: IncomingMessage, 
       handle(request, text.length > 0 ? JSON.parse(text) : undefined, response);
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, acceptEncodings };
+  return { url: await listenOnLoopback(t, server), acceptEncodings };
 }
 
 function encoder(coding: Coding): zlib.Gzip | zlib.Deflate | zlib.BrotliCompress | zlib.ZstdCompress {

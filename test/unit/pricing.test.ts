@@ -108,3 +108,15 @@ test('the lookup cache stays bounded', () => {
   const size = [...(table as unknown as { cache: Map<string, Map<string, unknown>> }).cache.values()].reduce((sum, models) => sum + models.size, 0);
   assert.ok(size <= 2048, `cache holds ${size}`);
 });
+
+test('media models: speech and moderation priced where a token price says what they bill; the others left out', () => {
+  assert.deepEqual(listPriceOf('gpt-4o-mini-tts'), { input: 0.6, output: 12 });
+  assert.deepEqual(listPriceOf('gpt-4o-mini-tts-2025-03-20'), { input: 0.6, output: 12 });
+  assert.deepEqual(listPriceOf('omni-moderation-latest'), { input: 0, output: 0 });
+  assert.deepEqual(listPriceOf('omni-moderation-2024-09-26'), { input: 0, output: 0 });
+  // 1,000 text tokens in, 50,000 audio tokens out
+  assert.equal(costOf(listPriceOf('gpt-4o-mini-tts')!, { inputTokens: 1000, outputTokens: 50_000 }), 0.0006 + 0.6);
+  for (const model of ['gpt-image-1', 'dall-e-3', 'dall-e-2', 'whisper-1', 'tts-1', 'tts-1-hd', 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe']) {
+    assert.equal(listPriceOf(model), undefined, model);
+  }
+});

@@ -40,3 +40,24 @@ test('a usage object cut off at the end of the data is ignored, not half-read', 
   sniffer.scan(b('data: {"usage":{"prompt_tokens":3,"compl'));
   assert.equal(sniffer.raw, undefined);
 });
+
+test('a body longer than the kept tail with its usage first (rerank): the usage is read from its head', () => {
+  const results = Array.from({ length: 400 }, (_, index) => ({ index, relevance_score: 1 / (index + 1), document: { text: `document ${index} `.repeat(8) } }));
+  const body = JSON.stringify({ id: 'rerank-1', model: 'rerank-v1', usage: { total_tokens: 4321 }, results });
+  assert.ok(body.length > 40_000);
+  for (const size of [1000, 7000, 20_000]) {
+    const sniffer = new UsageSniffer('"usage"');
+    for (let i = 0; i < body.length; i += size) sniffer.keep(b(body.slice(i, i + size)));
+    sniffer.end();
+    assert.deepEqual(sniffer.raw, { total_tokens: 4321 }, `chunks of ${size}`);
+  }
+});
+
+test('a usage key in the tail wins over the head, even a null one', () => {
+  const schema = { tools: [{ parameters: { properties: { usage: { type: 'object' } } } }] };
+  const body = JSON.stringify({ ...schema, output: 'x'.repeat(40_000), usage: null });
+  const sniffer = new UsageSniffer('"usage"');
+  for (let i = 0; i < body.length; i += 1000) sniffer.keep(b(body.slice(i, i + 1000)));
+  sniffer.end();
+  assert.equal(sniffer.raw, undefined);
+});

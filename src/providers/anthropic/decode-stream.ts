@@ -12,7 +12,6 @@ import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
 import { isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
 import { isServerToolCall, isServerToolResult, serverToolCall, serverToolResult, webCitation } from '../../util/server-tool-blocks.ts';
-import { protocolError } from '../common/protocol-error.ts';
 
 /** A server tool's streamed input beyond this is not kept (a query is a few dozen bytes). */
 const SERVER_INPUT_LIMIT = 64 * 1024;
@@ -35,17 +34,8 @@ export class MessagesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished) return;
     const sink = this.sink!;
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      this.fail(sink, protocolError('a stream event is not JSON'));
-      return;
-    }
-    if (!isObject(event)) {
-      this.fail(sink, protocolError('a stream event is not a JSON object'));
-      return;
-    }
+    const event = this.eventObject(data);
+    if (event === undefined) return;
     switch (event.type) {
       case 'message_start':
         this.start(sink, isObject(event.message) ? event.message : {});

@@ -8,7 +8,7 @@ import { MessagesStreamDecoder } from './decode-stream.ts';
 import { encodeCountTokensRequest, encodeMessagesRequest } from './encode-request.ts';
 import { decodeAnthropicError } from './errors.ts';
 import { withoutQueryKey } from '../../util/query-key.ts';
-import { objectFrom } from '../../util/json-value.ts';
+import { decodeDataModelList } from '../common/model-list.ts';
 
 /** Client headers Anthropic acts on; a forwarded one overrides the provider's configured value. */
 const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
@@ -28,17 +28,6 @@ export function upstreamQuery(query: string): string {
   return withoutQueryKey(query);
 }
 
-export function decodeAnthropicModelList(body: unknown): string[] {
-  const data = objectFrom(body)?.data;
-  if (!Array.isArray(data)) return [];
-  const ids: string[] = [];
-  for (const entry of data) {
-    const id = objectFrom(entry)?.id;
-    if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
-  }
-  return ids;
-}
-
 export const anthropicProvider: ProviderAdapter = {
   dialect: 'anthropic',
   usage: { key: '"usage"', from: usageFrom },
@@ -52,7 +41,7 @@ export const anthropicProvider: ProviderAdapter = {
   forwardHeaders: forwardAnthropicHeaders,
   // Anthropic pages its list 20 at a time by default
   modelListPath: '/models?limit=1000',
-  decodeModelList: decodeAnthropicModelList,
+  decodeModelList: decodeDataModelList,
   decodeError: decodeAnthropicError,
   chat: {
     encodeRequest: encodeMessagesRequest,

@@ -1,5 +1,5 @@
 // What the two OpenAI dialects (Chat Completions servers and the Responses API) share: the error
-// body shape and the `GET /models` list.
+// body shape (their `GET /models` list is common/model-list.ts, Anthropic's shape too).
 import type { GatewayError } from '../../canonical/errors.ts';
 import { classifyUpstreamError } from '../../upstream/classify.ts';
 import { isObject, objectFrom } from '../../util/json-value.ts';
@@ -32,16 +32,4 @@ export function decodeOpenAIError(status: number, body: Buffer, headers: Readonl
     // not JSON
   }
   return classifyUpstreamError(status, message ?? (body.toString('utf8').slice(0, 500) || `HTTP ${status}`), code, provider, headers);
-}
-
-/** Model ids from `GET /models` (`{data: [{id}]}`). */
-export function decodeOpenAIModelList(body: unknown): string[] {
-  const data = objectFrom(body)?.data;
-  if (!Array.isArray(data)) return [];
-  const ids: string[] = [];
-  for (const entry of data) {
-    const id = objectFrom(entry)?.id;
-    if (typeof id === 'string' && id.length > 0 && id.length <= 256) ids.push(id);
-  }
-  return ids;
 }

@@ -6,6 +6,8 @@
 import type { PartSink, StreamDecoder } from '../../canonical/adapters.ts';
 import type { GatewayError } from '../../canonical/errors.ts';
 import { SseDecoder, type SseEventSink } from '../../streaming/sse-decoder.ts';
+import { isObject, type JsonObject } from '../../util/json-value.ts';
+import { protocolError } from './protocol-error.ts';
 import { frameTooLargeError, incompleteStreamError } from './stream-errors.ts';
 
 export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
@@ -38,6 +40,20 @@ export abstract class SseStreamDecoder implements StreamDecoder, SseEventSink {
   protected fail(sink: PartSink, error: GatewayError): void {
     this.finished = true;
     sink.onPart({ type: 'error', error });
+  }
+
+  /** An event's data as a JSON object; anything else ends the stream with a protocol error (then undefined). */
+  protected eventObject(data: string): JsonObject | undefined {
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      this.fail(this.sink!, protocolError('a stream event is not JSON'));
+      return undefined;
+    }
+    if (isObject(event)) return event;
+    this.fail(this.sink!, protocolError('a stream event is not a JSON object'));
+    return undefined;
   }
 
   /** The upstream sent a line or event larger than the frame limit; the SSE decoder has stopped. */

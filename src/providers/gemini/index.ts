@@ -12,6 +12,7 @@ import { geminiEmbeddingsCodec } from './embeddings.ts';
 import { decodeGeminiError } from './errors.ts';
 import { withoutQueryKey } from '../../util/query-key.ts';
 import { objectFrom, textFrom } from '../../util/json-value.ts';
+import { isListedModelId } from '../common/model-list.ts';
 
 const GENERATION = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
 
@@ -42,7 +43,7 @@ export const geminiProvider: ProviderAdapter = {
     for (const item of models) {
       const entry = objectFrom(item);
       const name = entry?.name;
-      if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
+      if (!isListedModelId(name)) continue;
       const methods = entry?.supportedGenerationMethods;
       // models that only predict (Imagen, Veo) or answer questions (AQA) cannot be routed here
       if (Array.isArray(methods) && !methods.some((method) => GENERATION.has(textFrom(method)))) continue;

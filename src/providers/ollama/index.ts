@@ -8,6 +8,7 @@ import { ollamaEmbeddingsCodec } from './embeddings.ts';
 import { encodeOllamaRequest } from './encode-request.ts';
 import { decodeOllamaError } from './errors.ts';
 import { objectFrom } from '../../util/json-value.ts';
+import { isListedModelId } from '../common/model-list.ts';
 
 const paths: Partial<Record<Wire, string>> = {
   'ollama-chat': '/api/chat',
@@ -29,7 +30,7 @@ export function decodeTags(body: unknown): string[] {
   for (const item of models) {
     const entry = objectFrom(item);
     const name = entry?.name ?? entry?.model;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 256) continue;
+    if (!isListedModelId(name)) continue;
     names.push(name);
     if (name.endsWith(LATEST)) names.push(name.slice(0, -LATEST.length));
   }

@@ -10,7 +10,6 @@ import { StopMatcher } from './stop.ts';
 import { SseStreamDecoder } from '../common/sse-stream-decoder.ts';
 import { ContentBlocks } from '../common/content-blocks.ts';
 import { finiteFrom, isObject, type JsonObject, listFrom, objectFrom, textFrom } from '../../util/json-value.ts';
-import { protocolError } from '../common/protocol-error.ts';
 
 export class ResponsesStreamDecoder extends SseStreamDecoder {
   protected readonly terminal = 'response.completed';
@@ -33,17 +32,8 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
   onEvent(_event: string, data: string): void {
     if (this.finished || data === '[DONE]') return;
     const sink = this.sink!;
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      this.fail(sink, protocolError('a stream event is not JSON'));
-      return;
-    }
-    if (!isObject(event)) {
-      this.fail(sink, protocolError('a stream event is not a JSON object'));
-      return;
-    }
+    const event = this.eventObject(data);
+    if (event === undefined) return;
     switch (event.type) {
       case 'response.created':
       case 'response.queued':

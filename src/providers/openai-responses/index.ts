@@ -7,7 +7,7 @@ import { decodeResponsesResponse, usageFrom } from './decode-response.ts';
 import { ResponsesStreamDecoder } from './decode-stream.ts';
 import { encodeResponsesRequest } from './encode-request.ts';
 import { decodeResponsesError } from './errors.ts';
-import { decodeOpenAIModelList } from '../common/openai-family.ts';
+import { decodeDataModelList } from '../common/model-list.ts';
 
 export const openaiResponsesProvider: ProviderAdapter = {
   dialect: 'openai-responses',
@@ -21,7 +21,7 @@ export const openaiResponsesProvider: ProviderAdapter = {
     return [];
   },
   modelListPath: '/models',
-  decodeModelList: decodeOpenAIModelList,
+  decodeModelList: decodeDataModelList,
   decodeError: decodeResponsesError,
   chat: {
     encodeRequest: encodeResponsesRequest,

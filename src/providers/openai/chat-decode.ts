@@ -127,17 +127,8 @@ export class ChatStreamDecoder extends SseStreamDecoder {
       this.finish(sink);
       return;
     }
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      this.fail(sink, protocolError('a stream event is not JSON'));
-      return;
-    }
-    if (!isObject(chunk)) {
-      this.fail(sink, protocolError('a stream event is not a JSON object'));
-      return;
-    }
+    const chunk = this.eventObject(data);
+    if (chunk === undefined) return;
     if (chunk.error !== undefined) {
       const { message } = decodeOpenAIErrorBody(chunk);
       this.fail(sink, new GatewayError(ErrorCode.upstreamStatus, `The provider failed mid-stream: ${message ?? 'unknown error'}`, { status: 502, origin: 'upstream', errorClass: 'server-error' }));

@@ -5,7 +5,7 @@ import { ChatStreamDecoder, decodeChatResponse } from './chat-decode.ts';
 import { encodeChatRequest } from './chat-encode.ts';
 import { openaiEmbeddingsCodec } from './embeddings.ts';
 import { decodeOpenAIError } from './errors.ts';
-import { decodeOpenAIModelList } from '../common/openai-family.ts';
+import { decodeDataModelList } from '../common/model-list.ts';
 import { passThroughUsageFrom } from './usage.ts';
 
 const paths: Partial<Record<Wire, string>> = {
@@ -34,7 +34,7 @@ export const openaiProvider: ProviderAdapter = {
     return [];
   },
   modelListPath: '/models',
-  decodeModelList: decodeOpenAIModelList,
+  decodeModelList: decodeDataModelList,
   decodeError: decodeOpenAIError,
   chat: {
     encodeRequest: encodeChatRequest,

@@ -5,6 +5,7 @@ import type { DialectRoute, DialectSurfaces, LocalSurfaceHandler, ModelCatalog, 
 import { ErrorCode, GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { encodeAnthropicError } from './encode-error.ts';
 import { anthropicCountTokens, anthropicMessages } from './index.ts';
+import { modelIdParams } from '../../util/path-segment.ts';
 
 /** Anthropic wants an RFC 3339 release date; the gateway knows none, so it shows when it started. */
 const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -67,17 +68,6 @@ const retrieveHandler: LocalSurfaceHandler = (catalog, request) => {
   return json(modelObject(model));
 };
 
-function modelId(rest: string): Record<string, string> | undefined {
-  if (rest.length === 0) return undefined;
-  let id = rest;
-  try {
-    id = decodeURIComponent(rest);
-  } catch {
-    // a malformed escape is looked up as written, and is then not found
-  }
-  return { id };
-}
-
 export function speaksAnthropic(request: SurfaceRequest): boolean {
   const version = request.headers['anthropic-version'];
   return typeof version === 'string' ? version.length > 0 : Array.isArray(version) && version.length > 0;
@@ -87,7 +77,7 @@ const routes: DialectRoute[] = [
   { method: 'POST', path: '/v1/messages', surface: anthropicMessages },
   { method: 'POST', path: '/v1/messages/count_tokens', surface: anthropicCountTokens },
   { method: 'GET', path: '/v1/models', local: listHandler, errors: anthropicMessages, when: speaksAnthropic },
-  { method: 'GET', path: '/v1/models/', match: modelId, local: retrieveHandler, errors: anthropicMessages, when: speaksAnthropic },
+  { method: 'GET', path: '/v1/models/', match: modelIdParams, local: retrieveHandler, errors: anthropicMessages, when: speaksAnthropic },
 ];
 
 export const anthropicSurfaces: DialectSurfaces = {

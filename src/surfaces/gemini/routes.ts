@@ -5,14 +5,7 @@
 import type { DialectRoute, DialectSurfaces, SurfaceAdapter, SurfaceRequest } from '../../canonical/adapters.ts';
 import { geminiBatchEmbed, geminiCountTokens, geminiEmbed, geminiGenerate, geminiStream, geminiStreamArray } from './index.ts';
 import { getGeminiModel, listGeminiModels, unknownGeminiMethod } from './models.ts';
-
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text; // a malformed escape is routed as written, and is then not found
-  }
-}
+import { decodePathSegment } from '../../util/path-segment.ts';
 
 /** `{model}:{method}` → params; the last colon splits, so `qwen3:8b:generateContent` keeps its tag. */
 function method(name: string | undefined, modelPrefix: string): (rest: string) => Record<string, string> | undefined {
@@ -23,13 +16,13 @@ function method(name: string | undefined, modelPrefix: string): (rest: string) =
     if (name !== undefined && found !== name) return undefined;
     const model = rest.slice(0, colon);
     if (model.includes('/')) return undefined;
-    return { model: modelPrefix + decoded(model), method: found };
+    return { model: modelPrefix + decodePathSegment(model), method: found };
   };
 }
 
 function modelName(rest: string): Record<string, string> | undefined {
   if (rest.length === 0 || rest.includes('/') || rest.includes(':')) return undefined;
-  return { model: decoded(rest) };
+  return { model: decodePathSegment(rest) };
 }
 
 function header(request: SurfaceRequest, name: string): boolean {

@@ -5,6 +5,7 @@ import { ErrorCode, GatewayError } from '../../canonical/errors.ts';
 import { encodeOpenAIError } from './encode-error.ts';
 import { openaiChat, openaiCompletions, openaiEmbeddings, openaiResponses } from './index.ts';
 import { openaiImageEdits, openaiImageGenerations, openaiModerations, openaiRerank, openaiSpeech, openaiTranscriptions, openaiTranslations } from './media.ts';
+import { modelIdParams } from '../../util/path-segment.ts';
 
 const created = Math.floor(Date.now() / 1000);
 
@@ -24,17 +25,6 @@ const retrieveModel: LocalSurfaceHandler = (catalog, request) => {
   return { status: 200, headers: ['content-type', 'application/json'], body: JSON.stringify({ id: model.id, object: 'model', created, owned_by: model.ownedBy }) };
 };
 
-function modelId(rest: string): Record<string, string> | undefined {
-  if (rest.length === 0) return undefined;
-  let id = rest;
-  try {
-    id = decodeURIComponent(rest);
-  } catch {
-    // a malformed escape is looked up as written, and is then not found
-  }
-  return { id };
-}
-
 const routes: DialectRoute[] = [];
 for (const prefix of ['/v1', '']) {
   routes.push(
@@ -50,7 +40,7 @@ for (const prefix of ['/v1', '']) {
     { method: 'POST', path: `${prefix}/moderations`, surface: openaiModerations },
     { method: 'POST', path: `${prefix}/rerank`, surface: openaiRerank },
     { method: 'GET', path: `${prefix}/models`, local: listModels, errors: openaiChat },
-    { method: 'GET', path: `${prefix}/models/`, match: modelId, local: retrieveModel, errors: openaiChat },
+    { method: 'GET', path: `${prefix}/models/`, match: modelIdParams, local: retrieveModel, errors: openaiChat },
   );
 }
 
