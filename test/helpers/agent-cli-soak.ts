@@ -446,7 +446,8 @@ function textOfStream(body: string): string {
   return text;
 }
 
-async function sendRequest(gatewayUrl: string, provider: string, model: string, plan: RequestPlan, messages: Conversation['messages'], timeoutMs?: number): Promise<ClientResult> {
+/** `model`: the gateway's model name (`provider:model`, or an alias). */
+async function sendRequest(gatewayUrl: string, model: string, plan: RequestPlan, messages: Conversation['messages'], timeoutMs?: number): Promise<ClientResult> {
   const controller = new AbortController();
   const result: ClientResult = { plan, sentAt: Date.now(), abortedAt: undefined, status: 0, outcome: 'error', detail: '', text: '' };
   const abort = (): void => {
@@ -461,7 +462,7 @@ async function sendRequest(gatewayUrl: string, provider: string, model: string, 
     const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: `${provider}:${model}`, messages, stream: plan.stream }),
+      body: JSON.stringify({ model, messages, stream: plan.stream }),
       signal: controller.signal,
     });
     result.status = response.status;
@@ -700,6 +701,8 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
       providers,
       // one attempt: a timed-out turn is not run again (the soak counts turns, not retries)
       routing: { ...DEFAULT_ROUTING, maxAttempts: 1, retry: { ...DEFAULT_ROUTING.retry, attempts: 0 } },
+      // the warm-up's route waits as long as a cold start takes
+      models: clis.map((cli) => ({ name: `warm-${PROVIDER_NAMES[cli]}`, targets: [{ provider: PROVIDER_NAMES[cli], model: MODELS[cli] }], timeouts: { firstByteMs: 120_000 } })),
       agentCliDrivers: factories,
     });
     const url = gateway.url;
@@ -710,7 +713,7 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
       const setup = setups.get(cli)!;
       const plan: RequestPlan = { marker: nextMarker++, cli, stream: false, upstream: 'quick', client: 'complete', abortAfterMs: 0 };
       setup.plans.set(plan.marker, plan);
-      const warm = await sendRequest(url, setup.provider, setup.model, plan, [{ role: 'user', content: `Warm up. [soak:${plan.marker}]` }], 120_000);
+      const warm = await sendRequest(url, `warm-${setup.provider}`, plan, [{ role: 'user', content: `Warm up. [soak:${plan.marker}]` }], 120_000);
       if (warm.outcome !== 'answered') throw new Error(`${cli} did not answer the warm-up request: ${warm.detail}`);
     }));
     log(`warmed up in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -738,7 +741,7 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
           // a quarter of the requests continue a conversation that ended well (the driver's session path)
           const earlier = finished.length > 0 && random() < 0.25 ? finished.splice(Math.floor(random() * finished.length), 1)[0] : undefined;
           const messages = earlier === undefined ? [{ role: 'user', content: prompt }] : [...earlier.messages, { role: 'user', content: prompt }];
-          const result = await sendRequest(url, setup.provider, setup.model, plan, messages);
+          const result = await sendRequest(url, `${setup.provider}:${setup.model}`, plan, messages);
           results.push(result);
           if (result.outcome === 'answered' && result.text !== '') {
             finished.push({ messages: [...messages, { role: 'assistant', content: result.text }] });

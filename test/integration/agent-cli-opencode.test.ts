@@ -294,6 +294,31 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     assert.ok(closedAt - abortedAt < 5000, `closed ${closedAt - abortedAt} ms after the abort`);
   });
 
+  test('an abort while the server starts ends the turn at once; nothing of it reaches opencode afterwards', { timeout: TEST_TIMEOUT }, async () => {
+    mock.setScript(() => ({ kind: 'default' }));
+    const fresh = createOpencodeDriver({ ...settings, name: 'oc-starting', workDir: join(workspace.root, 'work-starting') }) as OpencodeDriver;
+    try {
+      const controller = new AbortController();
+      const parts: StreamPart[] = [];
+      fresh.run(
+        { request: { model: 'mock/mock-gpt', messages: messages(['user', 'never-sent-while-starting']), sampling: {}, stream: true }, model: 'mock/mock-gpt', conversation: undefined, signal: controller.signal },
+        { onPart: (part) => parts.push(part) },
+        () => {},
+      );
+      assert.equal(fresh.describe().running, 1, 'a turn waiting for the server counts as running');
+      controller.abort();
+      assert.equal(fresh.describe().running, 0, 'the abort ended it, not the server being ready');
+      // the server comes up for the next turn; the aborted one never reaches it
+      const next = await runTurn({ on: fresh, messages: messages(['user', 'hi']) });
+      assert.equal(next.terminal.type, 'response-end', JSON.stringify(next.terminal));
+      assert.deepEqual(parts, []);
+      assert.ok(!chatRequests(mock).some((request) => JSON.stringify(request.body).includes('never-sent-while-starting')), 'the aborted turn was not prompted');
+      assert.equal(fresh.describe().running, 0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('safety: in llm mode a shell tool call from the model runs nothing', { timeout: TEST_TIMEOUT }, async () => {
     const target = join(workspace.root, 'pwned.txt');
     const command = `touch ${target} && echo owned > ${target}`;
