@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StreamPart } from '../../src/canonical/stream.ts';
@@ -317,6 +317,27 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     } finally {
       await fresh.close();
     }
+  });
+
+  test('close() while the server starts: the turn fails, and no server is left running', { timeout: TEST_TIMEOUT }, async () => {
+    const workDir = join(workspace.root, 'work-closing');
+    const closing = createOpencodeDriver({ ...settings, name: 'oc-closing', workDir }) as OpencodeDriver;
+    const result = runTurn({ on: closing, messages: messages(['user', 'hi']) });
+    await closing.close();
+    const ended = await result;
+    assert.equal(ended.terminal.type, 'error');
+    assert.equal((ended.terminal as Extract<StreamPart, { type: 'error' }>).error.status, 503);
+    assert.equal(closing.serverPid, undefined);
+    const serversIn = (): string[] => readdirSync('/proc').filter((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        return readlinkSync(`/proc/${entry}/cwd`) === workDir;
+      } catch {
+        return false;
+      }
+    });
+    for (let tries = 0; tries < 40 && serversIn().length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(serversIn(), [], 'no opencode serve started after close()');
   });
 
   test('safety: in llm mode a shell tool call from the model runs nothing', { timeout: TEST_TIMEOUT }, async () => {

@@ -165,7 +165,7 @@ export class OpencodeDriver implements AgentCliDriver {
         const info = errorInfo(error);
         // a server that died between turns is started again, once, for this turn
         if (attempt === 1 && info.errorClass === 'connect-failure' && !signal.aborted && await this.server.recover()) continue;
-        if (!signal.aborted) sink.onPart({ type: 'error', error: info });
+        if (!signal.aborted) sink.onPart({ type: 'error', error: this.closing ? shuttingDown(settings.name) : info });
         return;
       }
     }
