@@ -18,6 +18,8 @@ export interface RecordedRequest {
   socketId: number;
   /** Date.now() when the whole request body had arrived. */
   receivedAt: number;
+  /** Date.now() when the whole response had been written (unset while it streams, stalls, or if it never ends). */
+  respondedAt?: number;
 }
 
 export type Behavior =
@@ -213,6 +215,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       }
       const exchange = new Exchange(response, socket);
       exchanges.add(exchange);
+      response.once('finish', () => { record.respondedAt = Date.now(); });
       response.once('close', () => {
         exchange.dispose();
         exchanges.delete(exchange);

@@ -501,6 +501,48 @@ describe('Claude Code driver (real CLI, loopback mock)', { skip: unavailable }, 
     assert.deepEqual(processesUnder(root), [pid], 'the same process took the next turn');
   });
 
+  test('llm mode: an aborted turn\'s process gets SIGKILL at once, and so does a worker that does not answer the interrupt', async () => {
+    // which signals the driver sends to which process group (CliChild signals groups: kill(-pid))
+    const signals: [number, string][] = [];
+    const originalKill = process.kill;
+    process.kill = ((pid: number, signal?: string | number) => {
+      if (pid < 0 && typeof signal === 'string') signals.push([-pid, signal]);
+      return originalKill.call(process, pid, signal);
+    }) as typeof process.kill;
+    try {
+      const words = Array.from({ length: 60 }, (_, index) => `w${index} `).join('');
+      answer = (request) => streamOf(textAnswer(words), request, 100);
+      // a one-off turn: its process is discarded
+      const oneOffRoot = join(workspace.root, 'state', 'sigkill-one-off');
+      const oneOff = newDriver({ workDir: oneOffRoot });
+      const controller = new AbortController();
+      oneOff.run({ request: requestOf([user('talk slowly')]), model: MODEL, conversation: undefined, signal: controller.signal }, { onPart: (part) => { if (part.type === 'text-delta') controller.abort(); } }, () => {});
+      assert.ok(await waitFor(() => controller.signal.aborted, TURN_TIMEOUT_MS), 'the answer started');
+      assert.ok(await waitFor(() => oneOff.describe().running === 0 && processesUnder(oneOffRoot).length === 0), 'the turn and its process ended');
+      const firstSignals = signals.map(([, signal]) => signal);
+      assert.equal(firstSignals[0], 'SIGKILL', `signals sent: ${JSON.stringify(signals)}`);
+      assert.ok(!firstSignals.includes('SIGTERM'), `no SIGTERM grace: ${JSON.stringify(signals)}`);
+
+      // a conversation's worker that stopped answering: the interrupt goes unanswered, then SIGKILL
+      signals.length = 0;
+      const stuckRoot = join(workspace.root, 'state', 'sigkill-stuck');
+      const stuck = newDriver({ workDir: stuckRoot }, { interruptGraceMs: 100 });
+      const stuckController = new AbortController();
+      stuck.run({ request: requestOf([user('talk slowly')]), model: MODEL, conversation: 'stuck-conversation', signal: stuckController.signal }, {
+        onPart: (part) => {
+          if (part.type !== 'text-delta' || stuckController.signal.aborted) return;
+          for (const pid of processesUnder(stuckRoot)) originalKill.call(process, pid, 'SIGSTOP');
+          stuckController.abort();
+        },
+      }, () => {});
+      assert.ok(await waitFor(() => stuckController.signal.aborted, TURN_TIMEOUT_MS), 'the answer started');
+      assert.ok(await waitFor(() => stuck.describe().running === 0 && processesUnder(stuckRoot).length === 0), `the stopped worker was killed: ${JSON.stringify(signals)}`);
+      assert.deepEqual([...new Set(signals.map(([, signal]) => signal))], ['SIGKILL'], `SIGKILL only: ${JSON.stringify(signals)}`);
+    } finally {
+      process.kill = originalKill;
+    }
+  });
+
   test('a prompt over 200 KB goes through stdin, not argv', async () => {
     const driver = newDriver();
     answer = (request) => streamOf(textAnswer('Read it all.'), request);

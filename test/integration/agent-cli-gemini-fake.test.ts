@@ -154,6 +154,45 @@ describe('Gemini CLI driver against a misbehaving ACP agent', () => {
     assert.equal(empty.error.status, 502);
   });
 
+  test('an abort while the turn waits for its worker to start ends the turn at once; no session is made for it', async () => {
+    // a worker that starts only when the test says so (the real CLI takes 1–2 s)
+    const gate = join(root, 'start-gate');
+    const log = join(root, 'gated-requests.log');
+    const command = join(root, 'gemini-gated');
+    writeFileSync(command, `#!/bin/sh\nwhile [ ! -f ${JSON.stringify(gate)} ]; do sleep 0.02; done\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(fake)} "$@"\n`);
+    chmodSync(command, 0o755);
+    const gated = createGeminiCliDriver({
+      name: 'gated', type: 'gemini-cli', command, args: [], env: { PATH: process.env.PATH, GEMINI_API_KEY: KEY, FAKE_ACP_LOG: log }, mode: 'llm', workDir: join(root, 'work-gated'), models: [],
+    });
+    try {
+      const controller = new AbortController();
+      const parts: StreamPart[] = [];
+      gated.run({ request: { model: 'fake-pro', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], sampling: {}, stream: true }, model: 'fake-pro', conversation: undefined, signal: controller.signal }, { onPart: (part) => parts.push(part) }, () => {});
+      await waitUntil(() => gated.describe().workers === 1, 'the worker was started');
+      assert.equal(gated.describe().running, 1);
+      controller.abort();
+      assert.equal(gated.describe().running, 0, 'the turn ended with the abort, not when the worker is ready');
+      writeFileSync(gate, '');
+      // the next turn runs on the worker once it is up; the aborted one made no session and sent no prompt
+      const next: StreamPart[] = [];
+      await new Promise<void>((resolve) => {
+        gated.run({ request: { model: 'fake-pro', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], sampling: {}, stream: true }, model: 'fake-pro', conversation: undefined, signal: new AbortController().signal }, {
+          onPart(part) {
+            next.push(part);
+            if (part.type === 'response-end' || part.type === 'error') resolve();
+          },
+        }, () => {});
+      });
+      assert.equal(textOf(next), 'ab');
+      assert.deepEqual(parts, [], 'nothing for the aborted turn');
+      const methods = readFileSync(log, 'utf8').trim().split('\n');
+      assert.equal(methods.filter((method) => method === 'session/new').length, 1, `one session, the second turn's: ${methods.join(', ')}`);
+      assert.equal(methods.filter((method) => method === 'session/prompt').length, 1);
+    } finally {
+      await gated.close();
+    }
+  });
+
   test('close() ends the workers; turns after it are refused', async () => {
     await turn('hello');
     const pids = workerPids();

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StreamPart } from '../../src/canonical/stream.ts';
@@ -292,6 +292,52 @@ describe('opencode driver (real opencode serve → mock vendor API)', { skip: un
     assert.equal(driver.describe().running, 0);
     // the connection closed long before the 6 s answer could have ended by itself (keep-alive would hold it open)
     assert.ok(closedAt - abortedAt < 5000, `closed ${closedAt - abortedAt} ms after the abort`);
+  });
+
+  test('an abort while the server starts ends the turn at once; nothing of it reaches opencode afterwards', { timeout: TEST_TIMEOUT }, async () => {
+    mock.setScript(() => ({ kind: 'default' }));
+    const fresh = createOpencodeDriver({ ...settings, name: 'oc-starting', workDir: join(workspace.root, 'work-starting') }) as OpencodeDriver;
+    try {
+      const controller = new AbortController();
+      const parts: StreamPart[] = [];
+      fresh.run(
+        { request: { model: 'mock/mock-gpt', messages: messages(['user', 'never-sent-while-starting']), sampling: {}, stream: true }, model: 'mock/mock-gpt', conversation: undefined, signal: controller.signal },
+        { onPart: (part) => parts.push(part) },
+        () => {},
+      );
+      assert.equal(fresh.describe().running, 1, 'a turn waiting for the server counts as running');
+      controller.abort();
+      assert.equal(fresh.describe().running, 0, 'the abort ended it, not the server being ready');
+      // the server comes up for the next turn; the aborted one never reaches it
+      const next = await runTurn({ on: fresh, messages: messages(['user', 'hi']) });
+      assert.equal(next.terminal.type, 'response-end', JSON.stringify(next.terminal));
+      assert.deepEqual(parts, []);
+      assert.ok(!chatRequests(mock).some((request) => JSON.stringify(request.body).includes('never-sent-while-starting')), 'the aborted turn was not prompted');
+      assert.equal(fresh.describe().running, 0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('close() while the server starts: the turn fails, and no server is left running', { timeout: TEST_TIMEOUT }, async () => {
+    const workDir = join(workspace.root, 'work-closing');
+    const closing = createOpencodeDriver({ ...settings, name: 'oc-closing', workDir }) as OpencodeDriver;
+    const result = runTurn({ on: closing, messages: messages(['user', 'hi']) });
+    await closing.close();
+    const ended = await result;
+    assert.equal(ended.terminal.type, 'error');
+    assert.equal((ended.terminal as Extract<StreamPart, { type: 'error' }>).error.status, 503);
+    assert.equal(closing.serverPid, undefined);
+    const serversIn = (): string[] => readdirSync('/proc').filter((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        return readlinkSync(`/proc/${entry}/cwd`) === workDir;
+      } catch {
+        return false;
+      }
+    });
+    for (let tries = 0; tries < 40 && serversIn().length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(serversIn(), [], 'no opencode serve started after close()');
   });
 
   test('safety: in llm mode a shell tool call from the model runs nothing', { timeout: TEST_TIMEOUT }, async () => {

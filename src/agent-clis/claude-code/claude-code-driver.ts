@@ -28,6 +28,7 @@ import type { Message } from '../../canonical/request.ts';
 import { GatewayError, invalidRequest } from '../../canonical/errors.ts';
 import { stringFrom, listFrom, objectFrom, type JsonObject } from '../../util/json-value.ts';
 import { redactText } from '../../util/redact.ts';
+import { KILL_GRACE_MS } from '../child.ts';
 import type { AgentCliDriver, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
 import { dialogueOf, heldAfterAnswer, systemPromptOf, unseenFrom, type HeldHistory } from '../transcript.ts';
 import { closedError, exitedError, protocolError, spawnError } from './errors.ts';
@@ -68,6 +69,7 @@ export function createClaudeCodeDriver(settings: AgentCliSettings, tuning: Claud
 class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
   readonly provider: string;
   readonly interruptGraceMs: number;
+  readonly abortKillGraceMs: number;
   readonly settings: AgentCliSettings;
   readonly env: Record<string, string | undefined>;
   readonly secrets: readonly string[];
@@ -97,6 +99,7 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
     this.maxIdleSessions = Math.max(0, tuning.idleSessions ?? 2);
     this.idleMs = Math.max(1, tuning.idleMs ?? 300_000);
     this.interruptGraceMs = Math.max(0, tuning.interruptGraceMs ?? 100);
+    this.abortKillGraceMs = settings.mode === 'llm' ? 0 : KILL_GRACE_MS;
   }
 
   get protocol(): 'stream-json' | 'one-shot' {

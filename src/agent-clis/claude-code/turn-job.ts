@@ -11,6 +11,12 @@ import type { ClaudeWorker, WorkerTurn } from './worker.ts';
 export interface JobHost {
   readonly provider: string;
   readonly interruptGraceMs: number;
+  /**
+   * Between SIGTERM and SIGKILL when an aborted turn's process is ended: 0 in `llm` mode (nothing
+   * of a discarded process is worth keeping, and Claude Code takes 80–230 ms to exit on SIGTERM,
+   * past the 250 ms an abort may take), the usual grace in `agent` mode (its session is on disk).
+   */
+  readonly abortKillGraceMs: number;
   /** The result came on a persistent worker. */
   turnEnded(job: TurnJob): void;
   /** The worker's process ended while the job was on it. */
@@ -92,7 +98,7 @@ export class TurnJob implements WorkerTurn {
     this.aborted = true;
     this.decoder.silence();
     if (this.child !== undefined) {
-      void this.child.kill();
+      void this.child.kill(this.host.abortKillGraceMs);
       return;
     }
     const worker = this.worker;
@@ -104,11 +110,12 @@ export class TurnJob implements WorkerTurn {
       worker.interrupt();
       this.abortTimer = setTimeout(() => {
         this.abortTimer = undefined;
-        if (!this.finished) void worker.kill();
+        // no result within the grace period: the process has stopped answering, it gets SIGKILL
+        if (!this.finished) void worker.kill(0);
       }, this.host.interruptGraceMs);
       return;
     }
-    void worker.kill();
+    void worker.kill(this.host.abortKillGraceMs);
   }
 
   private clearAbortTimer(): void {

@@ -132,11 +132,14 @@ export class ClaudeWorker {
     });
   }
 
-  /** Ends the process group now; resolves once it has exited. */
-  kill(): Promise<void> {
+  /**
+   * Ends the process group now (SIGTERM, then SIGKILL after `graceMs`; 0: SIGKILL at once);
+   * resolves once it has exited.
+   */
+  kill(graceMs?: number): Promise<void> {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    return this.child.kill();
+    return this.child.kill(graceMs);
   }
 
   private request(request: JsonObject): Promise<JsonObject> {

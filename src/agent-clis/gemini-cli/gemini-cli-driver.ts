@@ -100,10 +100,23 @@ export class GeminiCliDriver implements AgentCliDriver {
       return;
     }
     this.running++;
-    this.runTurn(turn, output, report)
+    const progress = new TurnProgress();
+    const settle = (): void => {
+      if (progress.settled) return;
+      progress.settled = true;
+      this.running--;
+    };
+    // while the turn waits (for the worker to start, its session, its model) nothing of it runs
+    // in the CLI yet: an abort ends it at once; runTurn() finds it aborted when the wait is over
+    const onAbort = (): void => {
+      if (!progress.working) settle();
+    };
+    turn.signal.addEventListener('abort', onAbort, { once: true });
+    this.runTurn(turn, output, report, progress)
       .catch((failure: unknown) => output.fail(this.closed ? driverClosed(this.settings.name) : failure instanceof GatewayError ? failure : promptError(failure, this.settings.name, this.secrets)))
       .finally(() => {
-        this.running--;
+        turn.signal.removeEventListener('abort', onAbort);
+        settle();
         if (output.failed) this.scheduleTempCleanup();
       });
   }
@@ -168,14 +181,15 @@ export class GeminiCliDriver implements AgentCliDriver {
     await Promise.all(directories.map((directory) => (directory !== undefined ? rm(directory, { recursive: true, force: true }) : undefined)));
   }
 
-  private async runTurn(turn: AgentTurn, output: TurnOutput, report: (report: AgentTurnReport) => void): Promise<void> {
+  private async runTurn(turn: AgentTurn, output: TurnOutput, report: (report: AgentTurnReport) => void, progress: TurnProgress): Promise<void> {
     await this.prepare();
+    if (turn.signal.aborted) return;
     const messages = turn.request.messages;
     const system = systemPromptOf(messages);
     const conversation = dialogueOf(messages);
-    if (this.usesFallback()) return this.runOneShot(turn, output, conversation, system);
+    if (this.usesFallback()) return this.runOneShot(turn, output, conversation, system, progress);
     const continued = this.sessionFor(turn, system, conversation);
-    let session: ConversationSession;
+    let session: ConversationSession | undefined;
     let blocks: AcpContentBlock[];
     if (continued !== undefined) {
       session = continued.session;
@@ -183,12 +197,15 @@ export class GeminiCliDriver implements AgentCliDriver {
     } else {
       blocks = promptBlocks(conversation, 0, this.settings.mode === 'agent' ? system : undefined);
       try {
-        session = await this.startSession(system);
+        session = await this.startSession(system, turn.signal);
       } catch (failure) {
         if (!(failure instanceof AcpUnavailableError)) throw failure;
         this.fallBack(failure.message);
-        return this.runOneShot(turn, output, conversation, system);
+        if (turn.signal.aborted) return;
+        return this.runOneShot(turn, output, conversation, system, progress);
       }
+      // aborted while the worker started: no session was made for it
+      if (session === undefined) return;
     }
     session.busy = true;
     let kept = false;
@@ -200,6 +217,7 @@ export class GeminiCliDriver implements AgentCliDriver {
         session.model = turn.model;
       }
       if (turn.signal.aborted) return;
+      progress.working = true;
       const result = await this.prompt(turn, session, blocks, output);
       if (result === undefined) return;
       report({ session: session.sessionId });
@@ -228,8 +246,13 @@ export class GeminiCliDriver implements AgentCliDriver {
     return { session, from };
   }
 
-  private async startSession(system: string | undefined): Promise<ConversationSession> {
+  /** A new session on the active worker (started if needed); undefined when `signal` aborted while the worker started. */
+  private async startSession(system: string | undefined, signal: AbortSignal): Promise<ConversationSession | undefined> {
     const worker = await this.pool.forNewSession();
+    if (signal.aborted) {
+      this.pool.turnEnded(worker);
+      return undefined;
+    }
     let directory: string | undefined;
     if (this.settings.mode === 'agent') {
       // agent mode: each session works in a directory of its own under the driver's
@@ -352,7 +375,9 @@ export class GeminiCliDriver implements AgentCliDriver {
     if (session.directory !== undefined && !session.busy) void rm(session.directory, { recursive: true, force: true });
   }
 
-  private runOneShot(turn: AgentTurn, output: TurnOutput, conversation: readonly Message[], system: string | undefined): Promise<void> {
+  private runOneShot(turn: AgentTurn, output: TurnOutput, conversation: readonly Message[], system: string | undefined, progress: TurnProgress): Promise<void> {
+    // the process is the turn's own: an abort kills it, and the turn ends when it has exited
+    progress.working = true;
     const blocks = promptBlocks(conversation, 0, this.settings.mode === 'agent' ? system : undefined);
     const run = runOneShot(this.settings, turn, blocks, this.settings.mode === 'llm' ? (system ?? NEUTRAL_SYSTEM_PROMPT) : undefined, output);
     this.oneShots.add(run);
@@ -405,6 +430,12 @@ export class GeminiCliDriver implements AgentCliDriver {
     })();
     return this.prepared;
   }
+}
+
+/** Where a turn is: waiting (for a worker, a session, the model) or working in the CLI; settled once counted out of `running`. */
+class TurnProgress {
+  working = false;
+  settled = false;
 }
 
 /** Maps one session's updates to the turn's parts; restarts the silence clock on each. */

@@ -59,6 +59,8 @@ export class OpencodeDriver implements AgentCliDriver {
   private readonly server: OpencodeServer;
   private readonly conversations = new Map<string, Conversation>();
   private readonly turns = new Set<OpencodeTurn>();
+  /** Turns not on a session yet (the server starting, the model looked up, the session made), not aborted. */
+  private starting = 0;
   /** `agent` mode: each session's working directory, and whether it goes with the session (a one-off turn's). */
   private readonly directories = new Map<string, { path: string; oneOff: boolean }>();
   private providerModels: ModelRef[] | undefined = undefined;
@@ -84,7 +86,19 @@ export class OpencodeDriver implements AgentCliDriver {
       sink.onPart({ type: 'error', error: shuttingDown(this.settings.name) });
       return;
     }
-    void this.start(turn, sink, report);
+    // until the turn is on its session it only waits (nothing of it runs in opencode): an abort
+    // ends it at once, and start() finds it aborted when the wait is over
+    this.starting++;
+    let waiting = true;
+    const done = (): void => {
+      if (!waiting) return;
+      waiting = false;
+      this.starting--;
+      turn.signal.removeEventListener('abort', done);
+    };
+    if (turn.signal.aborted) done();
+    else turn.signal.addEventListener('abort', done, { once: true });
+    void this.start(turn, sink, report, done).finally(done);
   }
 
   async listModels(signal: AbortSignal): Promise<readonly string[]> {
@@ -93,7 +107,7 @@ export class OpencodeDriver implements AgentCliDriver {
   }
 
   describe(): AgentCliState {
-    let running = 0;
+    let running = this.starting;
     for (const turn of this.turns) if (!turn.finished) running++;
     return {
       protocol: 'http',
@@ -118,7 +132,8 @@ export class OpencodeDriver implements AgentCliDriver {
 
   // --- a turn -------------------------------------------------------------------------------
 
-  private async start(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): Promise<void> {
+  /** Runs the turn; `started` is called once it is on its session (the turn counted there from then on). */
+  private async start(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void, started: () => void): Promise<void> {
     const { signal } = turn;
     const { settings } = this;
     const llm = settings.mode === 'llm';
@@ -152,7 +167,7 @@ export class OpencodeDriver implements AgentCliDriver {
         const info = errorInfo(error);
         // a server that died between turns is started again, once, for this turn
         if (attempt === 1 && info.errorClass === 'connect-failure' && !signal.aborted && await this.server.recover()) continue;
-        if (!signal.aborted) sink.onPart({ type: 'error', error: info });
+        if (!signal.aborted) sink.onPart({ type: 'error', error: this.closing ? shuttingDown(settings.name) : info });
         return;
       }
     }
@@ -190,6 +205,7 @@ export class OpencodeDriver implements AgentCliDriver {
       },
     });
     this.turns.add(running);
+    started();
     this.server.subscribe(session, running);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) {

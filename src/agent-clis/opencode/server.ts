@@ -154,7 +154,16 @@ export class OpencodeServer implements SseEventSink {
       this.starting = (this.managed ? this.startManaged() : this.connect(new URL(this.settings.baseUrl!), this.externalAuthorization())).then(
         () => {
           this.starting = undefined;
-          if (this.state === 'starting') this.state = 'ready';
+          if (this.state === 'starting') {
+            this.state = 'ready';
+            return;
+          }
+          // closed while it started: what the start opened goes too
+          this.teardown();
+          const child = this.child;
+          this.child = undefined;
+          if (child !== undefined) void child.kill();
+          throw serverUnavailable(this.settings.name, 'the provider is closed');
         },
         (error: unknown) => {
           this.starting = undefined;
@@ -291,6 +300,8 @@ export class OpencodeServer implements SseEventSink {
     mkdirSync(settings.workDir, { recursive: true });
     reapStale(settings.workDir);
     const port = await freePort();
+    // closed meanwhile: close() found no process to end, so none may start now
+    if (this.state === 'closed') throw new Error('the provider is closed');
     const password = randomBytes(24).toString('base64url');
     const username = DEFAULT_USERNAME;
     const env = serverEnv(settings.env, settings.mode, username, password);
