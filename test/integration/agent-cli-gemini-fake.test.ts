@@ -193,6 +193,49 @@ describe('Gemini CLI driver against a misbehaving ACP agent', () => {
     }
   });
 
+  test('a worker left holding a cancelled turn is not ended while another turn is setting up on it', async () => {
+    const gate = join(root, 'session-gate');
+    const shared = createGeminiCliDriver({
+      name: 'shared', type: 'gemini-cli', command: join(root, 'gemini'), args: [], env: { PATH: process.env.PATH, GEMINI_API_KEY: KEY, FAKE_ACP_SESSION_GATE: gate }, mode: 'llm', workDir: join(root, 'work-shared'), models: [],
+    });
+    try {
+      const run = (text: string, signal: AbortSignal, parts: StreamPart[]): Promise<void> => new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        shared.run({ request: { model: 'fake-pro', messages: [{ role: 'user', content: [{ type: 'text', text }] }], sampling: {}, stream: true }, model: 'fake-pro', conversation: undefined, signal }, {
+          onPart(part) {
+            parts.push(part);
+            if (part.type === 'text-delta' || part.type === 'response-end' || part.type === 'error') resolve();
+          },
+        }, () => {});
+      });
+      // A: its prompt ignores the cancel (the first session is not held)
+      const stuck = new AbortController();
+      await run('ignore cancel', stuck.signal, []);
+      // B: on the same worker, held in session/new
+      const second: StreamPart[] = [];
+      const secondDone = new Promise<void>((resolve) => {
+        shared.run({ request: { model: 'fake-pro', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], sampling: {}, stream: true }, model: 'fake-pro', conversation: undefined, signal: new AbortController().signal }, {
+          onPart(part) {
+            second.push(part);
+            if (part.type === 'response-end' || part.type === 'error') resolve();
+          },
+        }, () => {});
+      });
+      await waitUntil(() => shared.describe().running === 2, 'both turns run');
+      const [worker] = (shared as unknown as { pool: { workers: Set<{ pid: number | undefined; turns: number }> } }).pool.workers;
+      await waitUntil(() => worker!.turns === 2, 'the second turn is bound to the worker');
+      stuck.abort();
+      // past the cancel's grace: the worker must still be there for B
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.ok(!isGone(worker!.pid!), 'the worker was not ended under the turn setting up on it');
+      writeFileSync(gate, '');
+      await secondDone;
+      assert.equal(textOf(second), 'ab', JSON.stringify(second));
+    } finally {
+      await shared.close();
+    }
+  });
+
   test('close() ends the workers; turns after it are refused', async () => {
     await turn('hello');
     const pids = workerPids();

@@ -57,8 +57,14 @@ export class AcpWorker {
   version: string | undefined = undefined;
   /** Sessions created on this worker (they live as long as the process: ACP has no close). */
   sessionsCreated = 0;
-  /** Turns running now. */
+  /** Prompts running now. */
   running = 0;
+  /**
+   * Turns bound to this worker, from the moment one picks it (a new session, or a conversation's
+   * session on it) until it ends — setting up (session/new, set_model) included. A worker is ended
+   * for a stuck turn, retired or recycled only when no other turn is bound to it.
+   */
+  turns = 0;
   /** Takes no new sessions; ended once its turns are done. */
   draining = false;
   exited = false;

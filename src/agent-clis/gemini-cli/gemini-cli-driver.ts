@@ -193,6 +193,8 @@ export class GeminiCliDriver implements AgentCliDriver {
     let blocks: AcpContentBlock[];
     if (continued !== undefined) {
       session = continued.session;
+      // bound to this turn until its turnEnded below
+      session.worker.turns++;
       blocks = promptBlocks(conversation, continued.from);
     } else {
       blocks = promptBlocks(conversation, 0, this.settings.mode === 'agent' ? system : undefined);
@@ -254,13 +256,13 @@ export class GeminiCliDriver implements AgentCliDriver {
       return undefined;
     }
     let directory: string | undefined;
-    if (this.settings.mode === 'agent') {
-      // agent mode: each session works in a directory of its own under the driver's
-      directory = join(this.settings.workDir, 'sessions', randomUUID());
-      await mkdir(join(directory, '.gemini'), { recursive: true });
-      await writeFile(join(directory, '.gemini', 'settings.json'), projectSettings('agent'));
-    }
     try {
+      if (this.settings.mode === 'agent') {
+        // agent mode: each session works in a directory of its own under the driver's
+        directory = join(this.settings.workDir, 'sessions', randomUUID());
+        await mkdir(join(directory, '.gemini'), { recursive: true });
+        await writeFile(join(directory, '.gemini', 'settings.json'), projectSettings('agent'));
+      }
       // llm mode: the caller's system prompt replaces the CLI's (agent mode keeps the CLI's own, which knows its tools)
       const created = await worker.createSession(directory ?? this.settings.workDir, this.settings.mode === 'llm' ? system : undefined);
       if (this.models === undefined && created.models.length > 0) this.models = created.models;
@@ -284,7 +286,7 @@ export class GeminiCliDriver implements AgentCliDriver {
       // the CLI stops its upstream call on cancel; one that does not let go is ended
       const grace = setTimeout(() => {
         if (settled || worker.exited) return;
-        if (worker.running <= 1) {
+        if (worker.turns <= 1) {
           void worker.kill();
           return;
         }

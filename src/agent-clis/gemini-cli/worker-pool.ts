@@ -64,12 +64,13 @@ export class WorkerPool {
     return worker;
   }
 
-  /** A turn of `worker` ended: a draining worker with none left is ended; an idle pool starts its idle clock. */
+  /** A turn of `worker` ended (each forNewSession, and each turn on a kept session, ends with one call): a draining worker with none left is ended; an idle pool starts its idle clock. */
   turnEnded(worker: AcpWorker): void {
-    if (worker.draining && worker.running === 0 && worker !== this.active) void worker.kill();
-    let running = 0;
-    for (const each of this.workers) running += each.running;
-    if (running === 0) this.startIdle();
+    worker.turns--;
+    if (worker.draining && worker.turns === 0 && worker !== this.active) void worker.kill();
+    let turns = 0;
+    for (const each of this.workers) turns += each.turns;
+    if (turns === 0) this.startIdle();
   }
 
   /**
@@ -80,7 +81,7 @@ export class WorkerPool {
     worker.draining = true;
     if (this.active === worker) this.active = undefined;
     if (this.standby === worker) this.standby = undefined;
-    if (worker.running === 0) void worker.kill();
+    if (worker.turns === 0) void worker.kill();
   }
 
   async close(): Promise<void> {
@@ -98,6 +99,8 @@ export class WorkerPool {
       throw new AcpUnavailableError(`${worker.exited ? worker.exitReason : (failure as Error).message}${tail.length > 0 ? `; stderr: ${tail.slice(-500)}` : ''}`);
     }
     this.version ??= worker.version;
+    // bound to the turn that asked for it until that turn's turnEnded
+    worker.turns++;
     return worker;
   }
 
@@ -135,7 +138,7 @@ export class WorkerPool {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       for (const worker of [...this.workers]) {
-        if (worker.running === 0) this.retire(worker);
+        if (worker.turns === 0) this.retire(worker);
       }
     }, IDLE_WORKER_MS);
     this.idleTimer.unref();
