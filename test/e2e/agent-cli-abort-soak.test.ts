@@ -40,10 +40,11 @@ test('100 requests with random aborts, stalls and timeouts over the agent CLIs: 
     assert.ok(cli.settleMs >= 0, `${name}: every turn settled (describe().running and the queue back to 0)\n${table}`);
     assert.deepEqual(cli.queueAfter, { running: 0, queued: 0, turns: 0 }, `${name}: /v1/providers shows nothing running or queued`);
     assert.equal(cli.partsAfterAbort, 0, `${name}: no part after an abort`);
-    // every request got an answer, an error in its dialect, or was left by its client (an error is
-    // allowed: on a loaded machine Codex may not acknowledge an interrupt within the driver's
-    // 200 ms, and the app-server killed for it takes the turn running beside it along)
+    // every request got an answer or its timeout, or was left by its client; none failed because
+    // another turn's abort ended the worker it ran on (a worker carrying other turns gets a longer
+    // grace before it is taken for stuck)
     assert.equal(cli.answered + cli.clientAborts + cli.timeouts + cli.errors, cli.requests);
+    assert.deepEqual(cli.errorSamples, [], `${name}: no error but the timeouts the stalls cause`);
     assert.equal(cli.upstreamNeverEnded, 0, `${name}: every model call in flight at an abort ended`);
     assert.equal(cli.groupsNeverGone, 0, `${name}: every process group killed for an abort is gone`);
     assert.ok(cli.maxProcessGroups <= MAX_GROUPS[name], `${name}: at most ${MAX_GROUPS[name]} process groups at once, saw ${cli.maxProcessGroups}`);

@@ -42,6 +42,11 @@ import {
 import { agentCliProvider, startTestGateway, type TestGateway } from './gateway.ts';
 import { startMockUpstream, type Behavior, type MockUpstream, type RecordedRequest } from './mock-upstream.ts';
 
+/** How often /proc is sampled during the soak. */
+const SAMPLE_MS = 100;
+/** A zombie seen this many samples in a row (2 s) has not been reaped: a leak, not a moment. */
+const ZOMBIE_PERSISTS_SAMPLES = 2000 / SAMPLE_MS;
+
 export type SoakCli = 'claude-code' | 'codex' | 'gemini-cli' | 'opencode';
 export const SOAK_CLIS: readonly SoakCli[] = ['claude-code', 'codex', 'gemini-cli', 'opencode'];
 
@@ -377,7 +382,9 @@ class ProcessWatch {
       if (row.state === 'Z' && row.ppid !== 1) {
         const streak = (this.zombieStreak.get(row.key) ?? 0) + 1;
         this.zombieStreak.set(row.key, streak);
-        if (streak >= 3 && !this.persistentZombies.has(row.key)) this.persistentZombies.set(row.key, { ...ours.at(-1)!, command: commandOf(row.pid) });
+        // the parent (this very process, for the gateway's CLIs) reaps on its next turn of the event
+        // loop; on a loaded machine that can take a while: only a zombie seen for 2 s persists
+        if (streak >= ZOMBIE_PERSISTS_SAMPLES && !this.persistentZombies.has(row.key)) this.persistentZombies.set(row.key, { ...ours.at(-1)!, command: commandOf(row.pid) });
       } else {
         this.zombieStreak.delete(row.key);
       }
@@ -689,7 +696,7 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
     gatewayRss.peak = Math.max(gatewayRss.peak, process.memoryUsage().rss);
     return rows;
   };
-  const sampler = setInterval(sampleNow, 100);
+  const sampler = setInterval(sampleNow, SAMPLE_MS);
   sampler.unref();
 
   let gateway: TestGateway | undefined;
@@ -847,7 +854,8 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
     // every CLI process ends with the gateway
     let left = sampleNow();
     const closeDeadline = Date.now() + 5000;
-    while (left.some((row) => row.state !== 'Z') && Date.now() < closeDeadline) {
+    // until nothing is left: a zombie the gateway's process has not reaped yet is given the same time
+    while (left.length > 0 && Date.now() < closeDeadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       left = sampleNow();
     }

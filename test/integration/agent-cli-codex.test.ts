@@ -378,6 +378,31 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.equal(next.error, undefined, describeParts(next));
   });
 
+  test('a slow acknowledgement while another turn runs on the worker: the worker is not killed, the other turn completes', async () => {
+    const { driver } = driverFor();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    mock.setScript((request) => (conversationOf(request).user.includes('Stay.') ? { kind: 'hold', until: held, then: { kind: 'default' } } : { kind: 'headers-then-stall' }));
+    const other = startTurn(driver, [user('Stay.')]);
+    await waitForTurnRequest(mock, 'Stay.');
+    const controller = new AbortController();
+    const aborted = startTurn(driver, [user('Leave.')], { signal: controller.signal });
+    await waitForTurnRequest(mock, 'Leave.');
+    const pid = driver.workerPid!;
+    // the worker cannot acknowledge for 600 ms (a loaded machine), well past the 200 ms a lone turn's worker gets
+    process.kill(-pid, 'SIGSTOP');
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    process.kill(-pid, 'SIGCONT');
+    assert.ok(!processGone(pid), 'the worker carrying another turn was not killed');
+    await waitFor(() => driver.describe().running === 1, 'the aborted turn to end');
+    release();
+    await other.done;
+    assert.equal(other.error, undefined, describeParts(other));
+    assert.deepEqual(aborted.parts, []);
+    assert.equal(driver.workerPid, pid, 'the same worker');
+  });
+
   test('abort while the worker does not answer thread/start: the stuck worker is killed, the turn ends', async () => {
     const { driver } = driverFor();
     mock.setScript(() => ({ kind: 'default' }));

@@ -14,8 +14,10 @@
 // Abort: `turn/interrupt`. Codex cancels the upstream request at once (2–30 ms measured on a loaded
 // machine) but acknowledges the interrupt and completes the turn up to ~110 ms later (a 100 ms wait
 // of its own, seen in 1 abort of 10). A worker that has done neither INTERRUPT_GRACE_MS after the
-// interrupt has stopped answering: its process group gets SIGKILL (the turns sharing it fail), so
-// the CLI's work ends within 250 ms either way. An abort before the turn has an id (thread/start or
+// interrupt has stopped answering: its process group gets SIGKILL, so
+// the CLI's work ends within 250 ms either way — unless other turns run on the worker: then it is
+// given SHARED_INTERRUPT_GRACE_MS before the kill, so a slow acknowledgement on a loaded machine
+// does not fail the turns beside it. An abort before the turn has an id (thread/start or
 // turn/start still unanswered) interrupts as soon as `turn/started` or the answer names it; a
 // worker that answers neither within UNANSWERED_MS is killed.
 import type { PartSink } from '../../canonical/adapters.ts';
@@ -32,6 +34,12 @@ import { ExecTurn, execPrompt } from './exec-turn.ts';
 
 /** After `turn/interrupt`, how long Codex may take to acknowledge it or end the turn before its process group is killed. */
 const INTERRUPT_GRACE_MS = 200;
+/**
+ * The same wait when other turns run on the worker: killing it would fail them too, and a loaded
+ * machine can delay the acknowledgement past 200 ms while Codex has already dropped the upstream
+ * call (2–30 ms measured) — so only a worker silent this long is taken for stuck.
+ */
+const SHARED_INTERRUPT_GRACE_MS = 2000;
 /** After Codex acknowledged an interrupt, how long `turn/completed` may take before the worker is taken for stuck. */
 const INTERRUPT_COMPLETION_MS = 2000;
 /** After an abort, how long a request in flight (thread/start, turn/start) may go unanswered before the worker is taken for stuck. */
@@ -185,7 +193,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       // a request is in flight (thread/start, turn/start): execute() goes on from its answer and
       // interrupts the turn once it has its id; a worker that does not answer in time is stuck
       const worker = binding.worker;
-      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), UNANSWERED_MS);
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), this.sharing(worker) ? Math.max(UNANSWERED_MS, SHARED_INTERRUPT_GRACE_MS) : UNANSWERED_MS);
       binding.interruptTimer.unref();
     } else {
       // still waiting for a worker to start: nothing of this turn runs in a CLI yet, it ends now
@@ -206,8 +214,17 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_COMPLETION_MS);
       binding.interruptTimer.unref();
     }, ignore);
-    binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_GRACE_MS);
+    binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), this.sharing(worker) ? SHARED_INTERRUPT_GRACE_MS : INTERRUPT_GRACE_MS);
     binding.interruptTimer.unref();
+  }
+
+  /** Whether turns other than one run on `worker` (killing it would take them along). */
+  private sharing(worker: AppServerWorker): boolean {
+    let turns = 0;
+    for (const binding of this.active.values()) {
+      if (binding.worker === worker && !binding.settled && ++turns > 1) return true;
+    }
+    return false;
   }
 
   /** No sign of the interrupt in time: the worker has stopped answering (or cannot end the turn). */
