@@ -1,3 +1,5 @@
+// Driver-level measurements kept beside the standard benchmark (bench/agent-clis/opencode.ts, `npm run bench:agent-clis`):
+// the driver called in-process, without the gateway.
 // Time to first token through the opencode driver against opencode's HTTP API used directly, on
 // the same `opencode serve` (started here with a known password, and given to the driver as a
 // user's server, `base_url`) and the same loopback mock vendor, alternating turn by turn so drift
@@ -6,16 +8,16 @@
 // driver: its session bookkeeping, its event filtering and parsing, the canonical parts.
 // Also: how long the server takes to start and what it holds in memory.
 //
-// `npx node bench/agent-cli-opencode.ts [--turns 20]` (needs `bash scripts/install-test-tools.sh`)
+// `npx node bench/agent-clis/driver/opencode.ts [--turns 20]` (needs `bash scripts/install-test-tools.sh`)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configContent, LLM_AGENT } from '../src/agent-clis/opencode/config.ts';
-import { createOpencodeDriver } from '../src/agent-clis/opencode/index.ts';
-import { agentCliPath, makeAgentWorkspace, opencodeEnv, opencodeMockProvider, startEgressSink } from '../test/helpers/agent-cli.ts';
-import { startMockUpstream } from '../test/helpers/mock-upstream.ts';
+import { configContent, LLM_AGENT } from '../../../src/agent-clis/opencode/config.ts';
+import { createOpencodeDriver } from '../../../src/agent-clis/opencode/index.ts';
+import { agentCliPath, makeAgentWorkspace, opencodeEnv, opencodeMockProvider, startEgressSink } from '../../../test/helpers/agent-cli.ts';
+import { startMockUpstream } from '../../../test/helpers/mock-upstream.ts';
 
 const { values } = parseArgs({ options: { turns: { type: 'string', default: '20' } } });
 const turns = Number(values.turns);
