@@ -56,6 +56,8 @@ export interface CliSetup {
   /** What the one-shot figures are (for the notes). */
   oneShotLabel: string;
   direct: DirectProtocol;
+  /** At most this many one-shot turns at each concurrency (opencode's take seconds each). */
+  maxOneShotTurns?: number;
   /** ms to wait after a `new` pair before the next (Claude Code: the driver's spare and the direct idle process settle). */
   settleNewMs?: number;
   sink: EgressSink;
@@ -359,14 +361,15 @@ export async function runCliBench(cli: AgentCliName, setup: () => Promise<CliSet
     conversations[1] = await throughput(options.turns, 2, nextTurn);
     load.push(loadavg()[0]!);
 
-    log(`turns per second, one process per turn (${options.oneShotTurns} at 1, then 2 at a time)`);
+    const oneShotTurns = Math.min(options.oneShotTurns, bench.maxOneShotTurns ?? Number.POSITIVE_INFINITY);
+    log(`turns per second, one process per turn (${oneShotTurns} at 1, then 2 at a time)`);
     const oneShotTurn = oneShotProvider !== undefined
       ? async () => { await gatewayTurn(gateway.port, `${oneShotProvider.name}:${bench.model}`, [{ role: 'user', content: unique('one-shot') }]); }
       : async () => { await (bench.oneShot as DirectOneShot)(unique('one-shot')); };
     await oneShotTurn(); // the driver finds the protocol missing and falls back here
     const sampler = new PeakSampler();
-    const oneShot: [number, number] = [await throughput(options.oneShotTurns, 1, oneShotTurn), 0];
-    oneShot[1] = await throughput(options.oneShotTurns, 2, oneShotTurn);
+    const oneShot: [number, number] = [await throughput(oneShotTurns, 1, oneShotTurn), 0];
+    oneShot[1] = await throughput(oneShotTurns, 2, oneShotTurn);
     const peaks = sampler.stop();
     load.push(loadavg()[0]!);
     process.stderr.write('\n');

@@ -138,6 +138,7 @@ export async function setup(): Promise<CliSetup> {
     persistent: agentCliProvider('opencode', { type: 'opencode', command, args: [], env: { ...base, OPENCODE_SERVER_PASSWORD: PASSWORD } as Record<string, string>, baseUrl: url }, { models: [MODEL] }),
     oneShot,
     oneShotLabel: '`opencode run --format json`, spawn to exit, outside the gateway (the driver has no one-shot mode)',
+    maxOneShotTurns: 4,
     direct,
     sink,
     async close() {
