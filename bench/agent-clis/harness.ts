@@ -17,7 +17,7 @@
 //   each one-shot process group's peak (summed VmHWM, sampled every 50 ms while it lives).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -25,6 +25,9 @@ import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { agentCliVersion, type AgentCliName, type EgressSink } from '../../test/helpers/agent-cli.ts';
 import { testConfig, type TestProvider } from '../../test/helpers/gateway.ts';
 import { distribution, median } from '../lib/stats.ts';
+import { formatTable, RESULT_MARK, type CliResult, type Percentiles, type TtftResult } from './report.ts';
+
+export type { CliResult } from './report.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,32 +67,8 @@ export interface CliSetup {
   close(): Promise<void>;
 }
 
-export interface Percentiles {
-  n: number;
-  p50: number;
-  p99: number;
-}
 
-export interface TtftResult {
-  direct: Percentiles;
-  gateway: Percentiles;
-  /** Median of the paired differences (gateway − direct). */
-  added: number;
-}
 
-export interface CliResult {
-  cli: AgentCliName;
-  version: string;
-  ttft: { new: TtftResult; next: TtftResult };
-  /** Through the gateway, at concurrency 1 and 2: new conversations and conversations' next turns on persistent workers, and a process per turn. */
-  turnsPerSecond: { persistent: [number, number]; conversations: [number, number]; oneShot: [number, number] };
-  memory: { workers: number; workerMb: number; oneShotPeakMb: number; oneShotProcesses: number };
-  oneShotLabel: string;
-  /** 1-minute load average at the start and end of each phase. */
-  load: number[];
-  egressAttempts: number;
-  errors: string[];
-}
 
 export interface BenchOptions {
   pairs: number;
@@ -243,17 +222,26 @@ function percentiles(samples: number[]): Percentiles {
   return { n: stats.count, p50: stats.p50, p99: stats.p99 };
 }
 
+/** Pause before each measured turn. */
+const GAP_MS = 100;
+
 /** A B B A: each side first half the time; returns both series and the paired differences. */
 async function paired(pairs: number, direct: (index: number) => Promise<number>, gateway: (index: number) => Promise<number>, between?: () => Promise<void>): Promise<TtftResult> {
   const directMs: number[] = [];
   const gatewayMs: number[] = [];
   for (let index = 0; index < pairs; index++) {
     await between?.();
+    // a CLI's work after a turn has ended (rollout and session writes, state notifications) must
+    // not land in the other side's turn: a pause before each
     if (index % 2 === 0) {
+      await sleep(GAP_MS);
       directMs.push(await direct(index));
+      await sleep(GAP_MS);
       gatewayMs.push(await gateway(index));
     } else {
+      await sleep(GAP_MS);
       gatewayMs.push(await gateway(index));
+      await sleep(GAP_MS);
       directMs.push(await direct(index));
     }
     process.stderr.write('.');
@@ -304,7 +292,7 @@ export async function runCliBench(cli: AgentCliName, setup: () => Promise<CliSet
       async () => (await gatewayTurn(gateway.port, model, [{ role: 'user', content: unique('new') }])).ms,
       async () => {
         await bench.direct.prepareNew?.();
-        await sleep(bench.settleNewMs ?? 20);
+        if (bench.settleNewMs !== undefined) await sleep(bench.settleNewMs);
       },
     );
     load.push(loadavg()[0]!);
@@ -321,7 +309,6 @@ export async function runCliBench(cli: AgentCliName, setup: () => Promise<CliSet
         conversation.push({ role: 'assistant', content: text });
         return ms;
       },
-      () => sleep(20),
     );
     load.push(loadavg()[0]!);
 
@@ -389,49 +376,11 @@ export async function runCliBench(cli: AgentCliName, setup: () => Promise<CliSet
   }
 }
 
-// --- reporting ------------------------------------------------------------------------------
-
-const RESULT_MARK = '@@agent-cli-bench ';
-
 /** What a CLI's file does when run: measure, print its table, and hand the result to the runner. */
 export async function main(cli: AgentCliName, setup: () => Promise<CliSetup>): Promise<void> {
   const result = await runCliBench(cli, setup);
   process.stdout.write(`${formatTable([result])}\n`);
   process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
-}
-
-export function parseResult(output: string): CliResult | undefined {
-  const line = output.split('\n').find((each) => each.startsWith(RESULT_MARK));
-  return line === undefined ? undefined : (JSON.parse(line.slice(RESULT_MARK.length)) as CliResult);
-}
-
-export function machine(): string {
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Linux, Node ${process.version}`;
-}
-
-const f = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const BUDGET_MS = 5;
-
-export function formatTable(results: CliResult[]): string {
-  const ttft = [
-    '| CLI | turn | direct p50 / p99 (ms) | via gateway p50 / p99 (ms) | added, paired median (ms) | ≤ 5 ms | pairs |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  const costs = [
-    '| CLI | turns/s persistent, new conversations, c=1 / c=2 | turns/s persistent, next turns, c=1 / c=2 | turns/s one process per turn, c=1 / c=2 | worker RSS, persistent (MB) | one-shot peak per process (MB) | one-shot is |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const result of results) {
-    const name = `${result.cli} ${result.version}`;
-    for (const kind of ['new', 'next'] as const) {
-      const row = result.ttft[kind];
-      ttft.push(`| ${name} | ${kind === 'new' ? 'new conversation' : 'next turn'} | ${f(row.direct.p50)} / ${f(row.direct.p99)} | ${f(row.gateway.p50)} / ${f(row.gateway.p99)} | ${row.added >= 0 ? '+' : ''}${f(row.added)} | ${row.added <= BUDGET_MS ? 'yes' : '**no**'} | ${row.direct.n} |`);
-    }
-    const { persistent, conversations, oneShot } = result.turnsPerSecond;
-    costs.push(`| ${name} | ${f(persistent[0])} / ${f(persistent[1])} | ${f(conversations[0])} / ${f(conversations[1])} | ${f(oneShot[0], 2)} / ${f(oneShot[1], 2)} | ${f(result.memory.workerMb, 0)} (×${result.memory.workers}) | ${f(result.memory.oneShotPeakMb, 0)} (n=${result.memory.oneShotProcesses}) | ${result.oneShotLabel} |`);
-  }
-  const notes = results.map((result) => `${result.cli}: load average ${result.load.map((value) => f(value)).join(' → ')}; egress attempts ${result.egressAttempts}${result.errors.length > 0 ? `; errors: ${result.errors.join('; ')}` : ''}`);
-  return [...ttft, '', ...costs, '', ...notes].join('\n');
 }
 
 export function cliVersion(cli: AgentCliName): string {

@@ -11,8 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { formatTable, machine, parseResult, sleep, type CliResult } from './harness.ts';
+import { formatTable, machine, parseResult, type CliResult } from './report.ts';
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const CLIS = ['claude-code', 'codex', 'gemini-cli', 'opencode'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -60,7 +61,7 @@ try {
 }
 const report = [
   `Agent CLI providers, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${commit}, ${values.quick ? 'quick' : 'full'} run`,
-  `machine: ${machine()}; load average loadavg().map((value) => value.toFixed(1)).join(' ')} (1/5/15 min) at the end`,
+  `machine: ${machine()}; load average at the end ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`,
   '',
   formatTable(results),
   ...(skipped.length > 0 ? ['', `skipped: ${skipped.join('; ')}`] : []),
