@@ -4,7 +4,7 @@
 // Workers, by what they hold:
 // - spares: started ahead of need with a model (the most recent ones asked for) and not yet
 //   initialized, so a new conversation pays for the `initialize` round trip and its first turn,
-//   not for the process start (measured in bench/agent-cli-claude-code.ts). Bounded (`spares`).
+//   not for the process start (measured in bench/agent-clis/driver/claude-code.ts). Bounded (`spares`).
 // - conversation workers: after a turn of a conversation, the worker stays with it, and the next
 //   turn sends only what is new when the request continues what the session holds
 //   (continuity.ts). Bounded (`idleSessions`, least recently used ended first) and ended after

@@ -1,3 +1,5 @@
+// Driver-level measurements kept beside the standard benchmark (bench/agent-clis/codex.ts, `npm run bench:agent-clis`):
+// the driver called in-process, without the gateway.
 // Time to first token through the Codex driver against `codex app-server` driven directly, same
 // binary, same arguments and thread settings, same loopback mock of the Responses API: the
 // difference is what the driver adds (issue #14 asks ≤ 5 ms). Both start their own app-server once
@@ -7,20 +9,20 @@
 // process per turn) is timed too, as the cost the persistent worker saves, with the app-server's
 // resident memory.
 //
-// `npx node bench/agent-clis/codex-ttft.ts [--rounds 5] [--turns 20] [--one-shot 5]`
+// `npx node bench/agent-clis/driver/codex.ts [--rounds 5] [--turns 20] [--one-shot 5]`
 // Needs Codex in .tools/ (bash scripts/install-test-tools.sh).
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliChild } from '../../src/agent-clis/child.ts';
-import { JsonRpcPeer } from '../../src/agent-clis/json-rpc.ts';
-import { CodexDriver } from '../../src/agent-clis/codex/index.ts';
-import { planLaunch, prepareHome } from '../../src/agent-clis/codex/codex-launch.ts';
-import type { PartSink } from '../../src/canonical/adapters.ts';
-import type { StreamPart } from '../../src/canonical/stream.ts';
-import { startMockUpstream } from '../../test/helpers/mock-upstream.ts';
-import { agentCliPath, agentCliVersion, codexDriverSettings, makeAgentWorkspace, startEgressSink } from '../../test/helpers/agent-cli.ts';
-import { median } from '../lib/stats.ts';
+import { CliChild } from '../../../src/agent-clis/child.ts';
+import { JsonRpcPeer } from '../../../src/agent-clis/json-rpc.ts';
+import { CodexDriver } from '../../../src/agent-clis/codex/index.ts';
+import { planLaunch, prepareHome } from '../../../src/agent-clis/codex/codex-launch.ts';
+import type { PartSink } from '../../../src/canonical/adapters.ts';
+import type { StreamPart } from '../../../src/canonical/stream.ts';
+import { startMockUpstream } from '../../../test/helpers/mock-upstream.ts';
+import { agentCliPath, agentCliVersion, codexDriverSettings, makeAgentWorkspace, startEgressSink } from '../../../test/helpers/agent-cli.ts';
+import { median } from '../../lib/stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, turns: { type: 'string', default: '20' }, 'one-shot': { type: 'string', default: '5' } } });
 const rounds = Number(values.rounds);

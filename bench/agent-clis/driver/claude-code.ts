@@ -1,3 +1,5 @@
+// Driver-level measurements kept beside the standard benchmark (bench/agent-clis/claude-code.ts, `npm run bench:agent-clis`):
+// the driver called in-process, without the gateway.
 // Time to first token through the Claude Code driver against Claude Code's own protocol driven
 // directly, in the same run, interleaved round by round (issue #14's "Numbers": the driver may
 // add at most 5 ms), plus what each way of running the CLI costs: a process per turn versus
@@ -13,7 +15,7 @@
 // And per-turn process costs: a cold stream-json process (spawn + initialize + turn), and `claude
 // -p` one-shot (the driver's fallback), each from spawn to first token and to exit.
 //
-// `npx node bench/agent-cli-claude-code.ts [--rounds 12] [--history-kb 0]`
+// `npx node bench/agent-clis/driver/claude-code.ts [--rounds 12] [--history-kb 0]`
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -22,17 +24,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Message } from '../src/canonical/request.ts';
-import type { StreamPart } from '../src/canonical/stream.ts';
-import type { AgentCliDriver } from '../src/agent-clis/driver.ts';
-import { createClaudeCodeDriver } from '../src/agent-clis/claude-code/index.ts';
-import { ClaudeTurnDecoder } from '../src/agent-clis/claude-code/turn-decoder.ts';
-import { distribution, median } from './lib/stats.ts';
+import type { Message } from '../../../src/canonical/request.ts';
+import type { StreamPart } from '../../../src/canonical/stream.ts';
+import type { AgentCliDriver } from '../../../src/agent-clis/driver.ts';
+import { createClaudeCodeDriver } from '../../../src/agent-clis/claude-code/index.ts';
+import { ClaudeTurnDecoder } from '../../../src/agent-clis/claude-code/turn-decoder.ts';
+import { distribution, median } from '../../lib/stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '12' }, 'history-kb': { type: 'string', default: '0' } } });
 const rounds = Number(values.rounds);
 const historyBytes = Number(values['history-kb']) * 1024;
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const claude = join(root, '.tools/node_modules', `@anthropic-ai/claude-code-${process.platform}-${process.arch}`, 'claude');
 const MODEL = 'claude-bench-model';
 
