@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestAlias, TestGatewayOptions } from '../helpers/gateway.ts';
 import type { Behavior, MockUpstream, RecordedRequest } from '../helpers/mock-upstream.ts';
-import { chunk, finishChunk, MOCK_TEXT, post, sleep, startGatewayFor, startMocks, type Reply } from '../helpers/resilience.ts';
+import { anthropicAnswer, anthropicProvider, chunk, finishChunk, MOCK_TEXT, post, sleep, startGatewayFor, startMocks, type Reply } from '../helpers/resilience.ts';
 import { parseSse } from '../helpers/sse.ts';
 
 const T = { timeout: 30_000 };
@@ -142,6 +142,31 @@ for (const dialect of DIALECTS) {
     assert.equal(generations(mock), 2);
   });
 }
+
+test('an Anthropic pass-through route: the forwarded bytes are read back and served as a stream or whole, and in OpenAI chat', T, async (t) => {
+  const { claude } = await startMocks(t, { claude: (request: RecordedRequest) => anthropicAnswer(request) });
+  const gateway = await startGatewayFor(t, {
+    providers: [anthropicProvider('claude', claude)],
+    models: [{ name: 'cached', targets: [{ provider: 'claude', model: 'claude-mock' }], cache: CACHE }],
+  });
+  const anthropic = DIALECTS.find((dialect) => dialect.name === 'anthropic')!;
+  const streamed = await ask(gateway, anthropic, 'through', true);
+  assert.equal(streamed.headers.get('x-switchyard-cache'), 'miss');
+  assert.equal(anthropic.text(streamed, true), 'Hello from Claude.');
+  const whole = await ask(gateway, anthropic, 'through', false);
+  assert.equal(whole.headers.get('x-switchyard-cache'), 'hit', whole.text);
+  assert.equal(anthropic.text(whole, false), 'Hello from Claude.');
+  assert.equal(whole.json().usage.output_tokens, 3, 'the usage of the stored (streamed) answer');
+  const openai = await post(gateway, '/v1/chat/completions', chatRequest('through', { max_tokens: 64 }));
+  assert.equal(openai.headers.get('x-switchyard-cache'), 'hit', openai.text);
+  assert.equal(openai.json().choices[0].message.content, 'Hello from Claude.');
+  const wholeFirst = await ask(gateway, anthropic, 'whole through', false);
+  assert.equal(wholeFirst.headers.get('x-switchyard-cache'), 'miss');
+  const streamHit = await ask(gateway, anthropic, 'whole through', true);
+  assert.equal(streamHit.headers.get('x-switchyard-cache'), 'hit');
+  assert.equal(anthropic.text(streamHit, true), 'Hello from Claude.');
+  assert.equal(generations(claude), 2);
+});
 
 test('one answer serves every dialect: asked in OpenAI chat, answered from the cache in Anthropic', T, async (t) => {
   const { mock, gateway } = await setup(t);
