@@ -295,7 +295,7 @@ export const StorageSchema = Type.Object({
 export const CacheSchema = Type.Object({
   ttl_s: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Cache the answers of every route (aliases, `provider:model`, bare model names) for this many seconds, unless an alias says otherwise with its own `cache`; 0 = only the routes and keys that ask for it.' })),
   per_key: Type.Optional(Type.Boolean({ default: false, description: 'With `ttl_s`: keep the answers of each client key apart.' })),
-  max_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: DEFAULT_RESPONSE_CACHE.maxBytes, description: 'Memory the in-process cache may hold (answers and their keys); the least recently used answers go first past it.' })),
+  max_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: DEFAULT_RESPONSE_CACHE.maxBytes, description: 'Memory the in-process cache may hold (the stored answers); past it the least recently used answers go first. A reload that lowers it evicts at once.' })),
   max_entry_bytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_RESPONSE_CACHE.maxEntryBytes, description: 'Largest answer stored; a larger one is served but not cached.' })),
 }, { ...closed, description: 'The exact-response cache (see docs/governance.md#response-cache): a repeated request (same route, messages, tools, sampling parameters and response format) is answered from memory, in the caller\'s dialect, as a stream when it asks for one. Opt-in: per alias (`models[].cache`), per key, or for every route here.' });
 
