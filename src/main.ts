@@ -154,6 +154,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   uploadSpool();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
   const state: StateStores = new LocalStateStores();
+  state.responses.resize(config.cache);
   // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
   const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
   const runtime = buildRuntime(config, logger, state, agentClis);
@@ -221,6 +222,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       }
       fresh.startHealthChecks();
       if (bodies !== undefined) bodies.secrets = fresh.secrets;
+      state.responses.resize(next.cache);
       gateway.swap(fresh);
     },
     async drain(timeoutMs: number) {

@@ -44,7 +44,7 @@ function config(): GatewayConfig {
     }],
     models: [], routing: DEFAULT_ROUTING, logging: { level: 'warn', format: 'json' },
     media: { allowPrivateNetworks: false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
-    storage: { enabled: false }, prices: [],
+    storage: { enabled: false }, prices: [], cache: { maxBytes: 1024 * 1024, maxEntryBytes: 1024 * 1024 },
   } as unknown as GatewayConfig;
 }
 

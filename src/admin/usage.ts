@@ -51,7 +51,7 @@ export function parseUsageQuery(query: string, now = Date.now()): UsageQuery {
 export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'group'> {
   const totals: Omit<UsageSummary, 'group'> = {
     requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: null, unpriced_requests: 0,
-    subscription_requests: 0, reported_cost_usd: null,
+    subscription_requests: 0, reported_cost_usd: null, cached_requests: 0,
   };
   for (const row of rows) {
     totals.requests += row.requests;
@@ -63,6 +63,7 @@ export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'gro
     totals.reasoning_tokens += row.reasoning_tokens;
     totals.unpriced_requests += row.unpriced_requests;
     totals.subscription_requests += row.subscription_requests;
+    totals.cached_requests += row.cached_requests;
     if (row.cost_usd !== null) totals.cost_usd = (totals.cost_usd ?? 0) + row.cost_usd;
     if (row.reported_cost_usd !== null) totals.reported_cost_usd = (totals.reported_cost_usd ?? 0) + row.reported_cost_usd;
   }

@@ -3,7 +3,7 @@
 import { deepFreeze } from './freeze.ts';
 import type {
   AgentCliKind, AgentCliModeSetting, AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
-  RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools,
+  ResponseCacheConfig, RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools,
 } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -49,6 +49,12 @@ export const DEFAULT_DISCOVER_INTERVAL_S = 300;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** The exact-response cache: off for every route (opt-in), 64 MiB of answers, 4 MiB at most each. */
+export const DEFAULT_RESPONSE_CACHE: Readonly<ResponseCacheConfig> = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxEntryBytes: 4 * 1024 * 1024,
+});
 
 export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
   allowPrivateNetworks: false,

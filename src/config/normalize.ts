@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
   AGENT_CLI_COMMANDS, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY, DEFAULT_UNSUPPORTED_TOOLS,
-  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
+  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_RESPONSE_CACHE, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
@@ -16,7 +16,7 @@ import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
 
 const OPENAI_HOST = 'api.openai.com';
@@ -348,6 +348,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     },
     storage: normalizeStorage(raw.storage ?? {}, source),
     prices: normalizePrices(raw.prices ?? {}, new Set((raw.providers ?? []).map((provider) => provider.name))),
+    cache: normalizeCache(raw.cache ?? {}),
   };
   if (config.server.workers !== 1 && config.providers.some((provider) => provider.agentCli !== undefined)) {
     warnings.push({ path: ['server', 'workers'], message: "each worker process runs its own agent-CLI workers and queue, so an agent CLI's `concurrency` applies per worker (your subscription sees workers × concurrency turns at once)" });
@@ -361,6 +362,12 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     };
   }
   return { config: freeze(config), warnings };
+}
+
+function normalizeCache(raw: NonNullable<RawConfig['cache']>): ResponseCacheConfig {
+  const cache: ResponseCacheConfig = { maxBytes: raw.max_bytes ?? DEFAULT_RESPONSE_CACHE.maxBytes, maxEntryBytes: raw.max_entry_bytes ?? DEFAULT_RESPONSE_CACHE.maxEntryBytes };
+  if (raw.ttl_s !== undefined && raw.ttl_s > 0) cache.route = { ttlSeconds: raw.ttl_s, perKey: raw.per_key ?? false };
+  return cache;
 }
 
 function normalizeStorage(raw: NonNullable<RawConfig['storage']>, source: string): StorageConfig {
@@ -558,6 +565,7 @@ function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasCon
   if (raw.on_context_overflow !== undefined) alias.onContextOverflow = raw.on_context_overflow;
   if (raw.unsupported_tools !== undefined) alias.unsupportedTools = raw.unsupported_tools;
   if (raw.unsupported_params !== undefined) alias.unsupportedParams = raw.unsupported_params;
+  if (raw.cache !== undefined) alias.cache = { ttlSeconds: raw.cache.ttl_s, perKey: raw.cache.per_key ?? false };
   const timeouts = aliasTimeouts(raw.timeouts);
   if (timeouts !== undefined) alias.timeouts = timeouts;
   return alias;

@@ -7,7 +7,7 @@ import { presets } from '../providers/presets/index.ts';
 import {
   AGENT_CLI_COMMANDS, AGENT_CLI_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
-  DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
+  DEFAULT_RESPONSE_CACHE, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_PARAMS, UNSUPPORTED_TOOLS,
 } from './defaults.ts';
 
@@ -208,6 +208,14 @@ function retrySchema(defaults: boolean, description: string) {
   }, { ...closed, description });
 }
 
+/** The exact-response cache of a route (an alias, or every route under the top-level `cache`). */
+function routeCacheSchema(description: string) {
+  return Type.Object({
+    ttl_s: Type.Integer({ minimum: 0, description: 'Seconds a cached answer is served before the provider is asked again; 0 = not cached.' }),
+    per_key: Type.Optional(Type.Boolean({ default: false, description: 'Keep the answers of each client key apart (a caller is never served an answer cached for another key). Default: shared by every caller of the route.' })),
+  }, { ...closed, description });
+}
+
 export const AliasSchema = Type.Object({
   name: Type.String({ minLength: 1, description: 'The model name clients ask for, e.g. `fast`. Unique.' }),
   targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; `strategy` picks among the healthy ones.' }),
@@ -235,6 +243,7 @@ export const AliasSchema = Type.Object({
   unsupported_params: Type.Optional(literals(UNSUPPORTED_PARAMS, {
     description: "`drop` or `reject` the request parameters a target agent CLI cannot carry, for requests to this alias, over the providers' own `unsupported_params`. Default: each provider's setting.",
   })),
+  cache: Type.Optional(routeCacheSchema('Answer repeated requests to this alias from the exact-response cache (see docs/governance.md#response-cache), over the top-level `cache.ttl_s`. `{ ttl_s: 0 }` turns the cache off for this alias.')),
 }, { ...closed, description: 'A model alias.' });
 
 const seconds = (ms: number): number => ms / 1000;
@@ -283,6 +292,13 @@ export const StorageSchema = Type.Object({
   retention_days: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Delete usage rows older than this many days (checked at start and hourly, a few thousand rows at a time so requests never wait); 0 = keep them forever. A busy gateway writes roughly 100 bytes per request.' })),
 }, { ...closed, description: 'Usage recording. Read at start-up: changes take effect after a restart.' });
 
+export const CacheSchema = Type.Object({
+  ttl_s: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Cache the answers of every route (aliases, `provider:model`, bare model names) for this many seconds, unless an alias says otherwise with its own `cache`; 0 = only the routes and keys that ask for it.' })),
+  per_key: Type.Optional(Type.Boolean({ default: false, description: 'With `ttl_s`: keep the answers of each client key apart.' })),
+  max_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: DEFAULT_RESPONSE_CACHE.maxBytes, description: 'Memory the in-process cache may hold (the stored answers); past it the least recently used answers go first. A reload that lowers it evicts at once.' })),
+  max_entry_bytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_RESPONSE_CACHE.maxEntryBytes, description: 'Largest answer stored; a larger one is served but not cached.' })),
+}, { ...closed, description: 'The exact-response cache (see docs/governance.md#response-cache): a repeated request (same route, messages, tools, sampling parameters and response format) is answered from memory, in the caller\'s dialect, as a stream when it asks for one. Opt-in: per alias (`models[].cache`), per key, or for every route here.' });
+
 const perMillion = (what: string) => `USD per 1M ${what}.`;
 
 export const PriceSchema = Type.Object({
@@ -317,6 +333,7 @@ export const ConfigSchema = Type.Object({
   models: Type.Optional(Type.Array(AliasSchema, { default: [], errorMessage: "must be a list of aliases, each item starting with '- name:'", description: 'Model aliases: names clients use that resolve to one or more provider models.' })),
   routing: Type.Optional(RoutingSchema),
   tracing: Type.Optional(TracingSchema),
+  cache: Type.Optional(CacheSchema),
 }, { ...closed, description: 'Switchyard configuration file.' });
 
 export type RawConfig = Static<typeof ConfigSchema>;

@@ -173,6 +173,23 @@ export interface AliasConfig {
   unsupportedTools?: UnsupportedTools;
   /** Overrides each target agent CLI's `unsupportedParams` for requests routed through this alias. */
   unsupportedParams?: UnsupportedParams;
+  /** The alias's own exact-response cache (over `cache.route`); `ttlSeconds: 0` = off for this alias. */
+  cache?: RouteCacheSettings;
+}
+
+/** The exact-response cache of a route (the same shape as a key's `CacheSettings` in governance/policy.ts). */
+export interface RouteCacheSettings {
+  readonly ttlSeconds: number;
+  /** Answers are kept apart per client key. */
+  readonly perKey: boolean;
+}
+
+/** The top-level `cache`. */
+export interface ResponseCacheConfig {
+  /** The cache of every route without its own (undefined: only routes and keys that ask). */
+  route?: RouteCacheSettings;
+  maxBytes: number;
+  maxEntryBytes: number;
 }
 
 /** Cooldowns per (provider key, model), as data. */
@@ -341,4 +358,5 @@ export interface GatewayConfig {
   /** Price overrides, in file order; the built-in list applies to models none of them match. */
   prices: PriceOverride[];
   tracing?: TracingConfig;
+  cache: ResponseCacheConfig;
 }

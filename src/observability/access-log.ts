@@ -31,6 +31,8 @@ export interface AccessRecord {
   usage: Usage | undefined;
   /** USD, when the usage and the model's price are known. */
   costUsd: number | undefined;
+  /** What the response cache did (`hit`, `miss`, `bypass`), on routes and keys that have one. */
+  cache?: string;
 }
 
 /** `tokens` as logged: in and out include cached and reasoning tokens, as providers count them. */
@@ -79,6 +81,7 @@ export class JsonAccessLog {
     if (entry.firstByteMs > 0) line += `,"first_byte_ms":${round(entry.firstByteMs)}`;
     if (entry.usage !== undefined) line += `,"tokens":${tokensField(entry.usage)}`;
     if (entry.costUsd !== undefined) line += `,"cost_usd":${roundCost(entry.costUsd)}`;
+    if (entry.cache !== undefined && entry.cache !== '') line += `,"cache":"${entry.cache}"`;
     if (entry.key !== '') line += `,"key":"${entry.key}"`;
     if (entry.error !== undefined) line += `,"error":${quote(entry.error)}`;
     if (entry.aborted) line += ',"aborted":true';

@@ -45,6 +45,16 @@ export function gaugeCollectors(source: () => Gateway | undefined): CollectedMet
       },
     }),
     new CollectedMetric({
+      name: 'switchyard_cache_bytes', type: 'gauge',
+      help: 'Bytes held by the exact-response cache in this process (answers and their header text), bounded by cache.max_bytes.',
+      collect: (samples) => samples.push({ value: source()?.runtime.state.responses.bytes ?? 0, labels: {} }),
+    }),
+    new CollectedMetric({
+      name: 'switchyard_cache_entries', type: 'gauge',
+      help: 'Answers held by the exact-response cache in this process.',
+      collect: (samples) => samples.push({ value: source()?.runtime.state.responses.size ?? 0, labels: {} }),
+    }),
+    new CollectedMetric({
       name: 'switchyard_targets', type: 'gauge',
       help: 'Routing targets (provider key × model) by health: healthy, cooling (cooldown or ejection) or half-open (admitting one probe).',
       collect: (samples) => collectTargets(source(), samples),

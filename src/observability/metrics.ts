@@ -118,6 +118,10 @@ export class GatewayMetrics implements RequestObserver {
   private readonly surfaces = new Map<string, SurfaceSeries>();
   private readonly attempts = new Map<string, AttemptTotals>();
   private readonly fallbacks = new Map<string, number>();
+  /** Requests on routes with a response cache: answered from it, not found in it, told to bypass it. */
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  private cacheBypasses = 0;
 
   constructor(options: GatewayMetricsOptions = {}) {
     const limit = options.labelLimit ?? LABEL_LIMIT;
@@ -174,6 +178,12 @@ export class GatewayMetrics implements RequestObserver {
     }
     if (context.attempts > 0) this.countAttempts(context, aborted);
     if (context.route !== '') this.countFallback(context.route);
+    const cache = context.cacheStatus;
+    if (cache !== '') {
+      if (cache === 'hit') this.cacheHits++;
+      else if (cache === 'miss') this.cacheMisses++;
+      else this.cacheBypasses++;
+    }
   }
 
   private seriesFor(surfaceName: string, provider: string): ProviderSeries {
@@ -311,8 +321,15 @@ export class GatewayMetrics implements RequestObserver {
           for (const [route, value] of this.fallbacks) samples.push({ value, labels: { route } });
         },
       }),
+      this.counter('switchyard_cache_hits_total', 'Requests answered from the exact-response cache (no provider asked).', () => this.cacheHits),
+      this.counter('switchyard_cache_misses_total', 'Requests on a route or key with a response cache that were not found in it (asked of a provider; stored when complete).', () => this.cacheMisses),
+      this.counter('switchyard_cache_bypasses_total', 'Requests on a route or key with a response cache that skipped it (`cache-control: no-cache`, `x-switchyard-cache: bypass`, several choices).', () => this.cacheBypasses),
       ...gaugeCollectors(() => this.gateway),
     ];
+  }
+
+  private counter(name: string, help: string, read: () => number): CollectedMetric {
+    return new CollectedMetric({ name, help, type: 'counter', collect: (samples) => samples.push({ value: read(), labels: {} }) });
   }
 
   private histogram(name: string, help: string, pick: (series: ProviderSeries) => Buckets): CollectedMetric {

@@ -1,11 +1,15 @@
 // Per-request state, one object with a stable shape; read by the access log when the response closes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestSummary, SurfaceAdapter } from '../canonical/adapters.ts';
+import type { RequestSummary, SurfaceAdapter, SurfaceRequest } from '../canonical/adapters.ts';
+import type { CanonicalRequest } from '../canonical/request.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
+import type { Route } from '../routing/router.ts';
 import type { TopLevelString } from '../util/json-splice.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
+import type { CacheFill, CacheStatus } from './response-cache.ts';
 import { pathOf, queryOf } from '../server/url.ts';
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -104,6 +108,20 @@ export class RequestContext {
   modelMember: TopLevelString | undefined = undefined;
   /** route: the name to resolve (the model asked for, unless a route handler rewrote it). */
   routeModel = '';
+  /** route: what `routeModel` resolved to (set just before lookup). */
+  resolved: Route | undefined = undefined;
+  /** decode: the parts of the HTTP request the surface reads besides the body. */
+  surfaceRequest: SurfaceRequest | undefined = undefined;
+  /** The request in canonical form, when a phase before the attempt decoded it (the response cache); the runner reuses it. */
+  canonical: CanonicalRequest | undefined = undefined;
+  /** authenticate: the caller's limits and settings (virtual keys, issue #15); undefined for a key without any. */
+  policy: KeyPolicy | undefined = undefined;
+  /** lookup: what the response cache did ('' when the route and key have no cache). */
+  cacheStatus: CacheStatus = '';
+  /** lookup, on a miss: collects the answer to store once it is complete. */
+  cacheFill: CacheFill | undefined = undefined;
+  /** Answered from the response cache: nothing was asked of a provider, and it cost nothing. */
+  cached = false;
 
   constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
     this.id = id;

@@ -229,6 +229,8 @@ export class Gateway {
         status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model',
       });
     }
+    context.resolved = route;
+    context.surfaceRequest = surfaceRequest;
     // lookup: an answer from elsewhere (the response cache) ends the request here
     if (this.ended(context, runPhase(phases.lookup, context, runtime))) return;
     // attempt (the runner) → commit → stream; complete runs when the response closes
@@ -335,6 +337,7 @@ export class Gateway {
         failures: context.failures,
         usage: context.usage,
         costUsd: context.costUsd,
+        cache: context.cacheStatus,
       });
       return;
     }
@@ -358,6 +361,7 @@ export class Gateway {
         in: context.usage.inputTokens, out: context.usage.outputTokens, cached: context.usage.cachedInputTokens ?? 0, reasoning: context.usage.reasoningTokens ?? 0,
       },
       cost_usd: context.costUsd === undefined ? undefined : roundCost(context.costUsd),
+      cache: context.cacheStatus || undefined,
       key: context.keyId || undefined,
       error: error?.code,
       aborted: aborted || undefined,

@@ -36,6 +36,7 @@ export interface PassThroughOptions extends ExchangeTarget {
 
 export class PassThroughExchange extends UpstreamExchange {
   protected readonly verbatimClientErrors = true;
+  protected readonly passesThrough = true;
   private splitter: FrameSplitter | undefined = undefined;
   /** The splitter cuts NDJSON lines (not SSE events). */
   private lines = false;
@@ -63,6 +64,11 @@ export class PassThroughExchange extends UpstreamExchange {
     ];
     for (const value of options.forwardHeaders) headers.push(value);
     this.dispatch({ method: 'POST', path: options.path, headers, body: body.body });
+  }
+
+  /** What the client asked for (a Gemini stream may come as one JSON array, with no frames to split). */
+  protected get answerStreamed(): boolean {
+    return this.splitter !== undefined || this.context.stream;
   }
 
   protected onAnswerStart(status: number, headers: IncomingHttpHeaders): void {

@@ -17,12 +17,12 @@
 //               (reserve here, settle in complete). Empty today.
 // route         the name asked for becomes a route: handlers may rewrite `context.routeModel`
 //               (`model: auto`, later), then suffixes and aliases resolve it.
-// lookup        may the answer come from elsewhere: the response cache (a hit answers here). Empty
-//               today.
+// lookup        may the answer come from elsewhere: the response cache (a hit answers here;
+//               response-cache.ts), compiled only when some route has a cache.
 // attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
 //               classify; retries, fallbacks, cooldowns.
 // commit        the first byte goes to the client; no retry after this. Handlers see the answer's
-//               head before it is written (e.g. rate-limit headers). Empty today.
+//               head before it is written (e.g. rate-limit headers, `x-switchyard-cache`).
 // stream        per-part filters over canonical stream parts (hooks, output guards). Empty today;
 //               a route with filters is translated rather than passed through.
 // complete      after the response closed: cost, access log, metrics, usage, traces, body capture
@@ -32,6 +32,7 @@ import type { StreamPart } from '../canonical/stream.ts';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
+import { compileResponseCache } from './response-cache.ts';
 import type { Runtime } from './runtime.ts';
 
 export const PHASE_NAMES = ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete'] as const;
@@ -124,6 +125,11 @@ function costOf(runtime: Runtime): CompleteHandler {
   const prices = runtime.prices;
   return {
     requestEnded(context) {
+      if (context.cached) {
+        // answered from the response cache: no provider was asked
+        context.costUsd = 0;
+        return;
+      }
       const usage = context.usage;
       if (usage !== undefined && context.upstreamModel !== '') context.costUsd = prices.cost(context.provider, context.upstreamModel, usage);
     },
@@ -138,16 +144,18 @@ export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], d
  * (no client keys = an empty authenticate phase).
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
+  const cache = compileResponseCache(runtime);
   return Object.freeze({
     accept: [browserGuard],
     authenticate: runtime.auth.enabled ? [clientKey] : [],
     decode: [boundedModelName, singleModelField],
     admit: [],
     route: [],
-    lookup: [],
-    commit: [],
+    lookup: cache !== undefined ? [cache.lookup] : [],
+    commit: cache !== undefined ? [cache.commit] : [],
     stream: [],
-    complete: [costOf(runtime), ...process.complete],
+    // the cache stores last: the access line and usage go out first
+    complete: [costOf(runtime), ...process.complete, ...(cache !== undefined ? [cache.complete] : [])],
   });
 }
 

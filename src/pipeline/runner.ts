@@ -223,7 +223,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   private decoded(): CanonicalRequest {
     if (this.canonical !== undefined) return this.canonical;
     const { surface, parsed, surfaceRequest, suffix } = this.input;
-    const request = surface.chat!.decodeRequest(parsed, surfaceRequest);
+    // the response cache's lookup may have decoded it already
+    const request = this.context.canonical ?? surface.chat!.decodeRequest(parsed, surfaceRequest);
     if (suffix !== undefined) {
       // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
       request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };

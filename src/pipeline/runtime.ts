@@ -118,6 +118,8 @@ export class Runtime {
   /** Host, Origin and CORS checks, compiled from `server`. */
   readonly browserGuard: BrowserGuard;
   readonly providers = new Map<string, ProviderRuntime>();
+  /** Every provider adapter of the build, by dialect (a pass-through answer is read back with its wire's). */
+  readonly adapters: ReadonlyMap<string, ProviderAdapter>;
   /** Every credential in the config, for redaction of upstream text. */
   readonly secrets: readonly string[];
   router: Router;
@@ -150,6 +152,7 @@ export class Runtime {
   constructor(config: GatewayConfig, dependencies: RuntimeDependencies) {
     this.config = config;
     this.logger = dependencies.logger;
+    this.adapters = dependencies.providerAdapters;
     this.auth = new ClientAuth(config.auth.keys);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);

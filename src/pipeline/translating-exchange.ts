@@ -30,6 +30,7 @@ export interface TranslatingOptions extends ExchangeTarget {
 
 export class TranslatingExchange extends UpstreamExchange implements PartSink {
   protected readonly verbatimClientErrors = false;
+  protected readonly passesThrough = false;
   private readonly translation: Translation;
   private body: BoundedBody | undefined = undefined;
   private streaming = false;
@@ -41,6 +42,10 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
     const body = Buffer.from(options.upstream.body, 'utf8');
     const headers = ['content-type', 'application/json', 'content-length', String(body.length), ...options.upstream.headers];
     this.dispatch({ method: 'POST', path: options.upstream.path, headers, body });
+  }
+
+  protected get answerStreamed(): boolean {
+    return this.streaming;
   }
 
   protected onAnswerStart(_status: number, _headers: IncomingHttpHeaders): void {

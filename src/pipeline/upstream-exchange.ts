@@ -113,6 +113,9 @@ export abstract class UpstreamExchange implements AttemptSink, Exchange {
         return;
       }
       this.onAnswerStart(status, headers);
+      // a miss of the response cache keeps a copy of the answer (chunk references) to store it whole
+      const fill = this.context.cacheFill;
+      if (fill !== undefined) fill.begin(this.provider, this.surface.wire, this.passesThrough, this.answerStreamed);
     } catch (error) {
       this.crash(error);
     }
@@ -128,6 +131,8 @@ export abstract class UpstreamExchange implements AttemptSink, Exchange {
       return;
     }
     if (this.settled) return;
+    const fill = this.context.cacheFill;
+    if (fill !== undefined) fill.push(chunk);
     try {
       this.onAnswerData(chunk);
     } catch (error) {
@@ -187,6 +192,10 @@ export abstract class UpstreamExchange implements AttemptSink, Exchange {
 
   /** Whether upstream 4xx bodies go to the client verbatim (same dialect) or are mapped. */
   protected abstract readonly verbatimClientErrors: boolean;
+  /** The answer's bytes are the surface's own dialect (forwarded as they are). */
+  protected abstract readonly passesThrough: boolean;
+  /** The answer under way is a stream (known once its head arrived). */
+  protected abstract get answerStreamed(): boolean;
 
   /** A failure before the commit: the owner decides. The attempt is stopped if still running. */
   protected fail(error: GatewayError, answer: () => void): void {
@@ -207,6 +216,7 @@ export abstract class UpstreamExchange implements AttemptSink, Exchange {
     if (this.settled) return;
     this.settled = true;
     if (error !== undefined && !this.attempt.isFinished) this.attempt.abort(error);
+    else if (error === undefined) this.context.cacheFill?.answered(this.upstreamModel);
     this.owner.onDone(this, error);
   }
 

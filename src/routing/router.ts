@@ -5,7 +5,7 @@
 // what outlier ejection may do to it (Envoy's max_ejection_percent) and when it ignores ejection
 // (panic: too few targets left), since a health entry alone cannot know which routes it serves.
 import type { CanonicalOperation } from '../canonical/adapters.ts';
-import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools } from '../config/types.ts';
+import type { AliasConfig, GatewayConfig, KeyStrategy, ProviderConfig, RetrySettings, RouteCacheSettings, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools } from '../config/types.ts';
 import type { HealthEntry, HealthStore } from '../state/interfaces.ts';
 import { closestNames } from '../util/closest.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
@@ -29,6 +29,8 @@ export interface RoutePolicy {
   readonly unsupportedTools: UnsupportedTools | undefined;
   /** The alias's `unsupported_params`, over each target agent CLI's own; undefined = the provider's. */
   readonly unsupportedParams: UnsupportedParams | undefined;
+  /** The exact-response cache of this route: the alias's own, else the top-level `cache.ttl_s`; undefined = not cached. */
+  readonly cache: RouteCacheSettings | undefined;
 }
 
 /** One target of a route with its balancing state and the health of each of its provider's keys. */
@@ -351,7 +353,7 @@ export class Router {
   constructor(config: GatewayConfig, state: RouterState, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
     this.state = state;
     this.providerNames = new Set(config.providers.map((provider) => provider.name));
-    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none', unsupportedTools: undefined, unsupportedParams: undefined });
+    this.defaultPolicy = Object.freeze({ strategy: 'round-robin', fallbacks: [], onContextOverflow: undefined, retry: config.routing.retry, timeouts: undefined, affinity: 'none', unsupportedTools: undefined, unsupportedParams: undefined, cache: config.cache.route });
     for (const provider of config.providers) {
       this.keyStrategies.set(provider.name, provider.keyStrategy);
       this.capabilities.set(provider.name, provider.capabilities);
@@ -363,7 +365,7 @@ export class Router {
     }
     for (const alias of config.models) {
       const targets = alias.targets.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
-      this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias)));
+      this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias, config.cache.route)));
     }
   }
 
@@ -489,7 +491,8 @@ export class Router {
   }
 }
 
-function policyOf(alias: AliasConfig): RoutePolicy {
+function policyOf(alias: AliasConfig, cache: RouteCacheSettings | undefined): RoutePolicy {
+  const own = alias.cache;
   return Object.freeze({
     strategy: alias.strategy,
     fallbacks: alias.fallbacks,
@@ -499,5 +502,6 @@ function policyOf(alias: AliasConfig): RoutePolicy {
     affinity: alias.affinity,
     unsupportedTools: alias.unsupportedTools,
     unsupportedParams: alias.unsupportedParams,
+    cache: own === undefined ? cache : own.ttlSeconds > 0 ? own : undefined,
   });
 }

@@ -301,7 +301,7 @@ export interface SpendStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Response cache (not used yet: the lookup phase will answer repeated requests from it)
+// Response cache (the lookup phase answers repeated requests from it: pipeline/response-cache.ts)
 
 /** A whole answer as the gateway sends it. */
 export interface CachedResponse {
@@ -325,6 +325,15 @@ export interface ResponseCache {
   /** Stores an answer for `ttlMs`; one too large for the cache is not stored. */
   set(key: string, response: CachedResponse, ttlMs: number, now: number): void;
   delete(key: string): void;
+  /**
+   * The bounds of the config (`cache.max_bytes`, `cache.max_entry_bytes`), at start and at each
+   * reload; answers past a smaller bound go at once, the least recently used first.
+   */
+  resize(limits: { readonly maxBytes: number; readonly maxEntryBytes: number }): void;
+  /** Answers held in this process (a shared store: its local copy), for the metrics. */
+  readonly size: number;
+  /** Bytes held in this process (bodies and header text), for the metrics. */
+  readonly bytes: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,6 +77,12 @@ export class LocalResponseCache implements ResponseCache {
     this.total -= entry.bytes;
   }
 
+  resize(limits: { readonly maxBytes: number; readonly maxEntryBytes: number }): void {
+    this.limits.maxBytes = limits.maxBytes;
+    this.limits.maxEntryBytes = limits.maxEntryBytes;
+    while (this.entries.size > 0 && this.total > this.limits.maxBytes) this.evictOldest();
+  }
+
   /** Entries kept (expired ones not yet dropped included). */
   get size(): number {
     return this.entries.size;

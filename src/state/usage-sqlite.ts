@@ -75,6 +75,7 @@ export class SqliteUsageDatabase {
         const values = valuesOf(row);
         values[9] = row.stream ? 1 : 0;
         values[18] = row.subscription === true ? 1 : 0;
+        values[20] = row.cached === true ? 1 : 0;
         this.insertStatement.run(...(values as (string | number | null)[]));
       }
       this.database.exec('COMMIT');

@@ -35,6 +35,8 @@ export interface UsageRow {
   subscription?: boolean;
   /** What the CLI reported the answer cost (Claude's `total_cost_usd`, an API-price estimate), kept apart from `costUsd`. */
   reportedCostUsd?: number | null;
+  /** Answered from the gateway's exact-response cache: no provider was asked, so `costUsd` is 0. Default false. */
+  cached?: boolean;
 }
 
 export const USAGE_GROUPS = ['model', 'provider', 'key', 'day', 'surface'] as const;
@@ -68,6 +70,8 @@ export interface UsageSummary {
   subscription_requests: number;
   /** The sum of what agent CLIs reported their answers cost (an API-price estimate, not money spent); null when none did. */
   reported_cost_usd: number | null;
+  /** Requests answered from the exact-response cache (cost 0). */
+  cached_requests: number;
 }
 
 export interface UsageStore {
@@ -134,6 +138,7 @@ export function summaryOf(row: Record<string, unknown>): UsageSummary {
     unpriced_requests: number(row.unpriced_requests),
     subscription_requests: number(row.subscription_requests),
     reported_cost_usd: row.reported_cost_usd === null || row.reported_cost_usd === undefined ? null : Number(row.reported_cost_usd),
+    cached_requests: number(row.cached_requests),
   };
 }
 
@@ -143,7 +148,8 @@ export const SUMS_SQL = `COUNT(*) AS requests,
   SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cached_tokens) AS cached_tokens,
   SUM(cache_write_tokens) AS cache_write_tokens, SUM(reasoning_tokens) AS reasoning_tokens, SUM(cost_usd) AS cost_usd,
   SUM(CASE WHEN cost_usd IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END) AS unpriced_requests,
-  SUM(CASE WHEN subscription THEN 1 ELSE 0 END) AS subscription_requests, SUM(reported_cost_usd) AS reported_cost_usd`;
+  SUM(CASE WHEN subscription THEN 1 ELSE 0 END) AS subscription_requests, SUM(reported_cost_usd) AS reported_cost_usd,
+  SUM(CASE WHEN cached THEN 1 ELSE 0 END) AS cached_requests`;
 
 /** Most expensive first, then busiest; days in order. */
 export function orderSql(groupBy: UsageGroup): string {
@@ -164,7 +170,7 @@ export function groupSql(groupBy: UsageGroup, day: string): string {
 export const COLUMNS = [
   'time', 'request_id', 'key_id', 'surface', 'model_asked', 'provider', 'model', 'fallback', 'status', 'stream', 'attempts',
   'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'duration_ms',
-  'subscription', 'reported_cost_usd',
+  'subscription', 'reported_cost_usd', 'cached',
 ] as const;
 
 /**
@@ -174,6 +180,7 @@ export const COLUMNS = [
 export const ADDED_COLUMNS = [
   { name: 'subscription', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
   { name: 'reported_cost_usd', sqlite: 'REAL', postgres: 'double precision' },
+  { name: 'cached', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
 ] as const;
 
 /** A row's values in COLUMNS order (time as epoch ms, stream as a boolean). */
@@ -181,6 +188,6 @@ export function valuesOf(row: UsageRow): (string | number | boolean | null)[] {
   return [
     row.time, row.requestId, row.keyId, row.surface, row.modelAsked, row.provider, row.model, row.fallback, row.status, row.stream, row.attempts,
     row.inputTokens, row.outputTokens, row.cachedTokens, row.cacheWriteTokens, row.reasoningTokens, row.costUsd, row.durationMs,
-    row.subscription ?? false, row.reportedCostUsd ?? null,
+    row.subscription ?? false, row.reportedCostUsd ?? null, row.cached ?? false,
   ];
 }

@@ -2,8 +2,8 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, RoutingConfig, ServerConfig } from '../../src/config/types.ts';
-import { DEFAULT_ROUTING, defaultServerConfig } from '../../src/config/defaults.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, ResponseCacheConfig, RoutingConfig, ServerConfig } from '../../src/config/types.ts';
+import { DEFAULT_RESPONSE_CACHE, DEFAULT_ROUTING, defaultServerConfig } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import type { AgentCliConfig } from '../../src/config/types.ts';
 import type { AgentCliDrivers } from '../../src/pipeline/agent-cli-host.ts';
@@ -46,6 +46,8 @@ export interface TestGatewayOptions {
   server?: Partial<ServerConfig>;
   /** Agent-CLI driver factories by type (fakes: test/helpers/fake-agent-cli.ts). */
   agentCliDrivers?: AgentCliDrivers;
+  /** The top-level `cache` over its defaults (no route cached unless `route` or an alias's `cache`). */
+  cache?: Partial<ResponseCacheConfig>;
 }
 
 /** An agent-CLI provider as the normalizer builds one (`type: claude-code` …), with `cli` over the defaults. */
@@ -104,6 +106,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     storage: options.storage === undefined ? { enabled: false, retentionDays: 0 } : { enabled: true, retentionDays: 0, ...options.storage },
     ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
     prices: options.prices ?? [],
+    cache: { ...DEFAULT_RESPONSE_CACHE, ...options.cache },
   };
 }
 

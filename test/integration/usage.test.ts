@@ -92,7 +92,7 @@ describe('usage and cost recording', { concurrency: 4 }, () => {
     const cost = (600 * 2.5 + 400 * 1.25 + 200 * 10) / 1e6;
     assert.deepEqual(report.body.data, [{
       group: 'gpt-4o', requests: 2, errors: 0, input_tokens: 2000, output_tokens: 400, cached_tokens: 800, cache_write_tokens: 0, reasoning_tokens: 100,
-      cost_usd: 2 * cost, unpriced_requests: 0, subscription_requests: 0, reported_cost_usd: null,
+      cost_usd: 2 * cost, unpriced_requests: 0, subscription_requests: 0, reported_cost_usd: null, cached_requests: 0,
     }]);
     assert.equal(report.body.totals.requests, 2);
     near(report.body.totals.cost_usd, 2 * cost);
@@ -231,7 +231,7 @@ describe('usage and cost recording', { concurrency: 4 }, () => {
     for (let i = 0; i < 200 && gateway.usage!.queued + gateway.usage!.written === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     const models = byGroup((await usage(gateway, 'group_by=model')).body);
     assert.deepEqual(models['gpt-4o-mini'], {
-      group: 'gpt-4o-mini', requests: 1, errors: 1, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: null, unpriced_requests: 0, subscription_requests: 0, reported_cost_usd: null,
+      group: 'gpt-4o-mini', requests: 1, errors: 1, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: null, unpriced_requests: 0, subscription_requests: 0, reported_cost_usd: null, cached_requests: 0,
     });
   });
 

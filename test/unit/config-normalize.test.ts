@@ -37,6 +37,7 @@ test('defaults for an empty file', () => {
     media: { allowPrivateNetworks: false, maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
     storage: { enabled: true, retentionDays: 0 },
     prices: [],
+    cache: { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 },
   });
   assert.deepEqual(config.server, defaultServerConfig);
   assert.deepEqual(config.routing, DEFAULT_ROUTING);
@@ -414,4 +415,19 @@ test('storage: path from the config file\'s directory or the home directory, url
     { model: 'anthropic/claude-sonnet-4.5', price: { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 } },
   ]);
   assert.ok(Object.isFrozen(config.prices[0]!.price));
+});
+
+test('cache: the top-level bounds and default ttl, an alias\'s own cache (ttl_s: 0 turns it off), unknown keys refused', () => {
+  const config = load([
+    'cache: { max_bytes: 1048576, ttl_s: 60, per_key: true }',
+    'providers: [{ name: p, type: openai, base_url: "http://127.0.0.1:1/v1", models: [m] }]',
+    'models:',
+    '  - { name: a, targets: [{ provider: p, model: m }], cache: { ttl_s: 3600 } }',
+    '  - { name: b, targets: [{ provider: p, model: m }], cache: { ttl_s: 0 } }',
+    '  - { name: c, targets: [{ provider: p, model: m }] }',
+  ]);
+  assert.deepEqual(config.cache, { maxBytes: 1048576, maxEntryBytes: 4 * 1024 * 1024, route: { ttlSeconds: 60, perKey: true } });
+  assert.deepEqual(config.models.map((alias) => alias.cache), [{ ttlSeconds: 3600, perKey: false }, { ttlSeconds: 0, perKey: false }, undefined]);
+  assert.throws(() => load(['cache: { ttl: 60 }']), /ttl/);
+  assert.throws(() => load(['models: [{ name: a, targets: [{ provider: p, model: m }], cache: { per_key: true } }]']), /ttl_s/);
 });

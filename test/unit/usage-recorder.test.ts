@@ -136,7 +136,7 @@ test('from/to: epoch ms, ISO dates, today/yesterday, durations ago', () => {
 
 const summary = (group: string | null, requests: number, cost: number | null, unpriced = 0): UsageSummary => ({
   group, requests, errors: 1, input_tokens: 1234567, output_tokens: 2000, cached_tokens: 1000, cache_write_tokens: 0, reasoning_tokens: 300, cost_usd: cost, unpriced_requests: unpriced,
-  subscription_requests: 0, reported_cost_usd: null,
+  subscription_requests: 0, reported_cost_usd: null, cached_requests: 0,
 });
 
 test('totals add the groups up; cost stays null only when no group had one', () => {
