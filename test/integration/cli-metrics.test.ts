@@ -34,7 +34,7 @@ test('--workers 2: every scrape sees both workers\' requests, also after a worke
     const path = join(dir, 'workers.yaml');
     writeFileSync(path, `auth:\n  keys: [sk-scrape]\nproviders:\n  - name: mock\n    type: openai\n    base_url: ${mock.url}/v1\n    models: [mock-gpt]\n`);
     const port = await freePort();
-    const child = spawn(process.execPath, [entry, '--config', path, '--port', String(port), '--workers', '2'], { env: { PATH: process.env.PATH }, cwd: dir });
+    const child = spawn(process.execPath, [entry, '--config', path, '--port', String(port), '--workers', '2'], { env: { PATH: process.env.PATH, SWITCHYARD_STATE_DIR: join(dir, 'state') }, cwd: dir });
     children.push(child);
     let stdout = '';
     let stderr = '';
