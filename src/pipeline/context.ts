@@ -4,6 +4,7 @@ import type { RequestSummary, SurfaceAdapter } from '../canonical/adapters.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
 import type { TopLevelString } from '../util/json-splice.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
 import { pathOf, queryOf } from '../server/url.ts';
@@ -51,6 +52,8 @@ export class RequestContext {
   /** Renders errors when no surface matched the path. */
   readonly errorSurface: SurfaceAdapter;
   keyId = '';
+  /** authenticate: the caller's key's limits (and its team's), when it has any (governance/policy.ts). */
+  policy: KeyPolicy | undefined = undefined;
   modelAsked = '';
   provider = '';
   upstreamModel = '';
