@@ -8,14 +8,12 @@ import type { KeyStore, KeyView } from '../governance/key-store.ts';
 import { parseKeyInput, parseTeamInput, type ModelCheck } from '../governance/key-input.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import type { LocalHandler } from '../pipeline/gateway.ts';
+import type { LocalHandler, LocalRoute } from '../pipeline/gateway.ts';
 import { asGatewayError, sendError, sendJson } from '../pipeline/respond.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
-import { BrowserGuard } from '../server/browser-guard.ts';
-import { readBody } from '../server/body.ts';
-import type { GatewayRoute } from '../server/route-table.ts';
+import { readLocalJson } from '../pipeline/local-body.ts';
 import type { UsageRecorder } from '../state/usage-recorder.ts';
-import type { UsageSummary } from '../state/usage-store.ts';
+import type { UsageStore, UsageSummary } from '../state/usage-store.ts';
 import { roundCost } from '../observability/access-log.ts';
 import { isGlob } from '../util/glob.ts';
 import { totalsOf } from './usage.ts';
@@ -70,25 +68,9 @@ function withStore(options: ManagementOptions, handler: Handler): LocalHandler {
 
 /** Reads the JSON body (within BODY_LIMIT), then runs `then` with it; answers the refusals itself. */
 function withBody(context: RequestContext, then: (body: unknown) => Promise<unknown> | void): void {
-  const notJson = BrowserGuard.requireJson(context.request);
-  if (notJson !== undefined) {
-    context.request.resume();
-    fail(context, notJson);
-    return;
-  }
-  readBody(context.request, BODY_LIMIT, (error, bytes) => {
+  readLocalJson(context, BODY_LIMIT, (error, body) => {
     if (error !== undefined) {
-      if (error.code !== ErrorCode.canceled) {
-        context.request.resume();
-        fail(context, error);
-      }
-      return;
-    }
-    let body: unknown;
-    try {
-      body = bytes!.length === 0 ? {} : JSON.parse(bytes!.toString('utf8'));
-    } catch (parseError) {
-      fail(context, new GatewayError(ErrorCode.malformedJson, `The body is not valid JSON: ${(parseError as Error).message}`, { status: 400, origin: 'downstream', errorClass: 'client-error' }));
+      fail(context, error);
       return;
     }
     try {
@@ -137,7 +119,7 @@ const createKey: Handler = (context, runtime, store) => {
 };
 
 /** `{ id, key, …view }`: the one answer holding a secret. */
-function withSecret(view: KeyView, secret: string): Record<string, unknown> {
+export function withSecret(view: KeyView, secret: string): Record<string, unknown> {
   const { id, ...rest } = view;
   return { id, key: secret, ...rest };
 }
@@ -226,16 +208,23 @@ export function periodStarts(now: number): { day: number; week: number; month: n
 
 type Sums = Omit<UsageSummary, 'group'>;
 
-/** The usage of some keys by period, summed from the usage store (one query per period). */
-async function usageOf(recorder: UsageRecorder, keyIds: ReadonlySet<string>, now: number): Promise<Record<string, Sums & { from: string }>> {
+export type PeriodUsage = Record<string, Sums & { from: string }>;
+
+/** This process's queued rows written first (waiting at most FLUSH_WAIT_MS), then the sums. */
+async function recordedUsage(recorder: UsageRecorder, keyIds: ReadonlySet<string>, now: number): Promise<PeriodUsage> {
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, FLUSH_WAIT_MS);
   });
   await Promise.race([recorder.flush(), waited]).finally(() => clearTimeout(timer));
-  const periods: Record<string, Sums & { from: string }> = {};
+  return usageByPeriod(recorder.store, keyIds, now);
+}
+
+/** The usage of some keys by budget period, summed from the usage store (one query per period). */
+export async function usageByPeriod(usage: UsageStore, keyIds: ReadonlySet<string>, now: number): Promise<PeriodUsage> {
+  const periods: PeriodUsage = {};
   for (const [period, from] of Object.entries(periodStarts(now))) {
-    const rows = await recorder.store.summarize({ groupBy: 'key', from, to: now + 1 });
+    const rows = await usage.summarize({ groupBy: 'key', from, to: now + 1 });
     const totals = totalsOf(rows.filter((row) => row.group !== null && keyIds.has(row.group)));
     periods[period] = { from: new Date(from).toISOString(), ...totals, cost_usd: totals.cost_usd === null ? null : roundCost(totals.cost_usd) };
   }
@@ -253,7 +242,7 @@ function keyUsage(options: ManagementOptions): Handler {
     if (recorder === undefined) throw usageUnavailable('Usage recording is off (storage.enabled: false).');
     const policy = store.entryOf(key)?.policy;
     const remaining = policy !== undefined && options.remaining !== undefined ? options.remaining(policy) : null;
-    usageOf(recorder, new Set([key.id]), Date.now()).then(
+    recordedUsage(recorder, new Set([key.id]), Date.now()).then(
       (usage) => answer(context, 200, { object: 'key.usage', id: key.id, name: key.name, usage, remaining }),
       (error: unknown) => fail(context, error instanceof GatewayError ? error : usageUnavailable(`The usage store (${recorder.store.kind}) could not be read.`)),
     );
@@ -266,7 +255,7 @@ function teamUsage(options: ManagementOptions): Handler {
     const recorder = options.usage;
     if (recorder === undefined) throw usageUnavailable('Usage recording is off (storage.enabled: false).');
     const members = new Set(store.listKeys().filter((key) => key.team === team.name).map((key) => key.id));
-    usageOf(recorder, members, Date.now()).then(
+    recordedUsage(recorder, members, Date.now()).then(
       (usage) => answer(context, 200, { object: 'team.usage', id: team.id, name: team.name, keys: members.size, usage }),
       (error: unknown) => fail(context, error instanceof GatewayError ? error : usageUnavailable(`The usage store (${recorder.store.kind}) could not be read.`)),
     );
@@ -304,8 +293,8 @@ function idMatcher(suffix: string): (rest: string) => Record<string, string> | u
   };
 }
 
-export function managementRoutes(options: ManagementOptions): GatewayRoute<LocalHandler>[] {
-  const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler, suffix?: string): GatewayRoute<LocalHandler> => ({
+export function managementRoutes(options: ManagementOptions): LocalRoute[] {
+  const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler, suffix?: string): LocalRoute => ({
     path,
     entry: { method, local: withStore(options, handler) },
     ...(suffix !== undefined ? { match: idMatcher(suffix) } : {}),
