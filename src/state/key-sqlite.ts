@@ -56,7 +56,9 @@ export class SqliteKeyDatabase implements KeyDatabase {
     this.database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       this.database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      this.database.exec(SCHEMA);
+      // created once: a start (of every worker) then only reads, never waits for the write lock
+      const created = this.database.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '${REVISION_TABLE}'`).get();
+      if (created === undefined) this.database.exec(SCHEMA);
     } catch (error) {
       this.database.close();
       throw error;
