@@ -21,6 +21,10 @@ import { usageEndpoint } from './admin/usage.ts';
 import { refreshModelsEndpoint } from './admin/models.ts';
 import { droppedTotal, UsageRecorder } from './state/usage-recorder.ts';
 import { openUsageStore } from './state/usage-store.ts';
+import { openKeyDatabase } from './state/key-database.ts';
+import { KeyStore } from './governance/key-store.ts';
+import { managementRoutes } from './admin/management.ts';
+import type { GatewayRoute } from './server/route-table.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
 import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-cluster.ts';
@@ -66,7 +70,7 @@ export const agentCliDrivers: AgentCliDrivers = new Map<AgentCliType, AgentCliDr
 // Routes with conditions (Anthropic's and Gemini's GET /v1/models) are tried before plain ones.
 const dialects: readonly DialectSurfaces[] = [anthropicSurfaces, geminiSurfaces, ollamaSurfaces, openaiSurfaces];
 
-function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: LocalHandler = requestsEndpoint(undefined), refresh: LocalHandler = refreshModelsEndpoint()) {
+function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: LocalHandler = requestsEndpoint(undefined), refresh: LocalHandler = refreshModelsEndpoint()): GatewayRoute<LocalHandler>[] {
   return [
     { path: '/v0/requests', entry: { method: 'GET' as const, local: requests } },
     // beside OpenAI's /v1/models, with and without /v1 as the other OpenAI paths
@@ -96,8 +100,41 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
   };
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost): Runtime {
-  return new Runtime(config, { providerAdapters, logger, state, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
+export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, keyStore?: KeyStore): Runtime {
+  return new Runtime(config, {
+    providerAdapters, logger, state,
+    ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}),
+    ...(keyStore !== undefined ? { keyStore } : {}),
+  });
+}
+
+/** How often a process checks whether another one changed the key store (a revision read). */
+const KEY_REFRESH_MS = 2000;
+
+/**
+ * The gateway's own keys, in the usage database, read whole before the gateway listens. A
+ * database that cannot be read yet leaves the store empty and not loaded (its keys answer 503)
+ * until a later poll reads it.
+ */
+async function openKeyStore(config: GatewayConfig, logger: Logger): Promise<KeyStore | undefined> {
+  if (!config.storage.enabled) return undefined;
+  const secrets = config.storage.url === undefined ? [] : [config.storage.url];
+  let store: KeyStore;
+  try {
+    store = new KeyStore(await openKeyDatabase(config.storage), {
+      onError: (error) => logger.warn({ err: redactText(error.message, secrets) }, 'the key store could not be read'),
+    });
+  } catch (error) {
+    logger.warn({ err: redactText((error as Error).message, secrets) }, 'the key store cannot be opened: virtual keys and the management API are unavailable');
+    return undefined;
+  }
+  try {
+    await store.load();
+  } catch (error) {
+    logger.warn({ store: store.database.kind, location: store.database.location, err: redactText((error as Error).message, secrets) }, 'the key store is unavailable: virtual keys are refused (503) until it can be read');
+  }
+  store.startRefresh(KEY_REFRESH_MS);
+  return store;
 }
 
 export interface StartOptions {
@@ -134,6 +171,8 @@ export interface RunningGateway {
   reload(config: GatewayConfig): Promise<void>;
   /** The usage recorder (absent with `storage.enabled: false`). */
   usage: UsageRecorder | undefined;
+  /** The gateway's own keys (absent with `storage.enabled: false`). */
+  keys: KeyStore | undefined;
   /** Stops accepting, waits for in-flight requests up to `timeoutMs`, closes upstream pools, writes the queued usage. */
   drain(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -157,7 +196,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   state.responses.resize(config.cache);
   // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
   const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
-  const runtime = buildRuntime(config, logger, state, agentClis);
+  // the key store, like storage, is read once: a reload keeps the store the process started with
+  const keys = await openKeyStore(config, logger);
+  const runtime = buildRuntime(config, logger, state, agentClis, keys);
   // storage is read once: a reload keeps the store the process started with
   const usage = config.storage.enabled
     ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
@@ -166,9 +207,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     usage.store.ready().catch((error: unknown) => logger.warn({ store: usage.store.kind, location: usage.store.location, err: redactText((error as Error).message, runtime.secrets) },
       'the usage store is unavailable: usage is not recorded until it is'));
   }
-  const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : () => metrics.scrape();
+  const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : (): Promise<string> => metrics.scrape();
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
-  const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh));
+  const ownRoutes: GatewayRoute<LocalHandler>[] = [
+    ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
+    ...managementRoutes({ store: keys, usage }),
+  ];
   const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
@@ -196,6 +240,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     // nothing serves: the CLI workers a driver may have started end with the process's attempt
     await runtime.destroy().catch(() => {});
     await agentClis.close();
+    await keys?.close();
     throw error;
   }
   const discover = options.discover ?? true;
@@ -213,9 +258,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     usage,
+    keys,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, state, agentClis);
+      const fresh = buildRuntime(next, logger, state, agentClis, keys);
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();
@@ -233,6 +279,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await gateway.runtime.destroy();
       await agentClis.close();
       await usage?.close();
+      await keys?.close();
       await tracing?.close();
       return finished;
     },
@@ -244,6 +291,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await gateway.runtime.destroy();
       await agentClis.close();
       await usage?.close();
+      await keys?.close();
       await tracing?.close();
     },
   };

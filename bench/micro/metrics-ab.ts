@@ -36,7 +36,7 @@ await new Promise((resolve) => setTimeout(resolve, 800));
 function config(): GatewayConfig {
   return {
     source: 'bench', server: { host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: 4 * 1024 * 1024, keepAliveTimeoutMs: 65_000, drainTimeoutMs: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 120_000 },
-    auth: { keys: [], allowUnauthenticated: false },
+    auth: { keys: [], allowUnauthenticated: false, adminKeys: [] },
     providers: [{
       name: 'mock', dialect: 'openai', apiKeys: [], auth: { header: 'authorization', prefix: 'Bearer ' }, models: ['lat0'], discover: false, discoverIntervalMs: 0,
       baseUrl: `http://127.0.0.1:${mockPort}/p/0/16/0/v1`, headers: {}, timeouts: { connectMs: 5000, firstByteMs: 60_000, idleMs: 60_000, totalMs: 0 },

@@ -102,6 +102,15 @@ export const ErrorCode = {
   retryBudget: 'SWY_ERR_ROUTING_RETRY_BUDGET',
   invalidKey: 'SWY_ERR_AUTH_INVALID_KEY',
   missingKey: 'SWY_ERR_AUTH_MISSING_KEY',
+  keyDisabled: 'SWY_ERR_AUTH_KEY_DISABLED',
+  keyExpired: 'SWY_ERR_AUTH_KEY_EXPIRED',
+  /** The management API refused the caller (a client key, or no admin keys and not loopback). */
+  forbidden: 'SWY_ERR_AUTH_FORBIDDEN',
+  /** Too many failed admin attempts from one address. */
+  authThrottled: 'SWY_ERR_AUTH_THROTTLED',
+  /** A management change that contradicts the stored state (a team that keys still use). */
+  conflict: 'SWY_ERR_REQUEST_CONFLICT',
+  keyStoreUnavailable: 'SWY_ERR_GATEWAY_KEY_STORE_UNAVAILABLE',
   connectFailure: 'SWY_ERR_UPSTREAM_CONNECT_FAILURE',
   connectTimeout: 'SWY_ERR_UPSTREAM_CONNECT_TIMEOUT',
   firstByteTimeout: 'SWY_ERR_UPSTREAM_FIRST_BYTE_TIMEOUT',

@@ -36,6 +36,7 @@ export const usage = `Usage:
   switchyard [serve] [--config FILE] [--host H] [--port N] [--workers N|auto] [--log-level L]
   switchyard check-config FILE
   switchyard usage [--group-by model|provider|key|day|surface] [--from T] [--to T] [--url URL] [--key K] [--json]
+  switchyard keys create|list|get|update|revoke|enable|rotate|delete|usage …   (switchyard keys --help)
   switchyard --help | --version
 
 Commands:
@@ -43,6 +44,8 @@ Commands:
   check-config   Validate a config file; prints every problem with its line, exits 1 if any.
   usage          Print the recorded requests, tokens and cost of a running gateway as a table
                  (from its GET /v0/usage).
+  keys           Virtual keys and teams: create (the secret shown once), list, revoke, rotate,
+                 usage — through the gateway's management API, or the key store when it is down.
 
 Options:
   -c, --config FILE      Config file. Default: $SWITCHYARD_CONFIG, else ./switchyard.yaml if present,
@@ -67,7 +70,8 @@ Examples:
   npm start
   npm start -- --config switchyard.yaml --port 8080
   switchyard check-config switchyard.yaml
-  switchyard usage --from yesterday --to today --group-by key`;
+  switchyard usage --from yesterday --to today --group-by key
+  switchyard keys create --name ci-bot --models 'gpt-*,claude-*' --rpm 60 --budget 10/day`;
 
 const USAGE_OPTIONS = ['group-by', 'from', 'to', 'url', 'key', 'json'] as const;
 

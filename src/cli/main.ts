@@ -11,6 +11,18 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     serveWorker();
     return undefined;
   }
+  if (argv[0] === 'keys') {
+    const { keysUsage, parseKeysCli, runKeys } = await import('./keys.ts');
+    let keysArgs;
+    try {
+      keysArgs = parseKeysCli(argv.slice(1));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`switchyard: ${error.message}\n\n${keysUsage}\n`);
+      return 2;
+    }
+    return runKeys(keysArgs);
+  }
   let args;
   try {
     args = parseCli(argv);

@@ -332,7 +332,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       requestTimeoutMs: server.request_timeout_ms ?? defaultServerConfig.requestTimeoutMs,
       ...(server.max_connections !== undefined ? { maxConnections: server.max_connections } : {}),
     },
-    auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false },
+    auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false, adminKeys: dropEmpty(auth.admin_keys ?? []) },
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
     models: (raw.models ?? []).map((alias) => normalizeAlias(alias, routing.retry)),
     routing,

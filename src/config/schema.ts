@@ -63,7 +63,11 @@ export const AuthSchema = Type.Object({
     description: 'Client keys accepted as `Authorization: Bearer <key>`, `x-api-key`, `x-goog-api-key` or `?key=`. Empty strings are dropped, so `["${SWITCHYARD_KEY}"]` with the variable unset means no client authentication. Empty list = no authentication.',
   })),
   allow_unauthenticated: Type.Optional(Type.Boolean({ default: false, description: 'Allow binding a non-loopback address with no client keys. Anyone who can reach the port can then spend your provider credits.' })),
-}, { ...closed, description: 'Client authentication.' });
+  admin_keys: Type.Optional(Type.Array(Type.String(), {
+    default: [],
+    description: 'Keys of the management API (`/v0/management/…`: virtual keys, teams, their usage; `switchyard keys`), sent as `Authorization: Bearer <key>`. Client keys are never accepted there, nor admin keys on the model endpoints. Empty strings are dropped. Empty list = the management API answers only callers on loopback, and only when the gateway listens on loopback. Wrong keys are throttled per client address (5 a minute).',
+  })),
+}, { ...closed, description: 'Client authentication, and the admin keys of the management API.' });
 
 export const LoggingSchema = Type.Object({
   level: Type.Optional(literals(LOG_LEVELS, { default: DEFAULT_LOGGING.level, description: 'Minimum level written.' })),

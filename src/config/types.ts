@@ -269,6 +269,8 @@ export interface AuthConfig {
   keys: string[];
   /** Allow binding a non-loopback address with no client keys. */
   allowUnauthenticated: boolean;
+  /** Keys of the management API (/v0/management); empty = loopback only, when the listener is loopback. */
+  adminKeys: string[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -1,43 +1,59 @@
-// Client keys: compared as SHA-256 digests in constant time, so neither the key's length nor its
-// content leaks through timing. Keys are hashed once per config load; a key that matched is
-// remembered (bounded), so the callers' own keys cost a map lookup, not a SHA-256, per request.
+// Client keys: the YAML's `auth.keys`, compared as SHA-256 digests in constant time, so neither
+// the key's length nor its content leaks through timing; and the gateway's own keys (`sy-…`, the
+// key store), looked up by the same digest — a Map lookup on a hash of 256 random bits tells a
+// guesser nothing. Keys are hashed once per config load; a key that matched is remembered
+// (bounded), so the callers' own keys cost a map lookup, not a SHA-256, per request.
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { KeyStore, StoreKeyEntry } from '../governance/key-store.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
 import { queryKey } from '../util/query-key.ts';
 
-function digest(key: string): Buffer {
+export function digest(key: string): Buffer {
   // the one-shot form: half the cost of createHash().update().digest() per request
   return hash('sha256', key, 'buffer');
 }
 
 export interface ClientIdentity {
-  /** A non-secret label for logs: `key-` and the first 8 hex digits of the key's digest. */
+  /** A non-secret label for logs: `key-` and the first 8 hex digits of the key's digest, or a store key's id (`vk-…`). */
   keyId: string;
+  /** The key's limits (frozen), when it has any. */
+  policy: KeyPolicy | undefined;
+  /** The store's entry, re-checked (disabled, expired) each time the memory answers. */
+  entry: StoreKeyEntry | undefined;
 }
 
-const anonymous: ClientIdentity = Object.freeze({ keyId: '' });
+const anonymous: ClientIdentity = Object.freeze({ keyId: '', policy: undefined, entry: undefined });
 
 /** Accepted keys remembered; past this the memory is cleared (keys only enter it by matching). */
 const ACCEPTED_MAX = 256;
 
+function unauthorized(code: string, message: string): GatewayError {
+  return new GatewayError(code, message, { status: 401, origin: 'downstream', errorClass: 'client-error' });
+}
+
 export class ClientAuth {
   private readonly digests: Buffer[];
   private readonly ids: string[];
+  private readonly store: KeyStore | undefined;
   /**
    * Presented strings that matched, with their identity. Only a correct key can enter, so a
    * guesser never finds one here; what a lookup's timing could tell (that a key is valid) the
-   * answer says anyway.
+   * answer says anyway. Cleared when the key store changes (a key disabled, rotated, deleted).
    */
   private readonly accepted = new Map<string, ClientIdentity>();
+  private generation = 0;
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], store?: KeyStore) {
     this.digests = keys.map(digest);
     this.ids = this.digests.map((value) => `key-${value.subarray(0, 4).toString('hex')}`);
+    this.store = store;
   }
 
+  /** Client authentication can apply: keys in the config, or a key store (which may gain keys at any time). */
   get enabled(): boolean {
-    return this.digests.length > 0;
+    return this.digests.length > 0 || this.store !== undefined;
   }
 
   /** Finds the key in `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`. */
@@ -57,27 +73,50 @@ export class ClientAuth {
 
   /** Returns the caller's identity or throws 401. */
   authenticate(headers: IncomingHttpHeaders, query: string): ClientIdentity {
-    if (this.digests.length === 0) return anonymous;
+    const store = this.store;
+    // no key anywhere (an empty store): authentication is off, as with no `auth.keys`
+    if (this.digests.length === 0 && (store === undefined || store.size === 0)) return anonymous;
     const key = ClientAuth.presentedKey(headers, query);
     if (key === undefined) {
-      throw new GatewayError(ErrorCode.missingKey, 'Missing API key: send it as "Authorization: Bearer <key>", "x-api-key", "x-goog-api-key" or "?key=".', {
-        status: 401, origin: 'downstream', errorClass: 'client-error',
-      });
+      throw unauthorized(ErrorCode.missingKey, 'Missing API key: send it as "Authorization: Bearer <key>", "x-api-key", "x-goog-api-key" or "?key=".');
+    }
+    if (store !== undefined && store.generation !== this.generation) {
+      this.accepted.clear();
+      this.generation = store.generation;
     }
     const known = this.accepted.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known.entry === undefined ? known : checked(known.entry, known);
     const presented = digest(key);
     let match = -1;
     for (let i = 0; i < this.digests.length; i++) {
       // every configured key is compared, so the time does not depend on which one matched
       if (timingSafeEqual(presented, this.digests[i]!) && match < 0) match = i;
     }
-    if (match < 0) {
-      throw new GatewayError(ErrorCode.invalidKey, 'Invalid API key.', { status: 401, origin: 'downstream', errorClass: 'client-error' });
+    let identity: ClientIdentity;
+    if (match >= 0) identity = Object.freeze({ keyId: this.ids[match]!, policy: undefined, entry: undefined });
+    else {
+      const entry = store?.find(presented.toString('hex'));
+      if (entry === undefined) {
+        if (store !== undefined && !store.loaded) {
+          throw new GatewayError(ErrorCode.keyStoreUnavailable, `The key store (${store.database.kind}) has not been read yet, so this key cannot be checked; try again shortly.`, {
+            status: 503, origin: 'gateway', errorClass: 'none', retryAfterSeconds: 5,
+          });
+        }
+        throw unauthorized(ErrorCode.invalidKey, 'Invalid API key.');
+      }
+      identity = checked(entry, Object.freeze({ keyId: entry.id, policy: entry.policy, entry }));
     }
-    const identity: ClientIdentity = Object.freeze({ keyId: this.ids[match]! });
     if (this.accepted.size >= ACCEPTED_MAX) this.accepted.clear();
     this.accepted.set(key, identity);
     return identity;
   }
+}
+
+/** A store key that is disabled or past its expiry is refused, naming why (never the secret). */
+function checked(entry: StoreKeyEntry, identity: ClientIdentity): ClientIdentity {
+  if (entry.disabled) throw unauthorized(ErrorCode.keyDisabled, `API key '${entry.name}' (${entry.id}) is disabled; ask the gateway's operator to enable it.`);
+  if (entry.expiresAt !== 0 && Date.now() >= entry.expiresAt) {
+    throw unauthorized(ErrorCode.keyExpired, `API key '${entry.name}' (${entry.id}) expired at ${new Date(entry.expiresAt).toISOString()}; ask the gateway's operator for a new one.`);
+  }
+  return identity;
 }

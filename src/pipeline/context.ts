@@ -55,6 +55,8 @@ export class RequestContext {
   /** Renders errors when no surface matched the path. */
   readonly errorSurface: SurfaceAdapter;
   keyId = '';
+  /** authenticate: the caller's key's limits (and its team's), when it has any (governance/policy.ts). */
+  policy: KeyPolicy | undefined = undefined;
   modelAsked = '';
   provider = '';
   upstreamModel = '';
@@ -114,8 +116,6 @@ export class RequestContext {
   surfaceRequest: SurfaceRequest | undefined = undefined;
   /** The request in canonical form, when a phase before the attempt decoded it (the response cache); the runner reuses it. */
   canonical: CanonicalRequest | undefined = undefined;
-  /** authenticate: the caller's limits and settings (virtual keys, issue #15); undefined for a key without any. */
-  policy: KeyPolicy | undefined = undefined;
   /** lookup: what the response cache did ('' when the route and key have no cache). */
   cacheStatus: CacheStatus = '';
   /** lookup, on a miss: collects the answer to store once it is complete. */

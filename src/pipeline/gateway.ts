@@ -11,7 +11,7 @@ import { BrowserGuard } from '../server/browser-guard.ts';
 import { requestIdFrom } from '../util/request-id.ts';
 import { RequestContext, type RequestObserver } from './context.ts';
 import { asGatewayError, endWithError, sendError, sendJson, sendWire } from './respond.ts';
-import type { RouteEntry as TableEntry, RouteTable } from '../server/route-table.ts';
+import type { GatewayRoute, RouteEntry as TableEntry, RouteTable } from '../server/route-table.ts';
 import { roundCost, type JsonAccessLog } from '../observability/access-log.ts';
 import { BoundedItemStore } from './item-store.ts';
 import type { Runtime } from './runtime.ts';
@@ -22,6 +22,8 @@ import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler,
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 export type RouteEntry = TableEntry<LocalHandler>;
+/** One of the gateway's own routes (an exact path, or a family with a matcher). */
+export type LocalRoute = GatewayRoute<LocalHandler>;
 
 export interface GatewayOptions {
   routes: RouteTable<LocalHandler>;

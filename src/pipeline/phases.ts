@@ -8,8 +8,9 @@
 // accept        the request id is set; Host and Origin are checked (a web page may not drive the
 //               gateway), CORS preflights answered; then the path is looked up (404/405), JSON
 //               endpoints require a JSON content type, the body is read within its limit.
-// authenticate  who is calling: client keys (later: virtual keys, admin keys). Skipped for the
-//               public paths (health probes). Sets `context.keyId`.
+// authenticate  who is calling: client keys (the config's and the key store's), admin keys on the
+//               management API. Skipped for the public paths (health probes). Sets
+//               `context.keyId` and, for a key with limits, `context.policy`.
 // decode        the body is parsed and the surface reads its summary (model, stream); handlers
 //               check what the summary says (model-name bounds, duplicate routing fields). The
 //               canonical request is built later, only when a translation needs it.
@@ -32,6 +33,7 @@ import type { StreamPart } from '../canonical/stream.ts';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
+import { MANAGEMENT_PREFIX } from './admin-auth.ts';
 import { compileResponseCache } from './response-cache.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -114,9 +116,25 @@ export function withStreamFilters(encoder: StreamEncoder, context: RequestContex
 /** accept: Host, Origin and CORS (server/browser-guard.ts), first on every request. */
 const browserGuard: RequestHandler = (context, runtime) => runtime.browserGuard.admit(context.request, context.response);
 
-/** authenticate: a client key from the configured list (pipeline/auth.ts); throws 401. */
+/**
+ * authenticate: the management API takes admin keys only (pipeline/admin-auth.ts); every other
+ * path a client key from the config or the key store (pipeline/auth.ts), whose policy the admit
+ * phase reads. Throws 401 (403, 429 for the management API).
+ */
 const clientKey: RequestHandler = (context, runtime) => {
-  context.keyId = runtime.auth.authenticate(context.request.headers, context.query).keyId;
+  if (context.path.startsWith(MANAGEMENT_PREFIX)) {
+    context.keyId = runtime.admin.authenticate(context.request, context.query);
+    return undefined;
+  }
+  const identity = runtime.auth.authenticate(context.request.headers, context.query);
+  context.keyId = identity.keyId;
+  context.policy = identity.policy;
+  return undefined;
+};
+
+/** authenticate with no client keys anywhere: only the management API asks who is calling. */
+const adminOnly: RequestHandler = (context, runtime) => {
+  if (context.path.startsWith(MANAGEMENT_PREFIX)) context.keyId = runtime.admin.authenticate(context.request, context.query);
   return undefined;
 };
 
@@ -141,13 +159,13 @@ export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], d
 
 /**
  * The phases of one config snapshot. Built-in features are added where the config turns them on
- * (no client keys = an empty authenticate phase).
+ * (no client keys and no key store: authenticate guards only the management API).
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
   const cache = compileResponseCache(runtime);
   return Object.freeze({
     accept: [browserGuard],
-    authenticate: runtime.auth.enabled ? [clientKey] : [],
+    authenticate: [runtime.auth.enabled ? clientKey : adminOnly],
     decode: [boundedModelName, singleModelField],
     admit: [],
     route: [],

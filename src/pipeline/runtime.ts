@@ -10,6 +10,8 @@ import { fetchModelList } from '../upstream/discovery.ts';
 import { Endpoint } from '../upstream/endpoint.ts';
 import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
+import { AdminAuth } from './admin-auth.ts';
+import type { KeyStore } from '../governance/key-store.ts';
 import { BrowserGuard } from '../server/browser-guard.ts';
 import { hash } from 'node:crypto';
 import type { HealthStore, RetryBudgetStore, SessionStore, StateStores } from '../state/interfaces.ts';
@@ -25,6 +27,8 @@ export interface RuntimeDependencies {
   logger: Logger;
   /** The stores built by the composition root; health and the others outlive this runtime. */
   state: StateStores;
+  /** The gateway's own keys (absent with `storage.enabled: false`); outlives this runtime. */
+  keyStore?: KeyStore;
   /** Providers that run their own exchanges (agent CLIs), by their config's `dialect` (`agent-cli`). */
   ownProviders?: ReadonlyMap<string, OwnProviderBuilder>;
 }
@@ -115,6 +119,8 @@ export interface HealthCheckResult {
 export class Runtime {
   readonly config: GatewayConfig;
   readonly auth: ClientAuth;
+  /** Who may use the management API (`auth.admin_keys`, else loopback only). */
+  readonly admin: AdminAuth;
   /** Host, Origin and CORS checks, compiled from `server`. */
   readonly browserGuard: BrowserGuard;
   readonly providers = new Map<string, ProviderRuntime>();
@@ -153,7 +159,8 @@ export class Runtime {
     this.config = config;
     this.logger = dependencies.logger;
     this.adapters = dependencies.providerAdapters;
-    this.auth = new ClientAuth(config.auth.keys);
+    this.auth = new ClientAuth(config.auth.keys, dependencies.keyStore);
+    this.admin = new AdminAuth(config.auth.adminKeys, config.server.host);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);
     this.state = dependencies.state;
@@ -161,7 +168,7 @@ export class Runtime {
     this.retryBudget = dependencies.state.newRetryBudget(config.routing.retryBudget);
     this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
-    const secrets: string[] = [...config.auth.keys];
+    const secrets: string[] = [...config.auth.keys, ...config.auth.adminKeys];
     const storagePassword = passwordOf(config.storage.url);
     if (storagePassword !== undefined) secrets.push(storagePassword);
     try {

@@ -5,7 +5,8 @@ import type { DialectRoute, LocalSurfaceHandler, SurfaceAdapter, SurfaceRequest 
 
 /** One path's handling; `Local` is the gateway's own handler type (the pipeline's `LocalHandler`). */
 export interface RouteEntry<Local = unknown> {
-  method: 'GET' | 'POST';
+  /** PATCH and DELETE only for the gateway's own endpoints (the management API). */
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** A proxied surface: reads a body and goes upstream. */
   surface?: SurfaceAdapter;
   /** Answered by the gateway itself (health). */
@@ -17,6 +18,13 @@ export interface RouteEntry<Local = unknown> {
   when?: (request: SurfaceRequest) => boolean;
   /** Answers without a client key (health probes). */
   public?: boolean;
+}
+
+/** One of the gateway's own routes: an exact path, or a family of paths when `match` is given. */
+export interface GatewayRoute<Local = unknown> {
+  path: string;
+  entry: RouteEntry<Local>;
+  match?: (rest: string) => Record<string, string> | undefined;
 }
 
 export type RouteMatch<Local = unknown> =
@@ -45,8 +53,15 @@ export class RouteTable<Local = unknown> {
   private readonly prefixes: PrefixEntry<Local>[] = [];
   private readonly errorPrefixes: { prefix: string; surface: SurfaceAdapter }[];
 
-  constructor(dialectRoutes: readonly DialectRoute[], gatewayRoutes: readonly { path: string; entry: RouteEntry<Local> }[], errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[]) {
-    for (const { path, entry } of gatewayRoutes) this.addExact(path, entry);
+  /**
+   * `gatewayRoutes` with a `match` are families under `path` (the management API's
+   * `/v0/management/keys/{id}`): `match` gets the rest of the path and returns its parameters.
+   */
+  constructor(dialectRoutes: readonly DialectRoute[], gatewayRoutes: readonly GatewayRoute<Local>[], errorPrefixes: readonly { prefix: string; surface: SurfaceAdapter }[]) {
+    for (const { path, entry, match } of gatewayRoutes) {
+      if (match !== undefined) this.prefixes.push({ prefix: path, match, entry });
+      else this.addExact(path, entry);
+    }
     for (const route of dialectRoutes) {
       const entry = fromDialect<Local>(route);
       if (route.match !== undefined) this.prefixes.push({ prefix: route.path, match: route.match, entry });

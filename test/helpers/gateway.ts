@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   /** Routing settings over the defaults. */
   routing?: Partial<RoutingConfig>;
   keys?: string[];
+  /** `auth.admin_keys` (none: the management API answers loopback callers only). */
+  adminKeys?: string[];
   bodyLimitBytes?: number;
   discover?: boolean;
   allowPrivateMedia?: boolean;
@@ -97,7 +99,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     source: 'test',
     server: { ...defaultServerConfig, host: '127.0.0.1', port: 0, workers: 1, bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, keepAliveTimeoutMs: 5000, drainTimeoutMs: 5000,
       allowedHosts: options.allowedHosts ?? [], cors: { allowedOrigins: options.allowedOrigins ?? [] }, ...options.server },
-    auth: { keys: options.keys ?? [], allowUnauthenticated: false },
+    auth: { keys: options.keys ?? [], allowUnauthenticated: false, adminKeys: options.adminKeys ?? [] },
     providers: options.providers.map(providerConfig),
     models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),
     routing,

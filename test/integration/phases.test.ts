@@ -45,7 +45,8 @@ test('the phases are named in order, and the compiled ones are frozen arrays', (
   assert.deepEqual([...PHASE_NAMES], ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete']);
   assert.ok(Object.isFrozen(compiled));
   assert.equal(compiled.accept.length, 1, 'the browser guard');
-  assert.equal(compiled.authenticate.length, 0, 'no client keys: nothing to run');
+  // no client keys: only the management API's guard (admin keys, or loopback), a prefix check for other paths
+  assert.equal(compiled.authenticate.length, 1, 'no client keys: the management API guard alone');
   assert.equal(compiled.admit.length + compiled.lookup.length + compiled.commit.length + compiled.stream.length, 0);
 });
 

@@ -23,7 +23,7 @@ test('defaults for an empty file', () => {
   assert.deepEqual(config, {
     source: 'test.yaml',
     server: { host: '127.0.0.1', port: 18080, workers: 1, bodyLimitBytes: 32 * 1024 * 1024, keepAliveTimeoutMs: 65000, drainTimeoutMs: 30000, headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, allowedHosts: [], cors: { allowedOrigins: [] } },
-    auth: { keys: [], allowUnauthenticated: false },
+    auth: { keys: [], allowUnauthenticated: false, adminKeys: [] },
     providers: [],
     models: [],
     routing: {

@@ -56,7 +56,7 @@ test('vetReload: an explicit auth-off on an address that is not loopback still n
   const refusal = vetReload(exposed(), off);
   assert.match(refusal?.message ?? '', /0\.0\.0\.0 \(not loopback\) with no client keys.*allow_unauthenticated: true/);
   const allowed = config({ keys: [] });
-  assert.equal(vetReload(exposed(), { ...off, config: { ...allowed, auth: { keys: [], allowUnauthenticated: true } } }), undefined);
+  assert.equal(vetReload(exposed(), { ...off, config: { ...allowed, auth: { keys: [], allowUnauthenticated: true, adminKeys: [] } } }), undefined);
   assert.match(vetReload(exposed(), { config: config({ keys: [] }), writtenEmpty: NOTHING_WRITTEN_EMPTY })?.message ?? '', /write auth\.keys: \[\]/, 'the guard speaks first');
 });
 

@@ -1,0 +1,96 @@
+// Who may use the management API (/v0/management/…): the admin keys (`auth.admin_keys`), never a
+// client key. Without admin keys it answers only a caller on loopback, and only when the listener
+// itself is bound to loopback (otherwise anyone reaching the port could mint keys). Wrong admin
+// keys are counted per client address; past MAX_FAILURES in a window, that address is refused
+// (429) until the window ends, whatever it sends — guessing is throttled, not just logged.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { ClientAuth, digest } from './auth.ts';
+
+export const MANAGEMENT_PREFIX = '/v0/management/';
+/** Failed attempts allowed per address within a window. */
+export const MAX_FAILURES = 5;
+const WINDOW_MS = 60_000;
+/** Addresses tracked; when full, spent windows are dropped, else the oldest address. */
+const ADDRESSES_MAX = 4096;
+
+interface Failures {
+  count: number;
+  /** Epoch ms when the window ends. */
+  resetAt: number;
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
+export function isLoopbackListener(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}
+
+export class AdminAuth {
+  private readonly digests: Buffer[];
+  private readonly ids: string[];
+  private readonly loopbackListener: boolean;
+  private readonly failures = new Map<string, Failures>();
+
+  constructor(adminKeys: readonly string[], listenerHost: string) {
+    this.digests = adminKeys.map(digest);
+    this.ids = this.digests.map((value) => `admin-${value.subarray(0, 4).toString('hex')}`);
+    this.loopbackListener = isLoopbackListener(listenerHost);
+  }
+
+  /** The caller's id for the audit log (`admin-xxxxxxxx`, or `loopback` without admin keys); throws 401/403/429. */
+  authenticate(request: IncomingMessage, query: string, now = Date.now()): string {
+    const address = request.socket.remoteAddress ?? '';
+    if (this.digests.length === 0) {
+      if (this.loopbackListener && isLoopbackAddress(address)) return 'loopback';
+      throw forbidden(this.loopbackListener
+        ? 'The management API answers only on loopback when no admin keys are configured (auth.admin_keys).'
+        : 'The management API is off: the gateway listens beyond loopback and no admin keys are configured (auth.admin_keys).');
+    }
+    const throttled = this.failures.get(address);
+    if (throttled !== undefined && throttled.count >= MAX_FAILURES && throttled.resetAt > now) {
+      throw new GatewayError(ErrorCode.authThrottled, `Too many failed admin attempts from this address; try again in ${Math.ceil((throttled.resetAt - now) / 1000)} s.`, {
+        status: 429, origin: 'downstream', errorClass: 'client-error', retryAfterSeconds: Math.ceil((throttled.resetAt - now) / 1000),
+      });
+    }
+    const key = ClientAuth.presentedKey(request.headers, query);
+    if (key === undefined) {
+      throw new GatewayError(ErrorCode.missingKey, 'Missing admin key: send one of auth.admin_keys as "Authorization: Bearer <key>" (client keys are not accepted here).', {
+        status: 401, origin: 'downstream', errorClass: 'client-error',
+      });
+    }
+    const presented = digest(key);
+    let match = -1;
+    for (let i = 0; i < this.digests.length; i++) {
+      if (timingSafeEqual(presented, this.digests[i]!) && match < 0) match = i;
+    }
+    if (match < 0) {
+      this.fail(address, now);
+      throw new GatewayError(ErrorCode.invalidKey, 'Invalid admin key: the management API takes only auth.admin_keys, never client keys.', {
+        status: 401, origin: 'downstream', errorClass: 'client-error',
+      });
+    }
+    return this.ids[match]!;
+  }
+
+  private fail(address: string, now: number): void {
+    const current = this.failures.get(address);
+    if (current !== undefined && current.resetAt > now) {
+      current.count++;
+      return;
+    }
+    if (current === undefined && this.failures.size >= ADDRESSES_MAX) {
+      for (const [known, entry] of this.failures) if (entry.resetAt <= now) this.failures.delete(known);
+      if (this.failures.size >= ADDRESSES_MAX) this.failures.delete(this.failures.keys().next().value!);
+    }
+    this.failures.set(address, { count: 1, resetAt: now + WINDOW_MS });
+  }
+}
+
+function forbidden(message: string): GatewayError {
+  return new GatewayError(ErrorCode.forbidden, message, { status: 403, origin: 'downstream', errorClass: 'client-error' });
+}
