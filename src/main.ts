@@ -27,7 +27,8 @@ import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-
 import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './admin/probes.ts';
 import { RouteTable } from './server/route-table.ts';
-import { Runtime } from './pipeline/runtime.ts';
+import { Runtime, type RuntimeDependencies } from './pipeline/runtime.ts';
+import { BudgetLedger } from './governance/budget-ledger.ts';
 import { AgentCliHost, type AgentCliDrivers } from './pipeline/agent-cli-host.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';
 import { geminiProvider } from './providers/gemini/index.ts';
@@ -96,8 +97,23 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
   };
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost): Runtime {
-  return new Runtime(config, { providerAdapters, logger, state, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
+/** What limits and budgets take from the process: the clock, whether spend could be read, the soft-threshold metric. */
+type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget'>;
+
+export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, governance: GovernanceDependencies = {}): Runtime {
+  return new Runtime(config, { providerAdapters, logger, state, ...governance, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
+}
+
+/** How long start (or a reload) waits for budgets' spend to be read before serving; the read goes on after. */
+const SPEND_READ_WAIT_MS = 5000;
+
+function withinWait(work: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const wait = new Promise((resolve) => {
+    timer = setTimeout(resolve, SPEND_READ_WAIT_MS);
+    timer.unref();
+  });
+  return Promise.race([work, wait]).finally(() => clearTimeout(timer));
 }
 
 export interface StartOptions {
@@ -121,6 +137,8 @@ export interface StartOptions {
   onModelsRefresh?: () => void;
   /** The agent-CLI drivers by type (default: this build's, `agentCliDrivers`); tests register fakes. */
   agentCliDrivers?: AgentCliDrivers;
+  /** The clock of state, limits and budgets (tests pass a fake one); Date.now by default. */
+  now?: () => number;
 }
 
 export interface RunningGateway {
@@ -153,14 +171,27 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // uploads wait on disk in a directory of this process's own; what a crashed one left goes now
   uploadSpool();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
-  const state: StateStores = new LocalStateStores();
+  const now = options.now ?? Date.now;
+  const state: StateStores = new LocalStateStores(now);
   // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
   const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
-  const runtime = buildRuntime(config, logger, state, agentClis);
   // storage is read once: a reload keeps the store the process started with
   const usage = config.storage.enabled
     ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
     : undefined;
+  // budgets start from the spend the usage store holds for their current period
+  const ledger = new BudgetLedger(state.spend, usage?.store, now);
+  const softBudgets = new Map<string, number>();
+  const governance: GovernanceDependencies = {
+    now,
+    spendReadiness: ledger,
+    onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
+  };
+  const runtime = buildRuntime(config, logger, state, agentClis, governance);
+  await withinWait(ledger.load(runtime.keyPolicies));
+  if (!config.storage.enabled && runtime.keyPolicies.some((policy) => policy?.limits?.budget !== undefined || policy?.teamLimits?.budget !== undefined)) {
+    logger.warn('budgets are set but storage is disabled: spend is counted in memory only and starts from zero at each start');
+  }
   if (usage !== undefined) {
     usage.store.ready().catch((error: unknown) => logger.warn({ store: usage.store.kind, location: usage.store.location, err: redactText((error as Error).message, runtime.secrets) },
       'the usage store is unavailable: usage is not recorded until it is'));
@@ -168,7 +199,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : () => metrics.scrape();
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
   const ownRoutes = gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh));
-  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal });
+  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
   // tracing is loaded only when configured: no OpenTelemetry module is resident otherwise
@@ -214,7 +245,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     usage,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, state, agentClis);
+      const fresh = buildRuntime(next, logger, state, agentClis, governance);
+      await withinWait(ledger.load(fresh.keyPolicies));
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();
@@ -230,6 +262,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
       await agentClis.close();
+      ledger.close();
       await usage?.close();
       await tracing?.close();
       return finished;
@@ -241,6 +274,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
       await agentClis.close();
+      ledger.close();
       await usage?.close();
       await tracing?.close();
     },

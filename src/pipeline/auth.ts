@@ -4,6 +4,8 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
+import { clientKeyId } from '../util/client-key-id.ts';
 import { queryKey } from '../util/query-key.ts';
 
 function digest(key: string): Buffer {
@@ -14,9 +16,11 @@ function digest(key: string): Buffer {
 export interface ClientIdentity {
   /** A non-secret label for logs: `key-` and the first 8 hex digits of the key's digest. */
   keyId: string;
+  /** The key's name, team and limits (a named key of the YAML); undefined for a plain key. */
+  policy: KeyPolicy | undefined;
 }
 
-const anonymous: ClientIdentity = Object.freeze({ keyId: '' });
+const anonymous: ClientIdentity = Object.freeze({ keyId: '', policy: undefined });
 
 /** Accepted keys remembered; past this the memory is cleared (keys only enter it by matching). */
 const ACCEPTED_MAX = 256;
@@ -24,6 +28,7 @@ const ACCEPTED_MAX = 256;
 export class ClientAuth {
   private readonly digests: Buffer[];
   private readonly ids: string[];
+  private readonly policies: readonly (KeyPolicy | undefined)[];
   /**
    * Presented strings that matched, with their identity. Only a correct key can enter, so a
    * guesser never finds one here; what a lookup's timing could tell (that a key is valid) the
@@ -31,9 +36,11 @@ export class ClientAuth {
    */
   private readonly accepted = new Map<string, ClientIdentity>();
 
-  constructor(keys: readonly string[]) {
+  /** `policies`: each key's policy, in the order of `keys` (governance/key-policies.ts). */
+  constructor(keys: readonly string[], policies: readonly (KeyPolicy | undefined)[] = []) {
     this.digests = keys.map(digest);
-    this.ids = this.digests.map((value) => `key-${value.subarray(0, 4).toString('hex')}`);
+    this.ids = keys.map(clientKeyId);
+    this.policies = policies;
   }
 
   get enabled(): boolean {
@@ -75,7 +82,7 @@ export class ClientAuth {
     if (match < 0) {
       throw new GatewayError(ErrorCode.invalidKey, 'Invalid API key.', { status: 401, origin: 'downstream', errorClass: 'client-error' });
     }
-    const identity: ClientIdentity = Object.freeze({ keyId: this.ids[match]! });
+    const identity: ClientIdentity = Object.freeze({ keyId: this.ids[match]!, policy: this.policies[match] });
     if (this.accepted.size >= ACCEPTED_MAX) this.accepted.clear();
     this.accepted.set(key, identity);
     return identity;

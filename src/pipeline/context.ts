@@ -5,6 +5,8 @@ import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
 import type { TopLevelString } from '../util/json-splice.ts';
+import type { LimitTicket } from '../governance/limit-enforcer.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
 import { pathOf, queryOf } from '../server/url.ts';
 
@@ -51,6 +53,10 @@ export class RequestContext {
   /** Renders errors when no surface matched the path. */
   readonly errorSurface: SurfaceAdapter;
   keyId = '';
+  /** authenticate: the caller's name, team and limits (undefined: a plain key, or no client auth). */
+  policy: KeyPolicy | undefined = undefined;
+  /** admit: what the caller's limits hold for this request, settled in complete. */
+  limitTicket: LimitTicket | undefined = undefined;
   modelAsked = '';
   provider = '';
   upstreamModel = '';

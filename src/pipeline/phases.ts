@@ -13,8 +13,9 @@
 // decode        the body is parsed and the surface reads its summary (model, stream); handlers
 //               check what the summary says (model-name bounds, duplicate routing fields). The
 //               canonical request is built later, only when a translation needs it.
-// admit         may this caller make this request now: per-key limits, budgets, allow-lists
-//               (reserve here, settle in complete). Empty today.
+// admit         may this caller make this request now: per-key and per-team allow-lists, rates,
+//               requests in flight, budgets (pipeline/limits.ts: reserve here, settle in complete).
+//               Empty unless some key or team has limits.
 // route         the name asked for becomes a route: handlers may rewrite `context.routeModel`
 //               (`model: auto`, later), then suffixes and aliases resolve it.
 // lookup        may the answer come from elsewhere: the response cache (a hit answers here). Empty
@@ -22,15 +23,16 @@
 // attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
 //               classify; retries, fallbacks, cooldowns.
 // commit        the first byte goes to the client; no retry after this. Handlers see the answer's
-//               head before it is written (e.g. rate-limit headers). Empty today.
+//               head before it is written (the rate-limit headers of a limited key).
 // stream        per-part filters over canonical stream parts (hooks, output guards). Empty today;
 //               a route with filters is translated rather than passed through.
 // complete      after the response closed: cost, access log, metrics, usage, traces, body capture
-//               (later: budget settlement, webhooks). Off the critical path; must not throw.
+//               limits and budgets settled (later: webhooks). Off the critical path; must not throw.
 import type { StreamEncoder } from '../canonical/adapters.ts';
 import type { StreamPart } from '../canonical/stream.ts';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
+import { limitHandlers } from './limits.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -115,7 +117,9 @@ const browserGuard: RequestHandler = (context, runtime) => runtime.browserGuard.
 
 /** authenticate: a client key from the configured list (pipeline/auth.ts); throws 401. */
 const clientKey: RequestHandler = (context, runtime) => {
-  context.keyId = runtime.auth.authenticate(context.request.headers, context.query).keyId;
+  const identity = runtime.auth.authenticate(context.request.headers, context.query);
+  context.keyId = identity.keyId;
+  context.policy = identity.policy;
   return undefined;
 };
 
@@ -138,16 +142,18 @@ export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], d
  * (no client keys = an empty authenticate phase).
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
+  // key and team limits: only when some key or team has one (settled after the cost is known)
+  const limits = runtime.limits === undefined ? undefined : limitHandlers(runtime.limits, runtime.now);
   return Object.freeze({
     accept: [browserGuard],
     authenticate: runtime.auth.enabled ? [clientKey] : [],
     decode: [boundedModelName, singleModelField],
-    admit: [],
+    admit: limits !== undefined ? [limits.admit] : [],
     route: [],
     lookup: [],
-    commit: [],
+    commit: limits !== undefined ? [limits.commit] : [],
     stream: [],
-    complete: [costOf(runtime), ...process.complete],
+    complete: limits !== undefined ? [costOf(runtime), limits.complete, ...process.complete] : [costOf(runtime), ...process.complete],
   });
 }
 

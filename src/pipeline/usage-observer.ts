@@ -35,6 +35,7 @@ export class UsageObserver implements RequestObserver {
       durationMs: Math.round(durationMs * 100) / 100,
       subscription: context.subscription,
       reportedCostUsd: context.reportedCostUsd ?? null,
+      team: context.policy?.team ?? '',
     });
   }
 }
