@@ -198,7 +198,9 @@ export function expectation(schema: TSchema): string {
       return 'true or false';
     case 'array': {
       const items = schema.items as TSchema;
-      const noun = items.type === 'object' ? 'mappings' : items.type === 'string' ? 'strings' : 'values';
+      const variants = (items.anyOf as TSchema[] | undefined)?.map((option) => option.type);
+      const noun = items.type === 'object' ? 'mappings' : items.type === 'string' ? 'strings'
+        : variants !== undefined && variants.length === 2 && variants.includes('string') && variants.includes('object') ? 'strings or mappings' : 'values';
       return (schema.minItems as number | undefined) !== undefined && schema.minItems > 0 ? `a non-empty list of ${noun}` : `a list of ${noun}`;
     }
     case 'object':
