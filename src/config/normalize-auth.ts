@@ -2,7 +2,7 @@
 // express — unique names, known teams, soft thresholds below their budgets, allow-list entries that
 // can match something. Like normalize.ts, `checkAuth` tolerates malformed input (it runs next to
 // schema validation); `normalizeAuth` runs only on input that passed both.
-import { DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS } from './defaults.ts';
+import { DEFAULT_STORE_FAILURE } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
 import { suggest, type PendingProblem } from './problems.ts';
 import type { RawClientKey, RawConfig, RawTeam } from './schema.ts';
@@ -155,17 +155,18 @@ export function normalizeAuth(raw: NonNullable<RawConfig['auth']>, warnings: Pen
     const limits = limitsOf(team);
     return limits === undefined ? { name: team.name } : { name: team.name, limits };
   });
-  return {
-    keys,
-    allowUnauthenticated: raw.allow_unauthenticated ?? false,
-    clients,
-    teams,
-    tpmDefaultMaxTokens: raw.tpm_default_max_tokens ?? DEFAULT_TPM_MAX_TOKENS,
-    onStoreFailure: {
-      rateLimits: raw.on_store_failure?.rate_limits ?? DEFAULT_STORE_FAILURE.rateLimits,
-      budgets: raw.on_store_failure?.budgets ?? DEFAULT_STORE_FAILURE.budgets,
-    },
-  };
+  // only what the file sets: absent fields read as none and the defaults
+  const auth: AuthConfig = { keys, allowUnauthenticated: raw.allow_unauthenticated ?? false };
+  if (clients.length > 0) auth.clients = clients;
+  if (teams.length > 0) auth.teams = teams;
+  if (raw.tpm_default_max_tokens !== undefined) auth.tpmDefaultMaxTokens = raw.tpm_default_max_tokens;
+  if (raw.on_store_failure !== undefined) {
+    auth.onStoreFailure = {
+      rateLimits: raw.on_store_failure.rate_limits ?? DEFAULT_STORE_FAILURE.rateLimits,
+      budgets: raw.on_store_failure.budgets ?? DEFAULT_STORE_FAILURE.budgets,
+    };
+  }
+  return auth;
 }
 
 /** Whether any named key or team sets a limit. */
