@@ -182,6 +182,9 @@ export class LimitEnforcer {
   private readonly compiled = new WeakMap<KeyPolicy, CompiledPolicy>();
   /** Team limits compiled once per team's `Limits` object (every key of the team shares it). */
   private readonly teams = new WeakMap<Limits, ScopeLimits>();
+  /** The last reset written, and its text: requests within the same millisecond share it. */
+  private resetMs = -1;
+  private resetText = '';
 
   constructor(options: LimitEnforcerOptions) {
     this.options = options;
@@ -342,14 +345,23 @@ export class LimitEnforcer {
     if ((taken & KEY_TPM) !== 0) counters.settle(key!.tpmCounter, key!.tpm!, ticket.tokens, usedTokens, at, holder, now);
     if ((taken & TEAM_TPM) !== 0) counters.settle(team!.tpmCounter, team!.tpm!, ticket.tokens, usedTokens, at, holder, now);
     if ((taken & (KEY_BUDGET | TEAM_BUDGET)) === 0) return;
-    const spent = (hold: number) => costUsd !== undefined ? Math.round(costUsd * MICROS_PER_USD) : answered && tokens === undefined ? hold : 0;
-    if ((taken & KEY_BUDGET) !== 0) this.settleBudget(key!, ticket, ticket.keyHold, spent(ticket.keyHold), now);
-    if ((taken & TEAM_BUDGET) !== 0) this.settleBudget(team!, ticket, ticket.teamHold, spent(ticket.teamHold), now);
+    // the real cost; unknown usage of an answer that went out (a cut stream) counts what was held
+    const cost = costUsd !== undefined ? Math.round(costUsd * MICROS_PER_USD) : -1;
+    const heldCounts = cost < 0 && answered && tokens === undefined;
+    if ((taken & KEY_BUDGET) !== 0) this.settleBudget(key!, ticket, ticket.keyHold, cost >= 0 ? cost : heldCounts ? ticket.keyHold : 0, now);
+    if ((taken & TEAM_BUDGET) !== 0) this.settleBudget(team!, ticket, ticket.teamHold, cost >= 0 ? cost : heldCounts ? ticket.teamHold : 0, now);
   }
 
   private settleBudget(scope: ScopeLimits, ticket: LimitTicket, hold: number, actual: number, now: number): void {
-    const start = periodStart(scope.budget!.period, ticket.reservedAt);
-    this.spend.settle(scope.budgetName, start, periodEnd(scope.budget!.period, start), hold, actual, ticket.holder, now);
+    // the period the hold was made in (the current one, unless the request outlived it)
+    const at = ticket.reservedAt;
+    let start = scope.periodStart;
+    let end = scope.periodEnd;
+    if (at < start || at >= end) {
+      start = periodStart(scope.budget!.period, at);
+      end = periodEnd(scope.budget!.period, start);
+    }
+    this.spend.settle(scope.budgetName, start, end, hold, actual, ticket.holder, now);
     if (scope.softLimit === Infinity || scope.softReported === start || actual === 0) return;
     const spentNow = this.spend.spent(scope.budgetName, start, now);
     if (spentNow < scope.softLimit) return;
@@ -392,7 +404,12 @@ export class LimitEnforcer {
         remaining = left;
       }
     }
-    pushRateHeaders(out, unit, limit, remaining, windowEnd - now, anthropic, now);
+    const resetMs = windowEnd - now;
+    if (resetMs !== this.resetMs) {
+      this.resetMs = resetMs;
+      this.resetText = openaiDuration(resetMs);
+    }
+    pushRateHeaders(out, unit, limit, remaining, resetMs, anthropic, now, this.resetText);
   }
 
   private pushBudgetWarning(out: string[], scope: ScopeLimits, now: number): void {
@@ -444,9 +461,13 @@ function budgetExceeded(scope: ScopeLimits, key: ScopeLimits | undefined, spent:
 }
 
 /** OpenAI's `x-ratelimit-{limit,remaining,reset}-<unit>`, and Anthropic's `anthropic-ratelimit-<unit>-{limit,remaining,reset}` when asked. */
-export function pushRateHeaders(out: string[], unit: 'requests' | 'tokens', limit: number, remaining: number, resetMs: number, anthropic: boolean, now: number): void {
-  out.push(`x-ratelimit-limit-${unit}`, String(limit), `x-ratelimit-remaining-${unit}`, String(remaining), `x-ratelimit-reset-${unit}`, openaiDuration(resetMs));
-  if (anthropic) {
-    out.push(`anthropic-ratelimit-${unit}-limit`, String(limit), `anthropic-ratelimit-${unit}-remaining`, String(remaining), `anthropic-ratelimit-${unit}-reset`, rfc3339(now + resetMs));
-  }
+export function pushRateHeaders(out: string[], unit: 'requests' | 'tokens', limit: number, remaining: number, resetMs: number, anthropic: boolean, now: number, resetText = openaiDuration(resetMs)): void {
+  const names = unit === 'requests' ? REQUEST_HEADERS : TOKEN_HEADERS;
+  const limitText = String(limit);
+  const remainingText = String(remaining);
+  out.push(names[0], limitText, names[1], remainingText, names[2], resetText);
+  if (anthropic) out.push(names[3], limitText, names[4], remainingText, names[5], rfc3339(now + resetMs));
 }
+
+const REQUEST_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'anthropic-ratelimit-requests-limit', 'anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-reset'] as const;
+const TOKEN_HEADERS = ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens', 'anthropic-ratelimit-tokens-limit', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-reset'] as const;
