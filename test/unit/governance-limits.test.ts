@@ -241,3 +241,36 @@ test('enforcer: success headers report the tighter of key and team, in OpenAI an
     'anthropic-ratelimit-tokens-limit': '5000', 'anthropic-ratelimit-tokens-remaining': '4800', 'anthropic-ratelimit-tokens-reset': '2026-03-05T13:46:00Z',
   });
 });
+
+test('usage rows carry the team; the ledger starts each budget from its period\'s spend, once', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SqliteUsageDatabase } = await import('../../src/state/usage-sqlite.ts');
+  const { BudgetLedger } = await import('../../src/governance/budget-ledger.ts');
+  const database = new SqliteUsageDatabase(join(mkdtempSync(join(tmpdir(), 'switchyard-ledger-')), 'usage.db'));
+  const now = Date.parse('2026-03-05T13:45:00Z');
+  const row = (time: number, keyId: string, team: string, costUsd: number) => ({
+    time, requestId: 'r', keyId, surface: 'openai-chat', modelAsked: 'm', provider: 'p', model: 'm', fallback: '', status: 200, stream: false, attempts: 1,
+    inputTokens: 1, outputTokens: 1, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsd, durationMs: 1, team,
+  });
+  database.insert([
+    row(now - 60_000, 'key-a', 'ml', 1.5),
+    row(now - 120_000, 'key-b', 'ml', 2),
+    row(Date.parse('2026-03-04T23:00:00Z'), 'key-a', 'ml', 100), // yesterday: not in today's period, in this month's
+  ]);
+  assert.deepEqual(database.summarize({ groupBy: 'team', from: 0, to: now }).map((sums) => [sums.group, sums.cost_usd]), [['ml', 103.5]]);
+  const spend = new LocalSpendStore();
+  const ledger = new BudgetLedger(spend, { summarize: async (query) => database.summarize(query) }, () => now);
+  const key: KeyPolicy = { id: 'key-a', name: 'a', source: 'config', team: 'ml', limits: { budget: { usd: 10, period: 'day' } }, teamLimits: { budget: { usd: 500, period: 'month' } } };
+  assert.equal(await ledger.load([key, undefined]), true);
+  assert.equal(spend.spent('budget\0key\0key-a', periodStart('day', now), now), 1_500_000);
+  assert.equal(spend.spent('budget\0team\0ml', periodStart('month', now), now), 103_500_000);
+  await ledger.load([key]); // read once: a reload does not add it again
+  assert.equal(spend.spent('budget\0key\0key-a', periodStart('day', now), now), 1_500_000);
+  const failing = new BudgetLedger(new LocalSpendStore(), { summarize: () => Promise.reject(new Error('down')) }, () => now);
+  assert.equal(await failing.load([key]), false);
+  assert.equal(failing.available, false);
+  failing.close();
+  database.close();
+});
