@@ -41,6 +41,7 @@ function typeOf(schema: TSchema): string {
       return typeof schema.pattern === 'string' ? `string \`${schema.pattern}\`` : 'string';
     case 'array': {
       const items = schema.items as TSchema;
+      if (items.anyOf !== undefined) return `list of ${(items.anyOf as TSchema[]).map((option) => (option.type === 'object' ? 'mappings' : `${typeOf(option)}s`)).join(' or ')}`;
       return `list of ${items.type === 'object' ? 'mappings' : `${typeOf(items)}s`}`;
     }
     case 'object': {
@@ -64,6 +65,9 @@ function rowsOf(schema: TSchema, prefix: string): Row[] {
     if (!nested) rows.push({ key, type: typeOf(property), fallback, description: property.description ?? '' });
     if (nested) rows.push(...rowsOf(property, key));
     if (items?.type === 'object') rows.push(...rowsOf(items, `${key}[]`));
+    // a list of strings or mappings (`auth.keys`): the mapping's keys
+    const mapping = (items?.anyOf as TSchema[] | undefined)?.find((option) => option.type === 'object');
+    if (mapping !== undefined) rows.push(...rowsOf(mapping, `${key}[]`));
   }
   return rows;
 }

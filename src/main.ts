@@ -31,7 +31,8 @@ import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-
 import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './admin/probes.ts';
 import { RouteTable } from './server/route-table.ts';
-import { Runtime } from './pipeline/runtime.ts';
+import { Runtime, type RuntimeDependencies } from './pipeline/runtime.ts';
+import { BudgetLedger } from './governance/budget-ledger.ts';
 import { AgentCliHost, type AgentCliDrivers } from './pipeline/agent-cli-host.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';
 import { geminiProvider } from './providers/gemini/index.ts';
@@ -100,12 +101,23 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
   };
 }
 
-export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, keyStore?: KeyStore): Runtime {
-  return new Runtime(config, {
-    providerAdapters, logger, state,
-    ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}),
-    ...(keyStore !== undefined ? { keyStore } : {}),
+/** What limits and budgets take from the process: the clock, whether spend could be read, the soft-threshold metric. */
+type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore'>;
+
+export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, governance: GovernanceDependencies = {}): Runtime {
+  return new Runtime(config, { providerAdapters, logger, state, ...governance, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
+}
+
+/** How long start (or a reload) waits for budgets' spend to be read before serving; the read goes on after. */
+const SPEND_READ_WAIT_MS = 5000;
+
+function withinWait(work: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const wait = new Promise((resolve) => {
+    timer = setTimeout(resolve, SPEND_READ_WAIT_MS);
+    timer.unref();
   });
+  return Promise.race([work, wait]).finally(() => clearTimeout(timer));
 }
 
 /** How often a process checks whether another one changed the key store (a revision read). */
@@ -158,6 +170,8 @@ export interface StartOptions {
   onModelsRefresh?: () => void;
   /** The agent-CLI drivers by type (default: this build's, `agentCliDrivers`); tests register fakes. */
   agentCliDrivers?: AgentCliDrivers;
+  /** The clock of state, limits and budgets (tests pass a fake one); Date.now by default. */
+  now?: () => number;
 }
 
 export interface RunningGateway {
@@ -192,17 +206,31 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // uploads wait on disk in a directory of this process's own; what a crashed one left goes now
   uploadSpool();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
-  const state: StateStores = new LocalStateStores();
+  const now = options.now ?? Date.now;
+  const state: StateStores = new LocalStateStores(now);
   state.responses.resize(config.cache);
   // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
   const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
   // the key store, like storage, is read once: a reload keeps the store the process started with
   const keys = await openKeyStore(config, logger);
-  const runtime = buildRuntime(config, logger, state, agentClis, keys);
   // storage is read once: a reload keeps the store the process started with
   const usage = config.storage.enabled
     ? new UsageRecorder(await openUsageStore(config.storage), logger, { retentionMs: config.storage.retentionDays * 86_400_000 })
     : undefined;
+  // budgets start from the spend the usage store holds for their current period
+  const ledger = new BudgetLedger(state.spend, usage?.store, now);
+  const softBudgets = new Map<string, number>();
+  const governance: GovernanceDependencies = {
+    now,
+    ...(keys !== undefined ? { keyStore: keys } : {}),
+    spendReadiness: ledger,
+    onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
+  };
+  const runtime = buildRuntime(config, logger, state, agentClis, governance);
+  await withinWait(ledger.load(runtime.keyPolicies));
+  if (!config.storage.enabled && runtime.keyPolicies.some((policy) => policy?.limits?.budget !== undefined || policy?.teamLimits?.budget !== undefined)) {
+    logger.warn('budgets are set but storage is disabled: spend is counted in memory only and starts from zero at each start');
+  }
   if (usage !== undefined) {
     usage.store.ready().catch((error: unknown) => logger.warn({ store: usage.store.kind, location: usage.store.location, err: redactText((error as Error).message, runtime.secrets) },
       'the usage store is unavailable: usage is not recorded until it is'));
@@ -213,7 +241,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
     ...managementRoutes({ store: keys, usage }),
   ];
-  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal });
+  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
   // tracing is loaded only when configured: no OpenTelemetry module is resident otherwise
@@ -261,7 +289,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     keys,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, state, agentClis, keys);
+      const fresh = buildRuntime(next, logger, state, agentClis, governance);
+      await withinWait(ledger.load(fresh.keyPolicies));
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();
@@ -278,6 +307,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
       await agentClis.close();
+      ledger.close();
       await usage?.close();
       await keys?.close();
       await tracing?.close();
@@ -290,6 +320,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
       await agentClis.close();
+      ledger.close();
       await usage?.close();
       await keys?.close();
       await tracing?.close();

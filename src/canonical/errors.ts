@@ -111,6 +111,10 @@ export const ErrorCode = {
   /** A management change that contradicts the stored state (a team that keys still use). */
   conflict: 'SWY_ERR_REQUEST_CONFLICT',
   keyStoreUnavailable: 'SWY_ERR_GATEWAY_KEY_STORE_UNAVAILABLE',
+  modelNotAllowed: 'SWY_ERR_AUTH_MODEL_NOT_ALLOWED',
+  rateLimitExceeded: 'SWY_ERR_LIMIT_RATE_EXCEEDED',
+  budgetExceeded: 'SWY_ERR_LIMIT_BUDGET_EXCEEDED',
+  limitsUnavailable: 'SWY_ERR_LIMIT_STORE_UNAVAILABLE',
   connectFailure: 'SWY_ERR_UPSTREAM_CONNECT_FAILURE',
   connectTimeout: 'SWY_ERR_UPSTREAM_CONNECT_TIMEOUT',
   firstByteTimeout: 'SWY_ERR_UPSTREAM_FIRST_BYTE_TIMEOUT',

@@ -48,6 +48,10 @@ export function diffConfig(before: GatewayConfig, after: GatewayConfig): ConfigD
   if (keysBefore.size === 0 && keysAfter.size > 0) diff.auth = 'on';
   if (keysBefore.size > 0 && keysAfter.size === 0) diff.auth = 'off';
   if (before.auth.allowUnauthenticated !== after.auth.allowUnauthenticated) diff.applied.push('auth.allow_unauthenticated');
+  // names, teams and limits (secrets compared as part of the entries, never shown)
+  if (!same(before.auth.clients ?? [], after.auth.clients ?? []) || !same(before.auth.teams ?? [], after.auth.teams ?? [])) diff.applied.push('auth limits');
+  if (before.auth.tpmDefaultMaxTokens !== after.auth.tpmDefaultMaxTokens) diff.applied.push('auth.tpm_default_max_tokens');
+  if (!same(before.auth.onStoreFailure, after.auth.onStoreFailure)) diff.applied.push('auth.on_store_failure');
 
   for (const key of changedKeys(before.server, after.server)) {
     (LIVE_SERVER_KEYS.has(key) ? diff.applied : diff.restartNeeded).push(`server.${fileName(key)}`);

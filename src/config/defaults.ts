@@ -62,6 +62,12 @@ export const DEFAULT_MEDIA: Readonly<MediaConfig> = Object.freeze({
   timeoutMs: 10_000,
 });
 
+/** Tokens a TPM limit reserves for the answer when a request sets no max_tokens (settled with the real count). */
+export const DEFAULT_TPM_MAX_TOKENS = 4096;
+export const BUDGET_PERIODS = ['day', 'week', 'month', 'total'] as const;
+export const FAILURE_MODES = ['open', 'closed'] as const;
+export const DEFAULT_STORE_FAILURE = Object.freeze({ rateLimits: 'open', budgets: 'closed' } as const);
+
 export const DEFAULT_STORAGE: Readonly<StorageConfig> = Object.freeze({ enabled: true, retentionDays: 0 });
 
 // ----- Routing ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import type { PathSegment } from './interpolate.ts';
 import { normalizeOrigin } from '../util/origin.ts';
 import { suggest, type PendingProblem } from './problems.ts';
 import { deepFreeze as freeze } from './freeze.ts';
+import { checkAuth, hasClientKeys, hasLimits, normalizeAuth } from './normalize-auth.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
   AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
@@ -143,7 +144,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     }
   }
   const providerNames = new Map<string, number>();
-  const hasClientKeys = list(record(root.auth)?.keys).some((key) => typeof key === 'string' && key !== '');
+  const clientKeys = hasClientKeys(root.auth);
   list(root.providers).forEach((item, index) => {
     const provider = record(item);
     if (provider === undefined) return;
@@ -159,7 +160,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
       if (problem !== undefined) problems.push({ path: at('base_url'), message: problem });
     }
     if (isAgentCliType(provider.type)) {
-      checkAgentCli(provider, at, hasClientKeys, problems);
+      checkAgentCli(provider, at, clientKeys, problems);
       return;
     }
     for (const key of AGENT_CLI_KEYS) {
@@ -202,6 +203,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
 
   // Model names an alias hands requests on to; needs every alias name, so after the loop above.
   const known = { aliases: [...aliasNames.keys()], providers: [...providerNames.keys()] };
+  checkAuth(root.auth, { aliases: known.aliases, providers: providerModels(root.providers) }, problems);
   list(root.models).forEach((item, index) => {
     const alias = record(item);
     if (alias === undefined) return;
@@ -246,6 +248,29 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     problems.push({ path: ['routing', 'session_header'], message: 'is not a valid HTTP header name' });
   }
   return problems;
+}
+
+/** Each provider's model names and patterns (its own, else its preset's) and whether it discovers more. */
+function providerModels(providers: unknown): Map<string, { models: readonly string[]; discover: boolean }> {
+  const found = new Map<string, { models: readonly string[]; discover: boolean }>();
+  for (const item of list(providers)) {
+    const provider = record(item);
+    if (provider === undefined || typeof provider.name !== 'string' || typeof provider.type !== 'string') continue;
+    const listed = Array.isArray(provider.models) ? provider.models.filter((model): model is string => typeof model === 'string') : undefined;
+    let models: readonly string[];
+    let discover: boolean;
+    if (isAgentCliType(provider.type)) {
+      models = listed ?? [];
+      discover = models.length === 0;
+    } else {
+      const preset = resolvePreset(provider.type, typeof provider.base_url === 'string' ? provider.base_url : undefined)?.preset;
+      models = listed ?? preset?.models ?? [];
+      discover = preset === undefined ? true : defaultDiscover(models, listed !== undefined, preset);
+    }
+    if (typeof provider.discover === 'boolean') discover = provider.discover;
+    found.set(provider.name, { models, discover });
+  }
+  return found;
 }
 
 /** Values a section inherits for the keys it does not set, and where they come from. */
@@ -311,11 +336,7 @@ export interface Normalized {
 export function normalizeConfig(raw: RawConfig, source: string): Normalized {
   const warnings: PendingProblem[] = [];
   const server = raw.server ?? {};
-  const auth = raw.auth ?? {};
-  const keys = dropEmpty(auth.keys ?? []);
-  if ((auth.keys ?? []).length > 0 && keys.length === 0) {
-    warnings.push({ path: ['auth', 'keys'], message: 'every key is empty after interpolation, so client authentication is off' });
-  }
+  const auth = normalizeAuth(raw.auth ?? {}, warnings);
   const routing = normalizeRouting(raw.routing ?? {});
   const config: GatewayConfig = {
     source,
@@ -332,7 +353,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       requestTimeoutMs: server.request_timeout_ms ?? defaultServerConfig.requestTimeoutMs,
       ...(server.max_connections !== undefined ? { maxConnections: server.max_connections } : {}),
     },
-    auth: { keys, allowUnauthenticated: auth.allow_unauthenticated ?? false, adminKeys: dropEmpty(auth.admin_keys ?? []) },
+    auth,
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
     models: (raw.models ?? []).map((alias) => normalizeAlias(alias, routing.retry)),
     routing,
@@ -352,6 +373,9 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
   };
   if (config.server.workers !== 1 && config.providers.some((provider) => provider.agentCli !== undefined)) {
     warnings.push({ path: ['server', 'workers'], message: "each worker process runs its own agent-CLI workers and queue, so an agent CLI's `concurrency` applies per worker (your subscription sees workers × concurrency turns at once)" });
+  }
+  if (config.server.workers !== 1 && hasLimits(auth)) {
+    warnings.push({ path: ['server', 'workers'], message: 'each worker process keeps its own rate-limit counters and budget holds, so rpm, tpm and max_concurrent apply per worker (budgets are read from the shared usage store only at start)' });
   }
   if (raw.tracing !== undefined) {
     config.tracing = {

@@ -135,6 +135,9 @@ export function schemaProblems(errors: Iterable<ValueError>, value: unknown): Pe
       if (suggestion !== undefined) meant.add(`${error.path.slice(0, error.path.lastIndexOf('/'))}/${suggestion}`);
       const message = suggestion !== undefined ? `unknown key (did you mean '${suggestion}'?)` : `unknown key; expected one of: ${known.join(', ')}`;
       problems.push({ path, key: true, message });
+    } else if (error.type === ValueErrorType.Union && mappingVariant(error) !== undefined) {
+      // a mapping where a string or a mapping may stand (`auth.keys`): what is wrong inside the mapping
+      problems.push(...schemaProblems(mappingVariant(error)!, value));
     } else if (error.type === ValueErrorType.ObjectRequiredProperty) {
       const problem = { path, message: 'is required' };
       required.push({ pointer: error.path, problem });
@@ -145,6 +148,14 @@ export function schemaProblems(errors: Iterable<ValueError>, value: unknown): Pe
   }
   const dropped = new Set(required.filter((entry) => meant.has(entry.pointer)).map((entry) => entry.problem));
   return dropped.size === 0 ? problems : problems.filter((problem) => !dropped.has(problem));
+}
+
+/** For a mapping given where a union allows one, the errors of the union's mapping variant. */
+function mappingVariant(error: ValueError): Iterable<ValueError> | undefined {
+  const value = error.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const index = ((error.schema as { anyOf?: TSchema[] }).anyOf ?? []).findIndex((option) => option.type === 'object');
+  return index < 0 ? undefined : error.errors[index];
 }
 
 function valueMessage(schema: TSchema, value: unknown, root: boolean): string {
@@ -187,7 +198,9 @@ export function expectation(schema: TSchema): string {
       return 'true or false';
     case 'array': {
       const items = schema.items as TSchema;
-      const noun = items.type === 'object' ? 'mappings' : items.type === 'string' ? 'strings' : 'values';
+      const variants = (items.anyOf as TSchema[] | undefined)?.map((option) => option.type);
+      const noun = items.type === 'object' ? 'mappings' : items.type === 'string' ? 'strings'
+        : variants !== undefined && variants.length === 2 && variants.includes('string') && variants.includes('object') ? 'strings or mappings' : 'values';
       return (schema.minItems as number | undefined) !== undefined && schema.minItems > 0 ? `a non-empty list of ${noun}` : `a list of ${noun}`;
     }
     case 'object':

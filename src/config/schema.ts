@@ -5,7 +5,7 @@
 import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { presets } from '../providers/presets/index.ts';
 import {
-  AGENT_CLI_COMMANDS, AGENT_CLI_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
+  AGENT_CLI_COMMANDS, AGENT_CLI_MODES, BUDGET_PERIODS, DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS, FAILURE_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
   DEFAULT_RESPONSE_CACHE, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_PARAMS, UNSUPPORTED_TOOLS,
@@ -57,17 +57,58 @@ export const ServerSchema = Type.Object({
   max_connections: Type.Optional(Type.Integer({ minimum: 1, description: "Most client connections open at once (per worker). Default: half of the process's open-file limit after 128 kept for the rest (each request in flight may hold an upstream socket too), at most 65536. At the cap a new connection replaces the oldest one with no request being answered (idle, or headers not finished), so the gateway keeps answering under a connection flood; only when every connection is busy is a new one refused. Changes take effect after a restart." })),
 }, { ...closed, description: 'The listener.' });
 
+const BudgetSchema = Type.Object({
+  usd: Type.Number({ minimum: 0, description: 'The hard limit in USD per period: once the spend (at the answering model\'s price, see `prices`) reaches it, requests are refused with 429 `budget_exceeded` until the period ends.' }),
+  period: literals(BUDGET_PERIODS, { description: 'The period the budget runs over, from 00:00 UTC: `day`, `week` (from Monday), `month` (from the 1st), or `total` (never resets).' }),
+  soft_usd: Type.Optional(Type.Number({ minimum: 0, description: 'A warning threshold in USD, below `usd`: once crossed, answers carry `x-switchyard-budget-warning`, and a log line and the metric `switchyard_budget_soft_exceeded_total` mark it; nothing is refused.' })),
+}, { ...closed, description: 'Spend cap. Spend is read back from the usage store at start, so it survives restarts (`storage` must be enabled for that).' });
+
+/** The limits a key and a team share; every one absent = unlimited. */
+function limitProperties(who: string) {
+  return {
+    models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+      description: `Models ${who} may use, matched against the name the caller asks for: aliases, \`provider:model\` (or \`provider/model\`), bare model names (also allowed behind any \`provider:\` prefix) and globs (\`gpt-*\`, \`openai:*\`). An alias is allowed by its own name; its targets are not looked at. Other models get 403. Absent = every model.`,
+    })),
+    rpm: Type.Optional(Type.Integer({ minimum: 1, description: `Requests per minute for ${who} (a sliding window); past it, 429 with \`Retry-After\` and \`x-ratelimit-*\` headers.` })),
+    tpm: Type.Optional(Type.Integer({ minimum: 1, description: `Tokens (prompt + answer) per minute for ${who}. A request reserves its estimated prompt plus its max_tokens (or \`auth.tpm_default_max_tokens\`) when it starts, and settles with the real usage when it ends.` })),
+    max_concurrent: Type.Optional(Type.Integer({ minimum: 1, description: `Requests of ${who} in flight at once (streams count until they end).` })),
+    budget: Type.Optional(BudgetSchema),
+  };
+}
+
+export const ClientKeySchema = Type.Object({
+  key: Type.String({ description: 'The secret (usually `${SOME_KEY}`); an empty value drops the entry.' }),
+  name: Type.String({ minLength: 1, description: 'Names the key in errors, logs and usage (never the secret). Unique.' }),
+  team: Type.Optional(Type.String({ minLength: 1, description: 'A team of `auth.teams`: the request must pass the team\'s limits too, which all its keys share.' })),
+  ...limitProperties('the key'),
+  cache: Type.Optional(Type.Object({
+    ttl_s: Type.Number({ exclusiveMinimum: 0, description: 'Seconds an answer stays cached.' }),
+    per_key: Type.Optional(Type.Boolean({ default: false, description: 'Keep this key\'s cached answers apart from other callers\'.' })),
+  }, { ...closed, description: 'The exact-response cache for this key\'s requests.' })),
+}, { ...closed, description: 'A client key with a name and limits.' });
+
+export const TeamSchema = Type.Object({
+  name: Type.String({ minLength: 1, description: 'The name keys refer to with `team:`. Unique.' }),
+  ...limitProperties('the team (all its keys together)'),
+}, { ...closed, description: 'A team: limits shared by its keys.' });
+
 export const AuthSchema = Type.Object({
-  keys: Type.Optional(Type.Array(Type.String(), {
+  keys: Type.Optional(Type.Array(Type.Union([Type.String(), ClientKeySchema], { errorMessage: 'must be a key (a string) or a mapping such as { key: "${CI_KEY}", name: ci, rpm: 60 }' }), {
     default: [],
-    description: 'Client keys accepted as `Authorization: Bearer <key>`, `x-api-key`, `x-goog-api-key` or `?key=`. Empty strings are dropped, so `["${SWITCHYARD_KEY}"]` with the variable unset means no client authentication. Empty list = no authentication.',
+    description: 'Client keys accepted as `Authorization: Bearer <key>`, `x-api-key`, `x-goog-api-key` or `?key=`: a string, or a mapping `{ key, name, team, models, rpm, tpm, max_concurrent, budget, cache }` for a named key with limits. Empty keys are dropped, so `["${SWITCHYARD_KEY}"]` with the variable unset means no client authentication. Empty list = no authentication.',
   })),
+  teams: Type.Optional(Type.Array(TeamSchema, { default: [], description: 'Teams whose limits their keys share (a request must pass both its key\'s and its team\'s).' })),
+  tpm_default_max_tokens: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_TPM_MAX_TOKENS, description: 'Tokens a `tpm` limit reserves for the answer of a request that sets no max_tokens (settled with the real count when it ends).' })),
+  on_store_failure: Type.Optional(Type.Object({
+    rate_limits: Type.Optional(literals(FAILURE_MODES, { default: DEFAULT_STORE_FAILURE.rateLimits, description: '`open`: when the counters\' store cannot answer, requests are served on the counts known in process; `closed`: refused (503).' })),
+    budgets: Type.Optional(literals(FAILURE_MODES, { default: DEFAULT_STORE_FAILURE.budgets, description: '`closed`: while the spend cannot be read from the usage store (at start, or a shared store is down), requests of keys with a budget are refused (503) — no spend goes unaccounted; `open`: they are served, counting from what this process saw.' })),
+  }, { ...closed, description: 'What limits do when the store behind them is unreachable.' })),
   allow_unauthenticated: Type.Optional(Type.Boolean({ default: false, description: 'Allow binding a non-loopback address with no client keys. Anyone who can reach the port can then spend your provider credits.' })),
   admin_keys: Type.Optional(Type.Array(Type.String(), {
     default: [],
     description: 'Keys of the management API (`/v0/management/…`: virtual keys, teams, their usage; `switchyard keys`), sent as `Authorization: Bearer <key>`. Client keys are never accepted there, nor admin keys on the model endpoints. Empty strings are dropped. Empty list = the management API answers only callers on loopback, and only when the gateway listens on loopback. Wrong keys are throttled per client address (5 a minute).',
   })),
-}, { ...closed, description: 'Client authentication, and the admin keys of the management API.' });
+}, { ...closed, description: 'Client authentication, the limits of named keys and teams, and the admin keys of the management API.' });
 
 export const LoggingSchema = Type.Object({
   level: Type.Optional(literals(LOG_LEVELS, { default: DEFAULT_LOGGING.level, description: 'Minimum level written.' })),
@@ -343,6 +384,8 @@ export const ConfigSchema = Type.Object({
 export type RawConfig = Static<typeof ConfigSchema>;
 export type RawProvider = Static<typeof ProviderSchema>;
 export type RawAlias = Static<typeof AliasSchema>;
+export type RawClientKey = Static<typeof ClientKeySchema>;
+export type RawTeam = Static<typeof TeamSchema>;
 export type RawRouting = Static<typeof RoutingSchema>;
 export type RawPrice = Static<typeof PriceSchema>;
 

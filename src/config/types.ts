@@ -265,12 +265,60 @@ export interface CorsConfig {
 }
 
 export interface AuthConfig {
-  /** Client keys; empty = no client authentication. */
+  /** Client keys (every secret, named ones included); empty = no client authentication. */
   keys: string[];
   /** Allow binding a non-loopback address with no client keys. */
   allowUnauthenticated: boolean;
   /** Keys of the management API (/v0/management); empty = loopback only, when the listener is loopback. */
   adminKeys: string[];
+  /** Keys written as objects (`{ key, name, … }`), with their names, teams and limits; absent = none. */
+  clients?: ClientKeyConfig[];
+  /** Teams and their limits (`auth.teams`); absent = none. */
+  teams?: TeamConfig[];
+  /** Tokens a TPM limit reserves for the answer of a request that sets no max_tokens; absent = the default. */
+  tpmDefaultMaxTokens?: number;
+  /** What limits do when their store cannot answer; absent = the defaults (rate limits open, budgets closed). */
+  onStoreFailure?: StoreFailurePolicy;
+}
+
+/** The same shape as governance's `Budget` (src/governance/policy.ts), which config may not import. */
+export interface BudgetConfig {
+  usd: number;
+  period: 'day' | 'week' | 'month' | 'total';
+  softUsd?: number;
+}
+
+/** The same shape as governance's `Limits`; every field absent = unlimited. */
+export interface LimitsConfig {
+  models?: string[];
+  rpm?: number;
+  tpm?: number;
+  maxConcurrent?: number;
+  budget?: BudgetConfig;
+}
+
+/** A client key written as an object in `auth.keys`. */
+export interface ClientKeyConfig {
+  key: string;
+  name: string;
+  team?: string;
+  /** Absent when the key sets no limit of its own. */
+  limits?: LimitsConfig;
+  cache?: { ttlSeconds: number; perKey: boolean };
+}
+
+export interface TeamConfig {
+  name: string;
+  limits?: LimitsConfig;
+}
+
+export type FailureMode = 'open' | 'closed';
+
+export interface StoreFailurePolicy {
+  /** `open`: serve with the last counts known in process; `closed`: refuse (503). */
+  rateLimits: FailureMode;
+  /** `open`: serve as if nothing had been spent beyond what this process counted; `closed`: refuse (503). */
+  budgets: FailureMode;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

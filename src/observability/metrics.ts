@@ -91,6 +91,8 @@ export interface GatewayMetricsOptions {
   labelLimit?: number;
   /** Usage rows dropped by the store's bounded queue so far (read at scrape time). */
   usageDropped?: () => number;
+  /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
+  budgetSoftExceeded?: () => ReadonlyMap<string, number>;
 }
 
 let processRegistry: Registry | undefined;
@@ -137,6 +139,19 @@ export class GatewayMetrics implements RequestObserver {
         name: 'switchyard_usage_dropped_total', type: 'counter',
         help: 'Usage rows dropped because the store was down or too slow (the queue is bounded).',
         collect: (samples) => samples.push({ value: dropped(), labels: {} }),
+      }).registerIn(this.registry);
+    }
+    const softBudgets = options.budgetSoftExceeded;
+    if (softBudgets !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_budget_soft_exceeded_total', type: 'counter',
+        help: 'Soft budget thresholds crossed (once per budget period), by scope (key or team) and the key\'s or team\'s name.',
+        collect: (samples) => {
+          for (const [label, value] of softBudgets()) {
+            const separator = label.indexOf('\0');
+            samples.push({ value, labels: { scope: label.slice(0, separator), name: label.slice(separator + 1) } });
+          }
+        },
       }).registerIn(this.registry);
     }
     this.exposed = Registry.merge([processMetrics(), this.registry]);

@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { KeyStore, StoreKeyEntry } from '../governance/key-store.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
+import { clientKeyId } from '../util/client-key-id.ts';
 import { queryKey } from '../util/query-key.ts';
 
 export function digest(key: string): Buffer {
@@ -18,7 +19,7 @@ export function digest(key: string): Buffer {
 export interface ClientIdentity {
   /** A non-secret label for logs: `key-` and the first 8 hex digits of the key's digest, or a store key's id (`vk-…`). */
   keyId: string;
-  /** The key's limits (frozen), when it has any. */
+  /** The key's name, team and limits (frozen): a named key of the YAML, or a store key with limits; undefined for a plain key. */
   policy: KeyPolicy | undefined;
   /** The store's entry, re-checked (disabled, expired) each time the memory answers. */
   entry: StoreKeyEntry | undefined;
@@ -36,6 +37,7 @@ function unauthorized(code: string, message: string): GatewayError {
 export class ClientAuth {
   private readonly digests: Buffer[];
   private readonly ids: string[];
+  private readonly policies: readonly (KeyPolicy | undefined)[];
   private readonly store: KeyStore | undefined;
   /**
    * Presented strings that matched, with their identity. Only a correct key can enter, so a
@@ -45,9 +47,11 @@ export class ClientAuth {
   private readonly accepted = new Map<string, ClientIdentity>();
   private generation = 0;
 
-  constructor(keys: readonly string[], store?: KeyStore) {
+  /** `policies`: each key's policy, in the order of `keys` (governance/key-policies.ts). */
+  constructor(keys: readonly string[], policies: readonly (KeyPolicy | undefined)[] = [], store?: KeyStore) {
     this.digests = keys.map(digest);
-    this.ids = this.digests.map((value) => `key-${value.subarray(0, 4).toString('hex')}`);
+    this.ids = keys.map(clientKeyId);
+    this.policies = policies;
     this.store = store;
   }
 
@@ -93,7 +97,7 @@ export class ClientAuth {
       if (timingSafeEqual(presented, this.digests[i]!) && match < 0) match = i;
     }
     let identity: ClientIdentity;
-    if (match >= 0) identity = Object.freeze({ keyId: this.ids[match]!, policy: undefined, entry: undefined });
+    if (match >= 0) identity = Object.freeze({ keyId: this.ids[match]!, policy: this.policies[match], entry: undefined });
     else {
       const entry = store?.find(presented.toString('hex'));
       if (entry === undefined) {

@@ -4,6 +4,7 @@ import type { RequestSummary, SurfaceAdapter, SurfaceRequest } from '../canonica
 import type { CanonicalRequest } from '../canonical/request.ts';
 import type { ErrorInfo } from '../canonical/errors.ts';
 import type { Usage } from '../canonical/usage.ts';
+import type { LimitTicket } from '../governance/limit-enforcer.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
 import type { Route } from '../routing/router.ts';
@@ -55,8 +56,10 @@ export class RequestContext {
   /** Renders errors when no surface matched the path. */
   readonly errorSurface: SurfaceAdapter;
   keyId = '';
-  /** authenticate: the caller's key's limits (and its team's), when it has any (governance/policy.ts). */
+  /** authenticate: the caller's name, team and limits (undefined: a plain key, or no client auth). */
   policy: KeyPolicy | undefined = undefined;
+  /** admit: what the caller's limits hold for this request, settled in complete. */
+  limitTicket: LimitTicket | undefined = undefined;
   modelAsked = '';
   provider = '';
   upstreamModel = '';

@@ -14,8 +14,9 @@
 // decode        the body is parsed and the surface reads its summary (model, stream); handlers
 //               check what the summary says (model-name bounds, duplicate routing fields). The
 //               canonical request is built later, only when a translation needs it.
-// admit         may this caller make this request now: per-key limits, budgets, allow-lists
-//               (reserve here, settle in complete). Empty today.
+// admit         may this caller make this request now: per-key and per-team allow-lists, rates,
+//               requests in flight, budgets (pipeline/limits.ts: reserve here, settle in complete).
+//               Empty unless some key or team has limits.
 // route         the name asked for becomes a route: handlers may rewrite `context.routeModel`
 //               (`model: auto`, later), then suffixes and aliases resolve it.
 // lookup        may the answer come from elsewhere: the response cache (a hit answers here;
@@ -23,15 +24,16 @@
 // attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
 //               classify; retries, fallbacks, cooldowns.
 // commit        the first byte goes to the client; no retry after this. Handlers see the answer's
-//               head before it is written (e.g. rate-limit headers, `x-switchyard-cache`).
+//               head before it is written (the rate-limit headers of a limited key, `x-switchyard-cache`).
 // stream        per-part filters over canonical stream parts (hooks, output guards). Empty today;
 //               a route with filters is translated rather than passed through.
 // complete      after the response closed: cost, access log, metrics, usage, traces, body capture
-//               (later: budget settlement, webhooks). Off the critical path; must not throw.
+//               limits and budgets settled (later: webhooks). Off the critical path; must not throw.
 import type { StreamEncoder } from '../canonical/adapters.ts';
 import type { StreamPart } from '../canonical/stream.ts';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
+import { limitHandlers } from './limits.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
 import { MANAGEMENT_PREFIX } from './admin-auth.ts';
 import { compileResponseCache } from './response-cache.ts';
@@ -163,17 +165,19 @@ export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], d
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
   const cache = compileResponseCache(runtime);
+  // key and team limits: only when some key or team has one (settled after the cost is known)
+  const limits = runtime.limits === undefined ? undefined : limitHandlers(runtime.limits, runtime.now);
   return Object.freeze({
     accept: [browserGuard],
     authenticate: [runtime.auth.enabled ? clientKey : adminOnly],
     decode: [boundedModelName, singleModelField],
-    admit: [],
+    admit: limits !== undefined ? [limits.admit] : [],
     route: [],
     lookup: cache !== undefined ? [cache.lookup] : [],
-    commit: cache !== undefined ? [cache.commit] : [],
+    commit: [...(limits !== undefined ? [limits.commit] : []), ...(cache !== undefined ? [cache.commit] : [])],
     stream: [],
-    // the cache stores last: the access line and usage go out first
-    complete: [costOf(runtime), ...process.complete, ...(cache !== undefined ? [cache.complete] : [])],
+    // limits settle once the cost is known; the cache stores last: the access line and usage go out first
+    complete: [costOf(runtime), ...(limits !== undefined ? [limits.complete] : []), ...process.complete, ...(cache !== undefined ? [cache.complete] : [])],
   });
 }
 

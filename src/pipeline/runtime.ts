@@ -3,6 +3,7 @@
 // it in; requests in flight keep the one they started with, whose pools close once idle.
 import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../config/types.ts';
+import { DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS } from '../config/defaults.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
@@ -17,6 +18,9 @@ import { hash } from 'node:crypto';
 import type { HealthStore, RetryBudgetStore, SessionStore, StateStores } from '../state/interfaces.ts';
 import { redactText } from '../util/redact.ts';
 import type { OwnExchanges } from './exchange.ts';
+import { configKeyPolicies, enforces } from '../governance/key-policies.ts';
+import { LimitEnforcer, type SoftBudgetEvent, type SpendReadiness } from '../governance/limit-enforcer.ts';
+import type { KeyPolicy } from '../governance/policy.ts';
 
 /** Builds the exchanges of a provider that runs its own (no HTTP endpoint), for one runtime. */
 export type OwnProviderBuilder = (provider: ProviderConfig, config: GatewayConfig) => OwnExchanges;
@@ -31,7 +35,15 @@ export interface RuntimeDependencies {
   keyStore?: KeyStore;
   /** Providers that run their own exchanges (agent CLIs), by their config's `dialect` (`agent-cli`). */
   ownProviders?: ReadonlyMap<string, OwnProviderBuilder>;
+  /** The clock of limits and budgets (tests pass a fake one); Date.now by default. */
+  now?: () => number;
+  /** Whether budget spend could be read from the usage store (governance/budget-ledger.ts); always, when absent. */
+  spendReadiness?: SpendReadiness;
+  /** Told when a key or team crosses its soft budget threshold (after the log line): the metric counts it. */
+  onSoftBudget?: (event: SoftBudgetEvent) => void;
 }
+
+const ALWAYS_AVAILABLE: SpendReadiness = Object.freeze({ available: true });
 
 /** A short non-secret fingerprint of a key, naming it in status pages (never the key). */
 export function keyFingerprint(key: string): string {
@@ -135,6 +147,12 @@ export class Runtime {
   readonly state: StateStores;
   /** Passive health per (provider key, model); shared by every runtime of the process. */
   readonly health: HealthStore;
+  /** The policy of each of `config.auth.keys` (undefined for a plain key), built at load. */
+  readonly keyPolicies: readonly (KeyPolicy | undefined)[];
+  /** Enforces key and team limits; undefined when no key or team has any (no handler is compiled then). */
+  readonly limits: LimitEnforcer | undefined;
+  /** The clock of limits and budgets. */
+  readonly now: () => number;
   /** Retries and fallbacks spend from this; rebuilt with each config. */
   readonly retryBudget: RetryBudgetStore;
   /** Session pins; rebuilt with each config (a pin is an index into this runtime's routes). */
@@ -159,7 +177,9 @@ export class Runtime {
     this.config = config;
     this.logger = dependencies.logger;
     this.adapters = dependencies.providerAdapters;
-    this.auth = new ClientAuth(config.auth.keys, dependencies.keyStore);
+    this.now = dependencies.now ?? Date.now;
+    this.keyPolicies = configKeyPolicies(config.auth);
+    this.auth = new ClientAuth(config.auth.keys, this.keyPolicies, dependencies.keyStore);
     this.admin = new AdminAuth(config.auth.adminKeys, config.server.host);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);
@@ -168,6 +188,9 @@ export class Runtime {
     this.retryBudget = dependencies.state.newRetryBudget(config.routing.retryBudget);
     this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
+    // limits are enforced when a named key or team of the YAML has one, or when a key store is open
+    // (its keys may carry limits at any time); a policy-less request then costs one field check
+    this.limits = this.keyPolicies.some(enforces) || dependencies.keyStore !== undefined ? this.limitEnforcer(config, dependencies) : undefined;
     const secrets: string[] = [...config.auth.keys, ...config.auth.adminKeys];
     const storagePassword = passwordOf(config.storage.url);
     if (storagePassword !== undefined) secrets.push(storagePassword);
@@ -182,6 +205,26 @@ export class Runtime {
     if (config.tracing !== undefined) for (const value of Object.values(config.tracing.headers)) if (value !== '') secrets.push(value);
     this.secrets = secrets;
     this.router = new Router(config, this);
+  }
+
+  private limitEnforcer(config: GatewayConfig, dependencies: RuntimeDependencies): LimitEnforcer {
+    const prices = this.prices;
+    const logger = dependencies.logger;
+    const counted = dependencies.onSoftBudget;
+    return new LimitEnforcer({
+      counters: dependencies.state.rateLimits,
+      spend: dependencies.state.spend,
+      spendReadiness: dependencies.spendReadiness ?? ALWAYS_AVAILABLE,
+      // before routing, the model as asked is priced (an alias has no price: the hold is minimal)
+      prices: { estimateUsd: (model, inputTokens, outputTokens) => prices.cost('', model, { inputTokens, outputTokens }) },
+      defaultMaxTokens: config.auth.tpmDefaultMaxTokens ?? DEFAULT_TPM_MAX_TOKENS,
+      onStoreFailure: config.auth.onStoreFailure ?? DEFAULT_STORE_FAILURE,
+      onSoftBudget: (event) => {
+        logger.warn({ scope: event.scope, name: event.name, id: event.id, period: event.period, spent_usd: event.spentUsd, soft_usd: event.softUsd, limit_usd: event.limitUsd },
+          'budget soft threshold crossed');
+        counted?.(event);
+      },
+    });
   }
 
   private buildProviders(config: GatewayConfig, dependencies: RuntimeDependencies, secrets: string[]): void {

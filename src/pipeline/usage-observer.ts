@@ -36,6 +36,7 @@ export class UsageObserver implements RequestObserver {
       subscription: context.subscription,
       reportedCostUsd: context.reportedCostUsd ?? null,
       cached: context.cached,
+      team: context.policy?.team ?? '',
     });
   }
 }

@@ -37,9 +37,11 @@ export interface UsageRow {
   reportedCostUsd?: number | null;
   /** Answered from the gateway's exact-response cache: no provider was asked, so `costUsd` is 0. Default false. */
   cached?: boolean;
+  /** The client key's team (`auth.teams`, the key store), '' for none. Team budgets are read back from it. */
+  team?: string;
 }
 
-export const USAGE_GROUPS = ['model', 'provider', 'key', 'day', 'surface'] as const;
+export const USAGE_GROUPS = ['model', 'provider', 'key', 'team', 'day', 'surface'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageQuery {
@@ -52,7 +54,7 @@ export interface UsageQuery {
 
 /** One group's sums, in the shape `GET /v0/usage` answers. */
 export interface UsageSummary {
-  /** The model (that answered, else the one asked), provider, key id, surface or UTC day; null for none (no client key). */
+  /** The model (that answered, else the one asked), provider, key id, team, surface or UTC day; null for none (no client key, no team). */
   group: string | null;
   requests: number;
   /** Requests answered with a status of 400 or more. */
@@ -162,6 +164,7 @@ export function groupSql(groupBy: UsageGroup, day: string): string {
     case 'model': return "CASE WHEN model = '' THEN model_asked ELSE model END";
     case 'provider': return 'provider';
     case 'key': return 'key_id';
+    case 'team': return 'team';
     case 'surface': return 'surface';
     case 'day': return day;
   }
@@ -170,7 +173,7 @@ export function groupSql(groupBy: UsageGroup, day: string): string {
 export const COLUMNS = [
   'time', 'request_id', 'key_id', 'surface', 'model_asked', 'provider', 'model', 'fallback', 'status', 'stream', 'attempts',
   'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'duration_ms',
-  'subscription', 'reported_cost_usd', 'cached',
+  'subscription', 'reported_cost_usd', 'cached', 'team',
 ] as const;
 
 /**
@@ -181,6 +184,7 @@ export const ADDED_COLUMNS = [
   { name: 'subscription', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
   { name: 'reported_cost_usd', sqlite: 'REAL', postgres: 'double precision' },
   { name: 'cached', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
+  { name: 'team', sqlite: "TEXT NOT NULL DEFAULT ''", postgres: "text NOT NULL DEFAULT ''" },
 ] as const;
 
 /** A row's values in COLUMNS order (time as epoch ms, stream as a boolean). */
@@ -188,6 +192,6 @@ export function valuesOf(row: UsageRow): (string | number | boolean | null)[] {
   return [
     row.time, row.requestId, row.keyId, row.surface, row.modelAsked, row.provider, row.model, row.fallback, row.status, row.stream, row.attempts,
     row.inputTokens, row.outputTokens, row.cachedTokens, row.cacheWriteTokens, row.reasoningTokens, row.costUsd, row.durationMs,
-    row.subscription ?? false, row.reportedCostUsd ?? null, row.cached ?? false,
+    row.subscription ?? false, row.reportedCostUsd ?? null, row.cached ?? false, row.team ?? '',
   ];
 }

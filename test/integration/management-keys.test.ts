@@ -92,7 +92,11 @@ describe('the lifecycle of a virtual key', () => {
     secrets.push(secret);
 
     // the key works on the model endpoints, as does the config's client key; no key at all does not
-    assert.equal((await chat(gateway, secret)).status, 200);
+    assert.equal((await chat(gateway, secret, 'fast')).status, 200);
+    // its allow-list holds: a model outside it is refused (403, naming the key)
+    const outside = await chat(gateway, secret, 'mock-gpt');
+    assert.equal(outside.status, 403, outside.text);
+    assert.match(outside.text, /ci-bot/);
     assert.equal((await chat(gateway, CLIENT_KEY)).status, 200);
     assert.equal((await chat(gateway, undefined)).status, 401);
     assert.equal((await chat(gateway, 'sy-not-a-key')).status, 401);
@@ -125,7 +129,7 @@ describe('the lifecycle of a virtual key', () => {
     assert.match(refused.json().error.message, /ci-bot.*disabled/);
     assertNoSecret(refused.text);
     assert.equal((await call(gateway, 'PATCH', `/v0/management/keys/${id}`, { key: ADMIN_KEY, body: { disabled: false } })).status, 200);
-    assert.equal((await chat(gateway, secret)).status, 200);
+    assert.equal((await chat(gateway, secret, 'main:mock-gpt')).status, 200);
 
     const rotated = await call(gateway, 'POST', `/v0/management/keys/${id}/rotate`, { key: ADMIN_KEY });
     assert.equal(rotated.status, 200, rotated.text);
@@ -134,13 +138,14 @@ describe('the lifecycle of a virtual key', () => {
     assert.notEqual(fresh, secret);
     assert.equal(rotated.json().id, id);
     assert.equal((await chat(gateway, secret)).status, 401);
-    assert.equal((await chat(gateway, fresh)).status, 200);
+    assert.equal((await chat(gateway, fresh, 'main:mock-gpt')).status, 200);
 
     const usage = await call(gateway, 'GET', `/v0/management/keys/${id}/usage`, { key: ADMIN_KEY });
     assert.equal(usage.status, 200, usage.text);
     assert.deepEqual(Object.keys(usage.json().usage), ['day', 'week', 'month', 'total']);
-    assert.equal(usage.json().usage.total.requests, 3);
-    assert.equal(usage.json().usage.day.requests, 3);
+    // three answered and the one its allow-list refused
+    assert.equal(usage.json().usage.total.requests, 4);
+    assert.equal(usage.json().usage.day.requests, 4);
     assert.equal(usage.json().remaining, null);
 
     const deleted = await call(gateway, 'DELETE', `/v0/management/keys/${id}`, { key: ADMIN_KEY });

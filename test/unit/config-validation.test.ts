@@ -33,7 +33,7 @@ test('wrong scalar types', () => {
   assert.equal(only(['server:', '  port: high']), '2:9 server.port: must be an integer between 1 and 65535');
   assert.equal(only(['auth:', '  allow_unauthenticated: yes please']), '2:26 auth.allow_unauthenticated: must be true or false');
   assert.equal(only(['server:', '  drain_timeout_ms: -1']), '2:21 server.drain_timeout_ms: must be a non-negative integer (0 or more)');
-  assert.equal(only(['auth:', '  keys: secret']), '2:9 auth.keys: must be a list of strings');
+  assert.equal(only(['auth:', '  keys: secret']), '2:9 auth.keys: must be a list of strings or mappings');
   assert.equal(only(['providers:', '  name: x']), '2:3 providers: must be a list of providers, each item starting with \'- name:\'');
 });
 

@@ -99,7 +99,7 @@ test('the index: policies with the team\'s limits, names unique, rotation and de
 test('ClientAuth over the store: disabled and expired keys are refused by name, the memory forgets changed keys', async () => {
   const keys = store();
   await keys.load();
-  const auth = new ClientAuth(['sk-config'], keys);
+  const auth = new ClientAuth(['sk-config'], [], keys);
   const headers = (key: string) => ({ authorization: `Bearer ${key}` });
   const created = await keys.createKey(parseKeyInput({ name: 'bot', rpm: 5 }, 'create', Date.now()), 'a', anyModel);
   const secret = created.secret!;
@@ -122,10 +122,10 @@ test('ClientAuth over the store: disabled and expired keys are refused by name, 
 
 test('ClientAuth: an empty store and no config keys = no authentication; a store not read yet = 503 for unknown keys', async () => {
   const keys = store();
-  const auth = new ClientAuth([], keys);
+  const auth = new ClientAuth([], [], keys);
   assert.equal(auth.enabled, true);
   assert.equal(auth.authenticate({}, '').keyId, '');
-  const withConfig = new ClientAuth(['sk-config'], keys);
+  const withConfig = new ClientAuth(['sk-config'], [], keys);
   assert.throws(() => withConfig.authenticate({ authorization: 'Bearer sy-x' }, ''), (error: GatewayError) => error.status === 503);
   await keys.close();
 });

@@ -1,0 +1,473 @@
+// Enforces key and team limits: allow-lists, requests and tokens per minute, requests in flight,
+// budgets. A policy is compiled once (cached by the frozen `KeyPolicy` object, so the key store's
+// policies are compiled on first use too); a request reserves in admit (`admit` → a `LimitTicket`),
+// reports what it has left in commit (`appendHeaders`), and settles in complete (`settle`) with its
+// real tokens and cost, whatever way it ended. Counters and spend live behind the state interfaces
+// (in process by default), keyed by key id and team name, so they outlive config reloads.
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import type { FailureMode } from '../config/types.ts';
+import type { LimitRule, MaybePromise, RateLimitCounters, SpendStore } from '../state/interfaces.ts';
+import { periodEnd, periodStart } from './budget-period.ts';
+import { ModelAllowList } from './model-allow-list.ts';
+import type { Budget, KeyPolicy, Limits } from './policy.ts';
+import { openaiDuration, rfc3339 } from './rate-limit-headers.ts';
+
+const MINUTE_MS = 60_000;
+const MICROS_PER_USD = 1_000_000;
+
+/** What a held budget counts when the request's price is unknown: enough to refuse an exhausted budget. */
+const MINIMAL_HOLD = 1;
+
+// What a ticket took, one bit each, so that settling gives back exactly that
+const KEY_CONCURRENT = 1;
+const TEAM_CONCURRENT = 2;
+const KEY_RPM = 4;
+const TEAM_RPM = 8;
+const KEY_TPM = 16;
+const TEAM_TPM = 32;
+const KEY_BUDGET = 64;
+const TEAM_BUDGET = 128;
+
+/** Prices a request before it is routed (the model as asked; undefined when unknown). */
+export interface CostEstimator {
+  estimateUsd(model: string, inputTokens: number, outputTokens: number): number | undefined;
+}
+
+/** A soft budget threshold was crossed (once per scope and period). */
+export interface SoftBudgetEvent {
+  readonly scope: 'key' | 'team';
+  /** The key's name or the team's name. */
+  readonly name: string;
+  /** The key's id (a team's name for a team). */
+  readonly id: string;
+  readonly period: Budget['period'];
+  readonly spentUsd: number;
+  readonly softUsd: number;
+  readonly limitUsd: number;
+}
+
+/** Whether spend can be trusted: false while it could not be read from the usage store. */
+export interface SpendReadiness {
+  readonly available: boolean;
+}
+
+export interface LimitEnforcerOptions {
+  readonly counters: RateLimitCounters;
+  readonly spend: SpendStore;
+  readonly spendReadiness: SpendReadiness;
+  readonly prices: CostEstimator;
+  /** Tokens reserved for the answer when a request sets no max_tokens. */
+  readonly defaultMaxTokens: number;
+  readonly onStoreFailure: { readonly rateLimits: FailureMode; readonly budgets: FailureMode };
+  readonly onSoftBudget: (event: SoftBudgetEvent) => void;
+}
+
+/** One scope's (a key's or a team's) limits, compiled. */
+class ScopeLimits {
+  readonly scope: 'key' | 'team';
+  readonly id: string;
+  readonly name: string;
+  /** How errors name it: `key 'ci' (key-1a2b3c4d)`, `team 'ml'`. */
+  readonly label: string;
+  readonly allowList: ModelAllowList | undefined;
+  readonly rpm: LimitRule | undefined;
+  readonly tpm: LimitRule | undefined;
+  readonly concurrent: LimitRule | undefined;
+  readonly rpmCounter: string;
+  readonly tpmCounter: string;
+  readonly concurrentCounter: string;
+  readonly budget: Budget | undefined;
+  readonly budgetName: string;
+  /** Micro-dollars. */
+  readonly budgetLimit: number;
+  readonly softLimit: number;
+  /** The current budget period, recomputed when `now` leaves it. */
+  periodStart = -1;
+  periodEnd = -1;
+  /** The period whose soft threshold has been reported. */
+  softReported = -1;
+
+  constructor(scope: 'key' | 'team', id: string, name: string, limits: Limits) {
+    this.scope = scope;
+    this.id = id;
+    this.name = name;
+    this.label = scope === 'key' ? `key '${name}' (${id})` : `team '${name}'`;
+    this.allowList = limits.models === undefined ? undefined : new ModelAllowList(limits.models);
+    this.rpm = limits.rpm === undefined ? undefined : Object.freeze({ kind: 'sliding', limit: limits.rpm, windowMs: MINUTE_MS });
+    this.tpm = limits.tpm === undefined ? undefined : Object.freeze({ kind: 'sliding', limit: limits.tpm, windowMs: MINUTE_MS });
+    this.concurrent = limits.maxConcurrent === undefined ? undefined : Object.freeze({ kind: 'concurrent', limit: limits.maxConcurrent, windowMs: 0 });
+    this.rpmCounter = `rpm\0${scope}\0${id}`;
+    this.tpmCounter = `tpm\0${scope}\0${id}`;
+    this.concurrentCounter = `concurrent\0${scope}\0${id}`;
+    this.budget = limits.budget;
+    this.budgetName = budgetName(scope, id);
+    this.budgetLimit = limits.budget === undefined ? 0 : Math.round(limits.budget.usd * MICROS_PER_USD);
+    this.softLimit = limits.budget?.softUsd === undefined ? Infinity : Math.round(limits.budget.softUsd * MICROS_PER_USD);
+  }
+
+  /** Moves to the budget period holding `now`. */
+  enterPeriod(now: number): void {
+    if (now >= this.periodStart && now < this.periodEnd) return;
+    const period = this.budget!.period;
+    this.periodStart = periodStart(period, now);
+    this.periodEnd = periodEnd(period, this.periodStart);
+  }
+}
+
+/** The counter name of a budget in the `SpendStore`. */
+export function budgetName(scope: 'key' | 'team', id: string): string {
+  return `budget\0${scope}\0${id}`;
+}
+
+/** A policy compiled: its key's and its team's limits. */
+class CompiledPolicy {
+  readonly key: ScopeLimits | undefined;
+  readonly team: ScopeLimits | undefined;
+  readonly tokens: boolean;
+  readonly budgets: boolean;
+
+  constructor(key: ScopeLimits | undefined, team: ScopeLimits | undefined) {
+    this.key = key;
+    this.team = team;
+    this.tokens = key?.tpm !== undefined || team?.tpm !== undefined;
+    this.budgets = key?.budget !== undefined || team?.budget !== undefined;
+  }
+}
+
+/** What one request holds, from admit to complete. */
+export class LimitTicket {
+  readonly policy: CompiledPolicy;
+  readonly holder: string;
+  readonly reservedAt: number;
+  /** Bits of what was taken (KEY_RPM, …). */
+  taken = 0;
+  /** Tokens reserved under each TPM limit. */
+  tokens = 0;
+  /** Micro-dollars held against each budget. */
+  keyHold = 0;
+  teamHold = 0;
+  settled = false;
+
+  constructor(policy: CompiledPolicy, holder: string, reservedAt: number) {
+    this.policy = policy;
+    this.holder = holder;
+    this.reservedAt = reservedAt;
+  }
+}
+
+/** A refusal: the error to answer in the caller's dialect, and for a rate limit, which one (for its headers). */
+export interface LimitRefusal {
+  readonly error: GatewayError;
+  readonly rate?: { readonly unit: 'requests' | 'tokens'; readonly limit: number; readonly resetMs: number };
+}
+
+function rateLimited(message: string, waitMs: number): GatewayError {
+  return new GatewayError(ErrorCode.rateLimitExceeded, message, {
+    status: 429, origin: 'downstream', errorClass: 'client-error', retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+  });
+}
+
+function storeUnavailable(message: string): GatewayError {
+  return new GatewayError(ErrorCode.limitsUnavailable, message, { status: 503, origin: 'gateway', errorClass: 'client-error', retryAfterSeconds: 5 });
+}
+
+function usd(micros: number): string {
+  return `$${(micros / MICROS_PER_USD).toFixed(2)}`;
+}
+
+export class LimitEnforcer {
+  private readonly options: LimitEnforcerOptions;
+  private readonly counters: RateLimitCounters;
+  private readonly spend: SpendStore;
+  private readonly compiled = new WeakMap<KeyPolicy, CompiledPolicy>();
+  /** Team limits compiled once per team's `Limits` object (every key of the team shares it). */
+  private readonly teams = new WeakMap<Limits, ScopeLimits>();
+  /** The last reset written, and its text: requests within the same millisecond share it. */
+  private resetMs = -1;
+  private resetText = '';
+
+  constructor(options: LimitEnforcerOptions) {
+    this.options = options;
+    this.counters = options.counters;
+    this.spend = options.spend;
+  }
+
+  private compile(policy: KeyPolicy): CompiledPolicy {
+    let compiled = this.compiled.get(policy);
+    if (compiled !== undefined) return compiled;
+    const key = policy.limits === undefined ? undefined : new ScopeLimits('key', policy.id, policy.name, policy.limits);
+    let team: ScopeLimits | undefined;
+    if (policy.teamLimits !== undefined && policy.team !== undefined) {
+      team = this.teams.get(policy.teamLimits);
+      if (team === undefined) this.teams.set(policy.teamLimits, (team = new ScopeLimits('team', policy.team, policy.team, policy.teamLimits)));
+    }
+    compiled = new CompiledPolicy(key, team);
+    this.compiled.set(policy, compiled);
+    return compiled;
+  }
+
+  /**
+   * May this request go on? `promptTokens`: the estimated prompt; `maxTokens`: what the request
+   * allows the answer (undefined: not set); `countsTokens`: false for requests that use no tokens
+   * (token counting), which then reserve no tokens nor budget. Answers a ticket to settle later,
+   * or the refusal.
+   */
+  admit(policy: KeyPolicy, model: string, promptTokens: number, maxTokens: number | undefined, countsTokens: boolean, holder: string, now: number): LimitTicket | LimitRefusal {
+    const compiled = this.compile(policy);
+    const key = compiled.key;
+    const team = compiled.team;
+    if (key?.allowList !== undefined && !key.allowList.allows(model)) return { error: notAllowed(key, model, undefined) };
+    if (team?.allowList !== undefined && !team.allowList.allows(model)) return { error: notAllowed(team, model, policy) };
+    const ticket = new LimitTicket(compiled, holder, now);
+    const refusal = this.reserveRates(ticket, key, team, countsTokens ? promptTokens + (maxTokens ?? this.options.defaultMaxTokens) : 0, now)
+      ?? (countsTokens && compiled.budgets ? this.reserveBudgets(ticket, key, team, model, promptTokens, maxTokens ?? this.options.defaultMaxTokens, now) : undefined);
+    if (refusal === undefined) return ticket;
+    this.release(ticket, now);
+    return refusal;
+  }
+
+  private reserveRates(ticket: LimitTicket, key: ScopeLimits | undefined, team: ScopeLimits | undefined, tokens: number, now: number): LimitRefusal | undefined {
+    if (key !== undefined) {
+      if (key.concurrent !== undefined && !this.take(ticket, key.concurrentCounter, key.concurrent, 1, KEY_CONCURRENT, now)) return this.concurrencyRefusal(key);
+      if (key.rpm !== undefined) {
+        const wait = this.reserve(ticket, key.rpmCounter, key.rpm, 1, KEY_RPM, now);
+        if (wait > 0) return this.rateRefusal(key, 'requests', wait);
+      }
+    }
+    if (team !== undefined) {
+      if (team.concurrent !== undefined && !this.take(ticket, team.concurrentCounter, team.concurrent, 1, TEAM_CONCURRENT, now)) return this.concurrencyRefusal(team);
+      if (team.rpm !== undefined) {
+        const wait = this.reserve(ticket, team.rpmCounter, team.rpm, 1, TEAM_RPM, now);
+        if (wait > 0) return this.rateRefusal(team, 'requests', wait);
+      }
+    }
+    if (tokens === 0) return undefined;
+    if (key?.tpm !== undefined) {
+      // an estimate above the limit itself would never fit: it waits for an empty window instead
+      ticket.tokens = Math.min(tokens, key.tpm.limit, team?.tpm?.limit ?? Infinity);
+      const wait = this.reserve(ticket, key.tpmCounter, key.tpm, ticket.tokens, KEY_TPM, now);
+      if (wait > 0) return this.rateRefusal(key, 'tokens', wait);
+    }
+    if (team?.tpm !== undefined) {
+      ticket.tokens = Math.min(tokens, team.tpm.limit, key?.tpm?.limit ?? Infinity);
+      const wait = this.reserve(ticket, team.tpmCounter, team.tpm, ticket.tokens, TEAM_TPM, now);
+      if (wait > 0) return this.rateRefusal(team, 'tokens', wait);
+    }
+    return undefined;
+  }
+
+  /** Takes `amount` under `rule`: 0 when taken, else the wait (ms). A store that cannot answer now counts as the failure policy says. */
+  private reserve(ticket: LimitTicket, counter: string, rule: LimitRule, amount: number, bit: number, now: number): number {
+    const result: MaybePromise<number> = this.counters.reserve(counter, rule, amount, ticket.holder, now);
+    if (typeof result === 'number') {
+      if (result === 0) ticket.taken |= bit;
+      return result;
+    }
+    // a shared store answering later: this synchronous phase cannot wait for it
+    result.catch(() => {});
+    return this.options.onStoreFailure.rateLimits === 'open' ? 0 : -1;
+  }
+
+  private take(ticket: LimitTicket, counter: string, rule: LimitRule, amount: number, bit: number, now: number): boolean {
+    return this.reserve(ticket, counter, rule, amount, bit, now) === 0;
+  }
+
+  private reserveBudgets(ticket: LimitTicket, key: ScopeLimits | undefined, team: ScopeLimits | undefined, model: string, promptTokens: number, maxTokens: number, now: number): LimitRefusal | undefined {
+    if (!this.options.spendReadiness.available && this.options.onStoreFailure.budgets === 'closed') {
+      return { error: storeUnavailable('Spend could not be read from the usage store yet, so requests of keys with a budget are refused until it can (auth.on_store_failure.budgets: closed).') };
+    }
+    const estimate = this.options.prices.estimateUsd(model, promptTokens, maxTokens);
+    const amount = estimate === undefined ? MINIMAL_HOLD : Math.max(MINIMAL_HOLD, Math.round(estimate * MICROS_PER_USD));
+    if (key?.budget !== undefined) {
+      key.enterPeriod(now);
+      ticket.keyHold = this.hold(ticket, key, amount, now);
+      if (ticket.keyHold === 0) return { error: budgetExceeded(key, undefined, this.spend.spent(key.budgetName, key.periodStart, now), now) };
+      ticket.taken |= KEY_BUDGET;
+    }
+    if (team?.budget !== undefined) {
+      team.enterPeriod(now);
+      ticket.teamHold = this.hold(ticket, team, amount, now);
+      if (ticket.teamHold === 0) return { error: budgetExceeded(team, key, this.spend.spent(team.budgetName, team.periodStart, now), now) };
+      ticket.taken |= TEAM_BUDGET;
+    }
+    return undefined;
+  }
+
+  /**
+   * Holds the estimate, or — when only less is left — what is left, so a request is refused only
+   * once the budget is spent (or held by requests in flight). Answers the amount held, 0 for none.
+   */
+  private hold(ticket: LimitTicket, scope: ScopeLimits, amount: number, now: number): number {
+    const spend = this.spend;
+    if (this.holds(spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, amount, scope.budgetLimit, ticket.holder, now))) return amount;
+    const left = scope.budgetLimit - spend.spent(scope.budgetName, scope.periodStart, now) - spend.held(scope.budgetName, scope.periodStart, now);
+    if (left <= 0 || left >= amount) return 0;
+    return this.holds(spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, left, scope.budgetLimit, ticket.holder, now)) ? left : 0;
+  }
+
+  private holds(result: MaybePromise<boolean>): boolean {
+    if (typeof result === 'boolean') return result;
+    result.catch(() => {});
+    return this.options.onStoreFailure.budgets === 'open';
+  }
+
+  /** Gives back everything a refused request took. */
+  private release(ticket: LimitTicket, now: number): void {
+    this.settleTaken(ticket, 0, 0, false, true, now);
+  }
+
+  /**
+   * The request ended. `tokens` / `costUsd`: its real usage and cost (undefined when unknown);
+   * `answered`: an answer went out (a stream cut by the client included) — one with no reported
+   * usage then counts what was reserved; a request that failed before any answer counts nothing
+   * but its request.
+   */
+  settle(ticket: LimitTicket, tokens: number | undefined, costUsd: number | undefined, answered: boolean, now: number): void {
+    this.settleTaken(ticket, tokens, costUsd, answered, false, now);
+  }
+
+  private settleTaken(ticket: LimitTicket, tokens: number | undefined, costUsd: number | undefined, answered: boolean, refused: boolean, now: number): void {
+    if (ticket.settled) return;
+    ticket.settled = true;
+    const { key, team } = ticket.policy;
+    const taken = ticket.taken;
+    const counters = this.counters;
+    const at = ticket.reservedAt;
+    const holder = ticket.holder;
+    if ((taken & KEY_CONCURRENT) !== 0) counters.settle(key!.concurrentCounter, key!.concurrent!, 1, 1, at, holder, now);
+    if ((taken & TEAM_CONCURRENT) !== 0) counters.settle(team!.concurrentCounter, team!.concurrent!, 1, 1, at, holder, now);
+    // a refused request gives its request back; one that was admitted counts, whatever its outcome
+    if (refused) {
+      if ((taken & KEY_RPM) !== 0) counters.settle(key!.rpmCounter, key!.rpm!, 1, 0, at, holder, now);
+      if ((taken & TEAM_RPM) !== 0) counters.settle(team!.rpmCounter, team!.rpm!, 1, 0, at, holder, now);
+    }
+    const usedTokens = tokens ?? (answered ? ticket.tokens : 0);
+    if ((taken & KEY_TPM) !== 0) counters.settle(key!.tpmCounter, key!.tpm!, ticket.tokens, usedTokens, at, holder, now);
+    if ((taken & TEAM_TPM) !== 0) counters.settle(team!.tpmCounter, team!.tpm!, ticket.tokens, usedTokens, at, holder, now);
+    if ((taken & (KEY_BUDGET | TEAM_BUDGET)) === 0) return;
+    // the real cost; unknown usage of an answer that went out (a cut stream) counts what was held
+    const cost = costUsd !== undefined ? Math.round(costUsd * MICROS_PER_USD) : -1;
+    const heldCounts = cost < 0 && answered && tokens === undefined;
+    if ((taken & KEY_BUDGET) !== 0) this.settleBudget(key!, ticket, ticket.keyHold, cost >= 0 ? cost : heldCounts ? ticket.keyHold : 0, now);
+    if ((taken & TEAM_BUDGET) !== 0) this.settleBudget(team!, ticket, ticket.teamHold, cost >= 0 ? cost : heldCounts ? ticket.teamHold : 0, now);
+  }
+
+  private settleBudget(scope: ScopeLimits, ticket: LimitTicket, hold: number, actual: number, now: number): void {
+    // the period the hold was made in (the current one, unless the request outlived it)
+    const at = ticket.reservedAt;
+    let start = scope.periodStart;
+    let end = scope.periodEnd;
+    if (at < start || at >= end) {
+      start = periodStart(scope.budget!.period, at);
+      end = periodEnd(scope.budget!.period, start);
+    }
+    this.spend.settle(scope.budgetName, start, end, hold, actual, ticket.holder, now);
+    if (scope.softLimit === Infinity || scope.softReported === start || actual === 0) return;
+    const spentNow = this.spend.spent(scope.budgetName, start, now);
+    if (spentNow < scope.softLimit) return;
+    scope.softReported = start;
+    const budget = scope.budget!;
+    this.options.onSoftBudget({
+      scope: scope.scope, name: scope.name, id: scope.id, period: budget.period,
+      spentUsd: spentNow / MICROS_PER_USD, softUsd: budget.softUsd!, limitUsd: budget.usd,
+    });
+  }
+
+  /**
+   * commit: what the caller has left, as OpenAI's `x-ratelimit-*` headers (and, for `anthropic`,
+   * Anthropic's `anthropic-ratelimit-*`), plus the soft budget warning once it is crossed.
+   */
+  appendHeaders(ticket: LimitTicket, anthropic: boolean, now: number, out: string[]): void {
+    const { key, team } = ticket.policy;
+    const windowEnd = now - (now % MINUTE_MS) + MINUTE_MS;
+    if (key?.rpm !== undefined || team?.rpm !== undefined) {
+      this.pushTightest(out, 'requests', key?.rpm, key?.rpmCounter, team?.rpm, team?.rpmCounter, windowEnd, anthropic, now);
+    }
+    if (key?.tpm !== undefined || team?.tpm !== undefined) {
+      this.pushTightest(out, 'tokens', key?.tpm, key?.tpmCounter, team?.tpm, team?.tpmCounter, windowEnd, anthropic, now);
+    }
+    if (key !== undefined && key.softLimit !== Infinity) this.pushBudgetWarning(out, key, now);
+    if (team !== undefined && team.softLimit !== Infinity) this.pushBudgetWarning(out, team, now);
+  }
+
+  private pushTightest(out: string[], unit: 'requests' | 'tokens', keyRule: LimitRule | undefined, keyCounter: string | undefined, teamRule: LimitRule | undefined, teamCounter: string | undefined, windowEnd: number, anthropic: boolean, now: number): void {
+    let limit = 0;
+    let remaining = Infinity;
+    if (keyRule !== undefined) {
+      limit = keyRule.limit;
+      remaining = Math.max(0, Math.floor(keyRule.limit - this.counters.used(keyCounter!, keyRule, now)));
+    }
+    if (teamRule !== undefined) {
+      const left = Math.max(0, Math.floor(teamRule.limit - this.counters.used(teamCounter!, teamRule, now)));
+      if (left < remaining) {
+        limit = teamRule.limit;
+        remaining = left;
+      }
+    }
+    const resetMs = windowEnd - now;
+    if (resetMs !== this.resetMs) {
+      this.resetMs = resetMs;
+      this.resetText = openaiDuration(resetMs);
+    }
+    pushRateHeaders(out, unit, limit, remaining, resetMs, anthropic, now, this.resetText);
+  }
+
+  private pushBudgetWarning(out: string[], scope: ScopeLimits, now: number): void {
+    scope.enterPeriod(now);
+    const spent = this.spend.spent(scope.budgetName, scope.periodStart, now);
+    if (spent < scope.softLimit) return;
+    const budget = scope.budget!;
+    const resets = budget.period === 'total' ? 'it does not reset' : `it resets at ${rfc3339(scope.periodEnd)}`;
+    out.push('x-switchyard-budget-warning', `${scope.label} has spent ${usd(spent)} of its ${usd(scope.budgetLimit)} ${budgetSpan(budget)} budget (warning at ${usd(scope.softLimit)}); ${resets}`);
+  }
+
+  private rateRefusal(scope: ScopeLimits, unit: 'requests' | 'tokens', wait: number): LimitRefusal {
+    if (wait < 0) return { error: storeUnavailable('The rate-limit store cannot be reached, so requests are refused (auth.on_store_failure.rate_limits: closed).') };
+    const rule = unit === 'requests' ? scope.rpm! : scope.tpm!;
+    const what = unit === 'requests' ? `${rule.limit} requests per minute` : `${rule.limit} tokens per minute`;
+    const tooLarge = wait === Infinity;
+    const waitMs = tooLarge ? MINUTE_MS : wait;
+    const message = `Rate limit of ${scope.label} reached: ${what}. Retry after ${Math.max(1, Math.ceil(waitMs / 1000))}s.`;
+    return { error: rateLimited(message, waitMs), rate: { unit, limit: rule.limit, resetMs: waitMs } };
+  }
+
+  private concurrencyRefusal(scope: ScopeLimits): LimitRefusal {
+    const message = `Too many requests in flight for ${scope.label}: at most ${scope.concurrent!.limit} at once. Retry when one has finished.`;
+    return { error: rateLimited(message, 1000) };
+  }
+}
+
+/** Budget periods as a message says them: `$5.00 per month`. */
+function budgetSpan(budget: Budget): string {
+  return budget.period === 'total' ? 'total' : `per-${budget.period}`;
+}
+
+function notAllowed(scope: ScopeLimits, model: string, policy: KeyPolicy | undefined): GatewayError {
+  const who = policy === undefined ? `Key '${scope.name}' (${scope.id})` : `Key '${policy.name}' (${policy.id}) of team '${scope.name}'`;
+  const allowed = scope.allowList!.entries;
+  const list = allowed.length === 0 ? 'none' : allowed.join(', ');
+  return new GatewayError(ErrorCode.modelNotAllowed, `${who} may not use model '${model}'; allowed: ${list}.`, {
+    status: 403, origin: 'downstream', errorClass: 'client-error', param: 'model',
+  });
+}
+
+function budgetExceeded(scope: ScopeLimits, key: ScopeLimits | undefined, spent: number, now: number): GatewayError {
+  const budget = scope.budget!;
+  const who = key === undefined ? scope.label : `${scope.label} (of ${key.label})`;
+  const resets = budget.period === 'total' ? 'This budget does not reset.' : `It resets at ${rfc3339(scope.periodEnd)}.`;
+  const message = `Budget exceeded for ${who}: ${usd(spent)} spent of ${usd(scope.budgetLimit)} ${budget.period === 'total' ? 'in total' : `per ${budget.period}`}. ${resets}`;
+  const init = { status: 429, origin: 'downstream' as const, errorClass: 'client-error' as const };
+  return new GatewayError(ErrorCode.budgetExceeded, message, budget.period === 'total' ? init : { ...init, retryAfterSeconds: Math.max(1, Math.ceil((scope.periodEnd - now) / 1000)) });
+}
+
+/** OpenAI's `x-ratelimit-{limit,remaining,reset}-<unit>`, and Anthropic's `anthropic-ratelimit-<unit>-{limit,remaining,reset}` when asked. */
+export function pushRateHeaders(out: string[], unit: 'requests' | 'tokens', limit: number, remaining: number, resetMs: number, anthropic: boolean, now: number, resetText = openaiDuration(resetMs)): void {
+  const names = unit === 'requests' ? REQUEST_HEADERS : TOKEN_HEADERS;
+  const limitText = String(limit);
+  const remainingText = String(remaining);
+  out.push(names[0], limitText, names[1], remainingText, names[2], resetText);
+  if (anthropic) out.push(names[3], limitText, names[4], remainingText, names[5], rfc3339(now + resetMs));
+}
+
+const REQUEST_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'anthropic-ratelimit-requests-limit', 'anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-reset'] as const;
+const TOKEN_HEADERS = ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens', 'anthropic-ratelimit-tokens-limit', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-reset'] as const;
