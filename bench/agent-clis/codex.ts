@@ -1,5 +1,5 @@
 // Codex as a gateway provider against `codex app-server` spoken directly (JSON-RPC over stdio): same
-// binary, arguments, thread settings and loopback mock of the Responses API. New conversation =
+// binary, arguments, environment, thread settings and loopback mock of the Responses API. New conversation =
 // thread/start (a kept thread, as the driver starts a conversation's) + turn/start; next turn =
 // turn/start on the thread. One process per turn = the driver's fallback, `codex exec --json`
 // (forced by a command that refuses `app-server`). Measured as every CLI is:
@@ -102,7 +102,11 @@ export async function setup(): Promise<CliSetup> {
   const sink = await startEgressSink();
   const workspace = makeAgentWorkspace();
   const settings = codexDriverSettings({ workspace, sink, baseUrl: mock.url, apiKey: 'sk-bench' });
-  const launch = planLaunch({ ...settings, workDir: join(workspace.root, 'direct') });
+  // the environment the gateway gives its worker: its own with the provider's `env` merged over it
+  // (src/pipeline/agent-cli-host.ts). It matters: with SSL_CERT_FILE and SSL_CERT_DIR set (as on
+  // this machine) Codex reads the CA bundle and every file of the certificate directory again on
+  // each turn (5-10 ms here) before the model request goes out; a baseline without them is not like for like
+  const launch = planLaunch({ ...settings, env: { ...process.env, ...settings.env }, workDir: join(workspace.root, 'direct') });
   prepareHome(launch);
   const direct = new DirectAppServer(launch);
   await direct.start();
