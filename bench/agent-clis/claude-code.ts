@@ -120,7 +120,8 @@ export async function setup(): Promise<CliSetup> {
   const workspace = makeAgentWorkspace();
   const env = claudeCodeEnv({ workspace, sink, baseUrl: mock.url, apiKey: 'sk-ant-bench-not-a-key' }) as Record<string, string>;
   const command = agentCliPath('claude-code');
-  const direct = new DirectStreamJson({ name: 'claude', type: 'claude-code', command, args: [], env, mode: 'llm', workDir: workspace.cwd, models: [] });
+  // the direct side runs with the environment the gateway gives its workers: its own, the provider's env over it (see codex.ts)
+  const direct = new DirectStreamJson({ name: 'claude', type: 'claude-code', command, args: [], env: { ...process.env, ...env } as Record<string, string>, mode: 'llm', workDir: workspace.cwd, models: [] });
   const wrapper = join(workspace.root, 'claude-without-stream-json');
   writeFileSync(wrapper, `#!/bin/sh\nfor arg in "$@"; do [ "$arg" = "--input-format" ] && exit 1; done\nexec ${JSON.stringify(command)} "$@"\n`, { mode: 0o755 });
   const cli = { type: 'claude-code' as const, command, args: [], env };

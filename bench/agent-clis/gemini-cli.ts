@@ -85,7 +85,8 @@ export async function setup(): Promise<CliSetup> {
   const workspace = makeAgentWorkspace();
   const env = geminiCliEnv({ workspace, sink, baseUrl: mock.url, apiKey: 'bench-key-0123456789' }) as Record<string, string>;
   const command = agentCliPath('gemini-cli');
-  const direct = new DirectAcp({ name: 'gemini', type: 'gemini-cli', command, args: [], env, mode: 'llm', workDir: join(workspace.root, 'direct'), models: [] });
+  // the direct side runs with the environment the gateway gives its workers: its own, the provider's env over it (see codex.ts)
+  const direct = new DirectAcp({ name: 'gemini', type: 'gemini-cli', command, args: [], env: { ...process.env, ...env } as Record<string, string>, mode: 'llm', workDir: join(workspace.root, 'direct'), models: [] });
   await direct.start();
   const wrapper = join(workspace.root, 'gemini-without-acp');
   writeFileSync(wrapper, `#!/bin/sh\nfor arg in "$@"; do [ "$arg" = "--acp" ] && exit 1; done\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(command)} "$@"\n`, { mode: 0o755 });
