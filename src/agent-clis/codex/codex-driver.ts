@@ -207,11 +207,16 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     if (worker === undefined || worker.exited || binding.interrupted || binding.settled) return;
     binding.interrupted = true;
     clearTimeout(binding.interruptTimer);
+    const sentAt = performance.now();
     worker.request('turn/interrupt', { threadId: state.threadId, turnId: state.turnId }).then(() => {
-      // acknowledged: Codex is winding the turn down, `turn/completed` follows
+      // acknowledged: Codex is winding the turn down, `turn/completed` follows (~110 ms at most
+      // measured). Now and then it reads the turn's model stream to its end first (seen in the
+      // abort soak: ~1 s): a worker with no other turn is then ended within the grace of the
+      // interrupt itself; one carrying other turns gets INTERRUPT_COMPLETION_MS
       if (binding.settled) return;
       clearTimeout(binding.interruptTimer);
-      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), INTERRUPT_COMPLETION_MS);
+      const wait = this.sharing(worker) ? INTERRUPT_COMPLETION_MS : Math.max(0, INTERRUPT_GRACE_MS - (performance.now() - sentAt));
+      binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), wait);
       binding.interruptTimer.unref();
     }, ignore);
     binding.interruptTimer = setTimeout(() => this.interruptTimedOut(worker, binding), this.sharing(worker) ? SHARED_INTERRUPT_GRACE_MS : INTERRUPT_GRACE_MS);
