@@ -32,6 +32,7 @@ import { sendWire } from './pipeline/respond.ts';
 import { healthz, readyz } from './admin/probes.ts';
 import { RouteTable } from './server/route-table.ts';
 import { Runtime, type RuntimeDependencies } from './pipeline/runtime.ts';
+import type { KeyPolicy } from './governance/policy.ts';
 import { BudgetLedger } from './governance/budget-ledger.ts';
 import { AgentCliHost, type AgentCliDrivers } from './pipeline/agent-cli-host.ts';
 import { anthropicProvider } from './providers/anthropic/index.ts';
@@ -227,7 +228,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
   };
   const runtime = buildRuntime(config, logger, state, agentClis, governance);
-  await withinWait(ledger.load(runtime.keyPolicies));
+  // budgets of the YAML's keys and teams, and of the store's keys (read again when the store changes)
+  const budgetPolicies = (current: Runtime): (KeyPolicy | undefined)[] => [...current.keyPolicies, ...(keys?.policies() ?? [])];
+  await withinWait(ledger.load(budgetPolicies(runtime)));
   if (!config.storage.enabled && runtime.keyPolicies.some((policy) => policy?.limits?.budget !== undefined || policy?.teamLimits?.budget !== undefined)) {
     logger.warn('budgets are set but storage is disabled: spend is counted in memory only and starts from zero at each start');
   }
@@ -253,6 +256,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...(bodies !== undefined ? { bodyLog: bodies } : {}),
     ...(accessLog !== undefined ? { accessLog } : {}),
   });
+  // a key created or changed elsewhere (the API, the CLI, another instance): its budget starts from the spend on record
+  keys?.onChange(() => void ledger.load(budgetPolicies(gateway.runtime)));
   metrics.attach(gateway);
   const server = createListener(gateway.handle, {
     keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
@@ -290,7 +295,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     metrics,
     async reload(next: GatewayConfig) {
       const fresh = buildRuntime(next, logger, state, agentClis, governance);
-      await withinWait(ledger.load(fresh.keyPolicies));
+      await withinWait(ledger.load(budgetPolicies(fresh)));
       if (discover) {
         await fresh.discoverAll();
         fresh.startBackgroundDiscovery();

@@ -83,6 +83,9 @@ export interface KeyStoreOptions {
   onError?: (error: Error) => void;
 }
 
+/** Told after every change of the index (a load, a poll that found changes, a change made here). */
+export type KeyStoreListener = (store: KeyStore) => void;
+
 export class KeyStore {
   readonly database: KeyDatabase;
   private keys = new Map<string, StoredKey>();
@@ -154,6 +157,19 @@ export class KeyStore {
     for (const key of this.keys.values()) byHash.set(key.hash, new StoreKeyEntry(key, key.team === null ? undefined : this.teams.get(key.team)));
     this.byHash = byHash;
     this.generation++;
+    for (const listener of this.listeners) listener(this);
+  }
+
+  private readonly listeners: KeyStoreListener[] = [];
+
+  /** Calls `listener` after every change of the index (budgets read their spend for new policies). */
+  onChange(listener: KeyStoreListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Every stored key's policy (undefined for a key without limits). */
+  policies(): (KeyPolicy | undefined)[] {
+    return [...this.byHash.values()].map((entry) => entry.policy);
   }
 
   // ----- reading ---------------------------------------------------------------------------------

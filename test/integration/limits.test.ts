@@ -234,6 +234,34 @@ describe('limits', () => {
     }
   });
 
+  test('a key of the key store: its budget holds, and its spend survives a restart too', T, async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'switchyard-limits-store-'));
+    const prices = ['prices:', '  mock-gpt: { input: 1000000, output: 1000000 }'];
+    const auth = ['keys:', '  - { key: k-plain, name: plain }'];
+    let gateway = await startLimited(upstream, auth, { storage, prices });
+    try {
+      // no admin keys, a loopback listener: the management API answers loopback callers
+      const created = await fetch(`${gateway.url}/v0/management/keys`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'stored-spender', budget: { usd: 1, period: 'day' } }),
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      const secret = ((await created.json()) as { key: string }).key;
+      const first = await chat(gateway, secret);
+      assert.equal(first.status, 200);
+      await first.text();
+      const refused = await chat(gateway, secret);
+      assert.equal(refused.status, 429);
+      assert.equal((await json(refused)).error.code, 'budget_exceeded');
+      await gateway.drain(5000);
+      gateway = await startLimited(upstream, auth, { storage, prices });
+      const afterRestart = await chat(gateway, secret);
+      assert.equal(afterRestart.status, 429, 'the spend on record counts after a restart');
+      assert.equal((await json(afterRestart)).error.code, 'budget_exceeded');
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test('allow-list: globs and aliases by the name asked; 403 names the key and the model', T, async () => {
     const gateway = await startLimited(upstream, ['keys:', '  - { key: k-list, name: narrow, models: ["gpt-*", fast] }']);
     try {
