@@ -70,6 +70,13 @@ export interface AgentTurn {
   readonly conversation: string | undefined;
   /** Aborted when the client leaves or a deadline passes: the CLI's work ends within 250 ms. */
   readonly signal: AbortSignal;
+  /**
+   * The driver calls it once the CLI no longer works on the turn: answered, failed, or after an
+   * abort the interrupt done or the process gone. The gateway holds the turn's concurrency slot
+   * after an abort until then (at most the 250 ms an abort may take), so the CLI never runs more
+   * turns at once than the provider's `concurrency`.
+   */
+  readonly onSettled?: () => void;
 }
 
 /** What a CLI reported of its cost for a turn, besides tokens (Claude's `total_cost_usd`). */

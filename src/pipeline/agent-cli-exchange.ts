@@ -60,6 +60,9 @@ export interface AgentCliExchangeOptions {
   secrets: readonly string[];
 }
 
+/** After an abort, the longest the turn's slot waits for the driver to say the CLI has stopped (the abort's bound). */
+const ABORT_SETTLE_MS = 250;
+
 const QUEUED = 0;
 const RUNNING = 1;
 const ENDED = 2;
@@ -94,6 +97,10 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
   private readonly onTimer = (): void => this.checkTimeouts();
   private readonly startTurn = (): void => this.run();
   private readonly onReport = (report: AgentTurnReport): void => this.reported(report);
+  /** The concurrency slot: held from the turn's start until it ends — after an abort, until the driver settles the turn. */
+  private holdsSlot = false;
+  private slotTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly onSettled = (): void => this.releaseSlot();
 
   constructor(options: AgentCliExchangeOptions) {
     this.provider = { name: options.slots.name };
@@ -183,7 +190,7 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.controller = new AbortController();
     this.armTimer();
     try {
-      this.slots.driver.run({ request: this.request, model: this.upstreamModel, conversation: this.conversation.id, signal: this.controller.signal }, this, this.onReport);
+      this.slots.driver.run({ request: this.request, model: this.upstreamModel, conversation: this.conversation.id, signal: this.controller.signal, onSettled: this.onSettled }, this, this.onReport);
     } catch (error) {
       this.crash(error);
     }
@@ -322,11 +329,28 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
     this.state = ENDED;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (abort !== undefined && this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(abort);
-    if (this.committed && this.encoder !== undefined && abort !== undefined && abort.code === ErrorCode.canceled) streamMeter.closed();
     this.conversation.settle(outcome);
-    this.slots.queue.release();
+    this.holdsSlot = true;
+    if (abort !== undefined && this.controller !== undefined && !this.controller.signal.aborted) {
+      // the CLI is told to stop: the slot stays taken until it has (the driver's onSettled), at
+      // most ABORT_SETTLE_MS — a driver that settles at once (inside abort()) releases it here
+      this.slotTimer = setTimeout(this.onSettled, ABORT_SETTLE_MS);
+      this.slotTimer.unref();
+      this.controller.abort(abort);
+    } else {
+      this.releaseSlot();
+    }
+    if (this.committed && this.encoder !== undefined && abort !== undefined && abort.code === ErrorCode.canceled) streamMeter.closed();
     if (ran) this.slots.turnEnded(performance.now() - this.startedAt);
+  }
+
+  /** The turn's slot goes to the next turn (once: the driver's onSettled, the abort's timer, or the end). */
+  private releaseSlot(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    if (this.slotTimer !== undefined) clearTimeout(this.slotTimer);
+    this.slotTimer = undefined;
+    this.slots.queue.release();
   }
 
   /** The gateway's own code threw (the driver included): stop the turn and let the owner end the response. */

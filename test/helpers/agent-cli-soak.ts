@@ -77,6 +77,8 @@ export interface SoakCliReport {
   errorSamples: string[];
   /** Abort → the upstream socket closed (or the response completed), ms, one per aborted turn whose model call was in flight. */
   upstreamEndMs: number[];
+  /** The aborts whose upstream calls ended more than 250 ms after them: what each call was, for the report. */
+  slowAborts: string[];
   /** Aborted turns whose upstream request was still open when the soak ended. */
   upstreamNeverEnded: number;
   /** Abort → the process group the driver killed for it gone, ms. */
@@ -795,6 +797,7 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
       const upstreamEndMs: number[] = [];
       let upstreamNeverEnded = 0;
       const abortPropagationMs: number[] = [];
+      const slowAborts: string[] = [];
       let partsAfterAbort = 0;
       for (const result of mine) {
         const turn = turns.get(result.plan.marker);
@@ -804,16 +807,22 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
         if (result.abortedAt !== undefined && !turn.timedOut) abortPropagationMs.push(turn.abortedAt - result.abortedAt);
         let latest = -Infinity;
         let open = false;
+        const calls: string[] = [];
         for (const index of setup.upstream.get(result.plan.marker) ?? []) {
           const request = setup.mock.requests[index]!;
           const closedAt = await settledValue(setup.mock.socketClosed(index));
           const endedAt = Math.min(closedAt ?? Infinity, request.respondedAt ?? Infinity);
+          calls.push(`${request.method} ${request.path} (${requestSketch(request.body)}) received ${request.receivedAt - from} ms, ended ${endedAt === Infinity ? 'never' : `${endedAt - from} ms`} after the abort`);
           if (endedAt <= from) continue; // over before the abort
           if (endedAt === Infinity) open = true;
           else latest = Math.max(latest, endedAt);
         }
         if (open) upstreamNeverEnded++;
         else if (latest > -Infinity) upstreamEndMs.push(latest - from);
+        if (open || latest - from > 250) {
+          const { plan } = result;
+          slowAborts.push(`[soak:${plan.marker}] ${plan.stream ? 'stream' : 'whole'} upstream=${plan.upstream} client=${plan.client}+${plan.abortAfterMs} ms ${result.outcome}${turn.timedOut ? ' (timed out)' : ''}; the turn ran ${turn.runAt - from} ms, its signal ${turn.abortedAt - from} ms after the abort; ${calls.join('; ')}`);
+        }
       }
       const groupGoneMs: number[] = [];
       const killSentMs: number[] = [];
@@ -837,7 +846,7 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
         timeouts: mine.filter((result) => result.outcome === 'timeout').length,
         errors: mine.filter((result) => result.outcome === 'error').length,
         errorSamples: mine.filter((result) => result.outcome === 'error').slice(0, 5).map((result) => `${result.plan.upstream}/${result.plan.client}: ${result.detail}`),
-        upstreamEndMs, upstreamNeverEnded, groupGoneMs, groupsNeverGone, killSentMs, killsEscalated, abortPropagationMs, partsAfterAbort,
+        upstreamEndMs, slowAborts, upstreamNeverEnded, groupGoneMs, groupsNeverGone, killSentMs, killsEscalated, abortPropagationMs, partsAfterAbort,
         maxWorkers: stats.maxWorkers,
         maxRunning: stats.maxRunning,
         maxProcessGroups: stats.maxGroups,
@@ -882,6 +891,15 @@ export async function runAbortSoak(options: SoakOptions): Promise<SoakReport> {
     else process.env.SWITCHYARD_STATE_DIR = previousState;
     rmSync(stateDirectory, { recursive: true, force: true });
   }
+}
+
+/** What an upstream call was, in a few words: its model, its messages, the start of its instructions. */
+function requestSketch(body: unknown): string {
+  if (typeof body !== 'object' || body === null) return 'no JSON body';
+  const fields = body as Record<string, unknown>;
+  const messages = Array.isArray(fields.messages) ? fields.messages : Array.isArray(fields.input) ? fields.input : Array.isArray(fields.contents) ? fields.contents : [];
+  const system = JSON.stringify(fields.system ?? fields.instructions ?? fields.systemInstruction ?? (messages[0] as { content?: unknown } | undefined)?.content ?? '').slice(0, 80);
+  return `model ${String(fields.model)}, ${messages.length} messages, tools ${Array.isArray(fields.tools) ? fields.tools.length : 0}, starts ${system}`;
 }
 
 function strip(row: ProcessRow): SoakProcess {
@@ -940,5 +958,6 @@ export function formatSoakReport(report: SoakReport): string {
   lines.push(`persistent zombies: ${report.persistentZombies.length}${report.persistentZombies.length > 0 ? ` ${JSON.stringify(report.persistentZombies)}` : ''}`);
   lines.push(`zombies left to PID 1: ${report.zombiesOfInit.length}; egress attempts: ${report.egressAttempts}`);
   for (const cli of report.clis) for (const sample of cli.errorSamples) lines.push(`error (${cli.cli}) ${sample}`);
+  for (const cli of report.clis) for (const sample of cli.slowAborts.slice(0, 10)) lines.push(`slow abort (${cli.cli}) ${sample}`);
   return lines.join('\n');
 }

@@ -26,6 +26,8 @@ export interface RecordedTurn {
   /** Parts sent to the sink. */
   sent: StreamPart[];
   ended: Promise<void>;
+  /** Turns aborted before this one ran whose CLI work had not ended yet (onSettled not called). */
+  unsettledAtStart: number;
 }
 
 /** A plain answer: start, one text block in `chunks`, usage, end. */
@@ -71,7 +73,7 @@ class FakeDriver implements AgentCliDriver {
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
     const steps = this.cli.script(turn);
     let finish!: () => void;
-    const record: RecordedTurn = { turn, provider: this.settings.name, aborted: false, sent: [], ended: new Promise((resolve) => { finish = resolve; }) };
+    const record: RecordedTurn = { turn, provider: this.settings.name, aborted: false, sent: [], ended: new Promise((resolve) => { finish = resolve; }), unsettledAtStart: this.cli.unsettled };
     this.cli.turns.push(record);
     this.running++;
     let index = 0;
@@ -85,6 +87,18 @@ class FakeDriver implements AgentCliDriver {
     const onAbort = () => {
       record.aborted = true;
       end();
+      // the CLI's work ends now, or a while later (settleAfterAbortMs), as a real CLI's interrupt does
+      const delay = this.cli.settleAfterAbortMs;
+      if (delay === undefined) {
+        turn.onSettled?.();
+        return;
+      }
+      this.cli.unsettled++;
+      if (delay === Infinity) return;
+      setTimeout(() => {
+        this.cli.unsettled--;
+        turn.onSettled?.();
+      }, delay);
     };
     turn.signal.addEventListener('abort', onAbort, { once: true });
     const step = (): void => {
@@ -106,6 +120,7 @@ class FakeDriver implements AgentCliDriver {
         if (next.type === 'response-end' || next.type === 'error') {
           turn.signal.removeEventListener('abort', onAbort);
           end();
+          turn.onSettled?.();
           return;
         }
         // one part per tick, as a CLI's output arrives
@@ -142,6 +157,10 @@ export class FakeAgentCli {
   readonly drivers: FakeDriver[] = [];
   readonly closedDrivers: string[] = [];
   listed = 0;
+  /** After an abort, when the driver says the CLI's work has ended: undefined at once, Infinity never. */
+  settleAfterAbortMs: number | undefined = undefined;
+  /** Aborted turns not settled yet. */
+  unsettled = 0;
 
   readonly factory: AgentCliDriverFactory = (settings) => {
     const driver = new FakeDriver(this, settings);

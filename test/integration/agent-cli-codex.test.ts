@@ -378,29 +378,56 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.equal(next.error, undefined, describeParts(next));
   });
 
-  test('a slow acknowledgement while another turn runs on the worker: the worker is not killed, the other turn completes', async () => {
+  test('two turns at once run on workers of their own: a worker that does not end its aborted turn in time is killed, the other turn completes', async () => {
     const { driver } = driverFor();
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });
     mock.setScript((request) => (conversationOf(request).user.includes('Stay.') ? { kind: 'hold', until: held, then: { kind: 'default' } } : { kind: 'headers-then-stall' }));
     const other = startTurn(driver, [user('Stay.')]);
     await waitForTurnRequest(mock, 'Stay.');
+    const otherPid = driver.workerPid!;
     const controller = new AbortController();
     const aborted = startTurn(driver, [user('Leave.')], { signal: controller.signal });
     await waitForTurnRequest(mock, 'Leave.');
     const pid = driver.workerPid!;
-    // the worker cannot acknowledge for 600 ms (a loaded machine), well past the 200 ms a lone turn's worker gets
+    assert.notEqual(pid, otherPid, 'the second turn has a worker of its own');
+    assert.equal(driver.describe().workers, 2);
+    // the worker cannot end the turn (a loaded machine, or Codex reading the stream on)
     process.kill(-pid, 'SIGSTOP');
     controller.abort();
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    process.kill(-pid, 'SIGCONT');
-    assert.ok(!processGone(pid), 'the worker carrying another turn was not killed');
+    await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())})`);
     await waitFor(() => driver.describe().running === 1, 'the aborted turn to end');
+    assert.ok(!processGone(otherPid), 'the worker carrying the other turn was not killed');
     release();
     await other.done;
     assert.equal(other.error, undefined, describeParts(other));
     assert.deepEqual(aborted.parts, []);
-    assert.equal(driver.workerPid, pid, 'the same worker');
+  });
+
+  test('a conversation whose worker is busy goes on on another worker, its history as a transcript', async () => {
+    const { driver } = driverFor();
+    mock.setScript((request) => answer(request, { text: `Answer ${conversationOf(request).user.length}.`, finish: 'stop', usage }));
+    const first = await turn(driver, [user('First question.')], { conversation: 'moving' });
+    assert.equal(first.text, 'Answer 1.', describeParts(first));
+    const firstPid = driver.workerPid!;
+    // the conversation's worker takes another turn and holds it: the conversation's next turn goes to a new worker
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    mock.setScript((request) => (conversationOf(request).user.includes('Busy.')
+      ? { kind: 'hold', until: held, then: { kind: 'default' } }
+      : answer(request, { text: `Answer ${conversationOf(request).user.length}.`, finish: 'stop', usage })));
+    const busy = startTurn(driver, [user('Busy.')]);
+    await waitForTurnRequest(mock, 'Busy.');
+    assert.equal(driver.workerPid, firstPid, 'the idle worker took the other turn');
+    const before = mock.requests.length;
+    const second = await turn(driver, [user('First question.'), assistant('Answer 1.'), user('Second question.')], { conversation: 'moving' });
+    assert.equal(second.error, undefined, describeParts(second));
+    assert.notEqual(driver.workerPid, firstPid, 'a worker of its own');
+    const sent = mock.requests.slice(before).map((request) => JSON.stringify(conversationOf(request).user)).find((text) => text.includes('Second question.'));
+    assert.ok(sent !== undefined && sent.includes('First question.') && sent.includes('Answer 1.'), `the history went along: ${sent}`);
+    assert.notEqual(second.reports[0]?.session, first.reports[0]?.session, 'a new thread (Codex lets one process write a thread)');
+    release();
+    await busy.done;
   });
 
   test('abort while the worker does not answer thread/start: the stuck worker is killed, the turn ends', async () => {

@@ -107,7 +107,10 @@ class ClaudeCodeDriver implements AgentCliDriver, JobHost, OneShotHost {
   }
 
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
-    if (turn.signal.aborted) return;
+    if (turn.signal.aborted) {
+      turn.onSettled?.();
+      return;
+    }
     const job = new TurnJob(this, turn, sink, report);
     this.jobs.add(job);
     turn.signal.addEventListener('abort', job.onAbort, { once: true });

@@ -86,6 +86,7 @@ export class TurnJob implements WorkerTurn {
     this.clearAbortTimer();
     this.turn.signal.removeEventListener('abort', this.onAbort);
     this.host.jobFinished(this);
+    this.turn.onSettled?.();
   }
 
   /**

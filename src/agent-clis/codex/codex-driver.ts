@@ -1,25 +1,26 @@
 // Codex as a provider, driven through `codex app-server` (JSON-RPC over stdio, real token deltas).
 //
-// Worker model: one app-server process per provider, started on first use, hosting every thread
-// (a conversation is a thread; a one-off turn an ephemeral thread of its own). One process because
-// the app-server is built to multiplex threads (it is what Codex's IDE extension runs), a process
-// costs ~140 MB and ~0.3 s to start, and a subscription's concurrency is small (the gateway's
-// per-provider semaphore bounds the turns, 2 by default) — N processes would multiply memory for
-// no throughput. A crash ends the turns running on it (error parts with its stderr) and the next
-// turn starts a new process, resuming conversations' threads from disk (`thread/resume`). When the
-// CLI has no usable app-server (an old Codex, a refused handshake, repeated start failures) the
-// driver falls back to one process per turn (`codex exec --json`, exec-turn.ts) and says why in
-// describe().
+// Worker model: a small pool of app-server processes per provider, started on first use; each
+// runs one turn at a time (a conversation is a thread; a one-off turn an ephemeral thread of its
+// own). One turn per process because an abort must end the turn's work within 250 ms, and the only
+// sure way to stop a Codex that has acknowledged `turn/interrupt` but goes on reading the model's
+// stream (seen in the abort soak, ~1 s) is to kill its process — which must not take another
+// caller's turn along. Idle workers are reused (a conversation prefers the one that has its thread
+// loaded; on another, the thread is resumed from disk and unloaded from the first), spares beyond
+// one are ended after IDLE_SPARE_MS, and at most MAX_WORKERS run (the gateway's per-provider
+// semaphore bounds turns, 2 by default; past the cap, turns share the least busy worker and an
+// abort there gets SHARED_INTERRUPT_GRACE_MS). A crash ends the turns running on it (error parts
+// with its stderr) and the next turn starts a new process. When the CLI has no usable app-server
+// (an old Codex, a refused handshake, repeated start failures) the driver falls back to one process
+// per turn (`codex exec --json`, exec-turn.ts) and says why in describe().
 //
 // Abort: `turn/interrupt`. Codex cancels the upstream request at once (2–30 ms measured on a loaded
 // machine) but acknowledges the interrupt and completes the turn up to ~110 ms later (a 100 ms wait
-// of its own, seen in 1 abort of 10). A worker that has done neither INTERRUPT_GRACE_MS after the
-// interrupt has stopped answering: its process group gets SIGKILL, so
-// the CLI's work ends within 250 ms either way — unless other turns run on the worker: then it is
-// given SHARED_INTERRUPT_GRACE_MS before the kill, so a slow acknowledgement on a loaded machine
-// does not fail the turns beside it. An abort before the turn has an id (thread/start or
-// turn/start still unanswered) interrupts as soon as `turn/started` or the answer names it; a
-// worker that answers neither within UNANSWERED_MS is killed.
+// of its own, seen in 1 abort of 10). A worker that has not completed the turn INTERRUPT_GRACE_MS
+// after the interrupt has stopped answering or is still reading the stream: its process group gets
+// SIGKILL, so the CLI's work ends within 250 ms either way. An abort before the turn has an id
+// (thread/start or turn/start still unanswered) interrupts as soon as `turn/started` or the answer
+// names it; a worker that answers neither within UNANSWERED_MS is killed.
 import type { PartSink } from '../../canonical/adapters.ts';
 import { GatewayError } from '../../canonical/errors.ts';
 import type { AgentCliDriver, AgentCliProtocol, AgentCliSettings, AgentCliState, AgentTurn, AgentTurnReport } from '../driver.ts';
@@ -40,8 +41,12 @@ const INTERRUPT_GRACE_MS = 200;
  * call (2–30 ms measured) — so only a worker silent this long is taken for stuck.
  */
 const SHARED_INTERRUPT_GRACE_MS = 2000;
-/** After Codex acknowledged an interrupt, how long `turn/completed` may take before the worker is taken for stuck. */
+/** After Codex acknowledged an interrupt on a shared worker, how long `turn/completed` may take before the worker is taken for stuck. */
 const INTERRUPT_COMPLETION_MS = 2000;
+/** Worker processes at most (~140 MB each); past it, turns share the least busy one. */
+const MAX_WORKERS = 4;
+/** An idle worker beyond the first is ended after this long unused. */
+const IDLE_SPARE_MS = 120_000;
 /** After an abort, how long a request in flight (thread/start, turn/start) may go unanswered before the worker is taken for stuck. */
 const UNANSWERED_MS = 1000;
 /** Consecutive failed starts before the driver gives up on the app-server and runs one-shot. */
@@ -53,8 +58,14 @@ const CLIENT_VERSION = '1';
 export class CodexDriver implements AgentCliDriver, WorkerOwner {
   private readonly settings: AgentCliSettings;
   private readonly launch: CodexLaunch;
-  private worker: AppServerWorker | undefined = undefined;
-  private starting: Promise<AppServerWorker | undefined> | undefined = undefined;
+  /** Every worker process, starting or ready (at most MAX_WORKERS). */
+  private readonly workers = new Set<AppServerWorker>();
+  /** Workers still starting, with their start. */
+  private readonly starting = new Map<AppServerWorker, Promise<AppServerWorker | undefined>>();
+  /** Idle spares to end (IDLE_SPARE_MS). */
+  private readonly spareTimers = new Map<AppServerWorker, NodeJS.Timeout>();
+  /** The worker the latest turn ran on (for tests and the status page). */
+  private lastUsed: AppServerWorker | undefined = undefined;
   private generation = 0;
   private startFailures = 0;
   private fallbackReason: string | undefined = undefined;
@@ -71,16 +82,17 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   constructor(settings: AgentCliSettings) {
     this.settings = settings;
     this.launch = planLaunch(settings);
-    this.threads = new CodexThreads(this.launch, settings.name, () => this.worker);
+    this.threads = new CodexThreads(this.launch, settings.name, (generation) => this.workerOf(generation));
   }
 
   get protocol(): AgentCliProtocol {
     return this.fallbackReason === undefined ? 'app-server' : 'one-shot';
   }
 
-  /** The app-server's process id (for tests and the status page), when one runs. */
+  /** The process id of the app-server the latest turn ran on (for tests), when it still runs. */
   get workerPid(): number | undefined {
-    return this.worker?.pid;
+    const worker = this.lastUsed;
+    return worker !== undefined && !worker.exited ? worker.pid : undefined;
   }
 
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
@@ -90,7 +102,10 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       queueMicrotask(() => state.fail(shutdownError(this.settings.name)));
       return;
     }
-    if (turn.signal.aborted) return;
+    if (turn.signal.aborted) {
+      turn.onSettled?.();
+      return;
+    }
     const binding: TurnBinding = {
       worker: undefined, record: undefined, held: undefined, interruptTimer: undefined, interrupted: false,
       onAbort: () => this.abort(state), scratch: undefined, exec: undefined, settled: false,
@@ -102,10 +117,11 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   private async execute(state: CodexTurn, binding: TurnBinding): Promise<void> {
     try {
-      const worker = await this.ensureWorker();
+      const worker = await this.acquire(state, binding);
       if (!state.live) return this.settle(state);
       if (worker === undefined) return await this.runOneShot(state, binding);
       binding.worker = worker;
+      this.lastUsed = worker;
       const start = await this.threads.bind(worker, state, binding);
       if (!state.live) return this.settle(state);
       this.byThread.set(state.threadId!, state);
@@ -120,24 +136,92 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   // --- workers ------------------------------------------------------------------------------
 
-  /** The ready worker, started when there is none; undefined once the driver runs one-shot. */
-  private ensureWorker(): Promise<AppServerWorker | undefined> {
+  /**
+   * The worker for a turn: an idle one (the conversation's own first), else a new one, else (at
+   * MAX_WORKERS) the least busy. Taken at once (binding.worker), so two turns arriving together
+   * never pick the same idle worker. Undefined once the driver runs one-shot.
+   */
+  private acquire(state: CodexTurn, binding: TurnBinding): Promise<AppServerWorker | undefined> {
     if (this.fallbackReason !== undefined) return Promise.resolve(undefined);
-    if (this.worker !== undefined && this.worker.ready && !this.worker.exited) return Promise.resolve(this.worker);
-    this.starting ??= this.startWorker().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+    const preferred = state.turn.conversation === undefined ? undefined : this.threads.generationOf(state.turn.conversation);
+    let idle: AppServerWorker | undefined;
+    let least: AppServerWorker | undefined;
+    let leastLoad = Infinity;
+    for (const worker of this.workers) {
+      if (!worker.ready || worker.exited) continue;
+      const load = this.load(worker);
+      if (load === 0 && (idle === undefined || worker.generation === preferred)) idle = worker;
+      if (load < leastLoad) [least, leastLoad] = [worker, load];
+    }
+    const picked = idle ?? (this.workers.size < MAX_WORKERS ? undefined : least);
+    if (picked !== undefined) {
+      binding.worker = picked;
+      this.keep(picked);
+      return Promise.resolve(picked);
+    }
+    // at the cap with every worker still starting: wait for one of them
+    if (this.workers.size >= MAX_WORKERS && this.starting.size > 0) return this.starting.values().next().value!;
+    return this.startWorker();
   }
 
-  private async startWorker(): Promise<AppServerWorker | undefined> {
-    prepareHome(this.launch);
-    const worker = new AppServerWorker(this.launch, this.settings.name, ++this.generation, this);
-    this.worker = worker;
+  /** Turns running on `worker` (settled ones not counted). */
+  private load(worker: AppServerWorker): number {
+    let turns = 0;
+    for (const binding of this.active.values()) if (binding.worker === worker && !binding.settled) turns++;
+    return turns;
+  }
+
+  /** The worker is in use: not ended as an idle spare. */
+  private keep(worker: AppServerWorker): void {
+    const timer = this.spareTimers.get(worker);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.spareTimers.delete(worker);
+  }
+
+  /** A worker just went idle: when another idle worker is there too, this one is ended unless used within IDLE_SPARE_MS. */
+  private idleNow(worker: AppServerWorker): void {
+    if (worker.exited || this.closed || this.load(worker) > 0 || this.spareTimers.has(worker)) return;
+    let idleOthers = 0;
+    for (const other of this.workers) if (other !== worker && other.ready && !other.exited && this.load(other) === 0) idleOthers++;
+    if (idleOthers === 0) return;
+    const timer = setTimeout(() => {
+      this.spareTimers.delete(worker);
+      if (this.load(worker) === 0 && this.workers.size > 1) void worker.kill();
+    }, IDLE_SPARE_MS);
+    timer.unref();
+    this.spareTimers.set(worker, timer);
+  }
+
+  /** The live worker of a generation (the one that has a thread loaded); undefined: any ready one. */
+  private workerOf(generation?: number): AppServerWorker | undefined {
+    for (const worker of this.workers) {
+      if (worker.exited || !worker.ready) continue;
+      if (generation === undefined || worker.generation === generation) return worker;
+    }
+    return undefined;
+  }
+
+  /** Starts a worker (counted in `workers` and `starting` at once); resolves when it is ready. */
+  private startWorker(): Promise<AppServerWorker | undefined> {
+    let worker: AppServerWorker;
+    try {
+      prepareHome(this.launch);
+      worker = new AppServerWorker(this.launch, this.settings.name, ++this.generation, this);
+    } catch (failure) {
+      return Promise.reject(failure as Error);
+    }
+    this.workers.add(worker);
+    const start = this.whenReady(worker).finally(() => this.starting.delete(worker));
+    this.starting.set(worker, start);
+    return start;
+  }
+
+  private async whenReady(worker: AppServerWorker): Promise<AppServerWorker | undefined> {
     try {
       await worker.start(CLIENT_VERSION);
     } catch (failure) {
-      if (this.worker === worker) this.worker = undefined;
+      this.workers.delete(worker);
       if (!(failure instanceof WorkerStartError)) throw failure;
       if (failure.missing) throw failure.error;
       this.startFailures++;
@@ -157,7 +241,9 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
   }
 
   onExit(worker: AppServerWorker, error: GatewayError): void {
-    if (this.worker === worker) this.worker = undefined;
+    this.workers.delete(worker);
+    this.keep(worker);
+    if (this.lastUsed === worker && this.workers.size === 0) this.lastUsed = undefined;
     // the turns it carried end; their conversations resume on the next worker
     for (const [state, binding] of this.active) {
       if (binding.worker !== worker) continue;
@@ -177,6 +263,8 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     state.turn.signal.removeEventListener('abort', binding.onAbort);
     if (state.threadId !== undefined && this.byThread.get(state.threadId) === state) this.byThread.delete(state.threadId);
     this.threads.release(state, binding);
+    if (binding.worker !== undefined) this.idleNow(binding.worker);
+    state.turn.onSettled?.();
   }
 
   private abort(state: CodexTurn): void {
@@ -362,7 +450,7 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
 
   async listModels(signal: AbortSignal): Promise<readonly string[]> {
     if (this.settings.models.length > 0) return this.settings.models;
-    const worker = await untilAborted(this.ensureWorker(), signal);
+    const worker = await untilAborted(this.anyWorker(), signal);
     if (worker === undefined) return [];
     const models: string[] = [];
     let cursor: string | undefined;
@@ -379,11 +467,21 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
     return models;
   }
 
+  /** A ready worker for a request outside any turn (model/list), started when there is none. */
+  private anyWorker(): Promise<AppServerWorker | undefined> {
+    if (this.fallbackReason !== undefined) return Promise.resolve(undefined);
+    for (const worker of this.workers) if (worker.ready && !worker.exited) return Promise.resolve(worker);
+    const starting = this.starting.values().next();
+    if (!starting.done) return starting.value;
+    return this.startWorker();
+  }
+
   describe(): AgentCliState {
-    const worker = this.worker;
+    let workers = 0;
+    for (const worker of this.workers) if (worker.ready && !worker.exited) workers++;
     return {
       protocol: this.protocol,
-      workers: worker !== undefined && worker.ready && !worker.exited ? 1 : 0,
+      workers,
       running: this.active.size,
       ...(this.version !== undefined ? { version: this.version } : {}),
       ...(this.fallbackReason !== undefined ? { fallbackReason: this.fallbackReason } : {}),
@@ -399,8 +497,10 @@ export class CodexDriver implements AgentCliDriver, WorkerOwner {
       if (binding.exec !== undefined) ending.push(binding.exec.kill());
       this.settle(state);
     }
-    const worker = this.worker ?? (this.starting !== undefined ? await this.starting.catch(() => undefined) : undefined);
-    if (worker !== undefined) ending.push(worker.kill());
+    for (const timer of this.spareTimers.values()) clearTimeout(timer);
+    this.spareTimers.clear();
+    await Promise.all([...this.starting.values()].map((start) => start.catch(() => undefined)));
+    for (const worker of this.workers) ending.push(worker.kill());
     await Promise.all(ending);
   }
 }

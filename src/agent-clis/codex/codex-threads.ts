@@ -1,5 +1,7 @@
 // Which thread a turn runs on. A conversation keeps one thread across turns (each turn sends only
-// the caller's new messages; a worker that was replaced resumes it from disk); a turn without a
+// the caller's new messages; a worker that replaced a dead one resumes it from disk — but a thread
+// stays with the worker that has it, so a turn sent to another worker while that one is busy
+// starts a new thread with the history as a transcript); a turn without a
 // conversation, or one whose conversation's thread is busy, gets an ephemeral thread of its own,
 // unloaded when it ends. A caller whose history no longer matches the thread's (an edited or
 // regenerated answer, a failed or aborted turn) gets a new thread with the history as a
@@ -41,13 +43,20 @@ export interface TurnBinding {
 export class CodexThreads {
   private readonly launch: CodexLaunch;
   private readonly provider: string;
-  private readonly currentWorker: () => AppServerWorker | undefined;
+  /** The live worker of a generation (the one that has a thread loaded); undefined: any live worker. */
+  private readonly workerOf: (generation?: number) => AppServerWorker | undefined;
   private readonly conversations = new ConversationBook();
 
-  constructor(launch: CodexLaunch, provider: string, currentWorker: () => AppServerWorker | undefined) {
+  constructor(launch: CodexLaunch, provider: string, workerOf: (generation?: number) => AppServerWorker | undefined) {
     this.launch = launch;
     this.provider = provider;
-    this.currentWorker = currentWorker;
+    this.workerOf = workerOf;
+  }
+
+  /** The generation of the worker that has the conversation's thread loaded (-1: none), for picking a worker. */
+  generationOf(conversation: string): number | undefined {
+    const record = this.conversations.peek(conversation);
+    return record?.threadId === undefined ? undefined : record.generation;
   }
 
   /** Finds or makes the turn's thread; returns the `turn/start` parameters. */
@@ -70,12 +79,19 @@ export class CodexThreads {
         const unseen = unseenFrom(system, dialogue, record.held);
         if (record.threadId !== undefined && unseen === undefined) this.dropThread(record);
         if (record.threadId !== undefined && record.generation !== worker.generation) {
-          try {
-            await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, await this.directoryOf(record), false), excludeTurns: true });
-            record.generation = worker.generation;
-          } catch {
-            // gone from disk, or never persisted: a new thread with the history as a transcript
-            record.threadId = undefined;
+          // another worker still running has the thread: Codex lets one process write a thread
+          // ("already has an active writer"), so the turn starts a new thread with the history
+          // as a transcript and the old one is deleted there
+          const holder = this.workerOf(record.generation);
+          if (holder !== undefined) this.dropThread(record);
+          else {
+            try {
+              await worker.request('thread/resume', { threadId: record.threadId, ...this.threadSettings(state, await this.directoryOf(record), false), excludeTurns: true });
+              record.generation = worker.generation;
+            } catch {
+              // gone from disk, never persisted, or held by a process of its own: a new thread with the history as a transcript
+              record.threadId = undefined;
+            }
           }
         }
         if (record.threadId !== undefined && unseen !== undefined) from = unseen;
@@ -170,7 +186,8 @@ export class CodexThreads {
     const threadId = record.threadId;
     record.threadId = undefined;
     record.held = undefined;
-    const worker = this.currentWorker();
+    // deleted through the worker that has it loaded, else any (it is on disk)
+    const worker = this.workerOf(record.generation) ?? this.workerOf();
     if (threadId !== undefined && worker !== undefined && !worker.exited) worker.request('thread/delete', { threadId }).catch(ignore);
   }
 

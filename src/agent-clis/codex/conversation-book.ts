@@ -61,6 +61,11 @@ export class ConversationBook {
   }
 
   /** Every record, for a worker restart (their threads must be resumed). */
+  /** The record of a conversation, without making it the most recent. */
+  peek(key: string): ConversationRecord | undefined {
+    return this.records.get(key);
+  }
+
   values(): IterableIterator<ConversationRecord> {
     return this.records.values();
   }

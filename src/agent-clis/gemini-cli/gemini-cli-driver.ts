@@ -93,7 +93,10 @@ export class GeminiCliDriver implements AgentCliDriver {
   }
 
   run(turn: AgentTurn, sink: PartSink, report: (report: AgentTurnReport) => void): void {
-    if (turn.signal.aborted) return;
+    if (turn.signal.aborted) {
+      turn.onSettled?.();
+      return;
+    }
     const output = new TurnOutput(sink, `gemini-${randomUUID()}`, turn.model);
     if (this.closed) {
       output.fail(driverClosed(this.settings.name));
@@ -105,6 +108,7 @@ export class GeminiCliDriver implements AgentCliDriver {
       if (progress.settled) return;
       progress.settled = true;
       this.running--;
+      turn.onSettled?.();
     };
     // while the turn waits (for the worker to start, its session, its model) nothing of it runs
     // in the CLI yet: an abort ends it at once; runTurn() finds it aborted when the wait is over

@@ -98,7 +98,16 @@ export class OpencodeDriver implements AgentCliDriver {
     };
     if (turn.signal.aborted) done();
     else turn.signal.addEventListener('abort', done, { once: true });
-    void this.start(turn, sink, report, done).finally(done);
+    // settled when the session is quiet again (the turn's onSettled below), or at once when the
+    // turn never got that far
+    const handed = { toSession: false };
+    void this.start(turn, sink, report, () => {
+      handed.toSession = true;
+      done();
+    }).finally(() => {
+      done();
+      if (!handed.toSession) turn.onSettled?.();
+    });
   }
 
   async listModels(signal: AbortSignal): Promise<readonly string[]> {
@@ -202,6 +211,7 @@ export class OpencodeDriver implements AgentCliDriver {
       onSettled: (ended) => {
         this.turns.delete(ended);
         this.settled(ended, turn.conversation);
+        turn.onSettled?.();
       },
     });
     this.turns.add(running);

@@ -127,7 +127,12 @@ export class OpencodeTurn implements SessionListener {
         const info = objectFrom(properties.info);
         if (info !== undefined && info.role === 'assistant') {
           const id = stringFrom(info.id);
-          if (id !== undefined) this.assistantMessages.add(id);
+          if (id !== undefined && !this.assistantMessages.has(id)) {
+            this.assistantMessages.add(id);
+            // a model call begun after the abort (the abort reached opencode before the prompt
+            // had anything to cancel, or between two steps): stopped again
+            if (this.aborting) this.sendAbort();
+          }
         }
         return;
       }
