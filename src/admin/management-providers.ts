@@ -166,8 +166,6 @@ function clearCooldowns(options: ManagementProviderOptions): LocalHandler {
       const cleared: Record<string, unknown>[] = [];
       let matched = 0;
       for (const keyId of scopedKeys) {
-        // a key an active health check found down is marked apart from its entries: the mark goes too
-        if (typeof model !== 'string') runtime.health.markKeyUp(served.name, keyId);
         for (const entry of byKey.get(keyId)!) {
           if (typeof model === 'string' && entry.model !== model) continue;
           matched++;
@@ -176,6 +174,8 @@ function clearCooldowns(options: ManagementProviderOptions): LocalHandler {
           cleared.push({ key: keyId === '' ? null : keyId, model: entry.model, was: state, reason: entry.reason ?? null });
           entry.clear();
         }
+        // a key an active health check found down is marked apart from its entries (models routed to later start ejected): the mark goes too
+        if (typeof model !== 'string') runtime.health.markKeyUp(served.name, keyId);
       }
       if (typeof model === 'string' && matched === 0) throw notFound(`Provider '${served.name}' has no target for model '${model.slice(0, 120)}'${keyIndex === undefined ? '' : ' on that key'}.`);
       const detail = { key: keyIndex === undefined ? null : keyIds[keyIndex] || null, model: typeof model === 'string' ? model : null, cleared: cleared.length };
