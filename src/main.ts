@@ -24,6 +24,11 @@ import { openUsageStore } from './state/usage-store.ts';
 import { openKeyDatabase } from './state/key-database.ts';
 import { KeyStore } from './governance/key-store.ts';
 import { managementRoutes } from './admin/management.ts';
+import { managementProviderRoutes } from './admin/management-providers.ts';
+import { managementRequestRoutes } from './admin/management-requests.ts';
+import { RecentRequests } from './observability/recent-requests.ts';
+import { MANAGEMENT_PREFIX } from './pipeline/admin-auth.ts';
+import { DEFAULT_RECENT_REQUESTS } from './config/defaults.ts';
 import type { GatewayRoute } from './server/route-table.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
@@ -240,9 +245,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   }
   const scrape = options.clusterMetrics === true ? scrapeThroughPrimary : (): Promise<string> => metrics.scrape();
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
+  // the management API's recent requests: a complete-phase observer only when some are kept (read at start)
+  const recentSize = config.logging.recentRequests ?? DEFAULT_RECENT_REQUESTS;
+  const recent = recentSize > 0 ? new RecentRequests(recentSize, MANAGEMENT_PREFIX) : undefined;
   const ownRoutes: GatewayRoute<LocalHandler>[] = [
     ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
-    ...managementRoutes({ store: keys, usage }),
+    // remaining limits from the current runtime's enforcer (its counters outlive reloads)
+    ...managementRoutes({ store: keys, usage, remaining: (policy) => gateway.runtime.limits?.remaining(policy, now()) ?? null }),
+    ...managementProviderRoutes({ store: keys, logger }),
+    ...managementRequestRoutes({ recent, bodies }),
   ];
   const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
@@ -251,6 +262,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const tracing = config.tracing === undefined ? undefined : new (await import('./observability/tracing.ts')).TracingObserver(config.tracing, packageVersion());
   if (tracing !== undefined) observers.push(tracing);
   if (bodies !== undefined) observers.push(bodies);
+  if (recent !== undefined) observers.push(recent);
   const gateway = new Gateway(runtime, {
     routes: routeTable(ownRoutes), errorSurface: openaiChat, logger, accessLogger, observers, trackAttempts: tracing !== undefined,
     ...(bodies !== undefined ? { bodyLog: bodies } : {}),

@@ -5,7 +5,8 @@
 // audit log records as who made the change. Answers never hold a secret but the one just made.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { KeyStore, KeyView } from '../governance/key-store.ts';
-import { parseKeyInput, parseTeamInput, type ModelCheck } from '../governance/key-input.ts';
+import { limitsOf, parseDocument, parseKeyInput, parseTeamInput, type LimitsDocument, type ModelCheck } from '../governance/key-input.ts';
+import type { RemainingLimits } from '../governance/limit-enforcer.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { LocalHandler, LocalRoute } from '../pipeline/gateway.ts';
@@ -32,19 +33,21 @@ export interface ManagementOptions {
   store: KeyStore | undefined;
   usage: UsageRecorder | undefined;
   /**
-   * The key's remaining limits now (requests, tokens, budget left, reset times), from the
-   * enforcement's counters; absent until enforcement provides it (the answer then says null).
+   * A key's (and its team's) remaining limits now (requests, tokens, requests in flight, budget
+   * left, reset times), from the enforcement's counters (main.ts: the current runtime's
+   * `LimitEnforcer.remaining`); null when no limit is enforced.
    */
-  remaining?: (policy: KeyPolicy) => unknown;
+  remaining?: (policy: KeyPolicy) => RemainingLimits | null;
 }
 
 type Handler = (context: RequestContext, runtime: Runtime, store: KeyStore) => void;
 
-function answer(context: RequestContext, status: number, value: unknown): void {
+/** A JSON answer never stored by a proxy or a browser. */
+export function answer(context: RequestContext, status: number, value: unknown): void {
   sendJson(context, status, JSON.stringify(value), NO_STORE);
 }
 
-function fail(context: RequestContext, error: unknown): void {
+export function fail(context: RequestContext, error: unknown): void {
   const failure = asGatewayError(error);
   sendError(context, failure, NO_STORE);
 }
@@ -67,7 +70,7 @@ function withStore(options: ManagementOptions, handler: Handler): LocalHandler {
 }
 
 /** Reads the JSON body (within BODY_LIMIT), then runs `then` with it; answers the refusals itself. */
-function withBody(context: RequestContext, then: (body: unknown) => Promise<unknown> | void): void {
+export function withBody(context: RequestContext, then: (body: unknown) => Promise<unknown> | void): void {
   readLocalJson(context, BODY_LIMIT, (error, body) => {
     if (error !== undefined) {
       fail(context, error);
@@ -255,8 +258,12 @@ function teamUsage(options: ManagementOptions): Handler {
     const recorder = options.usage;
     if (recorder === undefined) throw usageUnavailable('Usage recording is off (storage.enabled: false).');
     const members = new Set(store.listKeys().filter((key) => key.team === team.name).map((key) => key.id));
+    // the team's limits as its member keys carry them: the enforcement counts them per team name
+    const limits = limitsOf(parseDocument<LimitsDocument>(team.limits));
+    const policy: KeyPolicy | undefined = limits === undefined ? undefined : { id: team.id, name: team.name, source: 'store', team: team.name, teamLimits: limits };
+    const remaining = policy !== undefined && options.remaining !== undefined ? options.remaining(policy)?.team ?? null : null;
     recordedUsage(recorder, members, Date.now()).then(
-      (usage) => answer(context, 200, { object: 'team.usage', id: team.id, name: team.name, keys: members.size, usage }),
+      (usage) => answer(context, 200, { object: 'team.usage', id: team.id, name: team.name, keys: members.size, usage, remaining }),
       (error: unknown) => fail(context, error instanceof GatewayError ? error : usageUnavailable(`The usage store (${recorder.store.kind}) could not be read.`)),
     );
   };
@@ -277,7 +284,7 @@ const auditLog: Handler = (context, _runtime, store) => {
 // ----- the routes --------------------------------------------------------------------------------
 
 /** `{id}` alone, or `{id}/<suffix>`. */
-function idMatcher(suffix: string): (rest: string) => Record<string, string> | undefined {
+export function idMatcher(suffix: string): (rest: string) => Record<string, string> | undefined {
   return (rest) => {
     let id = rest;
     if (suffix !== '') {

@@ -20,7 +20,7 @@ function round(value: number, digits = 1): number {
   return Math.round(value * scale) / scale;
 }
 
-function safeUrl(baseUrl: string): string {
+export function safeUrl(baseUrl: string): string {
   try {
     const url = new URL(baseUrl);
     return `${url.origin}${url.pathname}`;
@@ -29,7 +29,8 @@ function safeUrl(baseUrl: string): string {
   }
 }
 
-function target(entry: HealthEntry, now: number): Record<string, unknown> {
+/** One (key, model) of the health book as the status pages show it. */
+export function targetStatus(entry: HealthEntry, now: number): Record<string, unknown> {
   const error = entry.lastError;
   const successRate = entry.successRate(now);
   return {
@@ -75,7 +76,7 @@ export function providerStatus(runtime: Runtime, now = Date.now()): Record<strin
     const served = runtime.providers.get(provider.name);
     if (served?.kind === 'own') {
       // an agent CLI: no URL nor keys of its own; its driver says how it talks to the CLI (and why not the persistent protocol)
-      return { name: provider.name, dialect: provider.dialect, agent_cli: served.exchanges.describe(), state, targets: entries.map((entry) => target(entry, now)) };
+      return { name: provider.name, dialect: provider.dialect, agent_cli: served.exchanges.describe(), state, targets: entries.map((entry) => targetStatus(entry, now)) };
     }
     return {
       name: provider.name,
@@ -86,7 +87,7 @@ export function providerStatus(runtime: Runtime, now = Date.now()): Record<strin
       key_strategy: provider.keyStrategy,
       state,
       health_check: check === undefined ? null : { ok: check.ok, at: iso(check.at), ...(check.error !== undefined ? { error: check.error } : {}) },
-      targets: entries.map((entry) => target(entry, now)),
+      targets: entries.map((entry) => targetStatus(entry, now)),
     };
   });
 }

@@ -45,6 +45,9 @@ export const DEFAULT_POOL: Readonly<PoolSettings> = Object.freeze({
 
 export const DEFAULT_LOGGING: Readonly<LoggingConfig> = Object.freeze({ level: 'info', format: 'json' });
 
+/** Requests the management API's recent-requests list keeps (`logging.recent_requests`). */
+export const DEFAULT_RECENT_REQUESTS = 1000;
+
 export const DEFAULT_DISCOVER_INTERVAL_S = 300;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -361,6 +361,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       level: raw.logging?.level ?? DEFAULT_LOGGING.level,
       format: raw.logging?.format ?? DEFAULT_LOGGING.format,
       ...(raw.logging?.bodies?.enabled === true ? { bodies: { maxBytes: raw.logging.bodies.max_bytes ?? 64 * 1024, keep: raw.logging.bodies.keep ?? 200 } } : {}),
+      ...(raw.logging?.recent_requests !== undefined ? { recentRequests: raw.logging.recent_requests } : {}),
     },
     media: {
       allowPrivateNetworks: raw.media?.allow_private_networks ?? DEFAULT_MEDIA.allowPrivateNetworks,

@@ -6,7 +6,7 @@ import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, typ
 import { presets } from '../providers/presets/index.ts';
 import {
   AGENT_CLI_COMMANDS, AGENT_CLI_MODES, BUDGET_PERIODS, DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS, FAILURE_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
-  DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
+  DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_RECENT_REQUESTS, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
   DEFAULT_RESPONSE_CACHE, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_PARAMS, UNSUPPORTED_TOOLS,
 } from './defaults.ts';
@@ -118,6 +118,7 @@ export const LoggingSchema = Type.Object({
     max_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 * 1024 * 1024, default: 64 * 1024, description: 'Bytes kept of each body; the rest is counted and cut.' })),
     keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 200, description: 'How many recent requests are kept (memory is bounded by keep × 2 × max_bytes).' })),
   }, { ...closed, description: 'Body capture for debugging single requests. Client and provider keys are redacted from what is kept; credential headers are never kept. Memory only, never written to disk.' })),
+  recent_requests: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: DEFAULT_RECENT_REQUESTS, description: 'How many recent requests the management API lists (`GET /v0/management/requests`: key, model, provider, status, attempts, durations, tokens, cost), kept in memory per process, oldest forgotten first; no body is kept here (see `bodies`). Read at start. 0 = off (nothing is recorded).' })),
 }, { ...closed, description: 'Logs (written to stdout).' });
 
 const TIMEOUT_DESCRIPTIONS = {

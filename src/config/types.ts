@@ -328,6 +328,8 @@ export interface LoggingConfig {
   format: 'json' | 'pretty';
   /** Request/response body capture for inspecting single requests; absent = off. */
   bodies?: BodyLogSettings;
+  /** Recent requests kept for the management API (`logging.recent_requests`); absent = the default, 0 = off. */
+  recentRequests?: number;
 }
 
 /** Bodies of recent requests, kept in memory (bounded) and shown by `GET /v0/requests?id=`. */

@@ -362,6 +362,15 @@ export class KeyStore {
     return this.database.audit(limit);
   }
 
+  /** Writes an audit row for a management action that changes no key or team (a provider's cooldown cleared). */
+  async record(actor: string, action: string, target: string, detail: JsonObject): Promise<void> {
+    try {
+      await this.database.write({ kind: 'audit' }, audit(actor, action, target, Date.now(), detail));
+    } catch (error) {
+      throw new GatewayError(ErrorCode.keyStoreUnavailable, `The audit log (${this.database.kind}) could not be written: ${(error as Error).message}`, { status: 503, origin: 'gateway', errorClass: 'none', cause: error });
+    }
+  }
+
   private teamFor(team: string | null | undefined): StoredTeam | undefined {
     if (team === undefined || team === null) return undefined;
     const found = this.findTeam(team);

@@ -155,6 +155,44 @@ export class LimitTicket {
   }
 }
 
+/** A per-minute limit now: `used` counts requests in flight and the sliding window's share of the last minute. */
+export interface WindowRemaining {
+  limit: number;
+  used: number;
+  remaining: number;
+  /** When the current minute ends (the `x-ratelimit-reset-*` headers' instant). */
+  resets_at: string;
+}
+
+export interface BudgetRemaining {
+  usd: number;
+  period: Budget['period'];
+  soft_usd?: number;
+  spent_usd: number;
+  /** Held by requests in flight (their estimated cost), settled when they end. */
+  held_usd: number;
+  remaining_usd: number;
+  /** The period's bounds (null for a `total` budget, which never resets). */
+  period_start: string | null;
+  resets_at: string | null;
+}
+
+/** One scope's limits as the management API shows them; null where the scope sets no such limit. */
+export interface ScopeRemaining {
+  scope: 'key' | 'team';
+  id: string;
+  name: string;
+  rpm: WindowRemaining | null;
+  tpm: WindowRemaining | null;
+  max_concurrent: { limit: number; in_use: number } | null;
+  budget: BudgetRemaining | null;
+}
+
+export interface RemainingLimits {
+  key: ScopeRemaining | null;
+  team: ScopeRemaining | null;
+}
+
 /** A refusal: the error to answer in the caller's dialect, and for a rate limit, which one (for its headers). */
 export interface LimitRefusal {
   readonly error: GatewayError;
@@ -419,6 +457,50 @@ export class LimitEnforcer {
     const budget = scope.budget!;
     const resets = budget.period === 'total' ? 'it does not reset' : `it resets at ${rfc3339(scope.periodEnd)}`;
     out.push('x-switchyard-budget-warning', `${scope.label} has spent ${usd(spent)} of its ${usd(scope.budgetLimit)} ${budgetSpan(budget)} budget (warning at ${usd(scope.softLimit)}); ${resets}`);
+  }
+
+  /**
+   * What a key (and its team) has left now, for the management API: requests and tokens in the
+   * current minute, requests in flight, budget spent and left in its period — read from the same
+   * counters admit uses, so it matches the `x-ratelimit-*` headers. Null for a scope without limits.
+   */
+  remaining(policy: KeyPolicy, now: number): RemainingLimits {
+    const { key, team } = this.compile(policy);
+    return { key: key === undefined ? null : this.scopeRemaining(key, now), team: team === undefined ? null : this.scopeRemaining(team, now) };
+  }
+
+  private scopeRemaining(scope: ScopeLimits, now: number): ScopeRemaining {
+    const resetsAt = new Date(now - (now % MINUTE_MS) + MINUTE_MS).toISOString();
+    const window = (rule: LimitRule | undefined, counter: string): WindowRemaining | null => {
+      if (rule === undefined) return null;
+      const used = Math.ceil(this.counters.used(counter, rule, now));
+      return { limit: rule.limit, used, remaining: Math.max(0, rule.limit - used), resets_at: resetsAt };
+    };
+    let budget: BudgetRemaining | null = null;
+    if (scope.budget !== undefined) {
+      scope.enterPeriod(now);
+      const spent = this.spend.spent(scope.budgetName, scope.periodStart, now);
+      const held = this.spend.held(scope.budgetName, scope.periodStart, now);
+      budget = {
+        usd: scope.budget.usd,
+        period: scope.budget.period,
+        ...(scope.budget.softUsd !== undefined ? { soft_usd: scope.budget.softUsd } : {}),
+        spent_usd: spent / MICROS_PER_USD,
+        held_usd: held / MICROS_PER_USD,
+        remaining_usd: Math.max(0, scope.budgetLimit - spent - held) / MICROS_PER_USD,
+        period_start: scope.budget.period === 'total' ? null : new Date(scope.periodStart).toISOString(),
+        resets_at: scope.budget.period === 'total' ? null : new Date(scope.periodEnd).toISOString(),
+      };
+    }
+    return {
+      scope: scope.scope,
+      id: scope.id,
+      name: scope.name,
+      rpm: window(scope.rpm, scope.rpmCounter),
+      tpm: window(scope.tpm, scope.tpmCounter),
+      max_concurrent: scope.concurrent === undefined ? null : { limit: scope.concurrent.limit, in_use: this.counters.used(scope.concurrentCounter, scope.concurrent, now) },
+      budget,
+    };
   }
 
   private rateRefusal(scope: ScopeLimits, unit: 'requests' | 'tokens', wait: number): LimitRefusal {

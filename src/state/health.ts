@@ -280,6 +280,21 @@ export class TargetHealth implements HealthEntry {
     this.probing = false;
   }
 
+  /**
+   * An operator put it back (the management API's cooldown clear): in rotation at once, whatever
+   * took it out — a cooldown, an ejection, a half-open probe. Its counters of requests, failures
+   * and latency stay: they say what happened, not whether it may be used.
+   */
+  clear(): void {
+    this.until = 0;
+    this.setReason(undefined);
+    this.ejectedBy = undefined;
+    this.ejections = 0;
+    this.consecutiveFailures = 0;
+    this.consecutiveRateLimits = 0;
+    this.probing = false;
+  }
+
   /** Share of recent attempts that failed (decayed over about a minute). */
   errorRate(now: number): number {
     this.decay(now);

@@ -92,6 +92,8 @@ export interface HealthEntry {
   fail(now: number, error: ErrorInfo, settings: CooldownSettings, startedAt?: number, guard?: EjectionGuard): void;
   /** A stream failed after the commit point: counted apart, for the success rate only. */
   failAfterCommit(now: number, error: ErrorInfo, settings: CooldownSettings, guard?: EjectionGuard): void;
+  /** An operator put it back in rotation (the management API): cooldown, ejection and probe end. */
+  clear(): void;
   /** Share of recent attempts that failed. */
   errorRate(now: number): number;
   /** Share of recent attempts without an outlier failure; undefined below `minimumVolume` recent attempts. */

@@ -56,7 +56,9 @@ export type KeyChange =
   | { kind: 'put-key'; key: StoredKey }
   | { kind: 'delete-key'; id: string }
   | { kind: 'put-team'; team: StoredTeam }
-  | { kind: 'delete-team'; id: string };
+  | { kind: 'delete-team'; id: string }
+  /** Nothing changes in the keys or teams (a provider's cooldown cleared): the audit row alone, the revision kept. */
+  | { kind: 'audit' };
 
 export interface KeySnapshot {
   keys: StoredKey[];

@@ -92,9 +92,14 @@ export class PostgresKeyDatabase implements KeyDatabase {
           case 'delete-team':
             await client.query(`DELETE FROM ${TEAMS_TABLE} WHERE id = $1`, [change.id]);
             break;
+          case 'audit':
+            break;
         }
         await client.query(`INSERT INTO ${AUDIT_TABLE} (${AUDIT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5)`, [audit.time, audit.actor, audit.action, audit.target, audit.detail]);
-        const result = await client.query(`UPDATE ${REVISION_TABLE} SET revision = revision + 1 WHERE id = 1 RETURNING revision`);
+        // other processes read everything again when the revision moves: an audit row alone does not move it
+        const result = change.kind === 'audit'
+          ? await client.query(`SELECT revision FROM ${REVISION_TABLE} WHERE id = 1`)
+          : await client.query(`UPDATE ${REVISION_TABLE} SET revision = revision + 1 WHERE id = 1 RETURNING revision`);
         return Number((result.rows[0] as { revision?: unknown } | undefined)?.revision ?? 0);
       });
     } catch (error) {

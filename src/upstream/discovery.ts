@@ -5,7 +5,22 @@ import type { Endpoint } from './endpoint.ts';
 
 const DISCOVERY_BODY_LIMIT = 8 * 1024 * 1024;
 
+/** The model list answered with a status other than 2xx (the connectivity test reports it). */
+export class ModelListError extends Error {
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs: number, keyIndex = 0): Promise<unknown> {
+  return (await requestModelList(endpoint, path, timeoutMs, keyIndex)).body;
+}
+
+/** The model list and the status it came with (2xx; any other throws a `ModelListError`). */
+export async function requestModelList(endpoint: Endpoint, path: string, timeoutMs: number, keyIndex = 0): Promise<{ status: number; body: unknown }> {
   const headers: string[] = ['accept', 'application/json'];
   for (const value of endpoint.staticHeaders) headers.push(value);
   endpoint.appendAuth(headers, keyIndex);
@@ -21,10 +36,10 @@ export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs
   });
   if (response.statusCode < 200 || response.statusCode >= 300) {
     await response.body.dump();
-    throw new Error(`GET ${path} answered ${response.statusCode}`);
+    throw new ModelListError(`GET ${path} answered ${response.statusCode}`, response.statusCode);
   }
   // identity was asked for (Endpoint); a compressed list is decoded, its decoded size bounded
   const body = await readDecoded(response.body, response.headers['content-encoding'], DISCOVERY_BODY_LIMIT);
   if (body === undefined) throw new Error(`GET ${path} answered more than ${DISCOVERY_BODY_LIMIT} bytes`);
-  return JSON.parse(body.toString('utf8'));
+  return { status: response.statusCode, body: JSON.parse(body.toString('utf8')) };
 }

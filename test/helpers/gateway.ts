@@ -37,6 +37,8 @@ export interface TestGatewayOptions {
   storage?: { path?: string; url?: string };
   /** Body capture (off when absent). */
   bodies?: { maxBytes: number; keep: number };
+  /** `logging.recent_requests` (the default when absent; 0 = off). */
+  recentRequests?: number;
   /** OpenTelemetry export (off when absent). */
   tracing?: GatewayConfig['tracing'];
   /** Price overrides (`prices:`), in order. */
@@ -103,7 +105,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     providers: options.providers.map(providerConfig),
     models: (options.models ?? []).map((alias) => aliasConfig(alias, routing)),
     routing,
-    logging: { level: 'info', format: 'json', ...(options.bodies !== undefined ? { bodies: options.bodies } : {}) },
+    logging: { level: 'info', format: 'json', ...(options.bodies !== undefined ? { bodies: options.bodies } : {}), ...(options.recentRequests !== undefined ? { recentRequests: options.recentRequests } : {}) },
     media: { allowPrivateNetworks: options.allowPrivateMedia ?? false, maxBytes: 1024 * 1024, timeoutMs: 2000 },
     storage: options.storage === undefined ? { enabled: false, retentionDays: 0 } : { enabled: true, retentionDays: 0, ...options.storage },
     ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),

@@ -146,7 +146,16 @@ describe('the lifecycle of a virtual key', () => {
     // three answered and the one its allow-list refused
     assert.equal(usage.json().usage.total.requests, 4);
     assert.equal(usage.json().usage.day.requests, 4);
-    assert.equal(usage.json().remaining, null);
+    // what the key has left now (its limits as patched: rpm 120, tpm 100000, 4 in flight, no budget; no team)
+    const remaining = usage.json().remaining;
+    assert.equal(remaining.team, null);
+    assert.equal(remaining.key.id, id);
+    assert.equal(remaining.key.rpm.limit, 120);
+    assert.equal(remaining.key.rpm.used, 3, 'the three admitted requests count; the one its allow-list refused does not');
+    assert.equal(remaining.key.rpm.remaining, 117);
+    assert.equal(remaining.key.tpm.limit, 100000);
+    assert.deepEqual(remaining.key.max_concurrent, { limit: 4, in_use: 0 });
+    assert.equal(remaining.key.budget, null);
 
     const deleted = await call(gateway, 'DELETE', `/v0/management/keys/${id}`, { key: ADMIN_KEY });
     assert.equal(deleted.status, 200);
