@@ -212,9 +212,8 @@ test('a client that leaves mid-turn aborts the turn (the driver sees the signal)
   await waitFor(async () => (await agentCli(gateway)).running === 0);
 });
 
-test('after an abort the slot waits for the driver to say the CLI has stopped: the next turn never runs beside the aborted one', async (t) => {
-  const cli = new FakeAgentCli();
-  cli.settleAfterAbortMs = 20;
+/** concurrency 1: a turn that hangs, a second request queued behind it, then the first client leaves; returns the second's answer. */
+async function abortWithOneQueued(t: TestContext, cli: FakeAgentCli) {
   let hold = true;
   cli.script = (turn) => (hold ? hang : textAnswer('next', { model: turn.model }));
   const gateway = await cliGateway(t, cli, { cli: { concurrency: 1, queueSize: 4 } });
@@ -226,7 +225,14 @@ test('after an abort the slot waits for the driver to say the CLI has stopped: t
   hold = false;
   first.abort();
   await running;
-  assert.equal((await queued).status, 200);
+  return { gateway, second: await queued };
+}
+
+test('after an abort the slot waits for the driver to say the CLI has stopped: the next turn never runs beside the aborted one', async (t) => {
+  const cli = new FakeAgentCli();
+  cli.settleAfterAbortMs = 20;
+  const { second } = await abortWithOneQueued(t, cli);
+  assert.equal(second.status, 200);
   assert.equal(cli.turns.length, 2);
   assert.equal(cli.turns[1]!.unsettledAtStart, 0, 'the second turn started only once the first had settled');
 });
@@ -234,18 +240,8 @@ test('after an abort the slot waits for the driver to say the CLI has stopped: t
 test('a driver that never says an aborted turn settled holds its slot no longer than an abort may take', async (t) => {
   const cli = new FakeAgentCli();
   cli.settleAfterAbortMs = Infinity;
-  let hold = true;
-  cli.script = (turn) => (hold ? hang : textAnswer('next', { model: turn.model }));
-  const gateway = await cliGateway(t, cli, { cli: { concurrency: 1, queueSize: 4 } });
-  const first = new AbortController();
-  const running = post(gateway, '/v1/chat/completions', { model: 'fake-large', messages: [{ role: 'user', content: 'one' }] }, {}, first.signal).catch(() => undefined);
-  await waitFor(() => cli.turns.length === 1);
-  const queued = chat(gateway, 'fake-large');
-  await waitFor(async () => (await agentCli(gateway)).queued === 1);
-  hold = false;
-  first.abort();
-  await running;
-  assert.equal((await queued).status, 200, 'the queued turn ran');
+  const { gateway, second } = await abortWithOneQueued(t, cli);
+  assert.equal(second.status, 200, 'the queued turn ran');
   assert.equal((await agentCli(gateway)).running, 0);
 });
 
