@@ -256,8 +256,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...(bodies !== undefined ? { bodyLog: bodies } : {}),
     ...(accessLog !== undefined ? { accessLog } : {}),
   });
-  // a key created or changed elsewhere (the API, the CLI, another instance): its budget starts from the spend on record
-  keys?.onChange(() => void ledger.load(budgetPolicies(gateway.runtime)));
+  // a key created or changed elsewhere (the API, the CLI, another instance): its budget starts from
+  // the spend on record, and the limit and cache handlers are compiled when some stored key needs them
+  keys?.onChange(() => {
+    gateway.recompile();
+    void ledger.load(budgetPolicies(gateway.runtime));
+  });
   metrics.attach(gateway);
   const server = createListener(gateway.handle, {
     keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
