@@ -24,6 +24,7 @@ import { openUsageStore } from './state/usage-store.ts';
 import { openKeyDatabase } from './state/key-database.ts';
 import { KeyStore } from './governance/key-store.ts';
 import { managementRoutes } from './admin/management.ts';
+import type { ConfigControl } from './admin/management-config.ts';
 import type { GatewayRoute } from './server/route-table.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
@@ -173,6 +174,8 @@ export interface StartOptions {
   agentCliDrivers?: AgentCliDrivers;
   /** The clock of state, limits and budgets (tests pass a fake one); Date.now by default. */
   now?: () => number;
+  /** The config file and its reload path, for the management API's config endpoints (cli/serve.ts). */
+  configControl?: ConfigControl;
 }
 
 export interface RunningGateway {
@@ -242,7 +245,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const bodies = config.logging.bodies === undefined ? undefined : new BodyLog(config.logging.bodies, runtime.secrets);
   const ownRoutes: GatewayRoute<LocalHandler>[] = [
     ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
-    ...managementRoutes({ store: keys, usage }),
+    ...managementRoutes({ store: keys, usage, config: { control: options.configControl, logger } }),
   ];
   const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);

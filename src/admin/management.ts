@@ -17,6 +17,7 @@ import type { UsageStore, UsageSummary } from '../state/usage-store.ts';
 import { roundCost } from '../observability/access-log.ts';
 import { isGlob } from '../util/glob.ts';
 import { totalsOf } from './usage.ts';
+import { managementConfigRoutes, type ConfigRouteOptions } from './management-config.ts';
 
 export const MANAGEMENT_PATH = '/v0/management';
 /** Management bodies are a few fields; a larger one is a mistake, not a key. */
@@ -36,6 +37,8 @@ export interface ManagementOptions {
    * enforcement's counters; absent until enforcement provides it (the answer then says null).
    */
   remaining?: (policy: KeyPolicy) => unknown;
+  /** The config endpoints (management-config.ts); absent: not routed. */
+  config?: Omit<ConfigRouteOptions, 'store'>;
 }
 
 type Handler = (context: RequestContext, runtime: Runtime, store: KeyStore) => void;
@@ -316,5 +319,6 @@ export function managementRoutes(options: ManagementOptions): LocalRoute[] {
     route('DELETE', `${teams}/`, deleteTeam, ''),
     route('GET', `${teams}/`, teamUsage(options), 'usage'),
     route('GET', `${MANAGEMENT_PATH}/audit`, auditLog),
+    ...(options.config !== undefined ? managementConfigRoutes(MANAGEMENT_PATH, { ...options.config, store: options.store }) : []),
   ];
 }

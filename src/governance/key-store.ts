@@ -376,6 +376,11 @@ export class KeyStore {
     return this.database.audit(limit);
   }
 
+  /** Writes an audit row for a change outside the key tables (the config, through the management API). */
+  record(actor: string, action: string, target: string, detail: JsonObject, now = Date.now()): Promise<void> {
+    return this.database.record(audit(actor, action, target, now, detail));
+  }
+
   private teamFor(team: string | null | undefined): StoredTeam | undefined {
     if (team === undefined || team === null) return undefined;
     const found = this.findTeam(team);

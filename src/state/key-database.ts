@@ -77,6 +77,8 @@ export interface KeyDatabase {
   write(change: KeyChange, audit: AuditEntry): Promise<number>;
   /** The latest audit rows, newest first. */
   audit(limit: number): Promise<AuditEntry[]>;
+  /** An audit row of a change made elsewhere than in the key tables (the config file). */
+  record(audit: AuditEntry): Promise<void>;
   close(): Promise<void>;
 }
 

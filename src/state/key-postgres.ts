@@ -98,6 +98,11 @@ export class PostgresKeyDatabase implements KeyDatabase {
     }
   }
 
+  async record(audit: AuditEntry): Promise<void> {
+    const pool = await this.pool.connect();
+    await pool.query(`INSERT INTO ${AUDIT_TABLE} (${AUDIT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5)`, [audit.time, audit.actor, audit.action, audit.target, audit.detail]);
+  }
+
   async audit(limit: number): Promise<AuditEntry[]> {
     const pool = await this.pool.connect();
     const result = await pool.query(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${AUDIT_TABLE} ORDER BY time DESC LIMIT $1`, [limit]);

@@ -116,6 +116,12 @@ export class SqliteKeyDatabase implements KeyDatabase {
     });
   }
 
+  record(audit: AuditEntry): Promise<void> {
+    return attempt(() => {
+      this.database.prepare(`INSERT INTO ${AUDIT_TABLE} (${AUDIT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?)`).run(audit.time, audit.actor, audit.action, audit.target, audit.detail);
+    });
+  }
+
   audit(limit: number): Promise<AuditEntry[]> {
     return attempt(() => this.database.prepare(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM ${AUDIT_TABLE} ORDER BY time DESC, rowid DESC LIMIT ?`).all(limit)
       .map((row) => auditFromRow(row as Record<string, unknown>)));
