@@ -44,6 +44,8 @@ export interface ConfigControl {
   /** Why replacing or reloading cannot be done by this process (a worker of `--workers N`); undefined when it can. */
   readonly unavailable?: string;
   validate(text: string): Promise<ConfigValidation>;
+  /** The file's text with every literal credential masked in place (`"[redacted]"`); undefined on zero-config. */
+  maskedText(): Promise<string | undefined>;
   /** Checks `text`, writes it over the file (atomically) and reloads; refused unchanged when invalid. */
   replace(text: string, reason: string): Promise<ConfigOutcome>;
   /** Reads the file again and applies it, as SIGHUP does. */
@@ -186,6 +188,25 @@ function getConfig(options: ConfigRouteOptions): LocalHandler {
   };
 }
 
+/** The file as written (comments, `${VAR}` references), literal credentials masked: what an editor starts from. A masked value sent back to PUT keeps the file's value. */
+function getConfigFile(options: ConfigRouteOptions): LocalHandler {
+  return (_gateway, context, runtime) => {
+    const control = options.control;
+    if (control === undefined) {
+      fail(context, unavailable('The config file cannot be read from this process.'));
+      return;
+    }
+    if (control.path === undefined) {
+      fail(context, noFile());
+      return;
+    }
+    control.maskedText().then(
+      (text) => answer(context, 200, { object: 'config.file', version: configVersion(runtime.config), path: control.path, text: redactText(text ?? '', runtime.secrets.filter((secret) => secret !== MASK)) }),
+      (error: unknown) => fail(context, error),
+    );
+  };
+}
+
 function validateConfig(options: ConfigRouteOptions): LocalHandler {
   return (_gateway, context) => {
     const control = options.control;
@@ -251,6 +272,7 @@ export function managementConfigRoutes(prefix: string, options: ConfigRouteOptio
   return [
     { path, entry: { method: 'GET', local: getConfig(options) } },
     { path, entry: { method: 'PUT', local: replaceConfig(options) } },
+    { path: `${path}/file`, entry: { method: 'GET', local: getConfigFile(options) } },
     { path: `${path}/validate`, entry: { method: 'POST', local: validateConfig(options) } },
     { path: `${path}/reload`, entry: { method: 'POST', local: reloadConfig(options) } },
   ];

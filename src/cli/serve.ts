@@ -5,7 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
-import { buildZeroConfigInChild, checkCandidateInChild, loadConfigFileInChild } from '../config/subprocess.ts';
+import { buildZeroConfigInChild, checkCandidateInChild, loadConfigFileInChild, maskedFileInChild } from '../config/subprocess.ts';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ConfigControl, ConfigOutcome, ConfigValidation } from '../admin/management-config.ts';
@@ -155,13 +155,19 @@ export class ConfigFile implements ConfigControl {
   /** What `switchyard check-config` reports for the text: its problems (with the text's lines), the drivers, the warnings. */
   async validate(text: string): Promise<ConfigValidation> {
     try {
-      const checked = await checkCandidateInChild(text, 'candidate');
+      // over the file: a masked value sent back stands for the file's own (config/candidate.ts)
+      const checked = await checkCandidateInChild(text, 'candidate', this.path);
       const undriven = checkAgentCliDrivers(checked.config);
       return { valid: undriven === undefined, problems: undriven === undefined ? [] : [{ path: 'providers', message: undriven }], warnings: checked.warnings };
     } catch (error) {
       if (error instanceof ConfigError) return { valid: false, problems: error.problems, warnings: [] };
       throw error;
     }
+  }
+
+  /** The file's text with its literal credentials masked in place; undefined on zero-config. */
+  async maskedText(): Promise<string | undefined> {
+    return this.path === undefined ? undefined : maskedFileInChild(this.path);
   }
 
   reload(reason: string): Promise<ConfigOutcome> {

@@ -23,7 +23,7 @@ interface ChildLoaded {
   text?: string;
 }
 
-type ChildRequest = { kind: 'file'; path: string } | { kind: 'zero'; agentCliTypes: readonly string[] } | { kind: 'candidate'; source: string; path?: string };
+type ChildRequest = { kind: 'file'; path: string } | { kind: 'masked'; path: string } | { kind: 'zero'; agentCliTypes: readonly string[] } | { kind: 'candidate'; source: string; path?: string };
 
 function runChild(request: ChildRequest, env: NodeJS.ProcessEnv, input?: string): Promise<ChildLoaded> {
   const cache = module.getCompileCacheDir?.();
@@ -56,6 +56,12 @@ function runChild(request: ChildRequest, env: NodeJS.ProcessEnv, input?: string)
 export async function checkCandidateInChild(text: string, source: string, over?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[]; writtenEmpty: WrittenEmpty; text: string }> {
   const loaded = await runChild({ kind: 'candidate', source, ...(over !== undefined ? { path: over } : {}) }, env, text);
   return { config: loaded.config, warnings: loaded.warnings, writtenEmpty: loaded.writtenEmpty, text: loaded.text ?? text };
+}
+
+/** The config file's text with every literal credential masked in place (config/candidate.ts maskedFileText). */
+export async function maskedFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { text } = await runChild({ kind: 'masked', path }, env);
+  return text ?? '';
 }
 
 export async function loadConfigFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[]; writtenEmpty: WrittenEmpty }> {

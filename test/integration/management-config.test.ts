@@ -230,6 +230,44 @@ describe('the config endpoints', () => {
     assertNoSecret(gateway.logText());
   });
 
+  test('GET /config/file: the file as written, literal credentials masked; sent back with an edit, the masks keep the file\'s values', T, async () => {
+    const answer = await call(gateway.running, 'GET', '/config/file');
+    assert.equal(answer.status, 200, answer.text);
+    assertNoSecret(answer.text);
+    const { text, path } = answer.json();
+    assert.equal(path, gateway.path);
+    assert.match(text, /^# the gateway of the config tests$/m, 'comments are shown');
+    assert.match(text, /api_key: \$\{SWY_TEST_PROVIDER_KEY\} +# kept as a reference/, 'a reference is no secret: shown as written');
+    assert.match(text, /api_key: "\[redacted\]"/, 'the literal key is masked in place');
+    assert.match(text, /keys: \[ ?"\[redacted\]" ?\]/);
+    assert.match(text, /admin_keys: \[ ?"\[redacted\]" ?\]/);
+    assert.match(text, /base_url: http:\/\/user:\$\{SWY_TEST_URL_PASSWORD\}@/, 'a URL whose password is a reference is shown');
+    assert.match(text, /name: other/, 'what is no secret is shown');
+    // an editor sends it back with one change: the masked values stay the file's
+    const edited = text + '  - name: edited\n    targets: [{ provider: other, model: other-gpt }]\n';
+    assert.equal((await call(gateway.running, 'POST', '/config/validate', { body: edited })).json().valid, true);
+    const put = await call(gateway.running, 'PUT', '/config', { body: edited });
+    assert.equal(put.status, 200, put.text);
+    const written = readFileSync(gateway.path!, 'utf8');
+    assert.ok(written.includes(`api_key: ${LITERAL_PROVIDER_KEY}`), 'the literal key is still in the file');
+    assert.ok(written.includes(ADMIN_KEY) && written.includes(CLIENT_KEY));
+    assert.ok(!written.includes('[redacted]'));
+    assert.match(written, /name: edited/);
+    const chat = await fetch(`${gateway.running.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` },
+      body: JSON.stringify({ model: 'edited', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(chat.status, 200, 'the client key still works: it was kept, not replaced by the mask');
+    await chat.text();
+    // a mask where the file has no value is a problem, and nothing is written
+    const before = readFileSync(gateway.path!, 'utf8');
+    const orphan = await call(gateway.running, 'PUT', '/config', { body: edited.replace('  - name: edited', '  - name: edited\n    description: "[redacted]"').replace('providers:', 'tracing: { headers: { x-new: "[redacted]" } }\nproviders:') });
+    assert.equal(orphan.status, 400, orphan.text);
+    assert.ok(orphan.json().problems.some((problem: { path: string }) => problem.path === 'tracing.headers.x-new'), orphan.text);
+    assert.equal(readFileSync(gateway.path!, 'utf8'), before);
+    assert.equal((await call(gateway.running, 'GET', '/config/file', { key: CLIENT_KEY })).status, 401);
+  });
+
   test('POST reload: reads the file again; a broken file is refused with its problems and the config stays', T, async () => {
     const current = readFileSync(gateway.path!, 'utf8');
     writeFileSync(gateway.path!, current + '  - name: reloaded\n    targets: [{ provider: mock, model: mock-gpt }]\n');

@@ -4,7 +4,7 @@
 // problems is refused with its own lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candidateOver } from '../../src/config/candidate.ts';
+import { candidateOver, maskedFileText } from '../../src/config/candidate.ts';
 import { ConfigError } from '../../src/config/config-error.ts';
 
 const ENV = { OPENAI_KEY: 'sk-from-the-environment' };
@@ -78,4 +78,36 @@ test('a candidate with problems is refused with its own lines; with no file, it 
   assert.throws(() => candidateOver(FILE, 'server:\n  prot: 1\n', 'candidate', ENV), (error: unknown) => error instanceof ConfigError && error.problems[0]!.line === 2);
   const candidate = 'providers: []\n# as it came\n';
   assert.equal(candidateOver(undefined, candidate, 'candidate', ENV).text, candidate);
+});
+
+test('maskedFileText: literal credentials masked in place, references and everything else byte for byte', () => {
+  const file = [
+    '# comment kept',
+    'auth: { keys: [sk-literal-1, "${CLIENT_KEY}"], admin_keys: [admin-literal-2] }',
+    'providers:',
+    '  - name: a   # trailing comment',
+    '    type: openai',
+    '    base_url: https://user:pw-literal-3@example.test/v1?key=q-literal-4',
+    '    api_key: ${OPENAI_API_KEY}',
+    '    headers: { x-title: my-app, authorization: Bearer h-literal-5 }',
+    '  - name: cli',
+    '    type: codex',
+    '    env: { OPENAI_API_KEY: e-literal-6, HOME: /home/me }',
+    'tracing: { endpoint: "http://collector:4318/v1/traces" }',
+  ].join('\n') + '\n';
+  const masked = maskedFileText(file);
+  for (const secret of ['sk-literal-1', 'admin-literal-2', 'pw-literal-3', 'q-literal-4', 'h-literal-5', 'e-literal-6']) assert.ok(!masked.includes(secret), secret);
+  // a header or environment map: every value is masked (a header set from a secret looks like any other)
+  assert.ok(masked.includes('x-title: "[redacted]"') && masked.includes('HOME: "[redacted]"'));
+  for (const kept of ['# comment kept', '"${CLIENT_KEY}"', '# trailing comment', 'api_key: ${OPENAI_API_KEY}', 'endpoint: "http://collector:4318/v1/traces"', 'name: cli']) assert.ok(masked.includes(kept), kept);
+  assert.equal(masked.split('\n').length, file.split('\n').length, 'line for line');
+});
+
+test('a masked text sent back keeps the file\'s values; a mask the file has nothing under is a problem', () => {
+  const file = 'auth: { keys: [sk-literal-1] }\nproviders:\n  - { name: a, type: openai, base_url: "http://127.0.0.1:1/v1", api_key: sk-literal-2, models: [m] }\n';
+  const masked = maskedFileText(file);
+  const { text } = candidateOver(file, masked.replace('models: [m]', 'models: [m, n]'), 'candidate', {});
+  assert.ok(text.includes('sk-literal-1') && text.includes('sk-literal-2') && !text.includes('[redacted]'), text);
+  assert.match(text, /models: \[ ?m, n ?\]/);
+  assert.throws(() => candidateOver(file, masked + 'tracing: { headers: { x-new: "[redacted]" } }\n', 'candidate', {}), (error: unknown) => error instanceof ConfigError && error.problems.some((problem) => problem.path === 'tracing.headers.x-new'));
 });
