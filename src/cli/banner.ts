@@ -6,9 +6,7 @@ import { defaultStateDirectory, safeDatabaseUrl, USAGE_DATABASE_FILE } from '../
 
 const MAX_MODELS_SHOWN = 6;
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
+export { isLoopbackHost as isLoopback } from '../util/loopback.ts';
 
 export function renderBanner(version: string, url: string, config: GatewayConfig, runtime: Runtime, workers: number, notes: readonly string[]): string {
   const lines: string[] = [];

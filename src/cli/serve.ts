@@ -51,8 +51,11 @@ export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = pro
 /** Refuses an unauthenticated gateway on a non-loopback address unless the config says so. */
 export function checkExposure(config: GatewayConfig): string | undefined {
   if (isLoopback(config.server.host) || config.auth.keys.length > 0 || config.auth.allowUnauthenticated) return undefined;
+  // keys made through the management API (a key store, admin keys to make them): every caller
+  // needs one, and until the first exists nobody gets in (pipeline/auth.ts)
+  if (config.storage.enabled && config.auth.adminKeys.length > 0) return undefined;
   return `Refusing to listen on ${config.server.host} with no client keys: anyone who can reach it could spend your provider credits. ` +
-    'Set auth.keys (e.g. keys: ["${SWITCHYARD_KEY}"]), bind 127.0.0.1, or set auth.allow_unauthenticated: true.';
+    'Set auth.keys (e.g. keys: ["${SWITCHYARD_KEY}"]), or auth.admin_keys to create keys through the management API, bind 127.0.0.1, or set auth.allow_unauthenticated: true.';
 }
 
 /**
@@ -101,7 +104,8 @@ export function vetReload(running: GatewayConfig, next: Reloaded): ReloadRefusal
   if (refusal !== undefined) return refusal;
   const undriven = checkAgentCliDrivers(next.config);
   if (undriven !== undefined) return { message: undriven, removes: {} };
-  if (next.config.auth.keys.length > 0 || isLoopback(running.server.host) || next.config.auth.allowUnauthenticated) return undefined;
+  // the address itself only changes with a restart: the running one counts
+  if (checkExposure({ ...next.config, server: { ...next.config.server, host: running.server.host } }) === undefined) return undefined;
   const keys = running.auth.keys.length;
   return {
     message: `it would leave ${running.server.host} (not loopback) with no client keys — that needs auth.allow_unauthenticated: true`,

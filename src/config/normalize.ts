@@ -19,6 +19,7 @@ import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './s
 import type {
   AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 const OPENAI_HOST = 'api.openai.com';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -52,9 +53,7 @@ export function parseBodyLimit(value: number | string): number {
   return Math.floor(Number(match[1]) * UNITS[unit]!);
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
+export { isLoopbackHost };
 
 function hostOf(url: string): string | undefined {
   try {

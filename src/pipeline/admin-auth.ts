@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import { ClientAuth, digest } from './auth.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 export const MANAGEMENT_PREFIX = '/v0/management/';
 /** Failed attempts allowed per address within a window. */
@@ -26,9 +27,6 @@ function isLoopbackAddress(address: string | undefined): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
 
-export function isLoopbackListener(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
 
 export class AdminAuth {
   private readonly digests: Buffer[];
@@ -39,7 +37,7 @@ export class AdminAuth {
   constructor(adminKeys: readonly string[], listenerHost: string) {
     this.digests = adminKeys.map(digest);
     this.ids = this.digests.map((value) => `admin-${value.subarray(0, 4).toString('hex')}`);
-    this.loopbackListener = isLoopbackListener(listenerHost);
+    this.loopbackListener = isLoopbackHost(listenerHost);
   }
 
   /** The caller's id for the audit log (`admin-xxxxxxxx`, or `loopback` without admin keys); throws 401/403/429. */

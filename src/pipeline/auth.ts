@@ -46,18 +46,25 @@ export class ClientAuth {
    */
   private readonly accepted = new Map<string, ClientIdentity>();
   private generation = 0;
+  /**
+   * Whether a caller without a key is let in while no key exists anywhere (no `auth.keys`, an empty
+   * key store): on a loopback listener, or with `auth.allow_unauthenticated`. Elsewhere a gateway
+   * whose keys are all made through the management API refuses everyone until the first exists.
+   */
+  private readonly openWhenKeyless: boolean;
 
   /** `policies`: each key's policy, in the order of `keys` (governance/key-policies.ts). */
-  constructor(keys: readonly string[], policies: readonly (KeyPolicy | undefined)[] = [], store?: KeyStore) {
+  constructor(keys: readonly string[], policies: readonly (KeyPolicy | undefined)[] = [], store?: KeyStore, openWhenKeyless = true) {
     this.digests = keys.map(digest);
     this.ids = keys.map(clientKeyId);
     this.policies = policies;
     this.store = store;
+    this.openWhenKeyless = openWhenKeyless;
   }
 
-  /** Client authentication can apply: keys in the config, or a key store (which may gain keys at any time). */
+  /** Client authentication can apply: keys in the config, a key store (which may gain keys at any time), or a listener that is never open. */
   get enabled(): boolean {
-    return this.digests.length > 0 || this.store !== undefined;
+    return this.digests.length > 0 || this.store !== undefined || !this.openWhenKeyless;
   }
 
   /** Finds the key in `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`. */
@@ -78,8 +85,9 @@ export class ClientAuth {
   /** Returns the caller's identity or throws 401. */
   authenticate(headers: IncomingHttpHeaders, query: string): ClientIdentity {
     const store = this.store;
-    // no key anywhere (an empty store): authentication is off, as with no `auth.keys`
-    if (this.digests.length === 0 && (store === undefined || store.size === 0)) return anonymous;
+    // no key anywhere (a store read and empty): authentication is off, as with no `auth.keys` — on
+    // loopback. A store not read yet may hold keys: a caller needs one (answered 503 until it is read)
+    if (this.digests.length === 0 && this.openWhenKeyless && (store === undefined || (store.loaded && store.size === 0))) return anonymous;
     const key = ClientAuth.presentedKey(headers, query);
     if (key === undefined) {
       throw unauthorized(ErrorCode.missingKey, 'Missing API key: send it as "Authorization: Bearer <key>", "x-api-key", "x-goog-api-key" or "?key=".');

@@ -21,6 +21,7 @@ import type { OwnExchanges } from './exchange.ts';
 import { configKeyPolicies, enforces } from '../governance/key-policies.ts';
 import { LimitEnforcer, type SoftBudgetEvent, type SpendReadiness } from '../governance/limit-enforcer.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 /** Builds the exchanges of a provider that runs its own (no HTTP endpoint), for one runtime. */
 export type OwnProviderBuilder = (provider: ProviderConfig, config: GatewayConfig) => OwnExchanges;
@@ -189,7 +190,7 @@ export class Runtime {
     this.adapters = dependencies.providerAdapters;
     this.now = dependencies.now ?? Date.now;
     this.keyPolicies = configKeyPolicies(config.auth);
-    this.auth = new ClientAuth(config.auth.keys, this.keyPolicies, dependencies.keyStore);
+    this.auth = new ClientAuth(config.auth.keys, this.keyPolicies, dependencies.keyStore, isLoopbackHost(config.server.host) || config.auth.allowUnauthenticated);
     this.admin = new AdminAuth(config.auth.adminKeys, config.server.host);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);

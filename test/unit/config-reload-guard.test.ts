@@ -6,7 +6,7 @@ import { diffConfig, diffFields, summarizeDiff } from '../../src/config/config-d
 import { parseConfigText } from '../../src/config/load.ts';
 import { NOTHING_WRITTEN_EMPTY, refuseReload } from '../../src/config/reload-guard.ts';
 import type { GatewayConfig } from '../../src/config/types.ts';
-import { vetReload } from '../../src/cli/serve.ts';
+import { checkExposure, vetReload } from '../../src/cli/serve.ts';
 import { testConfig, type TestGatewayOptions } from '../helpers/gateway.ts';
 
 const providers = [{ name: 'a', baseUrl: 'http://127.0.0.1:1/v1', models: ['m'] }, { name: 'b', baseUrl: 'http://127.0.0.1:2/v1', models: ['n'] }];
@@ -92,4 +92,18 @@ test('the diff says when authentication turns on or off, keys replaced one for o
   assert.equal(summarizeDiff(diffConfig(config(), config({ keys: ['sk-one', 'sk-new'] }))), 'client keys 2 (1 replaced)');
   assert.equal(summarizeDiff(diffConfig(config(), config())), 'no setting changed');
   assert.deepEqual(diffFields(diffConfig(config(), config())), {});
+});
+
+test('checkExposure: a listener that is not loopback needs client keys — in the config, or made through the management API (a key store and admin keys)', () => {
+  const exposed = (options: Partial<TestGatewayOptions>, adminKeys: string[], storage: boolean): GatewayConfig => {
+    const base = config(options);
+    return { ...base, server: { ...base.server, host: '0.0.0.0' }, auth: { ...base.auth, adminKeys }, storage: { ...base.storage, enabled: storage } };
+  };
+  assert.equal(checkExposure(exposed({}, [], false)), undefined, 'config keys');
+  assert.match(checkExposure(exposed({ keys: [] }, [], true)) ?? '', /Refusing to listen on 0\.0\.0\.0 with no client keys.*auth\.admin_keys/);
+  assert.equal(checkExposure(exposed({ keys: [] }, ['admin-0123456789abcdef'], true)), undefined, 'keys from the management API: every caller needs one');
+  assert.match(checkExposure(exposed({ keys: [] }, ['admin-0123456789abcdef'], false)) ?? '', /Refusing/, 'admin keys but nowhere to keep client keys');
+  // a reload to such a config on an exposed address is fine too
+  const running = exposed({}, [], true);
+  assert.equal(vetReload(running, { config: exposed({ keys: [] }, ['admin-0123456789abcdef'], true), writtenEmpty: { authKeys: true, providers: false } }), undefined);
 });

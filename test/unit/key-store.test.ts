@@ -120,13 +120,30 @@ test('ClientAuth over the store: disabled and expired keys are refused by name, 
   await keys.close();
 });
 
-test('ClientAuth: an empty store and no config keys = no authentication; a store not read yet = 503 for unknown keys', async () => {
+test('ClientAuth: an empty store read and no config keys = no authentication on loopback; a store not read yet needs a key (503 for unknown keys)', async () => {
   const keys = store();
   const auth = new ClientAuth([], [], keys);
   assert.equal(auth.enabled, true);
-  assert.equal(auth.authenticate({}, '').keyId, '');
+  // not read yet: it may hold keys, so no caller gets in without one
+  assert.throws(() => auth.authenticate({}, ''), (error: GatewayError) => error.status === 401);
+  assert.throws(() => auth.authenticate({ authorization: 'Bearer sy-x' }, ''), (error: GatewayError) => error.status === 503);
+  await keys.load();
+  assert.equal(auth.authenticate({}, '').keyId, '', 'read and empty: open, as with no auth.keys');
   const withConfig = new ClientAuth(['sk-config'], [], keys);
-  assert.throws(() => withConfig.authenticate({ authorization: 'Bearer sy-x' }, ''), (error: GatewayError) => error.status === 503);
+  assert.throws(() => withConfig.authenticate({}, ''), (error: GatewayError) => error.status === 401);
+  await keys.close();
+});
+
+test('ClientAuth on a listener that is not loopback: never open, even with no key anywhere', async () => {
+  const keys = store();
+  await keys.load();
+  const exposed = new ClientAuth([], [], keys, false);
+  assert.throws(() => exposed.authenticate({}, ''), (error: GatewayError) => error.status === 401);
+  assert.throws(() => exposed.authenticate({ authorization: 'Bearer sy-guess' }, ''), (error: GatewayError) => error.status === 401);
+  // no store at all (it could not be opened): still closed
+  const storeless = new ClientAuth([], [], undefined, false);
+  assert.equal(storeless.enabled, true);
+  assert.throws(() => storeless.authenticate({}, ''), (error: GatewayError) => error.status === 401);
   await keys.close();
 });
 

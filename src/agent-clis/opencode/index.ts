@@ -230,6 +230,7 @@ export class OpencodeDriver implements AgentCliDriver {
       ...(llm ? { tools: this.toolsOff() } : {}),
       parts,
     };
+    running.promptSending();
     try {
       const result = await this.server.call('POST', `/session/${session}/prompt_async${query}`, body);
       if (result.status < 200 || result.status > 299) running.failBeforeStart(serverRefused(settings.name, 'prompt', result.status, result.text));

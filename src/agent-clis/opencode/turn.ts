@@ -14,6 +14,13 @@ import type { OpencodeServer, SessionListener } from './server.ts';
 
 /** After an abort, the session is watched this long for the busy state an early abort missed. */
 const DRAIN_MS = 30_000;
+/**
+ * Until the session is idle again the abort is sent again, first after this long, then at double
+ * the wait up to ABORT_REPEAT_MAX_MS: opencode ignores an abort that reaches it before the prompt
+ * has registered what to cancel (seen on a loaded machine: the model call began 0.6 s after it).
+ */
+const ABORT_REPEAT_MS = 100;
+const ABORT_REPEAT_MAX_MS = 1000;
 
 /** How a turn ended, for the driver's bookkeeping of sessions. */
 export type TurnOutcome = 'answered' | 'failed' | 'aborted';
@@ -65,6 +72,10 @@ export class OpencodeTurn implements SessionListener {
   /** The gateway aborted the session (the caller left, a deadline, a retry notice, a tool call in llm mode). */
   private aborting = false;
   private drainTimer: NodeJS.Timeout | undefined = undefined;
+  private repeatTimer: NodeJS.Timeout | undefined = undefined;
+  /** The prompt went to opencode (`prompt_async`), and the session was seen busy with it. */
+  private promptSent = false;
+  private seenBusy = false;
   private hasContent = false;
   private steps = 0;
   private inputTokens = 0;
@@ -104,6 +115,11 @@ export class OpencodeTurn implements SessionListener {
     this.fail(error, true);
   }
 
+  /** The driver is about to send the prompt: from now on opencode may start it, even after an abort. */
+  promptSending(): void {
+    this.promptSent = true;
+  }
+
   /** The turn could not start (session or prompt refused): its error, and nothing is running. */
   failBeforeStart(error: ErrorInfo): void {
     if (this.over) return;
@@ -139,6 +155,7 @@ export class OpencodeTurn implements SessionListener {
       case 'session.status': {
         const status = objectFrom(properties.status);
         const state = textFrom(status?.type);
+        if (state === 'busy') this.seenBusy = true;
         if (state === 'idle') this.idle();
         else if (state === 'retry' && !this.over) this.fail(retryNotice(this.options.provider, status, Date.now()), true);
         // an abort sent before the prompt started running missed it: send it again
@@ -283,6 +300,10 @@ export class OpencodeTurn implements SessionListener {
   }
 
   private idle(): void {
+    // an abort that reached opencode before the prompt started sets the session idle, and the
+    // prompt starts after it: the turn is quiet only once the session has been busy and idle again
+    // (the abort is repeated meanwhile; DRAIN_MS at most)
+    if (this.aborting && this.promptSent && !this.seenBusy) return;
     if (!this.over) {
       if (this.refused !== undefined && !this.hasContent) {
         this.fail(permissionRefused(this.options.provider, this.refused), false);
@@ -328,6 +349,17 @@ export class OpencodeTurn implements SessionListener {
     this.sendAbort();
     this.drainTimer = setTimeout(() => this.settle(), DRAIN_MS);
     this.drainTimer.unref();
+    this.repeatAbort(ABORT_REPEAT_MS);
+  }
+
+  private repeatAbort(wait: number): void {
+    this.repeatTimer = setTimeout(() => {
+      this.repeatTimer = undefined;
+      if (this.settled) return;
+      this.sendAbort();
+      this.repeatAbort(Math.min(wait * 2, ABORT_REPEAT_MAX_MS));
+    }, wait);
+    this.repeatTimer.unref();
   }
 
   private sendAbort(): void {
@@ -346,6 +378,7 @@ export class OpencodeTurn implements SessionListener {
     if (this.settled) return;
     this.settled = true;
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    if (this.repeatTimer !== undefined) clearTimeout(this.repeatTimer);
     this.options.server.unsubscribe(this.session, this);
     this.options.onSettled(this);
   }
