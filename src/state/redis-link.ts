@@ -14,6 +14,7 @@
 // expiry on the server's clock. This process renews the leases of its requests in flight every
 // LEASE_MS / 3; an instance that dies stops renewing, and its holds expire within LEASE_MS.
 import { Redis } from 'ioredis';
+import { passwordOf } from '../util/url-password.ts';
 import type { SharedStateLink } from './interfaces.ts';
 import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, LEASE_RENEW, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
 
@@ -210,14 +211,5 @@ export class RedisLink implements SharedStateLink {
   private redact(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
     return this.secret === undefined ? message : message.replaceAll(this.secret, '***');
-  }
-}
-
-function passwordOf(url: string): string | undefined {
-  try {
-    const password = new URL(url).password;
-    return password === '' ? undefined : decodeURIComponent(password);
-  } catch {
-    return undefined;
   }
 }
