@@ -127,6 +127,20 @@ function withinWait(work: Promise<unknown>): Promise<unknown> {
   return Promise.race([work, wait]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The state stores: in process, or in Redis/Valkey with `state.redis` (its client is loaded only
+ * then). The gateway waits for the first connection at most `state.timeout_ms`: a server that is
+ * down never holds up the start (the stores answer in process until it answers).
+ */
+async function openStateStores(config: GatewayConfig, logger: Logger, now: () => number): Promise<StateStores> {
+  const redis = config.state.redis;
+  if (redis === undefined) return new LocalStateStores(now);
+  const { RedisStateStores } = await import('./state/redis-stores.ts');
+  const stores = new RedisStateStores({ ...config.state, redis }, logger, now);
+  await stores.shared.whenConnected(config.state.timeoutMs);
+  return stores;
+}
+
 /** How often a process checks whether another one changed the key store (a revision read). */
 const KEY_REFRESH_MS = 2000;
 
@@ -216,7 +230,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   uploadSpool();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
   const now = options.now ?? Date.now;
-  const state: StateStores = new LocalStateStores(now);
+  const state = await openStateStores(config, logger, now);
   state.responses.resize(config.cache);
   // agent-CLI drivers (their CLI workers) outlive reloads too, as long as their settings stay
   const agentClis = new AgentCliHost(options.agentCliDrivers ?? agentCliDrivers, { logger });
@@ -228,6 +242,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     : undefined;
   // budgets start from the spend the usage store holds for their current period
   const ledger = new BudgetLedger(state.spend, usage?.store, now);
+  // a shared store that comes back may have lost what it held: spend is read again into it
+  state.shared?.onReturn(() => ledger.resync());
   const softBudgets = new Map<string, number>();
   const governance: GovernanceDependencies = {
     now,
@@ -258,7 +274,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...managementProviderRoutes({ store: keys, logger }),
     ...managementRequestRoutes({ recent, bodies }),
   ];
-  const metrics = new GatewayMetrics({ ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets });
+  const metrics = new GatewayMetrics({
+    ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets,
+    ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
+  });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
   // tracing is loaded only when configured: no OpenTelemetry module is resident otherwise
@@ -293,6 +312,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await runtime.destroy().catch(() => {});
     await agentClis.close();
     await keys?.close();
+    await state.close?.();
     throw error;
   }
   const discover = options.discover ?? true;
@@ -335,6 +355,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await usage?.close();
       await keys?.close();
       await tracing?.close();
+      await state.close?.();
       return finished;
     },
     async close() {
@@ -348,6 +369,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await usage?.close();
       await keys?.close();
       await tracing?.close();
+      await state.close?.();
     },
   };
 }

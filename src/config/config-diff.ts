@@ -31,7 +31,7 @@ const FILE_NAMES: Record<string, string> = { bodyLimitBytes: 'body_limit', diale
 /** Sections built into the runtime on every reload. */
 const LIVE_SECTIONS = ['routing', 'media', 'prices'] as const;
 /** Sections read once at start. */
-const START_SECTIONS = ['logging', 'storage', 'tracing'] as const;
+const START_SECTIONS = ['logging', 'storage', 'tracing', 'state'] as const;
 
 export function diffConfig(before: GatewayConfig, after: GatewayConfig): ConfigDiff {
   const diff: ConfigDiff = {

@@ -3,7 +3,7 @@
 import { deepFreeze } from './freeze.ts';
 import type {
   AgentCliKind, AgentCliModeSetting, AliasConfig, CooldownSettings, HealthCheckSettings, KeyStrategy, LoggingConfig, MediaConfig, PoolSettings,
-  ResponseCacheConfig, RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools,
+  ResponseCacheConfig, RetryBudgetSettings, RetrySettings, RoutingConfig, ServerConfig, StateConfig, StorageConfig, Strategy, TimeoutSettings, UnsupportedParams, UnsupportedTools,
 } from './types.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -72,6 +72,9 @@ export const FAILURE_MODES = ['open', 'closed'] as const;
 export const DEFAULT_STORE_FAILURE = Object.freeze({ rateLimits: 'open', budgets: 'closed' } as const);
 
 export const DEFAULT_STORAGE: Readonly<StorageConfig> = Object.freeze({ enabled: true, retentionDays: 0 });
+
+/** Shared state: none (in process) unless `state.redis` is set. */
+export const DEFAULT_STATE: Readonly<StateConfig> = Object.freeze({ keyPrefix: 'switchyard:', timeoutMs: 500 });
 
 // ----- Routing ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { genericOpenAI, presets, type Preset } from '../providers/presets/index.ts';
 import {
   AGENT_CLI_COMMANDS, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, DEFAULT_AFFINITY, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK, DEFAULT_KEY_STRATEGY, DEFAULT_UNSUPPORTED_TOOLS,
-  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_RESPONSE_CACHE, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY,
+  DEFAULT_LOGGING, DEFAULT_MEDIA, DEFAULT_RESPONSE_CACHE, DEFAULT_POOL, DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STATE, DEFAULT_STORAGE, DEFAULT_STRATEGY,
   DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
 } from './defaults.ts';
 import type { PathSegment } from './interpolate.ts';
@@ -370,12 +370,17 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     storage: normalizeStorage(raw.storage ?? {}, source),
     prices: normalizePrices(raw.prices ?? {}, new Set((raw.providers ?? []).map((provider) => provider.name))),
     cache: normalizeCache(raw.cache ?? {}),
+    state: {
+      keyPrefix: raw.state?.key_prefix ?? DEFAULT_STATE.keyPrefix,
+      timeoutMs: raw.state?.timeout_ms ?? DEFAULT_STATE.timeoutMs,
+      ...(raw.state?.redis !== undefined && raw.state.redis !== '' ? { redis: raw.state.redis } : {}),
+    },
   };
   if (config.server.workers !== 1 && config.providers.some((provider) => provider.agentCli !== undefined)) {
     warnings.push({ path: ['server', 'workers'], message: "each worker process runs its own agent-CLI workers and queue, so an agent CLI's `concurrency` applies per worker (your subscription sees workers × concurrency turns at once)" });
   }
-  if (config.server.workers !== 1 && hasLimits(auth)) {
-    warnings.push({ path: ['server', 'workers'], message: 'each worker process keeps its own rate-limit counters and budget holds, so rpm, tpm and max_concurrent apply per worker (budgets are read from the shared usage store only at start)' });
+  if (config.server.workers !== 1 && hasLimits(auth) && config.state.redis === undefined) {
+    warnings.push({ path: ['server', 'workers'], message: 'each worker process keeps its own rate-limit counters and budget holds, so rpm, tpm and max_concurrent apply per worker (budgets are read from the shared usage store only at start); `state.redis` shares them' });
   }
   if (raw.tracing !== undefined) {
     config.tracing = {

@@ -7,7 +7,7 @@ import { presets } from '../providers/presets/index.ts';
 import {
   AGENT_CLI_COMMANDS, AGENT_CLI_MODES, BUDGET_PERIODS, DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS, FAILURE_MODES, AGENT_CLI_TYPES, DEFAULT_AGENT_CLI, AFFINITIES, DEFAULT_AFFINITY, DEFAULT_BODY_LIMIT, DEFAULT_COOLDOWNS, DEFAULT_DISCOVER_INTERVAL_S, DEFAULT_HEALTH_CHECK,
   DEFAULT_HOST, DEFAULT_KEY_STRATEGY, DEFAULT_LOGGING, DEFAULT_POOL, DEFAULT_RECENT_REQUESTS, DEFAULT_PORT, DEFAULT_MEDIA, DEFAULT_RETRY,
-  DEFAULT_RESPONSE_CACHE, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
+  DEFAULT_RESPONSE_CACHE, DEFAULT_RETRY_BUDGET, DEFAULT_ROUTING, DEFAULT_STATE, DEFAULT_STORAGE, DEFAULT_STRATEGY, DEFAULT_TIMEOUTS, DEFAULT_WEIGHT, defaultServerConfig,
   DEFAULT_UNSUPPORTED_TOOLS, KEY_STRATEGIES, LOG_FORMATS, LOG_LEVELS, STRATEGIES, UNSUPPORTED_PARAMS, UNSUPPORTED_TOOLS,
 } from './defaults.ts';
 
@@ -338,6 +338,19 @@ export const StorageSchema = Type.Object({
   retention_days: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Delete usage rows older than this many days (checked at start and hourly, a few thousand rows at a time so requests never wait); 0 = keep them forever. A busy gateway writes roughly 100 bytes per request.' })),
 }, { ...closed, description: 'Usage recording. Read at start-up: changes take effect after a restart.' });
 
+/** A Redis URL, or empty (an unset `${VAR}`: state in process then). */
+export const REDIS_URL_PATTERN = '^(rediss?://|$)';
+
+export const StateSchema = Type.Object({
+  redis: Type.Optional(Type.String({
+    pattern: REDIS_URL_PATTERN,
+    errorMessage: 'must be a Redis URL such as redis://127.0.0.1:6379 (rediss:// for TLS)',
+    description: 'Share rate-limit counters, `max_concurrent` slots, budget spend and the response cache between gateway instances through this Redis or Valkey server: `redis://[user:password@]host:6379[/db]` (`rediss://` for TLS; usually `${SWITCHYARD_REDIS_URL}`). Limits then hold across every instance that names the same server. Empty (an unset variable) = everything in process. The gateway starts whether or not the server answers; while it does not, each instance counts in process (see `auth.on_store_failure`) and catches up when it returns.',
+  })),
+  key_prefix: Type.Optional(Type.String({ minLength: 1, default: DEFAULT_STATE.keyPrefix, description: 'Prefix of every Redis key the gateway writes (every key also expires on its own). Instances that must share limits use the same prefix; separate gateways on one server use different ones.' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_STATE.timeoutMs, description: 'How long a request waits for Redis before the instance counts the server as down and answers from its in-process state.' })),
+}, { ...closed, description: 'Where state shared by several gateway instances lives (see docs/governance.md#several-instances). Read at start-up: changes take effect after a restart.' });
+
 export const CacheSchema = Type.Object({
   ttl_s: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Cache the answers of every route (aliases, `provider:model`, bare model names) for this many seconds, unless an alias says otherwise with its own `cache`; 0 = only the routes and keys that ask for it.' })),
   per_key: Type.Optional(Type.Boolean({ default: false, description: 'With `ttl_s`: keep the answers of each client key apart.' })),
@@ -380,6 +393,7 @@ export const ConfigSchema = Type.Object({
   routing: Type.Optional(RoutingSchema),
   tracing: Type.Optional(TracingSchema),
   cache: Type.Optional(CacheSchema),
+  state: Type.Optional(StateSchema),
 }, { ...closed, description: 'Switchyard configuration file.' });
 
 export type RawConfig = Static<typeof ConfigSchema>;

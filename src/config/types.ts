@@ -385,6 +385,19 @@ export interface StorageConfig {
   retentionDays: number;
 }
 
+/**
+ * State shared by several instances (`state:`): with `redis` set, rate-limit counters, concurrency
+ * slots, budget spend and the response cache live in that Redis/Valkey server. Read once at start.
+ */
+export interface StateConfig {
+  /** `redis://…` / `rediss://…`; absent = everything in process. A secret (it may carry a password). */
+  redis?: string;
+  /** Prefix of every key written (`switchyard:`). */
+  keyPrefix: string;
+  /** How long a command may take before the server counts as down. */
+  timeoutMs: number;
+}
+
 /** OpenTelemetry traces over OTLP/HTTP; absent = off (nothing loaded). Read at start-up. */
 export interface TracingConfig {
   /** OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -411,4 +424,5 @@ export interface GatewayConfig {
   prices: PriceOverride[];
   tracing?: TracingConfig;
   cache: ResponseCacheConfig;
+  state: StateConfig;
 }

@@ -63,7 +63,7 @@ export class BudgetLedger implements SpendReadiness {
         const start = periodStart(budget.period, now);
         const name = budgetName(budget.scope, budget.id);
         const spent = sums.get(`${budget.scope}\0${budget.period}`)!.get(budget.id) ?? 0;
-        if (spent > 0) this.spend.settle(name, start, periodEnd(budget.period, start), 0, Math.round(spent * 1_000_000), 'ledger', now);
+        if (spent > 0) this.spend.record(name, start, periodEnd(budget.period, start), Math.round(spent * 1_000_000), now);
         this.read.add(`${name}\0${start}`);
       }
       this.available = true;
@@ -73,6 +73,15 @@ export class BudgetLedger implements SpendReadiness {
       this.scheduleRetry();
       return false;
     }
+  }
+
+  /**
+   * Reads every budget again (the shared store came back, and may have lost what it held): the
+   * store keeps the larger of its count and the ledger's.
+   */
+  resync(): void {
+    this.read.clear();
+    void this.load(this.latest);
   }
 
   private scheduleRetry(): void {

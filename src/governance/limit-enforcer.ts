@@ -18,6 +18,20 @@ const MICROS_PER_USD = 1_000_000;
 /** What a held budget counts when the request's price is unknown: enough to refuse an exhausted budget. */
 const MINIMAL_HOLD = 1;
 
+// The steps of an admission, in order
+const STEP_KEY_CONCURRENT = 0;
+const STEP_KEY_RPM = 1;
+const STEP_TEAM_CONCURRENT = 2;
+const STEP_TEAM_RPM = 3;
+const STEP_KEY_TPM = 4;
+const STEP_TEAM_TPM = 5;
+const STEP_BUDGETS_READABLE = 6;
+const STEP_KEY_BUDGET = 7;
+const STEP_TEAM_BUDGET = 8;
+const STEPS = 9;
+/** A step's store failed (rejected): `auth.on_store_failure` decides. */
+const FAILED = -2;
+
 // What a ticket took, one bit each, so that settling gives back exactly that
 const KEY_CONCURRENT = 1;
 const TEAM_CONCURRENT = 2;
@@ -27,6 +41,7 @@ const KEY_TPM = 16;
 const TEAM_TPM = 32;
 const KEY_BUDGET = 64;
 const TEAM_BUDGET = 128;
+const STEP_BITS = [KEY_CONCURRENT, KEY_RPM, TEAM_CONCURRENT, TEAM_RPM, KEY_TPM, TEAM_TPM, 0, KEY_BUDGET, TEAM_BUDGET];
 
 /** Prices a request before it is routed (the model as asked; undefined when unknown). */
 export interface CostEstimator {
@@ -55,6 +70,8 @@ export interface LimitEnforcerOptions {
   readonly counters: RateLimitCounters;
   readonly spend: SpendStore;
   readonly spendReadiness: SpendReadiness;
+  /** Whether the shared state store (Redis/Valkey) answers; absent: state is in process only. */
+  readonly sharedState?: SpendReadiness;
   readonly prices: CostEstimator;
   /** Tokens reserved for the answer when a request sets no max_tokens. */
   readonly defaultMaxTokens: number;
@@ -143,6 +160,10 @@ export class LimitTicket {
   taken = 0;
   /** Tokens reserved under each TPM limit. */
   tokens = 0;
+  /** Tokens the request would use (prompt estimate + answer allowance); 0 when it uses none. */
+  wanted = 0;
+  /** Micro-dollars the request is estimated to cost; 0 when it reserves no budget. */
+  estimate = 0;
   /** Micro-dollars held against each budget. */
   keyHold = 0;
   teamHold = 0;
@@ -193,6 +214,9 @@ export interface RemainingLimits {
   team: ScopeRemaining | null;
 }
 
+/** What admit answers: the ticket to settle later, or the refusal. */
+export type Admission = LimitTicket | LimitRefusal;
+
 /** A refusal: the error to answer in the caller's dialect, and for a rate limit, which one (for its headers). */
 export interface LimitRefusal {
   readonly error: GatewayError;
@@ -209,6 +233,8 @@ function storeUnavailable(message: string): GatewayError {
   return new GatewayError(ErrorCode.limitsUnavailable, message, { status: 503, origin: 'gateway', errorClass: 'client-error', retryAfterSeconds: 5 });
 }
 
+const ALWAYS_AVAILABLE: SpendReadiness = Object.freeze({ available: true });
+
 function usd(micros: number): string {
   return `$${(micros / MICROS_PER_USD).toFixed(2)}`;
 }
@@ -217,6 +243,7 @@ export class LimitEnforcer {
   private readonly options: LimitEnforcerOptions;
   private readonly counters: RateLimitCounters;
   private readonly spend: SpendStore;
+  private readonly shared: SpendReadiness;
   private readonly compiled = new WeakMap<KeyPolicy, CompiledPolicy>();
   /** Team limits compiled once per team's `Limits` object (every key of the team shares it). */
   private readonly teams = new WeakMap<Limits, ScopeLimits>();
@@ -228,6 +255,7 @@ export class LimitEnforcer {
     this.options = options;
     this.counters = options.counters;
     this.spend = options.spend;
+    this.shared = options.sharedState ?? ALWAYS_AVAILABLE;
   }
 
   private compile(policy: KeyPolicy): CompiledPolicy {
@@ -248,109 +276,154 @@ export class LimitEnforcer {
    * May this request go on? `promptTokens`: the estimated prompt; `maxTokens`: what the request
    * allows the answer (undefined: not set); `countsTokens`: false for requests that use no tokens
    * (token counting), which then reserve no tokens nor budget. Answers a ticket to settle later,
-   * or the refusal.
+   * or the refusal — synchronously with in-process state; a promise of either when a shared store
+   * answers over the network (nothing is allocated for that on the in-process path).
    */
-  admit(policy: KeyPolicy, model: string, promptTokens: number, maxTokens: number | undefined, countsTokens: boolean, holder: string, now: number): LimitTicket | LimitRefusal {
+  admit(policy: KeyPolicy, model: string, promptTokens: number, maxTokens: number | undefined, countsTokens: boolean, holder: string, now: number): Admission | Promise<Admission> {
     const compiled = this.compile(policy);
     const key = compiled.key;
     const team = compiled.team;
     if (key?.allowList !== undefined && !key.allowList.allows(model)) return { error: notAllowed(key, model, undefined) };
     if (team?.allowList !== undefined && !team.allowList.allows(model)) return { error: notAllowed(team, model, policy) };
     const ticket = new LimitTicket(compiled, holder, now);
-    const refusal = this.reserveRates(ticket, key, team, countsTokens ? promptTokens + (maxTokens ?? this.options.defaultMaxTokens) : 0, now)
-      ?? (countsTokens && compiled.budgets ? this.reserveBudgets(ticket, key, team, model, promptTokens, maxTokens ?? this.options.defaultMaxTokens, now) : undefined);
-    if (refusal === undefined) return ticket;
+    if (countsTokens) {
+      const answerTokens = maxTokens ?? this.options.defaultMaxTokens;
+      ticket.wanted = promptTokens + answerTokens;
+      if (compiled.budgets) {
+        const estimate = this.options.prices.estimateUsd(model, promptTokens, answerTokens);
+        ticket.estimate = estimate === undefined ? MINIMAL_HOLD : Math.max(MINIMAL_HOLD, Math.round(estimate * MICROS_PER_USD));
+      }
+    }
+    return this.advance(ticket, 0, now);
+  }
+
+  /**
+   * Takes what the ticket needs, step by step from `step` (STEP_* order): the first refusal gives
+   * back what was taken. A step answered with a promise defers the rest to it.
+   */
+  private advance(ticket: LimitTicket, step: number, now: number): Admission | Promise<Admission> {
+    for (; step < STEPS; step++) {
+      const pending = this.begin(ticket, step, now);
+      if (pending === undefined) continue;
+      if (pending instanceof Promise) {
+        const at = step;
+        return pending.then((value) => this.after(ticket, at, value, now), () => this.after(ticket, at, FAILED, now));
+      }
+      const refusal = this.conclude(ticket, step, pending, now);
+      if (refusal !== undefined) {
+        this.release(ticket, now);
+        return refusal;
+      }
+    }
+    return ticket;
+  }
+
+  private after(ticket: LimitTicket, step: number, value: number, now: number): Admission | Promise<Admission> {
+    const refusal = this.conclude(ticket, step, value, now);
+    if (refusal === undefined) return this.advance(ticket, step + 1, now);
     this.release(ticket, now);
     return refusal;
   }
 
-  private reserveRates(ticket: LimitTicket, key: ScopeLimits | undefined, team: ScopeLimits | undefined, tokens: number, now: number): LimitRefusal | undefined {
-    if (key !== undefined) {
-      if (key.concurrent !== undefined && !this.take(ticket, key.concurrentCounter, key.concurrent, 1, KEY_CONCURRENT, now)) return this.concurrencyRefusal(key);
-      if (key.rpm !== undefined) {
-        const wait = this.reserve(ticket, key.rpmCounter, key.rpm, 1, KEY_RPM, now);
-        if (wait > 0) return this.rateRefusal(key, 'requests', wait);
+  /** Starts step `step`: undefined when it has nothing to take; else the store's answer (a wait, or a held amount). */
+  private begin(ticket: LimitTicket, step: number, now: number): MaybePromise<number> | undefined {
+    const { key, team } = ticket.policy;
+    const holder = ticket.holder;
+    switch (step) {
+      case STEP_KEY_CONCURRENT: return key?.concurrent === undefined ? undefined : this.counters.reserve(key.concurrentCounter, key.concurrent, 1, holder, now);
+      case STEP_KEY_RPM: return key?.rpm === undefined ? undefined : this.counters.reserve(key.rpmCounter, key.rpm, 1, holder, now);
+      case STEP_TEAM_CONCURRENT: return team?.concurrent === undefined ? undefined : this.counters.reserve(team.concurrentCounter, team.concurrent, 1, holder, now);
+      case STEP_TEAM_RPM: return team?.rpm === undefined ? undefined : this.counters.reserve(team.rpmCounter, team.rpm, 1, holder, now);
+      case STEP_KEY_TPM:
+        if (key?.tpm === undefined || ticket.wanted === 0) return undefined;
+        // an estimate above the limit itself would never fit: it waits for an empty window instead
+        ticket.tokens = Math.min(ticket.wanted, key.tpm.limit, team?.tpm?.limit ?? Infinity);
+        return this.counters.reserve(key.tpmCounter, key.tpm, ticket.tokens, holder, now);
+      case STEP_TEAM_TPM:
+        if (team?.tpm === undefined || ticket.wanted === 0) return undefined;
+        ticket.tokens = Math.min(ticket.wanted, team.tpm.limit, key?.tpm?.limit ?? Infinity);
+        return this.counters.reserve(team.tpmCounter, team.tpm, ticket.tokens, holder, now);
+      case STEP_BUDGETS_READABLE:
+        return ticket.estimate === 0 ? undefined : this.budgetsReadable() ? 0 : FAILED;
+      case STEP_KEY_BUDGET:
+        if (ticket.estimate === 0 || key?.budget === undefined) return undefined;
+        key.enterPeriod(now);
+        return this.hold(ticket, key, ticket.estimate, now);
+      case STEP_TEAM_BUDGET:
+        if (ticket.estimate === 0 || team?.budget === undefined) return undefined;
+        team.enterPeriod(now);
+        return this.hold(ticket, team, ticket.estimate, now);
+      default: return undefined;
+    }
+  }
+
+  /** What a step's answer means: undefined to go on (recording what was taken), or the refusal. */
+  private conclude(ticket: LimitTicket, step: number, value: number, now: number): LimitRefusal | undefined {
+    const { key, team } = ticket.policy;
+    const open = this.options.onStoreFailure;
+    if (step < STEP_BUDGETS_READABLE) {
+      // a rate step: `value` is the wait (0: taken)
+      if (value === FAILED || (!this.shared.available && open.rateLimits === 'closed')) {
+        if (value === 0) ticket.taken |= STEP_BITS[step]!;
+        return open.rateLimits === 'open' ? undefined : { error: storeUnavailable('The shared state store cannot be reached, so requests of keys with rate limits are refused (auth.on_store_failure.rate_limits: closed).') };
+      }
+      if (value === 0) {
+        ticket.taken |= STEP_BITS[step]!;
+        return undefined;
+      }
+      switch (step) {
+        case STEP_KEY_CONCURRENT: return this.concurrencyRefusal(key!);
+        case STEP_KEY_RPM: return this.rateRefusal(key!, 'requests', value);
+        case STEP_TEAM_CONCURRENT: return this.concurrencyRefusal(team!);
+        case STEP_TEAM_RPM: return this.rateRefusal(team!, 'requests', value);
+        case STEP_KEY_TPM: return this.rateRefusal(key!, 'tokens', value);
+        default: return this.rateRefusal(team!, 'tokens', value);
       }
     }
-    if (team !== undefined) {
-      if (team.concurrent !== undefined && !this.take(ticket, team.concurrentCounter, team.concurrent, 1, TEAM_CONCURRENT, now)) return this.concurrencyRefusal(team);
-      if (team.rpm !== undefined) {
-        const wait = this.reserve(ticket, team.rpmCounter, team.rpm, 1, TEAM_RPM, now);
-        if (wait > 0) return this.rateRefusal(team, 'requests', wait);
-      }
+    if (step === STEP_BUDGETS_READABLE) {
+      return value === 0 ? undefined : { error: storeUnavailable('Spend could not be read (the usage store at start, or the shared state store), so requests of keys with a budget are refused until it can (auth.on_store_failure.budgets: closed).') };
     }
-    if (tokens === 0) return undefined;
-    if (key?.tpm !== undefined) {
-      // an estimate above the limit itself would never fit: it waits for an empty window instead
-      ticket.tokens = Math.min(tokens, key.tpm.limit, team?.tpm?.limit ?? Infinity);
-      const wait = this.reserve(ticket, key.tpmCounter, key.tpm, ticket.tokens, KEY_TPM, now);
-      if (wait > 0) return this.rateRefusal(key, 'tokens', wait);
+    // a budget step: `value` is the amount held (0: none)
+    const scope = step === STEP_KEY_BUDGET ? key! : team!;
+    if (value > 0) {
+      if (step === STEP_KEY_BUDGET) ticket.keyHold = value;
+      else ticket.teamHold = value;
+      ticket.taken |= STEP_BITS[step]!;
     }
-    if (team?.tpm !== undefined) {
-      ticket.tokens = Math.min(tokens, team.tpm.limit, key?.tpm?.limit ?? Infinity);
-      const wait = this.reserve(ticket, team.tpmCounter, team.tpm, ticket.tokens, TEAM_TPM, now);
-      if (wait > 0) return this.rateRefusal(team, 'tokens', wait);
+    if (value === FAILED || (!this.shared.available && open.budgets === 'closed')) {
+      return open.budgets === 'open' ? undefined : { error: storeUnavailable('The shared state store cannot be reached, so requests of keys with a budget are refused (auth.on_store_failure.budgets: closed).') };
     }
-    return undefined;
+    if (value > 0) return undefined;
+    return { error: budgetExceeded(scope, step === STEP_KEY_BUDGET ? undefined : key, this.spend.spent(scope.budgetName, scope.periodStart, now), now) };
   }
 
-  /** Takes `amount` under `rule`: 0 when taken, else the wait (ms). A store that cannot answer now counts as the failure policy says. */
-  private reserve(ticket: LimitTicket, counter: string, rule: LimitRule, amount: number, bit: number, now: number): number {
-    const result: MaybePromise<number> = this.counters.reserve(counter, rule, amount, ticket.holder, now);
-    if (typeof result === 'number') {
-      if (result === 0) ticket.taken |= bit;
-      return result;
-    }
-    // a shared store answering later: this synchronous phase cannot wait for it
-    result.catch(() => {});
-    return this.options.onStoreFailure.rateLimits === 'open' ? 0 : -1;
-  }
-
-  private take(ticket: LimitTicket, counter: string, rule: LimitRule, amount: number, bit: number, now: number): boolean {
-    return this.reserve(ticket, counter, rule, amount, bit, now) === 0;
-  }
-
-  private reserveBudgets(ticket: LimitTicket, key: ScopeLimits | undefined, team: ScopeLimits | undefined, model: string, promptTokens: number, maxTokens: number, now: number): LimitRefusal | undefined {
-    if (!this.options.spendReadiness.available && this.options.onStoreFailure.budgets === 'closed') {
-      return { error: storeUnavailable('Spend could not be read from the usage store yet, so requests of keys with a budget are refused until it can (auth.on_store_failure.budgets: closed).') };
-    }
-    const estimate = this.options.prices.estimateUsd(model, promptTokens, maxTokens);
-    const amount = estimate === undefined ? MINIMAL_HOLD : Math.max(MINIMAL_HOLD, Math.round(estimate * MICROS_PER_USD));
-    if (key?.budget !== undefined) {
-      key.enterPeriod(now);
-      ticket.keyHold = this.hold(ticket, key, amount, now);
-      if (ticket.keyHold === 0) return { error: budgetExceeded(key, undefined, this.spend.spent(key.budgetName, key.periodStart, now), now) };
-      ticket.taken |= KEY_BUDGET;
-    }
-    if (team?.budget !== undefined) {
-      team.enterPeriod(now);
-      ticket.teamHold = this.hold(ticket, team, amount, now);
-      if (ticket.teamHold === 0) return { error: budgetExceeded(team, key, this.spend.spent(team.budgetName, team.periodStart, now), now) };
-      ticket.taken |= TEAM_BUDGET;
-    }
-    return undefined;
+  /** Whether spend can be trusted now; when not, `on_store_failure.budgets` decides. */
+  private budgetsReadable(): boolean {
+    if (this.options.onStoreFailure.budgets === 'open') return true;
+    return this.options.spendReadiness.available && this.shared.available;
   }
 
   /**
    * Holds the estimate, or — when only less is left — what is left, so a request is refused only
    * once the budget is spent (or held by requests in flight). Answers the amount held, 0 for none.
    */
-  private hold(ticket: LimitTicket, scope: ScopeLimits, amount: number, now: number): number {
+  private hold(ticket: LimitTicket, scope: ScopeLimits, amount: number, now: number): MaybePromise<number> {
+    const granted = this.spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, amount, scope.budgetLimit, ticket.holder, now);
+    if (granted instanceof Promise) return granted.then((held) => (held ? amount : this.holdLeft(ticket, scope, amount, now)));
+    return granted ? amount : this.holdLeft(ticket, scope, amount, now);
+  }
+
+  private holdLeft(ticket: LimitTicket, scope: ScopeLimits, amount: number, now: number): MaybePromise<number> {
     const spend = this.spend;
-    if (this.holds(spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, amount, scope.budgetLimit, ticket.holder, now))) return amount;
     const left = scope.budgetLimit - spend.spent(scope.budgetName, scope.periodStart, now) - spend.held(scope.budgetName, scope.periodStart, now);
     if (left <= 0 || left >= amount) return 0;
-    return this.holds(spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, left, scope.budgetLimit, ticket.holder, now)) ? left : 0;
+    const granted = spend.reserve(scope.budgetName, scope.periodStart, scope.periodEnd, left, scope.budgetLimit, ticket.holder, now);
+    if (granted instanceof Promise) return granted.then((held) => (held ? left : 0));
+    return granted ? left : 0;
   }
 
-  private holds(result: MaybePromise<boolean>): boolean {
-    if (typeof result === 'boolean') return result;
-    result.catch(() => {});
-    return this.options.onStoreFailure.budgets === 'open';
-  }
-
-  /** Gives back everything a refused request took. */
-  private release(ticket: LimitTicket, now: number): void {
+  /** Gives back everything a refused request took (or one whose client left while it waited). */
+  release(ticket: LimitTicket, now: number): void {
     this.settleTaken(ticket, 0, 0, false, true, now);
   }
 
@@ -504,7 +577,6 @@ export class LimitEnforcer {
   }
 
   private rateRefusal(scope: ScopeLimits, unit: 'requests' | 'tokens', wait: number): LimitRefusal {
-    if (wait < 0) return { error: storeUnavailable('The rate-limit store cannot be reached, so requests are refused (auth.on_store_failure.rate_limits: closed).') };
     const rule = unit === 'requests' ? scope.rpm! : scope.tpm!;
     const what = unit === 'requests' ? `${rule.limit} requests per minute` : `${rule.limit} tokens per minute`;
     const tooLarge = wait === Infinity;

@@ -93,6 +93,8 @@ export interface GatewayMetricsOptions {
   usageDropped?: () => number;
   /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
   budgetSoftExceeded?: () => ReadonlyMap<string, number>;
+  /** The shared state store's connection (`state.redis`), read at scrape time. */
+  sharedState?: { readonly available: boolean; readonly outages: number };
 }
 
 let processRegistry: Registry | undefined;
@@ -152,6 +154,19 @@ export class GatewayMetrics implements RequestObserver {
             samples.push({ value, labels: { scope: label.slice(0, separator), name: label.slice(separator + 1) } });
           }
         },
+      }).registerIn(this.registry);
+    }
+    const shared = options.sharedState;
+    if (shared !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_state_store_up', type: 'gauge',
+        help: 'Whether the shared state store (state.redis) answers: 1, or 0 while limits, budgets and the cache count in this process.',
+        collect: (samples) => samples.push({ value: shared.available ? 1 : 0, labels: {} }),
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_state_store_outages_total', type: 'counter',
+        help: 'Times the shared state store (state.redis) could not be reached (a failed first connection counts as one).',
+        collect: (samples) => samples.push({ value: shared.outages, labels: {} }),
       }).registerIn(this.registry);
     }
     this.exposed = Registry.merge([processMetrics(), this.registry]);

@@ -8,6 +8,7 @@ import type { LimitTicket } from '../governance/limit-enforcer.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
 import type { Route } from '../routing/router.ts';
+import type { SuffixedModel } from '../routing/suffix.ts';
 import type { TopLevelString } from '../util/json-splice.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
 import type { CacheFill, CacheStatus } from './response-cache.ts';
@@ -117,6 +118,8 @@ export class RequestContext {
   resolved: Route | undefined = undefined;
   /** decode: the parts of the HTTP request the surface reads besides the body. */
   surfaceRequest: SurfaceRequest | undefined = undefined;
+  /** route: the thinking suffix read from the name (`claude-x(high)`), when there was one. */
+  suffix: SuffixedModel | undefined = undefined;
   /** The request in canonical form, when a phase before the attempt decoded it (the response cache); the runner reuses it. */
   canonical: CanonicalRequest | undefined = undefined;
   /** lookup: what the response cache did ('' when the route and key have no cache). */
@@ -125,6 +128,8 @@ export class RequestContext {
   cacheFill: CacheFill | undefined = undefined;
   /** Answered from the response cache: nothing was asked of a provider, and it cost nothing. */
   cached = false;
+  /** The response has closed (the complete phase has run): a handler that waited must not go on. */
+  closed = false;
 
   constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
     this.id = id;

@@ -18,7 +18,7 @@ import type { Runtime } from './runtime.ts';
 import { parseThinkingSuffix } from '../routing/suffix.ts';
 import { RequestRunner } from './runner.ts';
 import { BODY_READERS, type RequestPayload } from './request-body.ts';
-import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type Phases } from './phases.ts';
+import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type PhaseOutcome, type Phases } from './phases.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
 export type RouteEntry = TableEntry<LocalHandler>;
@@ -120,7 +120,17 @@ export class Gateway {
     const request = context.request;
     const phases = context.phases;
     // accept: before anything else, a web page must not reach the gateway (Host, Origin, CORS preflight)
-    if (this.ended(context, runPhase(phases.accept, context, runtime))) return;
+    const accepted = runPhase(phases.accept, context, runtime);
+    if (accepted instanceof Promise) {
+      this.resume(context, accepted, () => this.afterAccept(context, runtime));
+      return;
+    }
+    if (this.ended(context, accepted)) return;
+    this.afterAccept(context, runtime);
+  }
+
+  private afterAccept(context: RequestContext, runtime: Runtime): void {
+    const request = context.request;
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: request.headers };
     const match = this.routes.lookup(request.method ?? 'GET', context.path, surfaceRequest);
     if (match.kind === 'not-found') {
@@ -140,7 +150,17 @@ export class Gateway {
     if (match.params !== undefined) context.params = match.params;
     context.surface = entry.surface ?? entry.errors ?? this.routes.errorSurfaceFor(context.path);
     // authenticate: every path but the public ones (health probes)
-    if (entry.public !== true && this.ended(context, runPhase(phases.authenticate, context, runtime))) return;
+    const authenticated = entry.public === true ? undefined : runPhase(context.phases.authenticate, context, runtime);
+    if (authenticated instanceof Promise) {
+      this.resume(context, authenticated, () => this.afterAuthenticate(context, runtime, entry, surfaceRequest));
+      return;
+    }
+    if (this.ended(context, authenticated)) return;
+    this.afterAuthenticate(context, runtime, entry, surfaceRequest);
+  }
+
+  private afterAuthenticate(context: RequestContext, runtime: Runtime, entry: RouteEntry, surfaceRequest: SurfaceRequest): void {
+    const request = context.request;
     if (entry.local !== undefined) {
       entry.local(this, context, runtime);
       return;
@@ -209,20 +229,48 @@ export class Gateway {
     const { text, parsed } = payload.parse();
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
     const summary = surface.inspect(parsed, surfaceRequest);
+    context.surfaceRequest = surfaceRequest;
     context.body = payload.bytes;
     context.text = text;
     context.parsed = parsed;
     context.summary = summary;
-    const phases = context.phases;
-    if (this.ended(context, runPhase(phases.decode, context, runtime))) return;
+    const decoded = runPhase(context.phases.decode, context, runtime);
+    if (decoded instanceof Promise) {
+      this.resume(context, decoded, () => this.afterDecode(context, runtime, surface, payload));
+      return;
+    }
+    if (this.ended(context, decoded)) return;
+    this.afterDecode(context, runtime, surface, payload);
+  }
+
+  private afterDecode(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
+    const summary = context.summary!;
     // the decoded text is not kept past decode: later phases use the bytes and the JSON, and an
     // agent's 250 KB body held as a string too, for a whole stream, is memory for nothing
     context.text = '';
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     context.routeModel = summary.model;
-    if (this.ended(context, runPhase(phases.admit, context, runtime))) return;
-    if (this.ended(context, runPhase(phases.route, context, runtime))) return;
+    const admitted = runPhase(context.phases.admit, context, runtime);
+    if (admitted instanceof Promise) {
+      this.resume(context, admitted, () => this.afterAdmit(context, runtime, surface, payload));
+      return;
+    }
+    if (this.ended(context, admitted)) return;
+    this.afterAdmit(context, runtime, surface, payload);
+  }
+
+  private afterAdmit(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
+    const routed = runPhase(context.phases.route, context, runtime);
+    if (routed instanceof Promise) {
+      this.resume(context, routed, () => this.afterRoute(context, runtime, surface, payload));
+      return;
+    }
+    if (this.ended(context, routed)) return;
+    this.afterRoute(context, runtime, surface, payload);
+  }
+
+  private afterRoute(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     const router = runtime.router;
     // a thinking suffix is read before anything else resolves the name, so a pattern such as
     // `claude-*` cannot swallow `claude-x(high)` whole
@@ -241,15 +289,43 @@ export class Gateway {
       });
     }
     context.resolved = route;
-    context.surfaceRequest = surfaceRequest;
+    context.suffix = suffix;
     // lookup: an answer from elsewhere (the response cache) ends the request here
-    if (this.ended(context, runPhase(phases.lookup, context, runtime))) return;
-    // attempt (the runner) → commit → stream; complete runs when the response closes
+    const found = runPhase(context.phases.lookup, context, runtime);
+    if (found instanceof Promise) {
+      this.resume(context, found, () => this.attempt(context, runtime, surface, payload));
+      return;
+    }
+    if (this.ended(context, found)) return;
+    this.attempt(context, runtime, surface, payload);
+  }
+
+  /** attempt (the runner) → commit → stream; complete runs when the response closes. */
+  private attempt(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     new RequestRunner({
-      runtime, context, surface, surfaceRequest, parsed, payload, summary, suffix, route,
-      onInternalError: (error) => this.fail(context, error),
+      runtime, context, surface, surfaceRequest: context.surfaceRequest!, parsed: context.parsed, payload, summary: context.summary!,
+      suffix: context.suffix, route: context.resolved!, onInternalError: (error) => this.fail(context, error),
     }).start();
   }
+
+  /**
+   * A phase waits on a handler's promise: the request goes on with `next` once it resolves,
+   * unless it ended meanwhile (the client left, or the outcome refused or answered). Only an
+   * asynchronous handler gets here, so the closures cost nothing on the in-process path.
+   */
+  private resume(context: RequestContext, pending: Promise<PhaseOutcome>, next: () => void): void {
+    pending.then((outcome) => {
+      if (context.closed || this.ended(context, outcome)) return;
+      try {
+        next();
+      } catch (error) {
+        this.fail(context, error);
+      }
+    }, (error: unknown) => {
+      if (!context.closed) this.fail(context, error);
+    });
+  }
+
 
   modelNotFound(runtime: Runtime, model: string): GatewayError {
     const suggestions = runtime.router.suggestions(model);
@@ -300,6 +376,7 @@ export class Gateway {
 
   private onClose(context: RequestContext, runtime: Runtime): void {
     this.inflight--;
+    context.closed = true;
     const response = context.response;
     const aborted = !response.writableFinished;
     if (context.active !== undefined) context.active.cancel();

@@ -3,9 +3,9 @@
 // rate-limit headers, 429 `budget_exceeded`), commit tells what is left in the answer's head, and
 // complete settles with the real tokens and cost — also for a stream the client cut. Compiled only
 // when some key or team has limits; a key without any passes admit with two field reads.
-import { LimitTicket, pushRateHeaders, type LimitEnforcer } from '../governance/limit-enforcer.ts';
+import { LimitTicket, pushRateHeaders, type Admission, type LimitEnforcer } from '../governance/limit-enforcer.ts';
 import type { RequestContext } from './context.ts';
-import { ANSWERED, type CommitHandler, type CompleteHandler, type RequestHandler } from './phases.ts';
+import { ANSWERED, type Answered, type CommitHandler, type CompleteHandler, type RequestHandler } from './phases.ts';
 import { sendError } from './respond.ts';
 
 export interface LimitHandlers {
@@ -34,6 +34,21 @@ function anthropic(context: RequestContext): boolean {
 }
 
 export function limitHandlers(enforcer: LimitEnforcer, now: () => number): LimitHandlers {
+  /** The admission's outcome for this request: the ticket kept for complete, or the refusal answered. */
+  const conclude = (context: RequestContext, outcome: Admission, at: number): Answered | undefined => {
+    if (outcome instanceof LimitTicket) {
+      // the client left while a shared store answered: complete has run, so give it all back now
+      if (context.closed) enforcer.release(outcome, now());
+      else context.limitTicket = outcome;
+      return undefined;
+    }
+    if (context.closed) return ANSWERED;
+    const headers: string[] = [];
+    const rate = outcome.rate;
+    if (rate !== undefined) pushRateHeaders(headers, rate.unit, rate.limit, 0, rate.resetMs, anthropic(context), at);
+    sendError(context, outcome.error, headers);
+    return ANSWERED;
+  };
   const admit: RequestHandler = (context) => {
     const policy = context.policy;
     if (policy === undefined || (policy.limits === undefined && policy.teamLimits === undefined)) return undefined;
@@ -43,15 +58,9 @@ export function limitHandlers(enforcer: LimitEnforcer, now: () => number): Limit
     const promptTokens = Math.ceil((context.body?.length ?? 0) / 4);
     const at = now();
     const outcome = enforcer.admit(policy, context.modelAsked, promptTokens, countsTokens ? requestedMaxTokens(context.parsed) : undefined, countsTokens, context.id, at);
-    if (outcome instanceof LimitTicket) {
-      context.limitTicket = outcome;
-      return undefined;
-    }
-    const headers: string[] = [];
-    const rate = outcome.rate;
-    if (rate !== undefined) pushRateHeaders(headers, rate.unit, rate.limit, 0, rate.resetMs, anthropic(context), at);
-    sendError(context, outcome.error, headers);
-    return ANSWERED;
+    // a shared store (Redis/Valkey) answers later: the lifecycle waits for it (phases.ts, "Waiting")
+    if (outcome instanceof Promise) return outcome.then((admission) => conclude(context, admission, at));
+    return conclude(context, outcome, at);
   };
   const commit: CommitHandler = (context, headers) => {
     const ticket = context.limitTicket;

@@ -29,6 +29,20 @@
 //               a route with filters is translated rather than passed through.
 // complete      after the response closed: cost, access log, metrics, usage, traces, body capture
 //               limits and budgets settled (later: webhooks). Off the critical path; must not throw.
+//
+// Waiting. A request handler (accept … lookup) answers synchronously, or — when it must ask
+// something over the network (a shared Redis/Valkey store, a plugin) — with a native Promise of
+// the same outcome. The in-process path stays synchronous and allocates nothing for this: the
+// dispatcher checks `instanceof Promise` once per phase and only then defers the rest of the
+// request (the remaining handlers of the phase, then the next phases) to the promise. The rules
+// of an asynchronous handler:
+// - it resolves with the outcome (undefined, an error, ANSWERED) or rejects with an error, which is
+//   answered like a thrown one;
+// - the client may leave while it waits: the response then closes and the complete phase runs at
+//   once, before the handler resolves. The dispatcher then goes no further (`context.closed`), but
+//   whatever the handler took meanwhile (a rate-limit reservation) it must give back itself when
+//   it finds `context.closed` set on resolving;
+// - one request's handlers never run concurrently: the next one starts when the promise settles.
 import type { StreamEncoder } from '../canonical/adapters.ts';
 import type { StreamPart } from '../canonical/stream.ts';
 import type { GatewayError } from '../canonical/errors.ts';
@@ -46,12 +60,16 @@ export type PhaseName = (typeof PHASE_NAMES)[number];
 export const ANSWERED = 'answered';
 export type Answered = typeof ANSWERED;
 
+/** What a request handler decides: go on (undefined), refuse (an error), or ANSWERED. */
+export type PhaseOutcome = GatewayError | Answered | undefined;
+
 /**
  * A step before the attempt. Returns undefined to go on, an error to refuse (answered in the
  * caller's dialect), or ANSWERED when it wrote the response itself. It may also throw a
- * GatewayError, which is answered the same way.
+ * GatewayError, which is answered the same way, or return a promise of its outcome when it has
+ * to wait (see "Waiting" above).
  */
-export type RequestHandler = (context: RequestContext, runtime: Runtime) => GatewayError | Answered | undefined;
+export type RequestHandler = (context: RequestContext, runtime: Runtime) => PhaseOutcome | Promise<PhaseOutcome>;
 
 /** Sees the head of a provider's answer just before it is written (the flat header list, which it may extend). */
 export type CommitHandler = (context: RequestContext, headers: string[]) => void;
@@ -80,11 +98,17 @@ export interface ProcessHandlers {
   readonly complete: readonly CompleteHandler[];
 }
 
-/** Runs one phase: the first handler that refuses or answers ends it. */
-export function runPhase(handlers: readonly RequestHandler[], context: RequestContext, runtime: Runtime): GatewayError | Answered | undefined {
-  for (let i = 0; i < handlers.length; i++) {
+/**
+ * Runs one phase from handler `from` on: the first handler that refuses or answers ends it. A
+ * handler's promise defers the rest of the phase to it, and the phase's outcome is then a promise
+ * too; with none, nothing is allocated.
+ */
+export function runPhase(handlers: readonly RequestHandler[], context: RequestContext, runtime: Runtime, from = 0): PhaseOutcome | Promise<PhaseOutcome> {
+  for (let i = from; i < handlers.length; i++) {
     const outcome = handlers[i]!(context, runtime);
-    if (outcome !== undefined) return outcome;
+    if (outcome === undefined) continue;
+    if (outcome instanceof Promise) return outcome.then((settled) => (settled !== undefined || context.closed ? settled : runPhase(handlers, context, runtime, i + 1)));
+    return outcome;
   }
   return undefined;
 }

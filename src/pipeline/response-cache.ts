@@ -179,15 +179,26 @@ function lookup(cache: ResponseCache, rawLimit: number): RequestHandler {
     context.canonical = request;
     const key = responseCacheKey(context.routeModel, request, settings.perKey ? context.keyId : undefined);
     const found = cache.get(key, Date.now());
-    // a shared store answers with a promise; the lookup phase does not wait (yet): a miss
-    if (found !== undefined && !(found instanceof Promise)) {
-      serveHit(context, surface!, surfaceRequest, request, found);
-      return ANSWERED;
+    // a shared store (Redis/Valkey) answers with a promise: the lifecycle waits for it
+    if (found instanceof Promise) {
+      return found.then((cached) => (context.closed ? ANSWERED : answer(context, surface!, surfaceRequest, request, cached, key, settings.ttlSeconds, rawLimit, runtime)),
+        // a store that cannot answer is a miss: the provider is asked
+        () => (context.closed ? ANSWERED : answer(context, surface!, surfaceRequest, request, undefined, key, settings.ttlSeconds, rawLimit, runtime)));
     }
-    context.cacheStatus = 'miss';
-    context.cacheFill = new CacheFill(key, settings.ttlSeconds * 1000, request, rawLimit, runtime);
-    return undefined;
+    return answer(context, surface!, surfaceRequest, request, found, key, settings.ttlSeconds, rawLimit, runtime);
   };
+}
+
+/** A hit is answered here; a miss leaves a fill for the answer to come. */
+function answer(context: RequestContext, surface: SurfaceAdapter, surfaceRequest: SurfaceRequest, request: CanonicalRequest, found: CachedResponse | undefined,
+  key: string, ttlSeconds: number, rawLimit: number, runtime: Runtime): typeof ANSWERED | undefined {
+  if (found !== undefined) {
+    serveHit(context, surface, surfaceRequest, request, found);
+    return ANSWERED;
+  }
+  context.cacheStatus = 'miss';
+  context.cacheFill = new CacheFill(key, ttlSeconds * 1000, request, rawLimit, runtime);
+  return undefined;
 }
 
 /** Renders a cached answer in the caller's dialect: a whole response, or a stream of it. */

@@ -3,6 +3,7 @@
 // it in; requests in flight keep the one they started with, whose pools close once idle.
 import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../canonical/adapters.ts';
 import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../config/types.ts';
+import { passwordOf } from '../util/url-password.ts';
 import { DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS } from '../config/defaults.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
@@ -56,17 +57,6 @@ const DISCOVERY_TIMEOUT_MS = 5000;
 const OWN_DISCOVERY_TIMEOUT_MS = 30_000;
 /** Environment variables given to a provider's process whose values are treated as secrets (redacted). */
 const SECRET_VARIABLE = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
-
-/** The password in a database URL, so that an error echoing it is redacted. */
-function passwordOf(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === '' ? undefined : password;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The capability that gates each OpenAI wire; every other dialect's wires come with the dialect. */
 const WIRE_CAPABILITY: Partial<Record<Wire, keyof ProviderCapabilities>> = {
@@ -206,6 +196,8 @@ export class Runtime {
     const secrets: string[] = [...config.auth.keys, ...config.auth.adminKeys];
     const storagePassword = passwordOf(config.storage.url);
     if (storagePassword !== undefined) secrets.push(storagePassword);
+    const redisPassword = passwordOf(config.state.redis);
+    if (redisPassword !== undefined) secrets.push(redisPassword);
     try {
       this.buildProviders(config, dependencies, secrets);
     } catch (error) {
@@ -240,6 +232,7 @@ export class Runtime {
       counters: dependencies.state.rateLimits,
       spend: dependencies.state.spend,
       spendReadiness: dependencies.spendReadiness ?? ALWAYS_AVAILABLE,
+      ...(dependencies.state.shared !== undefined ? { sharedState: dependencies.state.shared } : {}),
       // before routing, the model as asked is priced (an alias has no price: the hold is minimal)
       prices: { estimateUsd: (model, inputTokens, outputTokens) => prices.cost('', model, { inputTokens, outputTokens }) },
       defaultMaxTokens: config.auth.tpmDefaultMaxTokens ?? DEFAULT_TPM_MAX_TOKENS,

@@ -300,6 +300,13 @@ export interface SpendStore {
   spent(budget: string, periodStart: number, now: number): number;
   /** Amount held by requests in flight in the period (0 for a period not current). */
   held(budget: string, periodStart: number, now: number): number;
+  /**
+   * The spend on record for the period, read from the usage store (the ledger) at start, on
+   * reload and when a shared store returns: the period's spend becomes at least `amount`. A
+   * maximum, never a sum, so N instances reading the same ledger into one shared store count it
+   * once, and spend counted since the ledger was written is not lost.
+   */
+  record(budget: string, periodStart: number, periodEnd: number, amount: number, now: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,6 +349,19 @@ export interface ResponseCache {
 // The bundle
 
 /**
+ * A shared store's connection, as the limits, the metrics and the budget ledger see it. While it
+ * is not `available` (not connected yet, or an outage), its stores answer from in-process state.
+ */
+export interface SharedStateLink {
+  /** The server answers now. */
+  readonly available: boolean;
+  /** Outages so far (one at start when the server could not be reached). */
+  readonly outages: number;
+  /** Called each time the server answers again after an outage, once the in-process counts are sent to it. */
+  onReturn(listener: () => void): void;
+}
+
+/**
  * Every store the gateway uses, built once by the composition root (src/main.ts) and handed to
  * each runtime. Health, rate limits, spend and the cache outlive config reloads; session pins and
  * the retry budget are made anew for each runtime (pins are indexes into its routes; the budget's
@@ -356,4 +376,8 @@ export interface StateStores {
   readonly rateLimits: RateLimitCounters;
   readonly spend: SpendStore;
   readonly responses: ResponseCache;
+  /** The shared store's connection (absent: everything is in process). */
+  readonly shared?: SharedStateLink;
+  /** Closes connections and timers (a shared store). */
+  close?(): Promise<void>;
 }

@@ -112,6 +112,19 @@ export class LocalRateLimitCounters implements RateLimitCounters {
     return counter.used(rule, now);
   }
 
+  /** Sets a window counter to what a shared store answered (its current and previous window's counts). */
+  mirror(key: string, rule: LimitRule, current: number, previous: number, now: number): void {
+    const counter = this.counter(key, rule, now);
+    counter.current = current;
+    counter.previous = previous;
+  }
+
+  /** Ms until `amount` more would fit under `rule` (at least 1), from the counts held. */
+  wait(key: string, rule: LimitRule, amount: number, now: number): number {
+    const counter = this.counter(key, rule, now);
+    return Math.max(1, Math.ceil(counter.wait(rule, amount, now)));
+  }
+
   /** Counters kept. */
   get size(): number {
     return this.counters.size;

@@ -50,6 +50,17 @@ export class LocalSpendStore implements SpendStore {
     period.spent += actual;
   }
 
+  record(budget: string, periodStart: number, periodEnd: number, amount: number, now: number): void {
+    const period = this.period(budget, now);
+    if (period.enter(periodStart, periodEnd) && amount > period.spent) period.spent = amount;
+  }
+
+  /** Sets the period's settled spend to what a shared store answered (its holds are its own). */
+  mirror(budget: string, periodStart: number, periodEnd: number, spent: number, now: number): void {
+    const period = this.period(budget, now);
+    if (period.enter(periodStart, periodEnd)) period.spent = spent;
+  }
+
   spent(budget: string, periodStart: number, _now: number): number {
     const period = this.budgets.get(budget);
     return period !== undefined && period.start === periodStart ? period.spent : 0;

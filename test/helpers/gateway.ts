@@ -2,8 +2,8 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, ResponseCacheConfig, RoutingConfig, ServerConfig } from '../../src/config/types.ts';
-import { DEFAULT_RESPONSE_CACHE, DEFAULT_ROUTING, defaultServerConfig } from '../../src/config/defaults.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, ResponseCacheConfig, RoutingConfig, ServerConfig, StateConfig } from '../../src/config/types.ts';
+import { DEFAULT_RESPONSE_CACHE, DEFAULT_ROUTING, DEFAULT_STATE, defaultServerConfig } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import type { AgentCliConfig } from '../../src/config/types.ts';
 import type { AgentCliDrivers } from '../../src/pipeline/agent-cli-host.ts';
@@ -50,6 +50,8 @@ export interface TestGatewayOptions {
   server?: Partial<ServerConfig>;
   /** Agent-CLI driver factories by type (fakes: test/helpers/fake-agent-cli.ts). */
   agentCliDrivers?: AgentCliDrivers;
+  /** `state:` over its defaults (`{ redis, keyPrefix }` to share limits through Redis). */
+  state?: Partial<StateConfig>;
   /** The top-level `cache` over its defaults (no route cached unless `route` or an alias's `cache`). */
   cache?: Partial<ResponseCacheConfig>;
 }
@@ -111,6 +113,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
     prices: options.prices ?? [],
     cache: { ...DEFAULT_RESPONSE_CACHE, ...options.cache },
+    state: { ...DEFAULT_STATE, ...options.state },
   };
 }
 

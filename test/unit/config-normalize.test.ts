@@ -38,6 +38,7 @@ test('defaults for an empty file', () => {
     storage: { enabled: true, retentionDays: 0 },
     prices: [],
     cache: { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 },
+    state: { keyPrefix: 'switchyard:', timeoutMs: 500 },
   });
   assert.deepEqual(config.server, defaultServerConfig);
   assert.deepEqual(config.routing, DEFAULT_ROUTING);
@@ -430,4 +431,10 @@ test('cache: the top-level bounds and default ttl, an alias\'s own cache (ttl_s:
   assert.deepEqual(config.models.map((alias) => alias.cache), [{ ttlSeconds: 3600, perKey: false }, { ttlSeconds: 0, perKey: false }, undefined]);
   assert.throws(() => load(['cache: { ttl: 60 }']), /ttl/);
   assert.throws(() => load(['models: [{ name: a, targets: [{ provider: p, model: m }], cache: { per_key: true } }]']), /ttl_s/);
+});
+
+test('state: a Redis URL shares limits; empty (an unset variable) keeps state in process; anything else is a clear problem', () => {
+  assert.deepEqual(load(['state: { redis: "redis://:pw@127.0.0.1:6380/2", key_prefix: "fleet-a:", timeout_ms: 250 }']).state, { keyPrefix: 'fleet-a:', timeoutMs: 250, redis: 'redis://:pw@127.0.0.1:6380/2' });
+  assert.deepEqual(load(['state: { redis: "" }']).state, { keyPrefix: 'switchyard:', timeoutMs: 500 });
+  assert.throws(() => load(['state: { redis: "http://127.0.0.1:6379" }']), /must be a Redis URL such as redis:\/\/127\.0\.0\.1:6379/);
 });

@@ -133,7 +133,8 @@ function policy(limits: KeyPolicy['limits'], team?: { name: string; limits: KeyP
   return Object.freeze({ id, name: id, source: 'config' as const, ...(limits !== undefined ? { limits } : {}), ...(team !== undefined ? { team: team.name, teamLimits: team.limits } : {}) });
 }
 
-function refused(outcome: LimitTicket | LimitRefusal): LimitRefusal {
+function refused(outcome: LimitTicket | LimitRefusal | Promise<LimitTicket | LimitRefusal>): LimitRefusal {
+  assert.ok(!(outcome instanceof Promise), 'in-process limits answer synchronously');
   assert.ok(!(outcome instanceof LimitTicket), 'expected a refusal');
   return outcome;
 }

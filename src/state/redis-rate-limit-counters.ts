@@ -1,0 +1,142 @@
+// Rate-limit counters shared by every instance through Redis/Valkey (`state.redis`): each
+// reservation is one script (redis-scripts.ts) that checks and counts at once, so limits are exact
+// across instances. A window counter is a key per window (`…rate:{rpm:key:<id>}:<window start>`,
+// expiring after two windows); a `concurrent` limit is a set of leases (redis-link.ts).
+//
+// The counts each script answers are mirrored into an in-process counter (LocalRateLimitCounters):
+// `used` (for the rate-limit headers) and the wait of a refusal read it without a round trip.
+// While the server is down the same in-process counters decide, synchronously, from the last
+// counts seen; the counts taken meanwhile are added to the server when it returns. A slot taken in
+// process during an outage is released in process.
+import type { LimitRule, MaybePromise, RateLimitCounters } from './interfaces.ts';
+import { LocalRateLimitCounters } from './local-rate-limit-counters.ts';
+import type { RedisLink } from './redis-link.ts';
+
+/** Counts of an outage waiting for the server, at most this many windows. */
+const MAX_PENDING = 10_000;
+const CONCURRENT_RETRY_MS = 1000;
+
+interface PendingCount {
+  readonly key: string;
+  readonly windowStart: number;
+  readonly windowMs: number;
+  amount: number;
+}
+
+export class RedisRateLimitCounters implements RateLimitCounters {
+  private readonly link: RedisLink;
+  private readonly now: () => number;
+  /** The counts last seen on the server, and this process's own while it is down. */
+  private readonly local = new LocalRateLimitCounters();
+  /** Slots held on the server by every instance, as last seen, per counter. */
+  private readonly slots = new Map<string, number>();
+  /** Slot holds of this process: `key\0holder` → taken on the server (true) or in process (false). */
+  private readonly holds = new Map<string, boolean>();
+  private readonly pending = new Map<string, PendingCount>();
+
+  constructor(link: RedisLink, now: () => number = Date.now) {
+    this.link = link;
+    this.now = now;
+    link.onCatchUp(() => this.catchUp());
+  }
+
+  reserve(key: string, rule: LimitRule, amount: number, holder: string, now: number): MaybePromise<number> {
+    if (amount > rule.limit) return Infinity;
+    if (!this.link.available) return this.reserveHere(key, rule, amount, holder, now);
+    if (rule.kind === 'concurrent') return this.takeSlot(key, rule, amount, holder, now);
+    const windowMs = rule.windowMs;
+    const windowStart = now - (now % windowMs);
+    const name = this.link.key('rate', key);
+    return this.link.run('swyRateReserve', [`${name}:${windowStart}`, `${name}:${windowStart - windowMs}`, amount, rule.limit, windowMs, windowStart, now, rule.kind === 'sliding' ? 1 : 0, 2 * windowMs])
+      .then((answer) => {
+        const [refused, current, previous] = answer as [number, number, number];
+        this.local.mirror(key, rule, current, previous, now);
+        return refused === 0 ? 0 : this.local.wait(key, rule, amount, now);
+      }, (error: unknown) => {
+        this.link.failed(error);
+        return this.reserveHere(key, rule, amount, holder, now);
+      });
+  }
+
+  private takeSlot(key: string, rule: LimitRule, amount: number, holder: string, now: number): MaybePromise<number> {
+    const set = this.link.key('slots', key);
+    return this.link.run('swySlotTake', [set, rule.limit, holder, this.link.leaseMs]).then((answer) => {
+      const [refused, held] = answer as [number, number];
+      this.slots.set(key, held);
+      if (refused !== 0) return CONCURRENT_RETRY_MS;
+      this.holds.set(`${key}\0${holder}`, true);
+      this.link.lease(set, holder);
+      return 0;
+    }, (error: unknown) => {
+      this.link.failed(error);
+      return this.reserveHere(key, rule, amount, holder, now);
+    });
+  }
+
+  /** In process (the server is down): from the last counts seen; what is taken is sent later. */
+  private reserveHere(key: string, rule: LimitRule, amount: number, holder: string, now: number): number {
+    const wait = this.local.reserve(key, rule, amount, holder, now);
+    if (wait !== 0) return wait;
+    if (rule.kind === 'concurrent') this.holds.set(`${key}\0${holder}`, false);
+    else this.owe(key, rule, now, amount);
+    return 0;
+  }
+
+  settle(key: string, rule: LimitRule, reserved: number, actual: number, reservedAt: number, holder: string, now: number): void {
+    if (rule.kind === 'concurrent') {
+      const id = `${key}\0${holder}`;
+      const shared = this.holds.get(id);
+      if (shared === undefined) return;
+      this.holds.delete(id);
+      if (!shared) {
+        this.local.settle(key, rule, reserved, actual, reservedAt, holder, now);
+        return;
+      }
+      const set = this.link.key('slots', key);
+      this.link.unlease(set, holder);
+      this.slots.set(key, Math.max(0, (this.slots.get(key) ?? 1) - 1));
+      // while the server is down the lease runs out by itself (no longer renewed)
+      if (this.link.available) this.link.client.zrem(set, holder).catch((error: unknown) => this.link.failed(error));
+      return;
+    }
+    // the mirror at once (the next `used` sees it), the server in the background
+    this.local.settle(key, rule, reserved, actual, reservedAt, holder, now);
+    const delta = actual - reserved;
+    if (delta === 0) return;
+    const windowMs = rule.windowMs;
+    const reservedWindow = reservedAt - (reservedAt % windowMs);
+    if (reservedWindow < now - (now % windowMs) - windowMs) return; // a window that no longer counts
+    if (!this.link.available) {
+      this.owe(key, rule, reservedAt, delta);
+      return;
+    }
+    this.link.run('swyRateAdd', [`${this.link.key('rate', key)}:${reservedWindow}`, delta, 2 * windowMs, 0]).catch((error: unknown) => {
+      this.link.failed(error);
+      this.owe(key, rule, reservedAt, delta);
+    });
+  }
+
+  used(key: string, rule: LimitRule, now: number): number {
+    if (rule.kind === 'concurrent') return (this.slots.get(key) ?? 0) + this.local.used(key, rule, now);
+    return this.local.used(key, rule, now);
+  }
+
+  /** Counts taken in process while the server was down, for the window holding `at`. */
+  private owe(key: string, rule: LimitRule, at: number, amount: number): void {
+    const windowStart = at - (at % rule.windowMs);
+    const id = `${key}\0${windowStart}`;
+    const entry = this.pending.get(id);
+    if (entry !== undefined) entry.amount += amount;
+    else if (this.pending.size < MAX_PENDING) this.pending.set(id, { key, windowStart, windowMs: rule.windowMs, amount });
+  }
+
+  /** The server is back: the counts of the outage go to the windows that still count. */
+  private catchUp(): void {
+    const now = this.now();
+    for (const entry of this.pending.values()) {
+      if (entry.amount === 0 || entry.windowStart < now - (now % entry.windowMs) - entry.windowMs) continue;
+      this.link.run('swyRateAdd', [`${this.link.key('rate', entry.key)}:${entry.windowStart}`, entry.amount, 2 * entry.windowMs, 1]).catch(() => {});
+    }
+    this.pending.clear();
+  }
+}
