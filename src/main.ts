@@ -26,6 +26,12 @@ import { KeyStore } from './governance/key-store.ts';
 import { managementRoutes } from './admin/management.ts';
 import { managementProviderRoutes } from './admin/management-providers.ts';
 import { managementRequestRoutes } from './admin/management-requests.ts';
+import { managementLiveRoutes, SpendToday } from './admin/management-live.ts';
+import { managementModelRoutes } from './admin/management-models.ts';
+import { UI_PATH, UiAssets, uiAssetRoutes } from './admin/ui-assets.ts';
+import { uiSessionRoutes } from './admin/ui-session.ts';
+import { UiSessions } from './pipeline/ui-sessions.ts';
+import { LiveSampler } from './observability/live-stats.ts';
 import { RecentRequests } from './observability/recent-requests.ts';
 import { MANAGEMENT_PREFIX } from './pipeline/admin-auth.ts';
 import { DEFAULT_RECENT_REQUESTS } from './config/defaults.ts';
@@ -109,7 +115,7 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
 }
 
 /** What limits and budgets take from the process: the clock, whether spend could be read, the soft-threshold metric. */
-type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore'>;
+type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore' | 'uiSessions'>;
 
 export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, governance: GovernanceDependencies = {}): Runtime {
   return new Runtime(config, { providerAdapters, logger, state, ...governance, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
@@ -248,6 +254,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const governance: GovernanceDependencies = {
     now,
     ...(keys !== undefined ? { keyStore: keys } : {}),
+    // the dashboard's logins outlive reloads (a session ends when its admin key is no longer configured)
+    uiSessions: new UiSessions(),
     spendReadiness: ledger,
     onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
   };
@@ -267,16 +275,29 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // the management API's recent requests: a complete-phase observer only when some are kept (read at start)
   const recentSize = config.logging.recentRequests ?? DEFAULT_RECENT_REQUESTS;
   const recent = recentSize > 0 ? new RecentRequests(recentSize, MANAGEMENT_PREFIX) : undefined;
+  const spend = new SpendToday(usage);
   const ownRoutes: GatewayRoute<LocalHandler>[] = [
     ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
     // remaining limits from the current runtime's enforcer (its counters outlive reloads)
     ...managementRoutes({ store: keys, usage, remaining: (policy) => gateway.runtime.limits?.remaining(policy, now()) ?? null, config: { control: options.configControl, logger } }),
     ...managementProviderRoutes({ store: keys, logger }),
     ...managementRequestRoutes({ recent, bodies }),
+    ...managementModelRoutes(),
+    // the dashboard's live view: read from the metrics' totals, a point per 10 s kept for an hour
+    ...managementLiveRoutes({ sampler: () => sampler, read: (at) => metrics.liveTotals(at), spend }),
+    // the dashboard (/ui): its files are read on the first visit, not before
+    ...uiSessionRoutes(),
+    ...uiAssetRoutes(new UiAssets()),
   ];
   const metrics = new GatewayMetrics({
-    ownPaths: ownRoutes.map((route) => route.path), usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets,
+    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets,
     ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
+  });
+  // a reading every 10 s also keeps today's spend current across midnight with nobody watching
+  const sampler = new LiveSampler((at) => {
+    const totals = metrics.liveTotals(at);
+    spend.value(at, totals.costUsd);
+    return totals;
   });
   if (options.clusterMetrics === true) shareWithPrimary([metrics.exposed]);
   const observers: RequestObserver[] = [metrics, ...(usage !== undefined ? [new UsageObserver(usage)] : []), ...(options.observers ?? [])];
@@ -297,6 +318,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     void ledger.load(budgetPolicies(gateway.runtime));
   });
   metrics.attach(gateway);
+  sampler.start();
   const server = createListener(gateway.handle, {
     keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
     headersTimeoutMs: config.server.headersTimeoutMs,
@@ -308,6 +330,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   try {
     address = await listen(server, host, options.port ?? config.server.port, options.reusePort ?? false);
   } catch (error) {
+    sampler.stop();
     // nothing serves: the CLI workers a driver may have started end with the process's attempt
     await runtime.destroy().catch(() => {});
     await agentClis.close();
@@ -348,6 +371,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       if (stopped) return true;
       stopped = true;
       gateway.draining = true;
+      sampler.stop();
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
       await agentClis.close();
@@ -362,6 +386,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       if (stopped) return;
       stopped = true;
       gateway.draining = true;
+      sampler.stop();
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
       await agentClis.close();

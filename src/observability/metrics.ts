@@ -11,6 +11,7 @@ import type { Gateway } from '../pipeline/gateway.ts';
 import { gaugeCollectors } from './metrics-gauges.ts';
 import { BucketLayout, Buckets, CollectedMetric, LabelCap, NONE, OTHER, pushHistogram, type Labels } from './metrics-series.ts';
 import { streamMeter } from './metrics-stream.ts';
+import { LiveTotals } from './live-stats.ts';
 
 /** The Prometheus text format's content type (version 0.0.4), as prom-client writes it. */
 export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -89,6 +90,11 @@ export interface GatewayMetricsOptions {
   ownPaths?: Iterable<string>;
   /** Distinct values per label before "other" (default LABEL_LIMIT). */
   labelLimit?: number;
+  /**
+   * Path prefixes of the gateway's own endpoint families (the management API, the dashboard):
+   * not counted as requests either, when no provider was involved.
+   */
+  ownPrefixes?: readonly string[];
   /** Usage rows dropped by the store's bounded queue so far (read at scrape time). */
   usageDropped?: () => number;
   /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
@@ -115,6 +121,7 @@ export class GatewayMetrics implements RequestObserver {
   readonly exposed: Registry;
   private gateway: Gateway | undefined = undefined;
   private readonly ownPaths: ReadonlySet<string>;
+  private readonly ownPrefixes: readonly string[];
   private readonly surfaceCap: LabelCap;
   private readonly providerCap: LabelCap;
   private readonly modelCap: LabelCap;
@@ -130,6 +137,7 @@ export class GatewayMetrics implements RequestObserver {
   constructor(options: GatewayMetricsOptions = {}) {
     const limit = options.labelLimit ?? LABEL_LIMIT;
     this.ownPaths = new Set(options.ownPaths ?? []);
+    this.ownPrefixes = options.ownPrefixes ?? [];
     this.surfaceCap = new LabelCap(limit);
     this.providerCap = new LabelCap(limit);
     this.modelCap = new LabelCap(limit);
@@ -186,7 +194,7 @@ export class GatewayMetrics implements RequestObserver {
 
   requestEnded(context: RequestContext, aborted: boolean): void {
     // the gateway's own endpoints never reach a provider: the path is looked at only then
-    if (context.provider === '' && this.ownPaths.has(context.path)) return;
+    if (context.provider === '' && this.isOwnPath(context.path)) return;
     const series = this.seriesFor(context.surface?.name ?? NONE, context.provider);
     const model = this.modelFor(series, context.unlistedModel ? OTHER : context.upstreamModel);
     const status = context.finalStatus(aborted);
@@ -214,6 +222,40 @@ export class GatewayMetrics implements RequestObserver {
       else if (cache === 'miss') this.cacheMisses++;
       else this.cacheBypasses++;
     }
+  }
+
+  private isOwnPath(path: string): boolean {
+    if (this.ownPaths.has(path)) return true;
+    const prefixes = this.ownPrefixes;
+    for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i]!)) return true;
+    return false;
+  }
+
+  // ----- the dashboard's live view (read once a second while someone watches, every 10 s by the sampler)
+
+  /** Every series summed: requests by status class, latency histograms, tokens, cost, failed attempts. */
+  liveTotals(at: number): LiveTotals {
+    const totals = new LiveTotals(at, DURATION_LAYOUT, OVERHEAD_LAYOUT, FIRST_TOKEN_LAYOUT);
+    for (const surface of this.surfaces.values()) {
+      for (const [providerKey, series] of surface.providers) {
+        if (providerKey === '') continue; // the alias of "none"
+        totals.duration.add(series.duration);
+        totals.overhead.add(series.overhead);
+        totals.firstToken.add(series.firstToken);
+        for (const [modelKey, model] of series.models) {
+          if (modelKey === '') continue;
+          for (let i = 0; i < STATUS_CLASSES.length; i++) totals.statuses[i]! += model.statuses[i]!;
+          totals.inputTokens += model.tokens[0]!;
+          totals.outputTokens += model.tokens[1]!;
+          totals.costUsd += model.costUsd;
+        }
+      }
+    }
+    for (const attempts of this.attempts.values()) totals.failedAttempts += attempts.error;
+    const gateway = this.gateway;
+    totals.inflight = gateway === undefined ? 0 : gateway.inflight;
+    totals.streams = streamMeter.open;
+    return totals;
   }
 
   private seriesFor(surfaceName: string, provider: string): ProviderSeries {

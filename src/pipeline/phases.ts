@@ -45,11 +45,12 @@
 // - one request's handlers never run concurrently: the next one starts when the promise settles.
 import type { StreamEncoder } from '../canonical/adapters.ts';
 import type { StreamPart } from '../canonical/stream.ts';
-import type { GatewayError } from '../canonical/errors.ts';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
 import { limitHandlers } from './limits.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
 import { MANAGEMENT_PREFIX } from './admin-auth.ts';
+import { UiSessions } from './ui-sessions.ts';
 import { compileResponseCache } from './response-cache.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -152,11 +153,34 @@ const clientKey: RequestHandler = (context, runtime) => {
     context.keyId = runtime.admin.authenticate(context.request, context.query);
     return undefined;
   }
-  const identity = runtime.auth.authenticate(context.request.headers, context.query);
+  let identity;
+  try {
+    identity = runtime.auth.authenticate(context.request.headers, context.query);
+  } catch (error) {
+    const admin = playgroundSession(context, runtime, error);
+    if (admin === undefined) throw error;
+    context.keyId = admin;
+    return undefined;
+  }
   context.keyId = identity.keyId;
   context.policy = identity.policy;
   return undefined;
 };
+
+/** The one path the dashboard's playground sends prompts to. */
+export const PLAYGROUND_PATH = '/v1/chat/completions';
+
+/**
+ * The dashboard's playground sends no client key: on its path, a request without one is let in
+ * when it carries a live dashboard session and that session's CSRF token — an admin may spend
+ * what the gateway serves. Looked at only once a key is found missing, never on the common path.
+ */
+function playgroundSession(context: RequestContext, runtime: Runtime, error: unknown): string | undefined {
+  if (!(error instanceof GatewayError) || error.code !== ErrorCode.missingKey || context.path !== PLAYGROUND_PATH) return undefined;
+  const session = runtime.admin.session(context.request);
+  if (session === undefined || !UiSessions.csrfMatches(session, context.request.headers)) return undefined;
+  return session.adminId;
+}
 
 /** authenticate with no client keys anywhere: only the management API asks who is calling. */
 const adminOnly: RequestHandler = (context, runtime) => {

@@ -13,6 +13,7 @@ import { Endpoint } from '../upstream/endpoint.ts';
 import { MediaFetcher } from '../upstream/media.ts';
 import { ClientAuth } from './auth.ts';
 import { AdminAuth } from './admin-auth.ts';
+import type { UiSessions } from './ui-sessions.ts';
 import type { KeyStore } from '../governance/key-store.ts';
 import { BrowserGuard } from '../server/browser-guard.ts';
 import { hash } from 'node:crypto';
@@ -43,6 +44,8 @@ export interface RuntimeDependencies {
   spendReadiness?: SpendReadiness;
   /** Told when a key or team crosses its soft budget threshold (after the log line): the metric counts it. */
   onSoftBudget?: (event: SoftBudgetEvent) => void;
+  /** The dashboard's sessions (/ui), outliving this runtime; none: the management API ignores cookies. */
+  uiSessions?: UiSessions;
 }
 
 const ALWAYS_AVAILABLE: SpendReadiness = Object.freeze({ available: true });
@@ -181,7 +184,7 @@ export class Runtime {
     this.now = dependencies.now ?? Date.now;
     this.keyPolicies = configKeyPolicies(config.auth);
     this.auth = new ClientAuth(config.auth.keys, this.keyPolicies, dependencies.keyStore, isLoopbackHost(config.server.host) || config.auth.allowUnauthenticated);
-    this.admin = new AdminAuth(config.auth.adminKeys, config.server.host);
+    this.admin = new AdminAuth(config.auth.adminKeys, config.server.host, dependencies.uiSessions);
     this.browserGuard = new BrowserGuard({ host: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.cors.allowedOrigins });
     this.media = new MediaFetcher(config.media);
     this.state = dependencies.state;
