@@ -35,6 +35,7 @@ import { LiveSampler } from './observability/live-stats.ts';
 import { RecentRequests } from './observability/recent-requests.ts';
 import { MANAGEMENT_PREFIX } from './pipeline/admin-auth.ts';
 import { DEFAULT_RECENT_REQUESTS } from './config/defaults.ts';
+import type { ConfigControl } from './admin/management-config.ts';
 import type { GatewayRoute } from './server/route-table.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
@@ -184,6 +185,8 @@ export interface StartOptions {
   agentCliDrivers?: AgentCliDrivers;
   /** The clock of state, limits and budgets (tests pass a fake one); Date.now by default. */
   now?: () => number;
+  /** The config file and its reload path, for the management API's config endpoints (cli/serve.ts). */
+  configControl?: ConfigControl;
 }
 
 export interface RunningGateway {
@@ -260,7 +263,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const ownRoutes: GatewayRoute<LocalHandler>[] = [
     ...gatewayRoutes(metricsEndpoint(scrape), usageEndpoint(usage), requestsEndpoint(bodies), refreshModelsEndpoint(options.onModelsRefresh)),
     // remaining limits from the current runtime's enforcer (its counters outlive reloads)
-    ...managementRoutes({ store: keys, usage, remaining: (policy) => gateway.runtime.limits?.remaining(policy, now()) ?? null }),
+    ...managementRoutes({ store: keys, usage, remaining: (policy) => gateway.runtime.limits?.remaining(policy, now()) ?? null, config: { control: options.configControl, logger } }),
     ...managementProviderRoutes({ store: keys, logger }),
     ...managementRequestRoutes({ recent, bodies }),
     ...managementModelRoutes(),
@@ -291,8 +294,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...(bodies !== undefined ? { bodyLog: bodies } : {}),
     ...(accessLog !== undefined ? { accessLog } : {}),
   });
-  // a key created or changed elsewhere (the API, the CLI, another instance): its budget starts from the spend on record
-  keys?.onChange(() => void ledger.load(budgetPolicies(gateway.runtime)));
+  // a key created or changed elsewhere (the API, the CLI, another instance): its budget starts from
+  // the spend on record, and the limit and cache handlers are compiled when some stored key needs them
+  keys?.onChange(() => {
+    gateway.recompile();
+    void ledger.load(budgetPolicies(gateway.runtime));
+  });
   metrics.attach(gateway);
   sampler.start();
   const server = createListener(gateway.handle, {

@@ -3,14 +3,22 @@
 // every limit (allow-list glob, rpm, tpm, max_concurrent, a priced budget, and its team's rpm) and
 // for a request of a plain key, alternating in rounds so drift and neighbours hit both alike. The
 // limits are high enough never to refuse, so every request reserves, reports and settles.
+// A third case is the default set-up: a key store open (storage on) and no key or team with
+// limits anywhere — what a plain request pays then for the limits there are not.
 // `npx node bench/micro/key-limits.ts [--rounds 5] [--requests 200000]`
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildRuntime } from '../../src/main.ts';
 import { RequestContext } from '../../src/pipeline/context.ts';
-import { compilePhases, runPhase } from '../../src/pipeline/phases.ts';
+import { compilePhases, runPhase, type Phases } from '../../src/pipeline/phases.ts';
+import type { Runtime } from '../../src/pipeline/runtime.ts';
+import { KeyStore } from '../../src/governance/key-store.ts';
+import { SqliteKeyDatabase } from '../../src/state/key-sqlite.ts';
 import { openaiChat } from '../../src/surfaces/openai/index.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '200000' } } });
@@ -27,9 +35,21 @@ const { config } = parseConfigText([
   '  - { name: openai, type: openai, api_key: sk-test, models: ["gpt-*"] }',
   'storage: { enabled: false }',
 ].join('\n') + '\n', 'bench.yaml', {});
-const runtime = buildRuntime(config, pino({ level: 'silent' }));
-const phases = compilePhases(runtime, { complete: [] });
-const [plainPolicy, limitedPolicy] = runtime.keyPolicies;
+const limitedRuntime = buildRuntime(config, pino({ level: 'silent' }));
+const limitedPhases = compilePhases(limitedRuntime, { complete: [] });
+const [plainPolicy, limitedPolicy] = limitedRuntime.keyPolicies;
+
+// the default: storage on, so a key store is open, and no limits in the YAML nor in the store
+const { config: unlimitedConfig } = parseConfigText([
+  'auth: { keys: [plain-key] }',
+  'providers:',
+  '  - { name: openai, type: openai, api_key: sk-test, models: ["gpt-*"] }',
+].join('\n') + '\n', 'bench.yaml', {});
+const storeDirectory = mkdtempSync(join(tmpdir(), 'switchyard-bench-keys-'));
+const store = new KeyStore(new SqliteKeyDatabase(join(storeDirectory, 'usage.db')));
+await store.load();
+const storeRuntime = buildRuntime(unlimitedConfig, pino({ level: 'silent' }), undefined, undefined, { keyStore: store });
+const storePhases = compilePhases(storeRuntime, { complete: [] });
 
 const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', max_tokens: 512, messages: [{ role: 'user', content: 'Say hello in one short sentence, please.' }] }));
 const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -38,7 +58,7 @@ const request = { url: '/v1/chat/completions', headers: {} } as unknown as Incom
 let headerCount = 0;
 
 /** CPU time (user + system) per request, µs: the issue's budget is CPU, and a busy machine's preemption is not. */
-function run(limited: boolean): number {
+function run(limited: boolean, phases: Phases = limitedPhases, runtime: Runtime = limitedRuntime): number {
   const started = process.cpuUsage();
   for (let i = 0; i < requests; i++) {
     const context = new RequestContext('req', request, response, openaiChat);
@@ -63,15 +83,22 @@ function run(limited: boolean): number {
 
 const plain: number[] = [];
 const limited: number[] = [];
+const unlimited: number[] = [];
+const runUnlimited = () => run(false, storePhases, storeRuntime);
 run(false);
 run(true);
+runUnlimited();
 for (let round = 0; round < rounds; round++) {
   plain.push(run(false));
   limited.push(run(true));
+  unlimited.push(runUnlimited());
 }
+await store.close();
+rmSync(storeDirectory, { recursive: true, force: true });
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
 console.log(`admit + commit + complete handlers, ${requests} requests × ${rounds} rounds (median µs of CPU per request)`);
 console.log(`  plain key:   ${median(plain).toFixed(3)} µs`);
 console.log(`  limited key: ${median(limited).toFixed(3)} µs`);
 console.log(`  difference:  ${(median(limited) - median(plain)).toFixed(3)} µs per request (budget: 5 µs)`);
+console.log(`  plain key, key store open, no limits anywhere: ${median(unlimited).toFixed(3)} µs (admit ${storePhases.admit.length}, commit ${storePhases.commit.length}, complete ${storePhases.complete.length} handlers)`);
 if (headerCount === 0) console.log('(no headers were added)');

@@ -18,6 +18,7 @@ import type { UsageStore, UsageSummary } from '../state/usage-store.ts';
 import { roundCost } from '../observability/access-log.ts';
 import { isGlob } from '../util/glob.ts';
 import { totalsOf } from './usage.ts';
+import { managementConfigRoutes, type ConfigRouteOptions } from './management-config.ts';
 
 export const MANAGEMENT_PATH = '/v0/management';
 /** Management bodies are a few fields; a larger one is a mistake, not a key. */
@@ -38,6 +39,8 @@ export interface ManagementOptions {
    * `LimitEnforcer.remaining`); null when no limit is enforced.
    */
   remaining?: (policy: KeyPolicy) => RemainingLimits | null;
+  /** The config endpoints (management-config.ts); absent: not routed. */
+  config?: Omit<ConfigRouteOptions, 'store'>;
 }
 
 type Handler = (context: RequestContext, runtime: Runtime, store: KeyStore) => void;
@@ -323,5 +326,6 @@ export function managementRoutes(options: ManagementOptions): LocalRoute[] {
     route('DELETE', `${teams}/`, deleteTeam, ''),
     route('GET', `${teams}/`, teamUsage(options), 'usage'),
     route('GET', `${MANAGEMENT_PATH}/audit`, auditLog),
+    ...(options.config !== undefined ? managementConfigRoutes(MANAGEMENT_PATH, { ...options.config, store: options.store }) : []),
   ];
 }

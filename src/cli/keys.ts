@@ -38,6 +38,7 @@ export interface KeysArgs {
 export const keysUsage = `Usage:
   switchyard keys create --name NAME [--team T] [--models 'gpt-*,claude-*'] [--rpm N] [--tpm N]
                          [--max-concurrent N] [--budget USD/PERIOD] [--soft-budget USD] [--expires WHEN]
+                         [--cache TTL_S[/per-key]]
   switchyard keys list | get ID|NAME | usage ID|NAME
   switchyard keys update ID|NAME [the options of create; 'none' clears one]
   switchyard keys revoke ID|NAME      disable the key (refused from now on; enable undoes it)
@@ -47,6 +48,8 @@ export const keysUsage = `Usage:
 Options:
       --budget USD/PERIOD  e.g. 10/day, 50/week, 200/month, 1000/total
       --expires WHEN       an ISO date-time, or a duration from now: 30d, 12h
+      --cache TTL_S        answer the key's repeated requests from the response cache for TTL_S
+                           seconds; 3600/per-key keeps its answers apart from other callers'
       --url URL            the gateway (default: $SWITCHYARD_URL, else the config's server address)
       --admin-key K        one of auth.admin_keys (default: $SWITCHYARD_ADMIN_KEY)
   -c, --config FILE        the config (for the address and, offline, the key store's location)
@@ -54,7 +57,7 @@ Options:
 
 With no gateway answering, the change is made in the key store directly (the config's storage).`;
 
-const LIMIT_OPTIONS = ['name', 'team', 'models', 'rpm', 'tpm', 'max-concurrent', 'budget', 'soft-budget', 'expires'] as const;
+const LIMIT_OPTIONS = ['name', 'team', 'models', 'rpm', 'tpm', 'max-concurrent', 'budget', 'soft-budget', 'expires', 'cache'] as const;
 
 function integer(value: string, flag: string): number | null {
   if (value === 'none') return null;
@@ -71,6 +74,14 @@ export function parseBudget(value: string, soft: string | undefined): Record<str
   const budget: Record<string, unknown> = { usd: Number(match[1]), period: match[2] ?? 'month' };
   if (soft !== undefined) budget.soft_usd = Number(soft);
   return budget;
+}
+
+/** `3600` → { ttl_s: 3600 }; `3600/per-key` keeps the key's answers apart. */
+export function parseCache(value: string): Record<string, unknown> | null {
+  if (value === 'none') return null;
+  const match = /^(\d+)(\/per-key)?$/.exec(value.trim());
+  if (match === null || Number(match[1]) < 1) throw new UsageError(`--cache must be seconds such as 3600 (or 3600/per-key, or 'none'), not '${value}'`);
+  return match[2] === undefined ? { ttl_s: Number(match[1]) } : { ttl_s: Number(match[1]), per_key: true };
 }
 
 /** `30d`, `12h` from now, or an ISO date-time. */
@@ -92,7 +103,7 @@ export function parseKeysCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       strict: true,
       options: {
         name: { type: 'string' }, team: { type: 'string' }, models: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' },
-        'max-concurrent': { type: 'string' }, budget: { type: 'string' }, 'soft-budget': { type: 'string' }, expires: { type: 'string' },
+        'max-concurrent': { type: 'string' }, budget: { type: 'string' }, 'soft-budget': { type: 'string' }, expires: { type: 'string' }, cache: { type: 'string' },
         url: { type: 'string' }, 'admin-key': { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -131,6 +142,10 @@ export function parseKeysCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (values.expires !== undefined) {
     if (teams) throw new UsageError('--expires is an option of keys, not teams');
     body.expires_at = parseExpiry(values.expires);
+  }
+  if (values.cache !== undefined) {
+    if (teams) throw new UsageError('--cache is an option of keys, not teams');
+    body.cache = parseCache(values.cache);
   }
   if (action === 'revoke') body.disabled = true;
   if (action === 'enable') body.disabled = false;
@@ -297,6 +312,8 @@ function limitsText(item: Record<string, unknown>): string {
   if (item.max_concurrent !== undefined) parts.push(`${String(item.max_concurrent)} at once`);
   const budget = item.budget as { usd: number; period: string; soft_usd?: number } | undefined;
   if (budget !== undefined) parts.push(`$${budget.usd}/${budget.period}${budget.soft_usd !== undefined ? ` (warn at $${budget.soft_usd})` : ''}`);
+  const cache = item.cache as { ttl_s: number; per_key?: boolean } | undefined;
+  if (cache !== undefined) parts.push(`cached ${cache.ttl_s} s${cache.per_key === true ? ' per key' : ''}`);
   return parts.length === 0 ? 'no limits' : parts.join(', ');
 }
 

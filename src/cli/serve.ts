@@ -5,7 +5,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
-import { buildZeroConfigInChild, loadConfigFileInChild } from '../config/subprocess.ts';
+import { buildZeroConfigInChild, checkCandidateInChild, loadConfigFileInChild, maskedFileInChild } from '../config/subprocess.ts';
+import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ConfigControl, ConfigOutcome, ConfigValidation } from '../admin/management-config.ts';
 import { findConfigPath } from '../config/locate.ts';
 import { deepFreeze } from '../config/freeze.ts';
 import { diffConfig, diffFields, summarizeDiff } from '../config/config-diff.ts';
@@ -87,18 +90,6 @@ export interface Reloaded {
   writtenEmpty: WrittenEmpty;
 }
 
-async function reloadFrom(path: string, args: ServeArgs, logger: Logger): Promise<Reloaded | undefined> {
-  try {
-    const loaded = await loadConfigFileInChild(path);
-    for (const warning of loaded.warnings) logger.warn({ path }, warning);
-    return { config: applyOverrides(loaded.config, args), writtenEmpty: loaded.writtenEmpty };
-  } catch (error) {
-    const detail = error instanceof ConfigError ? formatProblems(path, error.problems) : (error as Error).message;
-    logger.error({ path, problems: detail }, 'config reload refused; keeping the previous config');
-    return undefined;
-  }
-}
-
 /**
  * Whether a loaded file may replace the running config: not when it loses every client key or
  * every provider without saying so (reload-guard.ts), and not when it leaves an address that is
@@ -120,43 +111,161 @@ export function vetReload(running: GatewayConfig, next: Reloaded): ReloadRefusal
 
 export async function serveSingle(args: ServeArgs, loaded: LoadedConfig, version: string): Promise<void> {
   const { logger, access, sink } = createLoggers(loaded.config.logging);
-  const running = await startGateway({ config: loaded.config, logger, accessLogger: access, ...(sink !== undefined ? { accessSink: sink } : {}) });
+  const control = new ConfigFile(loaded, args, logger);
+  const running = await startGateway({ config: loaded.config, logger, accessLogger: access, ...(sink !== undefined ? { accessSink: sink } : {}), configControl: control });
   process.stderr.write(renderBanner(version, running.url, loaded.config, running.gateway.runtime, 1, loaded.notes) + '\n');
-  installReload(loaded, args, logger, async (config) => {
+  control.apply = async (config) => {
     await running.reload(config);
     return {};
-  });
+  };
+  installReload(control, logger);
   installShutdown(logger, async () => running.drain(loaded.config.server.drainTimeoutMs));
 }
 
 /**
- * File changes and SIGHUP take the same way: load in a child (an invalid file is refused), the
- * reload guard (a file that lost its client keys or every provider by accident is refused), then
- * apply, and log what changed. Reloads run one at a time, in order.
+ * The config file of a running gateway and the one way it is applied: file changes, SIGHUP and the
+ * management API (`POST /v0/management/config/reload`, `PUT /v0/management/config`) all load the
+ * file in a child (an invalid file is refused), pass the reload guard (a file that lost its client
+ * keys or every provider by accident is refused), apply, and log what changed. One at a time, in order.
  */
-function installReload(loaded: LoadedConfig, args: ServeArgs, logger: Logger, apply: (config: GatewayConfig) => Promise<Record<string, unknown>>): void {
-  const path = loaded.path;
+export class ConfigFile implements ConfigControl {
+  readonly path: string | undefined;
+  readonly unavailable: string | undefined;
+  /** Applies a vetted config to the process (and its workers); set once the gateway runs. */
+  apply: (config: GatewayConfig) => Promise<Record<string, unknown>> = () => Promise.resolve({});
+  private readonly loaded: LoadedConfig;
+  private readonly args: ServeArgs;
+  private readonly logger: Logger;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(loaded: LoadedConfig, args: ServeArgs, logger: Logger, unavailable?: string) {
+    this.loaded = loaded;
+    this.path = loaded.path;
+    this.args = args;
+    this.logger = logger;
+    this.unavailable = unavailable;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** What `switchyard check-config` reports for the text: its problems (with the text's lines), the drivers, the warnings. */
+  async validate(text: string): Promise<ConfigValidation> {
+    try {
+      // over the file: a masked value sent back stands for the file's own (config/candidate.ts)
+      const checked = await checkCandidateInChild(text, 'candidate', this.path);
+      const undriven = checkAgentCliDrivers(checked.config);
+      return { valid: undriven === undefined, problems: undriven === undefined ? [] : [{ path: 'providers', message: undriven }], warnings: checked.warnings };
+    } catch (error) {
+      if (error instanceof ConfigError) return { valid: false, problems: error.problems, warnings: [] };
+      throw error;
+    }
+  }
+
+  /** The file's text with its literal credentials masked in place; undefined on zero-config. */
+  async maskedText(): Promise<string | undefined> {
+    return this.path === undefined ? undefined : maskedFileInChild(this.path);
+  }
+
+  reload(reason: string): Promise<ConfigOutcome> {
+    return this.serially(async () => {
+      const path = this.path;
+      if (path === undefined) return { applied: false, message: 'no config file (zero-config)', problems: [] };
+      this.logger.info({ path, reason }, 'reloading config');
+      let next: Reloaded;
+      try {
+        const loaded = await loadConfigFileInChild(path);
+        for (const warning of loaded.warnings) this.logger.warn({ path }, warning);
+        next = { config: applyOverrides(loaded.config, this.args), writtenEmpty: loaded.writtenEmpty };
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : [{ path: '', message: (error as Error).message }];
+        this.logger.error({ path, problems: error instanceof ConfigError ? formatProblems(path, error.problems) : (error as Error).message }, 'config reload refused; keeping the previous config');
+        return { applied: false, message: `${path} has problems; the previous config stays`, problems };
+      }
+      // the file written through the management API, seen again by the watcher: already applied
+      if (reason === 'file changed' && JSON.stringify(next.config) === JSON.stringify(this.loaded.config)) return this.unchanged();
+      return this.applyVetted(next, reason);
+    });
+  }
+
+  /** Checks the candidate, writes it over the file (atomically: a temporary file renamed), then applies it. */
+  replace(text: string, reason: string): Promise<ConfigOutcome> {
+    return this.serially(async () => {
+      const path = this.path;
+      if (path === undefined) return { applied: false, message: 'no config file (zero-config)', problems: [] };
+      let checked: Awaited<ReturnType<typeof checkCandidateInChild>>;
+      try {
+        checked = await checkCandidateInChild(text, 'candidate', path);
+      } catch (error) {
+        if (error instanceof ConfigError) return { applied: false, message: `the candidate has ${error.problems.length === 1 ? 'a problem' : `${error.problems.length} problems`}; ${path} is unchanged`, problems: error.problems };
+        throw error;
+      }
+      const undriven = checkAgentCliDrivers(checked.config);
+      if (undriven !== undefined) return { applied: false, message: `${undriven}; ${path} is unchanged`, problems: [{ path: 'providers', message: undriven }] };
+      const next: Reloaded = { config: applyOverrides(checked.config, this.args), writtenEmpty: checked.writtenEmpty };
+      const refusal = vetReload(this.loaded.config, next);
+      if (refusal !== undefined) return { applied: false, message: `refused: ${refusal.message}; ${path} is unchanged`, problems: [{ path: '', message: refusal.message }] };
+      await writeAtomically(path, checked.text);
+      this.logger.info({ path, reason }, 'config file written');
+      return this.applyVetted(next, reason, true);
+    });
+  }
+
+  private unchanged(): ConfigOutcome {
+    return { applied: true, config: this.loaded.config, changes: 'nothing changed', restartNeeded: [] };
+  }
+
+  private async applyVetted(next: Reloaded, reason: string, vetted = false): Promise<ConfigOutcome> {
+    const path = this.path!;
+    if (!vetted) {
+      const refusal = vetReload(this.loaded.config, next);
+      if (refusal !== undefined) {
+        this.logger.warn({ path, reason, removes: refusal.removes }, `config reload refused: ${refusal.message}; keeping the previous config`);
+        return { applied: false, message: `refused: ${refusal.message}; the previous config stays`, problems: [{ path: '', message: refusal.message }] };
+      }
+    }
+    const diff = diffConfig(this.loaded.config, next.config);
+    const extra = await this.apply(next.config);
+    this.loaded.config = next.config;
+    const changes = summarizeDiff(diff);
+    this.logger.info({ path, reason, ...diffFields(diff), ...extra }, `config reloaded: ${changes}`);
+    if (diff.restartNeeded.length > 0) this.logger.warn({ settings: diff.restartNeeded }, `${diff.restartNeeded.join(', ')} changed: this takes effect after a restart`);
+    return { applied: true, config: next.config, changes, restartNeeded: diff.restartNeeded };
+  }
+}
+
+/** Writes `text` over `path` through a temporary file beside it and a rename: a reader never sees half a file. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const target = await realpath(path).catch(() => path);
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const mode = await stat(target).then((info) => info.mode & 0o777, () => 0o644);
+  const handle = await open(temporary, 'w', mode);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, target);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+/** File changes and SIGHUP reload through `control` (its queue keeps them in order with the API's). */
+function installReload(control: ConfigFile, logger: Logger): void {
+  const path = control.path;
   if (path === undefined) {
     process.on('SIGHUP', () => logger.info('SIGHUP ignored: running on zero-config (no file to reload)'));
     return;
   }
-  let reloading = Promise.resolve();
   const reload = (reason: string) => {
-    reloading = reloading.then(async () => {
-      logger.info({ path, reason }, 'reloading config');
-      const next = await reloadFrom(path, args, logger);
-      if (next === undefined) return;
-      const refusal = vetReload(loaded.config, next);
-      if (refusal !== undefined) {
-        logger.warn({ path, reason, removes: refusal.removes }, `config reload refused: ${refusal.message}; keeping the previous config`);
-        return;
-      }
-      const diff = diffConfig(loaded.config, next.config);
-      const extra = await apply(next.config);
-      loaded.config = next.config;
-      logger.info({ path, reason, ...diffFields(diff), ...extra }, `config reloaded: ${summarizeDiff(diff)}`);
-      if (diff.restartNeeded.length > 0) logger.warn({ settings: diff.restartNeeded }, `${diff.restartNeeded.join(', ')} changed: this takes effect after a restart`);
-    }).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'config reload failed'));
+    control.reload(reason).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'config reload failed'));
   };
   watchConfigFile(path, () => reload('file changed'));
   process.on('SIGHUP', () => reload('SIGHUP'));
@@ -183,7 +292,7 @@ function installShutdown(logger: Logger, drain: () => Promise<boolean>): void {
 // ----- cluster ------------------------------------------------------------------------------------
 
 type PrimaryMessage =
-  | { type: 'config'; config: GatewayConfig; notes: string[]; banner: boolean; version: string; workers: number }
+  | { type: 'config'; config: GatewayConfig; path: string | undefined; notes: string[]; banner: boolean; version: string; workers: number }
   | { type: 'reload'; config: GatewayConfig }
   | { type: 'shutdown' }
   /** Another worker was asked to refresh the model lists: this one refreshes its own too. */
@@ -207,7 +316,7 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
     workers.add(worker);
     const startedAt = Date.now();
     worker.once('online', () => {
-      const message: PrimaryMessage = { type: 'config', config: loaded.config, notes: loaded.notes, banner: !bannerShown, version, workers: count };
+      const message: PrimaryMessage = { type: 'config', config: loaded.config, path: loaded.path, notes: loaded.notes, banner: !bannerShown, version, workers: count };
       bannerShown = true;
       worker.send(message);
     });
@@ -232,11 +341,13 @@ export async function servePrimary(args: ServeArgs, loaded: LoadedConfig, versio
     for (const worker of workers) if (worker !== from && worker.isConnected()) worker.send({ type: 'refresh-models' } satisfies PrimaryMessage);
   });
 
-  installReload(loaded, args, logger, async (config) => {
-    // a worker forked later gets `loaded.config`, which installReload sets once this returns
+  const control = new ConfigFile(loaded, args, logger);
+  control.apply = async (config) => {
+    // a worker forked later gets `loaded.config`, which the control sets once this returns
     for (const worker of workers) worker.send({ type: 'reload', config } satisfies PrimaryMessage);
     return { workers: workers.size };
-  });
+  };
+  installReload(control, logger);
   const stop = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -273,8 +384,11 @@ export function serveWorker(): void {
       const onModelsRefresh = () => {
         if (process.send !== undefined && process.connected) process.send({ type: REFRESH_MODELS });
       };
+      // the primary owns the file: a worker validates candidates, and leaves writing and reloading to it
+      const control = new ConfigFile({ config: message.config, path: message.path, notes: [] }, {} as ServeArgs, logger,
+        'With server.workers above 1 the primary process owns the config file: edit the file (it is watched) or send SIGHUP to the primary.');
       startGateway({
-        config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true, clusterMetrics: true, onModelsRefresh,
+        config: message.config, logger, accessLogger: loggers.access, ...(loggers.sink !== undefined ? { accessSink: loggers.sink } : {}), reusePort: true, clusterMetrics: true, onModelsRefresh, configControl: control,
       }).then((started) => {
         running = started;
         if (refreshPending) void started.gateway.runtime.refreshModels();

@@ -5,10 +5,29 @@ import { ConfigError } from './config-error.ts';
 
 import type { AgentCliKind } from './types.ts';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as { kind: 'file' | 'zero'; path?: string; agentCliTypes?: AgentCliKind[] };
+const request = JSON.parse(process.argv[2] ?? '{}') as { kind: 'file' | 'zero' | 'candidate' | 'masked'; path?: string; source?: string; agentCliTypes?: AgentCliKind[] };
+
+/** A candidate's text comes on stdin (it may be larger than an argument may be). */
+async function standardInput(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 async function run(): Promise<unknown> {
   try {
+    if (request.kind === 'candidate') {
+      const { readFileSync } = await import('node:fs');
+      const { candidateOver } = await import('./candidate.ts');
+      const current = request.path === undefined ? undefined : readFileSync(request.path, 'utf8');
+      const { text, loaded } = candidateOver(current, await standardInput(), request.source ?? 'candidate', process.env);
+      return { ok: true, config: loaded.config, warnings: loaded.warnings, writtenEmpty: loaded.writtenEmpty, found: [], text };
+    }
+    if (request.kind === 'masked') {
+      const { readFileSync } = await import('node:fs');
+      const { maskedFileText } = await import('./candidate.ts');
+      return { ok: true, config: {}, warnings: [], found: [], text: maskedFileText(readFileSync(request.path!, 'utf8')) };
+    }
     if (request.kind === 'file') {
       const { loadConfigFile } = await import('./load.ts');
       const { config, warnings, writtenEmpty } = loadConfigFile(request.path!, process.env);

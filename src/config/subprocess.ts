@@ -9,7 +9,7 @@ import { NOTHING_WRITTEN_EMPTY, type WrittenEmpty } from './reload-guard.ts';
 import type { GatewayConfig } from './types.ts';
 
 type ChildResult =
-  | { ok: true; config: GatewayConfig; warnings: string[]; found: string[]; writtenEmpty?: WrittenEmpty }
+  | { ok: true; config: GatewayConfig; warnings: string[]; found: string[]; writtenEmpty?: WrittenEmpty; text?: string }
   | { ok: false; source: string; problems: ConfigProblem[] }
   | { ok: false; message: string; source?: undefined };
 
@@ -20,14 +20,17 @@ interface ChildLoaded {
   warnings: string[];
   found: string[];
   writtenEmpty: WrittenEmpty;
+  text?: string;
 }
 
-function runChild(request: { kind: 'file'; path: string } | { kind: 'zero'; agentCliTypes: readonly string[] }, env: NodeJS.ProcessEnv): Promise<ChildLoaded> {
+type ChildRequest = { kind: 'file'; path: string } | { kind: 'masked'; path: string } | { kind: 'zero'; agentCliTypes: readonly string[] } | { kind: 'candidate'; source: string; path?: string };
+
+function runChild(request: ChildRequest, env: NodeJS.ProcessEnv, input?: string): Promise<ChildLoaded> {
   const cache = module.getCompileCacheDir?.();
   const childEnv: NodeJS.ProcessEnv = { ...env };
   if (cache !== undefined) childEnv.NODE_COMPILE_CACHE = cache;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, JSON.stringify(request)], { env: childEnv, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [script, JSON.stringify(request)], { env: childEnv, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
       let result: ChildResult;
       try {
         result = JSON.parse(stdout) as ChildResult;
@@ -35,11 +38,30 @@ function runChild(request: { kind: 'file'; path: string } | { kind: 'zero'; agen
         reject(new Error(`the config loader failed: ${error?.message ?? ''} ${stderr}`.trim()));
         return;
       }
-      if (result.ok) resolve({ config: deepFreeze(result.config), warnings: result.warnings, found: result.found, writtenEmpty: result.writtenEmpty ?? NOTHING_WRITTEN_EMPTY });
-      else if (result.source !== undefined) reject(new ConfigError(result.source, result.problems));
+      if (result.ok) {
+        resolve({ config: deepFreeze(result.config), warnings: result.warnings, found: result.found, writtenEmpty: result.writtenEmpty ?? NOTHING_WRITTEN_EMPTY, ...(result.text !== undefined ? { text: result.text } : {}) });
+      } else if (result.source !== undefined) reject(new ConfigError(result.source, result.problems));
       else reject(new Error(result.message));
     });
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input ?? '');
   });
+}
+
+/**
+ * Checks a candidate config text as a file is checked (problems name the candidate's lines, under
+ * `source`); with `over`, the current file, also the text to write: the candidate laid over it
+ * (its comments and `${VAR}` references kept where the values stay; config/candidate.ts).
+ */
+export async function checkCandidateInChild(text: string, source: string, over?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[]; writtenEmpty: WrittenEmpty; text: string }> {
+  const loaded = await runChild({ kind: 'candidate', source, ...(over !== undefined ? { path: over } : {}) }, env, text);
+  return { config: loaded.config, warnings: loaded.warnings, writtenEmpty: loaded.writtenEmpty, text: loaded.text ?? text };
+}
+
+/** The config file's text with every literal credential masked in place (config/candidate.ts maskedFileText). */
+export async function maskedFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { text } = await runChild({ kind: 'masked', path }, env);
+  return text ?? '';
 }
 
 export async function loadConfigFileInChild(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: GatewayConfig; warnings: string[]; writtenEmpty: WrittenEmpty }> {

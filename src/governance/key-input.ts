@@ -3,7 +3,7 @@
 // entries that name nothing, names taken or malformed — each a 400 naming the field.
 import { invalidRequest } from '../canonical/errors.ts';
 import { describe, isObject, type JsonObject } from '../util/json-value.ts';
-import type { Budget, BudgetPeriod, Limits } from './policy.ts';
+import type { Budget, BudgetPeriod, CacheSettings, Limits } from './policy.ts';
 
 /** Limits in the API's (and the database's) shape. */
 export interface LimitsDocument {
@@ -12,6 +12,8 @@ export interface LimitsDocument {
   tpm?: number;
   max_concurrent?: number;
   budget?: { usd: number; period: BudgetPeriod; soft_usd?: number };
+  /** A key's exact-response cache (keys only; not a limit, kept beside them). */
+  cache?: { ttl_s: number; per_key?: boolean };
 }
 
 /** Says why a model entry of an allow-list names nothing this gateway serves, or undefined when it does. */
@@ -19,7 +21,9 @@ export type ModelCheck = (entry: string) => string | undefined;
 
 export const BUDGET_PERIODS: readonly BudgetPeriod[] = ['day', 'week', 'month', 'total'];
 const LIMIT_FIELDS = ['models', 'rpm', 'tpm', 'max_concurrent', 'budget'] as const;
-const KEY_FIELDS = new Set<string>(['name', 'team', 'expires_at', 'disabled', 'metadata', ...LIMIT_FIELDS]);
+/** The stored settings of a key: its limits and its cache (a team has limits only). */
+const SETTING_FIELDS = [...LIMIT_FIELDS, 'cache'] as const;
+const KEY_FIELDS = new Set<string>(['name', 'team', 'expires_at', 'disabled', 'metadata', ...SETTING_FIELDS]);
 const TEAM_FIELDS = new Set<string>(['name', 'metadata', ...LIMIT_FIELDS]);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const MODELS_MAX = 256;
@@ -86,6 +90,19 @@ function budgetOf(value: unknown): NonNullable<LimitsDocument['budget']> {
   return budget;
 }
 
+function cacheOf(value: unknown): NonNullable<LimitsDocument['cache']> {
+  if (!isObject(value)) throw invalidRequest(`cache must be an object such as {"ttl_s": 3600}, not ${describe(value)}.`, 'cache');
+  for (const field of Object.keys(value)) {
+    if (field !== 'ttl_s' && field !== 'per_key') throw invalidRequest(`cache.${field} is not a cache field (ttl_s, per_key).`, `cache.${field}`);
+  }
+  const cache: NonNullable<LimitsDocument['cache']> = { ttl_s: positiveInteger(value.ttl_s, 'cache.ttl_s') };
+  if (value.per_key !== undefined && value.per_key !== null) {
+    if (typeof value.per_key !== 'boolean') throw invalidRequest(`cache.per_key must be true or false, not ${describe(value.per_key)}.`, 'cache.per_key');
+    cache.per_key = value.per_key;
+  }
+  return cache;
+}
+
 function modelsOf(value: unknown, check: ModelCheck): string[] {
   if (!Array.isArray(value) || value.length === 0) throw invalidRequest(`models must be a non-empty list of model names, aliases, provider:model or globs (gpt-*), not ${describe(value)}; leave it out for every model.`, 'models');
   if (value.length > MODELS_MAX) throw invalidRequest(`models holds ${value.length} entries; at most ${MODELS_MAX} (use globs).`, 'models');
@@ -99,17 +116,17 @@ function modelsOf(value: unknown, check: ModelCheck): string[] {
   return models;
 }
 
-/** Reads the limit fields of a body (present ones only; null clears in a PATCH). */
+/** Reads the limit fields (and a key's cache) of a body (present ones only; null clears in a PATCH). */
 function limitFields(body: JsonObject): Partial<Record<keyof LimitsDocument, unknown>> {
   const fields: Partial<Record<keyof LimitsDocument, unknown>> = {};
-  for (const field of LIMIT_FIELDS) if (field in body) fields[field] = body[field];
+  for (const field of SETTING_FIELDS) if (field in body) fields[field] = body[field];
   return fields;
 }
 
 /** Applies checked limit fields over `base` (a stored document): what the key or team will hold. */
 export function mergeLimits(base: LimitsDocument, fields: Partial<Record<keyof LimitsDocument, unknown>>, check: ModelCheck): LimitsDocument {
   const next: LimitsDocument = { ...base };
-  for (const field of LIMIT_FIELDS) {
+  for (const field of SETTING_FIELDS) {
     if (!(field in fields)) continue;
     const value = fields[field];
     if (value === null) {
@@ -122,6 +139,7 @@ export function mergeLimits(base: LimitsDocument, fields: Partial<Record<keyof L
       case 'tpm': next.tpm = positiveInteger(value, 'tpm'); break;
       case 'max_concurrent': next.max_concurrent = positiveInteger(value, 'max_concurrent'); break;
       case 'budget': next.budget = budgetOf(value); break;
+      case 'cache': next.cache = cacheOf(value); break;
     }
   }
   return next;
@@ -186,6 +204,13 @@ export function limitsOf(document: LimitsDocument): Limits | undefined {
     limits.budget = Object.freeze(budget);
   }
   return Object.keys(limits).length === 0 ? undefined : Object.freeze(limits);
+}
+
+/** The stored cache setting as the policy's; undefined when the key has none. */
+export function cacheSettingsOf(document: LimitsDocument): CacheSettings | undefined {
+  const cache = document.cache;
+  if (cache === undefined || typeof cache.ttl_s !== 'number' || cache.ttl_s <= 0) return undefined;
+  return Object.freeze({ ttlSeconds: cache.ttl_s, perKey: cache.per_key === true });
 }
 
 /** A stored JSON column, read back; a damaged one reads as empty rather than stopping the gateway. */

@@ -5,9 +5,10 @@
 import { ErrorCode, GatewayError, invalidRequest } from '../canonical/errors.ts';
 import type { JsonObject } from '../util/json-value.ts';
 import { DuplicateNameError, type AuditEntry, type KeyChange, type KeyDatabase, type StoredKey, type StoredTeam } from '../state/key-database.ts';
-import { limitsOf, mergeLimits, parseDocument, type KeyInput, type LimitsDocument, type ModelCheck, type TeamInput } from './key-input.ts';
+import { cacheSettingsOf, limitsOf, mergeLimits, parseDocument, type KeyInput, type LimitsDocument, type ModelCheck, type TeamInput } from './key-input.ts';
 import { maskedSecret, newId, newSecret, secretHash, secretPrefix } from './key-secret.ts';
 import type { KeyPolicy } from './policy.ts';
+import { enforces } from './key-policies.ts';
 
 /** What authentication reads for a store key: built when the index is, one stable shape. */
 export class StoreKeyEntry {
@@ -16,7 +17,7 @@ export class StoreKeyEntry {
   readonly disabled: boolean;
   /** Epoch ms; 0 = never. */
   readonly expiresAt: number;
-  /** Frozen; undefined when neither the key nor its team sets a limit. */
+  /** Frozen; undefined when neither the key nor its team sets a limit and the key has no cache. */
   readonly policy: KeyPolicy | undefined;
 
   constructor(key: StoredKey, team: StoredTeam | undefined) {
@@ -24,15 +25,18 @@ export class StoreKeyEntry {
     this.name = key.name;
     this.disabled = key.disabled;
     this.expiresAt = key.expiresAt ?? 0;
-    const limits = limitsOf(parseDocument<LimitsDocument>(key.limits));
+    const settings = parseDocument<LimitsDocument>(key.limits);
+    const limits = limitsOf(settings);
     const teamLimits = team === undefined ? undefined : limitsOf(parseDocument<LimitsDocument>(team.limits));
-    this.policy = limits === undefined && teamLimits === undefined ? undefined : Object.freeze({
+    const cache = cacheSettingsOf(settings);
+    this.policy = limits === undefined && teamLimits === undefined && cache === undefined ? undefined : Object.freeze({
       id: key.id,
       name: key.name,
       source: 'store' as const,
       ...(team !== undefined ? { team: team.name } : {}),
       ...(limits !== undefined ? { limits } : {}),
       ...(teamLimits !== undefined ? { teamLimits } : {}),
+      ...(cache !== undefined ? { cache } : {}),
       ...(key.expiresAt !== null ? { expiresAt: key.expiresAt } : {}),
     });
   }
@@ -93,6 +97,10 @@ export class KeyStore {
   private byHash = new Map<string, StoreKeyEntry>();
   /** Bumped at every rebuild of the index: authentication forgets what it remembered. */
   generation = 0;
+  /** Some key (or its team) has limits: the limit handlers are compiled while so. */
+  limited = false;
+  /** Some key has a cache setting: the response cache's handlers are compiled while so. */
+  cached = false;
   /** The database was read at least once. */
   loaded = false;
   private revision = -1;
@@ -156,6 +164,12 @@ export class KeyStore {
     const byHash = new Map<string, StoreKeyEntry>();
     for (const key of this.keys.values()) byHash.set(key.hash, new StoreKeyEntry(key, key.team === null ? undefined : this.teams.get(key.team)));
     this.byHash = byHash;
+    this.limited = false;
+    this.cached = false;
+    for (const entry of byHash.values()) {
+      if (enforces(entry.policy)) this.limited = true;
+      if (entry.policy?.cache !== undefined) this.cached = true;
+    }
     this.generation++;
     for (const listener of this.listeners) listener(this);
   }
@@ -362,10 +376,10 @@ export class KeyStore {
     return this.database.audit(limit);
   }
 
-  /** Writes an audit row for a management action that changes no key or team (a provider's cooldown cleared). */
-  async record(actor: string, action: string, target: string, detail: JsonObject): Promise<void> {
+  /** Writes an audit row for a management action that changes no key or team (a provider's cooldown cleared, the config replaced). */
+  async record(actor: string, action: string, target: string, detail: JsonObject, now = Date.now()): Promise<void> {
     try {
-      await this.database.write({ kind: 'audit' }, audit(actor, action, target, Date.now(), detail));
+      await this.database.record(audit(actor, action, target, now, detail));
     } catch (error) {
       throw new GatewayError(ErrorCode.keyStoreUnavailable, `The audit log (${this.database.kind}) could not be written: ${(error as Error).message}`, { status: 503, origin: 'gateway', errorClass: 'none', cause: error });
     }

@@ -73,6 +73,15 @@ export class Gateway {
     this.phases = compilePhases(runtime, { complete: this.completeHandlers });
   }
 
+  /**
+   * Compiles the current runtime's phases again: the key store changed, and a handler compiled
+   * only while some stored key needs it (limits, the response cache) may now be needed or not.
+   * Requests in flight keep the phases they started with.
+   */
+  recompile(): void {
+    this.phases = compilePhases(this.runtime, { complete: this.completeHandlers });
+  }
+
   /** Swaps in a new runtime; the old one closes its pools once its requests are done. */
   swap(runtime: Runtime): Runtime {
     const previous = this.runtime;

@@ -32,3 +32,16 @@ export function readLocalJson(context: RequestContext, limit: number, callback: 
     callback(undefined, body);
   });
 }
+
+/** Calls back with the raw body (within `limit`) or the refusal; nothing when the client left. The caller checks the content type. */
+export function readLocalBytes(context: RequestContext, limit: number, callback: (error: GatewayError | undefined, body: Buffer | undefined) => void): void {
+  readBody(context.request, limit, (error, bytes) => {
+    if (error !== undefined) {
+      if (error.code === ErrorCode.canceled) return;
+      context.request.resume();
+      callback(error, undefined);
+      return;
+    }
+    callback(undefined, bytes!);
+  });
+}

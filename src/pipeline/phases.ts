@@ -184,13 +184,15 @@ function costOf(runtime: Runtime): CompleteHandler {
 export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], decode: [], admit: [], route: [], lookup: [], commit: [], stream: [], complete: [] });
 
 /**
- * The phases of one config snapshot. Built-in features are added where the config turns them on
- * (no client keys and no key store: authenticate guards only the management API).
+ * The phases of one config snapshot (and of the key store as it is now). Built-in features are
+ * added where the config or a stored key turns them on (no client keys and no key store:
+ * authenticate guards only the management API).
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
   const cache = compileResponseCache(runtime);
-  // key and team limits: only when some key or team has one (settled after the cost is known)
-  const limits = runtime.limits === undefined ? undefined : limitHandlers(runtime.limits, runtime.now);
+  // key and team limits: only while some key or team (the YAML's or the store's) has one; the
+  // gateway compiles the phases again when the store gains its first or loses its last
+  const limits = runtime.limited ? limitHandlers(runtime.limits!, runtime.now) : undefined;
   return Object.freeze({
     accept: [browserGuard],
     authenticate: [runtime.auth.enabled ? clientKey : adminOnly],

@@ -14,7 +14,7 @@
 //           or the surface's own for a byte pass-through) into one canonical response and stored.
 //           A stream that failed, was cut, or was left by the client is never stored.
 //
-// None of this is compiled unless some route has a cache; a route without one then pays a
+// None of this is compiled unless some route or key has a cache; a route without one then pays a
 // property read or two per request.
 import type { ChatProviderCodec, SurfaceAdapter, SurfaceRequest, Wire } from '../canonical/adapters.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
@@ -50,7 +50,7 @@ const CHAT_WIRE_DIALECTS: Partial<Record<Wire, string>> = {
 /** The raw answer kept for a miss may be this many times `cache.max_entry_bytes` (SSE framing is verbose). */
 const RAW_FACTOR = 4;
 
-/** Whether this config turns the cache on for some route (a key's own setting needs a key source that knows it). */
+/** Whether this config turns the cache on for some route (keys' own settings: `Runtime.keyCache`). */
 export function responseCacheConfigured(config: GatewayConfig): boolean {
   return config.cache.route !== undefined || config.models.some((alias) => alias.cache !== undefined && alias.cache.ttlSeconds > 0);
 }
@@ -245,9 +245,9 @@ export interface ResponseCacheHandlers {
   readonly complete: CompleteHandler;
 }
 
-/** The handlers of the cache for one config snapshot; undefined when no route of it has a cache. */
+/** The handlers of the cache for one config snapshot; undefined when no route nor key (the YAML's or the store's) has a cache. */
 export function compileResponseCache(runtime: Runtime): ResponseCacheHandlers | undefined {
-  if (!responseCacheConfigured(runtime.config)) return undefined;
+  if (!responseCacheConfigured(runtime.config) && !runtime.keyCache) return undefined;
   const cache = runtime.state.responses;
   return { lookup: lookup(cache, runtime.config.cache.maxEntryBytes * RAW_FACTOR), commit: cacheHeader, complete: store(cache) };
 }

@@ -152,8 +152,18 @@ export class Runtime {
   readonly health: HealthStore;
   /** The policy of each of `config.auth.keys` (undefined for a plain key), built at load. */
   readonly keyPolicies: readonly (KeyPolicy | undefined)[];
-  /** Enforces key and team limits; undefined when no key or team has any (no handler is compiled then). */
+  /**
+   * Enforces key and team limits: present when a key or team of the YAML has one, or when a key
+   * store is open (its keys may gain limits at any time); its handlers are compiled only while
+   * some key or team has limits (`limited`).
+   */
   readonly limits: LimitEnforcer | undefined;
+  /** The gateway's own keys (absent with `storage.enabled: false`); outlives this runtime. */
+  readonly keyStore: KeyStore | undefined;
+  /** Some key or team of the YAML has limits. */
+  private readonly configLimited: boolean;
+  /** Some key of the YAML has a cache setting. */
+  private readonly configKeyCache: boolean;
   /** The clock of limits and budgets. */
   readonly now: () => number;
   /** Retries and fallbacks spend from this; rebuilt with each config. */
@@ -191,9 +201,10 @@ export class Runtime {
     this.retryBudget = dependencies.state.newRetryBudget(config.routing.retryBudget);
     this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
-    // limits are enforced when a named key or team of the YAML has one, or when a key store is open
-    // (its keys may carry limits at any time); a policy-less request then costs one field check
-    this.limits = this.keyPolicies.some(enforces) || dependencies.keyStore !== undefined ? this.limitEnforcer(config, dependencies) : undefined;
+    this.keyStore = dependencies.keyStore;
+    this.configLimited = this.keyPolicies.some(enforces);
+    this.configKeyCache = this.keyPolicies.some((policy) => policy?.cache !== undefined && policy.cache.ttlSeconds > 0);
+    this.limits = this.configLimited || this.keyStore !== undefined ? this.limitEnforcer(config, dependencies) : undefined;
     const secrets: string[] = [...config.auth.keys, ...config.auth.adminKeys];
     const storagePassword = passwordOf(config.storage.url);
     if (storagePassword !== undefined) secrets.push(storagePassword);
@@ -208,6 +219,19 @@ export class Runtime {
     if (config.tracing !== undefined) for (const value of Object.values(config.tracing.headers)) if (value !== '') secrets.push(value);
     this.secrets = secrets;
     this.router = new Router(config, this);
+  }
+
+  /**
+   * Whether the limit handlers are needed now: some key or team of the YAML or of the key store
+   * has limits. Read when the phases are compiled (at load, and again when the store changes).
+   */
+  get limited(): boolean {
+    return this.limits !== undefined && (this.configLimited || this.keyStore?.limited === true);
+  }
+
+  /** Whether some key of the YAML or of the key store asks for the response cache now. */
+  get keyCache(): boolean {
+    return this.configKeyCache || this.keyStore?.cached === true;
   }
 
   private limitEnforcer(config: GatewayConfig, dependencies: RuntimeDependencies): LimitEnforcer {

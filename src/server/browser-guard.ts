@@ -35,7 +35,7 @@ const ACCEPTED_HOSTS_MAX = 64;
 /** Longest part of a refused value echoed in an error message. */
 const ECHO_MAX = 100;
 const PREFLIGHT_MAX_AGE_S = '600';
-const ALLOWED_METHODS = 'GET, HEAD, POST, PATCH, DELETE, OPTIONS';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 /** Headers a page may read from an answer: the request id, the gateway's own, rate-limit hints. */
 const EXPOSED_HEADERS = 'x-request-id, x-switchyard-model, x-switchyard-provider, x-switchyard-attempts, x-switchyard-fallback, '
   + 'x-switchyard-error-code, x-switchyard-cooldown, x-switchyard-upstream-status, x-switchyard-token-count, retry-after, server-timing';

@@ -5,8 +5,8 @@ import type { DialectRoute, LocalSurfaceHandler, SurfaceAdapter, SurfaceRequest 
 
 /** One path's handling; `Local` is the gateway's own handler type (the pipeline's `LocalHandler`). */
 export interface RouteEntry<Local = unknown> {
-  /** PATCH and DELETE only for the gateway's own endpoints (the management API). */
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** PUT, PATCH and DELETE only for the gateway's own endpoints (the management API). */
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** A proxied surface: reads a body and goes upstream. */
   surface?: SurfaceAdapter;
   /** Answered by the gateway itself (health). */

@@ -56,9 +56,7 @@ export type KeyChange =
   | { kind: 'put-key'; key: StoredKey }
   | { kind: 'delete-key'; id: string }
   | { kind: 'put-team'; team: StoredTeam }
-  | { kind: 'delete-team'; id: string }
-  /** Nothing changes in the keys or teams (a provider's cooldown cleared): the audit row alone, the revision kept. */
-  | { kind: 'audit' };
+  | { kind: 'delete-team'; id: string };
 
 export interface KeySnapshot {
   keys: StoredKey[];
@@ -79,6 +77,8 @@ export interface KeyDatabase {
   write(change: KeyChange, audit: AuditEntry): Promise<number>;
   /** The latest audit rows, newest first. */
   audit(limit: number): Promise<AuditEntry[]>;
+  /** An audit row of a change made elsewhere than in the key tables (the config file). */
+  record(audit: AuditEntry): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -102,12 +102,9 @@ export class SqliteKeyDatabase implements KeyDatabase {
           case 'delete-team':
             this.database.prepare(`DELETE FROM ${TEAMS_TABLE} WHERE id = ?`).run(change.id);
             break;
-          case 'audit':
-            break;
         }
         this.database.prepare(`INSERT INTO ${AUDIT_TABLE} (${AUDIT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?)`).run(audit.time, audit.actor, audit.action, audit.target, audit.detail);
-        // other processes read everything again when the revision moves: an audit row alone does not move it
-        if (change.kind !== 'audit') this.database.exec(`UPDATE ${REVISION_TABLE} SET revision = revision + 1 WHERE id = 1`);
+        this.database.exec(`UPDATE ${REVISION_TABLE} SET revision = revision + 1 WHERE id = 1`);
         const revision = this.readRevision();
         this.database.exec('COMMIT');
         return revision;
@@ -116,6 +113,12 @@ export class SqliteKeyDatabase implements KeyDatabase {
         if (/UNIQUE constraint failed: \w+\.name/.test((error as Error).message)) throw new DuplicateNameError('the name is taken');
         throw error;
       }
+    });
+  }
+
+  record(audit: AuditEntry): Promise<void> {
+    return attempt(() => {
+      this.database.prepare(`INSERT INTO ${AUDIT_TABLE} (${AUDIT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?)`).run(audit.time, audit.actor, audit.action, audit.target, audit.detail);
     });
   }
 

@@ -1,8 +1,8 @@
 // PostgreSQL usage store (`storage.url`): a small pool (the recorder writes one batch at a time),
 // one multi-row INSERT per batch, the table created on first use. Connection and query timeouts
 // bound every call, so a database that hangs makes the recorder drop rows, not pile them up.
-import type { Pool } from 'pg';
-import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, safeDatabaseUrl, SUMS_SQL, summaryOf, valuesOf, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
+import { PostgresPool } from './postgres-pool.ts';
+import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, SUMS_SQL, summaryOf, valuesOf, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
 
 export const POSTGRES_TABLE = 'switchyard_usage';
 
@@ -29,29 +29,23 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS ${POSTGRES_TABLE} (
 CREATE INDEX IF NOT EXISTS ${POSTGRES_TABLE}_time ON ${POSTGRES_TABLE} (time);
 ${ADDED_COLUMNS.map((column) => `ALTER TABLE ${POSTGRES_TABLE} ADD COLUMN IF NOT EXISTS ${column.name} ${column.postgres}`).join(';\n')}`;
 
-// Two processes creating the table (or adding a column) at once: one of them loses with one of these; the table exists.
-const ALREADY_CREATED = new Set(['23505', '42P07', '42701']);
-
 export class PostgresUsageStore implements UsageStore {
   readonly kind = 'postgres';
   readonly location: string;
-  private readonly url: string;
-  private pool: Pool | undefined = undefined;
-  private schema: Promise<void> | undefined = undefined;
-  private closed = false;
+  private readonly pool: PostgresPool;
 
   constructor(url: string) {
-    this.url = url;
-    this.location = safeDatabaseUrl(url);
+    this.pool = new PostgresPool(url, SCHEMA, 'usage database');
+    this.location = this.pool.location;
   }
 
   async ready(): Promise<void> {
-    await this.connect();
+    await this.pool.connect();
   }
 
   async insert(rows: readonly UsageRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const pool = await this.connect();
+    const pool = await this.pool.connect();
     const values: unknown[] = [];
     const tuples: string[] = [];
     for (const row of rows) {
@@ -65,13 +59,13 @@ export class PostgresUsageStore implements UsageStore {
   }
 
   async prune(before: number, limit: number): Promise<number> {
-    const pool = await this.connect();
+    const pool = await this.pool.connect();
     const result = await pool.query(`DELETE FROM ${POSTGRES_TABLE} WHERE ctid IN (SELECT ctid FROM ${POSTGRES_TABLE} WHERE time < $1 LIMIT $2)`, [new Date(before), limit]);
     return result.rowCount ?? 0;
   }
 
   async summarize(query: UsageQuery): Promise<UsageSummary[]> {
-    const pool = await this.connect();
+    const pool = await this.pool.connect();
     const group = groupSql(query.groupBy, "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD')");
     const result = await pool.query(
       `SELECT ${group} AS grp, ${SUMS_SQL} FROM ${POSTGRES_TABLE} WHERE time >= $1 AND time < $2 GROUP BY grp ${orderSql(query.groupBy)}`,
@@ -80,42 +74,7 @@ export class PostgresUsageStore implements UsageStore {
     return result.rows.map((row) => summaryOf(row as Record<string, unknown>));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const pool = this.pool;
-    this.pool = undefined;
-    if (pool !== undefined) await pool.end();
-  }
-
-  private async connect(): Promise<Pool> {
-    if (this.closed) throw new Error('the usage database is closed');
-    if (this.pool === undefined) {
-      const { default: pg } = await import('pg');
-      this.pool = new pg.Pool({
-        connectionString: this.url,
-        max: 2,
-        connectionTimeoutMillis: 5000,
-        query_timeout: 15_000,
-        idleTimeoutMillis: 10_000,
-        allowExitOnIdle: true,
-      });
-      // an idle connection the server dropped: the next query reconnects; nothing to crash over
-      this.pool.on('error', () => {});
-    }
-    const pool = this.pool;
-    this.schema ??= this.createTable(pool).catch((error: unknown) => {
-      this.schema = undefined;
-      throw error;
-    });
-    await this.schema;
-    return pool;
-  }
-
-  private async createTable(pool: Pool): Promise<void> {
-    try {
-      await pool.query(SCHEMA);
-    } catch (error) {
-      if (!ALREADY_CREATED.has((error as { code?: string }).code ?? '')) throw error;
-    }
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

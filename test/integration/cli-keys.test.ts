@@ -103,6 +103,25 @@ test('against a running gateway: create, list, usage, rotate, revoke, delete', T
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /401.*--admin-key/s);
 
+  // a key with its own response cache: its repeated request is answered from the cache
+  const cachedKey = await run(t, ['create', '--name', 'cached-bot', '--cache', '3600'], env);
+  assert.equal(cachedKey.code, 0, cachedKey.stderr);
+  assert.match(cachedKey.stdout, /cached 3600 s/);
+  const cachedSecret = /\b(sy-[A-Za-z0-9_-]{43})\b/.exec(cachedKey.stdout)![1]!;
+  const cacheStates: (string | null)[] = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${cachedSecret}` },
+      body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'cache me' }] }),
+    });
+    await response.text();
+    cacheStates.push(response.headers.get('x-switchyard-cache'));
+  }
+  assert.deepEqual(cacheStates, ['miss', 'hit']);
+  const badCache = await run(t, ['create', '--name', 'x', '--cache', 'forever'], env);
+  assert.equal(badCache.code, 2);
+  assert.match(badCache.stderr, /--cache must be seconds/);
+
   const bad = await run(t, ['create', '--name', 'x', '--budget', 'ten'], env);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--budget must be USD\/PERIOD/);

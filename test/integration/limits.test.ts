@@ -262,6 +262,48 @@ describe('limits', () => {
     }
   });
 
+  test('a key store with no limited key compiles no limit handler; the first limited key made through the API compiles them, and its limit holds at once; deleting it takes them away', T, async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'switchyard-limits-compile-'));
+    const gateway = await startLimited(upstream, ['keys: [plain-key]'], { storage });
+    const manage = (method: string, path: string, body?: unknown) => fetch(`${gateway.url}/v0/management${path}`, {
+      method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
+    try {
+      const phases = () => gateway.gateway.phases;
+      assert.equal(phases().admit.length, 0, 'storage on, key store open, no limits: no admit handler');
+      assert.equal(phases().commit.length, 0);
+      const plainComplete = phases().complete.length;
+      // a key without limits changes nothing
+      const unlimited = await manage('POST', '/keys', { name: 'no-limits' });
+      assert.equal(unlimited.status, 201);
+      assert.equal(phases().admit.length, 0);
+      const created = await manage('POST', '/keys', { name: 'two-a-minute', rpm: 2 });
+      assert.equal(created.status, 201, await created.clone().text());
+      const secret = ((await created.json()) as { key: string }).key;
+      assert.equal(phases().admit.length, 1, 'the first limited key compiles the admit handler');
+      assert.equal(phases().commit.length, 1);
+      assert.equal(phases().complete.length, plainComplete + 1);
+      for (let i = 0; i < 2; i++) {
+        const answered = await chat(gateway, secret);
+        assert.equal(answered.status, 200);
+        assert.equal(answered.headers.get('x-ratelimit-limit-requests'), '2');
+        await answered.text();
+      }
+      const refused = await chat(gateway, secret);
+      assert.equal(refused.status, 429, 'the limit holds right after the key was made');
+      await refused.text();
+      assert.equal((await manage('DELETE', '/keys/two-a-minute')).status, 200);
+      assert.equal(phases().admit.length, 0, 'the last limited key gone: the handlers go too');
+      assert.equal(phases().complete.length, plainComplete);
+      const plain = await chat(gateway, 'plain-key');
+      assert.equal(plain.status, 200);
+      assert.equal(plain.headers.get('x-ratelimit-limit-requests'), null);
+      await plain.text();
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test('allow-list: globs and aliases by the name asked; 403 names the key and the model', T, async () => {
     const gateway = await startLimited(upstream, ['keys:', '  - { key: k-list, name: narrow, models: ["gpt-*", fast] }']);
     try {

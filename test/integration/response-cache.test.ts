@@ -308,3 +308,35 @@ test('usage and metrics: a hit is a row with cached: true and cost 0; hits, miss
   assert.deepEqual(access.map((line) => line.cache), ['miss', 'hit', 'bypass']);
   assert.equal(access[1]!.cost_usd, 0);
 });
+
+test('a key of the key store with its own cache (made through the API): no route has a cache, and its repeated request is a hit', T, async (t) => {
+  const state = mkdtempSync(join(tmpdir(), 'switchyard-cache-store-'));
+  const { mock, gateway } = await setup(t, { models: [{ name: 'plain', targets: [{ provider: 'mock', model: 'mock-gpt' }] }], storage: { path: state } });
+  assert.equal(gateway.gateway.phases.lookup.length, 0, 'no route nor key has a cache yet: nothing compiled');
+  const created = await post(gateway, '/v0/management/keys', { name: 'cached-bot', cache: { ttl_s: 3600 } });
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(created.json().cache, { ttl_s: 3600 });
+  assert.equal(gateway.gateway.phases.lookup.length, 1, 'the key with a cache compiles the lookup');
+  const secret = created.json().key as string;
+  const as = (key: string) => post(gateway, '/v1/chat/completions', { ...chatRequest('keyed'), model: 'plain' }, { authorization: `Bearer ${key}` });
+  const first = await as(secret);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get('x-switchyard-cache'), 'miss');
+  const second = await as(secret);
+  assert.equal(second.headers.get('x-switchyard-cache'), 'hit');
+  assert.equal(second.json().choices[0].message.content, first.json().choices[0].message.content);
+  assert.equal(generations(mock), 1);
+  // a key without a cache on the same route is not answered from it
+  const other = await post(gateway, '/v0/management/keys', { name: 'uncached-bot' });
+  const plain = await as(other.json().key as string);
+  assert.equal(plain.headers.get('x-switchyard-cache'), null);
+  assert.equal(generations(mock), 2);
+  // bad cache settings are a 400 naming the field
+  const bad = await post(gateway, '/v0/management/keys', { name: 'bad-cache', cache: { ttl_s: -1 } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /cache\.ttl_s/);
+  // PATCH cache: null takes it away again
+  const cleared = await fetch(`${gateway.url}/v0/management/keys/cached-bot`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cache: null }) });
+  assert.equal(cleared.status, 200, await cleared.text());
+  assert.equal(gateway.gateway.phases.lookup.length, 0);
+});
