@@ -18,6 +18,7 @@ export function duration(ms) {
 export function money(usd) {
   if (usd === null || usd === undefined) return '—';
   if (usd !== 0 && Math.abs(usd) < 0.01) return `$${usd.toFixed(6)}`;
+  if (Math.abs(usd) < 1) return `$${usd.toFixed(4)}`;
   return `$${usd.toFixed(2)}`;
 }
 
