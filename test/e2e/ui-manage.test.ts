@@ -201,7 +201,7 @@ describe('the Usage, Keys and Config pages in a browser', { skip }, () => {
     try {
       await signIn(again, gateway.url, ADMIN_KEY, '#/keys');
       const row = again.page.locator('tr[data-key="ui-bot"]');
-      await row.getByText('1 requests in all').waitFor();
+      await row.getByText('1 request in all').waitFor();
       assert.match(await row.textContent(), /\$0\.0150 of \$5\.00 \/ month/);
       assert.match(await row.textContent(), /59\/60 req\/min/);
       assert.equal(await row.locator('meter').getAttribute('value'), '0.015');

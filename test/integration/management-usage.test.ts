@@ -55,18 +55,18 @@ async function chat(model: string, key: string): Promise<void> {
 
 describe('GET /v0/management/usage', () => {
   test('the sums of /v0/usage, key names beside ids, admins only', T, async () => {
-    const created = await (await admin('/keys', { method: 'POST', body: JSON.stringify({ name: 'ci-bot' }) })).json();
+    const created = await (await admin('/keys', { method: 'POST', body: JSON.stringify({ name: 'ci-bot' }) })).json() as any;
     assert.match(created.key, /^sy-/);
     await chat('mock-gpt', created.key);
     await chat('mock-gpt', CLIENT_KEY);
     await chat('other-gpt', CLIENT_KEY);
-    const byKey = await (await admin('/usage?group_by=key&from=1h')).json();
+    const byKey = await (await admin('/usage?group_by=key&from=1h')).json() as any;
     assert.equal(byKey.totals.requests, 3);
     const mine = byKey.data.find((row: { group: string }) => row.group === created.id);
     assert.equal(mine.name, 'ci-bot');
     assert.equal(mine.requests, 1);
-    const byModel = await (await admin('/usage?group_by=model&from=1h')).json();
-    const publicAnswer = await (await fetch(`${gateway.url}/v0/usage?group_by=model&from=${encodeURIComponent(byModel.from)}&to=${encodeURIComponent(byModel.to)}`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } })).json();
+    const byModel = await (await admin('/usage?group_by=model&from=1h')).json() as any;
+    const publicAnswer = await (await fetch(`${gateway.url}/v0/usage?group_by=model&from=${encodeURIComponent(byModel.from)}&to=${encodeURIComponent(byModel.to)}`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } })).json() as any;
     assert.deepEqual(byModel.data, publicAnswer.data, 'the same sums as /v0/usage');
     assert.equal(byModel.data.find((row: { group: string }) => row.group === 'mock-gpt').cost_usd, 0.03);
     // a client key is no admin key
@@ -75,7 +75,7 @@ describe('GET /v0/management/usage', () => {
   });
 
   test('format=csv: the same rows and the total the JSON has', T, async () => {
-    const json = await (await admin('/usage?group_by=key&from=1h')).json();
+    const json = await (await admin('/usage?group_by=key&from=1h')).json() as any;
     const response = await admin(`/usage?group_by=key&format=csv&from=${encodeURIComponent(json.from)}&to=${encodeURIComponent(json.to)}`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type')!, /^text\/csv/);

@@ -44,12 +44,13 @@ export function diffLines(before, after) {
         lines.push({ kind: ' ', text: a[head + i] ?? '', before: head + i + 1, after: head + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i === n || lengths[i * width + j + 1] >= lengths[(i + 1) * width + j])) {
-        lines.push({ kind: '+', text: b[head + j] ?? '', before: null, after: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j === m || lengths[(i + 1) * width + j] >= lengths[i * width + j + 1])) {
+        // removals before additions, as a reader expects a replaced line
         lines.push({ kind: '-', text: a[head + i] ?? '', before: head + i + 1, after: null });
         i++;
+      } else {
+        lines.push({ kind: '+', text: b[head + j] ?? '', before: null, after: head + j + 1 });
+        j++;
       }
     }
   }

@@ -317,7 +317,7 @@ export function Keys() {
                 ${key.expires_at !== null ? html`<div class="muted small">until ${dateTime(key.expires_at)}</div>` : null}</td>
               <td class="small">${limitsText(key)}</td>
               <td><${BudgetBar} budget=${key.budget} spent=${spentOf(keyUsage, key.budget, keyUsage?.remaining?.key)} name=${key.name} />
-                ${keyUsage !== undefined ? html`<div class="muted small">${number(keyUsage.usage.total.requests)} requests in all</div>` : null}</td>
+                ${keyUsage !== undefined ? html`<div class="muted small">${number(keyUsage.usage.total.requests)} ${keyUsage.usage.total.requests === 1 ? 'request' : 'requests'} in all</div>` : null}</td>
               <td><${Remaining} scope=${keyUsage?.remaining?.key} /></td>
               <td><${Actions} actions=${keyActions(key)} name=${key.name} /></td>
             </tr>`;
