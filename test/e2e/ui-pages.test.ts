@@ -201,7 +201,7 @@ describe('the dashboard in a browser', { skip }, () => {
     try {
       await signIn(ui, gateway.url, ADMIN_KEY);
       const statuses = await ui.page.evaluate(async () => {
-        const session = await (await fetch('/ui/session')).json();
+        const session = await (await fetch('/ui/session')).json() as { csrf: string };
         const clear = (headers: Record<string, string>) => fetch('/v0/management/providers/main/cooldowns/clear', { method: 'POST', headers }).then((response) => response.status);
         const prompt = (headers: Record<string, string>) => fetch('/v1/chat/completions', {
           method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }),
@@ -245,13 +245,13 @@ describe('the dashboard in a browser', { skip }, () => {
           await ui.page.locator(ready).first().waitFor();
           assert.equal(await ui.page.locator(`nav a[aria-current="page"]`).textContent(), title);
           // nothing wider than the viewport but tables, which scroll in their own box
-          const overflow = await ui.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          const overflow = await ui.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).document.documentElement.clientWidth);
           assert.ok(overflow <= 1, `${hash} at ${width} px is ${overflow} px too wide`);
           await screenshot(ui, `${hash}-${width}`);
         }
         // keyboard: the first Tab reaches the skip link, Enter moves to the page's heading
         await ui.page.keyboard.press('Tab');
-        assert.equal(await ui.page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+        assert.equal(await ui.page.evaluate(() => (globalThis as any).document.activeElement?.textContent), 'Skip to content');
         clean(ui, `pages at ${width} px`);
       } finally {
         await ui.close();
