@@ -155,6 +155,10 @@ describe('the Usage, Keys and Config pages in a browser', { skip }, () => {
       const lines = csv.trim().split('\r\n');
       assert.equal(lines[0]!.split(',')[0], 'model');
       assert.equal(lines.at(-1), `total,${SENT},0,${SENT * 10},${SENT * 5},0,0,0,${SENT * 0.015},0,0,,0`);
+      // the link itself downloads that file (a navigation with the session cookie, past the browser guard)
+      const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByRole('link', { name: 'Download CSV' }).click()]);
+      assert.match(download.suggestedFilename(), /^switchyard-usage-by-model-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.csv$/);
+      assert.equal(readFileSync(await download.path(), 'utf8'), csv);
       // another grouping
       await ui.page.getByLabel('Table by').selectOption('provider');
       await ui.page.locator('[data-testid="usage-table"] tbody tr[data-group="main"]').waitFor();

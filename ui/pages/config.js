@@ -81,8 +81,12 @@ export function Config() {
     if (replaceText) setText(answer.text);
   }, (failure) => setLoadError({ status: failure.status, message: failure.message }));
   useEffect(() => {
-    loadEffective();
-    loadFile(true);
+    // zero-config (no path) has no file to ask for
+    api('/v0/management/config').then((answer) => {
+      setEffective(answer);
+      if (answer.path === null) setLoadError({ status: 409, message: 'The gateway runs on zero-config (no config file was found): there is no file to edit.' });
+      else loadFile(true);
+    }, (failure) => setLoadError({ status: failure.status, message: failure.message }));
   }, []);
 
   const edited = file !== null && text !== file.text;

@@ -4,6 +4,7 @@
 import { html, useEffect, useRef, useState } from '../vendor/htm-preact.js';
 import { api } from '../lib/api.js';
 import { dateTime, money, number } from '../lib/format.js';
+import { STORAGE_OFF, storageEnabled } from '../lib/storage.js';
 
 /** Usage is asked per key; past this many keys the list shows limits without usage. */
 const USAGE_MAX = 50;
@@ -233,7 +234,10 @@ export function Keys() {
   const [error, setError] = useState('');
   const [message, setMessage] = useState('');
 
-  const load = () => Promise.all([api('/v0/management/keys'), api('/v0/management/teams')]).then(([keyList, teamList]) => {
+  const load = () => storageEnabled().then((enabled) => {
+    if (!enabled) throw Object.assign(new Error(STORAGE_OFF), { status: 404 });
+    return Promise.all([api('/v0/management/keys'), api('/v0/management/teams')]);
+  }).then(([keyList, teamList]) => {
     setKeys(keyList.data);
     setTeams(teamList.data);
     setError('');

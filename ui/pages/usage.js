@@ -5,6 +5,7 @@ import { html, useEffect, useState } from '../vendor/htm-preact.js';
 import { api } from '../lib/api.js';
 import { Bars } from '../lib/bars.js';
 import { money, number } from '../lib/format.js';
+import { STORAGE_OFF, storageEnabled } from '../lib/storage.js';
 
 const DAY_MS = 86_400_000;
 const RANGES = [
@@ -164,7 +165,10 @@ export function Usage() {
     const controller = new AbortController();
     const groups = [...new Set([...CHARTS, group])];
     setLoading(true);
-    Promise.all(groups.map((name) => api(usagePath(chosen, name), { signal: controller.signal }))).then((list) => {
+    storageEnabled(controller.signal).then((enabled) => {
+      if (!enabled) throw Object.assign(new Error(STORAGE_OFF), { status: 404 });
+      return Promise.all(groups.map((name) => api(usagePath(chosen, name), { signal: controller.signal })));
+    }).then((list) => {
       /** @type {Record<string, any>} */
       const byGroup = {};
       groups.forEach((name, index) => { byGroup[name] = list[index]; });
@@ -173,7 +177,7 @@ export function Usage() {
       setError('');
     }, (failure) => {
       if (failure.name === 'AbortError') return;
-      setError(failure.status === 404 ? 'Usage recording is off on this gateway (storage.enabled: false in the config): there is nothing to show.' : failure.message);
+      setError(failure.status === 404 ? STORAGE_OFF : failure.message);
     }).finally(() => setLoading(false));
     return () => controller.abort();
   }, [range, fromDay, toDay, group, asked]);
