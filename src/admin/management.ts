@@ -19,6 +19,7 @@ import { roundCost } from '../observability/access-log.ts';
 import { isGlob } from '../util/glob.ts';
 import { totalsOf } from './usage.ts';
 import { managementConfigRoutes, type ConfigRouteOptions } from './management-config.ts';
+import { managementUsageEndpoint } from './management-usage.ts';
 
 export const MANAGEMENT_PATH = '/v0/management';
 /** Management bodies are a few fields; a larger one is a mistake, not a key. */
@@ -326,6 +327,8 @@ export function managementRoutes(options: ManagementOptions): LocalRoute[] {
     route('DELETE', `${teams}/`, deleteTeam, ''),
     route('GET', `${teams}/`, teamUsage(options), 'usage'),
     route('GET', `${MANAGEMENT_PATH}/audit`, auditLog),
+    // answers without a key store (storage on, keys never made)
+    { path: `${MANAGEMENT_PATH}/usage`, entry: { method: 'GET', local: managementUsageEndpoint(options.usage, options.store) } },
     ...(options.config !== undefined ? managementConfigRoutes(MANAGEMENT_PATH, { ...options.config, store: options.store }) : []),
   ];
 }

@@ -72,7 +72,49 @@ export function totalsOf(rows: readonly UsageSummary[]): Omit<UsageSummary, 'gro
   return totals;
 }
 
-function unavailable(message: string, status: number): GatewayError {
+/** What `GET /v0/usage` answers (and the management API's usage, which adds names and CSV). */
+export interface UsageAnswer {
+  object: 'usage';
+  group_by: UsageGroup;
+  from: string;
+  to: string;
+  data: UsageSummary[];
+  totals: Omit<UsageSummary, 'group'>;
+  store: string;
+  dropped: number;
+}
+
+/** The sums of `query`, after this process's queued rows were written (waiting at most FLUSH_WAIT_MS). */
+export async function readUsage(recorder: UsageRecorder, query: UsageQuery): Promise<UsageAnswer> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, FLUSH_WAIT_MS);
+  });
+  try {
+    await Promise.race([recorder.flush(), waited]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const rows = await recorder.store.summarize(query);
+  const data = rows.map((row) => ({
+    ...row,
+    cost_usd: row.cost_usd === null ? null : roundCost(row.cost_usd),
+    reported_cost_usd: row.reported_cost_usd === null ? null : roundCost(row.reported_cost_usd),
+  }));
+  return {
+    object: 'usage',
+    group_by: query.groupBy,
+    from: new Date(query.from).toISOString(),
+    to: new Date(query.to).toISOString(),
+    data,
+    totals: totalsOf(data),
+    store: recorder.store.kind,
+    dropped: recorder.dropped,
+  };
+}
+
+/** The 404 (recording off) or 503 (store unreadable) of the usage endpoints. */
+export function usageUnavailable(message: string, status: number): GatewayError {
   return new GatewayError(ErrorCode.usageUnavailable, message, { status, origin: 'gateway', errorClass: 'none' });
 }
 
@@ -80,7 +122,7 @@ function unavailable(message: string, status: number): GatewayError {
 export function usageEndpoint(recorder: UsageRecorder | undefined): LocalHandler {
   return (_gateway, context, runtime) => {
     if (recorder === undefined) {
-      sendError(context, unavailable('Usage recording is off (storage.enabled: false in the config).', 404));
+      sendError(context, usageUnavailable('Usage recording is off (storage.enabled: false in the config).', 404));
       return;
     }
     let query: UsageQuery;
@@ -90,31 +132,11 @@ export function usageEndpoint(recorder: UsageRecorder | undefined): LocalHandler
       sendError(context, error as GatewayError);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, FLUSH_WAIT_MS);
-    });
-    Promise.race([recorder.flush(), waited])
-      .then(() => recorder.store.summarize(query))
-      .then((rows) => {
-        const data = rows.map((row) => ({
-          ...row,
-          cost_usd: row.cost_usd === null ? null : roundCost(row.cost_usd),
-          reported_cost_usd: row.reported_cost_usd === null ? null : roundCost(row.reported_cost_usd),
-        }));
-        sendJson(context, 200, JSON.stringify({
-          object: 'usage',
-          group_by: query.groupBy,
-          from: new Date(query.from).toISOString(),
-          to: new Date(query.to).toISOString(),
-          data,
-          totals: totalsOf(data),
-          store: recorder.store.kind,
-          dropped: recorder.dropped,
-        }));
-      }, (error: unknown) => {
-        sendError(context, unavailable(redactText(`The usage store (${recorder.store.kind}) could not be read: ${(error as Error).message}`, runtime.secrets), 503));
-      })
-      .finally(() => clearTimeout(timer));
+    readUsage(recorder, query).then(
+      (usage) => sendJson(context, 200, JSON.stringify(usage)),
+      (error: unknown) => {
+        sendError(context, usageUnavailable(redactText(`The usage store (${recorder.store.kind}) could not be read: ${(error as Error).message}`, runtime.secrets), 503));
+      },
+    );
   };
 }
