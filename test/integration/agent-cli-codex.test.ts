@@ -143,6 +143,34 @@ function processState(pid: number): string {
   return states.length === 0 ? 'no process in the group' : `group ${pid}: ${states.join(' ')}`;
 }
 
+/**
+ * Stops every thread of every process in the group and waits until each one is stopped: a thread
+ * that is runnable when SIGSTOP is sent may still run (and answer a request written meanwhile)
+ * until the stop reaches it, which on a loaded machine has been seen to take milliseconds.
+ */
+async function stopGroup(pid: number): Promise<void> {
+  process.kill(-pid, 'SIGSTOP');
+  await waitFor(() => groupStopped(pid), () => `every thread of group ${pid} to stop (${processState(pid)})`);
+}
+
+function groupStopped(pid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pid) continue;
+      for (const task of readdirSync(`/proc/${entry}/task`)) {
+        const taskStat = readFileSync(`/proc/${entry}/task/${task}/stat`, 'utf8');
+        const state = taskStat.slice(taskStat.lastIndexOf(')') + 2, taskStat.lastIndexOf(')') + 3);
+        if (state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X') return false;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return true;
+}
+
 function processGone(pid: number): boolean {
   try {
     process.kill(-pid, 0);
@@ -367,7 +395,7 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     await waitForTurnRequest(mock, 'Hang on.');
     const pid = driver.workerPid!;
     // a worker that cannot answer anything any more
-    process.kill(-pid, 'SIGSTOP');
+    await stopGroup(pid);
     assert.equal(driver.describe().running, 1, `the turn still runs when its worker is stopped (${describeParts(collected)})`);
     controller.abort();
     await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())}, parts ${describeParts(collected)})`);
@@ -393,7 +421,7 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     assert.notEqual(pid, otherPid, 'the second turn has a worker of its own');
     assert.equal(driver.describe().workers, 2);
     // the worker cannot end the turn (a loaded machine, or Codex reading the stream on)
-    process.kill(-pid, 'SIGSTOP');
+    await stopGroup(pid);
     controller.abort();
     await waitFor(() => processGone(pid), () => `the stopped worker to be killed (${processState(pid)}, ${JSON.stringify(driver.describe())})`);
     await waitFor(() => driver.describe().running === 1, 'the aborted turn to end');
@@ -435,7 +463,7 @@ describe(`Codex ${agentCliVersion('codex') ?? '(not installed)'} driver (codex a
     mock.setScript(() => ({ kind: 'default' }));
     await turn(driver, [user('Warm up.')]);
     const pid = driver.workerPid!;
-    process.kill(-pid, 'SIGSTOP');
+    await stopGroup(pid);
     const controller = new AbortController();
     const collected = startTurn(driver, [user('Anyone?')], { signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 50));
