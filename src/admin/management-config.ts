@@ -5,10 +5,10 @@
 // from disk. Admin keys and the audit log as for the key endpoints (management.ts); the file and
 // the reload belong to the process that loaded the config (cli/serve.ts), reached through
 // `ConfigControl`.
-import { hash } from 'node:crypto';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { ConfigProblem } from '../config/config-error.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { configVersion } from '../config/version.ts';
 import type { KeyStore } from '../governance/key-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -114,17 +114,6 @@ function maskStrings(value: unknown, name: string): unknown {
   return value;
 }
 
-const versions = new WeakMap<GatewayConfig, string>();
-
-/** A short digest of the effective config: the same config has the same version in every process. */
-export function configVersion(config: GatewayConfig): string {
-  let version = versions.get(config);
-  if (version === undefined) {
-    version = hash('sha256', JSON.stringify(config), 'hex').slice(0, 12);
-    versions.set(config, version);
-  }
-  return version;
-}
 
 // ----- the handlers ------------------------------------------------------------------------------
 

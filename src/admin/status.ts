@@ -8,6 +8,7 @@ import { sendError } from '../pipeline/respond.ts';
 import type { LocalHandler } from '../pipeline/gateway.ts';
 import { sendJson } from '../pipeline/respond.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
+import { configVersion } from '../config/version.ts';
 
 const startedAt = Date.now();
 
@@ -103,6 +104,8 @@ export const statusEndpoint: LocalHandler = (gateway, context, runtime) => {
     pid: process.pid,
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
     config: runtime.config.source,
+    // the same on every instance that loaded the same config: a rollout can be checked
+    config_version: configVersion(runtime.config),
     in_flight: gateway.inflight,
     rss_bytes: memory.rss,
     aliases: runtime.config.models.map((alias) => ({ name: alias.name, strategy: alias.strategy, targets: alias.targets.length, fallbacks: alias.fallbacks, affinity: alias.affinity })),

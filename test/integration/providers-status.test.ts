@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, testConfig } from '../helpers/gateway.ts';
 import { startMockUpstream } from '../helpers/mock-upstream.ts';
 
 const KEY = 'sk-status-secret-key-0123456789';
@@ -114,3 +114,19 @@ for (const panic of [false, true]) {
     assert.equal(posts(), panic ? 2 : 1);
   });
 }
+
+test('/v0/status reports the config version: the same for the same config, a new one after a reload that changes it', { timeout: 10_000 }, async (t) => {
+  const upstream = await startMockUpstream();
+  t.after(() => upstream.close());
+  const options = { providers: [{ name: 'main', baseUrl: `${upstream.url}/v1`, apiKeys: [KEY], models: ['gpt-4o'] }] };
+  const gateway = await startTestGateway(options);
+  t.after(() => gateway.close());
+  const twin = await startTestGateway(options);
+  t.after(() => twin.close());
+  const versionOf = async (url: string) => ((await (await fetch(`${url}/v0/status`)).json()) as { config_version: string }).config_version;
+  const version = await versionOf(gateway.url);
+  assert.match(version, /^[0-9a-f]{12}$/);
+  assert.equal(await versionOf(twin.url), version, 'two instances on the same config report the same version');
+  await gateway.reload(testConfig({ ...options, models: [{ name: 'fast', targets: [{ provider: 'main', model: 'gpt-4o' }] }] }));
+  assert.notEqual(await versionOf(gateway.url), version);
+});
