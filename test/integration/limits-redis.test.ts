@@ -5,11 +5,9 @@
 // the outage is logged once and counted, and the counts are sent back when it returns.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { parseConfigText } from '../../src/config/load.ts';
-import { startGateway, type RunningGateway } from '../../src/main.ts';
+import type { RunningGateway } from '../../src/main.ts';
+import { startYamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 import { redisSkip, redisUrl, startOwnRedisServer, testPrefix } from '../helpers/redis.ts';
 
@@ -33,16 +31,7 @@ async function startInstance(upstream: MockUpstream, auth: string[], state: { ur
     `state: { redis: "${state.url}", key_prefix: "${state.prefix}", timeout_ms: ${state.timeoutMs ?? 2000} }`,
     ...prices,
   ].join('\n') + '\n';
-  const { config } = parseConfigText(yaml, 'limits-redis.yaml', {});
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  const running = await startGateway({ config, logger: pino({ level: 'info' }, sink), discover: false, host: '127.0.0.1', port: 0, now: () => NOW });
-  return Object.assign(running, { logLines: lines });
+  return startYamlGateway(yaml, 'limits-redis.yaml', () => NOW);
 }
 
 async function startInstances(count: number, upstream: MockUpstream, auth: string[], state: { url: string; prefix: string; timeoutMs?: number }, prices: string[] = []): Promise<Instance[]> {

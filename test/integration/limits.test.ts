@@ -8,10 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { parseConfigText } from '../../src/config/load.ts';
-import { startGateway, type RunningGateway } from '../../src/main.ts';
+import type { RunningGateway } from '../../src/main.ts';
+import { startYamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type MockUpstream, type RecordedRequest } from '../helpers/mock-upstream.ts';
 
 const T = { timeout: 60_000 };
@@ -36,16 +34,7 @@ async function startLimited(upstream: MockUpstream, auth: string[], options: { s
     options.storage === undefined ? 'storage: { enabled: false }' : `storage: { path: ${options.storage} }`,
     ...(options.prices ?? []),
   ].join('\n') + '\n';
-  const { config } = parseConfigText(yaml, 'limits.yaml', {});
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  const running = await startGateway({ config, logger: pino({ level: 'info' }, sink), discover: false, host: '127.0.0.1', port: 0, now: () => NOW });
-  return Object.assign(running, { logLines: lines });
+  return startYamlGateway(yaml, 'limits.yaml', () => NOW);
 }
 
 function chat(gateway: RunningGateway, key: string, body: Record<string, unknown> = {}, signal?: AbortSignal): Promise<Response> {

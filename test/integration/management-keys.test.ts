@@ -8,27 +8,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.ts';
+import { call } from '../helpers/json-call.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 
 const ADMIN_KEY = 'admin-secret-0123456789';
 const CLIENT_KEY = 'sk-client-0123456789';
 const T = { timeout: 30_000 };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json(): any;
-}
 
-async function call(target: { url: string }, method: string, path: string, options: { body?: unknown; key?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
-  const response = await fetch(`${target.url}${path}`, { method, headers, body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
-}
 
 const chatBody = { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] };
 const chat = (target: { url: string }, key: string | undefined, model = 'mock-gpt') => call(target, 'POST', '/v1/chat/completions', { body: { ...chatBody, model }, ...(key !== undefined ? { key } : {}) });

@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentCliProvider, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { call as jsonCall, type CallOptions, type Reply } from '../helpers/json-call.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 import { FakeAgentCli } from '../helpers/fake-agent-cli.ts';
 import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
@@ -21,25 +22,13 @@ const PROVIDER_KEY = 'sk-provider-secret-abcdefghijkl-1111';
 const OTHER_PROVIDER_KEY = 'sk-provider-secret-mnopqrstuvwx-2222';
 const T = { timeout: 30_000 };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json(): any;
-}
 
 /** Every answer's raw text, scanned for secrets at the end. */
 const answers: string[] = [];
 const secrets = [ADMIN_KEY, CLIENT_KEY, PROVIDER_KEY, OTHER_PROVIDER_KEY];
 
-async function call(target: { url: string }, method: string, path: string, options: { body?: unknown; key?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
-  const response = await fetch(`${target.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await response.text();
-  answers.push(text);
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+function call(target: { url: string }, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+  return jsonCall(target, method, path, options, answers);
 }
 
 function chat(target: { url: string }, key: string | undefined, model = 'mock-gpt', id?: string): Promise<Reply> {
