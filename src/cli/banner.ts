@@ -3,10 +3,11 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import { join } from 'node:path';
 import { defaultStateDirectory, safeDatabaseUrl, USAGE_DATABASE_FILE } from '../state/usage-store.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 const MAX_MODELS_SHOWN = 6;
 
-export { isLoopbackHost as isLoopback } from '../util/loopback.ts';
+export const isLoopback = isLoopbackHost;
 
 export function renderBanner(version: string, url: string, config: GatewayConfig, runtime: Runtime, workers: number, notes: readonly string[]): string {
   const lines: string[] = [];
@@ -51,6 +52,8 @@ export function renderBanner(version: string, url: string, config: GatewayConfig
     const where = config.storage.url !== undefined ? safeDatabaseUrl(config.storage.url) : join(config.storage.path ?? defaultStateDirectory(), USAGE_DATABASE_FILE);
     lines.push(`Usage and cost: recorded in ${where}; see them with \`switchyard usage\` or GET ${url}/v0/usage`);
   }
+  // the dashboard opens without a login only where the management API would (admin keys, else loopback)
+  lines.push(`Dashboard: ${url}/ui${config.auth.adminKeys.length > 0 ? ' (sign in with an admin key)' : isLoopback(config.server.host) ? '' : ' (set auth.admin_keys to use it from another machine)'}`);
   lines.push(`OpenAI-compatible base URL: ${url}/v1`);
   lines.push(`  curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
   lines.push(`    -d '{"model":"${example}","messages":[{"role":"user","content":"Hello"}],"stream":true}'`);

@@ -124,4 +124,7 @@ test('the banner labels an agent CLI provider "personal use"', async (t) => {
   const banner = renderBanner('0.0.0', 'http://127.0.0.1:18080', config, runtime, 1, found);
   assert.match(banner, /codex {2}codex CLI, mode llm \(personal use\)/);
   assert.match(banner, /Detected:\n {2}codex: Codex CLI at .*personal use/);
+  assert.match(banner, /^Dashboard: http:\/\/127\.0\.0\.1:18080\/ui$/m, 'the dashboard is named, with no login on loopback');
+  const keyed = renderBanner('0.0.0', 'http://127.0.0.1:18080', { ...config, auth: { ...config.auth, adminKeys: ['admin-0123456789abcdef'] } }, runtime, 1, found);
+  assert.match(keyed, /^Dashboard: http:\/\/127\.0\.0\.1:18080\/ui \(sign in with an admin key\)$/m);
 });
