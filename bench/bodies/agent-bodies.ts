@@ -206,8 +206,13 @@ function outputLength(random: Random): number {
  * Adds turns (one tool step each) until the body reaches the target, then sizes the last tool
  * output so the body ends within a few bytes of it.
  */
-function grow(body: JsonObject, targetBytes: number, random: Random, addTurn: (step: ToolStep) => void, removeTurn: () => void, setLastOutput: (text: string) => void): void {
-  for (let index = 1; byteLength(body) < targetBytes; index++) addTurn(toolStep(random, index, outputLength(random)));
+function grow(body: JsonObject, targetBytes: number, random: Random, addTurn: (step: ToolStep) => Json[], removeTurn: () => void, setLastOutput: (text: string) => void): void {
+  // The size is tracked turn by turn (the items plus their commas), not re-measured: re-encoding
+  // a growing 1 MB body after every turn would take seconds. It is measured exactly below.
+  let size = byteLength(body);
+  for (let index = 1; size < targetBytes; index++) {
+    for (const item of addTurn(toolStep(random, index, outputLength(random)))) size += byteLength(item) + 1;
+  }
   // The last step's output is the padding: emptied (or, if even its empty turn is too big, the
   // previous step's), then grown until the size is right.
   setLastOutput('');
@@ -243,6 +248,7 @@ function anthropicBody(targetBytes: number, options: BodyOptions): JsonObject {
     ] });
     lastResult = { tool_use_id: step.callId, type: 'tool_result', content: step.output, is_error: false, cache_control: { type: 'ephemeral' } };
     messages.push({ role: 'user', content: [lastResult] });
+    return messages.slice(-2);
   }, () => {
     messages.splice(-2, 2);
     lastResult = (messages.at(-1)?.content as JsonObject[] | undefined)?.[0];
@@ -274,6 +280,7 @@ function responsesBody(targetBytes: number, options: BodyOptions): JsonObject {
     lastOutput = { type: 'function_call_output', id: `fco_${random.hex(32)}`, call_id: step.callId.replace('toolu_', 'call_'), output: '' };
     setOutput(lastOutput, random, step.output);
     input.push(lastOutput);
+    return input.slice(-3);
   }, () => {
     input.splice(-3, 3);
     lastOutput = input.at(-1);
@@ -331,6 +338,7 @@ function openaiChatBody(targetBytes: number, options: BodyOptions): JsonObject {
     messages.push({ role: 'assistant', content: step.thought, tool_calls: [{ id, type: 'function', function: { name, arguments: JSON.stringify(args) } }] });
     lastTool = { role: 'tool', tool_call_id: id, content: step.output };
     messages.push(lastTool);
+    return messages.slice(-2);
   }, () => {
     messages.splice(-2, 2);
     lastTool = messages.at(-1);

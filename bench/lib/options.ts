@@ -39,7 +39,7 @@ export const fullSettings: Settings = {
   ttftConcurrency: 8, ttftSeconds: 8,
   streamLevels: [100, 250, 500, 1000], streamsPerConnection: 2,
   restSeconds: 10,
-  agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 5, agentLatencySeconds: 5,
+  agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 4, agentLatencySeconds: 4,
 };
 
 export const scenarioNames: Record<number, string> = {
@@ -58,7 +58,7 @@ export interface BenchOptions {
 
 export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m]
 
-  --quick      short runs (about 2.5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once
+  --quick      short runs (about 4 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
   --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation,
                7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
