@@ -3,6 +3,7 @@
 // node:net with keep-alive and a tiny HTTP parser, timed with process.hrtime.bigint(); it runs as
 // its own process and prints one JSON line with the figures.
 // Usage: node bench/clients/load-client.ts '<ClientSpec as JSON>'
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { distribution, type Distribution } from '../lib/stats.ts';
 import { ResponseParser } from './response-parser.ts';
@@ -13,6 +14,8 @@ export interface ClientSpec {
   path: string;
   headers: [string, string][];
   body: string;
+  /** Read the body from this file instead (a command-line argument is limited to 128 KB). */
+  bodyFile?: string;
   /** Keep starting requests (streams) until this much time has passed. */
   durationMs: number;
   /** Requests (streams) sent in this first stretch are not timed (connections, JIT warm up). */
@@ -47,7 +50,7 @@ const nowUs = () => Number(process.hrtime.bigint() - base) / 1000;
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as ClientSpec;
 const headerLines = spec.headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
-const bodyBytes = Buffer.from(spec.body);
+const bodyBytes = spec.bodyFile === undefined ? Buffer.from(spec.body) : readFileSync(spec.bodyFile);
 const request = Buffer.concat([
   Buffer.from(`POST ${spec.path} HTTP/1.1\r\nhost: 127.0.0.1:${spec.port}\r\ncontent-type: application/json\r\ncontent-length: ${bodyBytes.length}\r\n${headerLines}\r\n`, 'latin1'),
   bodyBytes,

@@ -1,4 +1,5 @@
 // Runs bench/clients/load-client.ts as a separate process and measures the system's CPU around it.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientResult, ClientSpec } from '../clients/load-client.ts';
 import { NoiseMeter } from './noise.ts';
@@ -21,6 +22,12 @@ export async function runClient(paths: Paths, system: System, target: Target, op
     port: target.port, path: target.path, headers: target.headers, body: target.body,
   };
   if (spec.deadlineMs === 0) spec.deadlineMs = spec.durationMs + spec.rampMs + 30_000;
+  if (spec.body.length > 64 * 1024) {
+    // Linux limits one command-line argument to 128 KB: large bodies go through a file.
+    spec.bodyFile = join(paths.work, `client-body-${process.pid}.json`);
+    writeFileSync(spec.bodyFile, spec.body);
+    spec.body = '';
+  }
   const pids = system.pids();
   const before = cpuMicros(pids);
   const meter = new NoiseMeter();

@@ -1,5 +1,6 @@
 // Command-line flags of `npm run bench` and the durations of quick and full runs.
 import { parseArgs } from 'node:util';
+import type { BodySize } from '../bodies/agent-bodies.ts';
 import { systemIds, type SystemId } from './systems.ts';
 
 export interface Settings {
@@ -15,6 +16,10 @@ export interface Settings {
   streamLevels: number[];
   streamsPerConnection: number;
   restSeconds: number;
+  /** Scenario 7: body sizes (keys of bench/bodies/agent-bodies.ts `bodySizes`), seconds per wrk point, seconds per one-at-a-time run. */
+  agentSizes: BodySize[];
+  agentSeconds: number;
+  agentLatencySeconds: number;
 }
 
 export const quickSettings: Settings = {
@@ -24,6 +29,7 @@ export const quickSettings: Settings = {
   ttftConcurrency: 8, ttftSeconds: 5,
   streamLevels: [1000], streamsPerConnection: 1,
   restSeconds: 3,
+  agentSizes: ['256 KB'], agentSeconds: 3, agentLatencySeconds: 3,
 };
 
 export const fullSettings: Settings = {
@@ -33,10 +39,11 @@ export const fullSettings: Settings = {
   ttftConcurrency: 8, ttftSeconds: 8,
   streamLevels: [100, 250, 500, 1000], streamsPerConnection: 2,
   restSeconds: 10,
+  agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 4, agentLatencySeconds: 4,
 };
 
 export const scenarioNames: Record<number, string> = {
-  1: 'one request at a time', 2: 'the 60 ms ladder', 3: 'saturation (0 ms mock)', 4: 'streaming', 5: 'memory', 6: 'translation cost',
+  1: 'one request at a time', 2: 'the 60 ms ladder', 3: 'saturation (0 ms mock)', 4: 'streaming', 5: 'memory', 6: 'translation cost', 7: 'agent-sized bodies',
 };
 
 export interface BenchOptions {
@@ -49,10 +56,11 @@ export interface BenchOptions {
   partial: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m]
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m]
 
-  --quick      short runs (about 2.5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once
-  --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation
+  --quick      short runs (about 4 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
+  --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation,
+               7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
   --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
   --help       this text`;
@@ -80,9 +88,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     return undefined;
   }
   const scenarios = new Set<number>();
-  for (const part of (values.only ?? '1,2,3,4,5,6').split(',')) {
+  for (const part of (values.only ?? '1,2,3,4,5,6,7').split(',')) {
     const number = Number(part.trim());
-    if (!(number in scenarioNames)) throw new Error(`--only: unknown scenario '${part}' (1–6)`);
+    if (!(number in scenarioNames)) throw new Error(`--only: unknown scenario '${part}' (1–7)`);
     scenarios.add(number);
   }
   const systems: SystemId[] = [];

@@ -2,7 +2,7 @@
 // plain keep-alive reverse proxy, Portkey's gateway from npm, and Switchyard (1 worker, auto).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chatBody, mockBaseUrl, type Profile, allProfiles } from './profiles.ts';
+import { chatBody, mockBaseUrl, profiles, type Profile, allProfiles } from './profiles.ts';
 import { assertPortOwner, freePort, processTree, runToEnd, startProcess, stopProcess, waitForPort, type Managed } from './processes.ts';
 
 export type SystemId = 'direct' | 'nginx' | 'node-floor' | 'portkey' | 'switchyard' | 'switchyard-auto';
@@ -13,7 +13,7 @@ export const labels: Record<SystemId, string> = {
 };
 
 export const clientKey = 'sk-switchyard-bench-client';
-const upstreamKey = 'sk-bench-upstream';
+export const upstreamKey = 'sk-bench-upstream';
 
 export interface Paths {
   root: string;
@@ -90,6 +90,28 @@ export interface ExtraProvider {
   type: string;
   baseUrl: string;
   models: string[];
+  /** `capabilities:` as flow YAML, e.g. `{ chat: true, responses: true }`. */
+  capabilities?: string;
+}
+
+/**
+ * The providers of the agent-sized-bodies scenario (bench/scenarios/agent-bodies.ts), one per
+ * upstream dialect on the 0 ms mock. The model a request names picks the path: `agent-chat`,
+ * `agent-messages` and `agent-responses` pass through; `agent-chat-to-anthropic` (OpenAI chat in,
+ * Anthropic out) and `agent-messages-to-openai` (Anthropic in, OpenAI chat out) are translated.
+ */
+export const agentModels = {
+  chat: 'agent-chat', messages: 'agent-messages', responses: 'agent-responses',
+  chatToAnthropic: 'agent-chat-to-anthropic', messagesToOpenai: 'agent-messages-to-openai',
+} as const;
+
+function agentProviders(mockPort: number): ExtraProvider[] {
+  const baseUrl = mockBaseUrl(mockPort, profiles.lat0);
+  return [
+    { name: 'mock-agent-openai', type: 'openai', baseUrl, models: [agentModels.chat, agentModels.messagesToOpenai] },
+    { name: 'mock-agent-anthropic', type: 'anthropic', baseUrl, models: [agentModels.messages, agentModels.chatToAnthropic] },
+    { name: 'mock-agent-responses', type: 'openai', baseUrl, models: [agentModels.responses], capabilities: '{ chat: true, responses: true }' },
+  ];
 }
 
 /**
@@ -97,8 +119,9 @@ export interface ExtraProvider {
  * recording (SQLite, in the bench's work directory rather than the user's state directory).
  */
 export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = []): string {
-  const providers = [
+  const providers: ExtraProvider[] = [
     ...allProfiles.map((profile) => ({ name: `mock-${profile.model}`, type: 'openai', baseUrl: mockBaseUrl(mockPort, profile), models: [profile.model] })),
+    ...agentProviders(mockPort),
     ...extra,
   ];
   return [
@@ -113,6 +136,7 @@ export function switchyardYaml(mockPort: number, port: number, stateDir: string,
       `    base_url: ${provider.baseUrl}`,
       `    api_key: ${upstreamKey}`,
       `    models: [${provider.models.join(', ')}]`,
+      ...(provider.capabilities === undefined ? [] : [`    capabilities: ${provider.capabilities}`]),
     ]),
     '',
   ].join('\n');
@@ -153,6 +177,10 @@ http {
   scgi_temp_path ${prefix}/scgi;
   keepalive_requests 1000000;
   keepalive_timeout 75s;
+  # Agent-sized bodies (up to 1 MB): accepted, and held in memory like the Node floor holds them
+  # rather than written to a temporary file.
+  client_max_body_size 16m;
+  client_body_buffer_size 2m;
   upstream mock {
     server 127.0.0.1:${mockPort};
     keepalive 2048;

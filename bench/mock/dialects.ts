@@ -81,3 +81,53 @@ export function anthropicStream(deltas: number): StreamScript {
     ),
   };
 }
+
+const responseId = 'resp_bench0001';
+const responseItemId = 'msg_bench0001';
+const responsesUsage = (output: number) => ({
+  input_tokens: 42, input_tokens_details: { cached_tokens: 0 }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 42 + output,
+});
+
+function responseObject(status: string, output: unknown[], usage: unknown): Record<string, unknown> {
+  return {
+    id: responseId, object: 'response', created_at: created, status, error: null, incomplete_details: null, instructions: null,
+    model: 'bench-model', output, parallel_tool_calls: true, previous_response_id: null, store: false, tool_choice: 'auto', tools: [], usage,
+  };
+}
+
+export const responsesMessage: Buffer = sizedAnswer((text) => JSON.stringify(responseObject('completed', [
+  { id: responseItemId, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], text }] },
+], responsesUsage(64))), 600);
+
+function responsesEvent(type: string, sequence: number, data: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...data })}\n\n`;
+}
+
+/** The OpenAI Responses API's stream: created, one message item, text deltas, completed with usage. */
+export function responsesStream(deltas: number): StreamScript {
+  const count = Math.max(1, deltas);
+  const place = { item_id: responseItemId, output_index: 0, content_index: 0 };
+  const delta = (i: number) => responsesEvent('response.output_text.delta', 4 + i, { ...place, delta: word(i) });
+  const rest: Buffer[] = [];
+  for (let i = 1; i < count; i++) rest.push(Buffer.from(delta(i)));
+  let text = '';
+  for (let i = 0; i < count; i++) text += word(i);
+  const item = { id: responseItemId, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], text }] };
+  const sequence = 4 + count;
+  return {
+    first: Buffer.from(
+      responsesEvent('response.created', 0, { response: responseObject('in_progress', [], null) }) +
+      responsesEvent('response.in_progress', 1, { response: responseObject('in_progress', [], null) }) +
+      responsesEvent('response.output_item.added', 2, { output_index: 0, item: { ...item, status: 'in_progress', content: [] } }) +
+      responsesEvent('response.content_part.added', 3, { ...place, part: { type: 'output_text', annotations: [], text: '' } }) +
+      delta(0),
+    ),
+    deltas: rest,
+    tail: Buffer.from(
+      responsesEvent('response.output_text.done', sequence, { ...place, text }) +
+      responsesEvent('response.content_part.done', sequence + 1, { ...place, part: item.content[0] }) +
+      responsesEvent('response.output_item.done', sequence + 2, { output_index: 0, item }) +
+      responsesEvent('response.completed', sequence + 3, { response: responseObject('completed', [item], responsesUsage(count)) }),
+    ),
+  };
+}

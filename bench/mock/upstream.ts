@@ -1,13 +1,14 @@
 // The benchmark's mock upstream: one process, every profile addressed by a path prefix,
 //   /p/<latency ms>/<deltas>/<interval ms>/v1/chat/completions   (OpenAI dialect)
 //   /p/<latency ms>/<deltas>/<interval ms>/v1/messages           (Anthropic dialect)
+//   /p/<latency ms>/<deltas>/<interval ms>/v1/responses          (OpenAI Responses dialect)
 // so the direct path, nginx, Portkey (custom host) and Switchyard (one provider per profile)
 // all reach the same server. A non-streaming answer (~600 bytes) is sent after the latency; a
 // stream sends its first delta after the latency, then one delta per interval, then the tail.
 // Usage: node bench/mock/upstream.ts --port N
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { anthropicMessage, anthropicStream, openaiCompletion, openaiStream, type StreamScript } from './dialects.ts';
+import { anthropicMessage, anthropicStream, openaiCompletion, openaiStream, responsesMessage, responsesStream, type StreamScript } from './dialects.ts';
 
 interface Route {
   latencyMs: number;
@@ -17,7 +18,7 @@ interface Route {
 }
 
 const routes = new Map<string, Route | null>();
-const pathPattern = /^\/p\/(\d+)\/(\d+)\/(\d+)\/v1\/(chat\/completions|messages)$/;
+const pathPattern = /^\/p\/(\d+)\/(\d+)\/(\d+)\/v1\/(chat\/completions|messages|responses)$/;
 const streamPattern = /"stream"\s*:\s*true/;
 
 function routeFor(url: string): Route | undefined {
@@ -27,8 +28,8 @@ function routeFor(url: string): Route | undefined {
     route = match === null ? null : {
       latencyMs: Number(match[1]),
       intervalMs: Number(match[3]),
-      json: match[4] === 'messages' ? anthropicMessage : openaiCompletion,
-      stream: match[4] === 'messages' ? anthropicStream(Number(match[2])) : openaiStream(Number(match[2])),
+      json: match[4] === 'messages' ? anthropicMessage : match[4] === 'responses' ? responsesMessage : openaiCompletion,
+      stream: (match[4] === 'messages' ? anthropicStream : match[4] === 'responses' ? responsesStream : openaiStream)(Number(match[2])),
     };
     if (routes.size < 1000) routes.set(url, route);
   }
