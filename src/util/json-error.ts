@@ -1,5 +1,6 @@
 // Where a JSON text stops being valid, for a 400 that says where. Only runs on the error path
 // (after JSON.parse failed), since V8's message does not always carry a position.
+import { ContainerStack } from './container-stack.ts';
 
 class Scanner {
   private readonly text: string;
@@ -117,35 +118,6 @@ class Scanner {
       case 'n': return this.literal('null');
       default: return this.number();
     }
-  }
-}
-
-/** Open containers, one bit each (1 = object), growing as deep as the text goes. */
-class ContainerStack {
-  private bits = new Uint8Array(64);
-  depth = 0;
-
-  push(object: boolean): void {
-    const byte = this.depth >> 3;
-    if (byte >= this.bits.length) {
-      const grown = new Uint8Array(this.bits.length * 2);
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    const mask = 1 << (this.depth & 7);
-    if (object) this.bits[byte]! |= mask;
-    else this.bits[byte]! &= ~mask;
-    this.depth++;
-  }
-
-  pop(): void {
-    this.depth--;
-  }
-
-  /** Whether the innermost open container is an object. */
-  get top(): boolean {
-    const index = this.depth - 1;
-    return (this.bits[index >> 3]! & (1 << (index & 7))) !== 0;
   }
 }
 

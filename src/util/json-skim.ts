@@ -9,6 +9,7 @@
 // strings (the decoder makes them U+FFFD, a valid string character) and nowhere else; a byte-order
 // mark is refused (JSON.parse refuses U+FEFF); nesting has no limit (an explicit stack, one bit per
 // open container, as describeJsonErrorPosition keeps).
+import { ContainerStack } from './container-stack.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -43,31 +44,6 @@ function isSpace(code: number): boolean {
 
 function isHex(code: number): boolean {
   return (code >= ZERO && code <= NINE) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x66);
-}
-
-/** Open containers, one bit each (1 = object), growing as deep as the text goes. */
-class OpenContainers {
-  private bits = new Uint8Array(16);
-  depth = 0;
-
-  push(object: boolean): void {
-    const byte = this.depth >> 3;
-    if (byte >= this.bits.length) {
-      const grown = new Uint8Array(this.bits.length * 2);
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    const mask = 1 << (this.depth & 7);
-    if (object) this.bits[byte]! |= mask;
-    else this.bits[byte]! &= ~mask;
-    this.depth++;
-  }
-
-  /** Whether the innermost open container is an object. */
-  topIsObject(): boolean {
-    const index = this.depth - 1;
-    return (this.bits[index >> 3]! & (1 << (index & 7))) !== 0;
-  }
 }
 
 /**
@@ -149,7 +125,7 @@ export class SkimmedJson {
   private scan(): number {
     const bytes = this.bytes;
     const length = bytes.length;
-    const open = new OpenContainers();
+    const open = new ContainerStack();
     let at = firstNonSpace(bytes, 0);
     for (;;) {
       // a value is expected at `at`
@@ -186,14 +162,14 @@ export class SkimmedJson {
       }
       // a value ended at `at`: close what ends here, then a comma leads to the next value
       for (;;) {
-        if (open.depth === 1 && open.topIsObject()) {
+        if (open.depth === 1 && open.top) {
           this.keys.push(this.memberKey);
           this.spans.push(this.memberStart, at);
         }
         at = firstNonSpace(bytes, at);
         if (open.depth === 0) return at === length ? -1 : at;
         const next = bytes[at];
-        const inObject = open.topIsObject();
+        const inObject = open.top;
         if (next === COMMA) {
           at = firstNonSpace(bytes, at + 1);
           if (inObject) {
@@ -204,7 +180,7 @@ export class SkimmedJson {
         }
         if (next !== (inObject ? CLOSE_BRACE : CLOSE_BRACKET)) return at;
         at++;
-        open.depth--;
+        open.pop();
       }
     }
   }
