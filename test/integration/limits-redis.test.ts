@@ -10,6 +10,7 @@ import type { RunningGateway } from '../../src/main.ts';
 import { startYamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type MockUpstream } from '../helpers/mock-upstream.ts';
 import { redisSkip, redisUrl, startOwnRedisServer, testPrefix } from '../helpers/redis.ts';
+import { assertRpmRefusal } from '../helpers/rate-limit-refusal.ts';
 
 const T = { timeout: 120_000 };
 /** A fixed instant mid-minute: no window of the limits rolls over while a test runs. */
@@ -79,15 +80,7 @@ describe('limits across instances (Redis)', { skip: redisSkip }, () => {
       const refused = responses.filter(({ response }) => response.status === 429);
       assert.equal(ok.length, 100);
       assert.equal(refused.length, 900);
-      for (const { response, body } of refused) {
-        assert.equal(response.headers.get('x-ratelimit-limit-requests'), '100');
-        assert.equal(response.headers.get('x-ratelimit-remaining-requests'), '0');
-        assert.match(response.headers.get('x-ratelimit-reset-requests')!, /^(\d+ms|\d+s|\d+m\d+s)$/);
-        assert.ok(Number(response.headers.get('retry-after')) >= 1);
-        const error = JSON.parse(body).error;
-        assert.equal(error.code, 'rate_limit_exceeded');
-        assert.match(error.message, /key 'ci' \(key-[0-9a-f]{8}\).*100 requests per minute/);
-      }
+      for (const { response, body } of refused) assertRpmRefusal(response, body, 'k-rpm');
       const remaining = ok.map(({ response }) => Number(response.headers.get('x-ratelimit-remaining-requests')));
       assert.ok(remaining.every((left) => left >= 0 && left < 100), 'each answer says what is left fleet-wide');
       assert.ok(remaining.includes(0), 'the last request admitted saw nothing left');
