@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildRuntime } from '../../src/main.ts';
+import { jsonPayload } from '../../src/pipeline/request-body.ts';
 import { RequestContext } from '../../src/pipeline/context.ts';
 import { compilePhases, runPhase, type Phases } from '../../src/pipeline/phases.ts';
 import type { Runtime } from '../../src/pipeline/runtime.ts';
@@ -42,7 +43,7 @@ const redis = buildRuntime(config, logger, shared);
 const phasesOf = new Map<Runtime, Phases>([[local, compilePhases(local, { complete: [] })], [redis, compilePhases(redis, { complete: [] })]]);
 
 const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', max_tokens: 512, messages: [{ role: 'user', content: 'Say hello in one short sentence, please.' }] }));
-const parsed: unknown = JSON.parse(body.toString('utf8'));
+const payload = jsonPayload(body);
 const response = { headersSent: true, statusCode: 200 } as unknown as ServerResponse;
 const request = { url: '/v1/chat/completions', headers: {} } as unknown as IncomingMessage;
 let id = 0;
@@ -60,7 +61,7 @@ async function run(runtime: Runtime): Promise<{ wall: number; p99: number; cpu: 
     context.policy = policy;
     context.surface = openaiChat;
     context.body = body;
-    context.parsed = parsed;
+    context.payload = payload;
     context.modelAsked = 'gpt-4o';
     let outcome = runPhase(phases.admit, context, runtime);
     if (outcome instanceof Promise) outcome = await outcome;

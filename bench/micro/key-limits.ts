@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildRuntime } from '../../src/main.ts';
+import { jsonPayload } from '../../src/pipeline/request-body.ts';
 import { RequestContext } from '../../src/pipeline/context.ts';
 import { compilePhases, runPhase, type Phases } from '../../src/pipeline/phases.ts';
 import type { Runtime } from '../../src/pipeline/runtime.ts';
@@ -52,7 +53,7 @@ const storeRuntime = buildRuntime(unlimitedConfig, pino({ level: 'silent' }), un
 const storePhases = compilePhases(storeRuntime, { complete: [] });
 
 const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', max_tokens: 512, messages: [{ role: 'user', content: 'Say hello in one short sentence, please.' }] }));
-const parsed: unknown = JSON.parse(body.toString('utf8'));
+const payload = jsonPayload(body);
 const response = { headersSent: true, statusCode: 200 } as unknown as ServerResponse;
 const request = { url: '/v1/chat/completions', headers: {} } as unknown as IncomingMessage;
 let headerCount = 0;
@@ -66,7 +67,7 @@ function run(limited: boolean, phases: Phases = limitedPhases, runtime: Runtime 
     context.policy = limited ? limitedPolicy : plainPolicy;
     context.surface = openaiChat;
     context.body = body;
-    context.parsed = parsed;
+    context.payload = payload;
     context.modelAsked = 'gpt-4o';
     if (runPhase(phases.admit, context, runtime) !== undefined) throw new Error('refused');
     const headers: string[] = [];

@@ -165,6 +165,17 @@ export interface SurfaceAdapter {
    * naming the field.
    */
   inspect(body: unknown, request: SurfaceRequest): RequestSummary;
+  /**
+   * The top-level members `inspect` reads, when they are all it reads: a JSON body is then skimmed
+   * (its structure checked, these members located) rather than parsed whole, and `inspect` gets
+   * only these — `value` decoded, `kind` as an empty value of its kind (`[]` for any list). What it
+   * would check deeper `inspectWhole` checks once the body is parsed whole (a translated attempt,
+   * the response cache); a pass-through body's content is the same-dialect upstream's to judge.
+   * Absent: `inspect` gets the body parsed whole.
+   */
+  readonly topLevel?: Readonly<Record<string, 'value' | 'kind'>>;
+  /** The checks on the whole body that `inspect` left out (see `topLevel`); throws a GatewayError (400). */
+  inspectWhole?(body: unknown): void;
   /** True when this batch of whole SSE events (or NDJSON lines) holds the stream's terminal event (pass-through). */
   isStreamTerminal(events: Buffer): boolean;
   /**

@@ -197,7 +197,7 @@ class AgentCliProvider implements OwnExchanges {
     const { context, surface } = request;
     if (surface.operation === 'count-tokens' && surface.countTokens !== undefined) {
       // no CLI counts tokens: the gateway's estimate, marked as one
-      const counted = surface.countTokens.decodeRequest(request.parsed, request.surfaceRequest);
+      const counted = surface.countTokens.decodeRequest(context.parsed, request.surfaceRequest);
       context.active = undefined;
       sendJson(context, 200, surface.countTokens.encodeResponse(estimateTokens([counted.messages, counted.tools])), ['x-switchyard-token-count', 'estimate', 'x-switchyard-provider', this.config.name]);
       return undefined;

@@ -9,7 +9,7 @@ import type { KeyPolicy } from '../governance/policy.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
 import type { Route } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
-import type { TopLevelString } from '../util/json-splice.ts';
+import type { RequestPayload } from './request-body.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
 import type { CacheFill, CacheStatus } from './response-cache.ts';
 import { pathOf, queryOf } from '../server/url.ts';
@@ -105,13 +105,10 @@ export class RequestContext {
   active: Cancellable | undefined = undefined;
   /** The lifecycle of the config this request started with (set by the gateway). */
   phases: Phases = NO_PHASES;
-  /** decode: the body as received, its text and its JSON, and what the surface read from it. */
+  /** decode: the body as read (its JSON bytes; undefined for a form), and what the surface read from it. */
   body: Buffer | undefined = undefined;
-  text = '';
-  parsed: unknown = undefined;
+  payload: RequestPayload | undefined = undefined;
   summary: RequestSummary | undefined = undefined;
-  /** Where the top-level `model` member stands in the body (for a rename spliced into the bytes). */
-  modelMember: TopLevelString | undefined = undefined;
   /** route: the name to resolve (the model asked for, unless a route handler rewrote it). */
   routeModel = '';
   /** route: what `routeModel` resolved to (set just before lookup). */
@@ -140,6 +137,14 @@ export class RequestContext {
     const target = request.url ?? '/';
     this.path = pathOf(target);
     this.query = queryOf(target);
+  }
+
+  /**
+   * The body parsed whole (a form: its fields), once, on first use: a pass-through request never
+   * needs it. Throws the 400 for a body that JSON.parse or the surface's checks refuse.
+   */
+  get parsed(): unknown {
+    return this.payload?.whole();
   }
 
   elapsedMs(): number {

@@ -55,8 +55,6 @@ export interface OwnExchangeRequest {
   readonly context: RequestContext;
   readonly surface: SurfaceAdapter;
   readonly surfaceRequest: SurfaceRequest;
-  /** The request body, parsed. */
-  readonly parsed: unknown;
   readonly upstreamModel: string;
   readonly key: HealthEntry;
   /** The route's per-attempt timeout overrides. */

@@ -226,13 +226,11 @@ export class Gateway {
 
   private proxy(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     if (context.response.destroyed) return; // the client left while sending: no upstream request
-    const { text, parsed } = payload.parse();
     const surfaceRequest: SurfaceRequest = { params: context.params, query: context.query, headers: context.request.headers, items: this.items };
-    const summary = surface.inspect(parsed, surfaceRequest);
+    const summary = payload.inspect(surface, surfaceRequest);
     context.surfaceRequest = surfaceRequest;
     context.body = payload.bytes;
-    context.text = text;
-    context.parsed = parsed;
+    context.payload = payload;
     context.summary = summary;
     const decoded = runPhase(context.phases.decode, context, runtime);
     if (decoded instanceof Promise) {
@@ -245,9 +243,6 @@ export class Gateway {
 
   private afterDecode(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     const summary = context.summary!;
-    // the decoded text is not kept past decode: later phases use the bytes and the JSON, and an
-    // agent's 250 KB body held as a string too, for a whole stream, is memory for nothing
-    context.text = '';
     context.modelAsked = summary.model;
     context.stream = summary.stream;
     context.routeModel = summary.model;
@@ -303,7 +298,7 @@ export class Gateway {
   /** attempt (the runner) → commit → stream; complete runs when the response closes. */
   private attempt(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
     new RequestRunner({
-      runtime, context, surface, surfaceRequest: context.surfaceRequest!, parsed: context.parsed, payload, summary: context.summary!,
+      runtime, context, surface, surfaceRequest: context.surfaceRequest!, payload, summary: context.summary!,
       suffix: context.suffix, route: context.resolved!, onInternalError: (error) => this.fail(context, error),
     }).start();
   }

@@ -6,6 +6,7 @@
 import { LimitTicket, pushRateHeaders, type Admission, type LimitEnforcer } from '../governance/limit-enforcer.ts';
 import type { RequestContext } from './context.ts';
 import { ANSWERED, type Answered, type CommitHandler, type CompleteHandler, type RequestHandler } from './phases.ts';
+import type { RequestPayload } from './request-body.ts';
 import { sendError } from './respond.ts';
 
 export interface LimitHandlers {
@@ -14,15 +15,14 @@ export interface LimitHandlers {
   readonly complete: CompleteHandler;
 }
 
-/** The answer's tokens as the request allows them (each dialect's own field); undefined when not set. */
-export function requestedMaxTokens(parsed: unknown): number | undefined {
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const body = parsed as Record<string, unknown>;
-  let value = body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens;
+/** The answer's tokens as the request allows them (each dialect's own field); undefined when not set. Reads top-level members only. */
+export function requestedMaxTokens(body: RequestPayload | undefined): number | undefined {
+  if (body === undefined) return undefined;
+  let value = body.member('max_tokens') ?? body.member('max_completion_tokens') ?? body.member('max_output_tokens');
   if (value === undefined) {
-    const generation = body.generationConfig ?? body.generation_config;
+    const generation = body.member('generationConfig') ?? body.member('generation_config');
     if (typeof generation === 'object' && generation !== null) value = (generation as Record<string, unknown>).maxOutputTokens;
-    const options = body.options;
+    const options = body.member('options');
     if (value === undefined && typeof options === 'object' && options !== null) value = (options as Record<string, unknown>).num_predict;
   }
   return typeof value === 'number' && value > 0 ? value : undefined;
@@ -57,7 +57,7 @@ export function limitHandlers(enforcer: LimitEnforcer, now: () => number): Limit
     // costs nothing to compute); complete replaces it with the real count
     const promptTokens = Math.ceil((context.body?.length ?? 0) / 4);
     const at = now();
-    const outcome = enforcer.admit(policy, context.modelAsked, promptTokens, countsTokens ? requestedMaxTokens(context.parsed) : undefined, countsTokens, context.id, at);
+    const outcome = enforcer.admit(policy, context.modelAsked, promptTokens, countsTokens ? requestedMaxTokens(context.payload) : undefined, countsTokens, context.id, at);
     // a shared store (Redis/Valkey) answers later: the lifecycle waits for it (phases.ts, "Waiting")
     if (outcome instanceof Promise) return outcome.then((admission) => conclude(context, admission, at));
     return conclude(context, outcome, at);

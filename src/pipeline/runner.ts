@@ -35,7 +35,6 @@ export interface RunnerInput {
   context: RequestContext;
   surface: SurfaceAdapter;
   surfaceRequest: SurfaceRequest;
-  parsed: unknown;
   /** The body as read (JSON bytes or a spooled form): each pass-through attempt sends it, the model renamed if need be. */
   payload: RequestPayload;
   summary: RequestSummary;
@@ -222,9 +221,9 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
   private decoded(): CanonicalRequest {
     if (this.canonical !== undefined) return this.canonical;
-    const { surface, parsed, surfaceRequest, suffix } = this.input;
+    const { surface, surfaceRequest, suffix } = this.input;
     // the response cache's lookup may have decoded it already
-    const request = this.context.canonical ?? surface.chat!.decodeRequest(parsed, surfaceRequest);
+    const request = this.context.canonical ?? surface.chat!.decodeRequest(this.context.parsed, surfaceRequest);
     if (suffix !== undefined) {
       // the suffix replaces the level the body asked for (effort or budget), it does not mix with it
       request.reasoning = { ...(request.reasoning?.includeThoughts !== undefined ? { includeThoughts: request.reasoning.includeThoughts } : {}), ...suffix.reasoning };
@@ -235,11 +234,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
 
   /** Builds and starts the exchange for one attempt; undefined when answered without the upstream. */
   private exchangeFor(provider: ProviderRuntime, model: string, key: HealthEntry): Exchange | undefined {
-    const { context, surface, surfaceRequest, parsed, summary, payload } = this.input;
+    const { context, surface, surfaceRequest, summary, payload } = this.input;
     if (provider.kind === 'own') {
       // a provider that runs its own exchanges (an agent CLI): it decodes, answers and renders itself
       return provider.exchanges.start({
-        context, surface, surfaceRequest, parsed, upstreamModel: model, key, timeouts: this.route.policy.timeouts,
+        context, surface, surfaceRequest, upstreamModel: model, key, timeouts: this.route.policy.timeouts,
         unsupportedTools: this.route.policy.unsupportedTools, unsupportedParams: this.route.policy.unsupportedParams, secrets: this.runtime.secrets, owner: this, canonical: () => this.decoded(), sessionId: () => this.sessionId(),
       });
     }
@@ -251,7 +250,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: adapter.forwardHeaders(surfaceRequest),
-        body: payload.forAttempt(context, rename ? model : undefined),
+        body: payload.forAttempt(rename ? model : undefined),
         stream: summary.stream,
       });
     }
@@ -285,6 +284,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         const codec = surface.embeddings;
         const providerCodec = adapter.embeddings;
         if (codec === undefined || providerCodec === undefined) throw unsupported();
+        const parsed = context.parsed;
         const request = codec.decodeRequest(parsed, surfaceRequest);
         upstream = providerCodec.encodeRequest(request, model, provider.context);
         translation = {
@@ -299,7 +299,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       case 'count-tokens': {
         const codec = surface.countTokens;
         if (codec === undefined) throw unsupported();
-        const request = codec.decodeRequest(parsed, surfaceRequest);
+        const request = codec.decodeRequest(context.parsed, surfaceRequest);
         const providerCodec = adapter.countTokens;
         if (providerCodec === undefined) {
           // no counting endpoint upstream: answer with the gateway's estimate
@@ -412,10 +412,12 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     if (configured !== undefined) found = headerValue(headers, configured) || undefined;
     for (let i = 0; found === undefined && i < SESSION_HEADERS.length; i++) found = headerValue(headers, SESSION_HEADERS[i]!) || undefined;
     if (found === undefined) {
-      const body = this.input.parsed as { prompt_cache_key?: unknown; metadata?: { user_id?: unknown } } | null;
-      if (body !== null && typeof body === 'object') {
-        if (typeof body.prompt_cache_key === 'string' && body.prompt_cache_key !== '') found = body.prompt_cache_key;
-        else if (body.metadata !== null && typeof body.metadata === 'object' && typeof body.metadata.user_id === 'string' && body.metadata.user_id !== '') found = body.metadata.user_id;
+      const payload = this.input.payload;
+      const cacheKey = payload.member('prompt_cache_key');
+      if (typeof cacheKey === 'string' && cacheKey !== '') found = cacheKey;
+      else {
+        const metadata = payload.member('metadata') as { user_id?: unknown } | null | undefined;
+        if (metadata !== null && typeof metadata === 'object' && typeof metadata.user_id === 'string' && metadata.user_id !== '') found = metadata.user_id;
       }
     }
     // a pin's key holds the id: a long one (a client's choice, up to the body limit) is kept as its digest
@@ -424,9 +426,18 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     return found;
   }
 
-  /** PlannedRequest: the gateway's estimate of the prompt, made once. */
+  /**
+   * PlannedRequest: the gateway's estimate of the prompt, made once. The estimate counts a token per
+   * four characters of the body's strings, so a quarter of its bytes bounds it from above: when
+   * that bound fits every context window of the config, it decides as the estimate would and the
+   * body need not be parsed for it (a pass-through request is not).
+   */
   promptTokens(): number {
-    if (this.tokens < 0) this.tokens = estimatePromptTokens(this.input.parsed);
+    if (this.tokens < 0) {
+      const bytes = this.input.payload.bytes;
+      const bound = bytes === undefined ? Infinity : Math.ceil(bytes.length / 4);
+      this.tokens = bound <= this.runtime.router.smallestContextWindow ? bound : estimatePromptTokens(this.context.parsed);
+    }
     return this.tokens;
   }
 }

@@ -349,6 +349,11 @@ export class Router {
   private readonly state: RouterState;
   private readonly keyStrategies = new Map<string, KeyStrategy>();
   private readonly defaultPolicy: RoutePolicy;
+  /**
+   * The smallest context window any target of the config declares (Infinity when none does): a
+   * prompt known to be no larger fits every target, without counting it exactly.
+   */
+  readonly smallestContextWindow: number;
 
   constructor(config: GatewayConfig, state: RouterState, discovered: ReadonlyMap<string, readonly string[]> = new Map()) {
     this.state = state;
@@ -363,10 +368,13 @@ export class Router {
       }
       for (const model of discovered.get(provider.name) ?? []) this.addExact(model, provider.name);
     }
+    let smallest = Infinity;
     for (const alias of config.models) {
+      for (const target of alias.targets) if (target.contextWindow !== undefined) smallest = Math.min(smallest, target.contextWindow);
       const targets = alias.targets.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
       this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias, config.cache.route)));
     }
+    this.smallestContextWindow = smallest;
   }
 
   private slot(index: number, provider: string, model: string, weight = 1, contextWindow?: number, keep = true): TargetSlot {

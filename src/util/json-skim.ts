@@ -1,14 +1,16 @@
-// A JSON body read without parsing it whole: one pass over the bytes that gives the same verdict
-// as `JSON.parse(bytes.toString('utf8'))` (valid or not) and notes where each top-level member's
-// value lies, then only the members a reader asks for are decoded. A pass-through request goes
-// upstream as its bytes; routing needs `model`, `stream` and a handful of small fields, while
-// agents' bodies (their whole conversation and tool definitions) run to a megabyte. Nothing is
-// allocated for what is skipped; JSON.parse runs only when something needs the whole value.
+// A JSON body read without parsing it whole: one pass over the bytes checks its structure and
+// notes where each top-level member's value lies, then only the members a reader asks for are
+// decoded. A pass-through request goes upstream as its bytes; routing needs `model`, `stream` and a
+// handful of small fields, while agents' bodies (their whole conversation and tool definitions) run
+// to a megabyte. Nothing is allocated for what is skipped; JSON.parse runs only when something
+// needs the whole value (translation, the response cache), and gives its own verdict then.
 //
-// Validity matches JSON.parse on the decoded text: bytes that are not UTF-8 are allowed inside
-// strings (the decoder makes them U+FFFD, a valid string character) and nowhere else; a byte-order
-// mark is refused (JSON.parse refuses U+FEFF); nesting has no limit (an explicit stack, one bit per
-// open container, as describeJsonErrorPosition keeps).
+// The verdict is JSON's grammar exactly outside strings — bytes that are not ASCII, a byte-order
+// mark, a stray comma or a bad number are refused where JSON.parse refuses them — and each
+// string's extent as every parser finds it; the characters inside a string are checked only when
+// it is decoded (top-level keys, the members asked for). Text JSON.parse accepts is always
+// accepted, with the same members. Nesting has no limit (an explicit stack, one bit per open
+// container, as describeJsonErrorPosition keeps).
 import { ContainerStack } from './container-stack.ts';
 
 const QUOTE = 0x22;
@@ -29,9 +31,9 @@ const NINE = 0x39;
 export type JsonKind = 'object' | 'array' | 'string' | 'number' | 'boolean' | 'null';
 
 /**
- * What a reader wants of an object: a member's whole `value`, only its `kind` (a string, array or
- * object is then given as an empty one of its kind: `''`, `[]`, `{}`; a number, boolean or null as
- * itself), or a nested shape (an object is skimmed with it; an array is given element by element,
+ * What a reader wants of an object: a member's whole `value`, only its `kind` (a string or object
+ * is then given as an empty one of its kind, `''` or `{}`; a list as `[]` when it is empty and as
+ * `[undefined]` when it is not; a number, boolean or null as itself), or a nested shape (an object is skimmed with it; an array is given element by element,
  * each object element skimmed with it, anything else as its kind).
  */
 export interface JsonShape {
@@ -40,10 +42,6 @@ export interface JsonShape {
 
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
-}
-
-function isHex(code: number): boolean {
-  return (code >= ZERO && code <= NINE) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x66);
 }
 
 /**
@@ -108,9 +106,6 @@ export class SkimmedJson {
     }
     return result;
   }
-
-  /** The body as 32-bit words, made when a string is first crossed (specialFrom). */
-  private words: Int32Array | undefined = undefined;
 
   /** Just past the object skimObject read last. */
   private skimmedEnd = 0;
@@ -198,66 +193,38 @@ export class SkimmedJson {
     if (bytes[next] !== COLON) return ~next;
     next = firstNonSpace(bytes, next + 1);
     if (topLevel) {
-      this.memberKey = decodeString(bytes, at, end);
+      try {
+        this.memberKey = decodeString(bytes, at, end);
+      } catch {
+        return ~at; // a key the gateway reads must be a valid string
+      }
       this.memberStart = next;
     }
     return next;
   }
 
-  /** Just past the string opened at `start`, checked as JSON.parse checks it, or ~(error position). */
+  /**
+   * Just past the string opened at `start`, or ~(error position): its closing quote is found with
+   * native searches (an agent's body is mostly strings — file contents, tool output — and crossing
+   * them byte by byte in JavaScript cost more than JSON.parse itself). What lies between the quotes
+   * is not checked: a string the gateway does not read is the same-dialect upstream's to judge, and
+   * one it reads is decoded exactly (decodeString). A string's end is where every parser that
+   * accepts the text finds it (the first quote after an even run of backslashes); text on which a
+   * parser would find another end (a `\u` escape short of its four hex digits) is text every strict
+   * parser refuses — the upstream's parser included, which then answers 400 for it.
+   */
   private stringEnd(start: number): number {
     const bytes = this.bytes;
-    const length = bytes.length;
-    let at = start + 1;
+    let at = start;
     for (;;) {
-      at = this.specialFrom(at);
-      if (at >= length) return ~length;
-      const code = bytes[at]!;
-      if (code === QUOTE) return at + 1;
-      if (code !== BACKSLASH) return ~at; // a control character
-      const escaped = bytes[at + 1];
-      if (escaped === 0x75 /* u */) {
-        for (let i = 2; i < 6; i++) {
-          if (at + i >= length || !isHex(bytes[at + i]!)) return ~(at + i);
-        }
-        at += 6;
-      } else if (escaped === QUOTE || escaped === BACKSLASH || escaped === 0x2f || escaped === 0x62 || escaped === 0x66 || escaped === 0x6e || escaped === 0x72 || escaped === 0x74) {
-        at += 2;
-      } else {
-        return ~(at + 1);
-      }
+      at = bytes.indexOf(QUOTE, at + 1);
+      if (at < 0) return ~bytes.length;
+      let slashes = 0;
+      while (bytes[at - 1 - slashes] === BACKSLASH) slashes++;
+      if ((slashes & 1) === 0) return at + 1;
     }
   }
 
-  /**
-   * The first quote, backslash or control byte (< 0x20) at or after `from`, or the length: four
-   * bytes per step (the bit tricks are exact for a word as a whole; the byte is then found in it).
-   */
-  private specialFrom(from: number): number {
-    const bytes = this.bytes;
-    const length = bytes.length;
-    let at = from;
-    while (at < length && ((bytes.byteOffset + at) & 3) !== 0) {
-      const code = bytes[at]!;
-      if (code === QUOTE || code === BACKSLASH || code < 0x20) return at;
-      at++;
-    }
-    const head = (4 - (bytes.byteOffset & 3)) & 3;
-    const words = this.words ??= wordsOf(bytes, head);
-    const count = words.length;
-    let word = (at - head) >> 2;
-    for (; word < count; word++) {
-      const value = words[word]!;
-      const quotes = value ^ 0x22222222;
-      const slashes = value ^ 0x5c5c5c5c;
-      if (((((value - 0x20202020) | 0) & ~value) | (((quotes - 0x01010101) | 0) & ~quotes) | (((slashes - 0x01010101) | 0) & ~slashes)) & 0x80808080) break;
-    }
-    for (at = Math.max(at, head + word * 4); at < length; at++) {
-      const code = bytes[at]!;
-      if (code === QUOTE || code === BACKSLASH || code < 0x20) return at;
-    }
-    return length;
-  }
   /** Reads one member's value as a shape entry asks. */
   private read(start: number, end: number, wanted: 'value' | 'kind' | JsonShape): unknown {
     const bytes = this.bytes;
@@ -334,12 +301,6 @@ export class SkimmedJson {
   }
 }
 
-/** The bytes from `head` (4-aligned in memory) on, as whole 32-bit words. */
-function wordsOf(bytes: Buffer, head: number): Int32Array {
-  const start = Math.min(head, bytes.length);
-  return new Int32Array(bytes.buffer, bytes.byteOffset + start, (bytes.length - start) >> 2);
-}
-
 /** Sets a member as JSON.parse does: an own data property, `__proto__` included. */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
@@ -350,7 +311,7 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
 function standIn(bytes: Buffer, start: number, end: number, kind: JsonKind | undefined): unknown {
   switch (kind) {
     case 'string': return '';
-    case 'array': return [];
+    case 'array': return bytes[firstNonSpace(bytes, start + 1)] === CLOSE_BRACKET ? [] : [undefined];
     case 'object': return {};
     default: return decodeValue(bytes, start, end);
   }
@@ -374,10 +335,11 @@ function decodeValue(bytes: Buffer, start: number, end: number): unknown {
   return JSON.parse(bytes.toString('utf8', start, end));
 }
 
-/** A string token [start, end) (its quotes included), decoded. */
+/** A string token [start, end) (its quotes included), decoded as JSON.parse decodes it (or throws as it does). */
 function decodeString(bytes: Buffer, start: number, end: number): string {
   for (let i = start + 1; i < end - 1; i++) {
-    if (bytes[i] === BACKSLASH) return JSON.parse(bytes.toString('utf8', start, end)) as string;
+    const code = bytes[i]!;
+    if (code === BACKSLASH || code < 0x20) return JSON.parse(bytes.toString('utf8', start, end)) as string;
   }
   return bytes.toString('utf8', start + 1, end - 1);
 }

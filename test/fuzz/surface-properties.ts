@@ -61,6 +61,8 @@ export function exercise(surface: SurfaceAdapter, template: RequestTemplate, bod
     const summary = surface.inspect(body, request);
     assert.ok(typeof summary.model === 'string' && summary.model.length > 0, 'inspect names a model');
     assert.equal(typeof summary.stream, 'boolean');
+    // the checks left for the body parsed whole, as a translated attempt runs them before decoding
+    surface.inspectWhole?.(body);
   } catch (error) {
     assertTypedError(error, clientError, `${surface.name} inspect`);
     return;

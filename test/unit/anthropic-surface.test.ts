@@ -13,7 +13,7 @@ import { encodeAnthropicError, encodeAnthropicStreamError } from '../../src/surf
 import { encodeMessagesResponse } from '../../src/surfaces/anthropic/encode-response.ts';
 import { MessagesStreamEncoder } from '../../src/surfaces/anthropic/encode-stream.ts';
 import { anthropicCountTokens, anthropicMessages } from '../../src/surfaces/anthropic/index.ts';
-import { inspectMessagesRequest } from '../../src/surfaces/anthropic/inspect.ts';
+import { inspectMessages, inspectMessagesRequest } from '../../src/surfaces/anthropic/inspect.ts';
 import { anthropicSurfaces, listModels, speaksAnthropic } from '../../src/surfaces/anthropic/routes.ts';
 import { parseSse } from '../helpers/sse.ts';
 
@@ -32,9 +32,11 @@ test('inspect: routes on model and stream, fails fast on a malformed body with A
   rejects(() => inspectMessagesRequest({ messages: [] }, false), 'model');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: 'hi' }, false), 'messages');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [] }, false), 'messages');
-  rejects(() => inspectMessagesRequest({ model: 'm', messages: [{ role: 'tool', content: 'x' }] }, false), 'messages.0.role');
-  assert.equal(inspectMessagesRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'mid-conversation' }] }, false).model, 'm', "Claude Code's mid-conversation system messages are accepted");
-  rejects(() => inspectMessagesRequest({ model: 'm', messages: [{ role: 'user' }] }, false), 'messages.0.content');
+  // each message: checked once the body is parsed whole (a translated attempt), not for routing
+  rejects(() => inspectMessages({ model: 'm', messages: [{ role: 'tool', content: 'x' }] }), 'messages.0.role');
+  inspectMessages({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'mid-conversation' }] }); // Claude Code's mid-conversation system messages are accepted
+  rejects(() => inspectMessages({ model: 'm', messages: [{ role: 'user' }] }), 'messages.0.content');
+  rejects(() => inspectMessages({ model: 'm', messages: ['x'] }), 'messages.0');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [user('x')], max_tokens: '5' }, false), 'max_tokens');
   rejects(() => inspectMessagesRequest({ model: 'm', messages: [user('x')], stream: 'yes' }, false), 'stream');
   rejects(() => inspectMessagesRequest([], false), undefined as unknown as string);

@@ -65,7 +65,6 @@ test('a phase of synchronous handlers answers synchronously; a limited key\'s in
       request.policy = limited.keyPolicies[0];
       request.surface = openaiChat;
       request.body = Buffer.from('{"model":"gpt-4o","messages":[]}');
-      request.parsed = {};
       request.modelAsked = 'gpt-4o';
       assert.equal(runPhase(phases.admit, request, limited), undefined);
       assert.ok(request.limitTicket !== undefined);

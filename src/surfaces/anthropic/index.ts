@@ -8,7 +8,7 @@ import { decodeMessagesRequest } from './decode-request.ts';
 import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error.ts';
 import { encodeMessagesResponse } from './encode-response.ts';
 import { MessagesStreamEncoder } from './encode-stream.ts';
-import { inspectMessagesRequest } from './inspect.ts';
+import { inspectMessages, inspectMessagesRequest, MESSAGES_TOP_LEVEL } from './inspect.ts';
 import { lastMemberIsString, lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
 
 const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
@@ -53,6 +53,7 @@ class AnthropicSurface implements SurfaceAdapter {
   readonly streamFraming = 'sse' as const;
   readonly chat: ChatSurfaceCodec | undefined;
   readonly countTokens: CountTokensSurfaceCodec | undefined;
+  readonly topLevel = MESSAGES_TOP_LEVEL;
 
   constructor(name: string, wire: Wire, operation: CanonicalOperation) {
     this.name = name;
@@ -64,6 +65,10 @@ class AnthropicSurface implements SurfaceAdapter {
 
   inspect(body: unknown, _request: SurfaceRequest): RequestSummary {
     return inspectMessagesRequest(body, this.operation === 'count-tokens');
+  }
+
+  inspectWhole(body: unknown): void {
+    inspectMessages(body);
   }
 
   isStreamTerminal(events: Buffer): boolean {

@@ -14,7 +14,7 @@ import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
 import { choicesFinishWatch } from './final-event.ts';
 import { lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
-import { inspectOpenAIRequest } from './inspect.ts';
+import { inspectOpenAIMessages, inspectOpenAIRequest, OPENAI_TOP_LEVEL } from './inspect.ts';
 import { decodeResponsesRequest } from './responses/decode-request.ts';
 import { encodeResponsesResponse } from './responses/encode-response.ts';
 import { ResponsesStreamEncoder } from './responses/encode-stream.ts';
@@ -75,6 +75,7 @@ class OpenAISurface implements SurfaceAdapter {
   readonly streamFraming = 'sse' as const;
   readonly chat: ChatSurfaceCodec | undefined;
   readonly embeddings: EmbeddingsSurfaceCodec | undefined;
+  readonly topLevel = OPENAI_TOP_LEVEL;
   private readonly kind: Operation;
 
   constructor(options: OpenAISurfaceOptions) {
@@ -88,6 +89,10 @@ class OpenAISurface implements SurfaceAdapter {
 
   inspect(body: unknown, _request: SurfaceRequest) {
     return inspectOpenAIRequest(this.kind, body);
+  }
+
+  inspectWhole(body: unknown): void {
+    inspectOpenAIMessages(this.kind, body);
   }
 
   isStreamTerminal(events: Buffer): boolean {

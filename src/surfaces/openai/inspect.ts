@@ -20,6 +20,16 @@ export function requestObject(body: unknown): JsonObject {
   return body;
 }
 
+/**
+ * What inspect reads, and all it reads: the body is skimmed for these members (SurfaceAdapter.topLevel),
+ * a list or text as its kind only (and whether a list is empty). The messages are checked by `inspectOpenAIMessages` once the
+ * body is parsed whole.
+ */
+export const OPENAI_TOP_LEVEL: Readonly<Record<string, 'value' | 'kind'>> = Object.freeze({
+  model: 'value', stream: 'value', n: 'value', messages: 'kind', prompt: 'kind', input: 'kind',
+});
+
+/** The routing fields and the kinds of the required ones (the body's top level, as skimmed). */
 export function inspectOpenAIRequest(operation: Operation, body: unknown): RequestSummary {
   const record = requestObject(body);
   const model = record.model;
@@ -35,11 +45,6 @@ export function inspectOpenAIRequest(operation: Operation, body: unknown): Reque
     const messages = record.messages;
     if (!Array.isArray(messages)) throw invalidRequest(`Invalid 'messages': expected an array, got ${describe(messages)}.`, 'messages');
     if (messages.length === 0) throw invalidRequest("Invalid 'messages': expected at least one message.", 'messages');
-    for (let i = 0; i < messages.length; i++) {
-      if (typeof objectFrom(messages[i])?.role !== 'string') {
-        throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
-      }
-    }
   }
   if (operation === 'embeddings') {
     const input = record.input;
@@ -55,4 +60,18 @@ export function inspectOpenAIRequest(operation: Operation, body: unknown): Reque
     return { model, stream: stream === true, choices };
   }
   return { model, stream: stream === true };
+}
+
+/**
+ * Each chat message an object with a string role, as the decoder expects: checked when the body is
+ * parsed whole (a translated attempt); a pass-through body's messages are the upstream's to judge.
+ */
+export function inspectOpenAIMessages(operation: Operation, body: unknown): void {
+  if (operation !== 'chat') return;
+  const messages = (body as JsonObject).messages as unknown[];
+  for (let i = 0; i < messages.length; i++) {
+    if (typeof objectFrom(messages[i])?.role !== 'string') {
+      throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
+    }
+  }
 }

@@ -1,9 +1,15 @@
-// The top-level model found in the bytes (quick path and exact scan alike) against objects whose
-// truth is known because they are written member by member here: duplicates at the top level
-// (plain or escaped), "model" members nested anywhere, the word in strings, escapes, whitespace.
+// A JSON body's top-level model as the gateway reads it from the bytes (pipeline/request-body.ts,
+// on util/json-skim.ts) against objects whose truth is known because they are written member by
+// member here: duplicates at the top level (plain or escaped), "model" members nested anywhere,
+// the word in strings, escapes, whitespace — and a rename spliced into the bytes as sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findTopLevelString, replaceTopLevelString } from '../../src/util/json-splice.ts';
+import { jsonPayload } from '../../src/pipeline/request-body.ts';
+import { SkimmedJson } from '../../src/util/json-skim.ts';
+
+function renamed(body: Buffer, model: string): Buffer {
+  return jsonPayload(body).forAttempt(model).body as Buffer;
+}
 
 /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -61,30 +67,23 @@ function makeCase(seed: number): Case {
 }
 
 test('finds the top-level model and any second copy of it, whatever surrounds them', () => {
-  let quick = 0;
-  let exact = 0;
   for (let seed = 1; seed <= 5000; seed++) {
     const { text, duplicate } = makeCase(seed);
     const parsed = JSON.parse(text) as Record<string, unknown>;
     const body = Buffer.from(text, 'utf8');
-    const found = findTopLevelString(body, text, 'model', parsed.model as string);
-    assert.equal(found.duplicate, duplicate, `seed ${seed}: ${text}`);
+    const payload = jsonPayload(body);
+    assert.equal(payload.count('model') > 1, duplicate, `seed ${seed}: ${text}`);
+    assert.equal(payload.member('model'), parsed.model, `seed ${seed}: ${text}`);
     if (duplicate) continue;
-    // the exact scan says where in the text (`chars`); the quick path only where in the bytes
-    if (found.chars === undefined) quick++;
-    else exact++;
-    const renamed = replaceTopLevelString(body, found, parsed, 'model', 'renamed-模型');
-    assert.deepEqual(JSON.parse(renamed.toString('utf8')), { ...parsed, model: 'renamed-模型' }, `seed ${seed}: ${text}`);
+    assert.deepEqual(JSON.parse(renamed(body, 'renamed-模型').toString('utf8')), { ...parsed, model: 'renamed-模型' }, `seed ${seed}: ${text}`);
   }
-  assert.ok(quick > 500 && exact > 500, `both paths exercised (quick ${quick}, exact ${exact})`);
 });
 
 test('a renamed model is spliced into the bytes: everything else is kept as sent', () => {
   const text = '{ "model" : "gpt-4o",\n  "messages": [{"role":"user","content":"caf\\u00e9 \\"model\\": \\"x\\""}], "extra": 1.50 }';
   const body = Buffer.from(text, 'utf8');
-  const found = findTopLevelString(body, text, 'model', 'gpt-4o');
-  assert.deepEqual(found.span, [12, 20]);
-  assert.equal(replaceTopLevelString(body, found, JSON.parse(text), 'model', 'o3').toString('utf8'), text.replace('"gpt-4o"', '"o3"'));
+  assert.deepEqual(new SkimmedJson(body).span('model'), [12, 20]);
+  assert.equal(renamed(body, 'o3').toString('utf8'), text.replace('"gpt-4o"', '"o3"'));
 });
 
 test('duplicates written with escapes, after nested copies, or with the same value are found', () => {
@@ -98,8 +97,7 @@ test('duplicates written with escapes, after nested copies, or with the same val
     '{"model":"a" , "model" :"b"}',
     '{"x":{"model":"gpt-4"},"model":"evil","model":"gpt\\u002d4"}',
   ]) {
-    const parsed = JSON.parse(text) as { model: string };
-    assert.equal(findTopLevelString(Buffer.from(text), text, 'model', parsed.model).duplicate, true, text);
+    assert.equal(jsonPayload(Buffer.from(text)).count('model'), 2, text);
   }
   for (const [text, raw] of [
     ['{"model":"b","tools":[{"model":"b"},{"model":{"model":"b"}}]}', '"b"'],
@@ -107,23 +105,20 @@ test('duplicates written with escapes, after nested copies, or with the same val
     ['{"model":"b","note":"model"}', '"b"'],
     ['{"x":{"model":"b-1"},"model":"b\\u002d1"}', '"b\\u002d1"'],
   ]) {
-    const parsed = JSON.parse(text) as { model: string };
-    const found = findTopLevelString(Buffer.from(text), text, 'model', parsed.model);
-    assert.equal(found.duplicate, false, text);
-    assert.equal(text.slice(...(found.span ?? found.chars)!), raw, text);
+    const body = Buffer.from(text);
+    assert.equal(jsonPayload(body).count('model'), 1, text);
+    assert.equal(body.toString('utf8', ...new SkimmedJson(body).span('model')!), raw, text);
   }
 });
 
-test('a body that is not clean UTF-8 is re-serialised rather than spliced at the wrong place', () => {
-  const body = Buffer.concat([Buffer.from('{"messages":[{"content":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"},{"model":"b"}],"model":"b"}')]);
-  const text = body.toString('utf8');
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  const found = findTopLevelString(body, text, 'model', 'b');
-  assert.equal(found.duplicate, false);
-  const renamed = JSON.parse(replaceTopLevelString(body, found, parsed, 'model', 'c').toString('utf8'));
-  assert.deepEqual(renamed, { ...parsed, model: 'c' });
+test('a body that is not clean UTF-8 is spliced at the right place, its other bytes kept', () => {
+  const invalid = Buffer.from([0xff, 0xfe]);
+  const body = Buffer.concat([Buffer.from('{"messages":[{"content":"'), invalid, Buffer.from('"},{"model":"b"}],"model":"b"}')]);
+  const payload = jsonPayload(body);
+  assert.equal(payload.count('model'), 1);
+  const spliced = renamed(body, 'c');
+  assert.deepEqual(spliced, Buffer.concat([Buffer.from('{"messages":[{"content":"'), invalid, Buffer.from('"},{"model":"b"}],"model":"c"}')]));
   // a value that only decodes to the routed one (invalid bytes become U+FFFD) does not hide a copy
   const forged = Buffer.concat([Buffer.from('{"x":{"model":"a\ufffd"},"model":"evil","model":"a'), Buffer.from([0xff]), Buffer.from('"}')]);
-  const forgedText = forged.toString('utf8');
-  assert.equal(findTopLevelString(forged, forgedText, 'model', (JSON.parse(forgedText) as { model: string }).model).duplicate, true);
+  assert.equal(jsonPayload(forged).count('model'), 2);
 });
