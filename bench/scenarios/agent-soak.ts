@@ -172,7 +172,8 @@ export async function agentSoak(bench: Bench): Promise<void> {
 
   // Injected failures beside what the gateway did about them.
   const delta = (pick: (stats: MockStats) => number) => mockBefore === undefined || mockAfter === undefined ? undefined : pick(mockAfter) - pick(mockBefore);
-  const metric = (name: string, labels: Record<string, string> = {}) => metrics === undefined ? undefined : sumMetric(metrics, name, labels);
+  // A counter with no sample yet is 0 (prom-client leaves out label sets never counted); without a scrape it is unknown.
+  const metric = (name: string, labels: Record<string, string> = {}) => metrics === undefined ? undefined : sumMetric(metrics, name, labels) ?? 0;
   const passedOn = result.outcomes['upstream-failure-passed-on'];
   const injectedRows = [
     ['requests reaching the mock (all attempts)', num(delta((stats) => stats.requests))],
@@ -182,7 +183,11 @@ export async function agentSoak(bench: Bench): Promise<void> {
     ['gateway: failed attempts, primary (`switchyard_upstream_attempts_total{outcome="error"}`)', num(metric('switchyard_upstream_attempts_total', { provider: 'mock-soak-primary', outcome: 'error' }))],
     ['gateway: failed attempts, fallback', num(metric('switchyard_upstream_attempts_total', { provider: 'mock-soak-fallback', outcome: 'error' }))],
     ['gateway: retries (`switchyard_retries_total`, every attempt after the first)', num(metric('switchyard_retries_total'))],
-    ['gateway: answered by the fallback (`switchyard_fallbacks_total`)', num(metric('switchyard_fallbacks_total'))],
+    ['gateway: answered by the fallback (`switchyard_fallbacks_total`: after the primary failed, or while it was ejected)', num(metric('switchyard_fallbacks_total'))],
+    ...['consecutive-failures', 'success-rate', 'probe'].map((reason) => [
+      `gateway: ejections of the primary, \`${reason}\` (\`switchyard_ejections_total\`; 10 s each, doubled after a failed probe)`,
+      num(metric('switchyard_ejections_total', { provider: 'mock-soak-primary', reason })),
+    ]),
     ['client: upstream failures passed on (allowed)', `${num(passedOn)}${Object.keys(result.passedOnCodes).length > 0 ? ` (${Object.entries(result.passedOnCodes).map(([code, count]) => `${code} ${count}`).join(', ')})` : ''}`],
   ];
 
