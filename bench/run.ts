@@ -16,6 +16,7 @@ import { lineChart, svgDocument, type Series } from './lib/svg.ts';
 import { labels, portkeyVersion, startSystem, type Paths, type System, type SystemId } from './lib/systems.ts';
 import { runWrk, writeWrkScript } from './lib/wrk.ts';
 import { agentBodies } from './scenarios/agent-bodies.ts';
+import { agentSoak, agentSoakConfig } from './scenarios/agent-soak.ts';
 import { ladder } from './scenarios/ladder.ts';
 import { memory } from './scenarios/memory.ts';
 import { oneAtATime } from './scenarios/one-at-a-time.ts';
@@ -91,29 +92,45 @@ function charts(bench: Bench, prefix: string, markers: readonly [number, string]
   return written;
 }
 
+/** `10m`, `3h`, `90s`: for the soak report's file name. */
+function durationLabel(milliseconds: number): string {
+  if (milliseconds % 3_600_000 === 0) return `${milliseconds / 3_600_000}h`;
+  if (milliseconds % 60_000 === 0) return `${milliseconds / 60_000}m`;
+  return `${Math.round(milliseconds / 1000)}s`;
+}
+
 function renderReport(bench: Bench, options: BenchOptions, machine: string[], chartFiles: string[], failures: System[]): string {
   const { settings } = options;
   const switchyardLog = join(paths.work, 'switchyard-access.log');
   const logSize = existsSync(switchyardLog) ? `${num(statSync(switchyardLog).size / 2 ** 20, 1)} MB of access log written by Switchyard ×1` : 'no access log found';
+  const measured = (id: SystemId) => options.systems.includes(id);
   const run = [
-    `Mode: ${options.quick ? 'quick (`--quick`)' : 'full'}; ${settings.rounds} round(s), systems alternating (order rotated each round); ` +
-      `scenarios ${[...options.scenarios].sort().join(', ')}; finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`,
+    options.soakProfile === undefined
+      ? `Mode: ${options.quick ? 'quick (`--quick`)' : 'full'}; ${settings.rounds} round(s), systems alternating (order rotated each round); ` +
+        `scenarios ${[...options.scenarios].sort().join(', ')}; finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`
+      : `Mode: \`--soak ${durationLabel(options.soakMs)} --profile ${options.soakProfile}\` (the agent-fleet soak alone, after a ${settings.warmupSeconds} s warm-up); ` +
+        `finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`,
     `Systems: ${bench.systems.map((system) => system.label).join(', ')}${failures.length > 0 ? `; not measured: ${failures.map((system) => `${system.label} (${system.failure})`).join('; ')}` : ''}.`,
     `Everything on 127.0.0.1: one Node mock upstream (all profiles by path), wrk 4.1 (-t1) or the Node load client (bench/clients) as separate processes.`,
     `Switchyard: started as \`npm start\` starts it (\`bin/switchyard.js --config … --workers 1|auto\`, pinned Node), default features on: ` +
       `client key auth (\`auth.keys\`), the per-request JSON access log at \`info\` to a file (${logSize}), Prometheus metrics, usage and cost recorded to SQLite (in bench/.work), routing with retries and health.`,
-    `Node floor: bench/floor/proxy.mjs — node:http in, one undici Pool out, bytes through, nothing else: what any Node gateway costs at least.`,
+    ...(measured('node-floor') ? [`Node floor: bench/floor/proxy.mjs — node:http in, one undici Pool out, bytes through, nothing else: what any Node gateway costs at least.`] : []),
     ...(noiseSummary() === undefined ? [] : [noiseSummary()!]),
-    `nginx: 1 worker process, upstream keep-alive pool, \`proxy_buffering off\`, buffered access log to a file.`,
-    `Portkey: \`@portkey-ai/gateway\` from npm in bench/.work/portkey, pointed at the mock with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`; ` +
-      `preload bench/portkey/preload.ts ignores its \`TypeError: immutable\` on streams and binds it to 127.0.0.1.`,
+    ...(measured('nginx') ? [`nginx: 1 worker process, upstream keep-alive pool, \`proxy_buffering off\`, buffered access log to a file.`] : []),
+    ...(measured('portkey') ? [`Portkey: \`@portkey-ai/gateway\` from npm in bench/.work/portkey, pointed at the mock with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`; ` +
+      `preload bench/portkey/preload.ts ignores its \`TypeError: immutable\` on streams and binds it to 127.0.0.1.`] : []),
   ];
   const images = chartFiles.map((file) => `![${file.split('/').pop()}](${file.split('/').pop()})`).join('\n\n');
+  const title = options.soakProfile === undefined ? `# Switchyard benchmark — ${localDate()}${options.quick ? ' (quick)' : ''}`
+    : `# Switchyard agent-fleet soak — ${localDate()}, ${durationLabel(options.soakMs)}${options.soakMs < 3 * 3_600_000 ? ' (trial run: the issue\'s soak is 3 h)' : ''}`;
   return [
-    `# Switchyard benchmark — ${localDate()}${options.quick ? ' (quick)' : ''}`,
+    title,
     '',
-    'Load generator, mock and the system under test share this machine\'s cores, so absolute numbers drift from run to run: ' +
-      'the headline is the **ratio** to the baselines measured in the same run (direct path, nginx, Portkey).',
+    options.soakProfile === undefined
+      ? 'Load generator, mock and the system under test share this machine\'s cores, so absolute numbers drift from run to run: ' +
+        'the headline is the **ratio** to the baselines measured in the same run (direct path, nginx, Portkey).'
+      : 'Load client, mock and Switchyard share this machine\'s cores with whatever else runs on it: the latency and event-loop figures are absolute, ' +
+        'read them beside the load average and the outside CPU reported with them. Errors and the RSS slope do not depend on the machine\'s speed.',
     '',
     '## Machine', '', ...machine.map((line) => `- ${line}`), '',
     '## Budget', '', bench.report.budgetTable(), '',
@@ -155,7 +172,7 @@ async function main(): Promise<number> {
   const all: System[] = [];
   for (const id of options.systems) {
     log(`starting ${labels[id]}…`);
-    const system = await startSystem(id, mockPort, paths, log);
+    const system = await startSystem(id, mockPort, paths, log, options.soakProfile === 'agents' ? agentSoakConfig(mockPort) : undefined);
     all.push(system);
     if (system.failure !== undefined) report.note(`${system.label} was not measured: ${system.failure}`);
     else log(`${system.label} on 127.0.0.1:${system.port}${system.process === undefined ? '' : ` (pid ${system.process.pid}, ${system.pids().length} process(es))`}`);
@@ -179,9 +196,21 @@ async function main(): Promise<number> {
       report.note(`scenario ${scenario} (${scenarioNames[scenario]}) failed: ${(error as Error).stack ?? String(error)}`);
     }
   }
+  if (options.soakProfile === 'agents') {
+    log(`agent-fleet soak: ${durationLabel(options.soakMs)}`);
+    markers.push([rss.sample().seconds, 'agent soak']);
+    try {
+      await agentSoak(bench);
+    } catch (error) {
+      report.note(`the agent-fleet soak failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
   rss.stop();
 
-  const prefix = join(resultsDir, options.partial ? `${localDate()}-partial` : localDate());
+  // A soak shorter than the issue's 3 hours is a trial, and its file says so.
+  const soakName = `${localDate()}-soak-${options.soakProfile}-${durationLabel(options.soakMs)}${options.soakMs < 3 * 3_600_000 ? '-trial' : ''}`;
+  const prefix = join(resultsDir, options.soakProfile !== undefined ? soakName
+    : options.partial ? `${localDate()}-partial` : localDate());
   const chartFiles = charts(bench, prefix, markers);
   const machine = describeMachine(paths.node, portkeyVersion(paths));
   for (const system of all) await system.stop();
@@ -190,7 +219,7 @@ async function main(): Promise<number> {
   if (leftovers.length > 0) report.note(`ports still listening after the stop: ${leftovers.join(', ')}`);
 
   writeFileSync(`${prefix}.md`, renderReport(bench, options, machine, chartFiles, all.filter((system) => !system.usable)));
-  if (!options.partial) writeFileSync(join(resultsDir, 'latest.md'), `# Latest benchmark results\n\n[${localDate()}](${localDate()}.md)${options.quick ? ' (quick run)' : ''}\n`);
+  if (!options.partial && options.soakProfile === undefined) writeFileSync(join(resultsDir, 'latest.md'), `# Latest benchmark results\n\n[${localDate()}](${localDate()}.md)${options.quick ? ' (quick run)' : ''}\n`);
   process.stdout.write(`\n## Budget\n\n${report.budgetTable()}\n\n`);
   log(`report: ${prefix}.md (charts: ${chartFiles.map((file) => file.split('/').pop()).join(', ')})`);
   return 0;

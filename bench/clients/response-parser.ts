@@ -2,7 +2,8 @@
 // bodies, keep-alive. Payload bytes are handed out as views, never copied.
 
 export interface ResponseSink {
-  onHead(status: number): void;
+  /** `head`: the status line and headers, lower-cased. */
+  onHead(status: number, head: string): void;
   onPayload(chunk: Buffer, start: number, end: number): void;
   onComplete(): void;
 }
@@ -100,7 +101,7 @@ export class ResponseParser {
     this.status = Number(head.slice(9, 12));
     const lower = head.toLowerCase();
     this.keepAlive = !/\r\nconnection:\s*close/.test(lower) && !lower.startsWith('http/1.0');
-    this.sink.onHead(this.status);
+    this.sink.onHead(this.status, lower);
     if (/\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) {
       this.state = phase.chunkSize;
       return;

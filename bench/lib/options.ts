@@ -52,24 +52,44 @@ export interface BenchOptions {
   scenarios: Set<number>;
   systems: SystemId[];
   soakMs: number;
+  /** `--profile agents`: the soak is the agent-fleet soak (bench/scenarios/agent-soak.ts) and nothing else runs. */
+  soakProfile: SoakProfile | undefined;
   /** --only or --systems narrowed the run: the report gets its own file name. */
   partial: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m]
+export const soakProfiles = ['agents'] as const;
+export type SoakProfile = (typeof soakProfiles)[number];
+
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m [--profile agents]]
 
   --quick      short runs (about 4 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
   --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation,
                7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
   --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
+  --profile agents
+               with --soak: instead of the scenarios, the agent-fleet soak alone — 64 simulated agents
+               looping 256 KB OpenAI chat requests (half streamed) through retries and a fallback
+               while the mock fails 2 % of the primary's requests; reports requests, errors by class,
+               RSS slope, p50/p99 drift between the first and last 10 minutes, event-loop lag
+               (e.g. --soak 3h --profile agents; --soak 2m --profile agents to try it)
   --help       this text`;
 
-function parseDuration(text: string): number {
+/** `30m`, `1h`, `90s`, `500ms`, a bare number = minutes; in milliseconds. */
+export function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) throw new Error(`--soak: cannot read '${text}' (use 30m, 1h, 90s)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'm']!;
   return Number(match[1]) * unit;
+}
+
+function parseSoakProfile(text: string | undefined, soakMs: number): SoakProfile | undefined {
+  if (text === undefined) return undefined;
+  const profile = soakProfiles.find((name) => name === text.trim());
+  if (profile === undefined) throw new Error(`--profile: unknown soak profile '${text}' (known: ${soakProfiles.join(', ')})`);
+  if (soakMs <= 0) throw new Error(`--profile ${profile} needs a soak duration: --soak 3h --profile ${profile}`);
+  return profile;
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
@@ -80,6 +100,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       only: { type: 'string' },
       systems: { type: 'string' },
       soak: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,14 +121,22 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     if (!systems.includes(id)) systems.push(id);
   }
   const soakMs = values.soak === undefined ? 0 : parseDuration(values.soak);
-  if (soakMs > 0) scenarios.add(5);
+  const soakProfile = parseSoakProfile(values.profile, soakMs);
   const quick = values.quick === true;
+  if (soakProfile !== undefined) {
+    // The agent-fleet soak loads Switchyard ×1 alone: no scenario, no other system.
+    if (values.only !== undefined) throw new Error(`--only does not combine with --profile ${soakProfile} (the soak runs alone)`);
+    if (values.systems !== undefined && !systems.includes('switchyard')) throw new Error(`--profile ${soakProfile} soaks Switchyard ×1: --systems must include switchyard`);
+    return { quick, settings: quick ? quickSettings : fullSettings, scenarios: new Set(), systems: ['switchyard'], soakMs, soakProfile, partial: false };
+  }
+  if (soakMs > 0) scenarios.add(5);
   return {
     quick,
     settings: quick ? quickSettings : fullSettings,
     scenarios,
     systems: systemIds.filter((id) => systems.includes(id)),
     soakMs,
+    soakProfile,
     partial: values.only !== undefined || values.systems !== undefined,
   };
 }

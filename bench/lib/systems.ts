@@ -118,7 +118,7 @@ function agentProviders(mockPort: number): ExtraProvider[] {
  * "Default features on": client auth, the per-request access log at info level, metrics, and usage
  * recording (SQLite, in the bench's work directory rather than the user's state directory).
  */
-export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = []): string {
+export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = [], extraYaml: readonly string[] = []): string {
   const providers: ExtraProvider[] = [
     ...allProfiles.map((profile) => ({ name: `mock-${profile.model}`, type: 'openai', baseUrl: mockBaseUrl(mockPort, profile), models: [profile.model] })),
     ...agentProviders(mockPort),
@@ -138,6 +138,7 @@ export function switchyardYaml(mockPort: number, port: number, stateDir: string,
       `    models: [${provider.models.join(', ')}]`,
       ...(provider.capabilities === undefined ? [] : [`    capabilities: ${provider.capabilities}`]),
     ]),
+    ...extraYaml,
     '',
   ].join('\n');
 }
@@ -245,7 +246,13 @@ async function startPortkey(system: System, paths: Paths, log: (line: string) =>
 
 // ----- all -------------------------------------------------------------------------------------
 
-export async function startSystem(id: SystemId, mockPort: number, paths: Paths, log: (line: string) => void): Promise<System> {
+/** What a run adds to Switchyard's generated config: providers, and top-level YAML lines (e.g. `models:`). */
+export interface SwitchyardExtras {
+  providers: readonly ExtraProvider[];
+  yaml: readonly string[];
+}
+
+export async function startSystem(id: SystemId, mockPort: number, paths: Paths, log: (line: string) => void, extras?: SwitchyardExtras): Promise<System> {
   const system = new System(id, id === 'direct' ? mockPort : await freePort(), mockPort);
   try {
     if (id === 'nginx') await startNginx(system, paths);
@@ -259,7 +266,7 @@ export async function startSystem(id: SystemId, mockPort: number, paths: Paths, 
     else if (id === 'portkey') await startPortkey(system, paths, log);
     else if (id === 'switchyard' || id === 'switchyard-auto') {
       const configFile = join(paths.work, `${id}.yaml`);
-      writeFileSync(configFile, switchyardYaml(mockPort, system.port, join(paths.work, `${id}-state`)));
+      writeFileSync(configFile, switchyardYaml(mockPort, system.port, join(paths.work, `${id}-state`), extras?.providers, extras?.yaml));
       await startSwitchyard(system, paths, configFile, id === 'switchyard' ? '1' : 'auto');
     }
     system.checkPort();

@@ -5,6 +5,12 @@
 // so the direct path, nginx, Portkey (custom host) and Switchyard (one provider per profile)
 // all reach the same server. A non-streaming answer (~600 bytes) is sent after the latency; a
 // stream sends its first delta after the latency, then one delta per interval, then the tail.
+// An optional failure segment makes a provider that fails now and then (the agent-fleet soak):
+//   /p/<latency ms>/<deltas>/<interval ms>/fail/<per mille>/v1/…
+// fails that share of requests, chosen at random per request once the request body is read:
+// half of them a 503 with an OpenAI error body, half a connection reset (TCP RST) before any
+// byte of the answer. GET /stats answers the counts as JSON, so a report can set what the mock
+// injected beside what the gateway retried.
 // Usage: node bench/mock/upstream.ts --port N
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -12,24 +18,28 @@ import { anthropicMessage, anthropicStream, openaiCompletion, openaiStream, resp
 
 interface Route {
   latencyMs: number;
+  /** Share of requests failed on purpose (0–1). */
+  failShare: number;
   intervalMs: number;
   json: Buffer;
   stream: StreamScript;
 }
 
 const routes = new Map<string, Route | null>();
-const pathPattern = /^\/p\/(\d+)\/(\d+)\/(\d+)\/v1\/(chat\/completions|messages|responses)$/;
+const pathPattern = /^\/p\/(\d+)\/(\d+)\/(\d+)(?:\/fail\/(\d+))?\/v1\/(chat\/completions|messages|responses)$/;
 const streamPattern = /"stream"\s*:\s*true/;
 
 function routeFor(url: string): Route | undefined {
   let route = routes.get(url);
   if (route === undefined) {
     const match = pathPattern.exec(url);
+    const api = match?.[5];
     route = match === null ? null : {
       latencyMs: Number(match[1]),
+      failShare: match[4] === undefined ? 0 : Number(match[4]) / 1000,
       intervalMs: Number(match[3]),
-      json: match[4] === 'messages' ? anthropicMessage : match[4] === 'responses' ? responsesMessage : openaiCompletion,
-      stream: (match[4] === 'messages' ? anthropicStream : match[4] === 'responses' ? responsesStream : openaiStream)(Number(match[2])),
+      json: api === 'messages' ? anthropicMessage : api === 'responses' ? responsesMessage : openaiCompletion,
+      stream: (api === 'messages' ? anthropicStream : api === 'responses' ? responsesStream : openaiStream)(Number(match[2])),
     };
     if (routes.size < 1000) routes.set(url, route);
   }
@@ -89,7 +99,28 @@ class StreamWriter {
   }
 }
 
+const stats = { requests: 0, failingRouteRequests: 0, injected503: 0, injectedResets: 0 };
+const injected503 = Buffer.from(JSON.stringify({ error: { message: 'mock: injected failure (503)', type: 'server_error', code: 'injected' } }));
+
+/** A failing route's bad luck: a 503, or a reset before the first byte of the answer. */
+function injectFailure(request: http.IncomingMessage, response: http.ServerResponse): void {
+  if (Math.random() < 0.5) {
+    stats.injected503++;
+    response.writeHead(503, jsonHeaders(injected503.length));
+    response.end(injected503);
+  } else {
+    stats.injectedResets++;
+    request.socket.resetAndDestroy();
+  }
+}
+
 function handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+  if (request.method === 'GET' && request.url === '/stats') {
+    const body = Buffer.from(JSON.stringify(stats));
+    response.writeHead(200, jsonHeaders(body.length));
+    response.end(body);
+    return;
+  }
   const route = request.method === 'POST' ? routeFor(request.url ?? '') : undefined;
   if (route === undefined) {
     request.resume();
@@ -101,8 +132,11 @@ function handle(request: http.IncomingMessage, response: http.ServerResponse): v
   let text = '';
   request.setEncoding('utf8');
   request.on('data', (chunk: string) => { text += chunk; });
+  stats.requests++;
+  if (route.failShare > 0) stats.failingRouteRequests++;
   request.on('end', () => {
-    if (streamPattern.test(text)) new StreamWriter(response, route);
+    if (route.failShare > 0 && Math.random() < route.failShare) injectFailure(request, response);
+    else if (streamPattern.test(text)) new StreamWriter(response, route);
     else if (route.latencyMs > 0) setTimeout(answerJson, route.latencyMs, response, route.json);
     else answerJson(response, route.json);
   });
