@@ -97,10 +97,10 @@ export function dropCacheDir(dir: string): void {
 }
 
 /** Switchyard as `npm start` starts it (bin/switchyard.js, the same V8 flags), one worker. */
-export function switchyardStart(node: string, root: string, label: string, configFile: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = root): StartCommand {
+export function switchyardStart(node: string, root: string, label: string, configFile: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = root, bin = join(root, 'bin/switchyard.js')): StartCommand {
   return {
     label, command: node, cwd, env, ready: 'readyz',
-    args: (port) => ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', join(root, 'bin/switchyard.js'),
+    args: (port) => ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', bin,
       ...(configFile === undefined ? [] : ['--config', configFile]), '--port', String(port), '--workers', '1'],
   };
 }

@@ -1,14 +1,17 @@
 // Entry point of the `switchyard` command.
+// The gateway itself (serve.ts and all it imports) is loaded only by the commands that run it, and
+// `serve` loads it while the config child (load-for-serve.ts) works: on two cores the two overlap.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
 import { parseCli, usage, UsageError } from './args.ts';
-import { checkAgentCliDrivers, checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
+import { loadForServe } from './load-for-serve.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
-  if (isWorkerProcess()) {
-    serveWorker();
+  if (cluster.isWorker) {
+    (await import('./serve.ts')).serveWorker();
     return undefined;
   }
   if (argv[0] === 'keys') {
@@ -45,9 +48,12 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return runUsage(args);
     }
     case 'serve': {
+      const serving = import('./serve.ts');
+      // a failed load returns before awaiting it: its own failure is then reported below, or not at all
+      serving.catch(() => {});
       let loaded;
       try {
-        loaded = await loadForServe(args);
+        loaded = await loadForServe(args, async () => [...(await serving).agentCliTypes()]);
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(`switchyard: the config has problems:\n${formatProblems(error.source, error.problems)}\n`);
@@ -56,6 +62,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         process.stderr.write(`switchyard: ${(error as Error).message}\n`);
         return 1;
       }
+      const { checkAgentCliDrivers, checkExposure, servePrimary, serveSingle, workerCount } = await serving;
       const exposure = checkExposure(loaded.config) ?? checkAgentCliDrivers(loaded.config);
       if (exposure !== undefined) {
         process.stderr.write(`switchyard: ${exposure}\n`);
@@ -80,6 +87,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
 async function checkConfig(file: string): Promise<number> {
   try {
     const { loadConfigFile } = await import('../config/load.ts');
+    const { checkAgentCliDrivers } = await import('./serve.ts');
     const { config, warnings } = loadConfigFile(file);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
     const undriven = checkAgentCliDrivers(config);
