@@ -2,7 +2,7 @@
 // config — a dozen providers, default features on — and zero-config), warm (the compile cache
 // already filled) and cold (an empty cache directory per start). Starts are interleaved per round
 // so machine drift spreads over every variant.
-// Usage: node bench/startup.ts [--runs 7] [--no-cold] [--no-zero] [--bin other/switchyard.js]
+// Usage: node bench/startup.ts [--runs 7] [--no-cold] [--no-zero] [--bin other/switchyard.js …]
 // (--bin: also start another entry point — e.g. a build of precompiled JavaScript — beside bin/switchyard.js)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { switchyardYaml } from './lib/systems.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const node = join(root, 'node_modules/.bin/node');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'no-cold': { type: 'boolean' }, 'no-zero': { type: 'boolean' }, bin: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'no-cold': { type: 'boolean' }, 'no-zero': { type: 'boolean' }, bin: { type: 'string', multiple: true } } });
 const runs = Number(values.runs);
 installCleanup();
 
@@ -35,7 +35,7 @@ const variants: Variant[] = [
   { start: floorStart(node, root, 9), cold: false },
   { start: switchyardStart(node, root, 'Switchyard, bench config, warm cache', configFile, withCache(process.env, warmCache)), cold: false },
 ];
-const bins: [string, string][] = [['Switchyard', join(root, 'bin/switchyard.js')], ...(values.bin === undefined ? [] : [[values.bin, resolve(values.bin)] as [string, string]])];
+const bins: [string, string][] = [['Switchyard', join(root, 'bin/switchyard.js')], ...(values.bin ?? []).map((bin): [string, string] => [bin, resolve(bin)])];
 for (const [name, bin] of bins) {
   if (name !== 'Switchyard') variants.push({ start: switchyardStart(node, root, `${name}, bench config, warm cache`, configFile, withCache(process.env, warmCache), root, bin), cold: false });
   if (values['no-zero'] !== true) variants.push({ start: switchyardStart(node, root, `${name}, zero-config, warm cache`, undefined, withCache(zeroEnv, warmCache), zeroDir, bin), cold: false });
