@@ -11,7 +11,15 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
   if (cluster.isWorker) {
-    (await import('./serve.ts')).serveWorker();
+    // The primary sends the config as soon as the worker is online, and a message that arrives
+    // while nobody listens is dropped: hold any until serveWorker listens, then hand them over.
+    const early: unknown[] = [];
+    const hold = (message: unknown) => early.push(message);
+    process.on('message', hold);
+    const { serveWorker } = await import('./serve.ts');
+    process.off('message', hold);
+    serveWorker();
+    for (const message of early) process.emit('message', message, undefined);
     return undefined;
   }
   if (argv[0] === 'keys') {
