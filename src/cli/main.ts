@@ -1,6 +1,6 @@
 // Entry point of the `switchyard` command.
 // The gateway itself (serve.ts and all it imports) is loaded only by the commands that run it, and
-// `serve` loads it while the config child (load-for-serve.ts) works: on two cores the two overlap.
+// `serve` loads it while the config child (load-for-serve.ts) works: with two cores they overlap.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
@@ -56,12 +56,16 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return runUsage(args);
     }
     case 'serve': {
-      const serving = import('./serve.ts');
-      // a failed load returns before awaiting it: its own failure is then reported below, or not at all
-      serving.catch(() => {});
+      // The child is spawned first (loadForServe spawns it before its first await), then the
+      // gateway's modules load — in this thread, while the child parses and validates the config.
+      let serving: Promise<typeof import('./serve.ts')> | undefined;
+      const gateway = () => serving ??= import('./serve.ts');
+      const loading = loadForServe(args, async () => [...(await gateway()).agentCliTypes()]);
+      // a failed config returns before awaiting the import: a failed import is then not reported
+      gateway().catch(() => {});
       let loaded;
       try {
-        loaded = await loadForServe(args, async () => [...(await serving).agentCliTypes()]);
+        loaded = await loading;
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(`switchyard: the config has problems:\n${formatProblems(error.source, error.problems)}\n`);
@@ -70,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         process.stderr.write(`switchyard: ${(error as Error).message}\n`);
         return 1;
       }
-      const { checkAgentCliDrivers, checkExposure, servePrimary, serveSingle, workerCount } = await serving;
+      const { checkAgentCliDrivers, checkExposure, servePrimary, serveSingle, workerCount } = await gateway();
       const exposure = checkExposure(loaded.config) ?? checkAgentCliDrivers(loaded.config);
       if (exposure !== undefined) {
         process.stderr.write(`switchyard: ${exposure}\n`);
