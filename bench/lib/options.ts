@@ -20,6 +20,8 @@ export interface Settings {
   agentSizes: BodySize[];
   agentSeconds: number;
   agentLatencySeconds: number;
+  /** Scenario 5: measured starts per system for start to ready (after one unmeasured start that warms the compile cache). */
+  startRuns: number;
 }
 
 export const quickSettings: Settings = {
@@ -30,6 +32,7 @@ export const quickSettings: Settings = {
   streamLevels: [1000], streamsPerConnection: 1,
   restSeconds: 3,
   agentSizes: ['256 KB'], agentSeconds: 3, agentLatencySeconds: 3,
+  startRuns: 3,
 };
 
 export const fullSettings: Settings = {
@@ -40,6 +43,7 @@ export const fullSettings: Settings = {
   streamLevels: [100, 250, 500, 1000], streamsPerConnection: 2,
   restSeconds: 10,
   agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 4, agentLatencySeconds: 4,
+  startRuns: 7,
 };
 
 export const scenarioNames: Record<number, string> = {

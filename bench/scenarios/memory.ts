@@ -1,12 +1,18 @@
 // Scenario 5: memory. RSS (VmRSS summed over each system's processes) idle after start-up, peak
-// while scenarios 3 and 4 ran, after load (after a rest), and the lifetime peak (VmHWM). With
-// --soak D, Switchyard ×1 carries steady mixed load for D and the RSS slope is reported.
+// while scenarios 3 and 4 ran, after load (after a rest), and the lifetime peak (VmHWM); then
+// start to ready, warm, for Switchyard ×1 and the Node floor (5a). With --soak D, Switchyard ×1
+// carries steady mixed load for D and the RSS slope is reported.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { runClient } from '../lib/client.ts';
 import { find, type Bench } from '../lib/context.ts';
 import { hwmMb, sleep } from '../lib/processes.ts';
 import { profiles } from '../lib/profiles.ts';
 import { num, ratioTable, table, type Metric } from '../lib/report.ts';
+import { floorStart, summarize, switchyardStart, timeOneStart, type StartCommand, type StartSample } from '../lib/startup.ts';
 import { slope } from '../lib/stats.ts';
+import { switchyardYaml } from '../lib/systems.ts';
 import { runWrk, writeWrkScript } from '../lib/wrk.ts';
 
 export async function memory(bench: Bench): Promise<void> {
@@ -36,11 +42,69 @@ export async function memory(bench: Bench): Promise<void> {
   const value = (index: number) => columns[index]!.values.switchyard;
   const check = (line: string, limit: number, measured: number | undefined) =>
     bench.report.check(line, `≤ ${limit} MB`, measured === undefined ? 'not measured' : `${num(measured)} MB`, measured === undefined ? undefined : measured <= limit);
-  check('Memory: idle RSS (Switchyard ×1)', 70, value(0));
+  // issue #17: idle RSS within 15 MB of the Node floor's, measured in the same run
+  const idleFloor = columns[0]!.values['node-floor'];
+  const idle = value(0);
+  bench.report.check('Memory: idle RSS (Switchyard ×1) over the Node floor\'s', '≤ floor + 15 MB',
+    idle === undefined || idleFloor === undefined ? 'not measured' : `${num(idle)} MB (floor ${num(idleFloor)} MB, +${num(idle - idleFloor)} MB)`,
+    idle === undefined || idleFloor === undefined ? undefined : idle - idleFloor <= 15);
   check('Memory: peak RSS under scenario 3 (Switchyard ×1)', 150, value(1));
   check(`Memory: peak RSS at ${num(Math.max(...settings.streamLevels))} streams (Switchyard ×1)`, 150, value(2));
+  await startToReady(bench);
   if (bench.options.soakMs > 0) await soak(bench);
   else bench.report.check('Memory: soak RSS slope (Switchyard ×1)', '< 1 MB/min', 'not run (use --soak 30m)', undefined);
+}
+
+const readyBudgetMs = 300;
+
+/**
+ * 5a. Start to ready, warm: fresh processes (not the ones under load), each on its own port —
+ * Switchyard ×1 as `npm start` starts it with the run's config until GET /readyz answers 200
+ * (listening, config loaded in its child, providers built), the Node floor until its port accepts.
+ * One unmeasured start each fills the compile cache; then `startRuns` starts, systems alternating.
+ */
+async function startToReady(bench: Bench): Promise<void> {
+  const { paths, options } = bench;
+  const runs = options.settings.startRuns;
+  const starts: StartCommand[] = [];
+  if (find(bench, 'node-floor') !== undefined) starts.push(floorStart(paths.node, paths.root, bench.mockPort));
+  if (find(bench, 'switchyard') !== undefined) {
+    const configFile = join(paths.work, 'switchyard-startup.yaml');
+    writeFileSync(configFile, switchyardYaml(bench.mockPort, 18080, join(paths.work, 'switchyard-startup-state')));
+    starts.push(switchyardStart(paths.node, paths.root, 'Switchyard ×1', configFile));
+  }
+  if (!starts.some((start) => start.ready === 'readyz')) {
+    bench.report.check('Start to ready, warm (Switchyard ×1)', `≤ ${readyBudgetMs} ms`, 'not measured (Switchyard ×1 not running)', undefined);
+    return;
+  }
+  bench.log(`[5a] start to ready: ${runs} warm starts of ${starts.map((start) => start.label).join(' and ')}`);
+  const load = loadavg();
+  const samples = new Map<StartCommand, StartSample[]>(starts.map((start) => [start, []]));
+  try {
+    for (const start of starts) await timeOneStart(start, 0);
+    for (let round = 0; round < runs; round++) {
+      const shift = round % starts.length;
+      for (const start of [...starts.slice(shift), ...starts.slice(0, shift)]) samples.get(start)!.push(await timeOneStart(start));
+    }
+  } catch (error) {
+    bench.report.note(`start to ready failed: ${(error as Error).message}`);
+    bench.report.check('Start to ready, warm (Switchyard ×1)', `≤ ${readyBudgetMs} ms`, 'failed', undefined);
+    return;
+  }
+  const summaries = starts.map((start) => summarize(start.label, samples.get(start)!));
+  const rows = summaries.map((summary) => {
+    const ready = summary.samples.map((sample) => sample.readyMs).sort((a, b) => a - b);
+    return [summary.label, num(summary.readyMs), `${num(ready[0])}–${num(ready.at(-1))}`, num(summary.idleRssMb)];
+  });
+  bench.report.add(`### 5a. Start to ready\n\nWall time from spawn to ready, warm (the compile cache filled by one unmeasured start), median of ${runs} starts, ` +
+    `systems alternating, each a fresh process: Switchyard ×1 as \`npm start\` starts it with this run's config, ready when \`GET /readyz\` answers 200 ` +
+    `(listening, config loaded, providers built); the Node floor ready when its port accepts. Idle RSS one second after ready. ` +
+    `Load average ${load.map((value) => value.toFixed(2)).join(' ')} when it began.\n\n` +
+    table(['system', 'start to ready ms (median)', 'range ms', 'idle RSS MB'], rows));
+  const gateway = summaries.find((summary) => summary.label === 'Switchyard ×1')!;
+  const floor = summaries.find((summary) => summary.label === 'Node floor');
+  bench.report.check('Start to ready, warm (Switchyard ×1)', `≤ ${readyBudgetMs} ms`,
+    `${num(gateway.readyMs)} ms${floor === undefined ? '' : ` (Node floor to listening: ${num(floor.readyMs)} ms)`}`, gateway.readyMs <= readyBudgetMs);
 }
 
 async function soak(bench: Bench): Promise<void> {

@@ -1,14 +1,25 @@
 // Entry point of the `switchyard` command.
+// The gateway itself (serve.ts and all it imports) is loaded only by the commands that run it, and
+// `serve` loads it while the config child (load-for-serve.ts) works: with two cores they overlap.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
 import { parseCli, usage, UsageError } from './args.ts';
-import { checkAgentCliDrivers, checkExposure, isWorkerProcess, loadForServe, servePrimary, serveSingle, serveWorker, workerCount } from './serve.ts';
+import { loadForServe } from './load-for-serve.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
-  if (isWorkerProcess()) {
+  if (cluster.isWorker) {
+    // The primary sends the config as soon as the worker is online, and a message that arrives
+    // while nobody listens is dropped: hold any until serveWorker listens, then hand them over.
+    const early: unknown[] = [];
+    const hold = (message: unknown) => early.push(message);
+    process.on('message', hold);
+    const { serveWorker } = await import('./serve.ts');
+    process.off('message', hold);
     serveWorker();
+    for (const message of early) process.emit('message', message, undefined);
     return undefined;
   }
   if (argv[0] === 'keys') {
@@ -45,9 +56,16 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return runUsage(args);
     }
     case 'serve': {
+      // The child is spawned first (loadForServe spawns it before its first await), then the
+      // gateway's modules load — in this thread, while the child parses and validates the config.
+      let serving: Promise<typeof import('./serve.ts')> | undefined;
+      const gateway = () => serving ??= import('./serve.ts');
+      const loading = loadForServe(args, async () => [...(await gateway()).agentCliTypes()]);
+      // a failed config returns before awaiting the import: a failed import is then not reported
+      gateway().catch(() => {});
       let loaded;
       try {
-        loaded = await loadForServe(args);
+        loaded = await loading;
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(`switchyard: the config has problems:\n${formatProblems(error.source, error.problems)}\n`);
@@ -56,6 +74,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         process.stderr.write(`switchyard: ${(error as Error).message}\n`);
         return 1;
       }
+      const { checkAgentCliDrivers, checkExposure, servePrimary, serveSingle, workerCount } = await gateway();
       const exposure = checkExposure(loaded.config) ?? checkAgentCliDrivers(loaded.config);
       if (exposure !== undefined) {
         process.stderr.write(`switchyard: ${exposure}\n`);
@@ -80,6 +99,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
 async function checkConfig(file: string): Promise<number> {
   try {
     const { loadConfigFile } = await import('../config/load.ts');
+    const { checkAgentCliDrivers } = await import('./serve.ts');
     const { config, warnings } = loadConfigFile(file);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
     const undriven = checkAgentCliDrivers(config);

@@ -5,47 +5,24 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, formatProblems } from '../config/config-error.ts';
-import { buildZeroConfigInChild, checkCandidateInChild, loadConfigFileInChild, maskedFileInChild } from '../config/subprocess.ts';
+import { checkCandidateInChild, loadConfigFileInChild, maskedFileInChild } from '../config/subprocess.ts';
 import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ConfigControl, ConfigOutcome, ConfigValidation } from '../admin/management-config.ts';
-import { findConfigPath } from '../config/locate.ts';
-import { deepFreeze } from '../config/freeze.ts';
 import { diffConfig, diffFields, summarizeDiff } from '../config/config-diff.ts';
 import { refuseReload, type ReloadRefusal, type WrittenEmpty } from '../config/reload-guard.ts';
 import { watchConfigFile } from '../config/watch.ts';
-import type { GatewayConfig, LogLevel } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { createLogger, createLoggers, type Logger } from '../observability/logger.ts';
 import { aggregateWorkerMetrics } from '../observability/metrics-cluster.ts';
 import { agentCliDrivers, startGateway, type RunningGateway } from '../main.ts';
 import type { ServeArgs } from './args.ts';
 import { isLoopback, renderBanner } from './banner.ts';
+import { applyOverrides, type LoadedConfig } from './load-for-serve.ts';
 
-export interface LoadedConfig {
-  config: GatewayConfig;
-  path: string | undefined;
-  notes: string[];
-}
-
-export function applyOverrides(config: GatewayConfig, args: ServeArgs): GatewayConfig {
-  const server = { ...config.server };
-  if (args.host !== undefined) server.host = args.host;
-  if (args.port !== undefined) server.port = args.port;
-  if (args.workers !== undefined) server.workers = args.workers;
-  const logging = { ...config.logging };
-  if (args.logLevel !== undefined) logging.level = args.logLevel as LogLevel;
-  return deepFreeze({ ...config, server, logging });
-}
-
-/** Loads the config the CLI points at (or builds the zero-config one) and applies flag overrides. */
-export async function loadForServe(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  const path = findConfigPath(args.config, env, process.cwd());
-  if (path === undefined) {
-    const zero = await buildZeroConfigInChild(env, [...agentCliDrivers.keys()]);
-    return { config: applyOverrides(zero.config, args), path: undefined, notes: zero.found };
-  }
-  const loaded = await loadConfigFileInChild(path, env);
-  return { config: applyOverrides(loaded.config, args), path, notes: loaded.warnings.map((warning) => `warning: ${warning}`) };
+/** The agent CLIs this build has drivers for. */
+export function agentCliTypes(): IterableIterator<string> {
+  return agentCliDrivers.keys();
 }
 
 /** Refuses an unauthenticated gateway on a non-loopback address unless the config says so. */
@@ -414,8 +391,4 @@ export function serveWorker(): void {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
-}
-
-export function isWorkerProcess(): boolean {
-  return cluster.isWorker;
 }

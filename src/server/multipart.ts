@@ -5,11 +5,23 @@
 // (an answer, a failure, the client leaving mid-upload) removes its spooled files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
+import type { BusboyFileStream, BusboyInstance } from '@fastify/busboy';
+import { createRequire } from 'node:module';
 import { ErrorCode, GatewayError, invalidRequest } from '../canonical/errors.ts';
 import { bodyCanceled, tooLarge } from './body.ts';
 import { SpooledForm, type FormPart, type SpooledFile } from './spooled-form.ts';
 import { uploadSpool, type UploadSpool } from './upload-spool.ts';
+
+/**
+ * @fastify/busboy, required on the first form rather than imported at start-up: most gateways never
+ * receive one, and it is about 1 MB of resident memory and a dozen modules. Synchronous, so the
+ * first form is read exactly as every later one.
+ */
+let busboy: typeof import('@fastify/busboy').Busboy | undefined;
+function loadBusboy(): typeof import('@fastify/busboy').Busboy {
+  busboy ??= (createRequire(import.meta.url)('@fastify/busboy') as typeof import('@fastify/busboy')).Busboy;
+  return busboy;
+}
 
 export interface MultipartLimits {
   /** Text fields, at most. */
@@ -112,7 +124,7 @@ class MultipartReader {
     this.response.once('close', this.onResponseClose);
     let parser: BusboyInstance;
     try {
-      parser = Busboy({
+      parser = loadBusboy()({
         headers: request.headers as { 'content-type': string },
         // no `parts` limit: past it busboy skips parts without a word; the two counts bound them
         limits: { fields: this.limits.fields, fieldSize: this.limits.fieldBytes, files: this.limits.files },
