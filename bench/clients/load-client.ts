@@ -4,9 +4,9 @@
 // its own process and prints one JSON line with the figures.
 // Usage: node bench/clients/load-client.ts '<ClientSpec as JSON>'
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { distribution, type Distribution } from '../lib/stats.ts';
-import { ResponseParser } from './response-parser.ts';
+import { connectParsed, ResponseParser } from './response-parser.ts';
 
 export interface ClientSpec {
   mode: 'sequential' | 'streams';
@@ -105,22 +105,14 @@ class Connection {
 
   start(): void {
     this.parser = this.newParser();
-    const socket = net.connect({ port: spec.port, host: '127.0.0.1', noDelay: true });
-    this.socket = socket;
-    socket.on('connect', () => this.send());
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.push(chunk);
-      } catch (error) {
-        this.abandon(`parse: ${(error as Error).message}`);
-      }
-    });
-    socket.on('error', (error) => this.abandon(`socket: ${error.message}`));
-    socket.on('close', () => {
-      this.parser.end();
-      if (this.busy && !this.failedLast) this.abandon('connection closed mid-response');
-      // Reconnect (after a pause if that connection failed) until the work is done.
-      if (!this.finished) setTimeout(() => this.start(), this.failedLast ? 100 : 0);
+    this.socket = connectParsed(spec.port, this.parser, {
+      connected: () => this.send(),
+      failed: (reason) => this.abandon(reason),
+      closed: () => {
+        if (this.busy && !this.failedLast) this.abandon('connection closed mid-response');
+        // Reconnect (after a pause if that connection failed) until the work is done.
+        if (!this.finished) setTimeout(() => this.start(), this.failedLast ? 100 : 0);
+      },
     });
   }
 

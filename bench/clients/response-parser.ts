@@ -1,5 +1,7 @@
-// A minimal HTTP/1.1 response parser for the load client: status, content-length or chunked
-// bodies, keep-alive. Payload bytes are handed out as views, never copied.
+// A minimal HTTP/1.1 response parser for the load clients: status, content-length or chunked
+// bodies, keep-alive. Payload bytes are handed out as views, never copied. And the keep-alive
+// connection both clients read their answers from through it.
+import net from 'node:net';
 
 export interface ResponseSink {
   /** `head`: the status line and headers, lower-cased. */
@@ -122,4 +124,33 @@ export class ResponseParser {
     this.line = '';
     this.sink.onComplete();
   }
+}
+
+/** What a client's connection reports (connectParsed). */
+export interface ConnectionEvents {
+  /** Connected: the first request may go. */
+  connected(): void;
+  /** The answer could not be read (a parse error) or the socket failed. */
+  failed(reason: string): void;
+  /** The socket closed; the parser has been told (a partial answer is then the caller's to judge). */
+  closed(): void;
+}
+
+/** One keep-alive connection to 127.0.0.1:`port` whose bytes go through `parser`. */
+export function connectParsed(port: number, parser: ResponseParser, events: ConnectionEvents): net.Socket {
+  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  socket.on('connect', () => events.connected());
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      parser.push(chunk);
+    } catch (error) {
+      events.failed(`unparsable response: ${(error as Error).message}`);
+    }
+  });
+  socket.on('error', (error) => events.failed(`socket error: ${error.message}`));
+  socket.on('close', () => {
+    parser.end();
+    events.closed();
+  });
+  return socket;
 }

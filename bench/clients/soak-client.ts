@@ -6,10 +6,10 @@
 // Runs as its own process and prints one JSON line (SoakClientResult) at the end.
 // Usage: node bench/clients/soak-client.ts '<SoakClientSpec as JSON>'
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { soakWindows, windowsOf } from '../lib/soak-windows.ts';
-import { ResponseParser } from './response-parser.ts';
+import { connectParsed, ResponseParser } from './response-parser.ts';
 import { allowedOutcomes, classifyAnswer, outcomes, type Outcome } from './soak-outcome.ts';
 
 export interface SoakClientSpec {
@@ -178,24 +178,16 @@ class Agent {
 
   start(): void {
     this.parser = this.newParser();
-    const socket = net.connect({ port: spec.port, host: '127.0.0.1', noDelay: true });
-    this.socket = socket;
-    socket.on('connect', () => this.send());
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.push(chunk);
-      } catch (error) {
-        this.broken('connection-broken', `unparsable response: ${(error as Error).message}`);
-      }
-    });
-    socket.on('error', (error) => this.broken('connection-broken', `socket error: ${error.message}`));
-    socket.on('close', () => {
-      this.parser.end();
-      if (this.busy) this.broken('connection-broken', 'connection closed before the answer was whole');
-      if (this.finished) return;
-      const pause = this.pauseBeforeReconnect;
-      this.pauseBeforeReconnect = false;
-      setTimeout(() => this.start(), pause ? 100 : 0);
+    this.socket = connectParsed(spec.port, this.parser, {
+      connected: () => this.send(),
+      failed: (reason) => this.broken('connection-broken', reason),
+      closed: () => {
+        if (this.busy) this.broken('connection-broken', 'connection closed before the answer was whole');
+        if (this.finished) return;
+        const pause = this.pauseBeforeReconnect;
+        this.pauseBeforeReconnect = false;
+        setTimeout(() => this.start(), pause ? 100 : 0);
+      },
     });
   }
 
