@@ -48,7 +48,10 @@ const rules: Readonly<Record<string, Rule>> = {
   'agent-clis': { values: ['canonical', 'streaming', 'util', 'providers/anthropic'], types: ['config'] },
   // governance (issue #15): key policies, limits, budgets, the key store; enforced by pipeline handlers
   governance: { values: ['canonical', 'util', 'state'], types: ['config'] },
-  pipeline: { values: ['agent-clis', 'canonical', 'config', 'governance', 'observability', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
+  // plugins (issue #18): the plugin API, the JS and Lua hosts and the built-in plugins; compiled
+  // into phase handlers by the pipeline
+  plugins: { values: ['canonical', 'util'], types: ['config'] },
+  pipeline: { values: ['agent-clis', 'canonical', 'config', 'governance', 'observability', 'plugins', 'routing', 'server', 'state', 'streaming', 'upstream', 'util'] },
   // the gateway's own endpoints (status, usage, probes): answered through the pipeline, never imported by it
   admin: { values: ['canonical', 'config', 'governance', 'observability', 'pipeline', 'routing', 'state', 'util'] },
   main: EVERYTHING,
