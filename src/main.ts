@@ -60,6 +60,9 @@ import { openaiSurfaces } from './surfaces/openai/routes.ts';
 import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
 import { geminiSurfaces } from './surfaces/gemini/routes.ts';
 import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
+import { PluginFailureCounts, PluginHost } from './pipeline/plugin-host.ts';
+import { disposePlugins, loadPlugins } from './plugins/load.ts';
+import { pluginSources } from './plugins/sources.ts';
 
 export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
   ['openai', openaiProvider],
@@ -115,7 +118,14 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
 }
 
 /** What limits and budgets take from the process: the clock, whether spend could be read, the soft-threshold metric. */
-type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore' | 'uiSessions'>;
+type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore' | 'uiSessions' | 'plugins'>;
+
+function withPlugins(governance: GovernanceDependencies, plugins: PluginHost | undefined): GovernanceDependencies {
+  return plugins === undefined ? governance : { ...governance, plugins };
+}
+
+/** How long replaced plugins are kept for the requests that started with them before they are disposed. */
+const PLUGIN_DISPOSE_DELAY_MS = 60_000;
 
 export function buildRuntime(config: GatewayConfig, logger: Logger, state: StateStores = new LocalStateStores(), agentClis?: AgentCliHost, governance: GovernanceDependencies = {}): Runtime {
   return new Runtime(config, { providerAdapters, logger, state, ...governance, ...(agentClis !== undefined ? { ownProviders: new Map([['agent-cli', agentClis.build]]) } : {}) });
@@ -210,8 +220,12 @@ export interface RunningGateway {
   url: string;
   port: number;
   metrics: GatewayMetrics;
-  /** Builds a runtime from a new snapshot and swaps it in; in-flight requests are unaffected. */
+  /**
+   * Builds a runtime from a new snapshot and swaps it in; in-flight requests are unaffected. A
+   * plugin that fails to load throws (PluginLoadError) and the previous runtime stays.
+   */
   reload(config: GatewayConfig): Promise<void>;
+
   /** The usage recorder (absent with `storage.enabled: false`). */
   usage: UsageRecorder | undefined;
   /** The gateway's own keys (absent with `storage.enabled: false`). */
@@ -259,7 +273,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     spendReadiness: ledger,
     onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
   };
-  const runtime = buildRuntime(config, logger, state, agentClis, governance);
+  // plugins (issue #18): loaded before each runtime is built; their failures are counted across reloads
+  const pluginFailures = new PluginFailureCounts();
+  const hostPlugins = async (next: GatewayConfig): Promise<PluginHost | undefined> => {
+    if (next.plugins.length === 0) return undefined;
+    const loaded = await loadPlugins(next.plugins, pluginSources, (message, fields) => logger.info(fields ?? {}, message));
+    return new PluginHost(loaded, { logger, failures: pluginFailures });
+  };
+  const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config)));
   // budgets of the YAML's keys and teams, and of the store's keys (read again when the store changes)
   const budgetPolicies = (current: Runtime): (KeyPolicy | undefined)[] => [...current.keyPolicies, ...(keys?.policies() ?? [])];
   await withinWait(ledger.load(budgetPolicies(runtime)));
@@ -290,7 +311,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...uiAssetRoutes(new UiAssets()),
   ];
   const metrics = new GatewayMetrics({
-    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets,
+    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures.counts,
     ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
   });
   // a reading every 10 s also keeps today's spend current across midnight with nobody watching
@@ -356,7 +377,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     keys,
     metrics,
     async reload(next: GatewayConfig) {
-      const fresh = buildRuntime(next, logger, state, agentClis, governance);
+      const plugins = await hostPlugins(next);
+      const previous = gateway.runtime.plugins;
+      const fresh = buildRuntime(next, logger, state, agentClis, withPlugins(governance, plugins));
       await withinWait(ledger.load(budgetPolicies(fresh)));
       if (discover) {
         await fresh.discoverAll();
@@ -366,6 +389,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       if (bodies !== undefined) bodies.secrets = fresh.secrets;
       state.responses.resize(next.cache);
       gateway.swap(fresh);
+      // the replaced plugins still serve the requests that started with them: let go of them later
+      if (previous !== undefined) setTimeout(() => void disposePlugins(previous.plugins), PLUGIN_DISPOSE_DELAY_MS).unref();
     },
     async drain(timeoutMs: number) {
       if (stopped) return true;
@@ -374,6 +399,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       sampler.stop();
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
+      await disposePlugins(gateway.runtime.plugins?.plugins ?? []);
       await agentClis.close();
       ledger.close();
       await usage?.close();
@@ -389,6 +415,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       sampler.stop();
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
+      await disposePlugins(gateway.runtime.plugins?.plugins ?? []);
       await agentClis.close();
       ledger.close();
       await usage?.close();

@@ -115,6 +115,11 @@ export interface StreamEncoder {
   encode(part: StreamPart): string;
   /** A terminal error in this dialect, after the stream has started. */
   encodeError(error: ErrorInfo): string;
+  /**
+   * Set once a stream filter (a plugin) ended the stream with an error part: the last `encode`
+   * rendered that error event, and the exchange ends the response after it.
+   */
+  readonly failure?: ErrorInfo | undefined;
 }
 
 /** Turns one dialect's upstream stream bytes into canonical parts. */

@@ -130,6 +130,12 @@ export const ErrorCode = {
   shuttingDown: 'SWY_ERR_GATEWAY_SHUTTING_DOWN',
   usageUnavailable: 'SWY_ERR_GATEWAY_USAGE_UNAVAILABLE',
   internal: 'SWY_ERR_GATEWAY_INTERNAL',
+  /** A plugin refused the request (`throw ctx.reject(status, message)`, a Lua `reject`). */
+  pluginRejected: 'SWY_ERR_PLUGIN_REJECTED',
+  /** A plugin's hook threw, under `on_error: closed`. */
+  pluginFailed: 'SWY_ERR_PLUGIN_FAILED',
+  /** A plugin's hook ran past its time budget (`closed`), or never returned and was interrupted. */
+  pluginTimeout: 'SWY_ERR_PLUGIN_TIMEOUT',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

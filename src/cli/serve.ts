@@ -10,6 +10,8 @@ import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ConfigControl, ConfigOutcome, ConfigValidation } from '../admin/management-config.ts';
 import { diffConfig, diffFields, summarizeDiff } from '../config/config-diff.ts';
+import { PluginLoadError } from '../plugins/load.ts';
+import { pluginWatchPaths } from '../plugins/watch-paths.ts';
 import { refuseReload, type ReloadRefusal, type WrittenEmpty } from '../config/reload-guard.ts';
 import { watchConfigFile } from '../config/watch.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -114,6 +116,8 @@ export class ConfigFile implements ConfigControl {
   readonly unavailable: string | undefined;
   /** Applies a vetted config to the process (and its workers); set once the gateway runs. */
   apply: (config: GatewayConfig) => Promise<Record<string, unknown>> = () => Promise.resolve({});
+  /** Told each config that was applied (the plugin files to watch follow it). */
+  onApplied: (config: GatewayConfig) => void = () => {};
   private readonly loaded: LoadedConfig;
   private readonly args: ServeArgs;
   private readonly logger: Logger;
@@ -125,6 +129,11 @@ export class ConfigFile implements ConfigControl {
     this.args = args;
     this.logger = logger;
     this.unavailable = unavailable;
+  }
+
+  /** The config as last applied. */
+  get current(): GatewayConfig {
+    return this.loaded.config;
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -209,8 +218,17 @@ export class ConfigFile implements ConfigControl {
       }
     }
     const diff = diffConfig(this.loaded.config, next.config);
-    const extra = await this.apply(next.config);
+    let extra: Record<string, unknown>;
+    try {
+      extra = await this.apply(next.config);
+    } catch (error) {
+      if (!(error instanceof PluginLoadError)) throw error;
+      // a plugin that does not load (a syntax error, a bad config): the previous set keeps serving
+      this.logger.error({ path, reason, plugin: error.entry, err: error.message }, 'config reload refused: a plugin failed to load; keeping the previous config');
+      return { applied: false, message: `${error.message}; the previous config stays`, problems: [{ path: error.entry, message: error.message }] };
+    }
     this.loaded.config = next.config;
+    this.onApplied(next.config);
     const changes = summarizeDiff(diff);
     this.logger.info({ path, reason, ...diffFields(diff), ...extra }, `config reloaded: ${changes}`);
     if (diff.restartNeeded.length > 0) this.logger.warn({ settings: diff.restartNeeded }, `${diff.restartNeeded.join(', ')} changed: this takes effect after a restart`);
@@ -250,6 +268,25 @@ function installReload(control: ConfigFile, logger: Logger): void {
   };
   watchConfigFile(path, () => reload('file changed'));
   process.on('SIGHUP', () => reload('SIGHUP'));
+  // a plugin's own file changing reloads too (the set of files follows the config as applied)
+  const watched = new Map<string, () => void>();
+  const followPlugins = (config: GatewayConfig) => {
+    const wanted = new Set(pluginWatchPaths(config.plugins));
+    for (const [file, stop] of watched) if (!wanted.has(file)) {
+      stop();
+      watched.delete(file);
+    }
+    for (const file of wanted) {
+      if (watched.has(file)) continue;
+      try {
+        watched.set(file, watchConfigFile(file, () => reload('plugin changed')));
+      } catch (error) {
+        logger.warn({ file, err: (error as Error).message }, 'cannot watch a plugin file: changes to it need a reload (SIGHUP)');
+      }
+    }
+  };
+  followPlugins(control.current);
+  control.onApplied = followPlugins;
 }
 
 function installShutdown(logger: Logger, drain: () => Promise<boolean>): void {

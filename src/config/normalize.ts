@@ -17,7 +17,7 @@ import { deepFreeze as freeze } from './freeze.ts';
 import { checkAuth, hasClientKeys, hasLimits, normalizeAuth } from './normalize-auth.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PluginConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 
@@ -375,6 +375,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
       timeoutMs: raw.state?.timeout_ms ?? DEFAULT_STATE.timeoutMs,
       ...(raw.state?.redis !== undefined && raw.state.redis !== '' ? { redis: raw.state.redis } : {}),
     },
+    plugins: normalizePlugins(raw.plugins ?? [], source),
   };
   if (config.server.workers !== 1 && config.providers.some((provider) => provider.agentCli !== undefined)) {
     warnings.push({ path: ['server', 'workers'], message: "each worker process runs its own agent-CLI workers and queue, so an agent CLI's `concurrency` applies per worker (your subscription sees workers × concurrency turns at once)" });
@@ -404,6 +405,31 @@ function normalizeStorage(raw: NonNullable<RawConfig['storage']>, source: string
   if (raw.path !== undefined) storage.path = storagePath(raw.path, source);
   if (raw.url !== undefined && raw.url !== '') storage.url = raw.url;
   return storage;
+}
+
+/** A `use:` without a slash or a file extension names a built-in plugin. */
+export function isBuiltinPlugin(use: string): boolean {
+  return !use.includes('/') && !use.includes('\\') && !/\.(?:[cm]?[jt]s|lua)$/i.test(use);
+}
+
+function normalizePlugins(raw: NonNullable<RawConfig['plugins']>, source: string): PluginConfig[] {
+  const plugins: PluginConfig[] = [];
+  raw.forEach((entry, index) => {
+    if (entry.enabled === false) return;
+    const builtin = isBuiltinPlugin(entry.use);
+    plugins.push({
+      index,
+      use: builtin ? entry.use : storagePath(entry.use, source),
+      builtin,
+      config: entry.config ?? {},
+      routes: entry.routes ?? [],
+      keys: entry.keys ?? [],
+      onError: entry.on_error ?? 'open',
+      timeoutMs: entry.timeout_ms ?? 50,
+      streamTimeoutMs: entry.stream_timeout_ms ?? 1,
+    });
+  });
+  return plugins;
 }
 
 /** `~/x` from the home directory; a relative path from the config file's directory (the working directory without a file). */

@@ -381,6 +381,17 @@ export const TracingSchema = Type.Object({
   headers: Type.Optional(Type.Record(Type.String(), Type.String(), { default: {}, description: 'Headers sent to the collector, e.g. an API key (`${VAR}` works; values are redacted from logs).' })),
 }, { ...closed, description: 'OpenTelemetry traces over OTLP/HTTP: one span per request and one per upstream attempt, with the GenAI semantic conventions (`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.provider.name`, `gen_ai.usage.*`). Off (and not loaded) unless set. Read at start-up: changes take effect after a restart.' });
 
+export const PluginEntrySchema = Type.Object({
+  use: Type.String({ minLength: 1, description: 'The plugin: a JS/TS module (`./plugins/my.ts`, `.js`, `.mjs`), a Lua file (`./hooks/redact.lua`) or a folder holding `handler.lua` (`./plugins/pii/`), relative to this file; or the name of a built-in (`payload-rules`, `redact`, `content-guard`, `webhook`: a name without a slash or extension).' }),
+  config: Type.Optional(Type.Unknown({ description: 'The plugin\'s own settings, checked by its `configSchema` (a built-in\'s are in docs/plugins.md). `${VAR}` works in them.' })),
+  routes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Model names (as the client asks for them) or globs (`gpt-*`, `claude-*`) this plugin applies to; empty or absent = every model.' })),
+  keys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Client key ids (`name` of `auth.keys`, or a stored key\'s id) this plugin applies to; empty or absent = every caller.' })),
+  on_error: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'What a hook that throws or runs past its time budget does to the request: `open` skips the hook (the request goes on as if it had not run), `closed` fails the request with a 500 (`SWY_ERR_PLUGIN_FAILED`) or 504 (`SWY_ERR_PLUGIN_TIMEOUT`) in the caller\'s dialect. Either way it is logged (once per burst) and counted in `switchyard_plugin_errors_total`.' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 50, description: 'Time budget of each request-side hook (onRequest, onAttempt, onResponse, onError) per call.' })),
+  stream_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1, description: 'Time budget of each onStreamEvent call (a stream hook must be cheap).' })),
+  enabled: Type.Optional(Type.Boolean({ default: true, description: 'false keeps the entry in the file without loading it.' })),
+}, { ...closed, description: 'One plugin. Hooks run in the order of this list (see docs/plugins.md).' });
+
 export const ConfigSchema = Type.Object({
   server: Type.Optional(ServerSchema),
   auth: Type.Optional(AuthSchema),
@@ -394,6 +405,7 @@ export const ConfigSchema = Type.Object({
   tracing: Type.Optional(TracingSchema),
   cache: Type.Optional(CacheSchema),
   state: Type.Optional(StateSchema),
+  plugins: Type.Optional(Type.Array(PluginEntrySchema, { default: [], errorMessage: "must be a list of plugins, each item starting with '- use:'", description: 'Plugins and guardrails (see docs/plugins.md): JS/TS or Lua hooks on the request lifecycle, and the built-ins (payload rules, redaction, content guard, webhook). Reloaded with the file, and when a plugin\'s own file changes; a plugin that fails to load keeps the previous set serving.' })),
 }, { ...closed, description: 'Switchyard configuration file.' });
 
 export type RawConfig = Static<typeof ConfigSchema>;

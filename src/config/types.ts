@@ -425,4 +425,24 @@ export interface GatewayConfig {
   tracing?: TracingConfig;
   cache: ResponseCacheConfig;
   state: StateConfig;
+  /** Plugins, in hook order (disabled entries left out). */
+  plugins: PluginConfig[];
+}
+
+/** One `plugins:` entry. */
+export interface PluginConfig {
+  /** Where it was in the file's list (for messages: `plugins[2]`). */
+  index: number;
+  /** An absolute path (JS/TS module, Lua file or folder), or a built-in's name when `builtin`. */
+  use: string;
+  builtin: boolean;
+  /** The entry's `config:` as written (after `${VAR}`), for the plugin's schema to check. */
+  config: unknown;
+  /** Model globs this plugin applies to; empty = every model. */
+  routes: string[];
+  /** Client key ids it applies to; empty = every caller. */
+  keys: string[];
+  onError: 'open' | 'closed';
+  timeoutMs: number;
+  streamTimeoutMs: number;
 }

@@ -99,6 +99,8 @@ export interface GatewayMetricsOptions {
   usageDropped?: () => number;
   /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
   budgetSoftExceeded?: () => ReadonlyMap<string, number>;
+  /** Plugin hook failures by `plugin\0hook\0kind` (read at scrape time). */
+  pluginErrors?: () => ReadonlyMap<string, number>;
   /** The shared state store's connection (`state.redis`), read at scrape time. */
   sharedState?: { readonly available: boolean; readonly outages: number };
 }
@@ -160,6 +162,19 @@ export class GatewayMetrics implements RequestObserver {
           for (const [label, value] of softBudgets()) {
             const separator = label.indexOf('\0');
             samples.push({ value, labels: { scope: label.slice(0, separator), name: label.slice(separator + 1) } });
+          }
+        },
+      }).registerIn(this.registry);
+    }
+    const pluginErrors = options.pluginErrors;
+    if (pluginErrors !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_plugin_errors_total', type: 'counter',
+        help: 'Plugin hook failures, by plugin, hook and kind: throw (the hook threw), timeout (it ran past its time budget).',
+        collect: (samples) => {
+          for (const [label, value] of pluginErrors()) {
+            const [plugin, hook, kind] = label.split('\0');
+            samples.push({ value, labels: { plugin: plugin!, hook: hook!, kind: kind! } });
           }
         },
       }).registerIn(this.registry);

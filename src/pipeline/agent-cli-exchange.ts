@@ -278,6 +278,17 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
       return;
     }
     const bytes = encoder.encode(part);
+    if (encoder.failure !== undefined) {
+      // a stream filter (a plugin) ended the stream with its error event: the turn stops here
+      const error = encoder.failure instanceof GatewayError ? encoder.failure : new GatewayError(encoder.failure.code, encoder.failure.message, encoder.failure);
+      this.endTurn(error, 'failed');
+      this.settled = true;
+      this.context.error = error;
+      this.context.response.end(bytes);
+      streamMeter.closed();
+      this.owner.onDone(this, error);
+      return;
+    }
     if (bytes !== '') {
       // a CLI cannot be paused: Node buffers what a slow client has not read yet (an answer's worth)
       this.context.response.write(bytes);

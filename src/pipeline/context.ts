@@ -11,6 +11,7 @@ import type { Route } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { RequestPayload } from './request-body.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
+import type { PluginRun } from './plugin-host.ts';
 import type { CacheFill, CacheStatus } from './response-cache.ts';
 import { pathOf, queryOf } from '../server/url.ts';
 
@@ -127,6 +128,13 @@ export class RequestContext {
   cached = false;
   /** The response has closed (the complete phase has run): a handler that waited must not go on. */
   closed = false;
+  /** decode: the plugins that apply to this request (undefined: none). */
+  plugins: PluginRun | undefined = undefined;
+  /**
+   * decode: a handler needs the request or its answer in canonical form (a plugin's onRequest,
+   * onResponse or onStreamEvent), so every attempt is translated, same dialect included.
+   */
+  translate = false;
 
   constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
     this.id = id;

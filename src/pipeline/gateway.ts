@@ -232,6 +232,9 @@ export class Gateway {
     context.body = payload.bytes;
     context.payload = payload;
     context.summary = summary;
+    context.modelAsked = summary.model;
+    // decode handlers (a plugin's onRequest) may change the name to route
+    context.routeModel = summary.model;
     const decoded = runPhase(context.phases.decode, context, runtime);
     if (decoded instanceof Promise) {
       this.resume(context, decoded, () => this.afterDecode(context, runtime, surface, payload));
@@ -242,10 +245,7 @@ export class Gateway {
   }
 
   private afterDecode(context: RequestContext, runtime: Runtime, surface: SurfaceAdapter, payload: RequestPayload): void {
-    const summary = context.summary!;
-    context.modelAsked = summary.model;
-    context.stream = summary.stream;
-    context.routeModel = summary.model;
+    context.stream = context.summary!.stream;
     const admitted = runPhase(context.phases.admit, context, runtime);
     if (admitted instanceof Promise) {
       this.resume(context, admitted, () => this.afterAdmit(context, runtime, surface, payload));

@@ -13,7 +13,8 @@
 //               `context.keyId` and, for a key with limits, `context.policy`.
 // decode        the body is parsed and the surface reads its summary (model, stream); handlers
 //               check what the summary says (model-name bounds, duplicate routing fields). The
-//               canonical request is built later, only when a translation needs it.
+//               canonical request is built later, only when a translation needs it — or here,
+//               when a plugin's onRequest reads or changes it (plugin-host.ts).
 // admit         may this caller make this request now: per-key and per-team allow-lists, rates,
 //               requests in flight, budgets (pipeline/limits.ts: reserve here, settle in complete).
 //               Empty unless some key or team has limits.
@@ -22,11 +23,15 @@
 // lookup        may the answer come from elsewhere: the response cache (a hit answers here;
 //               response-cache.ts), compiled only when some route has a cache.
 // attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
-//               classify; retries, fallbacks, cooldowns.
+//               classify; retries, fallbacks, cooldowns. Handlers see each attempt's provider,
+//               model and headers (plugins' onAttempt) before it is sent.
 // commit        the first byte goes to the client; no retry after this. Handlers see the answer's
 //               head before it is written (the rate-limit headers of a limited key, `x-switchyard-cache`).
-// stream        per-part filters over canonical stream parts (hooks, output guards). Empty today;
-//               a route with filters is translated rather than passed through.
+// stream        filters over the answer in canonical form: each stream part (plugins'
+//               onStreamEvent, output guards), a whole non-streamed answer (onResponse). A request
+//               a plugin needs canonical parts for (`context.translate`) is translated rather than
+//               passed through, same dialect included.
+// error         filters over an error about to be answered as a whole response (onError).
 // complete      after the response closed: cost, access log, metrics, usage, traces, body capture
 //               limits and budgets settled (later: webhooks). Off the critical path; must not throw.
 //
@@ -44,8 +49,10 @@
 //   it finds `context.closed` set on resolving;
 // - one request's handlers never run concurrently: the next one starts when the promise settles.
 import type { StreamEncoder } from '../canonical/adapters.ts';
+import type { CanonicalResponse } from '../canonical/response.ts';
 import type { StreamPart } from '../canonical/stream.ts';
-import { ErrorCode, GatewayError } from '../canonical/errors.ts';
+import { ErrorCode, GatewayError, type ErrorInfo } from '../canonical/errors.ts';
+import type { AttemptHandler, ErrorFilter, ResponseFilter, StreamFilter } from './plugin-host.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
 import { limitHandlers } from './limits.ts';
 import { boundedModelName, singleModelField } from './request-checks.ts';
@@ -54,7 +61,7 @@ import { UiSessions } from './ui-sessions.ts';
 import { compileResponseCache } from './response-cache.ts';
 import type { Runtime } from './runtime.ts';
 
-export const PHASE_NAMES = ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete'] as const;
+export const PHASE_NAMES = ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete', 'error'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /** A handler answered the request itself (a CORS preflight, a cache hit): nothing more to do. */
@@ -75,8 +82,7 @@ export type RequestHandler = (context: RequestContext, runtime: Runtime) => Phas
 /** Sees the head of a provider's answer just before it is written (the flat header list, which it may extend). */
 export type CommitHandler = (context: RequestContext, headers: string[]) => void;
 
-/** Sees (and may replace or drop, by returning undefined) each canonical stream part before it is encoded. */
-export type StreamFilter = (context: RequestContext, part: StreamPart) => StreamPart | undefined;
+export type { AttemptHandler, ErrorFilter, ResponseFilter, StreamFilter } from './plugin-host.ts';
 
 /** Told once the response has closed (`RequestObserver`): must not throw or block. */
 export type CompleteHandler = RequestObserver;
@@ -88,9 +94,13 @@ export interface Phases {
   readonly admit: readonly RequestHandler[];
   readonly route: readonly RequestHandler[];
   readonly lookup: readonly RequestHandler[];
+  readonly attempt: readonly AttemptHandler[];
   readonly commit: readonly CommitHandler[];
+  /** Filters over canonical stream parts, and over a whole non-streamed answer. */
   readonly stream: readonly StreamFilter[];
+  readonly response: readonly ResponseFilter[];
   readonly complete: readonly CompleteHandler[];
+  readonly error: readonly ErrorFilter[];
 }
 
 /** Handlers that outlive config snapshots (the process's metrics, usage recorder, access log, …). */
@@ -115,27 +125,85 @@ export function runPhase(handlers: readonly RequestHandler[], context: RequestCo
 }
 
 /**
- * The stream phase around a surface's encoder: each part goes through the filters first. With no
- * filter the encoder itself is returned, so an unfiltered stream pays nothing. The runner sends a
- * filtered route through translation, never pass-through (filters need parts, not bytes).
+ * The stream phase around a surface's encoder: each part goes through the filters first (a filter
+ * may put out several parts, or none). With no filter the encoder itself is returned, so an
+ * unfiltered stream pays nothing. A filter that refuses (throws a GatewayError: a plugin's
+ * rejection, a closed plugin's failure) or puts out an error part ends the stream there: the
+ * encoder's `failure` says so, and the exchange ends the response with that error event.
  */
 export function withStreamFilters(encoder: StreamEncoder, context: RequestContext): StreamEncoder {
   const filters = context.phases.stream;
   if (filters.length === 0) return encoder;
-  return {
-    contentType: encoder.contentType,
-    encode(part: StreamPart): string {
-      let current = part;
-      for (let i = 0; i < filters.length; i++) {
-        const next = filters[i]!(context, current);
-        if (next !== undefined) current = next;
+  return new FilteredEncoder(encoder, context, filters);
+}
+
+class FilteredEncoder implements StreamEncoder {
+  readonly contentType: string;
+  failure: ErrorInfo | undefined = undefined;
+  private readonly encoder: StreamEncoder;
+  private readonly context: RequestContext;
+  private readonly filters: readonly StreamFilter[];
+
+  constructor(encoder: StreamEncoder, context: RequestContext, filters: readonly StreamFilter[]) {
+    this.encoder = encoder;
+    this.context = context;
+    this.filters = filters;
+    this.contentType = encoder.contentType;
+  }
+
+  encode(part: StreamPart): string {
+    if (this.failure !== undefined) return '';
+    try {
+      return this.through(part, 0);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      this.failure = error;
+      return this.encoder.encode({ type: 'error', error });
+    }
+  }
+
+  encodeError(error: ErrorInfo): string {
+    return this.encoder.encodeError(error);
+  }
+
+  private through(part: StreamPart, from: number): string {
+    let current = part;
+    for (let i = from; i < this.filters.length; i++) {
+      const next = this.filters[i]!(this.context, current);
+      if (next === undefined) {
         // the terminal parts always go out: a filter may change them, never drop them
-        else if (current.type !== 'response-end' && current.type !== 'error') return '';
+        if (current.type !== 'response-end' && current.type !== 'error') return '';
+        continue;
       }
-      return encoder.encode(current);
-    },
-    encodeError: (error) => encoder.encodeError(error),
-  };
+      if (Array.isArray(next)) {
+        let out = '';
+        for (const item of next as readonly StreamPart[]) {
+          if (this.failure !== undefined) break;
+          out += this.through(item, i + 1);
+        }
+        return out;
+      }
+      current = next as StreamPart;
+    }
+    if (current.type === 'error' && part.type !== 'error') this.failure = current.error;
+    return this.encoder.encode(current);
+  }
+}
+
+/** The error phase: what each filter makes of the error about to be answered (none: the error itself). */
+export function filterError(context: RequestContext, error: ErrorInfo): ErrorInfo {
+  const filters = context.phases.error;
+  let current = error;
+  for (let i = 0; i < filters.length; i++) current = filters[i]!(context, current);
+  return current;
+}
+
+/** The stream phase over a whole non-streamed answer. */
+export function filterResponse(context: RequestContext, response: CanonicalResponse): CanonicalResponse {
+  const filters = context.phases.response;
+  let current = response;
+  for (let i = 0; i < filters.length; i++) current = filters[i]!(context, current);
+  return current;
 }
 
 // ----- the built-in handlers -------------------------------------------------------------------
@@ -205,7 +273,7 @@ function costOf(runtime: Runtime): CompleteHandler {
 }
 
 /** Phases with no handler: a request context's value until the gateway sets the real ones. */
-export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], decode: [], admit: [], route: [], lookup: [], commit: [], stream: [], complete: [] });
+export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], decode: [], admit: [], route: [], lookup: [], attempt: [], commit: [], stream: [], response: [], complete: [], error: [] });
 
 /**
  * The phases of one config snapshot (and of the key store as it is now). Built-in features are
@@ -217,17 +285,24 @@ export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phase
   // key and team limits: only while some key or team (the YAML's or the store's) has one; the
   // gateway compiles the phases again when the store gains its first or loses its last
   const limits = runtime.limited ? limitHandlers(runtime.limits!, runtime.now) : undefined;
+  // plugins (plugin-host.ts): only the phases some loaded plugin has a hook for
+  const plugins = runtime.plugins?.handlers;
+  const one = <T>(handler: T | undefined): T[] => (handler !== undefined ? [handler] : []);
   return Object.freeze({
     accept: [browserGuard],
     authenticate: [runtime.auth.enabled ? clientKey : adminOnly],
-    decode: [boundedModelName, singleModelField],
+    // plugins' onRequest after the built-in checks, before limits and routing see the request
+    decode: [boundedModelName, singleModelField, ...one(plugins?.decode)],
     admit: limits !== undefined ? [limits.admit] : [],
     route: [],
     lookup: cache !== undefined ? [cache.lookup] : [],
+    attempt: one(plugins?.attempt),
     commit: [...(limits !== undefined ? [limits.commit] : []), ...(cache !== undefined ? [cache.commit] : [])],
-    stream: [],
-    // limits settle once the cost is known; the cache stores last: the access line and usage go out first
-    complete: [costOf(runtime), ...(limits !== undefined ? [limits.complete] : []), ...process.complete, ...(cache !== undefined ? [cache.complete] : [])],
+    stream: one(plugins?.stream),
+    response: one(plugins?.response),
+    // limits settle once the cost is known; the cache stores last: the access line and usage go out
+    // first; plugins' onComplete after everything (each in a task of its own)
+    complete: [costOf(runtime), ...(limits !== undefined ? [limits.complete] : []), ...process.complete, ...(cache !== undefined ? [cache.complete] : []), ...one(plugins?.complete)],
+    error: one(plugins?.error),
   });
 }
-

@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../canonical/errors.ts';
 import { GatewayError, ErrorCode } from '../canonical/errors.ts';
 import { makeHeadersSafe } from '../util/header-value.ts';
 import type { RequestContext } from './context.ts';
+import { filterError } from './phases.ts';
 
 export function baseHeaders(context: RequestContext): string[] {
   return ['x-request-id', context.id];
@@ -35,7 +36,9 @@ export function sendJson(context: RequestContext, status: number, body: string, 
 }
 
 /** Renders an error in the dialect of the surface that was asked (OpenAI's when none matched). */
-export function sendError(context: RequestContext, error: ErrorInfo, extraHeaders: readonly string[] = []): void {
+export function sendError(context: RequestContext, seen: ErrorInfo, extraHeaders: readonly string[] = []): void {
+  // the error phase (plugins' onError) may replace it
+  const error = context.phases.error.length === 0 ? seen : filterError(context, seen);
   context.error = error;
   const wire = (context.surface ?? context.errorSurface).encodeError(error);
   // an attempt that dropped unsupported tools says so in its error answer too, as in its success

@@ -16,7 +16,7 @@ import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './pass-through-exchange.ts';
 import type { RequestPayload } from './request-body.ts';
-import { withStreamFilters } from './phases.ts';
+import { filterResponse, withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { HttpProviderRuntime, ProviderRuntime, Runtime } from './runtime.ts';
@@ -213,9 +213,22 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   private passThrough(provider: HttpProviderRuntime): boolean {
     const surface = this.input.surface;
     if (!provider.wires.has(surface.wire)) return false;
-    // stream filters need canonical parts, so a filtered stream is always translated — when the
-    // surface has parts at all (media APIs have none: their streams only ever pass through)
-    return this.input.suffix === undefined && (!this.input.summary.stream || this.context.phases.stream.length === 0 || !translatable(surface));
+    // plugins that read or change the request or its answer need canonical parts, so such a
+    // request is always translated — when the surface has parts at all (media APIs have none:
+    // they only ever pass through)
+    return this.input.suffix === undefined && (!this.context.translate || !translatable(surface));
+  }
+
+  /**
+   * The attempt phase's handlers (plugins' onAttempt) see the attempt and may change its headers
+   * (a copy: the list may be shared); a refusal skips this target like a request it cannot express.
+   */
+  private attemptHeaders(provider: HttpProviderRuntime, model: string, headers: readonly string[]): string[] {
+    const handlers = this.context.phases.attempt;
+    if (handlers.length === 0) return headers as string[];
+    const copy = [...headers];
+    for (let i = 0; i < handlers.length; i++) handlers[i]!(this.context, { provider: provider.name, model, dialect: provider.adapter.dialect, attempt: this.planner.attempts, headers: copy });
+    return copy;
   }
 
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
@@ -249,7 +262,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       return new PassThroughExchange({
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
-        forwardHeaders: adapter.forwardHeaders(surfaceRequest),
+        forwardHeaders: this.attemptHeaders(provider, model, adapter.forwardHeaders(surfaceRequest)),
         body: payload.forAttempt(rename ? model : undefined),
         stream: summary.stream,
       });
@@ -270,11 +283,12 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         // same dialect on both sides (translated because of a suffix): the client's own headers
         // (e.g. anthropic-beta) still go upstream
         if (adapter.dialect === surface.dialect) upstream.headers.push(...adapter.forwardHeaders(surfaceRequest));
+        upstream.headers = this.attemptHeaders(provider, model, upstream.headers);
         translation = {
           translateBody: (answer) => {
             const decoded = providerCodec.decodeResponse(answer, request);
             context.usage = decoded.usage;
-            return codec.encodeResponse(decoded, request);
+            return codec.encodeResponse(filterResponse(context, decoded), request);
           },
           ...(request.stream ? { stream: { decoder: providerCodec.createStreamDecoder(request), encoder: withStreamFilters(codec.createStreamEncoder(request, surfaceRequest), context) } } : {}),
         };

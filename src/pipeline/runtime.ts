@@ -5,6 +5,7 @@ import type { ModelCatalog, ProviderAdapter, ProviderContext, Wire } from '../ca
 import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../config/types.ts';
 import { passwordOf } from '../util/url-password.ts';
 import { DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS } from '../config/defaults.ts';
+import type { PluginHost } from './plugin-host.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
@@ -46,6 +47,8 @@ export interface RuntimeDependencies {
   onSoftBudget?: (event: SoftBudgetEvent) => void;
   /** The dashboard's sessions (/ui), outliving this runtime; none: the management API ignores cookies. */
   uiSessions?: UiSessions;
+  /** This config's plugins, loaded (plugins/load.ts) and hosted (plugin-host.ts); none without `plugins:`. */
+  plugins?: PluginHost;
 }
 
 const ALWAYS_AVAILABLE: SpendReadiness = Object.freeze({ available: true });
@@ -163,6 +166,8 @@ export class Runtime {
   readonly sessions: SessionStore;
   /** Prices of this config (overrides, then the built-in list), for the cost of each answer. */
   readonly prices: PriceTable;
+  /** The loaded plugins of this config, compiled into phase handlers; undefined without any. */
+  readonly plugins: PluginHost | undefined;
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
   readonly keyIds = new Map<string, readonly string[]>();
   /** The last active health check per provider (only those that configure one). */
@@ -192,6 +197,7 @@ export class Runtime {
     this.retryBudget = dependencies.state.newRetryBudget(config.routing.retryBudget);
     this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
+    this.plugins = dependencies.plugins;
     this.keyStore = dependencies.keyStore;
     this.configLimited = this.keyPolicies.some(enforces);
     this.configKeyCache = this.keyPolicies.some((policy) => policy?.cache !== undefined && policy.cache.ttlSeconds > 0);

@@ -92,11 +92,14 @@ export class TranslatingExchange extends UpstreamExchange implements PartSink {
       // fields present override earlier ones (the canonical stream's rule)
       this.context.usage = this.context.usage === undefined ? { ...part.usage! } : { ...this.context.usage, ...part.usage! };
     }
-    const encoded = this.translation.stream!.encoder.encode(part);
-    if (part.type === 'response-end' || part.type === 'error') {
+    const encoder = this.translation.stream!.encoder;
+    const encoded = encoder.encode(part);
+    // a stream filter (a plugin) may end the stream with an error of its own
+    const failure = part.type === 'error' ? part.error : encoder.failure;
+    if (part.type === 'response-end' || failure !== undefined) {
       this.finished = true;
       if (!this.committed) this.open();
-      const error = part.type === 'error' ? asError(part.error) : undefined;
+      const error = failure !== undefined ? asError(failure) : undefined;
       if (error !== undefined) this.context.error = error;
       this.context.response.end(encoded);
       this.done(error);

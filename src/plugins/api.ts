@@ -36,8 +36,10 @@ export interface PluginContext<Config = unknown> {
   readonly keyId: string;
   /** The model name the client asked for. */
   readonly model: string;
-  /** The caller's dialect: `openai-chat`, `openai-responses`, `anthropic`, `gemini`, `ollama`, … */
+  /** The caller's dialect: `openai`, `anthropic`, `gemini` or `ollama`. */
   readonly dialect: string;
+  /** The endpoint called: `openai-chat`, `openai-responses`, `anthropic-messages`, `gemini-generate`, `ollama-chat`, … */
+  readonly surface: string;
   /** The request path, e.g. `/v1/chat/completions`. */
   readonly path: string;
   /** Whether the client asked for a stream. */

@@ -12,3 +12,11 @@ export function compileGlob(pattern: string): RegExp {
 export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
+
+/** A matcher for a list of names and patterns: exact names by set lookup, patterns as one RegExp. */
+export function compileGlobs(patterns: readonly string[]): (name: string) => boolean {
+  const exact = new Set(patterns.filter((pattern) => !isGlob(pattern)));
+  const globs = patterns.filter(isGlob).map((pattern) => compileGlob(pattern).source);
+  const combined = globs.length === 0 ? undefined : new RegExp(globs.join('|'));
+  return (name) => exact.has(name) || (combined !== undefined && combined.test(name));
+}

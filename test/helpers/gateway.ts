@@ -2,7 +2,7 @@
 // integration tests exercise the listener, routing and upstream pools over real sockets.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { AliasConfig, AliasTarget, GatewayConfig, PriceOverride, ProviderConfig, ResponseCacheConfig, RoutingConfig, ServerConfig, StateConfig } from '../../src/config/types.ts';
+import type { AliasConfig, AliasTarget, GatewayConfig, PluginConfig, PriceOverride, ProviderConfig, ResponseCacheConfig, RoutingConfig, ServerConfig, StateConfig } from '../../src/config/types.ts';
 import { DEFAULT_RESPONSE_CACHE, DEFAULT_ROUTING, DEFAULT_STATE, defaultServerConfig } from '../../src/config/defaults.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import type { AgentCliConfig } from '../../src/config/types.ts';
@@ -21,6 +21,8 @@ export interface TestAlias extends Partial<Omit<AliasConfig, 'targets'>> {
 
 export interface TestGatewayOptions {
   providers: TestProvider[];
+  /** Plugins (`use` an absolute path or a built-in's name with `builtin: true`), over the entry defaults. */
+  plugins?: (Partial<PluginConfig> & { use: string })[];
   models?: TestAlias[];
   /** Routing settings over the defaults. */
   routing?: Partial<RoutingConfig>;
@@ -114,6 +116,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     prices: options.prices ?? [],
     cache: { ...DEFAULT_RESPONSE_CACHE, ...options.cache },
     state: { ...DEFAULT_STATE, ...options.state },
+    plugins: (options.plugins ?? []).map((plugin, index) => ({ index, builtin: false, config: {}, routes: [], keys: [], onError: 'open' as const, timeoutMs: 50, streamTimeoutMs: 1, ...plugin })),
   };
 }
 

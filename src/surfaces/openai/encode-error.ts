@@ -37,6 +37,9 @@ const openaiCodes: Record<string, string> = {
   [ErrorCode.shuttingDown]: 'shutting_down',
   [ErrorCode.usageUnavailable]: 'usage_unavailable',
   [ErrorCode.internal]: 'internal_error',
+  [ErrorCode.pluginRejected]: 'plugin_rejected',
+  [ErrorCode.pluginFailed]: 'plugin_failed',
+  [ErrorCode.pluginTimeout]: 'plugin_timeout',
 };
 
 function errorType(status: number): string {

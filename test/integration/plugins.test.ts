@@ -1,0 +1,188 @@
+// JS/TS plugins through a real gateway against the mock upstream: every hook point (onRequest,
+// onAttempt, onResponse, onStreamEvent, onError, onComplete), their order, rejection in the
+// caller's dialect, scoping by route and key, pass-through kept byte for byte where no plugin
+// applies, and isolation: a hook that throws (open and closed) or overruns its budget.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestGatewayOptions } from '../helpers/gateway.ts';
+import { anthropicAnswer, chat, messages, MOCK_TEXT, openaiProvider, post, startGatewayFor, startMocks, sleep, assertAnthropicError, assertOpenAIError, openaiStreamText } from '../helpers/resilience.ts';
+
+const T = { timeout: 30_000 };
+
+/** Writes a plugin module into a fresh folder; returns its path. */
+function pluginFile(source: string, name = 'plugin.ts'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-plugin-'));
+  const file = join(dir, name);
+  writeFileSync(file, source);
+  return file;
+}
+
+interface Seen { events: unknown[] }
+const seen = (): Seen => ((globalThis as Record<string, unknown>)['__pluginTest'] ??= { events: [] }) as Seen;
+
+async function setup(t: TestContext, plugins: TestGatewayOptions['plugins'], extra: Partial<TestGatewayOptions> = {}) {
+  seen().events.length = 0;
+  const { mock } = await startMocks(t, { mock: {} });
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], plugins, ...extra });
+  return { mock, gateway };
+}
+
+const REWRITE = `
+export default {
+  name: 'rewrite',
+  hooks: {
+    onRequest(ctx, request) {
+      for (const message of request.messages) for (const part of message.content) if (part.type === 'text') part.text = part.text.replace('secret', '[gone]');
+      request.sampling.temperature = 0.25;
+      globalThis.__pluginTest.events.push({ hook: 'onRequest', model: ctx.model, dialect: ctx.dialect, key: ctx.header('authorization') });
+    },
+  },
+};`;
+
+test('onRequest changes the canonical request: a same-dialect request is translated so the change reaches the provider', T, async (t) => {
+  const { mock, gateway } = await setup(t, [{ use: pluginFile(REWRITE) }]);
+  const reply = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'my secret plan' }] }, { authorization: 'Bearer client-secret' });
+  assert.equal(reply.status, 200, reply.text);
+  assert.equal(reply.json().choices[0].message.content, MOCK_TEXT);
+  const sent = mock.requests.find((request) => request.method === 'POST')!;
+  assert.equal(sent.body.messages[0].content, 'my [gone] plan');
+  assert.equal(sent.body.temperature, 0.25);
+  assert.deepEqual(seen().events, [{ hook: 'onRequest', model: 'mock-gpt', dialect: 'openai', key: undefined }], 'credentials are not readable by a hook');
+});
+
+test('a request no plugin applies to stays a byte-for-byte pass-through', T, async (t) => {
+  const { mock, gateway } = await setup(t, [{ use: pluginFile(REWRITE), routes: ['other-*'] }]);
+  const body = '{"model":"mock-gpt","messages":[{"role":"user","content":"my secret plan"}],  "temperature":1}';
+  const reply = await post(gateway, '/v1/chat/completions', body);
+  assert.equal(reply.status, 200, reply.text);
+  assert.equal(mock.requests.find((request) => request.method === 'POST')!.rawBody.toString(), body);
+  assert.deepEqual(seen().events, []);
+});
+
+test('plugins run in the order of the config, and scope by route and key', T, async (t) => {
+  const marker = (name: string) => pluginFile(`export default { name: '${name}', hooks: { onRequest(ctx, request) { request.messages[0].content[0].text += ' ${name}'; } } };`);
+  const { mock, gateway } = await setup(t, [{ use: marker('first') }, { use: marker('second'), routes: ['mock-*'] }, { use: marker('never'), routes: ['gpt-*'] }, { use: marker('keyed'), keys: ['someone'] }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.equal(mock.requests.find((request) => request.method === 'POST')!.body.messages[0].content, 'hi first second');
+});
+
+test('onRequest may route elsewhere by changing the model, or return a replacement request', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'router', hooks: { onRequest(ctx, request) { return { ...request, model: 'routed-model' }; } } };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin }], { models: [{ name: 'routed-model', targets: [{ provider: 'mock', model: 'mock-target' }] }] });
+  const reply = await chat(gateway, 'anything');
+  assert.equal(reply.status, 200, reply.text);
+  assert.equal(mock.requests.find((request) => request.method === 'POST')!.body.model, 'mock-target');
+});
+
+test('a rejection reaches the client in its own dialect (OpenAI and Anthropic shapes)', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'guard', hooks: { onRequest(ctx) { throw ctx.reject(403, 'blocked by policy'); } } };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin }]);
+  const openai = await chat(gateway, 'mock-gpt');
+  assert.equal(assertOpenAIError(openai, 403, 'plugin_rejected').message, 'blocked by policy');
+  const anthropic = await messages(gateway, 'mock-gpt');
+  assert.equal(assertAnthropicError(anthropic, 403, 'permission_error').message, 'blocked by policy');
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').length, 0, 'nothing went upstream');
+});
+
+test('onResponse changes a non-streamed answer; onStreamEvent changes, drops and inserts stream parts', T, async (t) => {
+  const plugin = pluginFile(`
+export default {
+  name: 'shout',
+  hooks: {
+    onResponse(ctx, response) {
+      for (const part of response.content) if (part.type === 'text') part.text = part.text.toUpperCase();
+    },
+    onStreamEvent(ctx, part) {
+      if (part.type !== 'text-delta') return undefined;
+      if (part.delta.includes('from')) return null;
+      return [{ ...part, delta: part.delta.toUpperCase() }, { type: 'text-delta', index: part.index, delta: '!' }];
+    },
+  },
+};`);
+  const { gateway } = await setup(t, [{ use: plugin }]);
+  const whole = await chat(gateway, 'mock-gpt');
+  assert.equal(whole.json().choices[0].message.content, MOCK_TEXT.toUpperCase());
+  const streamed = await chat(gateway, 'mock-gpt', { stream: true });
+  assert.equal(streamed.status, 200);
+  assert.equal(openaiStreamText(streamed.events()), 'HELLO! THE! MOCK.!');
+});
+
+test('a stream hook that returns an error part ends the stream with that error event', T, async (t) => {
+  const plugin = pluginFile(`
+export default { name: 'cut', hooks: { onStreamEvent(ctx, part) {
+  if (part.type === 'text-delta' && part.delta.includes('the')) return { type: 'error', error: { code: 'SWY_ERR_PLUGIN_REJECTED', status: 400, message: 'cut here', origin: 'gateway', errorClass: 'none', retryable: false, fallbackAllowed: false } };
+} } };`);
+  const { gateway } = await setup(t, [{ use: plugin }]);
+  const streamed = await chat(gateway, 'mock-gpt', { stream: true });
+  assert.match(streamed.text, /cut here/);
+  assert.doesNotMatch(streamed.text, /mock\./);
+  assert.doesNotMatch(streamed.text, /\[DONE\]/);
+});
+
+test('onAttempt sees each attempt and may add headers, never credentials', T, async (t) => {
+  const plugin = pluginFile(`
+export default { name: 'tag', hooks: { onAttempt(ctx, attempt) {
+  globalThis.__pluginTest.events.push({ provider: attempt.provider, model: attempt.model, attempt: attempt.attempt, auth: attempt.headers.authorization });
+  attempt.headers['x-tag'] = 'tagged';
+  attempt.headers.authorization = 'Bearer stolen';
+} } };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  const sent = mock.requests.find((request) => request.method === 'POST')!;
+  assert.equal(sent.headers['x-tag'], 'tagged');
+  assert.notEqual(sent.headers.authorization, 'Bearer stolen');
+  assert.deepEqual(seen().events, [{ provider: 'mock', model: 'mock-gpt', attempt: 1, auth: undefined }]);
+});
+
+test('onError replaces the error answered; onComplete gets the summary off the response path', T, async (t) => {
+  const plugin = pluginFile(`
+export default { name: 'errors', hooks: {
+  onError(ctx, error) { return { ...error, message: 'friendlier: ' + error.code }; },
+  onComplete(ctx, summary) { globalThis.__pluginTest.events.push({ status: summary.status, model: summary.model, provider: summary.provider, usage: summary.usage !== undefined }); },
+} };`);
+  const { gateway } = await setup(t, [{ use: plugin }], { providers: [] } as Partial<TestGatewayOptions>);
+  const missing = await chat(gateway, 'no-such-model');
+  assert.equal(assertOpenAIError(missing, 404).message, 'friendlier: SWY_ERR_ROUTING_MODEL_NOT_FOUND');
+  for (let i = 0; i < 50 && seen().events.length === 0; i++) await sleep(10);
+  assert.deepEqual(seen().events, [{ status: 404, model: 'no-such-model', provider: '', usage: false }]);
+});
+
+test('a hook that throws is skipped with on_error: open and fails the request with closed; both are counted', T, async (t) => {
+  const source = `export default { name: 'broken', hooks: { onRequest() { throw new Error('oops'); } } };`;
+  const { gateway } = await setup(t, [{ use: pluginFile(source) }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200, 'open: the request goes on');
+  const closed = await setup(t, [{ use: pluginFile(source), onError: 'closed' }]);
+  const reply = await chat(closed.gateway, 'mock-gpt');
+  assert.match(assertOpenAIError(reply, 500, 'plugin_failed').message, /Plugin 'broken' failed in onRequest: oops/);
+  const metrics = await (await fetch(`${closed.gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_plugin_errors_total\{plugin="broken",hook="onRequest",kind="throw"\} 1/);
+});
+
+test('a hook past its budget is a timeout; an asynchronous one too', T, async (t) => {
+  const slow = pluginFile(`export default { name: 'slow', hooks: { onRequest() { const until = performance.now() + 30; while (performance.now() < until) {} } } };`);
+  const { gateway } = await setup(t, [{ use: slow, onError: 'closed', timeoutMs: 5 }]);
+  assert.match(assertOpenAIError(await chat(gateway, 'mock-gpt'), 504, 'plugin_timeout').message, /ran past its 5 ms budget/);
+  const later = pluginFile(`export default { name: 'later', hooks: { onRequest() { return new Promise((resolve) => setTimeout(resolve, 500)); } } };`);
+  const other = await setup(t, [{ use: later, onError: 'closed', timeoutMs: 20 }]);
+  assertOpenAIError(await chat(other.gateway, 'mock-gpt'), 504, 'plugin_timeout');
+  const open = await setup(t, [{ use: later, timeoutMs: 20 }]);
+  assert.equal((await chat(open.gateway, 'mock-gpt')).status, 200, 'open: a late asynchronous hook is skipped');
+});
+
+test('an Anthropic caller is translated too when a plugin reads its request', T, async (t) => {
+  const { anthropic } = await startMocks(t, { anthropic: (request) => anthropicAnswer(request) });
+  const plugin = pluginFile(REWRITE);
+  seen().events.length = 0;
+  const gateway = await startGatewayFor(t, {
+    providers: [{ name: 'claude', dialect: 'anthropic', baseUrl: `${anthropic.url}/v1`, models: ['*'], apiKeys: ['sk-ant-upstream'], auth: { header: 'x-api-key', prefix: '' }, headers: { 'anthropic-version': '2023-06-01' } }],
+    plugins: [{ use: plugin }],
+  });
+  const reply = await messages(gateway, 'claude-x', { messages: [{ role: 'user', content: 'a secret' }] });
+  assert.equal(reply.status, 200, reply.text);
+  const sent = anthropic.requests.find((request) => request.method === 'POST')!;
+  assert.match(JSON.stringify(sent.body.messages[0]), /a \[gone\]/);
+  assert.equal(sent.body.temperature, 0.25);
+});
