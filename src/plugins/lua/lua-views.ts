@@ -80,6 +80,14 @@ function setBoolean(runtime: LuaRuntime, L: number, key: string, value: boolean 
   runtime.setField(L, -2, key);
 }
 
+/**
+ * Pushes t[key] of the table at `index`; returns its type. Keys are interned C strings; the one
+ * table with a metatable, the request view, answers only its lazy fields through it (rawField).
+ */
+function field(runtime: LuaRuntime, L: number, index: number, key: string): number {
+  return runtime.api.lua_getfield(L, index, runtime.key(key));
+}
+
 /** Pushes t[key] of the table at `index` without metamethods; returns its type. */
 function rawField(runtime: LuaRuntime, L: number, index: number, key: string): number {
   const table = index < 0 && index > LUA_REGISTRYINDEX ? runtime.api.lua_gettop(L) + index + 1 : index;
@@ -88,7 +96,7 @@ function rawField(runtime: LuaRuntime, L: number, index: number, key: string): n
 }
 
 function stringField(runtime: LuaRuntime, L: number, index: number, key: string, where: string): string | undefined {
-  const type = rawField(runtime, L, index, key);
+  const type = field(runtime, L, index, key);
   let value: string | undefined;
   if (type === LuaType.String) value = runtime.readString(L, -1);
   else if (type === LuaType.Number) value = String(runtime.readNumber(L, -1));
@@ -101,7 +109,7 @@ function stringField(runtime: LuaRuntime, L: number, index: number, key: string,
 }
 
 function numberField(runtime: LuaRuntime, L: number, index: number, key: string, where: string): number | undefined {
-  const type = rawField(runtime, L, index, key);
+  const type = field(runtime, L, index, key);
   let value: number | undefined;
   if (type === LuaType.Number) value = runtime.readNumber(L, -1);
   else if (type !== LuaType.Nil) {
@@ -113,7 +121,7 @@ function numberField(runtime: LuaRuntime, L: number, index: number, key: string,
 }
 
 function booleanField(runtime: LuaRuntime, L: number, index: number, key: string): boolean | undefined {
-  const type = rawField(runtime, L, index, key);
+  const type = field(runtime, L, index, key);
   const value = type === LuaType.Nil ? undefined : runtime.api.lua_toboolean(L, -1) !== 0;
   runtime.api.lua_settop(L, -2);
   return value;
@@ -223,7 +231,7 @@ function readPart(tracker: ViewTracker, L: number, index: number, where: string)
         return name === original.name && args === original.arguments ? original : { ...original, name, arguments: args };
       }
       case 'tool-result': {
-        const contentType = rawField(runtime, L, index, 'content');
+        const contentType = field(runtime, L, index, 'content');
         let content: string | ContentPart[] = original.content;
         if (contentType === LuaType.String) content = runtime.readString(L, -1);
         else if (contentType === LuaType.Table) content = readContent(tracker, L, -1, typeof original.content === 'string' ? undefined : original.content, `${where}.content`);
@@ -370,7 +378,7 @@ function readMessages(view: RequestView, L: number, index: number): Message[] {
     const original = view.tracker.original(L, -1) as Message | undefined;
     const role = stringField(runtime, L, -1, 'role', where) ?? original?.role ?? 'user';
     if (!ROLES.has(role)) throw new LuaPluginError(`${where}.role must be system, user, assistant or tool, not "${role}"`);
-    rawField(runtime, L, -1, 'content');
+    field(runtime, L, -1, 'content');
     const content = readContent(view.tracker, L, -1, original?.content, `${where}.content`);
     api.lua_settop(L, -2);
     const name = stringField(runtime, L, -1, 'name', where);
@@ -402,7 +410,7 @@ function readParams(runtime: LuaRuntime, L: number, index: number): SamplingSett
   if (presence !== undefined) sampling.presencePenalty = presence;
   const frequency = numberField(runtime, L, index, 'frequency_penalty', where);
   if (frequency !== undefined) sampling.frequencyPenalty = frequency;
-  const stopType = rawField(runtime, L, index, 'stop');
+  const stopType = field(runtime, L, index, 'stop');
   if (stopType === LuaType.String) sampling.stop = [runtime.readString(L, -1)];
   else if (stopType === LuaType.Table) {
     const stop = readValue(runtime, L, -1);
@@ -437,7 +445,7 @@ function readTools(view: RequestView, L: number, index: number): ToolDefinition[
     if (name === undefined || name === '') throw new LuaPluginError(`${where}.name is required`);
     const description = stringField(runtime, L, -1, 'description', where);
     const strict = booleanField(runtime, L, -1, 'strict');
-    rawField(runtime, L, -1, 'parameters');
+    field(runtime, L, -1, 'parameters');
     const parameters = readValue(runtime, L, -1);
     api.lua_settop(L, -2);
     const tool: ToolDefinition = { ...original, name, parameters: parameters !== null && typeof parameters === 'object' && !Array.isArray(parameters) ? (parameters as Record<string, unknown>) : {} };
@@ -516,7 +524,7 @@ export function readResponseView(tracker: ViewTracker, L: number, index: number,
   const finishReason = stringField(runtime, L, index, 'finish_reason', 'res');
   if (finishReason !== undefined && !FINISH_REASONS.has(finishReason)) throw new LuaPluginError(`res.finish_reason must be one of ${[...FINISH_REASONS].join(', ')}`);
   let content: ContentPart[] | undefined;
-  if (rawField(runtime, L, index, 'content') !== LuaType.Nil) content = readContent(tracker, L, -1, response.content, 'res.content');
+  if (field(runtime, L, index, 'content') !== LuaType.Nil) content = readContent(tracker, L, -1, response.content, 'res.content');
   runtime.api.lua_settop(L, -2);
   if (content !== undefined) {
     for (const part of content) {
