@@ -187,7 +187,10 @@ let shared: Promise<LuaRuntime> | undefined;
 
 /** The process's Lua runtime, instantiated on first use (only when a Lua plugin is configured). */
 export function luaRuntime(): Promise<LuaRuntime> {
-  shared ??= instantiate();
+  shared ??= instantiate().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
   return shared;
 }
 
