@@ -102,3 +102,13 @@ test('the schema refuses unknown parameters and bad values', () => {
   assert.equal(Value.Check(PayloadRulesConfigSchema, { rules: [{ overrides: { reasoning_effort: 'max' } }] }), false);
   assert.equal(Value.Check(PayloadRulesConfigSchema, { rules: [{ system_prompt: { text: 'x', position: 'middle' } }] }), false);
 });
+
+test('the built-in index names every built-in plugin by its own name, each with a schema and setup', async () => {
+  const { builtinPlugins } = await import('../../src/plugins/builtin/index.ts');
+  assert.deepEqual(Object.keys(builtinPlugins).sort(), ['content-guard', 'payload-rules', 'redact', 'webhook']);
+  for (const [name, definition] of Object.entries(builtinPlugins)) {
+    assert.equal(definition.name, name);
+    assert.equal(typeof definition.setup, 'function');
+    assert.ok(definition.configSchema);
+  }
+});
