@@ -19,7 +19,7 @@ export const ContentGuardConfigSchema = Type.Object({
   input: Type.Optional(Type.Boolean({ default: true, description: 'Check the prompt (every message\'s text, tool calls and results): a match refuses the request with 400.' })),
   output: Type.Optional(Type.Boolean({ default: true, description: 'Check the answer\'s text: a non-streamed answer that matches is replaced by a 400 error; a stream ends with an error event before the matching text. Turning it on makes the route leave byte-for-byte pass-through for the canonical view.' })),
   hold_back_chars: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: DEFAULT_HOLD_BACK_CHARS, description: 'How many characters of a streamed answer are held back until the text after them is known; raised to the longest word if shorter. A pattern match longer than this may be partly sent before it is caught.' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, description: 'Deny-lists of words and patterns on the prompt and the answer, streamed answers included.' });
 
 export type ContentGuardConfig = Static<typeof ContentGuardConfigSchema>;
 

@@ -52,7 +52,7 @@ const RuleSchema = Type.Object({
 
 export const PayloadRulesConfigSchema = Type.Object({
   rules: Type.Array(RuleSchema, { description: 'The rules, applied in order; every rule whose `models` match applies (a later rule wins where two set the same parameter).' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, description: 'Per model name or glob: parameters set when absent, forced, capped, and a system prompt to add.' });
 
 export type PayloadRulesConfig = Static<typeof PayloadRulesConfigSchema>;
 type Parameters = Static<typeof ParametersSchema>;

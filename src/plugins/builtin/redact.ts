@@ -56,7 +56,7 @@ export const RedactConfigSchema = Type.Object({
     minItems: 1,
     description: `The detectors to run (default: all): ${REDACT_KINDS.map((kind) => `\`${kind}\``).join(', ')}; \`secrets\` stands for every key and token kind (all but \`email\`, \`phone\`, \`credit-card\`).`,
   })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, description: 'Finds secrets and personal data in the prompt and redacts them, refuses the request, or logs what it found.' });
 
 export type RedactConfig = Static<typeof RedactConfigSchema>;
 

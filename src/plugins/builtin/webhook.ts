@@ -22,7 +22,7 @@ export const WebhookConfigSchema = Type.Object({
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULTS.timeoutMs, description: 'How long one try may take, connection to answer.' })),
   backoff_ms: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULTS.backoffMs, description: 'Wait before the first retry; doubled for each further one (with jitter), at most 30 s.' })),
   flush_timeout_ms: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULTS.flushTimeoutMs, description: 'On reload or shutdown, how long queued summaries may take to be sent before the rest is dropped.' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, description: 'POSTs a JSON summary of each completed request to a URL, off the response path.' });
 
 export type WebhookConfig = Static<typeof WebhookConfigSchema>;
 
