@@ -404,7 +404,8 @@ export class PluginHost {
       const status = (error as PluginRejection).status;
       throw new GatewayError(ErrorCode.pluginRejected, error.message, { status, origin: 'gateway', errorClass: 'none' });
     }
-    return this.failed(slot, hook, context, 'throw', error);
+    // a Lua hook stopped by its instruction-count check (plugins/lua) ran past its budget
+    return this.failed(slot, hook, context, (error as { code?: unknown } | null)?.code === 'timeout' ? 'timeout' : 'throw', error);
   }
 
   /** Counts and logs a failure; `closed` turns it into the request's error. */

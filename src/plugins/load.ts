@@ -8,7 +8,6 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginConfig } from '../config/types.ts';
 import type { PluginDefinition, PluginHost, PluginInstance } from './api.ts';
-import { checkPluginConfig } from './config-schema.ts';
 
 /** One loaded entry: its definition's hooks for this entry's config. */
 export interface LoadedPlugin {
@@ -33,8 +32,8 @@ export class PluginLoadError extends Error {
 
 /** Finds a definition for a `use:` that is not a JS/TS module (a built-in, a Lua plugin). */
 export interface PluginSources {
-  builtin(name: string): PluginDefinition | undefined;
-  builtinNames(): readonly string[];
+  builtin(name: string): Promise<PluginDefinition | undefined>;
+  builtinNames(): Promise<readonly string[]>;
   /** Loads a Lua file or folder; undefined when the path is not a Lua plugin. */
   lua?(path: string, entry: PluginConfig): Promise<{ definition: PluginDefinition; watch: readonly string[] } | undefined>;
 }
@@ -68,8 +67,8 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
   let file = '';
   let watch: readonly string[] = [];
   if (entry.builtin) {
-    const found = sources.builtin(entry.use);
-    if (found === undefined) throw new PluginLoadError(label, `no built-in plugin is named '${entry.use}' (built-ins: ${sources.builtinNames().join(', ')}; a file needs a path such as ./${entry.use}.ts)`);
+    const found = await sources.builtin(entry.use);
+    if (found === undefined) throw new PluginLoadError(label, `no built-in plugin is named '${entry.use}' (built-ins: ${(await sources.builtinNames()).join(', ')}; a file needs a path such as ./${entry.use}.ts)`);
     definition = found;
   } else {
     file = entry.use;
@@ -92,7 +91,8 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
   checkDefinition(label, file, definition);
   let config: unknown;
   try {
-    config = await checkPluginConfig(definition.configSchema, entry.config);
+    // the schema library is loaded only for a plugin that has a schema
+    config = definition.configSchema === undefined ? entry.config : await (await import('./config-schema.ts')).checkPluginConfig(definition.configSchema, entry.config);
   } catch (error) {
     throw new PluginLoadError(label, `${definition.name}${file === '' ? '' : ` (${file})`}: config: ${(error as Error).message}`);
   }

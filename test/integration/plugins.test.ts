@@ -186,3 +186,56 @@ test('an Anthropic caller is translated too when a plugin reads its request', T,
   assert.match(JSON.stringify(sent.body.messages[0]), /a \[gone\]/);
   assert.equal(sent.body.temperature, 0.25);
 });
+
+// --- Lua plugins and the built-ins through the gateway -------------------------------------------
+
+const EXAMPLES = join(import.meta.dirname, '../../examples/plugins');
+
+test("a Lua plugin in switchAILocal's style (the pii-redactor example) redacts before the provider sees the prompt", T, async (t) => {
+  const { mock, gateway } = await setup(t, [{ use: join(EXAMPLES, 'pii-redactor'), config: { placeholder_email: '[EMAIL]' } }]);
+  const reply = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'mail me at jane.doe@example.com or 555-123-4567' }] });
+  assert.equal(reply.status, 200, reply.text);
+  const sent = mock.requests.find((request) => request.method === 'POST')!;
+  assert.equal(sent.body.messages[0].content, 'mail me at [EMAIL] or [PHONE REDACTED]');
+});
+
+test('a Lua hook that loops is interrupted by its instruction-count check: on_error decides, the gateway serves on', T, async (t) => {
+  const loop = pluginFile(`return { on_request = function(req) if req.messages[1].content == "loop" then while true do end end end }`, 'loop.lua');
+  const { gateway } = await setup(t, [{ use: loop, onError: 'closed', timeoutMs: 20 }]);
+  assertOpenAIError(await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'loop' }] }), 504, 'plugin_timeout');
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  const open = await setup(t, [{ use: loop, timeoutMs: 20 }]);
+  assert.equal((await chat(open.gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'loop' }] })).status, 200, 'open: skipped');
+  const metrics = await (await fetch(`${open.gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_plugin_errors_total\{plugin="loop",hook="onRequest",kind="timeout"\} 1/);
+});
+
+test('a Lua rejection reaches an Anthropic caller in its own shape', T, async (t) => {
+  const guard = pluginFile(`return { on_request = function(req) return { reject = { status = 403, message = "not today" } } end }`, 'guard.lua');
+  const { gateway } = await setup(t, [{ use: guard }]);
+  assert.equal(assertAnthropicError(await messages(gateway, 'mock-gpt'), 403, 'permission_error').message, 'not today');
+});
+
+test('built-ins: redact blocks secrets, payload-rules caps max_tokens, content-guard ends a stream with an error event', T, async (t) => {
+  const { mock, gateway } = await setup(t, [
+    { use: 'redact', builtin: true, config: { mode: 'block' }, routes: ['blocked'] },
+    { use: 'payload-rules', builtin: true, config: { rules: [{ models: ['mock-*'], caps: { max_tokens: 100 } }] } },
+    { use: 'content-guard', builtin: true, config: { words: ['mock'] }, routes: ['mock-gpt'] },
+  ], { models: [{ name: 'blocked', targets: [{ provider: 'mock', model: 'mock-gpt' }] }] });
+  const blocked = await chat(gateway, 'blocked', { messages: [{ role: 'user', content: 'my key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD' }] });
+  assert.equal(blocked.status, 400, blocked.text);
+  assert.doesNotMatch(blocked.text, /abcdefghij/, 'the secret is never echoed');
+  const streamed = await chat(gateway, 'mock-gpt', { stream: true, max_tokens: 5000 });
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.max_tokens, 100);
+  assert.match(streamed.text, /SWY_ERR_PLUGIN_CONTENT_BLOCKED|content/i);
+  assert.doesNotMatch(openaiStreamText(streamed.events().filter((event) => !event.data.includes('"error"'))), /mock/);
+});
+
+test('a plugin that does not load stops the start with its file and line', T, async (t) => {
+  const broken = pluginFile('export default {\n  name: "broken",\n  hooks: { onRequest( }\n};\n');
+  const { mock } = await startMocks(t, { mock: {} });
+  await assert.rejects(startGatewayFor(t, { providers: [openaiProvider('mock', mock)], plugins: [{ use: broken }] }), (error: Error) => {
+    assert.match(error.message, /^plugins\[0\]: .*plugin\.ts:3/);
+    return true;
+  });
+});
