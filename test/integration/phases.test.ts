@@ -42,7 +42,7 @@ function chat(body: Record<string, unknown> = {}, headers: Record<string, string
 }
 
 test('the phases are named in order, and the compiled ones are frozen arrays', () => {
-  assert.deepEqual([...PHASE_NAMES], ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete']);
+  assert.deepEqual([...PHASE_NAMES], ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete', 'error']);
   assert.ok(Object.isFrozen(compiled));
   assert.equal(compiled.accept.length, 1, 'the browser guard');
   // no client keys: only the management API's guard (admin keys, or loopback), a prefix check for other paths
@@ -107,6 +107,8 @@ test('lookup: a handler answers (a cache hit) and nothing goes upstream', async 
 test('commit, stream and complete: a header on the answer, a filter on every text part, a settlement after the close', async () => {
   const settled: { model: string; status: number }[] = [];
   install({
+    // a handler that needs canonical parts says so in decode (as the plugin host does)
+    decode: [(context: RequestContext) => { context.translate = true; return undefined; }],
     commit: [(_context: RequestContext, headers: string[]) => { headers.push('x-ratelimit-remaining', '41'); }],
     stream: [(_context, part) => (part.type === 'text-delta' ? { ...part, delta: part.delta.toUpperCase() } : part)],
     complete: [{ requestEnded: (context: RequestContext) => { settled.push({ model: context.modelAsked, status: context.response.statusCode }); } }],

@@ -39,6 +39,7 @@ test('defaults for an empty file', () => {
     prices: [],
     cache: { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 },
     state: { keyPrefix: 'switchyard:', timeoutMs: 500 },
+    plugins: [],
   });
   assert.deepEqual(config.server, defaultServerConfig);
   assert.deepEqual(config.routing, DEFAULT_ROUTING);

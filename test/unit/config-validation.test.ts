@@ -46,7 +46,7 @@ test('unions: workers and body_limit', () => {
 test('unknown keys, at the key, with a suggestion when one is close', () => {
   assert.equal(only(['server:', '  prot: 1']), "2:3 server.prot: unknown key (did you mean 'port'?)");
   assert.equal(only(['providers:', ...local, '    timeout: { connect_ms: 1 }']), "5:5 providers[0].timeout: unknown key (did you mean 'timeouts'?)");
-  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, storage, prices, providers, models, routing, tracing, cache, state');
+  assert.equal(only(['colour: red']), '1:1 colour: unknown key; expected one of: server, auth, logging, media, storage, prices, providers, models, routing, tracing, cache, state, plugins');
 });
 
 test('enumerations name the choices and the closest one', () => {
