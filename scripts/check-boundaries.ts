@@ -40,7 +40,8 @@ const rules: Readonly<Record<string, Rule>> = {
   routing: { values: ['canonical', 'util', 'state'], types: ['config'] },
   state: { values: ['canonical', 'util'], types: ['config'] },
   upstream: { values: ['canonical', 'util'], types: ['config'] },
-  config: { values: ['canonical', 'util', 'providers/presets'] },
+  // the config child loads a config's plugins once to check them (plugins/check.ts)
+  config: { values: ['canonical', 'util', 'providers/presets', 'plugins'] },
   observability: { values: ['canonical', 'util'], types: ['config', 'pipeline'] },
   server: { values: ['canonical', 'util'] },
   // agent CLIs as providers (issue #14): processes and their protocols, reporting canonical parts

@@ -102,6 +102,13 @@ async function checkConfig(file: string): Promise<number> {
     const { checkAgentCliDrivers } = await import('./serve.ts');
     const { config, warnings } = loadConfigFile(file);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
+    // plugins are loaded once to check them: a syntax error or a bad config names its file and line
+    const { checkPlugins } = await import('../plugins/check.ts');
+    const pluginProblems = await checkPlugins(config);
+    if (pluginProblems.length > 0) {
+      const { problemsAt } = await import('../config/load.ts');
+      throw new ConfigError(file, problemsAt(readFileSync(file, 'utf8'), pluginProblems));
+    }
     const undriven = checkAgentCliDrivers(config);
     if (undriven !== undefined) {
       process.stderr.write(`${file}: ${undriven}\n`);

@@ -3,7 +3,7 @@
 // library live and die here, never in the serving process.
 import { ConfigError } from './config-error.ts';
 
-import type { AgentCliKind } from './types.ts';
+import type { AgentCliKind, GatewayConfig } from './types.ts';
 
 const request = JSON.parse(process.argv[2] ?? '{}') as { kind: 'file' | 'zero' | 'candidate' | 'masked'; path?: string; source?: string; agentCliTypes?: AgentCliKind[] };
 
@@ -14,6 +14,20 @@ async function standardInput(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Loads the config's plugins once (then lets them go): a plugin that does not load refuses the
+ * file as any other problem would, at its entry's line.
+ */
+async function checkPluginsOf(config: GatewayConfig, source: string, text?: string): Promise<void> {
+  if (config.plugins.length === 0) return;
+  const { checkPlugins } = await import('../plugins/check.ts');
+  const found = await checkPlugins(config);
+  if (found.length === 0) return;
+  const { readFileSync } = await import('node:fs');
+  const { problemsAt } = await import('./load.ts');
+  throw new ConfigError(source, problemsAt(text ?? readFileSync(source, 'utf8'), found));
+}
+
 async function run(): Promise<unknown> {
   try {
     if (request.kind === 'candidate') {
@@ -21,6 +35,7 @@ async function run(): Promise<unknown> {
       const { candidateOver } = await import('./candidate.ts');
       const current = request.path === undefined ? undefined : readFileSync(request.path, 'utf8');
       const { text, loaded } = candidateOver(current, await standardInput(), request.source ?? 'candidate', process.env);
+      await checkPluginsOf(loaded.config, request.source ?? 'candidate', text);
       return { ok: true, config: loaded.config, warnings: loaded.warnings, writtenEmpty: loaded.writtenEmpty, found: [], text };
     }
     if (request.kind === 'masked') {
@@ -31,6 +46,7 @@ async function run(): Promise<unknown> {
     if (request.kind === 'file') {
       const { loadConfigFile } = await import('./load.ts');
       const { config, warnings, writtenEmpty } = loadConfigFile(request.path!, process.env);
+      await checkPluginsOf(config, request.path!);
       return { ok: true, config, warnings, writtenEmpty, found: [] };
     }
     const { buildZeroConfig } = await import('./zero-config.ts');

@@ -36,6 +36,13 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   return parseConfigText(text, path, env);
 }
 
+/** Problems found after loading (a plugin that does not load), placed at their YAML line. */
+export function problemsAt(text: string, pending: readonly PendingProblem[]): ConfigProblem[] {
+  const lineCounter = new LineCounter();
+  const locator = new Locator(parseDocument(text, { lineCounter, prettyErrors: false, merge: true }), lineCounter);
+  return pending.map((problem) => locator.resolve(problem));
+}
+
 export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });

@@ -26,10 +26,17 @@ export async function checkPluginConfig(schema: object | undefined, config: unkn
     const typed = schema as TSchema;
     const value = Value.Default(typed, Value.Clone(config));
     const errors = [...Value.Errors(typed, value)];
-    if (errors.length > 0) throw new Error(errors.slice(0, 10).map((error) => `${error.path === '' ? '' : `${error.path.slice(1).replaceAll('/', '.')}: `}${error.message}`).join('; '));
+    if (errors.length > 0) throw new Error(errors.slice(0, 10).map((error) => `${error.path === '' ? '' : `${error.path.slice(1).replaceAll('/', '.')}: `}${messageOf(error.schema, error.message)}`).join('; '));
     return value;
   }
   throw new Error('configSchema must be a Standard Schema (zod, valibot, arktype) or a TypeBox schema');
+}
+
+/** A union of literals reads as its choices ("must be one of: redact, block, log"), not "Expected union value". */
+function messageOf(schema: TSchema, message: string): string {
+  const choices = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (choices === undefined || !choices.every((choice) => choice.const !== undefined)) return message;
+  return `must be one of: ${choices.map((choice) => String(choice.const)).join(', ')}`;
 }
 
 function fieldOf(path: StandardIssue['path']): string {

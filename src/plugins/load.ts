@@ -4,6 +4,7 @@
 // line — for `check-config`, start-up and reload reports (a reload that fails keeps the previous
 // set serving).
 import { stat } from 'node:fs/promises';
+import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginConfig } from '../config/types.ts';
@@ -116,6 +117,7 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
  * file is a new module (the old one stays in Node's module cache: a reload costs its memory once).
  */
 async function importDefinition(label: string, file: string, mtimeMs: number, size: number): Promise<PluginDefinition> {
+  resolvePackageName();
   let module: { default?: unknown };
   try {
     module = await import(`${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}-${size}`) as { default?: unknown };
@@ -124,6 +126,22 @@ async function importDefinition(label: string, file: string, mtimeMs: number, si
   }
   if (module.default === undefined) throw new PluginLoadError(label, `${file}: has no default export (export default { name, hooks: { onRequest, … } })`);
   return module.default as PluginDefinition;
+}
+
+let packageNameResolved = false;
+
+/**
+ * `import { definePlugin } from 'switchyard'` works in a plugin file wherever it lives (the
+ * gateway runs from its repository, not from a node_modules the plugin's folder could see): the
+ * name resolves to the plugin API module. A resolution hook, installed with the first JS plugin.
+ */
+function resolvePackageName(): void {
+  if (packageNameResolved) return;
+  packageNameResolved = true;
+  const api = new URL('./api.ts', import.meta.url).href;
+  registerHooks?.({
+    resolve: (specifier, context, nextResolve) => (specifier === 'switchyard' ? { url: api, format: 'module-typescript', shortCircuit: true } : nextResolve(specifier, context)),
+  });
 }
 
 function checkDefinition(label: string, file: string, definition: unknown): asserts definition is PluginDefinition {

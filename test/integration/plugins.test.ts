@@ -239,3 +239,26 @@ test('a plugin that does not load stops the start with its file and line', T, as
     return true;
   });
 });
+
+test("a TypeScript plugin may import definePlugin from 'switchyard' wherever its file is", T, async (t) => {
+  const plugin = pluginFile(`import { definePlugin, type PluginDefinition } from 'switchyard';
+const plugin: PluginDefinition<{ suffix: string }> = definePlugin({ name: 'typed', hooks: { onRequest(ctx, request) { request.messages[0]!.content.push({ type: 'text', text: ctx.config.suffix }); } } });
+export default plugin;`);
+  const { mock, gateway } = await setup(t, [{ use: plugin, config: { suffix: '!' } }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.match(JSON.stringify(mock.requests.find((request) => request.method === 'POST')!.body.messages[0]), /!/);
+});
+
+test('check-config loads the plugins: each one that fails is reported at its line, with the file and line of its own error', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-plugin-check-'));
+  writeFileSync(join(dir, 'bad.ts'), 'export default {\n  name: "x",\n  hooks: { onRequest( }\n};\n');
+  writeFileSync(join(dir, 'good.ts'), 'export default { name: "ok", hooks: { onRequest() {} } };\n');
+  writeFileSync(join(dir, 'switchyard.yaml'), 'providers:\n  - name: local\n    type: ollama\n    base_url: http://127.0.0.1:11434\nplugins:\n  - use: ./good.ts\n  - use: ./bad.ts\n  - use: nosuch\n  - use: redact\n    config: { mode: shout }\n');
+  const { spawnSync } = await import('node:child_process');
+  const run = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/switchyard.js'), 'check-config', '--config', join(dir, 'switchyard.yaml')], { encoding: 'utf8' });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /switchyard\.yaml:7:10 {2}plugins\[1\]\.use: .*bad\.ts:3: SyntaxError/);
+  assert.match(run.stderr, /switchyard\.yaml:8:10 {2}plugins\[2\]\.use: no built-in plugin is named 'nosuch'/);
+  assert.match(run.stderr, /switchyard\.yaml:9:10 {2}plugins\[3\]\.use: redact: config: mode: must be one of: redact, block, log/);
+  assert.match(run.stderr, /3 problems/);
+});
