@@ -425,6 +425,7 @@ function normalizePlugins(raw: NonNullable<RawConfig['plugins']>, source: string
       routes: entry.routes ?? [],
       keys: entry.keys ?? [],
       onError: entry.on_error ?? 'open',
+      isolate: entry.isolate ?? false,
       timeoutMs: entry.timeout_ms ?? 50,
       streamTimeoutMs: entry.stream_timeout_ms ?? 1,
     });

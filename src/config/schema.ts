@@ -389,6 +389,7 @@ export const PluginEntrySchema = Type.Object({
   on_error: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'What a hook that throws or runs past its time budget does to the request: `open` skips the hook (the request goes on as if it had not run), `closed` fails the request with a 500 (`SWY_ERR_PLUGIN_FAILED`) or 504 (`SWY_ERR_PLUGIN_TIMEOUT`) in the caller\'s dialect. Either way it is logged (once per burst) and counted in `switchyard_plugin_errors_total`.' })),
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 50, description: 'Time budget of each request-side hook (onRequest, onAttempt, onResponse, onError) per call.' })),
   stream_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1, description: 'Time budget of each onStreamEvent call (a stream hook must be cheap).' })),
+  isolate: Type.Optional(Type.Boolean({ default: false, description: 'Run this JS/TS plugin in a worker thread of its own: a hook that does not answer within `timeout_ms` has its thread stopped and started again (a loop cannot hold the gateway), at the price of a copy of the request each way. Only `onRequest` and `onComplete` can be isolated. Lua plugins are always interruptible.' })),
   enabled: Type.Optional(Type.Boolean({ default: true, description: 'false keeps the entry in the file without loading it.' })),
 }, { ...closed, description: 'One plugin. Hooks run in the order of this list (see docs/plugins.md).' });
 

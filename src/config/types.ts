@@ -443,6 +443,8 @@ export interface PluginConfig {
   /** Client key ids it applies to; empty = every caller. */
   keys: string[];
   onError: 'open' | 'closed';
+  /** A JS/TS plugin in a worker thread of its own (plugins/isolated.ts). */
+  isolate: boolean;
   timeoutMs: number;
   streamTimeoutMs: number;
 }

@@ -251,7 +251,10 @@ export class PluginHost {
   /** An asynchronous hook's outcome within its budget (a late one is a timeout, handled by on_error). */
   private settle(slot: Slot, context: RequestContext, pending: Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      let late = false;
       const timer = setTimeout(() => {
+        // what the hook does after its budget no longer counts (nor is counted again)
+        late = true;
         try {
           resolve(this.failed(slot, 'onRequest', context, 'timeout', undefined));
         } catch (error) {
@@ -264,6 +267,7 @@ export class PluginHost {
         resolve(value);
       }, (error: unknown) => {
         clearTimeout(timer);
+        if (late) return;
         try {
           resolve(this.thrown(slot, 'onRequest', context, error));
         } catch (refusal) {
@@ -367,7 +371,7 @@ export class PluginHost {
       setImmediate(() => {
         try {
           const result = this.invoke(slot, 'onComplete', undefined, hookContext, seen, slot.timeoutMs);
-          if (result instanceof Promise) result.catch((error: unknown) => this.count(slot, 'onComplete', 'throw', error));
+          if (result instanceof Promise) result.catch((error: unknown) => this.count(slot, 'onComplete', (error as { code?: unknown } | null)?.code === 'timeout' ? 'timeout' : 'throw', error));
         } catch {
           // a closed plugin's failure after the response has nothing left to fail
         }

@@ -4,11 +4,11 @@
 // line — for `check-config`, start-up and reload reports (a reload that fails keeps the previous
 // set serving).
 import { stat } from 'node:fs/promises';
-import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginConfig } from '../config/types.ts';
 import type { PluginDefinition, PluginHost, PluginInstance } from './api.ts';
+import { resolvePackageName } from './package-name.ts';
 
 /** One loaded entry: its definition's hooks for this entry's config. */
 export interface LoadedPlugin {
@@ -85,7 +85,16 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
     } else if (info.isDirectory()) {
       throw new PluginLoadError(label, `${file} is a folder without a handler.lua`);
     } else {
-      definition = await importDefinition(label, file, info.mtimeMs, info.size);
+      const url = `${pathToFileURL(file).href}?v=${Math.trunc(info.mtimeMs)}-${info.size}`;
+      definition = await importDefinition(label, file, url);
+      if (entry.isolate) {
+        checkDefinition(label, file, definition);
+        try {
+          definition = (await import('./isolated.ts')).isolatedDefinition(url, file, definition, entry);
+        } catch (error) {
+          throw new PluginLoadError(label, (error as Error).message);
+        }
+      }
       watch = [file];
     }
   }
@@ -116,32 +125,16 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
  * Imports a module fresh: the URL carries the file's modification time and size, so a changed
  * file is a new module (the old one stays in Node's module cache: a reload costs its memory once).
  */
-async function importDefinition(label: string, file: string, mtimeMs: number, size: number): Promise<PluginDefinition> {
+async function importDefinition(label: string, file: string, url: string): Promise<PluginDefinition> {
   resolvePackageName();
   let module: { default?: unknown };
   try {
-    module = await import(`${pathToFileURL(file).href}?v=${Math.trunc(mtimeMs)}-${size}`) as { default?: unknown };
+    module = await import(url) as { default?: unknown };
   } catch (error) {
     throw new PluginLoadError(label, describeFailure(error, file));
   }
   if (module.default === undefined) throw new PluginLoadError(label, `${file}: has no default export (export default { name, hooks: { onRequest, … } })`);
   return module.default as PluginDefinition;
-}
-
-let packageNameResolved = false;
-
-/**
- * `import { definePlugin } from 'switchyard'` works in a plugin file wherever it lives (the
- * gateway runs from its repository, not from a node_modules the plugin's folder could see): the
- * name resolves to the plugin API module. A resolution hook, installed with the first JS plugin.
- */
-function resolvePackageName(): void {
-  if (packageNameResolved) return;
-  packageNameResolved = true;
-  const api = new URL('./api.ts', import.meta.url).href;
-  registerHooks?.({
-    resolve: (specifier, context, nextResolve) => (specifier === 'switchyard' ? { url: api, format: 'module-typescript', shortCircuit: true } : nextResolve(specifier, context)),
-  });
 }
 
 function checkDefinition(label: string, file: string, definition: unknown): asserts definition is PluginDefinition {

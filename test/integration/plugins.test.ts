@@ -262,3 +262,31 @@ test('check-config loads the plugins: each one that fails is reported at its lin
   assert.match(run.stderr, /switchyard\.yaml:9:10 {2}plugins\[3\]\.use: redact: config: mode: must be one of: redact, block, log/);
   assert.match(run.stderr, /3 problems/);
 });
+
+test('isolate: true runs a JS plugin in a thread of its own: its changes arrive, and a loop is stopped without holding the gateway', T, async (t) => {
+  const plugin = pluginFile(`import { definePlugin } from 'switchyard';
+export default definePlugin({ name: 'isolated', hooks: { onRequest(ctx, request) {
+  const text = request.messages[0].content[0];
+  if (text.text === 'loop') while (true) {}
+  if (text.text === 'deny') throw ctx.reject(451, 'not here');
+  text.text += ' (seen in a worker by ' + ctx.model + ')';
+} } });`);
+  const { mock, gateway } = await setup(t, [{ use: plugin, isolate: true, timeoutMs: 200, onError: 'closed' }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.equal(mock.requests.find((request) => request.method === 'POST')!.body.messages[0].content, 'hi (seen in a worker by mock-gpt)');
+  assert.equal(assertOpenAIError(await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'deny' }] }), 451, 'plugin_rejected').message, 'not here');
+  const during = chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'loop' }] });
+  // the gateway answers others while the plugin's thread loops
+  const health = await fetch(`${gateway.url}/healthz`);
+  assert.equal(health.status, 200);
+  assertOpenAIError(await during, 504, 'plugin_timeout');
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200, 'a fresh thread serves the next request');
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_plugin_errors_total\{plugin="isolated",hook="onRequest",kind="timeout"\} 1/);
+});
+
+test('isolate: true refuses hooks that must run on the gateway thread', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'mixed', hooks: { onRequest() {}, onStreamEvent() {} } };`);
+  const { mock } = await startMocks(t, { mock: {} });
+  await assert.rejects(startGatewayFor(t, { providers: [openaiProvider('mock', mock)], plugins: [{ use: plugin, isolate: true }] }), /isolate: true a plugin may have onRequest and onComplete only; 'onStreamEvent'/);
+});
