@@ -94,7 +94,8 @@ async function startRig(t: TestContext, upstream: UpstreamDialect, plugin: strin
   t.after(() => mock.close());
   const yaml = `providers:\n  - name: up\n    type: ${upstream.type}\n    base_url: ${mock.url}${upstream.basePath}\n    api_key: sk-upstream-plugins\n    models: ["scenario-*"]\n    discover: false\n`
     + 'storage: { enabled: false }\n'
-    + `plugins:\n  - use: ${JSON.stringify(plugin)}\n`;
+    // budgets no call misses on a shared, niced machine: a late hook is skipped (on_error: open)
+    + `plugins:\n  - use: ${JSON.stringify(plugin)}\n    timeout_ms: 5000\n    stream_timeout_ms: 1000\n`;
   const { config } = parseConfigText(yaml, `plugins-${upstream.type}.yaml`, {});
   const logger = pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
   const gateway = await startGateway({ config, logger, host: '127.0.0.1', port: 0, discover: false });
