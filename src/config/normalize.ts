@@ -424,7 +424,7 @@ function normalizePlugins(raw: NonNullable<RawConfig['plugins']>, source: string
       config: entry.config ?? {},
       routes: entry.routes ?? [],
       keys: entry.keys ?? [],
-      onError: entry.on_error ?? 'open',
+      onError: entry.on_error,
       isolate: entry.isolate ?? false,
       timeoutMs: entry.timeout_ms ?? 50,
       streamTimeoutMs: entry.stream_timeout_ms ?? 1,

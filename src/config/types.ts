@@ -442,7 +442,8 @@ export interface PluginConfig {
   routes: string[];
   /** Client key ids it applies to; empty = every caller. */
   keys: string[];
-  onError: 'open' | 'closed';
+  /** As written; undefined: the plugin's own default (`PluginDefinition.onError`), else open. */
+  onError: 'open' | 'closed' | undefined;
   /** A JS/TS plugin in a worker thread of its own (plugins/isolated.ts). */
   isolate: boolean;
   timeoutMs: number;

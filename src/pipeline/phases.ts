@@ -171,8 +171,9 @@ class FilteredEncoder implements StreamEncoder {
     for (let i = from; i < this.filters.length; i++) {
       const next = this.filters[i]!(this.context, current);
       if (next === undefined) {
-        // the terminal parts always go out: a filter may change them, never drop them
-        if (current.type !== 'response-end' && current.type !== 'error') return '';
+        // the parts that frame the stream always go out (a surface's encoder builds every event's
+        // head from response-start): a filter may change them, never drop them
+        if (current.type !== 'response-start' && current.type !== 'response-end' && current.type !== 'error') return '';
         continue;
       }
       if (Array.isArray(next)) {

@@ -172,8 +172,8 @@ export class PluginHost {
   private readonly slots: readonly Slot[];
   private readonly logger: Logger;
   private readonly failures: PluginFailureCounts;
-  /** The run of a request when no plugin is scoped: every plugin applies, one object for all. */
-  private readonly everyone: PluginRun | undefined;
+  /** Every plugin, when none is scoped by routes or keys: each request's run starts from it. */
+  private readonly everyone: readonly Slot[] | undefined;
 
   constructor(plugins: readonly LoadedPlugin[], options: PluginHostOptions) {
     this.plugins = plugins;
@@ -181,7 +181,7 @@ export class PluginHost {
     this.failures = options.failures;
     this.slots = plugins.map((plugin) => new Slot(plugin));
     const has = (hook: HookName) => this.slots.some((slot) => slot.hooks[hook] !== undefined);
-    this.everyone = this.slots.some((slot) => slot.scoped) ? undefined : new PluginRun(this.slots);
+    this.everyone = this.slots.some((slot) => slot.scoped) ? undefined : this.slots;
     this.handlers = {
       decode: this.slots.length > 0 ? (context) => this.decode(context) : undefined,
       attempt: has('onAttempt') ? (context, attempt) => this.attempt(context, attempt) : undefined,
@@ -195,7 +195,8 @@ export class PluginHost {
   // ----- decode: which plugins apply; onRequest ----------------------------------------------------
 
   private decode(context: RequestContext): PhaseOutcome | Promise<PhaseOutcome> {
-    const run = this.everyone ?? this.select(context);
+    // a run per request: the hooks' contexts (and their `state`) are that request's own
+    const run = this.everyone !== undefined ? new PluginRun(this.everyone) : this.select(context);
     if (run === undefined) return undefined;
     context.plugins = run;
     const chat = context.surface?.chat;
@@ -398,7 +399,10 @@ export class PluginHost {
     } catch (error) {
       return this.thrown(slot, hook, context, error);
     }
-    if (performance.now() - started > budgetMs) return this.failed(slot, hook, context, 'timeout', undefined);
+    if (performance.now() - started > budgetMs) {
+      // it did return: under `open` its answer is used (the time is spent), under `closed` the request fails
+      this.failed(slot, hook, context, 'timeout', undefined);
+    }
     return result;
   }
 

@@ -26,7 +26,7 @@ import { headerValue } from '../util/header-value.ts';
 import { responseCacheKey } from './cache-key.ts';
 import type { RequestContext } from './context.ts';
 import { answerHeaders, metaHeaders } from './downstream.ts';
-import { ANSWERED, withStreamFilters, type CommitHandler, type CompleteHandler, type RequestHandler } from './phases.ts';
+import { ANSWERED, filterResponse, withStreamFilters, type CommitHandler, type CompleteHandler, type RequestHandler } from './phases.ts';
 import { sendWire, writeHead } from './respond.ts';
 import { ResponseCollector } from './response-collector.ts';
 import { replayResponse } from './response-replay.ts';
@@ -175,7 +175,8 @@ function lookup(cache: ResponseCache, rawLimit: number): RequestHandler {
       return undefined;
     }
     const surfaceRequest = context.surfaceRequest!;
-    const request = codec.decodeRequest(context.parsed, surfaceRequest);
+    // a plugin's onRequest may have decoded (and changed) it already: the key is what goes upstream
+    const request = context.canonical ?? codec.decodeRequest(context.parsed, surfaceRequest);
     context.canonical = request;
     const key = responseCacheKey(context.routeModel, request, settings.perKey ? context.keyId : undefined);
     const found = cache.get(key, Date.now());
@@ -213,7 +214,7 @@ function serveHit(context: RequestContext, surface: SurfaceAdapter, surfaceReque
   context.usage = response.usage;
   const codec = surface.chat!;
   if (!request.stream) {
-    sendWire(context, { status: 200, headers: ['content-type', 'application/json'], body: codec.encodeResponse(response, request) }, metaHeaders(context, provider, model));
+    sendWire(context, { status: 200, headers: ['content-type', 'application/json'], body: codec.encodeResponse(filterResponse(context, response), request) }, metaHeaders(context, provider, model));
     return;
   }
   const encoder = withStreamFilters(codec.createStreamEncoder(request, surfaceRequest), context);

@@ -134,6 +134,11 @@ export interface PluginDefinition<Config = unknown> {
   name: string;
   /** Checks the entry's `config:` at load; a failure names the plugin, the file and the field. */
   configSchema?: PluginConfigSchema;
+  /**
+   * What a failure of this plugin does when its entry does not say (`on_error`): `open` (the
+   * default) goes on without it, `closed` fails the request — what a guardrail should do.
+   */
+  onError?: 'open' | 'closed';
   /** The hooks, when they need nothing built per configured instance. */
   hooks?: PluginHooks<Config>;
   /**

@@ -118,7 +118,7 @@ async function loadPlugin(entry: PluginConfig, sources: PluginSources, log: Plug
   }
   if (instance === null || typeof instance !== 'object') throw new PluginLoadError(label, `${definition.name}: setup must return the hooks object`);
   // the entry's config reaches hooks through ctx.config: kept on the instance's side of the host
-  return { name: definition.name, entry: { ...entry, config }, file, instance, watch };
+  return { name: definition.name, entry: { ...entry, config, onError: entry.onError ?? (definition.onError === 'closed' ? 'closed' : 'open') }, file, instance, watch };
 }
 
 /**

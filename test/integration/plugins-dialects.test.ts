@@ -171,14 +171,9 @@ for (const caller of CALLERS) {
   });
 }
 
-// A plugin with no `routes`/`keys` shares one PluginRun for every request (plugin-host.ts:184,
-// `this.everyone`), and that run caches each plugin's context on first use (plugin-host.ts:381,
-// `run.contexts[index] ??= new HookContext(context, …)`): every later request's hooks get the FIRST
-// request's context — its requestId, model, stream flag, surface, path, headers and `state`.
-test('each request\'s hooks see that request\'s own context (requestId, stream, surface, path, state)', {
-  ...T,
-  todo: 'plugin-host.ts:184/381: an unscoped plugin\'s HookContext is cached on the shared `everyone` run, so every request after the first sees the first request\'s context and state',
-}, async (t) => {
+// A plugin with no `routes`/`keys` applies to every request; each request must still get its own
+// hook context (once, a shared run kept the first request's context and state for all later ones).
+test('each request\'s hooks see that request\'s own context (requestId, stream, surface, path, state)', T, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-plugins-dialects-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const plugin = join(dir, 'context.ts');
@@ -200,14 +195,9 @@ export default { name: 'context', hooks: {
   }
 });
 
-// A stream hook may drop any part but the terminal ones (phases.ts:174 keeps `response-end` and
-// `error`), so it can drop `response-start`; the OpenAI chat encoder builds every chunk's head
-// (`{"id":…,"choices":[`) from that part (surfaces/openai/chat/encode-stream.ts:35), and without
-// it each later chunk goes out as invalid JSON (`data: {"index":0,"delta":{…},…}]}`).
-test('a stream hook that drops response-start cannot make the caller\'s stream malformed', {
-  ...T,
-  todo: 'phases.ts:174 lets a filter drop response-start; the OpenAI chat encoder then writes chunks without their head (invalid JSON)',
-}, async (t) => {
+// The OpenAI chat encoder builds every chunk's head (`{"id":…,"choices":[`) from response-start:
+// a stream hook may change that part but not drop it, like the terminal ones.
+test('a stream hook that drops response-start cannot make the caller\'s stream malformed', T, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-plugins-dialects-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const plugin = join(dir, 'drop-start.ts');

@@ -106,8 +106,8 @@ async function guarded(t: TestContext, entry: Partial<NonNullable<TestGatewayOpt
   // hold_back_chars 1 is raised to the word's length: text before the word is streamed, not all held
   const gateway = await startGatewayFor(t, {
     providers: [openaiProvider('mock', mock)],
-    // generous budgets: this machine is shared and niced, and a guard call past its budget is
-    // skipped (on_error: open), which lets the text through (see the todo test at the end)
+    // generous budgets: this machine is shared and niced, and a guard call past its budget fails
+    // the stream (content-guard fails closed), which the cut tests are not about
     plugins: [{ use: 'content-guard', builtin: true, config: { words: [WORD], hold_back_chars: 1 }, timeoutMs: 5000, streamTimeoutMs: 5000, ...entry }],
   });
   return { mock, gateway };
@@ -115,8 +115,7 @@ async function guarded(t: TestContext, entry: Partial<NonNullable<TestGatewayOpt
 
 const ask = (gateway: Parameters<typeof post>[0], model: string) => post(gateway, '/v1/chat/completions', { model, stream: true, messages: [{ role: 'user', content: 'say it' }] });
 
-// `routes: ['*']`: an unscoped plugin shares its hook context between requests (see the todo test
-// below and plugins-dialects.test.ts), which content-guard's held text lives in.
+// `routes: ['*']` here; the test after it runs the guard unscoped.
 test('content-guard: the upstream SSE cut at every byte position — a blocked word never reaches the client, an allowed text arrives whole', T, async (t) => {
   const { mock, gateway } = await guarded(t, { routes: ['*'] });
   for (const [index, body] of BODIES.entries()) {
@@ -143,13 +142,7 @@ test('content-guard: the text split into two deltas at every character — the w
   }
 });
 
-test('content-guard without routes: a blocked stream does not change the next request\'s stream', {
-  ...T,
-  // seen: after one blocked stream, the next allowed stream gets no text at all, and its finish
-  // chunk comes out as invalid JSON (`data: {"index":0,"delta":{},…}]}`: the guard dropped the
-  // response-start part too, see the todo test in plugins-dialects.test.ts)
-  todo: 'plugin-host.ts:184/381: an unscoped plugin\'s ctx.state is shared by every request, so content-guard\'s held text and its `stopped` flag carry over from one stream to the next',
-}, async (t) => {
+test('content-guard without routes: a blocked stream does not change the next request\'s stream', T, async (t) => {
   const { gateway } = await guarded(t);
   assertWhole(await ask(gateway, `deltas-1-5`), ALLOWED, 'an allowed stream first');
   assertBlocked(await ask(gateway, `deltas-0-5`), 'a blocked stream');
@@ -157,15 +150,10 @@ test('content-guard without routes: a blocked stream does not change the next re
 });
 
 // Found by the byte-cut test on a loaded machine with the default 1 ms stream budget: the guard's
-// call that finds the word returns the error part, but it returned late, so the host counts a
-// timeout and (on_error: open, the default) passes the ORIGINAL part on — the delta with the rest
-// of the word — and the stream then ends cleanly with [DONE] (plugin-host.ts:397: a late result is
-// discarded; phases.ts:172-175: the part goes on unchanged). Made deterministic here with a budget no
-// call can meet.
-test('content-guard whose blocking call runs past its budget still never lets the blocked word through', {
-  ...T,
-  todo: 'plugin-host.ts:397 discards a hook result that came back late; under on_error: open the part it would have blocked is sent, so a slow moment leaks what content-guard caught',
-}, async (t) => {
+// call that found the word returned late, the host discarded its result and passed the original
+// delta on. Now a late answer is used, and a guard fails closed: with a budget no call can meet,
+// the stream still ends in an error and the word never arrives.
+test('content-guard whose blocking call runs past its budget still never lets the blocked word through', T, async (t) => {
   const { gateway } = await guarded(t, { routes: ['*'], streamTimeoutMs: 0.000_001 });
   assertBlocked(await ask(gateway, 'deltas-0-20'), 'every guard call late');
 });

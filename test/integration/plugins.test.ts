@@ -228,7 +228,7 @@ test('built-ins: redact blocks secrets, payload-rules caps max_tokens, content-g
   const streamed = await chat(gateway, 'mock-gpt', { stream: true, max_tokens: 5000 });
   assert.equal(mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.max_tokens, 100);
   assert.match(streamed.text, /SWY_ERR_PLUGIN_CONTENT_BLOCKED|content/i);
-  assert.doesNotMatch(openaiStreamText(streamed.events().filter((event) => !event.data.includes('"error"'))), /mock/);
+  assert.doesNotMatch(openaiStreamText(streamed.events().filter((event) => !event.data.includes('"error"'))), /mock/, streamed.text);
 });
 
 test('a plugin that does not load stops the start with its file and line', T, async (t) => {
@@ -289,4 +289,18 @@ test('isolate: true refuses hooks that must run on the gateway thread', T, async
   const plugin = pluginFile(`export default { name: 'mixed', hooks: { onRequest() {}, onStreamEvent() {} } };`);
   const { mock } = await startMocks(t, { mock: {} });
   await assert.rejects(startGatewayFor(t, { providers: [openaiProvider('mock', mock)], plugins: [{ use: plugin, isolate: true }] }), /isolate: true a plugin may have onRequest and onComplete only; 'onStreamEvent'/);
+});
+
+test('the response cache keys on the request as the plugins left it, and a hit goes through onResponse', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'cache-aware', hooks: {
+  onRequest(ctx, request) { request.messages[0].content[0].text = 'normalized'; },
+  onResponse(ctx, response) { response.content[0].text += ' [seen]'; },
+} };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin }], { models: [{ name: 'cached', targets: [{ provider: 'mock', model: 'mock-gpt' }], cache: { ttlSeconds: 60, perKey: false } }] });
+  const first = await chat(gateway, 'cached', { messages: [{ role: 'user', content: 'one wording' }] });
+  const second = await chat(gateway, 'cached', { messages: [{ role: 'user', content: 'another wording' }] });
+  assert.equal(second.headers.get('x-switchyard-cache'), 'hit', 'both became the same request');
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').length, 1);
+  assert.equal(first.json().choices[0].message.content, `${MOCK_TEXT} [seen]`);
+  assert.equal(second.json().choices[0].message.content, `${MOCK_TEXT} [seen]`);
 });

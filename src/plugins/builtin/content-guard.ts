@@ -111,6 +111,8 @@ const STATE_KEY = 'contentGuard';
 
 export const contentGuard: PluginDefinition<ContentGuardConfig> = {
   name: 'content-guard',
+  // a guardrail that fails must not let through what it guards against
+  onError: 'closed',
   configSchema: ContentGuardConfigSchema,
   setup(config, host): PluginInstance<ContentGuardConfig> {
     const denyList = new DenyList(config.words ?? [], config.patterns ?? []);

@@ -168,6 +168,8 @@ function expandKinds(kinds: readonly string[] | undefined): RedactKind[] {
 
 export const redact: PluginDefinition<RedactConfig> = {
   name: 'redact',
+  // a guardrail that fails must not let through what it guards against
+  onError: 'closed',
   configSchema: RedactConfigSchema,
   setup(config): PluginInstance<RedactConfig> {
     const scanner = new PromptScanner(expandKinds(config.kinds));
