@@ -261,6 +261,13 @@ export interface ProviderAdapter {
   /** Wires this dialect can serve natively when the provider's capabilities allow them. */
   readonly nativeWires: ReadonlySet<Wire>;
   /**
+   * Whether a request on `wire`, in canonical form (a plugin read or changed it), can be encoded
+   * again by this adapter's chat codec and its answer still passed through to the caller as it
+   * comes: true only for the wire the chat codec writes, and when encoding adds nothing the caller
+   * did not ask for. Absent: never (such a request is translated whole).
+   */
+  reencodes?(wire: Wire, request: CanonicalRequest): boolean;
+  /**
    * Pass-through: the upstream path (with query) for a request on `wire` with the routed model,
    * and headers to forward from the client (e.g. `anthropic-beta`). Only called for native wires.
    */

@@ -131,10 +131,15 @@ export class RequestContext {
   /** decode: the plugins that apply to this request (undefined: none). */
   plugins: PluginRun | undefined = undefined;
   /**
-   * decode: a handler needs the request or its answer in canonical form (a plugin's onRequest,
-   * onResponse or onStreamEvent), so every attempt is translated, same dialect included.
+   * decode: a handler needs the answer in canonical form (a plugin's onResponse or
+   * onStreamEvent), so every attempt is translated, same dialect included.
    */
   translate = false;
+  /**
+   * decode: a handler read or changed the request in canonical form (a plugin's onRequest): a
+   * same-dialect attempt sends it encoded again, and its answer still passes through as bytes.
+   */
+  reencode = false;
 
   constructor(id: string, request: IncomingMessage, response: ServerResponse, errorSurface: SurfaceAdapter) {
     this.id = id;

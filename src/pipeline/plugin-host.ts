@@ -53,8 +53,8 @@ class Slot {
   private readonly models: ((model: string) => boolean) | undefined;
   private readonly keys: ReadonlySet<string> | undefined;
   readonly scoped: boolean;
-  /** Whether this plugin needs the request or answer in canonical form (so the route is translated). */
-  readonly canonical: boolean;
+  /** Whether this plugin needs the answer in canonical form (so its requests are translated). */
+  readonly answers: boolean;
   failuresSinceLog = 0;
   lastLoggedAt = -Infinity;
 
@@ -69,7 +69,7 @@ class Slot {
     this.keys = plugin.entry.keys.length > 0 ? new Set(plugin.entry.keys) : undefined;
     this.scoped = this.models !== undefined || this.keys !== undefined;
     const hooks = plugin.instance;
-    this.canonical = hooks.onRequest !== undefined || hooks.onResponse !== undefined || hooks.onStreamEvent !== undefined;
+    this.answers = hooks.onResponse !== undefined || hooks.onStreamEvent !== undefined;
   }
 
   applies(model: string, keyId: string): boolean {
@@ -203,10 +203,11 @@ export class PluginHost {
     if (chat === undefined) return undefined; // media and utility APIs have no canonical form
     let requestHooks = false;
     for (const slot of run.slots) {
-      if (slot.canonical) context.translate = true;
+      if (slot.answers) context.translate = true;
       if (slot.hooks.onRequest !== undefined) requestHooks = true;
     }
     if (!requestHooks) return undefined;
+    context.reencode = true;
     context.canonical ??= chat.decodeRequest(context.parsed, context.surfaceRequest!);
     return this.requestHooks(context, run, 0);
   }

@@ -15,7 +15,7 @@ import type { HealthEntry } from '../state/interfaces.ts';
 import { estimatePromptTokens, estimateTokens } from '../util/estimate-tokens.ts';
 import type { Cancellable, RequestContext } from './context.ts';
 import { PassThroughExchange } from './pass-through-exchange.ts';
-import type { RequestPayload } from './request-body.ts';
+import type { RequestPayload, UpstreamBody } from './request-body.ts';
 import { filterResponse, withStreamFilters } from './phases.ts';
 import { inlineMedia, needsInlining } from './media.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -213,9 +213,10 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   private passThrough(provider: HttpProviderRuntime): boolean {
     const surface = this.input.surface;
     if (!provider.wires.has(surface.wire)) return false;
-    // plugins that read or change the request or its answer need canonical parts, so such a
-    // request is always translated — when the surface has parts at all (media APIs have none:
-    // they only ever pass through)
+    // plugins that read or change the answer need canonical parts, so such a request is always
+    // translated — when the surface has parts at all (media APIs have none: they only ever pass
+    // through); one a plugin changed passes through only where the adapter can encode it again as is
+    if (this.context.reencode && provider.adapter.reencodes?.(surface.wire, this.decoded()) !== true) return false;
     return this.input.suffix === undefined && (!this.context.translate || !translatable(surface));
   }
 
@@ -229,6 +230,13 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     const copy = [...headers];
     for (let i = 0; i < handlers.length; i++) handlers[i]!(this.context, { provider: provider.name, model, dialect: provider.adapter.dialect, attempt: this.planner.attempts, headers: copy });
     return copy;
+  }
+
+  /** The canonical request encoded for a provider of the caller's own dialect, as a pass-through body. */
+  private reencoded(provider: HttpProviderRuntime, model: string): UpstreamBody {
+    const upstream = provider.adapter.chat!.encodeRequest(this.decoded(), model, provider.context);
+    const body = Buffer.from(upstream.body, 'utf8');
+    return { body, length: body.length, contentType: 'application/json' };
   }
 
   /** The surface's request in canonical form, decoded once (the first translated attempt). */
@@ -263,7 +271,8 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
         ...base,
         path: adapter.passThroughPath(surface.wire, model, surfaceRequest, summary.stream),
         forwardHeaders: this.attemptHeaders(provider, model, adapter.forwardHeaders(surfaceRequest)),
-        body: payload.forAttempt(rename ? model : undefined),
+        // a request a plugin read (and may have changed) is encoded again; its answer still passes through
+        body: this.context.reencode ? this.reencoded(provider, model) : payload.forAttempt(rename ? model : undefined),
         stream: summary.stream,
       });
     }

@@ -42,7 +42,7 @@ export default {
   },
 };`;
 
-test('onRequest changes the canonical request: a same-dialect request is translated so the change reaches the provider', T, async (t) => {
+test('onRequest changes the canonical request: a same-dialect request is encoded again so the change reaches the provider, and its answer passes through', T, async (t) => {
   const { mock, gateway } = await setup(t, [{ use: pluginFile(REWRITE) }]);
   const reply = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'my secret plan' }] }, { authorization: 'Bearer client-secret' });
   assert.equal(reply.status, 200, reply.text);
@@ -303,4 +303,22 @@ test('the response cache keys on the request as the plugins left it, and a hit g
   assert.equal(mock.requests.filter((request) => request.method === 'POST').length, 1);
   assert.equal(first.json().choices[0].message.content, `${MOCK_TEXT} [seen]`);
   assert.equal(second.json().choices[0].message.content, `${MOCK_TEXT} [seen]`);
+});
+
+test('a plugin with onRequest only: the answer still passes through as the provider sent it (a stream without usage unless asked)', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'reader', hooks: { onRequest(ctx, request) { request.sampling.temperature = 0.5; } } };`);
+  const answer = { id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'mock-gpt', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, x_vendor_field: 'kept' };
+  const { mock } = await startMocks(t, { mock: (request) => (request.body?.stream === true ? { kind: 'default' } : { kind: 'json', status: 200, body: answer }) });
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], plugins: [{ use: plugin }] });
+  const whole = await chat(gateway, 'mock-gpt');
+  assert.equal(whole.json().x_vendor_field, 'kept', 'bytes passed through, not re-encoded');
+  assert.equal(mock.requests.at(-1)!.body.temperature, 0.5);
+  // streamed without include_usage: translated, so the usage chunk the gateway asks for is not shown
+  const streamed = await chat(gateway, 'mock-gpt', { stream: true });
+  assert.equal(streamed.status, 200);
+  assert.ok(!streamed.events().some((event) => event.data !== '[DONE]' && JSON.parse(event.data).choices?.length === 0), 'no usage chunk the caller did not ask for');
+  // with include_usage: the stream passes through as it comes
+  const withUsage = await chat(gateway, 'mock-gpt', { stream: true, stream_options: { include_usage: true } });
+  assert.equal(withUsage.status, 200);
+  assert.equal(mock.requests.at(-1)!.body.temperature, 0.5);
 });

@@ -33,6 +33,7 @@ export const anthropicProvider: ProviderAdapter = {
   usage: { key: '"usage"', from: usageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(['anthropic-messages', 'anthropic-count-tokens']),
+  reencodes: (wire: Wire) => wire === 'anthropic-messages',
   passThroughPath(wire: Wire, _model: string, request: SurfaceRequest): string {
     const path = wire === 'anthropic-count-tokens' ? '/messages/count_tokens' : '/messages';
     const query = upstreamQuery(request.query);

@@ -29,6 +29,7 @@ export const geminiProvider: ProviderAdapter = {
   // Files API and Cloud Storage URIs are Gemini's own: sent as fileData, never downloaded
   keepsMediaUrl: (url: string) => url.startsWith('gs://') || url.startsWith('https://generativelanguage.googleapis.com/'),
   nativeWires: new Set<Wire>(['gemini-generate']),
+  reencodes: (wire: Wire) => wire === 'gemini-generate',
   passThroughPath(_wire: Wire, model: string, request: SurfaceRequest, stream: boolean): string {
     return `${modelPath(model)}:${stream ? 'streamGenerateContent' : 'generateContent'}${forwardedQuery(request.query)}`;
   },

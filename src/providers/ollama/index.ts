@@ -43,6 +43,7 @@ export const ollamaProvider: ProviderAdapter = {
   // Ollama takes images as base64 only: the pipeline downloads URL images first
   mediaUrls: 'inline',
   nativeWires: new Set<Wire>(['ollama-chat', 'ollama-generate', 'ollama-embed', 'ollama-embeddings']),
+  reencodes: (wire: Wire) => wire === 'ollama-chat',
   passThroughPath(wire: Wire): string {
     return paths[wire]!;
   },

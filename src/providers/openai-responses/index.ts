@@ -14,6 +14,7 @@ export const openaiResponsesProvider: ProviderAdapter = {
   usage: { key: '"usage"', from: usageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(['openai-responses']),
+  reencodes: (wire: Wire) => wire === 'openai-responses',
   passThroughPath(_wire: Wire): string {
     return '/responses';
   },

@@ -27,6 +27,8 @@ export const openaiProvider: ProviderAdapter = {
   usage: { key: '"usage"', from: passThroughUsageFrom },
   mediaUrls: 'native',
   nativeWires: new Set<Wire>(Object.keys(paths) as Wire[]),
+  // the encoder asks a stream for its usage chunk: only a caller who asked for one may get it as it comes
+  reencodes: (wire: Wire, request: CanonicalRequest) => wire === 'openai-chat' && (!request.stream || request.surfaceHints?.['includeUsage'] === true),
   passThroughPath(wire: Wire): string {
     return paths[wire]!;
   },
