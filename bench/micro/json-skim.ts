@@ -8,6 +8,7 @@
 //   the request into objects, whatever its own converters cost.
 // CPU time per call (process.cpuUsage), interleaved rounds, median, so a busy machine slows every
 // case alike. `npx node bench/micro/json-skim.ts [--rounds 9] [--iterations 30]`
+import { cpuRounds } from '../lib/cpu-rounds.ts';
 import { parseArgs } from 'node:util';
 import { agentBody, bodyDialects, bodySizes, type BodySize } from '../bodies/agent-bodies.ts';
 import { SkimmedJson } from '../../src/util/json-skim.ts';
@@ -32,16 +33,5 @@ for (const size of Object.keys(bodySizes) as BodySize[]) {
   }
 }
 
-function microseconds(run: () => void): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / iterations;
-}
-
-const samples = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]));
-for (const run of Object.values(cases)) for (let i = 0; i < 5; i++) run(); // warm up
-for (let round = 0; round < rounds; round++) for (const [name, run] of Object.entries(cases)) samples.get(name)!.push(microseconds(run));
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
-for (const [name, list] of samples) console.log(`${name.padEnd(72)} ${median(list).toFixed(0).padStart(6)} µs`);
+for (const [name, value] of cpuRounds(cases, rounds, iterations, 5)) console.log(`${name.padEnd(72)} ${value.toFixed(0).padStart(6)} µs`);
 void sink;

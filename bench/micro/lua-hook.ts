@@ -7,6 +7,7 @@
 // - stream event: a no-op `on_stream_event` on a text delta.
 // CPU time per call (process.cpuUsage), interleaved rounds, median.
 // `nice -n 19 npx node bench/micro/lua-hook.ts [--rounds 9] [--iterations 20000]`
+import { cpuRounds } from '../lib/cpu-rounds.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,17 +61,7 @@ const cases: Record<string, () => void> = {
   'Lua no-op on_stream_event (text delta)': () => { sink = noop.onStreamEvent!(ctx, part); },
 };
 
-function microseconds(run: () => void): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / iterations;
-}
-
-const samples = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]));
-for (const run of Object.values(cases)) for (let i = 0; i < 2000; i++) run(); // warm up
-for (let round = 0; round < rounds; round++) for (const [name, run] of Object.entries(cases)) samples.get(name)!.push(microseconds(run));
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
+const medians = cpuRounds(cases, rounds, iterations, 2000);
 console.log(`request body ≈ ${size} bytes JSON; ${rounds} rounds × ${iterations} calls; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-for (const [name, list] of samples) console.log(`${name.padEnd(44)} ${median(list).toFixed(2).padStart(7)} µs/call`);
+for (const [name, value] of medians) console.log(`${name.padEnd(44)} ${value.toFixed(2).padStart(7)} µs/call`);
 void sink;

@@ -10,6 +10,7 @@
 //   surface's encoder alone.
 // CPU time per operation (process.cpuUsage), interleaved rounds, median.
 // `nice -n 19 npx node bench/micro/plugin-hooks.ts [--rounds 9] [--iterations 50000]`
+import { cpuRounds } from '../lib/cpu-rounds.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -98,26 +99,17 @@ const filtered = withStreamFilters(openaiChat.chat!.createStreamEncoder(prebuilt
 const encodePlain = () => void plainEncoder.encode(part);
 const encodeFiltered = () => void filtered.encode(part);
 
-function cpuPerOperation(operation: () => void): number {
-  for (let i = 0; i < 1000; i++) operation();
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) operation();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / iterations;
-}
-
-const cases: [string, () => void][] = [
-  ['request context alone (baseline)', contextOnly],
-  ['+ a no-op onRequest (hook only)', hookOnly],
-  ['+ canonical view (decode, hook, encode)', canonicalView],
-  ['stream part, surface encoder alone', encodePlain],
-  ['stream part, + a no-op onStreamEvent', encodeFiltered],
-];
-const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-for (let round = 0; round < rounds; round++) for (const [name, operation] of cases) samples.get(name)!.push(cpuPerOperation(operation));
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
+const cases: Record<string, () => void> = {
+  'request context alone (baseline)': contextOnly,
+  '+ a no-op onRequest (hook only)': hookOnly,
+  '+ canonical view (decode, hook, encode)': canonicalView,
+  'stream part, surface encoder alone': encodePlain,
+  'stream part, + a no-op onStreamEvent': encodeFiltered,
+};
+const medians = cpuRounds(cases, rounds, iterations);
+const median = (name: string) => medians.get(name)!;
 console.log(`plugin hooks, ${body.length} B OpenAI chat request, ${rounds} rounds × ${iterations}, CPU µs per operation (median); load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-for (const [name] of cases) console.log(`  ${name.padEnd(44)} ${median(samples.get(name)!).toFixed(3)} µs`);
-const base = median(samples.get('request context alone (baseline)')!);
-console.log(`  no-op onRequest adds ${(median(samples.get('+ a no-op onRequest (hook only)')!) - base).toFixed(3)} µs; the canonical view adds ${(median(samples.get('+ canonical view (decode, hook, encode)')!) - base).toFixed(3)} µs`);
-console.log(`  no-op onStreamEvent adds ${(median(samples.get('stream part, + a no-op onStreamEvent')!) - median(samples.get('stream part, surface encoder alone')!)).toFixed(3)} µs per event`);
+for (const [name, value] of medians) console.log(`  ${name.padEnd(44)} ${value.toFixed(3)} µs`);
+const base = median('request context alone (baseline)');
+console.log(`  no-op onRequest adds ${(median('+ a no-op onRequest (hook only)') - base).toFixed(3)} µs; the canonical view adds ${(median('+ canonical view (decode, hook, encode)') - base).toFixed(3)} µs`);
+console.log(`  no-op onStreamEvent adds ${(median('stream part, + a no-op onStreamEvent') - median('stream part, surface encoder alone')).toFixed(3)} µs per event`);

@@ -9,6 +9,7 @@
 //   about half of that of the cases above).
 // CPU time per call (process.cpuUsage), interleaved rounds, median.
 // `nice -n 19 npx node bench/micro/redact.ts [--rounds 9] [--iterations 50]`
+import { cpuRounds } from '../lib/cpu-rounds.ts';
 import { parseArgs } from 'node:util';
 import { agentBody } from '../bodies/agent-bodies.ts';
 import { PromptScanner, REDACT_KINDS, type Findings } from '../../src/plugins/builtin/redact.ts';
@@ -65,17 +66,7 @@ const cases: Record<string, () => void> = {
   'for scale: JSON.parse of the 64 KB body': () => { sink = JSON.parse(body); },
 };
 
-function microseconds(run: () => void): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / iterations;
-}
-
-const samples = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]));
-for (const run of Object.values(cases)) for (let i = 0; i < 10; i++) run(); // warm up
-for (let round = 0; round < rounds; round++) for (const [name, run] of Object.entries(cases)) samples.get(name)!.push(microseconds(run));
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
+const medians = cpuRounds(cases, rounds, iterations, 10);
 console.log(`prompt text: ${texts.length} strings, ${totalChars} characters (body ${body.length} bytes)`);
-for (const [name, list] of samples) console.log(`${name.padEnd(44)} ${median(list).toFixed(0).padStart(6)} µs`);
+for (const [name, value] of medians) console.log(`${name.padEnd(44)} ${value.toFixed(0).padStart(6)} µs`);
 void sink;
