@@ -23,7 +23,7 @@ import type { RequestContext } from './context.ts';
 import type { ConversationTurn } from './conversations.ts';
 import { answerHeaders, metaHeaders } from './downstream.ts';
 import type { Exchange, ExchangeOwner } from './exchange.ts';
-import { withStreamFilters } from './phases.ts';
+import { filterResponse, withStreamFilters } from './phases.ts';
 import { redactText } from '../util/redact.ts';
 import { sendError, sendWire, writeHead } from './respond.ts';
 import { ResponseCollector } from './response-collector.ts';
@@ -305,7 +305,17 @@ export class AgentCliExchange implements Exchange, PartSink, SemaphoreWaiter {
       streamMeter.closed();
     } else {
       const response = this.collector!.finish(end, `resp_${context.id}`);
-      const body = this.surface.chat!.encodeResponse(response, this.request);
+      let body: string;
+      try {
+        // the stream phase over the whole answer (plugins' onResponse), which may refuse it
+        body = this.surface.chat!.encodeResponse(filterResponse(context, response), this.request);
+      } catch (error) {
+        if (!(error instanceof GatewayError)) throw error;
+        sendError(context, error, metaHeaders(context, this.provider, this.upstreamModel));
+        this.settled = true;
+        this.owner.onDone(this, error);
+        return;
+      }
       sendWire(context, { status: 200, headers: ['content-type', 'application/json'], body }, metaHeaders(context, this.provider, this.upstreamModel));
     }
     this.settled = true;

@@ -322,3 +322,11 @@ test('a plugin with onRequest only: the answer still passes through as the provi
   assert.equal(withUsage.status, 200);
   assert.equal(mock.requests.at(-1)!.body.temperature, 0.5);
 });
+
+test('onResponse may refuse an answer: the caller gets the refusal in its dialect, nothing is retried', T, async (t) => {
+  const plugin = pluginFile(`export default { name: 'answer-guard', hooks: { onResponse(ctx, response) { if (response.content.some((part) => part.type === 'text' && part.text.includes('mock'))) throw ctx.reject(422, 'the answer mentioned a mock'); } } };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin }]);
+  assert.equal(assertOpenAIError(await chat(gateway, 'mock-gpt'), 422, 'plugin_rejected').message, 'the answer mentioned a mock');
+  assert.equal(assertAnthropicError(await messages(gateway, 'mock-gpt'), 422, 'invalid_request_error').message, 'the answer mentioned a mock');
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').length, 2, 'one attempt per request');
+});
