@@ -34,8 +34,17 @@ async function run(): Promise<unknown> {
       const { readFileSync } = await import('node:fs');
       const { candidateOver } = await import('./candidate.ts');
       const current = request.path === undefined ? undefined : readFileSync(request.path, 'utf8');
-      const { text, loaded } = candidateOver(current, await standardInput(), request.source ?? 'candidate', process.env);
-      await checkPluginsOf(loaded.config, request.source ?? 'candidate', text);
+      const source = request.source ?? 'candidate';
+      const sent = await standardInput();
+      const { text, loaded } = candidateOver(current, sent, source, process.env);
+      // what runs code is changed in the file only: refused before any plugin of the candidate is loaded
+      const { parseConfigText, problemsAt } = await import('./load.ts');
+      const { codeSettingChanges } = await import('./code-settings.ts');
+      // without a file (zero-config) nothing runs code yet
+      const running = current === undefined ? { plugins: [], providers: [] } : parseConfigText(current, request.path!, process.env).config;
+      const changed = codeSettingChanges(running, loaded.config);
+      if (changed.length > 0) throw new ConfigError(source, problemsAt(sent, changed));
+      await checkPluginsOf(loaded.config, source, text);
       return { ok: true, config: loaded.config, warnings: loaded.warnings, writtenEmpty: loaded.writtenEmpty, found: [], text };
     }
     if (request.kind === 'masked') {

@@ -5,7 +5,7 @@
 // from disk, zero-config's 409, admin-key auth and the audit log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -172,6 +172,25 @@ describe('the config endpoints', () => {
     const plain = await call(gateway.running, 'POST', '/config/validate', { body: invalid, type: 'text/plain' });
     assert.equal(plain.status, 415);
     assert.equal((await call(gateway.running, 'POST', '/config/validate', { body: invalid, key: CLIENT_KEY })).status, 401);
+  });
+
+  test('what runs code is changed in the file only: a candidate that adds a plugin or an agent CLI is refused before anything of it is loaded', T, async () => {
+    const before = readFileSync(gateway.path!, 'utf8');
+    const marker = join(tmpdir(), `switchyard-never-${process.pid}-${Date.now()}`);
+    const plugin = join(tmpdir(), `switchyard-evil-${process.pid}-${Date.now()}.mjs`);
+    writeFileSync(plugin, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'ran'); export default { name: 'evil', hooks: {} };\n`);
+    const withPlugin = `${fileText(join(gateway.path!, '..'))}plugins:\n  - use: ${plugin}\n`;
+    for (const [method, path] of [['POST', '/config/validate'], ['PUT', '/config']] as const) {
+      const answer = await call(gateway.running, method, path, { body: withPlugin });
+      const body = answer.json();
+      assert.equal(body.valid, false, `${method} ${path}: ${answer.text}`);
+      assert.ok(body.problems.some((problem: { path: string; message: string }) => problem.path === 'plugins[0].use' && /changed in the config file itself/.test(problem.message)), answer.text);
+    }
+    assert.equal(existsSync(marker), false, 'the plugin was never loaded');
+    const withCli = fileText(join(gateway.path!, '..')).replace('providers:\n', 'providers:\n  - name: sneaky\n    type: codex\n    command: /bin/sh\n    models: [x]\n');
+    const cli = (await call(gateway.running, 'PUT', '/config', { body: withCli })).json();
+    assert.ok(cli.problems.some((problem: { path: string; message: string }) => problem.path === 'providers[0]' && /agent CLI/.test(problem.message)), JSON.stringify(cli));
+    assert.equal(readFileSync(gateway.path!, 'utf8'), before);
   });
 
   test('PUT an invalid candidate: 400 with the problems, the file and the running config untouched', T, async () => {
