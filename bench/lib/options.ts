@@ -22,6 +22,13 @@ export interface Settings {
   agentLatencySeconds: number;
   /** Scenario 5: measured starts per system for start to ready (after one unmeasured start that warms the compile cache). */
   startRuns: number;
+  /**
+   * Scenario 8 (plugins): rounds (config variants rotated each round), seconds per wrk run of the
+   * small-request load, and streams per connection of the stream load (100 connections).
+   */
+  pluginRounds: number;
+  pluginSeconds: number;
+  pluginStreamsPerConnection: number;
 }
 
 export const quickSettings: Settings = {
@@ -33,6 +40,7 @@ export const quickSettings: Settings = {
   restSeconds: 3,
   agentSizes: ['256 KB'], agentSeconds: 3, agentLatencySeconds: 3,
   startRuns: 3,
+  pluginRounds: 2, pluginSeconds: 4, pluginStreamsPerConnection: 2,
 };
 
 export const fullSettings: Settings = {
@@ -44,10 +52,12 @@ export const fullSettings: Settings = {
   restSeconds: 10,
   agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 4, agentLatencySeconds: 4,
   startRuns: 7,
+  pluginRounds: 4, pluginSeconds: 8, pluginStreamsPerConnection: 4,
 };
 
 export const scenarioNames: Record<number, string> = {
   1: 'one request at a time', 2: 'the 60 ms ladder', 3: 'saturation (0 ms mock)', 4: 'streaming', 5: 'memory', 6: 'translation cost', 7: 'agent-sized bodies',
+  8: 'plugins',
 };
 
 export interface BenchOptions {
@@ -65,11 +75,12 @@ export interface BenchOptions {
 export const soakProfiles = ['agents'] as const;
 export type SoakProfile = (typeof soakProfiles)[number];
 
-export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m [--profile agents]]
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7,8] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m [--profile agents]]
 
-  --quick      short runs (about 4 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
+  --quick      short runs (about 5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
   --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation,
-               7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only)
+               7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only), 8 plugins (Switchyard ×1
+               with no plugin, a no-op JS onRequest, a no-op Lua on_request, a no-op JS onStreamEvent)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
   --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
   --profile agents
@@ -113,9 +124,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     return undefined;
   }
   const scenarios = new Set<number>();
-  for (const part of (values.only ?? '1,2,3,4,5,6,7').split(',')) {
+  for (const part of (values.only ?? Object.keys(scenarioNames).join(',')).split(',')) {
     const number = Number(part.trim());
-    if (!(number in scenarioNames)) throw new Error(`--only: unknown scenario '${part}' (1–7)`);
+    if (!(number in scenarioNames)) throw new Error(`--only: unknown scenario '${part}' (${Object.keys(scenarioNames).join(', ')})`);
     scenarios.add(number);
   }
   const systems: SystemId[] = [];

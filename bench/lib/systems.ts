@@ -143,11 +143,15 @@ export function switchyardYaml(mockPort: number, port: number, stateDir: string,
   ].join('\n');
 }
 
-export async function startSwitchyard(system: System, paths: Paths, configFile: string, workers: 'auto' | '1'): Promise<void> {
+/**
+ * `logName`: the stem of its access log and stderr files in the work directory (the system's id
+ * unless a scenario starts an instance of its own, which then keeps its log apart).
+ */
+export async function startSwitchyard(system: System, paths: Paths, configFile: string, workers: 'auto' | '1', logName: string = system.id): Promise<void> {
   // started as `npm start` starts it: bin/switchyard.js (compile cache on) with the same V8 flags
   const args = ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', 'bin/switchyard.js', '--config', configFile, '--port', String(system.port), '--workers', workers];
   system.process = startProcess(system.label, paths.node, args, {
-    cwd: paths.root, stdout: join(paths.work, `${system.id}-access.log`), stderr: join(paths.work, `${system.id}.err`),
+    cwd: paths.root, stdout: join(paths.work, `${logName}-access.log`), stderr: join(paths.work, `${logName}.err`),
   });
   await waitForPort(system.port, 20_000, () => system.process!.running);
   if (workers === 'auto') {
