@@ -106,7 +106,7 @@ test('every `any` type is flagged; the word in a comment, a string or a name is 
 });
 
 test('a folder with no row in the table is named, so a new module cannot slip past the rules', () => {
-  const violations = only({ 'plugins/host.ts': 'export const host = 1;\n' });
+  const violations = only({ 'extensions/host.ts': 'export const host = 1;\n' });
   assert.equal(violations.length, 1);
-  assert.match(violations[0]!, /src\/plugins\/ has no row in the boundary table/);
+  assert.match(violations[0]!, /src\/extensions\/ has no row in the boundary table/);
 });
