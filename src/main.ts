@@ -60,9 +60,7 @@ import { openaiSurfaces } from './surfaces/openai/routes.ts';
 import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
 import { geminiSurfaces } from './surfaces/gemini/routes.ts';
 import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
-import { PluginFailureCounts, PluginHost } from './pipeline/plugin-host.ts';
-import { disposePlugins, loadPlugins } from './plugins/load.ts';
-import { pluginSources } from './plugins/sources.ts';
+import type { PluginHost } from './pipeline/plugin-host.ts';
 
 export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
   ['openai', openaiProvider],
@@ -274,11 +272,16 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     onSoftBudget: (event) => softBudgets.set(`${event.scope}\0${event.name}`, (softBudgets.get(`${event.scope}\0${event.name}`) ?? 0) + 1),
   };
   // plugins (issue #18): loaded before each runtime is built; their failures are counted across reloads
-  const pluginFailures = new PluginFailureCounts();
+  // (loaded on first use: a config without plugins loads none of their code)
+  const pluginFailures = new Map<string, number>();
   const hostPlugins = async (next: GatewayConfig): Promise<PluginHost | undefined> => {
     if (next.plugins.length === 0) return undefined;
+    const [{ PluginHost }, { loadPlugins }, { pluginSources }] = await Promise.all([import('./pipeline/plugin-host.ts'), import('./plugins/load.ts'), import('./plugins/sources.ts')]);
     const loaded = await loadPlugins(next.plugins, pluginSources, (message, fields) => logger.info(fields ?? {}, message));
     return new PluginHost(loaded, { logger, failures: pluginFailures });
+  };
+  const disposePlugins = async (host: PluginHost | undefined): Promise<void> => {
+    if (host !== undefined) await (await import('./plugins/load.ts')).disposePlugins(host.plugins);
   };
   const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config)));
   // budgets of the YAML's keys and teams, and of the store's keys (read again when the store changes)
@@ -311,7 +314,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...uiAssetRoutes(new UiAssets()),
   ];
   const metrics = new GatewayMetrics({
-    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures.counts,
+    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures,
     ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
   });
   // a reading every 10 s also keeps today's spend current across midnight with nobody watching
@@ -390,7 +393,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       state.responses.resize(next.cache);
       gateway.swap(fresh);
       // the replaced plugins still serve the requests that started with them: let go of them later
-      if (previous !== undefined) setTimeout(() => void disposePlugins(previous.plugins), PLUGIN_DISPOSE_DELAY_MS).unref();
+      if (previous !== undefined) setTimeout(() => void disposePlugins(previous), PLUGIN_DISPOSE_DELAY_MS).unref();
     },
     async drain(timeoutMs: number) {
       if (stopped) return true;
@@ -399,7 +402,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       sampler.stop();
       const finished = await drainListener(server, () => gateway.whenIdle(), timeoutMs);
       await gateway.runtime.destroy();
-      await disposePlugins(gateway.runtime.plugins?.plugins ?? []);
+      await disposePlugins(gateway.runtime.plugins);
       await agentClis.close();
       ledger.close();
       await usage?.close();
@@ -415,7 +418,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       sampler.stop();
       await drainListener(server, () => Promise.resolve(), 0);
       await gateway.runtime.destroy();
-      await disposePlugins(gateway.runtime.plugins?.plugins ?? []);
+      await disposePlugins(gateway.runtime.plugins);
       await agentClis.close();
       ledger.close();
       await usage?.close();

@@ -19,7 +19,7 @@ import type { StreamPart } from '../../src/canonical/stream.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { RequestContext } from '../../src/pipeline/context.ts';
 import { withStreamFilters, type Phases } from '../../src/pipeline/phases.ts';
-import { PluginFailureCounts, PluginHost } from '../../src/pipeline/plugin-host.ts';
+import { PluginHost } from '../../src/pipeline/plugin-host.ts';
 import type { LoadedPlugin } from '../../src/plugins/load.ts';
 import type { PluginInstance } from '../../src/plugins/api.ts';
 import { openaiProvider } from '../../src/providers/openai/index.ts';
@@ -46,7 +46,7 @@ function host(instance: PluginInstance): PluginHost {
     name: 'noop', file: '', watch: [], instance,
     entry: { index: 0, use: 'noop', builtin: false, config: {}, routes: [], keys: [], onError: 'open', isolate: false, timeoutMs: 50, streamTimeoutMs: 1 },
   };
-  return new PluginHost([plugin], { logger: createLogger({ level: 'silent', format: 'json' }), failures: new PluginFailureCounts() });
+  return new PluginHost([plugin], { logger: createLogger({ level: 'silent', format: 'json' }), failures: new Map() });
 }
 
 const requestHost = host({ onRequest: () => undefined });

@@ -33,14 +33,8 @@ const LOG_BURST_MS = 10_000;
 /** What failed, for `switchyard_plugin_errors_total{plugin,hook,kind}`. */
 export type PluginFailureKind = 'throw' | 'timeout';
 
-/** Counts plugin failures across reloads (the metric reads it at scrape time). */
-export class PluginFailureCounts {
-  readonly counts = new Map<string, number>();
-  add(plugin: string, hook: string, kind: PluginFailureKind): void {
-    const key = `${plugin}\0${hook}\0${kind}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
-}
+/** Plugin failures by `plugin\0hook\0kind`, kept across reloads (the metric reads it at scrape time). */
+export type PluginFailureCounts = Map<string, number>;
 
 /** One loaded plugin entry, as the host calls it. */
 class Slot {
@@ -425,7 +419,8 @@ export class PluginHost {
   }
 
   private count(slot: Slot, hook: HookName, kind: PluginFailureKind, error: unknown): void {
-    this.failures.add(slot.name, hook, kind);
+    const key = `${slot.name}\0${hook}\0${kind}`;
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
     slot.failuresSinceLog++;
     const now = performance.now();
     if (now - slot.lastLoggedAt < LOG_BURST_MS) return;
