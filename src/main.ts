@@ -61,6 +61,7 @@ import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
 import { geminiSurfaces } from './surfaces/gemini/routes.ts';
 import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
 import type { PluginHost } from './pipeline/plugin-host.ts';
+import type { AutoRouteHandlers } from './pipeline/auto-route.ts';
 
 export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
   ['openai', openaiProvider],
@@ -116,10 +117,17 @@ function metricsEndpoint(scrape: () => Promise<string>): LocalHandler {
 }
 
 /** What limits and budgets take from the process: the clock, whether spend could be read, the soft-threshold metric. */
-type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore' | 'uiSessions' | 'plugins'>;
+type GovernanceDependencies = Pick<RuntimeDependencies, 'now' | 'spendReadiness' | 'onSoftBudget' | 'keyStore' | 'uiSessions' | 'plugins' | 'autoRoute'>;
 
-function withPlugins(governance: GovernanceDependencies, plugins: PluginHost | undefined): GovernanceDependencies {
-  return plugins === undefined ? governance : { ...governance, plugins };
+function withPlugins(governance: GovernanceDependencies, plugins: PluginHost | undefined, autoRoute: AutoRouteHandlers | undefined): GovernanceDependencies {
+  return { ...governance, ...(plugins !== undefined ? { plugins } : {}), ...(autoRoute !== undefined ? { autoRoute } : {}) };
+}
+
+/** `model: auto`: the auto aliases compiled, with the shipped complexity model; loaded only when the config has one. */
+async function compileAuto(config: GatewayConfig): Promise<AutoRouteHandlers | undefined> {
+  if (!config.models.some((alias) => alias.auto !== undefined)) return undefined;
+  const [{ compileAutoRoute }, { defaultComplexityModel }] = await Promise.all([import('./pipeline/auto-route.ts'), import('./routing/auto/model.ts')]);
+  return compileAutoRoute(config, defaultComplexityModel);
 }
 
 /** How long replaced plugins are kept for the requests that started with them before they are disposed. */
@@ -283,7 +291,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const disposePlugins = async (host: PluginHost | undefined): Promise<void> => {
     if (host !== undefined) await (await import('./plugins/load.ts')).disposePlugins(host.plugins);
   };
-  const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config)));
+  const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config), await compileAuto(config)));
   // budgets of the YAML's keys and teams, and of the store's keys (read again when the store changes)
   const budgetPolicies = (current: Runtime): (KeyPolicy | undefined)[] => [...current.keyPolicies, ...(keys?.policies() ?? [])];
   await withinWait(ledger.load(budgetPolicies(runtime)));
@@ -382,7 +390,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     async reload(next: GatewayConfig) {
       const plugins = await hostPlugins(next);
       const previous = gateway.runtime.plugins;
-      const fresh = buildRuntime(next, logger, state, agentClis, withPlugins(governance, plugins));
+      const fresh = buildRuntime(next, logger, state, agentClis, withPlugins(governance, plugins, await compileAuto(next)));
       await withinWait(ledger.load(budgetPolicies(fresh)));
       if (discover) {
         await fresh.discoverAll();

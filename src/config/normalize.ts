@@ -17,7 +17,7 @@ import { deepFreeze as freeze } from './freeze.ts';
 import { checkAuth, hasClientKeys, hasLimits, normalizeAuth } from './normalize-auth.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AgentCliKind, AliasConfig, AliasTarget, GatewayConfig, PluginConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AgentCliKind, AliasConfig, AliasTarget, AutoRule, GatewayConfig, PluginConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
 } from './types.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 
@@ -189,15 +189,46 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
       if (first !== undefined) problems.push({ path: ['models', index, 'name'], message: `'${alias.name}' is already used by models[${first}]` });
       else aliasNames.set(alias.name, index);
     }
-    list(alias.targets).forEach((target, targetIndex) => {
-      const provider = record(target)?.provider;
-      if (typeof provider !== 'string' || provider === '' || providerNames.has(provider)) return;
-      problems.push({ path: ['models', index, 'targets', targetIndex, 'provider'], message: missingProviderMessage(provider, [...providerNames.keys()]) });
-    });
-    const weights = list(alias.targets).map((target) => record(target)?.weight);
-    if (weights.length > 0 && weights.every((weight) => weight === 0)) {
-      problems.push({ path: ['models', index, 'targets'], message: 'at least one target needs a weight above 0' });
+    const checkTargets = (targets: unknown, at: PathSegment[]) => {
+      list(targets).forEach((target, targetIndex) => {
+        const provider = record(target)?.provider;
+        if (typeof provider !== 'string' || provider === '' || providerNames.has(provider)) return;
+        problems.push({ path: [...at, targetIndex, 'provider'], message: missingProviderMessage(provider, [...providerNames.keys()]) });
+      });
+      const weights = list(targets).map((target) => record(target)?.weight);
+      if (weights.length > 0 && weights.every((weight) => weight === 0)) {
+        problems.push({ path: at, message: 'at least one target needs a weight above 0' });
+      }
+    };
+    if (alias.strategy === 'auto') {
+      if (alias.targets !== undefined) problems.push({ path: ['models', index, 'targets'], key: true, message: 'an auto alias has `tiers` instead (each with its own targets)' });
+      if (alias.tiers === undefined) problems.push({ path: ['models', index], message: '`strategy: auto` needs `tiers`: a list of { name, targets }, cheapest to strongest' });
+      const tierNames = new Map<string, number>();
+      list(alias.tiers).forEach((tier, tierIndex) => {
+        const name = record(tier)?.name;
+        if (typeof name === 'string') {
+          const first = tierNames.get(name);
+          if (first !== undefined) problems.push({ path: ['models', index, 'tiers', tierIndex, 'name'], message: `'${name}' is already used by tiers[${first}]` });
+          else tierNames.set(name, tierIndex);
+        }
+        checkTargets(record(tier)?.targets, ['models', index, 'tiers', tierIndex, 'targets']);
+      });
+    } else {
+      if (alias.targets === undefined) problems.push({ path: ['models', index], message: 'an alias needs `targets`: a non-empty list of { provider, model } (or `strategy: auto` with `tiers`)' });
+      for (const key of ['tiers', 'rules']) {
+        if (alias[key] !== undefined) problems.push({ path: ['models', index, key], key: true, message: 'applies to `strategy: auto` only' });
+      }
+      checkTargets(alias.targets, ['models', index, 'targets']);
     }
+  });
+  // an auto alias's tiers are routes named `<alias>@<tier>`: no alias may be named so too
+  list(root.models).forEach((item, index) => {
+    const alias = record(item);
+    if (alias?.strategy !== 'auto' || typeof alias.name !== 'string') return;
+    list(alias.tiers).forEach((tier, tierIndex) => {
+      const name = record(tier)?.name;
+      if (typeof name === 'string' && aliasNames.has(`${alias.name}@${name}`)) problems.push({ path: ['models', index, 'tiers', tierIndex, 'name'], message: `its route '${alias.name}@${name}' is the name of models[${aliasNames.get(`${alias.name}@${name}`)}]` });
+    });
   });
 
   // Model names an alias hands requests on to; needs every alias name, so after the loop above.
@@ -216,6 +247,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
     const overflow = alias.on_context_overflow;
     const message = typeof overflow === 'string' && overflow !== '' ? routeTargetProblem(overflow, self, known) : undefined;
     if (message !== undefined) problems.push({ path: ['models', index, 'on_context_overflow'], message });
+    if (alias.strategy === 'auto') checkAutoRules(alias, index, self, known, problems);
   });
 
   const routing = record(root.routing);
@@ -297,6 +329,45 @@ function checkOrder(problems: PendingProblem[], at: PathSegment[], section: Reco
  * A fallback or overflow model: another alias, or `provider:model` / `provider/model` with a
  * configured provider (the forms the router resolves without depending on discovery). Undefined when fine.
  */
+/** An auto alias's rules: one of `tier` (a tier of the alias) or `model` (another route), patterns that compile. */
+function checkAutoRules(alias: Record<string, unknown>, index: number, self: string | undefined, known: { aliases: string[]; providers: string[] }, problems: PendingProblem[]): void {
+  const tiers = list(alias.tiers).map((tier) => record(tier)?.name).filter((name): name is string => typeof name === 'string');
+  const pattern = (value: unknown, path: PathSegment[]) => {
+    if (typeof value !== 'string') return;
+    const { source, flags } = regexOf(value);
+    try {
+      new RegExp(source, flags);
+    } catch (error) {
+      problems.push({ path, message: `is not a valid regular expression: ${(error as Error).message}` });
+    }
+  };
+  list(alias.rules).forEach((item, ruleIndex) => {
+    const rule = record(item);
+    const at = (...rest: PathSegment[]): PathSegment[] => ['models', index, 'rules', ruleIndex, ...rest];
+    const when = record(rule?.when);
+    pattern(when?.regex, at('when', 'regex'));
+    for (const [name, value] of Object.entries(record(when?.header) ?? {})) pattern(value, at('when', 'header', name));
+    if (when !== undefined && Object.keys(when).filter((key) => key !== 'on').length === 0) problems.push({ path: at('when'), message: 'needs at least one condition (regex, min_prompt_tokens, max_prompt_tokens, has_images, has_tools, header, key, team)' });
+    const then = record(rule?.then);
+    if (then === undefined) return;
+    if ((then.tier === undefined) === (then.model === undefined)) {
+      problems.push({ path: at('then'), message: 'needs exactly one of `tier` (a tier of this alias) or `model` (another alias or provider:model)' });
+      return;
+    }
+    if (typeof then.tier === 'string' && !tiers.includes(then.tier)) {
+      const close = suggest(then.tier, tiers);
+      problems.push({ path: at('then', 'tier'), message: `no tier named '${then.tier}'${close !== undefined ? ` (did you mean '${close}'?)` : ''}; tiers: ${tiers.join(', ')}` });
+    }
+    if (typeof then.model === 'string') {
+      if (then.model === self) problems.push({ path: at('then', 'model'), message: 'names this alias itself (a loop)' });
+      else {
+        const problem = routeTargetProblem(then.model, self, known);
+        if (problem !== undefined) problems.push({ path: at('then', 'model'), message: problem });
+      }
+    }
+  });
+}
+
 function routeTargetProblem(name: string, self: string | undefined, known: { aliases: string[]; providers: string[] }): string | undefined {
   if (name === self) return 'an alias cannot fall back to itself';
   if (known.aliases.includes(name)) return undefined;
@@ -354,7 +425,7 @@ export function normalizeConfig(raw: RawConfig, source: string): Normalized {
     },
     auth,
     providers: (raw.providers ?? []).map((provider, index) => normalizeProvider(provider, index, warnings)),
-    models: (raw.models ?? []).map((alias) => normalizeAlias(alias, routing.retry)),
+    models: (raw.models ?? []).flatMap((alias) => (alias.strategy === 'auto' ? autoAliases(alias, routing.retry) : [normalizeAlias(alias, routing.retry)])),
     routing,
     logging: {
       level: raw.logging?.level ?? DEFAULT_LOGGING.level,
@@ -605,15 +676,59 @@ export function defaultDiscover(models: readonly string[], listed: boolean, pres
   return listed ? false : preset.discover;
 }
 
+/**
+ * `strategy: auto`: each tier becomes a hidden alias of its own (`<alias>@<tier>`, fill-first, the
+ * next tier up as its fallback: a failure before the first byte escalates one tier), with the
+ * alias's retry, timeouts and policies; the alias itself routes like its strongest tier until the
+ * route phase picks a tier (pipeline/auto-route.ts).
+ */
+function autoAliases(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig[] {
+  const tiers = raw.tiers ?? [];
+  const routeOf = (tier: string) => `${raw.name}@${tier}`;
+  const hidden = tiers.map((tier, index) => ({
+    ...normalizeAlias({ ...raw, strategy: 'fill-first', targets: tier.targets, fallbacks: index < tiers.length - 1 ? [routeOf(tiers[index + 1]!.name)] : (raw.fallbacks ?? []) }, retry),
+    hidden: true,
+  }));
+  const strongest = tiers.at(-1)!;
+  const alias: AliasConfig = {
+    ...normalizeAlias({ ...raw, strategy: 'fill-first', targets: strongest.targets }, retry),
+    auto: {
+      tiers: tiers.map((tier) => ({ name: tier.name, route: routeOf(tier.name), ...(tier.description !== undefined ? { description: tier.description } : {}) })),
+      rules: (raw.rules ?? []).map((rule) => autoRule(rule, tiers.map((tier) => tier.name))),
+    },
+  };
+  return [alias, ...hidden];
+}
+
+/** A leading `(?i)`-style group (as other routers write their rules) becomes JavaScript flags. */
+export function regexOf(pattern: string): { source: string; flags: string } {
+  const inline = /^\(\?([imsu]+)\)/.exec(pattern);
+  if (inline === null) return { source: pattern, flags: 'u' };
+  return { source: pattern.slice(inline[0].length), flags: [...new Set([...inline[1]!, 'u'])].join('') };
+}
+
+function autoRule(raw: NonNullable<RawAlias['rules']>[number], tiers: readonly string[]): AutoRule {
+  const when: AutoRule['when'] = {};
+  if (raw.when.regex !== undefined) when.regex = { ...regexOf(raw.when.regex), on: raw.when.on ?? 'user' };
+  if (raw.when.min_prompt_tokens !== undefined) when.minPromptTokens = raw.when.min_prompt_tokens;
+  if (raw.when.max_prompt_tokens !== undefined) when.maxPromptTokens = raw.when.max_prompt_tokens;
+  if (raw.when.has_images !== undefined) when.hasImages = raw.when.has_images;
+  if (raw.when.has_tools !== undefined) when.hasTools = raw.when.has_tools;
+  if (raw.when.header !== undefined) when.headers = Object.entries(raw.when.header).map(([name, pattern]) => { const { source, flags } = regexOf(pattern); return [name.toLowerCase(), source, flags]; });
+  if (raw.when.key !== undefined) when.keys = [...raw.when.key];
+  if (raw.when.team !== undefined) when.teams = [...raw.when.team];
+  return { when, then: raw.then.tier !== undefined ? { tier: tiers.indexOf(raw.then.tier) } : { model: raw.then.model! } };
+}
+
 function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig {
   const alias: AliasConfig = {
     name: raw.name,
-    targets: raw.targets.map((target) => {
+    targets: (raw.targets ?? []).map((target) => {
       const normalized: AliasTarget = { provider: target.provider, model: target.model, weight: target.weight ?? DEFAULT_WEIGHT };
       if (target.context_window !== undefined) normalized.contextWindow = target.context_window;
       return normalized;
     }),
-    strategy: raw.strategy ?? DEFAULT_STRATEGY,
+    strategy: raw.strategy === undefined || raw.strategy === 'auto' ? DEFAULT_STRATEGY : raw.strategy,
     fallbacks: [...(raw.fallbacks ?? [])],
     retry: mergeRetry(retry, raw.retry),
     affinity: raw.affinity ?? DEFAULT_AFFINITY,

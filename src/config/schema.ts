@@ -262,13 +262,39 @@ function routeCacheSchema(description: string) {
   }, { ...closed, description });
 }
 
+export const AutoTierSchema = Type.Object({
+  name: Type.String({ minLength: 1, description: 'The tier\'s name (`simple`, `medium`, `complex`), shown in `x-switchyard-route` and the access log. Unique within the alias.' }),
+  targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests given this tier go; the cheapest healthy target first (targets with no known price last).' }),
+  description: Type.Optional(Type.String({ description: 'What this tier is for, in a sentence (shown by `POST /v0/route`).' })),
+}, { ...closed, description: 'One tier of an auto alias: a target list of its own.' });
+
+export const AutoRuleSchema = Type.Object({
+  when: Type.Object({
+    regex: Type.Optional(Type.String({ minLength: 1, description: 'A regular expression (JavaScript syntax; a leading `(?i)`, `(?s)` or `(?m)` is taken as a flag) searched in the latest user turn, or in the system prompt with `on: system`.' })),
+    on: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('system')], { default: 'user', description: 'Where `regex` looks.' })),
+    min_prompt_tokens: Type.Optional(Type.Integer({ minimum: 0, description: 'The estimated prompt is at least this many tokens.' })),
+    max_prompt_tokens: Type.Optional(Type.Integer({ minimum: 0, description: 'The estimated prompt is at most this many tokens.' })),
+    has_images: Type.Optional(Type.Boolean({ description: 'The conversation holds an image (true), or none (false).' })),
+    has_tools: Type.Optional(Type.Boolean({ description: 'The request offers tools (true), or none (false).' })),
+    header: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { description: 'Request headers and a regular expression each must match, e.g. `{ x-task: "^review$" }`.' })),
+    key: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'The caller\'s key id is one of these.' })),
+    team: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'The caller\'s team is one of these.' })),
+  }, { ...closed, description: 'Every condition given must hold.' }),
+  then: Type.Object({
+    tier: Type.Optional(Type.String({ minLength: 1, description: 'A tier of this alias.' })),
+    model: Type.Optional(Type.String({ minLength: 1, description: 'Another alias or `provider:model`.' })),
+  }, { ...closed, description: 'Where a match goes: one of `tier` or `model`.' }),
+}, { ...closed, description: 'A routing rule: the first that matches decides, before any scoring.' });
+
 export const AliasSchema = Type.Object({
   name: Type.String({ minLength: 1, description: 'The model name clients ask for, e.g. `fast`. Unique.' }),
-  targets: Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; `strategy` picks among the healthy ones.' }),
-  strategy: Type.Optional(literals(STRATEGIES, {
+  targets: Type.Optional(Type.Array(AliasTargetSchema, { minItems: 1, errorMessage: 'must be a non-empty list of targets, each { provider, model }', description: 'Where requests for this name go; `strategy` picks among the healthy ones. Required, except with `strategy: auto` (which has `tiers`).' })),
+  strategy: Type.Optional(literals([...STRATEGIES, 'auto'] as const, {
     default: DEFAULT_STRATEGY,
-    description: 'How a target is picked: `weighted` at random in proportion to `weight`; `round-robin` in turn; `fill-first` the first healthy target in list order until it fails; `least-busy` the one with the fewest requests in flight; `latency` the one with the lowest recent latency.',
+    description: 'How a target is picked: `weighted` at random in proportion to `weight`; `round-robin` in turn; `fill-first` the first healthy target in list order until it fails; `least-busy` the one with the fewest requests in flight; `latency` the one with the lowest recent latency. `auto`: the request picks a tier from `tiers` — by `rules`, else by its complexity (see docs/auto-routing.md).',
   })),
+  tiers: Type.Optional(Type.Array(AutoTierSchema, { minItems: 1, description: '`strategy: auto` only: the tiers, cheapest to strongest. A failure before the first byte escalates one tier up.' })),
+  rules: Type.Optional(Type.Array(AutoRuleSchema, { description: '`strategy: auto` only: rules tried in order before any scoring; the first that matches picks a tier or a model.' })),
   fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     description: 'Model names tried in order when every target has failed: other aliases, or `provider:model` / `provider/model` with a configured provider, e.g. `[cheap, "openai:gpt-4o-mini"]`.',

@@ -175,6 +175,43 @@ export interface AliasConfig {
   unsupportedParams?: UnsupportedParams;
   /** The alias's own exact-response cache (over `cache.route`); `ttlSeconds: 0` = off for this alias. */
   cache?: RouteCacheSettings;
+  /**
+   * `strategy: auto`: how a request picks its tier (pipeline/auto-route.ts). Each tier is a
+   * hidden alias of its own (`<alias>@<tier>`); the alias's own targets are its strongest tier's.
+   */
+  auto?: AutoRouting;
+  /** A route the gateway made itself (an auto alias's tier): not listed among the models. */
+  hidden?: boolean;
+}
+
+/** An auto alias's tiers and rules. */
+export interface AutoRouting {
+  /** Cheapest to strongest. */
+  tiers: AutoTier[];
+  rules: AutoRule[];
+}
+
+export interface AutoTier {
+  name: string;
+  /** The hidden alias that serves it (`<alias>@<tier>`). */
+  route: string;
+  description?: string;
+}
+
+export interface AutoRule {
+  when: {
+    /** A regular expression's source and flags, searched in the latest user turn or the system prompt. */
+    regex?: { source: string; flags: string; on: 'user' | 'system' };
+    minPromptTokens?: number;
+    maxPromptTokens?: number;
+    hasImages?: boolean;
+    hasTools?: boolean;
+    /** [header name (lower case), source, flags] */
+    headers?: [string, string, string][];
+    keys?: string[];
+    teams?: string[];
+  };
+  then: { tier: number } | { model: string };
 }
 
 /** The exact-response cache of a route (the same shape as a key's `CacheSettings` in governance/policy.ts). */

@@ -33,6 +33,8 @@ export interface AccessRecord {
   costUsd: number | undefined;
   /** What the response cache did (`hit`, `miss`, `bypass`), on routes and keys that have one. */
   cache?: string;
+  /** What an auto alias decided (`model: auto`), as JSON: alias, tier, by, score, decision µs. */
+  route?: string;
 }
 
 /** `tokens` as logged: in and out include cached and reasoning tokens, as providers count them. */
@@ -82,6 +84,7 @@ export class JsonAccessLog {
     if (entry.usage !== undefined) line += `,"tokens":${tokensField(entry.usage)}`;
     if (entry.costUsd !== undefined) line += `,"cost_usd":${roundCost(entry.costUsd)}`;
     if (entry.cache !== undefined && entry.cache !== '') line += `,"cache":"${entry.cache}"`;
+    if (entry.route !== undefined) line += `,"route":${entry.route}`;
     if (entry.key !== '') line += `,"key":"${entry.key}"`;
     if (entry.error !== undefined) line += `,"error":${quote(entry.error)}`;
     if (entry.aborted) line += ',"aborted":true';

@@ -12,6 +12,7 @@ import type { SuffixedModel } from '../routing/suffix.ts';
 import type { RequestPayload } from './request-body.ts';
 import { NO_PHASES, type Phases } from './phases.ts';
 import type { PluginRun } from './plugin-host.ts';
+import type { RouteDecision } from './route-decision.ts';
 import type { CacheFill, CacheStatus } from './response-cache.ts';
 import { pathOf, queryOf } from '../server/url.ts';
 
@@ -128,6 +129,8 @@ export class RequestContext {
   cached = false;
   /** The response has closed (the complete phase has run): a handler that waited must not go on. */
   closed = false;
+  /** route: what an auto alias decided (`model: auto`), for the answer's header and the access log. */
+  routeDecision: RouteDecision | undefined = undefined;
   /** decode: the plugins that apply to this request (undefined: none). */
   plugins: PluginRun | undefined = undefined;
   /**

@@ -18,6 +18,7 @@ import type { Runtime } from './runtime.ts';
 import { parseThinkingSuffix } from '../routing/suffix.ts';
 import { RequestRunner } from './runner.ts';
 import { BODY_READERS, type RequestPayload } from './request-body.ts';
+import { routeDecisionJson } from './route-decision.ts';
 import { ANSWERED, compilePhases, runPhase, type Answered, type CompleteHandler, type PhaseOutcome, type Phases } from './phases.ts';
 
 export type LocalHandler = (gateway: Gateway, context: RequestContext, runtime: Runtime) => void;
@@ -421,6 +422,7 @@ export class Gateway {
         usage: context.usage,
         costUsd: context.costUsd,
         cache: context.cacheStatus,
+        ...(context.routeDecision !== undefined ? { route: routeDecisionJson(context.routeDecision) } : {}),
       });
       return;
     }
@@ -445,6 +447,7 @@ export class Gateway {
       },
       cost_usd: context.costUsd === undefined ? undefined : roundCost(context.costUsd),
       cache: context.cacheStatus || undefined,
+      route: context.routeDecision === undefined ? undefined : JSON.parse(routeDecisionJson(context.routeDecision)) as unknown,
       key: context.keyId || undefined,
       error: error?.code,
       aborted: aborted || undefined,

@@ -295,10 +295,11 @@ export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phase
     // plugins' onRequest after the built-in checks, before limits and routing see the request
     decode: [boundedModelName, singleModelField, ...one(plugins?.decode)],
     admit: limits !== undefined ? [limits.admit] : [],
-    route: [],
+    // `model: auto`: an auto alias picks its tier before suffixes and aliases resolve the name
+    route: one(runtime.autoRoute?.route),
     lookup: cache !== undefined ? [cache.lookup] : [],
     attempt: one(plugins?.attempt),
-    commit: [...(limits !== undefined ? [limits.commit] : []), ...(cache !== undefined ? [cache.commit] : [])],
+    commit: [...(limits !== undefined ? [limits.commit] : []), ...(cache !== undefined ? [cache.commit] : []), ...one(runtime.autoRoute?.commit)],
     stream: one(plugins?.stream),
     response: one(plugins?.response),
     // limits settle once the cost is known; the cache stores last: the access line and usage go out

@@ -4,7 +4,6 @@
 // the answer. It tells the planner each outcome (failure before the commit point, commit, stream
 // broken after it). A client that leaves stops everything at once: the attempt in flight, a
 // back-off timer, a media download.
-import { createHash } from 'node:crypto';
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
@@ -23,12 +22,8 @@ import type { HttpProviderRuntime, ProviderRuntime, Runtime } from './runtime.ts
 import { TranslatingExchange, type Translation } from './translating-exchange.ts';
 import { applyUnsupportedTools } from './unsupported-tools.ts';
 import type { Exchange, ExchangeOwner } from './exchange.ts';
-import { headerValue } from '../util/header-value.ts';
+import { sessionIdOf } from './session-id.ts';
 
-/** Session ids longer than this are pinned by their SHA-256 digest, so 50,000 pins stay small. */
-const SESSION_ID_KEPT = 256;
-/** Built-in session headers, most specific first. */
-const SESSION_HEADERS = ['x-session-id', 'x-claude-code-session-id', 'session-id'];
 
 export interface RunnerInput {
   runtime: Runtime;
@@ -429,22 +424,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   /** PlannedRequest: the session this request belongs to, for affinity; undefined when it names none. */
   sessionId(): string | undefined {
     if (this.session !== undefined) return this.session ?? undefined;
-    const headers = this.input.surfaceRequest.headers;
-    const configured = this.runtime.config.routing.sessionHeader;
-    let found: string | undefined;
-    if (configured !== undefined) found = headerValue(headers, configured) || undefined;
-    for (let i = 0; found === undefined && i < SESSION_HEADERS.length; i++) found = headerValue(headers, SESSION_HEADERS[i]!) || undefined;
-    if (found === undefined) {
-      const payload = this.input.payload;
-      const cacheKey = payload.member('prompt_cache_key');
-      if (typeof cacheKey === 'string' && cacheKey !== '') found = cacheKey;
-      else {
-        const metadata = payload.member('metadata') as { user_id?: unknown } | null | undefined;
-        if (metadata !== null && typeof metadata === 'object' && typeof metadata.user_id === 'string' && metadata.user_id !== '') found = metadata.user_id;
-      }
-    }
-    // a pin's key holds the id: a long one (a client's choice, up to the body limit) is kept as its digest
-    if (found !== undefined && found.length > SESSION_ID_KEPT) found = createHash('sha256').update(found).digest('base64url');
+    const found = sessionIdOf(this.input.surfaceRequest.headers, this.runtime.config.routing.sessionHeader, this.input.payload);
     this.session = found ?? null;
     return found;
   }

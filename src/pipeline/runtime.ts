@@ -6,6 +6,7 @@ import type { GatewayConfig, ProviderCapabilities, ProviderConfig } from '../con
 import { passwordOf } from '../util/url-password.ts';
 import { DEFAULT_STORE_FAILURE, DEFAULT_TPM_MAX_TOKENS } from '../config/defaults.ts';
 import type { PluginHost } from './plugin-host.ts';
+import type { AutoRouteHandlers } from './auto-route.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PriceTable } from '../observability/pricing.ts';
 import { Router } from '../routing/router.ts';
@@ -49,6 +50,8 @@ export interface RuntimeDependencies {
   uiSessions?: UiSessions;
   /** This config's plugins, loaded (plugins/load.ts) and hosted (plugin-host.ts); none without `plugins:`. */
   plugins?: PluginHost;
+  /** The handlers of this config's auto aliases (auto-route.ts); none without `strategy: auto`. */
+  autoRoute?: AutoRouteHandlers;
 }
 
 const ALWAYS_AVAILABLE: SpendReadiness = Object.freeze({ available: true });
@@ -168,6 +171,8 @@ export class Runtime {
   readonly prices: PriceTable;
   /** The loaded plugins of this config, compiled into phase handlers; undefined without any. */
   readonly plugins: PluginHost | undefined;
+  /** `model: auto`: this config's auto aliases, compiled; undefined without any. */
+  readonly autoRoute: AutoRouteHandlers | undefined;
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
   readonly keyIds = new Map<string, readonly string[]>();
   /** The last active health check per provider (only those that configure one). */
@@ -198,6 +203,7 @@ export class Runtime {
     this.sessions = dependencies.state.newSessions();
     this.prices = new PriceTable(config.prices, config.providers);
     this.plugins = dependencies.plugins;
+    this.autoRoute = dependencies.autoRoute;
     this.keyStore = dependencies.keyStore;
     this.configLimited = this.keyPolicies.some(enforces);
     this.configKeyCache = this.keyPolicies.some((policy) => policy?.cache !== undefined && policy.cache.ttlSeconds > 0);

@@ -340,6 +340,8 @@ export interface ModelListing { id: string; ownedBy: string }
 
 export class Router {
   private readonly aliases = new Map<string, Route>();
+  /** Routes the gateway made itself (an auto alias's tiers): resolved, never listed or suggested. */
+  private readonly hidden = new Set<string>();
   private readonly providerNames: ReadonlySet<string>;
   /** Exact model name → providers serving it (config lists and discovery), in provider order. */
   private readonly exact = new Map<string, string[]>();
@@ -373,6 +375,7 @@ export class Router {
       for (const target of alias.targets) if (target.contextWindow !== undefined) smallest = Math.min(smallest, target.contextWindow);
       const targets = alias.targets.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
       this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias, config.cache.route)));
+      if (alias.hidden === true) this.hidden.add(alias.name);
     }
     this.smallestContextWindow = smallest;
   }
@@ -471,7 +474,7 @@ export class Router {
 
   /** Known names closest to an unknown one, for the 404 message. */
   suggestions(model: string, limit = 3): string[] {
-    const names = new Set<string>(this.aliases.keys());
+    const names = new Set<string>([...this.aliases.keys()].filter((name) => !this.hidden.has(name)));
     for (const name of this.exact.keys()) names.add(name);
     const colon = Math.max(model.indexOf(':'), model.indexOf('/'));
     const bare = colon > 0 && this.providerNames.has(model.slice(0, colon)) ? model.slice(colon + 1) : model;
@@ -483,6 +486,7 @@ export class Router {
     const listing: ModelListing[] = [];
     const seen = new Set<string>();
     for (const name of this.aliases.keys()) {
+      if (this.hidden.has(name)) continue;
       seen.add(name);
       listing.push({ id: name, ownedBy: 'switchyard' });
     }

@@ -1,0 +1,27 @@
+// What an auto alias decided for a request (`model: auto`, auto-route.ts), as the answer's header
+// and the access log show it. Apart from auto-route.ts so that neither loads the router's model.
+
+/** What an auto alias decided for one request: in the response header, the access log and the usage record. */
+export interface RouteDecision {
+  readonly alias: string;
+  /** The tier's name, or '' when a rule named a model outright. */
+  readonly tier: string;
+  /** `rule:<n>`, `score:<0.00–1.00>` or `session`. */
+  readonly by: string;
+  readonly score: number | undefined;
+  /** Where it went: the tier's route or the model a rule named. */
+  readonly route: string;
+  /** Microseconds the decision took (reading the request included). */
+  readonly micros: number;
+}
+
+/** The decision as the access log writes it (a JSON object). */
+export function routeDecisionJson(decision: RouteDecision): string {
+  return JSON.stringify({ alias: decision.alias, ...(decision.tier !== '' ? { tier: decision.tier } : { model: decision.route }), by: decision.by, ...(decision.score !== undefined ? { score: Math.round(decision.score * 1000) / 1000 } : {}), us: decision.micros });
+}
+
+/** The `x-switchyard-route` value. */
+export function routeHeader(decision: RouteDecision): string {
+  return decision.tier === '' ? `model=${decision.route}; by=${decision.by}` : `tier=${decision.tier}; by=${decision.by}`;
+}
+
