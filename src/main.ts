@@ -38,6 +38,7 @@ import { DEFAULT_RECENT_REQUESTS } from './config/defaults.ts';
 import type { ConfigControl } from './admin/management-config.ts';
 import type { GatewayRoute } from './server/route-table.ts';
 import { Gateway, type LocalHandler } from './pipeline/gateway.ts';
+import { routeDryRun } from './admin/route-dry-run.ts';
 import { GatewayMetrics, METRICS_CONTENT_TYPE } from './observability/metrics.ts';
 import { scrapeThroughPrimary, shareWithPrimary } from './observability/metrics-cluster.ts';
 import { sendWire } from './pipeline/respond.ts';
@@ -61,7 +62,7 @@ import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
 import { geminiSurfaces } from './surfaces/gemini/routes.ts';
 import { ollamaSurfaces } from './surfaces/ollama/routes.ts';
 import type { PluginHost } from './pipeline/plugin-host.ts';
-import type { AutoRouteHandlers } from './pipeline/auto-route.ts';
+import type { AutoRouteHandlers, AutoRouteStats } from './pipeline/auto-route.ts';
 
 export const providerAdapters: ReadonlyMap<string, ProviderAdapter> = new Map([
   ['openai', openaiProvider],
@@ -97,6 +98,8 @@ function gatewayRoutes(metrics: LocalHandler, usage: LocalHandler, requests: Loc
     { path: '/readyz', entry: { method: 'GET' as const, local: readyz, public: true } },
     { path: '/v1/providers', entry: { method: 'GET' as const, local: providersEndpoint } },
     { path: '/v0/status', entry: { method: 'GET' as const, local: statusEndpoint } },
+    // `model: auto`: the decision for a request, without asking any model
+    { path: '/v0/route', entry: { method: 'POST' as const, local: routeDryRun } },
     // needs a client key when keys are configured (Prometheus sends it as a bearer token)
     { path: '/metrics', entry: { method: 'GET' as const, local: metrics } },
   ];
@@ -124,10 +127,10 @@ function withPlugins(governance: GovernanceDependencies, plugins: PluginHost | u
 }
 
 /** `model: auto`: the auto aliases compiled, with the shipped complexity model; loaded only when the config has one. */
-async function compileAuto(config: GatewayConfig): Promise<AutoRouteHandlers | undefined> {
+async function compileAuto(config: GatewayConfig, stats: AutoRouteStats): Promise<AutoRouteHandlers | undefined> {
   if (!config.models.some((alias) => alias.auto !== undefined)) return undefined;
   const [{ compileAutoRoute }, { defaultComplexityModel }] = await Promise.all([import('./pipeline/auto-route.ts'), import('./routing/auto/model.ts')]);
-  return compileAutoRoute(config, defaultComplexityModel);
+  return compileAutoRoute(config, defaultComplexityModel, stats);
 }
 
 /** How long replaced plugins are kept for the requests that started with them before they are disposed. */
@@ -282,6 +285,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // plugins (issue #18): loaded before each runtime is built; their failures are counted across reloads
   // (loaded on first use: a config without plugins loads none of their code)
   const pluginFailures = new Map<string, number>();
+  // `model: auto`: what the auto aliases decided, across reloads
+  const autoStats: AutoRouteStats = { decisions: new Map(), escalations: new Map(), savingsUsd: new Map() };
   const hostPlugins = async (next: GatewayConfig): Promise<PluginHost | undefined> => {
     if (next.plugins.length === 0) return undefined;
     const [{ PluginHost }, { loadPlugins }, { pluginSources }] = await Promise.all([import('./pipeline/plugin-host.ts'), import('./plugins/load.ts'), import('./plugins/sources.ts')]);
@@ -291,7 +296,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const disposePlugins = async (host: PluginHost | undefined): Promise<void> => {
     if (host !== undefined) await (await import('./plugins/load.ts')).disposePlugins(host.plugins);
   };
-  const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config), await compileAuto(config)));
+  const runtime = buildRuntime(config, logger, state, agentClis, withPlugins(governance, await hostPlugins(config), await compileAuto(config, autoStats)));
   // budgets of the YAML's keys and teams, and of the store's keys (read again when the store changes)
   const budgetPolicies = (current: Runtime): (KeyPolicy | undefined)[] => [...current.keyPolicies, ...(keys?.policies() ?? [])];
   await withinWait(ledger.load(budgetPolicies(runtime)));
@@ -322,7 +327,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     ...uiAssetRoutes(new UiAssets()),
   ];
   const metrics = new GatewayMetrics({
-    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures,
+    ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures, autoRoute: autoStats,
     ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
   });
   // a reading every 10 s also keeps today's spend current across midnight with nobody watching
@@ -390,7 +395,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     async reload(next: GatewayConfig) {
       const plugins = await hostPlugins(next);
       const previous = gateway.runtime.plugins;
-      const fresh = buildRuntime(next, logger, state, agentClis, withPlugins(governance, plugins, await compileAuto(next)));
+      const fresh = buildRuntime(next, logger, state, agentClis, withPlugins(governance, plugins, await compileAuto(next, autoStats)));
       await withinWait(ledger.load(budgetPolicies(fresh)));
       if (discover) {
         await fresh.discoverAll();

@@ -99,6 +99,8 @@ export interface GatewayMetricsOptions {
   usageDropped?: () => number;
   /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
   budgetSoftExceeded?: () => ReadonlyMap<string, number>;
+  /** `model: auto`: decisions, escalations and estimated savings of the auto aliases (read at scrape time). */
+  autoRoute?: { readonly decisions: ReadonlyMap<string, number>; readonly escalations: ReadonlyMap<string, number>; readonly savingsUsd: ReadonlyMap<string, number> };
   /** Plugin hook failures by `plugin\0hook\0kind` (read at scrape time). */
   pluginErrors?: () => ReadonlyMap<string, number>;
   /** The shared state store's connection (`state.redis`), read at scrape time. */
@@ -163,6 +165,33 @@ export class GatewayMetrics implements RequestObserver {
             const separator = label.indexOf('\0');
             samples.push({ value, labels: { scope: label.slice(0, separator), name: label.slice(separator + 1) } });
           }
+        },
+      }).registerIn(this.registry);
+    }
+    const auto = options.autoRoute;
+    if (auto !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_route_decisions_total', type: 'counter',
+        help: 'Decisions of auto aliases (`strategy: auto`), by alias, tier (or the model a rule named) and why: rule, score, session (a session kept its higher tier), model (a rule named a model).',
+        collect: (samples) => {
+          for (const [label, value] of auto.decisions) {
+            const [alias, tier, by] = label.split('\0');
+            samples.push({ value, labels: { alias: alias!, tier: tier!, by: by! } });
+          }
+        },
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_route_escalations_total', type: 'counter',
+        help: 'Requests of an auto alias answered by a higher tier than decided: the decided tier failed before the first byte.',
+        collect: (samples) => {
+          for (const [alias, value] of auto.escalations) samples.push({ value, labels: { alias } });
+        },
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_route_estimated_savings_usd', type: 'gauge',
+        help: 'USD saved so far by an auto alias against always its strongest tier: what the strongest tier\'s first target would have cost for the same usage, minus the cost recorded (negative when a cheaper tier cost more).',
+        collect: (samples) => {
+          for (const [alias, value] of auto.savingsUsd) samples.push({ value, labels: { alias } });
         },
       }).registerIn(this.registry);
     }

@@ -7,16 +7,33 @@ import type { GatewayConfig } from '../config/types.ts';
 import { AutoRouter, type AutoDecision } from '../routing/auto/decide.ts';
 import type { ComplexityModel } from '../routing/auto/model.ts';
 import type { RequestContext } from './context.ts';
-import type { CommitHandler, RequestHandler } from './phases.ts';
+import type { PriceTable } from '../observability/pricing.ts';
+import type { CommitHandler, CompleteHandler, RequestHandler } from './phases.ts';
 import { routeHeader, type RouteDecision } from './route-decision.ts';
 import { sessionIdOf } from './session-id.ts';
 
 /** Sessions whose tier is remembered, per auto alias; the least recently used go first. */
 const SESSIONS_KEPT = 10_000;
 
+/** What the auto aliases decided, across reloads (the metrics read it at scrape time). */
+export interface AutoRouteStats {
+  /** Decisions by `alias\0tier\0by` (by: rule, score, session, model). */
+  readonly decisions: Map<string, number>;
+  /** Requests answered by a higher tier than decided (a failure before the first byte escalated), by alias. */
+  readonly escalations: Map<string, number>;
+  /** USD saved against always the strongest tier (from the price table and the real usage), by alias. */
+  readonly savingsUsd: Map<string, number>;
+}
+
+export function newAutoRouteStats(): AutoRouteStats {
+  return { decisions: new Map(), escalations: new Map(), savingsUsd: new Map() };
+}
+
 export interface AutoRouteHandlers {
   readonly route: RequestHandler;
   readonly commit: CommitHandler;
+  /** Counts each decision, escalation and saving once the response closed. */
+  complete(prices: PriceTable): CompleteHandler;
   /** The routers by alias name (for the dry-run endpoint). */
   readonly routers: ReadonlyMap<string, AutoRouter>;
 }
@@ -35,7 +52,7 @@ class SessionTiers {
   }
 }
 
-export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel): AutoRouteHandlers | undefined {
+export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, stats: AutoRouteStats = newAutoRouteStats()): AutoRouteHandlers | undefined {
   const routers = new Map<string, AutoRouter>();
   const sessions = new Map<string, SessionTiers>();
   for (const alias of config.models) {
@@ -92,5 +109,30 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel):
     if (decision !== undefined) headers.push('x-switchyard-route', routeHeader(decision));
   };
 
-  return { route, commit, routers };
+  // the strongest tier's first target: what "always the strongest" would have cost
+  const strongest = new Map<string, { provider: string; model: string }>();
+  for (const [name, router] of routers) {
+    const tier = config.models.find((alias) => alias.name === router.routeOf(router.routing.tiers.length - 1));
+    const target = tier?.targets[0];
+    if (target !== undefined) strongest.set(name, { provider: target.provider, model: target.model });
+  }
+  const add = (map: Map<string, number>, key: string, value: number) => map.set(key, (map.get(key) ?? 0) + value);
+
+  const complete = (prices: PriceTable): CompleteHandler => ({
+    requestEnded(context) {
+      const decision = context.routeDecision;
+      if (decision === undefined) return;
+      const kind = decision.tier === '' ? 'model' : decision.by.split(':')[0]!;
+      add(stats.decisions, `${decision.alias}\0${decision.tier === '' ? decision.route : decision.tier}\0${kind}`, 1);
+      // a fallback answered: the tier's route escalated to the next one
+      if (decision.tier !== '' && context.route !== '' && context.route !== decision.route) add(stats.escalations, decision.alias, 1);
+      const usage = context.usage;
+      const best = strongest.get(decision.alias);
+      if (usage === undefined || context.costUsd === undefined || best === undefined) return;
+      const always = prices.cost(best.provider, best.model, usage);
+      if (always !== undefined) add(stats.savingsUsd, decision.alias, always - context.costUsd);
+    },
+  });
+
+  return { route, commit, complete, routers };
 }

@@ -323,6 +323,13 @@ export class Gateway {
   }
 
 
+  /** The surface that serves `method path` (with `params` a prefix route read), for the gateway's own endpoints (`POST /v0/route`). */
+  surfaceAt(method: string, path: string, surfaceRequest: SurfaceRequest): { surface: SurfaceAdapter; params: Readonly<Record<string, string>> } | undefined {
+    const match = this.routes.lookup(method, path, surfaceRequest);
+    if (match.kind !== 'found' || match.entry.surface === undefined) return undefined;
+    return { surface: match.entry.surface, params: match.params ?? {} };
+  }
+
   modelNotFound(runtime: Runtime, model: string): GatewayError {
     const suggestions = runtime.router.suggestions(model);
     let message = `The model '${model}' does not exist or no provider serves it.`;

@@ -304,7 +304,7 @@ export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phase
     response: one(plugins?.response),
     // limits settle once the cost is known; the cache stores last: the access line and usage go out
     // first; plugins' onComplete after everything (each in a task of its own)
-    complete: [costOf(runtime), ...(limits !== undefined ? [limits.complete] : []), ...process.complete, ...(cache !== undefined ? [cache.complete] : []), ...one(plugins?.complete)],
+    complete: [costOf(runtime), ...(limits !== undefined ? [limits.complete] : []), ...process.complete, ...(cache !== undefined ? [cache.complete] : []), ...one(runtime.autoRoute?.complete(runtime.prices)), ...one(plugins?.complete)],
     error: one(plugins?.error),
   });
 }

@@ -175,6 +175,12 @@ export class Runtime {
   readonly autoRoute: AutoRouteHandlers | undefined;
   /** Provider name → key fingerprints, in key order (`['']` for a keyless provider). */
   readonly keyIds = new Map<string, readonly string[]>();
+
+  /** RouterState: USD per 1M input and output tokens of a target (an auto alias's tiers are ordered by it). */
+  priceRank(provider: string, model: string): number | undefined {
+    const price = this.prices.priceOf(provider, model);
+    return price === undefined ? undefined : price.input + price.output;
+  }
   /** The last active health check per provider (only those that configure one). */
   readonly healthChecks = new Map<string, HealthCheckResult>();
   private readonly logger: Logger;

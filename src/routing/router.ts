@@ -326,6 +326,11 @@ export interface RouterState {
   health: HealthStore;
   /** Provider name → one non-secret fingerprint per key (`['']` for a keyless provider). */
   keyIds: ReadonlyMap<string, readonly string[]>;
+  /**
+   * What a target costs, to order an auto alias's tier cheapest first: USD per 1M input plus
+   * output tokens, undefined when no price is known (such a target goes last, never counted free).
+   */
+  priceRank?(provider: string, model: string): number | undefined;
 }
 
 interface PatternEntry { readonly provider: string; readonly regex: RegExp }
@@ -337,6 +342,11 @@ interface PatternEntry { readonly provider: string; readonly regex: RegExp }
 const CACHE_LIMIT = 4096;
 
 export interface ModelListing { id: string; ownedBy: string }
+
+function byPrice<T extends { provider: string; model: string }>(targets: readonly T[], rank: (provider: string, model: string) => number | undefined): T[] {
+  const keyed = targets.map((target, index) => ({ target, index, price: rank(target.provider, target.model) ?? Infinity }));
+  return keyed.sort((a, b) => a.price - b.price || a.index - b.index).map((entry) => entry.target);
+}
 
 export class Router {
   private readonly aliases = new Map<string, Route>();
@@ -373,7 +383,9 @@ export class Router {
     let smallest = Infinity;
     for (const alias of config.models) {
       for (const target of alias.targets) if (target.contextWindow !== undefined) smallest = Math.min(smallest, target.contextWindow);
-      const targets = alias.targets.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
+      // an auto alias's tier: the cheapest healthy target first (fill-first), unpriced ones last
+      const ordered = alias.hidden === true && state.priceRank !== undefined ? byPrice(alias.targets, state.priceRank.bind(state)) : alias.targets;
+      const targets = ordered.map((target, index) => this.slot(index, target.provider, target.model, target.weight, target.contextWindow));
       this.aliases.set(alias.name, new Route(alias.name, 'alias', targets, this.capabilities, policyOf(alias, config.cache.route)));
       if (alias.hidden === true) this.hidden.add(alias.name);
     }
