@@ -214,7 +214,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
         checkTargets(record(tier)?.targets, ['models', index, 'tiers', tierIndex, 'targets']);
       });
     } else {
-      if (alias.targets === undefined) problems.push({ path: ['models', index], message: 'an alias needs `targets`: a non-empty list of { provider, model } (or `strategy: auto` with `tiers`)' });
+      if (alias.targets === undefined) problems.push({ path: ['models', index, 'targets'], message: 'is required' });
       for (const key of ['tiers', 'rules']) {
         if (alias[key] !== undefined) problems.push({ path: ['models', index, key], key: true, message: 'applies to `strategy: auto` only' });
       }
@@ -686,7 +686,7 @@ function autoAliases(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig
   const tiers = raw.tiers ?? [];
   const routeOf = (tier: string) => `${raw.name}@${tier}`;
   const hidden = tiers.map((tier, index) => ({
-    ...normalizeAlias({ ...raw, strategy: 'fill-first', targets: tier.targets, fallbacks: index < tiers.length - 1 ? [routeOf(tiers[index + 1]!.name)] : (raw.fallbacks ?? []) }, retry),
+    ...normalizeAlias({ ...raw, name: routeOf(tier.name), strategy: 'fill-first', targets: tier.targets, fallbacks: index < tiers.length - 1 ? [routeOf(tiers[index + 1]!.name)] : (raw.fallbacks ?? []) }, retry),
     hidden: true,
   }));
   const strongest = tiers.at(-1)!;

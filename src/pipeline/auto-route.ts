@@ -106,7 +106,12 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
 
   const commit: CommitHandler = (context: RequestContext, headers: string[]) => {
     const decision = context.routeDecision;
-    if (decision !== undefined) headers.push('x-switchyard-route', routeHeader(decision));
+    if (decision === undefined) return;
+    // the decided tier failed before the first byte and a higher one answers: say which
+    const escalated = decision.tier !== '' && context.route !== '' && context.route !== decision.route
+      ? routers.get(decision.alias)?.routing.tiers.find((tier) => tier.route === context.route)?.name
+      : undefined;
+    headers.push('x-switchyard-route', escalated === undefined ? routeHeader(decision) : `${routeHeader(decision)}; escalated=${escalated}`);
   };
 
   // the strongest tier's first target: what "always the strongest" would have cost

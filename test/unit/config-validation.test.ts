@@ -129,7 +129,7 @@ const two = [
 
 test('routing enumerations: strategy, affinity, key_strategy', () => {
   assert.equal(only([...two, 'models:', '  - name: a', '    strategy: wieghted', '    targets: [{ provider: local, model: m }]']),
-    "6:15 models[0].strategy: unknown value 'wieghted'; expected one of weighted, round-robin, fill-first, least-busy, latency (did you mean 'weighted'?)");
+    "6:15 models[0].strategy: unknown value 'wieghted'; expected one of weighted, round-robin, fill-first, least-busy, latency, auto (did you mean 'weighted'?)");
   assert.equal(only([...two, 'models:', '  - name: a', '    affinity: sticky', '    targets: [{ provider: local, model: m }]']),
     "6:15 models[0].affinity: unknown value 'sticky'; expected one of none, session");
   assert.equal(only(['providers:', '  - { name: g, type: groq, api_key: k, key_strategy: random }']),

@@ -1,0 +1,121 @@
+// `model: auto` through a real gateway (issue #19): rules first, then the complexity score; the
+// tier's cheapest target; a session's tier never goes down; a failure before the first byte
+// escalates one tier (visible and counted); the decision in x-switchyard-route, the access log
+// and /metrics; POST /v0/route answers without asking a model; every dialect, streamed or not.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestGatewayOptions } from '../helpers/gateway.ts';
+import type { RecordedRequest } from '../helpers/mock-upstream.ts';
+import { chat, messages, openaiProvider, post, startGatewayFor, startMocks, status } from '../helpers/resilience.ts';
+import type { AliasConfig } from '../../src/config/types.ts';
+
+const T = { timeout: 30_000 };
+
+/** The auto alias as normalize.ts makes it from `strategy: auto` (its tiers as hidden aliases). */
+function autoModels(): TestGatewayOptions['models'] {
+  const tier = (name: string, next: string | undefined, targets: { provider: string; model: string }[]) => ({ name: `auto@${name}`, targets, strategy: 'fill-first' as const, fallbacks: next === undefined ? [] : [`auto@${next}`], hidden: true });
+  return [
+    {
+      name: 'auto', targets: [{ provider: 'mock', model: 'strong-model' }], strategy: 'fill-first',
+      auto: {
+        tiers: [{ name: 'simple', route: 'auto@simple' }, { name: 'medium', route: 'auto@medium' }, { name: 'complex', route: 'auto@complex' }],
+        rules: [
+          { when: { regex: { source: '\\b(prove|theorem|derivation)\\b', flags: 'iu', on: 'user' } }, then: { tier: 2 } },
+          { when: { headers: [['x-task', '^vision$', 'u']] }, then: { model: 'vision' } },
+        ],
+      },
+    } as Partial<AliasConfig> as never,
+    tier('simple', 'medium', [{ provider: 'mock', model: 'small-model' }]),
+    tier('medium', 'complex', [{ provider: 'mock', model: 'mid-model' }]),
+    tier('complex', undefined, [{ provider: 'mock', model: 'strong-model' }]),
+    { name: 'vision', targets: [{ provider: 'mock', model: 'vision-model' }] },
+  ] as TestGatewayOptions['models'];
+}
+
+async function setup(t: TestContext, script?: (request: RecordedRequest, index: number) => ReturnType<typeof status> | { kind: 'default' }) {
+  const { mock } = await startMocks(t, { mock: script === undefined ? {} : { script } });
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], models: autoModels() });
+  return { mock, gateway };
+}
+
+const lastModel = (mock: { requests: RecordedRequest[] }) => mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.model as string;
+
+test('a rule picks the tier (regex on the latest user turn), and the answer says why', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  const reply = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'Prove the theorem that there are infinitely many primes.' }] });
+  assert.equal(reply.status, 200, reply.text);
+  assert.equal(reply.headers.get('x-switchyard-route'), 'tier=complex; by=rule:1');
+  assert.equal(lastModel(mock), 'strong-model');
+});
+
+test('a rule may name a model outright (a header condition)', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  const reply = await chat(gateway, 'auto', {}, { 'x-task': 'vision' });
+  assert.equal(reply.headers.get('x-switchyard-route'), 'model=vision; by=rule:2');
+  assert.equal(lastModel(mock), 'vision-model');
+});
+
+test('without a rule the complexity score decides: chit-chat goes to the cheapest tier', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  const reply = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'hi, how are you?' }] });
+  assert.equal(reply.status, 200);
+  assert.match(reply.headers.get('x-switchyard-route')!, /^tier=simple; by=score:0\.\d\d$/);
+  assert.equal(lastModel(mock), 'small-model');
+});
+
+test('a session keeps its tier: it may move up, never down', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  const session = { 'x-session-id': 'conversation-1' };
+  await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'Prove the theorem.' }] }, session);
+  const next = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'thanks!' }] }, session);
+  assert.equal(next.headers.get('x-switchyard-route'), 'tier=complex; by=session');
+  assert.equal(lastModel(mock), 'strong-model');
+  const other = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'thanks!' }] }, { 'x-session-id': 'conversation-2' });
+  assert.match(other.headers.get('x-switchyard-route')!, /^tier=simple/);
+});
+
+test('a failure before the first byte escalates one tier, said in the header and counted', T, async (t) => {
+  const { mock, gateway } = await setup(t, (request) => (request.body?.model === 'small-model' ? status(503) : { kind: 'default' }));
+  const reply = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'hello' }] });
+  assert.equal(reply.status, 200, reply.text);
+  assert.match(reply.headers.get('x-switchyard-route')!, /^tier=simple; by=score:0\.\d\d; escalated=medium$/);
+  assert.equal(lastModel(mock), 'mid-model');
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_route_escalations_total\{alias="auto"\} 1/);
+  assert.match(metrics, /switchyard_route_decisions_total\{alias="auto",tier="simple",by="score"\} 1/);
+});
+
+test('every dialect, streamed or not, is routed by the same decision; the tiers are not listed as models', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  for (const stream of [false, true]) {
+    const anthropic = await messages(gateway, 'auto', { stream, messages: [{ role: 'user', content: 'Give a derivation of the quadratic formula.' }] });
+    assert.equal(anthropic.status, 200, anthropic.text);
+    assert.equal(anthropic.headers.get('x-switchyard-route'), 'tier=complex; by=rule:1');
+    assert.equal(lastModel(mock), 'strong-model');
+    const responses = await post(gateway, '/v1/responses', { model: 'auto', stream, input: 'hi there' });
+    assert.equal(responses.status, 200, responses.text);
+    assert.match(responses.headers.get('x-switchyard-route')!, /^tier=simple/);
+  }
+  const models = await (await fetch(`${gateway.url}/v1/models`)).json() as { data: { id: string }[] };
+  const ids = models.data.map((model) => model.id);
+  assert.ok(ids.includes('auto'));
+  assert.ok(!ids.some((id) => id.startsWith('auto@')), ids.join(', '));
+});
+
+test('POST /v0/route: the decision without asking a model, in any dialect', T, async (t) => {
+  const { mock, gateway } = await setup(t);
+  const before = mock.requests.length;
+  const openai = await post(gateway, '/v0/route', { model: 'auto', messages: [{ role: 'user', content: 'Prove the theorem.' }] });
+  assert.equal(openai.status, 200, openai.text);
+  const decision = openai.json();
+  assert.equal(decision.tier, 'complex');
+  assert.equal(decision.by, 'rule:1');
+  assert.deepEqual(decision.tiers.map((tier: { name: string }) => tier.name), ['simple', 'medium', 'complex']);
+  const gemini = await post(gateway, '/v0/route?model=auto', { contents: [{ role: 'user', parts: [{ text: 'hello!' }] }] });
+  assert.equal(gemini.json().dialect, 'gemini');
+  assert.equal(gemini.json().tier, 'simple');
+  assert.equal(typeof gemini.json().score, 'number');
+  const unknown = await post(gateway, '/v0/route', { model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] });
+  assert.equal(unknown.status, 404);
+  assert.equal(mock.requests.length, before, 'no model was asked');
+});
