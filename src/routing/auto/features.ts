@@ -2,8 +2,8 @@
 // offers (turns, tools, images, size) and what its latest user turn and system prompt say (code,
 // math, proof vocabulary, multi-step instructions, domain terms, questions). Pure and bounded: the
 // request is walked once part by part (never character by character), and only a capped window of
-// the user turn and of the system prompt is scanned, so a 1 MB conversation costs about what a
-// 20 KB one does. Every pattern is compiled here, at module load.
+// the user turn and of the system prompt is scanned, so a 1 MB conversation costs what a 16 KB
+// one does. Every pattern is compiled here, at module load.
 import type { CanonicalRequest, ContentPart } from '../../canonical/request.ts';
 import { isWordCode, TermMatch, TermTrie } from './term-trie.ts';
 import { VOCABULARY, type VocabularyCategory } from './vocabulary.ts';
@@ -24,9 +24,13 @@ export interface AutoInput {
   promptTokens: number;
 }
 
-/** The scanned window: the end of the user turn (where the ask usually is) and the start of the system prompt. */
-export const USER_WINDOW = 16 * 1024;
-export const SYSTEM_WINDOW = 8 * 1024;
+/**
+ * The scanned windows: the start and the end of the user turn (the ask sits before or after what
+ * it pastes) and the start of the system prompt. At most 16 KB is read, whatever the request's size.
+ */
+export const USER_HEAD = 4 * 1024;
+export const USER_TAIL = 8 * 1024;
+export const SYSTEM_WINDOW = 4 * 1024;
 
 function addPartCharacters(part: ContentPart): number {
   switch (part.type) {
@@ -189,16 +193,23 @@ function scan(vector: Float64Array, text: string, weight: number, found: TermMat
     if (code > 32) lastVisible = code;
     const kind = code < 128 ? CHARACTER_CLASS[code]! : MATH_CHARACTERS.has(code) ? MATH : 0;
     if (kind === WORD) {
-      if (!isWordCode(previous) && index >= termsUntil) {
+      // a word starts here (the loop skips to each word's end): look its term up, then skip it
+      if (index >= termsUntil) {
         TERMS.match(text, index, found);
         if (found.category >= 0) {
           vector[TERMS_OFFSET + found.category]! += weight;
           termsUntil = found.end;
         }
-        if (isDigit(code)) vector[NUMBERS]! += weight;
       }
-    } else if (kind === 0) {
-      // nothing to count
+      if (isDigit(code)) vector[NUMBERS]! += weight;
+      let end = index + 1;
+      while (end < text.length && isWordCode(text.charCodeAt(end))) end++;
+      index = end - 1;
+      previous = lastVisible = text.charCodeAt(index);
+      continue;
+    }
+    if (kind === 0) {
+      // white space and punctuation: nothing to count
     } else if (kind === QUESTION) {
       vector[QUESTIONS]! += weight;
     } else if (kind === BACKSLASH) {
@@ -226,7 +237,7 @@ const found = new TermMatch();
  */
 export function featureVector(input: AutoInput): Float64Array {
   const vector = new Float64Array(FEATURE_NAMES.length);
-  const user = input.lastUser.length > USER_WINDOW ? input.lastUser.slice(-USER_WINDOW) : input.lastUser;
+  const user = input.lastUser;
   const system = input.system.length > SYSTEM_WINDOW ? input.system.slice(0, SYSTEM_WINDOW) : input.system;
   vector[0] = Math.log1p(input.lastUser.length);
   vector[1] = Math.log1p(input.system.length);
@@ -234,7 +245,11 @@ export function featureVector(input: AutoInput): Float64Array {
   vector[3] = Math.log1p(input.turns);
   vector[4] = Math.log1p(input.tools);
   vector[5] = input.images ? 1 : 0;
-  scan(vector, user, 1, found);
+  if (user.length <= USER_HEAD + USER_TAIL) scan(vector, user, 1, found);
+  else {
+    scan(vector, user.slice(0, USER_HEAD), 1, found);
+    scan(vector, user.slice(-USER_TAIL), 1, found);
+  }
   // The system prompt counts at half weight: it frames every turn, the user turn is the ask.
   scan(vector, system, 0.5, found);
   vector[CODE_FENCES] = Math.min(8, vector[CODE_FENCES]!);
