@@ -1,0 +1,258 @@
+// The complexity features `strategy: auto` scores a request on (issue #19): what the request
+// offers (turns, tools, images, size) and what its latest user turn and system prompt say (code,
+// math, proof vocabulary, multi-step instructions, domain terms, questions). Pure and bounded: the
+// request is walked once part by part (never character by character), and only a capped window of
+// the user turn and of the system prompt is scanned, so a 1 MB conversation costs what a 16 KB
+// one does. Every pattern is compiled here, at module load.
+import type { CanonicalRequest, ContentPart } from '../../canonical/request.ts';
+import { isWordCode, TermMatch, TermTrie } from './term-trie.ts';
+import { VOCABULARY, type VocabularyCategory } from './vocabulary.ts';
+
+/** What the auto router decides on: the request reduced to the facts rules and the score read. */
+export interface AutoInput {
+  /** The system prompt's text (every system message, joined by a blank line). */
+  system: string;
+  /** The text of the latest user turn. */
+  lastUser: string;
+  /** Messages in the conversation (system ones included). */
+  turns: number;
+  /** Tool definitions offered (function tools and hosted tools). */
+  tools: number;
+  /** Whether any message carries an image. */
+  images: boolean;
+  /** The whole conversation's estimated prompt tokens (about four characters a token). */
+  promptTokens: number;
+}
+
+/**
+ * The scanned windows: the start and the end of the user turn (the ask sits before or after what
+ * it pastes) and the start of the system prompt. At most 16 KB is read, whatever the request's size.
+ */
+export const USER_HEAD = 4 * 1024;
+export const USER_TAIL = 8 * 1024;
+export const SYSTEM_WINDOW = 4 * 1024;
+
+function addPartCharacters(part: ContentPart): number {
+  switch (part.type) {
+    case 'text': return part.text.length;
+    case 'reasoning': return part.text.length;
+    case 'tool-call': return part.arguments.length;
+    case 'tool-result': {
+      if (typeof part.content === 'string') return part.content.length;
+      let characters = 0;
+      for (const inner of part.content) if (inner.type === 'text') characters += inner.text.length;
+      return characters;
+    }
+    default: return 0;
+  }
+}
+
+function hasImage(parts: readonly ContentPart[]): boolean {
+  for (const part of parts) {
+    if (part.type === 'image') return true;
+    if (part.type === 'tool-result' && typeof part.content !== 'string') {
+      for (const inner of part.content) if (inner.type === 'image') return true;
+    }
+  }
+  return false;
+}
+
+function textOf(parts: readonly ContentPart[]): string {
+  let text = '';
+  for (const part of parts) {
+    if (part.type !== 'text') continue;
+    text = text === '' ? part.text : `${text}\n${part.text}`;
+  }
+  return text;
+}
+
+/** The request's facts for the auto router: one pass over its messages and parts. */
+export function autoInputFrom(request: CanonicalRequest): AutoInput {
+  let system = '';
+  let lastUserIndex = -1;
+  let characters = 0;
+  let images = false;
+  const messages = request.messages;
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index]!;
+    for (const part of message.content) characters += addPartCharacters(part);
+    if (!images && hasImage(message.content)) images = true;
+    if (message.role === 'system') {
+      const text = textOf(message.content);
+      if (text !== '') system = system === '' ? text : `${system}\n\n${text}`;
+    } else if (message.role === 'user' && textOf(message.content) !== '') {
+      lastUserIndex = index;
+    }
+  }
+  const tools = (request.tools?.length ?? 0) + (request.hostedTools?.length ?? 0);
+  return {
+    system,
+    lastUser: lastUserIndex < 0 ? '' : textOf(messages[lastUserIndex]!.content),
+    turns: messages.length,
+    tools,
+    images,
+    promptTokens: Math.ceil(characters / 4),
+  };
+}
+
+const CATEGORIES = Object.keys(VOCABULARY) as VocabularyCategory[];
+const TERMS = new TermTrie(CATEGORIES.map((category) => VOCABULARY[category]));
+
+/** First words that make a line look like code (lower-cased). */
+const CODE_KEYWORDS = new Set(['def', 'class', 'function', 'fn', 'func', 'import', 'from', 'return', 'if', 'for', 'while',
+  'const', 'let', 'var', 'public', 'private', 'static', 'package', 'select', 'insert', 'update', 'create', 'elif', 'else',
+  'try', 'catch', 'except', 'async', 'await', 'struct', 'impl', 'pub', 'use', 'echo', 'export', 'interface', 'type']);
+/** LaTeX commands that mark mathematics. */
+const LATEX_COMMANDS = new Set(['frac', 'sum', 'int', 'sqrt', 'prod', 'lim', 'mathbb', 'mathrm', 'alpha', 'beta', 'gamma',
+  'delta', 'epsilon', 'theta', 'lambda', 'sigma', 'cdot', 'leq', 'geq', 'neq', 'equiv', 'pmod', 'binom', 'infty', 'begin',
+  'end', 'forall', 'exists', 'mid', 'pi', 'log', 'ln', 'sin', 'cos', 'partial', 'nabla', 'times', 'le', 'ge']);
+/** Single characters that are mathematics wherever they appear (the ASCII ones are in CHARACTER_CLASS). */
+const MATH_CHARACTERS = new Set([...'≤≥≠≈≡∑∏∫√∞∈∉⊂⊆∀∃πθλσμ±×÷∂∇'].map((character) => character.charCodeAt(0)));
+
+/** ASCII characters the scan acts on, by what it does with them; 0 for the rest (spaces, punctuation). */
+const WORD = 1, QUESTION = 2, BACKSLASH = 3, DOLLAR = 4, MATH = 5, OPERATOR = 6;
+const CHARACTER_CLASS = new Uint8Array(128);
+for (let code = 48; code <= 57; code++) CHARACTER_CLASS[code] = WORD;
+for (let code = 65; code <= 90; code++) CHARACTER_CLASS[code] = CHARACTER_CLASS[code + 32] = WORD;
+CHARACTER_CLASS[63] = QUESTION;
+CHARACTER_CLASS[92] = BACKSLASH;
+CHARACTER_CLASS[36] = DOLLAR;
+for (const character of '=<>^') CHARACTER_CLASS[character.charCodeAt(0)] = MATH;
+for (const character of '+-*/') CHARACTER_CLASS[character.charCodeAt(0)] = OPERATOR;
+
+/** The names of featureVector's entries, in order; a model file lists the ones it was trained on. */
+export const FEATURE_NAMES: readonly string[] = Object.freeze([
+  'user_chars_log', 'system_chars_log', 'prompt_tokens_log', 'turns_log', 'tools_log', 'images',
+  'code_fences', 'code_lines_log', 'list_lines_log', 'math_symbols_log', 'latex_log', 'questions_log', 'numbers_log',
+  ...CATEGORIES.map((category) => `terms_${category.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}_log`),
+]);
+
+const CODE_FENCES = 6;
+const CODE_LINES = 7;
+const LIST_LINES = 8;
+const MATH_SYMBOLS = 9;
+const LATEX = 10;
+const QUESTIONS = 11;
+const NUMBERS = 12;
+const TERMS_OFFSET = 13;
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+const isSpace = (code: number) => code === 32 || code === 9;
+const isLetter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+
+/** The lower-cased word of ASCII letters starting at `start` (at most 12 characters). */
+function wordAt(text: string, start: number): string {
+  let end = start;
+  while (end < text.length && end - start < 12 && isLetter(text.charCodeAt(end))) end++;
+  return text.slice(start, end).toLowerCase();
+}
+
+/** What the start of a line (its first non-blank character at `start`) says: code, a list item, a fence. */
+function scanLineStart(vector: Float64Array, text: string, start: number, weight: number): boolean {
+  const code = text.charCodeAt(start);
+  const following = text.charCodeAt(start + 1);
+  if (code === 96 && following === 96 && text.charCodeAt(start + 2) === 96) { vector[CODE_FENCES]! += weight / 2; return false; }
+  if ((code === 45 || code === 42 || code === 8226) && isSpace(following)) { vector[LIST_LINES]! += weight; return false; }
+  if (isDigit(code)) {
+    let index = start + 1;
+    if (isDigit(text.charCodeAt(index))) index++;
+    const mark = text.charCodeAt(index);
+    if ((mark === 46 || mark === 41) && isSpace(text.charCodeAt(index + 1))) vector[LIST_LINES]! += weight;
+    return false;
+  }
+  if (code === 47 && following === 47) return true;
+  if (code === 35) return following === 33 || text.startsWith('include', start + 1);
+  return isLetter(code) && CODE_KEYWORDS.has(wordAt(text, start));
+}
+
+/**
+ * Adds one text's counts to the vector, times `weight`, in one pass over its characters: line
+ * shapes (code, list items, fences), mathematics, LaTeX, questions, numbers, and vocabulary terms
+ * at word starts (the trie reads ahead at most its longest term).
+ */
+function scan(vector: Float64Array, text: string, weight: number, found: TermMatch): void {
+  let atLineStart = true;
+  let lineIsCode = false;
+  let lastVisible = 0;
+  let previous = 10;
+  let termsUntil = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 10) {
+      if (lineIsCode || lastVisible === 59 || lastVisible === 123 || lastVisible === 125) vector[CODE_LINES]! += weight;
+      atLineStart = true;
+      lineIsCode = false;
+      lastVisible = 0;
+      previous = code;
+      continue;
+    }
+    if (atLineStart && !isSpace(code) && code !== 13) {
+      atLineStart = false;
+      lineIsCode = scanLineStart(vector, text, index, weight);
+    }
+    if (code > 32) lastVisible = code;
+    const kind = code < 128 ? CHARACTER_CLASS[code]! : MATH_CHARACTERS.has(code) ? MATH : 0;
+    if (kind === WORD) {
+      // a word starts here (the loop skips to each word's end): look its term up, then skip it
+      if (index >= termsUntil) {
+        TERMS.match(text, index, found);
+        if (found.category >= 0) {
+          vector[TERMS_OFFSET + found.category]! += weight;
+          termsUntil = found.end;
+        }
+      }
+      if (isDigit(code)) vector[NUMBERS]! += weight;
+      let end = index + 1;
+      while (end < text.length && isWordCode(text.charCodeAt(end))) end++;
+      index = end - 1;
+      previous = lastVisible = text.charCodeAt(index);
+      continue;
+    }
+    if (kind === 0) {
+      // white space and punctuation: nothing to count
+    } else if (kind === QUESTION) {
+      vector[QUESTIONS]! += weight;
+    } else if (kind === BACKSLASH) {
+      if (LATEX_COMMANDS.has(wordAt(text, index + 1))) vector[LATEX]! += weight;
+    } else if (kind === DOLLAR) {
+      if (text.charCodeAt(index + 1) === 36) { vector[LATEX]! += weight / 2; index++; }
+    } else if (kind === MATH) {
+      vector[MATH_SYMBOLS]! += weight;
+    } else if (isDigit(previous)) {
+      // `3+4`, `12 * 7`: an operator between numbers
+      const after = text.charCodeAt(index + 1);
+      if (isDigit(after) || (isSpace(after) && isDigit(text.charCodeAt(index + 2)))) vector[MATH_SYMBOLS]! += weight;
+    }
+    // a space after a digit keeps "the previous character" a digit, so `12 * 7` reads as an operation
+    if (!(isSpace(code) && isDigit(previous))) previous = code;
+  }
+  if (lineIsCode || lastVisible === 59 || lastVisible === 123 || lastVisible === 125) vector[CODE_LINES]! += weight;
+}
+
+const found = new TermMatch();
+
+/**
+ * The feature vector of one request, in FEATURE_NAMES order. Counts are log1p-scaled (the tenth
+ * code line says less than the first); the model standardises them.
+ */
+export function featureVector(input: AutoInput): Float64Array {
+  const vector = new Float64Array(FEATURE_NAMES.length);
+  const user = input.lastUser;
+  const system = input.system.length > SYSTEM_WINDOW ? input.system.slice(0, SYSTEM_WINDOW) : input.system;
+  vector[0] = Math.log1p(input.lastUser.length);
+  vector[1] = Math.log1p(input.system.length);
+  vector[2] = Math.log1p(input.promptTokens);
+  vector[3] = Math.log1p(input.turns);
+  vector[4] = Math.log1p(input.tools);
+  vector[5] = input.images ? 1 : 0;
+  if (user.length <= USER_HEAD + USER_TAIL) scan(vector, user, 1, found);
+  else {
+    scan(vector, user.slice(0, USER_HEAD), 1, found);
+    scan(vector, user.slice(-USER_TAIL), 1, found);
+  }
+  // The system prompt counts at half weight: it frames every turn, the user turn is the ask.
+  scan(vector, system, 0.5, found);
+  vector[CODE_FENCES] = Math.min(8, vector[CODE_FENCES]!);
+  for (let index = CODE_LINES; index < vector.length; index++) vector[index] = Math.log1p(vector[index]!);
+  return vector;
+}
