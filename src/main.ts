@@ -129,8 +129,8 @@ function withPlugins(governance: GovernanceDependencies, plugins: PluginHost | u
 /** `model: auto`: the auto aliases compiled, with the shipped complexity model; loaded only when the config has one. */
 async function compileAuto(config: GatewayConfig, stats: AutoRouteStats): Promise<AutoRouteHandlers | undefined> {
   if (!config.models.some((alias) => alias.auto !== undefined)) return undefined;
-  const [{ compileAutoRoute }, { defaultComplexityModel }] = await Promise.all([import('./pipeline/auto-route.ts'), import('./routing/auto/model.ts')]);
-  return compileAutoRoute(config, defaultComplexityModel, stats);
+  const [{ compileAutoRoute }, { DEFAULT_MODEL }] = await Promise.all([import('./pipeline/auto-route.ts'), import('./routing/auto/default-model.ts')]);
+  return compileAutoRoute(config, DEFAULT_MODEL, stats);
 }
 
 /** How long replaced plugins are kept for the requests that started with them before they are disposed. */
