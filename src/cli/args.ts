@@ -37,6 +37,7 @@ export const usage = `Usage:
   switchyard check-config FILE
   switchyard usage [--group-by model|provider|key|day|surface] [--from T] [--to T] [--url URL] [--key K] [--json]
   switchyard keys create|list|get|update|revoke|enable|rotate|delete|usage …   (switchyard keys --help)
+  switchyard route eval FILE.jsonl [--config FILE] [--svg FILE]   (switchyard route eval --help)
   switchyard --help | --version
 
 Commands:
@@ -46,6 +47,8 @@ Commands:
                  (from its GET /v0/usage).
   keys           Virtual keys and teams: create (the secret shown once), list, revoke, rotate,
                  usage — through the gateway's management API, or the key store when it is down.
+  route eval     An auto alias (strategy: auto) against baselines on labelled prompts, offline:
+                 quality, cost, savings, decision latency; a cost–quality plot.
 
 Options:
   -c, --config FILE      Config file. Default: $SWITCHYARD_CONFIG, else ./switchyard.yaml if present,

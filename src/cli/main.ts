@@ -22,6 +22,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     for (const message of early) process.emit('message', message, undefined);
     return undefined;
   }
+  if (argv[0] === 'route') {
+    const { runRoute } = await import('./route-eval.ts');
+    return runRoute(argv.slice(1));
+  }
   if (argv[0] === 'keys') {
     const { keysUsage, parseKeysCli, runKeys } = await import('./keys.ts');
     let keysArgs;

@@ -75,3 +75,28 @@ test('targets and tiers do not mix: an auto alias has tiers, any other alias tar
   assert.ok(problems(`${PROVIDERS}models:\n  - name: plain\n`).some((line) => /models\[0\]\.targets: is required/.test(line)));
   assert.ok(problems(`${PROVIDERS}models:\n  - name: plain\n    targets: [{ provider: local, model: x }]\n    tiers: [{ name: a, targets: [{ provider: local, model: x }] }]\n`).some((line) => /tiers: applies to `strategy: auto` only/.test(line)));
 });
+
+test('switchyard route eval: the configured alias against the baselines on the shipped set, with its latency', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-route-eval-'));
+  writeFileSync(join(dir, 'switchyard.yaml'), AUTO);
+  const bin = join(import.meta.dirname, '../../bin/switchyard.js');
+  const data = join(import.meta.dirname, '../../data/auto-route/eval.jsonl');
+  const run = spawnSync(process.execPath, [bin, 'route', 'eval', data, '--config', join(dir, 'switchyard.yaml'), '--svg', join(dir, 'plot.svg'), '--json'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout);
+  assert.equal(report.split, 'test');
+  assert.deepEqual(report.tiers, ['simple', 'medium', 'complex']);
+  const [configured, keyword] = report.results;
+  assert.equal(configured.name, 'auto (rules + score)');
+  assert.equal(keyword.name, 'keyword-only');
+  assert.ok(configured.quality > keyword.quality, `${configured.quality} > ${keyword.quality}`);
+  assert.ok(typeof report.decision_latency.p99_us === 'number');
+  assert.ok(existsSync(join(dir, 'plot.svg')));
+  const usage = spawnSync(process.execPath, [bin, 'route', 'nope'], { encoding: 'utf8' });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /unknown subcommand 'nope'/);
+});
