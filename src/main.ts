@@ -286,7 +286,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // (loaded on first use: a config without plugins loads none of their code)
   const pluginFailures = new Map<string, number>();
   // `model: auto`: what the auto aliases decided, across reloads
-  const autoStats: AutoRouteStats = { decisions: new Map(), escalations: new Map(), savingsUsd: new Map() };
+  const autoStats: AutoRouteStats = { decisions: new Map(), escalations: new Map(), savingsUsd: new Map(), judgeOutcomes: new Map(), judgeMs: new Map() };
   const hostPlugins = async (next: GatewayConfig): Promise<PluginHost | undefined> => {
     if (next.plugins.length === 0) return undefined;
     const [{ PluginHost }, { loadPlugins }, { pluginSources }] = await Promise.all([import('./pipeline/plugin-host.ts'), import('./plugins/load.ts'), import('./plugins/sources.ts')]);

@@ -215,7 +215,7 @@ export function checkSemantics(raw: unknown): PendingProblem[] {
       });
     } else {
       if (alias.targets === undefined) problems.push({ path: ['models', index, 'targets'], message: 'is required' });
-      for (const key of ['tiers', 'rules']) {
+      for (const key of ['tiers', 'rules', 'classifier']) {
         if (alias[key] !== undefined) problems.push({ path: ['models', index, key], key: true, message: 'applies to `strategy: auto` only' });
       }
       checkTargets(alias.targets, ['models', index, 'targets']);
@@ -341,6 +341,15 @@ function checkAutoRules(alias: Record<string, unknown>, index: number, self: str
       problems.push({ path, message: `is not a valid regular expression: ${(error as Error).message}` });
     }
   };
+  const classifier = record(alias.classifier)?.model;
+  if (typeof classifier === 'string' && classifier !== '') {
+    const tierRoutes = tiers.map((tier) => `${self}@${tier}`);
+    if (classifier === self || tierRoutes.includes(classifier)) problems.push({ path: ['models', index, 'classifier', 'model'], message: 'names this auto alias (or one of its tiers): the judge would route itself (a loop); name a small model, e.g. `provider:model`' });
+    else {
+      const problem = routeTargetProblem(classifier, self, known);
+      if (problem !== undefined) problems.push({ path: ['models', index, 'classifier', 'model'], message: problem });
+    }
+  }
   list(alias.rules).forEach((item, ruleIndex) => {
     const rule = record(item);
     const at = (...rest: PathSegment[]): PathSegment[] => ['models', index, 'rules', ruleIndex, ...rest];
@@ -695,6 +704,7 @@ function autoAliases(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig
     auto: {
       tiers: tiers.map((tier) => ({ name: tier.name, route: routeOf(tier.name), ...(tier.description !== undefined ? { description: tier.description } : {}) })),
       rules: (raw.rules ?? []).map((rule) => autoRule(rule, tiers.map((tier) => tier.name))),
+      ...(raw.classifier !== undefined ? { classifier: { model: raw.classifier.model, timeoutMs: raw.classifier.timeout_ms ?? 300 } } : {}),
     },
   };
   return [alias, ...hidden];

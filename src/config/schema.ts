@@ -295,6 +295,10 @@ export const AliasSchema = Type.Object({
   })),
   tiers: Type.Optional(Type.Array(AutoTierSchema, { minItems: 1, description: '`strategy: auto` only: the tiers, cheapest to strongest. A failure before the first byte escalates one tier up.' })),
   rules: Type.Optional(Type.Array(AutoRuleSchema, { description: '`strategy: auto` only: rules tried in order before any scoring; the first that matches picks a tier or a model.' })),
+  classifier: Type.Optional(Type.Object({
+    model: Type.String({ minLength: 1, description: 'The judge: an alias or `provider:model` (a small, fast model), asked with a fixed prompt which tier fits, when no rule matched.' }),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 30_000, default: 300, description: 'How long the judge may take; past it (or on an error, or an answer that names no tier) the complexity score decides, and it is counted.' })),
+  }, { ...closed, description: '`strategy: auto` only: an optional judge model.' })),
   fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     description: 'Model names tried in order when every target has failed: other aliases, or `provider:model` / `provider/model` with a configured provider, e.g. `[cheap, "openai:gpt-4o-mini"]`.',

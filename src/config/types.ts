@@ -189,6 +189,8 @@ export interface AutoRouting {
   /** Cheapest to strongest. */
   tiers: AutoTier[];
   rules: AutoRule[];
+  /** The optional judge: a model asked which tier fits, within `timeoutMs`. */
+  classifier?: { model: string; timeoutMs: number };
 }
 
 export interface AutoTier {

@@ -100,7 +100,10 @@ export interface GatewayMetricsOptions {
   /** Soft budget thresholds crossed, by `scope\0name` (read at scrape time). */
   budgetSoftExceeded?: () => ReadonlyMap<string, number>;
   /** `model: auto`: decisions, escalations and estimated savings of the auto aliases (read at scrape time). */
-  autoRoute?: { readonly decisions: ReadonlyMap<string, number>; readonly escalations: ReadonlyMap<string, number>; readonly savingsUsd: ReadonlyMap<string, number> };
+  autoRoute?: {
+    readonly decisions: ReadonlyMap<string, number>; readonly escalations: ReadonlyMap<string, number>; readonly savingsUsd: ReadonlyMap<string, number>;
+    readonly judgeOutcomes: ReadonlyMap<string, number>; readonly judgeMs: ReadonlyMap<string, number>;
+  };
   /** Plugin hook failures by `plugin\0hook\0kind` (read at scrape time). */
   pluginErrors?: () => ReadonlyMap<string, number>;
   /** The shared state store's connection (`state.redis`), read at scrape time. */
@@ -185,6 +188,23 @@ export class GatewayMetrics implements RequestObserver {
         help: 'Requests of an auto alias answered by a higher tier than decided: the decided tier failed before the first byte.',
         collect: (samples) => {
           for (const [alias, value] of auto.escalations) samples.push({ value, labels: { alias } });
+        },
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_route_judge_total', type: 'counter',
+        help: 'Answers of auto aliases\' judges (`classifier:`), by alias and outcome: answered (named a tier), timeout, error, invalid (named no tier); all but answered leave the decision to the score.',
+        collect: (samples) => {
+          for (const [label, value] of auto.judgeOutcomes) {
+            const [alias, outcome] = label.split('\0');
+            samples.push({ value, labels: { alias: alias!, outcome: outcome! } });
+          }
+        },
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_route_judge_seconds_total', type: 'counter',
+        help: 'Time auto aliases\' judges took, summed (divide by switchyard_route_judge_total for the mean).',
+        collect: (samples) => {
+          for (const [alias, value] of auto.judgeMs) samples.push({ value: value / 1000, labels: { alias } });
         },
       }).registerIn(this.registry);
       new CollectedMetric({

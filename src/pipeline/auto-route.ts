@@ -11,6 +11,8 @@ import type { PriceTable } from '../observability/pricing.ts';
 import type { CommitHandler, CompleteHandler, RequestHandler } from './phases.ts';
 import { routeHeader, type RouteDecision } from './route-decision.ts';
 import { sessionIdOf } from './session-id.ts';
+import { AutoJudge } from './auto-judge.ts';
+import type { Runtime } from './runtime.ts';
 
 /** Sessions whose tier is remembered, per auto alias; the least recently used go first. */
 const SESSIONS_KEPT = 10_000;
@@ -23,10 +25,14 @@ export interface AutoRouteStats {
   readonly escalations: Map<string, number>;
   /** USD saved against always the strongest tier (from the price table and the real usage), by alias. */
   readonly savingsUsd: Map<string, number>;
+  /** The judges' answers by `alias\0outcome` (answered, timeout, error, invalid). */
+  readonly judgeOutcomes: Map<string, number>;
+  /** The judges' time, ms, summed by alias (with judgeOutcomes: the mean). */
+  readonly judgeMs: Map<string, number>;
 }
 
 export function newAutoRouteStats(): AutoRouteStats {
-  return { decisions: new Map(), escalations: new Map(), savingsUsd: new Map() };
+  return { decisions: new Map(), escalations: new Map(), savingsUsd: new Map(), judgeOutcomes: new Map(), judgeMs: new Map() };
 }
 
 export interface AutoRouteHandlers {
@@ -63,7 +69,19 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
   if (routers.size === 0) return undefined;
   const sessionHeader = config.routing.sessionHeader;
 
-  const route: RequestHandler = (context) => {
+  const add = (map: Map<string, number>, key: string, value: number) => map.set(key, (map.get(key) ?? 0) + value);
+  // the judges, per runtime (a reload builds new ones)
+  const judges = new WeakMap<Runtime, Map<string, AutoJudge>>();
+  const judgeOf = (runtime: Runtime, router: AutoRouter): AutoJudge | undefined => {
+    if (router.routing.classifier === undefined) return undefined;
+    let byAlias = judges.get(runtime);
+    if (byAlias === undefined) judges.set(runtime, byAlias = new Map());
+    let judge = byAlias.get(router.name);
+    if (judge === undefined) byAlias.set(router.name, judge = new AutoJudge(runtime, router.routing));
+    return judge;
+  };
+
+  const route: RequestHandler = (context, runtime) => {
     const router = routers.get(context.routeModel);
     if (router === undefined) return undefined;
     const chat = context.surface?.chat;
@@ -79,8 +97,26 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
       keyId: context.keyId,
       team: context.policy?.team,
     });
-    let tier = decided.tier;
-    let by = decided.by === 'score' ? `score:${decided.score!.toFixed(2)}` : decided.by;
+    const judge = decided.by === 'score' ? judgeOf(runtime, router) : undefined;
+    if (judge === undefined) {
+      settle(context, router, decided, decided.tier, decided.by === 'score' ? `score:${decided.score!.toFixed(2)}` : decided.by, started);
+      return undefined;
+    }
+    // no rule decided and the alias has a judge: ask it (the request waits, within its timeout)
+    const leave = new AbortController();
+    context.response.once('close', () => leave.abort());
+    return judge.ask(request, leave.signal).then((answer) => {
+      add(stats.judgeOutcomes, `${router.name}\0${answer.outcome}`, 1);
+      add(stats.judgeMs, router.name, answer.ms);
+      if (answer.tier !== undefined) settle(context, router, decided, answer.tier, 'judge', started);
+      else settle(context, router, decided, decided.tier, `score:${decided.score!.toFixed(2)}`, started);
+      return undefined;
+    });
+  };
+
+  function settle(context: RequestContext, router: AutoRouter, decided: AutoDecision, decidedTier: number | undefined, decidedBy: string, started: number): void {
+    let tier = decidedTier;
+    let by = decidedBy;
     if (tier !== undefined) {
       const session = sessionIdOf(context.request.headers, sessionHeader, context.payload!);
       if (session !== undefined) {
@@ -101,8 +137,7 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
       micros: Math.round((performance.now() - started) * 1000),
     };
     context.routeModel = target;
-    return undefined;
-  };
+  }
 
   const commit: CommitHandler = (context: RequestContext, headers: string[]) => {
     const decision = context.routeDecision;
@@ -121,8 +156,6 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
     const target = tier?.targets[0];
     if (target !== undefined) strongest.set(name, { provider: target.provider, model: target.model });
   }
-  const add = (map: Map<string, number>, key: string, value: number) => map.set(key, (map.get(key) ?? 0) + value);
-
   const complete = (prices: PriceTable): CompleteHandler => ({
     requestEnded(context) {
       const decision = context.routeDecision;

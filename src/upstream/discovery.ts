@@ -20,6 +20,34 @@ export async function fetchModelList(endpoint: Endpoint, path: string, timeoutMs
 }
 
 /** The model list and the status it came with (2xx; any other throws a `ModelListError`). */
+/**
+ * POSTs a JSON body to the endpoint (its auth and static headers added) and reads a JSON answer,
+ * bounded like a model list: for the gateway's own small requests (an auto alias's judge).
+ */
+export async function postJson(endpoint: Endpoint, path: string, extraHeaders: readonly string[], body: string, timeoutMs: number, keyIndex = 0, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+  const headers: string[] = ['accept', 'application/json', 'content-type', 'application/json', ...extraHeaders];
+  for (const value of endpoint.staticHeaders) headers.push(value);
+  endpoint.appendAuth(headers, keyIndex);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const response = await endpoint.pool.request({
+    origin: endpoint.origin,
+    path: endpoint.basePath + path,
+    method: 'POST',
+    headers,
+    body,
+    signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    await response.body.dump();
+    throw new ModelListError(`POST ${path} answered ${response.statusCode}`, response.statusCode);
+  }
+  const answer = await readDecoded(response.body, response.headers['content-encoding'], DISCOVERY_BODY_LIMIT);
+  if (answer === undefined) throw new Error(`POST ${path} answered more than ${DISCOVERY_BODY_LIMIT} bytes`);
+  return { status: response.statusCode, body: JSON.parse(answer.toString('utf8')) };
+}
+
 export async function requestModelList(endpoint: Endpoint, path: string, timeoutMs: number, keyIndex = 0): Promise<{ status: number; body: unknown }> {
   const headers: string[] = ['accept', 'application/json'];
   for (const value of endpoint.staticHeaders) headers.push(value);

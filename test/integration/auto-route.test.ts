@@ -119,3 +119,32 @@ test('POST /v0/route: the decision without asking a model, in any dialect', T, a
   assert.equal(unknown.status, 404);
   assert.equal(mock.requests.length, before, 'no model was asked');
 });
+
+/** An OpenAI chat answer whose text is `text`. */
+const answer = (text: string) => ({ kind: 'json' as const, status: 200, body: { id: 'j', object: 'chat.completion', created: 1, model: 'judge-model', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } });
+
+test('a judge (classifier) decides when no rule does; a timeout, an error or an answer naming no tier leaves it to the score, counted', T, async (t) => {
+  let verdict: () => unknown = () => answer('Complex.');
+  const { mock } = await startMocks(t, { mock: { script: (request) => (request.body?.model === 'judge-model' ? verdict() as never : { kind: 'default' }) } });
+  const models = autoModels()!.map((alias) => (alias.name === 'auto' ? { ...alias, auto: { ...(alias as never as AliasConfig).auto!, classifier: { model: 'judge-model', timeoutMs: 150 } } } : alias));
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], models: models as never });
+  const hello = { messages: [{ role: 'user', content: 'hello there' }] };
+  const judged = await chat(gateway, 'auto', hello);
+  assert.equal(judged.headers.get('x-switchyard-route'), 'tier=complex; by=judge');
+  assert.equal(lastModel(mock), 'strong-model');
+  const judgeRequest = mock.requests.find((request) => request.body?.model === 'judge-model')!;
+  assert.match(JSON.stringify(judgeRequest.body.messages[0]), /cheapest model tier/);
+  assert.match(JSON.stringify(judgeRequest.body.messages[1]), /hello there/);
+  // a rule decides without asking the judge
+  const asked = mock.requests.filter((request) => request.body?.model === 'judge-model').length;
+  await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'prove it' }] });
+  assert.equal(mock.requests.filter((request) => request.body?.model === 'judge-model').length, asked);
+  verdict = () => answer('banana');
+  assert.match((await chat(gateway, 'auto', hello)).headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  verdict = () => ({ kind: 'delay', ms: 1000, then: answer('complex') });
+  assert.match((await chat(gateway, 'auto', hello)).headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  verdict = () => status(500);
+  assert.match((await chat(gateway, 'auto', hello)).headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  for (const outcome of ['answered', 'invalid', 'timeout', 'error']) assert.match(metrics, new RegExp(`switchyard_route_judge_total\\{alias="auto",outcome="${outcome}"\\} 1`), outcome);
+});

@@ -100,3 +100,11 @@ test('switchyard route eval: the configured alias against the baselines on the s
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /unknown subcommand 'nope'/);
 });
+
+test('the judge: a known small model, never the auto alias itself or one of its tiers', () => {
+  const withJudge = (model: string) => AUTO.replace('    rules:\n', `    classifier: { model: "${model}", timeout_ms: 250 }\n    rules:\n`);
+  const { config } = parseConfigText(withJudge('local:qwen3:0.6b'), 'test.yaml', {});
+  assert.deepEqual(config.models.find((alias) => alias.name === 'auto')!.auto!.classifier, { model: 'local:qwen3:0.6b', timeoutMs: 250 });
+  for (const loop of ['auto', 'auto@simple']) assert.ok(problems(withJudge(loop)).some((line) => /classifier\.model: names this auto alias/.test(line)), loop);
+  assert.ok(problems(withJudge('nowhere')).some((line) => /classifier\.model: no alias named 'nowhere'/.test(line)));
+});
