@@ -63,7 +63,12 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
   const sessions = new Map<string, SessionTiers>();
   for (const alias of config.models) {
     if (alias.auto === undefined) continue;
-    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model));
+    // each tier's largest context window (a target without one takes any prompt)
+    const windows = alias.auto.tiers.map((tier) => {
+      const targets = config.models.find((candidate) => candidate.name === tier.route)?.targets ?? [];
+      return targets.length === 0 || targets.some((target) => target.contextWindow === undefined) ? Infinity : Math.max(...targets.map((target) => target.contextWindow!));
+    });
+    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model, windows));
     sessions.set(alias.name, new SessionTiers());
   }
   if (routers.size === 0) return undefined;
@@ -115,7 +120,8 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
   };
 
   function settle(context: RequestContext, router: AutoRouter, decided: AutoDecision, decidedTier: number | undefined, decidedBy: string, started: number): void {
-    let tier = decidedTier;
+    // a tier whose targets cannot take the prompt is passed over upward, whatever decided it
+    let tier = decidedTier === undefined ? undefined : router.fitting(decidedTier, decided.promptTokens);
     let by = decidedBy;
     if (tier !== undefined) {
       const session = sessionIdOf(context.request.headers, sessionHeader, context.payload!);

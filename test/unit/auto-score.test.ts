@@ -154,3 +154,17 @@ test('on the held-out split the shipped model beats the keyword-only baseline', 
   assert.match(svg, /^<svg[^>]*>/);
   assert.equal((svg.match(/<circle /g) ?? []).length, 5);
 });
+
+test('a tier whose targets cannot take the prompt is passed over upward (a hard constraint before the score)', async () => {
+  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
+  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
+  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
+  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [1000, 4000, Infinity]);
+  const facts = { header: () => undefined, keyId: '', team: undefined };
+  const ask = (text: string) => router.decide({ model: 'a', messages: [{ role: 'user', content: [{ type: 'text', text }] }], sampling: {}, stream: false }, facts);
+  assert.equal(ask('hi!').tier, 0);
+  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(200)}`).tier! >= 1, true, 'about 1,400 tokens: not the simple tier');
+  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(1000)}`).tier, 2, 'about 7,000 tokens: only the complex tier takes it');
+  assert.equal(router.fitting(0, 500), 0);
+  assert.equal(router.fitting(0, 3000), 1);
+});

@@ -42,11 +42,14 @@ export class AutoRouter {
   readonly routing: AutoRouting;
   private readonly rules: readonly CompiledRule[];
   private readonly model: ComplexityModel;
+  /** The largest prompt (estimated tokens) each tier's targets take; Infinity when one has no limit. */
+  private readonly windows: readonly number[];
 
-  constructor(name: string, routing: AutoRouting, model: ComplexityModel) {
+  constructor(name: string, routing: AutoRouting, model: ComplexityModel, windows: readonly number[] = []) {
     this.name = name;
     this.routing = routing;
     this.model = model;
+    this.windows = routing.tiers.map((_, index) => windows[index] ?? Infinity);
     this.rules = routing.rules.map((rule) => ({
       rule,
       regex: rule.when.regex === undefined ? undefined : new RegExp(rule.when.regex.source, rule.when.regex.flags),
@@ -72,8 +75,15 @@ export class AutoRouter {
       return { route: then.model, tier: undefined, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens };
     }
     const result = classify(this.model, featureVector(input));
-    const tier = tierFor(result, this.routing.tiers.length);
+    const tier = this.fitting(tierFor(result, this.routing.tiers.length), input.promptTokens);
     return { route: this.routeOf(tier), tier, by: 'score', score: result.score, probabilities: result.probabilities, promptTokens: input.promptTokens };
+  }
+
+  /** A hard constraint before any preference: the first tier from `tier` up whose targets take a prompt this long. */
+  fitting(tier: number, promptTokens: number): number {
+    let fit = tier;
+    while (fit < this.windows.length - 1 && promptTokens > this.windows[fit]!) fit++;
+    return fit;
   }
 }
 
