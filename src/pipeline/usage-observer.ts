@@ -1,5 +1,6 @@
 // complete phase: every request that reached routing becomes one row for the usage recorder
 // (after the access line, off the request's path); `GET /v0/usage` (admin/usage.ts) reads them.
+import { routeDecisionJson } from './route-decision.ts';
 import type { UsageRecorder } from '../state/usage-recorder.ts';
 import type { RequestContext, RequestObserver } from './context.ts';
 
@@ -37,6 +38,7 @@ export class UsageObserver implements RequestObserver {
       reportedCostUsd: context.reportedCostUsd ?? null,
       cached: context.cached,
       team: context.policy?.team ?? '',
+      route: context.routeDecision === undefined ? '' : routeDecisionJson(context.routeDecision),
     });
   }
 }

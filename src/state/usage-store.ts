@@ -39,6 +39,8 @@ export interface UsageRow {
   cached?: boolean;
   /** The client key's team (`auth.teams`, the key store), '' for none. Team budgets are read back from it. */
   team?: string;
+  /** What an auto alias decided (`model: auto`), as JSON (alias, tier or model, by, score, decision µs); '' for none. */
+  route?: string;
 }
 
 export const USAGE_GROUPS = ['model', 'provider', 'key', 'team', 'day', 'surface'] as const;
@@ -173,7 +175,7 @@ export function groupSql(groupBy: UsageGroup, day: string): string {
 export const COLUMNS = [
   'time', 'request_id', 'key_id', 'surface', 'model_asked', 'provider', 'model', 'fallback', 'status', 'stream', 'attempts',
   'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'duration_ms',
-  'subscription', 'reported_cost_usd', 'cached', 'team',
+  'subscription', 'reported_cost_usd', 'cached', 'team', 'route',
 ] as const;
 
 /**
@@ -185,6 +187,7 @@ export const ADDED_COLUMNS = [
   { name: 'reported_cost_usd', sqlite: 'REAL', postgres: 'double precision' },
   { name: 'cached', sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'boolean NOT NULL DEFAULT false' },
   { name: 'team', sqlite: "TEXT NOT NULL DEFAULT ''", postgres: "text NOT NULL DEFAULT ''" },
+  { name: 'route', sqlite: "TEXT NOT NULL DEFAULT ''", postgres: "text NOT NULL DEFAULT ''" },
 ] as const;
 
 /** A row's values in COLUMNS order (time as epoch ms, stream as a boolean). */
@@ -192,6 +195,6 @@ export function valuesOf(row: UsageRow): (string | number | boolean | null)[] {
   return [
     row.time, row.requestId, row.keyId, row.surface, row.modelAsked, row.provider, row.model, row.fallback, row.status, row.stream, row.attempts,
     row.inputTokens, row.outputTokens, row.cachedTokens, row.cacheWriteTokens, row.reasoningTokens, row.costUsd, row.durationMs,
-    row.subscription ?? false, row.reportedCostUsd ?? null, row.cached ?? false, row.team ?? '',
+    row.subscription ?? false, row.reportedCostUsd ?? null, row.cached ?? false, row.team ?? '', row.route ?? '',
   ];
 }

@@ -148,3 +148,21 @@ test('a judge (classifier) decides when no rule does; a timeout, an error or an 
   const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
   for (const outcome of ['answered', 'invalid', 'timeout', 'error']) assert.match(metrics, new RegExp(`switchyard_route_judge_total\\{alias="auto",outcome="${outcome}"\\} 1`), outcome);
 });
+
+test('the decision is in the access log and in the usage record', T, async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { DatabaseSync } = await import('node:sqlite');
+  const { mock } = await startMocks(t, { mock: {} });
+  const dir = mkdtempSync(join(tmpdir(), 'swy-auto-usage-'));
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], models: autoModels(), storage: { path: dir } });
+  await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'Prove the theorem.' }] });
+  await gateway.usage!.flush();
+  const line = gateway.logs.find((entry) => entry['msg'] === 'request' && entry['route'] !== undefined);
+  assert.deepEqual({ ...(line?.['route'] as object), us: 0 }, { alias: 'auto', tier: 'complex', by: 'rule:1', us: 0 });
+  const rows = new DatabaseSync(join(dir, 'usage.db')).prepare('SELECT model_asked, route FROM usage').all() as { model_asked: string; route: string }[];
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.model_asked, 'auto');
+  assert.deepEqual({ ...JSON.parse(rows[0]!.route), us: 0 }, { alias: 'auto', tier: 'complex', by: 'rule:1', us: 0 });
+});
