@@ -139,6 +139,7 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
       tier: tier !== undefined ? router.routing.tiers[tier]!.name : '',
       by,
       score: decided.score,
+      probabilities: decided.probabilities,
       route: target,
       micros: Math.round((performance.now() - started) * 1000),
     };

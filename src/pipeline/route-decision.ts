@@ -9,6 +9,8 @@ export interface RouteDecision {
   /** `rule:<n>`, `score:<0.00–1.00>` or `session`. */
   readonly by: string;
   readonly score: number | undefined;
+  /** The alternatives the score weighed: the model's probabilities of simple, medium and complex. */
+  readonly probabilities: readonly number[] | undefined;
   /** Where it went: the tier's route or the model a rule named. */
   readonly route: string;
   /** Microseconds the decision took (reading the request included). */
@@ -17,7 +19,7 @@ export interface RouteDecision {
 
 /** The decision as the access log writes it (a JSON object). */
 export function routeDecisionJson(decision: RouteDecision): string {
-  return JSON.stringify({ alias: decision.alias, ...(decision.tier !== '' ? { tier: decision.tier } : { model: decision.route }), by: decision.by, ...(decision.score !== undefined ? { score: Math.round(decision.score * 1000) / 1000 } : {}), us: decision.micros });
+  return JSON.stringify({ alias: decision.alias, ...(decision.tier !== '' ? { tier: decision.tier } : { model: decision.route }), by: decision.by, ...(decision.score !== undefined ? { score: Math.round(decision.score * 1000) / 1000 } : {}), ...(decision.probabilities !== undefined ? { p: decision.probabilities.map((p) => Math.round(p * 1000) / 1000) } : {}), us: decision.micros });
 }
 
 /** The `x-switchyard-route` value. */
