@@ -68,7 +68,10 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
       const targets = config.models.find((candidate) => candidate.name === tier.route)?.targets ?? [];
       return targets.length === 0 || targets.some((target) => target.contextWindow === undefined) ? Infinity : Math.max(...targets.map((target) => target.contextWindow!));
     });
-    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model, windows));
+    // an agent CLI takes no tools of the caller's: a tier of agent CLIs only cannot serve such a request
+    const agentClis = new Set(config.providers.filter((provider) => provider.agentCli !== undefined).map((provider) => provider.name));
+    const tools = alias.auto.tiers.map((tier) => (config.models.find((candidate) => candidate.name === tier.route)?.targets ?? []).some((target) => !agentClis.has(target.provider)));
+    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model, windows, tools));
     sessions.set(alias.name, new SessionTiers());
   }
   if (routers.size === 0) return undefined;
@@ -121,7 +124,7 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
 
   function settle(context: RequestContext, router: AutoRouter, decided: AutoDecision, decidedTier: number | undefined, decidedBy: string, started: number): void {
     // a tier whose targets cannot take the prompt is passed over upward, whatever decided it
-    let tier = decidedTier === undefined ? undefined : router.fitting(decidedTier, decided.promptTokens);
+    let tier = decidedTier === undefined ? undefined : router.fitting(decidedTier, decided.promptTokens, decided.tools);
     let by = decidedBy;
     if (tier !== undefined) {
       const session = sessionIdOf(context.request.headers, sessionHeader, context.payload!);

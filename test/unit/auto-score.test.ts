@@ -168,3 +168,14 @@ test('a tier whose targets cannot take the prompt is passed over upward (a hard 
   assert.equal(router.fitting(0, 500), 0);
   assert.equal(router.fitting(0, 3000), 1);
 });
+
+test('a request with tools passes over a tier that cannot take them (agent CLIs only)', async () => {
+  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
+  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
+  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
+  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [], [false, true, true]);
+  const facts = { header: () => undefined, keyId: '', team: undefined };
+  const base = { model: 'a', messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi!' }] }], sampling: {}, stream: false };
+  assert.equal(router.decide(base, facts).tier, 0);
+  assert.equal(router.decide({ ...base, tools: [{ name: 'lookup', parameters: { type: 'object' } }] }, facts).tier, 1);
+});

@@ -27,6 +27,8 @@ export interface AutoDecision {
   readonly probabilities: readonly number[] | undefined;
   /** The estimated prompt tokens the decision saw. */
   readonly promptTokens: number;
+  /** The request offers tools of its own. */
+  readonly tools: boolean;
 }
 
 interface CompiledRule {
@@ -44,12 +46,15 @@ export class AutoRouter {
   private readonly model: ComplexityModel;
   /** The largest prompt (estimated tokens) each tier's targets take; Infinity when one has no limit. */
   private readonly windows: readonly number[];
+  /** Whether some target of each tier takes the caller's own tools (an agent CLI does not). */
+  private readonly tools: readonly boolean[];
 
-  constructor(name: string, routing: AutoRouting, model: ComplexityModel, windows: readonly number[] = []) {
+  constructor(name: string, routing: AutoRouting, model: ComplexityModel, windows: readonly number[] = [], tools: readonly boolean[] = []) {
     this.name = name;
     this.routing = routing;
     this.model = model;
     this.windows = routing.tiers.map((_, index) => windows[index] ?? Infinity);
+    this.tools = routing.tiers.map((_, index) => tools[index] ?? true);
     this.rules = routing.rules.map((rule) => ({
       rule,
       regex: rule.when.regex === undefined ? undefined : new RegExp(rule.when.regex.source, rule.when.regex.flags),
@@ -71,19 +76,23 @@ export class AutoRouter {
       if (!matches(compiled, input, facts)) continue;
       const then = compiled.rule.then;
       const by = `rule:${i + 1}`;
-      if ('tier' in then) return { route: this.routeOf(then.tier), tier: then.tier, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens };
-      return { route: then.model, tier: undefined, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens };
+      if ('tier' in then) return { route: this.routeOf(then.tier), tier: then.tier, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, tools: input.tools > 0 };
+      return { route: then.model, tier: undefined, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, tools: input.tools > 0 };
     }
     const result = classify(this.model, featureVector(input));
-    const tier = this.fitting(tierFor(result, this.routing.tiers.length), input.promptTokens);
-    return { route: this.routeOf(tier), tier, by: 'score', score: result.score, probabilities: result.probabilities, promptTokens: input.promptTokens };
+    const tier = this.fitting(tierFor(result, this.routing.tiers.length), input.promptTokens, input.tools > 0);
+    return { route: this.routeOf(tier), tier, by: 'score', score: result.score, probabilities: result.probabilities, promptTokens: input.promptTokens, tools: input.tools > 0 };
   }
 
-  /** A hard constraint before any preference: the first tier from `tier` up whose targets take a prompt this long. */
-  fitting(tier: number, promptTokens: number): number {
-    let fit = tier;
-    while (fit < this.windows.length - 1 && promptTokens > this.windows[fit]!) fit++;
-    return fit;
+  /**
+   * Hard constraints before any preference: the first tier from `tier` up whose targets take a
+   * prompt this long and, when the request offers tools, take tools; `tier` itself when none does.
+   */
+  fitting(tier: number, promptTokens: number, tools = false): number {
+    for (let fit = tier; fit < this.windows.length; fit++) {
+      if (promptTokens <= this.windows[fit]! && (!tools || this.tools[fit]!)) return fit;
+    }
+    return tier;
   }
 }
 
