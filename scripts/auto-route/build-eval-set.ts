@@ -8,6 +8,7 @@
 // Per-tier quality and cost follow from the label and the prompt's size by the formulas below.
 // A stratified 25 % of each (category, label) group is held out as `split: "test"`; training
 // (scripts/auto-route/train.ts) never reads it.
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,14 +30,7 @@ export const QUALITY_SHORT_BY = [1.0, 0.55, 0.25] as const;
 export const TEST_SHARE = 0.25;
 
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     pick: (items) => items[Math.floor(next() * items.length)]!,

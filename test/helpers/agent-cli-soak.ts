@@ -24,6 +24,7 @@
 //   killed while handling that abort — to the group being gone. Kills are tied to the abort that
 //   caused them by an AsyncLocalStorage context entered when the abort reaches the driver (timers
 //   and promises started from it carry it: an interrupt's grace timer that kills, too).
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,16 +146,7 @@ interface RequestPlan {
   abortAfterMs: number;
 }
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function pick<T>(random: () => number, weighted: readonly [T, number][]): T {
   let roll = random();

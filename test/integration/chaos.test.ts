@@ -6,6 +6,7 @@
 // dialect. None may hang, none may end without either (a "200 + truncated" answer), the partial
 // failure must not eject the only target for long (no doubling by doomed streams), and the next
 // request to the same model is answered by the provider, not refused as "cooling down".
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,17 +28,8 @@ const SPACING_MS = 10;
 /** Longest a streamed request is held at the upstream waiting for the rest of the burst (under the first-byte timeout). */
 const HOLD_MS = 5_000;
 
-/** A small seeded generator (mulberry32): the same faults, in the same proportions, every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A small seeded generator: the same faults, in the same proportions, every run. */
+const random = mulberry32;
 
 interface Chaos {
   resets: number;

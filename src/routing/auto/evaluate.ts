@@ -3,6 +3,7 @@
 // a decision function; the answer is the quality kept (as a share of always taking the strongest
 // tier), the cost, the savings and, for labelled rows, the accuracy. Also the baselines the router
 // must beat. Pure: the caller reads the file and times the decisions.
+import { mulberry32 } from '../../util/mulberry32.ts';
 import type { AutoInput } from './features.ts';
 
 export interface EvalMessage { role: 'system' | 'user' | 'assistant'; content: string }
@@ -99,15 +100,8 @@ export function alwaysCheapest(): (row: EvalRow) => number {
 
 /** A uniformly random tier per row, from a seeded generator (mulberry32), so runs compare. */
 export function random(tiers: readonly string[], seed = 19): (row: EvalRow) => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    const unit = ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(unit * tiers.length);
-  };
+  const next = mulberry32(seed);
+  return () => Math.floor(next() * tiers.length);
 }
 
 /**
