@@ -7,6 +7,7 @@ import { GatewayError, ErrorCode } from '../canonical/errors.ts';
 import { makeHeadersSafe } from '../util/header-value.ts';
 import type { RequestContext } from './context.ts';
 import { filterError } from './phases.ts';
+import { routeHeader } from './route-decision.ts';
 
 export function baseHeaders(context: RequestContext): string[] {
   return ['x-request-id', context.id];
@@ -43,7 +44,10 @@ export function sendError(context: RequestContext, seen: ErrorInfo, extraHeaders
   const wire = (context.surface ?? context.errorSurface).encodeError(error);
   // an attempt that dropped unsupported tools says so in its error answer too, as in its success
   const dropped = context.dropped !== '' && !extraHeaders.includes('x-switchyard-dropped');
-  sendWire(context, wire, dropped ? [...extraHeaders, 'x-switchyard-dropped', context.dropped] : extraHeaders);
+  let extra = dropped ? [...extraHeaders, 'x-switchyard-dropped', context.dropped] : extraHeaders;
+  // an auto alias's decision is said on its error answers too (the commit phase says it on the others)
+  if (context.routeDecision !== undefined) extra = [...extra, 'x-switchyard-route', routeHeader(context.routeDecision)];
+  sendWire(context, wire, extra);
 }
 
 export function asGatewayError(error: unknown): GatewayError {

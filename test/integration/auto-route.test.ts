@@ -166,3 +166,10 @@ test('the decision is in the access log and in the usage record', T, async (t) =
   assert.equal(rows[0]!.model_asked, 'auto');
   assert.deepEqual({ ...JSON.parse(rows[0]!.route), us: 0 }, { alias: 'auto', tier: 'complex', by: 'rule:1', us: 0 });
 });
+
+test('an error answer of an auto alias says the decision too', T, async (t) => {
+  const { gateway } = await setup(t, () => status(400, 'bad request upstream'));
+  const reply = await chat(gateway, 'auto', { messages: [{ role: 'user', content: 'Prove the theorem.' }] });
+  assert.equal(reply.status, 400);
+  assert.equal(reply.headers.get('x-switchyard-route'), 'tier=complex; by=rule:1');
+});
