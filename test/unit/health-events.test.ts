@@ -7,7 +7,7 @@ import type { ErrorInfo } from '../../src/canonical/errors.ts';
 import { decodeHealthEvent, encodeHealthEvent, type HealthEvent } from '../../src/state/health-events.ts';
 
 const refused: ErrorInfo = {
-  code: 'SWY_ERR_UPSTREAM_STATUS', status: 401, message: 'Incorrect API key provided: sk-…wxyz', origin: 'upstream', errorClass: 'auth',
+  code: 'SWY_ERR_UPSTREAM_STATUS', status: 401, message: 'Incorrect API key provided: sk-…wxyz', origin: 'upstream', errorClass: 'auth-refused',
   retryable: false, fallbackAllowed: true, upstreamStatus: 401, provider: 'openai',
 };
 

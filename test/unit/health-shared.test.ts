@@ -102,7 +102,7 @@ test('adopt: a shorter cooldown of the same kind changes nothing; another kind r
   assert.equal(entry.until, T0 + 8_000);
   entry.adopt({ reason: 'rate-limited', ms: 9_000 }, T0 + 1_000);
   assert.equal(entry.until, T0 + 10_000);
-  const refused = failure('auth', 401);
+  const refused = failure('auth-refused', 401);
   entry.adopt({ reason: 'auth', ms: 60_000, error: refused }, T0 + 2_000);
   assert.equal(entry.reason, 'auth');
   assert.equal(entry.lastError, refused, 'replayed here as there');
