@@ -168,6 +168,18 @@ export interface HealthStore {
   claimProbe(entry: HealthEntry, now: number, holdMs: number): MaybePromise<boolean>;
   /** Entries kept. */
   readonly size: number;
+  /** A shared store's counts of what it shared (absent in process). */
+  readonly sharing?: HealthSharingCounts;
+}
+
+/** What a shared health store exchanged with the other instances, for the metrics. */
+export interface HealthSharingCounts {
+  /** Transitions this instance published. */
+  readonly published: number;
+  /** Transitions of other instances applied here (messages, and reads after a (re)connection). */
+  readonly applied: number;
+  /** Half-open probes this instance left to another one (which held the claim). */
+  readonly probesYielded: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeHealthEvent, encodeHealthEvent, type HealthEvent } from './health-events.ts';
 import { HealthBook, TargetHealth, type HealthObserver } from './health.ts';
-import type { CooldownReason, HealthEntry, MaybePromise } from './interfaces.ts';
+import type { CooldownReason, HealthEntry, HealthSharingCounts, MaybePromise } from './interfaces.ts';
 import type { RedisLink } from './redis-link.ts';
 
 /** A cooldown extended by less than this since it was last published is not published again (a 429 storm). */
@@ -31,19 +31,10 @@ interface Published {
   until: number;
 }
 
-/** Counts of the sharing, for the metrics. */
-export interface HealthSharingCounts {
-  /** Transitions this instance published. */
-  readonly published: number;
-  /** Transitions of other instances applied here (messages and reads after a (re)connection). */
-  readonly applied: number;
-  /** Half-open probes this instance left to another one (it held the claim). */
-  readonly probesYielded: number;
-}
-
 export class RedisHealthBook extends HealthBook implements HealthObserver, HealthSharingCounts {
   /** This process, as its messages name it. */
   readonly instance = randomBytes(8).toString('hex');
+  readonly sharing: HealthSharingCounts = this;
   published = 0;
   applied = 0;
   probesYielded = 0;

@@ -127,6 +127,8 @@ describe('provider health and session pins across instances (Redis)', { skip: re
       await within(1000, async () => (await targetState(b)) === 'ejected' && (await targetState(c)) === 'ejected', 'B and C see the ejection');
       for (const other of [b, c]) assert.deepEqual(await chat(other, 'chat'), { status: 200, provider: 'steady', attempts: '1' }, 'straight to the other target');
       assert.equal(flaky.requests.length, start + 1, 'B and C sent it nothing');
+      assert.equal(await metric(a, 'switchyard_health_shared_total{direction="published"}'), 1);
+      assert.equal(await metric(b, 'switchyard_health_shared_total{direction="applied"}'), 1);
 
       // it recovers, slowly: its probe is held until the barrier opens
       flaky.setScript(() => ({ kind: 'hold', until: barrier, then: OK }));
@@ -138,6 +140,8 @@ describe('provider health and session pins across instances (Redis)', { skip: re
       // every request but the probe is answered by the other target, without waiting for it
       await within(10_000, async () => settled === 8, 'eight of the nine answered');
       assert.equal(flaky.requests.length, start + 2, 'one probe across the three instances');
+      const yielded = await Promise.all(fleet.instances.map((instance) => metric(instance, 'switchyard_health_probes_yielded_total')));
+      assert.equal(yielded.reduce((sum, count) => sum! + count!, 0), 2, 'the two others each left it once to the claim\'s holder');
       release();
       const results = await Promise.all(wave);
       assert.deepEqual(results.filter((result) => result.provider === 'flaky'), [{ status: 200, provider: 'flaky', attempts: '1' }], 'the probe answered');
