@@ -1,7 +1,7 @@
 // What one instance tells the others about a target's health (shared state, redis-health.ts): a
 // cooldown or an ejection started or extended — with the time left, not a point in time, so the
 // instances' clocks need not agree — or the target back in rotation. One small JSON text, the
-// same as the pub/sub message and as the value of the key that keeps it for instances that
+// same as the pub/sub message and as the value of the hash field that keeps it for instances that
 // (re)connect later. Decoding checks every field: a message from another version, or garbage on
 // the channel, is dropped, never applied half.
 import type { ErrorClass, ErrorInfo, ErrorOrigin } from '../canonical/errors.ts';

@@ -132,8 +132,8 @@ export interface HealthCounts {
  * A shared implementation keeps local entries exactly like the in-process book — they are its
  * near cache, read and updated synchronously by the hot path — and shares only what another
  * instance should act on: when an entry starts or ends a cooldown or an ejection, it publishes
- * (provider, key fingerprint, model, reason, time left) — a key with a PX expiry plus a pub/sub
- * message — and applies what other instances publish to its own entries (the same transition,
+ * (provider, key fingerprint, model, reason, time left) — a pub/sub message, and a field of a
+ * hash that expires on the server's clock for instances that connect later — and applies what other instances publish to its own entries (the same transition,
  * with the time left). Attempts in flight, latency and failure counts stay per instance. The
  * half-open probe is one across the fleet: the attempt that would be the probe first claims it
  * (`claimProbe`, `SET NX PX`), the only request that waits on the store for health. The key
