@@ -140,7 +140,7 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
       const claim = this.runtime.health.claimProbe(key, now, this.probeDeadlineMs(plan.target));
       if (claim !== true) {
         if (claim === false) this.afterClaim(plan);
-        else claim.then(() => this.afterClaim(plan)).catch((error: unknown) => this.internalError(error));
+        else claim.then((won) => this.afterClaim(plan, won)).catch((error: unknown) => this.internalError(error));
         return;
       }
     }
@@ -152,8 +152,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
    * the entry keeps out of rotation until the other instance's verdict, and the planner chooses
    * again (a route in panic may still send it, as it would to any ejected target).
    */
-  private afterClaim(plan: AttemptPlan): void {
-    if (this.canceled || this.context.response.destroyed) return;
+  private afterClaim(plan: AttemptPlan, won = false): void {
+    if (this.canceled || this.context.response.destroyed) {
+      if (won) this.runtime.health.releaseProbe(plan.key); // the client left while it was claimed
+      return;
+    }
     const replanned = this.planner.recheck(plan, Date.now());
     if (replanned !== undefined) this.follow(replanned);
     else this.dispatch(plan.target, plan.key);

@@ -493,6 +493,9 @@ export class HealthBook implements HealthStore {
     return true;
   }
 
+  /** A claim won by `claimProbe` goes unused: nothing to give back in process. */
+  releaseProbe(_entry: HealthEntry): void {}
+
   /**
    * The entry for one (provider, key, model); created on first use. Call at route build time, not
    * per request. With `keep` false a new entry is not put in the book (a model name no provider

@@ -166,6 +166,8 @@ export interface HealthStore {
    * one then keeps away until it reports, or until `holdMs` has passed).
    */
   claimProbe(entry: HealthEntry, now: number, holdMs: number): MaybePromise<boolean>;
+  /** A claim won by `claimProbe` goes unused (the request's client left meanwhile): another instance may probe. */
+  releaseProbe(entry: HealthEntry): void;
   /** Entries kept. */
   readonly size: number;
   /** A shared store's counts of what it shared (absent in process). */

@@ -99,6 +99,10 @@ export class RedisHealthBook extends HealthBook implements HealthObserver, Healt
     });
   }
 
+  override releaseProbe(entry: HealthEntry): void {
+    if (entry instanceof TargetHealth && this.link.available) this.releaseClaim(entry);
+  }
+
   // ----- other instances' transitions come in -------------------------------------------------
 
   /** A message on the channel. */

@@ -169,6 +169,24 @@ if (redisSkip !== false) {
     }
   });
 
+  test('Redis health: a claim won for a request whose client then left is given back', async () => {
+    const fleet = await books(2);
+    const [a, b] = fleet.books as [RedisHealthBook, RedisHealthBook];
+    try {
+      const onA = a.entry('p', 0, 'k', 'm');
+      const onB = b.entry('p', 0, 'k', 'm');
+      eject(onA, Date.now());
+      await within(1000, () => onB.reason === 'ejected', 'B sees the ejection');
+      const open = Math.max(onA.until, onB.until) + 1;
+      assert.equal(await a.claimProbe(onA, open, 60_000), true);
+      a.releaseProbe(onA);
+      await sleep(50);
+      assert.equal(await b.claimProbe(onB, open, 60_000), true, 'B may probe at once');
+    } finally {
+      await fleet.close();
+    }
+  });
+
   test('Redis pins: a session pinned through one instance is read by another; an unknown session keeps its local pin', async () => {
     const prefix = testPrefix();
     const [linkA, linkB] = [await connectedLink({ prefix }), await connectedLink({ prefix })];
