@@ -329,6 +329,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const metrics = new GatewayMetrics({
     ownPaths: ownRoutes.map((route) => route.path), ownPrefixes: [MANAGEMENT_PREFIX, UI_PATH], usageDropped: () => droppedTotal, budgetSoftExceeded: () => softBudgets, pluginErrors: () => pluginFailures, autoRoute: autoStats,
     ...(state.shared !== undefined ? { sharedState: state.shared } : {}),
+    ...(state.health.sharing !== undefined ? { sharedHealth: state.health.sharing } : {}),
   });
   // a reading every 10 s also keeps today's spend current across midnight with nobody watching
   const sampler = new LiveSampler((at) => {

@@ -108,6 +108,8 @@ export interface GatewayMetricsOptions {
   pluginErrors?: () => ReadonlyMap<string, number>;
   /** The shared state store's connection (`state.redis`), read at scrape time. */
   sharedState?: { readonly available: boolean; readonly outages: number };
+  /** What the shared health store exchanged (state.redis). */
+  sharedHealth?: { readonly published: number; readonly applied: number; readonly probesYielded: number };
 }
 
 let processRegistry: Registry | undefined;
@@ -232,13 +234,29 @@ export class GatewayMetrics implements RequestObserver {
     if (shared !== undefined) {
       new CollectedMetric({
         name: 'switchyard_state_store_up', type: 'gauge',
-        help: 'Whether the shared state store (state.redis) answers: 1, or 0 while limits, budgets and the cache count in this process.',
+        help: 'Whether the shared state store (state.redis) answers: 1, or 0 while limits, budgets, the cache, provider health and session pins are kept in this process.',
         collect: (samples) => samples.push({ value: shared.available ? 1 : 0, labels: {} }),
       }).registerIn(this.registry);
       new CollectedMetric({
         name: 'switchyard_state_store_outages_total', type: 'counter',
         help: 'Times the shared state store (state.redis) could not be reached (a failed first connection counts as one).',
         collect: (samples) => samples.push({ value: shared.outages, labels: {} }),
+      }).registerIn(this.registry);
+    }
+    const sharedHealth = options.sharedHealth;
+    if (sharedHealth !== undefined) {
+      new CollectedMetric({
+        name: 'switchyard_health_shared_total', type: 'counter',
+        help: 'Cooldowns and ejections (starts, extensions, ends) shared through state.redis: published by this instance, or applied here from another.',
+        collect: (samples) => {
+          samples.push({ value: sharedHealth.published, labels: { direction: 'published' } });
+          samples.push({ value: sharedHealth.applied, labels: { direction: 'applied' } });
+        },
+      }).registerIn(this.registry);
+      new CollectedMetric({
+        name: 'switchyard_health_probes_yielded_total', type: 'counter',
+        help: 'Half-open probes this instance did not send because another instance held the fleet-wide claim (state.redis).',
+        collect: (samples) => samples.push({ value: sharedHealth.probesYielded, labels: {} }),
       }).registerIn(this.registry);
     }
     this.exposed = Registry.merge([processMetrics(), this.registry]);

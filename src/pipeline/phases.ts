@@ -21,7 +21,8 @@
 // route         the name asked for becomes a route: handlers may rewrite `context.routeModel`
 //               (`model: auto`, later), then suffixes and aliases resolve it.
 // lookup        may the answer come from elsewhere: the response cache (a hit answers here;
-//               response-cache.ts), compiled only when some route has a cache.
+//               response-cache.ts), compiled only when some route has a cache. With shared
+//               state, a session's pin is read first (session-pins.ts).
 // attempt       the runner's loop: plan (target, key, delay — from the retry policy), exchange,
 //               classify; retries, fallbacks, cooldowns. Handlers see each attempt's provider,
 //               model and headers (plugins' onAttempt) before it is sent.
@@ -59,6 +60,7 @@ import { boundedModelName, singleModelField } from './request-checks.ts';
 import { MANAGEMENT_PREFIX } from './admin-auth.ts';
 import { UiSessions } from './ui-sessions.ts';
 import { compileResponseCache } from './response-cache.ts';
+import { sharedPinLookup } from './session-pins.ts';
 import type { Runtime } from './runtime.ts';
 
 export const PHASE_NAMES = ['accept', 'authenticate', 'decode', 'admit', 'route', 'lookup', 'attempt', 'commit', 'stream', 'complete', 'error'] as const;
@@ -283,6 +285,8 @@ export const NO_PHASES: Phases = Object.freeze({ accept: [], authenticate: [], d
  */
 export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phases {
   const cache = compileResponseCache(runtime);
+  // shared session pins (state.redis): read before the planner looks for them
+  const pins = sharedPinLookup(runtime);
   // key and team limits: only while some key or team (the YAML's or the store's) has one; the
   // gateway compiles the phases again when the store gains its first or loses its last
   const limits = runtime.limited ? limitHandlers(runtime.limits!, runtime.now) : undefined;
@@ -297,7 +301,7 @@ export function compilePhases(runtime: Runtime, process: ProcessHandlers): Phase
     admit: limits !== undefined ? [limits.admit] : [],
     // `model: auto`: an auto alias picks its tier before suffixes and aliases resolve the name
     route: one(runtime.autoRoute?.route),
-    lookup: cache !== undefined ? [cache.lookup] : [],
+    lookup: [...one(pins), ...(cache !== undefined ? [cache.lookup] : [])],
     attempt: one(plugins?.attempt),
     commit: [...(limits !== undefined ? [limits.commit] : []), ...(cache !== undefined ? [cache.commit] : []), ...one(runtime.autoRoute?.commit)],
     stream: one(plugins?.stream),

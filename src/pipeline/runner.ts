@@ -24,6 +24,8 @@ import { applyUnsupportedTools } from './unsupported-tools.ts';
 import type { Exchange, ExchangeOwner } from './exchange.ts';
 import { sessionIdOf } from './session-id.ts';
 
+/** A probe's deadline when its provider sets no first-byte timeout. */
+const PROBE_DEADLINE_FALLBACK_MS = 300_000;
 
 export interface RunnerInput {
   runtime: Runtime;
@@ -125,13 +127,47 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
   /** A planned attempt is due: send it, unless its key went out of rotation meanwhile. */
   private attempt(plan: AttemptPlan): void {
     if (this.canceled || this.context.response.destroyed) return; // the client left: no upstream request
-    const replanned = this.planner.recheck(plan, Date.now());
+    const now = Date.now();
+    const replanned = this.planner.recheck(plan, now);
     if (replanned !== undefined) {
       // cooled down while we waited (another request's failure): the planner chose again
       this.follow(replanned);
       return;
     }
-    this.dispatch(plan.target, plan.key);
+    const key = plan.key;
+    if (key.reason === 'ejected' && key.halfOpen(now)) {
+      // the half-open probe: a shared store claims it for the whole fleet first
+      const claim = this.runtime.health.claimProbe(key, now, this.probeDeadlineMs(plan.target));
+      if (claim !== true) {
+        if (claim === false) this.afterClaim(plan);
+        else claim.then((won) => this.afterClaim(plan, won)).catch((error: unknown) => this.internalError(error));
+        return;
+      }
+    }
+    this.dispatch(plan.target, key);
+  }
+
+  /**
+   * The probe claim is answered: won, the entry is still half-open here and the probe goes; lost,
+   * the entry keeps out of rotation until the other instance's verdict, and the planner chooses
+   * again (a route in panic may still send it, as it would to any ejected target).
+   */
+  private afterClaim(plan: AttemptPlan, won = false): void {
+    if (this.canceled || this.context.response.destroyed) {
+      if (won) this.runtime.health.releaseProbe(plan.key); // the client left while it was claimed
+      return;
+    }
+    const replanned = this.planner.recheck(plan, Date.now());
+    if (replanned !== undefined) this.follow(replanned);
+    else this.dispatch(plan.target, plan.key);
+  }
+
+  /** How long a probe on `target` may take to reach its verdict (the response headers): its claim is held as long. */
+  private probeDeadlineMs(target: TargetSlot): number {
+    const timeouts = this.runtime.providers.get(target.provider)!.config.timeouts;
+    const overrides = this.route.policy.timeouts;
+    const firstByte = overrides?.firstByteMs ?? timeouts.firstByteMs;
+    return (overrides?.connectMs ?? timeouts.connectMs) + (firstByte > 0 ? firstByte : PROBE_DEADLINE_FALLBACK_MS);
   }
 
   /** Sends one attempt to `target` with `key` (after the media download it may need first). */

@@ -55,6 +55,11 @@ export interface PlannerState {
   readonly config: { readonly routing: Pick<RoutingConfig, 'maxAttempts' | 'cooldowns' | 'sessionTtlMs'> };
 }
 
+/** A session's pin on a route (the route as asked for): the planner's and the shared pins' lookup (pipeline/session-pins.ts). */
+export function sessionPinId(route: string, session: string): string {
+  return `${route}\u0000${session}`;
+}
+
 /** What the planner asks of the request itself, read only when a decision needs it. */
 export interface PlannedRequest {
   /** The session the request names, for affinity; undefined when none. */
@@ -176,7 +181,7 @@ export class AttemptPlanner implements EjectionGuard {
     const target = this.target;
     if (target !== undefined && route.policy.affinity === 'session') {
       const session = this.request.sessionId();
-      if (session !== undefined) this.state.sessions.set(`${route.requested}\u0000${session}`, target.index, key.keyIndex, now + this.state.config.routing.sessionTtlMs);
+      if (session !== undefined) this.state.sessions.set(sessionPinId(route.requested, session), target.index, key.keyIndex, now + this.state.config.routing.sessionTtlMs);
     }
   }
 
@@ -298,7 +303,7 @@ export class AttemptPlanner implements EjectionGuard {
     if (route.policy.affinity === 'session' && this.tried.size === 0) {
       const session = this.request.sessionId();
       if (session !== undefined) {
-        const pin = this.state.sessions.get(`${route.requested}\u0000${session}`, now);
+        const pin = this.state.sessions.get(sessionPinId(route.requested, session), now);
         const pinned = pin === undefined ? undefined : route.targets[pin.target];
         if (pinned !== undefined && route.targetsFor(operation).includes(pinned) && usable(pinned, now, this.tried, tokens)) {
           this.preferredKey = pin!.key;

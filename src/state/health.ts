@@ -5,11 +5,12 @@
 // business (src/routing/router.ts); an `EjectionGuard` asks it. The in-process `HealthStore`
 // (interfaces.ts): one book per process, outliving config reloads (entries are keyed by provider
 // name, key fingerprint and model, so a changed key starts fresh). Nothing here does I/O; the
-// clock is injectable.
+// clock is injectable. A shared book (redis-health.ts) watches the entries' transitions through a
+// `HealthObserver` and applies other instances' with `adopt`; without one, nothing is called.
 import type { ErrorInfo } from '../canonical/errors.ts';
 import { retryRuleOf } from '../canonical/retry-policy.ts';
 import type { CooldownSettings } from '../config/types.ts';
-import type { CooldownReason, EjectionCause, EjectionGuard, HealthCounts, HealthEntry, HealthState, HealthStore } from './interfaces.ts';
+import type { CooldownReason, EjectionCause, EjectionGuard, HealthCounts, HealthEntry, HealthState, HealthStore, MaybePromise } from './interfaces.ts';
 
 export type { CooldownReason, EjectionCause, EjectionGuard, HealthState } from './interfaces.ts';
 
@@ -19,6 +20,34 @@ const RATE_HALF_LIFE_MS = 60_000;
 const EWMA_WEIGHT = 0.2;
 /** Most entries kept; beyond it the least recently used idle ones go. */
 const MAX_ENTRIES = 20_000;
+
+/**
+ * Told of the transitions a shared book passes on to other instances (redis-health.ts). Called only
+ * when a cooldown or an ejection starts, is extended or ends — never per request.
+ */
+export interface HealthObserver {
+  /**
+   * The entry started or extended a cooldown or an ejection (its `reason` and `until` say which), or
+   * it is back in rotation (`reason` undefined): the target answered, or an operator put it back.
+   * Active health checks are each instance's own and are not reported.
+   */
+  changed(entry: TargetHealth, now: number): void;
+  /** This process's half-open probe ended without a verdict (its client left): another may go. */
+  probeEnded(entry: TargetHealth): void;
+}
+
+/** Another instance's transition of a target (shared state), as `TargetHealth.adopt` applies it. */
+export interface AdoptedHealth {
+  /** What took the target out; undefined: it is back in rotation. */
+  readonly reason: CooldownReason | undefined;
+  /** How long it stays out from now, ms. */
+  readonly ms: number;
+  /** An ejection's cause and length (a failed probe here doubles it). */
+  readonly cause?: EjectionCause;
+  readonly ejectionMs?: number;
+  /** The error that took it out (redacted), replayed here as it is there. */
+  readonly error?: ErrorInfo;
+}
 
 function bump<K>(map: Map<K, number>, key: K): void {
   map.set(key, (map.get(key) ?? 0) + 1);
@@ -98,6 +127,11 @@ export class TargetHealth implements HealthEntry {
   private ejectionMs = 0;
   /** A half-open probe is in flight: others keep away until it reports (unless the route panics). */
   probing = false;
+  /**
+   * Shared state: epoch ms until which the fleet-wide claim of the half-open probe — being asked
+   * for by this process, or held by another instance — keeps this process from probing (0: none).
+   */
+  probeHeldUntil = 0;
   inflight = 0;
   /** Peak-EWMA of the time to response headers, ms (0 = no sample yet). */
   latencyMs = 0;
@@ -114,19 +148,31 @@ export class TargetHealth implements HealthEntry {
   private decayedAt = 0;
   lastUsedAt = 0;
   private readonly counters: HealthCounters | undefined;
+  private readonly observer: HealthObserver | undefined;
 
-  constructor(provider: string, keyIndex: number, keyId: string, model: string, counters?: HealthCounters) {
+  constructor(provider: string, keyIndex: number, keyId: string, model: string, counters?: HealthCounters, observer?: HealthObserver) {
     this.provider = provider;
     this.keyIndex = keyIndex;
     this.keyId = keyId;
     this.model = model;
     this.counters = counters;
+    this.observer = observer;
   }
 
   /** Whether a request may use this entry now. A half-open entry admits one probe (claimed by `take`). */
   available(now: number): boolean {
-    if (now >= this.until) return this.reason !== 'ejected' || !this.probing;
+    if (now >= this.until) return this.reason !== 'ejected' || (!this.probing && now >= this.probeHeldUntil);
     return false;
+  }
+
+  /** Its ejection is over and no probe is out (nor claimed elsewhere): the next attempt is the probe. */
+  halfOpen(now: number): boolean {
+    return this.reason === 'ejected' && now >= this.until && !this.probing && now >= this.probeHeldUntil;
+  }
+
+  /** Length of the current ejection, ms (0 when not ejected). */
+  get ejectionLength(): number {
+    return this.reason === 'ejected' ? this.ejectionMs : 0;
   }
 
   /** Available, or — when the route is in panic — out of rotation only because it is ejected. */
@@ -141,7 +187,7 @@ export class TargetHealth implements HealthEntry {
 
   /** Claims the entry for one attempt (the half-open probe, when it is one). */
   take(now: number): void {
-    if (this.reason === 'ejected' && (now < this.until || this.probing)) this.counters?.panicked(this.provider);
+    if (this.reason === 'ejected' && (now < this.until || this.probing || now < this.probeHeldUntil)) this.counters?.panicked(this.provider);
     else if (this.reason === 'ejected') this.probing = true;
     this.inflight++;
     this.lastUsedAt = now;
@@ -155,7 +201,10 @@ export class TargetHealth implements HealthEntry {
    */
   release(): void {
     if (this.inflight > 0) this.inflight--;
-    if (this.inflight === 0) this.probing = false;
+    if (this.inflight === 0 && this.probing) {
+      this.probing = false;
+      this.observer?.probeEnded(this);
+    }
   }
 
   /**
@@ -168,11 +217,13 @@ export class TargetHealth implements HealthEntry {
     this.consecutiveFailures = 0;
     this.consecutiveRateLimits = 0;
     if (this.reason !== 'ejected' || startedAt >= this.ejectedAt) {
+      const was = this.reason;
       this.probing = false;
       this.ejections = 0;
       this.until = 0;
       this.setReason(undefined);
       this.ejectedBy = undefined;
+      if (was !== undefined) this.observer?.changed(this, now);
     }
     if (latencyMs > 0) {
       // peak EWMA: a slow sample counts at once, fast ones pull the average down gradually
@@ -254,6 +305,47 @@ export class TargetHealth implements HealthEntry {
     this.ejectedBy = cause;
     this.ejectedAt = now;
     this.probing = false;
+    this.probeHeldUntil = 0;
+    if (cause !== 'health-check') this.observer?.changed(this, now);
+  }
+
+  /**
+   * Another instance took this target out of rotation, or brought it back (shared state): the
+   * same transition, applied here with the time left there. A cooldown or an ejection only
+   * replaces a shorter one of the same kind (the later news wins otherwise, as a local failure
+   * would). Not counted (the instance where it happened counts it) and not reported back.
+   */
+  adopt(change: AdoptedHealth, now: number): void {
+    this.probeHeldUntil = 0;
+    const reason = change.reason;
+    if (reason === undefined) {
+      if (this.reason === undefined) return;
+      this.until = 0;
+      this.setReason(undefined);
+      this.ejectedBy = undefined;
+      this.ejections = 0;
+      this.consecutiveFailures = 0;
+      this.consecutiveRateLimits = 0;
+      this.probing = false;
+      return;
+    }
+    const until = now + change.ms;
+    if (this.reason === reason && this.until >= until) return;
+    if (change.error !== undefined) {
+      this.lastError = change.error;
+      this.lastErrorAt = now;
+    }
+    this.until = until;
+    this.probing = false;
+    if (reason === 'ejected') {
+      this.ejectionMs = change.ejectionMs ?? change.ms;
+      this.consecutiveFailures = 0;
+      this.ejectedBy = change.cause ?? 'consecutive-failures';
+      this.ejectedAt = now;
+    } else {
+      this.ejectedBy = undefined;
+    }
+    this.setReason(reason);
   }
 
   /** Starts out of rotation until `until`: its key was found down by a health check before this entry existed. */
@@ -286,6 +378,8 @@ export class TargetHealth implements HealthEntry {
    * and latency stay: they say what happened, not whether it may be used.
    */
   clear(): void {
+    const was = this.reason;
+    this.probeHeldUntil = 0;
     this.until = 0;
     this.setReason(undefined);
     this.ejectedBy = undefined;
@@ -293,6 +387,7 @@ export class TargetHealth implements HealthEntry {
     this.consecutiveFailures = 0;
     this.consecutiveRateLimits = 0;
     this.probing = false;
+    if (was !== undefined) this.observer?.changed(this, 0);
   }
 
   /** Share of recent attempts that failed (decayed over about a minute). */
@@ -347,6 +442,8 @@ export class TargetHealth implements HealthEntry {
     this.setReason(reason);
     this.ejectedBy = undefined;
     this.probing = false;
+    this.probeHeldUntil = 0;
+    this.observer?.changed(this, now);
   }
 
   private count(now: number, failed: boolean, outlier: boolean): void {
@@ -380,10 +477,24 @@ export class HealthBook implements HealthStore {
   /** Cooldowns and ejections started, for metrics; outlives reloads like the entries. */
   readonly counters = new HealthCounters();
   readonly now: () => number;
+  /** A shared book's: told of its kept entries' transitions (none in process). */
+  protected observer: HealthObserver | undefined = undefined;
 
   constructor(now: () => number = Date.now) {
     this.now = now;
   }
+
+  /**
+   * The half-open probe of `entry` may go (the runner asks just before it sends one): always, in
+   * process. A shared book claims it fleet-wide first, for `holdMs` (the probe's own deadline),
+   * and answers a promise; false: another instance probes, this one keeps away meanwhile.
+   */
+  claimProbe(_entry: HealthEntry, _now: number, _holdMs: number): MaybePromise<boolean> {
+    return true;
+  }
+
+  /** A claim won by `claimProbe` goes unused: nothing to give back in process. */
+  releaseProbe(_entry: HealthEntry): void {}
 
   /**
    * The entry for one (provider, key, model); created on first use. Call at route build time, not
@@ -396,7 +507,7 @@ export class HealthBook implements HealthStore {
     if (entry === undefined) {
       // an entry not kept counts nothing (cooldowns, ejections, the book's ejected count): it is
       // dropped with its request, and the book's counts must hold for its own entries only
-      entry = new TargetHealth(provider, keyIndex, keyId, model, keep ? this.counters : undefined);
+      entry = keep ? new TargetHealth(provider, keyIndex, keyId, model, this.counters, this.observer) : new TargetHealth(provider, keyIndex, keyId, model);
       const down = this.downKeys.size > 0 ? this.downKeys.get(`${provider}\u0000${keyId}`) : undefined;
       const now = down === undefined ? 0 : this.now();
       if (down !== undefined && down > now) entry.startEjected(down, now);
@@ -427,6 +538,11 @@ export class HealthBook implements HealthStore {
   /** Every entry, for the status endpoint. */
   all(): IterableIterator<TargetHealth> {
     return this.entries.values();
+  }
+
+  /** The kept entry of (provider, key, model), if there is one. */
+  find(provider: string, keyId: string, model: string): TargetHealth | undefined {
+    return this.entries.get(entryId(provider, keyId, model));
   }
 
   /** Every entry of one provider key (health checks eject and recover them together). */

@@ -66,6 +66,8 @@ export interface HealthEntry {
   readonly ejectedBy: EjectionCause | undefined;
   /** A half-open probe is in flight. */
   readonly probing: boolean;
+  /** Shared state: until when the fleet-wide probe claim (asked for here, or another instance's) keeps this process from probing. */
+  readonly probeHeldUntil: number;
   /** Attempts in flight on this entry, in this process. */
   readonly inflight: number;
   /** Peak-EWMA of the time to response headers, ms (0 = no sample yet). */
@@ -81,6 +83,8 @@ export interface HealthEntry {
   available(now: number): boolean;
   /** Available, or — when the route is in panic — out of rotation only because it is ejected. */
   usable(now: number, panic: boolean): boolean;
+  /** Its ejection is over and no probe is out (nor claimed elsewhere): the next attempt is the probe. */
+  halfOpen(now: number): boolean;
   state(now: number): HealthState;
   /** Claims the entry for one attempt (the half-open probe, when it is one). */
   take(now: number): void;
@@ -128,11 +132,13 @@ export interface HealthCounts {
  * A shared implementation keeps local entries exactly like the in-process book — they are its
  * near cache, read and updated synchronously by the hot path — and shares only what another
  * instance should act on: when an entry starts or ends a cooldown or an ejection, it publishes
- * (provider, key fingerprint, model, reason, until) — a key with a PX expiry plus a pub/sub
- * message — and applies what other instances publish to its own entries (the same transition,
- * with the publisher's `until`). Attempts in flight, latency and the half-open probe stay per
- * instance: each instance balances its own load and sends its own probe. The key fingerprint is
- * the same on every instance that holds the same key, so it names the target fleet-wide.
+ * (provider, key fingerprint, model, reason, time left) — a pub/sub message, and a field of a
+ * hash that expires on the server's clock for instances that connect later — and applies what other instances publish to its own entries (the same transition,
+ * with the time left). Attempts in flight, latency and failure counts stay per instance. The
+ * half-open probe is one across the fleet: the attempt that would be the probe first claims it
+ * (`claimProbe`, `SET NX PX`), the only request that waits on the store for health. The key
+ * fingerprint is the same on every instance that holds the same key, so it names the target
+ * fleet-wide.
  */
 export interface HealthStore {
   readonly counters: HealthCounts;
@@ -153,8 +159,29 @@ export interface HealthStore {
   markKeyDown(provider: string, keyId: string, now: number, settings: CooldownSettings): void;
   /** An active health check passed for this key: targets ejected for failures come back. */
   markKeyUp(provider: string, keyId: string): void;
+  /**
+   * Asked just before an attempt that would be `entry`'s half-open probe (`entry.halfOpen(now)`):
+   * may it go? In process always (true, synchronously). A shared store claims the probe
+   * fleet-wide for `holdMs` and answers a promise: false when another instance holds it (this
+   * one then keeps away until it reports, or until `holdMs` has passed).
+   */
+  claimProbe(entry: HealthEntry, now: number, holdMs: number): MaybePromise<boolean>;
+  /** A claim won by `claimProbe` goes unused (the request's client left meanwhile): another instance may probe. */
+  releaseProbe(entry: HealthEntry): void;
   /** Entries kept. */
   readonly size: number;
+  /** A shared store's counts of what it shared (absent in process). */
+  readonly sharing?: HealthSharingCounts;
+}
+
+/** What a shared health store exchanged with the other instances, for the metrics. */
+export interface HealthSharingCounts {
+  /** Transitions this instance published. */
+  readonly published: number;
+  /** Transitions of other instances applied here (messages, and reads after a (re)connection). */
+  readonly applied: number;
+  /** Half-open probes this instance left to another one (which held the claim). */
+  readonly probesYielded: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,18 +202,24 @@ export interface Pin {
  * names a target by its index in the route, which a reload may change. Read when a session's
  * request picks its target and written at its commit, both synchronously.
  *
- * A shared implementation is a bounded local LRU in front of Redis: `get` answers from the local
- * copy (an instance that has not seen the session yet answers undefined, and the request is routed
- * as if unpinned — affinity degrades, nothing fails), `set` writes locally and sends
- * `SET pin PX ttl` in the background; a pin read from another instance fills the local copy on a
- * later request. Instances must then run the same config, since pins are indexes (a pin that
- * does not fit the route is ignored by the runner).
+ * A shared implementation is a bounded local LRU in front of Redis: `set` writes locally and sends
+ * `SET pin PX ttl` in the background; `fetch`, which the lookup phase calls for a request of a
+ * route with session affinity, reads the fleet's pin into the local copy (a promise: the request
+ * waits for it), so the planner's synchronous `get` finds the pin another instance wrote. With the
+ * server away, `fetch` answers undefined and the local copy decides (affinity degrades, nothing
+ * fails). Instances must run the same config, since pins are indexes (a pin that does not fit the
+ * route is ignored by the planner).
  */
 export interface SessionStore {
   /** The pin of `id`, unless it lapsed by `now`. */
   get(id: string, now: number): Pin | undefined;
   /** Pins (or re-pins) `id` to a target and key until `expires`. */
   set(id: string, target: number, key: number, expires: number): void;
+  /**
+   * Shared stores only (absent in process, so nothing is compiled for it): reads the fleet's pin
+   * of `id` into the local copy; undefined when there is nothing to wait for.
+   */
+  fetch?(id: string, now: number): Promise<undefined> | undefined;
   /** Pins held (in this process). */
   readonly size: number;
 }

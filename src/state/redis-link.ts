@@ -16,7 +16,7 @@
 import { Redis } from 'ioredis';
 import { passwordOf } from '../util/url-password.ts';
 import type { SharedStateLink } from './interfaces.ts';
-import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, LEASE_RENEW, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
+import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, PIN_GET, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
 
 /** How long a hold outlives the last renewal of the instance that took it. */
 export const LEASE_MS = 30_000;
@@ -46,6 +46,11 @@ const SCRIPTS = {
   swyBudgetSettle: { numberOfKeys: 3, lua: BUDGET_SETTLE },
   swyBudgetRecord: { numberOfKeys: 1, lua: BUDGET_RECORD },
   swyBudgetAdd: { numberOfKeys: 1, lua: BUDGET_ADD },
+  swyHealthPut: { numberOfKeys: 1, lua: HEALTH_PUT },
+  swyHealthRead: { numberOfKeys: 1, lua: HEALTH_READ },
+  swyProbeClaim: { numberOfKeys: 1, lua: PROBE_CLAIM },
+  swyProbeRelease: { numberOfKeys: 1, lua: PROBE_RELEASE },
+  swyPinGet: { numberOfKeys: 1, lua: PIN_GET },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -66,9 +71,14 @@ export class RedisLink implements SharedStateLink {
   /** Sent the counts of an outage, in order, before the listeners. */
   private readonly catchUps: (() => void)[] = [];
   private readonly listeners: (() => void)[] = [];
+  /** Run each time the server answers, the first time included (after the catch-ups). */
+  private readonly connectedListeners: (() => void)[] = [];
   /** Lease set → holders in flight in this process. */
   private readonly leases = new Map<string, Set<string>>();
   private connected: (() => void) | undefined = undefined;
+  /** The connection in subscriber mode (pub/sub), made on the first `subscribe`. */
+  private subscriber: Redis | undefined = undefined;
+  private readonly channels = new Map<string, { readonly onMessage: (message: string) => void; readonly onSubscribed: () => void }>();
 
   constructor(options: RedisLinkOptions) {
     this.prefix = options.keyPrefix;
@@ -131,9 +141,40 @@ export class RedisLink implements SharedStateLink {
     this.listeners.push(listener);
   }
 
+  /**
+   * Called each time the server answers — at the first connection and after each outage, once
+   * the catch-ups are sent (health and pins read the fleet's state then).
+   */
+  onConnected(listener: () => void): void {
+    this.connectedListeners.push(listener);
+  }
+
   /** Sends what a store counted during an outage (before the `onReturn` listeners run). */
   onCatchUp(send: () => void): void {
     this.catchUps.push(send);
+  }
+
+  /**
+   * Receives the messages published on `channel` (a second connection, in subscriber mode). The
+   * client subscribes again by itself after a reconnection; messages sent while it was away are
+   * lost: `onSubscribed` runs each time the subscription is (again) in place, for the caller to
+   * read the state the messages summarise.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void, onSubscribed: () => void): void {
+    this.channels.set(channel, { onMessage, onSubscribed });
+    let subscriber = this.subscriber;
+    if (subscriber === undefined) {
+      const connection = this.subscriber = this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+      connection.on('message', (from: string, message: string) => this.channels.get(from)?.onMessage(message));
+      // (again) on each connection: subscribing twice to a channel changes nothing
+      connection.on('ready', () => {
+        for (const [name, listener] of this.channels) connection.subscribe(name).then(() => listener.onSubscribed(), () => {});
+      });
+      // the command connection counts outages and logs them; this one only reconnects
+      connection.on('error', () => {});
+      subscriber = connection;
+    }
+    if (subscriber.status === 'ready') subscriber.subscribe(channel).then(onSubscribed, () => {});
   }
 
   lease(set: string, holder: string): void {
@@ -155,6 +196,7 @@ export class RedisLink implements SharedStateLink {
     clearInterval(this.renewal);
     this.stopProbe();
     this.client.disconnect();
+    this.subscriber?.disconnect();
   }
 
   private down(error: unknown): void {
@@ -164,7 +206,7 @@ export class RedisLink implements SharedStateLink {
       this.outage = true;
       this.outages++;
       this.logger.warn({ err: this.redact(error) },
-        'the shared state store (state.redis) cannot be reached: limits, budgets and the cache count in this process until it returns (auth.on_store_failure)');
+        'the shared state store (state.redis) cannot be reached: limits, budgets, the cache, provider health and session pins are kept in this process until it returns (auth.on_store_failure)');
     }
     this.startProbe();
   }
@@ -179,10 +221,12 @@ export class RedisLink implements SharedStateLink {
       this.connected();
       this.connected = undefined;
     }
-    if (!returning) return;
-    this.logger.info({}, 'the shared state store (state.redis) answers again: sending what this process counted meanwhile');
-    for (const send of this.catchUps) send();
-    for (const listener of this.listeners) listener();
+    if (returning) {
+      this.logger.info({}, 'the shared state store (state.redis) answers again: sending what this process counted meanwhile');
+      for (const send of this.catchUps) send();
+    }
+    for (const listener of this.connectedListeners) listener();
+    if (returning) for (const listener of this.listeners) listener();
   }
 
   /** While down: a server that is connected but silent (paused) is asked once a second. */

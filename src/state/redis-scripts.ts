@@ -148,3 +148,73 @@ local spent = redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return spent
 `;
+
+/**
+ * A target's health as one instance last published it (redis-health.ts), kept for instances that
+ * (re)connect, and the message to the others. KEYS: the health hash. ARGV: field (the target),
+ * the event, ms it stays out (0: back in rotation — the field goes), the channel, the hash's own
+ * expiry ms. The field's value is `<expiry on the server's clock> <event>`.
+ */
+export const HEALTH_PUT = `
+local ms = tonumber(ARGV[3])
+if ms > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', KEYS[1], ARGV[1], (now + ms) .. ' ' .. ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', ARGV[4], ARGV[2])
+return 1
+`;
+
+/**
+ * Every target still out of rotation, fleet-wide, as { ms left, event, … }; lapsed fields go.
+ * KEYS: the health hash.
+ */
+export const HEALTH_READ = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local value = all[i + 1]
+  local space = string.find(value, ' ', 1, true)
+  local expires = space and tonumber(string.sub(value, 1, space - 1)) or 0
+  if expires <= now then
+    redis.call('HDEL', KEYS[1], all[i])
+  else
+    out[#out + 1] = expires - now
+    out[#out + 1] = string.sub(value, space + 1)
+  end
+end
+return out
+`;
+
+/**
+ * Claims a half-open probe for the fleet: the claim is taken if free, or renewed if this instance
+ * holds it already. KEYS: the claim. ARGV: instance id, hold ms. Answers 1 (this instance probes)
+ * or 0 (another does).
+ */
+export const PROBE_CLAIM = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/** Gives a probe claim back, if this instance holds it. KEYS: the claim. ARGV: instance id. */
+export const PROBE_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** A session's pin and the ms it has left. KEYS: the pin. Answers { value, ms left }, or nil. */
+export const PIN_GET = `
+local value = redis.call('GET', KEYS[1])
+if not value then return nil end
+return {value, redis.call('PTTL', KEYS[1])}
+`;

@@ -1,0 +1,71 @@
+// Session pins shared by every instance through Redis/Valkey (`state.redis`): the in-process LRU
+// (sessions.ts) stays the planner's synchronous copy, and the server holds the fleet's. A pin is
+// written at each commit (`SET …pin:{<route>:<session>} "<target> <key>" PX <ttl>`, in the
+// background); the lookup phase reads it (`fetch`, one script: value and time left) before the
+// planner looks for it, so a session whose last request went through another instance keeps its
+// target. While the server is away the local copy answers alone, and the pins made meanwhile are
+// written when it returns. A pin names a target by its place in the route: instances must run
+// the same config (a pin that does not fit the route is ignored, as in process).
+import type { RedisLink } from './redis-link.ts';
+import { SessionPins } from './sessions.ts';
+
+/** Pins made during an outage, written when the server returns: at most this many. */
+const MAX_PENDING = 10_000;
+
+export class RedisSessionPins extends SessionPins {
+  private readonly link: RedisLink;
+  /** Sessions pinned while the server was away. */
+  private readonly pending = new Set<string>();
+
+  constructor(link: RedisLink, max?: number) {
+    super(max);
+    this.link = link;
+  }
+
+  override set(id: string, target: number, key: number, expires: number): void {
+    super.set(id, target, key, expires);
+    this.share(id, target, key, expires);
+  }
+
+  /**
+   * Reads the fleet's pin of `id` into the local copy (the planner then finds it). Undefined — no
+   * wait — while the server is away. A session the server does not know keeps its local pin.
+   */
+  fetch(id: string, now: number): Promise<undefined> | undefined {
+    if (!this.link.available) return undefined;
+    return this.link.run('swyPinGet', [this.link.key('pin', id)]).then((answer) => {
+      if (answer === null || !Array.isArray(answer)) return undefined;
+      const [value, left] = answer as [string, number];
+      const space = value.indexOf(' ');
+      const target = Number(value.slice(0, space));
+      const key = Number(value.slice(space + 1));
+      if (space > 0 && Number.isInteger(target) && Number.isInteger(key) && left > 0) super.set(id, target, key, now + left);
+      return undefined;
+    }, (error: unknown) => {
+      this.link.failed(error);
+      return undefined;
+    });
+  }
+
+  /** The server is back: the pins made while it was away go to it. */
+  catchUp(now: number): void {
+    for (const id of this.pending) {
+      const pin = this.get(id, now);
+      if (pin !== undefined) this.share(id, pin.target, pin.key, pin.expires);
+    }
+    this.pending.clear();
+  }
+
+  private share(id: string, target: number, key: number, expires: number): void {
+    const ms = Math.ceil(expires - Date.now());
+    if (ms <= 0) return;
+    if (!this.link.available) {
+      if (this.pending.size < MAX_PENDING) this.pending.add(id);
+      return;
+    }
+    this.link.client.set(this.link.key('pin', id), `${target} ${key}`, 'PX', ms).catch((error: unknown) => {
+      this.link.failed(error);
+      if (this.pending.size < MAX_PENDING) this.pending.add(id);
+    });
+  }
+}
