@@ -9,14 +9,17 @@ import { encodeAnthropicError, encodeAnthropicStreamError } from './encode-error
 import { encodeMessagesResponse } from './encode-response.ts';
 import { MessagesStreamEncoder } from './encode-stream.ts';
 import { inspectMessages, inspectMessagesRequest, MESSAGES_TOP_LEVEL } from './inspect.ts';
-import { lastMemberIsString, lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
+import { lastMemberIsString, LineMarkers } from '../../streaming/frame-scan.ts';
 
-const ERROR_EVENTS = [Buffer.from('event: error'), Buffer.from('event:error')];
-/** A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing after). */
-const MESSAGE_STOP = Buffer.from('message_stop');
-const ERROR = Buffer.from('error');
-/** How a line leads to an event's type: its event field, or (servers that send data lines only) the data's type. */
-const EVENT_TYPE_LINES = [Buffer.from('event: '), Buffer.from('event:'), Buffer.from('data: {"type":"'), Buffer.from('data: {"type": "')];
+const ERROR_EVENTS = new LineMarkers(['event: error', 'event:error']);
+/**
+ * A stream is complete with message_stop; an error event also ends it (Anthropic sends nothing
+ * after). A line leads to an event's type by its event field, or (servers that send data lines
+ * only) by the data's type, whose closing quote ends the name.
+ */
+const TERMINAL_EVENTS = new LineMarkers(['message_stop', 'error'].flatMap((type) => [
+  `event: ${type}`, `event:${type}`, `data: {"type":"${type}"`, `data: {"type": "${type}"`,
+]));
 
 /**
  * The final event is message_delta with the stop_reason (message_start carries `"stop_reason":null`);
@@ -72,7 +75,7 @@ class AnthropicSurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return lineStartsWithName(events, MESSAGE_STOP, EVENT_TYPE_LINES) || lineStartsWithName(events, ERROR, EVENT_TYPE_LINES);
+    return TERMINAL_EVENTS.startAnyLine(events);
   }
 
   finalEventWatch(_summary: RequestSummary): FinalEventWatch {
@@ -80,7 +83,7 @@ class AnthropicSurface implements SurfaceAdapter {
   }
 
   isStreamError(events: Buffer): boolean {
-    return startsAnyLine(events, ERROR_EVENTS);
+    return ERROR_EVENTS.startAnyLine(events);
   }
 
   encodeError(error: ErrorInfo): WireResponse {
