@@ -72,7 +72,7 @@ export function startsAnyLine(events: Buffer, markers: readonly Buffer[]): boole
  * than the native searches it saves (bench/micro/stream-markers.ts). Streams arrive an event or a
  * few at a time; a batch this large is a reader that fell behind.
  */
-const STRING_PASS_MAX_BYTES = 32 * 1024;
+const STRING_PASS_MAX_BYTES = 64 * 1024;
 const REGEXP_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
 
 /**
