@@ -13,7 +13,7 @@ import { CompletionsStreamEncoder } from './completions/encode-stream.ts';
 import { embeddingsCodec } from './embeddings.ts';
 import { encodeOpenAIError, encodeOpenAIStreamError, encodeResponsesStreamError } from './encode-error.ts';
 import { choicesFinishWatch } from './final-event.ts';
-import { lineStartsWithName, startsAnyLine } from '../../streaming/frame-scan.ts';
+import { LineMarkers, lineStartsWithName } from '../../streaming/frame-scan.ts';
 import { inspectOpenAIMessages, inspectOpenAIRequest, OPENAI_TOP_LEVEL } from './inspect.ts';
 import { decodeResponsesRequest } from './responses/decode-request.ts';
 import { encodeResponsesResponse } from './responses/encode-response.ts';
@@ -21,21 +21,21 @@ import { ResponsesStreamEncoder } from './responses/encode-stream.ts';
 
 const DONE = Buffer.from('[DONE]');
 const DATA_LINES = [Buffer.from('data: '), Buffer.from('data:')];
-const CHAT_ERRORS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
-const RESPONSE_ERRORS = [
-  Buffer.from('event: error'),
-  Buffer.from('event: response.failed'),
-  Buffer.from('data: {"type":"error"'),
-  Buffer.from('data: {"type":"response.failed"'),
-];
-const RESPONSE_TERMINALS = [
-  Buffer.from('event: response.completed'),
-  Buffer.from('event: response.failed'),
-  Buffer.from('event: response.incomplete'),
-  Buffer.from('data: {"type":"response.completed"'),
-  Buffer.from('data: {"type":"response.failed"'),
-  Buffer.from('data: {"type":"response.incomplete"'),
-];
+const CHAT_ERRORS = new LineMarkers(['data: {"error"', 'data:{"error"']);
+const RESPONSE_ERRORS = new LineMarkers([
+  'event: error',
+  'event: response.failed',
+  'data: {"type":"error"',
+  'data: {"type":"response.failed"',
+]);
+const RESPONSE_TERMINALS = new LineMarkers([
+  'event: response.completed',
+  'event: response.failed',
+  'event: response.incomplete',
+  'data: {"type":"response.completed"',
+  'data: {"type":"response.failed"',
+  'data: {"type":"response.incomplete"',
+]);
 
 const chatCodec: ChatSurfaceCodec = {
   decodeRequest: decodeChatRequest,
@@ -96,7 +96,7 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return this.kind === 'responses' ? startsAnyLine(events, RESPONSE_TERMINALS) : lineStartsWithName(events, DONE, DATA_LINES);
+    return this.kind === 'responses' ? RESPONSE_TERMINALS.startAnyLine(events) : lineStartsWithName(events, DONE, DATA_LINES);
   }
 
   /** Chat and Completions end with [DONE] after the finishing chunk; Responses' terminal events are final. */
@@ -105,7 +105,7 @@ class OpenAISurface implements SurfaceAdapter {
   }
 
   isStreamError(events: Buffer): boolean {
-    return startsAnyLine(events, this.kind === 'responses' ? RESPONSE_ERRORS : CHAT_ERRORS);
+    return (this.kind === 'responses' ? RESPONSE_ERRORS : CHAT_ERRORS).startAnyLine(events);
   }
 
   encodeError(error: ErrorInfo) {

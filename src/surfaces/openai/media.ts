@@ -9,7 +9,7 @@ import { invalidRequest, type ErrorInfo } from '../../canonical/errors.ts';
 import { describe, isObject, type JsonObject } from '../../util/json-value.ts';
 import { encodeOpenAIError, encodeResponsesStreamError } from './encode-error.ts';
 import { requestObject } from './inspect.ts';
-import { startsAnyLine } from '../../streaming/frame-scan.ts';
+import { LineMarkers } from '../../streaming/frame-scan.ts';
 
 /** How a request asks for a stream: a boolean `stream` field, or speech's `stream_format: "sse"`. */
 type StreamField = 'stream' | 'stream_format' | undefined;
@@ -33,12 +33,12 @@ interface MediaSurfaceOptions {
 // `event:` line and the JSON `type`), and the `[DONE]` of servers that stream transcriptions as
 // chat-like chunks (vLLM).
 const TERMINAL_TYPES = ['transcript.text.done', 'speech.audio.done', 'image_generation.completed', 'image_edit.completed'];
-const TERMINALS = [
-  Buffer.from('data: [DONE]'),
-  Buffer.from('data:[DONE]'),
-  ...TERMINAL_TYPES.flatMap((type) => [Buffer.from(`event: ${type}`), Buffer.from(`data: {"type":"${type}"`)]),
-];
-const ERRORS = [Buffer.from('event: error'), Buffer.from('data: {"type":"error"'), Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
+const TERMINALS = new LineMarkers([
+  'data: [DONE]',
+  'data:[DONE]',
+  ...TERMINAL_TYPES.flatMap((type) => [`event: ${type}`, `data: {"type":"${type}"`]),
+]);
+const ERRORS = new LineMarkers(['event: error', 'data: {"type":"error"', 'data: {"error"', 'data:{"error"']);
 
 class OpenAIMediaSurface implements SurfaceAdapter {
   readonly name: string;
@@ -107,7 +107,7 @@ class OpenAIMediaSurface implements SurfaceAdapter {
   }
 
   isStreamTerminal(events: Buffer): boolean {
-    return startsAnyLine(events, TERMINALS);
+    return TERMINALS.startAnyLine(events);
   }
 
   /** Media streams end on their own done events (isStreamTerminal); there is no separate final event to watch. */
@@ -116,7 +116,7 @@ class OpenAIMediaSurface implements SurfaceAdapter {
   }
 
   isStreamError(events: Buffer): boolean {
-    return startsAnyLine(events, ERRORS);
+    return ERRORS.startAnyLine(events);
   }
 
   encodeError(error: ErrorInfo) {
