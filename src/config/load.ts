@@ -119,7 +119,7 @@ function unsetMessage(name: string, path: readonly PathSegment[]): string {
   return `environment variable ${name} is not set, so ${effect} (write \${${name}:-} if empty is intended)`;
 }
 
-const SECTIONS = ['server', 'auth', 'logging', 'media', 'storage', 'prices', 'providers', 'models', 'routing', 'tracing'];
+const SECTIONS = ['server', 'auth', 'logging', 'media', 'storage', 'prices', 'providers', 'models', 'routing', 'tracing', 'cache', 'state', 'plugins'];
 
 /**
  * Top-level `x-…` keys are ignored (the Docker Compose convention): they give YAML anchors a place

@@ -247,6 +247,9 @@ test('every problem is reported at once, in file order', () => {
 test('empty sections and an empty file are valid', () => {
   assert.equal(parseConfigText('', 'empty.yaml', {}).config.providers.length, 0);
   assert.equal(parseConfigText('# nothing yet\nproviders:\n  # - name: x\nmodels:\n', 'c.yaml', {}).config.models.length, 0);
+  // every section, the later ones included
+  const empty = parseConfigText('cache:\nstate:\n  # redis: redis://127.0.0.1:6379\nplugins:\n', 'c.yaml', {}).config;
+  assert.deepEqual([empty.plugins, empty.state.redis], [[], undefined]);
 });
 
 test('formatProblems: file:line:column, then the path', () => {
