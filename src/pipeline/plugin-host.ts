@@ -47,6 +47,8 @@ class Slot {
   private readonly models: ((model: string) => boolean) | undefined;
   private readonly keys: ReadonlySet<string> | undefined;
   readonly scoped: boolean;
+  /** The instance enforces its own budget (an isolated plugin's thread): the host sets no timer. */
+  readonly selfTimed: boolean;
   /** Whether this plugin needs the answer in canonical form (so its requests are translated). */
   readonly answers: boolean;
   failuresSinceLog = 0;
@@ -62,6 +64,7 @@ class Slot {
     this.models = plugin.entry.routes.length > 0 ? compileGlobs(plugin.entry.routes) : undefined;
     this.keys = plugin.entry.keys.length > 0 ? new Set(plugin.entry.keys) : undefined;
     this.scoped = this.models !== undefined || this.keys !== undefined;
+    this.selfTimed = (plugin.instance as { selfTimed?: unknown }).selfTimed === true;
     const hooks = plugin.instance;
     this.answers = hooks.onResponse !== undefined || hooks.onStreamEvent !== undefined;
   }
@@ -248,7 +251,8 @@ export class PluginHost {
   private settle(slot: Slot, context: RequestContext, pending: Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let late = false;
-      const timer = setTimeout(() => {
+      // an isolated plugin times its calls itself, from when its thread is ready (not while it starts)
+      const timer = slot.selfTimed ? undefined : setTimeout(() => {
         // what the hook does after its budget no longer counts (nor is counted again)
         late = true;
         try {
@@ -257,7 +261,7 @@ export class PluginHost {
           reject(error);
         }
       }, slot.timeoutMs);
-      timer.unref();
+      timer?.unref();
       pending.then((value) => {
         clearTimeout(timer);
         resolve(value);

@@ -14,6 +14,8 @@ export class IsolatedTimeoutError extends Error {
 }
 
 const ISOLATED_HOOKS = new Set(['onRequest', 'onComplete']);
+/** Longest wait for a plugin thread to start (import the module, run `setup`). */
+const THREAD_START_MS = 10_000;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -56,7 +58,8 @@ class IsolatedPlugin {
 
   async start(): Promise<PluginInstance> {
     await this.spawn();
-    const instance: PluginInstance = { dispose: () => this.dispose() };
+    // calls are timed here from when the thread is ready, so a thread starting again is not a timeout
+    const instance: PluginInstance & { selfTimed: true } = { dispose: () => this.dispose(), selfTimed: true };
     // a plugin with `setup` may return either hook: both are offered, an absent one answers nothing
     if (this.hooks === undefined || this.hooks.includes('onRequest')) instance.onRequest = (ctx, request) => this.call('onRequest', ctx, request) as Promise<typeof request>;
     if (this.hooks === undefined || this.hooks.includes('onComplete')) instance.onComplete = (ctx, summary) => this.call('onComplete', ctx, summary) as Promise<void>;
@@ -97,7 +100,9 @@ class IsolatedPlugin {
 
   private async call(hook: 'onRequest' | 'onComplete', ctx: PluginContext, argument: unknown): Promise<unknown> {
     if (this.worker === undefined && !this.disposed) await this.spawn();
-    await this.ready;
+    // a thread that does not start at all is an error (a start is not held to the hook's budget)
+    let startTimer: NodeJS.Timeout | undefined;
+    await Promise.race([this.ready, new Promise((_, reject) => { startTimer = setTimeout(() => reject(new Error(`the plugin thread did not start within ${THREAD_START_MS} ms`)), THREAD_START_MS); })]).finally(() => clearTimeout(startTimer));
     const id = ++this.sequence;
     const headers: Record<string, string> = {};
     // the few headers a hook may read are copied; credentials never reach the thread (ctx.header hides them)
@@ -118,12 +123,13 @@ class IsolatedPlugin {
     });
   }
 
-  /** A hook held the thread: stop it (the other calls in it fail too) and start a fresh one. */
+  /** A hook held the thread: stop it (the other calls in it fail too) and start a fresh one at once. */
   private restart(): void {
     const worker = this.worker;
     this.worker = undefined;
     this.failAll(new IsolatedTimeoutError('the plugin thread was stopped: another hook call did not answer in time'));
     void worker?.terminate();
+    if (!this.disposed) this.spawn().catch(() => {});
   }
 
   private failAll(error: unknown): void {
