@@ -34,11 +34,14 @@ function eject(entry: TargetHealth, now: number): void {
   }
 }
 
-/** Waits for `check`, at most `ms` (the delay sharing promises), polling. */
-async function within(ms: number, check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
+/**
+ * Waits for `check`, polling: the state must arrive (behaviour). The bound only keeps a broken
+ * build from hanging; how fast sharing is belongs to the benchmark, not to a unit test.
+ */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
   while (!check()) {
-    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
+    assert.ok(Date.now() < deadline, `never happened: ${what}`);
     await sleep(10);
   }
 }
@@ -69,7 +72,7 @@ if (redisSkip !== false) {
     return remember(new RedisSessionPins(link), link);
   }, { dispose });
 
-  test('Redis health: an ejection on one instance takes the target out on the other within 1 s; the way back too', async () => {
+  test('Redis health: an ejection on one instance takes the target out on the other, and the way back too', async () => {
     const fleet = await books(2);
     const [a, b] = fleet.books as [RedisHealthBook, RedisHealthBook];
     try {
@@ -77,14 +80,14 @@ if (redisSkip !== false) {
       const onB = b.entry('openai', 0, 'key-1', 'gpt');
       const now = Date.now();
       eject(onA, now);
-      await within(1000, () => onB.reason === 'ejected', 'B sees the ejection');
+      await eventually(() => onB.reason === 'ejected', 'B sees the ejection');
       assert.equal(onB.available(Date.now()), false);
       assert.ok(Math.abs(onB.until - onA.until) < 1000, 'about the same end');
       assert.equal(b.counters.ejectedEntries, 1);
       assert.equal(b.counters.ejections.size, 0, 'counted on A only');
       assert.equal(a.published, 1);
       onA.clear();
-      await within(1000, () => onB.reason === undefined, 'B puts it back');
+      await eventually(() => onB.reason === undefined, 'B puts it back');
       assert.equal(onB.available(Date.now()), true);
       assert.equal(b.applied, 2);
     } finally {
@@ -102,7 +105,7 @@ if (redisSkip !== false) {
       const later = await books(1, prefix);
       try {
         const book = later.books[0]!;
-        await within(1000, () => book.size === 1, 'the later instance reads the fleet\'s state');
+        await eventually(() => book.size === 1, 'the later instance reads the fleet\'s state');
         const entry = book.entry('anthropic', 1, 'key-2', 'claude');
         assert.equal(entry.reason, 'ejected');
         assert.equal(entry.keyIndex, 1);
@@ -122,7 +125,7 @@ if (redisSkip !== false) {
       const entries = [a, b, c].map((book) => book.entry('p', 0, 'k', 'm'));
       const [onA, onB, onC] = entries as [TargetHealth, TargetHealth, TargetHealth];
       eject(onA, Date.now());
-      await within(1000, () => onB.reason === 'ejected' && onC.reason === 'ejected', 'every instance sees the ejection');
+      await eventually(() => onB.reason === 'ejected' && onC.reason === 'ejected', 'every instance sees the ejection');
       // the ejection's end, as each instance's clock will see it
       const open = Math.max(...entries.map((entry) => entry.until)) + 1;
       assert.ok(entries.every((entry) => entry.halfOpen(open)));
@@ -142,7 +145,7 @@ if (redisSkip !== false) {
       prober.release();
       prober.fail(open, serverError, cooldowns, open);
       // (the test's times run ahead of the clock: the others count the time left from their own now)
-      await within(1000, () => others.every((entry) => entry.ejectedBy === 'probe' && entry.until > open && entry.probeHeldUntil === 0), 'the verdict reaches the others');
+      await eventually(() => others.every((entry) => entry.ejectedBy === 'probe' && entry.until > open && entry.probeHeldUntil === 0), 'the verdict reaches the others');
       assert.ok(others.every((entry) => entry.ejectionLength === 2 * cooldowns.ejectMs), 'twice as long');
       // the next half-open phase: the claim was given back with the verdict, anyone may win it
       const next = Math.max(...entries.map((entry) => entry.until)) + 1;
@@ -163,7 +166,7 @@ if (redisSkip !== false) {
       assert.equal(other.probing, true, 'it is the probe');
       other.succeed(later + 10, 10, later);
       other.release();
-      await within(1000, () => entries.every((entry) => entry.reason === undefined), 'back everywhere');
+      await eventually(() => entries.every((entry) => entry.reason === undefined), 'back everywhere');
     } finally {
       await fleet.close();
     }
@@ -176,7 +179,7 @@ if (redisSkip !== false) {
       const onA = a.entry('p', 0, 'k', 'm');
       const onB = b.entry('p', 0, 'k', 'm');
       eject(onA, Date.now());
-      await within(1000, () => onB.reason === 'ejected', 'B sees the ejection');
+      await eventually(() => onB.reason === 'ejected', 'B sees the ejection');
       const open = Math.max(onA.until, onB.until) + 1;
       assert.equal(await a.claimProbe(onA, open, 60_000), true);
       a.releaseProbe(onA);
