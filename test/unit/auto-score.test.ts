@@ -10,7 +10,7 @@ import { DEFAULT_MODEL } from '../../src/routing/auto/default-model.ts';
 import {
   alwaysCheapest, alwaysStrongest, evaluate, keywordOnly, mixtureQuality, random, rowInput, type EvalRow,
 } from '../../src/routing/auto/evaluate.ts';
-import { autoInputFrom, FEATURE_NAMES, featureVector, type AutoInput } from '../../src/routing/auto/features.ts';
+import { autoInputFrom, FEATURE_NAMES, featureVector, SYSTEM_WINDOW, USER_HEAD, USER_TAIL, type AutoInput } from '../../src/routing/auto/features.ts';
 import { classify, modelProblem, tierFor } from '../../src/routing/auto/model.ts';
 import { svgPlot } from '../../src/routing/auto/svg-plot.ts';
 import { buildEvalSet } from '../../scripts/auto-route/build-eval-set.ts';
@@ -90,8 +90,8 @@ test('a 1 MB prompt and a 1 MB system prompt are scored (only a window is scanne
   const vector = featureVector(input(huge, { system: huge, promptTokens: huge.length / 2 }));
   assert.equal(vector.length, FEATURE_NAMES.length);
   assert.ok(vector.every(Number.isFinite));
-  // the counts saturate at the windows: 1 MB counts like its first 4 KB and last 8 KB
-  const window = featureVector(input(`${huge.slice(0, 4 * 1024)}${huge.slice(-8 * 1024)}`, { system: huge.slice(0, 4 * 1024) }));
+  // the counts saturate at the windows: 1 MB counts like its first and last 2 KB
+  const window = featureVector(input(`${huge.slice(0, USER_HEAD)}${huge.slice(-USER_TAIL)}`, { system: huge.slice(0, SYSTEM_WINDOW) }));
   assert.equal(feature(vector, 'terms_law_log'), feature(window, 'terms_law_log'));
   const result = classify(DEFAULT_MODEL, vector);
   assert.ok(result.score >= 0 && result.score <= 1);
