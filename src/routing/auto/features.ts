@@ -27,8 +27,8 @@ export interface AutoInput {
 /**
  * The scanned windows: the start and the end of the user turn (the ask sits before or after what
  * it pastes) and the start of the system prompt. At most 6 KB is read, whatever the request's
- * size. (They were 4 + 8 + 4 KB: on the evaluation set's held-out split, retrained, the smaller
- * windows decide the same tiers, and the decision costs a third — docs/auto-routing-eval.md.)
+ * size. (They were 4 + 8 + 4 KB: retrained on these, the held-out evaluation is unchanged and a
+ * 50 KB decision costs about a fifth — docs/auto-routing-eval.md.)
  */
 export const USER_HEAD = 2 * 1024;
 export const USER_TAIL = 2 * 1024;
