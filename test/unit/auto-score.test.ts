@@ -1,7 +1,7 @@
 // The auto router's complexity score (issue #19): features on crafted prompts, determinism,
 // bounded inputs, the shipped model against this build's features, and the regression guard — on
 // the held-out test split of data/auto-route/eval.jsonl the shipped model must beat the
-// keyword-only baseline.
+// keyword-only baseline. (The hard constraints are test/unit/auto-constraints.test.ts's.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -153,29 +153,4 @@ test('on the held-out split the shipped model beats the keyword-only baseline', 
   const svg = svgPlot([router, keyword, coin, cheapest, strongest]);
   assert.match(svg, /^<svg[^>]*>/);
   assert.equal((svg.match(/<circle /g) ?? []).length, 5);
-});
-
-test('a tier whose targets cannot take the prompt is passed over upward (a hard constraint before the score)', async () => {
-  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
-  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
-  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
-  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [1000, 4000, Infinity]);
-  const facts = { header: () => undefined, keyId: '', team: undefined };
-  const ask = (text: string) => router.decide({ model: 'a', messages: [{ role: 'user', content: [{ type: 'text', text }] }], sampling: {}, stream: false }, facts);
-  assert.equal(ask('hi!').tier, 0);
-  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(200)}`).tier! >= 1, true, 'about 1,400 tokens: not the simple tier');
-  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(1000)}`).tier, 2, 'about 7,000 tokens: only the complex tier takes it');
-  assert.equal(router.fitting(0, 500), 0);
-  assert.equal(router.fitting(0, 3000), 1);
-});
-
-test('a request with tools passes over a tier that cannot take them (agent CLIs only)', async () => {
-  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
-  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
-  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
-  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [], [false, true, true]);
-  const facts = { header: () => undefined, keyId: '', team: undefined };
-  const base = { model: 'a', messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi!' }] }], sampling: {}, stream: false };
-  assert.equal(router.decide(base, facts).tier, 0);
-  assert.equal(router.decide({ ...base, tools: [{ name: 'lookup', parameters: { type: 'object' } }] }, facts).tier, 1);
 });
