@@ -53,8 +53,8 @@ export interface AutoRouteHandlers {
 
 /** The session pin that holds a session's tier of an auto alias (its `target` is the tier's index). */
 export function sessionTierId(alias: string, session: string): string {
-  // a route name never holds U+0000: no pin of a route can have this id
-  return sessionPinId(`${alias}\u0000tier`, session);
+  // a route name never holds U+0000 (no pin of a route has this id here), nor `:@` (none has its Redis key)
+  return sessionPinId(`${alias}\u0000@tier`, session);
 }
 
 /** A session's tier as read before the decision: the local copy's, and whether the fleet's is awaited. */

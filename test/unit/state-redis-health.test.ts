@@ -224,7 +224,7 @@ if (redisSkip !== false) {
     try {
       const a = new RedisSessionPins(linkA);
       const b = new RedisSessionPins(linkB);
-      const id = 'auto\u0000tier\u0000s1';
+      const id = 'auto\u0000@tier\u0000s1';
       assert.equal(a.raise(id, 2, Date.now(), Date.now() + 60_000), 2);
       await sleep(50);
       // B never read it and decides lower: its own copy says 0, the server keeps 2

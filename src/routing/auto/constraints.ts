@@ -105,14 +105,16 @@ function unableWhy(target: TargetRecord, needs: RequestNeeds): string {
   return '';
 }
 
+/** The sentence for each set of facts missing (bit 1: images, 2: JSON schema, 4: tools), made once. */
+const UNKNOWN_WHY: readonly string[] = Array.from({ length: 8 }, (_, bits) => {
+  const missing = [bits & 1 ? 'images' : '', bits & 2 ? 'JSON schema' : '', bits & 4 ? 'tools' : ''].filter((name) => name !== '');
+  return missing.length === 0 ? '' : `no record that it takes ${missing.join(', ')} (declare supports: on the target)`;
+});
+
 /** What the request needs that `target` has no record of, or '' when its records cover it. */
 function unknownWhy(target: TargetRecord, needs: RequestNeeds): string {
-  if (!(needs.images && target.images === undefined) && !(needs.jsonSchema && target.jsonSchema === undefined) && !(needs.tools && target.tools === undefined)) return '';
-  const unknown: string[] = [];
-  if (needs.images && target.images === undefined) unknown.push('images');
-  if (needs.jsonSchema && target.jsonSchema === undefined) unknown.push('JSON schema');
-  if (needs.tools && target.tools === undefined) unknown.push('tools');
-  return unknown.length === 0 ? '' : `no record that it takes ${unknown.join(', ')} (declare supports: on the target)`;
+  const bits = (needs.images && target.images === undefined ? 1 : 0) | (needs.jsonSchema && target.jsonSchema === undefined ? 2 : 0) | (needs.tools && target.tools === undefined ? 4 : 0);
+  return UNKNOWN_WHY[bits]!;
 }
 
 const CONTEXT = 'context window';
