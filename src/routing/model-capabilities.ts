@@ -1,7 +1,7 @@
 // Built-in capability records of the models agents use most, from the same published pages as the
 // price list (observability/price-list.ts): OpenAI's model pages, Anthropic's models overview and
 // structured-outputs page, Google's Gemini API model pages, and for open-weight models served
-// locally, the "tools" and "vision" marks of the Ollama library. Checked on 2026-12-07. What a
+// locally, the "tools" and "vision" marks of the Ollama library. Checked on 2026-12-06. What a
 // page does not say plainly is left out: a missing fact is "unknown", never "yes". Read by an auto
 // alias's hard constraints (pipeline/auto-route.ts): a target whose record says it cannot take
 // images, a JSON schema or tools is dropped for such a request; one with no record is tried only
@@ -15,7 +15,7 @@
 // context windows of local models depend on how the server runs them, so none is given.
 import { familyTable, lookupFamily } from '../util/model-family.ts';
 
-export const CAPABILITY_LIST_DATE = '2026-12-07';
+export const CAPABILITY_LIST_DATE = '2026-12-06';
 
 export interface ModelCapabilities {
   /** Takes images in the prompt. */
