@@ -28,7 +28,7 @@ const config = testConfig({
 const health = new HealthBook();
 const router = new Router(config, { health, keyIds: new Map() });
 const state: PlannerState = { router, health, sessions: new SessionPins(), retryBudget: new RetryBudget(config.routing.retryBudget), config };
-const request = { sessionId: () => undefined, promptTokens: () => 0 };
+const request = { sessionId: () => undefined, promptTokens: () => 0, targetFilter: () => undefined };
 let sent = 0;
 
 /**

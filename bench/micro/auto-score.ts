@@ -2,7 +2,7 @@
 // featureVector + classify with the shipped model, timed one decision at a time, p50/p99 over
 // `--decisions` on 1 KB, 50 KB and 1 MB prompts made of the evaluation set's own text (code, math,
 // prose and logs mixed). Beside it, the baseline of the same run: one bare charCodeAt pass over the
-// scanned windows of the user turn (its first 4 KB and last 8 KB), so a noisy machine shows as a ratio, not a bare number.
+// scanned windows of the user turn (its first and last 2 KB), so a noisy machine shows as a ratio, not a bare number.
 // `nice -n 19 npx node bench/micro/auto-score.ts [--decisions 10000]`
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';

@@ -2,8 +2,10 @@
 // asking any model. The body is the request as a client sends it, in any dialect: `?dialect=`
 // names it (openai-chat, openai-responses, anthropic, gemini, ollama), else its shape does
 // (`contents`: Gemini; `input`: Responses; a top-level `system` or an `anthropic-version` header:
-// Anthropic; else OpenAI chat). The model is the body's `model` (Gemini: `?model=`). A session's
-// kept tier is not applied (nothing is remembered from a dry run).
+// Anthropic; else OpenAI chat). The model is the body's `model` (Gemini: `?model=`). The hard
+// constraints apply as for a real request: the answer names the targets dropped and why, and the
+// tier they passed over (`preferred_tier`). A session's kept tier is not applied (nothing is
+// remembered from a dry run).
 import type { SurfaceRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { LocalHandler } from '../pipeline/gateway.ts';
@@ -66,18 +68,25 @@ export const routeDryRun: LocalHandler = (gateway, context, runtime) => {
         keyId: context.keyId,
         team: context.policy?.team,
       });
+      // the hard constraints, as the route phase applies them
+      const constrained = decision.tier === undefined ? undefined : router.constrain(decision.tier, decision.needs);
       const micros = Math.round((performance.now() - started) * 1000);
       const tiers = router.routing.tiers;
+      const tier = constrained === undefined ? undefined : constrained.tier ?? decision.tier;
       sendJson(context, 200, JSON.stringify({
         object: 'route.decision',
         alias: router.name,
         dialect,
-        ...(decision.tier !== undefined ? { tier: tiers[decision.tier]!.name } : { model: decision.route }),
-        route: decision.route,
+        ...(tier !== undefined ? { tier: tiers[tier]!.name } : { model: decision.route }),
+        ...(constrained !== undefined && constrained.tier !== decision.tier ? { preferred_tier: tiers[decision.tier!]!.name } : {}),
+        route: tier !== undefined ? router.routeOf(tier) : decision.route,
         by: decision.by === 'score' ? `score:${decision.score!.toFixed(2)}` : decision.by,
         ...(decision.score !== undefined ? { score: decision.score } : {}),
         ...(decision.probabilities !== undefined ? { probabilities: Object.fromEntries(decision.probabilities.map((p, i) => [['simple', 'medium', 'complex'][i] ?? String(i), p])) } : {}),
         prompt_tokens: decision.promptTokens,
+        needs: { images: decision.needs.images, json_schema: decision.needs.jsonSchema, tools: decision.needs.tools, ...(decision.needs.dialect !== undefined ? { dialect_fields: decision.needs.dialect } : {}) },
+        dropped: constrained?.dropped ?? [],
+        ...(constrained?.refusal !== undefined ? { refused: `No target of '${router.name}' can take this request: ${constrained.refusal}.` } : {}),
         decision_us: micros,
         tiers: tiers.map((tier) => ({ name: tier.name, route: tier.route, ...(tier.description !== undefined ? { description: tier.description } : {}), targets: runtime.router.resolve(tier.route)?.targets.map((target) => `${target.provider}/${target.model}`) ?? [] })),
       }));

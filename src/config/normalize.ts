@@ -17,7 +17,7 @@ import { deepFreeze as freeze } from './freeze.ts';
 import { checkAuth, hasClientKeys, hasLimits, normalizeAuth } from './normalize-auth.ts';
 import type { RawAlias, RawConfig, RawPrice, RawProvider, RawRouting } from './schema.ts';
 import type {
-  AgentCliKind, AliasConfig, AliasTarget, AutoRule, GatewayConfig, PluginConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TimeoutSettings,
+  AgentCliKind, AliasConfig, AliasTarget, AutoRule, GatewayConfig, PluginConfig, PriceOverride, PriceSettings, ProviderCapabilities, ProviderConfig, ResponseCacheConfig, RetrySettings, RoutingConfig, StorageConfig, TargetSupports, TimeoutSettings,
 } from './types.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 
@@ -687,15 +687,16 @@ export function defaultDiscover(models: readonly string[], listed: boolean, pres
 
 /**
  * `strategy: auto`: each tier becomes a hidden alias of its own (`<alias>@<tier>`, fill-first, the
- * next tier up as its fallback: a failure before the first byte escalates one tier), with the
- * alias's retry, timeouts and policies; the alias itself routes like its strongest tier until the
+ * next tier up as its fallback: a failure before the first byte escalates one tier, session
+ * affinity unless the alias sets `affinity: none`), with the alias's retry, timeouts and policies; the alias itself routes like its strongest tier until the
  * route phase picks a tier (pipeline/auto-route.ts).
  */
 function autoAliases(raw: RawAlias, retry: Readonly<RetrySettings>): AliasConfig[] {
   const tiers = raw.tiers ?? [];
   const routeOf = (tier: string) => `${raw.name}@${tier}`;
   const hidden = tiers.map((tier, index) => ({
-    ...normalizeAlias({ ...raw, name: routeOf(tier.name), strategy: 'fill-first', targets: tier.targets, fallbacks: index < tiers.length - 1 ? [routeOf(tiers[index + 1]!.name)] : (raw.fallbacks ?? []) }, retry),
+    // a session stays on its tier's model (prompt caching) unless the alias says `affinity: none`
+    ...normalizeAlias({ ...raw, name: routeOf(tier.name), strategy: 'fill-first', targets: tier.targets, fallbacks: index < tiers.length - 1 ? [routeOf(tiers[index + 1]!.name)] : (raw.fallbacks ?? []), affinity: raw.affinity ?? 'session' }, retry),
     hidden: true,
   }));
   const strongest = tiers.at(-1)!;
@@ -736,6 +737,10 @@ function normalizeAlias(raw: RawAlias, retry: Readonly<RetrySettings>): AliasCon
     targets: (raw.targets ?? []).map((target) => {
       const normalized: AliasTarget = { provider: target.provider, model: target.model, weight: target.weight ?? DEFAULT_WEIGHT };
       if (target.context_window !== undefined) normalized.contextWindow = target.context_window;
+      if (target.supports !== undefined) {
+        const supports = definedOnly<TargetSupports>({ images: target.supports.images, jsonSchema: target.supports.json_schema, tools: target.supports.tools });
+        if (Object.keys(supports).length > 0) normalized.supports = supports;
+      }
       return normalized;
     }),
     strategy: raw.strategy === undefined || raw.strategy === 'auto' ? DEFAULT_STRATEGY : raw.strategy,

@@ -240,7 +240,12 @@ export const AliasTargetSchema = Type.Object({
   provider: Type.String({ minLength: 1, description: 'Name of a configured provider.' }),
   model: Type.String({ minLength: 1, description: 'Model name sent to that provider.' }),
   weight: Type.Optional(Type.Number({ minimum: 0, default: DEFAULT_WEIGHT, description: 'Share of the traffic under `strategy: weighted`, relative to the other targets\' weights (`3` and `1` = 75 % and 25 %). At least one target needs a weight above 0.' })),
-  context_window: Type.Optional(Type.Integer({ minimum: 1, description: "Largest prompt, in tokens, this target takes. A request whose estimated prompt is larger skips the target (see the alias's `on_context_overflow`). Default: no limit known." })),
+  context_window: Type.Optional(Type.Integer({ minimum: 1, description: "Largest prompt, in tokens, this target takes. A request whose estimated prompt is larger skips the target (see the alias's `on_context_overflow`). Default: no limit known (a `strategy: auto` tier also reads the built-in record of the model's window)." })),
+  supports: Type.Optional(Type.Object({
+    images: Type.Optional(Type.Boolean({ description: 'The model takes images in the prompt.' })),
+    json_schema: Type.Optional(Type.Boolean({ description: 'The model answers in JSON that follows a given schema (structured output: `response_format` `json_schema`, Anthropic `output_config.format`, Gemini `responseSchema`).' })),
+    tools: Type.Optional(Type.Boolean({ description: "The model calls the caller's function tools." })),
+  }, { ...closed, description: "What the target's model can do, over the built-in records (docs/auto-routing.md#hard-constraints). Read by the tiers of a `strategy: auto` alias: a request with images, a JSON schema or tools skips a target that cannot take them, and a target with no record of it where another target is known to. Default: the built-in record of the model, else unknown." })),
 }, { ...closed, description: 'One target of an alias.' });
 
 /** With defaults for `routing.retry`; without for an alias, whose missing keys come from `routing.retry`. */
@@ -311,7 +316,7 @@ export const AliasSchema = Type.Object({
   timeouts: Type.Optional(timeoutsSchema(false, "Timeouts for this alias's attempts, overriding the providers' own key by key.")),
   affinity: Type.Optional(literals(AFFINITIES, {
     default: DEFAULT_AFFINITY,
-    description: '`session`: requests of one session (named by a session header, see `routing.session_header`) keep going to the target that served the session, so provider-side prompt caches keep hitting, until `routing.session_ttl_s` passes without a request. `none`: every request is routed afresh.',
+    description: '`session`: requests of one session (named by a session header, see `routing.session_header`) keep going to the target that served the session, so provider-side prompt caches keep hitting, until `routing.session_ttl_s` passes without a request. `none`: every request is routed afresh. The tiers of a `strategy: auto` alias default to `session` (each keeps its session\'s model; `none` turns that off).',
   })),
   unsupported_tools: Type.Optional(literals(UNSUPPORTED_TOOLS, {
     description: "`drop` or `reject` hosted tools a target's provider cannot express, for requests to this alias, over the providers' own `unsupported_tools`. Default: each provider's setting.",

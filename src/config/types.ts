@@ -154,6 +154,18 @@ export interface AliasTarget {
   weight: number;
   /** Largest prompt (tokens) this target takes; when the gateway's estimate is above it, the target is skipped as overflowing. */
   contextWindow?: number;
+  /** What the target's model can do, over the built-in capability records (read by an auto alias's hard constraints). */
+  supports?: TargetSupports;
+}
+
+/** What a target's model can do: true / false as configured; absent, the built-in record decides. */
+export interface TargetSupports {
+  /** Takes images in the prompt. */
+  images?: boolean;
+  /** Answers in JSON that follows a given schema. */
+  jsonSchema?: boolean;
+  /** Calls the caller's function tools. */
+  tools?: boolean;
 }
 
 export interface AliasConfig {

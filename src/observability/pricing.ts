@@ -4,6 +4,7 @@
 import type { Usage } from '../canonical/usage.ts';
 import type { PriceOverride, PriceSettings, ProviderConfig } from '../config/types.ts';
 import { compileGlob, isGlob } from '../util/glob.ts';
+import { bareModelName, familyTable, lookupFamily } from '../util/model-family.ts';
 import { priceList, type ListPrice } from './price-list.ts';
 
 /** Servers on your own hardware: free unless `prices:` says otherwise. */
@@ -26,21 +27,7 @@ export function costOf(price: ListPrice, usage: Usage): number {
   return total / 1_000_000;
 }
 
-// Suffixes that name a snapshot of a family, tried in turn until the table knows the name.
-const SNAPSHOT_SUFFIXES: readonly RegExp[] = [
-  /-v\d+(?::\d+)?$/, // Bedrock: -v1:0
-  /[-@]\d{8}$/, // -20250929, Vertex @20250929
-  /-\d{4}-\d{2}-\d{2}$/, // -2024-08-06
-  /-(?:latest|\d{3})$/, // -latest, Gemini -001
-  /-preview(?:-\d{2}-\d{4}|-\d{2}-\d{2})?$/, // Gemini previews of a released model
-];
-
-/** Lower case, `4.5` → `4-5`: the form list keys and model names are compared in. */
-function canonical(name: string): string {
-  return name.toLowerCase().replace(/(\d)\.(?=\d)/g, '$1-');
-}
-
-const builtIn: ReadonlyMap<string, ListPrice> = new Map(Object.entries(priceList).map(([name, price]) => [canonical(name), price]));
+const builtIn: ReadonlyMap<string, ListPrice> = familyTable(priceList);
 
 /**
  * The built-in price of a model name as providers and routers spell it: `claude-sonnet-4-5-20250929`,
@@ -48,21 +35,8 @@ const builtIn: ReadonlyMap<string, ListPrice> = new Map(Object.entries(priceList
  * `us.anthropic.claude-sonnet-4-5-20250929-v1:0`. OpenRouter's `:free` variants cost nothing.
  */
 export function listPriceOf(model: string): ListPrice | undefined {
-  let name = model.slice(model.lastIndexOf('/') + 1).replace(/\[[^\]]*\]$/, '');
-  const variant = /:([a-z][a-z-]*)$/i.exec(name);
-  if (variant !== null) {
-    if (variant[1]!.toLowerCase() === 'free') return FREE;
-    name = name.slice(0, variant.index);
-  }
-  name = canonical(name).replace(/^(?:[a-z]{2}\.)?anthropic\./, '');
-  let price = builtIn.get(name);
-  for (let i = 0; price === undefined && i < SNAPSHOT_SUFFIXES.length; i++) {
-    const shorter = name.replace(SNAPSHOT_SUFFIXES[i]!, '');
-    if (shorter === name) continue;
-    name = shorter;
-    price = builtIn.get(name);
-  }
-  return price;
+  if (bareModelName(model).variant === 'free') return FREE;
+  return lookupFamily(builtIn, model);
 }
 
 interface CompiledOverride {

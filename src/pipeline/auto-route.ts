@@ -3,6 +3,13 @@
 // complexity model), keeps a session's tier from going down, and hands the tier's hidden alias to
 // routing; the commit phase says why on every answer (`x-switchyard-route`). Compiled only when
 // the config has an auto alias.
+//
+// A session's tier is kept as a session pin (the runtime's SessionStore, `routing.session_ttl_s`
+// after its last request): in process by default; with `state.redis` the fleet's is read before
+// the decision (one round trip, the request waits) and the new one written in the background, so
+// the next request of the session keeps its tier on any instance. With the server away the local
+// copy decides alone. The tier's model is kept by the tiers' own session affinity (pipeline/
+// session-pins.ts reads it in the lookup phase).
 import type { GatewayConfig } from '../config/types.ts';
 import { AutoRouter, type AutoDecision } from '../routing/auto/decide.ts';
 import type { ComplexityModel } from '../routing/auto/model.ts';
@@ -11,11 +18,11 @@ import type { PriceTable } from '../observability/pricing.ts';
 import type { CommitHandler, CompleteHandler, RequestHandler } from './phases.ts';
 import { routeHeader, type RouteDecision } from './route-decision.ts';
 import { sessionIdOf } from './session-id.ts';
+import { sessionPinId } from '../routing/planner.ts';
 import { AutoJudge } from './auto-judge.ts';
+import { tierTargetRecords } from './auto-targets.ts';
+import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { Runtime } from './runtime.ts';
-
-/** Sessions whose tier is remembered, per auto alias; the least recently used go first. */
-const SESSIONS_KEPT = 10_000;
 
 /** What the auto aliases decided, across reloads (the metrics read it at scrape time). */
 export interface AutoRouteStats {
@@ -44,35 +51,24 @@ export interface AutoRouteHandlers {
   readonly routers: ReadonlyMap<string, AutoRouter>;
 }
 
-class SessionTiers {
-  private readonly tiers = new Map<string, number>();
+/** The session pin that holds a session's tier of an auto alias (its `target` is the tier's index). */
+export function sessionTierId(alias: string, session: string): string {
+  // a route name never holds U+0000 (no pin of a route has this id here), nor `:@` (none has its Redis key)
+  return sessionPinId(`${alias}\u0000@tier`, session);
+}
 
-  /** The tier to use: never below the one the session had (and the session then has this one). */
-  lift(session: string, tier: number): { tier: number; lifted: boolean } {
-    const had = this.tiers.get(session);
-    const kept = had !== undefined && had > tier ? had : tier;
-    if (had !== undefined) this.tiers.delete(session);
-    else if (this.tiers.size >= SESSIONS_KEPT) this.tiers.delete(this.tiers.keys().next().value!);
-    this.tiers.set(session, kept);
-    return { tier: kept, lifted: kept !== tier };
-  }
+/** A session's tier as read before the decision: the local copy's, and whether the fleet's is awaited. */
+interface SessionTier {
+  readonly id: string;
+  /** The tier this instance last knew (−1: none). */
+  readonly local: number;
 }
 
 export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, stats: AutoRouteStats = newAutoRouteStats()): AutoRouteHandlers | undefined {
   const routers = new Map<string, AutoRouter>();
-  const sessions = new Map<string, SessionTiers>();
   for (const alias of config.models) {
     if (alias.auto === undefined) continue;
-    // each tier's largest context window (a target without one takes any prompt)
-    const windows = alias.auto.tiers.map((tier) => {
-      const targets = config.models.find((candidate) => candidate.name === tier.route)?.targets ?? [];
-      return targets.length === 0 || targets.some((target) => target.contextWindow === undefined) ? Infinity : Math.max(...targets.map((target) => target.contextWindow!));
-    });
-    // an agent CLI takes no tools of the caller's: a tier of agent CLIs only cannot serve such a request
-    const agentClis = new Set(config.providers.filter((provider) => provider.agentCli !== undefined).map((provider) => provider.name));
-    const tools = alias.auto.tiers.map((tier) => (config.models.find((candidate) => candidate.name === tier.route)?.targets ?? []).some((target) => !agentClis.has(target.provider)));
-    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model, windows, tools));
-    sessions.set(alias.name, new SessionTiers());
+    routers.set(alias.name, new AutoRouter(alias.name, alias.auto, model, tierTargetRecords(config, alias)));
   }
   if (routers.size === 0) return undefined;
   const sessionHeader = config.routing.sessionHeader;
@@ -105,48 +101,85 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
       keyId: context.keyId,
       team: context.policy?.team,
     });
+    // the session's tier: this instance's copy now, the fleet's (shared pins) once fetched
+    let session: SessionTier | undefined;
+    let fetched: Promise<undefined> | undefined;
+    if (decided.tier !== undefined) {
+      const named = sessionIdOf(context.request.headers, sessionHeader, context.payload!);
+      if (named !== undefined) {
+        const id = sessionTierId(router.name, named);
+        const now = Date.now();
+        session = { id, local: runtime.sessions.get(id, now)?.target ?? -1 };
+        fetched = runtime.sessions.fetch?.(id, now);
+      }
+    }
     const judge = decided.by === 'score' ? judgeOf(runtime, router) : undefined;
     if (judge === undefined) {
-      settle(context, router, decided, decided.tier, decided.by === 'score' ? `score:${decided.score!.toFixed(2)}` : decided.by, started);
-      return undefined;
+      const by = decided.by === 'score' ? `score:${decided.score!.toFixed(2)}` : decided.by;
+      if (fetched === undefined) {
+        settle(context, runtime, router, decided, decided.tier, by, started, session);
+        return undefined;
+      }
+      return fetched.then(() => {
+        settle(context, runtime, router, decided, decided.tier, by, started, session);
+        return undefined;
+      });
     }
     // no rule decided and the alias has a judge: ask it (the request waits, within its timeout)
     const leave = new AbortController();
     context.response.once('close', () => leave.abort());
-    return judge.ask(request, leave.signal).then((answer) => {
+    const asked = judge.ask(request, leave.signal);
+    return (fetched === undefined ? asked : Promise.all([asked, fetched]).then(([answer]) => answer)).then((answer) => {
       add(stats.judgeOutcomes, `${router.name}\0${answer.outcome}`, 1);
       add(stats.judgeMs, router.name, answer.ms);
-      if (answer.tier !== undefined) settle(context, router, decided, answer.tier, 'judge', started);
-      else settle(context, router, decided, decided.tier, `score:${decided.score!.toFixed(2)}`, started);
+      if (answer.tier !== undefined) settle(context, runtime, router, decided, answer.tier, 'judge', started, session);
+      else settle(context, runtime, router, decided, decided.tier, `score:${decided.score!.toFixed(2)}`, started, session);
       return undefined;
     });
   };
 
-  function settle(context: RequestContext, router: AutoRouter, decided: AutoDecision, decidedTier: number | undefined, decidedBy: string, started: number): void {
-    // a tier whose targets cannot take the prompt is passed over upward, whatever decided it
-    let tier = decidedTier === undefined ? undefined : router.fitting(decidedTier, decided.promptTokens, decided.tools);
+  function settle(context: RequestContext, runtime: Runtime, router: AutoRouter, decided: AutoDecision, decidedTier: number | undefined, decidedBy: string, started: number, session: SessionTier | undefined): void {
+    let preferred = decidedTier;
     let by = decidedBy;
-    if (tier !== undefined) {
-      const session = sessionIdOf(context.request.headers, sessionHeader, context.payload!);
-      if (session !== undefined) {
-        const kept = sessions.get(router.name)!.lift(session, tier);
-        if (kept.lifted) {
-          tier = kept.tier;
-          by = 'session';
-        }
+    let now = 0;
+    if (preferred !== undefined && session !== undefined) {
+      // never below what the session had: here before the fleet's copy was read, or the fleet's
+      now = Date.now();
+      const fleet = runtime.sessions.get(session.id, now)?.target ?? -1;
+      let had = fleet > session.local ? fleet : session.local;
+      // a tier the alias no longer has (the config changed) holds nothing
+      if (had >= router.routing.tiers.length) had = -1;
+      if (had > preferred) {
+        preferred = had;
+        by = 'session';
       }
     }
-    const target = tier !== undefined ? router.routeOf(tier) : decided.route;
+    // hard constraints before any preference: a tier none of whose targets can serve the request
+    // is passed over upward, and its tier's targets that cannot are left out, whatever decided it
+    const constrained = preferred === undefined ? undefined : router.constrain(preferred, decided.needs);
+    const tier = constrained?.tier;
+    const dropped = constrained === undefined || constrained.dropped.length === 0 ? undefined : constrained.dropped;
+    const target = tier !== undefined || preferred !== undefined ? router.routeOf(tier ?? preferred!) : decided.route;
     context.routeDecision = {
       alias: router.name,
-      tier: tier !== undefined ? router.routing.tiers[tier]!.name : '',
+      // refused: the tier it would have been
+      tier: tier !== undefined || preferred !== undefined ? router.routing.tiers[tier ?? preferred!]!.name : '',
       by,
       score: decided.score,
       probabilities: decided.probabilities,
       route: target,
       micros: Math.round((performance.now() - started) * 1000),
+      ...(dropped !== undefined ? { dropped } : {}),
     };
+    if (constrained?.refusal !== undefined) {
+      throw new GatewayError(ErrorCode.unsupportedOperation,
+        `No target of '${router.name}' can take this request: ${constrained.refusal}. Give a target that can (its facts go under supports: in the config, see docs/auto-routing.md#hard-constraints), or send the request without what they cannot take.`,
+        { status: 400, origin: 'downstream', errorClass: 'client-error', param: 'model' });
+    }
+    context.targetFilter = constrained?.filter;
     context.routeModel = target;
+    // raised, not set: a lower tier decided meanwhile on another instance cannot bring the fleet's down
+    if (tier !== undefined && session !== undefined) runtime.sessions.raise(session.id, tier, now, now + runtime.config.routing.sessionTtlMs);
   }
 
   const commit: CommitHandler = (context: RequestContext, headers: string[]) => {

@@ -7,6 +7,7 @@ import type { Usage } from '../canonical/usage.ts';
 import type { LimitTicket } from '../governance/limit-enforcer.ts';
 import type { KeyPolicy } from '../governance/policy.ts';
 import type { CapturedBodies } from '../observability/body-log.ts';
+import type { TargetFilter } from '../routing/planner.ts';
 import type { Route } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { RequestPayload } from './request-body.ts';
@@ -131,6 +132,8 @@ export class RequestContext {
   closed = false;
   /** route: what an auto alias decided (`model: auto`), for the answer's header and the access log. */
   routeDecision: RouteDecision | undefined = undefined;
+  /** route: the targets an auto alias's hard constraints leave out (no images, no JSON schema, …); undefined for none. */
+  targetFilter: TargetFilter | undefined = undefined;
   /** decode: the plugins that apply to this request (undefined: none). */
   plugins: PluginRun | undefined = undefined;
   /**

@@ -7,7 +7,7 @@
 import type { RequestSummary, SurfaceAdapter, SurfaceRequest, UpstreamRequest } from '../canonical/adapters.ts';
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { CanonicalRequest } from '../canonical/request.ts';
-import { AttemptPlanner, type AttemptPlan, type GiveUpPlan, type Plan, type PlannedRequest } from '../routing/planner.ts';
+import { AttemptPlanner, type AttemptPlan, type GiveUpPlan, type Plan, type PlannedRequest, type TargetFilter } from '../routing/planner.ts';
 import type { Route, TargetSlot } from '../routing/router.ts';
 import type { SuffixedModel } from '../routing/suffix.ts';
 import type { HealthEntry } from '../state/interfaces.ts';
@@ -455,6 +455,11 @@ export class RequestRunner implements Cancellable, ExchangeOwner, PlannedRequest
     record.endedAt = performance.now();
     record.status = this.context.upstreamStatus;
     record.error = error;
+  }
+
+  /** PlannedRequest: the targets an auto alias's hard constraints leave out for this request. */
+  targetFilter(): TargetFilter | undefined {
+    return this.input.context.targetFilter;
   }
 
   /** PlannedRequest: the session this request belongs to, for affinity; undefined when it names none. */

@@ -60,12 +60,23 @@ export function sessionPinId(route: string, session: string): string {
   return `${route}\u0000${session}`;
 }
 
+/**
+ * Targets a request must not go to, whatever their health (an auto alias's hard constraints: a
+ * target that takes no images, for a request with images). Asked once per route entered.
+ */
+export interface TargetFilter {
+  /** Whether the target `provider`/`model` of the route named `route` is left out for this request. */
+  skips(route: string, provider: string, model: string): boolean;
+}
+
 /** What the planner asks of the request itself, read only when a decision needs it. */
 export interface PlannedRequest {
   /** The session the request names, for affinity; undefined when none. */
   sessionId(): string | undefined;
   /** The gateway's estimate of the prompt's tokens. */
   promptTokens(): number;
+  /** The targets this request must not go to; undefined (the usual case) for none. */
+  targetFilter(): TargetFilter | undefined;
 }
 
 export class AttemptPlanner implements EjectionGuard {
@@ -76,7 +87,9 @@ export class AttemptPlanner implements EjectionGuard {
   /** The route the request named. */
   private readonly requested: Route;
   private current: Route;
+  /** Targets tried on the current route, and those its target filter leaves out (`skipped` of them). */
   private readonly tried = new Set<TargetSlot>();
+  private skipped = 0;
   private target: TargetSlot | undefined = undefined;
   private key: HealthEntry | undefined = undefined;
   /** Epoch ms when the current attempt took its key: tells its health entry whether it began before an ejection. */
@@ -203,6 +216,15 @@ export class AttemptPlanner implements EjectionGuard {
     this.routes.push(route);
     this.visited.add(route.requested);
     this.tried.clear();
+    this.skipped = 0;
+    // left out for this request: as if tried already, so no pick, pin or overflow counts them
+    const filter = this.request.targetFilter();
+    if (filter !== undefined) {
+      for (const target of route.targets) {
+        if (filter.skips(route.requested, target.provider, target.model)) this.tried.add(target);
+      }
+      this.skipped = this.tried.size;
+    }
     this.target = undefined;
     for (const name of route.policy.fallbacks) if (!this.visited.has(name)) this.queue.push(name);
   }
@@ -300,7 +322,7 @@ export class AttemptPlanner implements EjectionGuard {
     const operation = this.operation;
     const tokens = route.hasContextWindows ? this.request.promptTokens() : 0;
     this.panic = false;
-    if (route.policy.affinity === 'session' && this.tried.size === 0) {
+    if (route.policy.affinity === 'session' && this.tried.size === this.skipped) {
       const session = this.request.sessionId();
       if (session !== undefined) {
         const pin = this.state.sessions.get(sessionPinId(route.requested, session), now);

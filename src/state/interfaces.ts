@@ -216,6 +216,13 @@ export interface SessionStore {
   /** Pins (or re-pins) `id` to a target and key until `expires`. */
   set(id: string, target: number, key: number, expires: number): void;
   /**
+   * Pins `id` to the higher of its pin's target (unless lapsed by `now`) and `target`, until
+   * `expires`, and answers that target: a value that may go up, never down (an auto alias's tier
+   * of a session). A shared store raises the fleet's copy the same way, in the background, so a
+   * lower value written concurrently elsewhere cannot bring it down.
+   */
+  raise(id: string, target: number, now: number, expires: number): number;
+  /**
    * Shared stores only (absent in process, so nothing is compiled for it): reads the fleet's pin
    * of `id` into the local copy; undefined when there is nothing to wait for.
    */

@@ -16,7 +16,7 @@
 import { Redis } from 'ioredis';
 import { passwordOf } from '../util/url-password.ts';
 import type { SharedStateLink } from './interfaces.ts';
-import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, PIN_GET, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
+import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, PIN_GET, PIN_RAISE, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
 
 /** How long a hold outlives the last renewal of the instance that took it. */
 export const LEASE_MS = 30_000;
@@ -51,6 +51,7 @@ const SCRIPTS = {
   swyProbeClaim: { numberOfKeys: 1, lua: PROBE_CLAIM },
   swyProbeRelease: { numberOfKeys: 1, lua: PROBE_RELEASE },
   swyPinGet: { numberOfKeys: 1, lua: PIN_GET },
+  swyPinRaise: { numberOfKeys: 1, lua: PIN_RAISE },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

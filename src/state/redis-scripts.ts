@@ -212,6 +212,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/**
+ * A pin that only goes up (an auto alias's tier of a session): the higher of the held target and
+ * ARGV[1], with key ARGV[2], for ARGV[3] ms. KEYS: the pin. Answers the target kept.
+ */
+export const PIN_RAISE = `
+local target = tonumber(ARGV[1])
+local value = redis.call('GET', KEYS[1])
+if value then
+  local held = tonumber(string.match(value, '^(%d+) '))
+  if held and held > target then target = held end
+end
+redis.call('SET', KEYS[1], target .. ' ' .. ARGV[2], 'PX', ARGV[3])
+return target
+`;
+
 /** A session's pin and the ms it has left. KEYS: the pin. Answers { value, ms left }, or nil. */
 export const PIN_GET = `
 local value = redis.call('GET', KEYS[1])

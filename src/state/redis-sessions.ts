@@ -4,7 +4,8 @@
 // background); the lookup phase reads it (`fetch`, one script: value and time left) before the
 // planner looks for it, so a session whose last request went through another instance keeps its
 // target. While the server is away the local copy answers alone, and the pins made meanwhile are
-// written when it returns. A pin names a target by its place in the route: instances must run
+// written when it returns. A pin that only goes up (`raise`: an auto alias's tier of a session) is
+// raised on the server by a script (the higher of the two), never overwritten. A pin names a target by its place in the route: instances must run
 // the same config (a pin that does not fit the route is ignored, as in process).
 import type { RedisLink } from './redis-link.ts';
 import { SessionPins } from './sessions.ts';
@@ -22,9 +23,18 @@ export class RedisSessionPins extends SessionPins {
     this.link = link;
   }
 
+  /** Sessions raised (`raise`) while the server was away. */
+  private readonly pendingRaised = new Set<string>();
+
   override set(id: string, target: number, key: number, expires: number): void {
     super.set(id, target, key, expires);
     this.share(id, target, key, expires);
+  }
+
+  override raise(id: string, target: number, now: number, expires: number): number {
+    const raised = super.raise(id, target, now, expires);
+    this.shareRaised(id, raised, expires);
+    return raised;
   }
 
   /**
@@ -54,6 +64,25 @@ export class RedisSessionPins extends SessionPins {
       if (pin !== undefined) this.share(id, pin.target, pin.key, pin.expires);
     }
     this.pending.clear();
+    // raised while away: raised on the server too, never set over a higher value another instance wrote
+    for (const id of this.pendingRaised) {
+      const pin = this.get(id, now);
+      if (pin !== undefined) this.shareRaised(id, pin.target, pin.expires);
+    }
+    this.pendingRaised.clear();
+  }
+
+  private shareRaised(id: string, target: number, expires: number): void {
+    const ms = Math.ceil(expires - Date.now());
+    if (ms <= 0) return;
+    if (!this.link.available) {
+      if (this.pendingRaised.size < MAX_PENDING) this.pendingRaised.add(id);
+      return;
+    }
+    this.link.run('swyPinRaise', [this.link.key('pin', id), target, 0, ms]).catch((error: unknown) => {
+      this.link.failed(error);
+      if (this.pendingRaised.size < MAX_PENDING) this.pendingRaised.add(id);
+    });
   }
 
   private share(id: string, target: number, key: number, expires: number): void {

@@ -32,6 +32,18 @@ export class SessionPins implements SessionStore {
   }
 
   set(id: string, target: number, key: number, expires: number): void {
+    this.keep(id, target, key, expires);
+  }
+
+  raise(id: string, target: number, now: number, expires: number): number {
+    const pin = this.get(id, now);
+    const raised = pin !== undefined && pin.target > target ? pin.target : target;
+    this.keep(id, raised, 0, expires);
+    return raised;
+  }
+
+  /** The pin as given, here (a shared store's `set` also sends it on). */
+  protected keep(id: string, target: number, key: number, expires: number): void {
     const pin = this.pins.get(id);
     if (pin !== undefined) {
       // refreshed: move to the young end

@@ -173,3 +173,64 @@ test('an error answer of an auto alias says the decision too', T, async (t) => {
   assert.equal(reply.status, 400);
   assert.equal(reply.headers.get('x-switchyard-route'), 'tier=complex; by=rule:1');
 });
+
+/** Tiers whose targets differ in what they can take: `qwen3:8b` takes no images (its built-in record), `small-vision` says it does. */
+function capabilityModels(): TestGatewayOptions['models'] {
+  const tier = (name: string, next: string | undefined, targets: { provider: string; model: string; supports?: object }[]) => ({ name: `auto@${name}`, targets, strategy: 'fill-first' as const, fallbacks: next === undefined ? [] : [`auto@${next}`], hidden: true });
+  return [
+    {
+      name: 'auto', targets: [{ provider: 'mock', model: 'strong-model' }], strategy: 'fill-first',
+      auto: { tiers: [{ name: 'simple', route: 'auto@simple' }, { name: 'medium', route: 'auto@medium' }, { name: 'complex', route: 'auto@complex' }], rules: [] },
+    } as never,
+    tier('simple', 'medium', [{ provider: 'mock', model: 'qwen3:8b' }, { provider: 'mock', model: 'small-vision', supports: { images: true } }]),
+    tier('medium', 'complex', [{ provider: 'mock', model: 'mid-model' }]),
+    tier('complex', undefined, [{ provider: 'mock', model: 'strong-model', supports: { images: true, jsonSchema: true, tools: true } }]),
+  ] as TestGatewayOptions['models'];
+}
+
+const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+test('hard constraints: an image skips the target that takes none; a JSON schema goes where a schema is known to be followed; the dry run says what was dropped and why', T, async (t) => {
+  const { mock } = await startMocks(t, { mock: {} });
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], models: capabilityModels() });
+  const hello = { messages: [{ role: 'user', content: 'hi!' }] };
+  const plain = await chat(gateway, 'auto', hello);
+  assert.match(plain.headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  assert.equal(lastModel(mock), 'qwen3:8b', 'a text request: the tier\'s first target');
+
+  const image = { messages: [{ role: 'user', content: [{ type: 'text', text: 'hi! what is this?' }, { type: 'image_url', image_url: { url: PIXEL } }] }] };
+  const seen = await chat(gateway, 'auto', image);
+  assert.equal(seen.status, 200, seen.text);
+  assert.match(seen.headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  assert.equal(lastModel(mock), 'small-vision', 'qwen3 takes no images: left out of its tier');
+  const dryImage = (await post(gateway, '/v0/route', { model: 'auto', ...image })).json();
+  assert.equal(dryImage.tier, 'simple');
+  assert.deepEqual(dryImage.dropped, [{ tier: 'simple', target: 'mock/qwen3:8b', why: 'takes no images' }]);
+  assert.equal(dryImage.needs.images, true);
+
+  const schema = { ...hello, response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { text: { type: 'string' } } } } } };
+  const structured = await chat(gateway, 'auto', schema);
+  assert.equal(structured.status, 200, structured.text);
+  assert.match(structured.headers.get('x-switchyard-route')!, /^tier=complex; by=score:/, 'no cheaper target is known to follow a schema');
+  assert.equal(lastModel(mock), 'strong-model');
+  const drySchema = (await post(gateway, '/v0/route', { model: 'auto', ...schema })).json();
+  assert.equal(drySchema.tier, 'complex');
+  assert.equal(drySchema.preferred_tier, 'simple');
+  assert.deepEqual(drySchema.dropped.map((entry: { target: string }) => entry.target), ['mock/qwen3:8b', 'mock/small-vision', 'mock/mid-model']);
+  assert.match(drySchema.dropped[0].why, /^no record that it takes JSON schema/);
+  const logged = gateway.logs.filter((entry) => entry['msg'] === 'request' && entry['route'] !== undefined).at(-1)!;
+  assert.equal((logged['route'] as { dropped: unknown[] }).dropped.length, 3, 'the access log keeps them too');
+});
+
+test('hard constraints: the caller\'s own fields no target can carry are refused in the caller\'s dialect, with the decision and the reasons', T, async (t) => {
+  const { mock } = await startMocks(t, { mock: {} });
+  const gateway = await startGatewayFor(t, { providers: [openaiProvider('mock', mock)], models: capabilityModels() });
+  const before = mock.requests.length;
+  const reply = await messages(gateway, 'auto', { messages: [{ role: 'user', content: 'hi!' }], mystery_option: true });
+  assert.equal(reply.status, 400, reply.text);
+  assert.match(reply.headers.get('x-switchyard-route')!, /^tier=simple; by=score:/);
+  const error = reply.json() as { type: string; error: { type: string; message: string } };
+  assert.equal(error.type, 'error');
+  assert.match(error.error.message, /No target of 'auto' can take this request: simple: mock\/qwen3:8b cannot carry the request's own anthropic fields/);
+  assert.equal(mock.requests.length, before, 'nothing was sent upstream');
+});

@@ -1,5 +1,6 @@
 // The SessionStore contract, for any implementation: a pin is found again until it lapses, a new
-// pin for the same session replaces it (and its lapse time), sessions do not see each other's pins.
+// pin for the same session replaces it (and its lapse time), a raised pin only goes up, sessions
+// do not see each other's pins.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SessionStore } from '../../src/state/interfaces.ts';
@@ -38,6 +39,17 @@ export function sessionStoreSuite(name: string, create: StoreFactory<SessionStor
       assert.equal(pin?.target, 3);
       assert.equal(pin?.key, 2);
       assert.equal(store.size, 1);
+    });
+
+    it('a raised pin keeps the higher target, pushes its lapse time out, and starts afresh once lapsed', (store, clock) => {
+      assert.equal(store.raise('tier', 1, clock.now(), clock.now() + 1_000), 1);
+      assert.equal(store.raise('tier', 2, clock.now(), clock.now() + 1_000), 2);
+      clock.advance(900);
+      assert.equal(store.raise('tier', 0, clock.now(), clock.now() + 1_000), 2, 'never down');
+      clock.advance(900);
+      assert.equal(store.get('tier', clock.now())?.target, 2, 'the lapse time moved');
+      clock.advance(1_000);
+      assert.equal(store.raise('tier', 0, clock.now(), clock.now() + 1_000), 0, 'a lapsed pin holds nothing');
     });
 
     it('sessions and routes are pinned apart', (store, clock) => {

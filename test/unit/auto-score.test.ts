@@ -1,7 +1,7 @@
 // The auto router's complexity score (issue #19): features on crafted prompts, determinism,
 // bounded inputs, the shipped model against this build's features, and the regression guard — on
 // the held-out test split of data/auto-route/eval.jsonl the shipped model must beat the
-// keyword-only baseline.
+// keyword-only baseline. (The hard constraints are test/unit/auto-constraints.test.ts's.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { DEFAULT_MODEL } from '../../src/routing/auto/default-model.ts';
 import {
   alwaysCheapest, alwaysStrongest, evaluate, keywordOnly, mixtureQuality, random, rowInput, type EvalRow,
 } from '../../src/routing/auto/evaluate.ts';
-import { autoInputFrom, FEATURE_NAMES, featureVector, type AutoInput } from '../../src/routing/auto/features.ts';
+import { autoInputFrom, FEATURE_NAMES, featureVector, SYSTEM_WINDOW, USER_HEAD, USER_TAIL, type AutoInput } from '../../src/routing/auto/features.ts';
 import { classify, modelProblem, tierFor } from '../../src/routing/auto/model.ts';
 import { svgPlot } from '../../src/routing/auto/svg-plot.ts';
 import { buildEvalSet } from '../../scripts/auto-route/build-eval-set.ts';
@@ -90,8 +90,8 @@ test('a 1 MB prompt and a 1 MB system prompt are scored (only a window is scanne
   const vector = featureVector(input(huge, { system: huge, promptTokens: huge.length / 2 }));
   assert.equal(vector.length, FEATURE_NAMES.length);
   assert.ok(vector.every(Number.isFinite));
-  // the counts saturate at the windows: 1 MB counts like its first 4 KB and last 8 KB
-  const window = featureVector(input(`${huge.slice(0, 4 * 1024)}${huge.slice(-8 * 1024)}`, { system: huge.slice(0, 4 * 1024) }));
+  // the counts saturate at the windows: 1 MB counts like its first and last 2 KB
+  const window = featureVector(input(`${huge.slice(0, USER_HEAD)}${huge.slice(-USER_TAIL)}`, { system: huge.slice(0, SYSTEM_WINDOW) }));
   assert.equal(feature(vector, 'terms_law_log'), feature(window, 'terms_law_log'));
   const result = classify(DEFAULT_MODEL, vector);
   assert.ok(result.score >= 0 && result.score <= 1);
@@ -153,29 +153,4 @@ test('on the held-out split the shipped model beats the keyword-only baseline', 
   const svg = svgPlot([router, keyword, coin, cheapest, strongest]);
   assert.match(svg, /^<svg[^>]*>/);
   assert.equal((svg.match(/<circle /g) ?? []).length, 5);
-});
-
-test('a tier whose targets cannot take the prompt is passed over upward (a hard constraint before the score)', async () => {
-  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
-  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
-  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
-  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [1000, 4000, Infinity]);
-  const facts = { header: () => undefined, keyId: '', team: undefined };
-  const ask = (text: string) => router.decide({ model: 'a', messages: [{ role: 'user', content: [{ type: 'text', text }] }], sampling: {}, stream: false }, facts);
-  assert.equal(ask('hi!').tier, 0);
-  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(200)}`).tier! >= 1, true, 'about 1,400 tokens: not the simple tier');
-  assert.equal(ask(`hi! ${'lorem ipsum dolor sit amet. '.repeat(1000)}`).tier, 2, 'about 7,000 tokens: only the complex tier takes it');
-  assert.equal(router.fitting(0, 500), 0);
-  assert.equal(router.fitting(0, 3000), 1);
-});
-
-test('a request with tools passes over a tier that cannot take them (agent CLIs only)', async () => {
-  const { AutoRouter } = await import('../../src/routing/auto/decide.ts');
-  const { DEFAULT_MODEL } = await import('../../src/routing/auto/default-model.ts');
-  const routing = { tiers: [{ name: 'simple', route: 'a@simple' }, { name: 'medium', route: 'a@medium' }, { name: 'complex', route: 'a@complex' }], rules: [] };
-  const router = new AutoRouter('a', routing, DEFAULT_MODEL, [], [false, true, true]);
-  const facts = { header: () => undefined, keyId: '', team: undefined };
-  const base = { model: 'a', messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi!' }] }], sampling: {}, stream: false };
-  assert.equal(router.decide(base, facts).tier, 0);
-  assert.equal(router.decide({ ...base, tools: [{ name: 'lookup', parameters: { type: 'object' } }] }, facts).tier, 1);
 });

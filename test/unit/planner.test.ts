@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, GatewayError, type ErrorInfo } from '../../src/canonical/errors.ts';
 import type { RoutingConfig } from '../../src/config/types.ts';
 import { DEFAULT_COOLDOWNS } from '../../src/config/defaults.ts';
-import { AttemptPlanner, type Plan, type PlannerState } from '../../src/routing/planner.ts';
+import { AttemptPlanner, type Plan, type PlannerState, type TargetFilter } from '../../src/routing/planner.ts';
 import { Router } from '../../src/routing/router.ts';
 import { HealthBook } from '../../src/state/health.ts';
 import { SessionPins } from '../../src/state/sessions.ts';
@@ -63,10 +63,10 @@ class World {
     };
   }
 
-  planner(model: string, request: { session?: string; tokens?: number } = {}, random = () => 1): AttemptPlanner {
+  planner(model: string, request: { session?: string; tokens?: number; filter?: TargetFilter } = {}, random = () => 1): AttemptPlanner {
     const route = this.router.resolve(model);
     assert.ok(route !== undefined, `no route for ${model}`);
-    return new AttemptPlanner(this.state, route, 'chat', { sessionId: () => request.session, promptTokens: () => request.tokens ?? 10 }, random);
+    return new AttemptPlanner(this.state, route, 'chat', { sessionId: () => request.session, promptTokens: () => request.tokens ?? 10, targetFilter: () => request.filter }, random);
   }
 }
 
@@ -342,6 +342,18 @@ test('affinity: a session stays on the target that answered it; when that target
   const moved = play(world, world.planner('a', { session: 's1' }), (provider) => pinned.startsWith(provider) ? upstream(401) : 'ok');
   assert.deepEqual(moved.attempts, [pinned, other]);
   assert.deepEqual(play(world, world.planner('a', { session: 's1' }), () => 'ok').attempts, [other]);
+});
+
+test('a target filter (an auto alias\'s hard constraints): its targets are never tried, a session pinned to one moves, fallbacks are filtered too', () => {
+  const world = new World({ models: [...two('fill-first', { fallbacks: ['b'], affinity: 'session' }), { name: 'b', strategy: 'fill-first', targets: [{ provider: 'q', model: 'n' }, { provider: 'p1', model: 'm1' }] }] });
+  const noP1: TargetFilter = { skips: (_route, provider) => provider === 'p1' };
+  // without the filter the session is pinned to p1, the first target
+  assert.deepEqual(play(world, world.planner('a', { session: 's' }), () => 'ok').attempts, ['p1/m1#0']);
+  assert.deepEqual(play(world, world.planner('a', { session: 's', filter: noP1 }), () => 'ok').attempts, ['p2/m2#0'], 'the pin to a left-out target is not followed');
+  // p2 fails: the fallback route, where p1 is left out as well
+  assert.deepEqual(play(world, world.planner('a', { filter: noP1 }), (provider) => (provider === 'p2' ? upstream(401) : 'ok')).attempts, ['p2/m2#0', 'q/n#0']);
+  const onlyB: TargetFilter = { skips: (route) => route === 'a' };
+  assert.deepEqual(play(world, world.planner('a', { filter: onlyB }), () => 'ok').attempts, ['q/n#0'], 'a route left with no target: on to its fallbacks');
 });
 
 test('a back-off whose key cooled down meanwhile (another request\'s failure) is planned again', () => {

@@ -217,6 +217,29 @@ if (redisSkip !== false) {
       await linkB.close();
     }
   });
+
+  test('Redis pins: a raised pin (a session\'s tier) only goes up on the server, whichever instance writes last', async () => {
+    const prefix = testPrefix();
+    const [linkA, linkB] = [await connectedLink({ prefix }), await connectedLink({ prefix })];
+    try {
+      const a = new RedisSessionPins(linkA);
+      const b = new RedisSessionPins(linkB);
+      const id = 'auto\u0000@tier\u0000s1';
+      assert.equal(a.raise(id, 2, Date.now(), Date.now() + 60_000), 2);
+      await sleep(50);
+      // B never read it and decides lower: its own copy says 0, the server keeps 2
+      assert.equal(b.raise(id, 0, Date.now(), Date.now() + 60_000), 0);
+      await sleep(50);
+      await b.fetch(id, Date.now());
+      assert.equal(b.get(id, Date.now())?.target, 2, 'the fleet\'s tier did not go down');
+      assert.equal(await linkA.client.get(linkA.key('pin', id)), '2 0');
+      const left = await linkA.client.pttl(linkA.key('pin', id));
+      assert.ok(left > 50_000 && left <= 60_000, `the lapse time is refreshed (${left} ms)`);
+    } finally {
+      await linkA.close();
+      await linkB.close();
+    }
+  });
 }
 
 test('Redis health and pins: a server that cannot be reached leaves each instance on its own, synchronously', async () => {

@@ -1,9 +1,11 @@
 // The decision of an auto alias (issue #19), pure: the rules first (the first that matches picks
-// a tier or a model), else the complexity model's tier. Patterns are compiled once per config
-// snapshot; a decision reads only the latest user turn, the system prompt and a few counts
-// (features.ts bounds what it scans).
+// a tier or a model), else the complexity model's tier; then the hard constraints (constraints.ts)
+// say which tier from the preferred one up can serve the request and which targets are left out.
+// Patterns are compiled once per config snapshot; a decision reads only the latest user turn, the
+// system prompt and a few counts (features.ts bounds what it scans).
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { AutoRouting, AutoRule } from '../../config/types.ts';
+import { needsOf, TierConstraints, type Constrained, type RequestNeeds, type TargetRecord } from './constraints.ts';
 import { autoInputFrom, featureVector, type AutoInput } from './features.ts';
 import { classify, tierFor, type ComplexityModel } from './model.ts';
 
@@ -17,7 +19,7 @@ export interface AutoFacts {
 export interface AutoDecision {
   /** The route to take: a tier's hidden alias, or the model a rule named. */
   readonly route: string;
-  /** The tier's index (cheapest 0); undefined when a rule named a model outright. */
+  /** The preferred tier's index (cheapest 0), before the hard constraints; undefined when a rule named a model outright. */
   readonly tier: number | undefined;
   /** Why: `rule:<n>` (1-based), `score`, or `session` (set by the caller). */
   readonly by: string;
@@ -27,8 +29,8 @@ export interface AutoDecision {
   readonly probabilities: readonly number[] | undefined;
   /** The estimated prompt tokens the decision saw. */
   readonly promptTokens: number;
-  /** The request offers tools of its own. */
-  readonly tools: boolean;
+  /** What the request needs of a target (for `constrain`). */
+  readonly needs: RequestNeeds;
 }
 
 interface CompiledRule {
@@ -44,17 +46,14 @@ export class AutoRouter {
   readonly routing: AutoRouting;
   private readonly rules: readonly CompiledRule[];
   private readonly model: ComplexityModel;
-  /** The largest prompt (estimated tokens) each tier's targets take; Infinity when one has no limit. */
-  private readonly windows: readonly number[];
-  /** Whether some target of each tier takes the caller's own tools (an agent CLI does not). */
-  private readonly tools: readonly boolean[];
+  private readonly constraints: TierConstraints;
 
-  constructor(name: string, routing: AutoRouting, model: ComplexityModel, windows: readonly number[] = [], tools: readonly boolean[] = []) {
+  /** `targets[tier]`: what each of the tier's targets is known to do (none given: nothing is ruled out). */
+  constructor(name: string, routing: AutoRouting, model: ComplexityModel, targets: readonly (readonly TargetRecord[])[] = []) {
     this.name = name;
     this.routing = routing;
     this.model = model;
-    this.windows = routing.tiers.map((_, index) => windows[index] ?? Infinity);
-    this.tools = routing.tiers.map((_, index) => tools[index] ?? true);
+    this.constraints = new TierConstraints(routing.tiers.map((tier) => tier.name), routing.tiers.map((tier) => tier.route), targets);
     this.rules = routing.rules.map((rule) => ({
       rule,
       regex: rule.when.regex === undefined ? undefined : new RegExp(rule.when.regex.source, rule.when.regex.flags),
@@ -69,30 +68,30 @@ export class AutoRouter {
     return this.routing.tiers[tier]!.route;
   }
 
+  /** The preferred tier (a rule's, else the score's) or the model a rule names; no constraint applied yet. */
   decide(request: CanonicalRequest, facts: AutoFacts): AutoDecision {
     const input = autoInputFrom(request);
+    const needs = needsOf(request, input.promptTokens, input.images);
     for (let i = 0; i < this.rules.length; i++) {
       const compiled = this.rules[i]!;
       if (!matches(compiled, input, facts)) continue;
       const then = compiled.rule.then;
       const by = `rule:${i + 1}`;
-      if ('tier' in then) return { route: this.routeOf(then.tier), tier: then.tier, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, tools: input.tools > 0 };
-      return { route: then.model, tier: undefined, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, tools: input.tools > 0 };
+      if ('tier' in then) return { route: this.routeOf(then.tier), tier: then.tier, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, needs };
+      return { route: then.model, tier: undefined, by, score: undefined, probabilities: undefined, promptTokens: input.promptTokens, needs };
     }
     const result = classify(this.model, featureVector(input));
-    const tier = this.fitting(tierFor(result, this.routing.tiers.length), input.promptTokens, input.tools > 0);
-    return { route: this.routeOf(tier), tier, by: 'score', score: result.score, probabilities: result.probabilities, promptTokens: input.promptTokens, tools: input.tools > 0 };
+    const tier = tierFor(result, this.routing.tiers.length);
+    return { route: this.routeOf(tier), tier, by: 'score', score: result.score, probabilities: result.probabilities, promptTokens: input.promptTokens, needs };
   }
 
   /**
-   * Hard constraints before any preference: the first tier from `tier` up whose targets take a
-   * prompt this long and, when the request offers tools, take tools; `tier` itself when none does.
+   * Hard constraints before any preference: the first tier from `preferred` up whose targets can
+   * serve the request (context window, images, JSON schema, tools, the caller's own fields), the
+   * targets the planner must leave out, and what was dropped and why (constraints.ts).
    */
-  fitting(tier: number, promptTokens: number, tools = false): number {
-    for (let fit = tier; fit < this.windows.length; fit++) {
-      if (promptTokens <= this.windows[fit]! && (!tools || this.tools[fit]!)) return fit;
-    }
-    return tier;
+  constrain(preferred: number, needs: RequestNeeds): Constrained {
+    return this.constraints.constrain(preferred, needs);
   }
 }
 
