@@ -5,6 +5,8 @@
 // - reads messages: walks the messages and returns nil;
 // - rewrites one message: changes one message's text and returns the request (everything is read back);
 // - stream event: a no-op `on_stream_event` on a text delta;
+// - taking ctx: a no-op `on_request(req, ctx)`, each call a new request (its context table, and
+//   its `ctx.state` table made and let go when the request ends);
 // - 100 tables: makes 100 small tables and returns nil — what each allocation costs (with the
 //   memory limit, every allocation and every free is a call from WebAssembly into JavaScript).
 // CPU time per call (process.cpuUsage), interleaved rounds, median.
@@ -36,6 +38,7 @@ async function hooks(name: string, source: string): Promise<PluginInstance> {
 
 const noop = await hooks('noop', 'return { on_request = function(req) return nil end, on_stream_event = function(part) return nil end }');
 const reads = await hooks('reads', 'return { on_request = function(req) local n = 0 for _, m in ipairs(req.messages) do n = n + #m.content end return nil end }');
+const withContext = await hooks('context', 'return { on_request = function(req, ctx) return nil end }');
 const tables = await hooks('tables', 'return { on_request = function(req) for i = 1, 100 do local t = { i } end return nil end }');
 const rewrites = await hooks('rewrites', 'return { on_request = function(req) req.messages[2].content = "Summarise briefly: " .. req.messages[2].content return req end }');
 rmSync(dir, { recursive: true, force: true });
@@ -67,6 +70,12 @@ const cases: Record<string, () => void> = {
   'Lua on_request rewriting one message': () => { const fresh = request(); sink = rewrites.onRequest!(ctx, fresh); },
   '  (making the fresh request it rewrites)': () => { sink = request(); },
   'Lua no-op on_stream_event (text delta)': () => { sink = noop.onStreamEvent!(ctx, part); },
+  'Lua no-op on_request(req, ctx), new request': () => {
+    const fresh = { ...ctx };
+    sink = withContext.onRequest!(fresh, shared);
+    withContext.requestEnded!(fresh);
+  },
+  '  (making the new request\'s context)': () => { sink = { ...ctx }; },
   'Lua on_request making 100 small tables': () => { sink = tables.onRequest!(ctx, shared); },
 };
 

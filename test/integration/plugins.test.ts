@@ -353,12 +353,19 @@ export default definePlugin({ name: 'isolated', hooks: { onRequest(ctx, request)
   const text = request.messages[0].content[0];
   if (text.text === 'loop') while (true) {}
   if (text.text === 'deny') throw ctx.reject(451, 'not here');
+  if (text.text === 'coded') throw ctx.reject(451, 'not here either', 'region_blocked');
+  if (text.text === 'miscoded') throw ctx.reject(451, 'nor here', 'SWY_ERR_AUTH_INVALID_KEY');
   text.text += ' (seen in a worker by ' + ctx.model + ')';
 } } });`);
   const { mock, gateway } = await setup(t, [{ use: plugin, isolate: true, timeoutMs: 200, onError: 'closed' }]);
   assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
   assert.equal(mock.requests.find((request) => request.method === 'POST')!.body.messages[0].content, 'hi (seen in a worker by mock-gpt)');
   assert.equal(assertOpenAIError(await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'deny' }] }), 451, 'plugin_rejected').message, 'not here');
+  // a code crosses the thread as plain data and is checked on the gateway's side
+  const coded = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'coded' }] });
+  assertOpenAIError(coded, 451, 'plugin_region_blocked');
+  assert.equal(coded.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REGION_BLOCKED');
+  assert.equal((await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'miscoded' }] })).headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REJECTED');
   const during = chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'loop' }] });
   // the gateway answers others while the plugin's thread loops
   const health = await fetch(`${gateway.url}/healthz`);

@@ -117,8 +117,12 @@ class LuaPluginInstance {
   private sandbox: LuaSandbox;
   private tracker: ViewTracker;
   private view: RequestView;
-  /** Each request's `ctx.state` table: its registry reference in the current state, by the request's context. */
-  private states = new WeakMap<PluginContext, number>();
+  /**
+   * Each request's `ctx` table (with its `state`), made on the request's first call of a hook that
+   * takes ctx and passed to the others: its registry reference in the current state, by the
+   * request's context.
+   */
+  private contexts = new WeakMap<PluginContext, number>();
   /** The last call ran out of memory: the state is replaced once that call has cleaned up. */
   private exhausted = false;
   /** Why the state could not be rebuilt (every call then fails with it). */
@@ -143,7 +147,7 @@ class LuaPluginInstance {
     if (hooks.has('on_stream_event')) instance.onStreamEvent = (ctx, part) => this.onStreamEvent(ctx, part);
     if (hooks.has('on_error')) instance.onError = (ctx, error) => this.onError(ctx, error);
     if (hooks.has('on_complete')) instance.onComplete = (ctx, summary) => this.onComplete(ctx, summary);
-    // only a hook that takes ctx can keep a ctx.state table, to be let go when the request ends
+    // only a hook that takes ctx has a ctx table kept for the request, to be let go when it ends
     if ([...hooks.values()].some((hook) => hook.wantsContext)) instance.requestEnded = (ctx) => this.requestEnded(ctx);
     return instance;
   }
@@ -166,7 +170,7 @@ class LuaPluginInstance {
     api.lua_pushvalue(L, 1);
     args++;
     if (hook.wantsContext) {
-      pushContext(runtime, L, ctx, this.stateRef(ctx));
+      api.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.contextRef(ctx)));
       args++;
     }
     sandbox.start(budgetMs);
@@ -193,8 +197,8 @@ class LuaPluginInstance {
     if (!this.exhausted) return;
     this.exhausted = false;
     this.sandbox.close();
-    // the old state's ctx.state tables went with it; a request in flight gets a new, empty one
-    this.states = new WeakMap();
+    // the old state's ctx tables went with it; a request in flight gets a new one (its state empty)
+    this.contexts = new WeakMap();
     try {
       this.sandbox = this.create();
       this.tracker = new ViewTracker(this.runtime);
@@ -204,22 +208,21 @@ class LuaPluginInstance {
     }
   }
 
-  /** The registry reference of the request's `ctx.state` table, made on its first hook call that takes ctx. */
-  private stateRef(ctx: PluginContext): number {
-    let ref = this.states.get(ctx);
+  /** The registry reference of the request's `ctx` table. */
+  private contextRef(ctx: PluginContext): number {
+    let ref = this.contexts.get(ctx);
     if (ref === undefined) {
-      const api = this.runtime.api;
-      api.lua_createtable(this.sandbox.L, 0, 0);
-      ref = api.luaL_ref(this.sandbox.L, LUA_REGISTRYINDEX);
-      this.states.set(ctx, ref);
+      pushContext(this.runtime, this.sandbox.L, ctx);
+      ref = this.runtime.api.luaL_ref(this.sandbox.L, LUA_REGISTRYINDEX);
+      this.contexts.set(ctx, ref);
     }
     return ref;
   }
 
   private requestEnded(ctx: PluginContext): void {
-    const ref = this.states.get(ctx);
+    const ref = this.contexts.get(ctx);
     if (ref === undefined) return;
-    this.states.delete(ctx);
+    this.contexts.delete(ctx);
     // after a reload the instance is disposed: its state, and every table in it, is gone already
     if (this.broken === undefined && !this.sandbox.isClosed) this.runtime.api.luaL_unref(this.sandbox.L, LUA_REGISTRYINDEX, ref);
   }

@@ -663,10 +663,10 @@ export function pushSummary(runtime: LuaRuntime, L: number, summary: CompletionS
 }
 
 /**
- * The optional second argument of a hook: what the request is, besides its body, and `state`, the
- * request's own table (registry reference `stateRef`), the same in every hook of the request.
+ * The optional second argument of a hook: what the request is, besides its body, and `state`, an
+ * empty table for the script. Made once per request (the caller keeps it for the request's hooks).
  */
-export function pushContext(runtime: LuaRuntime, L: number, ctx: PluginContext, stateRef: number): void {
+export function pushContext(runtime: LuaRuntime, L: number, ctx: PluginContext): void {
   const api = runtime.api;
   api.lua_createtable(L, 0, 8);
   setString(runtime, L, 'request_id', ctx.requestId);
@@ -676,7 +676,7 @@ export function pushContext(runtime: LuaRuntime, L: number, ctx: PluginContext, 
   setString(runtime, L, 'surface', ctx.surface);
   setString(runtime, L, 'path', ctx.path);
   setBoolean(runtime, L, 'stream', ctx.stream);
-  api.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(stateRef));
+  api.lua_createtable(L, 0, 0);
   runtime.setField(L, -2, 'state');
 }
 
