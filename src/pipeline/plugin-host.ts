@@ -399,7 +399,7 @@ export class PluginHost {
     for (let i = 0; i < run.slots.length; i++) {
       const slot = run.slots[i]!;
       if (slot.hooks.onComplete === undefined) {
-        // the request is over for this plugin (none of its hooks ran: no context was made, nothing to let go)
+        // the request is over for this plugin now (if none of its hooks ran, it has no context and nothing to let go)
         const hookContext = run.contexts[i];
         if (hookContext !== undefined) this.ended(slot, hookContext);
         continue;

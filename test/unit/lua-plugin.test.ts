@@ -365,6 +365,22 @@ test('memory_limit_mb: a hook that needs more fails with a memory error, and the
   assert.equal(request.model, String(4 * 1024 * 1024));
 });
 
+test('memory_limit_mb: a state that cannot be rebuilt fails every call, saying why', async () => {
+  const dir = pluginFolder('local lib = require("lib")\nreturn { on_request = function(req) if req.model == "big" then local s = string.rep("x", 4 * 1024 * 1024) end end }', { 'lib.lua': 'return {}' });
+  const hooks = await (await loadLuaPlugin(dir, { memoryLimitMb: 2 })).setup!({}, { dir: '', log: () => {} });
+  // the module the top-level code requires is gone: the fresh state's set-up fails
+  rmSync(join(dir, 'lib.lua'));
+  const big = chat('x');
+  big.model = 'big';
+  assert.throws(() => hooks.onRequest!(fakePluginContext(), big), PluginMemoryError);
+  assert.throws(() => hooks.onRequest!(fakePluginContext(), chat('x')), (error: unknown) => {
+    assert.ok(error instanceof LuaPluginError);
+    assert.match(error.message, /ran out of memory and could not be rebuilt \(.*module "lib" not found.*\); it fails until it is reloaded/);
+    return true;
+  });
+  await hooks.dispose!();
+});
+
 test('memory_limit_mb: top-level code past the limit fails the load, naming the setting', async () => {
   const dir = pluginFolder('big = string.rep("x", 4 * 1024 * 1024)\nreturn { on_request = function(req) end }');
   const definition = await loadLuaPlugin(dir, { memoryLimitMb: 2 });
