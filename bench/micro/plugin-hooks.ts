@@ -44,7 +44,7 @@ const body = Buffer.from(JSON.stringify({
 function host(instance: PluginInstance): PluginHost {
   const plugin: LoadedPlugin = {
     name: 'noop', file: '', watch: [], instance,
-    entry: { index: 0, use: 'noop', builtin: false, config: {}, routes: [], keys: [], onError: 'open', isolate: false, timeoutMs: 50, streamTimeoutMs: 1 },
+    entry: { index: 0, use: 'noop', builtin: false, config: {}, routes: [], keys: [], onError: 'open', isolate: false, timeoutMs: 50, streamTimeoutMs: 1, memoryLimitMb: 64 },
   };
   return new PluginHost([plugin], { logger: createLogger({ level: 'silent', format: 'json' }), failures: new Map() });
 }

@@ -136,6 +136,10 @@ export const ErrorCode = {
   pluginFailed: 'SWY_ERR_PLUGIN_FAILED',
   /** A plugin's hook ran past its time budget (`closed`), or never returned and was interrupted. */
   pluginTimeout: 'SWY_ERR_PLUGIN_TIMEOUT',
+  /** The built-in content-guard refused a prompt or stopped an answer (a plugin's own code, `ctx.reject(…, 'content_blocked')`). */
+  pluginContentBlocked: 'SWY_ERR_PLUGIN_CONTENT_BLOCKED',
+  /** The built-in redact (`mode: block`) refused a prompt with sensitive data in it. */
+  pluginSensitiveData: 'SWY_ERR_PLUGIN_SENSITIVE_DATA',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

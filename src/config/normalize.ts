@@ -508,6 +508,7 @@ function normalizePlugins(raw: NonNullable<RawConfig['plugins']>, source: string
       isolate: entry.isolate ?? false,
       timeoutMs: entry.timeout_ms ?? 50,
       streamTimeoutMs: entry.stream_timeout_ms ?? 1,
+      memoryLimitMb: entry.memory_limit_mb ?? 64,
     });
   });
   return plugins;

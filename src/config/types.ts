@@ -499,4 +499,6 @@ export interface PluginConfig {
   isolate: boolean;
   timeoutMs: number;
   streamTimeoutMs: number;
+  /** Lua plugins: the most memory the instance's Lua state may hold, MB. */
+  memoryLimitMb: number;
 }

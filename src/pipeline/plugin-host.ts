@@ -15,7 +15,7 @@ import type { CanonicalRequest } from '../canonical/request.ts';
 import type { CanonicalResponse } from '../canonical/response.ts';
 import type { StreamPart } from '../canonical/stream.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { AttemptInfo, CompletionSummary, PluginContext, PluginErrorInfo, PluginHooks, PluginRejection } from '../plugins/api.ts';
+import type { AttemptInfo, CompletionSummary, PluginContext, PluginErrorInfo, PluginHooks, PluginInstance, PluginRejection } from '../plugins/api.ts';
 import type { LoadedPlugin } from '../plugins/load.ts';
 import { compileGlobs } from '../util/glob.ts';
 import type { RequestContext } from './context.ts';
@@ -30,8 +30,29 @@ const PROTECTED_UPSTREAM_HEADERS: ReadonlySet<string> = new Set([...SECRET_HEADE
 /** A failure burst is logged once; the next line comes after this much quiet (with the count). */
 const LOG_BURST_MS = 10_000;
 
-/** What failed, for `switchyard_plugin_errors_total{plugin,hook,kind}`. */
-export type PluginFailureKind = 'throw' | 'timeout';
+/** What failed, for `switchyard_plugin_errors_total{plugin,hook,kind}` (`memory`: a Lua state past its `memory_limit_mb`). */
+export type PluginFailureKind = 'throw' | 'timeout' | 'memory';
+
+const PLUGIN_CODE_PREFIX = 'SWY_ERR_PLUGIN_';
+/** What follows the prefix in a plugin's own error code. */
+const PLUGIN_CODE_NAME = /^[A-Z][A-Z0-9_]{0,47}$/;
+/** The gateway's own plugin codes, which a refusal may not claim (a failure and a timeout are not refusals). */
+const RESERVED_PLUGIN_CODES: ReadonlySet<string> = new Set([ErrorCode.pluginFailed, ErrorCode.pluginTimeout]);
+
+/**
+ * The error code of a plugin's refusal: `content_blocked`, `CONTENT_BLOCKED` and
+ * `SWY_ERR_PLUGIN_CONTENT_BLOCKED` all name `SWY_ERR_PLUGIN_CONTENT_BLOCKED`. A plugin's codes stay
+ * in the PLUGIN area (a refusal never passes for the gateway's auth or limit errors); anything else
+ * is undefined, and the refusal is `SWY_ERR_PLUGIN_REJECTED`.
+ */
+export function pluginRejectionCode(code: unknown): string | undefined {
+  if (typeof code !== 'string') return undefined;
+  const upper = code.toUpperCase();
+  const name = upper.startsWith(PLUGIN_CODE_PREFIX) ? upper.slice(PLUGIN_CODE_PREFIX.length) : upper;
+  if (!PLUGIN_CODE_NAME.test(name) || name.startsWith('SWY_ERR_')) return undefined;
+  const full = PLUGIN_CODE_PREFIX + name;
+  return RESERVED_PLUGIN_CODES.has(full) ? undefined : full;
+}
 
 /** Plugin failures by `plugin\0hook\0kind`, kept across reloads (the metric reads it at scrape time). */
 export type PluginFailureCounts = Map<string, number>;
@@ -39,7 +60,7 @@ export type PluginFailureCounts = Map<string, number>;
 /** One loaded plugin entry, as the host calls it. */
 class Slot {
   readonly name: string;
-  readonly hooks: PluginHooks;
+  readonly hooks: PluginInstance;
   readonly config: unknown;
   readonly closed: boolean;
   readonly timeoutMs: number;
@@ -53,6 +74,8 @@ class Slot {
   readonly answers: boolean;
   failuresSinceLog = 0;
   lastLoggedAt = -Infinity;
+  /** A refusal's code that is not a plugin code was logged (once per instance). */
+  warnedCode = false;
 
   constructor(plugin: LoadedPlugin) {
     this.name = plugin.name;
@@ -86,11 +109,13 @@ export class PluginRun {
 
 class Rejection extends Error implements PluginRejection {
   readonly status: number;
+  readonly code: string;
   readonly rejection = true as const;
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, code: string) {
     super(message);
     this.name = 'PluginRejection';
     this.status = status;
+    this.code = code;
   }
 }
 
@@ -131,8 +156,18 @@ class HookContext implements PluginContext {
     this.logger.info({ plugin: this.slot.name, id: this.request.id, ...fields }, message);
   }
 
-  reject(status: number, message: string): PluginRejection {
-    return new Rejection(Number.isInteger(status) && status >= 400 && status <= 599 ? status : 400, String(message));
+  reject(status: number, message: string, code?: string): PluginRejection {
+    let errorCode = ErrorCode.pluginRejected as string;
+    if (code !== undefined && code !== null) {
+      const checked = pluginRejectionCode(code);
+      if (checked !== undefined) {
+        errorCode = checked;
+      } else if (!this.slot.warnedCode) {
+        this.slot.warnedCode = true;
+        this.logger.warn({ plugin: this.slot.name, code: String(code).slice(0, 80) }, `plugin '${this.slot.name}': ctx.reject's code must be a plugin code such as content_blocked or SWY_ERR_PLUGIN_CONTENT_BLOCKED (letters, digits, _); ${ErrorCode.pluginRejected} is used (logged once)`);
+      }
+    }
+    return new Rejection(Number.isInteger(status) && status >= 400 && status <= 599 ? status : 400, String(message), errorCode);
   }
 }
 
@@ -185,7 +220,7 @@ export class PluginHost {
       response: has('onResponse') ? (context, response) => this.response(context, response) : undefined,
       stream: has('onStreamEvent') ? (context, part) => this.streamPart(context, part, 0) : undefined,
       error: has('onError') ? (context, error) => this.error(context, error) : undefined,
-      complete: has('onComplete') ? { requestEnded: (context, aborted) => this.complete(context, aborted) } : undefined,
+      complete: has('onComplete') || this.slots.some((slot) => slot.hooks.requestEnded !== undefined) ? { requestEnded: (context, aborted) => this.complete(context, aborted) } : undefined,
     };
   }
 
@@ -363,19 +398,39 @@ export class PluginHost {
     let summary: CompletionSummary | undefined;
     for (let i = 0; i < run.slots.length; i++) {
       const slot = run.slots[i]!;
-      if (slot.hooks.onComplete === undefined) continue;
+      if (slot.hooks.onComplete === undefined) {
+        // the request is over for this plugin now (if none of its hooks ran, it has no context and nothing to let go)
+        const hookContext = run.contexts[i];
+        if (hookContext !== undefined) this.ended(slot, hookContext);
+        continue;
+      }
       summary ??= completionSummary(context, aborted);
       const hookContext = this.contextOf(context, run, i);
       const seen = summary;
       // off the response path: after the other complete handlers, each in a task of its own
       setImmediate(() => {
+        let result: unknown;
         try {
-          const result = this.invoke(slot, 'onComplete', undefined, hookContext, seen, slot.timeoutMs);
-          if (result instanceof Promise) result.catch((error: unknown) => this.count(slot, 'onComplete', (error as { code?: unknown } | null)?.code === 'timeout' ? 'timeout' : 'throw', error));
+          result = this.invoke(slot, 'onComplete', undefined, hookContext, seen, slot.timeoutMs);
         } catch {
           // a closed plugin's failure after the response has nothing left to fail
         }
+        if (result instanceof Promise) {
+          result.catch((error: unknown) => this.count(slot, 'onComplete', failureKind(error), error)).finally(() => this.ended(slot, hookContext));
+        } else {
+          this.ended(slot, hookContext);
+        }
       });
+    }
+  }
+
+  /** Tells an instance that keeps something per request that the request is over. */
+  private ended(slot: Slot, hookContext: HookContext): void {
+    if (slot.hooks.requestEnded === undefined) return;
+    try {
+      slot.hooks.requestEnded(hookContext);
+    } catch (error) {
+      this.count(slot, 'onComplete', 'throw', error);
     }
   }
 
@@ -408,11 +463,11 @@ export class PluginHost {
   /** A hook threw: a rejection refuses the request; anything else is a failure. */
   private thrown(slot: Slot, hook: HookName, context: RequestContext | undefined, error: unknown): typeof SKIPPED {
     if (error instanceof Error && (error as Partial<PluginRejection>).rejection === true) {
-      const status = (error as PluginRejection).status;
-      throw new GatewayError(ErrorCode.pluginRejected, error.message, { status, origin: 'gateway', errorClass: 'none' });
+      const { status, code } = error as PluginRejection;
+      // an isolated plugin's refusal crossed threads as plain data: its code is checked here
+      throw new GatewayError(pluginRejectionCode(code) ?? ErrorCode.pluginRejected, error.message, { status, origin: 'gateway', errorClass: 'none' });
     }
-    // a Lua hook stopped by its instruction-count check (plugins/lua) ran past its budget
-    return this.failed(slot, hook, context, (error as { code?: unknown } | null)?.code === 'timeout' ? 'timeout' : 'throw', error);
+    return this.failed(slot, hook, context, failureKind(error), error);
   }
 
   /** Counts and logs a failure; `closed` turns it into the request's error. */
@@ -430,14 +485,20 @@ export class PluginHost {
     if (now - slot.lastLoggedAt < LOG_BURST_MS) return;
     const fields: Record<string, unknown> = { plugin: slot.name, hook, kind, failures: slot.failuresSinceLog };
     if (error instanceof Error) fields['err'] = error.message;
-    this.logger.warn(fields, `plugin '${slot.name}' ${hook}: ${kind === 'throw' ? 'threw' : 'ran past its time budget'} (on_error: ${slot.closed ? 'closed' : 'open'}; logged once per ${LOG_BURST_MS / 1000} s)`);
+    this.logger.warn(fields, `plugin '${slot.name}' ${hook}: ${kind === 'throw' ? 'threw' : kind === 'memory' ? 'ran out of memory' : 'ran past its time budget'} (on_error: ${slot.closed ? 'closed' : 'open'}; logged once per ${LOG_BURST_MS / 1000} s)`);
     slot.lastLoggedAt = now;
     slot.failuresSinceLog = 0;
   }
 }
 
+/** A thrown failure's kind: a Lua hook stopped by its instruction-count check ran past its budget; one past its memory limit is `memory`. */
+function failureKind(error: unknown): PluginFailureKind {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'timeout' ? 'timeout' : code === 'memory' ? 'memory' : 'throw';
+}
+
 function failureError(slot: Slot, hook: HookName, kind: PluginFailureKind, error: unknown): GatewayError {
-  if (kind === 'throw') {
+  if (kind !== 'timeout') {
     return new GatewayError(ErrorCode.pluginFailed, `Plugin '${slot.name}' failed in ${hook}${error instanceof Error ? `: ${error.message}` : ''}.`, { status: 500, origin: 'gateway', errorClass: 'none' });
   }
   const budget = hook === 'onStreamEvent' ? slot.streamTimeoutMs : slot.timeoutMs;

@@ -21,6 +21,8 @@ export type { ContentPart, Message, Role, ToolDefinition } from '../canonical/re
 /** What `ctx.reject(…)` returns: throw it from a hook to refuse the request in the caller's own dialect. */
 export interface PluginRejection extends Error {
   readonly status: number;
+  /** The error code the client gets (`x-switchyard-error-code`): `SWY_ERR_PLUGIN_REJECTED` unless the hook named one. */
+  readonly code: string;
   readonly rejection: true;
 }
 
@@ -50,8 +52,14 @@ export interface PluginContext<Config = unknown> {
   readonly state: Record<string, unknown>;
   /** Writes to the gateway's log, tagged with the plugin and request. */
   log(message: string, fields?: Record<string, unknown>): void;
-  /** An error to throw that refuses the request with `status` (400–599) and `message`, in the caller's dialect. */
-  reject(status: number, message: string): PluginRejection;
+  /**
+   * An error to throw that refuses the request with `status` (400–599) and `message`, in the
+   * caller's dialect. `code` names the refusal for clients and dashboards (`x-switchyard-error-code`):
+   * `content_blocked` or `SWY_ERR_PLUGIN_CONTENT_BLOCKED` both give `SWY_ERR_PLUGIN_CONTENT_BLOCKED`
+   * (letters, digits and `_`, at most 48 after the prefix; `FAILED` and `TIMEOUT` are the gateway's).
+   * Absent or not of that shape: `SWY_ERR_PLUGIN_REJECTED`.
+   */
+  reject(status: number, message: string, code?: string): PluginRejection;
 }
 
 /** One upstream attempt. `headers` may be changed (not the provider's credentials, which the hook never sees). */
@@ -121,6 +129,11 @@ export interface PluginHost {
 /** Hooks of one configured instance, with what to do when the instance is replaced (reload) or the gateway stops. */
 export interface PluginInstance<Config = unknown> extends PluginHooks<Config> {
   dispose?(): Awaitable<void>;
+  /**
+   * Called once a request whose hooks this instance ran has ended, after its onComplete: lets go
+   * of what the instance kept for that request outside `ctx.state` (the Lua host's state tables).
+   */
+  requestEnded?(ctx: PluginContext<Config>): void;
 }
 
 /**

@@ -17,10 +17,13 @@ const port = parentPort!;
 
 class Rejection extends Error {
   readonly status: number;
+  /** As the plugin gave it: the gateway's thread checks its shape. */
+  readonly code: string;
   readonly rejection = true as const;
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, code: string | undefined) {
     super(message);
     this.status = status;
+    this.code = typeof code === 'string' ? code : '';
   }
 }
 
@@ -37,7 +40,7 @@ port.on('message', async (call: Call) => {
     state: {},
     header: (name) => headers[name.toLowerCase()],
     log: (message, fields) => log(message, { id: call.context.requestId, ...fields }),
-    reject: (status, message) => new Rejection(status, message),
+    reject: (status, message, code) => new Rejection(status, message, code),
   };
   try {
     const hook = instance[call.hook] as ((ctx: PluginContext, argument: unknown) => unknown) | undefined;
@@ -45,7 +48,7 @@ port.on('message', async (call: Call) => {
     // the request travels by copy: what the hook changed in place comes back as a replacement
     port.postMessage({ id: call.id, result: call.hook === 'onRequest' ? (result ?? call.argument) : undefined });
   } catch (error) {
-    if (error instanceof Rejection) port.postMessage({ id: call.id, rejection: { status: error.status, message: error.message } });
+    if (error instanceof Rejection) port.postMessage({ id: call.id, rejection: { status: error.status, message: error.message, code: error.code } });
     else port.postMessage({ id: call.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }
 });

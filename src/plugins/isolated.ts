@@ -76,7 +76,7 @@ class IsolatedPlugin {
         resolve();
       });
     });
-    worker.on('message', (message: { id?: number; log?: string; fields?: Record<string, unknown>; result?: unknown; rejection?: { status: number; message: string }; error?: string }) => {
+    worker.on('message', (message: { id?: number; log?: string; fields?: Record<string, unknown>; result?: unknown; rejection?: { status: number; message: string; code?: string }; error?: string }) => {
       if (message.log !== undefined) {
         this.host.log(message.log, message.fields);
         return;
@@ -86,7 +86,7 @@ class IsolatedPlugin {
       if (pending === undefined) return;
       this.pending.delete(message.id);
       clearTimeout(pending.timer);
-      if (message.rejection !== undefined) pending.reject(Object.assign(new Error(message.rejection.message), { status: message.rejection.status, rejection: true }));
+      if (message.rejection !== undefined) pending.reject(Object.assign(new Error(message.rejection.message), { status: message.rejection.status, code: message.rejection.code ?? '', rejection: true }));
       else if (message.error !== undefined) pending.reject(new Error(message.error));
       else pending.resolve(message.result);
     });

@@ -18,7 +18,7 @@ export const pluginSources: PluginSources = {
     if (!isFolder && extname(path).toLowerCase() !== '.lua') return undefined;
     if (isFolder && !(await stat(join(path, 'handler.lua')).then(() => true, () => false))) return undefined;
     const { loadLuaPlugin } = await import('./lua/load-lua-plugin.ts');
-    const definition = await loadLuaPlugin(path, { requestBudgetMs: entry.timeoutMs, streamBudgetMs: entry.streamTimeoutMs });
+    const definition = await loadLuaPlugin(path, { requestBudgetMs: entry.timeoutMs, streamBudgetMs: entry.streamTimeoutMs, memoryLimitMb: entry.memoryLimitMb });
     return { definition, watch: [isFolder ? join(path, 'handler.lua') : path] };
   },
 };

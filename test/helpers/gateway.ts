@@ -116,7 +116,7 @@ export function testConfig(options: TestGatewayOptions): GatewayConfig {
     prices: options.prices ?? [],
     cache: { ...DEFAULT_RESPONSE_CACHE, ...options.cache },
     state: { ...DEFAULT_STATE, ...options.state },
-    plugins: (options.plugins ?? []).map((plugin, index) => ({ index, builtin: false, config: {}, routes: [], keys: [], onError: undefined, isolate: false, timeoutMs: 50, streamTimeoutMs: 1, ...plugin })),
+    plugins: (options.plugins ?? []).map((plugin, index) => ({ index, builtin: false, config: {}, routes: [], keys: [], onError: undefined, isolate: false, timeoutMs: 50, streamTimeoutMs: 1, memoryLimitMb: 64, ...plugin })),
   };
 }
 

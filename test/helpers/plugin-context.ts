@@ -1,5 +1,6 @@
 // A PluginContext for unit tests of a plugin's hooks, without a gateway around them.
 import type { PluginContext, PluginRejection } from '../../src/plugins/api.ts';
+import { pluginRejectionCode } from '../../src/pipeline/plugin-host.ts';
 
 export interface FakeContextOptions<Config> {
   config?: Config;
@@ -11,7 +12,7 @@ export interface FakeContextOptions<Config> {
   headers?: Record<string, string>;
 }
 
-/** A context whose log lines are kept in `logged` and whose `reject` builds a real rejection. */
+/** A context whose log lines are kept in `logged` and whose `reject` builds a rejection as the gateway's does (its code checked). */
 export function fakePluginContext<Config = unknown>(options: FakeContextOptions<Config> = {}): PluginContext<Config> & { logged: { message: string; fields?: Record<string, unknown> }[] } {
   const logged: { message: string; fields?: Record<string, unknown> }[] = [];
   return {
@@ -29,8 +30,8 @@ export function fakePluginContext<Config = unknown>(options: FakeContextOptions<
     log(message, fields) {
       logged.push(fields === undefined ? { message } : { message, fields });
     },
-    reject(status, message) {
-      return Object.assign(new Error(message), { status, rejection: true as const }) as PluginRejection;
+    reject(status, message, code) {
+      return Object.assign(new Error(message), { status, code: pluginRejectionCode(code) ?? 'SWY_ERR_PLUGIN_REJECTED', rejection: true as const }) as PluginRejection;
     },
     logged,
   };

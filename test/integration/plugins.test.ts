@@ -216,6 +216,90 @@ test('a Lua rejection reaches an Anthropic caller in its own shape', T, async (t
   assert.equal(assertAnthropicError(await messages(gateway, 'mock-gpt'), 403, 'permission_error').message, 'not today');
 });
 
+test('a refusal carries its code in x-switchyard-error-code and in each dialect (ctx.reject with a code, Lua reject.code)', T, async (t) => {
+  const js = pluginFile(`export default { name: 'coded', hooks: { onRequest(ctx, request) {
+    if (request.model === 'bad-code') throw ctx.reject(402, 'no credit', 'SWY_ERR_LIMIT_BUDGET_EXCEEDED');
+    throw ctx.reject(402, 'no credit', 'credit_exhausted');
+  } } };`);
+  const { mock, gateway } = await setup(t, [{ use: js }]);
+  const openai = await chat(gateway, 'mock-gpt');
+  assert.equal(assertOpenAIError(openai, 402, 'plugin_credit_exhausted').message, 'no credit');
+  assert.equal(openai.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_CREDIT_EXHAUSTED');
+  const anthropic = await messages(gateway, 'mock-gpt');
+  assert.equal(assertAnthropicError(anthropic, 402, 'billing_error').message, 'no credit');
+  assert.equal(anthropic.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_CREDIT_EXHAUSTED');
+  const outside = await chat(gateway, 'bad-code');
+  assertOpenAIError(outside, 402, 'plugin_rejected');
+  assert.equal(outside.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REJECTED', 'a plugin cannot claim a code outside the plugin area');
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').length, 0);
+
+  const lua = pluginFile(`return { on_request = function(req) return { reject = { status = 451, message = "not here", code = "region_blocked" } } end }`, 'coded.lua');
+  const luaRig = await setup(t, [{ use: lua }]);
+  const refused = await messages(luaRig.gateway, 'mock-gpt');
+  assert.equal(assertAnthropicError(refused, 451, 'invalid_request_error').message, 'not here');
+  assert.equal(refused.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REGION_BLOCKED');
+});
+
+test('content-guard refuses a prompt and a whole answer with SWY_ERR_PLUGIN_CONTENT_BLOCKED, like its stream; redact block with SWY_ERR_PLUGIN_SENSITIVE_DATA', T, async (t) => {
+  // budgets no call misses on a shared, niced machine (a late guard fails closed with another code)
+  const budgets = { timeoutMs: 5000, streamTimeoutMs: 5000 };
+  const { gateway } = await setup(t, [
+    { use: 'redact', builtin: true, config: { mode: 'block' }, routes: ['blocked'], ...budgets },
+    { use: 'content-guard', builtin: true, config: { words: ['mock', 'forbidden'] }, routes: ['mock-gpt'], ...budgets },
+  ], { models: [{ name: 'blocked', targets: [{ provider: 'mock', model: 'mock-gpt' }] }] });
+  const answer = await chat(gateway, 'mock-gpt');
+  assert.match(assertOpenAIError(answer, 400, 'plugin_content_blocked').message, /stopped by content-guard/);
+  assert.equal(answer.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_CONTENT_BLOCKED');
+  const anthropic = await messages(gateway, 'mock-gpt');
+  assertAnthropicError(anthropic, 400, 'invalid_request_error');
+  assert.equal(anthropic.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_CONTENT_BLOCKED');
+  const prompt = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'a forbidden word' }] });
+  assert.match(assertOpenAIError(prompt, 400, 'plugin_content_blocked').message, /refused by content-guard/);
+  assert.equal(prompt.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_CONTENT_BLOCKED');
+  const streamed = await chat(gateway, 'mock-gpt', { stream: true });
+  assert.match(streamed.text, /"code":"plugin_content_blocked"/, 'the same code as the stream\'s error event');
+  const secret = await chat(gateway, 'blocked', { messages: [{ role: 'user', content: 'my key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD' }] });
+  assertOpenAIError(secret, 400, 'plugin_sensitive_data');
+  assert.equal(secret.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_SENSITIVE_DATA');
+});
+
+test('a Lua state past memory_limit_mb fails that call (on_error decides, kind="memory") and is rebuilt; the gateway serves on', T, async (t) => {
+  const hog = pluginFile(`calls = 0
+return { on_request = function(req)
+  calls = calls + 1
+  if req.messages[1].content == "hog" then local s = string.rep("x", 8 * 1024 * 1024) end
+  req.messages[1].content = "call " .. calls
+  return req
+end }`, 'hog.lua');
+  const { mock, gateway } = await setup(t, [{ use: hog, onError: 'closed', memoryLimitMb: 4, timeoutMs: 5000 }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.messages[0].content, 'call 1');
+  const refused = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'hog' }] });
+  assert.match(assertOpenAIError(refused, 500, 'plugin_failed').message, /ran out of memory \(limit 4 MB\); its state is rebuilt/);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.messages[0].content, 'call 1', 'a fresh state: the top-level code ran again');
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_plugin_errors_total\{plugin="hog",hook="onRequest",kind="memory"\} 1/);
+  const open = await setup(t, [{ use: hog, memoryLimitMb: 4, timeoutMs: 5000 }]);
+  assert.equal((await chat(open.gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'hog' }] })).status, 200, 'open: the request goes on without the hook');
+});
+
+test('Lua on_attempt, on_error and ctx.state: the same lifecycle as a JS plugin', T, async (t) => {
+  const lua = pluginFile(`return {
+  on_request = function(req, ctx) ctx.state.asked = req.model end,
+  on_attempt = function(attempt, ctx) attempt.headers["x-asked"] = ctx.state.asked; return attempt end,
+  on_error = function(err, ctx) return { message = "friendlier: " .. err.code .. " for " .. tostring(ctx.state.asked) } end,
+}`, 'lifecycle.lua');
+  const { mock, gateway } = await setup(t, [{ use: lua }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  assert.equal(mock.requests.find((request) => request.method === 'POST')!.headers['x-asked'], 'mock-gpt');
+  const noProviders = await setup(t, [{ use: lua }], { providers: [] } as Partial<TestGatewayOptions>);
+  const missing = await chat(noProviders.gateway, 'no-such-model');
+  assert.equal(assertOpenAIError(missing, 404).message, 'friendlier: SWY_ERR_ROUTING_MODEL_NOT_FOUND for no-such-model');
+  const again = await chat(noProviders.gateway, 'other-missing');
+  assert.equal(assertOpenAIError(again, 404).message, 'friendlier: SWY_ERR_ROUTING_MODEL_NOT_FOUND for other-missing', 'each request its own state');
+});
+
 test('built-ins: redact blocks secrets, payload-rules caps max_tokens, content-guard ends a stream with an error event', T, async (t) => {
   const { mock, gateway } = await setup(t, [
     { use: 'redact', builtin: true, config: { mode: 'block' }, routes: ['blocked'] },
@@ -269,12 +353,19 @@ export default definePlugin({ name: 'isolated', hooks: { onRequest(ctx, request)
   const text = request.messages[0].content[0];
   if (text.text === 'loop') while (true) {}
   if (text.text === 'deny') throw ctx.reject(451, 'not here');
+  if (text.text === 'coded') throw ctx.reject(451, 'not here either', 'region_blocked');
+  if (text.text === 'miscoded') throw ctx.reject(451, 'nor here', 'SWY_ERR_AUTH_INVALID_KEY');
   text.text += ' (seen in a worker by ' + ctx.model + ')';
 } } });`);
   const { mock, gateway } = await setup(t, [{ use: plugin, isolate: true, timeoutMs: 200, onError: 'closed' }]);
   assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
   assert.equal(mock.requests.find((request) => request.method === 'POST')!.body.messages[0].content, 'hi (seen in a worker by mock-gpt)');
   assert.equal(assertOpenAIError(await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'deny' }] }), 451, 'plugin_rejected').message, 'not here');
+  // a code crosses the thread as plain data and is checked on the gateway's side
+  const coded = await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'coded' }] });
+  assertOpenAIError(coded, 451, 'plugin_region_blocked');
+  assert.equal(coded.headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REGION_BLOCKED');
+  assert.equal((await chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'miscoded' }] })).headers.get('x-switchyard-error-code'), 'SWY_ERR_PLUGIN_REJECTED');
   const during = chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'loop' }] });
   // the gateway answers others while the plugin's thread loops
   const health = await fetch(`${gateway.url}/healthz`);

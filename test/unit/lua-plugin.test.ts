@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLuaPlugin, LuaPluginError, LuaPluginLoadError, PluginTimeoutError, type LuaPluginOptions } from '../../src/plugins/lua/load-lua-plugin.ts';
-import type { CanonicalRequest, CanonicalResponse, PluginInstance, PluginRejection, StreamPart } from '../../src/plugins/api.ts';
+import { loadLuaPlugin, LuaPluginError, LuaPluginLoadError, PluginMemoryError, PluginTimeoutError, type LuaPluginOptions } from '../../src/plugins/lua/load-lua-plugin.ts';
+import type { AttemptInfo, CanonicalRequest, CanonicalResponse, CompletionSummary, PluginInstance, PluginRejection, StreamPart } from '../../src/plugins/api.ts';
 import { fakePluginContext } from '../helpers/plugin-context.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'swy-lua-'));
@@ -195,6 +195,32 @@ test('reject by returning { reject = … }, by error("…") and by error({ statu
   assert.equal(byErrorTableError.status, 451);
 });
 
+test('a refusal may name its error code: { reject = { …, code } } and error({ …, code }); a code outside the plugin area is SWY_ERR_PLUGIN_REJECTED', async () => {
+  const thrown = (hooks: PluginInstance, model = 'gpt-test'): PluginRejection => {
+    const request = chat('x');
+    request.model = model;
+    try {
+      hooks.onRequest!(fakePluginContext(), request);
+    } catch (error) {
+      return rejection(error);
+    }
+    assert.fail('expected a rejection');
+  };
+  const byTable = await instance('return { on_request = function(req) return { reject = { status = 400, message = "blocked", code = req.model } } end }');
+  const blocked = thrown(byTable, 'content_blocked');
+  assert.deepEqual([blocked.status, blocked.message, blocked.code], [400, 'blocked', 'SWY_ERR_PLUGIN_CONTENT_BLOCKED']);
+  assert.equal(thrown(byTable, 'SWY_ERR_PLUGIN_QUOTA_SPENT').code, 'SWY_ERR_PLUGIN_QUOTA_SPENT');
+  assert.equal(thrown(byTable, 'SWY_ERR_AUTH_INVALID_KEY').code, 'SWY_ERR_PLUGIN_REJECTED', 'a plugin cannot pass for the gateway\'s auth errors');
+  assert.equal(thrown(byTable, 'SWY_ERR_PLUGIN_TIMEOUT').code, 'SWY_ERR_PLUGIN_REJECTED', 'nor for its own failures');
+  assert.equal(thrown(byTable, 'not a code!').code, 'SWY_ERR_PLUGIN_REJECTED');
+
+  const byError = await instance('return { on_request = function(req) error({ status = 429, message = "slow down", code = "rate_limited" }) end }');
+  const slow = thrown(byError);
+  assert.deepEqual([slow.status, slow.message, slow.code], [429, 'slow down', 'SWY_ERR_PLUGIN_RATE_LIMITED']);
+  // error("…") has no code
+  assert.equal(thrown(await instance('return { on_request = function(req) error("no") end }')).code, 'SWY_ERR_PLUGIN_REJECTED');
+});
+
 test('a runtime error is a LuaPluginError (a bug), not a rejection, and names the file and line', async () => {
   const hooks = await instance('return { on_request = function(req)\n  local x = nil\n  return x.field\nend }');
   assert.throws(() => hooks.onRequest!(fakePluginContext(), chat('x')), (error: unknown) => {
@@ -296,6 +322,128 @@ test('an infinite loop is interrupted within its budget, even when the script ca
 
   const counted = await instance('return { on_request = function(req) local n = 0; while true do n = n + 1 end end }', {}, { requestBudgetMs: 60_000, instructionLimit: 100_000 });
   assert.throws(() => counted.onRequest!(fakePluginContext(), chat('x')), /100000 instructions/);
+});
+
+test('memory_limit_mb: a hook that needs more fails with a memory error, and the state is rebuilt from the file', async () => {
+  const hooks = await instance(`
+    local kept = {}
+    calls = 0
+    return { on_request = function(req)
+      calls = calls + 1
+      if req.model == "big" then local s = string.rep("x", 4 * 1024 * 1024) end
+      if req.model == "leak" then for i = 1, 1e9 do kept[#kept + 1] = string.rep("y", 1000) .. i end end
+      if req.model == "caught" then local ok, err = pcall(string.rep, "x", 4 * 1024 * 1024); req.model = tostring(ok) .. ":" .. err; return req end
+      req.model = "calls=" .. calls .. " kb<limit=" .. tostring(collectgarbage("count") < 2048)
+      return req
+    end }`, {}, { memoryLimitMb: 2, requestBudgetMs: 10_000 });
+  const ask = (model: string): string => {
+    const request = chat('x');
+    request.model = model;
+    hooks.onRequest!(fakePluginContext(), request);
+    return request.model;
+  };
+  assert.equal(ask('count'), 'calls=1 kb<limit=true');
+  assert.equal(ask('count'), 'calls=2 kb<limit=true');
+  for (const model of ['big', 'leak']) {
+    assert.throws(() => ask(model), (error: unknown) => {
+      assert.ok(error instanceof PluginMemoryError, String(error));
+      assert.equal(error.code, 'memory', 'the host counts it as kind="memory" and applies on_error');
+      assert.match(error.message, /ran out of memory \(limit 2 MB\); its state is rebuilt/);
+      return true;
+    });
+    // a fresh state: the file's top-level code ran again (calls starts over), and it is small again
+    assert.equal(ask('count'), 'calls=1 kb<limit=true', `after ${model}`);
+  }
+  // a script that catches the refusal goes on with the same state
+  assert.equal(ask('caught'), 'false:not enough memory');
+  assert.equal(ask('count'), 'calls=3 kb<limit=true');
+
+  // the other states of the process are unharmed, and 0 turns the limit off
+  const unlimited = await instance('return { on_request = function(req) req.model = tostring(#string.rep("x", 4 * 1024 * 1024)) return req end }', {}, { memoryLimitMb: 0 });
+  const request = chat('x');
+  unlimited.onRequest!(fakePluginContext(), request);
+  assert.equal(request.model, String(4 * 1024 * 1024));
+});
+
+test('memory_limit_mb: a state that cannot be rebuilt fails every call, saying why', async () => {
+  const dir = pluginFolder('local lib = require("lib")\nreturn { on_request = function(req) if req.model == "big" then local s = string.rep("x", 4 * 1024 * 1024) end end }', { 'lib.lua': 'return {}' });
+  const hooks = await (await loadLuaPlugin(dir, { memoryLimitMb: 2 })).setup!({}, { dir: '', log: () => {} });
+  // the module the top-level code requires is gone: the fresh state's set-up fails
+  rmSync(join(dir, 'lib.lua'));
+  const big = chat('x');
+  big.model = 'big';
+  assert.throws(() => hooks.onRequest!(fakePluginContext(), big), PluginMemoryError);
+  assert.throws(() => hooks.onRequest!(fakePluginContext(), chat('x')), (error: unknown) => {
+    assert.ok(error instanceof LuaPluginError);
+    assert.match(error.message, /ran out of memory and could not be rebuilt \(.*module "lib" not found.*\); it fails until it is reloaded/);
+    return true;
+  });
+  await hooks.dispose!();
+});
+
+test('memory_limit_mb: top-level code past the limit fails the load, naming the setting', async () => {
+  const dir = pluginFolder('big = string.rep("x", 4 * 1024 * 1024)\nreturn { on_request = function(req) end }');
+  const definition = await loadLuaPlugin(dir, { memoryLimitMb: 2 });
+  await assert.rejects(async () => definition.setup!({}, { dir: '', log: () => {} }), (error: unknown) => {
+    assert.ok(error instanceof LuaPluginLoadError);
+    assert.match(error.message, /handler\.lua: the top-level code ran out of memory \(limit 2 MB; memory_limit_mb\)/);
+    return true;
+  });
+});
+
+test('ctx.state is one table per request, the same in each of its hooks, and let go when the request ends', async () => {
+  const hooks = await instance(`return {
+    on_request = function(req, ctx) ctx.state.seen = (ctx.state.seen or 0) + 1; ctx.state.model = req.model end,
+    on_stream_event = function(part, ctx)
+      if part.type == "text-delta" then part.delta = ctx.state.model .. "#" .. ctx.state.seen; return part end
+    end,
+    on_complete = function(summary, ctx) switchyard.log(ctx.request_id .. " " .. tostring(ctx.state.model) .. " " .. ctx.surface) end,
+  }`);
+  assert.equal(typeof hooks.requestEnded, 'function', 'offered because a hook takes ctx');
+  const first = fakePluginContext();
+  const second = fakePluginContext();
+  hooks.onRequest!(first, chat('x'));
+  hooks.onRequest!(first, { ...chat('x'), model: 'other' });
+  hooks.onRequest!(second, chat('x'));
+  const delta = (ctx: ReturnType<typeof fakePluginContext>) => (hooks.onStreamEvent!(ctx, { type: 'text-delta', index: 0, delta: '' }) as { delta: string }).delta;
+  assert.equal(delta(first), 'other#2');
+  assert.equal(delta(second), 'gpt-test#1', 'each request has its own table');
+  await hooks.onComplete!(first, {} as CompletionSummary);
+  assert.deepEqual(hooks.logged, ['req-test other openai-chat']);
+  hooks.requestEnded!(first);
+  hooks.onRequest!(first, chat('x'));
+  assert.equal(delta(first), 'gpt-test#1', 'a new table once the request ended');
+
+  const noContext = await instance('return { on_request = function(req) end }');
+  assert.equal(noContext.requestEnded, undefined, 'nothing to let go when no hook takes ctx');
+});
+
+test('on_error sees the error and may replace its status and message (the code stays)', async () => {
+  const hooks = await instance(`return { on_error = function(err, ctx)
+    if err.code == "SWY_ERR_PLUGIN_REJECTED" then return nil end
+    return { status = 503, message = "try later (" .. err.status .. " " .. err.message .. ") for " .. ctx.request_id }
+  end }`);
+  const error = { status: 502, code: 'SWY_ERR_UPSTREAM_STATUS', message: 'bad gateway' };
+  assert.deepEqual(hooks.onError!(fakePluginContext(), error), { status: 503, code: 'SWY_ERR_UPSTREAM_STATUS', message: 'try later (502 bad gateway) for req-test' });
+  assert.equal(hooks.onError!(fakePluginContext(), { status: 403, code: 'SWY_ERR_PLUGIN_REJECTED', message: 'no' }), undefined);
+});
+
+test('on_attempt sees the attempt and may set headers by returning it; nil changes nothing', async () => {
+  const hooks = await instance(`return { on_attempt = function(attempt)
+    if attempt.attempt > 1 then attempt.headers["x-ignored"] = "in place" return nil end
+    if attempt.provider == "blocked" then return { reject = { status = 403, message = "not this provider", code = "provider_blocked" } } end
+    attempt.headers["X-Team"] = "search"
+    attempt.headers["x-model"] = attempt.provider .. "/" .. attempt.model .. "/" .. attempt.dialect
+    return attempt
+  end }`);
+  const attempt = (provider: string, number: number): AttemptInfo => ({ provider, model: 'm1', attempt: number, dialect: 'openai', headers: { 'x-existing': 'kept' } });
+  const first = attempt('up', 1);
+  hooks.onAttempt!(fakePluginContext(), first);
+  assert.deepEqual(first.headers, { 'x-existing': 'kept', 'x-team': 'search', 'x-model': 'up/m1/openai' });
+  const second = attempt('up', 2);
+  hooks.onAttempt!(fakePluginContext(), second);
+  assert.deepEqual(second.headers, { 'x-existing': 'kept' });
+  assert.throws(() => hooks.onAttempt!(fakePluginContext(), attempt('blocked', 1)), (error: unknown) => rejection(error).code === 'SWY_ERR_PLUGIN_PROVIDER_BLOCKED');
 });
 
 test('a syntax error fails the load with the file and the line', async () => {

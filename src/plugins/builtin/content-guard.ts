@@ -6,11 +6,12 @@
 // nothing after it is sent. Every list is compiled at setup; a delta costs one scan of the window
 // (the held text and as much sent text before it) per list.
 import { Type, type Static } from '@sinclair/typebox';
-import type { ErrorInfo } from '../../canonical/errors.ts';
+import { ErrorCode, type ErrorInfo } from '../../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, PluginContext, PluginDefinition, PluginInstance, StreamPart } from '../api.ts';
 import { visitPromptText } from './prompt-text.ts';
 
-export const CONTENT_BLOCKED_CODE = 'SWY_ERR_PLUGIN_CONTENT_BLOCKED';
+/** Every refusal of content-guard, prompt or answer, streamed or not. */
+export const CONTENT_BLOCKED_CODE = ErrorCode.pluginContentBlocked;
 const DEFAULT_HOLD_BACK_CHARS = 64;
 
 export const ContentGuardConfigSchema = Type.Object({
@@ -125,7 +126,7 @@ export const contentGuard: PluginDefinition<ContentGuardConfig> = {
       instance.onRequest = (ctx, request: CanonicalRequest) => {
         visitPromptText(request, (text) => {
           const list = denyList.find(text, true);
-          if (list !== undefined) throw ctx.reject(400, `The request was refused by content-guard: its prompt matches the deny-list \`${list}\`.`);
+          if (list !== undefined) throw ctx.reject(400, `The request was refused by content-guard: its prompt matches the deny-list \`${list}\`.`, CONTENT_BLOCKED_CODE);
           return text;
         });
       };
@@ -137,7 +138,7 @@ export const contentGuard: PluginDefinition<ContentGuardConfig> = {
           const list = denyList.find(part.text, true);
           if (list !== undefined) {
             ctx.log('content-guard: answer blocked', { list });
-            throw ctx.reject(400, blockedMessage(list));
+            throw ctx.reject(400, blockedMessage(list), CONTENT_BLOCKED_CODE);
           }
         }
       };

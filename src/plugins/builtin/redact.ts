@@ -4,6 +4,7 @@
 // are joined into one regular expression compiled at setup, so each text is scanned once (email
 // addresses apart, found from each `@`); a text with nothing to find is kept as it was. Values found never reach a log or an error message.
 import { Type, type Static } from '@sinclair/typebox';
+import { ErrorCode } from '../../canonical/errors.ts';
 import type { CanonicalRequest, PluginDefinition, PluginInstance } from '../api.ts';
 import { visitPromptText } from './prompt-text.ts';
 
@@ -187,7 +188,7 @@ export const redact: PluginDefinition<RedactConfig> = {
         });
         if (found.size === 0) return;
         if (mode === 'block') {
-          throw ctx.reject(400, `The request was refused because its prompt contains sensitive data (${describeFindings(found)}). Remove it and send the request again.`);
+          throw ctx.reject(400, `The request was refused because its prompt contains sensitive data (${describeFindings(found)}). Remove it and send the request again.`, ErrorCode.pluginSensitiveData);
         }
         ctx.log('redact: sensitive data in the prompt', { findings: Object.fromEntries(found) });
       },

@@ -7,16 +7,16 @@ import { basename, dirname, join } from 'node:path';
 import type { CanonicalRequest } from '../../canonical/request.ts';
 import type { CanonicalResponse } from '../../canonical/response.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
-import type { CompletionSummary, PluginContext, PluginDefinition, PluginHost, PluginInstance } from '../api.ts';
-import { LUA_OK, LuaType, luaRuntime, type LuaRuntime } from './lua-runtime.ts';
-import { LuaPluginError, LuaPluginLoadError, PluginTimeoutError } from './lua-errors.ts';
-import { LuaSandbox, type CallFailure, type LuaHook } from './lua-sandbox.ts';
-import { RequestView, ViewTracker, pushContext, pushRequestView, pushResponseView, pushStreamPartView, pushSummary, readRequestView, readResponseView, readStreamResult } from './lua-views.ts';
+import type { AttemptInfo, CompletionSummary, PluginContext, PluginDefinition, PluginErrorInfo, PluginHost, PluginInstance } from '../api.ts';
+import { LUA_OK, LUA_REGISTRYINDEX, LuaType, luaRuntime, type LuaRuntime } from './lua-runtime.ts';
+import { LuaPluginError, LuaPluginLoadError, PluginMemoryError, PluginTimeoutError } from './lua-errors.ts';
+import { LuaSandbox, type CallFailure, type HookName, type LuaHook } from './lua-sandbox.ts';
+import { RequestView, ViewTracker, pushAttempt, pushContext, pushErrorInfo, pushRequestView, pushResponseView, pushStreamPartView, pushSummary, readAttemptHeaders, readErrorResult, readRequestView, readResponseView, readStreamResult } from './lua-views.ts';
 
-export { LuaPluginError, LuaPluginLoadError, PluginTimeoutError };
+export { LuaPluginError, LuaPluginLoadError, PluginMemoryError, PluginTimeoutError };
 
 export interface LuaPluginOptions {
-  /** Time budget of on_request, on_response and on_complete, ms (default 50). */
+  /** Time budget of on_request, on_attempt, on_response, on_error and on_complete, ms (default 50). */
   requestBudgetMs?: number;
   /** Time budget of on_stream_event, ms (default 1). */
   streamBudgetMs?: number;
@@ -26,9 +26,11 @@ export interface LuaPluginOptions {
   loadBudgetMs?: number;
   /** Entries of each instance's `switchyard.cache` (default 1000). */
   cacheEntries?: number;
+  /** Most memory each instance's Lua state may hold, MB (default 64); 0: no limit (no allocation counting). */
+  memoryLimitMb?: number;
 }
 
-const DEFAULTS = { requestBudgetMs: 50, streamBudgetMs: 1, instructionLimit: 10_000_000, loadBudgetMs: 1000, cacheEntries: 1000 };
+const DEFAULTS = { requestBudgetMs: 50, streamBudgetMs: 1, instructionLimit: 10_000_000, loadBudgetMs: 1000, cacheEntries: 1000, memoryLimitMb: 64 };
 
 /** Where a plugin's code is: the folder `require` stays in, and the entry file. */
 function locate(path: string): { dir: string; file: string; name: string } {
@@ -63,7 +65,16 @@ export async function loadLuaPlugin(path: string, options: LuaPluginOptions = {}
   const { dir, file, name } = locate(path);
   const source = readFileSync(file, 'utf8');
   const runtime = await luaRuntime();
-  const probe = new LuaSandbox(runtime, { dir, file, log: () => {}, cacheEntries: 1, instructionLimit: settings.instructionLimit, loadBudgetMs: settings.loadBudgetMs });
+  const sandboxOptions = (log: (message: string) => void, cacheEntries: number) => ({
+    dir,
+    file,
+    log,
+    cacheEntries,
+    instructionLimit: settings.instructionLimit,
+    loadBudgetMs: settings.loadBudgetMs,
+    memoryLimitBytes: Math.round(settings.memoryLimitMb * 1024 * 1024),
+  });
+  const probe = new LuaSandbox(runtime, { ...sandboxOptions(() => {}, 1), memoryLimitBytes: 0 });
   try {
     probe.compile(source);
   } finally {
@@ -72,21 +83,18 @@ export async function loadLuaPlugin(path: string, options: LuaPluginOptions = {}
   return {
     name,
     setup(config: unknown, host: PluginHost): PluginInstance {
-      const sandbox = new LuaSandbox(runtime, {
-        dir,
-        file,
-        log: (message) => host.log(message),
-        cacheEntries: settings.cacheEntries,
-        instructionLimit: settings.instructionLimit,
-        loadBudgetMs: settings.loadBudgetMs,
-      });
-      try {
-        sandbox.load(source, config, name);
-      } catch (error) {
-        sandbox.close();
-        throw error;
-      }
-      return new LuaPluginInstance(runtime, sandbox, settings).hooks();
+      // a fresh state, with the file's top-level code run: at setup, and again when a state ran out of memory
+      const create = (): LuaSandbox => {
+        const sandbox = new LuaSandbox(runtime, sandboxOptions((message) => host.log(message), settings.cacheEntries));
+        try {
+          sandbox.load(source, config, name);
+        } catch (error) {
+          sandbox.close();
+          throw error;
+        }
+        return sandbox;
+      };
+      return new LuaPluginInstance(runtime, create(), create, settings).hooks();
     },
   };
 }
@@ -95,17 +103,35 @@ function definedOnly(options: LuaPluginOptions): Partial<typeof DEFAULTS> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** The hooks of one configured instance, calling into its Lua state. */
+/**
+ * The hooks of one configured instance, calling into its Lua state. A call that runs out of the
+ * state's memory fails (the plugin's on_error decides) and the state is replaced by a fresh one
+ * with the file's top-level code run again: what the script kept in globals or in its cache is
+ * gone, as after a reload. A state that cannot be rebuilt fails every call until the plugin is
+ * reloaded.
+ */
 class LuaPluginInstance {
   private readonly runtime: LuaRuntime;
-  private readonly sandbox: LuaSandbox;
+  private readonly create: () => LuaSandbox;
   private readonly settings: typeof DEFAULTS;
-  private readonly tracker: ViewTracker;
-  private readonly view: RequestView;
+  private sandbox: LuaSandbox;
+  private tracker: ViewTracker;
+  private view: RequestView;
+  /**
+   * Each request's `ctx` table (with its `state`), made on the request's first call of a hook that
+   * takes ctx and passed to the others: its registry reference in the current state, by the
+   * request's context.
+   */
+  private contexts = new WeakMap<PluginContext, number>();
+  /** The last call ran out of memory: the state is replaced once that call has cleaned up. */
+  private exhausted = false;
+  /** Why the state could not be rebuilt (every call then fails with it). */
+  private broken: string | undefined;
 
-  constructor(runtime: LuaRuntime, sandbox: LuaSandbox, settings: typeof DEFAULTS) {
+  constructor(runtime: LuaRuntime, sandbox: LuaSandbox, create: () => LuaSandbox, settings: typeof DEFAULTS) {
     this.runtime = runtime;
     this.sandbox = sandbox;
+    this.create = create;
     this.settings = settings;
     this.tracker = new ViewTracker(runtime);
     this.view = new RequestView(this.tracker);
@@ -115,15 +141,21 @@ class LuaPluginInstance {
   hooks(): PluginInstance {
     const instance: PluginInstance = { dispose: () => this.sandbox.close() };
     const { hooks } = this.sandbox;
-    const onRequest = hooks.get('on_request');
-    if (onRequest !== undefined) instance.onRequest = (ctx, request) => this.onRequest(onRequest, ctx, request);
-    const onResponse = hooks.get('on_response');
-    if (onResponse !== undefined) instance.onResponse = (ctx, response) => this.onResponse(onResponse, ctx, response);
-    const onStreamEvent = hooks.get('on_stream_event');
-    if (onStreamEvent !== undefined) instance.onStreamEvent = (ctx, part) => this.onStreamEvent(onStreamEvent, ctx, part);
-    const onComplete = hooks.get('on_complete');
-    if (onComplete !== undefined) instance.onComplete = (ctx, summary) => this.onComplete(onComplete, ctx, summary);
+    if (hooks.has('on_request')) instance.onRequest = (ctx, request) => this.onRequest(ctx, request);
+    if (hooks.has('on_attempt')) instance.onAttempt = (ctx, attempt) => this.onAttempt(ctx, attempt);
+    if (hooks.has('on_response')) instance.onResponse = (ctx, response) => this.onResponse(ctx, response);
+    if (hooks.has('on_stream_event')) instance.onStreamEvent = (ctx, part) => this.onStreamEvent(ctx, part);
+    if (hooks.has('on_error')) instance.onError = (ctx, error) => this.onError(ctx, error);
+    if (hooks.has('on_complete')) instance.onComplete = (ctx, summary) => this.onComplete(ctx, summary);
+    // only a hook that takes ctx has a ctx table kept for the request, to be let go when it ends
+    if ([...hooks.values()].some((hook) => hook.wantsContext)) instance.requestEnded = (ctx) => this.requestEnded(ctx);
     return instance;
+  }
+
+  /** The hook to call, or undefined when the state no longer has it; throws when the state could not be rebuilt. */
+  private hook(name: HookName): LuaHook | undefined {
+    if (this.broken !== undefined) throw new LuaPluginError(this.broken);
+    return this.sandbox.hooks.get(name);
   }
 
   /**
@@ -138,11 +170,11 @@ class LuaPluginInstance {
     api.lua_pushvalue(L, 1);
     args++;
     if (hook.wantsContext) {
-      pushContext(runtime, L, ctx);
+      api.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.contextRef(ctx)));
       args++;
     }
     sandbox.start(budgetMs);
-    const status = api.lua_pcallk(L, args, 1, 0, 0, 0);
+    const status = sandbox.protectedCall(args, 1);
     if (status !== LUA_OK) throw this.toError(ctx, sandbox.failure(status, budgetMs), budgetMs);
   }
 
@@ -150,11 +182,49 @@ class LuaPluginInstance {
     switch (failure.kind) {
       case 'timeout':
         return new PluginTimeoutError(failure.message, budgetMs);
+      case 'memory':
+        this.exhausted = true;
+        return new PluginMemoryError(`${failure.message}; its state is rebuilt`);
       case 'reject':
-        return ctx.reject(failure.status, failure.message);
+        return ctx.reject(failure.status, failure.message, failure.code);
       case 'error':
         return new LuaPluginError(failure.message);
     }
+  }
+
+  /** After a call has cleaned its stack: a state that ran out of memory is replaced. */
+  private settled(): void {
+    if (!this.exhausted) return;
+    this.exhausted = false;
+    this.sandbox.close();
+    // the old state's ctx tables went with it; a request in flight gets a new one (its state empty)
+    this.contexts = new WeakMap();
+    try {
+      this.sandbox = this.create();
+      this.tracker = new ViewTracker(this.runtime);
+      this.view = new RequestView(this.tracker);
+    } catch (error) {
+      this.broken = `Lua plugin ${this.sandbox.name}: its state ran out of memory and could not be rebuilt (${(error as Error).message}); it fails until it is reloaded`;
+    }
+  }
+
+  /** The registry reference of the request's `ctx` table. */
+  private contextRef(ctx: PluginContext): number {
+    let ref = this.contexts.get(ctx);
+    if (ref === undefined) {
+      pushContext(this.runtime, this.sandbox.L, ctx);
+      ref = this.runtime.api.luaL_ref(this.sandbox.L, LUA_REGISTRYINDEX);
+      this.contexts.set(ctx, ref);
+    }
+    return ref;
+  }
+
+  private requestEnded(ctx: PluginContext): void {
+    const ref = this.contexts.get(ctx);
+    if (ref === undefined) return;
+    this.contexts.delete(ctx);
+    // after a reload the instance is disposed: its state, and every table in it, is gone already
+    if (this.broken === undefined && !this.sandbox.isClosed) this.runtime.api.luaL_unref(this.sandbox.L, LUA_REGISTRYINDEX, ref);
   }
 
   /** Throws the rejection when the table a hook returned (at index 2) is `{ reject = { … } }`. */
@@ -170,7 +240,9 @@ class LuaPluginInstance {
     if (rejection !== undefined) throw this.toError(ctx, rejection, 0);
   }
 
-  private onRequest(hook: LuaHook, ctx: PluginContext, request: CanonicalRequest): undefined {
+  private onRequest(ctx: PluginContext, request: CanonicalRequest): undefined {
+    const hook = this.hook('on_request');
+    if (hook === undefined) return undefined;
     const { runtime, sandbox, view } = this;
     const api = runtime.api;
     const L = sandbox.L;
@@ -194,10 +266,33 @@ class LuaPluginInstance {
       sandbox.viewPointer = 0;
       this.tracker.release(L);
       api.lua_settop(L, 0);
+      this.settled();
     }
   }
 
-  private onResponse(hook: LuaHook, ctx: PluginContext, response: CanonicalResponse): undefined {
+  private onAttempt(ctx: PluginContext, attempt: AttemptInfo): void {
+    const hook = this.hook('on_attempt');
+    if (hook === undefined) return;
+    const { runtime, sandbox } = this;
+    const api = runtime.api;
+    const L = sandbox.L;
+    pushAttempt(runtime, L, attempt);
+    try {
+      this.call(hook, ctx, this.settings.requestBudgetMs);
+      const type = api.lua_type(L, 2);
+      if (type === LuaType.Nil) return;
+      if (type !== LuaType.Table) throw new LuaPluginError(`Lua plugin ${sandbox.name}: on_attempt must return nil, the attempt table or { reject = { status, message } }`);
+      this.rejectIfAsked(ctx);
+      readAttemptHeaders(runtime, L, 2, attempt.headers);
+    } finally {
+      api.lua_settop(L, 0);
+      this.settled();
+    }
+  }
+
+  private onResponse(ctx: PluginContext, response: CanonicalResponse): undefined {
+    const hook = this.hook('on_response');
+    if (hook === undefined) return undefined;
     const { runtime, sandbox } = this;
     const api = runtime.api;
     const L = sandbox.L;
@@ -213,10 +308,13 @@ class LuaPluginInstance {
     } finally {
       this.tracker.release(L);
       api.lua_settop(L, 0);
+      this.settled();
     }
   }
 
-  private onStreamEvent(hook: LuaHook, ctx: PluginContext, part: StreamPart): StreamPart | StreamPart[] | null | undefined {
+  private onStreamEvent(ctx: PluginContext, part: StreamPart): StreamPart | StreamPart[] | null | undefined {
+    const hook = this.hook('on_stream_event');
+    if (hook === undefined) return undefined;
     const { runtime, sandbox } = this;
     const L = sandbox.L;
     pushStreamPartView(runtime, L, part);
@@ -226,16 +324,35 @@ class LuaPluginInstance {
       return readStreamResult(runtime, L, 2, 1, part);
     } finally {
       runtime.api.lua_settop(L, 0);
+      this.settled();
     }
   }
 
-  private onComplete(hook: LuaHook, ctx: PluginContext, summary: CompletionSummary): void {
+  private onError(ctx: PluginContext, error: PluginErrorInfo): PluginErrorInfo | undefined {
+    const hook = this.hook('on_error');
+    if (hook === undefined) return undefined;
+    const { runtime, sandbox } = this;
+    const L = sandbox.L;
+    pushErrorInfo(runtime, L, error);
+    try {
+      this.call(hook, ctx, this.settings.requestBudgetMs);
+      return readErrorResult(runtime, L, 2, error);
+    } finally {
+      runtime.api.lua_settop(L, 0);
+      this.settled();
+    }
+  }
+
+  private onComplete(ctx: PluginContext, summary: CompletionSummary): void {
+    const hook = this.hook('on_complete');
+    if (hook === undefined) return;
     const { runtime, sandbox } = this;
     pushSummary(runtime, sandbox.L, summary);
     try {
       this.call(hook, ctx, this.settings.requestBudgetMs);
     } finally {
       runtime.api.lua_settop(sandbox.L, 0);
+      this.settled();
     }
   }
 }

@@ -13,6 +13,15 @@ export class PluginTimeoutError extends Error {
   }
 }
 
+/** A hook ran out of the state's memory (`memory_limit_mb`); the instance rebuilds its state. */
+export class PluginMemoryError extends Error {
+  readonly code = 'memory';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginMemoryError';
+  }
+}
+
 /** A Lua runtime error in a hook (a bug: indexing nil, a bad argument, `assert`), or a value the host cannot take. */
 export class LuaPluginError extends Error {
   readonly code = 'lua_error';

@@ -42,6 +42,7 @@ export interface LuaExports {
   lua_error(L: number): number;
   lua_close(L: number): void;
   luaL_newstate(): number;
+  lua_newstate(allocator: number, userData: number): number;
   luaL_openlibs(L: number): void;
   luaL_loadbufferx(L: number, buffer: number, size: number, name: number, mode: number): number;
   luaL_ref(L: number, table: number): number;
@@ -49,6 +50,7 @@ export interface LuaExports {
   luaL_where(L: number, level: number): void;
   lua_concat(L: number, count: number): void;
   malloc(size: number): number;
+  realloc(pointer: number, size: number): number;
   free(pointer: number): void;
 }
 
@@ -57,8 +59,8 @@ const EXPORT_NAMES = [
   'lua_pushboolean', 'lua_pushcclosure', 'lua_createtable', 'lua_setfield', 'lua_getfield', 'lua_rawgeti', 'lua_rawseti',
   'lua_rawget', 'lua_rawset', 'lua_rawequal', 'lua_rawlen', 'lua_type', 'lua_tolstring', 'lua_tonumberx', 'lua_toboolean',
   'lua_topointer', 'lua_next', 'lua_pcallk', 'lua_setmetatable', 'lua_setglobal', 'lua_getglobal', 'lua_sethook',
-  'lua_getlocal', 'lua_error', 'lua_close', 'luaL_newstate', 'luaL_openlibs', 'luaL_loadbufferx', 'luaL_ref', 'luaL_unref',
-  'luaL_where', 'lua_concat', 'malloc', 'free',
+  'lua_getlocal', 'lua_error', 'lua_close', 'luaL_newstate', 'lua_newstate', 'luaL_openlibs', 'luaL_loadbufferx', 'luaL_ref', 'luaL_unref',
+  'luaL_where', 'lua_concat', 'malloc', 'realloc', 'free',
 ] as const satisfies readonly (keyof LuaExports)[];
 
 export const LUA_REGISTRYINDEX = -1_000_000 - 1000;

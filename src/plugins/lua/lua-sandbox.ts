@@ -1,5 +1,14 @@
 // One Lua plugin instance: its own lua_State, sandboxed (lua-prelude.ts), with the host table,
-// an instruction-count hook that enforces the call's budget, and the calls of its hooks.
+// an instruction-count hook that enforces the call's budget, an allocator that enforces its memory
+// limit, and the calls of its hooks.
+//
+// Memory. The state allocates through a JavaScript allocator (lua_newstate) that counts its bytes
+// and, while the plugin's own code runs (a protected call), refuses to grow past the limit: Lua
+// then collects garbage and, if that is not enough, raises "not enough memory" (LUA_ERRMEM), which
+// the call reports as a memory failure. Outside protected calls (the host building a request view)
+// nothing is refused: an allocation failure there would abort the whole WebAssembly instance, and
+// what the host pushes is bounded by the request. Every allocation is a call from WebAssembly into
+// JavaScript; bench/micro/lua-hook.ts measures what that costs (docs/plugins-lua.md).
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaRuntime } from './lua-runtime.ts';
@@ -9,7 +18,7 @@ import { LUA_PRELUDE } from './lua-prelude.ts';
 import { pushValue, readValue } from './lua-values.ts';
 import { LAZY_REQUEST_FIELDS, pushRequestField, type RequestView } from './lua-views.ts';
 
-export const HOOK_NAMES = ['on_request', 'on_response', 'on_stream_event', 'on_complete'] as const;
+export const HOOK_NAMES = ['on_request', 'on_attempt', 'on_response', 'on_stream_event', 'on_error', 'on_complete'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /** A hook function of the script: its registry reference and how it wants to be called. */
@@ -32,6 +41,8 @@ export interface SandboxOptions {
   instructionLimit: number;
   /** Budget for running the file's top-level code, ms. */
   loadBudgetMs: number;
+  /** Most bytes the state may hold while the plugin's code runs (0: no limit, Lua's own allocator). */
+  memoryLimitBytes: number;
 }
 
 /** Instructions between two checks of the budget. */
@@ -43,7 +54,8 @@ export const DEFAULT_REJECT_STATUS = 403;
 /** How a failed call ended, for the caller to turn into the right error. */
 export type CallFailure =
   | { kind: 'timeout'; message: string }
-  | { kind: 'reject'; status: number; message: string }
+  | { kind: 'memory'; message: string }
+  | { kind: 'reject'; status: number; message: string; code: string | undefined }
   | { kind: 'error'; message: string };
 
 export class LuaSandbox {
@@ -66,13 +78,27 @@ export class LuaSandbox {
   private scriptError: string | undefined;
   private scriptErrorMessage = '';
   private closed = false;
+  /** Bytes the state holds now (counted only with a memory limit). */
+  memoryUsed = 0;
+  /** The plugin's code is running: allocations past the limit are refused. */
+  private enforcing = false;
+  /** An allocation was refused during the current call. */
+  private outOfMemory = false;
 
   constructor(runtime: LuaRuntime, options: SandboxOptions) {
     this.runtime = runtime;
     this.options = options;
     this.cache = new LuaPluginCache(options.cacheEntries);
-    this.L = runtime.api.luaL_newstate();
-    if (this.L === 0) throw new LuaPluginLoadError('Lua could not create a state (out of memory)', options.file);
+    if (options.memoryLimitBytes > 0) {
+      const allocator = this.register((_userData: number, pointer: number, oldSize: number, newSize: number) => this.allocate(pointer, oldSize, newSize), 'iiiii');
+      this.L = runtime.api.lua_newstate(allocator, 0);
+    } else {
+      this.L = runtime.api.luaL_newstate();
+    }
+    if (this.L === 0) {
+      for (const pointer of this.functions) runtime.module.removeFunction(pointer);
+      throw new LuaPluginLoadError('Lua could not create a state (out of memory)', options.file);
+    }
     runtime.api.luaL_openlibs(this.L);
     const hook = this.register((L: number) => this.onCount(L), 'vii');
     runtime.api.lua_sethook(this.L, hook, LUA_MASKCOUNT, HOOK_INTERVAL);
@@ -94,7 +120,7 @@ export class LuaSandbox {
     if (runtime.loadText(L, LUA_PRELUDE, '=prelude') !== LUA_OK) throw new Error(`the Lua prelude does not compile: ${runtime.readString(L, -1)}`);
     this.pushHostFunctions();
     this.start(this.options.loadBudgetMs);
-    if (api.lua_pcallk(L, 1, 1, 0, 0, 0) !== LUA_OK) throw new Error(`the Lua prelude failed: ${this.readError()}`);
+    if (this.protectedCall(1, 1) !== LUA_OK) throw new Error(`the Lua prelude failed: ${this.readError()}`);
     this.viewMetatableRef = api.luaL_ref(L, LUA_REGISTRYINDEX);
     pushValue(runtime, L, config ?? {});
     api.lua_setglobal(L, runtime.key('config'));
@@ -103,7 +129,7 @@ export class LuaSandbox {
     const status = runtime.loadText(L, source, `@${chunk}`);
     if (status !== LUA_OK) throw this.loadError(status === LUA_ERRSYNTAX ? 'syntax error' : 'cannot load');
     this.start(this.options.loadBudgetMs);
-    if (api.lua_pcallk(L, 0, 1, 0, 0, 0) !== LUA_OK) throw this.loadError('error in top-level code');
+    if (this.protectedCall(0, 1) !== LUA_OK) throw this.loadError('error in top-level code');
     const returned = api.lua_type(L, -1);
     if (returned === LuaType.Table) {
       this.pluginRef = api.luaL_ref(L, LUA_REGISTRYINDEX);
@@ -149,7 +175,42 @@ export class LuaSandbox {
     this.deadline = performance.now() + budgetMs;
     this.instructions = 0;
     this.interrupted = false;
+    this.outOfMemory = false;
     this.scriptError = undefined;
+  }
+
+  /** lua_pcall of the function and arguments on the stack, under the budget `start` began and the memory limit. */
+  protectedCall(args: number, results: number): number {
+    this.enforcing = true;
+    try {
+      return this.runtime.api.lua_pcallk(this.L, args, results, 0, 0, 0);
+    } finally {
+      this.enforcing = false;
+    }
+  }
+
+  /**
+   * The state's lua_Alloc: `pointer` 0 is a new block (`oldSize` then only says its kind), `newSize`
+   * 0 frees. Growth past the limit while the plugin's code runs is refused (NULL): Lua collects
+   * garbage and tries once more before it raises LUA_ERRMEM. Shrinking never fails.
+   */
+  private allocate(pointer: number, oldSize: number, newSize: number): number {
+    const api = this.runtime.api;
+    if (newSize === 0) {
+      if (pointer !== 0) {
+        this.memoryUsed -= oldSize;
+        api.free(pointer);
+      }
+      return 0;
+    }
+    const growth = pointer === 0 ? newSize : newSize - oldSize;
+    if (growth > 0 && this.enforcing && this.memoryUsed + growth > this.options.memoryLimitBytes) {
+      this.outOfMemory = true;
+      return 0;
+    }
+    const block = api.realloc(pointer, newSize);
+    if (block !== 0) this.memoryUsed += growth;
+    return block;
   }
 
   /** The count hook: every HOOK_INTERVAL instructions, checks the budget; past it, interrupts. */
@@ -178,25 +239,26 @@ export class LuaSandbox {
       const limit = this.instructions > this.options.instructionLimit ? `${this.options.instructionLimit} instructions` : `${budgetMs} ms`;
       return { kind: 'timeout', message: `Lua plugin ${this.name} ran past its budget (${limit}) and was interrupted` };
     }
-    if (status === LUA_ERRMEM) return { kind: 'error', message: `Lua plugin ${this.name}: out of memory` };
+    // a refused allocation the script caught (pcall) and answered with another error counts too
+    if (status === LUA_ERRMEM || this.outOfMemory) return { kind: 'memory', message: `Lua plugin ${this.name} ran out of memory (${this.memoryLimitText()})` };
     const type = api.lua_type(L, -1);
     if (type === LuaType.Table) {
       // error({ status = 429, message = "…" }) or error({ reject = { … } }): only a script raises a table
       const rejection = this.readRejection(api.lua_gettop(L));
       if (rejection !== undefined) return rejection;
-      return { kind: 'reject', status: DEFAULT_REJECT_STATUS, message: 'rejected by plugin' };
+      return { kind: 'reject', status: DEFAULT_REJECT_STATUS, message: 'rejected by plugin', code: undefined };
     }
     if (type === LuaType.String) {
       const value = runtime.readString(L, -1);
       if (this.scriptError !== undefined && value === this.scriptError) {
-        return { kind: 'reject', status: DEFAULT_REJECT_STATUS, message: this.scriptErrorMessage };
+        return { kind: 'reject', status: DEFAULT_REJECT_STATUS, message: this.scriptErrorMessage, code: undefined };
       }
       return { kind: 'error', message: `Lua plugin ${this.name}: ${value}` };
     }
     return { kind: 'error', message: `Lua plugin ${this.name}: an error without a message (${type === LuaType.Nil ? 'nil' : 'a non-string value'})` };
   }
 
-  /** `{ reject = { status, message } }` or `{ status, message }` at `index`; undefined when it is neither. */
+  /** `{ reject = { status, message, code } }` or `{ status, message, code }` at `index`; undefined when it is neither. */
   readRejection(index: number): CallFailure | undefined {
     const { runtime, L } = this;
     const api = runtime.api;
@@ -207,10 +269,16 @@ export class LuaSandbox {
     const status = statusType === LuaType.Number ? runtime.readNumber(L, -1) : undefined;
     const messageType = runtime.getField(L, table, 'message');
     const message = messageType === LuaType.String ? runtime.readString(L, -1) : undefined;
+    // the host checks the code's shape (ctx.reject), as for a JS plugin
+    const code = runtime.getField(L, table, 'code') === LuaType.String ? runtime.readString(L, -1) : undefined;
     api.lua_settop(L, top);
     if (table === index && status === undefined && message === undefined) return undefined;
     const valid = status !== undefined && Number.isInteger(status) && status >= 400 && status <= 599;
-    return { kind: 'reject', status: valid ? status : DEFAULT_REJECT_STATUS, message: message ?? 'rejected by plugin' };
+    return { kind: 'reject', status: valid ? status : DEFAULT_REJECT_STATUS, message: message ?? 'rejected by plugin', code };
+  }
+
+  private memoryLimitText(): string {
+    return `limit ${Math.round(this.options.memoryLimitBytes / 1024 / 1024 * 10) / 10} MB`;
   }
 
   private readError(): string {
@@ -225,6 +293,10 @@ export class LuaSandbox {
       this.runtime.api.lua_settop(this.L, 0);
       return new LuaPluginLoadError(`${this.options.file}: the top-level code ran past its budget (${this.options.loadBudgetMs} ms) and was interrupted`, this.options.file);
     }
+    if (this.outOfMemory) {
+      this.runtime.api.lua_settop(this.L, 0);
+      return new LuaPluginLoadError(`${this.options.file}: the top-level code ran out of memory (${this.memoryLimitText()}; memory_limit_mb)`, this.options.file);
+    }
     const message = this.readError();
     // Lua's messages start with "chunk:line:"; the chunk is the path inside the plugin folder
     const match = /^([^:\n]+\.lua):(\d+): ([\s\S]*)$/.exec(message);
@@ -237,7 +309,7 @@ export class LuaSandbox {
   // ---- host functions --------------------------------------------------------------------------
 
   /** Registers a JavaScript function in the wasm table, removed again on close. */
-  private register(fn: (L: number) => number | void, signature: string): number {
+  private register(fn: (...args: number[]) => number | void, signature: string): number {
     const pointer = this.runtime.module.addFunction(fn as (...args: number[]) => number | void, signature);
     this.functions.push(pointer);
     return pointer;
@@ -396,6 +468,10 @@ export class LuaSandbox {
       return 1;
     }
     return `module "${name}" not found in the plugin folder`;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   close(): void {

@@ -12,7 +12,7 @@ import type { ContentPart, Message, Role, SamplingSettings, ToolDefinition, Cano
 import type { CanonicalResponse, FinishReason, ResponsePart } from '../../canonical/response.ts';
 import type { StreamPart } from '../../canonical/stream.ts';
 import type { Usage } from '../../canonical/usage.ts';
-import type { CompletionSummary, PluginContext } from '../api.ts';
+import type { AttemptInfo, CompletionSummary, PluginContext, PluginErrorInfo } from '../api.ts';
 import { LUA_REGISTRYINDEX, LuaType, type LuaRuntime } from './lua-runtime.ts';
 import { LuaPluginError } from './lua-errors.ts';
 import { pushValue, readValue } from './lua-values.ts';
@@ -662,13 +662,77 @@ export function pushSummary(runtime: LuaRuntime, L: number, summary: CompletionS
   if (summary.error !== undefined) pushValue(runtime, L, summary.error), runtime.setField(L, -2, 'error');
 }
 
-/** The optional second argument of a hook: what the request is, besides its body. */
+/**
+ * The optional second argument of a hook: what the request is, besides its body, and `state`, an
+ * empty table for the script. Made once per request (the caller keeps it for the request's hooks).
+ */
 export function pushContext(runtime: LuaRuntime, L: number, ctx: PluginContext): void {
-  runtime.api.lua_createtable(L, 0, 6);
+  const api = runtime.api;
+  api.lua_createtable(L, 0, 8);
   setString(runtime, L, 'request_id', ctx.requestId);
   setString(runtime, L, 'key_id', ctx.keyId);
   setString(runtime, L, 'model', ctx.model);
   setString(runtime, L, 'dialect', ctx.dialect);
+  setString(runtime, L, 'surface', ctx.surface);
   setString(runtime, L, 'path', ctx.path);
   setBoolean(runtime, L, 'stream', ctx.stream);
+  api.lua_createtable(L, 0, 0);
+  runtime.setField(L, -2, 'state');
+}
+
+// ---- attempt and error ---------------------------------------------------------------------------
+
+export function pushAttempt(runtime: LuaRuntime, L: number, attempt: AttemptInfo): void {
+  runtime.api.lua_createtable(L, 0, 5);
+  setString(runtime, L, 'provider', attempt.provider);
+  setString(runtime, L, 'model', attempt.model);
+  setString(runtime, L, 'dialect', attempt.dialect);
+  setNumber(runtime, L, 'attempt', attempt.attempt);
+  pushValue(runtime, L, attempt.headers);
+  runtime.setField(L, -2, 'headers');
+}
+
+/**
+ * The `headers` of the attempt table an on_attempt hook returned (at `index`), written into
+ * `headers`: a string value sets the header (names are case-insensitive). The plugin host keeps
+ * credentials and framing headers out, as for a JS hook.
+ */
+export function readAttemptHeaders(runtime: LuaRuntime, L: number, index: number, headers: Record<string, string>): void {
+  const api = runtime.api;
+  const type = field(runtime, L, index, 'headers');
+  if (type === LuaType.Nil) {
+    api.lua_settop(L, -2);
+    return;
+  }
+  if (type !== LuaType.Table) throw new LuaPluginError('on_attempt: attempt.headers must be a table of header names to values');
+  const table = api.lua_gettop(L);
+  api.lua_pushnil(L);
+  while (api.lua_next(L, table) !== 0) {
+    const valueType = api.lua_type(L, -1);
+    if (api.lua_type(L, -2) !== LuaType.String || (valueType !== LuaType.String && valueType !== LuaType.Number)) {
+      api.lua_settop(L, table - 1);
+      throw new LuaPluginError('on_attempt: attempt.headers must map header names (strings) to strings');
+    }
+    const value = valueType === LuaType.String ? runtime.readString(L, -1) : String(runtime.readNumber(L, -1));
+    headers[runtime.readString(L, -2).toLowerCase()] = value;
+    api.lua_settop(L, -2);
+  }
+  api.lua_settop(L, table - 1);
+}
+
+export function pushErrorInfo(runtime: LuaRuntime, L: number, error: PluginErrorInfo): void {
+  runtime.api.lua_createtable(L, 0, 3);
+  setNumber(runtime, L, 'status', error.status);
+  setString(runtime, L, 'code', error.code);
+  setString(runtime, L, 'message', error.message);
+}
+
+/** What an on_error hook returned (at `index`): nil keeps the error; a table's `status` and `message` replace it (the code stays). */
+export function readErrorResult(runtime: LuaRuntime, L: number, index: number, error: PluginErrorInfo): PluginErrorInfo | undefined {
+  const type = runtime.api.lua_type(L, index);
+  if (type === LuaType.Nil) return undefined;
+  if (type !== LuaType.Table) throw new LuaPluginError('on_error must return nil or a table { status, message }');
+  const status = numberField(runtime, L, index, 'status', 'error');
+  const message = stringField(runtime, L, index, 'message', 'error');
+  return { status: status ?? error.status, code: error.code, message: message ?? error.message };
 }

@@ -42,6 +42,16 @@ const openaiCodes: Record<string, string> = {
   [ErrorCode.pluginTimeout]: 'plugin_timeout',
 };
 
+const PLUGIN_CODE_PREFIX = 'SWY_ERR_PLUGIN_';
+
+/** OpenAI's `error.code`: the table's word, a plugin's own code as `plugin_<name>` (like `plugin_rejected`), else the code in lower case. */
+function openaiCode(code: string): string {
+  const mapped = openaiCodes[code];
+  if (mapped !== undefined) return mapped;
+  if (code.startsWith(PLUGIN_CODE_PREFIX)) return `plugin_${code.slice(PLUGIN_CODE_PREFIX.length).toLowerCase()}`;
+  return code.toLowerCase();
+}
+
 function errorType(status: number): string {
   if (status === 401) return 'invalid_request_error';
   if (status === 403) return 'permission_error';
@@ -55,7 +65,7 @@ export function openaiErrorObject(error: ErrorInfo): { message: string; type: st
     message: error.message,
     type: errorType(error.status),
     param: error.param ?? null,
-    code: openaiCodes[error.code] ?? error.code.toLowerCase(),
+    code: openaiCode(error.code),
   };
 }
 
