@@ -93,12 +93,12 @@ interface Stopped {
   stderr: string;
 }
 
-async function streamOnce(front: RoundRobinFront, alias: string): Promise<Outcome> {
+async function streamOnce(front: RoundRobinFront, alias: string, key: string): Promise<Outcome> {
   let response: Response;
   try {
     response = await fetch(`${front.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ model: alias, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
     });
   } catch (error) {
@@ -122,14 +122,6 @@ async function streamOnce(front: RoundRobinFront, alias: string): Promise<Outcom
   }
   if (text !== EXPECTED) return { status: 200, instance, problem: `text: ${text.slice(0, 200)}` };
   return { status: 200, instance };
-}
-
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
 }
 
 async function postgresRows(url: string, alias: string): Promise<{ rows: number; ok: number }> {
@@ -166,10 +158,14 @@ test('rolling restart: SIGTERM each of three instances in turn while 200 clients
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // this run's rows, in a database other runs write to as well
   const alias = `rolling-${randomBytes(6).toString('hex')}`;
+  // a key of the config: with `storage.url`, keys other tests made through the management API live
+  // in the same database, and then every caller needs one
+  const key = `sk-rolling-${randomBytes(12).toString('hex')}`;
   const configFile = join(dir, 'switchyard.yaml');
   writeFileSync(configFile, [
     `server: { drain_timeout_ms: ${DRAIN_TIMEOUT_MS} }`,
     'logging: { level: info, format: json }',
+    `auth: { keys: ["${key}"] }`,
     'providers:',
     `  - { name: mock, type: openai, base_url: "${mock.url}/v1", models: [mock-gpt] }`,
     'models:',
@@ -191,22 +187,35 @@ test('rolling restart: SIGTERM each of three instances in turn while 200 clients
   let stopping = false;
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
     await sleep((client * RAMP_MS) / CLIENTS);
-    do outcomes.push(await streamOnce(front, alias));
-    while (!stopping);
+    // a client whose stream failed stops: the failure is what the test reports
+    let outcome: Outcome;
+    do outcomes.push(outcome = await streamOnce(front, alias, key));
+    while (!stopping && outcome.problem === undefined);
   });
 
   const stops: (Stopped & { inFlight: number })[] = [];
+  const state = () => `front (sent/answered/active/failed/marked down): ${front.stats.map((stats) => `${stats.sent}/${stats.answered}/${stats.active}/${stats.failed}/${stats.markedDown}`).join(', ')}; ` +
+    `${outcomes.length} streams ended, problems: ${JSON.stringify(outcomes.filter((outcome) => outcome.problem !== undefined).slice(0, 3))}`;
+  /** Waits for `check`; fails at once when a stream has failed (the clients stop), or after `ms`. */
+  const until = async (check: () => boolean, what: () => string, ms = 60_000): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      const failed = outcomes.some((outcome) => outcome.problem !== undefined);
+      if (failed || Date.now() > deadline) assert.fail(`${failed ? 'a stream failed' : `not within ${ms} ms`}: ${what()}`);
+      await sleep(20);
+    }
+  };
   try {
     for (const instance of instances) {
       const stats = front.stats[instance.index]!;
       // SIGTERM while streams run through it
-      await until(() => stats.active >= 20, `streams in flight on instance ${instance.index + 1}`);
+      await until(() => stats.active >= 20, () => `streams in flight on instance ${instance.index + 1}; ${state()}`);
       const inFlight = stats.active;
       stops.push({ ...(await instance.stop()), inFlight });
       await instance.start();
       // the front has sent it streams again before the next one goes
       const answered = stats.answered;
-      await until(() => stats.answered >= answered + 20, `instance ${instance.index + 1} serving again`);
+      await until(() => stats.answered >= answered + 20, () => `instance ${instance.index + 1} serving again; ${state()}`);
     }
   } finally {
     stopping = true;
