@@ -57,7 +57,7 @@ function cleanWork(): void {
   mkdirSync(paths.work, { recursive: true });
   for (const name of readdirSync(paths.work)) {
     // Only what the harness itself generates: others keep scratch files here too.
-    if (/^(wrk-.*\.lua|client-body-.*\.json|switchyard.*\.(yaml|log|err)|(mock|portkey)\.(log|err)|nginx|plugins-bench(-state-.*)?)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
+    if (/^(wrk-.*\.lua|client-body-.*\.json|switchyard.*\.(yaml|log|err)|(mock|portkey|redis)\.(log|err)|nginx|plugins-bench(-state-.*)?|switchyard-state-(on|off)-state)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
   }
 }
 
