@@ -21,6 +21,7 @@ import { ladder } from './scenarios/ladder.ts';
 import { memory } from './scenarios/memory.ts';
 import { oneAtATime } from './scenarios/one-at-a-time.ts';
 import { plugins } from './scenarios/plugins.ts';
+import { redisState } from './scenarios/redis-state.ts';
 import { saturation } from './scenarios/saturation.ts';
 import { streaming } from './scenarios/streaming.ts';
 import { translation } from './scenarios/translation.ts';
@@ -29,8 +30,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const paths: Paths = { root, work: join(root, 'bench/.work'), node: join(root, 'node_modules/.bin/node') };
 const resultsDir = join(root, 'bench/results');
 const colors: Record<SystemId, string> = { direct: '#6b7280', nginx: '#16a34a', 'node-floor': '#0891b2', portkey: '#ea580c', switchyard: '#2563eb', 'switchyard-auto': '#7c3aed' };
-const runOrder = [1, 2, 3, 7, 4, 6, 8, 5];
-const scenarioFunctions: Record<number, (bench: Bench) => Promise<void>> = { 1: oneAtATime, 2: ladder, 3: saturation, 4: streaming, 5: memory, 6: translation, 7: agentBodies, 8: plugins };
+const runOrder = [1, 2, 3, 7, 4, 6, 8, 9, 5];
+const scenarioFunctions: Record<number, (bench: Bench) => Promise<void>> = { 1: oneAtATime, 2: ladder, 3: saturation, 4: streaming, 5: memory, 6: translation, 7: agentBodies, 8: plugins, 9: redisState };
 
 const startedAt = Date.now();
 function log(line: string): void {
@@ -56,7 +57,7 @@ function cleanWork(): void {
   mkdirSync(paths.work, { recursive: true });
   for (const name of readdirSync(paths.work)) {
     // Only what the harness itself generates: others keep scratch files here too.
-    if (/^(wrk-.*\.lua|client-body-.*\.json|switchyard.*\.(yaml|log|err)|(mock|portkey)\.(log|err)|nginx|plugins-bench(-state-.*)?)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
+    if (/^(wrk-.*\.lua|client-body-.*\.json|switchyard.*\.(yaml|log|err)|(mock|portkey|redis)\.(log|err)|nginx|plugins-bench(-state-.*)?|switchyard-state-(on|off)-state)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
   }
 }
 

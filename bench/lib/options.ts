@@ -29,6 +29,10 @@ export interface Settings {
   pluginRounds: number;
   pluginSeconds: number;
   pluginStreamsPerConnection: number;
+  /** Scenario 9 (Redis state on vs off): wrk connection counts, rounds (the two variants alternating), seconds per run. */
+  redisConnections: number[];
+  redisRounds: number;
+  redisSeconds: number;
 }
 
 export const quickSettings: Settings = {
@@ -41,6 +45,7 @@ export const quickSettings: Settings = {
   agentSizes: ['256 KB'], agentSeconds: 3, agentLatencySeconds: 3,
   startRuns: 3,
   pluginRounds: 2, pluginSeconds: 4, pluginStreamsPerConnection: 2,
+  redisConnections: [64], redisRounds: 2, redisSeconds: 4,
 };
 
 export const fullSettings: Settings = {
@@ -53,11 +58,12 @@ export const fullSettings: Settings = {
   agentSizes: ['64 KB', '256 KB', '1 MB'], agentSeconds: 4, agentLatencySeconds: 4,
   startRuns: 7,
   pluginRounds: 4, pluginSeconds: 8, pluginStreamsPerConnection: 4,
+  redisConnections: [64, 256], redisRounds: 4, redisSeconds: 8,
 };
 
 export const scenarioNames: Record<number, string> = {
   1: 'one request at a time', 2: 'the 60 ms ladder', 3: 'saturation (0 ms mock)', 4: 'streaming', 5: 'memory', 6: 'translation cost', 7: 'agent-sized bodies',
-  8: 'plugins',
+  8: 'plugins', 9: 'Redis state on vs off',
 };
 
 export interface BenchOptions {
@@ -75,12 +81,14 @@ export interface BenchOptions {
 export const soakProfiles = ['agents'] as const;
 export type SoakProfile = (typeof soakProfiles)[number];
 
-export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7,8] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m [--profile agents]]
+export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7,8,9] [--systems=direct,nginx,node-floor,portkey,switchyard,switchyard-auto] [--soak 30m [--profile agents]]
 
   --quick      short runs (about 5 minutes in all): 1 round, ladder 50 and 500, 1,000 streams once, 256 KB agent bodies
   --only       scenarios to run: 1 one at a time, 2 ladder, 3 saturation, 4 streaming, 5 memory, 6 translation,
                7 agent-sized bodies (64 KB–1 MB; --quick: 256 KB only), 8 plugins (Switchyard ×1
-               with no plugin, a no-op JS onRequest, a no-op Lua on_request, a no-op JS onStreamEvent)
+               with no plugin, a no-op JS onRequest, a no-op Lua on_request, a no-op JS onStreamEvent),
+               9 Redis state (Switchyard ×1 with limits and session pins in process and through
+               state.redis: a redis-server it starts on loopback; skipped without one)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
   --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
   --profile agents

@@ -117,8 +117,10 @@ function agentProviders(mockPort: number): ExtraProvider[] {
 /**
  * "Default features on": client auth, the per-request access log at info level, metrics, and usage
  * recording (SQLite, in the bench's work directory rather than the user's state directory).
+ * `auth`: the `auth:` line, for a scenario whose client key has limits (the same key).
  */
-export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = [], extraYaml: readonly string[] = []): string {
+export function switchyardYaml(mockPort: number, port: number, stateDir: string, extra: readonly ExtraProvider[] = [], extraYaml: readonly string[] = [],
+  auth = `auth: { keys: ["${clientKey}"] }`): string {
   const providers: ExtraProvider[] = [
     ...allProfiles.map((profile) => ({ name: `mock-${profile.model}`, type: 'openai', baseUrl: mockBaseUrl(mockPort, profile), models: [profile.model] })),
     ...agentProviders(mockPort),
@@ -126,7 +128,7 @@ export function switchyardYaml(mockPort: number, port: number, stateDir: string,
   ];
   return [
     `server: { host: 127.0.0.1, port: ${port}, workers: 1 }`,
-    `auth: { keys: ["${clientKey}"] }`,
+    auth,
     'logging: { level: info, format: json }',
     `storage: { path: ${JSON.stringify(stateDir)} }`,
     'providers:',

@@ -80,7 +80,7 @@ describe('bench scenario 8: the config variants', () => {
     assert.equal(scenarioNames[8], 'plugins');
     assert.ok(parseOptions([])!.scenarios.has(8));
     assert.deepEqual([...parseOptions(['--quick', '--only=8', '--systems=switchyard'])!.scenarios], [8]);
-    assert.throws(() => parseOptions(['--only=9']), /unknown scenario '9'/);
+    assert.throws(() => parseOptions(['--only=10']), /unknown scenario '10'/);
   });
 
   it('has the baseline and one plugin per variant, each file its own', () => {
