@@ -22,6 +22,9 @@
 #   against local Node headers or else downloads them from nodejs.org, and may fail harmlessly
 #   (optional, and unused here: @lydell/node-pty ships prebuilt binaries). At run time the tests
 #   keep it on loopback (settings in test/helpers/agent-cli.ts).
+# - kubernetes-models and @kubernetes-models/prometheus-operator are the Kubernetes API schemas
+#   (about 24 MB) the offline manifest check (test/unit/deploy-manifests.test.ts) validates
+#   deploy/kubernetes/ against. Plain JS packages, no install scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -33,6 +36,8 @@ npm install --prefix .tools --no-audit --no-fund --no-save --silent \
   @anthropic-ai/claude-code@2.1.332 \
   @openai/codex@0.171.0 \
   opencode-ai@1.18.33 \
-  @google/gemini-cli@0.61.0
+  @google/gemini-cli@0.61.0 \
+  kubernetes-models@5.1.0 \
+  @kubernetes-models/prometheus-operator@6.0.0
 version() { node -p "require('./.tools/node_modules/$1/package.json').version"; }
-echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), opencode-ai $(version opencode-ai), @google/gemini-cli $(version @google/gemini-cli)"
+echo "test tools in .tools/: playwright-core $(version playwright-core), @anthropic-ai/claude-code $(version @anthropic-ai/claude-code), @openai/codex $(version @openai/codex), opencode-ai $(version opencode-ai), @google/gemini-cli $(version @google/gemini-cli), kubernetes-models $(version kubernetes-models), @kubernetes-models/prometheus-operator $(version @kubernetes-models/prometheus-operator)"
