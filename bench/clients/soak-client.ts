@@ -152,10 +152,10 @@ const startedAt = nowUs();
 const stopAt = startedAt + spec.durationMs * 1000;
 const bodyCap = 16 * 1024;
 
-function bucketOf(sentAt: number): number {
-  return Math.min(windows.buckets - 1, Math.floor((sentAt - startedAt) / 1000 / windows.bucketMs));
+/** The bucket a moment (µs on this client's clock) falls in; the run's last bucket after its end. */
+function bucketOf(atUs: number): number {
+  return Math.min(windows.buckets - 1, Math.floor((atUs - startedAt) / 1000 / windows.bucketMs));
 }
-
 
 function count(outcome: Outcome, sentAt: number, detail: () => string): void {
   const bucket = bucketOf(sentAt);

@@ -30,7 +30,7 @@ export function renderDocument(input: DocumentInput): string {
   const { settings } = options;
   const measured = (id: SystemId) => options.systems.includes(id);
   const when = report.interruption === undefined ? `finished in ${num(input.elapsedMs / 60_000, 1)} min`
-    : `this file was written ${num(input.elapsedMs / 60_000, 1)} min after the start, before the run ended`;
+    : `not finished: this file was written ${num(input.elapsedMs / 60_000, 1)} min after the start`;
   const run = [
     `Commit under test: ${input.commit}.`,
     options.soakProfile === undefined
