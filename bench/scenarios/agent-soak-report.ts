@@ -2,7 +2,7 @@
 // final one, or a checkpoint when the soak is still running or was cut short — and what the
 // harness read beside it. One function for both, so an interrupted run's file is the same report
 // over fewer minutes, marked as such at the top and in every budget row.
-import type { SoakClientResult, WindowFigures } from '../clients/soak-client.ts';
+import type { Percentiles, SoakClientResult, WindowFigures } from '../clients/soak-client.ts';
 import { allowedOutcomes, outcomes } from '../clients/soak-outcome.ts';
 import { num, signed, table, type BudgetRow } from '../lib/report.ts';
 import { drift, sumMetric, warmupMs, type BucketRange } from '../lib/soak-windows.ts';
@@ -125,19 +125,21 @@ export function soakReport(reading: SoakReading): { markdown: string; checks: Bu
     : `min ${num((window.start * result.bucketMs) / 60_000, 1)}–${num(Math.min(durationMs, window.end * result.bucketMs) / 60_000, 1)}`;
   const windowMinutes = (result.windowBuckets * result.bucketMs) / 60_000;
   const spans = `${span(result.firstWindow)} → ${span(result.lastWindow)}`;
-  const latencyRow = (label: string, pick: (figures: WindowFigures) => { count: number; p50: number; p99: number }) => {
+  // A window with no answer yet (a checkpoint's last window before it has complete buckets) has no percentile to drift to.
+  const windowDrift = (first: Percentiles, last: Percentiles, key: 'p50' | 'p99') => first.count === 0 || last.count === 0 ? Number.NaN : drift(first[key], last[key]);
+  const latencyRow = (label: string, pick: (figures: WindowFigures) => Percentiles) => {
     const first = pick(result.first);
     const last = pick(result.last);
     return [label, num(first.count), num(ms(first.p50), 1), num(ms(first.p99), 1), num(last.count), num(ms(last.p50), 1), num(ms(last.p99), 1),
-      `${signed(drift(first.p50, last.p50) * 100, 1)} %`, `${signed(drift(first.p99, last.p99) * 100, 1)} %`];
+      `${signed(windowDrift(first, last, 'p50') * 100, 1)} %`, `${signed(windowDrift(first, last, 'p99') * 100, 1)} %`];
   };
   const latencyRows = [
     latencyRow('non-streamed: whole answer', (figures) => figures.latencyUs),
     latencyRow('streamed: time to first byte', (figures) => figures.ttftUs),
     latencyRow('streamed: whole stream', (figures) => figures.streamUs),
   ];
-  const p99Drift = drift(result.first.latencyUs.p99, result.last.latencyUs.p99);
-  const ttftDrift = drift(result.first.ttftUs.p99, result.last.ttftUs.p99);
+  const p99Drift = windowDrift(result.first.latencyUs, result.last.latencyUs, 'p99');
+  const ttftDrift = windowDrift(result.first.ttftUs, result.last.ttftUs, 'p99');
 
   // Event-loop lag: one p99 per scrape window.
   const lagAbove = (value: number) => Math.max(0, value - lagResolutionMs);

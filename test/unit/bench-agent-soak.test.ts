@@ -227,8 +227,8 @@ describe('agent soak: counters from Prometheus text', () => {
 });
 
 describe('agent soak: the report from a checkpoint', () => {
-  const figures = (p50: number, p99: number): WindowFigures => ({
-    latencyUs: { count: 400, p50, p99, max: p99 * 2 }, ttftUs: { count: 400, p50: p50 / 2, p99: p99 / 2, max: p99 }, streamUs: { count: 400, p50, p99, max: p99 * 2 },
+  const figures = (p50: number, p99: number, count = 400): WindowFigures => ({
+    latencyUs: { count, p50, p99, max: p99 * 2 }, ttftUs: { count, p50: p50 / 2, p99: p99 / 2, max: p99 }, streamUs: { count, p50, p99, max: p99 * 2 },
   });
   const counts = (ok: number, passedOn: number) => Object.fromEntries(outcomes.map((outcome) => [outcome, outcome === 'ok' ? ok : outcome === 'upstream-failure-passed-on' ? passedOn : 0])) as Record<Outcome, number>;
   const checkpointAt = Date.UTC(2026, 11, 7, 12, 34, 56);
@@ -236,7 +236,7 @@ describe('agent soak: the report from a checkpoint', () => {
   const checkpoint: SoakClientResult = {
     agents: 64, bucketMs: 45_000, windowBuckets: 2, requests: 9_000, streamed: 4_500, outcomes: counts(8_990, 10), samples: {},
     passedOnCodes: { SWY_ERR_UPSTREAM_RESET: 10 }, requestsPerBucket: [4_000, 4_200, 800, 0], errorsPerBucket: [0, 0, 0, 0],
-    firstWindow: { start: 0, end: 2 }, lastWindow: { start: 2, end: 2 }, first: figures(230_000, 410_000), last: figures(0, 0), whole: figures(231_000, 420_000),
+    firstWindow: { start: 0, end: 2 }, lastWindow: { start: 2, end: 2 }, first: figures(230_000, 410_000), last: figures(0, 0, 0), whole: figures(231_000, 420_000),
     elapsedMs: 95_000, final: false, writtenAt: checkpointAt,
   };
   const reading = (result: SoakClientResult, interruption: string | undefined): SoakReading => ({
@@ -264,6 +264,7 @@ describe('agent soak: the report from a checkpoint', () => {
     assert.match(markdown, /^## Agent-fleet soak — trial run \(3\.0 min, not the 3-hour soak\)\n\n> \*\*⏸ interrupted\/in progress: 1\.6 of 3\.0 min measured, last checkpoint at 12:34 UTC\.\*\*/);
     assert.match(markdown, /9,000 requests \(4,500 streamed\) in 1\.6 min/);
     assert.match(markdown, /Compared: min 0\.0–1\.5 → none yet/);
+    assert.match(markdown, /\| non-streamed: whole answer \| 400 \| 230\.0 \| 410\.0 \| 0 \| — \| — \| — % \| — % \|/, 'no drift to an empty window');
     assert.match(markdown, /\| 1\.5–1\.6 \(in progress\) \| 800 \|/);
     assert.doesNotMatch(markdown, /\| 2\.3–/, 'no row for a bucket not reached');
     assert.equal(checks.length, 4);
@@ -272,6 +273,7 @@ describe('agent soak: the report from a checkpoint', () => {
       assert.ok(row.measured.endsWith(`— **${marker}**`), row.measured);
     }
     assert.match(checks[0]!.measured, /^0 of 9,000 over 1\.6 min \(trial\)/);
+    assert.match(checks[2]!.measured, /^non-streamed — %, TTFT — % \(min 0\.0–1\.5 → none yet\)/);
     const report = new Report(false);
     report.interruption = marker;
     report.add(markdown);
