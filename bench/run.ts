@@ -1,16 +1,19 @@
 // `npm run bench`: starts the mock, nginx, Portkey and Switchyard (1 worker and auto) on
 // 127.0.0.1, runs the scenarios with wrk and the Node load client, and writes the report
 // (bench/results/<date>.md, SVG charts next to it). Everything it starts it stops, Ctrl-C too.
+// A soak's report is also written while it runs (bench/scenarios/agent-soak.ts), to the same files.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from './lib/atomic-write.ts';
 import { runClient } from './lib/client.ts';
 import type { Bench } from './lib/context.ts';
-import { parseOptions, scenarioNames, usage, type BenchOptions } from './lib/options.ts';
+import { durationLabel, parseOptions, scenarioNames, usage, type BenchOptions } from './lib/options.ts';
 import { assertPortOwner, commandExists, freePort, installCleanup, portOwners, sleep, startProcess, stopProcess, waitForPort } from './lib/processes.ts';
 import { noiseSummary, trackOwnProcesses } from './lib/noise.ts';
 import { profiles } from './lib/profiles.ts';
-import { describeMachine, num, Report } from './lib/report.ts';
+import { describeCommit, describeMachine, num, Report } from './lib/report.ts';
+import { renderDocument } from './lib/report-document.ts';
 import { RssSampler } from './lib/rss-sampler.ts';
 import { lineChart, svgDocument, type Series } from './lib/svg.ts';
 import { labels, portkeyVersion, startSystem, type Paths, type System, type SystemId } from './lib/systems.ts';
@@ -57,7 +60,7 @@ function cleanWork(): void {
   mkdirSync(paths.work, { recursive: true });
   for (const name of readdirSync(paths.work)) {
     // Only what the harness itself generates: others keep scratch files here too.
-    if (/^(wrk-.*\.lua|client-body-.*\.json|switchyard.*\.(yaml|log|err)|(mock|portkey|redis)\.(log|err)|nginx|plugins-bench(-state-.*)?|switchyard-state-(on|off)-state)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
+    if (/^(wrk-.*\.lua|client-body-.*\.json|soak-checkpoint\.json.*|switchyard.*\.(yaml|log|err)|(mock|portkey|redis)\.(log|err)|nginx|plugins-bench(-state-.*)?|switchyard-state-(on|off)-state)$/.test(name)) rmSync(join(paths.work, name), { recursive: true, force: true });
   }
 }
 
@@ -81,7 +84,7 @@ function charts(bench: Bench, prefix: string, markers: readonly [number, string]
       name: system.label, color: colors[system.id], points: bench.ladder.get(system.id)!.map(([level, result]) => [level, result[pick]] as const),
     }));
     const ceiling: Series = { name: "Little's-law ceiling", color: '#9ca3af', dashed: true, points: levels.map((level) => [level, level / 0.06] as const) };
-    writeFileSync(`${prefix}-ladder.svg`, svgDocument([
+    writeFileAtomic(`${prefix}-ladder.svg`, svgDocument([
       lineChart({ title: 'Throughput against concurrency (60 ms mock)', xLabel: 'concurrent connections', yLabel: 'requests/s', series: [...series('rps'), ceiling], categories: levels }),
       lineChart({ title: 'p99 latency against concurrency (60 ms mock)', xLabel: 'concurrent connections', yLabel: 'p99 ms', series: series('p99Ms'), categories: levels }),
     ]));
@@ -89,58 +92,14 @@ function charts(bench: Bench, prefix: string, markers: readonly [number, string]
   }
   const rss: Series[] = bench.systems.filter((system) => system.process !== undefined)
     .map((system) => ({ name: system.label, color: colors[system.id], points: bench.rss.points(system.id) }));
-  writeFileSync(`${prefix}-rss.svg`, svgDocument([lineChart({ title: 'RSS over the run (dotted lines: scenario starts)', xLabel: 'seconds since start', yLabel: 'RSS MB', series: rss, width: 1040, markers })], 1040));
+  writeFileAtomic(`${prefix}-rss.svg`, svgDocument([lineChart({ title: 'RSS over the run (dotted lines: scenario starts)', xLabel: 'seconds since start', yLabel: 'RSS MB', series: rss, width: 1040, markers })], 1040));
   written.push(`${prefix}-rss.svg`);
   return written;
 }
 
-/** `10m`, `3h`, `90s`: for the soak report's file name. */
-function durationLabel(milliseconds: number): string {
-  if (milliseconds % 3_600_000 === 0) return `${milliseconds / 3_600_000}h`;
-  if (milliseconds % 60_000 === 0) return `${milliseconds / 60_000}m`;
-  return `${Math.round(milliseconds / 1000)}s`;
-}
-
-function renderReport(bench: Bench, options: BenchOptions, machine: string[], chartFiles: string[], failures: System[]): string {
-  const { settings } = options;
+function accessLogSize(): string {
   const switchyardLog = join(paths.work, 'switchyard-access.log');
-  const logSize = existsSync(switchyardLog) ? `${num(statSync(switchyardLog).size / 2 ** 20, 1)} MB of access log written by Switchyard ×1` : 'no access log found';
-  const measured = (id: SystemId) => options.systems.includes(id);
-  const run = [
-    options.soakProfile === undefined
-      ? `Mode: ${options.quick ? 'quick (`--quick`)' : 'full'}; ${settings.rounds} round(s), systems alternating (order rotated each round); ` +
-        `scenarios ${[...options.scenarios].sort().join(', ')}; finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`
-      : `Mode: \`--soak ${durationLabel(options.soakMs)} --profile ${options.soakProfile}\` (the agent-fleet soak alone, after a ${settings.warmupSeconds} s warm-up); ` +
-        `finished in ${num((Date.now() - startedAt) / 60_000, 1)} min.`,
-    `Systems: ${bench.systems.map((system) => system.label).join(', ')}${failures.length > 0 ? `; not measured: ${failures.map((system) => `${system.label} (${system.failure})`).join('; ')}` : ''}.`,
-    `Everything on 127.0.0.1: one Node mock upstream (all profiles by path), wrk 4.1 (-t1) or the Node load client (bench/clients) as separate processes.`,
-    `Switchyard: started as \`npm start\` starts it (\`bin/switchyard.js --config … --workers 1|auto\`, pinned Node), default features on: ` +
-      `client key auth (\`auth.keys\`), the per-request JSON access log at \`info\` to a file (${logSize}), Prometheus metrics, usage and cost recorded to SQLite (in bench/.work), routing with retries and health.`,
-    ...(measured('node-floor') ? [`Node floor: bench/floor/proxy.mjs — node:http in, one undici Pool out, bytes through, nothing else: what any Node gateway costs at least.`] : []),
-    ...(noiseSummary() === undefined ? [] : [noiseSummary()!]),
-    ...(measured('nginx') ? [`nginx: 1 worker process, upstream keep-alive pool, \`proxy_buffering off\`, buffered access log to a file.`] : []),
-    ...(measured('portkey') ? [`Portkey: \`@portkey-ai/gateway\` from npm in bench/.work/portkey, pointed at the mock with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`; ` +
-      `preload bench/portkey/preload.ts ignores its \`TypeError: immutable\` on streams and binds it to 127.0.0.1.`] : []),
-  ];
-  const images = chartFiles.map((file) => `![${file.split('/').pop()}](${file.split('/').pop()})`).join('\n\n');
-  const title = options.soakProfile === undefined ? `# Switchyard benchmark — ${localDate()}${options.quick ? ' (quick)' : ''}`
-    : `# Switchyard agent-fleet soak — ${localDate()}, ${durationLabel(options.soakMs)}${options.soakMs < 3 * 3_600_000 ? ' (trial run: the issue\'s soak is 3 h)' : ''}`;
-  return [
-    title,
-    '',
-    options.soakProfile === undefined
-      ? 'Load generator, mock and the system under test share this machine\'s cores, so absolute numbers drift from run to run: ' +
-        'the headline is the **ratio** to the baselines measured in the same run (direct path, nginx, Portkey).'
-      : 'Load client, mock and Switchyard share this machine\'s cores with whatever else runs on it: the latency and event-loop figures are absolute, ' +
-        'read them beside the load average and the outside CPU reported with them. Errors and the RSS slope do not depend on the machine\'s speed.',
-    '',
-    '## Machine', '', ...machine.map((line) => `- ${line}`), '',
-    '## Budget', '', bench.report.budgetTable(), '',
-    '## How this run was made', '', ...run.map((line) => `- ${line}`), '',
-    ...(bench.report.notes.length > 0 ? ['## Notes', '', ...bench.report.notes.map((note) => `- ${note}`), ''] : []),
-    ...bench.report.sections.flatMap((section) => [section, '']),
-    '## Charts', '', images, '',
-  ].join('\n');
+  return existsSync(switchyardLog) ? `${num(statSync(switchyardLog).size / 2 ** 20, 1)} MB of access log written by Switchyard ×1` : 'no access log found';
 }
 
 async function main(): Promise<number> {
@@ -161,7 +120,13 @@ async function main(): Promise<number> {
   cleanWork();
   mkdirSync(resultsDir, { recursive: true });
   const report = new Report();
-  log(`Switchyard benchmark (${options.quick ? 'quick' : 'full'}): scenarios ${[...options.scenarios].join(', ')}; systems ${options.systems.join(', ')}`);
+  // Named when the run starts: a soak's interim reports and its final one are the same files, even past midnight.
+  const date = localDate();
+  const commit = describeCommit(root);
+  const soakName = `${date}-soak-${options.soakProfile}-${durationLabel(options.soakMs)}${options.soakMs < 3 * 3_600_000 ? '-trial' : ''}`;
+  // A soak shorter than the issue's 3 hours is a trial, and its file says so.
+  const prefix = join(resultsDir, options.soakProfile !== undefined ? soakName : options.partial ? `${date}-partial` : date);
+  log(`Switchyard benchmark (${options.quick ? 'quick' : 'full'}): scenarios ${[...options.scenarios].join(', ')}; systems ${options.systems.join(', ')}; commit ${commit}`);
 
   const mockPort = await freePort();
   const mock = startProcess('mock', paths.node, [join(root, 'bench/mock/upstream.ts'), '--port', String(mockPort)], {
@@ -185,9 +150,20 @@ async function main(): Promise<number> {
   rss.start(500);
   await sleep(1000);
   const bench: Bench = { options, paths, systems, report, rss, mockPort, mockPid: mock.pid, log, idleRssMb: rss.sample().mb, ladder: new Map() };
+  const machine = describeMachine(paths.node, portkeyVersion(paths));
+  const markers: [number, string][] = [];
+  /** The report file and its charts, from `from` (the run's report, or an interim snapshot of it). */
+  const writeReport = (from: Report): string[] => {
+    const chartFiles = charts(bench, prefix, markers);
+    writeFileAtomic(`${prefix}.md`, renderDocument({
+      options: bench.options, date, commit, machine, systems: bench.systems, failures: all.filter((system) => !system.usable), report: from, chartFiles,
+      elapsedMs: Date.now() - startedAt, accessLog: accessLogSize(), noise: noiseSummary(),
+    }));
+    return chartFiles;
+  };
+  if (options.soakProfile !== undefined) bench.saveInterim = writeReport;
   await warmUp(bench);
 
-  const markers: [number, string][] = [];
   for (const scenario of runOrder) {
     if (!options.scenarios.has(scenario)) continue;
     log(`scenario ${scenario}: ${scenarioNames[scenario]}`);
@@ -209,19 +185,13 @@ async function main(): Promise<number> {
   }
   rss.stop();
 
-  // A soak shorter than the issue's 3 hours is a trial, and its file says so.
-  const soakName = `${localDate()}-soak-${options.soakProfile}-${durationLabel(options.soakMs)}${options.soakMs < 3 * 3_600_000 ? '-trial' : ''}`;
-  const prefix = join(resultsDir, options.soakProfile !== undefined ? soakName
-    : options.partial ? `${localDate()}-partial` : localDate());
-  const chartFiles = charts(bench, prefix, markers);
-  const machine = describeMachine(paths.node, portkeyVersion(paths));
   for (const system of all) await system.stop();
   await stopProcess(mock);
   const leftovers = [mockPort, ...all.map((system) => system.port)].filter((port) => portOwners(port).pids.length > 0);
   if (leftovers.length > 0) report.note(`ports still listening after the stop: ${leftovers.join(', ')}`);
 
-  writeFileSync(`${prefix}.md`, renderReport(bench, options, machine, chartFiles, all.filter((system) => !system.usable)));
-  if (!options.partial && options.soakProfile === undefined) writeFileSync(join(resultsDir, 'latest.md'), `# Latest benchmark results\n\n[${localDate()}](${localDate()}.md)${options.quick ? ' (quick run)' : ''}\n`);
+  const chartFiles = writeReport(report);
+  if (!options.partial && options.soakProfile === undefined) writeFileSync(join(resultsDir, 'latest.md'), `# Latest benchmark results\n\n[${date}](${date}.md)${options.quick ? ' (quick run)' : ''}\n`);
   process.stdout.write(`\n## Budget\n\n${report.budgetTable()}\n\n`);
   log(`report: ${prefix}.md (charts: ${chartFiles.map((file) => file.split('/').pop()).join(', ')})`);
   return 0;

@@ -2,13 +2,17 @@
 // running a loop of 256 KB OpenAI chat requests, alternating non-streamed and streamed (so half of
 // all requests are streamed), for the soak's duration. Every answer is classified
 // (bench/clients/soak-outcome.ts); latencies go into HDR histograms (node:perf_hooks), per bucket
-// only for the first and last compared windows, so the client's memory stays flat over hours.
-// Runs as its own process and prints one JSON line (SoakClientResult) at the end.
+// only for the first window and the newest buckets (bench/lib/soak-windows.ts `keepsBucket`), so
+// the client's memory stays flat over hours. Runs as its own process and prints one JSON line
+// (SoakClientResult) at the end. Every minute it also writes its result so far to the spec's
+// checkpoint file (a temporary file renamed over it): a session can end with a SIGKILL that no
+// handler sees, and the harness renders the report from the last checkpoint.
 // Usage: node bench/clients/soak-client.ts '<SoakClientSpec as JSON>'
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { soakWindows, windowsOf } from '../lib/soak-windows.ts';
+import { writeFileAtomic } from '../lib/atomic-write.ts';
+import { comparedWindows, RollingBuckets, soakWindows, type BucketRange } from '../lib/soak-windows.ts';
 import { connectParsed, ResponseParser } from './response-parser.ts';
 import { allowedOutcomes, classifyAnswer, outcomes, type Outcome } from './soak-outcome.ts';
 
@@ -25,6 +29,9 @@ export interface SoakClientSpec {
   rampMs: number;
   /** A request without a whole answer after this long is a hang (its connection is dropped). */
   hangMs: number;
+  /** Where the result so far is written every `checkpointMs` (default 60 s), and the final result at the end. */
+  checkpointFile?: string;
+  checkpointMs?: number;
 }
 
 export interface Percentiles {
@@ -57,10 +64,18 @@ export interface SoakClientResult {
   /** Requests and errors (outcomes not allowed) per bucket, by the time they were sent. */
   requestsPerBucket: number[];
   errorsPerBucket: number[];
+  /** The buckets the compared windows cover: at a checkpoint complete buckets only (see `comparedWindows`). */
+  firstWindow: BucketRange;
+  lastWindow: BucketRange;
   first: WindowFigures;
   last: WindowFigures;
   whole: WindowFigures;
+  /** Since the client started (the last bucket may hold requests finished after the duration). */
   elapsedMs: number;
+  /** false: a checkpoint, written while the soak still ran. */
+  final: boolean;
+  /** Date.now() when it was written. */
+  writtenAt: number;
 }
 
 const base = process.hrtime.bigint();
@@ -90,6 +105,20 @@ class Figures {
     this.stream.add(other.stream);
   }
 
+  reset(): void {
+    this.latency.reset();
+    this.ttft.reset();
+    this.stream.reset();
+  }
+
+  /** A whole answer, sent at `sentAt`, first byte at `firstByteAt` (streamed), last byte at `now` (µs). */
+  record(streamedAnswer: boolean, sentAt: number, firstByteAt: number, now: number): void {
+    if (streamedAnswer) {
+      recordUs(this.ttft, firstByteAt - sentAt);
+      recordUs(this.stream, now - sentAt);
+    } else recordUs(this.latency, now - sentAt);
+  }
+
   summary(): WindowFigures {
     return { latencyUs: percentiles(this.latency), ttftUs: percentiles(this.ttft), streamUs: percentiles(this.stream) };
   }
@@ -104,11 +133,14 @@ function percentiles(histogram: RecordableHistogram): Percentiles {
     : { count: histogram.count, p50: histogram.percentile(50), p99: histogram.percentile(99), max: histogram.max };
 }
 
-const record = (histogram: RecordableHistogram, us: number) => histogram.record(Math.max(1, Math.min(3_600_000_000, Math.round(us))));
+const recordUs = (histogram: RecordableHistogram, us: number) => histogram.record(Math.max(1, Math.min(3_600_000_000, Math.round(us))));
 
 const whole = new Figures();
-/** Histograms of the buckets in the first and last windows only; the others are counted, not kept. */
-const windowFigures = new Map<number, Figures>();
+/** Histograms per bucket, for the first window and the newest buckets only; the others are counted, not kept. */
+const windowFigures = new RollingBuckets(windows, () => new Figures());
+/** Reused to merge the buckets of each compared window at every checkpoint. */
+const firstMerged = new Figures();
+const lastMerged = new Figures();
 const requestsPerBucket = new Array<number>(windows.buckets).fill(0);
 const errorsPerBucket = new Array<number>(windows.buckets).fill(0);
 const outcomeCounts = Object.fromEntries(outcomes.map((outcome) => [outcome, 0])) as Record<Outcome, number>;
@@ -120,16 +152,9 @@ const startedAt = nowUs();
 const stopAt = startedAt + spec.durationMs * 1000;
 const bodyCap = 16 * 1024;
 
-function bucketOf(sentAt: number): number {
-  return Math.min(windows.buckets - 1, Math.floor((sentAt - startedAt) / 1000 / windows.bucketMs));
-}
-
-function figuresOf(bucket: number): Figures | undefined {
-  const where = windowsOf(bucket, windows);
-  if (!where.first && !where.last) return undefined;
-  let figures = windowFigures.get(bucket);
-  if (figures === undefined) windowFigures.set(bucket, (figures = new Figures()));
-  return figures;
+/** The bucket a moment (µs on this client's clock) falls in; the run's last bucket after its end. */
+function bucketOf(atUs: number): number {
+  return Math.min(windows.buckets - 1, Math.floor((atUs - startedAt) / 1000 / windows.bucketMs));
 }
 
 function count(outcome: Outcome, sentAt: number, detail: () => string): void {
@@ -248,13 +273,8 @@ class Agent {
     }
     if (this.streamedNow) streamed++;
     if (outcome === 'ok') {
-      const figures = figuresOf(bucketOf(this.sentAt));
-      for (const target of figures === undefined ? [whole] : [whole, figures]) {
-        if (this.streamedNow) {
-          record(target.ttft, this.firstByteAt - this.sentAt);
-          record(target.stream, now - this.sentAt);
-        } else record(target.latency, now - this.sentAt);
-      }
+      whole.record(this.streamedNow, this.sentAt, this.firstByteAt, now);
+      windowFigures.at(bucketOf(this.sentAt), bucketOf(now))?.record(this.streamedNow, this.sentAt, this.firstByteAt, now);
     }
     if (!this.parser.keepAlive) {
       this.socket!.destroy();
@@ -289,25 +309,46 @@ class Agent {
   }
 }
 
+/** The result so far: at a checkpoint the compared windows hold complete buckets only. */
+function resultSoFar(final: boolean): SoakClientResult {
+  const elapsedMs = (nowUs() - startedAt) / 1000;
+  const complete = final ? windows.buckets : Math.floor(elapsedMs / windows.bucketMs);
+  const ranges = comparedWindows(windows, complete);
+  windowFigures.forget(bucketOf(nowUs()));
+  firstMerged.reset();
+  lastMerged.reset();
+  for (const figures of windowFigures.within(ranges.first)) firstMerged.add(figures);
+  for (const figures of windowFigures.within(ranges.last)) lastMerged.add(figures);
+  return {
+    agents: spec.agents, bucketMs: windows.bucketMs, windowBuckets: windows.windowBuckets,
+    requests, streamed, outcomes: outcomeCounts, samples, passedOnCodes, requestsPerBucket, errorsPerBucket,
+    firstWindow: ranges.first, lastWindow: ranges.last,
+    first: firstMerged.summary(), last: lastMerged.summary(), whole: whole.summary(),
+    elapsedMs, final, writtenAt: Date.now(),
+  };
+}
+
+function checkpoint(result: SoakClientResult): void {
+  if (spec.checkpointFile === undefined) return;
+  try {
+    writeFileAtomic(spec.checkpointFile, JSON.stringify(result) + '\n');
+  } catch (error) {
+    process.stderr.write(`soak client: checkpoint not written: ${(error as Error).message}\n`);
+  }
+}
+
 let reported = false;
 function report(): void {
   if (reported) return;
   reported = true;
-  const first = new Figures();
-  const last = new Figures();
-  for (const [bucket, figures] of windowFigures) {
-    const where = windowsOf(bucket, windows);
-    if (where.first) first.add(figures);
-    if (where.last) last.add(figures);
-  }
-  const result: SoakClientResult = {
-    agents: spec.agents, bucketMs: windows.bucketMs, windowBuckets: windows.windowBuckets,
-    requests, streamed, outcomes: outcomeCounts, samples, passedOnCodes, requestsPerBucket, errorsPerBucket,
-    first: first.summary(), last: last.summary(), whole: whole.summary(),
-    elapsedMs: (nowUs() - startedAt) / 1000,
-  };
+  clearInterval(checkpointTimer);
+  const result = resultSoFar(true);
+  checkpoint(result);
   process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
 }
+
+const checkpointTimer = setInterval(() => checkpoint(resultSoFar(false)), spec.checkpointMs ?? 60_000);
+checkpointTimer.unref();
 
 const agents: Agent[] = [];
 agentsLeft = spec.agents;

@@ -20,6 +20,11 @@ export interface Bench {
   idleRssMb: Partial<Record<SystemId, number>>;
   /** Scenario 2's points, for the chart. */
   ladder: Map<SystemId, [number, LoadResult][]>;
+  /**
+   * Writes the run's report file (and charts) now, from `report` in place of the run's own — an
+   * interim report of a run still going, which the final report overwrites (set by bench/run.ts).
+   */
+  saveInterim?: (report: Report) => void;
 }
 
 export function find(bench: Bench, id: SystemId): System | undefined {

@@ -40,10 +40,15 @@ export class NoiseMeter {
   private readonly started = process.hrtime.bigint();
 
   /** Share of the whole machine (0–1) used by anything else since the meter started. */
-  stop(label: string): number {
+  share(): number {
     const elapsedMicros = Number(process.hrtime.bigint() - this.started) / 1000;
     const foreign = machineBusyMicros() - this.busy - (selfMicros() + cpuMicros(ownPids()) - this.own);
-    const share = Math.max(0, foreign / (elapsedMicros * availableParallelism()));
+    return Math.max(0, foreign / (elapsedMicros * availableParallelism()));
+  }
+
+  /** The share so far, kept for the report's summary of outside load. */
+  stop(label: string): number {
+    const share = this.share();
     samples.push({ label, share });
     return share;
   }

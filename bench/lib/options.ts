@@ -1,6 +1,7 @@
 // Command-line flags of `npm run bench` and the durations of quick and full runs.
 import { parseArgs } from 'node:util';
 import type { BodySize } from '../bodies/agent-bodies.ts';
+import { parseDuration as parseGoDuration } from '../../src/upstream/classify.ts';
 import { systemIds, type SystemId } from './systems.ts';
 
 export interface Settings {
@@ -90,7 +91,7 @@ export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7,8,
                9 Redis state (Switchyard ×1 with limits and session pins in process and through
                state.redis: a redis-server it starts on loopback; skipped without one)
   --systems    systems to start and measure (direct is the baseline every "added" figure needs)
-  --soak D     also load Switchyard ×1 for D (30m, 1h, 90s) and report the RSS slope
+  --soak D     also load Switchyard ×1 for D (30m, 1h, 2h50m, 90s) and report the RSS slope
   --profile agents
                with --soak: instead of the scenarios, the agent-fleet soak alone — 64 simulated agents
                looping 256 KB OpenAI chat requests (half streamed) through retries and a fallback
@@ -99,12 +100,28 @@ export const usage = `Usage: npm run bench -- [--quick] [--only=1,2,3,4,5,6,7,8,
                (e.g. --soak 3h --profile agents; --soak 2m --profile agents to try it)
   --help       this text`;
 
-/** `30m`, `1h`, `90s`, `500ms`, a bare number = minutes; in milliseconds. */
+/**
+ * `30m`, `1h`, `2h50m`, `90s`, `500ms`, a bare number = minutes; in milliseconds. Compound
+ * durations are read by the gateway's own Go-style duration parser (`1h2m3.5s`).
+ */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (match === null) throw new Error(`--soak: cannot read '${text}' (use 30m, 1h, 90s)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'm']!;
-  return Number(match[1]) * unit;
+  const trimmed = text.trim();
+  const seconds = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) * 60 : parseGoDuration(trimmed);
+  if (seconds === undefined) throw new Error(`--soak: cannot read '${text}' (use 30m, 1h, 2h50m, 90s)`);
+  return Math.round(seconds * 1000);
+}
+
+/** Hours, minutes and seconds as `parseDuration` reads them back: `3h`, `2h50m`, `10m`, `1m30s`; for file names. */
+export function durationLabel(milliseconds: number): string {
+  let seconds = Math.round(milliseconds / 1000);
+  if (seconds === 0) return `${Math.round(milliseconds)}ms`;
+  const parts: string[] = [];
+  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
+    const count = Math.floor(seconds / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    seconds -= count * size;
+  }
+  return parts.join('');
 }
 
 function parseSoakProfile(text: string | undefined, soakMs: number): SoakProfile | undefined {

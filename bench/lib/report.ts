@@ -11,33 +11,59 @@ export interface BudgetRow {
   measured: string;
   /** undefined: not measured in this run (scenario skipped, system unavailable). */
   pass: boolean | undefined;
+  /** Measured over part of what the line asks (an interrupted soak): the verdict holds so far only. */
+  partial?: boolean;
 }
 
 export class Report {
   readonly sections: string[] = [];
   readonly budget: BudgetRow[] = [];
   readonly notes: string[] = [];
+  /**
+   * Set when this report is not the run's last word (a soak still running, or cut short): the
+   * document says so at its top.
+   */
+  interruption: string | undefined = undefined;
+  /** Sections and notes are printed as they come, except in a snapshot. */
+  private readonly echo: boolean;
+
+  constructor(echo = true) {
+    this.echo = echo;
+  }
+
+  /** A silent copy to add an interim section to, leaving this report as it was. */
+  snapshot(): Report {
+    const copy = new Report(false);
+    copy.sections.push(...this.sections);
+    copy.budget.push(...this.budget);
+    copy.notes.push(...this.notes);
+    copy.interruption = this.interruption;
+    return copy;
+  }
 
   add(markdown: string): void {
     this.sections.push(markdown);
-    process.stdout.write(`\n${markdown}\n\n`);
+    if (this.echo) process.stdout.write(`\n${markdown}\n\n`);
   }
 
-  check(line: string, target: string, measured: string, pass: boolean | undefined): void {
-    this.budget.push({ line, target, measured, pass });
+  check(line: string, target: string, measured: string, pass: boolean | undefined, partial = false): void {
+    this.budget.push({ line, target, measured, pass, ...(partial ? { partial } : {}) });
   }
 
   note(text: string): void {
     this.notes.push(text);
-    process.stdout.write(`note: ${text}\n`);
+    if (this.echo) process.stdout.write(`note: ${text}\n`);
   }
 
   budgetTable(): string {
-    const rows = this.budget.map((row) => [
-      row.pass === undefined ? '⬜ n/a' : row.pass ? '✅ PASS' : '❌ FAIL', row.line, row.target, row.measured,
-    ]);
+    const rows = this.budget.map((row) => [verdict(row), row.line, row.target, row.measured]);
     return table(['', 'budget line', 'target', 'measured'], rows);
   }
+}
+
+function verdict(row: BudgetRow): string {
+  if (row.partial === true) return row.pass === undefined ? '⏸ n/a so far' : row.pass ? '⏸ PASS so far' : '⏸ FAIL so far';
+  return row.pass === undefined ? '⬜ n/a' : row.pass ? '✅ PASS' : '❌ FAIL';
 }
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -95,6 +121,22 @@ function versionLine(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.error !== undefined) return 'not found';
   return `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n')[0] ?? '?';
+}
+
+/**
+ * The commit under test, read when the run starts: `git rev-parse HEAD`, its branch, and whether
+ * the work tree differed from it (bench/results aside: the run writes there itself).
+ */
+export function describeCommit(root: string): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  const head = git(['rev-parse', 'HEAD']);
+  if (head.error !== undefined || head.status !== 0) return 'unknown (not a git checkout)';
+  const branch = git(['rev-parse', '--abbrev-ref', 'HEAD']).stdout?.trim();
+  const changed = (git(['status', '--porcelain', '--', '.', ':(exclude)bench/results']).stdout ?? '')
+    .split('\n').filter((line) => line.trim() !== '').map((line) => line.slice(3));
+  const state = changed.length === 0 ? 'clean work tree'
+    : `**dirty**: ${changed.length} file(s) changed or untracked (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''})`;
+  return `\`${head.stdout.trim()}\`${branch === undefined || branch === '' || branch === 'HEAD' ? '' : ` (${branch})`}, ${state}`;
 }
 
 export function describeMachine(node: string, portkeyVersion: string | undefined): string[] {

@@ -27,9 +27,71 @@ export function soakWindows(durationMs: number): SoakWindows {
   return { bucketMs, buckets, windowBuckets };
 }
 
-/** Where a bucket sits: in the first window, the last, both (never with ≥ 2 buckets), or neither. */
-export function windowsOf(bucket: number, windows: SoakWindows): { first: boolean; last: boolean } {
-  return { first: bucket < windows.windowBuckets, last: bucket >= windows.buckets - windows.windowBuckets && bucket < windows.buckets };
+/** Buckets `start` (inclusive) to `end` (exclusive); empty when they are equal. */
+export interface BucketRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The buckets each compared window covers once `complete` buckets are over. At the end of the run
+ * (`complete` ≥ `buckets`): the first and the last `windowBuckets`. At a checkpoint: the first
+ * window's complete buckets, and the last `windowBuckets` complete buckets after it — never
+ * overlapping the first, so empty (or shorter) until the run is two windows long.
+ */
+export function comparedWindows(windows: SoakWindows, complete: number): { first: BucketRange; last: BucketRange } {
+  const done = Math.max(0, Math.min(windows.buckets, Math.floor(complete)));
+  const first = { start: 0, end: Math.min(windows.windowBuckets, done) };
+  if (done === windows.buckets) return { first, last: { start: windows.buckets - windows.windowBuckets, end: windows.buckets } };
+  return { first, last: { start: Math.min(done, Math.max(windows.windowBuckets, done - windows.windowBuckets)), end: done } };
+}
+
+/**
+ * Whether a bucket's latency histograms are still needed while `current` is the bucket in
+ * progress: the first window's, and the newest `windowBuckets + 1` (the last window of any later
+ * checkpoint or of the end) — so the client holds at most `2 × windowBuckets + 1`, over any length.
+ */
+export function keepsBucket(bucket: number, current: number, windows: SoakWindows): boolean {
+  return bucket < windows.windowBuckets || (bucket >= current - windows.windowBuckets && bucket <= current);
+}
+
+/** A value per bucket (the client's latency histograms), for the buckets `keepsBucket` keeps only. */
+export class RollingBuckets<T> {
+  private readonly byBucket = new Map<number, T>();
+  private readonly windows: SoakWindows;
+  private readonly create: () => T;
+
+  constructor(windows: SoakWindows, create: () => T) {
+    this.windows = windows;
+    this.create = create;
+  }
+
+  /** The value of `bucket` while `current` is in progress (created on first use); undefined when it is not kept. */
+  at(bucket: number, current: number): T | undefined {
+    if (!keepsBucket(bucket, current, this.windows)) return undefined;
+    let value = this.byBucket.get(bucket);
+    if (value === undefined) {
+      this.byBucket.set(bucket, (value = this.create()));
+      this.forget(current); // once per new bucket, not per request
+    }
+    return value;
+  }
+
+  /** Drops the buckets no longer kept while `current` is in progress. */
+  forget(current: number): void {
+    for (const bucket of this.byBucket.keys()) if (!keepsBucket(bucket, current, this.windows)) this.byBucket.delete(bucket);
+  }
+
+  /** The values held for buckets in `range`. */
+  within(range: BucketRange): T[] {
+    const values: T[] = [];
+    for (const [bucket, value] of this.byBucket) if (bucket >= range.start && bucket < range.end) values.push(value);
+    return values;
+  }
+
+  get size(): number {
+    return this.byBucket.size;
+  }
 }
 
 /** The warm-up left out of the RSS slope: 20 % of the run, at most 10 minutes. */

@@ -9,19 +9,22 @@
 // are allowed), the RSS slope after warm-up, p50/p99 of the first and last 10 minutes and their
 // drift, the gateway's event-loop lag (prom-client's monitorEventLoopDelay, read from /metrics),
 // and what the mock injected beside the gateway's retry and fallback counters.
-import { writeFileSync } from 'node:fs';
+// The client writes a checkpoint every minute; from the first one on, the harness rewrites the
+// whole report (bench/scenarios/agent-soak-report.ts) from the latest checkpoint every 5 minutes,
+// marked as interrupted or in progress, so a run killed without warning still leaves an honest
+// report of what it measured. The final report replaces it.
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { agentBody, bodySizes } from '../bodies/agent-bodies.ts';
-import type { SoakClientResult, SoakClientSpec, WindowFigures } from '../clients/soak-client.ts';
-import { allowedOutcomes, outcomes } from '../clients/soak-outcome.ts';
+import type { SoakClientResult, SoakClientSpec } from '../clients/soak-client.ts';
 import { find, type Bench } from '../lib/context.ts';
 import { NoiseMeter } from '../lib/noise.ts';
 import { runToEnd } from '../lib/processes.ts';
-import { num, signed, table } from '../lib/report.ts';
-import { drift, soakWindows, sumMetric, warmupMs } from '../lib/soak-windows.ts';
-import { slope } from '../lib/stats.ts';
+import { num, type Report } from '../lib/report.ts';
+import { soakWindows, sumMetric } from '../lib/soak-windows.ts';
 import { clientKey, type ExtraProvider, type SwitchyardExtras } from '../lib/systems.ts';
+import { interruptionMarker, soakReport, type LagReadings, type MockStats, type SoakShape } from './agent-soak-report.ts';
 
 const agents = 64;
 const bodyBytes = bodySizes['256 KB'];
@@ -31,9 +34,11 @@ const mockShape = { latencyMs: 200, deltas: 64, intervalMs: 10 };
 const failPerMille = 20;
 const lagScrapeMs = 15_000;
 const hangMs = 120_000;
-const rssSlopeLimit = 0.2;
-/** prom-client reads monitorEventLoopDelay at this resolution (ms); every sample includes it. */
-const lagResolutionMs = 10;
+const checkpointMs = 60_000;
+/** The report is rewritten from the first checkpoint, then from the newest one at most this often. */
+const interimEveryMs = 5 * 60_000;
+/** How often the harness looks for a new checkpoint (so the counters it reads beside one are seconds apart from it). */
+const checkpointPollMs = 5_000;
 
 function mockUrl(mockPort: number, failing: boolean): string {
   return `http://127.0.0.1:${mockPort}/p/${mockShape.latencyMs}/${mockShape.deltas}/${mockShape.intervalMs}${failing ? `/fail/${failPerMille}` : ''}/v1`;
@@ -57,13 +62,6 @@ export function agentSoakConfig(mockPort: number): SwitchyardExtras {
   };
 }
 
-interface MockStats {
-  requests: number;
-  failingRouteRequests: number;
-  injected503: number;
-  injectedResets: number;
-}
-
 async function mockStats(mockPort: number): Promise<MockStats | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${mockPort}/stats`, { signal: AbortSignal.timeout(5000) });
@@ -83,11 +81,13 @@ async function scrape(port: number): Promise<string | undefined> {
 }
 
 /** Event-loop delay per scrape window (prom-client resets its histogram at every scrape), ms. */
-class LagWindows {
+class LagWindows implements LagReadings {
   /** One entry per 15 s window: bounded by the soak's length (720 over 3 hours). */
   readonly p99Ms: number[] = [];
   readonly maxMs: number[] = [];
   missed = 0;
+  /** The newest /metrics text, for the counters of an interim report (a scrape of its own would reset the lag window). */
+  latest: string | undefined = undefined;
 
   add(text: string | undefined): void {
     const p99 = text === undefined ? undefined : sumMetric(text, 'switchyard_nodejs_eventloop_lag_p99_seconds');
@@ -96,17 +96,19 @@ class LagWindows {
       this.missed++;
       return;
     }
+    this.latest = text;
     this.p99Ms.push(p99 * 1000);
     this.maxMs.push(max * 1000);
   }
 }
 
-const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
-const rank = (values: readonly number[], p: number) => {
-  const list = sorted(values);
-  return list.length === 0 ? Number.NaN : list[Math.min(list.length - 1, Math.max(0, Math.ceil((p / 100) * list.length) - 1))]!;
-};
-const ms = (us: number | undefined) => us === undefined || us === 0 ? Number.NaN : us / 1000;
+function readCheckpoint(file: string): SoakClientResult | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SoakClientResult;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function agentSoak(bench: Bench): Promise<void> {
   const system = find(bench, 'switchyard');
@@ -115,155 +117,93 @@ export async function agentSoak(bench: Bench): Promise<void> {
     return;
   }
   const durationMs = bench.options.soakMs;
-  const windows = soakWindows(durationMs);
-  const minutes = durationMs / 60_000;
+  soakWindows(durationMs); // throws on a duration it cannot cut into windows, before anything starts
   const plainBodyFile = join(bench.paths.work, 'client-body-soak-plain.json');
   const streamBodyFile = join(bench.paths.work, 'client-body-soak-stream.json');
+  const checkpointFile = join(bench.paths.work, 'soak-checkpoint.json');
   writeFileSync(plainBodyFile, agentBody('openai-chat', bodyBytes, { model, stream: false }));
   writeFileSync(streamBodyFile, agentBody('openai-chat', bodyBytes, { model, stream: true }));
+  rmSync(checkpointFile, { force: true });
   const spec: SoakClientSpec = {
     port: system.port, path: '/v1/chat/completions', headers: [['authorization', `Bearer ${clientKey}`]],
-    plainBodyFile, streamBodyFile, agents, durationMs, rampMs: Math.min(5000, durationMs / 10), hangMs,
+    plainBodyFile, streamBodyFile, agents, durationMs, rampMs: Math.min(5000, durationMs / 10), hangMs, checkpointFile, checkpointMs,
   };
+  const shape: SoakShape = { agents, bodyBytes, model, mock: mockShape, failPerMille, durationMs, rampMs: spec.rampMs, hangMs, lagScrapeMs };
   const loadBefore = os.loadavg();
   const mockBefore = await mockStats(bench.mockPort);
   const lag = new LagWindows();
   await scrape(system.port); // resets the event-loop histogram: the windows start with the soak
-  bench.log(`[soak] agents profile: ${agents} agents × 256 KB OpenAI chat (half streamed) for ${num(minutes, 1)} min against ${system.label}; load average ${loadBefore.map((value) => value.toFixed(2)).join(' ')}`);
+  bench.log(`[soak] agents profile: ${agents} agents × 256 KB OpenAI chat (half streamed) for ${num(durationMs / 60_000, 1)} min against ${system.label}; load average ${loadBefore.map((value) => value.toFixed(2)).join(' ')}`);
   bench.rss.begin('agent-soak');
   const started = Date.now();
   const meter = new NoiseMeter();
+
+  /** The report's section and budget rows from `result`, added to `report`. */
+  const addSoak = (report: Report, result: SoakClientResult, mockNow: MockStats | undefined, metrics: string | undefined, outsideLoad: number, interruption: string | undefined) => {
+    const soakStart = (started - bench.rss.originMs) / 1000;
+    const rss = bench.rss.points('switchyard').map(([time, mb]) => [time - soakStart, mb] as const).filter(([time]) => time >= 0);
+    const { markdown, checks } = soakReport({
+      shape, systemLabel: system.label, result, rss, lag, mockBefore, mockNow, metrics, loadBefore, loadNow: os.loadavg(), outsideLoad, interruption,
+    });
+    report.add(markdown);
+    for (const row of checks) report.check(row.line, row.target, row.measured, row.pass, row.partial);
+  };
+
+  // Interim reports: from the first checkpoint, then every 5 minutes, the whole report file as it would read if the run ended now.
+  let seenCheckpoint = 0;
+  let lastInterimAt = 0;
+  let writing = false;
+  const interim = async () => {
+    const modified = statSync(checkpointFile, { throwIfNoEntry: false })?.mtimeMs;
+    if (writing || modified === undefined || modified === seenCheckpoint || (lastInterimAt > 0 && Date.now() - lastInterimAt < interimEveryMs - checkpointPollMs)) return;
+    const result = readCheckpoint(checkpointFile);
+    if (result === undefined || result.final || bench.saveInterim === undefined) return;
+    seenCheckpoint = modified;
+    writing = true;
+    try {
+      const snapshot = bench.report.snapshot();
+      snapshot.interruption = interruptionMarker(result, durationMs);
+      addSoak(snapshot, result, await mockStats(bench.mockPort), lag.latest, meter.share(), snapshot.interruption);
+      bench.saveInterim(snapshot);
+      lastInterimAt = Date.now();
+      bench.log(`[soak] interim report written: ${snapshot.interruption}`);
+    } catch (error) {
+      bench.log(`[soak] interim report not written: ${(error as Error).message}`);
+    } finally {
+      writing = false;
+    }
+  };
+  const interimTimer = setInterval(() => void interim(), checkpointPollMs);
   const lagTimer = setInterval(() => void scrape(system.port).then((text) => lag.add(text)), lagScrapeMs);
   const progress = setInterval(() => {
     const latest = bench.rss.samples.at(-1)?.mb.switchyard;
     void mockStats(bench.mockPort).then((stats) => bench.log(`[soak] ${num((Date.now() - started) / 60_000, 1)} min: RSS ${num(latest)} MB, ` +
       `mock ${num(stats?.requests)} requests, ${num((stats?.injected503 ?? 0) + (stats?.injectedResets ?? 0))} failures injected; load average ${os.loadavg()[0]!.toFixed(2)}`));
   }, 60_000);
-  let result: SoakClientResult;
+  let run: Awaited<ReturnType<typeof runToEnd>>;
   try {
-    const run = await runToEnd('soak client', bench.paths.node, [join(bench.paths.root, 'bench/clients/soak-client.ts'), JSON.stringify(spec)], durationMs + spec.rampMs + hangMs + 90_000);
-    const line = run.stdout.trim().split('\n').pop() ?? '';
-    if (!line.startsWith('{')) throw new Error(`soak client printed no result (exit ${run.code}): ${run.stderr.trim().slice(0, 300)}`);
-    result = JSON.parse(line) as SoakClientResult;
+    run = await runToEnd('soak client', bench.paths.node, [join(bench.paths.root, 'bench/clients/soak-client.ts'), JSON.stringify(spec)], durationMs + spec.rampMs + hangMs + 90_000);
   } finally {
+    clearInterval(interimTimer);
     clearInterval(lagTimer);
     clearInterval(progress);
     bench.rss.end('agent-soak');
   }
-  const elapsedMs = Date.now() - started;
   const outsideLoad = meter.stop(`${system.label}, agent soak`);
-  const loadAfter = os.loadavg();
   const metrics = await scrape(system.port);
   lag.add(metrics);
   const mockAfter = await mockStats(bench.mockPort);
 
-  // RSS: least-squares slope after the warm-up.
-  const soakStart = (started - bench.rss.originMs) / 1000;
-  const points = bench.rss.points('switchyard').filter(([time]) => time >= soakStart + warmupMs(durationMs) / 1000 && time <= soakStart + elapsedMs / 1000);
-  const perMinute = slope(points) * 60;
-  const rssAt = (index: number) => points.at(index)?.[1];
-
-  // Outcomes.
-  const errors = outcomes.filter((outcome) => !allowedOutcomes.has(outcome)).reduce((sum, outcome) => sum + result.outcomes[outcome], 0);
-  const outcomeRows = outcomes.map((outcome) => [
-    `\`${outcome}\``, allowedOutcomes.has(outcome) ? 'allowed' : '**error**', num(result.outcomes[outcome]),
-    (result.samples[outcome] ?? []).map((sample) => sample.replaceAll('|', '\\|').replaceAll('\n', ' ')).join('<br>'),
-  ]);
-
-  // Injected failures beside what the gateway did about them.
-  const delta = (pick: (stats: MockStats) => number) => mockBefore === undefined || mockAfter === undefined ? undefined : pick(mockAfter) - pick(mockBefore);
-  // A counter with no sample yet is 0 (prom-client leaves out label sets never counted); without a scrape it is unknown.
-  const metric = (name: string, labels: Record<string, string> = {}) => metrics === undefined ? undefined : sumMetric(metrics, name, labels) ?? 0;
-  const passedOn = result.outcomes['upstream-failure-passed-on'];
-  const injectedRows = [
-    ['requests reaching the mock (all attempts)', num(delta((stats) => stats.requests))],
-    ['of them to the failing primary', num(delta((stats) => stats.failingRouteRequests))],
-    ['failures injected: 503', num(delta((stats) => stats.injected503))],
-    ['failures injected: reset before the first byte', num(delta((stats) => stats.injectedResets))],
-    ['gateway: failed attempts, primary (`switchyard_upstream_attempts_total{outcome="error"}`)', num(metric('switchyard_upstream_attempts_total', { provider: 'mock-soak-primary', outcome: 'error' }))],
-    ['gateway: failed attempts, fallback', num(metric('switchyard_upstream_attempts_total', { provider: 'mock-soak-fallback', outcome: 'error' }))],
-    ['gateway: retries (`switchyard_retries_total`, every attempt after the first)', num(metric('switchyard_retries_total'))],
-    ['gateway: answered by the fallback (`switchyard_fallbacks_total`: after the primary failed, or while it was ejected)', num(metric('switchyard_fallbacks_total'))],
-    ...['consecutive-failures', 'success-rate', 'probe'].map((reason) => [
-      `gateway: ejections of the primary, \`${reason}\` (\`switchyard_ejections_total\`; 10 s each, doubled after a failed probe)`,
-      num(metric('switchyard_ejections_total', { provider: 'mock-soak-primary', reason })),
-    ]),
-    ['client: upstream failures passed on (allowed)', `${num(passedOn)}${Object.keys(result.passedOnCodes).length > 0 ? ` (${Object.entries(result.passedOnCodes).map(([code, count]) => `${code} ${count}`).join(', ')})` : ''}`],
-  ];
-
-  // Latency: first and last windows.
-  const windowMinutes = (windows.windowBuckets * windows.bucketMs) / 60_000;
-  const latencyRow = (label: string, pick: (figures: WindowFigures) => { count: number; p50: number; p99: number }) => {
-    const first = pick(result.first);
-    const last = pick(result.last);
-    return [label, num(first.count), num(ms(first.p50), 1), num(ms(first.p99), 1), num(last.count), num(ms(last.p50), 1), num(ms(last.p99), 1),
-      `${signed(drift(first.p50, last.p50) * 100, 1)} %`, `${signed(drift(first.p99, last.p99) * 100, 1)} %`];
-  };
-  const latencyRows = [
-    latencyRow('non-streamed: whole answer', (figures) => figures.latencyUs),
-    latencyRow('streamed: time to first byte', (figures) => figures.ttftUs),
-    latencyRow('streamed: whole stream', (figures) => figures.streamUs),
-  ];
-  const p99Drift = drift(result.first.latencyUs.p99, result.last.latencyUs.p99);
-  const ttftDrift = drift(result.first.ttftUs.p99, result.last.ttftUs.p99);
-
-  // Event-loop lag: one p99 per 15 s window.
-  const lagAbove = (value: number) => Math.max(0, value - lagResolutionMs);
-  const lagMedian = rank(lag.p99Ms, 50);
-  const lagWorst = rank(lag.p99Ms, 100);
-  const maxWorst = rank(lag.maxMs, 100);
-
-  const perMinuteRows = result.requestsPerBucket.map((requests, bucket) => [
-    `${num((bucket * result.bucketMs) / 60_000, 1)}–${num(Math.min(durationMs, (bucket + 1) * result.bucketMs) / 60_000, 1)}`, num(requests),
-    num((requests * 60_000) / Math.min(result.bucketMs, durationMs - bucket * result.bucketMs)), num(result.errorsPerBucket[bucket]),
-  ]);
-  const trial = durationMs < 3 * 3_600_000;
-  bench.report.add(`## Agent-fleet soak${trial ? ` — trial run (${num(minutes, 1)} min, not the 3-hour soak)` : ''}\n\n` +
-    `${agents} simulated agents (bench/clients/soak-client.ts, a process of its own), each one keep-alive connection looping ` +
-    `${num(bodyBytes / 1024)} KB OpenAI chat requests (bench/bodies/agent-bodies.ts: opencode's shape, 24 tools, a long tool history; ` +
-    `the same conversation every time, non-streamed and streamed in turn, so half the requests are streamed), ` +
-    `for ${num(minutes, 1)} min (starts spread over ${num(spec.rampMs / 1000, 1)} s), against ${system.label} with its default features on. ` +
-    `The model \`${model}\` routes to \`mock-soak-primary\` (retry: 2 attempts, 100 ms back-off) with \`mock-soak-fallback\` behind it. ` +
-    `The mock answers like a model: ${mockShape.latencyMs} ms to the answer or to the first of ${mockShape.deltas} deltas ${mockShape.intervalMs} ms apart; ` +
-    `it fails ${failPerMille / 10} % of the primary's requests at random (half a 503 with an OpenAI error body, half a TCP reset before the first byte); ` +
-    `the fallback does not fail.\n\n` +
-    `Load average (1, 5, 15 min): ${loadBefore.map((value) => value.toFixed(2)).join(', ')} at the start, ${loadAfter.map((value) => value.toFixed(2)).join(', ')} at the end ` +
-    `(2 cores; other work shares them). CPU used outside the benchmark's processes: ${num(outsideLoad * 100)} % of the machine.\n\n` +
-    `### Requests and outcomes\n\n` +
-    `${num(result.requests)} requests (${num(result.streamed)} streamed) in ${num(elapsedMs / 60_000, 1)} min: ` +
-    `**${num(result.requests / (elapsedMs / 60_000))} per minute** (${num(result.requests / (elapsedMs / 1000), 1)}/s). ` +
-    `An allowed failure is an upstream failure the gateway could not recover (retry and fallback failed too) passed on as a 5xx naming it ` +
-    `(\`x-switchyard-error-code\` SWY_ERR_UPSTREAM_*) in OpenAI's error shape, or as an OpenAI stream error event naming it; anything else is an error ` +
-    `(a hang is no whole answer in ${hangMs / 1000} s).\n\n` +
-    table(['outcome', 'counts as', 'requests', 'examples'], outcomeRows) +
-    `\n\n### Injected failures and what the gateway did\n\n` +
-    table(['', 'count'], injectedRows) +
-    `\n\n### Memory\n\nRSS of Switchyard ×1 sampled every 0.5 s; slope = least-squares fit after the first ${num(warmupMs(durationMs) / 60_000, 1)} min (warm-up).\n\n` +
-    table(['RSS after warm-up MB', 'RSS at end MB', 'peak MB', 'slope MB/min', 'limit'],
-      [[num(rssAt(0)), num(rssAt(-1)), num(bench.rss.peak('agent-soak', 'switchyard')), num(perMinute, 3), `< ${rssSlopeLimit}`]]) +
-    `\n\n### Latency: first against last ${num(windowMinutes, 1)} min\n\n` +
-    `Milliseconds, by the time a request was sent; requests that ended in a failure are left out. HDR histograms (node:perf_hooks, 3 significant figures).\n\n` +
-    table(['', 'first: n', 'p50', 'p99', 'last: n', 'p50', 'p99', 'p50 drift', 'p99 drift'], latencyRows) +
-    `\n\nWhole run: non-streamed p50 ${num(ms(result.whole.latencyUs.p50), 1)} ms, p99 ${num(ms(result.whole.latencyUs.p99), 1)} ms, max ${num(ms(result.whole.latencyUs.max), 1)} ms; ` +
-    `streamed TTFT p50 ${num(ms(result.whole.ttftUs.p50), 1)} ms, p99 ${num(ms(result.whole.ttftUs.p99), 1)} ms.\n\n` +
-    `### Event-loop lag of the gateway\n\n` +
-    `prom-client's default \`nodejs_eventloop_lag_*\` gauges on the gateway's /metrics (monitorEventLoopDelay at ${lagResolutionMs} ms resolution, ` +
-    `reset at every scrape), scraped every ${lagScrapeMs / 1000} s: ${num(lag.p99Ms.length)} windows${lag.missed > 0 ? `, ${lag.missed} scrapes failed` : ''}. ` +
-    `Every sample includes the ${lagResolutionMs} ms timer interval itself; "lag" below is the value minus it.\n\n` +
-    table(['', 'as read ms', 'lag ms'], [
-      ['p99, median window', num(lagMedian, 2), num(lagAbove(lagMedian), 2)],
-      ['p99, 90th-percentile window', num(rank(lag.p99Ms, 90), 2), num(lagAbove(rank(lag.p99Ms, 90)), 2)],
-      ['p99, worst window', num(lagWorst, 2), num(lagAbove(lagWorst), 2)],
-      ['max, worst window', num(maxWorst, 2), num(lagAbove(maxWorst), 2)],
-    ]) +
-    `\n\n### Requests per ${result.bucketMs >= 60_000 ? 'minute' : 'bucket'}\n\n` +
-    table(['minutes', 'requests', 'per minute', 'errors'], perMinuteRows));
-
-  const label = `over ${num(minutes, 1)} min${trial ? ' (trial)' : ''}`;
-  bench.report.check('Agent soak: errors other than upstream failures passed on correctly', '0', `${num(errors)} of ${num(result.requests)} ${label}`, errors === 0);
-  bench.report.check('Agent soak: RSS slope after warm-up (Switchyard ×1)', `< ${rssSlopeLimit} MB/min`, `${num(perMinute, 3)} MB/min ${label}`, Number.isFinite(perMinute) ? perMinute < rssSlopeLimit : undefined);
-  bench.report.check(`Agent soak: p99 drift, first → last ${num(windowMinutes, 1)} min`, 'reported (no limit set)',
-    `non-streamed ${signed(p99Drift * 100, 1)} %, TTFT ${signed(ttftDrift * 100, 1)} %`, undefined);
-  bench.report.check('Agent soak: event-loop lag p99 (Switchyard ×1)', 'reported (no limit set)',
-    `${num(lagAbove(lagMedian), 2)} ms median window, ${num(lagAbove(lagWorst), 2)} ms worst (above the ${lagResolutionMs} ms timer)`, undefined);
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (line.startsWith('{')) {
+    addSoak(bench.report, JSON.parse(line) as SoakClientResult, mockAfter, metrics, outsideLoad, undefined);
+    return;
+  }
+  // The client died before its end: report what its last checkpoint measured, marked as cut short.
+  const died = `the soak client exited early, ${run.code === null ? 'killed by a signal' : `exit code ${run.code}`}`;
+  const checkpoint = readCheckpoint(checkpointFile);
+  if (checkpoint === undefined) throw new Error(`${died}, before its first checkpoint: ${run.stderr.trim().slice(0, 300)}`);
+  bench.report.note(`${died}; the soak section is its last checkpoint's. Its stderr: ${run.stderr.trim().slice(0, 300) || '(empty)'}`);
+  bench.report.interruption = interruptionMarker(checkpoint, durationMs, died);
+  addSoak(bench.report, checkpoint, mockAfter, metrics, outsideLoad, bench.report.interruption);
 }
