@@ -7,9 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { dirname } from 'node:path';
+import { UsageSummaryMerge } from './usage-summary-merge.ts';
 import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, SUMS_SQL, summaryOf, valuesOf, type UsageGroup, type UsageQuery, type UsageRow, type UsageStore, type UsageSummary } from './usage-store.ts';
 
 const BUSY_TIMEOUT_MS = 200;
+/** Rows a summary scans per macrotask (see bench/micro/usage-summary.ts for what a slice holds the thread). */
+const SLICE_ROWS = 2048;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS usage (
   time INTEGER NOT NULL,
@@ -52,8 +55,16 @@ export class SqliteUsageDatabase {
   private readonly insertStatement: StatementSync;
   private readonly summaries = new Map<UsageGroup, StatementSync>();
   private pruneStatement: StatementSync | undefined = undefined;
+  private readonly file: string;
+  /** The summaries' own connection, opened with the first. */
+  private reader: DatabaseSync | undefined = undefined;
+  private readonly sliceSummaries = new Map<UsageGroup, StatementSync>();
+  private sliceEdge: StatementSync | undefined = undefined;
+  /** The summary being read, the next one waits for it. */
+  private reading: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
+    this.file = file;
     mkdirSync(dirname(file), { recursive: true });
     this.database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
@@ -85,14 +96,56 @@ export class SqliteUsageDatabase {
     }
   }
 
+  /** The summary in one statement: the thread is held for the whole scan of the range. */
   summarize(query: UsageQuery): UsageSummary[] {
-    let statement = this.summaries.get(query.groupBy);
-    if (statement === undefined) {
-      const group = groupSql(query.groupBy, "strftime('%Y-%m-%d', time / 1000, 'unixepoch')");
-      statement = this.database.prepare(`SELECT ${group} AS grp, ${SUMS_SQL} FROM usage WHERE time >= ? AND time < ? GROUP BY grp ${orderSql(query.groupBy)}`);
-      this.summaries.set(query.groupBy, statement);
+    return this.summaryStatement(this.database, this.summaries, query.groupBy).all(query.from, query.to).map((row) => summaryOf(row as Record<string, unknown>));
+  }
+
+  /**
+   * The same summary, a slice of at most `rowsPerSlice` rows per macrotask, so a range of millions
+   * of rows (today at start-up, a month's budget, a dashboard's query) never holds the event loop
+   * for more than a slice's scan. The slices are read in one read transaction on a connection of
+   * their own: they see the database as it was at the first, like the single statement, while the
+   * batches go on being written. Summaries run one at a time.
+   */
+  summarizeInSlices(query: UsageQuery, rowsPerSlice = SLICE_ROWS): Promise<UsageSummary[]> {
+    const run = this.reading.then(() => this.readInSlices(query, rowsPerSlice));
+    this.reading = run.catch(() => {});
+    return run;
+  }
+
+  private async readInSlices(query: UsageQuery, rowsPerSlice: number): Promise<UsageSummary[]> {
+    if (!(query.from < query.to)) return [];
+    this.reader ??= new DatabaseSync(this.file, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+    const reader = this.reader;
+    this.sliceEdge ??= reader.prepare('SELECT time FROM usage WHERE time >= ? AND time < ? ORDER BY time LIMIT 1 OFFSET ?');
+    const edge = this.sliceEdge;
+    const statement = this.summaryStatement(reader, this.sliceSummaries, query.groupBy);
+    const merge = new UsageSummaryMerge();
+    reader.exec('BEGIN');
+    try {
+      for (let start = query.from; start < query.to;) {
+        // the slice ends at its (rowsPerSlice + 1)th row's time; one millisecond at least, whatever rows it holds
+        const next = edge.get(start, query.to, rowsPerSlice) as { time: number } | undefined;
+        const end = next === undefined ? query.to : Math.max(next.time, start + 1);
+        merge.add(statement.all(start, end) as Record<string, unknown>[]);
+        start = end;
+        if (start < query.to) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      if (reader.isOpen && reader.isTransaction) reader.exec('COMMIT');
     }
-    return statement.all(query.from, query.to).map((row) => summaryOf(row as Record<string, unknown>));
+    return merge.rows(query.groupBy).map(summaryOf);
+  }
+
+  private summaryStatement(database: DatabaseSync, cache: Map<UsageGroup, StatementSync>, groupBy: UsageGroup): StatementSync {
+    let statement = cache.get(groupBy);
+    if (statement === undefined) {
+      const group = groupSql(groupBy, "strftime('%Y-%m-%d', time / 1000, 'unixepoch')");
+      statement = database.prepare(`SELECT ${group} AS grp, ${SUMS_SQL} FROM usage WHERE time >= ? AND time < ? GROUP BY grp ${orderSql(groupBy)}`);
+      cache.set(groupBy, statement);
+    }
+    return statement;
   }
 
   /** One bounded DELETE (rows by the time index), so a large backlog never holds the thread long. */
@@ -102,6 +155,7 @@ export class SqliteUsageDatabase {
   }
 
   close(): void {
+    if (this.reader?.isOpen === true) this.reader.close();
     if (this.database.isOpen) this.database.close();
   }
 }
@@ -137,7 +191,7 @@ export class SqliteUsageStore implements UsageStore {
 
   summarize(query: UsageQuery): Promise<UsageSummary[]> {
     try {
-      return Promise.resolve(this.open().summarize(query));
+      return this.open().summarizeInSlices(query);
     } catch (error) {
       return Promise.reject(error as Error);
     }
