@@ -12,7 +12,7 @@ import { ADDED_COLUMNS, COLUMNS, groupSql, orderSql, SUMS_SQL, summaryOf, values
 
 const BUSY_TIMEOUT_MS = 200;
 /** Rows a summary scans per macrotask (see bench/micro/usage-summary.ts for what a slice holds the thread). */
-const SLICE_ROWS = 2048;
+const SLICE_ROWS = 1024;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS usage (
   time INTEGER NOT NULL,
