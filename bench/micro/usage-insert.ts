@@ -59,12 +59,29 @@ function open(name: string, index: boolean): DatabaseSync {
 const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
 const insertSql = (rows: number) => `INSERT INTO usage (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
 
-/** One batch in one transaction, as the store writes it. */
-function transaction(database: DatabaseSync, write: (rows: readonly UsageRow[]) => void): () => void {
+/**
+ * The next batch, its times moved past the previous round's: the batches are written again and
+ * again (each case its own copy), and the time index must grow at its end as it does in the gateway (times rise, a request's
+ * duration apart), not take the same times in its middle.
+ */
+function nextBatch(): () => UsageRow[] {
+  const own = structuredClone(batches);
   let next = 0;
   return () => {
+    const rows = own[next % own.length]!;
+    if (next >= batches.length) for (const row of rows) row.time += SPAN_MS;
+    next++;
+    return rows;
+  };
+}
+const SPAN_MS = 2 * batches.length * BATCH + 2_000;
+
+/** One batch in one transaction, as the store writes it. */
+function transaction(database: DatabaseSync, write: (rows: readonly UsageRow[]) => void): () => void {
+  const batch = nextBatch();
+  return () => {
     database.exec('BEGIN IMMEDIATE');
-    write(batches[next++ % batches.length]!);
+    write(batch());
     database.exec('COMMIT');
   };
 }
@@ -115,8 +132,8 @@ function multiRow(name: string, index: boolean): () => void {
 
 function now(): () => void {
   const database = new SqliteUsageDatabase(join(directory, 'now', 'usage.db'));
-  let next = 0;
-  return () => database.insert(batches[next++ % batches.length]!);
+  const batch = nextBatch();
+  return () => database.insert(batch());
 }
 
 const cases: Record<string, () => void> = {

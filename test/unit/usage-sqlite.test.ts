@@ -1,4 +1,5 @@
-// A SQLite usage summary read in slices (one slice's GROUP BY per macrotask, so a big range never
+// The SQLite usage store: a batch is written by multi-row INSERTs (64 rows, then halves of the
+// rest) with every column in its place, all or nothing. A summary read in slices (one slice's GROUP BY per macrotask, so a big range never
 // holds the event loop) answers what the single statement answers: the same groups, sums, NULLs and
 // order, across day boundaries, many rows in one millisecond and empty ranges; it reads one
 // snapshot while batches go on being written, and lets the event loop run between slices.
@@ -8,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { DatabaseSync } from 'node:sqlite';
 import { SqliteUsageDatabase } from '../../src/state/usage-sqlite.ts';
-import { USAGE_GROUPS, type UsageRow, type UsageSummary } from '../../src/state/usage-store.ts';
+import { COLUMNS, USAGE_GROUPS, valuesOf, type UsageRow, type UsageSummary } from '../../src/state/usage-store.ts';
 import { compareSqlValues } from '../../src/state/usage-summary-merge.ts';
 
 /** One millisecond before a UTC midnight: rows on three days. */
@@ -19,8 +21,9 @@ const DAY = 86_400_000;
 const NAMES = ['', 'a', 'B', 'é', '\uE000', '\u{1F600}', 'gpt-5'];
 
 function openDatabase(t: { after: (fn: () => void) => void }): SqliteUsageDatabase {
-  const directory = mkdtempSync(join(tmpdir(), 'swy-usage-slices-'));
-  const database = new SqliteUsageDatabase(join(directory, 'usage.db'));
+  const directory = mkdtempSync(join(tmpdir(), 'swy-usage-sqlite-'));
+  const file = join(directory, 'usage.db');
+  const database = new SqliteUsageDatabase(file);
   t.after(() => {
     database.close();
     rmSync(directory, { recursive: true, force: true });
@@ -55,6 +58,36 @@ const query = fc.record({
 function clear(database: SqliteUsageDatabase): void {
   database.prune(Number.MAX_SAFE_INTEGER, 1_000_000);
 }
+
+test('a batch of any size is written with every column in its place, in one transaction', (t) => {
+  const database = openDatabase(t);
+  const reader = new DatabaseSync(database.file, { readOnly: true });
+  t.after(() => reader.close());
+  /** A row whose every column holds a value of its own. */
+  const distinct = (i: number): UsageRow => ({
+    time: BASE + i, requestId: `request-${i}`, keyId: `key-${i}`, surface: `surface-${i}`, modelAsked: `asked-${i}`, provider: `provider-${i}`, model: `model-${i}`,
+    fallback: `fallback-${i}`, status: 200 + i, stream: i % 2 === 0, attempts: 1 + i, inputTokens: i % 3 === 0 ? null : 10 + i, outputTokens: 20 + i,
+    cachedTokens: 30 + i, cacheWriteTokens: 40 + i, reasoningTokens: 50 + i, costUsd: i % 4 === 0 ? null : i / 8, durationMs: 1.25 + i,
+    subscription: i % 3 === 1, reportedCostUsd: i % 5 === 0 ? i / 16 : null, cached: i % 2 === 1, team: `team-${i}`, route: `{"n":${i}}`,
+    ...(i % 7 === 0 ? { subscription: undefined, reportedCostUsd: undefined, cached: undefined, team: undefined, route: undefined } : {}),
+  });
+  const stored = (row: UsageRow) => valuesOf(row).map((value) => (typeof value === 'boolean' ? Number(value) : value));
+  const select = reader.prepare(`SELECT ${COLUMNS.join(', ')} FROM usage ORDER BY rowid`);
+  select.setReturnArrays(true);
+  for (const size of [1, 2, 3, 63, 64, 65, 130, 200]) {
+    clear(database);
+    const rows = Array.from({ length: size }, (_, i) => distinct(i));
+    database.insert(rows);
+    assert.deepEqual(select.all(), rows.map(stored), `a batch of ${size}`);
+  }
+  clear(database);
+  const broken = Array.from({ length: 100 }, (_, i) => distinct(i));
+  (broken[70] as { keyId: unknown }).keyId = null;
+  assert.throws(() => database.insert(broken), /NOT NULL/);
+  assert.deepEqual(select.all(), [], 'none of the failed batch is kept');
+  database.insert([distinct(1)]);
+  assert.equal(select.all().length, 1, 'the next batch is written');
+});
 
 test('slices merge to the single statement\'s answer exactly: groups, sums, NULLs, order, days, empty ranges', async (t) => {
   const database = openDatabase(t);
