@@ -1,9 +1,9 @@
 // SQLite usage store (node:sqlite), on the main thread: rows arrive in batches (every second, or
-// 64 at a time) and one batch is one short transaction of multi-row INSERTs — about 3.5 µs of CPU
-// a row as bench/micro/usage-insert.ts measures it (binding the 23 values is about a third of it,
-// the time index about a quarter; it was ~4.3 µs with an array and a statement per row): the same
-// CPU a worker thread would spend, without the ~45 MB a second V8 isolate costs. Summaries are
-// read in slices, so a range of millions of rows never holds the event loop for long. WAL lets `--workers N`
+// 64 at a time) and one batch is one short transaction of multi-row INSERTs — about 4 µs of CPU a
+// row as bench/micro/usage-insert.ts measures it (5 µs with an array and a statement per row; of
+// the 4, binding the 23 values takes about 1 µs and the time index about 1 µs): the same CPU a
+// worker thread would spend, without the ~45 MB a second V8 isolate costs. Summaries are read in
+// slices, so a range of millions of rows never holds the event loop for long. WAL lets `--workers N`
 // processes share one file; a write lock held by another process is waited for at most
 // BUSY_TIMEOUT_MS (the holder's transaction takes milliseconds), after which the batch fails and
 // the recorder reports it, rather than the event loop stalling.
