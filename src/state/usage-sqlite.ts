@@ -114,7 +114,7 @@ export class SqliteUsageDatabase {
     }
   }
 
-  /** `size` rows from `from` in one statement, their values in the statement's own array (no array per row). */
+  /** `size` rows from `from` in one statement, their values (in COLUMNS order) in the statement's own array, no array per row. */
   private insertRows(rows: readonly UsageRow[], from: number, size: number): void {
     let insert = this.inserts.get(size);
     if (insert === undefined) {
