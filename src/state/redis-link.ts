@@ -93,6 +93,7 @@ export class RedisLink implements SharedStateLink {
       connectTimeout: Math.max(1000, options.timeoutMs),
       retryStrategy: (times) => Math.min(50 * times, 1000),
       scripts: SCRIPTS,
+      enableAutoPipelining: true,
     });
     this.client.on('ready', () => this.up());
     this.client.on('error', (error: Error) => this.failed(error));
