@@ -16,7 +16,7 @@
 import { Redis } from 'ioredis';
 import { passwordOf } from '../util/url-password.ts';
 import type { SharedStateLink } from './interfaces.ts';
-import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, PIN_GET, PIN_RAISE, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
+import { BUDGET_ADD, BUDGET_RECORD, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, LIMITS_SETTLE, LIMITS_TAKE, PIN_GET, PIN_RAISE, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD } from './redis-scripts.ts';
 
 /** How long a hold outlives the last renewal of the instance that took it. */
 export const LEASE_MS = 30_000;
@@ -37,13 +37,12 @@ export interface RedisLinkOptions {
   readonly leaseMs?: number;
 }
 
+// a script without `numberOfKeys` is given the number of its keys first
 const SCRIPTS = {
-  swyRateReserve: { numberOfKeys: 2, lua: RATE_RESERVE },
+  swyLimitsTake: { lua: LIMITS_TAKE },
+  swyLimitsSettle: { lua: LIMITS_SETTLE },
   swyRateAdd: { numberOfKeys: 1, lua: RATE_ADD },
-  swySlotTake: { numberOfKeys: 1, lua: SLOT_TAKE },
   swyLeaseRenew: { numberOfKeys: 1, lua: LEASE_RENEW },
-  swyBudgetHold: { numberOfKeys: 3, lua: BUDGET_HOLD },
-  swyBudgetSettle: { numberOfKeys: 3, lua: BUDGET_SETTLE },
   swyBudgetRecord: { numberOfKeys: 1, lua: BUDGET_RECORD },
   swyBudgetAdd: { numberOfKeys: 1, lua: BUDGET_ADD },
   swyHealthPut: { numberOfKeys: 1, lua: HEALTH_PUT },
