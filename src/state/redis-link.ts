@@ -21,6 +21,8 @@ import { BUDGET_ADD, BUDGET_RECORD, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, LIMITS
 /** How long a hold outlives the last renewal of the instance that took it. */
 export const LEASE_MS = 30_000;
 const PROBE_MS = 1000;
+/** Keys kept per kind (`key`): past it they are built anew. */
+const MAX_KEYS_KEPT = 10_000;
 
 /** What the link logs through (the gateway's logger). */
 export interface StateLogger {
@@ -79,6 +81,8 @@ export class RedisLink implements SharedStateLink {
   /** The connection in subscriber mode (pub/sub), made on the first `subscribe`. */
   private subscriber: Redis | undefined = undefined;
   private readonly channels = new Map<string, { readonly onMessage: (message: string) => void; readonly onSubscribed: () => void }>();
+  /** Keys built, by kind and name. */
+  private readonly keys = new Map<string, Map<string, string>>();
 
   constructor(options: RedisLinkOptions) {
     this.prefix = options.keyPrefix;
@@ -116,9 +120,19 @@ export class RedisLink implements SharedStateLink {
     });
   }
 
-  /** `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot. */
+  /**
+   * `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot. Kept once
+   * built: the same few names (a key's counters, a session's pin) come back request after request.
+   */
   key(kind: string, name: string): string {
-    return `${this.prefix}${kind}:{${name.replaceAll('\0', ':')}}`;
+    let names = this.keys.get(kind);
+    if (names === undefined) this.keys.set(kind, (names = new Map()));
+    let key = names.get(name);
+    if (key === undefined) {
+      if (names.size >= MAX_KEYS_KEPT) names.clear();
+      names.set(name, (key = `${this.prefix}${kind}:{${name.replaceAll('\0', ':')}}`));
+    }
+    return key;
   }
 
   /** Runs a script (atomic on the server). */

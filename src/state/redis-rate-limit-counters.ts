@@ -19,6 +19,17 @@ import type { RedisLink } from './redis-link.ts';
 const MAX_PENDING = 10_000;
 const CONCURRENT_RETRY_MS = 1000;
 
+/** Window keys kept, at most (one entry per counter). */
+const MAX_WINDOWS = 100_000;
+
+/** The keys of a counter's window and of the one before. */
+interface WindowKeys {
+  readonly start: number;
+  readonly windowMs: number;
+  readonly current: string;
+  readonly previous: string;
+}
+
 interface PendingCount {
   readonly key: string;
   readonly windowStart: number;
@@ -36,6 +47,7 @@ export class RedisRateLimitCounters implements RateLimitCounters {
   /** Slot holds of this process: `key\0holder` → taken on the server (true) or in process (false). */
   private readonly holds = new Map<string, boolean>();
   private readonly pending = new Map<string, PendingCount>();
+  private readonly windows = new Map<string, WindowKeys>();
 
   constructor(link: RedisLink, now: () => number = Date.now) {
     this.link = link;
@@ -62,8 +74,8 @@ export class RedisRateLimitCounters implements RateLimitCounters {
     }
     const windowMs = rule.windowMs;
     const windowStart = now - (now % windowMs);
-    const name = this.link.key('rate', key);
-    take.window(`${name}:${windowStart}`, `${name}:${windowStart - windowMs}`, amount, rule.limit, windowMs, windowStart, rule.kind === 'sliding', 2 * windowMs);
+    const window = this.window(key, windowStart, windowMs);
+    take.window(window.current, window.previous, amount, rule.limit, windowMs, windowStart, rule.kind === 'sliding', 2 * windowMs);
   }
 
   /**
@@ -134,7 +146,23 @@ export class RedisRateLimitCounters implements RateLimitCounters {
       this.owe(key, rule, reservedAt, delta);
       return;
     }
-    settle.windowAdd(`${this.link.key('rate', key)}:${reservedWindow}`, delta, 2 * windowMs, () => this.owe(key, rule, reservedAt, delta));
+    const kept = this.windows.get(key);
+    // the window reserved in is usually the counter's latest, or the one before
+    const name = kept === undefined || kept.windowMs !== windowMs ? undefined
+      : kept.start === reservedWindow ? kept.current : kept.start === reservedWindow + windowMs ? kept.previous : undefined;
+    settle.windowAdd(name ?? `${this.link.key('rate', key)}:${reservedWindow}`, delta, 2 * windowMs, () => this.owe(key, rule, reservedAt, delta));
+  }
+
+  /** The keys of counter `key`'s window starting at `start` and of the one before, kept for its latest window. */
+  private window(key: string, start: number, windowMs: number): WindowKeys {
+    const kept = this.windows.get(key);
+    if (kept !== undefined && kept.start === start && kept.windowMs === windowMs) return kept;
+    const name = this.link.key('rate', key);
+    const keys = { start, windowMs, current: `${name}:${start}`, previous: `${name}:${start - windowMs}` };
+    if (kept !== undefined && start < kept.start) return keys;
+    if (kept === undefined && this.windows.size >= MAX_WINDOWS) this.windows.clear();
+    this.windows.set(key, keys);
+    return keys;
   }
 
   used(key: string, rule: LimitRule, now: number): number {

@@ -101,7 +101,7 @@ while a <= #ARGV do
   elseif kind == 's' then
     redis.call('ZADD', KEYS[k], nowMs + leaseMs, holder)
     redis.call('PEXPIRE', KEYS[k], leaseMs)
-    out[i + 1] = redis.call('ZCARD', KEYS[k])
+    out[i + 1] = out[i + 1] + 1
     k = k + 1
     a = a + 2
   else

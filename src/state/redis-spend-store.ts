@@ -40,6 +40,7 @@ export class RedisSpendStore implements SpendStore {
   /** Holds of this process: `budget\0start\0holder` → taken on the server (true) or in process (false). */
   private readonly holds = new Map<string, boolean>();
   private readonly pending = new Map<string, PendingSpend>();
+  private readonly periodKeys = new Map<string, { start: number; keys: readonly [string, string, string] }>();
 
   constructor(link: RedisLink, now: () => number = Date.now) {
     this.link = link;
@@ -143,9 +144,23 @@ export class RedisSpendStore implements SpendStore {
     return (view !== undefined && view.start === periodStart ? view.held : 0) + this.local.held(budget, periodStart, now);
   }
 
-  private keys(budget: string, periodStart: number): [string, string, string] {
+  /** A period's keys: totals, hold expiries, hold amounts (kept for each budget's latest period). */
+  private keys(budget: string, periodStart: number): readonly [string, string, string] {
+    const kept = this.periodKeys.get(budget);
+    if (kept !== undefined && kept.start === periodStart) return kept.keys;
     const name = `${this.link.key('budget', budget)}:${periodStart}`;
-    return [`${name}:totals`, `${name}:expiries`, `${name}:amounts`];
+    const keys = [`${name}:totals`, `${name}:expiries`, `${name}:amounts`] as const;
+    if (kept !== undefined) {
+      // a settle of the period before keeps the newer period's keys
+      if (periodStart > kept.start) {
+        kept.start = periodStart;
+        kept.keys = keys;
+      }
+      return keys;
+    }
+    if (this.periodKeys.size >= MAX_VIEWS) this.periodKeys.clear();
+    this.periodKeys.set(budget, { start: periodStart, keys });
+    return keys;
   }
 
   private seen(budget: string, periodStart: number, periodEnd: number, spent: number, held: number, now: number): void {
