@@ -288,6 +288,7 @@ export interface LimitRule {
  * returns the promise of its answer, or, to keep the request off the network, reserves leases of
  * units in bulk and grants from the local lease synchronously (exact within the lease size).
  * `settle` is sent in the background; `used` answers from the last counts the scripts returned.
+ * A request's limits all together go through `LimitBatches` (one script for all of them).
  */
 export interface RateLimitCounters {
   /**

@@ -10,6 +10,9 @@
 // silent (paused) is probed once a second. When it answers again, the stores send what they
 // counted meanwhile, then the `onReturn` listeners run (the budget ledger reads spend again).
 //
+// Cost. A request sends few commands: one script takes all of its limits, one settles them, and
+// a session's pin is one read (redis-limit-batches.ts, redis-sessions.ts).
+//
 // Leases. A slot (`max_concurrent`) or a budget hold is a member of a sorted set scored by its
 // expiry on the server's clock. This process renews the leases of its requests in flight every
 // LEASE_MS / 3; an instance that dies stops renewing, and its holds expire within LEASE_MS.
@@ -96,7 +99,9 @@ export class RedisLink implements SharedStateLink {
       connectTimeout: Math.max(1000, options.timeoutMs),
       retryStrategy: (times) => Math.min(50 * times, 1000),
       scripts: SCRIPTS,
-      enableAutoPipelining: true,
+      // no automatic pipelining: a request sends three commands (its limits taken, its pin read,
+      // its limits settled), and batching them with other requests' cost the gateway more CPU
+      // (a pipeline per event-loop turn) than the writes it saved (docs/performance.md, scenario 9)
     });
     this.client.on('ready', () => this.up());
     this.client.on('error', (error: Error) => this.failed(error));
@@ -121,8 +126,10 @@ export class RedisLink implements SharedStateLink {
   }
 
   /**
-   * `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot. Kept once
-   * built: the same few names (a key's counters, a session's pin) come back request after request.
+   * `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot (though a
+   * request's limits, several counters, go in one script: the link speaks to one server, not to a
+   * Redis Cluster). Kept once built: the same few names (a key's counters, a session's pin) come
+   * back request after request.
    */
   key(kind: string, name: string): string {
     let names = this.keys.get(kind);
