@@ -2,7 +2,8 @@
 // LIMITS_SETTLE) on a real server (SWITCHYARD_TEST_REDIS_URL; skipped without it): one command
 // admits a request whatever its number of limits and one settles it; the limits are taken all or
 // none, so a refusal leaves every counter as it was; a budget with less left than the estimate
-// holds what is left; and the limits stay exact when two instances admit concurrently.
+// holds what is left; the limits stay exact when two instances admit concurrently; and a batch
+// the server does not answer falls back to the in-process steps, its counts sent on its return.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,10 +13,10 @@ import { LimitEnforcer, LimitTicket, type Admission, type LimitRefusal, type Sof
 import type { KeyPolicy } from '../../src/governance/policy.ts';
 import type { LimitRule } from '../../src/state/interfaces.ts';
 import { RedisLimitBatches } from '../../src/state/redis-limit-batches.ts';
-import type { RedisLink } from '../../src/state/redis-link.ts';
+import { RedisLink } from '../../src/state/redis-link.ts';
 import { RedisRateLimitCounters } from '../../src/state/redis-rate-limit-counters.ts';
 import { RedisSpendStore } from '../../src/state/redis-spend-store.ts';
-import { connectedLink, redisSkip, testPrefix } from '../helpers/redis.ts';
+import { connectedLink, redisSkip, startOwnRedisServer, testPrefix } from '../helpers/redis.ts';
 
 const NOW = Date.parse('2026-03-05T13:45:15Z');
 const RPM: LimitRule = { kind: 'sliding', limit: 0, windowMs: 60_000 };
@@ -27,8 +28,8 @@ interface Instance {
   limits: LimitEnforcer;
 }
 
-async function instance(prefix: string, options: { price?: number; events?: SoftBudgetEvent[] } = {}): Promise<Instance> {
-  const link = await connectedLink({ prefix });
+async function instance(prefix: string, options: { price?: number; events?: SoftBudgetEvent[]; link?: RedisLink } = {}): Promise<Instance> {
+  const link = options.link ?? await connectedLink({ prefix });
   const counters = new RedisRateLimitCounters(link);
   const spend = new RedisSpendStore(link);
   const limits = new LimitEnforcer({
@@ -186,6 +187,47 @@ if (redisSkip !== false) {
     } finally {
       await one.link.close();
       await two.link.close();
+    }
+  });
+
+  test('Redis batches: a batch with no answer (the server paused) is taken in process after state.timeout_ms; the counts reach the server when it answers again', async () => {
+    const server = await startOwnRedisServer();
+    const prefix = testPrefix();
+    const link = new RedisLink({ url: server.url, keyPrefix: prefix, timeoutMs: 200, logger: { warn: () => {}, info: () => {} } });
+    try {
+      await link.whenConnected(5000);
+      assert.ok(link.available);
+      const one = await instance(prefix, { link, price: 0.000001 });
+      const key = policy({ rpm: 10, tpm: 10_000, maxConcurrent: 5 });
+      const spender = policy({ rpm: 10, budget: { usd: 10, period: 'day' } }, undefined, 'key-2');
+      await admitted(one.limits.admit(key, 'm', 10, 10, true, 'r1', NOW));
+      server.pause();
+      const waiting = one.limits.admit(key, 'm', 10, 10, true, 'r2', NOW);
+      assert.ok(waiting instanceof Promise, 'the server was thought up: the batch is sent');
+      const ticket = await waiting;
+      assert.ok(ticket instanceof LimitTicket, 'admitted in process once the batch timed out (on_store_failure.rate_limits: open)');
+      assert.equal(link.available, false);
+      assert.equal(one.counters.used('rpm\0key\0key-1', { ...RPM, limit: 10 }, NOW), 2, 'counted here meanwhile');
+      // a key with a budget while the store is away: on_store_failure.budgets: closed
+      const closed = await refused(one.limits.admit(spender, 'm', 10, 10, true, 'r3', NOW));
+      assert.equal(closed.error.status, 503);
+      one.limits.settle(ticket, 20, undefined, true, NOW);
+      server.resume();
+      for (let i = 0; i < 100 && !link.available; i++) await sleep(50);
+      assert.ok(link.available, 'the paused server answers again');
+      await sleep(100);
+      const other = new RedisLink({ url: server.url, keyPrefix: prefix, timeoutMs: 2000, logger: { warn: () => {}, info: () => {} } });
+      await other.whenConnected(5000);
+      const check = await instance(prefix, { link: other });
+      try {
+        assert.equal(await check.counters.reserve('rpm\0key\0key-1', { ...RPM, limit: 3 }, 1, 'probe', NOW), 0, 'two requests counted on the server');
+        assert.ok((await check.counters.reserve('rpm\0key\0key-1', { ...RPM, limit: 3 }, 1, 'probe2', NOW)) > 0);
+      } finally {
+        await check.link.close();
+      }
+    } finally {
+      await link.close();
+      await server.stop();
     }
   });
 }
