@@ -1,8 +1,8 @@
 // What the shared state store adds to a request of a limited key (issue #15: "the Redis path's
 // added latency is reported"): the admit, commit and complete handlers of one config, for a key
 // with rpm, tpm, max_concurrent and a priced budget, run one request at a time — in process, then
-// with `state.redis` — alternating in rounds. Wall time per request (admit waits for the scripts:
-// four round trips for this key), and the CPU it costs the gateway. Needs a server:
+// with `state.redis` — alternating in rounds. Wall time per request (admit waits for the script
+// that takes all of the key's limits: one round trip), and the CPU it costs the gateway. Needs a server:
 // `SWITCHYARD_TEST_REDIS_URL=redis://127.0.0.1:6379 npx node bench/micro/key-limits-redis.ts [--rounds 5] [--requests 5000]`
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';

@@ -4,9 +4,10 @@
 // affinity over two targets, every request of one session — once with everything in process and
 // once with `state.redis` pointing at a redis-server the scenario starts on loopback (Debian's
 // `redis-server`, or `valkey-server`; skipped with a note when neither is installed). With the
-// server, each request reserves its limits through Redis (admit waits for it), reads its session's
-// pin before the planner, settles its counts and writes its pin after the answer; provider health
-// is shared too (a subscription; nothing per request while every target answers). The load is the
+// server, each request takes its limits through Redis in one script (admit waits for it), reads
+// its session's pin before the planner and settles its limits in one script after the answer
+// (bench/micro/redis-commands.ts lists the commands); provider health is shared too (a
+// subscription; nothing per request while every target answers). The load is the
 // saturation scenario's (wrk -t1, 0 ms mock, the small chat request), the two variants alternating
 // round by round. Reported: requests/s and CPU µs per request of the Switchyard process, the
 // Redis server's own CPU per request, and on ÷ off.

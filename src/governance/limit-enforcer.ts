@@ -6,7 +6,7 @@
 // (in process by default), keyed by key id and team name, so they outlive config reloads.
 import { ErrorCode, GatewayError } from '../canonical/errors.ts';
 import type { FailureMode } from '../config/types.ts';
-import type { LimitRule, MaybePromise, RateLimitCounters, SpendStore } from '../state/interfaces.ts';
+import type { BatchedLimit, BatchedSettle, LimitBatches, LimitRule, MaybePromise, RateLimitCounters, SpendStore } from '../state/interfaces.ts';
 import { periodEnd, periodStart } from './budget-period.ts';
 import { ModelAllowList } from './model-allow-list.ts';
 import type { Budget, KeyPolicy, Limits } from './policy.ts';
@@ -72,6 +72,8 @@ export interface LimitEnforcerOptions {
   readonly spendReadiness: SpendReadiness;
   /** Whether the shared state store (Redis/Valkey) answers; absent: state is in process only. */
   readonly sharedState?: SpendReadiness;
+  /** The shared store's way to take and settle a request's limits in one round trip (absent: one by one). */
+  readonly batches?: LimitBatches;
   readonly prices: CostEstimator;
   /** Tokens reserved for the answer when a request sets no max_tokens. */
   readonly defaultMaxTokens: number;
@@ -244,6 +246,7 @@ export class LimitEnforcer {
   private readonly counters: RateLimitCounters;
   private readonly spend: SpendStore;
   private readonly shared: SpendReadiness;
+  private readonly batches: LimitBatches | undefined;
   private readonly compiled = new WeakMap<KeyPolicy, CompiledPolicy>();
   /** Team limits compiled once per team's `Limits` object (every key of the team shares it). */
   private readonly teams = new WeakMap<Limits, ScopeLimits>();
@@ -256,6 +259,7 @@ export class LimitEnforcer {
     this.counters = options.counters;
     this.spend = options.spend;
     this.shared = options.sharedState ?? ALWAYS_AVAILABLE;
+    this.batches = options.batches;
   }
 
   private compile(policy: KeyPolicy): CompiledPolicy {
@@ -294,7 +298,78 @@ export class LimitEnforcer {
         ticket.estimate = estimate === undefined ? MINIMAL_HOLD : Math.max(MINIMAL_HOLD, Math.round(estimate * MICROS_PER_USD));
       }
     }
+    // a shared store takes every limit in one round trip; budgets that cannot be read are the
+    // steps' to refuse (or not: auth.on_store_failure), as while the store is down
+    const batches = this.batches;
+    if (batches !== undefined && batches.available && (ticket.estimate === 0 || this.budgetsReadable())) return this.admitBatched(batches, ticket, now);
     return this.advance(ticket, 0, now);
+  }
+
+  /** Takes every limit of the ticket in one call of the shared store: all of them, or none. */
+  private admitBatched(batches: LimitBatches, ticket: LimitTicket, now: number): Admission | Promise<Admission> {
+    const steps: number[] = [];
+    const limits: BatchedLimit[] = [];
+    for (let step = 0; step < STEPS; step++) {
+      const limit = this.batched(ticket, step, now);
+      if (limit === undefined) continue;
+      steps.push(step);
+      limits.push(limit);
+    }
+    if (limits.length === 0) return ticket;
+    // a store that could not be asked is down now: the steps take the limits in process
+    return batches.reserve(limits, ticket.holder, now).then((outcomes) => this.afterBatch(ticket, steps, outcomes, now), () => this.advance(ticket, 0, now));
+  }
+
+  /** Step `step`'s limit for a batch (as `begin` takes it), or undefined when it has nothing to take. */
+  private batched(ticket: LimitTicket, step: number, now: number): BatchedLimit | undefined {
+    const { key, team } = ticket.policy;
+    switch (step) {
+      case STEP_KEY_CONCURRENT: return key?.concurrent === undefined ? undefined : { kind: 'counter', key: key.concurrentCounter, rule: key.concurrent, amount: 1 };
+      case STEP_KEY_RPM: return key?.rpm === undefined ? undefined : { kind: 'counter', key: key.rpmCounter, rule: key.rpm, amount: 1 };
+      case STEP_TEAM_CONCURRENT: return team?.concurrent === undefined ? undefined : { kind: 'counter', key: team.concurrentCounter, rule: team.concurrent, amount: 1 };
+      case STEP_TEAM_RPM: return team?.rpm === undefined ? undefined : { kind: 'counter', key: team.rpmCounter, rule: team.rpm, amount: 1 };
+      case STEP_KEY_TPM:
+        if (key?.tpm === undefined || ticket.wanted === 0) return undefined;
+        ticket.tokens = reservedTokens(ticket);
+        return { kind: 'counter', key: key.tpmCounter, rule: key.tpm, amount: ticket.tokens };
+      case STEP_TEAM_TPM:
+        if (team?.tpm === undefined || ticket.wanted === 0) return undefined;
+        ticket.tokens = reservedTokens(ticket);
+        return { kind: 'counter', key: team.tpmCounter, rule: team.tpm, amount: ticket.tokens };
+      case STEP_KEY_BUDGET:
+        if (ticket.estimate === 0 || key?.budget === undefined) return undefined;
+        key.enterPeriod(now);
+        return { kind: 'budget', budget: key.budgetName, periodStart: key.periodStart, periodEnd: key.periodEnd, amount: ticket.estimate, limit: key.budgetLimit };
+      case STEP_TEAM_BUDGET:
+        if (ticket.estimate === 0 || team?.budget === undefined) return undefined;
+        team.enterPeriod(now);
+        return { kind: 'budget', budget: team.budgetName, periodStart: team.periodStart, periodEnd: team.periodEnd, amount: ticket.estimate, limit: team.budgetLimit };
+      default: return undefined;
+    }
+  }
+
+  /**
+   * A batch's outcomes (one per step in `steps`, up to the first refused): the store took all of
+   * them, or — when the last one is a refusal — none, and that refusal is the answer.
+   */
+  private afterBatch(ticket: LimitTicket, steps: readonly number[], outcomes: readonly number[], now: number): Admission {
+    const last = outcomes.length - 1;
+    const lastStep = steps[last]!;
+    const value = outcomes[last]!;
+    if (lastStep < STEP_BUDGETS_READABLE ? value !== 0 : value <= 0) {
+      // nothing was taken: no bit is set, so releasing gives nothing back
+      const refusal = this.conclude(ticket, lastStep, value, now)!;
+      this.release(ticket, now);
+      return refusal;
+    }
+    for (let i = 0; i <= last; i++) {
+      const refusal = this.conclude(ticket, steps[i]!, outcomes[i]!, now);
+      if (refusal !== undefined) {
+        this.release(ticket, now);
+        return refusal;
+      }
+    }
+    return ticket;
   }
 
   /**
@@ -336,12 +411,11 @@ export class LimitEnforcer {
       case STEP_TEAM_RPM: return team?.rpm === undefined ? undefined : this.counters.reserve(team.rpmCounter, team.rpm, 1, holder, now);
       case STEP_KEY_TPM:
         if (key?.tpm === undefined || ticket.wanted === 0) return undefined;
-        // an estimate above the limit itself would never fit: it waits for an empty window instead
-        ticket.tokens = Math.min(ticket.wanted, key.tpm.limit, team?.tpm?.limit ?? Infinity);
+        ticket.tokens = reservedTokens(ticket);
         return this.counters.reserve(key.tpmCounter, key.tpm, ticket.tokens, holder, now);
       case STEP_TEAM_TPM:
         if (team?.tpm === undefined || ticket.wanted === 0) return undefined;
-        ticket.tokens = Math.min(ticket.wanted, team.tpm.limit, key?.tpm?.limit ?? Infinity);
+        ticket.tokens = reservedTokens(ticket);
         return this.counters.reserve(team.tpmCounter, team.tpm, ticket.tokens, holder, now);
       case STEP_BUDGETS_READABLE:
         return ticket.estimate === 0 ? undefined : this.budgetsReadable() ? 0 : FAILED;
@@ -440,40 +514,56 @@ export class LimitEnforcer {
   private settleTaken(ticket: LimitTicket, tokens: number | undefined, costUsd: number | undefined, answered: boolean, refused: boolean, now: number): void {
     if (ticket.settled) return;
     ticket.settled = true;
-    const { key, team } = ticket.policy;
     const taken = ticket.taken;
-    const counters = this.counters;
-    const at = ticket.reservedAt;
-    const holder = ticket.holder;
-    if ((taken & KEY_CONCURRENT) !== 0) counters.settle(key!.concurrentCounter, key!.concurrent!, 1, 1, at, holder, now);
-    if ((taken & TEAM_CONCURRENT) !== 0) counters.settle(team!.concurrentCounter, team!.concurrent!, 1, 1, at, holder, now);
+    if (taken === 0) return;
+    const { key, team } = ticket.policy;
+    // a shared store settles all of a request's limits in one message
+    const settles = this.batches === undefined ? undefined : ([] as BatchedSettle[]);
+    if ((taken & KEY_CONCURRENT) !== 0) this.settleCounter(settles, key!.concurrentCounter, key!.concurrent!, 1, 1, ticket, now);
+    if ((taken & TEAM_CONCURRENT) !== 0) this.settleCounter(settles, team!.concurrentCounter, team!.concurrent!, 1, 1, ticket, now);
     // a refused request gives its request back; one that was admitted counts, whatever its outcome
     if (refused) {
-      if ((taken & KEY_RPM) !== 0) counters.settle(key!.rpmCounter, key!.rpm!, 1, 0, at, holder, now);
-      if ((taken & TEAM_RPM) !== 0) counters.settle(team!.rpmCounter, team!.rpm!, 1, 0, at, holder, now);
+      if ((taken & KEY_RPM) !== 0) this.settleCounter(settles, key!.rpmCounter, key!.rpm!, 1, 0, ticket, now);
+      if ((taken & TEAM_RPM) !== 0) this.settleCounter(settles, team!.rpmCounter, team!.rpm!, 1, 0, ticket, now);
     }
     const usedTokens = tokens ?? (answered ? ticket.tokens : 0);
-    if ((taken & KEY_TPM) !== 0) counters.settle(key!.tpmCounter, key!.tpm!, ticket.tokens, usedTokens, at, holder, now);
-    if ((taken & TEAM_TPM) !== 0) counters.settle(team!.tpmCounter, team!.tpm!, ticket.tokens, usedTokens, at, holder, now);
-    if ((taken & (KEY_BUDGET | TEAM_BUDGET)) === 0) return;
+    if ((taken & KEY_TPM) !== 0) this.settleCounter(settles, key!.tpmCounter, key!.tpm!, ticket.tokens, usedTokens, ticket, now);
+    if ((taken & TEAM_TPM) !== 0) this.settleCounter(settles, team!.tpmCounter, team!.tpm!, ticket.tokens, usedTokens, ticket, now);
+    if ((taken & (KEY_BUDGET | TEAM_BUDGET)) === 0) {
+      if (settles !== undefined && settles.length > 0) this.batches!.settle(settles, ticket.holder, now);
+      return;
+    }
     // the real cost; unknown usage of an answer that went out (a cut stream) counts what was held
     const cost = costUsd !== undefined ? Math.round(costUsd * MICROS_PER_USD) : -1;
     const heldCounts = cost < 0 && answered && tokens === undefined;
-    if ((taken & KEY_BUDGET) !== 0) this.settleBudget(key!, ticket, ticket.keyHold, cost >= 0 ? cost : heldCounts ? ticket.keyHold : 0, now);
-    if ((taken & TEAM_BUDGET) !== 0) this.settleBudget(team!, ticket, ticket.teamHold, cost >= 0 ? cost : heldCounts ? ticket.teamHold : 0, now);
+    const keyActual = cost >= 0 ? cost : heldCounts ? ticket.keyHold : 0;
+    const teamActual = cost >= 0 ? cost : heldCounts ? ticket.teamHold : 0;
+    if ((taken & KEY_BUDGET) !== 0) this.settleBudget(settles, key!, ticket, ticket.keyHold, keyActual, now);
+    if ((taken & TEAM_BUDGET) !== 0) this.settleBudget(settles, team!, ticket, ticket.teamHold, teamActual, now);
+    if (settles !== undefined) this.batches!.settle(settles, ticket.holder, now);
+    if ((taken & KEY_BUDGET) !== 0) this.reportSoftBudget(key!, ticket, keyActual, now);
+    if ((taken & TEAM_BUDGET) !== 0) this.reportSoftBudget(team!, ticket, teamActual, now);
   }
 
-  private settleBudget(scope: ScopeLimits, ticket: LimitTicket, hold: number, actual: number, now: number): void {
+  /** Settles a counter now, or adds it to the request's batch (`settles`, a shared store). */
+  private settleCounter(settles: BatchedSettle[] | undefined, counter: string, rule: LimitRule, reserved: number, actual: number, ticket: LimitTicket, now: number): void {
+    if (settles === undefined) this.counters.settle(counter, rule, reserved, actual, ticket.reservedAt, ticket.holder, now);
+    else settles.push({ kind: 'counter', key: counter, rule, reserved, actual, reservedAt: ticket.reservedAt });
+  }
+
+  private settleBudget(settles: BatchedSettle[] | undefined, scope: ScopeLimits, ticket: LimitTicket, hold: number, actual: number, now: number): void {
     // the period the hold was made in (the current one, unless the request outlived it)
-    const at = ticket.reservedAt;
-    let start = scope.periodStart;
-    let end = scope.periodEnd;
-    if (at < start || at >= end) {
-      start = periodStart(scope.budget!.period, at);
-      end = periodEnd(scope.budget!.period, start);
-    }
-    this.spend.settle(scope.budgetName, start, end, hold, actual, ticket.holder, now);
-    if (scope.softLimit === Infinity || scope.softReported === start || actual === 0) return;
+    const start = heldPeriodStart(scope, ticket.reservedAt);
+    const end = start === scope.periodStart ? scope.periodEnd : periodEnd(scope.budget!.period, start);
+    if (settles === undefined) this.spend.settle(scope.budgetName, start, end, hold, actual, ticket.holder, now);
+    else settles.push({ kind: 'budget', budget: scope.budgetName, periodStart: start, periodEnd: end, reserved: hold, actual });
+  }
+
+  /** The settled spend crossed the soft threshold: reported once per scope and period. */
+  private reportSoftBudget(scope: ScopeLimits, ticket: LimitTicket, actual: number, now: number): void {
+    if (scope.softLimit === Infinity || actual === 0) return;
+    const start = heldPeriodStart(scope, ticket.reservedAt);
+    if (scope.softReported === start) return;
     const spentNow = this.spend.spent(scope.budgetName, start, now);
     if (spentNow < scope.softLimit) return;
     scope.softReported = start;
@@ -589,6 +679,20 @@ export class LimitEnforcer {
     const message = `Too many requests in flight for ${scope.label}: at most ${scope.concurrent!.limit} at once. Retry when one has finished.`;
     return { error: rateLimited(message, 1000) };
   }
+}
+
+/**
+ * Tokens a request reserves under each TPM limit: what it would use, or — an estimate above a
+ * limit itself would never fit — the smaller limit, so it waits for an empty window instead.
+ */
+function reservedTokens(ticket: LimitTicket): number {
+  const { key, team } = ticket.policy;
+  return Math.min(ticket.wanted, key?.tpm?.limit ?? Infinity, team?.tpm?.limit ?? Infinity);
+}
+
+/** The start of the budget period a request's hold was made in (the current one, unless the request outlived it). */
+function heldPeriodStart(scope: ScopeLimits, reservedAt: number): number {
+  return reservedAt >= scope.periodStart && reservedAt < scope.periodEnd ? scope.periodStart : periodStart(scope.budget!.period, reservedAt);
 }
 
 /** Budget periods as a message says them: `$5.00 per month`. */

@@ -110,7 +110,7 @@ export function compileAutoRoute(config: GatewayConfig, model: ComplexityModel, 
         const id = sessionTierId(router.name, named);
         const now = Date.now();
         session = { id, local: runtime.sessions.get(id, now)?.target ?? -1 };
-        fetched = runtime.sessions.fetch?.(id, now);
+        fetched = runtime.sessions.fetch?.(id, now, runtime.config.routing.sessionTtlMs);
       }
     }
     const judge = decided.by === 'score' ? judgeOf(runtime, router) : undefined;

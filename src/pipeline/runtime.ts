@@ -254,6 +254,7 @@ export class Runtime {
       spend: dependencies.state.spend,
       spendReadiness: dependencies.spendReadiness ?? ALWAYS_AVAILABLE,
       ...(dependencies.state.shared !== undefined ? { sharedState: dependencies.state.shared } : {}),
+      ...(dependencies.state.limitBatches !== undefined ? { batches: dependencies.state.limitBatches } : {}),
       // before routing, the model as asked is priced (an alias has no price: the hold is minimal)
       prices: { estimateUsd: (model, inputTokens, outputTokens) => prices.cost('', model, { inputTokens, outputTokens }) },
       defaultMaxTokens: config.auth.tpmDefaultMaxTokens ?? DEFAULT_TPM_MAX_TOKENS,

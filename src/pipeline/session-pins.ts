@@ -17,6 +17,6 @@ export function sharedPinLookup(runtime: Runtime): RequestHandler | undefined {
     const session = sessionIdOf(context.request.headers, current.config.routing.sessionHeader, context.payload!);
     if (session === undefined) return undefined;
     // the planner's clock
-    return current.sessions.fetch!(sessionPinId(route.requested, session), Date.now());
+    return current.sessions.fetch!(sessionPinId(route.requested, session), Date.now(), current.config.routing.sessionTtlMs);
   };
 }

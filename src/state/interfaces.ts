@@ -224,9 +224,10 @@ export interface SessionStore {
   raise(id: string, target: number, now: number, expires: number): number;
   /**
    * Shared stores only (absent in process, so nothing is compiled for it): reads the fleet's pin
-   * of `id` into the local copy; undefined when there is nothing to wait for.
+   * of `id` into the local copy, and keeps it for `ttlMs` more (a read is a use); undefined when
+   * there is nothing to wait for.
    */
-  fetch?(id: string, now: number): Promise<undefined> | undefined;
+  fetch?(id: string, now: number, ttlMs: number): Promise<undefined> | undefined;
   /** Pins held (in this process). */
   readonly size: number;
 }
@@ -287,6 +288,7 @@ export interface LimitRule {
  * returns the promise of its answer, or, to keep the request off the network, reserves leases of
  * units in bulk and grants from the local lease synchronously (exact within the lease size).
  * `settle` is sent in the background; `used` answers from the last counts the scripts returned.
+ * A request's limits all together go through `LimitBatches` (one script for all of them).
  */
 export interface RateLimitCounters {
   /**
@@ -347,6 +349,73 @@ export interface SpendStore {
    * once, and spend counted since the ledger was written is not lost.
    */
   record(budget: string, periodStart: number, periodEnd: number, amount: number, now: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A request's limits at once (a shared store)
+
+/** A counter of `RateLimitCounters` in a batch: `amount` under `rule`. */
+export interface BatchedCounter {
+  readonly kind: 'counter';
+  readonly key: string;
+  readonly rule: LimitRule;
+  readonly amount: number;
+}
+
+/**
+ * A budget of `SpendStore` in a batch: `amount` held, or — when only less is left — what is left
+ * (a request is refused only once its budget is spent or held by requests in flight).
+ */
+export interface BatchedBudget {
+  readonly kind: 'budget';
+  readonly budget: string;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly amount: number;
+  readonly limit: number;
+}
+
+export type BatchedLimit = BatchedCounter | BatchedBudget;
+
+/** A counter's settle, as `RateLimitCounters.settle`. */
+export interface BatchedCounterSettle {
+  readonly kind: 'counter';
+  readonly key: string;
+  readonly rule: LimitRule;
+  readonly reserved: number;
+  readonly actual: number;
+  readonly reservedAt: number;
+}
+
+/** A budget's settle, as `SpendStore.settle`. */
+export interface BatchedBudgetSettle {
+  readonly kind: 'budget';
+  readonly budget: string;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly reserved: number;
+  readonly actual: number;
+}
+
+export type BatchedSettle = BatchedCounterSettle | BatchedBudgetSettle;
+
+/**
+ * The limits of one request (its key's and team's rates, slots and budgets) taken in one round
+ * trip and settled in one message, by a shared store whose `rateLimits` and `spend` they are —
+ * where reserving them one by one would cost a round trip each. Absent in process.
+ */
+export interface LimitBatches {
+  /** Whether a batch goes to the shared store now; while not, the limits are taken one by one (in process). */
+  readonly available: boolean;
+  /**
+   * Checks `limits` in order and takes them all, or none (atomic across instances). Answers each
+   * one's outcome up to and including the first refused, none after it: a counter's wait (0:
+   * fits, as `RateLimitCounters.reserve`), a budget's amount held (0: refused). Rejects when the
+   * store could not be asked (the link is then down: the caller takes the limits one by one).
+   */
+  reserve(limits: readonly BatchedLimit[], holder: string, now: number): Promise<number[]>;
+  /** Settles what a request took (as the stores' `settle`, each in turn), the server's part in one message. */
+  settle(settles: readonly BatchedSettle[], holder: string, now: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +485,8 @@ export interface StateStores {
   readonly rateLimits: RateLimitCounters;
   readonly spend: SpendStore;
   readonly responses: ResponseCache;
+  /** A request's limits in one round trip (a shared store; absent: in process). */
+  readonly limitBatches?: LimitBatches;
   /** The shared store's connection (absent: everything is in process). */
   readonly shared?: SharedStateLink;
   /** Closes connections and timers (a shared store). */

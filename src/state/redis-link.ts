@@ -10,17 +10,22 @@
 // silent (paused) is probed once a second. When it answers again, the stores send what they
 // counted meanwhile, then the `onReturn` listeners run (the budget ledger reads spend again).
 //
+// Cost. A request sends few commands: one script takes all of its limits, one settles them, and
+// a session's pin is one read (redis-limit-batches.ts, redis-sessions.ts).
+//
 // Leases. A slot (`max_concurrent`) or a budget hold is a member of a sorted set scored by its
 // expiry on the server's clock. This process renews the leases of its requests in flight every
 // LEASE_MS / 3; an instance that dies stops renewing, and its holds expire within LEASE_MS.
 import { Redis } from 'ioredis';
 import { passwordOf } from '../util/url-password.ts';
 import type { SharedStateLink } from './interfaces.ts';
-import { BUDGET_ADD, BUDGET_HOLD, BUDGET_RECORD, BUDGET_SETTLE, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, PIN_GET, PIN_RAISE, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD, RATE_RESERVE, SLOT_TAKE } from './redis-scripts.ts';
+import { BUDGET_ADD, BUDGET_RECORD, HEALTH_PUT, HEALTH_READ, LEASE_RENEW, LIMITS_SETTLE, LIMITS_TAKE, PIN_GET, PIN_RAISE, PROBE_CLAIM, PROBE_RELEASE, RATE_ADD } from './redis-scripts.ts';
 
 /** How long a hold outlives the last renewal of the instance that took it. */
 export const LEASE_MS = 30_000;
 const PROBE_MS = 1000;
+/** Keys kept per kind (`key`): past it they are built anew. */
+const MAX_KEYS_KEPT = 10_000;
 
 /** What the link logs through (the gateway's logger). */
 export interface StateLogger {
@@ -37,13 +42,12 @@ export interface RedisLinkOptions {
   readonly leaseMs?: number;
 }
 
+// a script without `numberOfKeys` is given the number of its keys first
 const SCRIPTS = {
-  swyRateReserve: { numberOfKeys: 2, lua: RATE_RESERVE },
+  swyLimitsTake: { lua: LIMITS_TAKE },
+  swyLimitsSettle: { lua: LIMITS_SETTLE },
   swyRateAdd: { numberOfKeys: 1, lua: RATE_ADD },
-  swySlotTake: { numberOfKeys: 1, lua: SLOT_TAKE },
   swyLeaseRenew: { numberOfKeys: 1, lua: LEASE_RENEW },
-  swyBudgetHold: { numberOfKeys: 3, lua: BUDGET_HOLD },
-  swyBudgetSettle: { numberOfKeys: 3, lua: BUDGET_SETTLE },
   swyBudgetRecord: { numberOfKeys: 1, lua: BUDGET_RECORD },
   swyBudgetAdd: { numberOfKeys: 1, lua: BUDGET_ADD },
   swyHealthPut: { numberOfKeys: 1, lua: HEALTH_PUT },
@@ -80,6 +84,8 @@ export class RedisLink implements SharedStateLink {
   /** The connection in subscriber mode (pub/sub), made on the first `subscribe`. */
   private subscriber: Redis | undefined = undefined;
   private readonly channels = new Map<string, { readonly onMessage: (message: string) => void; readonly onSubscribed: () => void }>();
+  /** Keys built, by kind and name. */
+  private readonly keys = new Map<string, Map<string, string>>();
 
   constructor(options: RedisLinkOptions) {
     this.prefix = options.keyPrefix;
@@ -93,6 +99,9 @@ export class RedisLink implements SharedStateLink {
       connectTimeout: Math.max(1000, options.timeoutMs),
       retryStrategy: (times) => Math.min(50 * times, 1000),
       scripts: SCRIPTS,
+      // no automatic pipelining: a request sends three commands (its limits taken, its pin read,
+      // its limits settled), and batching them with other requests' cost the gateway more CPU
+      // (a pipeline per event-loop turn) than the writes it saved (docs/performance.md, scenario 9)
     });
     this.client.on('ready', () => this.up());
     this.client.on('error', (error: Error) => this.failed(error));
@@ -116,9 +125,21 @@ export class RedisLink implements SharedStateLink {
     });
   }
 
-  /** `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot. */
+  /**
+   * `<prefix><kind>:{<name>}` — the braces keep one counter's keys in one cluster slot (though a
+   * request's limits, several counters, go in one script: the link speaks to one server, not to a
+   * Redis Cluster). Kept once built: the same few names (a key's counters, a session's pin) come
+   * back request after request.
+   */
   key(kind: string, name: string): string {
-    return `${this.prefix}${kind}:{${name.replaceAll('\0', ':')}}`;
+    let names = this.keys.get(kind);
+    if (names === undefined) this.keys.set(kind, (names = new Map()));
+    let key = names.get(name);
+    if (key === undefined) {
+      if (names.size >= MAX_KEYS_KEPT) names.clear();
+      names.set(name, (key = `${this.prefix}${kind}:{${name.replaceAll('\0', ':')}}`));
+    }
+    return key;
   }
 
   /** Runs a script (atomic on the server). */

@@ -2,14 +2,16 @@
 // three keys (`…budget:{budget:key:<id>}:<period start>:{totals,expiries,amounts}`): the settled
 // spend and the sum held, each hold's lease expiry, and each hold's amount. A hold is one script
 // (check spent + held + amount ≤ limit, then hold), so budgets are exact across instances; a hold
-// whose instance died expires with its lease instead of blocking the budget. Keys live until a
-// week after their period ends (400 days for `total`, renewed with each write).
+// whose instance died expires with its lease instead of blocking the budget. A request's admission
+// holds its key's and team's budgets in the same call as its rate limits (redis-limit-batches.ts).
+// Keys live until a week after their period ends (400 days for `total`, renewed with each write).
 //
 // `spent` and `held` answer from the last values a script returned (mirrored in process). While
 // the server is down, holds are taken in process against the last spend seen and settled there,
 // and the spend counted meanwhile is added to the server when it returns.
 import type { MaybePromise, SpendStore } from './interfaces.ts';
 import { LocalSpendStore } from './local-spend-store.ts';
+import { LimitsSettle, LimitsTake } from './redis-limit-calls.ts';
 import type { RedisLink } from './redis-link.ts';
 
 const DAY_MS = 86_400_000;
@@ -38,6 +40,7 @@ export class RedisSpendStore implements SpendStore {
   /** Holds of this process: `budget\0start\0holder` → taken on the server (true) or in process (false). */
   private readonly holds = new Map<string, boolean>();
   private readonly pending = new Map<string, PendingSpend>();
+  private readonly periodKeys = new Map<string, { start: number; keys: readonly [string, string, string] }>();
 
   constructor(link: RedisLink, now: () => number = Date.now) {
     this.link = link;
@@ -47,18 +50,35 @@ export class RedisSpendStore implements SpendStore {
 
   reserve(budget: string, periodStart: number, periodEnd: number, amount: number, limit: number, holder: string, now: number): MaybePromise<boolean> {
     if (!this.link.available) return this.reserveHere(budget, periodStart, periodEnd, amount, limit, holder, now);
-    const keys = this.keys(budget, periodStart);
-    return this.link.run('swyBudgetHold', [...keys, Math.round(amount), Math.round(limit), holder, this.link.leaseMs, expiry(periodEnd, now)]).then((answer) => {
-      const [granted, spent, held] = answer as [number, number, number];
-      this.seen(budget, periodStart, periodEnd, spent, held, now);
-      if (granted !== 1) return false;
-      this.holds.set(`${budget}\0${periodStart}\0${holder}`, true);
-      this.link.lease(keys[1], holder);
-      return true;
-    }, (error: unknown) => {
+    const take = new LimitsTake(holder, this.link.leaseMs, now);
+    this.addTo(take, budget, periodStart, periodEnd, amount, limit, false, now);
+    return take.send(this.link).then((answer) => this.answered(budget, periodStart, periodEnd, holder, now, answer, 1, answer[0] === 1) > 0, (error: unknown) => {
       this.link.failed(error);
       return this.reserveHere(budget, periodStart, periodEnd, amount, limit, holder, now);
     });
+  }
+
+  /**
+   * Adds a hold of `amount` to a LIMITS_TAKE (this store's own, or a request's batch). `partial`:
+   * when it does not fit, hold what is left of the budget instead (if anything).
+   */
+  addTo(take: LimitsTake, budget: string, periodStart: number, periodEnd: number, amount: number, limit: number, partial: boolean, now: number): void {
+    take.budget(this.keys(budget, periodStart), Math.round(amount), Math.round(limit), expiry(periodEnd, now), partial);
+  }
+
+  /**
+   * This budget's part of a LIMITS_TAKE answer (its three integers at `at`): spend and holds are
+   * mirrored, and when `taken` (everything the call held fit) the hold is this process's to renew
+   * and settle. Answers the amount held (0: refused).
+   */
+  answered(budget: string, periodStart: number, periodEnd: number, holder: string, now: number, answer: readonly number[], at: number, taken: boolean): number {
+    const granted = answer[at]!;
+    this.seen(budget, periodStart, periodEnd, answer[at + 1]!, answer[at + 2]!, now);
+    if (granted > 0 && taken) {
+      this.holds.set(`${budget}\0${periodStart}\0${holder}`, true);
+      this.link.lease(this.keys(budget, periodStart)[1], holder);
+    }
+    return granted;
   }
 
   private reserveHere(budget: string, periodStart: number, periodEnd: number, amount: number, limit: number, holder: string, now: number): boolean {
@@ -71,6 +91,17 @@ export class RedisSpendStore implements SpendStore {
   }
 
   settle(budget: string, periodStart: number, periodEnd: number, reserved: number, actual: number, holder: string, now: number): void {
+    const settle = new LimitsSettle(holder);
+    this.settleInto(settle, budget, periodStart, periodEnd, reserved, actual, holder, now);
+    settle.send(this.link);
+  }
+
+  /**
+   * Settles in process at once (the next `spent` sees it) and adds what the server must learn to
+   * a LIMITS_SETTLE (this store's own, or a request's batch); while it is down, the spend is kept
+   * for its return.
+   */
+  settleInto(settle: LimitsSettle, budget: string, periodStart: number, periodEnd: number, reserved: number, actual: number, holder: string, now: number): void {
     const id = `${budget}\0${periodStart}\0${holder}`;
     const shared = this.holds.get(id);
     this.holds.delete(id);
@@ -86,17 +117,12 @@ export class RedisSpendStore implements SpendStore {
       const view = this.views.get(budget);
       if (view !== undefined && view.start === periodStart) view.held = Math.max(0, view.held - reserved);
     }
-    // the mirror at once (the next `spent` sees it), the server in the background
     this.local.settle(budget, periodStart, periodEnd, 0, actual, holder, now);
     if (!this.link.available) {
       if (actual !== 0) this.owe(budget, periodStart, periodEnd, actual);
       return;
     }
-    this.link.run('swyBudgetSettle', [...keys, holder, Math.round(actual), expiry(periodEnd, now)]).then((answer) => {
-      const [spent, held] = answer as [number, number];
-      this.seen(budget, periodStart, periodEnd, spent, held, this.now());
-    }, (error: unknown) => {
-      this.link.failed(error);
+    settle.budget(keys, Math.round(actual), expiry(periodEnd, now), (spent, held) => this.seen(budget, periodStart, periodEnd, spent, held, this.now()), () => {
       if (actual !== 0) this.owe(budget, periodStart, periodEnd, actual);
     });
   }
@@ -118,9 +144,23 @@ export class RedisSpendStore implements SpendStore {
     return (view !== undefined && view.start === periodStart ? view.held : 0) + this.local.held(budget, periodStart, now);
   }
 
-  private keys(budget: string, periodStart: number): [string, string, string] {
+  /** A period's keys: totals, hold expiries, hold amounts (kept for each budget's latest period). */
+  private keys(budget: string, periodStart: number): readonly [string, string, string] {
+    const kept = this.periodKeys.get(budget);
+    if (kept !== undefined && kept.start === periodStart) return kept.keys;
     const name = `${this.link.key('budget', budget)}:${periodStart}`;
-    return [`${name}:totals`, `${name}:expiries`, `${name}:amounts`];
+    const keys = [`${name}:totals`, `${name}:expiries`, `${name}:amounts`] as const;
+    if (kept !== undefined) {
+      // a settle of the period before keeps the newer period's keys
+      if (periodStart > kept.start) {
+        kept.start = periodStart;
+        kept.keys = keys;
+      }
+      return keys;
+    }
+    if (this.periodKeys.size >= MAX_VIEWS) this.periodKeys.clear();
+    this.periodKeys.set(budget, { start: periodStart, keys });
+    return keys;
   }
 
   private seen(budget: string, periodStart: number, periodEnd: number, spent: number, held: number, now: number): void {

@@ -6,6 +6,7 @@
 import type { RetryBudgetSettings, StateConfig } from '../config/types.ts';
 import type { RetryBudgetStore, SessionStore, StateStores } from './interfaces.ts';
 import { RedisHealthBook } from './redis-health.ts';
+import { RedisLimitBatches } from './redis-limit-batches.ts';
 import { RedisLink, type StateLogger } from './redis-link.ts';
 import { RedisRateLimitCounters } from './redis-rate-limit-counters.ts';
 import { RedisResponseCache } from './redis-response-cache.ts';
@@ -18,6 +19,7 @@ export class RedisStateStores implements StateStores {
   readonly rateLimits: RedisRateLimitCounters;
   readonly spend: RedisSpendStore;
   readonly responses: RedisResponseCache;
+  readonly limitBatches: RedisLimitBatches;
   readonly shared: RedisLink;
   private readonly now: () => number;
   /** The pins of the newest runtime: its outage's pins go to the server when it returns. */
@@ -30,6 +32,7 @@ export class RedisStateStores implements StateStores {
     this.health = new RedisHealthBook(this.shared);
     this.rateLimits = new RedisRateLimitCounters(this.shared, now);
     this.spend = new RedisSpendStore(this.shared, now);
+    this.limitBatches = new RedisLimitBatches(this.shared, this.rateLimits, this.spend);
     this.responses = new RedisResponseCache(this.shared);
     // pins too live on the planner's clock
     this.shared.onCatchUp(() => this.pins?.catchUp(Date.now()));

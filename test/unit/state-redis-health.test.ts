@@ -200,7 +200,7 @@ if (redisSkip !== false) {
       a.set('route\u0000s1', 2, 1, now + 60_000);
       await sleep(50);
       assert.equal(b.get('route\u0000s1', now), undefined, 'not yet read');
-      const pending = b.fetch('route\u0000s1', Date.now());
+      const pending = b.fetch('route\u0000s1', Date.now(), 60_000);
       assert.ok(pending instanceof Promise);
       await pending;
       const pin = b.get('route\u0000s1', Date.now());
@@ -210,8 +210,41 @@ if (redisSkip !== false) {
       b.set('route\u0000local', 1, 0, now + 60_000);
       await sleep(50);
       await linkB.client.del(linkB.key('pin', 'route\u0000local'));
-      await b.fetch('route\u0000local', Date.now());
+      await b.fetch('route\u0000local', Date.now(), 60_000);
       assert.equal(b.get('route\u0000local', Date.now())?.target, 1);
+    } finally {
+      await linkA.close();
+      await linkB.close();
+    }
+  });
+
+  test('Redis pins: a read keeps the pin for another TTL; the reader does not write back the pin it found, but does write a new one', async () => {
+    const prefix = testPrefix();
+    const [linkA, linkB] = [await connectedLink({ prefix }), await connectedLink({ prefix })];
+    try {
+      const a = new RedisSessionPins(linkA);
+      const b = new RedisSessionPins(linkB);
+      const id = 'route\u0000s2';
+      const pinKey = linkA.key('pin', id);
+      a.set(id, 2, 1, Date.now() + 5_000);
+      await sleep(50);
+      assert.ok((await linkA.client.pttl(pinKey)) <= 5_000);
+      await b.fetch(id, Date.now(), 60_000);
+      const left = await linkA.client.pttl(pinKey);
+      assert.ok(left > 50_000 && left <= 60_000, `the read renewed the pin on the server (${left} ms)`);
+      // the server's copy changes behind B's back: B committing to the pin it read does not write it again
+      await linkA.client.set(pinKey, '3 0', 'PX', 60_000);
+      b.set(id, 2, 1, Date.now() + 60_000);
+      await sleep(50);
+      assert.equal(await linkA.client.get(pinKey), '3 0', 'the pin B found is not written back');
+      b.set(id, 0, 0, Date.now() + 60_000);
+      await sleep(50);
+      assert.equal(await linkA.client.get(pinKey), '0 0', 'a pin B changed is written');
+      // a session the server does not know: the pin set after the read is written
+      await b.fetch('route\u0000s3', Date.now(), 60_000);
+      b.set('route\u0000s3', 1, 0, Date.now() + 60_000);
+      await sleep(50);
+      assert.equal(await linkA.client.get(linkA.key('pin', 'route\u0000s3')), '1 0');
     } finally {
       await linkA.close();
       await linkB.close();
@@ -230,7 +263,7 @@ if (redisSkip !== false) {
       // B never read it and decides lower: its own copy says 0, the server keeps 2
       assert.equal(b.raise(id, 0, Date.now(), Date.now() + 60_000), 0);
       await sleep(50);
-      await b.fetch(id, Date.now());
+      await b.fetch(id, Date.now(), 60_000);
       assert.equal(b.get(id, Date.now())?.target, 2, 'the fleet\'s tier did not go down');
       assert.equal(await linkA.client.get(linkA.key('pin', id)), '2 0');
       const left = await linkA.client.pttl(linkA.key('pin', id));
@@ -256,7 +289,7 @@ test('Redis health and pins: a server that cannot be reached leaves each instanc
     assert.equal(book.claimProbe(entry, entry.until, 60_000), true, 'the probe goes at once');
     const pins = new RedisSessionPins(link);
     pins.set('r\u0000s', 1, 0, now + 60_000);
-    assert.equal(pins.fetch('r\u0000s', now), undefined, 'no wait');
+    assert.equal(pins.fetch('r\u0000s', now, 60_000), undefined, 'no wait');
     assert.equal(pins.get('r\u0000s', now)?.target, 1);
   } finally {
     await link.close();
