@@ -3,6 +3,8 @@
 // tests are skipped, saying how to run them; with it, a server that cannot be reached fails them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunningGateway } from '../../src/main.ts';
 import { RedisLink } from '../../src/state/redis-link.ts';
 
 export const redisUrl = process.env.SWITCHYARD_TEST_REDIS_URL;
@@ -94,4 +96,20 @@ export async function startOwnRedisServer(): Promise<OwnRedisServer> {
     resume: () => child?.kill('SIGCONT'),
     stop: kill,
   };
+}
+
+/** An unlabelled metric of a gateway's /metrics, as a number (undefined when absent). */
+export async function metric(gateway: RunningGateway, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+/** Polls `check` until it holds, at most `ms` (state shared between instances arrives asynchronously). */
+export async function within(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
 }

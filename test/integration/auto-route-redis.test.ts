@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../../src/main.ts';
 import { startYamlGateway, type YamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../helpers/mock-upstream.ts';
-import { redisSkip, redisUrl, startOwnRedisServer, testPrefix } from '../helpers/redis.ts';
+import { metric, redisSkip, redisUrl, startOwnRedisServer, testPrefix, within } from '../helpers/redis.ts';
 
 const T = { timeout: 60_000 };
 const OK: Behavior = { kind: 'default' };
@@ -58,19 +58,7 @@ async function ask(gateway: RunningGateway, content: string, session?: string): 
   return { status: response.status, route: response.headers.get('x-switchyard-route'), model: body.model ?? '' };
 }
 
-async function metric(gateway: RunningGateway, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
 
-async function within(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 async function closeAll(instances: readonly YamlGateway[]): Promise<void> {
   await Promise.all(instances.map((instance) => instance.close()));

@@ -7,11 +7,10 @@
 // (an ejection, a pin) reaches the others once the server is back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../../src/main.ts';
 import { startYamlGateway, type YamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../helpers/mock-upstream.ts';
-import { redisSkip, redisUrl, startOwnRedisServer, testPrefix } from '../helpers/redis.ts';
+import { metric, redisSkip, redisUrl, startOwnRedisServer, testPrefix, within } from '../helpers/redis.ts';
 
 const T = { timeout: 60_000 };
 const OK: Behavior = { kind: 'default' };
@@ -85,20 +84,7 @@ async function assertPinned(gateway: RunningGateway, pinned: Map<string, string>
   }
 }
 
-async function metric(gateway: RunningGateway, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
 
-/** Polls `check` until it holds, at most `ms`. */
-async function within(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('provider health and session pins across instances (Redis)', { skip: redisSkip }, () => {
   let flaky: MockUpstream;
