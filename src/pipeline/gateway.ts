@@ -353,8 +353,14 @@ export class Gateway {
       if (!request.complete) socket.destroy();
     }, 5000);
     timer.unref();
-    request.once('end', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
+    // the close guard goes with the body: a kept-alive connection that carries refused request after
+    // refused request must not gather a listener per request
+    const closed = () => clearTimeout(timer);
+    request.once('end', () => {
+      clearTimeout(timer);
+      socket.off('close', closed);
+    });
+    socket.once('close', closed);
   }
 
   /**

@@ -462,3 +462,38 @@ test('a keep-alive connection stays usable after an error response', async () =>
     agent.destroy();
   }
 });
+
+test('requests refused before their body is read leave nothing attached to a kept-alive connection', async () => {
+  // each refusal drains the unread body with a timer guarded by the socket's close: that guard must
+  // go when the body ends, or a client repeating refused requests on one connection piles them up
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => {
+    if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const body = JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
+    const statuses: number[] = [];
+    const sockets = new Set<unknown>();
+    for (let i = 0; i < 15; i++) {
+      statuses.push(await new Promise<number>((resolve, reject) => {
+        const request = http.request({ host: '127.0.0.1', port: gateway.port, path: '/v1/chat/completions', method: 'POST', agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), origin: 'https://evil.example' } }, (response) => {
+          sockets.add(response.socket);
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('error', reject);
+        request.end(body);
+      }));
+    }
+    assert.ok(statuses.every((status) => status === 403), `all refused: ${statuses.join(', ')}`);
+    assert.equal(sockets.size, 1, 'one kept-alive connection');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.map((warning) => warning.message), []);
+  } finally {
+    agent.destroy();
+    process.off('warning', onWarning);
+  }
+});
