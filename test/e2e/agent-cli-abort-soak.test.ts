@@ -20,7 +20,7 @@ const { available, missing } = availableSoakClis();
  * Codex: see CODEX_DYING below. Gemini CLI: the pool's active, standby and draining workers.
  * opencode: its one server.
  */
-const MAX_GROUPS: Record<SoakCli, number> = { 'claude-code': 10, codex: 4, 'gemini-cli': 3, opencode: 1 };
+const MAX_GROUPS: Record<SoakCli, number> = { 'claude-code': 10, codex: 4 + 1, 'gemini-cli': 3, opencode: 1 };
 /**
  * Codex runs up to 4 app-server workers (src/agent-clis/codex/codex-driver.ts MAX_WORKERS), one
  * process group each, and ends idle spares and stuck workers by killing their group: one such
