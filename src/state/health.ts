@@ -319,14 +319,7 @@ export class TargetHealth implements HealthEntry {
     this.probeHeldUntil = 0;
     const reason = change.reason;
     if (reason === undefined) {
-      if (this.reason === undefined) return;
-      this.until = 0;
-      this.setReason(undefined);
-      this.ejectedBy = undefined;
-      this.ejections = 0;
-      this.consecutiveFailures = 0;
-      this.consecutiveRateLimits = 0;
-      this.probing = false;
+      if (this.reason !== undefined) this.backInRotation();
       return;
     }
     const until = now + change.ms;
@@ -379,6 +372,12 @@ export class TargetHealth implements HealthEntry {
    */
   clear(): void {
     const was = this.reason;
+    this.backInRotation();
+    if (was !== undefined) this.observer?.changed(this, 0);
+  }
+
+  /** In rotation again, its failure streaks and ejection history forgotten. */
+  private backInRotation(): void {
     this.probeHeldUntil = 0;
     this.until = 0;
     this.setReason(undefined);
@@ -387,7 +386,6 @@ export class TargetHealth implements HealthEntry {
     this.consecutiveFailures = 0;
     this.consecutiveRateLimits = 0;
     this.probing = false;
-    if (was !== undefined) this.observer?.changed(this, 0);
   }
 
   /** Share of recent attempts that failed (decayed over about a minute). */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../../src/main.ts';
+import { startYamlGateway, type YamlGateway } from './yaml-gateway.ts';
 import { RedisLink } from '../../src/state/redis-link.ts';
 
 export const redisUrl = process.env.SWITCHYARD_TEST_REDIS_URL;
@@ -112,4 +113,28 @@ export async function within(ms: number, check: () => Promise<boolean>, what: st
     assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
     await sleep(20);
   }
+}
+
+/** Where a fleet's instances share their state: the server, a prefix of their own, the command timeout. */
+export interface FleetState {
+  url: string;
+  prefix: string;
+  timeoutMs?: number;
+}
+
+/**
+ * `count` gateways from one config: `head` (providers, models) plus what every fleet test shares —
+ * ejection after one failure for `ejectSeconds`, no usage storage, and `state`.
+ */
+export async function startInstances(head: readonly string[], name: string, count: number, state: FleetState, ejectSeconds: number): Promise<YamlGateway[]> {
+  const yaml = [
+    ...head,
+    'routing:',
+    `  cooldowns: { eject_after: 1, eject_s: ${ejectSeconds}, eject_max_s: ${ejectSeconds * 4}, panic_threshold_percent: 0 }`,
+    'storage: { enabled: false }',
+    `state: { redis: "${state.url}", key_prefix: "${state.prefix}", timeout_ms: ${state.timeoutMs ?? 1000} }`,
+  ].join('\n') + '\n';
+  const instances: YamlGateway[] = [];
+  for (let i = 0; i < count; i++) instances.push(await startYamlGateway(yaml, name));
+  return instances;
 }

@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../../src/main.ts';
-import { startYamlGateway, type YamlGateway } from '../helpers/yaml-gateway.ts';
+import type { YamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../helpers/mock-upstream.ts';
-import { metric, redisSkip, redisUrl, startOwnRedisServer, testPrefix, within } from '../helpers/redis.ts';
+import { metric, redisSkip, redisUrl, startInstances, startOwnRedisServer, testPrefix, within, type FleetState } from '../helpers/redis.ts';
 
 const T = { timeout: 60_000 };
 const OK: Behavior = { kind: 'default' };
@@ -22,8 +22,8 @@ const THANKS = 'thanks!';
  * `count` instances of one config: an auto alias of three tiers (a rule sends proofs to
  * `complex`); `complex` has two targets, `strong-a` first. One failure ejects for `ejectSeconds`.
  */
-async function startFleet(count: number, upstream: MockUpstream, state: { url: string; prefix: string; timeoutMs?: number }, ejectSeconds = 1): Promise<YamlGateway[]> {
-  const yaml = [
+async function startFleet(count: number, upstream: MockUpstream, state: FleetState, ejectSeconds = 1): Promise<YamlGateway[]> {
+  const head = [
     'providers:',
     `  - { name: up, type: openai, base_url: "${upstream.url}/v1", models: [small, mid, strong-a, strong-b] }`,
     'models:',
@@ -36,14 +36,8 @@ async function startFleet(count: number, upstream: MockUpstream, state: { url: s
     '      - { name: complex, targets: [{ provider: up, model: strong-a }, { provider: up, model: strong-b }] }',
     '    rules:',
     '      - { when: { regex: "(?i)\\\\b(prove|theorem)\\\\b" }, then: { tier: complex } }',
-    'routing:',
-    `  cooldowns: { eject_after: 1, eject_s: ${ejectSeconds}, eject_max_s: ${ejectSeconds * 4}, panic_threshold_percent: 0 }`,
-    'storage: { enabled: false }',
-    `state: { redis: "${state.url}", key_prefix: "${state.prefix}", timeout_ms: ${state.timeoutMs ?? 1000} }`,
-  ].join('\n') + '\n';
-  const instances: YamlGateway[] = [];
-  for (let i = 0; i < count; i++) instances.push(await startYamlGateway(yaml, 'auto-route-redis.yaml'));
-  return instances;
+  ];
+  return startInstances(head, 'auto-route-redis.yaml', count, state, ejectSeconds);
 }
 
 interface Routed { status: number; route: string | null; model: string }

@@ -8,9 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningGateway } from '../../src/main.ts';
-import { startYamlGateway, type YamlGateway } from '../helpers/yaml-gateway.ts';
+import type { YamlGateway } from '../helpers/yaml-gateway.ts';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../helpers/mock-upstream.ts';
-import { metric, redisSkip, redisUrl, startOwnRedisServer, testPrefix, within } from '../helpers/redis.ts';
+import { metric, redisSkip, redisUrl, startInstances, startOwnRedisServer, testPrefix, within, type FleetState } from '../helpers/redis.ts';
 
 const T = { timeout: 60_000 };
 const OK: Behavior = { kind: 'default' };
@@ -27,8 +27,8 @@ interface Fleet {
  * `spare` (the flaky upstream's model m3) first, then `steady`. One failure ejects (`eject_s`
  * long); no panic, so an ejected target is never tried.
  */
-async function startFleet(count: number, flaky: MockUpstream, steady: MockUpstream, state: { url: string; prefix: string; timeoutMs?: number }, ejectSeconds = 1): Promise<Fleet> {
-  const yaml = [
+async function startFleet(count: number, flaky: MockUpstream, steady: MockUpstream, state: FleetState, ejectSeconds = 1): Promise<Fleet> {
+  const head = [
     'providers:',
     `  - { name: flaky, type: openai, base_url: "${flaky.url}/v1", models: [m1] }`,
     `  - { name: steady, type: openai, base_url: "${steady.url}/v1", models: [m2] }`,
@@ -37,13 +37,8 @@ async function startFleet(count: number, flaky: MockUpstream, steady: MockUpstre
     '  - { name: chat, strategy: fill-first, retry: { attempts: 1 }, targets: [{ provider: flaky, model: m1 }, { provider: steady, model: m2 }] }',
     '  - { name: sticky, strategy: round-robin, affinity: session, retry: { attempts: 1 }, targets: [{ provider: flaky, model: m1 }, { provider: steady, model: m2 }] }',
     '  - { name: lone, strategy: fill-first, retry: { attempts: 1 }, targets: [{ provider: spare, model: m3 }, { provider: steady, model: m2 }] }',
-    'routing:',
-    `  cooldowns: { eject_after: 1, eject_s: ${ejectSeconds}, eject_max_s: ${ejectSeconds * 4}, panic_threshold_percent: 0 }`,
-    'storage: { enabled: false }',
-    `state: { redis: "${state.url}", key_prefix: "${state.prefix}", timeout_ms: ${state.timeoutMs ?? 1000} }`,
-  ].join('\n') + '\n';
-  const instances: YamlGateway[] = [];
-  for (let i = 0; i < count; i++) instances.push(await startYamlGateway(yaml, 'shared-health-redis.yaml'));
+  ];
+  const instances = await startInstances(head, 'shared-health-redis.yaml', count, state, ejectSeconds);
   return { instances, close: async () => { await Promise.all(instances.map((instance) => instance.close())); } };
 }
 
