@@ -30,7 +30,7 @@ const PROTECTED_UPSTREAM_HEADERS: ReadonlySet<string> = new Set([...SECRET_HEADE
 /** A failure burst is logged once; the next line comes after this much quiet (with the count). */
 const LOG_BURST_MS = 10_000;
 
-/** What failed, for `switchyard_plugin_errors_total{plugin,hook,kind}` (`memory`: a Lua state past its `memory_limit_mb`). */
+/** What failed, for `switchyard_plugin_errors_total{plugin,hook,kind}` (`memory`: a Lua state or an isolated plugin's thread past its `memory_limit_mb`). */
 export type PluginFailureKind = 'throw' | 'timeout' | 'memory';
 
 const PLUGIN_CODE_PREFIX = 'SWY_ERR_PLUGIN_';
@@ -491,7 +491,7 @@ export class PluginHost {
   }
 }
 
-/** A thrown failure's kind: a Lua hook stopped by its instruction-count check ran past its budget; one past its memory limit is `memory`. */
+/** A thrown failure's kind: a Lua hook stopped by its instruction-count check ran past its budget; one past its memory limit (a Lua state, an isolated plugin's thread) is `memory`. */
 function failureKind(error: unknown): PluginFailureKind {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'timeout' ? 'timeout' : code === 'memory' ? 'memory' : 'throw';

@@ -1,8 +1,11 @@
 // `isolate: true`: a JS/TS plugin in a worker thread of its own. Its hooks get a copy of the
 // request and send the changed request back (a structured clone each way: tens of µs for a chat
 // request, more for an agent's whole conversation), and a hook that does not answer within its
-// budget has its thread stopped and started again — a loop cannot hold the gateway. Only the
-// asynchronous hooks can cross threads: onRequest and onComplete.
+// budget has its thread stopped and started again — a loop cannot hold the gateway. The thread's
+// JS heap is capped at the entry's `memory_limit_mb` (V8's own limit for the thread: past it V8
+// stops the thread, not the process), and a thread stopped that way is started again on the next
+// call, like one stopped for its time. Only the asynchronous hooks can cross threads: onRequest
+// and onComplete.
 import { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import type { PluginConfig } from '../config/types.ts';
@@ -11,6 +14,11 @@ import type { PluginContext, PluginDefinition, PluginHost, PluginInstance } from
 /** A hook that did not answer in time; its thread was stopped (the host counts it as a timeout). */
 export class IsolatedTimeoutError extends Error {
   readonly code = 'timeout';
+}
+
+/** The thread reached its heap limit and was stopped by V8 (the host counts it as `memory`). */
+export class IsolatedMemoryError extends Error {
+  readonly code = 'memory';
 }
 
 const ISOLATED_HOOKS = new Set(['onRequest', 'onComplete']);
@@ -32,7 +40,7 @@ export function isolatedDefinition(url: string, file: string, loaded: PluginDefi
   return {
     name: loaded.name,
     ...(loaded.configSchema !== undefined ? { configSchema: loaded.configSchema } : {}),
-    setup: (config, host) => new IsolatedPlugin(url, config, host, entry.timeoutMs, loaded.setup !== undefined ? undefined : hooks).start(),
+    setup: (config, host) => new IsolatedPlugin(url, config, host, entry.timeoutMs, entry.memoryLimitMb, loaded.setup !== undefined ? undefined : hooks).start(),
   };
 }
 
@@ -41,6 +49,7 @@ class IsolatedPlugin {
   private readonly config: unknown;
   private readonly host: PluginHost;
   private readonly budgetMs: number;
+  private readonly memoryLimitMb: number;
   private worker: Worker | undefined = undefined;
   private ready: Promise<void> | undefined = undefined;
   private readonly pending = new Map<number, Pending>();
@@ -48,11 +57,12 @@ class IsolatedPlugin {
   private disposed = false;
   private readonly hooks: readonly string[] | undefined;
 
-  constructor(url: string, config: unknown, host: PluginHost, budgetMs: number, hooks: readonly string[] | undefined) {
+  constructor(url: string, config: unknown, host: PluginHost, budgetMs: number, memoryLimitMb: number, hooks: readonly string[] | undefined) {
     this.url = url;
     this.config = config;
     this.host = host;
     this.budgetMs = budgetMs;
+    this.memoryLimitMb = memoryLimitMb;
     this.hooks = hooks;
   }
 
@@ -67,10 +77,13 @@ class IsolatedPlugin {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(new URL('./isolated-worker.ts', import.meta.url), { workerData: { url: this.url, config: this.config, dir: dirname(new URL(this.url).pathname) } });
+    const worker = new Worker(new URL('./isolated-worker.ts', import.meta.url), {
+      workerData: { url: this.url, config: this.config, dir: dirname(new URL(this.url).pathname) },
+      resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb },
+    });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
+      worker.once('error', (error) => reject(this.outOfMemory(error)));
       worker.once('message', () => {
         worker.off('error', reject);
         resolve();
@@ -90,7 +103,7 @@ class IsolatedPlugin {
       else if (message.error !== undefined) pending.reject(new Error(message.error));
       else pending.resolve(message.result);
     });
-    worker.on('error', (error) => this.failAll(error));
+    worker.on('error', (error) => this.failAll(this.outOfMemory(error)));
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;
     });
@@ -130,6 +143,12 @@ class IsolatedPlugin {
     this.failAll(new IsolatedTimeoutError('the plugin thread was stopped: another hook call did not answer in time'));
     void worker?.terminate();
     if (!this.disposed) this.spawn().catch(() => {});
+  }
+
+  /** V8's stop at the heap limit, said in the plugin's terms (the thread has exited; the next call starts another). */
+  private outOfMemory(error: unknown): unknown {
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_WORKER_OUT_OF_MEMORY') return error;
+    return new IsolatedMemoryError(`its thread ran out of memory (limit ${this.memoryLimitMb} MB of JS heap; memory_limit_mb) and was stopped; the next call starts a fresh one`);
   }
 
   private failAll(error: unknown): void {

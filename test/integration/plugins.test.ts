@@ -376,6 +376,26 @@ export default definePlugin({ name: 'isolated', hooks: { onRequest(ctx, request)
   assert.match(metrics, /switchyard_plugin_errors_total\{plugin="isolated",hook="onRequest",kind="timeout"\} 1/);
 });
 
+test('isolate: true caps the thread\'s JS heap at memory_limit_mb: a hog\'s thread is stopped (kind="memory"), the gateway serves on and a fresh thread takes the next call', T, async (t) => {
+  const plugin = pluginFile(`let calls = 0;
+export default { name: 'heap-hog', hooks: { onRequest(ctx, request) {
+  calls += 1;
+  const text = request.messages[0].content[0];
+  if (text.text === 'hog') { const kept = []; for (;;) kept.push({ at: kept.length, text: 'x'.repeat(64) + kept.length }); }
+  text.text = 'call ' + calls;
+} } };`);
+  const { mock, gateway } = await setup(t, [{ use: plugin, isolate: true, memoryLimitMb: 16, timeoutMs: 20_000, onError: 'closed' }]);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200);
+  const hog = chat(gateway, 'mock-gpt', { messages: [{ role: 'user', content: 'hog' }] });
+  // the gateway's own thread answers while the plugin's thread fills its heap
+  assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
+  assert.match(assertOpenAIError(await hog, 500, 'plugin_failed').message, /ran out of memory \(limit 16 MB of JS heap; memory_limit_mb\)/);
+  assert.equal((await chat(gateway, 'mock-gpt')).status, 200, 'a fresh thread serves the next request');
+  assert.equal(mock.requests.filter((request) => request.method === 'POST').at(-1)!.body.messages[0].content, 'call 1', 'a fresh thread: the module ran again');
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  assert.match(metrics, /switchyard_plugin_errors_total\{plugin="heap-hog",hook="onRequest",kind="memory"\} 1/);
+});
+
 test('isolate: true refuses hooks that must run on the gateway thread', T, async (t) => {
   const plugin = pluginFile(`export default { name: 'mixed', hooks: { onRequest() {}, onStreamEvent() {} } };`);
   const { mock } = await startMocks(t, { mock: {} });
