@@ -6,7 +6,7 @@
 // schema library (they live in the chunks only the child and `check-config` import). Hundreds of
 // modules become a few files for the ESM loader: start to ready and idle memory both drop
 // (docs/performance.md, "Start-up").
-// Usage: node scripts/build-bundle.ts [--out DIR] [--optional]
+// Usage: node scripts/build-bundle.ts [--out .build] [--optional]
 // (--optional: a build that cannot run — esbuild not installed, as with `npm install --omit=dev` —
 // only says so and exits 0: the sources run instead)
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ import { BUNDLE_FORMAT, type BundleManifest } from '../bin/current-bundle.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, '.build') }, optional: { type: 'boolean' } } });
 const out = resolve(values.out);
+// the packages left out of the bundle (and Node's require in it) are found from where it lies
+if (dirname(out) !== root) throw new Error(`--out ${values.out}: the bundle goes in a folder of the package's own (${root})`);
 
 let esbuild: typeof import('esbuild');
 try {
@@ -96,7 +98,8 @@ try {
   });
   const manifest: BundleManifest = { format: BUNDLE_FORMAT, entry: 'main.js', inputs: inputsOf(result.metafile) };
   // which module went to which file (`esbuild --analyze`'s input; the tests read it too)
-  writeFileSync(join(building, 'metafile.json'), JSON.stringify(result.metafile));
+  const outputs = Object.entries(result.metafile.outputs).map(([file, output]) => [posix(relative(root, join(out, relative(building, resolve(root, file))))), output]);
+  writeFileSync(join(building, 'metafile.json'), JSON.stringify({ ...result.metafile, outputs: Object.fromEntries(outputs) }));
   // written last: a bundle without its manifest is never run
   writeFileSync(join(building, 'manifest.json'), JSON.stringify(manifest));
   const old = `${building}.old`;
