@@ -4,6 +4,7 @@
 // and reuses compiled code — about 28 MB less resident memory per process and a faster start.
 import module from 'node:module';
 import v8 from 'node:v8';
+import { currentBundle } from './current-bundle.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -17,4 +18,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const [v8Major, v8Minor] = process.versions.v8.split('.').map(Number);
 if (v8Major > 13 || (v8Major === 13 && v8Minor >= 6)) v8.setFlagsFromString('--external-memory-accounted-in-global-limit');
 module.enableCompileCache?.();
-await import('../src/cli/main.ts');
+// the start-up bundle `npm install` built, while it matches the sources (bin/current-bundle.js)
+await import(currentBundle(new URL('../', import.meta.url)) ?? '../src/cli/main.ts');

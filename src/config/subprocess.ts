@@ -13,7 +13,9 @@ type ChildResult =
   | { ok: false; source: string; problems: ConfigProblem[] }
   | { ok: false; message: string; source?: undefined };
 
-const script = new URL('./load-child.ts', import.meta.url).pathname;
+/** In the bundle (scripts/build-bundle.ts): the bundled child, relative to this source file. */
+declare const SWITCHYARD_BUNDLED_CHILD: string | undefined;
+const script = new URL(typeof SWITCHYARD_BUNDLED_CHILD === 'string' ? SWITCHYARD_BUNDLED_CHILD : './load-child.ts', import.meta.url).pathname;
 
 interface ChildLoaded {
   config: GatewayConfig;
