@@ -55,6 +55,27 @@ function sourceUrls(outDir: string): Plugin {
 }
 
 /**
+ * pino is bundled (a dozen files fewer for the CommonJS loader at each start), thread-stream — the
+ * transport's worker thread, which runs a file of its own — is not. pino finds its own worker
+ * files (multi-target transports, `pino/file`) beside its source through `__dirname`, which an
+ * ES module has not: it becomes the folder of pino's installed file (found from the bundle, as
+ * every package left out is).
+ */
+function pinoDirname(): Plugin {
+  return {
+    name: 'pino-dirname',
+    setup(builder) {
+      builder.onLoad({ filter: /[\\/]node_modules[\\/]pino[\\/].*\.js$/ }, async (args) => {
+        const contents = await readFile(args.path, 'utf8');
+        if (!contents.includes('__dirname')) return undefined;
+        const installed = posix(args.path).split('/node_modules/').at(-1)!;
+        return { contents: contents.replaceAll('__dirname', `require('node:path').dirname(require.resolve(${JSON.stringify(installed)}))`), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * What the bundle was built from, as bin/current-bundle.js checks it: every source file, and the
  * package.json of every package bundled (a dependency updated without a rebuild changes its version).
  */
@@ -87,12 +108,12 @@ try {
     platform: 'node',
     target: 'node22',
     // packages that find files of their own at run time (workers, .wasm) or load optional native modules
-    external: ['pino', 'pino-pretty', 'thread-stream', 'wasmoon', 'pg', 'pg-native', 'ioredis'],
+    external: ['pino-pretty', 'thread-stream', 'wasmoon', 'pg', 'pg-native', 'ioredis'],
     // the CommonJS packages bundled (prom-client, OpenTelemetry) require Node's modules
     banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
     // config/subprocess.ts starts the bundled child, not the TypeScript one (relative to its source file)
     define: { SWITCHYARD_BUNDLED_CHILD: JSON.stringify(posix(relative(join(root, 'src/config'), join(out, 'load-child.js')))) },
-    plugins: [sourceUrls(out)],
+    plugins: [sourceUrls(out), pinoDirname()],
     metafile: true,
     logLevel: 'warning',
   });
