@@ -3,6 +3,7 @@
 // removes its directory; one that crashed leaves it behind, and the next process to start removes
 // it (a directory whose process no longer runs).
 import { lstatSync, mkdtempSync, readdirSync, rmSync, unlink } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,11 +21,12 @@ export class UploadSpool {
   }
 
   /**
-   * Removes what crashed processes left in `parent`, then makes this process's directory there.
-   * Synchronous: it runs once, at startup (or at the first upload).
+   * Removes what crashed processes left in `parent` (unless `sweep` is false: the caller sweeps
+   * with `removeStaleSpools`), then makes this process's directory there. Synchronous: it runs
+   * once, at startup (or at the first upload).
    */
-  static open(parent: string = tmpdir()): UploadSpool {
-    removeStale(parent);
+  static open(parent: string = tmpdir(), sweep = true): UploadSpool {
+    if (sweep) removeStale(parent);
     // mkdtemp makes the directory 0700 under a name no one could have prepared in advance
     return new UploadSpool(mkdtempSync(join(parent, `${PREFIX}${process.pid}-`)));
   }
@@ -59,10 +61,7 @@ function removeStale(parent: string): void {
   }
   const uid = process.getuid?.();
   for (const name of names) {
-    const match = NAME.exec(name);
-    if (match === null) continue;
-    const pid = Number(match[1]);
-    if (pid === process.pid || isRunning(pid)) continue;
+    if (!isStale(name)) continue;
     const path = join(parent, name);
     try {
       const stat = lstatSync(path);
@@ -72,6 +71,39 @@ function removeStale(parent: string): void {
       // another process cleaned it first, or it is not ours to remove
     }
   }
+}
+
+/**
+ * What `removeStale` does, off the event loop's thread: at start-up, where reading a busy
+ * temporary directory (thousands of entries) would otherwise hold back listening.
+ */
+export async function removeStaleSpools(parent: string = tmpdir()): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    if (!isStale(name)) continue;
+    const path = join(parent, name);
+    try {
+      const stat = await lstat(path);
+      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+      await rm(path, { recursive: true, force: true });
+    } catch {
+      // another process cleaned it first, or it is not ours to remove
+    }
+  }
+}
+
+/** A spool directory's name whose process no longer runs. */
+function isStale(name: string): boolean {
+  const match = NAME.exec(name);
+  if (match === null) return false;
+  const pid = Number(match[1]);
+  return pid !== process.pid && !isRunning(pid);
 }
 
 function isRunning(pid: number): boolean {
@@ -88,11 +120,12 @@ let shared: UploadSpool | undefined;
 
 /**
  * The process's spool, opened at the first call (call it at startup so stale directories go
- * then) and removed when the process exits.
+ * then) and removed when the process exits. `sweep: false` leaves the stale directories to the
+ * caller (start-up removes them with `removeStaleSpools`, off the event loop's thread).
  */
-export function uploadSpool(): UploadSpool {
+export function uploadSpool(options: { sweep?: boolean } = {}): UploadSpool {
   if (shared === undefined) {
-    const spool = UploadSpool.open();
+    const spool = UploadSpool.open(tmpdir(), options.sweep ?? true);
     shared = spool;
     process.once('exit', () => spool.close());
   }
