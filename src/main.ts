@@ -55,7 +55,7 @@ import { openaiProvider } from './providers/openai/index.ts';
 import { openaiResponsesProvider } from './providers/openai-responses/index.ts';
 import { createListener, drainListener, listen } from './server/listener.ts';
 import { defaultMaxConnections } from './server/connection-cap.ts';
-import { removeStaleSpools, uploadSpool } from './server/upload-spool.ts';
+import { sweepStaleSpools, uploadSpool } from './server/upload-spool.ts';
 import { openaiChat } from './surfaces/openai/index.ts';
 import { openaiSurfaces } from './surfaces/openai/routes.ts';
 import { anthropicSurfaces } from './surfaces/anthropic/routes.ts';
@@ -255,10 +255,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const accessLogger = options.accessLogger ?? created?.access ?? logger;
   const accessSink = options.accessSink ?? created?.sink;
   const accessLog = accessSink !== undefined && accessLogger.isLevelEnabled('info') ? new JsonAccessLog(accessSink) : undefined;
-  // uploads wait on disk in a directory of this process's own; what a crashed one left goes now,
-  // read and removed in the background (a busy /tmp of thousands of entries took ~10 ms to list)
+  // uploads wait on disk in a directory of this process's own; what a crashed one left goes once
+  // the gateway listens (a busy /tmp of thousands of entries took ~10 ms to list; read through
+  // fs/promises instead, its thread pool cost ~5 MB of idle RSS)
   uploadSpool({ sweep: false });
-  void removeStaleSpools();
   // the state stores outlive reloads: a key that is cooling down stays so under a new config
   const now = options.now ?? Date.now;
   const state = await openStateStores(config, logger, now);
@@ -378,6 +378,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await state.close?.();
     throw error;
   }
+  setImmediate(sweepStaleSpools);
   const discover = options.discover ?? true;
   if (discover) {
     await runtime.discoverAll();

@@ -3,7 +3,6 @@
 // removes its directory; one that crashed leaves it behind, and the next process to start removes
 // it (a directory whose process no longer runs).
 import { lstatSync, mkdtempSync, readdirSync, rmSync, unlink } from 'node:fs';
-import { lstat, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +21,7 @@ export class UploadSpool {
 
   /**
    * Removes what crashed processes left in `parent` (unless `sweep` is false: the caller sweeps
-   * with `removeStaleSpools`), then makes this process's directory there. Synchronous: it runs
+   * with `sweepStaleSpools`), then makes this process's directory there. Synchronous: it runs
    * once, at startup (or at the first upload).
    */
   static open(parent: string = tmpdir(), sweep = true): UploadSpool {
@@ -73,29 +72,13 @@ function removeStale(parent: string): void {
   }
 }
 
-/**
- * What `removeStale` does, off the event loop's thread: at start-up, where reading a busy
- * temporary directory (thousands of entries) would otherwise hold back listening.
- */
-export async function removeStaleSpools(parent: string = tmpdir()): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(parent);
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    if (!isStale(name)) continue;
-    const path = join(parent, name);
-    try {
-      const stat = await lstat(path);
-      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
-      await rm(path, { recursive: true, force: true });
-    } catch {
-      // another process cleaned it first, or it is not ours to remove
-    }
-  }
+let swept = false;
+
+/** At start-up, once listening: removes what crashed processes left in the temporary directory (once per process). */
+export function sweepStaleSpools(): void {
+  if (swept) return;
+  swept = true;
+  removeStale(tmpdir());
 }
 
 /** A spool directory's name whose process no longer runs. */
@@ -121,7 +104,7 @@ let shared: UploadSpool | undefined;
 /**
  * The process's spool, opened at the first call (call it at startup so stale directories go
  * then) and removed when the process exits. `sweep: false` leaves the stale directories to the
- * caller (start-up removes them with `removeStaleSpools`, off the event loop's thread).
+ * caller (start-up removes them with `sweepStaleSpools` once it listens).
  */
 export function uploadSpool(options: { sweep?: boolean } = {}): UploadSpool {
   if (shared === undefined) {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeStaleSpools, UploadSpool } from '../../src/server/upload-spool.ts';
+import { UploadSpool } from '../../src/server/upload-spool.ts';
 
 function parentDirectory(t: { after(fn: () => void): void }): string {
   const parent = mkdtempSync(join(tmpdir(), 'switchyard-spool-test-'));
@@ -49,24 +49,22 @@ test('opening removes the directories that crashed processes left, and keeps tho
   assert.deepEqual(readdirSync(parent).sort(), [running, spool.directory, unrelated].map((path) => path.slice(parent.length + 1)).sort());
 });
 
-test('at start-up the spool opens without reading the directory, and the sweep in the background removes what crashed processes left, as opening does', async (t) => {
+test('at start-up the spool opens without reading the directory, and the sweep after listening removes what crashed processes left, as opening does', (t) => {
   const parent = parentDirectory(t);
   const stale = join(parent, `switchyard-uploads-${deadPid()}-abc123`);
   mkdirSync(stale, { mode: 0o700 });
   writeFileSync(join(stale, '1.part'), 'left behind');
-  const running = join(parent, `switchyard-uploads-${process.ppid}-def456`);
+  const running = join(parent, `switchyard-uploads-${process.pid}-def456`);
   mkdirSync(running, { mode: 0o700 });
-  const unrelated = join(parent, 'something-else-1');
-  mkdirSync(unrelated);
-  const spool = UploadSpool.open(parent, false);
-  t.after(() => spool.close());
-  assert.equal(existsSync(stale), true, 'not swept while opening');
-  await removeStaleSpools(parent);
-  assert.equal(existsSync(stale), false, 'a dead process\'s spool is removed');
+  const module = new URL('../../src/server/upload-spool.ts', import.meta.url).href;
+  const code = `import { sweepStaleSpools, uploadSpool } from ${JSON.stringify(module)}; import { existsSync } from 'node:fs';
+    const spool = uploadSpool({ sweep: false }); const before = existsSync(${JSON.stringify(stale)});
+    sweepStaleSpools(); sweepStaleSpools();
+    console.log(JSON.stringify({ before, after: existsSync(${JSON.stringify(stale)}), own: existsSync(spool.directory) }));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: parent } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { before: true, after: false, own: true }, 'not swept while opening; swept after; its own kept');
   assert.equal(existsSync(running), true, 'a running process\'s spool is kept');
-  assert.equal(existsSync(spool.directory), true, 'this process\'s own is kept');
-  assert.deepEqual(readdirSync(parent).sort(), [running, spool.directory, unrelated].map((path) => path.slice(parent.length + 1)).sort());
-  await removeStaleSpools(join(parent, 'missing'));
 });
 
 test('the process\'s spool (under $TMPDIR) is removed when the process exits; one killed leaves it to the next process', (t) => {
