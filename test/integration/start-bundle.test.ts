@@ -95,5 +95,37 @@ test('the bundle serves; the serving process loads no YAML parser or schema libr
   assert.deepEqual(files(serving.urls).filter((url) => parser.has(url)), [], 'no file holding yaml or TypeBox');
   assert.deepEqual(files(serving.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the serving process');
   assert.ok(files(configChild.urls).some((url) => parser.has(url)), 'the child loads them from the bundle');
+  // undici and pino are in the bundle: the serving process resolves none of their installed files
+  // (thread-stream, pino's transport worker, stays out of it)
+  assert.deepEqual(files(serving.urls).filter((url) => /\/node_modules\/(undici|pino)\//.test(url)), [], 'undici and pino from the bundle');
   assert.deepEqual(files(configChild.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the child');
+});
+
+test('the bundled pino still runs its transport in a worker thread: logging.format pretty', T, async () => {
+  const port = await freePort();
+  const config = join(dir, 'pretty.yaml');
+  writeFileSync(config, `logging: { format: pretty }\n${readFileSync(join(dir, 'switchyard.yaml'), 'utf8')}`);
+  const child = spawn(process.execPath, [join(out, 'main.js'), '--config', config, '--port', String(port), '--workers', '1'], {
+    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, SWITCHYARD_STATE_DIR: join(dir, 'state-pretty') },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status === 200, () => false);
+      if (ready) break;
+      assert.ok(child.exitCode === null, `exited before it was ready:\n${output}`);
+      assert.ok(Date.now() < deadline, `not ready in time:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  // pino-pretty's line for the drain, not a JSON line
+  assert.match(output, /INFO.*draining: no new connections/);
+  assert.doesNotMatch(output, /"msg":"draining/);
 });
