@@ -63,50 +63,11 @@ test('the bundle checks a config', T, () => {
   assert.match(run.stdout, /OK \(1 provider, 0 aliases\)/);
 });
 
-test('the bundle serves; the serving process loads no YAML parser or schema library, the child runs bundled', T, async () => {
+/** Serves `config` from the bundle until `/readyz` answers 200, then stops it (SIGTERM, drained); its stdout and stderr. */
+async function serveUntilReady(config: string, env: NodeJS.ProcessEnv): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(out, 'main.js'), '--config', join(dir, 'switchyard.yaml'), '--port', String(port), '--workers', '1'], {
-    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, SWITCHYARD_STATE_DIR: join(dir, 'state'), NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hook.mjs')).href}`, LOADED_DIR: join(dir, 'loaded') },
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status === 200, () => false);
-      if (ready) break;
-      assert.ok(child.exitCode === null, `exited before it was ready:\n${stderr}`);
-      assert.ok(Date.now() < deadline, `not ready in time:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
-  }
-  const processes = readdirSync(join(dir, 'loaded')).map((file) => JSON.parse(readFileSync(join(dir, 'loaded', file), 'utf8')) as { argv: string[]; urls: string[] });
-  const serving = processes.find((entry) => entry.argv[1] === join(out, 'main.js'));
-  const configChild = processes.find((entry) => entry.argv[1] === join(out, 'load-child.js'));
-  assert.ok(serving !== undefined && configChild !== undefined, `both processes recorded: ${processes.map((entry) => entry.argv[1]).join(', ')}`);
-  const files = (urls: string[]) => urls.filter((url) => url.startsWith('file:'));
-  const parser = new Set([...filesWith('yaml'), ...filesWith('@sinclair/typebox')]);
-  assert.ok(parser.size > 0);
-  assert.ok(files(serving.urls).includes(pathToFileURL(join(out, 'serve.js')).href) || files(serving.urls).some((url) => /\/serve-\w+\.js$/.test(url)), 'the gateway came from the bundle');
-  assert.deepEqual(files(serving.urls).filter((url) => parser.has(url)), [], 'no file holding yaml or TypeBox');
-  assert.deepEqual(files(serving.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the serving process');
-  assert.ok(files(configChild.urls).some((url) => parser.has(url)), 'the child loads them from the bundle');
-  // undici and pino are in the bundle: the serving process resolves none of their installed files
-  // (thread-stream, pino's transport worker, stays out of it)
-  assert.deepEqual(files(serving.urls).filter((url) => /\/node_modules\/(undici|pino)\//.test(url)), [], 'undici and pino from the bundle');
-  assert.deepEqual(files(configChild.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the child');
-});
-
-test('the bundled pino still runs its transport in a worker thread: logging.format pretty', T, async () => {
-  const port = await freePort();
-  const config = join(dir, 'pretty.yaml');
-  writeFileSync(config, `logging: { format: pretty }\n${readFileSync(join(dir, 'switchyard.yaml'), 'utf8')}`);
   const child = spawn(process.execPath, [join(out, 'main.js'), '--config', config, '--port', String(port), '--workers', '1'], {
-    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, SWITCHYARD_STATE_DIR: join(dir, 'state-pretty') },
+    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env },
   });
   let output = '';
   child.stdout.on('data', (chunk) => { output += chunk; });
@@ -125,6 +86,32 @@ test('the bundled pino still runs its transport in a worker thread: logging.form
     child.kill('SIGTERM');
     await exited;
   }
+  return output;
+}
+
+test('the bundle serves; the serving process loads no YAML parser or schema library, the child runs bundled', T, async () => {
+  await serveUntilReady(join(dir, 'switchyard.yaml'), { SWITCHYARD_STATE_DIR: join(dir, 'state'), NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'hook.mjs')).href}`, LOADED_DIR: join(dir, 'loaded') });
+  const processes = readdirSync(join(dir, 'loaded')).map((file) => JSON.parse(readFileSync(join(dir, 'loaded', file), 'utf8')) as { argv: string[]; urls: string[] });
+  const serving = processes.find((entry) => entry.argv[1] === join(out, 'main.js'));
+  const configChild = processes.find((entry) => entry.argv[1] === join(out, 'load-child.js'));
+  assert.ok(serving !== undefined && configChild !== undefined, `both processes recorded: ${processes.map((entry) => entry.argv[1]).join(', ')}`);
+  const files = (urls: string[]) => urls.filter((url) => url.startsWith('file:'));
+  const parser = new Set([...filesWith('yaml'), ...filesWith('@sinclair/typebox')]);
+  assert.ok(parser.size > 0);
+  assert.ok(files(serving.urls).includes(pathToFileURL(join(out, 'serve.js')).href) || files(serving.urls).some((url) => /\/serve-\w+\.js$/.test(url)), 'the gateway came from the bundle');
+  assert.deepEqual(files(serving.urls).filter((url) => parser.has(url)), [], 'no file holding yaml or TypeBox');
+  assert.deepEqual(files(serving.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the serving process');
+  assert.ok(files(configChild.urls).some((url) => parser.has(url)), 'the child loads them from the bundle');
+  // undici and pino are in the bundle: the serving process resolves none of their installed files
+  // (thread-stream, pino's transport worker, stays out of it)
+  assert.deepEqual(files(serving.urls).filter((url) => /\/node_modules\/(undici|pino)\//.test(url)), [], 'undici and pino from the bundle');
+  assert.deepEqual(files(configChild.urls).filter((url) => url.endsWith('.ts')), [], 'no TypeScript source in the child');
+});
+
+test('the bundled pino still runs its transport in a worker thread: logging.format pretty', T, async () => {
+  const config = join(dir, 'pretty.yaml');
+  writeFileSync(config, `logging: { format: pretty }\n${readFileSync(join(dir, 'switchyard.yaml'), 'utf8')}`);
+  const output = await serveUntilReady(config, { SWITCHYARD_STATE_DIR: join(dir, 'state-pretty') });
   // pino-pretty's line for the drain, not a JSON line
   assert.match(output, /INFO.*draining: no new connections/);
   assert.doesNotMatch(output, /"msg":"draining/);
