@@ -264,7 +264,7 @@ export async function startSystem(id: SystemId, mockPort: number, paths: Paths, 
     if (id === 'nginx') await startNginx(system, paths);
     else if (id === 'node-floor') {
       // the same V8 settings as Switchyard's (npm start, bin/switchyard.js): the floor is the runtime's limit, tuned alike
-      system.process = startProcess('Node floor', paths.node, ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', '--external-memory-accounted-in-global-limit', join(paths.root, 'bench/floor/proxy.mjs'), String(system.port), `http://127.0.0.1:${mockPort}`], {
+      system.process = startProcess('Node floor', paths.node, ['--max-semi-space-size=16', '--no-allocation-site-pretenuring', '--external-memory-accounted-in-global-limit', '--heap-growing-percent=100', join(paths.root, 'bench/floor/proxy.mjs'), String(system.port), `http://127.0.0.1:${mockPort}`], {
         cwd: paths.root, stderr: join(paths.work, 'node-floor.err'),
       });
       await waitForPort(system.port, 10_000, () => system.process!.running);
