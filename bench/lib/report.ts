@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { currentBundle } from '../../bin/current-bundle.js';
 import { labels, type System, type SystemId } from './systems.ts';
 
 export interface BudgetRow {
@@ -136,7 +138,10 @@ export function describeCommit(root: string): string {
     .split('\n').filter((line) => line.trim() !== '').map((line) => line.slice(3));
   const state = changed.length === 0 ? 'clean work tree'
     : `**dirty**: ${changed.length} file(s) changed or untracked (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''})`;
-  return `\`${head.stdout.trim()}\`${branch === undefined || branch === '' || branch === 'HEAD' ? '' : ` (${branch})`}, ${state}`;
+  // bin/switchyard.js runs the start-up bundle while it matches the sources, else the sources (the start and idle lines differ by ~200 ms and ~13 MB)
+  const code = currentBundle(pathToFileURL(`${root}/`)) !== undefined ? 'Switchyard from its start-up bundle (`.build/`, current with the sources)'
+    : 'Switchyard from its TypeScript sources (no current start-up bundle: `npm install` or `npm run build` makes one)';
+  return `\`${head.stdout.trim()}\`${branch === undefined || branch === '' || branch === 'HEAD' ? '' : ` (${branch})`}, ${state}; ${code}`;
 }
 
 export function describeMachine(node: string, portkeyVersion: string | undefined): string[] {
